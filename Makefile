@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rmem -- remote memory for Linux.
+#
+#   make             rmem.ko (for KVER), rmemd, rmemctl, selftests
+#   make module      rmem.ko for KVER (default: running kernel, else newest headers)
+#   make modules-all rmem.ko for the newest 6.1 and 6.12 headers, in build/KVER/
+#   make deps        install every Debian package the project needs
+#   make check       deps + build + style + host tests + guest tests (both kernels)
+#   make demo        boot QEMU guests and show rmem at work
+#   make style       checkpatch --strict and kernel-doc on all kernel files
+#   make install | dkms-install | clean
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+KVER      ?= $(shell scripts/kver.sh 2>/dev/null)
+KDIR      ?= /lib/modules/$(KVER)/build
+KVERS_ALL  = $(shell scripts/kver.sh 6.1 2>/dev/null) $(shell scripts/kver.sh 6.12 2>/dev/null)
+VERSION   := $(shell cat VERSION)
+BUILD     ?= $(CURDIR)/build
+
+export PREFIX DESTDIR VERSION
+
+.PHONY: all module modules-all userspace daemon tools selftests deps check \
+	demo bench bench-quick style install dkms-install clean
+
+all: module userspace
+
+module:
+	@test -n "$(KVER)" || { echo "no kernel headers: run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# One out-of-tree build per kernel, each in its own copy of the sources so
+# that objects never mix: build/KVER/rmem.ko.
+modules-all:
+	@for k in $(KVERS_ALL); do \
+		mkdir -p $(BUILD)/$$k && \
+		cp -a Kbuild VERSION kmod include $(BUILD)/$$k/ && \
+		$(MAKE) -C /lib/modules/$$k/build M=$(BUILD)/$$k W=1 C=$(or $(C),0) modules \
+			|| exit 1; \
+	done
+
+userspace: daemon tools selftests
+
+daemon tools:
+	$(MAKE) -C $@
+
+selftests: daemon tools
+	$(MAKE) -C selftests
+
+deps:
+	@scripts/deps.sh
+
+check:
+	@scripts/check.sh
+
+demo: deps
+	@scripts/demo.sh
+
+bench bench-quick: deps
+	@bench/run.sh $(if $(filter bench-quick,$@),--quick)
+
+style:
+	@scripts/style.sh
+
+install: userspace
+	$(MAKE) -C daemon install
+	$(MAKE) -C tools install
+
+dkms-install:
+	@scripts/dkms-install.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	$(MAKE) -C daemon clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C selftests clean
+	rm -rf $(BUILD)

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemd configuration parsing. See config.h for the model: defaults, file,
+ * flags, then rmemd_config_check() for the rules that tie keys together.
+ * Errors are returned as text ("file:line: message") for the caller to print
+ * or log; nothing here exits.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CONFIG_FILE_MAX	(64 * 1024)
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/**
+ * rmemd_config_defaults() - fill @c with the built-in defaults
+ * @c: config
+ */
+void rmemd_config_defaults(struct rmemd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->slab_size = RMEMD_DEFAULT_SLAB_SIZE;
+	c->session_timeout = RMEMD_DEFAULT_SESSION_TIMEOUT;
+	c->max_clients = RMEMD_DEFAULT_MAX_CLIENTS;
+	c->log_level = LOG_INFO;
+	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", RMEMD_DEFAULT_CTL_SOCKET);
+}
+
+/**
+ * rmemd_parse_size() - parse a human size: 4096, 4K, 512M, 8G, 1T, 4KiB
+ * @s: text; suffixes are binary (K = 1024) and case-insensitive
+ * @out: bytes
+ * @why: on failure, a reason
+ *
+ * Return: 0, or -1 for garbage, zero, or a value that does not fit 64 bits.
+ */
+int rmemd_parse_size(const char *s, uint64_t *out, const char **why)
+{
+	uint64_t v = 0;
+	unsigned int shift = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p)) {
+		*why = "not a size (expected a number with an optional K, M, G, T or P suffix)";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned int d = *p - '0';
+
+		if (v > (UINT64_MAX - d) / 10) {
+			*why = "too large";
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	switch (toupper((unsigned char)*p)) {
+	case '\0': break;
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	case 'P': shift = 50; break;
+	default:
+		*why = "not a size (expected a number with an optional K, M, G, T or P suffix)";
+		return -1;
+	}
+	if (*p) {
+		p++;
+		if (!strcasecmp(p, "iB"))
+			p += 2;
+		else if (!strcasecmp(p, "B"))
+			p += 1;
+	}
+	if (*p) {
+		*why = "not a size (expected a number with an optional K, M, G, T or P suffix)";
+		return -1;
+	}
+	if (v == 0) {
+		*why = "must not be zero";
+		return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift)) {
+		*why = "too large";
+		return -1;
+	}
+	*out = v << shift;
+	return 0;
+}
+
+/**
+ * rmemd_format_size() - print a byte count the way humans write it
+ * @bytes: count
+ * @buf: output
+ * @len: size of @buf
+ *
+ * Return: @buf, e.g. "64M", "8G", "12345" (exact: the largest suffix that
+ * divides the value).
+ */
+char *rmemd_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char sfx[] = "KMGTP";
+	int i = -1;
+
+	while (i < 4 && bytes && !(bytes & 1023)) {
+		bytes >>= 10;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, sfx[i]);
+	return buf;
+}
+
+/**
+ * rmemd_parse_u32() - parse a decimal number in [0, @max]
+ * @s: text
+ * @max: largest accepted value
+ * @out: value
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/**
+ * rmemd_parse_listen() - split "ADDR:PORT" or "[V6ADDR]:PORT"
+ * @s: text
+ * @host: output, ADDR without brackets
+ * @hostlen: size of @host
+ * @port: output; 0 means "any free port"
+ * @why: on failure, a reason
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port,
+		       const char **why)
+{
+	const char *h = s, *colon;
+	size_t hl;
+	uint32_t p;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':') {
+			*why = "expected [IPV6]:PORT";
+			return -1;
+		}
+		h = s + 1;
+		hl = close - h;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon) {
+			*why = "expected ADDR:PORT";
+			return -1;
+		}
+		if (memchr(s, ':', colon - s)) {
+			*why = "an IPv6 address must be written [ADDR]:PORT";
+			return -1;
+		}
+		hl = colon - s;
+	}
+	if (hl == 0 || hl >= hostlen) {
+		*why = hl ? "address too long" : "missing address (use 0.0.0.0 or [::] for all)";
+		return -1;
+	}
+	if (rmemd_parse_u32(colon + 1, 65535, &p)) {
+		*why = "port must be a number 0..65535";
+		return -1;
+	}
+	for (size_t i = 0; i < hl; i++) {
+		if (isspace((unsigned char)h[i]) || !isprint((unsigned char)h[i])) {
+			*why = "bad character in address";
+			return -1;
+		}
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/**
+ * rmemd_config_key_is_bool() - does @key take no value as a flag?
+ * @key: key name
+ *
+ * Return: true for switches such as no-mlock.
+ */
+bool rmemd_config_key_is_bool(const char *key)
+{
+	return !strcmp(key, "no-mlock");
+}
+
+/**
+ * rmemd_config_set() - set one key
+ * @c: config
+ * @key: key, as in the file or the long flag without "--"
+ * @val: value text
+ * @err: on failure, the message
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1 with @err set; @c is unchanged on failure.
+ */
+int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
+		     char *err, size_t errlen)
+{
+	const char *why;
+	uint64_t size;
+	uint32_t n;
+
+	if (!strcmp(key, "donate") || !strcmp(key, "slab-size")) {
+		if (rmemd_parse_size(val, &size, &why))
+			return errf(err, errlen, "%s: bad size '%s': %s", key, val, why);
+		if (key[0] == 'd')
+			c->donate = size;
+		else
+			c->slab_size = size;
+	} else if (!strcmp(key, "listen")) {
+		char host[RMEMD_HOST_MAX];
+		uint16_t port;
+
+		if (strlen(val) >= sizeof(c->listen))
+			return errf(err, errlen, "listen: address too long");
+		if (rmemd_parse_listen(val, host, sizeof(host), &port, &why))
+			return errf(err, errlen, "listen: bad address '%s': %s", val, why);
+		snprintf(c->listen, sizeof(c->listen), "%s", val);
+		snprintf(c->listen_host, sizeof(c->listen_host), "%s", host);
+		c->listen_port = port;
+	} else if (!strcmp(key, "session-timeout")) {
+		if (rmemd_parse_u32(val, RMEMD_MAX_SESSION_TIMEOUT, &n))
+			return errf(err, errlen,
+				    "session-timeout: bad value '%s' (seconds, 0..%u)",
+				    val, RMEMD_MAX_SESSION_TIMEOUT);
+		c->session_timeout = n;
+	} else if (!strcmp(key, "max-clients")) {
+		if (rmemd_parse_u32(val, RMEMD_MAX_CLIENTS_LIMIT, &n) || n == 0)
+			return errf(err, errlen, "max-clients: bad value '%s' (1..%u)",
+				    val, RMEMD_MAX_CLIENTS_LIMIT);
+		c->max_clients = n;
+	} else if (!strcmp(key, "log-level")) {
+		int l = rmemd_log_level_parse(val);
+
+		if (l < 0)
+			return errf(err, errlen,
+				    "log-level: bad value '%s' (err, warning, notice, info, debug)",
+				    val);
+		c->log_level = l;
+	} else if (!strcmp(key, "no-mlock")) {
+		bool b;
+
+		if (parse_bool(val, &b))
+			return errf(err, errlen, "no-mlock: bad value '%s' (yes or no)", val);
+		c->no_mlock = b;
+	} else if (!strcmp(key, "ctl-socket")) {
+		if (val[0] != '/')
+			return errf(err, errlen, "ctl-socket: '%s' is not an absolute path", val);
+		if (strlen(val) >= sizeof(c->ctl_socket))
+			return errf(err, errlen, "ctl-socket: path longer than %zu bytes",
+				    sizeof(c->ctl_socket) - 1);
+		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", val);
+	} else {
+		return errf(err, errlen, "unknown key '%s'", key);
+	}
+	return 0;
+}
+
+static char *trim(char *s, char *end)
+{
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/**
+ * rmemd_config_parse() - apply a config file's text
+ * @c: config; on failure it may hold the keys before the bad line
+ * @text: file contents (need not be NUL-terminated)
+ * @len: bytes in @text
+ * @fname: name used in messages
+ * @err: on failure, "fname:line: message"
+ * @errlen: size of @err
+ *
+ * Lines are "key = value", blank, or comments starting with '#'. A value
+ * runs to the end of the line (a '#' after the value starts a comment).
+ *
+ * Return: 0, or -1 at the first bad line.
+ */
+int rmemd_config_parse(struct rmemd_config *c, const char *text, size_t len,
+		       const char *fname, char *err, size_t errlen)
+{
+	char line[1024];
+	char msg[512];
+	unsigned int lineno = 0;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		char *key, *val, *eq, *hash;
+
+		lineno++;
+		if (ll >= sizeof(line))
+			return errf(err, errlen, "%s:%u: line too long", fname, lineno);
+		memcpy(line, text + pos, ll);
+		line[ll] = '\0';
+		pos += ll + (nl ? 1 : 0);
+
+		if (memchr(line, '\0', ll))
+			return errf(err, errlen, "%s:%u: NUL byte in line", fname, lineno);
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		key = trim(line, line + strlen(line));
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq)
+			return errf(err, errlen, "%s:%u: expected 'key = value'", fname, lineno);
+		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		key = trim(key, eq);
+		if (!*key)
+			return errf(err, errlen, "%s:%u: missing key before '='", fname, lineno);
+		if (!*val)
+			return errf(err, errlen, "%s:%u: %s: missing value", fname, lineno, key);
+		if (rmemd_config_set(c, key, val, msg, sizeof(msg)))
+			return errf(err, errlen, "%s:%u: %s", fname, lineno, msg);
+	}
+	return 0;
+}
+
+/**
+ * rmemd_config_load() - read and apply a config file
+ * @c: config
+ * @path: file
+ * @err: on failure, the message
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_config_load(struct rmemd_config *c, const char *path, char *err,
+		      size_t errlen)
+{
+	char *text;
+	ssize_t n;
+	size_t len = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
+	text = malloc(CONFIG_FILE_MAX + 1);
+	if (!text) {
+		close(fd);
+		return errf(err, errlen, "%s: out of memory", path);
+	}
+	while ((n = read(fd, text + len, CONFIG_FILE_MAX + 1 - len)) > 0) {
+		len += n;
+		if (len > CONFIG_FILE_MAX)
+			break;
+	}
+	close(fd);
+	if (n < 0)
+		ret = errf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (len > CONFIG_FILE_MAX)
+		ret = errf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+	else
+		ret = rmemd_config_parse(c, text, len, path, err, errlen);
+	free(text);
+	return ret;
+}
+
+/**
+ * rmemd_config_check() - rules between keys, checked once all are set
+ * @c: config
+ * @err: on failure, the message
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_config_check(const struct rmemd_config *c, char *err, size_t errlen)
+{
+	char a[32], b[32];
+
+	if (!c->donate)
+		return errf(err, errlen, "donate: required (how much memory to serve, e.g. 8G)");
+	if (!c->listen[0])
+		return errf(err, errlen, "listen: required (e.g. 0.0.0.0:7471)");
+	if (c->slab_size % RMEMD_MIN_SLAB_SIZE)
+		return errf(err, errlen, "slab-size: %s is not a multiple of 4K",
+			    rmemd_format_size(c->slab_size, a, sizeof(a)));
+	if (c->donate < c->slab_size)
+		return errf(err, errlen, "donate: %s is smaller than one slab (%s)",
+			    rmemd_format_size(c->donate, a, sizeof(a)),
+			    rmemd_format_size(c->slab_size, b, sizeof(b)));
+	if (c->donate % c->slab_size)
+		return errf(err, errlen, "donate: %s is not a multiple of the slab size (%s)",
+			    rmemd_format_size(c->donate, a, sizeof(a)),
+			    rmemd_format_size(c->slab_size, b, sizeof(b)));
+	if (c->donate / c->slab_size >= UINT32_MAX)
+		return errf(err, errlen, "donate: too many slabs (%llu); use a larger slab-size",
+			    (unsigned long long)(c->donate / c->slab_size));
+	if (c->donate > (uint64_t)SIZE_MAX / 2)
+		return errf(err, errlen, "donate: %s does not fit in the address space",
+			    rmemd_format_size(c->donate, a, sizeof(a)));
+	return 0;
+}
+
+/**
+ * rmemd_config_build() - defaults, then the config file, then the flags
+ * @src: file and flags
+ * @c: result
+ * @err: on failure, the message
+ * @errlen: size of @err
+ *
+ * The default file is read only if it exists; a file named by --config must.
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *c,
+		       char *err, size_t errlen)
+{
+	char msg[512];
+
+	rmemd_config_defaults(c);
+	if (src->path && (src->path_given || access(src->path, F_OK) == 0)) {
+		if (rmemd_config_load(c, src->path, err, errlen))
+			return -1;
+	}
+	for (int i = 0; i < src->n; i++) {
+		if (rmemd_config_set(c, src->keys[i], src->vals[i], msg, sizeof(msg)))
+			return errf(err, errlen, "--%s", msg);
+	}
+	return rmemd_config_check(c, err, errlen);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmemd configuration: defaults, then the config file, then command-line
+ * flags. The same keys are used in the file and as long flags
+ * ("slab-size = 64M" and --slab-size 64M). Parsing is pure (no I/O besides
+ * rmemd_config_load() reading the file), so the parser can be fuzzed.
+ */
+#ifndef RMEMD_CONFIG_H
+#define RMEMD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RMEMD_DEFAULT_CONFIG		"/etc/rmem/rmemd.conf"
+#define RMEMD_DEFAULT_CTL_SOCKET	"/run/rmemd.sock"
+#define RMEMD_DEFAULT_SLAB_SIZE		(64ull << 20)
+#define RMEMD_DEFAULT_SESSION_TIMEOUT	300
+#define RMEMD_DEFAULT_MAX_CLIENTS	1024
+#define RMEMD_MIN_SLAB_SIZE		4096ull
+#define RMEMD_MAX_SESSION_TIMEOUT	(7u * 24 * 3600)
+#define RMEMD_MAX_CLIENTS_LIMIT		1000000u
+
+#define RMEMD_HOST_MAX	256
+#define RMEMD_PATH_MAX	108	/* sun_path */
+
+/**
+ * struct rmemd_config - everything that can be configured
+ * @donate: bytes of memory to serve (required)
+ * @slab_size: bytes per slab
+ * @listen: "ADDR:PORT" as given
+ * @listen_host: ADDR part, without IPv6 brackets
+ * @listen_port: PORT part (0 picks a free port, for tests)
+ * @session_timeout: seconds a session's slabs outlive its last connection
+ * @max_clients: connections served at once
+ * @log_level: syslog priority threshold
+ * @no_mlock: do not lock the pool in memory
+ * @ctl_socket: unix socket for --status
+ */
+struct rmemd_config {
+	uint64_t donate;
+	uint64_t slab_size;
+	char listen[RMEMD_HOST_MAX + 8];
+	char listen_host[RMEMD_HOST_MAX];
+	uint16_t listen_port;
+	uint32_t session_timeout;
+	uint32_t max_clients;
+	int log_level;
+	bool no_mlock;
+	char ctl_socket[RMEMD_PATH_MAX];
+};
+
+void rmemd_config_defaults(struct rmemd_config *c);
+int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
+		     char *err, size_t errlen);
+int rmemd_config_parse(struct rmemd_config *c, const char *text, size_t len,
+		       const char *fname, char *err, size_t errlen);
+int rmemd_config_load(struct rmemd_config *c, const char *path, char *err,
+		      size_t errlen);
+int rmemd_config_check(const struct rmemd_config *c, char *err, size_t errlen);
+bool rmemd_config_key_is_bool(const char *key);
+
+int rmemd_parse_size(const char *s, uint64_t *out, const char **why);
+int rmemd_parse_u32(const char *s, uint32_t max, uint32_t *out);
+int rmemd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port,
+		       const char **why);
+char *rmemd_format_size(uint64_t bytes, char *buf, size_t len);
+
+/**
+ * struct rmemd_config_src - where a configuration comes from, kept so that
+ * SIGHUP can rebuild it the same way: the file, then the flags on top
+ * @path: config file
+ * @path_given: --config was used (then the file must exist)
+ * @keys: keys set by flags, in order
+ * @vals: their values
+ * @n: number of flags
+ */
+#define RMEMD_MAX_FLAGS	32
+struct rmemd_config_src {
+	const char *path;
+	bool path_given;
+	const char *keys[RMEMD_MAX_FLAGS];
+	const char *vals[RMEMD_MAX_FLAGS];
+	int n;
+};
+
+int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *c,
+		       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemd client connections: non-blocking socket I/O around the protocol
+ * engine (proto.c). Each connection has an input buffer (bytes received,
+ * not yet handled) and an output queue (replies not yet sent). Requests are
+ * handled in order and their replies queued in order, so replies leave in
+ * request order. Backpressure: a connection whose output queue passes
+ * RMEMD_OUT_HIGH is not read (nor its buffered requests handled) until the
+ * peer has taken it below RMEMD_OUT_LOW; a client that pipelines reads
+ * without reading replies thus only stalls itself.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "server.h"
+
+/* Per-connection log line with the peer's name in front. */
+#define conn_log(prio, c, fmt, ...) \
+	rmemd_log(prio, "%s: " fmt, (c)->name, ##__VA_ARGS__)
+
+/* Bytes read per readiness event, so one busy client cannot starve others. */
+#define READ_BUDGET	(1u << 20)
+
+static struct rmemd_ratelimit close_rl = RMEMD_RATELIMIT_INIT(1000, 10);
+
+static void peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+			snprintf(buf, len, "[%s]:%u", host, port);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s:%u", host, port);
+}
+
+/**
+ * rmemd_conn_new() - take over an accepted, non-blocking socket
+ * @s: server
+ * @fd: socket
+ *
+ * Return: the connection, or NULL (then @fd was closed).
+ */
+struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
+{
+	struct rmemd_conn *c;
+	struct epoll_event ev;
+	int one = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->kind = RMEMD_EV_CONN;
+	c->fd = fd;
+	peer_name(fd, c->name, sizeof(c->name));
+	rmem_pconn_init(&c->pc, c->name);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	c->events = EPOLLIN;
+	ev.events = c->events;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		log_err("%s: epoll_ctl: %s", c->name, strerror(errno));
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	conn_log(LOG_DEBUG, c, "connected (%u clients)", s->nconns);
+	return c;
+}
+
+/**
+ * rmemd_conn_close() - close a connection and detach it from its session
+ * @s: server
+ * @c: connection; freed
+ */
+void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c)
+{
+	s->node.now_ms = rmemd_now_ms();
+	rmem_pconn_close(&s->node, &c->pc);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	conn_log(LOG_DEBUG, c, "closed (%u clients)", s->nconns);
+	rmem_buf_free(&c->in);
+	rmem_buf_free(&c->out);
+	free(c);
+}
+
+/* Returns -1 when the connection must be closed at once. */
+static int conn_read(struct rmemd_conn *c)
+{
+	size_t budget = READ_BUDGET;
+
+	while (budget && !c->eof && rmem_buf_len(&c->in) < RMEMD_IN_MAX) {
+		size_t want = 64 * 1024;
+		size_t have = rmem_buf_len(&c->in);
+		uint8_t *p;
+		ssize_t n;
+
+		if (c->need > have && c->need - have > want)
+			want = c->need - have;
+		p = rmem_buf_reserve(&c->in, want);
+		if (!p) {
+			conn_log(LOG_ERR, c, "out of memory for the input buffer");
+			return -1;
+		}
+		n = recv(c->fd, p, want, 0);
+		if (n > 0) {
+			rmem_buf_commit(&c->in, n);
+			budget = (size_t)n >= budget ? 0 : budget - n;
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		conn_log(LOG_INFO, c, "recv: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Handle buffered requests while the output queue has room. */
+static int conn_process(struct rmemd_server *s, struct rmemd_conn *c)
+{
+	s->node.now_ms = rmemd_now_ms();
+	while (!c->closing && rmem_buf_len(&c->out) < RMEMD_OUT_HIGH) {
+		ssize_t r = rmem_proto_step(&s->node, &c->pc, rmem_buf_start(&c->in),
+					    rmem_buf_len(&c->in), &c->out, &c->need);
+
+		if (r > 0) {
+			rmem_buf_consume(&c->in, r);
+			continue;
+		}
+		if (r == 0)
+			break;
+		if (r == -ENOMEM) {
+			conn_log(LOG_ERR, c, "closing: %s", c->pc.close_reason);
+			return -1;
+		}
+		if (rmemd_ratelimit_ok(&close_rl, s->node.now_ms))
+			conn_log(LOG_WARNING, c, "closing: %s", c->pc.close_reason);
+		c->closing = true;
+	}
+	return 0;
+}
+
+/* Send queued replies until done or the socket is full. */
+static int conn_flush(struct rmemd_conn *c)
+{
+	while (rmem_buf_len(&c->out)) {
+		ssize_t n = send(c->fd, rmem_buf_start(&c->out), rmem_buf_len(&c->out),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			rmem_buf_consume(&c->out, n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		conn_log(LOG_INFO, c, "send: %s", n < 0 ? strerror(errno) : "no progress");
+		return -1;
+	}
+	rmem_buf_trim(&c->out, RMEMD_BUF_KEEP);
+	rmem_buf_trim(&c->in, RMEMD_BUF_KEEP);
+	return 0;
+}
+
+/* Does @in hold a whole message the engine could handle now? */
+static bool conn_has_message(const struct rmemd_conn *c)
+{
+	size_t have = rmem_buf_len(&c->in);
+
+	return have >= sizeof(struct rmem_msg_hdr) && have >= c->need;
+}
+
+/**
+ * rmemd_conn_event() - the socket is readable, writable or hung up
+ * @s: server
+ * @c: connection; may be freed
+ * @events: EPOLL* bits
+ */
+void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events)
+{
+	struct epoll_event ev;
+	uint32_t want;
+
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->paused && !c->closing) {
+		if (conn_read(c))
+			goto close;
+	}
+	for (int round = 0; round < 8; round++) {
+		if (conn_process(s, c) || conn_flush(c))
+			goto close;
+		if (c->paused && rmem_buf_len(&c->out) < RMEMD_OUT_LOW)
+			c->paused = false;
+		if (!c->paused && rmem_buf_len(&c->out) >= RMEMD_OUT_HIGH)
+			c->paused = true;
+		if (c->paused || c->closing || !conn_has_message(c))
+			break;
+	}
+
+	if (c->closing && !rmem_buf_len(&c->out))
+		goto close;
+	if (c->eof && !rmem_buf_len(&c->out) && !conn_has_message(c))
+		goto close;
+	if ((events & EPOLLERR) || ((events & EPOLLHUP) && !(events & EPOLLIN)))
+		goto close;
+
+	want = 0;
+	if (!c->paused && !c->closing && !c->eof && rmem_buf_len(&c->in) < RMEMD_IN_MAX)
+		want |= EPOLLIN;
+	if (rmem_buf_len(&c->out))
+		want |= EPOLLOUT;
+	if (want != c->events) {
+		ev.events = want;
+		ev.data.ptr = c;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
+			conn_log(LOG_ERR, c, "epoll_ctl: %s", strerror(errno));
+			goto close;
+		}
+		c->events = want;
+	}
+	return;
+
+close:
+	rmemd_conn_close(s, c);
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemd memory pool. Owns the one big mapping of donated memory and the
+ * slab bookkeeping; knows nothing of sessions or sockets (an owner is just a
+ * non-zero 64-bit id). Single-threaded: no locking.
+ *
+ * Slabs are zeroed when freed (only if written since the last zeroing), not
+ * when allocated, so that the cost falls on the release path and a freshly
+ * allocated slab can be served at once.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT	26
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB	(21 << MAP_HUGE_SHIFT)
+#endif
+
+#define HUGE_2M	(2ull << 20)
+
+static int pool_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int pool_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *pool_map(struct rmem_pool *p, unsigned int flags)
+{
+	int mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	void *m;
+
+	if (flags & RMEM_POOL_PREFAULT)
+		mflags |= MAP_POPULATE;
+	if ((flags & RMEM_POOL_HUGE) && !(p->size % HUGE_2M)) {
+		m = mmap(NULL, p->size, PROT_READ | PROT_WRITE,
+			 mflags | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+		if (m != MAP_FAILED) {
+			p->hugetlb = true;
+			return m;
+		}
+		log_info("pool: no hugetlbfs 2M pages for %llu bytes (%s); using normal pages",
+			 (unsigned long long)p->size, strerror(errno));
+	}
+	m = mmap(NULL, p->size, PROT_READ | PROT_WRITE, mflags, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if ((flags & RMEM_POOL_HUGE) && !madvise(m, p->size, MADV_HUGEPAGE))
+		p->thp = true;
+	return m;
+}
+
+/**
+ * rmem_pool_init() - map, lock and split the donated memory
+ * @p: pool to fill
+ * @size: bytes, a multiple of @slab_size
+ * @slab_size: bytes per slab, a multiple of 4096
+ * @flags: RMEM_POOL_*
+ * @err: on failure, the reason
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1 with @err set and nothing left allocated.
+ */
+int rmem_pool_init(struct rmem_pool *p, uint64_t size, uint64_t slab_size,
+		   unsigned int flags, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (!slab_size || size % slab_size || size / slab_size >= UINT32_MAX || !size)
+		return pool_err(err, errlen, "bad pool geometry");
+	p->size = size;
+	p->slab_size = slab_size;
+	p->nslabs = (uint32_t)(size / slab_size);
+
+	p->free_stack = calloc(p->nslabs, sizeof(*p->free_stack));
+	p->owner = calloc(p->nslabs, sizeof(*p->owner));
+	p->dirty = calloc(p->nslabs, 1);
+	if (!p->free_stack || !p->owner || !p->dirty) {
+		pool_err(err, errlen, "out of memory for %u slab descriptors", p->nslabs);
+		goto out_free_tables;
+	}
+
+	p->base = pool_map(p, flags);
+	if (!p->base) {
+		pool_err(err, errlen, "cannot map %llu bytes: %s",
+			 (unsigned long long)size, strerror(errno));
+		goto out_free_tables;
+	}
+	if (flags & RMEM_POOL_MLOCK) {
+		if (mlock(p->base, size)) {
+			pool_err(err, errlen,
+				 "cannot lock %llu bytes in memory: %s (raise RLIMIT_MEMLOCK, e.g. LimitMEMLOCK=infinity, run as root, or use --no-mlock)",
+				 (unsigned long long)size, strerror(errno));
+			goto out_unmap;
+		}
+		p->locked = true;
+	}
+
+	/* Slab 0 on top: handed out first. */
+	for (uint32_t i = 0; i < p->nslabs; i++)
+		p->free_stack[i] = p->nslabs - 1 - i;
+	p->nfree = p->nslabs;
+	return 0;
+
+out_unmap:
+	munmap(p->base, size);
+	p->base = NULL;
+out_free_tables:
+	free(p->free_stack);
+	free(p->owner);
+	free(p->dirty);
+	p->free_stack = NULL;
+	p->owner = NULL;
+	p->dirty = NULL;
+	return -1;
+}
+
+/**
+ * rmem_pool_fini() - unmap the pool; every slab's content is lost
+ * @p: pool
+ */
+void rmem_pool_fini(struct rmem_pool *p)
+{
+	if (p->base)
+		munmap(p->base, p->size);
+	free(p->free_stack);
+	free(p->owner);
+	free(p->dirty);
+	memset(p, 0, sizeof(*p));
+}
+
+/**
+ * rmem_pool_alloc() - take a free slab for @owner
+ * @p: pool
+ * @owner: holder id, non-zero
+ *
+ * Return: the slab number, or -1 when no slab is free.
+ */
+int64_t rmem_pool_alloc(struct rmem_pool *p, uint64_t owner)
+{
+	uint32_t slab;
+
+	if (!p->nfree || !owner)
+		return -1;
+	slab = p->free_stack[--p->nfree];
+	p->owner[slab] = owner;
+	return slab;
+}
+
+static void pool_put(struct rmem_pool *p, uint32_t slab)
+{
+	if (p->dirty[slab]) {
+		memset(rmem_pool_slab(p, slab), 0, p->slab_size);
+		p->dirty[slab] = 0;
+	}
+	p->owner[slab] = 0;
+	p->free_stack[p->nfree++] = slab;
+}
+
+/**
+ * rmem_pool_free() - give a slab back; it is zeroed before reuse
+ * @p: pool
+ * @slab: slab number
+ * @owner: must be the holder
+ *
+ * Return: 0, or -ENOENT when @owner does not hold @slab.
+ */
+int rmem_pool_free(struct rmem_pool *p, uint32_t slab, uint64_t owner)
+{
+	if (!rmem_pool_held_by(p, slab, owner))
+		return -ENOENT;
+	pool_put(p, slab);
+	return 0;
+}
+
+/**
+ * rmem_pool_release_owner() - free every slab @owner holds
+ * @p: pool
+ * @owner: holder id
+ *
+ * Return: slabs freed.
+ */
+uint32_t rmem_pool_release_owner(struct rmem_pool *p, uint64_t owner)
+{
+	uint32_t n = 0;
+
+	if (!owner)
+		return 0;
+	for (uint32_t i = 0; i < p->nslabs; i++) {
+		if (p->owner[i] == owner) {
+			pool_put(p, i);
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemd protocol engine: framing checks and one handler per message type.
+ *
+ * Two kinds of bad input, handled differently (Documentation/protocol.rst):
+ *  - bad framing (magic, version, oversized payload, a first message that is
+ *    not HELLO): the byte stream cannot be trusted any more, so the
+ *    connection is closed, after an error reply when the header was at
+ *    least readable (version, size, order);
+ *  - a well-framed request with bad content: an error reply with the
+ *    matching RMEM_ERR_* code, and the connection keeps being served.
+ *
+ * Wire structs are copied out of the input with memcpy (the input is not
+ * aligned) and converted from little-endian field by field.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+
+#define HDR_LEN	sizeof(struct rmem_msg_hdr)
+
+/**
+ * struct msg - a request's header in host byte order
+ */
+struct msg {
+	uint32_t magic;
+	uint8_t version;
+	uint8_t type;
+	uint16_t flags;
+	uint32_t len;
+	uint32_t status;
+	uint64_t id;
+	const uint8_t *payload;
+};
+
+/**
+ * rmem_node_init() - protocol state for a new server
+ * @n: state
+ * @pool: donated memory
+ * @session_timeout_ms: how long idle sessions keep their slabs
+ * @instance: random id of this run
+ */
+void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
+		    uint64_t session_timeout_ms, uint64_t instance)
+{
+	memset(n, 0, sizeof(*n));
+	n->pool = pool;
+	n->instance = instance;
+	rmem_sessions_init(&n->sessions, pool, session_timeout_ms);
+}
+
+/**
+ * rmem_node_fini() - drop every session (their slabs return to the pool)
+ * @n: state
+ */
+void rmem_node_fini(struct rmem_node *n)
+{
+	rmem_sessions_fini(&n->sessions);
+}
+
+/**
+ * rmem_pconn_init() - protocol state of a new connection (before HELLO)
+ * @pc: state
+ * @name: peer name for log lines; must outlive @pc
+ */
+void rmem_pconn_init(struct rmem_pconn *pc, const char *name)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->name = name;
+}
+
+/**
+ * rmem_pconn_close() - the connection is gone: detach it from its session
+ * @n: server state
+ * @pc: connection state
+ */
+void rmem_pconn_close(struct rmem_node *n, struct rmem_pconn *pc)
+{
+	if (pc->sess) {
+		rmem_session_detach(&n->sessions, pc->sess, n->now_ms);
+		pc->sess = NULL;
+	}
+}
+
+/**
+ * rmem_proto_status_name() - name of an RMEM_ERR_* code, for logs and tests
+ * @status: code
+ *
+ * Return: "OK", "PROTO"...
+ */
+const char *rmem_proto_status_name(uint32_t status)
+{
+	static const char *const names[] = {
+		[RMEM_OK] = "OK", [RMEM_ERR_PROTO] = "PROTO",
+		[RMEM_ERR_VERSION] = "VERSION", [RMEM_ERR_INVAL] = "INVAL",
+		[RMEM_ERR_NOSPC] = "NOSPC", [RMEM_ERR_NOENT] = "NOENT",
+		[RMEM_ERR_RANGE] = "RANGE", [RMEM_ERR_TOOBIG] = "TOOBIG",
+		[RMEM_ERR_PERM] = "PERM", [RMEM_ERR_STATE] = "STATE",
+	};
+
+	if (status < sizeof(names) / sizeof(names[0]) && names[status])
+		return names[status];
+	return "?";
+}
+
+/*
+ * Append a reply header for @m and room for @len payload bytes.
+ * Returns the payload area (or a non-NULL pointer when @len is 0), or NULL
+ * when the output buffer cannot grow.
+ */
+static uint8_t *reply(struct rmem_buf *out, const struct msg *m, uint32_t status,
+		      uint32_t len)
+{
+	struct rmem_msg_hdr h = {
+		.magic = htole32(RMEM_PROTO_MAGIC),
+		.version = RMEM_PROTO_VERSION,
+		.type = m->type,
+		.flags = htole16(RMEM_MSG_F_REPLY),
+		.len = htole32(len),
+		.status = htole32(status),
+		.id = htole64(m->id),
+	};
+	uint8_t *p = rmem_buf_append(out, HDR_LEN + len);
+
+	if (!p)
+		return NULL;
+	memcpy(p, &h, HDR_LEN);
+	return p + HDR_LEN;
+}
+
+/* An error reply; returns 0 or -ENOMEM. */
+static int reply_err(struct rmem_node *n, struct rmem_buf *out, const struct msg *m,
+		     uint32_t status)
+{
+	n->stats.errors++;
+	return reply(out, m, status, 0) ? 0 : -ENOMEM;
+}
+
+static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
+			const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_hello req;
+	struct rmem_hello_reply rep;
+	struct rmem_session *s;
+	uint64_t session;
+	bool resumed;
+	uint8_t *p;
+
+	if (pc->sess)
+		return reply_err(n, out, m, RMEM_ERR_STATE);
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	session = le64toh(req.session);
+	if (!session)
+		return reply_err(n, out, m, RMEM_ERR_INVAL);
+
+	s = rmem_session_attach(&n->sessions, session, &resumed);
+	if (!s)
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	pc->sess = s;
+	pc->queue = le32toh(req.queue);
+	pc->features = le64toh(req.features) & RMEM_PROTO_FEAT_SUPPORTED;
+	log_info("%s: hello, session %016llx %s (%u slabs held, %u connections), queue %u",
+		 pc->name, (unsigned long long)session, resumed ? "resumed" : "new",
+		 s->nslabs, s->nconns, pc->queue);
+
+	memset(&rep, 0, sizeof(rep));
+	rep.features = htole64(pc->features);
+	rep.instance = htole64(n->instance);
+	rep.slab_size = htole64(n->pool->slab_size);
+	rep.slabs_total = htole32(n->pool->nslabs);
+	rep.slabs_free = htole32(n->pool->nfree);
+	rep.max_io = htole32(RMEM_MSG_MAX_IO);
+	rep.flags = htole32(resumed ? RMEM_HELLO_F_RESUMED : 0);
+	p = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rep, sizeof(rep));
+	return 0;
+}
+
+static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
+			     const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_slab_alloc_reply rep;
+	int64_t slab;
+	uint8_t *p;
+
+	if (m->len != 0)
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	slab = rmem_pool_alloc(n->pool, pc->sess->id);
+	if (slab < 0)
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	pc->sess->nslabs++;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.slab = htole32((uint32_t)slab);
+	rep.size = htole64(n->pool->slab_size);
+	p = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rep, sizeof(rep));
+	return 0;
+}
+
+static int handle_slab_free(struct rmem_node *n, struct rmem_pconn *pc,
+			    const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_slab_ref req;
+
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	if (rmem_pool_free(n->pool, le32toh(req.slab), pc->sess->id))
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	pc->sess->nslabs--;
+	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
+}
+
+/*
+ * Checks shared by READ and WRITE, in the order documented in protocol.rst:
+ * length, then slab ownership, then range.
+ */
+static uint32_t check_io(const struct rmem_node *n, const struct rmem_pconn *pc,
+			 uint32_t slab, uint32_t len, uint64_t offset)
+{
+	if (len == 0)
+		return RMEM_ERR_INVAL;
+	if (len > RMEM_MSG_MAX_IO)
+		return RMEM_ERR_TOOBIG;
+	if (!rmem_pool_held_by(n->pool, slab, pc->sess->id))
+		return RMEM_ERR_NOENT;
+	if (offset > n->pool->slab_size || len > n->pool->slab_size - offset)
+		return RMEM_ERR_RANGE;
+	return RMEM_OK;
+}
+
+static int handle_read(struct rmem_node *n, struct rmem_pconn *pc,
+		       const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_io io;
+	uint32_t slab, len, st;
+	uint64_t offset;
+	uint8_t *p;
+
+	if (m->len != sizeof(io))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&io, m->payload, sizeof(io));
+	slab = le32toh(io.slab);
+	len = le32toh(io.len);
+	offset = le64toh(io.offset);
+	st = check_io(n, pc, slab, len, offset);
+	if (st)
+		return reply_err(n, out, m, st);
+
+	/*
+	 * Copy now rather than reference the slab from the output queue: the
+	 * session may free the slab (on another connection) and someone else
+	 * may get it before this reply leaves.
+	 */
+	p = reply(out, m, RMEM_OK, len);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, rmem_pool_slab(n->pool, slab) + offset, len);
+	n->stats.bytes_read += len;
+	return 0;
+}
+
+static int handle_write(struct rmem_node *n, struct rmem_pconn *pc,
+			const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_io io;
+	uint32_t slab, len, st;
+	uint64_t offset;
+
+	if (m->len < sizeof(io))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&io, m->payload, sizeof(io));
+	slab = le32toh(io.slab);
+	len = le32toh(io.len);
+	offset = le64toh(io.offset);
+	if (len && len <= RMEM_MSG_MAX_IO && m->len - sizeof(io) != len)
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	st = check_io(n, pc, slab, len, offset);
+	if (st)
+		return reply_err(n, out, m, st);
+
+	memcpy(rmem_pool_slab(n->pool, slab) + offset, m->payload + sizeof(io), len);
+	rmem_pool_mark_dirty(n->pool, slab);
+	n->stats.bytes_written += len;
+	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
+}
+
+static int handle_ping(struct rmem_node *n, struct rmem_pconn *pc,
+		       const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_ping_reply rep;
+	uint8_t *p;
+
+	if (m->len != 0)
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memset(&rep, 0, sizeof(rep));
+	rep.slabs_free = htole32(n->pool->nfree);
+	rep.slabs_held = htole32(pc->sess->nslabs);
+	rep.instance_lo = htole32((uint32_t)n->instance);
+	p = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rep, sizeof(rep));
+	return 0;
+}
+
+typedef int (*handler_fn)(struct rmem_node *n, struct rmem_pconn *pc,
+			  const struct msg *m, struct rmem_buf *out);
+
+static const handler_fn handlers[RMEM_MSG_TYPE_MAX + 1] = {
+	[RMEM_MSG_HELLO] = handle_hello,
+	[RMEM_MSG_SLAB_ALLOC] = handle_slab_alloc,
+	[RMEM_MSG_SLAB_FREE] = handle_slab_free,
+	[RMEM_MSG_READ] = handle_read,
+	[RMEM_MSG_WRITE] = handle_write,
+	[RMEM_MSG_PING] = handle_ping,
+};
+
+/* Framing failure: maybe one error reply, then the caller closes. */
+static ssize_t framing_error(struct rmem_node *n, struct rmem_pconn *pc,
+			     const struct msg *m, struct rmem_buf *out,
+			     uint32_t status, const char *why)
+{
+	pc->close_reason = why;
+	n->stats.errors++;
+	n->stats.proto_closes++;
+	if (status)
+		reply(out, m, status, 0);
+	return -EPROTO;
+}
+
+/**
+ * rmem_proto_step() - handle the first message in @in
+ * @n: server state (set @n->now_ms first)
+ * @pc: connection state
+ * @in: buffered input bytes
+ * @len: bytes in @in
+ * @out: output queue; replies are appended
+ * @need: when 0 is returned, total bytes the message needs (header first,
+ *	then header plus payload), so the caller can size its input buffer
+ *
+ * Return: bytes consumed (> 0) after one message was handled; 0 when @in
+ * does not hold a whole message yet; negative when the connection must be
+ * closed (-EPROTO: @pc->close_reason says why, and an error reply may have
+ * been appended that is worth flushing first; -ENOMEM: @out cannot grow).
+ */
+ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
+			const uint8_t *in, size_t len, struct rmem_buf *out,
+			size_t *need)
+{
+	struct rmem_msg_hdr h;
+	struct msg m;
+	int ret;
+
+	if (len < HDR_LEN) {
+		*need = HDR_LEN;
+		return 0;
+	}
+	memcpy(&h, in, HDR_LEN);
+	m.magic = le32toh(h.magic);
+	m.version = h.version;
+	m.type = h.type;
+	m.flags = le16toh(h.flags);
+	m.len = le32toh(h.len);
+	m.status = le32toh(h.status);
+	m.id = le64toh(h.id);
+	m.payload = in + HDR_LEN;
+
+	if (m.magic != RMEM_PROTO_MAGIC)
+		return framing_error(n, pc, &m, out, 0, "bad magic");
+	if (m.version != RMEM_PROTO_VERSION)
+		return framing_error(n, pc, &m, out, RMEM_ERR_VERSION,
+				     "unsupported protocol version");
+	if (m.len > RMEM_MSG_MAX_PAYLOAD)
+		return framing_error(n, pc, &m, out, RMEM_ERR_TOOBIG,
+				     "payload longer than RMEM_MSG_MAX_PAYLOAD");
+	if (!pc->sess && m.type != RMEM_MSG_HELLO)
+		return framing_error(n, pc, &m, out, RMEM_ERR_STATE,
+				     "first message is not HELLO");
+	if (len - HDR_LEN < m.len) {
+		*need = HDR_LEN + m.len;
+		return 0;
+	}
+
+	n->stats.requests++;
+	if (m.type == 0 || m.type > RMEM_MSG_TYPE_MAX ||
+	    (m.flags & RMEM_MSG_F_REPLY) || m.status != 0)
+		ret = reply_err(n, out, &m, RMEM_ERR_PROTO);
+	else
+		ret = handlers[m.type](n, pc, &m, out);
+	if (ret) {
+		pc->close_reason = "out of memory for the output queue";
+		return ret;
+	}
+	return (ssize_t)(HDR_LEN + m.len);
+}

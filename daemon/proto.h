@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmemd protocol engine: parses the messages of include/rmem-proto.h from a
+ * connection's input bytes and appends the replies to its output buffer.
+ * No sockets, no clock, no allocation beyond the output buffer and session
+ * objects: the event loop (conn.c), the tests and the fuzzer all drive it
+ * the same way, through rmem_proto_step().
+ */
+#ifndef RMEMD_PROTO_H
+#define RMEMD_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "rmem-proto.h"
+#include "session.h"
+
+struct rmem_pool;
+
+/**
+ * struct rmem_stats - counters shown by rmemd --status
+ * @requests: requests handled (every message after framing checks)
+ * @errors: error replies sent plus connections closed for bad framing
+ * @bytes_read: data bytes returned by READ
+ * @bytes_written: data bytes stored by WRITE
+ * @proto_closes: connections closed for bad framing
+ */
+struct rmem_stats {
+	uint64_t requests;
+	uint64_t errors;
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t proto_closes;
+};
+
+/**
+ * struct rmem_node - protocol state shared by all connections of a server
+ * @pool: donated memory
+ * @sessions: session table
+ * @instance: random id of this run, sent in hello replies
+ * @now_ms: monotonic time, set by the caller before each step
+ * @stats: counters
+ */
+struct rmem_node {
+	struct rmem_pool *pool;
+	struct rmem_sessions sessions;
+	uint64_t instance;
+	uint64_t now_ms;
+	struct rmem_stats stats;
+};
+
+/**
+ * struct rmem_pconn - protocol state of one connection
+ * @name: for log lines ("10.0.0.1:43210")
+ * @sess: session joined by HELLO, NULL before
+ * @features: features granted
+ * @queue: queue index the client gave in HELLO
+ * @close_reason: why rmem_proto_step() asked to close, for the log
+ */
+struct rmem_pconn {
+	const char *name;
+	struct rmem_session *sess;
+	uint64_t features;
+	uint32_t queue;
+	const char *close_reason;
+};
+
+/* Features this server grants on a TCP connection. */
+#define RMEM_PROTO_FEAT_SUPPORTED	RMEM_PROTO_FEAT_TCP
+
+void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
+		    uint64_t session_timeout_ms, uint64_t instance);
+void rmem_node_fini(struct rmem_node *n);
+void rmem_pconn_init(struct rmem_pconn *pc, const char *name);
+void rmem_pconn_close(struct rmem_node *n, struct rmem_pconn *pc);
+ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
+			const uint8_t *in, size_t len, struct rmem_buf *out,
+			size_t *need);
+const char *rmem_proto_status_name(uint32_t status);
+
+#endif

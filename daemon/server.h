@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmemd server: the event loop, its listeners and connections.
+ */
+#ifndef RMEMD_SERVER_H
+#define RMEMD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+
+/* What an epoll event points at. */
+enum rmemd_ev_kind {
+	RMEMD_EV_LISTEN,
+	RMEMD_EV_SIGNAL,
+	RMEMD_EV_CTL,
+	RMEMD_EV_CONN,
+};
+
+/* Output queue: stop reading a connection above HIGH, resume below LOW. */
+#define RMEMD_OUT_HIGH		(4u << 20)
+#define RMEMD_OUT_LOW		(1u << 20)
+/* Input buffered but not yet handled: stop reading above this. */
+#define RMEMD_IN_MAX		(2u << 20)
+/* Keep up to this much buffer memory on an idle connection. */
+#define RMEMD_BUF_KEEP		(256u << 10)
+
+/**
+ * struct rmemd_conn - one client connection
+ * @kind: RMEMD_EV_CONN (first: epoll data points here)
+ * @fd: socket
+ * @name: peer address, for log lines
+ * @pc: protocol state
+ * @in: received bytes not yet handled
+ * @out: replies not yet sent
+ * @need: bytes the next message needs in @in
+ * @events: epoll events registered
+ * @paused: reading stopped because @out is above RMEMD_OUT_HIGH
+ * @eof: the peer closed its sending side
+ * @closing: close once @out is flushed (bad framing)
+ * @prev: list link
+ * @next: list link
+ */
+struct rmemd_conn {
+	enum rmemd_ev_kind kind;
+	int fd;
+	char name[64];
+	struct rmem_pconn pc;
+	struct rmem_buf in;
+	struct rmem_buf out;
+	size_t need;
+	uint32_t events;
+	bool paused;
+	bool eof;
+	bool closing;
+	struct rmemd_conn *prev;
+	struct rmemd_conn *next;
+};
+
+/**
+ * struct rmemd_server - the whole daemon state
+ * @cfg: running configuration
+ * @src: how to rebuild it on SIGHUP
+ * @pool: donated memory
+ * @node: protocol state
+ * @epfd: epoll
+ * @sigfd: signalfd for SIGTERM, SIGINT, SIGHUP
+ * @listen_fd: TCP listener
+ * @ctl_fd: unix control socket
+ * @listen_name: bound address with the real port
+ * @conns: connections
+ * @nconns: connections open
+ * @conns_total: connections accepted since start
+ * @conns_refused: connections closed at once (max-clients, no memory)
+ * @start_ms: monotonic start time
+ * @listen_paused_until: accept() ran out of fds; retry then
+ * @stop: leave the loop
+ */
+struct rmemd_server {
+	struct rmemd_config cfg;
+	const struct rmemd_config_src *src;
+	struct rmem_pool pool;
+	struct rmem_node node;
+	int epfd;
+	int sigfd;
+	int listen_fd;
+	int ctl_fd;
+	enum rmemd_ev_kind ev_listen, ev_signal, ev_ctl;
+	char listen_name[RMEMD_HOST_MAX + 16];
+	struct rmemd_conn *conns;
+	uint32_t nconns;
+	uint64_t conns_total;
+	uint64_t conns_refused;
+	uint64_t start_ms;
+	uint64_t listen_paused_until;
+	bool stop;
+};
+
+uint64_t rmemd_now_ms(void);
+
+int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
+		      const struct rmemd_config_src *src);
+int rmemd_server_run(struct rmemd_server *s);
+void rmemd_server_fini(struct rmemd_server *s);
+
+/* conn.c */
+struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
+void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
+void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
+
+/* ctl.c */
+int rmemd_ctl_listen(struct rmemd_server *s);
+void rmemd_ctl_accept(struct rmemd_server *s);
+void rmemd_ctl_close(struct rmemd_server *s);
+int rmemd_ctl_status(const char *path, bool json);
+
+#endif

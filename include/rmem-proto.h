@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * rmem wire protocol, spoken between the kernel module (client, on the
+ * compute node) and rmemd (server, on a memory node). Shared verbatim by both;
+ * Documentation/protocol.rst explains it in prose.
+ *
+ * Every message is a struct rmem_msg_hdr followed by hdr.len bytes of
+ * payload. All fields are little-endian and fixed-width; reserved bytes are
+ * sent as zero and ignored on receipt. A reply has RMEM_MSG_F_REPLY set, the
+ * same type and id as its request, and a status (0 or RMEM_ERR_*); a reply
+ * with a non-zero status carries no payload. Requests on one connection may
+ * be pipelined: the client picks the ids, the server answers each request
+ * on the connection it came from, in the order received.
+ *
+ * A connection starts with RMEM_MSG_HELLO; anything else first, a bad magic,
+ * an unknown version, or a payload longer than RMEM_MSG_MAX_PAYLOAD closes it.
+ *
+ * Slabs belong to a session (struct rmem_hello.session), not a connection:
+ * a client opens several connections with the same session id and uses its
+ * slabs on all of them. When the last connection of a session closes, the
+ * server keeps the session's slabs for its session timeout so a reconnecting
+ * client finds its data (RMEM_HELLO_F_RESUMED); after that they are zeroed
+ * and returned to the pool. A client that gets a hello reply without
+ * RMEM_HELLO_F_RESUMED, or with a different instance, has lost every slab it
+ * held there.
+ */
+#ifndef _RMEM_PROTO_H
+#define _RMEM_PROTO_H
+
+#include <linux/types.h>
+
+#define RMEM_PROTO_MAGIC	0x4d454d52u	/* "RMEM" as bytes on the wire */
+#define RMEM_PROTO_VERSION	1
+
+/* Largest READ/WRITE length, and so the largest payload. */
+#define RMEM_MSG_MAX_IO		(1u << 20)
+#define RMEM_MSG_MAX_PAYLOAD	(RMEM_MSG_MAX_IO + 64)
+
+/* Message types (struct rmem_msg_hdr.type) */
+#define RMEM_MSG_HELLO		1	/* rmem_hello -> rmem_hello_reply */
+#define RMEM_MSG_SLAB_ALLOC	2	/* (none) -> rmem_slab_alloc_reply */
+#define RMEM_MSG_SLAB_FREE	3	/* rmem_slab_ref -> (none) */
+#define RMEM_MSG_READ		4	/* rmem_io -> io.len bytes */
+#define RMEM_MSG_WRITE		5	/* rmem_io + io.len bytes -> (none) */
+#define RMEM_MSG_PING		6	/* (none) -> rmem_ping_reply */
+#define RMEM_MSG_TYPE_MAX	6
+
+/* struct rmem_msg_hdr.flags */
+#define RMEM_MSG_F_REPLY	(1u << 0)
+
+/* struct rmem_msg_hdr.status in replies */
+#define RMEM_OK			0
+#define RMEM_ERR_PROTO		1	/* malformed message */
+#define RMEM_ERR_VERSION	2	/* unsupported protocol version */
+#define RMEM_ERR_INVAL		3	/* bad field value */
+#define RMEM_ERR_NOSPC		4	/* no free slab */
+#define RMEM_ERR_NOENT		5	/* slab not held by this session */
+#define RMEM_ERR_RANGE		6	/* offset/length outside the slab */
+#define RMEM_ERR_TOOBIG		7	/* length above RMEM_MSG_MAX_IO */
+#define RMEM_ERR_PERM		8	/* not authenticated / not allowed */
+#define RMEM_ERR_STATE		9	/* request not valid now (no hello yet) */
+
+/* Feature bits, in hello and hello reply. */
+#define RMEM_PROTO_FEAT_TCP	(1ull << 0)	/* data over this connection */
+#define RMEM_PROTO_FEAT_RDMA	(1ull << 1)	/* one-sided RDMA via rkeys */
+#define RMEM_PROTO_FEAT_AUTH	(1ull << 2)	/* challenge-response (reserved) */
+
+/**
+ * struct rmem_msg_hdr - header of every message (24 bytes)
+ * @magic: RMEM_PROTO_MAGIC
+ * @version: RMEM_PROTO_VERSION
+ * @type: RMEM_MSG_*
+ * @flags: RMEM_MSG_F_*
+ * @len: payload bytes that follow the header
+ * @status: 0 in requests; RMEM_OK or RMEM_ERR_* in replies
+ * @id: chosen by the client, echoed in the reply
+ */
+struct rmem_msg_hdr {
+	__le32 magic;
+	__u8 version;
+	__u8 type;
+	__le16 flags;
+	__le32 len;
+	__le32 status;
+	__le64 id;
+};
+
+/**
+ * struct rmem_hello - first request on a connection (64 bytes)
+ * @features: RMEM_PROTO_FEAT_* the client wants
+ * @session: client session id, random and non-zero; connections with the
+ *	same session share its slabs
+ * @queue: index of this connection among the client's connections
+ * @max_io: largest READ/WRITE the client will send
+ * @reserved: zero; room for the authentication challenge
+ */
+struct rmem_hello {
+	__le64 features;
+	__le64 session;
+	__le32 queue;
+	__le32 max_io;
+	__u8 reserved[40];
+};
+
+#define RMEM_HELLO_F_RESUMED	(1u << 0)	/* session existed: slabs kept */
+
+/**
+ * struct rmem_hello_reply - reply to RMEM_MSG_HELLO (64 bytes)
+ * @features: RMEM_PROTO_FEAT_* granted
+ * @instance: random id of this server run; changes when rmemd restarts
+ * @slab_size: bytes per slab
+ * @slabs_total: slabs in the pool
+ * @slabs_free: slabs not held by any session
+ * @max_io: largest READ/WRITE the server accepts
+ * @flags: RMEM_HELLO_F_*
+ * @reserved: zero; room for the authentication response
+ */
+struct rmem_hello_reply {
+	__le64 features;
+	__le64 instance;
+	__le64 slab_size;
+	__le32 slabs_total;
+	__le32 slabs_free;
+	__le32 max_io;
+	__le32 flags;
+	__u8 reserved[24];
+};
+
+/**
+ * struct rmem_slab_alloc_reply - reply to RMEM_MSG_SLAB_ALLOC (24 bytes)
+ * @slab: slab number, used in later requests
+ * @rkey: RDMA remote key of the slab's MR (0 over TCP)
+ * @addr: RDMA address of the slab's first byte (0 over TCP)
+ * @size: bytes in the slab
+ */
+struct rmem_slab_alloc_reply {
+	__le32 slab;
+	__le32 rkey;
+	__le64 addr;
+	__le64 size;
+};
+
+/**
+ * struct rmem_slab_ref - payload of RMEM_MSG_SLAB_FREE (8 bytes)
+ * @slab: slab to give back; its content is zeroed before reuse
+ * @reserved: zero
+ */
+struct rmem_slab_ref {
+	__le32 slab;
+	__le32 reserved;
+};
+
+/**
+ * struct rmem_io - payload of RMEM_MSG_READ and RMEM_MSG_WRITE (16 bytes)
+ * @slab: slab held by the session
+ * @len: bytes, 1..RMEM_MSG_MAX_IO; offset + len must not pass the slab end
+ * @offset: byte offset inside the slab
+ *
+ * A WRITE carries @len data bytes after this struct; a READ reply carries
+ * @len data bytes.
+ */
+struct rmem_io {
+	__le32 slab;
+	__le32 len;
+	__le64 offset;
+};
+
+/**
+ * struct rmem_ping_reply - reply to RMEM_MSG_PING (16 bytes)
+ * @slabs_free: slabs not held by any session
+ * @slabs_held: slabs held by the caller's session
+ * @instance_lo: low 32 bits of the server instance
+ * @reserved: zero
+ */
+struct rmem_ping_reply {
+	__le32 slabs_free;
+	__le32 slabs_held;
+	__le32 instance_lo;
+	__le32 reserved;
+};
+
+_Static_assert(sizeof(struct rmem_msg_hdr) == 24, "wire: rmem_msg_hdr");
+_Static_assert(sizeof(struct rmem_hello) == 64, "wire: rmem_hello");
+_Static_assert(sizeof(struct rmem_hello_reply) == 64, "wire: rmem_hello_reply");
+_Static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_reply");
+_Static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
+_Static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
+_Static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
+
+#endif /* _RMEM_PROTO_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * rmem: remote memory for Linux -- control interface.
+ *
+ * This header *is* the control API: it is shared by the kernel module, rmemctl
+ * and the tests. Documentation/netlink.rst explains it in prose.
+ *
+ * Generic netlink family "rmem" (RMEM_GENL_NAME), version RMEM_GENL_VERSION.
+ * All commands but RMEM_CMD_GET_VERSION / RMEM_CMD_GET_STATUS and the dumps
+ * need CAP_NET_ADMIN. Every attribute is validated by a strict policy; a
+ * rejected request changes nothing and carries an extack message.
+ *
+ * Commands
+ *   RMEM_CMD_GET_VERSION  do   -> RMEM_A_VERSION, RMEM_A_API_VERSION,
+ *                                 RMEM_A_FEATURES
+ *   RMEM_CMD_GET_STATUS   do   -> RMEM_A_NR_NODES, RMEM_A_NR_REGIONS,
+ *                                 RMEM_A_SLAB_SIZE, RMEM_A_FEATURES
+ *   RMEM_CMD_NODE_ADD     do   <- RMEM_A_NODE_ADDR (4 or 16 bytes, network
+ *                                 order), [RMEM_A_NODE_PORT],
+ *                                 [RMEM_A_NODE_TRANSPORT], [RMEM_A_NODE_TIMEOUT_MS]
+ *                            -> RMEM_A_NODE_ID
+ *   RMEM_CMD_NODE_DEL     do   <- RMEM_A_NODE_ID
+ *   RMEM_CMD_NODE_GET     dump -> one message per node (RMEM_A_NODE_*)
+ *                         do   <- RMEM_A_NODE_ID -> that node
+ *   RMEM_CMD_REGION_ADD   do   <- RMEM_A_REGION_NAME, RMEM_A_REGION_SIZE,
+ *                                 [RMEM_A_REGION_TYPE]
+ *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE
+ *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME
+ *   RMEM_CMD_REGION_GET   dump -> one message per region (RMEM_A_REGION_*)
+ *                         do   <- RMEM_A_REGION_NAME -> that region
+ */
+#ifndef _UAPI_RMEM_H
+#define _UAPI_RMEM_H
+
+#include <linux/types.h>
+
+#define RMEM_GENL_NAME		"rmem"
+#define RMEM_GENL_VERSION	1
+
+/* Version of this API; bumped on incompatible change. */
+#define RMEM_API_VERSION	1
+
+/* Default TCP (and rdma_cm) port of rmemd. */
+#define RMEM_DEFAULT_PORT	7471
+
+#define RMEM_REGION_NAME_MAX	32	/* including the NUL */
+
+/* RMEM_A_FEATURES bits: what this module can do. */
+#define RMEM_FEAT_TCP		(1ULL << 0)	/* TCP transport */
+#define RMEM_FEAT_RDMA		(1ULL << 1)	/* RDMA transport */
+#define RMEM_FEAT_BLOCK		(1ULL << 2)	/* block regions */
+#define RMEM_FEAT_MMAP		(1ULL << 3)	/* mmap regions */
+
+enum rmem_cmd {
+	RMEM_CMD_UNSPEC,
+	RMEM_CMD_GET_VERSION,
+	RMEM_CMD_GET_STATUS,
+	RMEM_CMD_NODE_ADD,
+	RMEM_CMD_NODE_DEL,
+	RMEM_CMD_NODE_GET,
+	RMEM_CMD_REGION_ADD,
+	RMEM_CMD_REGION_DEL,
+	RMEM_CMD_REGION_GET,
+	__RMEM_CMD_MAX
+};
+#define RMEM_CMD_MAX (__RMEM_CMD_MAX - 1)
+
+/* RMEM_A_NODE_TRANSPORT */
+enum rmem_transport {
+	RMEM_TRANSPORT_AUTO,	/* RDMA if the route has an RDMA device, else TCP */
+	RMEM_TRANSPORT_TCP,
+	RMEM_TRANSPORT_RDMA,
+	__RMEM_TRANSPORT_MAX
+};
+#define RMEM_TRANSPORT_MAX (__RMEM_TRANSPORT_MAX - 1)
+
+/* RMEM_A_NODE_STATE */
+enum rmem_node_state {
+	RMEM_NODE_CONNECTING,	/* first connection not yet up */
+	RMEM_NODE_LIVE,		/* all queues connected */
+	RMEM_NODE_RECONNECTING,	/* lost, retrying with backoff */
+	RMEM_NODE_DEAD,		/* unreachable past its timeout: I/O fails */
+	RMEM_NODE_DELETING,
+	__RMEM_NODE_STATE_MAX
+};
+
+/* RMEM_A_REGION_TYPE */
+enum rmem_region_type {
+	RMEM_REGION_BLOCK,	/* /dev/rmemblkN */
+	RMEM_REGION_MMAP,	/* /dev/rmemN */
+	__RMEM_REGION_TYPE_MAX
+};
+#define RMEM_REGION_TYPE_MAX (__RMEM_REGION_TYPE_MAX - 1)
+
+enum rmem_attr {
+	RMEM_A_UNSPEC,
+	RMEM_A_PAD,
+	/* module */
+	RMEM_A_VERSION,			/* string: module version */
+	RMEM_A_API_VERSION,		/* u32: RMEM_API_VERSION */
+	RMEM_A_FEATURES,		/* u64: RMEM_FEAT_* */
+	RMEM_A_NR_NODES,		/* u32 */
+	RMEM_A_NR_REGIONS,		/* u32 */
+	RMEM_A_SLAB_SIZE,		/* u64: bytes per remote slab */
+	/* node */
+	RMEM_A_NODE_ID,			/* u32 */
+	RMEM_A_NODE_ADDR,		/* binary: 4 (IPv4) or 16 (IPv6) bytes */
+	RMEM_A_NODE_PORT,		/* u16, host order; default 7471 */
+	RMEM_A_NODE_TRANSPORT,		/* u8: enum rmem_transport (requested) */
+	RMEM_A_NODE_TRANSPORT_USED,	/* u8: enum rmem_transport (in use) */
+	RMEM_A_NODE_TIMEOUT_MS,		/* u32: unreachable this long -> I/O fails */
+	RMEM_A_NODE_STATE,		/* u8: enum rmem_node_state */
+	RMEM_A_NODE_CAPACITY,		/* u64: bytes the node donates */
+	RMEM_A_NODE_FREE,		/* u64: bytes still free on the node */
+	RMEM_A_NODE_SLABS_USED,		/* u32: slabs held by this host */
+	RMEM_A_NODE_LATENCY_NS,		/* u64: smoothed round-trip time */
+	RMEM_A_NODE_ERRORS,		/* u64: failed requests */
+	RMEM_A_NODE_RECONNECTS,		/* u64 */
+	RMEM_A_NODE_QUEUES,		/* u32: connections */
+	RMEM_A_NODE_READ_BYTES,		/* u64 */
+	RMEM_A_NODE_WRITE_BYTES,	/* u64 */
+	/* region */
+	RMEM_A_REGION_ID,		/* u32 */
+	RMEM_A_REGION_NAME,		/* string, [A-Za-z0-9_.-], < 32 bytes */
+	RMEM_A_REGION_SIZE,		/* u64: bytes, multiple of 4096, > 0 */
+	RMEM_A_REGION_TYPE,		/* u8: enum rmem_region_type */
+	RMEM_A_REGION_DEVICE,		/* string: "rmemblk0" */
+	RMEM_A_REGION_SLABS,		/* u32: remote slabs claimed */
+	RMEM_A_REGION_NODES,		/* u32: nodes holding its slabs */
+	RMEM_A_REGION_OPENERS,		/* u32: open file handles */
+	RMEM_A_REGION_READS,		/* u64: read requests */
+	RMEM_A_REGION_WRITES,		/* u64: write requests */
+	RMEM_A_REGION_READ_BYTES,	/* u64 */
+	RMEM_A_REGION_WRITE_BYTES,	/* u64 */
+	RMEM_A_REGION_DISCARDS,		/* u64 */
+	RMEM_A_REGION_ERRORS,		/* u64: requests failed with an error */
+	__RMEM_A_MAX
+};
+#define RMEM_A_MAX (__RMEM_A_MAX - 1)
+
+#endif /* _UAPI_RMEM_H */

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: the generic netlink family "rmem" (include/uapi/rmem.h).
+ *
+ * Every attribute goes through one strict policy; handlers add extack
+ * messages for what a policy cannot express. Configuration changes run
+ * under rmem_cfg_lock, taken here and nowhere below the control layer.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/inet.h>
+#include <linux/string.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+#include "rmem.h"
+
+static struct netlink_range_validation rmem_timeout_range = {
+	.min = 100,
+	.max = 3600 * 1000,
+};
+
+static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
+	[RMEM_A_NODE_ID]		= { .type = NLA_U32 },
+	[RMEM_A_NODE_ADDR]		= NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
+	[RMEM_A_NODE_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
+	[RMEM_A_NODE_TRANSPORT]		= NLA_POLICY_MAX(NLA_U8, RMEM_TRANSPORT_MAX),
+	[RMEM_A_NODE_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rmem_timeout_range),
+	[RMEM_A_REGION_NAME]		= { .type = NLA_NUL_STRING,
+					    .len = RMEM_REGION_NAME_MAX - 1 },
+	[RMEM_A_REGION_SIZE]		= NLA_POLICY_MIN(NLA_U64, RMEM_PAGE_SIZE),
+	[RMEM_A_REGION_TYPE]		= NLA_POLICY_MAX(NLA_U8, RMEM_REGION_TYPE_MAX),
+};
+
+static struct genl_family rmem_genl_family;
+
+static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
+{
+	return genlmsg_put(skb, info->snd_portid, info->snd_seq, &rmem_genl_family, 0, cmd);
+}
+
+static u64 rmem_features(void)
+{
+	return RMEM_FEAT_TCP | RMEM_FEAT_BLOCK;
+}
+
+static int rmem_cmd_get_version(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_GET_VERSION);
+	if (!hdr)
+		goto nla_put_failure;
+	if (nla_put_string(msg, RMEM_A_VERSION, RMEM_VERSION) ||
+	    nla_put_u32(msg, RMEM_A_API_VERSION, RMEM_API_VERSION) ||
+	    nla_put_u64_64bit(msg, RMEM_A_FEATURES, rmem_features(), RMEM_A_PAD))
+		goto nla_put_failure;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int rmem_cmd_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret = -EMSGSIZE;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_GET_STATUS);
+	if (!hdr)
+		goto out_free;
+	mutex_lock(&rmem_cfg_lock);
+	if (nla_put_u32(msg, RMEM_A_NR_NODES, rmem_node_count()) ||
+	    nla_put_u32(msg, RMEM_A_NR_REGIONS, rmem_region_count()) ||
+	    nla_put_u64_64bit(msg, RMEM_A_SLAB_SIZE, (u64)rmem_slab_mb << 20, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_FEATURES, rmem_features(), RMEM_A_PAD) ||
+	    nla_put_string(msg, RMEM_A_VERSION, RMEM_VERSION)) {
+		mutex_unlock(&rmem_cfg_lock);
+		goto out_free;
+	}
+	mutex_unlock(&rmem_cfg_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_free:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* ---- nodes ---- */
+
+static int rmem_node_fill(struct sk_buff *msg, struct rmem_node *n)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&n->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&n->addr;
+	u16 port;
+	int ret;
+
+	if (n->addr.ss_family == AF_INET) {
+		ret = nla_put_in_addr(msg, RMEM_A_NODE_ADDR, sin->sin_addr.s_addr);
+		port = ntohs(sin->sin_port);
+	} else {
+		ret = nla_put_in6_addr(msg, RMEM_A_NODE_ADDR, &sin6->sin6_addr);
+		port = ntohs(sin6->sin6_port);
+	}
+	if (ret ||
+	    nla_put_u32(msg, RMEM_A_NODE_ID, n->id) ||
+	    nla_put_u16(msg, RMEM_A_NODE_PORT, port) ||
+	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT, n->want) ||
+	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT_USED, n->ops->type) ||
+	    nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, n->timeout_ms) ||
+	    nla_put_u8(msg, RMEM_A_NODE_STATE, rmem_node_state_get(n)) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_CAPACITY,
+			      n->slab_size * n->slabs_total, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_FREE,
+			      n->slab_size * READ_ONCE(n->slabs_free), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_SLAB_SIZE, n->slab_size, RMEM_A_PAD) ||
+	    nla_put_u32(msg, RMEM_A_NODE_SLABS_USED, atomic_read(&n->slabs_used)) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_LATENCY_NS,
+			      atomic64_read(&n->srtt_ns), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_ERRORS,
+			      atomic64_read(&n->errors), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_RECONNECTS,
+			      atomic64_read(&n->reconnects), RMEM_A_PAD) ||
+	    nla_put_u32(msg, RMEM_A_NODE_QUEUES, n->nr_queues) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_READ_BYTES,
+			      atomic64_read(&n->read_bytes), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_NODE_WRITE_BYTES,
+			      atomic64_read(&n->write_bytes), RMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int rmem_parse_addr(struct genl_info *info, struct sockaddr_storage *ss)
+{
+	struct nlattr *a = info->attrs[RMEM_A_NODE_ADDR];
+	u16 port = RMEM_DEFAULT_PORT;
+
+	if (info->attrs[RMEM_A_NODE_PORT])
+		port = nla_get_u16(info->attrs[RMEM_A_NODE_PORT]);
+	memset(ss, 0, sizeof(*ss));
+	if (nla_len(a) == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = nla_get_in_addr(a);
+		sin->sin_port = htons(port);
+		if (ipv4_is_zeronet(sin->sin_addr.s_addr) ||
+		    ipv4_is_multicast(sin->sin_addr.s_addr) ||
+		    ipv4_is_lbcast(sin->sin_addr.s_addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "not a unicast IPv4 address");
+			return -EINVAL;
+		}
+	} else if (nla_len(a) == 16) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = nla_get_in6_addr(a);
+		sin6->sin6_port = htons(port);
+		if (ipv6_addr_any(&sin6->sin6_addr) ||
+		    ipv6_addr_is_multicast(&sin6->sin6_addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "not a unicast IPv6 address");
+			return -EINVAL;
+		}
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "address must be 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int rmem_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
+{
+	enum rmem_transport want = RMEM_TRANSPORT_AUTO;
+	unsigned int timeout = rmem_node_timeout_ms;
+	struct sockaddr_storage ss;
+	struct rmem_node *node;
+	struct sk_buff *msg;
+	void *hdr;
+	u32 id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ADDR))
+		return -EINVAL;
+	ret = rmem_parse_addr(info, &ss);
+	if (ret)
+		return ret;
+	if (info->attrs[RMEM_A_NODE_TRANSPORT])
+		want = nla_get_u8(info->attrs[RMEM_A_NODE_TRANSPORT]);
+	if (info->attrs[RMEM_A_NODE_TIMEOUT_MS])
+		timeout = nla_get_u32(info->attrs[RMEM_A_NODE_TIMEOUT_MS]);
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&rmem_cfg_lock);
+	node = rmem_node_add(&ss, want, timeout, info->extack);
+	if (IS_ERR(node)) {
+		mutex_unlock(&rmem_cfg_lock);
+		nlmsg_free(msg);
+		return PTR_ERR(node);
+	}
+	id = node->id;
+	mutex_unlock(&rmem_cfg_lock);
+
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_NODE_ADD);
+	if (!hdr || nla_put_u32(msg, RMEM_A_NODE_ID, id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int rmem_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ID))
+		return -EINVAL;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_node_del(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
+static int rmem_cmd_node_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rmem_node *node;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ID))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&rmem_cfg_lock);
+	node = rmem_node_find(nla_get_u32(info->attrs[RMEM_A_NODE_ID]));
+	if (!node) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RMEM_A_NODE_ID], "no such node");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = -EMSGSIZE;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_NODE_GET);
+	if (!hdr || rmem_node_fill(msg, node))
+		goto out_unlock;
+	mutex_unlock(&rmem_cfg_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_unlock:
+	mutex_unlock(&rmem_cfg_lock);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int rmem_cmd_node_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned long idx = 0, start = cb->args[0];
+	struct rmem_node *node;
+	void *hdr;
+
+	mutex_lock(&rmem_cfg_lock);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		if (idx++ < start)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &rmem_genl_family, NLM_F_MULTI, RMEM_CMD_NODE_GET);
+		if (!hdr)
+			break;
+		if (rmem_node_fill(skb, node)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&rmem_cfg_lock);
+	return skb->len;
+}
+
+/* ---- regions ---- */
+
+static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
+{
+	if (nla_put_u32(msg, RMEM_A_REGION_ID, r->id) ||
+	    nla_put_string(msg, RMEM_A_REGION_NAME, r->name) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_SIZE, r->size, RMEM_A_PAD) ||
+	    nla_put_u8(msg, RMEM_A_REGION_TYPE, r->type) ||
+	    nla_put_string(msg, RMEM_A_REGION_DEVICE, r->device) ||
+	    nla_put_u32(msg, RMEM_A_REGION_SLABS, atomic_read(&r->slabs)) ||
+	    nla_put_u32(msg, RMEM_A_REGION_NODES, rmem_region_nodes(r)) ||
+	    nla_put_u32(msg, RMEM_A_REGION_OPENERS, rmem_blk_openers(r)) ||
+	    nla_put_u64_64bit(msg, RMEM_A_SLAB_SIZE, r->slab_size, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_READS, atomic64_read(&r->reads), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_WRITES, atomic64_read(&r->writes), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_READ_BYTES,
+			      atomic64_read(&r->read_bytes), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_WRITE_BYTES,
+			      atomic64_read(&r->write_bytes), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_DISCARDS,
+			      atomic64_read(&r->discards), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
+{
+	enum rmem_region_type type = RMEM_REGION_BLOCK;
+	struct rmem_region *r;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME) ||
+	    GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_SIZE))
+		return -EINVAL;
+	if (info->attrs[RMEM_A_REGION_TYPE])
+		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_region_add(nla_data(info->attrs[RMEM_A_REGION_NAME]),
+			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, &r,
+			      info->extack);
+	if (ret)
+		goto out_unlock;
+	ret = -EMSGSIZE;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_REGION_ADD);
+	if (!hdr || nla_put_u32(msg, RMEM_A_REGION_ID, r->id) ||
+	    nla_put_string(msg, RMEM_A_REGION_DEVICE, r->device))
+		goto out_unlock;	/* the region stays: it was created */
+	mutex_unlock(&rmem_cfg_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_unlock:
+	mutex_unlock(&rmem_cfg_lock);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int rmem_cmd_region_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME))
+		return -EINVAL;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_region_del(nla_data(info->attrs[RMEM_A_REGION_NAME]), info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
+static int rmem_cmd_region_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rmem_region *r;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&rmem_cfg_lock);
+	r = rmem_region_find(nla_data(info->attrs[RMEM_A_REGION_NAME]));
+	if (!r) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RMEM_A_REGION_NAME],
+				    "no such region");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = -EMSGSIZE;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_REGION_GET);
+	if (!hdr || rmem_region_fill(msg, r))
+		goto out_unlock;
+	mutex_unlock(&rmem_cfg_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_unlock:
+	mutex_unlock(&rmem_cfg_lock);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int rmem_cmd_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned long idx = 0, start = cb->args[0];
+	struct rmem_region *r;
+	void *hdr;
+
+	mutex_lock(&rmem_cfg_lock);
+	list_for_each_entry(r, &rmem_regions, list) {
+		if (idx++ < start)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &rmem_genl_family, NLM_F_MULTI, RMEM_CMD_REGION_GET);
+		if (!hdr)
+			break;
+		if (rmem_region_fill(skb, r)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&rmem_cfg_lock);
+	return skb->len;
+}
+
+static const struct genl_ops rmem_genl_ops[] = {
+	{
+		.cmd = RMEM_CMD_GET_VERSION,
+		.doit = rmem_cmd_get_version,
+	},
+	{
+		.cmd = RMEM_CMD_GET_STATUS,
+		.doit = rmem_cmd_get_status,
+	},
+	{
+		.cmd = RMEM_CMD_NODE_ADD,
+		.doit = rmem_cmd_node_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_NODE_DEL,
+		.doit = rmem_cmd_node_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_NODE_GET,
+		.doit = rmem_cmd_node_get,
+		.dumpit = rmem_cmd_node_dump,
+	},
+	{
+		.cmd = RMEM_CMD_REGION_ADD,
+		.doit = rmem_cmd_region_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_REGION_DEL,
+		.doit = rmem_cmd_region_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_REGION_GET,
+		.doit = rmem_cmd_region_get,
+		.dumpit = rmem_cmd_region_dump,
+	},
+};
+
+static struct genl_family rmem_genl_family __ro_after_init = {
+	.name = RMEM_GENL_NAME,
+	.version = RMEM_GENL_VERSION,
+	.maxattr = RMEM_A_MAX,
+	.policy = rmem_policy,
+	.module = THIS_MODULE,
+	.ops = rmem_genl_ops,
+	.n_ops = ARRAY_SIZE(rmem_genl_ops),
+	.resv_start_op = RMEM_CMD_REGION_GET + 1,
+	.parallel_ops = false,
+};
+
+/**
+ * rmem_genl_init() - register the "rmem" generic netlink family
+ *
+ * Return: 0 or -errno.
+ */
+int __init rmem_genl_init(void)
+{
+	return genl_register_family(&rmem_genl_family);
+}
+
+/**
+ * rmem_genl_exit() - unregister the family; no handler runs after this
+ */
+void rmem_genl_exit(void)
+{
+	genl_unregister_family(&rmem_genl_family);
+}

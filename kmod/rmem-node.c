@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: the node table -- memory nodes, their liveness and their I/O.
+ *
+ * A node is one rmemd. Its transport keeps nr_queues connections; this file
+ * decides what happens to requests when they break:
+ *
+ *  LIVE           requests go straight to the transport.
+ *  RECONNECTING   requests wait on node->pending; reconnect_work retries with
+ *                 exponential backoff. If the node comes back and its hello
+ *                 says the session was resumed, waiting requests are sent
+ *                 again (reads and writes are idempotent). If not, the node
+ *                 lost our slabs: node->gen is bumped and every request for
+ *                 a slab of an older generation completes with -ESTALE.
+ *  DEAD           unreachable for longer than timeout_ms: waiting and new
+ *                 requests fail with -EIO; reconnecting goes on.
+ *
+ * Locking: rmem_cfg_lock (mutex) serialises configuration; rmem_nodes_lock
+ * (spinlock) guards list membership against the I/O path's placement;
+ * node->lock guards state, pending and gen. Nothing on the I/O path sleeps
+ * in an allocation that could recurse into reclaim.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/ipv6.h>
+
+#include "rmem.h"
+
+LIST_HEAD(rmem_nodes);
+static DEFINE_SPINLOCK(rmem_nodes_lock);
+static u32 rmem_next_node_id = 1;
+
+#define RMEM_BACKOFF_MIN_MS	100
+#define RMEM_BACKOFF_MAX_MS	5000
+#define RMEM_HB_MISSES		5
+
+/**
+ * rmem_proto_status_errno() - map a wire status to an errno
+ * @status: RMEM_OK or RMEM_ERR_*
+ *
+ * Return: 0 or a negative errno; -ESTALE when the slab is not ours.
+ */
+int rmem_proto_status_errno(u32 status)
+{
+	switch (status) {
+	case RMEM_OK:
+		return 0;
+	case RMEM_ERR_NOSPC:
+		return -ENOSPC;
+	case RMEM_ERR_NOENT:
+		return -ESTALE;
+	case RMEM_ERR_PERM:
+		return -EPERM;
+	default:
+		return -EIO;
+	}
+}
+
+/**
+ * rmem_node_find() - look up a node by id
+ * @id: node id
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the node or NULL.
+ */
+struct rmem_node *rmem_node_find(u32 id)
+{
+	struct rmem_node *n;
+
+	list_for_each_entry(n, &rmem_nodes, list)
+		if (n->id == id)
+			return n;
+	return NULL;
+}
+
+/**
+ * rmem_node_count() - number of nodes
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the count.
+ */
+unsigned int rmem_node_count(void)
+{
+	struct rmem_node *n;
+	unsigned int nr = 0;
+
+	list_for_each_entry(n, &rmem_nodes, list)
+		nr++;
+	return nr;
+}
+
+/**
+ * rmem_node_state_get() - current state of a node
+ * @node: the node
+ *
+ * Return: enum rmem_node_state.
+ */
+enum rmem_node_state rmem_node_state_get(struct rmem_node *node)
+{
+	return READ_ONCE(node->state);
+}
+
+static bool rmem_io_pendable(const struct rmem_req *io)
+{
+	return io->type == RMEM_MSG_READ || io->type == RMEM_MSG_WRITE ||
+	       io->type == RMEM_MSG_SLAB_FREE || io->type == RMEM_MSG_SLAB_ALLOC;
+}
+
+static bool rmem_io_has_slab(const struct rmem_req *io)
+{
+	return io->type == RMEM_MSG_READ || io->type == RMEM_MSG_WRITE ||
+	       io->type == RMEM_MSG_SLAB_FREE;
+}
+
+/**
+ * rmem_node_complete() - a request finished; account and call its owner
+ * @node: node it ran on
+ * @io: the request
+ * @err: 0 or -errno
+ */
+void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err)
+{
+	if (!err) {
+		if (io->type == RMEM_MSG_READ)
+			atomic64_add(io->len, &node->read_bytes);
+		else if (io->type == RMEM_MSG_WRITE)
+			atomic64_add(io->len, &node->write_bytes);
+	} else if (err != -ESTALE) {
+		atomic64_inc(&node->errors);
+	}
+	io->done(io, err);
+}
+
+/* Fail everything waiting on @node. */
+static void rmem_node_fail_pending(struct rmem_node *node, int err)
+{
+	struct rmem_req *io, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&node->lock, flags);
+	list_splice_init(&node->pending, &list);
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	list_for_each_entry_safe(io, tmp, &list, entry) {
+		list_del_init(&io->entry);
+		rmem_node_complete(node, io, err);
+	}
+}
+
+/**
+ * rmem_node_submit() - send a request, or park it until the node is back
+ * @node: target node
+ * @io: request; io->done is called exactly once
+ */
+void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
+{
+	enum rmem_node_state state;
+	unsigned long flags;
+	int err;
+
+	io->node = node;
+	for (;;) {
+		spin_lock_irqsave(&node->lock, flags);
+		if (rmem_io_has_slab(io) && io->gen != node->gen) {
+			spin_unlock_irqrestore(&node->lock, flags);
+			rmem_node_complete(node, io, -ESTALE);
+			return;
+		}
+		state = node->state;
+		if (state == RMEM_NODE_LIVE) {
+			spin_unlock_irqrestore(&node->lock, flags);
+			if (!node->ops->submit(node, io->qid % node->nr_queues, io))
+				return;
+			/* The queue went down under us: its error set the state. */
+			continue;
+		}
+		if ((state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING) &&
+		    rmem_io_pendable(io)) {
+			list_add_tail(&io->entry, &node->pending);
+			spin_unlock_irqrestore(&node->lock, flags);
+			return;
+		}
+		spin_unlock_irqrestore(&node->lock, flags);
+		err = state == RMEM_NODE_DEAD ? -EIO : -ENOTCONN;
+		rmem_node_complete(node, io, err);
+		return;
+	}
+}
+
+/**
+ * rmem_node_requeue() - take back a request a dropped connection had sent
+ * @node: its node
+ * @io: the request; sent again after reconnecting, or failed
+ *
+ * Context: the transport's disconnect, after its receive loop stopped.
+ */
+void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io)
+{
+	/* A slab allocated by a lost reply may leak until the session ends. */
+	if (io->type == RMEM_MSG_SLAB_ALLOC || !rmem_io_pendable(io)) {
+		rmem_node_complete(node, io, -EAGAIN);
+		return;
+	}
+	rmem_node_submit(node, io);
+}
+
+/**
+ * rmem_node_error() - a connection of @node failed; start recovery
+ * @node: the node
+ *
+ * Context: any; does not sleep.
+ */
+void rmem_node_error(struct rmem_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (node->state == RMEM_NODE_LIVE) {
+		node->state = RMEM_NODE_RECONNECTING;
+		node->down_since = jiffies;
+		node->backoff_ms = RMEM_BACKOFF_MIN_MS;
+		if (!node->stopping)
+			queue_work(rmem_wq, &node->error_work);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+static void rmem_node_error_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(work, struct rmem_node, error_work);
+
+	rnode_warn(node, "connection lost, reconnecting\n");
+	node->ops->disconnect(node);
+	if (!READ_ONCE(node->stopping))
+		queue_delayed_work(rmem_wq, &node->reconnect_work,
+				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
+}
+
+static void rmem_node_reconnect_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      reconnect_work);
+	unsigned long flags;
+	bool lost, dead = false;
+	u64 old_instance = node->instance;
+	int ret;
+
+	if (READ_ONCE(node->stopping))
+		return;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (node->state == RMEM_NODE_RECONNECTING &&
+	    time_after(jiffies, node->down_since + msecs_to_jiffies(node->timeout_ms))) {
+		node->state = RMEM_NODE_DEAD;
+		dead = true;
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (dead) {
+		rnode_err(node, "unreachable for %u ms: failing its I/O\n", node->timeout_ms);
+		rmem_node_fail_pending(node, -EIO);
+	}
+
+	ret = node->ops->connect(node);
+	if (ret) {
+		spin_lock_irqsave(&node->lock, flags);
+		node->backoff_ms = min(node->backoff_ms * 2, RMEM_BACKOFF_MAX_MS);
+		if (!node->stopping)
+			queue_delayed_work(rmem_wq, &node->reconnect_work,
+					   msecs_to_jiffies(node->backoff_ms));
+		spin_unlock_irqrestore(&node->lock, flags);
+		return;
+	}
+
+	lost = !node->resumed || node->instance != old_instance;
+	spin_lock_irqsave(&node->lock, flags);
+	if (lost)
+		node->gen++;
+	node->state = RMEM_NODE_LIVE;
+	spin_unlock_irqrestore(&node->lock, flags);
+	atomic64_inc(&node->reconnects);
+	if (lost && atomic_read(&node->slabs_used))
+		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages now read as I/O errors\n",
+			  atomic_read(&node->slabs_used));
+	else
+		rnode_info(node, "reconnected%s\n", lost ? "" : ", session resumed");
+
+	/* Send again what waited; stale slabs complete with -ESTALE. */
+	{
+		struct rmem_req *io, *tmp;
+		LIST_HEAD(list);
+
+		spin_lock_irqsave(&node->lock, flags);
+		list_splice_init(&node->pending, &list);
+		spin_unlock_irqrestore(&node->lock, flags);
+		list_for_each_entry_safe(io, tmp, &list, entry) {
+			list_del_init(&io->entry);
+			rmem_node_submit(node, io);
+		}
+	}
+}
+
+static void rmem_node_hb_done(struct rmem_req *io, int err)
+{
+	struct rmem_node *node = io->node;
+	u64 rtt, srtt;
+
+	if (!err) {
+		rtt = ktime_get_ns() - io->start_ns;
+		srtt = atomic64_read(&node->srtt_ns);
+		srtt = srtt ? srtt - (srtt >> 3) + (rtt >> 3) : rtt;
+		atomic64_set(&node->srtt_ns, srtt);
+		WRITE_ONCE(node->slabs_free, le32_to_cpu(io->reply.ping.slabs_free));
+	}
+	atomic_set(&node->hb_outstanding, 0);
+}
+
+static void rmem_node_heartbeat_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      heartbeat_work);
+
+	if (READ_ONCE(node->stopping) || !rmem_heartbeat_ms)
+		return;
+	if (rmem_node_state_get(node) == RMEM_NODE_LIVE) {
+		if (atomic_read(&node->hb_outstanding)) {
+			if (atomic_inc_return(&node->hb_outstanding) > RMEM_HB_MISSES) {
+				rnode_warn(node, "%d heartbeats unanswered\n", RMEM_HB_MISSES);
+				rmem_node_error(node);
+			}
+		} else {
+			atomic_set(&node->hb_outstanding, 1);
+			memset(&node->hb_io, 0, sizeof(node->hb_io));
+			node->hb_io.type = RMEM_MSG_PING;
+			node->hb_io.done = rmem_node_hb_done;
+			node->hb_io.start_ns = ktime_get_ns();
+			rmem_node_submit(node, &node->hb_io);
+		}
+	}
+	queue_delayed_work(rmem_wq, &node->heartbeat_work, msecs_to_jiffies(rmem_heartbeat_ms));
+}
+
+/* Synchronous calls keep their completion beside the io. */
+struct rmem_sync_req {
+	struct rmem_req io;
+	struct completion done;
+	int err;
+};
+
+static void rmem_sync_io_done(struct rmem_req *io, int err)
+{
+	struct rmem_sync_req *s = container_of(io, struct rmem_sync_req, io);
+
+	s->err = err;
+	complete(&s->done);
+}
+
+/**
+ * rmem_node_call() - send a control request and wait for its reply
+ * @node: target node
+ * @io: request (type and payload fields set); reply lands in io->reply
+ *
+ * The wait ends with the reply, or when the node is declared dead.
+ *
+ * Context: process, may sleep; no allocation.
+ * Return: 0 or -errno.
+ */
+int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
+{
+	struct rmem_sync_req s;
+
+	s.io = *io;
+	s.io.done = rmem_sync_io_done;
+	s.io.start_ns = ktime_get_ns();
+	init_completion(&s.done);
+	rmem_node_submit(node, &s.io);
+	wait_for_completion(&s.done);
+	io->reply = s.io.reply;
+	io->gen = s.io.gen;
+	return s.err;
+}
+
+/**
+ * rmem_node_slab_alloc() - claim a slab on @node
+ * @node: node, reserved by rmem_node_pick()
+ * @slab: out: slab number
+ * @gen: out: node generation the slab belongs to
+ *
+ * Context: process, may sleep.
+ * Return: 0, -ENOSPC when the node is full, or -errno.
+ */
+int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen)
+{
+	struct rmem_req io = { .type = RMEM_MSG_SLAB_ALLOC };
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&node->lock, flags);
+	*gen = node->gen;
+	spin_unlock_irqrestore(&node->lock, flags);
+	ret = rmem_node_call(node, &io);
+	if (ret) {
+		if (ret == -ENOSPC)
+			WRITE_ONCE(node->slabs_free, 0);
+		return ret;
+	}
+	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
+		rnode_err_rl(node, "slab of %llu bytes, expected %llu\n",
+			     le64_to_cpu(io.reply.alloc.size), node->slab_size);
+		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), *gen);
+		return -EIO;
+	}
+	spin_lock_irqsave(&node->lock, flags);
+	if (node->gen != *gen)
+		ret = -EAGAIN;	/* lost between reply and now */
+	spin_unlock_irqrestore(&node->lock, flags);
+	*slab = le32_to_cpu(io.reply.alloc.slab);
+	if (READ_ONCE(node->slabs_free))
+		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
+	return ret;
+}
+
+/**
+ * rmem_node_slab_free() - give a slab back
+ * @node: its node
+ * @slab: slab number
+ * @gen: generation it was allocated in; a lost slab needs no free
+ *
+ * Context: process, may sleep.
+ */
+void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
+{
+	struct rmem_req io = {
+		.type = RMEM_MSG_SLAB_FREE,
+		.slab = slab,
+		.gen = gen,
+	};
+	int ret;
+
+	ret = rmem_node_call(node, &io);
+	if (ret && ret != -ESTALE)
+		rnode_warn(node, "freeing slab %u failed: %d\n", slab, ret);
+	else if (!ret)
+		WRITE_ONCE(node->slabs_free, node->slabs_free + 1);
+}
+
+/**
+ * rmem_node_pick() - choose a node for a new slab and reserve it
+ * @skip: a node that just failed, or NULL
+ *
+ * Picks the live node with the most free slabs, ties broken by latency. The
+ * caller owns one count of node->slabs_used and must drop it if it does not
+ * end up holding a slab there. While a node has slabs_used it cannot be
+ * deleted.
+ *
+ * Return: the node, or NULL if none can take a slab.
+ */
+struct rmem_node *rmem_node_pick(struct rmem_node *skip)
+{
+	struct rmem_node *n, *best = NULL;
+
+	spin_lock(&rmem_nodes_lock);
+	list_for_each_entry(n, &rmem_nodes, list) {
+		if (n == skip || n->stopping || READ_ONCE(n->state) != RMEM_NODE_LIVE ||
+		    !READ_ONCE(n->slabs_free))
+			continue;
+		if (!best || n->slabs_free > best->slabs_free ||
+		    (n->slabs_free == best->slabs_free &&
+		     atomic64_read(&n->srtt_ns) < atomic64_read(&best->srtt_ns)))
+			best = n;
+	}
+	if (best)
+		atomic_inc(&best->slabs_used);
+	spin_unlock(&rmem_nodes_lock);
+	return best;
+}
+
+static const struct rmem_transport_ops *rmem_transport_get(enum rmem_transport want,
+							   struct netlink_ext_ack *extack)
+{
+	switch (want) {
+	case RMEM_TRANSPORT_AUTO:
+	case RMEM_TRANSPORT_TCP:
+		return &rmem_tcp_ops;
+	case RMEM_TRANSPORT_RDMA:
+	default:
+		NL_SET_ERR_MSG(extack, "the RDMA transport is not available in this build");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+}
+
+static bool rmem_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return ipv6_addr_equal(&x->sin6_addr, &y->sin6_addr) &&
+		       x->sin6_port == y->sin6_port;
+	}
+}
+
+static void rmem_node_free(struct rmem_node *node)
+{
+	kfree(node->priv);
+	kfree(node);
+}
+
+/**
+ * rmem_node_add() - add a memory node and connect to it
+ * @addr: address and port of its rmemd
+ * @want: requested transport
+ * @timeout_ms: how long it may stay unreachable before its I/O fails
+ * @extack: error report
+ *
+ * Connects synchronously so that errors reach the caller.
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: the node or ERR_PTR.
+ */
+struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
+				enum rmem_transport want, unsigned int timeout_ms,
+				struct netlink_ext_ack *extack)
+{
+	const struct rmem_transport_ops *ops;
+	struct rmem_node *node, *n;
+	int ret;
+
+	list_for_each_entry(n, &rmem_nodes, list) {
+		if (rmem_addr_equal(&n->addr, addr)) {
+			NL_SET_ERR_MSG(extack, "a node with this address and port exists");
+			return ERR_PTR(-EEXIST);
+		}
+	}
+	ops = rmem_transport_get(want, extack);
+	if (IS_ERR(ops))
+		return ERR_CAST(ops);
+
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	node->addr = *addr;
+	snprintf(node->name, sizeof(node->name), "%pISpc", addr);
+	node->want = want;
+	node->ops = ops;
+	node->nr_queues = rmem_nr_queues;
+	node->timeout_ms = timeout_ms;
+	node->session = get_random_u64() | 1;
+	node->state = RMEM_NODE_CONNECTING;
+	node->id = rmem_next_node_id;
+	spin_lock_init(&node->lock);
+	INIT_LIST_HEAD(&node->pending);
+	INIT_WORK(&node->error_work, rmem_node_error_work);
+	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
+	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
+
+	ret = ops->connect(node);
+	if (ret) {
+		rnode_err(node, "cannot connect: %d\n", ret);
+		switch (ret) {
+		case -ECONNREFUSED:
+			NL_SET_ERR_MSG(extack, "connection refused: is rmemd running there?");
+			break;
+		case -ETIMEDOUT:
+		case -EHOSTUNREACH:
+		case -ENETUNREACH:
+			NL_SET_ERR_MSG(extack, "node unreachable (timed out or no route)");
+			break;
+		case -EPROTO:
+			NL_SET_ERR_MSG(extack, "node answered with a bad or unsupported hello");
+			break;
+		default:
+			NL_SET_ERR_MSG(extack, "cannot connect to the node (see kernel log)");
+		}
+		goto out_free;
+	}
+	if (node->slab_size != (u64)rmem_slab_mb << 20) {
+		rnode_err(node, "slab size %llu MiB, module uses slab_mb=%u\n",
+			  node->slab_size >> 20, rmem_slab_mb);
+		NL_SET_ERR_MSG(extack, "node's slab size differs from the module's slab_mb");
+		ret = -EINVAL;
+		goto out_disconnect;
+	}
+
+	rmem_next_node_id++;
+	node->state = RMEM_NODE_LIVE;
+	spin_lock(&rmem_nodes_lock);
+	list_add_tail(&node->list, &rmem_nodes);
+	spin_unlock(&rmem_nodes_lock);
+	if (rmem_heartbeat_ms)
+		queue_delayed_work(rmem_wq, &node->heartbeat_work,
+				   msecs_to_jiffies(rmem_heartbeat_ms));
+	rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free)\n",
+		   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
+		   node->slabs_free);
+	return node;
+
+out_disconnect:
+	node->state = RMEM_NODE_DELETING;
+	ops->disconnect(node);
+out_free:
+	rmem_node_free(node);
+	return ERR_PTR(ret);
+}
+
+static void rmem_node_destroy(struct rmem_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	node->stopping = true;
+	node->state = RMEM_NODE_DELETING;
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	cancel_delayed_work_sync(&node->heartbeat_work);
+	cancel_work_sync(&node->error_work);
+	cancel_delayed_work_sync(&node->reconnect_work);
+	node->ops->disconnect(node);
+	rmem_node_fail_pending(node, -EIO);
+	rnode_info(node, "removed\n");
+	rmem_node_free(node);
+}
+
+/**
+ * rmem_node_del() - remove a node that holds no slab
+ * @id: node id
+ * @extack: error report
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: 0, -ENOENT, or -EBUSY while regions have data there.
+ */
+int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node = rmem_node_find(id);
+
+	if (!node) {
+		NL_SET_ERR_MSG(extack, "no such node");
+		return -ENOENT;
+	}
+	if (rmem_region_uses_node(node)) {
+		NL_SET_ERR_MSG(extack, "regions hold slabs on this node: delete them first");
+		return -EBUSY;
+	}
+	spin_lock(&rmem_nodes_lock);
+	if (atomic_read(&node->slabs_used)) {
+		spin_unlock(&rmem_nodes_lock);
+		NL_SET_ERR_MSG(extack, "a slab is being allocated on this node; try again");
+		return -EBUSY;
+	}
+	node->stopping = true;
+	list_del(&node->list);
+	spin_unlock(&rmem_nodes_lock);
+	rmem_node_destroy(node);
+	return 0;
+}
+
+/**
+ * rmem_node_del_all() - remove every node (module unload)
+ *
+ * Context: no region left.
+ */
+void rmem_node_del_all(void)
+{
+	struct rmem_node *node, *tmp;
+
+	mutex_lock(&rmem_cfg_lock);
+	list_for_each_entry_safe(node, tmp, &rmem_nodes, list) {
+		spin_lock(&rmem_nodes_lock);
+		node->stopping = true;
+		list_del(&node->list);
+		spin_unlock(&rmem_nodes_lock);
+		rmem_node_destroy(node);
+	}
+	mutex_unlock(&rmem_cfg_lock);
+}

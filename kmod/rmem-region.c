@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: regions -- the store between front ends and nodes.
+ *
+ * A region is cut into slab-sized extents; an extent gets a slab on the node
+ * rmem_node_pick() prefers the first time a page in it is written. Two bits
+ * per 4 KiB page say what a read must return: written (fetch it), lost (the
+ * node lost the slab that held it: -EIO), neither (zeros, no network). Loss
+ * is noticed lazily: a request for a slab of an older node generation
+ * completes with -ESTALE and the extent is detached, its written pages
+ * turned into lost ones.
+ *
+ * Locking: r->lock (spinlock) guards extents and multi-page bitmap walks;
+ * r->alloc_lock (mutex) serialises slab allocation and freeing, which sleep.
+ * The region list is under rmem_cfg_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/ctype.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "rmem.h"
+
+LIST_HEAD(rmem_regions);
+static DEFINE_IDA(rmem_region_ida);
+
+#define rregion_err_rl(r, fmt, ...) \
+	pr_err_ratelimited("region %s: " fmt, (r)->name, ##__VA_ARGS__)
+
+/**
+ * rmem_region_find() - look up a region by name
+ * @name: region name
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the region or NULL.
+ */
+struct rmem_region *rmem_region_find(const char *name)
+{
+	struct rmem_region *r;
+
+	list_for_each_entry(r, &rmem_regions, list)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+/**
+ * rmem_region_count() - number of regions
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the count.
+ */
+unsigned int rmem_region_count(void)
+{
+	struct rmem_region *r;
+	unsigned int nr = 0;
+
+	list_for_each_entry(r, &rmem_regions, list)
+		nr++;
+	return nr;
+}
+
+/**
+ * rmem_region_nodes() - number of distinct nodes holding the region's slabs
+ * @r: region
+ *
+ * Return: the count.
+ */
+unsigned int rmem_region_nodes(struct rmem_region *r)
+{
+	struct rmem_node *seen[8];
+	unsigned int i, j, nr = 0;
+
+	spin_lock(&r->lock);
+	for (i = 0; i < r->nr_extents; i++) {
+		struct rmem_node *n = r->ext[i].node;
+
+		if (!n)
+			continue;
+		for (j = 0; j < min_t(unsigned int, nr, ARRAY_SIZE(seen)); j++)
+			if (seen[j] == n)
+				break;
+		if (j < min_t(unsigned int, nr, ARRAY_SIZE(seen)))
+			continue;
+		if (nr < ARRAY_SIZE(seen))
+			seen[nr] = n;
+		nr++;
+	}
+	spin_unlock(&r->lock);
+	return nr;
+}
+
+static bool rmem_region_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum(*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	return true;
+}
+
+/*
+ * Detach extent @ei; with @lost its written pages become lost. With @put the
+ * node's slabs_used count goes too, else the caller drops it once it has
+ * freed the slab (a node with slabs_used cannot be deleted). r->lock held.
+ */
+static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost, bool put)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	unsigned long first = (unsigned long)ei * (r->slab_size >> RMEM_PAGE_SHIFT);
+	unsigned long end = min_t(unsigned long, first + (r->slab_size >> RMEM_PAGE_SHIFT),
+				  r->size >> RMEM_PAGE_SHIFT);
+	unsigned long p;
+
+	if (lost) {
+		for (p = find_next_bit(r->written, end, first); p < end;
+		     p = find_next_bit(r->written, end, p + 1)) {
+			clear_bit(p, r->written);
+			set_bit(p, r->lost);
+		}
+	}
+	if (put)
+		atomic_dec(&e->node->slabs_used);
+	atomic_dec(&r->slabs);
+	e->node = NULL;
+}
+
+/* A request got -ESTALE: if the extent still points at that slab, detach it. */
+static void rmem_extent_stale(struct rmem_region *r, unsigned int ei, struct rmem_node *node,
+			      u32 slab, u32 gen)
+{
+	struct rmem_extent *e = &r->ext[ei];
+
+	spin_lock(&r->lock);
+	if (e->node == node && e->slab == slab && e->gen == gen) {
+		rregion_err_rl(r, "slab %u on node %u (%s) is lost: its pages now fail with EIO\n",
+			       slab, node->id, node->name);
+		rmem_extent_detach(r, ei, true, true);
+	}
+	spin_unlock(&r->lock);
+}
+
+static bool rmem_extent_is_stale(struct rmem_extent *e)
+{
+	return e->node && READ_ONCE(e->node->gen) != e->gen;
+}
+
+/**
+ * rmem_region_uses_node() - does any region hold a live slab on @node?
+ * @node: the node
+ *
+ * Extents whose slab the node already lost are detached on the way.
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: true if some region still needs @node.
+ */
+bool rmem_region_uses_node(struct rmem_node *node)
+{
+	struct rmem_region *r;
+	bool used = false;
+	unsigned int i;
+
+	list_for_each_entry(r, &rmem_regions, list) {
+		spin_lock(&r->lock);
+		for (i = 0; i < r->nr_extents; i++) {
+			if (r->ext[i].node != node)
+				continue;
+			if (rmem_extent_is_stale(&r->ext[i]) && !r->ext[i].writes)
+				rmem_extent_detach(r, i, true, true);
+			else
+				used = true;
+		}
+		spin_unlock(&r->lock);
+	}
+	return used;
+}
+
+/* Give extent @ei a slab. Sleeps. Returns 0 or -errno. */
+static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *node, *skip = NULL;
+	unsigned int tries;
+	u32 slab, gen;
+	int ret = -ENOSPC;
+
+	mutex_lock(&r->alloc_lock);
+	spin_lock(&r->lock);
+	if (rmem_extent_is_stale(e) && !e->writes)
+		rmem_extent_detach(r, ei, true, true);
+	if (e->node) {
+		spin_unlock(&r->lock);
+		mutex_unlock(&r->alloc_lock);
+		return rmem_extent_is_stale(e) ? -EAGAIN : 0;
+	}
+	spin_unlock(&r->lock);
+
+	for (tries = 0; tries < 4; tries++) {
+		node = rmem_node_pick(skip);
+		if (!node) {
+			ret = skip ? ret : -ENOSPC;
+			break;
+		}
+		ret = rmem_node_slab_alloc(node, &slab, &gen);
+		if (!ret) {
+			spin_lock(&r->lock);
+			e->slab = slab;
+			e->gen = gen;
+			e->writes = 0;
+			e->node = node;		/* keeps the slabs_used count */
+			spin_unlock(&r->lock);
+			atomic_inc(&r->slabs);
+			break;
+		}
+		atomic_dec(&node->slabs_used);
+		skip = node;
+	}
+	mutex_unlock(&r->alloc_lock);
+	if (ret)
+		rregion_err_rl(r, "no slab for extent %u: %d\n", ei, ret);
+	return ret;
+}
+
+/* Zero @len bytes at byte @off of the request's pages. */
+static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr && len; i++) {
+		u32 n;
+
+		if (off >= bv[i].bv_len) {
+			off -= bv[i].bv_len;
+			continue;
+		}
+		n = min(bv[i].bv_len - off, len);
+		memzero_page(bv[i].bv_page, bv[i].bv_offset + off, n);
+		len -= n;
+		off = 0;
+	}
+}
+
+static void rmem_region_io_done(struct rmem_req *io, int err)
+{
+	struct rmem_rio *rio = container_of(io, struct rmem_rio, io);
+	struct rmem_region *r = rio->region;
+	unsigned int ei = rio->pos / r->slab_size;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	unsigned long q;
+
+	if (io->type == RMEM_MSG_WRITE) {
+		spin_lock(&r->lock);
+		r->ext[ei].writes--;
+		spin_unlock(&r->lock);
+	}
+	if (err == -ESTALE) {
+		rmem_extent_stale(r, ei, io->node, io->slab, io->gen);
+		err = -EIO;
+	}
+	if (!err && io->type == RMEM_MSG_WRITE) {
+		for (q = p; q < end; q++) {
+			set_bit(q, r->written);
+			clear_bit(q, r->lost);
+		}
+		atomic64_add(io->len, &r->write_bytes);
+	} else if (!err) {
+		/* Pages discarded since they were written read as zeros. */
+		for (q = find_next_zero_bit(r->written, end, p); q < end;
+		     q = find_next_zero_bit(r->written, end, q + 1))
+			rmem_bvec_zero(io->bvec, io->nr_bvec, (q - p) << RMEM_PAGE_SHIFT,
+				       RMEM_PAGE_SIZE);
+		atomic64_add(io->len, &r->read_bytes);
+	}
+	if (err)
+		atomic64_inc(&r->errors);
+	rio->end(rio, err);
+}
+
+/**
+ * rmem_region_rw() - read or write pages of a region
+ * @rio: request; io.type (READ or WRITE), io.len (multiple of 4 KiB),
+ *	io.bvec, io.nr_bvec, io.qid, pos and end set by the front end.
+ *	[pos, pos + len) must lie inside one slab.
+ *
+ * Context: process; may sleep to allocate a slab on first write.
+ */
+void rmem_region_rw(struct rmem_rio *rio)
+{
+	struct rmem_region *r = rio->region;
+	struct rmem_req *io = &rio->io;
+	unsigned int ei = rio->pos / r->slab_size;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	struct rmem_extent *e = &r->ext[ei];
+	int ret;
+
+	io->offset = rio->pos & (r->slab_size - 1);
+	io->done = rmem_region_io_done;
+
+	if (io->type == RMEM_MSG_READ) {
+		atomic64_inc(&r->reads);
+		if (find_next_bit(r->lost, end, p) < end) {
+			rregion_err_rl(r, "read of page %lu: its slab was lost\n",
+				       find_next_bit(r->lost, end, p));
+			atomic64_inc(&r->errors);
+			rio->end(rio, -EIO);
+			return;
+		}
+		spin_lock(&r->lock);
+		if (find_next_bit(r->written, end, p) >= end || !e->node) {
+			spin_unlock(&r->lock);
+			rmem_bvec_zero(io->bvec, io->nr_bvec, 0, io->len);
+			rio->end(rio, 0);
+			return;
+		}
+		io->slab = e->slab;
+		io->gen = e->gen;
+		io->node = e->node;
+		spin_unlock(&r->lock);
+		rmem_node_submit(io->node, io);
+		return;
+	}
+
+	atomic64_inc(&r->writes);
+	for (;;) {
+		spin_lock(&r->lock);
+		if (e->node && !rmem_extent_is_stale(e)) {
+			io->slab = e->slab;
+			io->gen = e->gen;
+			io->node = e->node;
+			e->writes++;
+			spin_unlock(&r->lock);
+			rmem_node_submit(io->node, io);
+			return;
+		}
+		spin_unlock(&r->lock);
+		ret = rmem_extent_map(r, ei);
+		if (ret && ret != -EAGAIN) {
+			atomic64_inc(&r->errors);
+			rio->end(rio, ret);
+			return;
+		}
+		if (ret == -EAGAIN)
+			cond_resched();
+	}
+}
+
+/**
+ * rmem_region_discard() - forget pages; they read as zeros afterwards
+ * @r: region
+ * @pos: byte offset, multiple of 4 KiB
+ * @len: bytes, multiple of 4 KiB
+ *
+ * Slabs left with no written page and no write in flight go back to their
+ * node.
+ *
+ * Context: process; sleeps.
+ * Return: 0.
+ */
+int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
+{
+	unsigned long p = pos >> RMEM_PAGE_SHIFT, end = (pos + len) >> RMEM_PAGE_SHIFT;
+	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
+	unsigned int ei, last;
+	unsigned long q;
+
+	atomic64_inc(&r->discards);
+	for (q = p; q < end; q++) {
+		clear_bit(q, r->written);
+		clear_bit(q, r->lost);
+	}
+	last = (end - 1) / per;
+	for (ei = p / per; ei <= last; ei++) {
+		unsigned long first = ei * per;
+		unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
+		struct rmem_extent *e = &r->ext[ei];
+		struct rmem_node *node;
+		u32 slab, gen;
+
+		mutex_lock(&r->alloc_lock);
+		spin_lock(&r->lock);
+		if (!e->node || e->writes || find_next_bit(r->written, stop, first) < stop ||
+		    find_next_bit(r->lost, stop, first) < stop) {
+			spin_unlock(&r->lock);
+			mutex_unlock(&r->alloc_lock);
+			continue;
+		}
+		node = e->node;
+		slab = e->slab;
+		gen = e->gen;
+		rmem_extent_detach(r, ei, false, false);
+		spin_unlock(&r->lock);
+		rmem_node_slab_free(node, slab, gen);
+		atomic_dec(&node->slabs_used);
+		mutex_unlock(&r->alloc_lock);
+	}
+	return 0;
+}
+
+static void rmem_region_free(struct rmem_region *r)
+{
+	kvfree(r->written);
+	kvfree(r->lost);
+	kvfree(r->ext);
+	ida_free(&rmem_region_ida, r->id);
+	kfree(r);
+}
+
+/* Return every slab to its node. */
+static void rmem_region_release_slabs(struct rmem_region *r)
+{
+	unsigned int i;
+
+	mutex_lock(&r->alloc_lock);
+	for (i = 0; i < r->nr_extents; i++) {
+		struct rmem_extent *e = &r->ext[i];
+		struct rmem_node *node;
+		u32 slab, gen;
+
+		spin_lock(&r->lock);
+		node = e->node;
+		slab = e->slab;
+		gen = e->gen;
+		if (node)
+			rmem_extent_detach(r, i, false, false);
+		spin_unlock(&r->lock);
+		if (!node)
+			continue;
+		if (READ_ONCE(node->gen) == gen)
+			rmem_node_slab_free(node, slab, gen);
+		atomic_dec(&node->slabs_used);
+	}
+	mutex_unlock(&r->alloc_lock);
+}
+
+/**
+ * rmem_region_add() - create a region and its device
+ * @name: unique name
+ * @size: bytes, a multiple of 4 KiB, at most RMEM_REGION_MAX_SIZE
+ * @type: block or mmap
+ * @out: the new region
+ * @extack: error report
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: 0 or -errno; on error nothing was created.
+ */
+int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
+		    struct rmem_region **out, struct netlink_ext_ack *extack)
+{
+	unsigned long pages;
+	struct rmem_region *r;
+	int ret;
+
+	if (!rmem_region_name_ok(name)) {
+		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
+		return -EINVAL;
+	}
+	if (!size || size % RMEM_PAGE_SIZE) {
+		NL_SET_ERR_MSG(extack, "region size must be a non-zero multiple of 4096");
+		return -EINVAL;
+	}
+	if (size > RMEM_REGION_MAX_SIZE) {
+		NL_SET_ERR_MSG(extack, "region size above 1 TiB is not supported");
+		return -E2BIG;
+	}
+	if (type != RMEM_REGION_BLOCK) {
+		NL_SET_ERR_MSG(extack, "mmap regions are not available in this build");
+		return -EOPNOTSUPP;
+	}
+	if (rmem_region_find(name)) {
+		NL_SET_ERR_MSG(extack, "a region with this name exists");
+		return -EEXIST;
+	}
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	ret = ida_alloc(&rmem_region_ida, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(r);
+		return ret;
+	}
+	r->id = ret;
+	strscpy(r->name, name, sizeof(r->name));
+	snprintf(r->device, sizeof(r->device), "rmemblk%u", r->id);
+	r->type = type;
+	r->size = size;
+	r->slab_size = (u64)rmem_slab_mb << 20;
+	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
+	pages = size >> RMEM_PAGE_SHIFT;
+	spin_lock_init(&r->lock);
+	mutex_init(&r->alloc_lock);
+	ret = -ENOMEM;
+	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
+	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	r->lost = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	if (!r->ext || !r->written || !r->lost)
+		goto out_free;
+
+	ret = rmem_blk_create(r, extack);
+	if (ret)
+		goto out_free;
+	list_add_tail(&r->list, &rmem_regions);
+	pr_info("region %s: %llu bytes as /dev/%s\n", r->name, r->size, r->device);
+	*out = r;
+	return 0;
+
+out_free:
+	rmem_region_free(r);
+	return ret;
+}
+
+/**
+ * rmem_region_del() - delete an unused region and free its remote memory
+ * @name: region name
+ * @extack: error report
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: 0, -ENOENT, or -EBUSY while the device is open.
+ */
+int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
+{
+	struct rmem_region *r = rmem_region_find(name);
+	int ret;
+
+	if (!r) {
+		NL_SET_ERR_MSG(extack, "no such region");
+		return -ENOENT;
+	}
+	ret = rmem_blk_destroy(r, false, extack);
+	if (ret)
+		return ret;
+	list_del(&r->list);
+	rmem_region_release_slabs(r);
+	pr_info("region %s: deleted\n", r->name);
+	rmem_region_free(r);
+	return 0;
+}
+
+/**
+ * rmem_region_del_all() - delete every region (module unload)
+ *
+ * Context: nothing can open a device any more.
+ */
+void rmem_region_del_all(void)
+{
+	struct rmem_region *r, *tmp;
+
+	mutex_lock(&rmem_cfg_lock);
+	list_for_each_entry_safe(r, tmp, &rmem_regions, list) {
+		rmem_blk_destroy(r, true, NULL);
+		list_del(&r->list);
+		rmem_region_release_slabs(r);
+		rmem_region_free(r);
+	}
+	mutex_unlock(&rmem_cfg_lock);
+}

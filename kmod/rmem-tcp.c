@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: the TCP transport.
+ *
+ * One kernel socket per queue. Senders serialise on the queue's send_lock and
+ * append to its in-flight list before writing, so the list is in wire order;
+ * rmemd answers in order, so the receive loop matches each reply to the head
+ * of the list (and checks the id). Reads land straight in the caller's pages.
+ *
+ * Swap safety: the sockets may use the memory reserves (sk_set_memalloc) and
+ * allocate with GFP_NOIO, and sends run under memalloc_noreclaim_save(), so
+ * writing a page out never waits on reclaim that waits on us.
+ *
+ * Teardown (disconnect): mark queues dead under send_lock, shut the sockets
+ * down, wait for the receive loops to exit, release the sockets, and hand
+ * every in-flight request back to the node with rmem_node_requeue().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/net.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "rmem.h"
+
+struct rmem_tcp_queue {
+	struct rmem_node *node;
+	unsigned int qid;
+	struct socket *sock;
+	struct mutex send_lock;		/* one message at a time on the wire */
+	spinlock_t lock;		/* inflight */
+	struct list_head inflight;
+	bool live;			/* under send_lock */
+	struct work_struct rx_work;
+};
+
+struct rmem_tcp_node {
+	unsigned int nr;
+	struct rmem_tcp_queue q[];
+};
+
+static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags)
+{
+	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+	int ret;
+
+	while (iov_iter_count(iter)) {
+		msg.msg_iter = *iter;
+		ret = sock_sendmsg(sock, &msg);
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		iov_iter_advance(iter, ret);
+	}
+	return 0;
+}
+
+static int rmem_tcp_recv_iter(struct socket *sock, struct iov_iter *iter)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	while (iov_iter_count(iter)) {
+		msg.msg_iter = *iter;
+		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (ret <= 0)
+			return ret ? ret : -ECONNRESET;
+		iov_iter_advance(iter, ret);
+	}
+	return 0;
+}
+
+static int rmem_tcp_recv_buf(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
+	return rmem_tcp_recv_iter(sock, &iter);
+}
+
+static void rmem_tcp_hdr(struct rmem_msg_hdr *h, u8 type, u32 len, u64 id)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = cpu_to_le32(RMEM_PROTO_MAGIC);
+	h->version = RMEM_PROTO_VERSION;
+	h->type = type;
+	h->len = cpu_to_le32(len);
+	h->id = cpu_to_le64(id);
+}
+
+/* Check a reply header; returns its payload length or -EPROTO. */
+static int rmem_tcp_check_reply(struct rmem_node *node, const struct rmem_msg_hdr *h)
+{
+	u32 len = le32_to_cpu(h->len);
+
+	if (le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC || h->version != RMEM_PROTO_VERSION ||
+	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) || len > RMEM_MSG_MAX_PAYLOAD) {
+		rnode_err_rl(node, "malformed reply header (magic %#x version %u flags %#x len %u)\n",
+			     le32_to_cpu(h->magic), h->version, le16_to_cpu(h->flags), len);
+		return -EPROTO;
+	}
+	return len;
+}
+
+static int rmem_tcp_hello(struct rmem_tcp_queue *q)
+{
+	struct rmem_node *node = q->node;
+	struct {
+		struct rmem_msg_hdr h;
+		struct rmem_hello hello;
+	} __packed req;
+	struct rmem_hello_reply rep;
+	struct rmem_msg_hdr h;
+	struct kvec kv = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct iov_iter iter;
+	int ret, len;
+
+	rmem_tcp_hdr(&req.h, RMEM_MSG_HELLO, sizeof(req.hello), 0);
+	memset(&req.hello, 0, sizeof(req.hello));
+	req.hello.features = cpu_to_le64(RMEM_PROTO_FEAT_TCP);
+	req.hello.session = cpu_to_le64(node->session);
+	req.hello.queue = cpu_to_le32(q->qid);
+	req.hello.max_io = cpu_to_le32(RMEM_MSG_MAX_IO);
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, sizeof(req));
+	ret = rmem_tcp_xmit(q->sock, &iter, 0);
+	if (ret)
+		return ret;
+	ret = rmem_tcp_recv_buf(q->sock, &h, sizeof(h));
+	if (ret)
+		return ret;
+	len = rmem_tcp_check_reply(node, &h);
+	if (len < 0)
+		return len;
+	if (h.type != RMEM_MSG_HELLO || le64_to_cpu(h.id) != 0) {
+		rnode_err(node, "hello answered with type %u\n", h.type);
+		return -EPROTO;
+	}
+	if (le32_to_cpu(h.status)) {
+		rnode_err(node, "hello refused, status %u\n", le32_to_cpu(h.status));
+		return -EPROTO;
+	}
+	if (len != sizeof(rep)) {
+		rnode_err(node, "hello reply of %d bytes\n", len);
+		return -EPROTO;
+	}
+	ret = rmem_tcp_recv_buf(q->sock, &rep, sizeof(rep));
+	if (ret)
+		return ret;
+	if (!(le64_to_cpu(rep.features) & RMEM_PROTO_FEAT_TCP) || !le64_to_cpu(rep.slab_size)) {
+		rnode_err(node, "hello reply lacks TCP data or a slab size\n");
+		return -EPROTO;
+	}
+	if (q->qid == 0) {
+		node->instance = le64_to_cpu(rep.instance);
+		node->slab_size = le64_to_cpu(rep.slab_size);
+		node->slabs_total = le32_to_cpu(rep.slabs_total);
+		WRITE_ONCE(node->slabs_free, le32_to_cpu(rep.slabs_free));
+		node->max_io = le32_to_cpu(rep.max_io);
+		node->resumed = le32_to_cpu(rep.flags) & RMEM_HELLO_F_RESUMED;
+	} else if (le64_to_cpu(rep.instance) != node->instance) {
+		rnode_err(node, "queue %u reached another rmemd instance\n", q->qid);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int rmem_tcp_complete_one(struct rmem_tcp_queue *q, const struct rmem_msg_hdr *h,
+				 u32 len)
+{
+	struct rmem_node *node = q->node;
+	struct rmem_req *io;
+	struct iov_iter iter;
+	u32 status = le32_to_cpu(h->status);
+	size_t want = 0;
+	void *buf = NULL;
+	int ret, err;
+
+	spin_lock(&q->lock);
+	io = list_first_entry_or_null(&q->inflight, struct rmem_req, entry);
+	spin_unlock(&q->lock);
+	if (!io || io->id != le64_to_cpu(h->id) || io->type != h->type) {
+		rnode_err_rl(node, "reply id %llu type %u matches no request\n",
+			     le64_to_cpu(h->id), h->type);
+		return -EPROTO;
+	}
+
+	err = rmem_proto_status_errno(status);
+	if (status) {
+		want = 0;
+	} else if (io->type == RMEM_MSG_READ) {
+		want = io->len;
+	} else if (io->type == RMEM_MSG_SLAB_ALLOC) {
+		want = sizeof(io->reply.alloc);
+		buf = &io->reply.alloc;
+	} else if (io->type == RMEM_MSG_PING) {
+		want = sizeof(io->reply.ping);
+		buf = &io->reply.ping;
+	}
+	if (len != want) {
+		rnode_err_rl(node, "reply to type %u has %u bytes, expected %zu\n",
+			     io->type, len, want);
+		return -EPROTO;
+	}
+	if (want && io->type == RMEM_MSG_READ) {
+		iov_iter_bvec(&iter, ITER_DEST, io->bvec, io->nr_bvec, io->len);
+		ret = rmem_tcp_recv_iter(q->sock, &iter);
+	} else if (want) {
+		ret = rmem_tcp_recv_buf(q->sock, buf, want);
+	} else {
+		ret = 0;
+	}
+	if (ret)
+		return ret;
+	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC)
+		rnode_err_rl(node, "request type %u slab %u offset %llu len %u failed: status %u\n",
+			     io->type, io->slab, io->offset, io->len, status);
+
+	spin_lock(&q->lock);
+	list_del_init(&io->entry);
+	spin_unlock(&q->lock);
+	rmem_node_complete(node, io, err);
+	return 0;
+}
+
+static void rmem_tcp_rx_work(struct work_struct *work)
+{
+	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, rx_work);
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	struct rmem_msg_hdr h;
+	int ret, len;
+
+	for (;;) {
+		ret = rmem_tcp_recv_buf(q->sock, &h, sizeof(h));
+		if (ret)
+			break;
+		len = rmem_tcp_check_reply(q->node, &h);
+		if (len < 0) {
+			ret = len;
+			break;
+		}
+		ret = rmem_tcp_complete_one(q, &h, len);
+		if (ret)
+			break;
+	}
+	if (READ_ONCE(q->live))
+		rnode_warn(q->node, "queue %u: receive failed: %d\n", q->qid, ret);
+	rmem_node_error(q->node);
+	memalloc_noreclaim_restore(noreclaim);
+}
+
+static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem_req *io)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	struct rmem_tcp_queue *q = &tn->q[qid];
+	struct {
+		struct rmem_msg_hdr h;
+		union {
+			struct rmem_io io;
+			struct rmem_slab_ref ref;
+		} p;
+	} __packed msg;
+	struct kvec kv = { .iov_base = &msg };
+	struct iov_iter iter;
+	unsigned int noreclaim;
+	u32 plen = 0;
+	int ret;
+
+	mutex_lock(&q->send_lock);
+	if (!q->live) {
+		mutex_unlock(&q->send_lock);
+		return -ENOTCONN;
+	}
+	io->id = atomic64_inc_return(&node->seq);
+	switch (io->type) {
+	case RMEM_MSG_READ:
+	case RMEM_MSG_WRITE:
+		plen = sizeof(msg.p.io);
+		msg.p.io.slab = cpu_to_le32(io->slab);
+		msg.p.io.len = cpu_to_le32(io->len);
+		msg.p.io.offset = cpu_to_le64(io->offset);
+		break;
+	case RMEM_MSG_SLAB_FREE:
+		plen = sizeof(msg.p.ref);
+		msg.p.ref.slab = cpu_to_le32(io->slab);
+		msg.p.ref.reserved = 0;
+		break;
+	default:
+		break;
+	}
+	rmem_tcp_hdr(&msg.h, io->type, plen + (io->type == RMEM_MSG_WRITE ? io->len : 0), io->id);
+	kv.iov_len = sizeof(msg.h) + plen;
+
+	spin_lock(&q->lock);
+	list_add_tail(&io->entry, &q->inflight);
+	spin_unlock(&q->lock);
+
+	noreclaim = memalloc_noreclaim_save();
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+	ret = rmem_tcp_xmit(q->sock, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
+	if (!ret && io->type == RMEM_MSG_WRITE) {
+		iov_iter_bvec(&iter, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
+		ret = rmem_tcp_xmit(q->sock, &iter, 0);
+	}
+	memalloc_noreclaim_restore(noreclaim);
+	mutex_unlock(&q->send_lock);
+
+	if (ret) {
+		/* @io is on the in-flight list: teardown hands it back. */
+		rnode_warn(node, "queue %u: send failed: %d\n", qid, ret);
+		rmem_node_error(node);
+	}
+	return 0;
+}
+
+static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
+{
+	struct rmem_req *io, *tmp;
+	LIST_HEAD(list);
+
+	/* Shut down first: it unblocks a sender holding send_lock. */
+	if (q->sock)
+		kernel_sock_shutdown(q->sock, SHUT_RDWR);
+	mutex_lock(&q->send_lock);
+	WRITE_ONCE(q->live, false);
+	mutex_unlock(&q->send_lock);
+	if (!q->sock)
+		return;
+	flush_work(&q->rx_work);
+	sock_release(q->sock);
+	q->sock = NULL;
+
+	spin_lock(&q->lock);
+	list_splice_init(&q->inflight, &list);
+	spin_unlock(&q->lock);
+	list_for_each_entry_safe(io, tmp, &list, entry) {
+		list_del_init(&io->entry);
+		rmem_node_requeue(q->node, io);
+	}
+}
+
+static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
+{
+	struct rmem_node *node = q->node;
+	long timeo = msecs_to_jiffies(rmem_connect_timeout_ms);
+	struct socket *sock;
+	int ret;
+
+	ret = sock_create_kern(&init_net, node->addr.ss_family, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (ret)
+		return ret;
+	/* Swap-out must not wait for reclaim: reserves and NOIO. */
+	sk_set_memalloc(sock->sk);
+	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sock->sk->sk_sndtimeo = timeo;
+	sock->sk->sk_rcvtimeo = timeo;
+	tcp_sock_set_nodelay(sock->sk);
+
+	ret = kernel_connect(sock, (struct sockaddr *)&node->addr,
+			     node->addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+			     sizeof(struct sockaddr_in6), 0);
+	if (ret == -EINPROGRESS || ret == -EAGAIN)
+		ret = -ETIMEDOUT;
+	if (ret)
+		goto out_release;
+	q->sock = sock;
+	ret = rmem_tcp_hello(q);
+	if (ret) {
+		q->sock = NULL;
+		goto out_release;
+	}
+	/* From now on, liveness is the heartbeat's business. */
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	sock->sk->sk_sndtimeo = (long)rmem_io_timeout_s * HZ;
+	return 0;
+
+out_release:
+	sock_release(sock);
+	return ret;
+}
+
+static int rmem_tcp_connect(struct rmem_node *node)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	unsigned int i;
+	int ret;
+
+	if (!tn) {
+		tn = kzalloc(struct_size(tn, q, node->nr_queues), GFP_KERNEL);
+		if (!tn)
+			return -ENOMEM;
+		tn->nr = node->nr_queues;
+		for (i = 0; i < tn->nr; i++) {
+			struct rmem_tcp_queue *q = &tn->q[i];
+
+			q->node = node;
+			q->qid = i;
+			mutex_init(&q->send_lock);
+			spin_lock_init(&q->lock);
+			INIT_LIST_HEAD(&q->inflight);
+			INIT_WORK(&q->rx_work, rmem_tcp_rx_work);
+		}
+		node->priv = tn;
+	}
+
+	for (i = 0; i < tn->nr; i++) {
+		ret = rmem_tcp_queue_open(&tn->q[i]);
+		if (ret)
+			goto out_close;
+	}
+	for (i = 0; i < tn->nr; i++) {
+		mutex_lock(&tn->q[i].send_lock);
+		tn->q[i].live = true;
+		mutex_unlock(&tn->q[i].send_lock);
+		queue_work(rmem_wq, &tn->q[i].rx_work);
+	}
+	return 0;
+
+out_close:
+	while (i--) {
+		sock_release(tn->q[i].sock);
+		tn->q[i].sock = NULL;
+	}
+	return ret;
+}
+
+static void rmem_tcp_disconnect(struct rmem_node *node)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	unsigned int i;
+
+	if (!tn)
+		return;
+	for (i = 0; i < tn->nr; i++)
+		if (tn->q[i].sock)
+			kernel_sock_shutdown(tn->q[i].sock, SHUT_RDWR);
+	for (i = 0; i < tn->nr; i++)
+		rmem_tcp_queue_close(&tn->q[i]);
+}
+
+const struct rmem_transport_ops rmem_tcp_ops = {
+	.name = "tcp",
+	.type = RMEM_TRANSPORT_TCP,
+	.connect = rmem_tcp_connect,
+	.disconnect = rmem_tcp_disconnect,
+	.submit = rmem_tcp_submit,
+};

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmem: internal interfaces of the module.
+ *
+ * Layers, calls going downwards only:
+ *   front ends (rmem-blk.c)      see regions, never nodes or transports
+ *   store      (rmem-region.c)   maps region offsets to (node, slab, offset)
+ *   nodes      (rmem-node.c)     connections, liveness, reconnect, pending I/O
+ *   transports (rmem-tcp.c)      move bytes; only they include socket headers
+ *   control    (rmem-genl.c)     acts on regions and nodes
+ */
+#ifndef _RMEM_H
+#define _RMEM_H
+
+#include <linux/bvec.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "../include/uapi/rmem.h"
+#include "../include/rmem-proto.h"
+
+#ifndef RMEM_VERSION
+#define RMEM_VERSION "0.0.0"
+#endif
+
+#define RMEM_PAGE_SHIFT		12
+#define RMEM_PAGE_SIZE		(1U << RMEM_PAGE_SHIFT)
+#define RMEM_REGION_MAX_SIZE	(1ULL << 40)
+
+/* Module parameters (rmem-main.c). */
+extern unsigned int rmem_slab_mb;
+extern unsigned int rmem_nr_queues;
+extern unsigned int rmem_node_timeout_ms;
+extern unsigned int rmem_connect_timeout_ms;
+extern unsigned int rmem_heartbeat_ms;
+extern unsigned int rmem_io_timeout_s;
+
+/* Work queue for reconnects, receive loops and I/O retries: WQ_MEM_RECLAIM. */
+extern struct workqueue_struct *rmem_wq;
+
+/* Global configuration lock: node table, region table. */
+extern struct mutex rmem_cfg_lock;
+
+struct rmem_node;
+struct rmem_req;
+
+typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
+
+/**
+ * struct rmem_req - one request to a memory node
+ * @type: RMEM_MSG_*
+ * @slab: slab number (READ, WRITE, SLAB_FREE)
+ * @gen: node generation the slab belongs to; a mismatch means it is lost
+ * @offset: byte offset in the slab
+ * @len: data bytes
+ * @bvec: data pages (READ destination, WRITE source)
+ * @nr_bvec: entries in @bvec
+ * @reply: small reply payload (SLAB_ALLOC, PING, HELLO)
+ * @done: called once with 0 or -errno; -ESTALE means the slab is lost
+ * @id: wire id, set by the transport
+ * @start_ns: when it was sent, for latency
+ * @qid: preferred queue (connection)
+ * @node: node it was submitted to
+ * @entry: on a queue's in-flight list or the node's pending list
+ *
+ * The caller owns the memory; it stays untouched until @done.
+ */
+struct rmem_req {
+	u8 type;
+	u32 slab;
+	u32 gen;
+	u64 offset;
+	u32 len;
+	struct bio_vec *bvec;
+	unsigned int nr_bvec;
+	union {
+		struct rmem_slab_alloc_reply alloc;
+		struct rmem_ping_reply ping;
+	} reply;
+	rmem_req_done_t done;
+	u64 id;
+	u64 start_ns;
+	unsigned int qid;
+	struct rmem_node *node;
+	struct list_head entry;
+};
+
+/**
+ * struct rmem_transport_ops - what a transport implements
+ * @name: "tcp", "rdma"
+ * @type: RMEM_TRANSPORT_*
+ * @connect: open every queue of @node and say hello on each; fill
+ *	node->hello. Returns 0 or -errno; on error nothing is left open.
+ * @disconnect: close every queue; in-flight requests are handed back with
+ *	rmem_node_requeue(). Idempotent.
+ * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
+ *	-ENOTCONN when the queue is not live (caller keeps @io).
+ */
+struct rmem_transport_ops {
+	const char *name;
+	enum rmem_transport type;
+	int (*connect)(struct rmem_node *node);
+	void (*disconnect)(struct rmem_node *node);
+	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
+};
+
+extern const struct rmem_transport_ops rmem_tcp_ops;
+
+/**
+ * struct rmem_node - a memory node (one rmemd)
+ */
+struct rmem_node {
+	struct list_head list;
+	u32 id;
+	struct sockaddr_storage addr;
+	char name[64];			/* "10.0.0.2:7471", for logs */
+	enum rmem_transport want;
+	const struct rmem_transport_ops *ops;
+	void *priv;			/* transport state */
+	unsigned int nr_queues;
+	unsigned int timeout_ms;
+
+	u64 session;			/* our session id on the node */
+	u64 instance;			/* node's instance seen at last hello */
+	u64 slab_size;
+	u32 slabs_total;
+	u32 slabs_free;
+	u32 max_io;
+	bool resumed;			/* set by connect: hello said RESUMED */
+
+	spinlock_t lock;		/* state, pending, gen */
+	enum rmem_node_state state;
+	u32 gen;			/* bumped when the node lost our slabs */
+	unsigned long down_since;	/* jiffies */
+	unsigned int backoff_ms;
+	struct list_head pending;	/* waiting for a connection */
+	bool stopping;
+
+	struct delayed_work reconnect_work;
+	struct work_struct error_work;
+	struct delayed_work heartbeat_work;
+	atomic_t hb_outstanding;
+	struct rmem_req hb_io;
+
+	atomic_t slabs_used;
+	atomic64_t errors;
+	atomic64_t reconnects;
+	atomic64_t read_bytes;
+	atomic64_t write_bytes;
+	atomic64_t srtt_ns;
+	atomic64_t seq;			/* request ids */
+};
+
+/* Per-node log lines name the node. */
+#define rnode_info(n, fmt, ...)  pr_info("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
+#define rnode_warn(n, fmt, ...)  pr_warn("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
+#define rnode_err(n, fmt, ...)   pr_err("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
+#define rnode_err_rl(n, fmt, ...) \
+	pr_err_ratelimited("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
+
+/* rmem-node.c */
+struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
+				enum rmem_transport want, unsigned int timeout_ms,
+				struct netlink_ext_ack *extack);
+int rmem_node_del(u32 id, struct netlink_ext_ack *extack);
+struct rmem_node *rmem_node_find(u32 id);
+unsigned int rmem_node_count(void);
+void rmem_node_del_all(void);
+void rmem_node_submit(struct rmem_node *node, struct rmem_req *io);
+int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
+void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
+void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
+void rmem_node_error(struct rmem_node *node);
+int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
+void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
+struct rmem_node *rmem_node_pick(struct rmem_node *after);
+enum rmem_node_state rmem_node_state_get(struct rmem_node *node);
+extern struct list_head rmem_nodes;
+
+int rmem_proto_status_errno(u32 status);
+
+/* rmem-region.c */
+
+/**
+ * struct rmem_extent - one slab-sized piece of a region
+ * @node: node holding it, NULL while unmapped
+ * @slab: slab number on @node
+ * @gen: @node's generation when the slab was allocated
+ * @writes: writes in flight, under the region's lock
+ */
+struct rmem_extent {
+	struct rmem_node *node;
+	u32 slab;
+	u32 gen;
+	unsigned int writes;	/* writes in flight: keep the slab */
+};
+
+/**
+ * struct rmem_region - a named range of remote memory
+ *
+ * Pages (4 KiB) have two bits: @written (the page holds data on its extent's
+ * slab) and @lost (the page held data on a slab the node lost; reading it
+ * fails). Neither set: the page reads as zeros.
+ */
+struct rmem_region {
+	struct list_head list;
+	u32 id;
+	char name[RMEM_REGION_NAME_MAX];
+	char device[32];
+	enum rmem_region_type type;
+	u64 size;
+	u64 slab_size;
+	unsigned int nr_extents;
+	struct rmem_extent *ext;
+	unsigned long *written;
+	unsigned long *lost;
+	spinlock_t lock;		/* extents, bitmaps' multi-bit updates */
+	struct mutex alloc_lock;	/* slab allocation and freeing */
+	void *front;			/* front end state (struct rmem_blk) */
+
+	atomic_t slabs;
+	atomic64_t reads;
+	atomic64_t writes;
+	atomic64_t read_bytes;
+	atomic64_t write_bytes;
+	atomic64_t discards;
+	atomic64_t errors;
+};
+
+/**
+ * struct rmem_rio - a front end's request to the store
+ * @io: the request to the node (bvec, len, done set by the store)
+ * @region: target region
+ * @pos: byte offset in the region; [pos, pos + len) stays inside one slab
+ * @end: called once with 0 or -errno
+ */
+struct rmem_rio {
+	struct rmem_req io;
+	struct rmem_region *region;
+	u64 pos;
+	void (*end)(struct rmem_rio *rio, int err);
+};
+
+void rmem_region_rw(struct rmem_rio *rio);
+int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
+unsigned int rmem_region_nodes(struct rmem_region *r);
+int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
+		    struct rmem_region **out, struct netlink_ext_ack *extack);
+int rmem_region_del(const char *name, struct netlink_ext_ack *extack);
+struct rmem_region *rmem_region_find(const char *name);
+unsigned int rmem_region_count(void);
+void rmem_region_del_all(void);
+bool rmem_region_uses_node(struct rmem_node *node);
+extern struct list_head rmem_regions;
+
+/* rmem-blk.c */
+int rmem_blk_init(void);
+void rmem_blk_exit(void);
+int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack);
+int rmem_blk_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
+unsigned int rmem_blk_openers(struct rmem_region *r);
+
+/* rmem-genl.c */
+int rmem_genl_init(void);
+void rmem_genl_exit(void);
+
+#endif /* _RMEM_H */

@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: everything that must pass before a change lands.
+#
+#   deps -> build (rmem.ko for 6.1 and 6.12 with W=1 and sparse, rmemd,
+#   rmemctl, selftests) -> style -> host tests (daemon, tools, short fuzz
+#   runs) -> guest tests (selftests/run-guest.sh through scripts/rmem-vm on
+#   6.1 and on 6.12)
+#
+#   scripts/check.sh [--list] [--keep-going] [STEP-GLOB...]
+#
+# With STEP-GLOBs (e.g. 'build-*' 'guest-6.1') only matching steps run.
+# Every step's output is in build/check/NN-STEP.log (guest runs: also
+# build/check/guest-K/, rmem-vm's log directory). Counting:
+#   - a build or style step is one test: it passes when it exits 0 and printed
+#     no warning or error line;
+#   - a test step counts every TAP result line it printed ("ok", "not ok",
+#     "# SKIP"), plus one failure if it exited non-zero without any "not ok",
+#     or printed no TAP at all.
+# The last line of output is always "N passed, N failed, N skipped"; the
+# exit status is non-zero when anything failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+LOGS=$root/build/check
+keep_going=1
+list_only=0
+globs=()
+for a in "$@"; do
+	case $a in
+	--list) list_only=1 ;;
+	--keep-going) keep_going=1 ;;
+	-h | --help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "check: unknown option $a" >&2; exit 2 ;;
+	*) globs+=("$a") ;;
+	esac
+done
+
+# Lines that fail a build step: compiler, sparse, modpost, linker.
+WARN_RE='(^|[^[:alnum:]_])([Ww]arning|WARNING|[Ee]rror|ERROR)[: ]|undefined reference|^make.*\*\*\*'
+
+total_pass=0 total_fail=0 total_skip=0
+summary=()
+step_no=0
+t_all=$(date +%s.%N)
+
+secs() { echo "$(date +%s.%N) - $1" | bc | xargs printf '%.1f'; }
+
+selected() {
+	local g
+	[ ${#globs[@]} -eq 0 ] && return 0
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == $g ]] && return 0
+	done
+	return 1
+}
+
+# count_tap FILE: sets P F S (pass, fail, skip) from the TAP result lines.
+count_tap() {
+	P=0 F=0 S=0
+	[ -r "$1" ] || return 0
+	eval "$(tr -d '\r' <"$1" | awk '
+		/^[[:space:]]*Bail out!/ { f++; next }
+		/^[[:space:]]*(not )?ok([[:space:]]|$)/ {
+			skip = ($0 ~ /#[[:space:]]*[Ss][Kk][Ii][Pp]/)
+			todo = ($0 ~ /#[[:space:]]*[Tt][Oo][Dd][Oo]/)
+			if (skip || ($0 ~ /^[[:space:]]*not ok/ && todo)) s++
+			else if ($0 ~ /^[[:space:]]*not ok/) f++
+			else p++
+		}
+		END { printf "P=%d F=%d S=%d\n", p, f, s }')"
+}
+
+# run_step KIND NAME TIMEOUT [TAPFILE] -- CMD...
+#   KIND cmd (one test: its exit status), build (one test: exit status and no
+#   warning line), test (TAP). TAPFILE (test steps): where the TAP is, if not
+#   the log. CMD may be a function of this script.
+run_step() {
+	local kind=$1 name=$2 tmo=$3 tapfile= t0 rc dur log verdict detail
+	shift 3
+	if [ "$1" != -- ]; then tapfile=$1; shift; fi
+	shift
+	selected "$name" || return 0
+	step_no=$((step_no + 1))
+	if [ $list_only = 1 ]; then
+		printf '%-16s %s\n' "$name" "$*"
+		return 0
+	fi
+	log=$LOGS/$(printf '%02d' $step_no)-$name.log
+	printf '==> %-16s %s\n' "$name" "$*"
+	t0=$(date +%s.%N)
+	if declare -F "$1" >/dev/null; then
+		timeout -k 30 "$tmo" bash -c "$(declare -f "$1"); \"\$@\"" _ "$@" </dev/null >"$log" 2>&1
+	else
+		timeout -k 30 "$tmo" "$@" </dev/null >"$log" 2>&1
+	fi
+	rc=$?
+	dur=$(secs "$t0")
+	[ $rc -eq 124 ] && echo "check: step timed out after ${tmo}s" >>"$log"
+
+	if [ "$kind" != test ]; then
+		local warns=
+		[ "$kind" = build ] && warns=$(grep -E "$WARN_RE" "$log" | grep -v '^check: ' | head -n 20)
+		P=0 F=0 S=0
+		if [ $rc -eq 0 ] && [ -z "$warns" ]; then
+			P=1
+		else
+			F=1
+			detail="exit $rc"
+			[ -n "$warns" ] && detail+=", warnings/errors:"
+		fi
+	else
+		count_tap "${tapfile:-$log}"
+		if [ $rc -ne 0 ] && [ "$F" -eq 0 ]; then
+			F=$((F + 1))
+			detail="exit $rc without a failing TAP line"
+		elif [ $((P + F + S)) -eq 0 ]; then
+			F=1
+			detail="printed no TAP results"
+		fi
+	fi
+	total_pass=$((total_pass + P))
+	total_fail=$((total_fail + F))
+	total_skip=$((total_skip + S))
+	verdict=PASS
+	[ "$F" -gt 0 ] && verdict=FAIL
+	[ "$F" -eq 0 ] && [ "$P" -eq 0 ] && [ "$S" -gt 0 ] && verdict=SKIP
+	summary+=("$(printf '%-4s  %-16s %7ss  %3d passed, %3d failed, %3d skipped  %s' \
+		"$verdict" "$name" "$dur" "$P" "$F" "$S" "${log#"$root"/}")")
+	printf '    %s %s in %ss: %d passed, %d failed, %d skipped\n' \
+		"$verdict" "$name" "$dur" "$P" "$F" "$S"
+	if [ "$verdict" = FAIL ]; then
+		[ -n "${detail:-}" ] && echo "    $detail"
+		if [ "$kind" != test ]; then
+			{ [ -n "${warns:-}" ] && echo "$warns"; } || tail -n 15 "$log"
+		else
+			tr -d '\r' <"${tapfile:-$log}" 2>/dev/null |
+				grep -E '^[[:space:]]*(not ok|Bail out!)' | head -n 25 | grep . ||
+				tail -n 15 "$log"
+		fi | sed 's/^/      | /'
+	fi
+	detail=
+	return 0
+}
+
+if [ $list_only = 0 ]; then
+	rm -rf "$LOGS"
+	mkdir -p "$LOGS"
+	echo "check: rmem $(cat VERSION), logs in ${LOGS#"$root"/}/, $(nproc) CPUs"
+fi
+
+# ------------------------------------------------------------------ steps
+run_step cmd deps 900 -- scripts/deps.sh
+
+# Kernels the project supports; a missing one is a failure, not a skip.
+declare -A kver
+for k in 6.1 6.12; do
+	kver[$k]=$(scripts/kver.sh "$k" 2>/dev/null || echo "missing-$k")
+done
+
+# rmem.ko: W=1 (the Makefile's), sparse (C=1), from scratch so that every
+# warning is seen: C=1 only checks the files it compiles.
+build_module() {
+	local k=$1
+	case $k in missing-*) echo "error: no kernel headers for ${k#missing-}"; return 1 ;; esac
+	[ -d "build/$k" ] && find "build/$k" \( -name '*.o' -o -name '*.ko' \) -delete
+	make --no-print-directory modules-all KVERS_ALL="$k" C=1 || return 1
+	[ -e "build/$k/rmem.ko" ] || { echo "error: build/$k/rmem.ko not built"; return 1; }
+	echo "built build/$k/rmem.ko ($(modinfo -F version "build/$k/rmem.ko" 2>/dev/null))"
+}
+for k in 6.1 6.12; do
+	run_step build "module-$k" 600 -- build_module "${kver[$k]}"
+done
+run_step build build-daemon 600 -- make --no-print-directory -C daemon
+run_step build build-tools 600 -- make --no-print-directory -C tools
+run_step build build-selftests 600 -- make --no-print-directory -C selftests
+run_step build style 300 -- scripts/style.sh
+
+run_step test daemon-test 900 -- make --no-print-directory -C daemon test
+run_step test tools-test 900 -- make --no-print-directory -C tools test
+run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short
+run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
+
+for k in 6.1 6.12; do
+	run_step test "guest-$k" 1500 "$LOGS/guest-$k/script.log" -- \
+		scripts/rmem-vm --kernel "$k" --memory-nodes 1 --logdir "$LOGS/guest-$k" \
+		--timeout 1400 selftests/run-guest.sh
+done
+
+[ $list_only = 1 ] && exit 0
+
+# ------------------------------------------------------------------ summary
+echo
+echo "== summary (total $(secs "$t_all")s) =="
+printf '  %s\n' "${summary[@]}"
+[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in build/check/guest-K/"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]

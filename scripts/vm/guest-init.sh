@@ -1,0 +1,194 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stage 2 of an rmem test guest, run as pid 1 by scripts/vm/init inside the
+# host's root (9p, read-only) under a tmpfs overlay. Sets up mounts, the
+# network links, Soft-RoCE, then by role:
+#   compute  loads rmem.ko, waits for the memory guests, runs the script
+#            (or a shell on ttyS0), writes its exit status to /out/.vm/rc;
+#   mem      starts the command agent and rmemd, then waits for /out/.vm/stop.
+# Powers the guest off in every case: pid 1 must never exit.
+set -euo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=linux
+
+read -r cmdline </proc/cmdline
+arg() {
+	local a
+	for a in $cmdline; do
+		case "$a" in "$1="*) echo "${a#*=}"; return ;; esac
+	done
+}
+role=$(arg rmem.role)
+idx=$(arg rmem.idx)
+if [ "$role" = compute ]; then name=compute; else name=mem$idx; fi
+
+log() { echo "rmem-vm[$name]: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
+
+done_ok=0
+# shellcheck disable=SC2317 # invoked by trap
+on_exit() {
+	local rc=$? line=${1:-?}
+	trap - EXIT ERR
+	if [ "$done_ok" != 1 ]; then
+		log "stage 2 failed (status $rc, guest-init.sh line $line)"
+		[ -d /out/.vm ] && echo "failed: stage 2 line $line" >"/out/.vm/$name.ready"
+	fi
+	[ -d /out/.vm ] && dmesg >"/out/$name-dmesg.log" 2>/dev/null
+	busybox poweroff -f
+}
+trap 'on_exit $LINENO' ERR
+trap on_exit EXIT
+
+# ------------------------------------------------------------- mounts
+# /tmp stays the host's (through the overlay, so writable): scripts passed from
+# the host's /tmp must stay visible.
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
+mount -t configfs none /sys/kernel/config 2>/dev/null || true
+mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+mkdir -p /out
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 out /out
+# shellcheck source=/dev/null
+. /out/.vm/config
+log "stage 2 up, kernel $(uname -r)"
+
+# Every message up to KERN_INFO on the console, so the host sees warnings.
+echo "7 4 1 7" >/proc/sys/kernel/printk
+hostname "$name"
+{
+	echo "127.0.0.1 localhost"
+	echo "10.77.1.1 compute"
+	for ((i = 1; i <= RMEM_NNODES; i++)); do echo "10.77.$i.2 mem$i"; done
+} >/etc/hosts
+
+# rmem.ko under extra/, with modules.* made by the host's depmod (rmem-vm).
+kmods=/lib/modules/$(uname -r)
+if [ -n "$RMEM_MODDIR" ]; then
+	for f in "$RMEM_MODDIR"/modules.*; do
+		[ -e "$kmods/${f##*/}" ] || : >"$kmods/${f##*/}"
+		mount --bind "$f" "$kmods/${f##*/}"
+	done
+	mkdir -p "$kmods/extra"
+	mount --bind "$RMEM_MODDIR/extra" "$kmods/extra"
+fi
+# The repository is read-only in the guest.
+mount --bind "$RMEM_SRC" "$RMEM_SRC"
+mount -o remount,bind,ro "$RMEM_SRC"
+
+# ------------------------------------------------------------- network
+# NIC i of the compute guest (mac 52:54:00:77:0i:01, 10.77.i.1) is linked to
+# memory guest i (mac 52:54:00:77:0i:02, 10.77.i.2).
+modprobe virtio_net
+ip link set lo up
+ifname_of() {
+	local d
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address")" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+for m in crc32_generic crc32c_generic crc32_pclmul crc32c_intel; do
+	modprobe -q "$m" 2>/dev/null || true
+done
+modprobe rdma_rxe
+modprobe rdma_ucm
+# link_up I SUFFIX ADDR RXE
+link_up() {
+	local dev
+	for _ in $(seq 50); do
+		dev=$(ifname_of "52:54:00:77:0$1:$2") && break
+		sleep 0.1
+	done
+	[ -n "$dev" ] || { log "no NIC with mac 52:54:00:77:0$1:$2"; return 1; }
+	ip addr add "$3/24" dev "$dev"
+	ip link set "$dev" up
+	rdma link add "$4" type rxe netdev "$dev"
+	log "link $1: $dev $3 $4"
+}
+if [ "$role" = compute ]; then
+	for ((i = 1; i <= RMEM_NNODES; i++)); do link_up "$i" 01 "10.77.$i.1" "rxe$((i - 1))"; done
+else
+	link_up "$idx" 02 "10.77.$idx.2" rxe0
+fi
+ulimit -l unlimited
+
+export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES
+export RMEM_OUT=/out
+export RMEM_LIB=$RMEM_SRC/scripts/vm/guest-lib.sh
+export PATH=$RMEM_SRC/daemon:$RMEM_SRC/tools:$RMEM_SRC/selftests:$PATH
+# shellcheck source=scripts/vm/guest-lib.sh
+. "$RMEM_LIB"
+
+# ------------------------------------------------------------- memory guest
+if [ "$role" = mem ]; then
+	setsid busybox nc -ll -p "$RMEM_AGENT_PORT" -e "$RMEM_SRC/scripts/vm/agent.sh" \
+		</dev/null >/dev/null 2>&1 &
+	if [ "$RMEM_NO_RMEMD" = 0 ]; then
+		[ -x "$RMEM_SRC/daemon/rmemd" ] || { log "daemon/rmemd missing"; exit 1; }
+		setsid rmemd --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
+			</dev/null >"/out/$name-rmemd.log" 2>&1 &
+		rmemd_pid=$!
+		for _ in $(seq 600); do
+			rmem_port_open 127.0.0.1 "$RMEM_PORT" && break
+			kill -0 "$rmemd_pid" 2>/dev/null || { log "rmemd exited (see $name-rmemd.log)"; exit 1; }
+			sleep 0.2
+		done
+		rmem_port_open 127.0.0.1 "$RMEM_PORT" || { log "rmemd does not listen"; exit 1; }
+		log "rmemd --donate $RMEM_DONATE listening on :$RMEM_PORT"
+	fi
+	echo ok >"/out/.vm/$name.ready"
+	log "ready"
+	while [ ! -e /out/.vm/stop ]; do sleep 0.5; done
+	if [ -n "${rmemd_pid:-}" ] && kill -TERM "$rmemd_pid" 2>/dev/null; then
+		for _ in $(seq 50); do
+			kill -0 "$rmemd_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+	fi
+	log "powering off"
+	done_ok=1
+	exit 0
+fi
+
+# ------------------------------------------------------------- compute guest
+if [ "$RMEM_NO_MODULE" = 0 ]; then
+	modprobe rmem
+	log "rmem.ko loaded"
+fi
+if [ -n "$RMEM_DISK_SIZE" ]; then
+	modprobe virtio_blk
+	export RMEM_DISK=/dev/vda
+	for _ in $(seq 50); do [ -b "$RMEM_DISK" ] && break; sleep 0.1; done
+fi
+for ((i = 1; i <= RMEM_NNODES; i++)); do
+	for _ in $(seq 1200); do [ -s "/out/.vm/mem$i.ready" ] && break; sleep 0.5; done
+	r=$(cat "/out/.vm/mem$i.ready" 2>/dev/null || echo "not ready after 600 s")
+	[ "$r" = ok ] || { log "mem$i: $r"; exit 1; }
+done
+if [ "$RMEM_NO_RMEMD" = 0 ] && [ "$RMEM_NNODES" -gt 0 ]; then
+	rmem_wait_nodes 120
+fi
+cd /tmp
+if [ "$RMEM_SHELL" = 1 ]; then
+	cat >/tmp/.rmem-shellrc <<-'EOF'
+		. "$RMEM_LIB"
+		PS1='[rmem-vm compute \W]# '
+		echo "rmem-vm: RMEM_NODES='$RMEM_NODES' RMEM_TRANSPORT=$RMEM_TRANSPORT; exit to power off"
+	EOF
+	stty -F /dev/ttyS0 sane
+	log "shell"
+	rc=0
+	setsid -c bash --rcfile /tmp/.rmem-shellrc -i </dev/ttyS0 >/dev/ttyS0 2>&1 || rc=$?
+else
+	log "running $RMEM_SCRIPT"
+	rc=0
+	bash "$RMEM_SCRIPT" "${RMEM_ARGS[@]}" </dev/null >/out/script.log 2>&1 || rc=$?
+fi
+echo "$rc" >/out/.vm/rc
+log "script exit $rc"
+done_ok=1
+exit 0

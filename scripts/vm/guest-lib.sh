@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for scripts run by scripts/rmem-vm in the compute guest:
+#     . "$RMEM_LIB"
+# Environment (set by the harness): RMEM_KERNEL RMEM_NODES RMEM_NNODES
+# RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_OUT RMEM_SRC RMEM_LIB
+# [RMEM_DISK]. Documented in Documentation/testing.rst.
+
+# rmem_log MSG...: a timestamped line on stdout (the script log).
+rmem_log() {
+	printf '[%s] %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*"
+}
+
+# rmem_kmsg MSG...: a line in the kernel log (and so on the guest console),
+# to find the place in compute.log where a step began.
+rmem_kmsg() {
+	echo "rmem-test: $*" >/dev/kmsg
+}
+
+# rmem_skip REASON: end the script as a kselftest "skip" (exit 4).
+rmem_skip() {
+	echo "SKIP: $*"
+	exit 4
+}
+
+# rmem_die MSG...: print to stderr and exit 1.
+rmem_die() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# rmem_port_open HOST PORT: true if a TCP connect succeeds within 2 s.
+rmem_port_open() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+# rmem_wait_port HOST PORT [TIMEOUT_SEC=60]
+rmem_wait_port() {
+	local end=$((SECONDS + ${3:-60}))
+	until rmem_port_open "$1" "$2"; do
+		[ "$SECONDS" -lt "$end" ] || { echo "rmem_wait_port: $1:$2 not open" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
+# rmem_wait_nodes [TIMEOUT_SEC=60]: wait until every memory node's rmemd
+# answers on RMEM_PORT.
+rmem_wait_nodes() {
+	local n
+	for n in $RMEM_NODES; do
+		rmem_wait_port "$n" "$RMEM_PORT" "${1:-60}" || return 1
+	done
+}
+
+# rmem_node I: address of memory node I (1-based).
+rmem_node() {
+	echo "10.77.$1.2"
+}
+
+# rmem_on I CMD...: run CMD (joined with spaces, as for bash -c) as root on
+# memory guest I; prints its output (stdout and stderr) and returns its
+# exit status. Example: rmem_on 1 'pkill -STOP rmemd'
+rmem_on() {
+	local node=$1 fd line prev='' have=0 rc=255
+	shift
+	exec {fd}<>"/dev/tcp/$(rmem_node "$node")/$RMEM_AGENT_PORT" || return 255
+	printf '%s\n' "$*" | base64 -w0 >&"$fd"
+	echo >&"$fd"
+	while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
+		if [[ $line == $'\001RC '* ]]; then
+			rc=${line#$'\001RC '}
+			[ "$have" = 1 ] && [ -n "$prev" ] && printf '%s\n' "$prev"
+			have=0
+			break
+		fi
+		[ "$have" = 1 ] && printf '%s\n' "$prev"
+		prev=$line have=1
+	done
+	[ "$have" = 1 ] && printf '%s\n' "$prev"
+	exec {fd}<&-
+	return "$rc"
+}
+
+# rmem_on_bg I NAME CMD...: start CMD in the background on memory guest I,
+# its output in $RMEM_OUT/memI-NAME.log. Stop it with rmem_on I 'pkill ...'.
+rmem_on_bg() {
+	local node=$1 name=$2 q
+	shift 2
+	printf -v q '%q' "$*"
+	rmem_on "$node" "setsid bash -c $q </dev/null >/out/mem$node-$name.log 2>&1 &"
+}
+
+# rmem_rdma_dev [I=1]: the compute guest's rxe device on the link to node I.
+rmem_rdma_dev() {
+	echo "rxe$((${1:-1} - 1))"
+}
+
+# rmem_limited MAX CMD...: run CMD in a fresh cgroup whose memory.max is MAX
+# (e.g. 128M), to push it into swap. Returns CMD's status.
+rmem_limited() {
+	local max=$1 cg rc=0
+	shift
+	cg=/sys/fs/cgroup/rmem-limited.$$.$RANDOM
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+	mkdir "$cg"
+	echo "$max" >"$cg/memory.max"
+	(echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@") || rc=$?
+	rmdir "$cg" 2>/dev/null || true
+	return "$rc"
+}
+
+# rmem_drop_caches: write back and drop the page cache.
+rmem_drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}

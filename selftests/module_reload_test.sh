@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# module_reload_test: rmem.ko unloads and loads again 20 times; each time the
+# generic netlink family "rmem" disappears with it and comes back, rmemctl
+# fails cleanly while it is gone, and the kernel log stays free of warnings.
+# Expects the module loaded (as scripts/rmem-vm leaves it) and leaves it so.
+. "$(dirname "$0")/lib.sh"
+
+ROUNDS=${RELOAD_ROUNDS:-20}
+tap_plan $((ROUNDS + 4))
+
+if [ ! -d /sys/module/rmem ]; then
+	tap_not_ok "rmem.ko is loaded at start"
+	tap_fail_rest "rmem.ko not loaded"
+	tap_done
+fi
+tap_check "rmem.ko is loaded at start and family rmem registered" rmem_family >/dev/null
+
+# modprobe finds rmem.ko when it is installed under /lib/modules (rmem-vm and
+# DKMS do that); otherwise reload the file we were given.
+load() {
+	modprobe rmem 2>/dev/null && return 0
+	[ -n "${RMEM_MODULE:-}" ] && insmod "$RMEM_MODULE"
+}
+
+mark=$(dmesg_mark)
+for ((i = 1; i <= ROUNDS; i++)); do
+	why=
+	if ! out=$(rmmod rmem 2>&1); then
+		why="rmmod failed: $out"
+	elif [ -d /sys/module/rmem ]; then
+		why="/sys/module/rmem still there after rmmod"
+	elif rmem_family >/dev/null 2>&1; then
+		why="family rmem still registered after rmmod"
+	elif [ "$i" -eq 1 ] && command -v rmemctl >/dev/null && out=$(rmemctl status 2>&1); then
+		why="rmemctl status succeeded without the module: $out"
+	elif [ "$i" -eq 1 ] && command -v rmemctl >/dev/null && [ -z "$(rmemctl status 2>&1)" ]; then
+		why="rmemctl status failed silently without the module"
+	elif ! out=$(load 2>&1); then
+		why="modprobe rmem failed: $out"
+	elif ! rmem_family >/dev/null 2>&1; then
+		why="family rmem not registered after modprobe"
+	fi
+	if [ -z "$why" ]; then
+		tap_ok "reload $i: family rmem gone after rmmod, back after modprobe"
+	else
+		tap_not_ok "reload $i: family rmem gone after rmmod, back after modprobe"
+		echo "$why" | tap_diag
+		# Leave the module loaded for the tests that follow.
+		[ -d /sys/module/rmem ] || load >/dev/null 2>&1
+		tap_fail_rest "reload $i failed"
+		tap_done
+	fi
+done
+
+tap_check "rmem.ko loaded at the end, refcount 0" \
+	test "$(cat /sys/module/rmem/refcnt 2>/dev/null)" = 0
+
+bad=$(dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE")
+if [ -z "$bad" ]; then
+	tap_ok "no kernel warnings during $ROUNDS reloads"
+else
+	tap_not_ok "no kernel warnings during $ROUNDS reloads"
+	echo "$bad" | head -n 20 | tap_diag
+fi
+
+# Module messages at load/unload should be few and calm; show them, and fail
+# on anything at warning level or worse from rmem itself.
+loud=$(dmesg --level=emerg,alert,crit,err,warn 2>/dev/null | tail -n +1 |
+	grep -E '^(\[[ 0-9.]+\] )?rmem' | grep -v 'taint' || true)
+if [ -z "$loud" ]; then
+	tap_ok "rmem logged nothing at warning level or worse"
+else
+	tap_not_ok "rmem logged nothing at warning level or worse"
+	echo "$loud" | head -n 20 | tap_diag
+fi
+tap_done
