@@ -253,7 +253,8 @@ void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t eve
 	want = 0;
 	if (!c->paused && !c->closing && !c->eof && rmem_buf_len(&c->in) < RMEMD_IN_MAX)
 		want |= EPOLLIN;
-	if (rmem_buf_len(&c->out))
+	/* Also wake up to go on when the round limit left requests behind. */
+	if (rmem_buf_len(&c->out) || (!c->paused && conn_has_message(c)))
 		want |= EPOLLOUT;
 	if (want != c->events) {
 		ev.events = want;

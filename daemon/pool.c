@@ -26,6 +26,10 @@
 #define MAP_HUGE_2MB	(21 << MAP_HUGE_SHIFT)
 #endif
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+
 #define HUGE_2M	(2ull << 20)
 
 static int pool_err(char *err, size_t errlen, const char *fmt, ...)
@@ -43,11 +47,9 @@ static int pool_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void *pool_map(struct rmem_pool *p, unsigned int flags)
 {
-	int mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int mflags = MAP_PRIVATE | MAP_ANONYMOUS;
 	void *m;
 
-	if (flags & RMEM_POOL_PREFAULT)
-		mflags |= MAP_POPULATE;
 	if ((flags & RMEM_POOL_HUGE) && !(p->size % HUGE_2M)) {
 		m = mmap(NULL, p->size, PROT_READ | PROT_WRITE,
 			 mflags | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
@@ -100,6 +102,18 @@ int rmem_pool_init(struct rmem_pool *p, uint64_t size, uint64_t slab_size,
 		pool_err(err, errlen, "cannot map %llu bytes: %s",
 			 (unsigned long long)size, strerror(errno));
 		goto out_free_tables;
+	}
+	/*
+	 * Fault every page in now (after MADV_HUGEPAGE, so THP can back it),
+	 * so that serving never waits for the page allocator. Writing to the
+	 * pages, not reading, makes them real pages rather than the zero page.
+	 */
+	if ((flags & RMEM_POOL_PREFAULT) &&
+	    madvise(p->base, size, MADV_POPULATE_WRITE)) {
+		long pg = sysconf(_SC_PAGESIZE);
+
+		for (uint64_t off = 0; off < size; off += pg)
+			((volatile uint8_t *)p->base)[off] = 0;
 	}
 	if (flags & RMEM_POOL_MLOCK) {
 		if (mlock(p->base, size)) {

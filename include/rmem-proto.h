@@ -28,12 +28,17 @@
 #define _RMEM_PROTO_H
 
 #include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#else
+#include <assert.h>
+#endif
 
 #define RMEM_PROTO_MAGIC	0x4d454d52u	/* "RMEM" as bytes on the wire */
 #define RMEM_PROTO_VERSION	1
 
 /* Largest READ/WRITE length, and so the largest payload. */
-#define RMEM_MSG_MAX_IO		(1u << 20)
+#define RMEM_MSG_MAX_IO		0x100000u	/* 1 MiB */
 #define RMEM_MSG_MAX_PAYLOAD	(RMEM_MSG_MAX_IO + 64)
 
 /* Message types (struct rmem_msg_hdr.type) */
@@ -46,7 +51,7 @@
 #define RMEM_MSG_TYPE_MAX	6
 
 /* struct rmem_msg_hdr.flags */
-#define RMEM_MSG_F_REPLY	(1u << 0)
+#define RMEM_MSG_F_REPLY	0x1u
 
 /* struct rmem_msg_hdr.status in replies */
 #define RMEM_OK			0
@@ -61,9 +66,9 @@
 #define RMEM_ERR_STATE		9	/* request not valid now (no hello yet) */
 
 /* Feature bits, in hello and hello reply. */
-#define RMEM_PROTO_FEAT_TCP	(1ull << 0)	/* data over this connection */
-#define RMEM_PROTO_FEAT_RDMA	(1ull << 1)	/* one-sided RDMA via rkeys */
-#define RMEM_PROTO_FEAT_AUTH	(1ull << 2)	/* challenge-response (reserved) */
+#define RMEM_PROTO_FEAT_TCP	0x1ull	/* data over this connection */
+#define RMEM_PROTO_FEAT_RDMA	0x2ull	/* one-sided RDMA via rkeys */
+#define RMEM_PROTO_FEAT_AUTH	0x4ull	/* challenge-response (reserved) */
 
 /**
  * struct rmem_msg_hdr - header of every message (24 bytes)
@@ -102,7 +107,7 @@ struct rmem_hello {
 	__u8 reserved[40];
 };
 
-#define RMEM_HELLO_F_RESUMED	(1u << 0)	/* session existed: slabs kept */
+#define RMEM_HELLO_F_RESUMED	0x1u	/* session existed: slabs kept */
 
 /**
  * struct rmem_hello_reply - reply to RMEM_MSG_HELLO (64 bytes)
@@ -179,12 +184,12 @@ struct rmem_ping_reply {
 	__le32 reserved;
 };
 
-_Static_assert(sizeof(struct rmem_msg_hdr) == 24, "wire: rmem_msg_hdr");
-_Static_assert(sizeof(struct rmem_hello) == 64, "wire: rmem_hello");
-_Static_assert(sizeof(struct rmem_hello_reply) == 64, "wire: rmem_hello_reply");
-_Static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_reply");
-_Static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
-_Static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
-_Static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
+static_assert(sizeof(struct rmem_msg_hdr) == 24, "wire: rmem_msg_hdr");
+static_assert(sizeof(struct rmem_hello) == 64, "wire: rmem_hello");
+static_assert(sizeof(struct rmem_hello_reply) == 64, "wire: rmem_hello_reply");
+static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_reply");
+static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
+static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
+static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
 
 #endif /* _RMEM_PROTO_H */

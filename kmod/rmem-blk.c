@@ -18,7 +18,6 @@
 #include <linux/blkdev.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
-#include <linux/version.h>
 
 #include "rmem.h"
 
@@ -131,7 +130,7 @@ static const struct blk_mq_ops rmem_blk_mq_ops = {
 	.timeout = rmem_blk_timeout,
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef RMEM_OPEN_TAKES_DISK
 static int rmem_blk_open(struct gendisk *disk, blk_mode_t mode)
 {
 	struct rmem_blk *b = disk->private_data;
@@ -165,7 +164,7 @@ unsigned int rmem_blk_openers(struct rmem_region *r)
 static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 {
 	struct rmem_region *r = b->region;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef RMEM_ALLOC_DISK_TAKES_LIMITS
 	struct queue_limits lim = {
 		.logical_block_size = RMEM_PAGE_SIZE,
 		.physical_block_size = RMEM_PAGE_SIZE,

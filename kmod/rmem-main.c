@@ -39,6 +39,7 @@ module_param_named(io_timeout_s, rmem_io_timeout_s, uint, 0444);
 MODULE_PARM_DESC(io_timeout_s, "Block request timeout before the connection is reset (s)");
 
 struct workqueue_struct *rmem_wq;
+/* Serialises configuration: the node and region tables. */
 DEFINE_MUTEX(rmem_cfg_lock);
 
 static int __init rmem_init(void)

@@ -460,15 +460,21 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
  * end up holding a slab there. While a node has slabs_used it cannot be
  * deleted.
  *
- * Return: the node, or NULL if none can take a slab.
+ * Return: the node; ERR_PTR(-EAGAIN) if none can take a slab now but a
+ * node is reconnecting; ERR_PTR(-ENOSPC) otherwise.
  */
 struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 {
 	struct rmem_node *n, *best = NULL;
+	bool recovering = false;
+	enum rmem_node_state state;
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
-		if (n == skip || n->stopping || READ_ONCE(n->state) != RMEM_NODE_LIVE ||
+		state = READ_ONCE(n->state);
+		if (state == RMEM_NODE_RECONNECTING && n != skip)
+			recovering = true;
+		if (n == skip || n->stopping || state != RMEM_NODE_LIVE ||
 		    !READ_ONCE(n->slabs_free))
 			continue;
 		if (!best || n->slabs_free > best->slabs_free ||
@@ -479,6 +485,8 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 	if (best)
 		atomic_inc(&best->slabs_used);
 	spin_unlock(&rmem_nodes_lock);
+	if (!best)
+		return ERR_PTR(recovering ? -EAGAIN : -ENOSPC);
 	return best;
 }
 
@@ -504,12 +512,11 @@ static bool rmem_addr_equal(const struct sockaddr_storage *a, const struct socka
 		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
 
 		return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
-	} else {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return ipv6_addr_equal(&x->sin6_addr, &y->sin6_addr) &&
-		       x->sin6_port == y->sin6_port;
 	}
+	return ipv6_addr_equal(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr) &&
+	       ((const struct sockaddr_in6 *)a)->sin6_port ==
+	       ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 
 static void rmem_node_free(struct rmem_node *node)

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/ctype.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
@@ -206,8 +207,11 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 
 	for (tries = 0; tries < 4; tries++) {
 		node = rmem_node_pick(skip);
-		if (!node) {
-			ret = skip ? ret : -ENOSPC;
+		if (IS_ERR(node)) {
+			/* Nodes are reconnecting: wait for them, not fail. */
+			ret = skip ? ret : PTR_ERR(node);
+			if (ret == -EAGAIN)
+				msleep(20);
 			break;
 		}
 		ret = rmem_node_slab_alloc(node, &slab, &gen);
@@ -215,7 +219,6 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 			spin_lock(&r->lock);
 			e->slab = slab;
 			e->gen = gen;
-			e->writes = 0;
 			e->node = node;		/* keeps the slabs_used count */
 			spin_unlock(&r->lock);
 			atomic_inc(&r->slabs);
@@ -351,7 +354,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 			return;
 		}
 		if (ret == -EAGAIN)
-			cond_resched();
+			usleep_range(500, 1000);
 	}
 }
 

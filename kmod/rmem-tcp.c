@@ -99,7 +99,7 @@ static int rmem_tcp_check_reply(struct rmem_node *node, const struct rmem_msg_hd
 
 	if (le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC || h->version != RMEM_PROTO_VERSION ||
 	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) || len > RMEM_MSG_MAX_PAYLOAD) {
-		rnode_err_rl(node, "malformed reply header (magic %#x version %u flags %#x len %u)\n",
+		rnode_err_rl(node, "malformed reply (magic %#x version %u flags %#x len %u)\n",
 			     le32_to_cpu(h->magic), h->version, le16_to_cpu(h->flags), len);
 		return -EPROTO;
 	}

@@ -12,6 +12,7 @@
 #ifndef _RMEM_H
 #define _RMEM_H
 
+#include <linux/bits.h>
 #include <linux/bvec.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -30,8 +31,8 @@
 #endif
 
 #define RMEM_PAGE_SHIFT		12
-#define RMEM_PAGE_SIZE		(1U << RMEM_PAGE_SHIFT)
-#define RMEM_REGION_MAX_SIZE	(1ULL << 40)
+#define RMEM_PAGE_SIZE		BIT(RMEM_PAGE_SHIFT)
+#define RMEM_REGION_MAX_SIZE	BIT_ULL(40)	/* 1 TiB */
 
 /* Module parameters (rmem-main.c). */
 extern unsigned int rmem_slab_mb;
@@ -114,32 +115,67 @@ extern const struct rmem_transport_ops rmem_tcp_ops;
 
 /**
  * struct rmem_node - a memory node (one rmemd)
+ * @list: entry in rmem_nodes
+ * @id: number shown to users
+ * @addr: address and port of its rmemd
+ * @name: "ADDR:PORT", for logs
+ * @want: transport asked for
+ * @ops: transport in use
+ * @priv: transport state
+ * @nr_queues: connections
+ * @timeout_ms: unreachable this long, its I/O fails
+ * @session: our session id on the node
+ * @instance: the node's instance at the last hello
+ * @slab_size: bytes per slab
+ * @slabs_total: slabs in its pool
+ * @slabs_free: free slabs, as last reported
+ * @max_io: largest request it accepts
+ * @resumed: the last connect resumed our session
+ * @lock: guards @state, @gen, @down_since, @backoff_ms, @pending
+ * @state: enum rmem_node_state
+ * @gen: generation, bumped when the node lost our slabs
+ * @down_since: jiffies when it went down
+ * @backoff_ms: next reconnect delay
+ * @pending: requests waiting for a connection
+ * @stopping: being deleted: no new work is scheduled
+ * @reconnect_work: reconnects with backoff
+ * @error_work: tears connections down after an error
+ * @heartbeat_work: sends PINGs, measures latency
+ * @hb_outstanding: heartbeats sent and not answered
+ * @hb_io: the heartbeat request
+ * @slabs_used: slabs held by regions, plus reservations in progress
+ * @errors: failed requests
+ * @reconnects: successful reconnects
+ * @read_bytes: bytes read from the node
+ * @write_bytes: bytes written to the node
+ * @srtt_ns: smoothed heartbeat round trip
+ * @seq: request ids
  */
 struct rmem_node {
 	struct list_head list;
 	u32 id;
 	struct sockaddr_storage addr;
-	char name[64];			/* "10.0.0.2:7471", for logs */
+	char name[64];
 	enum rmem_transport want;
 	const struct rmem_transport_ops *ops;
-	void *priv;			/* transport state */
+	void *priv;
 	unsigned int nr_queues;
 	unsigned int timeout_ms;
 
-	u64 session;			/* our session id on the node */
-	u64 instance;			/* node's instance seen at last hello */
+	u64 session;
+	u64 instance;
 	u64 slab_size;
 	u32 slabs_total;
 	u32 slabs_free;
 	u32 max_io;
-	bool resumed;			/* set by connect: hello said RESUMED */
+	bool resumed;
 
-	spinlock_t lock;		/* state, pending, gen */
+	spinlock_t lock;		/* see above */
 	enum rmem_node_state state;
-	u32 gen;			/* bumped when the node lost our slabs */
-	unsigned long down_since;	/* jiffies */
+	u32 gen;
+	unsigned long down_since;
 	unsigned int backoff_ms;
-	struct list_head pending;	/* waiting for a connection */
+	struct list_head pending;
 	bool stopping;
 
 	struct delayed_work reconnect_work;
@@ -154,15 +190,18 @@ struct rmem_node {
 	atomic64_t read_bytes;
 	atomic64_t write_bytes;
 	atomic64_t srtt_ns;
-	atomic64_t seq;			/* request ids */
+	atomic64_t seq;
 };
 
 /* Per-node log lines name the node. */
-#define rnode_info(n, fmt, ...)  pr_info("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
-#define rnode_warn(n, fmt, ...)  pr_warn("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
-#define rnode_err(n, fmt, ...)   pr_err("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
-#define rnode_err_rl(n, fmt, ...) \
-	pr_err_ratelimited("node %u (%s): " fmt, (n)->id, (n)->name, ##__VA_ARGS__)
+#define rnode_log(pr, node, fmt, ...) ({				\
+	const struct rmem_node *__rn = (node);				\
+	pr("node %u (%s): " fmt, __rn->id, __rn->name, ##__VA_ARGS__);	\
+})
+#define rnode_info(n, fmt, ...)		rnode_log(pr_info, n, fmt, ##__VA_ARGS__)
+#define rnode_warn(n, fmt, ...)		rnode_log(pr_warn, n, fmt, ##__VA_ARGS__)
+#define rnode_err(n, fmt, ...)		rnode_log(pr_err, n, fmt, ##__VA_ARGS__)
+#define rnode_err_rl(n, fmt, ...)	rnode_log(pr_err_ratelimited, n, fmt, ##__VA_ARGS__)
 
 /* rmem-node.c */
 struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
@@ -203,10 +242,29 @@ struct rmem_extent {
 
 /**
  * struct rmem_region - a named range of remote memory
+ * @list: entry in rmem_regions
+ * @id: number, also the device's minor
+ * @name: unique name
+ * @device: device name, "rmemblkN"
+ * @type: enum rmem_region_type
+ * @size: bytes
+ * @slab_size: bytes per extent (and slab)
+ * @nr_extents: extents in @ext
+ * @ext: extents
+ * @written: per page: holds data on its extent's slab
+ * @lost: per page: held data on a slab its node lost; reads fail
+ * @lock: guards @ext and multi-page walks of the bitmaps
+ * @alloc_lock: serialises slab allocation and freeing (sleeps)
+ * @front: front end state (struct rmem_blk)
+ * @slabs: slabs held
+ * @reads: read requests
+ * @writes: write requests
+ * @read_bytes: bytes read
+ * @write_bytes: bytes written
+ * @discards: discard and write-zeroes requests
+ * @errors: requests that failed
  *
- * Pages (4 KiB) have two bits: @written (the page holds data on its extent's
- * slab) and @lost (the page held data on a slab the node lost; reading it
- * fails). Neither set: the page reads as zeros.
+ * A page with neither @written nor @lost set reads as zeros.
  */
 struct rmem_region {
 	struct list_head list;
@@ -220,9 +278,9 @@ struct rmem_region {
 	struct rmem_extent *ext;
 	unsigned long *written;
 	unsigned long *lost;
-	spinlock_t lock;		/* extents, bitmaps' multi-bit updates */
+	spinlock_t lock;		/* extents, bitmap walks */
 	struct mutex alloc_lock;	/* slab allocation and freeing */
-	void *front;			/* front end state (struct rmem_blk) */
+	void *front;
 
 	atomic_t slabs;
 	atomic64_t reads;

@@ -39,7 +39,7 @@ for a in "$@"; do
 done
 
 # Lines that fail a build step: compiler, sparse, modpost, linker.
-WARN_RE='(^|[^[:alnum:]_])([Ww]arning|WARNING|[Ee]rror|ERROR)[: ]|undefined reference|^make.*\*\*\*'
+WARN_RE='(^|[^[:alnum:]_])([Ww]arning|WARNING|[Ee]rror|ERROR)[: ]|undefined reference|\*\*\*'
 
 total_pass=0 total_fail=0 total_skip=0
 summary=()
@@ -135,7 +135,8 @@ run_step() {
 	if [ "$verdict" = FAIL ]; then
 		[ -n "${detail:-}" ] && echo "    $detail"
 		if [ "$kind" != test ]; then
-			{ [ -n "${warns:-}" ] && echo "$warns"; } || tail -n 15 "$log"
+			[ -n "${warns:-}" ] && echo "$warns"
+			[ $rc -ne 0 ] && { [ -n "${warns:-}" ] && echo "(last lines)"; tail -n 10 "$log"; }
 		else
 			tr -d '\r' <"${tapfile:-$log}" 2>/dev/null |
 				grep -E '^[[:space:]]*(not ok|Bail out!)' | head -n 25 | grep . ||

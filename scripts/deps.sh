@@ -14,6 +14,8 @@ PKGS=(
 	build-essential pkg-config sparse kmod cpio xz-utils zstd
 	libnl-3-dev libnl-genl-3-dev libibverbs-dev librdmacm-dev
 	clang libclang-rt-14-dev
+	# make check/style/demo, selftests (JSON checks), make dkms-install
+	perl bc python3 dkms
 	# guests
 	qemu-system-x86 busybox-static iproute2
 	rdma-core ibverbs-providers rdmacm-utils perftest

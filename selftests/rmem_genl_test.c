@@ -291,8 +291,8 @@ static void __expect_rejected(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, msg);
 	rmem_xfer(self->sk, msg, &self->r, NULL, NULL);
-	TH_LOG("got %d (%s), extack \"%s\"", self->r.err,
-	       strerror(-self->r.err), self->r.msg);
+	TH_LOG("got %d (%s), extack \"%s\" missing attr %d", self->r.err,
+	       strerror(-self->r.err), self->r.msg, self->r.miss_type);
 	ASSERT_GT(0, self->r.err) TH_LOG("bad request was accepted");
 	for (i = 0; errnos[i]; i++)
 		known |= -self->r.err == errnos[i];

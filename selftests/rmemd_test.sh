@@ -28,9 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Log to stderr when rmemd has a switch for it (the default may be syslog).
-logopt=()
-rmemd --help 2>&1 | grep -q -- '--stderr' && logopt=(--stderr)
+# In the foreground, logging to stderr, its status socket in our directory.
+sock=$tmp/rmemd.sock
+logopt=(--foreground --stderr --ctl-socket "$sock")
 
 rmemd "${logopt[@]}" --donate ${DONATE_MB}M --listen 127.0.0.1:$PORT >"$log" 2>&1 &
 pid=$!
@@ -73,6 +73,14 @@ case $? in
 2) tap_skip "rmemd answers HELLO" "no reply yet, protocol not served ($probe)" ;;
 *) tap_not_ok "rmemd answers HELLO"; echo "$probe" | tap_diag ;;
 esac
+
+status=$(rmemd --status "$sock" --json 2>&1)
+if [ $? -eq 0 ] && json_valid <<<"$status"; then
+	tap_ok "rmemd --status --json reports its state while it runs"
+else
+	tap_not_ok "rmemd --status --json reports its state while it runs"
+	echo "$status" | tap_diag
+fi
 
 kill -TERM "$pid"
 rc=

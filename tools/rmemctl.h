@@ -53,9 +53,14 @@ struct rm_addr {
 	bool has_port;
 };
 
-int rm_parse_size(const char *s, uint64_t *bytes);
-int rm_parse_duration_ms(const char *s, uint64_t *ms);
-int rm_parse_addr(const char *s, struct rm_addr *a);
+/*
+ * The value parsers return 0, -EINVAL (not the expected syntax), -ERANGE
+ * (well formed, out of range) or -ENOTSUP (well formed, not supported);
+ * on error, *why (if why is not NULL) says what is wrong, in a few words.
+ */
+int rm_parse_size(const char *s, uint64_t *bytes, const char **why);
+int rm_parse_duration_ms(const char *s, uint64_t *ms, const char **why);
+int rm_parse_addr(const char *s, struct rm_addr *a, const char **why);
 int rm_parse_u32(const char *s, uint32_t *v);
 int rm_parse_transport(const char *s);
 int rm_parse_region_type(const char *s);
@@ -86,7 +91,7 @@ enum rm_fmt {
 #define RM_REC_MAX		24
 
 struct rm_field {
-	const char *key;	/* JSON member name */
+	const char *key;	/* JSON member name; NULL: text only */
 	const char *hdr;	/* text column/label; NULL: JSON only */
 	enum rm_fmt fmt;
 	bool set;		/* false: the kernel did not send it ("-", null) */
@@ -140,6 +145,10 @@ void rm_nl_close(struct rm_nl *nl);
 struct nl_msg *rm_nl_msg(struct rm_nl *nl, uint8_t cmd, bool dump);
 int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg);
 int rm_nl_parse_reply(void *payload, int len, struct nlattr **tb);
+
+/* node.c, region.c: one reply (RMEM_A_NODE_* or _REGION_*) as a record. */
+void rm_node_rec(struct nlattr **tb, struct rm_rec *r);
+void rm_region_rec(struct nlattr **tb, struct rm_rec *r);
 
 bool rm_attr_u64(struct nlattr **tb, int type, uint64_t *v);
 bool rm_attr_u32(struct nlattr **tb, int type, uint64_t *v);

@@ -46,10 +46,10 @@
 #define RMEM_REGION_NAME_MAX	32	/* including the NUL */
 
 /* RMEM_A_FEATURES bits: what this module can do. */
-#define RMEM_FEAT_TCP		(1ULL << 0)	/* TCP transport */
-#define RMEM_FEAT_RDMA		(1ULL << 1)	/* RDMA transport */
-#define RMEM_FEAT_BLOCK		(1ULL << 2)	/* block regions */
-#define RMEM_FEAT_MMAP		(1ULL << 3)	/* mmap regions */
+#define RMEM_FEAT_TCP		0x1ULL	/* TCP transport */
+#define RMEM_FEAT_RDMA		0x2ULL	/* RDMA transport */
+#define RMEM_FEAT_BLOCK		0x4ULL	/* block regions */
+#define RMEM_FEAT_MMAP		0x8ULL	/* mmap regions */
 
 enum rmem_cmd {
 	RMEM_CMD_UNSPEC,
@@ -63,6 +63,7 @@ enum rmem_cmd {
 	RMEM_CMD_REGION_GET,
 	__RMEM_CMD_MAX
 };
+
 #define RMEM_CMD_MAX (__RMEM_CMD_MAX - 1)
 
 /* RMEM_A_NODE_TRANSPORT */
@@ -72,6 +73,7 @@ enum rmem_transport {
 	RMEM_TRANSPORT_RDMA,
 	__RMEM_TRANSPORT_MAX
 };
+
 #define RMEM_TRANSPORT_MAX (__RMEM_TRANSPORT_MAX - 1)
 
 /* RMEM_A_NODE_STATE */
@@ -90,6 +92,7 @@ enum rmem_region_type {
 	RMEM_REGION_MMAP,	/* /dev/rmemN */
 	__RMEM_REGION_TYPE_MAX
 };
+
 #define RMEM_REGION_TYPE_MAX (__RMEM_REGION_TYPE_MAX - 1)
 
 enum rmem_attr {
@@ -136,6 +139,7 @@ enum rmem_attr {
 	RMEM_A_REGION_ERRORS,		/* u64: requests failed with an error */
 	__RMEM_A_MAX
 };
+
 #define RMEM_A_MAX (__RMEM_A_MAX - 1)
 
 #endif /* _UAPI_RMEM_H */

@@ -23,7 +23,17 @@ role=$(arg rmem.role)
 idx=$(arg rmem.idx)
 if [ "$role" = compute ]; then name=compute; else name=mem$idx; fi
 
-log() { echo "rmem-vm[$name]: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
+# --append rmem.trace=1: trace stage 2 on the console, with timestamps.
+if [ "$(arg rmem.trace)" = 1 ]; then
+	PS4='+ ${EPOCHREALTIME} ${LINENO}: '
+	set -x
+fi
+
+log() {
+	local up
+	read -r up _ </proc/uptime
+	echo "rmem-vm[$name]: $* (t=${up}s)"
+}
 
 done_ok=0
 # shellcheck disable=SC2317 # invoked by trap
@@ -34,7 +44,7 @@ on_exit() {
 		log "stage 2 failed (status $rc, guest-init.sh line $line)"
 		[ -d /out/.vm ] && echo "failed: stage 2 line $line" >"/out/.vm/$name.ready"
 	fi
-	[ -d /out/.vm ] && dmesg >"/out/$name-dmesg.log" 2>/dev/null
+	[ -d /out/.vm ] && busybox dmesg >"/out/$name-dmesg.log" 2>/dev/null
 	busybox poweroff -f
 }
 trap 'on_exit $LINENO' ERR
@@ -43,22 +53,23 @@ trap on_exit EXIT
 # ------------------------------------------------------------- mounts
 # /tmp stays the host's (through the overlay, so writable): scripts passed from
 # the host's /tmp must stay visible.
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
-mount -t configfs none /sys/kernel/config 2>/dev/null || true
-mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
-mkdir -p /out
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 out /out
+busybox mount -t tmpfs -o mode=0755 tmpfs /run
+busybox mkdir -p /dev/pts /dev/shm
+busybox mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+busybox mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+busybox mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
+busybox mount -t configfs none /sys/kernel/config 2>/dev/null || true
+busybox mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+busybox mkdir -p /out
+busybox mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 out /out
 # shellcheck source=/dev/null
 . /out/.vm/config
-log "stage 2 up, kernel $(uname -r)"
+kver=$(</proc/sys/kernel/osrelease)
+log "stage 2 up, kernel $kver"
 
 # Every message up to KERN_INFO on the console, so the host sees warnings.
 echo "7 4 1 7" >/proc/sys/kernel/printk
-hostname "$name"
+echo "$name" >/proc/sys/kernel/hostname
 {
 	echo "127.0.0.1 localhost"
 	echo "10.77.1.1 compute"
@@ -66,18 +77,26 @@ hostname "$name"
 } >/etc/hosts
 
 # rmem.ko under extra/, with modules.* made by the host's depmod (rmem-vm).
-kmods=/lib/modules/$(uname -r)
+kmods=/lib/modules/$kver
 if [ -n "$RMEM_MODDIR" ]; then
 	for f in "$RMEM_MODDIR"/modules.*; do
 		[ -e "$kmods/${f##*/}" ] || : >"$kmods/${f##*/}"
-		mount --bind "$f" "$kmods/${f##*/}"
+		busybox mount --bind "$f" "$kmods/${f##*/}"
 	done
-	mkdir -p "$kmods/extra"
-	mount --bind "$RMEM_MODDIR/extra" "$kmods/extra"
+	busybox mkdir -p "$kmods/extra"
+	busybox mount --bind "$RMEM_MODDIR/extra" "$kmods/extra"
 fi
+# Device nodes that load their module on open (/dev/loop-control, /dev/fuse...),
+# as systemd-tmpfiles would make them from modules.devname.
+while read -r mod node dev; do
+	[[ $mod == \#* ]] || [ -e "/dev/$node" ] && continue
+	[[ $node == */* ]] && busybox mkdir -p "/dev/${node%/*}"
+	nums=${dev:1}
+	busybox mknod "/dev/$node" "${dev:0:1}" "${nums%%:*}" "${nums##*:}" 2>/dev/null || true
+done <"$kmods/modules.devname"
 # The repository is read-only in the guest.
-mount --bind "$RMEM_SRC" "$RMEM_SRC"
-mount -o remount,bind,ro "$RMEM_SRC"
+busybox mount --bind "$RMEM_SRC" "$RMEM_SRC"
+busybox mount -o remount,bind,ro "$RMEM_SRC"
 
 # ------------------------------------------------------------- network
 # NIC i of the compute guest (mac 52:54:00:77:0i:01, 10.77.i.1) is linked to
@@ -87,7 +106,7 @@ ip link set lo up
 ifname_of() {
 	local d
 	for d in /sys/class/net/*; do
-		[ "$(cat "$d/address")" = "$1" ] && { echo "${d##*/}"; return 0; }
+		[ "$(<"$d/address")" = "$1" ] && { echo "${d##*/}"; return 0; }
 	done
 	return 1
 }
@@ -99,9 +118,9 @@ modprobe rdma_ucm
 # link_up I SUFFIX ADDR RXE
 link_up() {
 	local dev
-	for _ in $(seq 50); do
+	for ((t = 0; t < 50; t++)); do
 		dev=$(ifname_of "52:54:00:77:0$1:$2") && break
-		sleep 0.1
+		busybox sleep 0.1
 	done
 	[ -n "$dev" ] || { log "no NIC with mac 52:54:00:77:0$1:$2"; return 1; }
 	ip addr add "$3/24" dev "$dev"
@@ -132,21 +151,21 @@ if [ "$role" = mem ]; then
 		setsid rmemd --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
 			</dev/null >"/out/$name-rmemd.log" 2>&1 &
 		rmemd_pid=$!
-		for _ in $(seq 600); do
+		for ((t = 0; t < 600; t++)); do
 			rmem_port_open 127.0.0.1 "$RMEM_PORT" && break
 			kill -0 "$rmemd_pid" 2>/dev/null || { log "rmemd exited (see $name-rmemd.log)"; exit 1; }
-			sleep 0.2
+			busybox sleep 0.2
 		done
 		rmem_port_open 127.0.0.1 "$RMEM_PORT" || { log "rmemd does not listen"; exit 1; }
 		log "rmemd --donate $RMEM_DONATE listening on :$RMEM_PORT"
 	fi
 	echo ok >"/out/.vm/$name.ready"
 	log "ready"
-	while [ ! -e /out/.vm/stop ]; do sleep 0.5; done
+	while [ ! -e /out/.vm/stop ]; do busybox sleep 0.5; done
 	if [ -n "${rmemd_pid:-}" ] && kill -TERM "$rmemd_pid" 2>/dev/null; then
-		for _ in $(seq 50); do
+		for ((t = 0; t < 50; t++)); do
 			kill -0 "$rmemd_pid" 2>/dev/null || break
-			sleep 0.2
+			busybox sleep 0.2
 		done
 	fi
 	log "powering off"
@@ -162,11 +181,12 @@ fi
 if [ -n "$RMEM_DISK_SIZE" ]; then
 	modprobe virtio_blk
 	export RMEM_DISK=/dev/vda
-	for _ in $(seq 50); do [ -b "$RMEM_DISK" ] && break; sleep 0.1; done
+	for ((t = 0; t < 50; t++)); do [ -b "$RMEM_DISK" ] && break; busybox sleep 0.1; done
 fi
 for ((i = 1; i <= RMEM_NNODES; i++)); do
-	for _ in $(seq 1200); do [ -s "/out/.vm/mem$i.ready" ] && break; sleep 0.5; done
-	r=$(cat "/out/.vm/mem$i.ready" 2>/dev/null || echo "not ready after 600 s")
+	for ((t = 0; t < 1200; t++)); do [ -s "/out/.vm/mem$i.ready" ] && break; busybox sleep 0.5; done
+	r="not ready after 600 s"
+	[ -s "/out/.vm/mem$i.ready" ] && r=$(<"/out/.vm/mem$i.ready")
 	[ "$r" = ok ] || { log "mem$i: $r"; exit 1; }
 done
 if [ "$RMEM_NO_RMEMD" = 0 ] && [ "$RMEM_NNODES" -gt 0 ]; then

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemd - rmem memory-node daemon: serves donated DRAM to rmem.ko clients.
+ *
+ * main.c owns the command line, daemonizing and the process exit codes:
+ * 0 clean exit, 1 runtime or startup failure, 2 usage or configuration
+ * error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#ifndef RMEMD_VERSION
+#define RMEMD_VERSION "unknown"
+#endif
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_STDERR,
+	OPT_FOREGROUND,
+	OPT_STATUS,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_KEY,	/* a config key: donate, listen, ... */
+};
+
+static const struct option options[] = {
+	{ "donate",          required_argument, NULL, OPT_KEY },
+	{ "listen",          required_argument, NULL, OPT_KEY },
+	{ "slab-size",       required_argument, NULL, OPT_KEY },
+	{ "session-timeout", required_argument, NULL, OPT_KEY },
+	{ "max-clients",     required_argument, NULL, OPT_KEY },
+	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
+	{ "log-level",       required_argument, NULL, OPT_KEY },
+	{ "no-mlock",        no_argument,       NULL, OPT_KEY },
+	{ "config",          required_argument, NULL, OPT_CONFIG },
+	{ "stderr",          no_argument,       NULL, OPT_STDERR },
+	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
+	{ "status",          optional_argument, NULL, OPT_STATUS },
+	{ "json",            no_argument,       NULL, OPT_JSON },
+	{ "help",            no_argument,       NULL, OPT_HELP },
+	{ "version",         no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rmemd --donate SIZE --listen ADDR:PORT [options]\n"
+		"       rmemd --status [SOCKET] [--json]\n"
+		"\n"
+		"  --donate SIZE           memory to serve: 512M, 8G... (multiple of the slab size)\n"
+		"  --listen ADDR:PORT      TCP address: 0.0.0.0:7471, [::]:7471\n"
+		"  --slab-size SIZE        allocation unit (default 64M)\n"
+		"  --session-timeout SEC   keep a disconnected session's slabs (default 300)\n"
+		"  --max-clients N         connections served at once (default 1024)\n"
+		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
+		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"
+		"  --no-mlock              do not lock the pool in RAM\n"
+		"  --config FILE           config file (default " RMEMD_DEFAULT_CONFIG " if present)\n"
+		"  --stderr                log to stderr instead of syslog\n"
+		"  --foreground            do not detach\n"
+		"  --status [SOCKET]       print a running rmemd's status (text, or --json)\n"
+		"  --help, --version\n"
+		"\nSee rmemd(8).\n");
+}
+
+/*
+ * Detach: the child does the setup and tells the waiting parent how it went
+ * through a pipe, so "rmemd ..." still exits non-zero when startup fails.
+ * Memory locks are not inherited by fork(), so this runs before the pool
+ * is created.
+ */
+static int daemonize(int *notify_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		perror("rmemd: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("rmemd: fork");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c ? 1 : 0);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/"))
+		return -1;
+	*notify_fd = p[1];
+	return 0;
+}
+
+static void detach_stdio(bool keep_stderr)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct rmemd_server srv;
+	struct rmemd_config_src src = { .path = RMEMD_DEFAULT_CONFIG };
+	struct rmemd_config cfg;
+	const char *status_path = NULL;
+	bool to_stderr = false, foreground = false, status = false, json = false;
+	int notify_fd = -1, idx, opt, rc;
+	char err[512];
+
+	while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
+		switch (opt) {
+		case OPT_KEY:
+			if (src.n == RMEMD_MAX_FLAGS) {
+				fprintf(stderr, "rmemd: too many options\n");
+				return 2;
+			}
+			src.keys[src.n] = options[idx].name;
+			src.vals[src.n] = optarg ? optarg : "yes";
+			src.n++;
+			break;
+		case OPT_CONFIG:
+			src.path = optarg;
+			src.path_given = true;
+			break;
+		case OPT_STDERR:
+			to_stderr = true;
+			break;
+		case OPT_FOREGROUND:
+			foreground = true;
+			break;
+		case OPT_STATUS:
+			status = true;
+			/* Accept "--status PATH" as well as "--status=PATH". */
+			if (optarg)
+				status_path = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				status_path = argv[optind++];
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("rmemd %s (protocol version %d)\n", RMEMD_VERSION, RMEM_PROTO_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rmemd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (status) {
+		if (!status_path) {
+			status_path = RMEMD_DEFAULT_CTL_SOCKET;
+			for (int i = 0; i < src.n; i++)
+				if (!strcmp(src.keys[i], "ctl-socket"))
+					status_path = src.vals[i];
+		}
+		return rmemd_ctl_status(status_path, json);
+	}
+
+	if (rmemd_config_build(&src, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "rmemd: %s\n", err);
+		return 2;
+	}
+
+	rmemd_log_init(to_stderr, cfg.log_level);
+	if (!foreground && daemonize(&notify_fd))
+		return 1;
+
+	if (rmemd_server_init(&srv, &cfg, &src)) {
+		if (!to_stderr)
+			fprintf(stderr, "rmemd: startup failed; see the system log\n");
+		rmemd_log_close();
+		return 1;
+	}
+	if (notify_fd >= 0) {
+		char ok = 0;
+
+		if (write(notify_fd, &ok, 1) != 1)
+			log_warn("cannot notify the parent process: %s", strerror(errno));
+		close(notify_fd);
+		detach_stdio(to_stderr);
+	}
+
+	rc = rmemd_server_run(&srv);
+	rmemd_server_fini(&srv);
+	log_notice("exiting");
+	rmemd_log_close();
+	return rc ? 1 : 0;
+}

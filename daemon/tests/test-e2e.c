@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * End-to-end test: runs the real rmemd (built with ASan/UBSan) on
+ * 127.0.0.1 with an 8M pool of 1M slabs and talks to it over TCP with
+ * tests/client.c: concurrent clients, data integrity, session isolation,
+ * zero on reuse, resume and expiry, bad framing, backpressure, --status,
+ * SIGHUP reload, SIGTERM exit, startup errors. TAP on stdout.
+ *
+ * usage: test-e2e [RMEMD]   (default tests/rmemd-asan)
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "tap.h"
+
+#define SLAB	(1u << 20)
+#define NSLABS	8
+#define TIMEOUT_S 2
+
+static const char *rmemd = "tests/rmemd-asan";
+static char dir[64], sock[128], conf[128], logf[128], addr[64];
+static pid_t pid;
+static bool mlock_ok;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static char *read_file(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool log_has(const char *s)
+{
+	return strstr(read_file(logf), s) != NULL;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Raw status lines from the control socket. */
+static int status_raw(const char *path, char *buf, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = '\0';
+	return 0;
+}
+
+static const char *status_get(const char *key)
+{
+	static char val[128];
+	char buf[4096], pat[64];
+	char *p;
+
+	if (status_raw(sock, buf, sizeof(buf)))
+		return NULL;
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	memmove(buf + 1, buf, strlen(buf) + 1);
+	buf[0] = '\n';
+	p = strstr(buf, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, "\n"), p);
+	return val;
+}
+
+static long status_num(const char *key)
+{
+	const char *v = status_get(key);
+
+	return v ? strtol(v, NULL, 10) : -1;
+}
+
+static pid_t spawn(char *const argv[], const char *out)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return p;
+}
+
+/* Run to completion; returns the exit status, output in @out. */
+static int run(char *const argv[], const char *out)
+{
+	int st;
+	pid_t p;
+
+	unlink(out);
+	p = spawn(argv, out);
+	if (waitpid(p, &st, 0) != p)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static bool start_daemon(void)
+{
+	char *argv[16];
+	int i = 0;
+
+	argv[i++] = (char *)rmemd;
+	argv[i++] = "--config";
+	argv[i++] = conf;
+	argv[i++] = "--donate";
+	argv[i++] = "8M";
+	argv[i++] = "--slab-size";
+	argv[i++] = "1M";
+	argv[i++] = "--listen";
+	argv[i++] = "127.0.0.1:0";
+	argv[i++] = "--stderr";
+	argv[i++] = "--foreground";
+	if (!mlock_ok)
+		argv[i++] = "--no-mlock";
+	argv[i] = NULL;
+
+	pid = spawn(argv, logf);
+	for (int t = 0; t < 200; t++) {
+		const char *l = status_get("listen");
+
+		if (l) {
+			snprintf(addr, sizeof(addr), "%s", l);
+			return true;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return false;
+		sleep_ms(50);
+	}
+	return false;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+/* One concurrent client: two connections of one session. Exit 0 if good. */
+static int client_proc(int k)
+{
+	uint8_t *want = malloc(SLAB), *got = malloc(SLAB);
+	uint64_t session = 0x5e55000000000000ull + k;
+	uint32_t slab;
+	int a = rc_connect(addr), b = rc_connect(addr);
+
+	if (a < 0 || b < 0 || rc_hello(a, session, 0, NULL) || rc_hello(b, session, 1, NULL))
+		return 1;
+	if (rc_alloc(a, &slab))
+		return 2;
+	fill(want, SLAB, k);
+	for (uint32_t off = 0; off < SLAB; off += SLAB / 4)
+		if (rc_write(a, slab, off, want + off, SLAB / 4))
+			return 3;
+	if (rc_read(b, slab, 0, got, SLAB) || memcmp(want, got, SLAB))
+		return 4;
+	/* pipelined: 12 x 1 MiB READs in flight, answered in order */
+	for (int i = 0; i < 12; i++) {
+		struct rmem_io io = { .slab = htole32(slab), .len = htole32(SLAB) };
+
+		if (rc_send_req(b, RMEM_MSG_READ, 500 + i, &io, sizeof(io), NULL, 0))
+			return 5;
+	}
+	for (int i = 0; i < 12; i++) {
+		uint32_t len;
+
+		if (rc_recv_reply(b, RMEM_MSG_READ, 500 + i, got, SLAB, &len) || len != SLAB ||
+		    memcmp(want, got, SLAB))
+			return 6;
+	}
+	if (rc_free(a, slab))
+		return 7;
+	close(a);
+	close(b);
+	free(want);
+	free(got);
+	return 0;
+}
+
+static void test_concurrent(void)
+{
+	enum { NCLIENTS = 6 };
+	pid_t kids[NCLIENTS];
+	int good = 0;
+
+	for (int k = 0; k < NCLIENTS; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0)
+			_exit(client_proc(k));
+	}
+	for (int k = 0; k < NCLIENTS; k++) {
+		int st;
+
+		if (waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) && !WEXITSTATUS(st))
+			good++;
+		else
+			tap_diag("client %d: exit status %d", k, WEXITSTATUS(st));
+	}
+	ok(good == NCLIENTS, "%d concurrent clients (2 connections each) read back what they wrote",
+	   NCLIENTS);
+	ok(status_num("bytes_written") >= NCLIENTS * SLAB &&
+	   status_num("bytes_read") >= NCLIENTS * 13L * SLAB,
+	   "status counts the bytes written and read");
+	ok(status_num("slabs_free") == NSLABS, "all slabs free again after the clients freed them");
+}
+
+static void test_backpressure(void)
+{
+	enum { NREADS = 48 };
+	uint8_t *got = malloc(SLAB), *want = malloc(SLAB);
+	uint32_t slab;
+	int slow = rc_connect(addr), other = rc_connect(addr);
+	bool good = true;
+
+	ok(slow >= 0 && other >= 0 && !rc_hello(slow, 0xb0b, 0, NULL) &&
+	   !rc_hello(other, 0xcafe, 0, NULL) && !rc_alloc(slow, &slab),
+	   "slow reader and another client connected");
+	fill(want, SLAB, 99);
+	good = !rc_write(slow, slab, 0, want, SLAB);
+	for (int i = 0; i < NREADS && good; i++) {
+		struct rmem_io io = { .slab = htole32(slab), .len = htole32(SLAB) };
+
+		good = !rc_send_req(slow, RMEM_MSG_READ, i, &io, sizeof(io), NULL, 0);
+	}
+	sleep_ms(300);
+	ok(good && rc_ping(other, NULL) == 0,
+	   "a client that does not read %d MiB of replies does not stall another client", NREADS);
+	for (int i = 0; i < NREADS && good; i++) {
+		uint32_t len;
+
+		good = rc_recv_reply(slow, RMEM_MSG_READ, i, got, SLAB, &len) == 0 &&
+		       len == SLAB && !memcmp(got, want, SLAB);
+	}
+	ok(good, "the slow reader then gets all %d replies, in order, intact", NREADS);
+	rc_free(slow, slab);
+	close(slow);
+	close(other);
+	free(got);
+	free(want);
+}
+
+static void test_isolation_and_errors(void)
+{
+	uint8_t buf[4096], zero[4096] = { 0 };
+	uint32_t sa, sa2;
+	int a = rc_connect(addr), b = rc_connect(addr);
+
+	ok(!rc_hello(a, 0xaaaa, 0, NULL) && !rc_hello(b, 0xbbbb, 0, NULL) && !rc_alloc(a, &sa),
+	   "sessions A and B connected, A holds a slab");
+	memset(buf, 0x5a, sizeof(buf));
+	ok(rc_write(a, sa, 0, buf, sizeof(buf)) == 0, "A writes its slab");
+	ok(rc_read(b, sa, 0, buf, 16) == RMEM_ERR_NOENT, "B cannot read A's slab (NOENT)");
+	ok(rc_write(b, sa, 0, zero, 16) == RMEM_ERR_NOENT, "B cannot write A's slab (NOENT)");
+	ok(rc_free(b, sa) == RMEM_ERR_NOENT, "B cannot free A's slab (NOENT)");
+	ok(rc_read(a, sa, SLAB - 16, buf, 17) == RMEM_ERR_RANGE, "read past the slab end: RANGE");
+	ok(rc_read(a, sa, 0, buf, 0) == RMEM_ERR_INVAL, "read of length 0: INVAL");
+	ok(rc_ping(a, NULL) == 0, "connection still served after error replies");
+	ok(rc_read(a, sa, 0, buf, 16) == 0 && buf[0] == 0x5a && buf[15] == 0x5a,
+	   "A's data intact");
+	ok(rc_free(a, sa) == 0 && rc_alloc(a, &sa2) == 0, "A frees the slab and allocates again");
+	{
+		uint8_t *all = malloc(SLAB);
+		bool zeroed = rc_read(a, sa2, 0, all, SLAB) == 0;
+
+		for (uint32_t i = 0; zeroed && i < SLAB; i++)
+			zeroed = !all[i];
+		ok(zeroed && sa2 == sa, "the reused slab reads zero everywhere");
+		free(all);
+	}
+	rc_free(a, sa2);
+	close(a);
+	close(b);
+}
+
+static void test_framing(void)
+{
+	struct rmem_msg_hdr h = { .magic = htole32(0xdeadbeef), .version = 1,
+				  .type = RMEM_MSG_HELLO, .len = htole32(64) };
+	uint8_t junk[64] = { 0 };
+	int good = rc_connect(addr), bad = rc_connect(addr), early = rc_connect(addr);
+	uint32_t slab;
+
+	ok(!rc_hello(good, 0x600d, 0, NULL) && !rc_alloc(good, &slab) &&
+	   !rc_write(good, slab, 0, "hello", 5), "a well-behaved client is connected");
+	rc_send(bad, &h, sizeof(h));
+	rc_send(bad, junk, sizeof(junk));
+	ok(rc_is_closed(bad, 3000), "a client sending a bad magic is disconnected");
+	{
+		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
+					  .type = RMEM_MSG_PING, .id = htole64(9) };
+		uint32_t len;
+
+		rc_send(early, &m, sizeof(m));
+		ok(rc_recv_reply(early, RMEM_MSG_PING, 9, NULL, 0, &len) == RMEM_ERR_STATE &&
+		   rc_is_closed(early, 3000), "a client starting without HELLO gets STATE and is disconnected");
+	}
+	char buf[8] = { 0 };
+
+	ok(rc_ping(good, NULL) == 0 && rc_read(good, slab, 0, buf, 5) == 0 &&
+	   !memcmp(buf, "hello", 5), "the other client keeps being served");
+	ok(log_has("closing: bad magic") && log_has("closing: first message is not HELLO"),
+	   "disconnects are logged with the reason");
+	ok(status_num("proto_closes") >= 2, "status counts connections closed for bad framing");
+	rc_free(good, slab);
+	close(good);
+	close(bad);
+	close(early);
+}
+
+static void test_resume_expiry(void)
+{
+	struct rmem_hello_reply rep, rep2;
+	uint8_t buf[8];
+	uint32_t slab;
+	int a = rc_connect(addr), a2 = rc_connect(addr);
+
+	ok(!rc_hello(a, 0x7e5, 0, &rep) && !rc_hello(a2, 0x7e5, 1, NULL) && !rc_alloc(a, &slab) &&
+	   !rc_write(a, slab, 100, "resume!", 8), "session with two connections writes a slab");
+	close(a);
+	close(a2);
+	sleep_ms(200);
+	ok(status_num("sessions_idle") == 1 && status_num("slabs_used") == 1,
+	   "after its connections close the session is idle and keeps its slab");
+	a = rc_connect(addr);
+	ok(!rc_hello(a, 0x7e5, 0, &rep2) && (le32toh(rep2.flags) & RMEM_HELLO_F_RESUMED) &&
+	   rep2.instance == rep.instance, "reconnect within the timeout: RESUMED, same instance");
+	ok(rc_read(a, slab, 100, buf, 8) == 0 && !memcmp(buf, "resume!", 8),
+	   "resumed session's data intact");
+	close(a);
+	sleep_ms(TIMEOUT_S * 1000 + 1200);
+	ok(status_num("sessions") == 0 && status_num("slabs_free") == NSLABS,
+	   "after the session timeout the slab is back in the pool");
+	a = rc_connect(addr);
+	ok(!rc_hello(a, 0x7e5, 0, &rep2) && !(le32toh(rep2.flags) & RMEM_HELLO_F_RESUMED),
+	   "reconnect after the timeout: not RESUMED");
+	ok(rc_read(a, slab, 100, buf, 8) == RMEM_ERR_NOENT, "expired session's slab: NOENT");
+	ok(log_has("expired after"), "expiry is logged");
+	close(a);
+}
+
+static void test_status_cli(void)
+{
+	char out[192], *argv[] = { (char *)rmemd, "--status", sock, NULL };
+	char *argvj[] = { (char *)rmemd, "--status", sock, "--json", NULL };
+	char *text;
+
+	snprintf(out, sizeof(out), "%s/status.out", dir);
+	ok(run(argv, out) == 0, "rmemd --status exits 0");
+	text = read_file(out);
+	ok(strstr(text, "slabs:         8 total") && strstr(text, "capacity:      8M") &&
+	   strstr(text, "slab size:     1M") && strstr(text, "clients:") &&
+	   strstr(text, "bytes read:") && strstr(text, "requests:") && strstr(text, "errors:"),
+	   "text status shows capacity, slabs, clients, bytes, requests, errors");
+	ok(run(argvj, out) == 0, "rmemd --status --json exits 0");
+	text = read_file(out);
+	ok(text[0] == '{' && strstr(text, "\"slabs_total\": 8") &&
+	   strstr(text, "\"slab_size\": 1048576") && strstr(text, "\"listen\": \"127.0.0.1:"),
+	   "JSON status has numbers as numbers and strings quoted");
+	char *argvn[] = { (char *)rmemd, "--status", "/nonexistent/rmemd.sock", NULL };
+
+	ok(run(argvn, out) == 1 && strstr(read_file(out), "cannot reach rmemd"),
+	   "--status without a daemon: exit 1 with a message");
+}
+
+static void test_reload(void)
+{
+	char text[512];
+	int c1, c2, c3;
+
+	snprintf(text, sizeof(text),
+		 "ctl-socket = %s\nsession-timeout = 7\nmax-clients = 2\nlog-level = debug\n"
+		 "listen = 127.0.0.1:1\n", sock);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	ok(status_num("session_timeout") == 7 && status_num("max_clients") == 2 &&
+	   !strcmp(status_get("log_level") ?: "", "debug"),
+	   "SIGHUP applies session-timeout, max-clients and log-level from the file");
+	ok(log_has("reloaded: session-timeout 7 s"), "reload is logged");
+	ok(!log_has("listen 127.0.0.1:0 -> 127.0.0.1:1 needs restart"),
+	   "a key given as a flag overrides the file on reload too");
+
+	snprintf(text, sizeof(text), "ctl-socket = %s.new\nsession-timeout = 7\nmax-clients = 2\n",
+		 sock);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	ok(log_has("needs restart") && status_get("pid"),
+	   "a changed ctl-socket is logged as needing a restart; the old one keeps working");
+
+	c1 = rc_connect(addr);
+	c2 = rc_connect(addr);
+	c3 = rc_connect(addr);
+	ok(c1 >= 0 && c2 >= 0 && c3 >= 0 && rc_is_closed(c3, 2000),
+	   "max-clients 2: the third connection is closed");
+	ok(rc_hello(c1, 0x1, 0, NULL) == 0 && rc_hello(c2, 0x2, 0, NULL) == 0,
+	   "the first two connections are served");
+	close(c1);
+	close(c2);
+	close(c3);
+
+	snprintf(text, sizeof(text), "ctl-socket = %s\nsession-timeout = 3\nbogus = 1\n", sock);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	ok(status_num("session_timeout") == 7 && log_has(":3: unknown key 'bogus'") &&
+	   log_has("keeping the running configuration"),
+	   "a bad file on SIGHUP is logged as file:line and the old config kept");
+	snprintf(text, sizeof(text), "ctl-socket = %s\nsession-timeout = %d\n", sock, TIMEOUT_S);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	ok(status_num("session_timeout") == TIMEOUT_S && status_num("max_clients") == 1024,
+	   "reload back to the original file");
+}
+
+static void test_sigterm(void)
+{
+	int st = -1, c = rc_connect(addr);
+	uint32_t slab;
+
+	rc_hello(c, 0x7e7, 0, NULL);
+	rc_alloc(c, &slab);
+	kill(pid, SIGTERM);
+	for (int t = 0; t < 100 && waitpid(pid, &st, WNOHANG) == 0; t++)
+		sleep_ms(50);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM with a client connected: exit status 0");
+	ok(log_has("exiting"), "\"exiting\" logged");
+	ok(access(sock, F_OK) != 0, "control socket removed");
+	ok(rc_is_closed(c, 1000), "the client's connection is closed");
+	ok(!log_has("ERROR: AddressSanitizer") && !log_has("runtime error") &&
+	   !log_has("LeakSanitizer"), "no sanitizer report in the daemon's output");
+	close(c);
+}
+
+static void test_startup_errors(void)
+{
+	char out[192], badconf[160];
+	char *a1[] = { (char *)rmemd, "--donate", "100M", "--listen", "127.0.0.1:0", NULL };
+	char *a2[] = { (char *)rmemd, "--config", badconf, "--listen", "127.0.0.1:0", NULL };
+	char *a3[] = { (char *)rmemd, "--donate", "8Q", "--listen", "127.0.0.1:0", NULL };
+	char *a4[] = { (char *)rmemd, "--bogus", NULL };
+
+	snprintf(out, sizeof(out), "%s/err.out", dir);
+	snprintf(badconf, sizeof(badconf), "%s/bad.conf", dir);
+	write_file(badconf, "# comment\ndonate = 8M\nslab-size = lots\n");
+	ok(run(a1, out) == 2 && strstr(read_file(out), "not a multiple of the slab size"),
+	   "donation not a multiple of the slab size: exit 2 with a message");
+	ok(run(a2, out) == 2 && strstr(read_file(out), "bad.conf:3: slab-size: bad size 'lots'"),
+	   "bad config file: exit 2 with file:line: message");
+	ok(run(a3, out) == 2 && strstr(read_file(out), "--donate: bad size '8Q'"),
+	   "bad size flag: exit 2 with a message");
+	ok(run(a4, out) == 2, "unknown flag: exit 2");
+}
+
+static void test_daemonize(void)
+{
+	char out[192], sock2[96], *dpid;
+	char *argv[] = { (char *)rmemd, "--donate", "1M", "--slab-size", "1M", "--listen",
+			 "127.0.0.1:0", "--ctl-socket", sock2, "--no-mlock", "--config",
+			 "/dev/null", NULL };
+	char save[128];
+
+	snprintf(out, sizeof(out), "%s/daemon.out", dir);
+	snprintf(sock2, sizeof(sock2), "%s/d.sock", dir);
+	ok(run(argv, out) == 0, "without --foreground rmemd detaches and the parent exits 0");
+	snprintf(save, sizeof(save), "%s", sock);
+	snprintf(sock, sizeof(sock), "%s", sock2);
+	dpid = (char *)status_get("pid");
+	ok(dpid && atoi(dpid) > 0, "the detached daemon answers --status");
+	if (dpid && atoi(dpid) > 0)
+		kill(atoi(dpid), SIGTERM);
+	for (int t = 0; t < 100 && access(sock2, F_OK) == 0; t++)
+		sleep_ms(50);
+	ok(access(sock2, F_OK) != 0, "the detached daemon stops on SIGTERM");
+	snprintf(sock, sizeof(sock), "%s", save);
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { 64 << 20, 64 << 20 };
+	char text[256];
+
+	if (argc > 1)
+		rmemd = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	mlock_ok = setrlimit(RLIMIT_MEMLOCK, &rl) == 0;
+	snprintf(dir, sizeof(dir), "/tmp/rmemd-e2e-XXXXXX");
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/rmemd.sock", dir);
+	snprintf(conf, sizeof(conf), "%s/rmemd.conf", dir);
+	snprintf(logf, sizeof(logf), "%s/rmemd.log", dir);
+	snprintf(text, sizeof(text), "# e2e\nctl-socket = %s\nsession-timeout = %d\n", sock,
+		 TIMEOUT_S);
+	write_file(conf, text);
+
+	test_startup_errors();
+	ok(start_daemon(), "rmemd starts (8M pool, 1M slabs, %s) and reports its port",
+	   mlock_ok ? "mlocked" : "--no-mlock");
+	if (!addr[0]) {
+		tap_diag("%s", read_file(logf));
+		return tap_done();
+	}
+	ok(status_num("slabs_total") == NSLABS && status_num("slab_size") == SLAB &&
+	   !strcmp(status_get("mlocked") ?: "", mlock_ok ? "yes" : "no"),
+	   "status: 8 slabs of 1M, mlock as requested");
+	ok(log_has("pool: 8M donated, 8 slabs of 1M"), "the pool setup is logged");
+
+	test_concurrent();
+	test_backpressure();
+	test_isolation_and_errors();
+	test_framing();
+	test_resume_expiry();
+	test_status_cli();
+	test_reload();
+	test_sigterm();
+	test_daemonize();
+
+	if (tap_failed)
+		tap_diag("daemon log: %s", logf);
+	else {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			tap_diag("could not remove %s", dir);
+	}
+	return tap_done();
+}

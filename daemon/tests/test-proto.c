@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the protocol engine (proto.c, session.c, pool.c) with
+ * crafted messages: every error code, every bound, sessions, resume,
+ * expiry and zeroing. No sockets: messages go straight into
+ * rmem_proto_step(). TAP on stdout.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "tap.h"
+
+#define SLAB	(1u << 20)	/* 1 MiB: a max-size I/O fits exactly */
+#define NSLABS	4
+#define INSTANCE 0x1122334455667788ull
+
+static struct rmem_pool pool;
+static struct rmem_node node;
+static uint64_t next_id = 1;
+
+struct conn {
+	struct rmem_pconn pc;
+	struct rmem_buf out;
+	ssize_t last_rc;
+};
+
+struct reply {
+	struct rmem_msg_hdr h;	/* host order */
+	uint8_t *payload;
+	uint32_t len;
+};
+
+static uint8_t *msg_build(uint8_t type, uint64_t id, const void *p1, uint32_t l1,
+			  const void *p2, uint32_t l2, size_t *total)
+{
+	struct rmem_msg_hdr h = {
+		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
+		.type = type, .len = htole32(l1 + l2), .id = htole64(id),
+	};
+	uint8_t *m = malloc(sizeof(h) + l1 + l2 + 1);
+
+	memcpy(m, &h, sizeof(h));
+	if (l1)
+		memcpy(m + sizeof(h), p1, l1);
+	if (l2)
+		memcpy(m + sizeof(h) + l1, p2, l2);
+	*total = sizeof(h) + l1 + l2;
+	return m;
+}
+
+/* Feed raw bytes; returns the step result of the last call. */
+static ssize_t feed(struct conn *c, const uint8_t *m, size_t len)
+{
+	size_t need = 0, off = 0;
+	ssize_t r = 0;
+
+	while (off < len) {
+		r = rmem_proto_step(&node, &c->pc, m + off, len - off, &c->out, &need);
+		if (r <= 0)
+			break;
+		off += r;
+	}
+	c->last_rc = r;
+	return r;
+}
+
+/* Pop one reply from the output queue. */
+static int pop(struct conn *c, struct reply *r)
+{
+	struct rmem_msg_hdr h;
+
+	free(r->payload);
+	r->payload = NULL;
+	if (rmem_buf_len(&c->out) < sizeof(h))
+		return -1;
+	memcpy(&h, rmem_buf_start(&c->out), sizeof(h));
+	r->h = h;
+	r->h.magic = le32toh(h.magic);
+	r->h.flags = le16toh(h.flags);
+	r->h.len = le32toh(h.len);
+	r->h.status = le32toh(h.status);
+	r->h.id = le64toh(h.id);
+	r->len = r->h.len;
+	if (rmem_buf_len(&c->out) < sizeof(h) + r->len)
+		return -1;
+	r->payload = malloc(r->len + 1);
+	memcpy(r->payload, rmem_buf_start(&c->out) + sizeof(h), r->len);
+	rmem_buf_consume(&c->out, sizeof(h) + r->len);
+	return 0;
+}
+
+/* Send one request, return the reply's status (or -1 when none came). */
+static int64_t req(struct conn *c, uint8_t type, const void *p1, uint32_t l1,
+		   const void *p2, uint32_t l2, struct reply *r)
+{
+	uint64_t id = next_id++;
+	size_t total;
+	uint8_t *m = msg_build(type, id, p1, l1, p2, l2, &total);
+
+	feed(c, m, total);
+	free(m);
+	if (pop(c, r))
+		return -1;
+	if (r->h.id != id || r->h.type != type || !(r->h.flags & RMEM_MSG_F_REPLY) ||
+	    r->h.magic != RMEM_PROTO_MAGIC || r->h.version != RMEM_PROTO_VERSION)
+		return -2;
+	if (r->h.status && r->len)
+		return -3;	/* an error reply must carry no payload */
+	return r->h.status;
+}
+
+static int64_t hello(struct conn *c, uint64_t session, uint64_t features,
+		     struct rmem_hello_reply *rep)
+{
+	struct rmem_hello h = { .features = htole64(features), .session = htole64(session),
+				.max_io = htole32(RMEM_MSG_MAX_IO) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_HELLO, &h, sizeof(h), NULL, 0, &r);
+
+	if (st == 0 && rep) {
+		if (r.len != sizeof(*rep))
+			st = -4;
+		else
+			memcpy(rep, r.payload, sizeof(*rep));
+	}
+	free(r.payload);
+	return st;
+}
+
+static int64_t slab_alloc(struct conn *c, uint32_t *slab)
+{
+	struct reply r = { 0 };
+	struct rmem_slab_alloc_reply a;
+	int64_t st = req(c, RMEM_MSG_SLAB_ALLOC, NULL, 0, NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(a)) {
+			st = -4;
+		} else {
+			memcpy(&a, r.payload, sizeof(a));
+			*slab = le32toh(a.slab);
+			if (le64toh(a.size) != SLAB || a.rkey || a.addr)
+				st = -5;
+		}
+	}
+	free(r.payload);
+	return st;
+}
+
+static int64_t slab_free(struct conn *c, uint32_t slab)
+{
+	struct rmem_slab_ref ref = { .slab = htole32(slab) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_SLAB_FREE, &ref, sizeof(ref), NULL, 0, &r);
+
+	free(r.payload);
+	return st;
+}
+
+static int64_t io_write(struct conn *c, uint32_t slab, uint64_t off, const void *data,
+			uint32_t len)
+{
+	struct rmem_io io = { .slab = htole32(slab), .len = htole32(len), .offset = htole64(off) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_WRITE, &io, sizeof(io), data, len, &r);
+
+	if (st == 0 && r.len)
+		st = -4;
+	free(r.payload);
+	return st;
+}
+
+static int64_t io_read(struct conn *c, uint32_t slab, uint64_t off, void *data, uint32_t len)
+{
+	struct rmem_io io = { .slab = htole32(slab), .len = htole32(len), .offset = htole64(off) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_READ, &io, sizeof(io), NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != len)
+			st = -4;
+		else if (data)
+			memcpy(data, r.payload, len);
+	}
+	free(r.payload);
+	return st;
+}
+
+static int64_t ping(struct conn *c, struct rmem_ping_reply *p)
+{
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_PING, NULL, 0, NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(*p))
+			st = -4;
+		else if (p)
+			memcpy(p, r.payload, sizeof(*p));
+	}
+	free(r.payload);
+	return st;
+}
+
+static void conn_open(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	rmem_pconn_init(&c->pc, "test");
+}
+
+static void conn_close(struct conn *c)
+{
+	rmem_pconn_close(&node, &c->pc);
+	rmem_buf_free(&c->out);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void raw_hdr(uint8_t *m, uint32_t magic, uint8_t version, uint8_t type,
+		    uint16_t flags, uint32_t len, uint32_t status, uint64_t id)
+{
+	struct rmem_msg_hdr h = {
+		.magic = htole32(magic), .version = version, .type = type,
+		.flags = htole16(flags), .len = htole32(len), .status = htole32(status),
+		.id = htole64(id),
+	};
+
+	memcpy(m, &h, sizeof(h));
+}
+
+static void test_framing(void)
+{
+	struct conn c;
+	struct reply r = { 0 };
+	uint8_t m[24 + 64] = { 0 };
+	size_t need = 0;
+	ssize_t rc;
+
+	/* first message not HELLO: STATE reply, then close */
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0, 0, 0, 7);
+	rc = feed(&c, m, 24);
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_STATE && r.h.id == 7,
+	   "non-HELLO first message: STATE reply and close");
+	conn_close(&c);
+
+	conn_open(&c);
+	raw_hdr(m, 0x12345678, 1, RMEM_MSG_HELLO, 0, 64, 0, 1);
+	rc = feed(&c, m, sizeof(m));
+	ok(rc == -EPROTO && rmem_buf_len(&c.out) == 0 && c.pc.close_reason &&
+	   strstr(c.pc.close_reason, "magic"), "bad magic: close without a reply");
+	conn_close(&c);
+
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 2, RMEM_MSG_HELLO, 0, 64, 0, 3);
+	rc = feed(&c, m, sizeof(m));
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_VERSION,
+	   "bad version: VERSION reply and close");
+	conn_close(&c);
+
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, RMEM_MSG_MAX_PAYLOAD + 1, 0, 4);
+	rc = feed(&c, m, 24);	/* no payload needed to decide */
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_TOOBIG,
+	   "payload above RMEM_MSG_MAX_PAYLOAD: TOOBIG reply and close, before the payload");
+	conn_close(&c);
+
+	/* partial input: need grows from the header to the whole message */
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, 64, 0, 5);
+	memset(m + 24, 0, 64);
+	m[24 + 8] = 1;	/* session = 1 */
+	rc = rmem_proto_step(&node, &c.pc, m, 10, &c.out, &need);
+	ok(rc == 0 && need == 24, "partial header: need 24 bytes");
+	rc = rmem_proto_step(&node, &c.pc, m, 30, &c.out, &need);
+	ok(rc == 0 && need == 88, "partial payload: need header + payload");
+	rc = rmem_proto_step(&node, &c.pc, m, sizeof(m), &c.out, &need);
+	ok(rc == 88 && pop(&c, &r) == 0 && r.h.status == 0, "whole message: consumed and answered");
+	conn_close(&c);
+
+	/* byte-by-byte input gives the same result */
+	conn_open(&c);
+	{
+		size_t have = 0;
+
+		for (have = 1; have <= sizeof(m); have++) {
+			rc = rmem_proto_step(&node, &c.pc, m, have, &c.out, &need);
+			if (rc != 0)
+				break;
+		}
+		ok(rc == 88 && have == sizeof(m), "message fed one byte at a time is handled once");
+	}
+	conn_close(&c);
+	free(r.payload);
+}
+
+static void test_hello(void)
+{
+	struct conn c;
+	struct rmem_hello_reply rep;
+	uint8_t shortp[63] = { 0 };
+	struct reply r = { 0 };
+
+	conn_open(&c);
+	ok(req(&c, RMEM_MSG_HELLO, shortp, sizeof(shortp), NULL, 0, &r) == RMEM_ERR_PROTO &&
+	   c.last_rc > 0, "HELLO with a 63-byte payload: PROTO, connection kept");
+	ok(hello(&c, 0, RMEM_PROTO_FEAT_TCP, NULL) == RMEM_ERR_INVAL,
+	   "HELLO with session 0: INVAL");
+	ok(hello(&c, 0xabc, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_RDMA | RMEM_PROTO_FEAT_AUTH,
+		 &rep) == 0, "HELLO after failed HELLOs succeeds");
+	ok(le64toh(rep.features) == RMEM_PROTO_FEAT_TCP, "only the TCP feature is granted");
+	ok(le64toh(rep.instance) == INSTANCE, "hello reply carries the instance");
+	ok(le64toh(rep.slab_size) == SLAB && le32toh(rep.slabs_total) == NSLABS &&
+	   le32toh(rep.slabs_free) == NSLABS, "hello reply: slab size, total and free slabs");
+	ok(le32toh(rep.max_io) == RMEM_MSG_MAX_IO, "hello reply: max_io is RMEM_MSG_MAX_IO");
+	ok(le32toh(rep.flags) == 0, "new session: not RESUMED");
+	ok(all_zero(rep.reserved, sizeof(rep.reserved)), "hello reply: reserved bytes zero");
+	ok(hello(&c, 0xabc, 0, NULL) == RMEM_ERR_STATE, "second HELLO on a connection: STATE");
+	ok(ping(&c, NULL) == 0, "connection still served after the second HELLO");
+	conn_close(&c);
+	ok(node.sessions.count == 0, "session holding no slab is dropped with its last connection");
+	free(r.payload);
+}
+
+static void test_requests(void)
+{
+	struct conn a, b, a2;
+	struct reply r = { 0 };
+	struct rmem_ping_reply pr;
+	struct rmem_hello_reply rep;
+	uint32_t s0 = 99, s1 = 99, sb = 99, extra;
+	uint8_t *buf = malloc(RMEM_MSG_MAX_IO + 1), *back = malloc(RMEM_MSG_MAX_IO + 1);
+	uint64_t errors0 = node.stats.errors;
+
+	conn_open(&a);
+	conn_open(&b);
+	ok(hello(&a, 0xa, RMEM_PROTO_FEAT_TCP, NULL) == 0, "session A hello");
+	ok(hello(&b, 0xb, RMEM_PROTO_FEAT_TCP, NULL) == 0, "session B hello");
+
+	ok(slab_alloc(&a, &s0) == 0 && s0 == 0, "SLAB_ALLOC gives slab 0 first");
+	ok(slab_alloc(&a, &s1) == 0 && s1 == 1, "SLAB_ALLOC gives slab 1 next");
+	ok(slab_alloc(&b, &sb) == 0 && sb == 2, "session B gets slab 2");
+	ok(req(&a, RMEM_MSG_SLAB_ALLOC, "x", 1, NULL, 0, &r) == RMEM_ERR_PROTO,
+	   "SLAB_ALLOC with a payload: PROTO");
+	ok(slab_alloc(&b, &extra) == 0 && extra == 3, "last slab allocated");
+	ok(slab_alloc(&a, &extra) == RMEM_ERR_NOSPC, "SLAB_ALLOC with no free slab: NOSPC");
+	ok(slab_free(&b, 3) == 0, "SLAB_FREE of a held slab: OK");
+	ok(slab_free(&b, 3) == RMEM_ERR_NOENT, "SLAB_FREE twice: NOENT");
+	ok(slab_free(&b, s0) == RMEM_ERR_NOENT, "SLAB_FREE of another session's slab: NOENT");
+	ok(slab_free(&b, NSLABS) == RMEM_ERR_NOENT && slab_free(&b, UINT32_MAX) == RMEM_ERR_NOENT,
+	   "SLAB_FREE of a slab number past the pool: NOENT");
+	ok(req(&b, RMEM_MSG_SLAB_FREE, "1234", 4, NULL, 0, &r) == RMEM_ERR_PROTO,
+	   "SLAB_FREE with a 4-byte payload: PROTO");
+
+	for (uint32_t i = 0; i < RMEM_MSG_MAX_IO; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	ok(io_write(&a, s0, 0, buf, RMEM_MSG_MAX_IO) == 0, "WRITE of RMEM_MSG_MAX_IO bytes: OK");
+	ok(io_read(&a, s0, 0, back, RMEM_MSG_MAX_IO) == 0 &&
+	   !memcmp(buf, back, RMEM_MSG_MAX_IO), "READ of RMEM_MSG_MAX_IO bytes returns the data");
+	ok(io_write(&a, s1, SLAB - 8, "abcdefgh", 8) == 0,
+	   "WRITE ending exactly at the slab end: OK");
+	ok(io_read(&a, s1, SLAB - 8, back, 8) == 0 && !memcmp(back, "abcdefgh", 8),
+	   "READ ending exactly at the slab end: OK");
+	ok(io_write(&a, s1, SLAB - 7, "abcdefgh", 8) == RMEM_ERR_RANGE,
+	   "WRITE one byte past the slab end: RANGE");
+	ok(io_read(&a, s1, SLAB - 7, NULL, 8) == RMEM_ERR_RANGE,
+	   "READ one byte past the slab end: RANGE");
+	ok(io_read(&a, s1, SLAB, NULL, 1) == RMEM_ERR_RANGE, "READ at offset = slab size: RANGE");
+	ok(io_read(&a, s1, UINT64_MAX, NULL, 1) == RMEM_ERR_RANGE &&
+	   io_read(&a, s1, UINT64_MAX - 2, NULL, 8) == RMEM_ERR_RANGE,
+	   "READ at offsets near 2^64 (overflow): RANGE");
+	ok(io_read(&a, s1, 0, NULL, 0) == RMEM_ERR_INVAL, "READ of length 0: INVAL");
+	ok(io_write(&a, s1, 0, NULL, 0) == RMEM_ERR_INVAL, "WRITE of length 0: INVAL");
+	ok(io_read(&a, s1, 0, NULL, RMEM_MSG_MAX_IO + 1) == RMEM_ERR_TOOBIG,
+	   "READ of RMEM_MSG_MAX_IO + 1 bytes: TOOBIG");
+	ok(io_write(&a, s1, 0, buf, RMEM_MSG_MAX_IO + 1) == RMEM_ERR_TOOBIG,
+	   "WRITE of RMEM_MSG_MAX_IO + 1 bytes: TOOBIG");
+	ok(io_read(&a, NSLABS + 5, 0, NULL, 8) == RMEM_ERR_NOENT, "READ of an unknown slab: NOENT");
+	ok(io_read(&a, 3, 0, NULL, 8) == RMEM_ERR_NOENT, "READ of a free slab: NOENT");
+	ok(io_read(&b, s0, 0, NULL, 8) == RMEM_ERR_NOENT,
+	   "READ of another session's slab: NOENT");
+	ok(io_write(&b, s0, 0, "zz", 2) == RMEM_ERR_NOENT,
+	   "WRITE to another session's slab: NOENT");
+	ok(io_read(&a, s0, 0, back, 4) == 0 && !memcmp(back, buf, 4),
+	   "the other session's failed WRITE changed nothing");
+	{
+		struct rmem_io io = { .slab = htole32(s0), .len = htole32(10) };
+
+		ok(req(&a, RMEM_MSG_WRITE, &io, sizeof(io), "12345", 5, &r) == RMEM_ERR_PROTO,
+		   "WRITE with fewer data bytes than len: PROTO");
+		ok(req(&a, RMEM_MSG_WRITE, &io, sizeof(io), "123456789012", 12, &r) ==
+		   RMEM_ERR_PROTO, "WRITE with more data bytes than len: PROTO");
+		ok(req(&a, RMEM_MSG_WRITE, &io, 15, NULL, 0, &r) == RMEM_ERR_PROTO,
+		   "WRITE shorter than struct rmem_io: PROTO");
+		ok(req(&a, RMEM_MSG_READ, &io, sizeof(io), "x", 1, &r) == RMEM_ERR_PROTO,
+		   "READ with a 17-byte payload: PROTO");
+	}
+	ok(req(&a, RMEM_MSG_PING, "x", 1, NULL, 0, &r) == RMEM_ERR_PROTO,
+	   "PING with a payload: PROTO");
+	ok(req(&a, 0, NULL, 0, NULL, 0, &r) == RMEM_ERR_PROTO, "message type 0: PROTO");
+	ok(req(&a, RMEM_MSG_TYPE_MAX + 1, NULL, 0, NULL, 0, &r) == RMEM_ERR_PROTO,
+	   "unknown message type: PROTO");
+	{
+		uint8_t m[24];
+
+		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, RMEM_MSG_F_REPLY, 0, 0, 77);
+		feed(&a, m, 24);
+		ok(pop(&a, &r) == 0 && r.h.status == RMEM_ERR_PROTO && a.last_rc == 24,
+		   "request with the REPLY flag: PROTO, connection kept");
+		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0, 0, 5, 78);
+		feed(&a, m, 24);
+		ok(pop(&a, &r) == 0 && r.h.status == RMEM_ERR_PROTO && a.last_rc == 24,
+		   "request with a non-zero status: PROTO, connection kept");
+		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0x8000, 0, 0, 79);
+		feed(&a, m, 24);
+		ok(pop(&a, &r) == 0 && r.h.status == 0, "unknown flag bits are ignored");
+	}
+	ok(ping(&a, &pr) == 0 && le32toh(pr.slabs_held) == 2 && le32toh(pr.slabs_free) == 1 &&
+	   le32toh(pr.instance_lo) == (uint32_t)INSTANCE,
+	   "PING: free slabs, slabs held by the session, instance");
+	ok(node.stats.errors > errors0, "error replies are counted");
+
+	/* pipelined requests: replies in order, ids echoed */
+	{
+		uint8_t *m1, *m2, *m3, all[24 * 3];
+		size_t t;
+		uint64_t ids[3] = { 1001, 1002, 1003 };
+		bool good = true;
+
+		m1 = msg_build(RMEM_MSG_PING, ids[0], NULL, 0, NULL, 0, &t);
+		m2 = msg_build(RMEM_MSG_SLAB_ALLOC, ids[1], "x", 1, NULL, 0, &t);
+		m3 = msg_build(RMEM_MSG_PING, ids[2], NULL, 0, NULL, 0, &t);
+		memcpy(all, m1, 24);
+		memcpy(all + 24, m2, 25);
+		feed(&a, all, 49);
+		memcpy(all, m3, 24);
+		feed(&a, all, 24);
+		for (int i = 0; i < 3; i++)
+			good = good && pop(&a, &r) == 0 && r.h.id == ids[i] &&
+			       r.h.status == (i == 1 ? RMEM_ERR_PROTO : 0);
+		ok(good, "pipelined requests: replies in request order with their ids");
+		free(m1);
+		free(m2);
+		free(m3);
+	}
+
+	/* zero on reuse */
+	ok(slab_free(&a, s0) == 0 && slab_alloc(&a, &extra) == 0 && extra == s0,
+	   "freed slab is handed out again");
+	ok(io_read(&a, extra, 0, back, RMEM_MSG_MAX_IO) == 0 && all_zero(back, RMEM_MSG_MAX_IO),
+	   "reallocated slab reads zero (zeroed on free)");
+
+	/* a second connection of session A shares its slabs */
+	conn_open(&a2);
+	ok(hello(&a2, 0xa, RMEM_PROTO_FEAT_TCP, &rep) == 0 &&
+	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED), "second connection of a live session: RESUMED");
+	ok(io_read(&a2, s1, SLAB - 8, back, 8) == 0 && !memcmp(back, "abcdefgh", 8),
+	   "second connection reads the session's slab");
+
+	/* resume after all connections close */
+	conn_close(&a);
+	conn_close(&a2);
+	ok(node.sessions.count == 2 && node.sessions.idle == 1, "session A is idle, not gone");
+	node.now_ms += 4000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	conn_open(&a);
+	ok(hello(&a, 0xa, RMEM_PROTO_FEAT_TCP, &rep) == 0 &&
+	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED), "reconnect within the timeout: RESUMED");
+	ok(io_read(&a, s1, SLAB - 8, back, 8) == 0 && !memcmp(back, "abcdefgh", 8),
+	   "resumed session's data intact");
+
+	/* expiry */
+	conn_close(&a);
+	node.now_ms += 4999;
+	ok(rmem_sessions_expire(&node.sessions, node.now_ms) == 0, "not expired 1 ms early");
+	node.now_ms += 1;
+	ok(rmem_sessions_expire(&node.sessions, node.now_ms) == 1, "expired at the timeout");
+	ok(pool.owner[s1] == 0 && all_zero(rmem_pool_slab(&pool, s1), SLAB),
+	   "expired session's slabs are free and zeroed");
+	conn_open(&a);
+	ok(hello(&a, 0xa, RMEM_PROTO_FEAT_TCP, &rep) == 0 && le32toh(rep.flags) == 0,
+	   "reconnect after expiry: not RESUMED");
+	ok(io_read(&a, s1, 0, NULL, 8) == RMEM_ERR_NOENT, "slab of an expired session: NOENT");
+
+	conn_close(&a);
+	conn_close(&b);
+	node.now_ms += 10000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	ok(pool.nfree == NSLABS && node.sessions.count == 0, "every slab back in the pool");
+	ok(all_zero(pool.base, pool.size), "the whole pool is zero again");
+	free(r.payload);
+	free(buf);
+	free(back);
+}
+
+int main(void)
+{
+	char err[256];
+
+	rmemd_log_init(true, RMEMD_LOG_OFF);
+	if (rmem_pool_init(&pool, (uint64_t)SLAB * NSLABS, SLAB, 0, err, sizeof(err))) {
+		printf("Bail out! pool: %s\n", err);
+		return 1;
+	}
+	rmem_node_init(&node, &pool, 5000, INSTANCE);
+	node.now_ms = 1000;
+
+	test_framing();
+	test_hello();
+	test_requests();
+
+	rmem_node_fini(&node);
+	rmem_pool_fini(&pool);
+	return tap_done();
+}

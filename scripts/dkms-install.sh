@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make dkms-install: register rmem.ko with DKMS so that it is rebuilt for
+# every kernel, now and after kernel upgrades.
+#
+#   scripts/dkms-install.sh [--build-only] [--uninstall] [-k KVER]...
+#
+# Copies the module sources (Kbuild, VERSION, kmod/, include/) and dkms.conf
+# to /usr/src/rmem-VERSION, then runs `dkms add`, `dkms build` and (unless
+# --build-only) `dkms install` for each KVER: by default every kernel whose
+# headers are installed (/lib/modules/*/build). A previous registration of the
+# same version is removed first. --uninstall removes rmem-VERSION from DKMS
+# and /usr/src. Needs root and the dkms package (make deps).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+version=$(cat "$root/VERSION")
+src=/usr/src/rmem-$version
+build_only=0 uninstall=0 kvers=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build-only) build_only=1 ;;
+	--uninstall) uninstall=1 ;;
+	-k | --kernel) [ $# -ge 2 ] || { echo "dkms-install: $1 needs a kernel release" >&2; exit 2; }
+		kvers+=("$("$root/scripts/kver.sh" "$2")"); shift ;;
+	-h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "dkms-install: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() { echo "dkms-install: $*"; }
+[ "$(id -u)" -eq 0 ] || { say "needs root" >&2; exit 1; }
+command -v dkms >/dev/null || { say "dkms is not installed (run: make deps)" >&2; exit 1; }
+
+registered() { dkms status -m rmem -v "$version" 2>/dev/null | grep -q .; }
+
+if registered; then
+	say "removing the previous rmem/$version from DKMS"
+	dkms remove -m rmem -v "$version" --all >/dev/null
+fi
+if [ $uninstall = 1 ]; then
+	rm -rf "$src"
+	say "rmem/$version removed"
+	exit 0
+fi
+
+if [ ${#kvers[@]} -eq 0 ]; then
+	for d in /lib/modules/*/build; do
+		[ -e "$d/Makefile" ] && kvers+=("$(basename "$(dirname "$d")")")
+	done
+fi
+[ ${#kvers[@]} -gt 0 ] || { say "no kernel headers installed (run: make deps)" >&2; exit 1; }
+
+say "copying sources to $src"
+rm -rf "$src"
+mkdir -p "$src"
+cp -a "$root/Kbuild" "$root/VERSION" "$root/kmod" "$root/include" "$src/"
+sed "s/@VERSION@/$version/" "$root/dkms.conf" >"$src/dkms.conf"
+
+dkms add -m rmem -v "$version"
+for k in "${kvers[@]}"; do
+	say "building for $k"
+	dkms build -m rmem -v "$version" -k "$k"
+	if [ $build_only = 0 ]; then
+		dkms install -m rmem -v "$version" -k "$k"
+	fi
+done
+dkms status -m rmem -v "$version"
+if [ $build_only = 0 ]; then
+	say "done: 'modprobe rmem' loads it on ${kvers[*]}"
+fi

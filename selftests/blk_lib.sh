@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the block-region tests (sourced after lib.sh and $RMEM_LIB).
+
+# jget KEY: read one JSON object (or the first of an array) on stdin, print KEY.
+jget() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, list):
+    d = d[0] if d else {}
+if isinstance(d, dict) and len(d) == 1 and isinstance(next(iter(d.values())), list):
+    v = next(iter(d.values()))
+    d = v[0] if v else {}
+print(d.get(sys.argv[1], ""))' "$1"
+}
+
+# node_field ID KEY / region_field NAME KEY
+node_field() { rmemctl -j node show "$1" | jget "$2"; }
+region_field() { rmemctl -j region show "$1" | jget "$2"; }
+
+# first_node: address of memory node 1.
+first_node() { set -- $RMEM_NODES; echo "$1"; }
+
+# blk_setup_node [TIMEOUT]: add memory node 1; prints its id.
+blk_setup_node() {
+	rmemctl node add "$(first_node):$RMEM_PORT" transport "${RMEM_TRANSPORT:-tcp}" \
+		timeout "${1:-20s}" | grep -oE '[0-9]+' | head -n1
+}
+
+# blk_add_region NAME SIZE: create a block region; prints /dev/rmemblkN.
+blk_add_region() {
+	local dev
+	rmemctl region add "$1" size "$2" >/dev/null || return 1
+	dev=$(region_field "$1" device)
+	[ -n "$dev" ] || return 1
+	udevadm settle 2>/dev/null || true
+	for _ in $(seq 50); do
+		[ -b "/dev/$dev" ] && break
+		sleep 0.1
+	done
+	[ -b "/dev/$dev" ] || mknod_dev "$dev" || return 1
+	echo "/dev/$dev"
+}
+
+# mknod_dev NAME: create /dev/NAME from sysfs when no devtmpfs/udev did.
+mknod_dev() {
+	local mm
+	mm=$(cat "/sys/block/$1/dev" 2>/dev/null) || return 1
+	mknod "/dev/$1" b "${mm%%:*}" "${mm##*:}"
+}
+
+# rand_file PATH BLOCKS: BLOCKS 4 KiB blocks of random bytes.
+rand_file() {
+	head -c $(($2 * 4096)) /dev/urandom >"$1"
+}
+
+# blk_cleanup: best-effort teardown of everything the test made.
+blk_cleanup() {
+	local r n
+	swapoff -a 2>/dev/null
+	for r in $(rmemctl -j region show 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, dict):
+    d = next((v for v in d.values() if isinstance(v, list)), [])
+print(" ".join(x.get("name", "") for x in d))' 2>/dev/null); do
+		umount "/mnt/$r" 2>/dev/null
+		rmemctl region del "$r" >/dev/null 2>&1
+	done
+	for n in $(rmemctl -j node show 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, dict):
+    d = next((v for v in d.values() if isinstance(v, list)), [])
+print(" ".join(str(x.get("id", "")) for x in d))' 2>/dev/null); do
+		rmemctl node del "$n" >/dev/null 2>&1
+	done
+}

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# blk_restart_test: when a memory node loses our data, reads of blocks that
+# were written fail with EIO -- never zeros, never stale data -- and the
+# kernel log names the node; the node reconnects by itself and new writes
+# work. Also: a node that is unreachable past its timeout fails I/O, and
+# when it comes back with our session intact the data reads back again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+tap_plan 10
+trap blk_cleanup EXIT
+tmp=$(mktemp -d)
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+node=$(blk_setup_node 4s)
+dev=$(blk_add_region rs 128M) || { tap_not_ok "setup"; tap_fail_rest "no region"; tap_done; }
+tap_ok "node $node and region rs ($dev) set up"
+
+rand_file "$tmp/a" 64
+dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none &&
+	dd if="$dev" of="$tmp/a2" bs=4096 skip=1000 count=64 iflag=direct status=none &&
+	cmp -s "$tmp/a" "$tmp/a2"
+tap_result "64 blocks written and read back" $?
+
+# --- node unreachable past its timeout (rmemd frozen), then back
+mark=$(dmesg_mark)
+rmem_on 1 'pkill -STOP -x rmemd'
+# the heartbeat notices, reconnects fail, after 4 s the node is dead
+t0=$SECONDS
+dd if="$dev" of=/dev/null bs=4096 skip=1000 count=1 iflag=direct status=none 2>"$tmp/err1"
+rc=$?
+waited=$((SECONDS - t0))
+[ $rc -ne 0 ] && grep -qi "input/output" "$tmp/err1"
+tap_result "frozen node: a read fails with EIO after ${waited}s (timeout 4 s)" $?
+[ "$(node_field "$node" state)" = dead ] || [ "$(node_field "$node" state)" = 3 ]
+tap_result "node show says dead ($(node_field "$node" state))" $?
+rmem_on 1 'pkill -CONT -x rmemd'
+for _ in $(seq 120); do
+	st=$(node_field "$node" state)
+	[ "$st" = live ] || [ "$st" = 1 ] && break
+	sleep 0.5
+done
+dd if="$dev" of="$tmp/a3" bs=4096 skip=1000 count=64 iflag=direct status=none &&
+	cmp -s "$tmp/a" "$tmp/a3"
+tap_result "node back with its session: the data reads back intact (state $st)" $?
+
+# --- rmemd killed and restarted: our slabs are gone
+cmd=$(rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline')
+rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
+rmem_on_bg 1 rmemd-restarted "$cmd --stderr"
+rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
+for _ in $(seq 120); do
+	r=$(node_field "$node" reconnects)
+	st=$(node_field "$node" state)
+	{ [ "$st" = live ] || [ "$st" = 1 ]; } && [ "${r:-0}" -ge 2 ] && break
+	sleep 0.5
+done
+{ [ "$st" = live ] || [ "$st" = 1 ]; } && [ "${r:-0}" -ge 2 ]
+tap_result "node reconnects to the restarted rmemd (state $st, reconnects $r)" $?
+
+mark=$(dmesg_mark)
+dd if="$dev" of="$tmp/x" bs=4096 skip=1000 count=64 iflag=direct status=none 2>"$tmp/err2"
+rc=$?
+[ $rc -ne 0 ] && grep -qi "input/output" "$tmp/err2" && ! cmp -s "$tmp/x" "$tmp/a"
+tap_result "reads of written blocks fail with EIO after the data was lost" $?
+dmesg_since "$mark" | grep -E "rmem: .*(lost|node $node)" | head -n 3 | tap_diag
+dmesg | grep -qE "rmem: .*$(first_node)" 
+tap_result "the kernel log names the node" $?
+
+dd if="$dev" of="$tmp/z" bs=4096 skip=5000 count=4 iflag=direct status=none &&
+	cmp -s "$tmp/z" <(head -c 16384 /dev/zero)
+tap_result "never-written blocks still read as zeros" $?
+
+rand_file "$tmp/b" 64
+dd if="$tmp/b" of="$dev" bs=4096 seek=1000 oflag=direct status=none &&
+	dd if="$dev" of="$tmp/b2" bs=4096 skip=1000 count=64 iflag=direct status=none &&
+	cmp -s "$tmp/b" "$tmp/b2"
+tap_result "new writes to the lost blocks work and read back" $?
+
+tap_done

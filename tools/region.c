@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmemctl region: remote memory regions (RMEM_CMD_REGION_ADD, _DEL, _GET).
+ *
+ *   rmemctl region add NAME size SIZE [type block|mmap]
+ *   rmemctl region del NAME
+ *   rmemctl region show [NAME]
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "rmemctl.h"
+
+/* ---- parsing ---- */
+
+static int parse_name(struct rm_req *req, const char *s, char *err, size_t errlen)
+{
+	if (!rm_region_name_valid(s))
+		return rm_arg_err(err, errlen, "invalid region name '%s' "
+				  "(1 to %d characters from A-Z a-z 0-9 _ . -)",
+				  s, RMEM_REGION_NAME_MAX - 1);
+	snprintf(req->name, sizeof(req->name), "%s", s);
+	req->has_name = true;
+	return 0;
+}
+
+static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
+{
+	int i, ret;
+
+	if (argc < 1)
+		return rm_arg_err(err, errlen, "missing NAME");
+	ret = parse_name(req, argv[0], err, errlen);
+	if (ret)
+		return ret;
+	for (i = 1; i < argc; i += 2) {
+		const char *key = argv[i], *val, *why = "";
+
+		if (strcmp(key, "size") && strcmp(key, "type"))
+			return rm_arg_err(err, errlen, "unexpected argument '%s'", key);
+		if (i + 1 >= argc)
+			return rm_arg_err(err, errlen, "'%s' needs a value", key);
+		val = argv[i + 1];
+		if (!strcmp(key, "size")) {
+			if (req->has_size)
+				return rm_arg_err(err, errlen, "'size' given twice");
+			ret = rm_parse_size(val, &req->size, &why);
+			if (ret)
+				return rm_arg_err(err, errlen, "invalid size '%s': %s", val, why);
+			if (!req->size)
+				return rm_arg_err(err, errlen, "size must be greater than 0");
+			if (req->size % RM_REGION_ALIGN)
+				return rm_arg_err(err, errlen, "size '%s' is not a multiple of %llu",
+						  val, RM_REGION_ALIGN);
+			req->has_size = true;
+		} else {
+			if (req->type >= 0)
+				return rm_arg_err(err, errlen, "'type' given twice");
+			req->type = rm_parse_region_type(val);
+			if (req->type < 0)
+				return rm_arg_err(err, errlen,
+						  "unknown region type '%s' (use block or mmap)", val);
+		}
+	}
+	if (!req->has_size)
+		return rm_arg_err(err, errlen, "missing 'size SIZE'");
+	return 0;
+}
+
+static int region_del_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
+{
+	if (argc < 1)
+		return rm_arg_err(err, errlen, "missing NAME");
+	if (argc > 1)
+		return rm_arg_err(err, errlen, "unexpected argument '%s'", argv[1]);
+	return parse_name(req, argv[0], err, errlen);
+}
+
+static int region_show_parse(struct rm_req *req, int argc, char **argv, char *err,
+			     size_t errlen)
+{
+	if (argc > 1)
+		return rm_arg_err(err, errlen, "unexpected argument '%s'", argv[1]);
+	return argc ? parse_name(req, argv[0], err, errlen) : 0;
+}
+
+/* ---- replies ---- */
+
+/**
+ * rm_region_rec() - a region reply as a record: the columns of "region show"
+ * @tb: the reply's attributes
+ * @r: the record, initialized here
+ */
+void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
+{
+	uint64_t v = 0;
+	char buf[32];
+	bool set;
+
+	rm_rec_init(r);
+	rm_rec_str(r, "name", "NAME", rm_attr_str(tb, RMEM_A_REGION_NAME));
+	set = rm_attr_u32(tb, RMEM_A_REGION_ID, &v);
+	rm_rec_u64(r, "id", "ID", RM_F_U64, set, v);
+	set = rm_attr_u8(tb, RMEM_A_REGION_TYPE, &v);
+	if (set && !rm_region_type_name((unsigned int)v))
+		snprintf(buf, sizeof(buf), "unknown(%u)", (unsigned int)v);
+	else if (set)
+		snprintf(buf, sizeof(buf), "%s", rm_region_type_name((unsigned int)v));
+	rm_rec_str(r, "type", "TYPE", set ? buf : NULL);
+	rm_rec_str(r, "device", "DEVICE", rm_attr_str(tb, RMEM_A_REGION_DEVICE));
+	set = rm_attr_u64(tb, RMEM_A_REGION_SIZE, &v);
+	rm_rec_u64(r, "size", "SIZE", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_SLAB_SIZE, &v);
+	rm_rec_u64(r, "slab_size", NULL, RM_F_SIZE, set, v);
+	set = rm_attr_u32(tb, RMEM_A_REGION_SLABS, &v);
+	rm_rec_u64(r, "slabs", "SLABS", RM_F_U64, set, v);
+	set = rm_attr_u32(tb, RMEM_A_REGION_NODES, &v);
+	rm_rec_u64(r, "nodes", "NODES", RM_F_U64, set, v);
+	set = rm_attr_u32(tb, RMEM_A_REGION_OPENERS, &v);
+	rm_rec_u64(r, "openers", "OPENERS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_READS, &v);
+	rm_rec_u64(r, "reads", "READS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_WRITES, &v);
+	rm_rec_u64(r, "writes", "WRITES", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_READ_BYTES, &v);
+	rm_rec_u64(r, "read_bytes", "READ", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_WRITE_BYTES, &v);
+	rm_rec_u64(r, "write_bytes", "WRITTEN", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_DISCARDS, &v);
+	rm_rec_u64(r, "discards", "DISCARDS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_ERRORS, &v);
+	rm_rec_u64(r, "errors", "ERRORS", RM_F_U64, set, v);
+}
+
+struct region_list {
+	struct rm_rec *recs;
+	size_t n, cap;
+};
+
+static int region_collect(struct nlattr **tb, void *arg)
+{
+	struct region_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct rm_rec *recs = realloc(l->recs, cap * sizeof(*recs));
+
+		if (!recs)
+			return -ENOMEM;
+		l->recs = recs;
+		l->cap = cap;
+	}
+	rm_region_rec(tb, &l->recs[l->n++]);
+	return 0;
+}
+
+/* A do request carrying RMEM_A_REGION_NAME. */
+static struct nl_msg *region_msg(struct rm_ctx *ctx, uint8_t cmd, const struct rm_req *req)
+{
+	struct nl_msg *msg = rm_nl_msg(&ctx->nl, cmd, false);
+
+	if (msg && nla_put_string(msg, RMEM_A_REGION_NAME, req->name) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* ---- verbs ---- */
+
+static int region_add_reply(struct nlattr **tb, void *arg)
+{
+	struct rm_rec *r = arg;
+	uint64_t id = 0;
+	bool set = rm_attr_u32(tb, RMEM_A_REGION_ID, &id);
+
+	/* Keep the name (set before the request), replace the rest. */
+	r->n = 1;
+	rm_rec_u64(r, "id", NULL, RM_F_U64, set, id);
+	rm_rec_str(r, "device", "device", rm_attr_str(tb, RMEM_A_REGION_DEVICE));
+	return 0;
+}
+
+static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	struct nl_msg *msg;
+	struct rm_rec r;
+	int ret;
+
+	ret = rm_open(ctx);
+	if (ret)
+		return ret;
+	msg = region_msg(ctx, RMEM_CMD_REGION_ADD, req);
+	if (!msg)
+		return rm_fail(ctx, -ENOMEM);
+	if (nla_put_u64(msg, RMEM_A_REGION_SIZE, req->size) < 0 ||
+	    (req->type >= 0 && nla_put_u8(msg, RMEM_A_REGION_TYPE, (uint8_t)req->type) < 0)) {
+		nlmsg_free(msg);
+		return rm_fail(ctx, -EMSGSIZE);
+	}
+	rm_rec_init(&r);
+	rm_rec_str(&r, "name", NULL, req->name);
+	rm_rec_u64(&r, "id", NULL, RM_F_U64, false, 0);
+	rm_rec_str(&r, "device", "device", NULL);
+	ret = rm_nl_exec(&ctx->nl, msg, region_add_reply, &r);
+	if (ret)
+		return rm_fail(ctx, ret);
+	rm_out_result(&ctx->out, &r);
+	return RM_EXIT_OK;
+}
+
+static int region_del_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	ret = rm_open(ctx);
+	if (ret)
+		return ret;
+	msg = region_msg(ctx, RMEM_CMD_REGION_DEL, req);
+	if (!msg)
+		return rm_fail(ctx, -ENOMEM);
+	ret = rm_nl_exec(&ctx->nl, msg, NULL, NULL);
+	return ret ? rm_fail(ctx, ret) : RM_EXIT_OK;
+}
+
+static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	struct region_list l = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	ret = rm_open(ctx);
+	if (ret)
+		return ret;
+	if (req->has_name)
+		msg = region_msg(ctx, RMEM_CMD_REGION_GET, req);
+	else
+		msg = rm_nl_msg(&ctx->nl, RMEM_CMD_REGION_GET, true);
+	if (!msg)
+		return rm_fail(ctx, -ENOMEM);
+	ret = rm_nl_exec(&ctx->nl, msg, region_collect, &l);
+	if (ret)
+		ret = rm_fail(ctx, ret);
+	else
+		rm_out_table(&ctx->out, l.recs, l.n);
+	free(l.recs);
+	return ret;
+}
+
+static const struct rm_verb region_verbs[] = {
+	{ "add", "NAME size SIZE [type block|mmap]",
+	  "create a region; prints its device name", region_add_parse, region_add_run },
+	{ "del", "NAME", "remove a region", region_del_parse, region_del_run },
+	{ "show", "[NAME]", "list regions, or one", region_show_parse, region_show_run },
+	{ 0 }
+};
+
+const struct rm_object rm_obj_region = {
+	.name = "region",
+	.help = "rmemctl region: remote memory regions (block devices, mmap devices)",
+	.verbs = region_verbs,
+	.default_verb = "show",
+};
