@@ -21,6 +21,9 @@ bench_nvmet_export() {
 	local nqn=$1 dev=$2 tr=$3 pid=$4 addr=$5 svc=$6 cfs=/sys/kernel/config/nvmet
 	modprobe nvmet || return 1
 	modprobe "nvmet-$tr" || return 1
+	# guest-init.sh mounts configfs before anything loaded the configfs
+	# module, so the mount can have failed: mount it now.
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	[ -d "$cfs" ] || { echo "no $cfs (configfs not mounted?)"; return 1; }
 	mkdir -p "$cfs/subsystems/$nqn/namespaces/1" || return 1
 	echo 1 >"$cfs/subsystems/$nqn/attr_allow_any_host" || return 1

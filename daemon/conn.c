@@ -171,6 +171,7 @@ static int conn_process(struct rmemd_server *s, struct rmemd_conn *c)
 
 		if (r > 0) {
 			rmem_buf_consume(&c->in, r);
+			c->need = 0;	/* unknown until the next header is parsed */
 			continue;
 		}
 		if (r == 0)
@@ -209,7 +210,11 @@ static int conn_flush(struct rmemd_conn *c)
 	return 0;
 }
 
-/* Does @in hold a whole message the engine could handle now? */
+/*
+ * Could @in hold a whole message? Exact after the engine asked for more
+ * (@need), optimistic once a header's worth is buffered after a message was
+ * consumed: a wrong guess costs one extra pass, never a stall.
+ */
 static bool conn_has_message(const struct rmemd_conn *c)
 {
 	size_t have = rmem_buf_len(&c->in);
@@ -243,7 +248,11 @@ void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t eve
 			break;
 	}
 
-	if (c->closing && !rmem_buf_len(&c->out))
+	/*
+	 * Bad framing: the error reply got one flush attempt above; do not
+	 * keep a slot for a peer that will not read it.
+	 */
+	if (c->closing)
 		goto close;
 	if (c->eof && !rmem_buf_len(&c->out) && !conn_has_message(c))
 		goto close;

@@ -42,7 +42,7 @@ enum rmemd_ev_kind {
  * @events: epoll events registered
  * @paused: reading stopped because @out is above RMEMD_OUT_HIGH
  * @eof: the peer closed its sending side
- * @closing: close once @out is flushed (bad framing)
+ * @closing: bad framing: close after one last flush
  * @prev: list link
  * @next: list link
  */

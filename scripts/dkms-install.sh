@@ -4,25 +4,30 @@
 # make dkms-install: register rmem.ko with DKMS so that it is rebuilt for
 # every kernel, now and after kernel upgrades.
 #
-#   scripts/dkms-install.sh [--build-only] [--uninstall] [-k KVER]...
+#   scripts/dkms-install.sh [--build-only] [--uninstall] [--tree DIR] [-k KVER]...
 #
 # Copies the module sources (Kbuild, VERSION, kmod/, include/) and dkms.conf
 # to /usr/src/rmem-VERSION, then runs `dkms add`, `dkms build` and (unless
 # --build-only) `dkms install` for each KVER: by default every kernel whose
 # headers are installed (/lib/modules/*/build). A previous registration of the
 # same version is removed first. --uninstall removes rmem-VERSION from DKMS
-# and /usr/src. Needs root and the dkms package (make deps).
+# and /usr/src. --tree DIR keeps everything (sources, DKMS tree, installed
+# modules) under DIR instead of /usr/src, /var/lib/dkms and /lib/modules: a
+# check that dkms.conf builds, leaving the system untouched (make check does
+# this). Needs the dkms package (make deps), and root unless --tree.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(cat "$root/VERSION")
 src=/usr/src/rmem-$version
-build_only=0 uninstall=0 kvers=()
+build_only=0 uninstall=0 kvers=() tree=
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-only) build_only=1 ;;
 	--uninstall) uninstall=1 ;;
+	--tree) [ $# -ge 2 ] || { echo "dkms-install: --tree needs a directory" >&2; exit 2; }
+		mkdir -p "$2" && tree=$(cd "$2" && pwd); shift ;;
 	-k | --kernel) [ $# -ge 2 ] || { echo "dkms-install: $1 needs a kernel release" >&2; exit 2; }
 		kvers+=("$("$root/scripts/kver.sh" "$2")"); shift ;;
 	-h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -32,11 +37,21 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "dkms-install: $*"; }
-[ "$(id -u)" -eq 0 ] || { say "needs root" >&2; exit 1; }
 command -v dkms >/dev/null || { say "dkms is not installed (run: make deps)" >&2; exit 1; }
+treeopt=()
+if [ -n "$tree" ]; then
+	src=$tree/src/rmem-$version
+	mkdir -p "$tree/src" "$tree/dkms" "$tree/modules"
+	treeopt=(--sourcetree "$tree/src" --dkmstree "$tree/dkms" --installtree "$tree/modules")
+else
+	[ "$(id -u)" -eq 0 ] || { say "needs root (or --tree DIR)" >&2; exit 1; }
+fi
+dkms() { command dkms "$@" "${treeopt[@]}"; }
 
 registered() { dkms status -m rmem -v "$version" 2>/dev/null | grep -q .; }
 
+# A private tree is ours alone: start it afresh.
+[ -n "$tree" ] && rm -rf "$tree/dkms/rmem" "$tree/modules" "$src"
 if registered; then
 	say "removing the previous rmem/$version from DKMS"
 	dkms remove -m rmem -v "$version" --all >/dev/null

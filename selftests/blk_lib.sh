@@ -51,6 +51,11 @@ mknod_dev() {
 	mknod "/dev/$1" b "${mm%%:*}" "${mm##*:}"
 }
 
+# is_zero FILE: true if FILE is non-empty and holds only zero bytes.
+is_zero() {
+	[ -s "$1" ] && [ -z "$(tr -d '\0' <"$1" | head -c 1)" ]
+}
+
 # rand_file PATH BLOCKS: BLOCKS 4 KiB blocks of random bytes.
 rand_file() {
 	head -c $(($2 * 4096)) /dev/urandom >"$1"

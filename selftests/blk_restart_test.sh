@@ -71,7 +71,7 @@ dmesg | grep -qE "rmem: .*$(first_node)"
 tap_result "the kernel log names the node" $?
 
 dd if="$dev" of="$tmp/z" bs=4096 skip=5000 count=4 iflag=direct status=none &&
-	cmp -s "$tmp/z" <(head -c 16384 /dev/zero)
+	is_zero "$tmp/z"
 tap_result "never-written blocks still read as zeros" $?
 
 rand_file "$tmp/b" 64

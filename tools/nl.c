@@ -190,23 +190,44 @@ static void extack_parse(struct rm_nl *nl, void *tlv, int len)
 		nl->extack[--n] = '\0';
 }
 
-/* The extended ACK after the nlmsgerr of an error or ACK message. */
-static void extack_from_err(struct rm_nl *nl, struct nlmsghdr *nlh)
+/**
+ * rm_nl_extack() - copy the extack message of an ERROR or DONE message
+ * @nl: its extack[] receives NLMSGERR_ATTR_MSG, when there is one
+ * @nlh: a message of at least NLMSG_HDRLEN bytes, nlmsg_len of them
+ *       readable (as libnl guarantees for what it receives)
+ *
+ * NLMSG_ERROR (also a plain ACK): struct nlmsgerr, then the request unless
+ * NLM_F_CAPPED, then the TLVs if NLM_F_ACK_TLVS. NLMSG_DONE of a dump: an
+ * int, then the TLVs if NLM_F_ACK_TLVS.
+ */
+void rm_nl_extack(struct rm_nl *nl, struct nlmsghdr *nlh)
 {
-	struct nlmsgerr *e = nlmsg_data(nlh);
-	int plen = (int)nlh->nlmsg_len - NLMSG_HDRLEN, hlen = (int)sizeof(*e);
+	int plen = (int)nlh->nlmsg_len - NLMSG_HDRLEN, hlen;
+	char *payload = nlmsg_data(nlh);
 
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || plen < hlen)
+	if (nlh->nlmsg_len < NLMSG_HDRLEN || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
-		    e->msg.nlmsg_len - NLMSG_HDRLEN > (unsigned int)(plen - hlen))
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		hlen = (int)sizeof(int);
+	} else if (nlh->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr e;
+
+		hlen = (int)sizeof(e);
+		if (plen < hlen)
 			return;
-		hlen += (int)(e->msg.nlmsg_len - NLMSG_HDRLEN);
+		memcpy(&e, payload, sizeof(e));
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			if (e.msg.nlmsg_len < NLMSG_HDRLEN ||
+			    e.msg.nlmsg_len - NLMSG_HDRLEN > (unsigned int)(plen - hlen))
+				return;
+			hlen += (int)(e.msg.nlmsg_len - NLMSG_HDRLEN);
+		}
+	} else {
+		return;
 	}
 	hlen = NLMSG_ALIGN(hlen);
 	if (hlen < plen)
-		extack_parse(nl, (char *)e + hlen, plen - hlen);
+		extack_parse(nl, payload + hlen, plen - hlen);
 }
 
 struct rm_exec {
@@ -224,15 +245,15 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[RMEM_A_MAX + 1];
 	int ret;
 
-	if (st->err)
-		return NL_SKIP;		/* drain the rest after a failure */
+	if (st->err || !st->fn)
+		return NL_SKIP;		/* not wanted, or draining after a failure */
 	if (!genlmsg_valid_hdr(nlh, 0)) {
 		st->err = -EBADMSG;
 		return NL_SKIP;
 	}
 	ret = rm_nl_parse_reply(genlmsg_attrdata(nlmsg_data(nlh), 0),
 				genlmsg_attrlen(nlmsg_data(nlh), 0), tb);
-	if (!ret && st->fn)
+	if (!ret)
 		ret = st->fn(tb, st->arg);
 	if (ret < 0)
 		st->err = ret;
@@ -244,7 +265,7 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	struct rm_exec *st = arg;
 
 	/* A warning may ride on a successful ACK. */
-	extack_from_err(st->nl, nlmsg_hdr(msg));
+	rm_nl_extack(st->nl, nlmsg_hdr(msg));
 	if (st->nl->extack[0])
 		fprintf(stderr, "rmemctl: warning: %s\n", st->nl->extack);
 	st->nl->extack[0] = '\0';
@@ -258,7 +279,7 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	struct rm_exec *st = arg;
 
 	(void)who;
-	extack_from_err(st->nl, nlh);
+	rm_nl_extack(st->nl, nlh);
 	st->err = e->error < 0 ? e->error : -EIO;
 	st->done = true;
 	return NL_STOP;
@@ -275,10 +296,8 @@ static int on_finish(struct nl_msg *msg, void *arg)
 		memcpy(&derr, nlmsg_data(nlh), sizeof(derr));
 		if (derr < 0 && !st->err)
 			st->err = derr;
-		if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
-			extack_parse(st->nl, (char *)nlmsg_data(nlh) + NLMSG_ALIGN(sizeof(int)),
-				     plen - NLMSG_ALIGN(sizeof(int)));
 	}
+	rm_nl_extack(st->nl, nlh);
 	st->done = true;
 	return NL_STOP;
 }
@@ -297,11 +316,13 @@ static int on_finish(struct nl_msg *msg, void *arg)
 int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg)
 {
 	struct rm_exec st = { .nl = nl, .fn = fn, .arg = arg };
-	struct nl_cb *cb;
+	struct nl_cb *cb, *orig;
 	int ret;
 
 	nl->extack[0] = '\0';
-	cb = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	orig = nl_socket_get_cb(nl->sk);	/* takes a reference */
+	cb = nl_cb_clone(orig);
+	nl_cb_put(orig);
 	if (!cb) {
 		nlmsg_free(msg);
 		return -ENOMEM;

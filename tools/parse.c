@@ -79,18 +79,16 @@ int rm_parse_size(const char *s, uint64_t *bytes, const char **why)
 		return fail(why, "empty size", -EINVAL);
 	if (!scan_u64(&s, &v, &overflow))
 		return fail(why, "a size starts with a digit", -EINVAL);
-	if (*s) {
-		u = strchr(units, lower(*s));
-		if (u && *s != '\0') {
-			shift = 10 * (unsigned int)(u - units + 1);
+	u = *s ? strchr(units, lower(*s)) : NULL;	/* strchr() finds the NUL too */
+	if (u) {
+		shift = 10 * (unsigned int)(u - units + 1);
+		s++;
+		if (*s == 'i' && lower(s[1]) == 'b')
+			s += 2;
+		else if (lower(*s) == 'b')
 			s++;
-			if (*s == 'i' && lower(s[1]) == 'b')
-				s += 2;
-			else if (lower(*s) == 'b')
-				s++;
-		} else if (lower(*s) == 'b') {
-			s++;
-		}
+	} else if (lower(*s) == 'b') {
+		s++;
 	}
 	if (*s)
 		return fail(why, "unknown unit (use K, M, G, T, P or E)", -EINVAL);

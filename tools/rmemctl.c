@@ -44,19 +44,11 @@ int rm_arg_err(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int unexpected(char *err, size_t errlen, const char *arg)
-{
-	if (arg[0] == '-' && arg[1])
-		return rm_arg_err(err, errlen,
-				  "unexpected argument '%s' (options go before OBJECT)", arg);
-	return rm_arg_err(err, errlen, "unexpected argument '%s'", arg);
-}
-
 /** rm_no_args() - parse function of a verb without arguments */
 int rm_no_args(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
 	(void)req;
-	return argc ? unexpected(err, errlen, argv[0]) : 0;
+	return argc ? rm_arg_err(err, errlen, "unexpected argument '%s'", argv[0]) : 0;
 }
 
 static void usage_verbs(FILE *f, const struct rm_object *obj)
@@ -109,8 +101,8 @@ void rm_usage(FILE *f, const struct rm_object *obj)
 	      "See rmemctl(8).\n", f);
 }
 
-/* The usage lines to show after an error, to stderr. */
-static void usage_hint(const struct rm_cmd *cmd)
+/** rm_usage_hint() - the usage lines to show after a usage error, to stderr */
+void rm_usage_hint(const struct rm_cmd *cmd)
 {
 	const struct rm_object *obj = cmd->obj;
 	const struct rm_verb *v = cmd->verb;
@@ -151,6 +143,23 @@ static const struct rm_verb *find_verb(const struct rm_object *obj, const char *
 	if (!strcmp(name, "delete") || !strcmp(name, "remove") || !strcmp(name, "rm"))
 		return find_verb(obj, "del");
 	return NULL;
+}
+
+/* Whether @a is one of our options: "-j", "-jp", "--json"... */
+static bool is_option(const char *a)
+{
+	static const char *const longs[] = { "--json", "--pretty", "--help", "--version" };
+	size_t i;
+
+	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
+		if (!strcmp(a, longs[i]))
+			return true;
+	if (a[0] != '-' || !a[1])
+		return false;
+	for (a++; *a; a++)
+		if (!strchr("jphV", *a))
+			return false;
+	return true;
 }
 
 /* -j, -p, -h, -V and their long forms; returns the index of OBJECT. */
@@ -275,6 +284,12 @@ int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd)
 	}
 	cmd->verb = verb;
 
+	for (ret = i; ret < argc; ret++)
+		if (is_option(argv[ret]))
+			return rm_arg_err(cmd->err, sizeof(cmd->err),
+					  "%s%s%s: options go before OBJECT: '%s'", obj->name,
+					  verb->name ? " " : "", verb->name ? verb->name : "",
+					  argv[ret]);
 	detail[0] = '\0';
 	ret = verb->parse(&cmd->req, argc - i, argv + i, detail, sizeof(detail));
 	if (ret)
@@ -362,24 +377,24 @@ int rm_cli_run(const struct rm_cmd *cmd)
 	struct rm_ctx ctx = {
 		.out = { .f = stdout, .json = cmd->json, .pretty = cmd->pretty },
 	};
-	char what[64];
-	int ret;
+	char what[64] = "output";
+	int ret = RM_EXIT_OK;
 
 	switch (cmd->action) {
 	case RM_ACT_HELP:
 		rm_usage(stdout, cmd->obj);
-		return RM_EXIT_OK;
+		break;
 	case RM_ACT_VERSION:
 		printf("rmemctl %s\n", RMEMCTL_VERSION);
-		return RM_EXIT_OK;
+		break;
 	case RM_ACT_RUN:
+		snprintf(what, sizeof(what), "%s%s%s", cmd->obj->name,
+			 cmd->verb->name ? " " : "", cmd->verb->name ? cmd->verb->name : "");
+		ctx.what = what;
+		ret = cmd->verb->run(&ctx, &cmd->req);
+		rm_nl_close(&ctx.nl);
 		break;
 	}
-	snprintf(what, sizeof(what), "%s%s%s", cmd->obj->name,
-		 cmd->verb->name ? " " : "", cmd->verb->name ? cmd->verb->name : "");
-	ctx.what = what;
-	ret = cmd->verb->run(&ctx, &cmd->req);
-	rm_nl_close(&ctx.nl);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "rmemctl: %s: cannot write the output: %s\n", what,
 			strerror(errno));
@@ -397,7 +412,7 @@ int main(int argc, char **argv)
 		fputs("rmemctl: ", stderr);
 		rm_text_string(stderr, cmd.err);
 		fputc('\n', stderr);
-		usage_hint(&cmd);
+		rm_usage_hint(&cmd);
 		return RM_EXIT_USAGE;
 	}
 	return rm_cli_run(&cmd);

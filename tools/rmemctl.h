@@ -130,6 +130,7 @@ void rm_text_string(FILE *f, const char *s);
 
 struct nl_msg;
 struct nlattr;
+struct nlmsghdr;
 
 struct rm_nl {
 	struct nl_sock *sk;
@@ -145,6 +146,7 @@ void rm_nl_close(struct rm_nl *nl);
 struct nl_msg *rm_nl_msg(struct rm_nl *nl, uint8_t cmd, bool dump);
 int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg);
 int rm_nl_parse_reply(void *payload, int len, struct nlattr **tb);
+void rm_nl_extack(struct rm_nl *nl, struct nlmsghdr *nlh);
 
 /* node.c, region.c: one reply (RMEM_A_NODE_* or _REGION_*) as a record. */
 void rm_node_rec(struct nlattr **tb, struct rm_rec *r);
@@ -221,6 +223,7 @@ extern const struct rm_object rm_obj_version, rm_obj_status, rm_obj_node,
 int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd);
 int rm_cli_run(const struct rm_cmd *cmd);
 void rm_usage(FILE *f, const struct rm_object *obj);
+void rm_usage_hint(const struct rm_cmd *cmd);
 
 /* Helpers for the per-object parse functions. */
 int rm_arg_err(char *err, size_t errlen, const char *fmt, ...)

@@ -148,7 +148,7 @@ if [ "$role" = mem ]; then
 		</dev/null >/dev/null 2>&1 &
 	if [ "$RMEM_NO_RMEMD" = 0 ]; then
 		[ -x "$RMEM_SRC/daemon/rmemd" ] || { log "daemon/rmemd missing"; exit 1; }
-		setsid rmemd --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
+		setsid rmemd --foreground --stderr --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
 			</dev/null >"/out/$name-rmemd.log" 2>&1 &
 		rmemd_pid=$!
 		for ((t = 0; t < 600; t++)); do

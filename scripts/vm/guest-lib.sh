@@ -36,7 +36,8 @@ rmem_port_open() {
 	timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 
-# rmem_wait_port HOST PORT [TIMEOUT_SEC=60]
+# rmem_wait_port HOST PORT [TIMEOUT_SEC=60]: wait until a TCP connect works.
+# Each try is a real connection: not for one-shot servers (perftest).
 rmem_wait_port() {
 	local end=$((SECONDS + ${3:-60}))
 	until rmem_port_open "$1" "$2"; do
@@ -115,4 +116,16 @@ rmem_limited() {
 rmem_drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# rmem_retry N CMD...: run CMD until it succeeds, at most N times, 1 s apart
+# (servers started with rmem_on_bg take a while to listen under TCG).
+rmem_retry() {
+	local n=$1 i
+	shift
+	for ((i = 1; ; i++)); do
+		"$@" && return 0
+		[ "$i" -lt "$n" ] || return 1
+		sleep 1
+	done
 }

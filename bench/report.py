@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py: turn one benchmark run's raw output into a Markdown report and plots.
+
+    bench/report.py RESULTDIR [--host KEY=VALUE ...]
+
+RESULTDIR holds raw/ as written by bench/guest-blk.sh (fio JSON, perftest text,
+iperf3 JSON, swap JSON, meta.txt, failed.tsv). Writes RESULTDIR.md beside it,
+and RESULTDIR/{iops,latency}.dat + .png (when gnuplot is installed).
+Only the Python standard library is used.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+DEV_ORDER = ["rmem-tcp", "rmem-rdma", "nvme-tcp", "nvme-rdma", "nbd", "brd"]
+DEV_LABEL = {
+    "rmem-tcp": "rmem TCP",
+    "rmem-rdma": "rmem RDMA",
+    "nvme-tcp": "NVMe-oF TCP",
+    "nvme-rdma": "NVMe-oF RDMA (rxe)",
+    "nbd": "NBD",
+    "brd": "local brd",
+}
+TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
+              "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
+SWAP_ORDER = ["unlimited", "rmem-tcp", "nvme-tcp", "nvme-rdma", "nbd", "zram", "disk"]
+SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
+                  disk="local virtio disk")
+
+
+def load_json(path):
+    """fio and iperf3 may print a warning line before the JSON object."""
+    try:
+        with open(path) as f:
+            text = f.read()
+        return json.loads(text[text.index("{"):])
+    except (OSError, ValueError):
+        return None
+
+
+def stats(values):
+    """(median, min, max) of a list, or None."""
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v)
+
+
+def fmt(x, unit=""):
+    if x is None:
+        return "–"
+    if x >= 100:
+        s = f"{x:,.0f}".replace(",", " ")
+    elif x >= 10:
+        s = f"{x:.1f}"
+    else:
+        s = f"{x:.2f}"
+    return s + unit
+
+
+def fmt_stats(st, unit=""):
+    if st is None:
+        return "–"
+    med, lo, hi = st
+    if lo == hi:
+        return fmt(med, unit)
+    return f"{fmt(med, unit)} ({fmt(lo)}–{fmt(hi)})"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def read_meta(raw):
+    meta = {}
+    try:
+        with open(os.path.join(raw, "meta.txt")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                meta[k] = v
+    except OSError:
+        pass
+    return meta
+
+
+def read_failed(raw):
+    out = []
+    try:
+        with open(os.path.join(raw, "failed.tsv")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("\t")
+                if k:
+                    out.append((k, v))
+    except OSError:
+        pass
+    return out
+
+
+def cpu_share(path):
+    """{guest: busy %} from a .cpu file: 'NAME busy0 total0 busy1 total1'."""
+    res = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 5:
+                    b0, t0, b1, t1 = map(int, p[1:])
+                    if t1 > t0:
+                        res[p[0]] = 100.0 * (b1 - b0) / (t1 - t0)
+    except (OSError, ValueError):
+        pass
+    return res
+
+
+def read_fio(raw):
+    """{test: {dev: {metric: [values per run]}}}"""
+    res = {}
+    for path in sorted(glob.glob(os.path.join(raw, "fio", "*", "*.r*.json"))):
+        test = os.path.basename(os.path.dirname(path))
+        dev = re.sub(r"\.r\d+\.json$", "", os.path.basename(path))
+        j = load_json(path)
+        if not j or not j.get("jobs"):
+            continue
+        job = j["jobs"][0]
+        side = "write" if job["write"]["io_bytes"] > job["read"]["io_bytes"] else "read"
+        s = job[side]
+        pct = s.get("clat_ns", {}).get("percentile", {})
+        m = res.setdefault(test, {}).setdefault(dev, {})
+        cpu = cpu_share(path[:-5] + ".cpu")
+        for k, v in (("iops", s["iops"]), ("mbps", s["bw_bytes"] / 1e6),
+                     ("p50", pct.get("50.000000", 0) / 1e3 or None),
+                     ("p99", pct.get("99.000000", 0) / 1e3 or None),
+                     ("cpu_c", cpu.get("compute")), ("cpu_m", cpu.get("mem1"))):
+            m.setdefault(k, []).append(v)
+    return res
+
+
+def ordered(keys, order):
+    return [k for k in order if k in keys] + sorted(k for k in keys if k not in order)
+
+
+def read_perftest(raw):
+    """{(tool, size): {metric: [values]}}"""
+    res = {}
+    for path in sorted(glob.glob(os.path.join(raw, "perftest", "*.r*.txt"))):
+        m = re.match(r"(ib_read_\w+)-(\d+)\.r\d+\.txt$", os.path.basename(path))
+        if not m:
+            continue
+        tool, size = m.group(1), int(m.group(2))
+        d = res.setdefault((tool, size), {})
+        with open(path, errors="replace") as f:
+            for line in f:
+                p = line.split()
+                if len(p) < 5 or p[0] != str(size):
+                    continue
+                try:
+                    nums = [float(x) for x in p[1:]]
+                except ValueError:
+                    continue
+                if tool == "ib_read_lat" and len(nums) >= 7:
+                    # iterations t_min t_max t_typical t_avg t_stdev p99 [p99.9]
+                    d.setdefault("typical", []).append(nums[3])
+                    d.setdefault("p99", []).append(nums[6] if len(nums) > 6 else None)
+                elif tool == "ib_read_bw" and len(nums) >= 3:
+                    # iterations BW_peak BW_avg MsgRate (MB/s = 2^20 bytes/s)
+                    d.setdefault("bw", []).append(nums[2])
+                break
+    return res
+
+
+def read_load(raw):
+    """[(loadavg, qemu processes)] sampled every 5 s by run.sh."""
+    out = []
+    try:
+        with open(os.path.join(raw, "host-load.txt")) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3:
+                    out.append((float(p[1]), int(p[2])))
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def read_iperf(raw):
+    v = []
+    for path in sorted(glob.glob(os.path.join(raw, "iperf", "*.json"))):
+        j = load_json(path)
+        try:
+            v.append(j["end"]["sum_received"]["bits_per_second"] / 1e6)
+        except (TypeError, KeyError):
+            pass
+    return v
+
+
+def read_swap(raw):
+    res = {}
+    for path in sorted(glob.glob(os.path.join(raw, "swap", "*.json"))):
+        j = load_json(path)
+        if not j:
+            continue
+        d = res.setdefault(j["device"], {"seconds": [], "fail": 0, "out": []})
+        if j["rc"] == 0:
+            d["seconds"].append(float(j["seconds"]))
+            d["out"].append(j["pswpout"] * 4096 / 2**20)
+        else:
+            d["fail"] += 1
+    return res
+
+
+def gnuplot(outdir, fio, tests, devs):
+    """iops.dat/latency.dat and their PNGs (skipped without gnuplot)."""
+    def med(test, dev, key):
+        st = stats(fio.get(test, {}).get(dev, {}).get(key, []))
+        return "-" if st is None else f"{st[0]:.3f}"
+
+    with open(os.path.join(outdir, "iops.dat"), "w") as f:
+        f.write("test " + " ".join(f'"{DEV_LABEL.get(d, d)}"' for d in devs) + "\n")
+        for t in tests:
+            f.write(t + " " + " ".join(med(t, d, "iops") for d in devs) + "\n")
+    with open(os.path.join(outdir, "latency.dat"), "w") as f:
+        cols = []
+        for d in devs:
+            cols += [f'"{DEV_LABEL.get(d, d)} p50"', f'"{DEV_LABEL.get(d, d)} p99"']
+        f.write("test " + " ".join(cols) + "\n")
+        for t in tests:
+            row = []
+            for d in devs:
+                row += [med(t, d, "p50"), med(t, d, "p99")]
+            f.write(t + " " + " ".join(row) + "\n")
+    if not shutil.which("gnuplot"):
+        return False
+    n = len(devs)
+    common = """set terminal pngcairo size 1400,700 font ',10'
+set datafile missing '-'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set grid ytics
+set key outside right top
+set xtics rotate by -20
+"""
+    iops = common + f"""set output '{outdir}/iops.png'
+set title 'fio IOPS per device (median of runs; log scale; TCG guests: compare ratios only)'
+set ylabel 'IOPS'
+plot for [i=2:{n + 1}] '{outdir}/iops.dat' using i:xtic(1) title columnheader(i)
+"""
+    lat = common.replace("size 1400,700", "size 1400,1000") + f"""set output '{outdir}/latency.png'
+set multiplot layout 2,1 title 'fio completion latency (clat), microseconds, log scale; TCG guests: compare ratios only'
+set ylabel 'p50 µs'
+plot for [i=1:{n}] '{outdir}/latency.dat' using (column(2 * i)):xtic(1) title columnheader(2 * i)
+set ylabel 'p99 µs'
+plot for [i=1:{n}] '{outdir}/latency.dat' using (column(2 * i + 1)):xtic(1) title columnheader(2 * i + 1)
+unset multiplot
+"""
+    ok = True
+    for script in (iops, lat):
+        r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+        if r.returncode:
+            sys.stderr.write("report.py: gnuplot: " + r.stderr)
+            ok = False
+    return ok
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    outdir = os.path.abspath(sys.argv[1].rstrip("/"))
+    host = dict(a.partition("=")[::2] for a in sys.argv[2:] if a != "--host")
+    raw = os.path.join(outdir, "raw")
+    meta = read_meta(raw)
+    failed = read_failed(raw)
+    fio = read_fio(raw)
+    tests = ordered(fio.keys(), TEST_ORDER)
+    devs = ordered({d for t in fio.values() for d in t}
+                   | set(meta.get("devices", "").split()), DEV_ORDER)
+    name = os.path.basename(outdir)
+    L = []
+    w = L.append
+    w(f"# rmem benchmark {name}")
+    w("")
+    w("Guests run under QEMU TCG (software emulation): absolute figures mean nothing,")
+    w("only ratios between devices measured in this same run do. See bench/README.md.")
+    w("")
+    w("| | |")
+    w("| --- | --- |")
+    for k, label in (("date", "date"), ("commit", "commit"), ("dirty", "uncommitted changes"),
+                     ("machine", "host"), ("cpus", "host CPUs"), ("qemu", "QEMU")):
+        if host.get(k):
+            w(f"| {label} | {host[k]} |")
+    w(f"| guest kernel | {meta.get('kernel', '?')} |")
+    w(f"| guests | compute {meta.get('compute_mem_mib', '?')} MiB / {meta.get('compute_cpus', '?')}"
+      f" vCPU, memory {meta.get('memory_mem_mib', '?')} MiB, one unix-stream virtio-net link |")
+    w(f"| mode | {meta.get('mode', '?')}: {meta.get('runs', '?')} run(s) of each figure, "
+      f"fio {meta.get('runtime_s', '?')} s + {meta.get('ramp_s', '?')} s ramp (not counted), "
+      f"{meta.get('size_mib', '?')} MiB per device, prefilled |")
+    w(f"| fio | {meta.get('fio', '?')}, `--direct=1 --ioengine=libaio --numjobs=1` |")
+    w("")
+    load = read_load(raw)
+    if load:
+        busy = [q for _, q in load if q > 2]
+        w(f"Host while the guests ran: load average {min(l for l, _ in load):.1f}–"
+          f"{max(l for l, _ in load):.1f}; " + (
+              f"**other QEMU guests were running in {100 * len(busy) // len(load)} % of the "
+              f"samples (up to {max(busy) - 2} besides ours): every figure is distorted, and "
+              "unevenly; rerun on an idle host.**" if busy else "no other QEMU guests."))
+        w("")
+    if failed:
+        w("## Failed or skipped")
+        w("")
+        for k, v in failed:
+            w(f"- **{k}**: {v}")
+        w("")
+
+    # ---------------------------------------------------------- summary
+    if tests:
+        w("## fio summary: IOPS (p50 / p99 µs)")
+        w("")
+        w("Median of runs. p50/p99 are completion latencies (fio clat).")
+        w("")
+        w("| device | " + " | ".join(tests) + " |")
+        w("| --- | " + " | ".join("---" for _ in tests) + " |")
+        for d in devs:
+            cells = []
+            for t in tests:
+                m = fio.get(t, {}).get(d)
+                if not m:
+                    cells.append("failed" if any(k == d for k, _ in failed) else "–")
+                    continue
+                i, p50, p99 = (stats(m[k]) for k in ("iops", "p50", "p99"))
+                cells.append(f"{fmt(i[0])} ({fmt(p50 and p50[0])} / {fmt(p99 and p99[0])})")
+            w(f"| {DEV_LABEL.get(d, d)} | " + " | ".join(cells) + " |")
+        w("")
+
+    # ---------------------------------------------------------- per test
+    for t in tests:
+        rm = {d: stats(fio[t][d]["iops"]) for d in fio[t]}
+        rbest = max((d for d in rm if d.startswith("rmem-") and rm[d]),
+                    key=lambda d: rm[d][0], default=None)
+        base_r = rm[rbest][0] if rbest else None
+        base_b = rm["brd"][0] if rm.get("brd") else None
+        w(f"## {t}")
+        w("")
+        w(f"IOPS ratios: to {DEV_LABEL.get(rbest, 'rmem (no result)')} (rmem's best transport here) "
+          "and to local brd (the upper bound). CPU: busy share of each guest during the run.")
+        w("")
+        w("| device | IOPS median (min–max) | MB/s | p50 µs | p99 µs | × rmem | × brd | CPU compute / memory |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for d in devs:
+            m = fio[t].get(d)
+            if not m:
+                continue
+            i = stats(m["iops"])
+            c, mm = stats(m["cpu_c"]), stats(m["cpu_m"])
+            cpu = f"{fmt(c and c[0])}% / {fmt(mm and mm[0])}%"
+            w(f"| {DEV_LABEL.get(d, d)} | {fmt_stats(i)} | {fmt_stats(stats(m['mbps']))} | "
+              f"{fmt_stats(stats(m['p50']))} | {fmt_stats(stats(m['p99']))} | "
+              f"{ratio(i[0], base_r)} | {ratio(i[0], base_b)} | {cpu} |")
+        w("")
+
+    # ---------------------------------------------------------- transport limits
+    pt = read_perftest(raw)
+    ip = read_iperf(raw)
+    if pt or ip:
+        w("## Transport limits between the same guests")
+        w("")
+        w("| figure | median (min–max) |")
+        w("| --- | --- |")
+        for (tool, size), d in sorted(pt.items()):
+            sz = f"{size // 1024} KiB" if size < 2**20 else f"{size // 2**20} MiB"
+            if tool == "ib_read_lat":
+                w(f"| ib_read_lat {sz}, typical µs (rxe, rdma_cm) | {fmt_stats(stats(d.get('typical', [])))} |")
+                w(f"| ib_read_lat {sz}, p99 µs | {fmt_stats(stats(d.get('p99', [])))} |")
+            else:
+                w(f"| ib_read_bw {sz}, MB/s (rxe, rdma_cm) | {fmt_stats(stats(d.get('bw', [])))} |")
+            if not d:
+                w(f"| {tool} {sz} | failed (see raw/perftest) |")
+        if ip:
+            w(f"| iperf3 TCP, Mbit/s | {fmt_stats(stats(ip))} |")
+        w("")
+
+    # ---------------------------------------------------------- swap
+    sw = read_swap(raw)
+    if sw:
+        base = stats(sw.get("unlimited", {}).get("seconds", []))
+        w("## Swap under memory pressure")
+        w("")
+        w(f"`rmem_pattern {meta.get('swap_ws', '?')}` (writes an address-derived pattern, then verifies "
+          f"every word) in a cgroup with `memory.max={meta.get('swap_limit', '?')}`, swap on one device "
+          "at a time; *no limit* runs it without the cgroup (all in local RAM). Runtime in seconds; "
+          "ratio = runtime / no-limit runtime (1.00× is ideal).")
+        w("")
+        w("| swap on | runtime s median (min–max) | × no limit | swapped out MiB | failed runs |")
+        w("| --- | --- | --- | --- | --- |")
+        for d in ordered(sw.keys(), SWAP_ORDER):
+            s = stats(sw[d]["seconds"])
+            o = stats(sw[d]["out"])
+            w(f"| {SWAP_LABEL.get(d, d)} | {fmt_stats(s)} | {ratio(s and s[0], base and base[0])} | "
+              f"{fmt(o and o[0])} | {sw[d]['fail']} |")
+        w("")
+
+    plots = gnuplot(outdir, fio, tests, devs) if tests else False
+    if plots:
+        w("## Plots")
+        w("")
+        w(f"![IOPS]({name}/iops.png)")
+        w("")
+        w(f"![latency]({name}/latency.png)")
+        w("")
+    w(f"Raw data: `{name}/raw/` (fio JSON per test/device/run, `.cpu` guest CPU samples, "
+      "perftest text, iperf3 JSON, swap JSON, rmemctl state before/after, the guest script log).")
+    with open(outdir + ".md", "w") as f:
+        f.write("\n".join(L) + "\n")
+    print(outdir + ".md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/run.sh: rmem against the alternatives, side by side in one run
+# (make bench / make bench-quick). Boots one compute guest and one memory
+# guest through scripts/rmem-vm, runs bench/guest-blk.sh in them, then
+# bench/report.py writes bench/results/<date>-<kernel>.md, the plots, and keeps
+# the raw data in bench/results/<date>-<kernel>/. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--kernel 6.1|6.12]
+#
+# Environment overrides (for experiments; the defaults are the benchmark):
+#   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
+#   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS
+#   BENCH_TIMEOUT BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$REPO"
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+quick=0
+kernel=${BENCH_KERNEL:-6.1}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
+	-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) say "unknown argument $1"; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "$quick" = 1 ]; then
+	mode=quick size=128 runs=1 runtime=5 ramp=1
+	devs="rmem-tcp nvme-tcp nbd brd"
+	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
+	extras=iperf cmem=2048 mmem=2048 timeout=1500 disk=()
+else
+	mode=full size=512 runs=3 runtime=10 ramp=2
+	devs="rmem-tcp nvme-tcp nvme-rdma nbd brd"
+	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-1m-qd4 write-1m-qd4"
+	extras="iperf perftest swap profile" cmem=2048 mmem=3584 timeout=10800 disk=(--disk 1G)
+fi
+size=${BENCH_SIZE:-$size}
+runs=${BENCH_RUNS:-$runs}
+runtime=${BENCH_RUNTIME:-$runtime}
+ramp=${BENCH_RAMP:-$ramp}
+devs=${BENCH_DEVS:-$devs}
+tests=${BENCH_TESTS:-$tests}
+extras=${BENCH_EXTRAS-$extras}
+timeout=${BENCH_TIMEOUT:-$timeout}
+lock=${BENCH_LOCK:-/tmp/rmem-vm.lock}
+
+# ---------------------------------------------------------------- build
+scripts/deps-bench.sh
+# rmem.ko is built by rmem-vm; rmemd and rmemctl here, so the guests run the
+# current sources. A failure is not fatal: the guest script records the
+# device it affects as failed, and the other devices are still measured.
+make -C daemon --no-print-directory >/dev/null 2>&1 || say "warning: make -C daemon failed"
+if [ -e tools/Makefile ]; then
+	make -C tools --no-print-directory >/dev/null 2>&1 || say "warning: make -C tools failed"
+fi
+[ -x tools/rmemctl ] || say "warning: tools/rmemctl is not built: rmem will be reported as failed"
+mkdir -p build/bench
+pattern=$REPO/build/bench/rmem_pattern
+if [[ $extras == *swap* ]] && { [ ! -x "$pattern" ] || [ selftests/rmem_pattern.c -nt "$pattern" ]; }; then
+	gcc -O2 -Wall -o "$pattern" selftests/rmem_pattern.c || say "warning: cannot build rmem_pattern"
+fi
+
+KVER=$(scripts/kver.sh "$kernel") || { say "no kernel '$kernel'"; exit 2; }
+stamp=$(date +%Y%m%d-%H%M)
+name=$stamp-$KVER
+logdir=$REPO/build/bench/$name
+result=$REPO/bench/results/$name
+mkdir -p "$logdir" "$REPO/bench/results"
+
+# The guests run a copy of the scripts: bash reads a script as it goes, so
+# editing bench/ during a long run would otherwise break it.
+mkdir -p "$logdir/bench-src"
+cp bench/guest-blk.sh bench/mem-lib.sh "$logdir/bench-src/"
+
+say "$mode run on $KVER: devices [$devs], $runs run(s) x ${runtime}s; logs in $logdir"
+say "waiting for $lock (other guest runs finish first)"
+# Other QEMU guests on this 2-core host distort every figure: sample the host
+# while the benchmark runs, for the report (scripts that skip the lock exist).
+sampler() {
+	while :; do
+		# only once our guests are up (rmem-vm has the lock and made compute.log)
+		[ -e "$logdir/compute.log" ] &&
+			printf '%s %s %s\n' "$(date +%s)" "$(cut -d' ' -f1 /proc/loadavg)" \
+			"$(pgrep -c -x qemu-system-x86 || true)"
+		sleep 5
+	done
+}
+rc=0
+( sampler >"$logdir/host-load.txt" ) &
+sampler_pid=$!
+trap 'kill $sampler_pid 2>/dev/null' EXIT
+flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-mem "$mmem" \
+	--donate "$((size + 256))M" --timeout "$timeout" --logdir "$logdir" "${disk[@]}" \
+	"$logdir/bench-src/guest-blk.sh" MODE="$mode" SIZE="$size" RUNS="$runs" RUNTIME="$runtime" \
+	RAMP="$ramp" DEVS="$devs" TESTS="$tests" EXTRAS="$extras" PATTERN="$pattern" \
+	${BENCH_SWAP_DEVS:+SWAP_DEVS="$BENCH_SWAP_DEVS"} \
+	${BENCH_SWAP_LIMIT:+SWAP_LIMIT="$BENCH_SWAP_LIMIT"} \
+	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} || rc=$?
+[ "$rc" = 0 ] || say "warning: the guest run ended with status $rc (partial results follow)"
+[ -d "$logdir/raw" ] || { say "no results in $logdir/raw"; exit 1; }
+
+# ---------------------------------------------------------------- report
+mkdir -p "$result"
+cp -a "$logdir/raw" "$result/"
+cp "$logdir/script.log" "$result/raw/guest-script.log" 2>/dev/null || true
+kill "$sampler_pid" 2>/dev/null || true
+cp "$logdir/host-load.txt" "$result/raw/"
+for f in "$logdir"/mem1-*.log "$logdir"/*-dmesg.log; do
+	[ -e "$f" ] && cp "$f" "$result/raw/"
+done
+dirty=no
+[ -z "$(git status --porcelain 2>/dev/null)" ] || dirty=yes
+bench/report.py "$result" \
+	date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)" dirty="$dirty" \
+	machine="$(uname -srm), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
+	cpus="$(nproc), $(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1048576)) GiB RAM" \
+	qemu="$(qemu-system-x86_64 --version | head -n1)" >/dev/null
+say "report: bench/results/$name.md"
+echo
+cat "$result.md"
+exit "$rc"

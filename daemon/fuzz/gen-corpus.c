@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Writes the seed corpus of fuzz-proto: small, valid and invalid message
+ * sequences, laid out as fuzz-proto.c reads them (first byte: where the
+ * second connection's bytes start, scaled to 0..255).
+ *
+ * usage: gen-corpus DIR
+ */
+#include <endian.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rmem-proto.h"
+
+static uint8_t buf[8192];
+static size_t len;
+
+static void msg(uint8_t type, uint64_t id, const void *p, uint32_t plen)
+{
+	struct rmem_msg_hdr h = {
+		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
+		.type = type, .len = htole32(plen), .id = htole64(id),
+	};
+
+	memcpy(buf + len, &h, sizeof(h));
+	len += sizeof(h);
+	if (plen)
+		memcpy(buf + len, p, plen);
+	len += plen;
+}
+
+static void hello(uint64_t session)
+{
+	struct rmem_hello h = { .features = htole64(RMEM_PROTO_FEAT_TCP),
+				.session = htole64(session), .max_io = htole32(RMEM_MSG_MAX_IO) };
+
+	msg(RMEM_MSG_HELLO, 1, &h, sizeof(h));
+}
+
+static void io(uint8_t type, uint32_t slab, uint32_t n, uint64_t off, const char *data)
+{
+	uint8_t p[sizeof(struct rmem_io) + 64];
+	struct rmem_io r = { .slab = htole32(slab), .len = htole32(n), .offset = htole64(off) };
+
+	memcpy(p, &r, sizeof(r));
+	if (data)
+		memcpy(p + sizeof(r), data, n);
+	msg(type, 2, p, sizeof(r) + (data ? n : 0));
+}
+
+static void slab_free(uint32_t slab)
+{
+	struct rmem_slab_ref r = { .slab = htole32(slab) };
+
+	msg(RMEM_MSG_SLAB_FREE, 3, &r, sizeof(r));
+}
+
+static void save(const char *dir, const char *name, uint8_t split)
+{
+	char path[512];
+	FILE *f;
+
+	buf[0] = split;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		return;
+	}
+	fwrite(buf, 1, len, f);
+	fclose(f);
+}
+
+static void start(void)
+{
+	len = 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "corpus/proto";
+
+	start();
+	hello(7);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_WRITE, 0, 8, 100, "abcdefgh");
+	io(RMEM_MSG_READ, 0, 8, 100, NULL);
+	msg(RMEM_MSG_PING, 4, NULL, 0);
+	slab_free(0);
+	save(dir, "session-basic", 255);
+
+	start();
+	hello(7);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_WRITE, 0, 4, 8188, "wxyz");
+	size_t mid = len;
+	hello(7);
+	io(RMEM_MSG_READ, 0, 4, 8188, NULL);
+	io(RMEM_MSG_READ, 0, 5, 8188, NULL);
+	slab_free(0);
+	save(dir, "resume-same-session", (uint8_t)((mid - 1) * 255 / (len - 1)));
+	save(dir, "resume-after-timeout", (uint8_t)((mid - 1) * 255 / (len - 1)) | 1);
+
+	start();
+	hello(8);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_READ, 9, 8, 0, NULL);
+	io(RMEM_MSG_READ, 0, 0, 0, NULL);
+	io(RMEM_MSG_READ, 0, RMEM_MSG_MAX_IO + 1, 0, NULL);
+	io(RMEM_MSG_WRITE, 1, 3, UINT64_MAX - 1, "abc");
+	slab_free(3);
+	slab_free(3);
+	msg(0, 5, NULL, 0);
+	msg(RMEM_MSG_HELLO, 6, NULL, 0);
+	save(dir, "errors", 255);
+
+	start();
+	msg(RMEM_MSG_PING, 1, NULL, 0);
+	save(dir, "no-hello", 255);
+
+	start();
+	hello(9);
+	msg(RMEM_MSG_PING, 1, NULL, 0);
+	buf[len - 20] = 2;	/* version of the last message */
+	save(dir, "bad-version", 255);
+	return 0;
+}

@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rmemctl command line tests on the host: run the built binary and check
+# exit codes, messages, that usage errors open no socket (nosock.so), valid
+# JSON, and the "module not loaded" message. Prints TAP.
+#
+#   RMEMCTL=./rmemctl JSON_CHECK=build/asan/json_check NOSOCK=$PWD/build/nosock.so \
+#       VERSION=0.1.0 tests/cli_test.sh
+set -u
+
+RMEMCTL=${RMEMCTL:-./rmemctl}
+JSON_CHECK=${JSON_CHECK:-build/asan/json_check}
+NOSOCK=${NOSOCK:-}
+VERSION=${VERSION:-$(cat ../VERSION)}
+# nosock.so is preloaded next to ASan: do not insist on ASan being first.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1}
+
+n=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() {		# ok COND-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/#   stdout: /' "$tmp/out"
+		sed 's/^/#   stderr: /' "$tmp/err"
+	fi
+}
+
+run() {		# run ARGS...: stdout, stderr, status in $tmp/{out,err}, $rc
+	"$RMEMCTL" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+run_nosock() {	# run, but any socket() exits 99
+	if [ -n "$NOSOCK" ]; then
+		LD_PRELOAD=$NOSOCK "$RMEMCTL" "$@" >"$tmp/out" 2>"$tmp/err"
+	else
+		"$RMEMCTL" "$@" >"$tmp/out" 2>"$tmp/err"
+	fi
+	rc=$?
+}
+
+# usage_err "MESSAGE" ARGS...: exit 2, the one-line message then a usage
+# hint on stderr, nothing on stdout, and no socket opened.
+usage_err() {
+	local want=$1
+	shift
+	run_nosock "$@"
+	[ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+		[ "$(head -n1 "$tmp/err")" = "rmemctl: $want" ] &&
+		sed -n 2p "$tmp/err" | grep -q '^usage'
+	ok $? "usage error, exit 2, no socket: rmemctl $* -> $want"
+}
+
+# ---- help and version ----
+for h in help -h --help; do
+	run_nosock $h
+	[ $rc -eq 0 ] && grep -q '^Usage: rmemctl' "$tmp/out" &&
+		grep -q 'rmemctl node add ADDR\[:PORT\]' "$tmp/out" &&
+		grep -q 'rmemctl region add NAME size SIZE' "$tmp/out" && [ ! -s "$tmp/err" ]
+	ok $? "'rmemctl $h' prints the full usage to stdout, exit 0, no socket"
+done
+for o in node region status version; do
+	run_nosock help $o
+	[ $rc -eq 0 ] && grep -q "rmemctl $o" "$tmp/out"
+	ok $? "'rmemctl help $o' prints that object's usage"
+done
+run_nosock node help
+[ $rc -eq 0 ] && grep -q 'rmemctl node del ID|ADDR' "$tmp/out" && ! grep -q region "$tmp/out"
+ok $? "'rmemctl node help' prints only node usage"
+for v in -V --version; do
+	run_nosock $v
+	[ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "rmemctl $VERSION" ]
+	ok $? "'rmemctl $v' prints 'rmemctl $VERSION', no socket"
+done
+run_nosock -V node add garbage
+[ $rc -eq 0 ]
+ok $? "-V wins over what follows it"
+
+# ---- usage errors: nothing reaches the kernel ----
+usage_err "missing OBJECT"
+usage_err "missing OBJECT" -j
+usage_err "unknown object 'frob'" frob
+usage_err "unknown object 'nodes'" nodes
+usage_err "unknown option '-x'" -x status
+usage_err "unknown option '-x'" -jx status
+usage_err "unknown option '--jason'" --jason status
+usage_err "help: unknown object 'frob'" help frob
+usage_err "help: unexpected argument 'x'" help node x
+usage_err "node: unknown verb 'frob'" node frob
+usage_err "region: unknown verb 'create'" region create
+usage_err "status: unexpected argument 'now'" status now
+usage_err "version: unexpected argument 'x'" version x
+usage_err "node show: options go before OBJECT: '-j'" node show -j
+usage_err "region add: options go before OBJECT: '--json'" region add swap0 size 4G --json
+# node add
+usage_err "node add: missing ADDR" node add
+usage_err "node add: invalid address 'frob': not an IPv4 address (host names are not resolved)" node add frob
+usage_err "node add: invalid address '10.0.0.256': not an IPv4 address (host names are not resolved)" node add 10.0.0.256
+usage_err "node add: invalid address '10.0.0.2:0': the port must be 1-65535" node add 10.0.0.2:0
+usage_err "node add: invalid address '10.0.0.2:65536': the port must be 1-65535" node add 10.0.0.2:65536
+usage_err "node add: invalid address '10.0.0.2:': the port must be a number" node add 10.0.0.2:
+usage_err "node add: invalid address '[::1': missing ']'" node add '[::1'
+usage_err "node add: invalid address '[fe80::1%eth0]:7471': IPv6 scope ids are not supported" node add '[fe80::1%eth0]:7471'
+usage_err "node add: '224.0.0.1' is not a unicast address" node add 224.0.0.1
+usage_err "node add: '::' is not a unicast address" node add ::
+usage_err "node add: unknown transport 'udp' (use tcp, rdma or auto)" node add 10.0.0.2 transport udp
+usage_err "node add: 'transport' needs a value" node add 10.0.0.2 transport
+usage_err "node add: 'transport' given twice" node add 10.0.0.2 transport tcp transport rdma
+usage_err "node add: invalid timeout '30': missing unit (use ms, s, m or h)" node add 10.0.0.2 timeout 30
+usage_err "node add: invalid timeout '1.5s': missing unit (use ms, s, m or h)" node add 10.0.0.2 timeout 1.5s
+usage_err "node add: timeout '99ms' out of range (100ms to 1h)" node add 10.0.0.2 timeout 99ms
+usage_err "node add: timeout '1h1ms' out of range (100ms to 1h)" node add 10.0.0.2 timeout 1h1ms
+usage_err "node add: invalid timeout '99999999999999999999h': too long" node add 10.0.0.2 timeout 99999999999999999999h
+usage_err "node add: 'timeout' given twice" node add 10.0.0.2 timeout 1s timeout 2s
+usage_err "node add: unexpected argument 'port'" node add 10.0.0.2 port 7471
+# node del / show
+usage_err "node del: missing ID or ADDR" node del
+usage_err "node del: unexpected argument '2'" node del 1 2
+usage_err "node del: invalid node id '4294967296'" node del 4294967296
+usage_err "node del: invalid address '1x': not an IPv4 address (host names are not resolved)" node del 1x
+usage_err "node show: invalid node id 'x'" node show x
+usage_err "node show: unexpected argument '2'" node show 1 2
+# region add
+usage_err "region add: missing NAME" region add
+usage_err "region add: missing 'size SIZE'" region add swap0
+usage_err "region add: missing 'size SIZE'" region add swap0 type block
+usage_err "region add: invalid region name 'a/b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region add a/b size 4G
+usage_err "region add: invalid region name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa size 4G
+usage_err "region add: invalid region name '' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region add '' size 4G
+usage_err "region add: size '1000' is not a multiple of 4096" region add swap0 size 1000
+usage_err "region add: size must be greater than 0" region add swap0 size 0
+usage_err "region add: invalid size '4Q': unknown unit (use K, M, G, T, P or E)" region add swap0 size 4Q
+usage_err "region add: invalid size '-4G': a size starts with a digit" region add swap0 size -4G
+usage_err "region add: invalid size '16E': too large" region add swap0 size 16E
+usage_err "region add: 'size' needs a value" region add swap0 size
+usage_err "region add: 'size' given twice" region add swap0 size 4G size 8G
+usage_err "region add: unknown region type 'swap' (use block or mmap)" region add swap0 size 4G type swap
+usage_err "region add: 'type' given twice" region add swap0 size 4G type block type mmap
+usage_err "region add: unexpected argument 'replicas'" region add swap0 size 4G replicas 2
+# region del / show
+usage_err "region del: missing NAME" region del
+usage_err "region del: unexpected argument 'b'" region del a b
+usage_err "region del: invalid region name 'a b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region del 'a b'
+usage_err "region show: unexpected argument 'b'" region show a b
+
+run_nosock region add "$(printf 'x\033[2Jy')" size 4G
+[ $rc -eq 2 ] && grep -q "x?\[2Jy" "$tmp/err" && ! grep -q $'\033' "$tmp/err"
+ok $? "a terminal escape in an argument is not echoed raw"
+run_nosock region add swap0 size "$(head -c 5000 /dev/zero | tr '\0' 9)"
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 2 ]
+ok $? "a 5000-character argument gives a (truncated) one-line error"
+
+# ---- valid command lines reach the kernel: here, no rmem family ----
+if genl ctrl get name rmem >/dev/null 2>&1; then
+	n=$((n + 1))
+	echo "ok $n - # SKIP the rmem family is registered on this host"
+else
+	notloaded="rmemctl: the rmem module is not loaded (modprobe rmem)"
+	for args in "status" "node show" "node" "node show 3" "node add 10.0.0.2" \
+		"node add [fd00::2]:7471 transport rdma timeout 1m30s" "node del 3" \
+		"node del 10.0.0.2:7471" "region show" "region show swap0" \
+		"region add swap0 size 4G type mmap" "region del swap0" "-j status" \
+		"-jp node ls" "region rm swap0"; do
+		# shellcheck disable=SC2086
+		run $args
+		[ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "$notloaded" ] && [ ! -s "$tmp/out" ]
+		ok $? "no module: 'rmemctl $args' -> exit 1, '$notloaded'"
+	done
+	run version
+	[ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "$notloaded" ] &&
+		grep -q "^rmemctl: *$VERSION\$" "$tmp/out" && grep -q '^module: *-$' "$tmp/out"
+	ok $? "no module: 'rmemctl version' still prints the tool version, exit 1"
+	for j in -j -p; do
+		run $j version
+		[ $rc -eq 1 ] && "$JSON_CHECK" <"$tmp/out" &&
+			grep -q "\"rmemctl\": *\"$VERSION\"" "$tmp/out" &&
+			grep -q '"module": *null' "$tmp/out"
+		ok $? "no module: 'rmemctl $j version' prints valid JSON with module null"
+	done
+fi
+
+# ---- output errors ----
+if [ -w /dev/full ]; then
+	"$RMEMCTL" help >/dev/full 2>"$tmp/err"
+	rc=$?
+	: >"$tmp/out"
+	[ $rc -ne 0 ] && grep -q "cannot write" "$tmp/err"
+	ok $? "a failed write of the output (/dev/full) is an error, not silence"
+fi
+
+echo "1..$n"
+[ $failed -eq 0 ]

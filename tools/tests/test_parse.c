@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of parse.c: tables of valid and invalid inputs, every bound,
+ * and exhaustive comparison against small reference implementations over
+ * every short string of a relevant alphabet.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "rmemctl.h"
+#include "tap.h"
+
+typedef unsigned __int128 u128;
+
+/* ---- reference implementations (simple, slow, obviously right) ---- */
+
+static int ref_digits(const char **p, u128 *v)
+{
+	const char *s = *p;
+
+	*v = 0;
+	while (*s >= '0' && *s <= '9') {
+		*v = *v * 10 + (u128)(*s - '0');
+		if (*v > ((u128)1 << 100))
+			*v = (u128)1 << 100;	/* saturate: anything this big overflows */
+		s++;
+	}
+	if (s == *p)
+		return 0;
+	*p = s;
+	return 1;
+}
+
+static int ref_size(const char *s, uint64_t *out)
+{
+	static const char *const suffixes[] = { "", "B", "b", "iB", "ib" };
+	const char *units = "KMGTPE", *lunits = "kmgtpe";
+	u128 v;
+	int shift = 0;
+	size_t i;
+
+	if (!ref_digits(&s, &v))
+		return -EINVAL;
+	if (*s && strchr(units, *s) && *s) {
+		shift = 10 * (int)(strchr(units, *s) - units + 1);
+		s++;
+	} else if (*s && strchr(lunits, *s)) {
+		shift = 10 * (int)(strchr(lunits, *s) - lunits + 1);
+		s++;
+	}
+	for (i = 0; i < 5; i++) {
+		if (!shift && i > 2)
+			break;
+		if (!strcmp(s, suffixes[i]))
+			break;
+	}
+	if (i == 5 || (!shift && i > 2))
+		return -EINVAL;
+	v <<= shift;
+	if (v > UINT64_MAX)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int ref_duration(const char *s, uint64_t *out)
+{
+	static const struct { const char *u; uint64_t ms; } units[] = {
+		{ "min", 60000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	u128 total = 0, v;
+
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		size_t i, n = 0;
+
+		if (!ref_digits(&s, &v))
+			return -EINVAL;
+		while (s[n] >= 'a' && s[n] <= 'z')
+			n++;
+		for (i = 0; i < 5; i++)
+			if (strlen(units[i].u) == n && !strncmp(s, units[i].u, n))
+				break;
+		if (i == 5)
+			return -EINVAL;
+		total += v * units[i].ms;
+		if (total > ((u128)1 << 100))
+			total = (u128)1 << 100;
+		s += n;
+	}
+	if (total > UINT64_MAX)
+		return -ERANGE;
+	*out = (uint64_t)total;
+	return 0;
+}
+
+/* Calls fn(str) for every string of length 0..maxlen over alphabet. */
+static void each_string(const char *alphabet, int maxlen, void (*fn)(const char *, void *),
+			void *arg)
+{
+	size_t na = strlen(alphabet);
+	int len, i;
+
+	for (len = 0; len <= maxlen; len++) {
+		int idx[16] = { 0 };
+		char s[17];
+
+		for (;;) {
+			for (i = 0; i < len; i++)
+				s[i] = alphabet[idx[i]];
+			s[len] = '\0';
+			fn(s, arg);
+			for (i = len - 1; i >= 0; i--) {
+				if ((size_t)++idx[i] < na)
+					break;
+				idx[i] = 0;
+			}
+			if (i < 0)
+				break;
+		}
+	}
+}
+
+struct diff {
+	unsigned long n, bad;
+	char first[32];
+};
+
+static void note(struct diff *d, const char *s, bool same)
+{
+	d->n++;
+	if (!same && !d->bad++)
+		snprintf(d->first, sizeof(d->first), "%s", s);
+}
+
+static void diff_size(const char *s, void *arg)
+{
+	uint64_t a = 0, b = 0;
+	int ra = rm_parse_size(s, &a, NULL), rb = ref_size(s, &b);
+
+	note(arg, s, ra == rb && (ra || a == b));
+}
+
+static void diff_duration(const char *s, void *arg)
+{
+	uint64_t a = 0, b = 0;
+	int ra = rm_parse_duration_ms(s, &a, NULL), rb = ref_duration(s, &b);
+
+	note(arg, s, ra == rb && (ra || a == b));
+}
+
+static void diff_port(const char *s, void *arg)
+{
+	char buf[64];
+	struct rm_addr a;
+	u128 v;
+	const char *p = s;
+	int r, want;
+
+	snprintf(buf, sizeof(buf), "10.1.2.3:%s", s);
+	r = rm_parse_addr(buf, &a, NULL);
+	if (!ref_digits(&p, &v) || *p)
+		want = -EINVAL;
+	else
+		want = (v >= 1 && v <= 65535) ? 0 : -ERANGE;
+	note(arg, s, r == want && (r || (a.has_port && a.port == (uint16_t)v)));
+}
+
+static void diff_u32(const char *s, void *arg)
+{
+	uint32_t a = 0;
+	const char *p = s;
+	u128 v;
+	int r = rm_parse_u32(s, &a), want;
+
+	if (!ref_digits(&p, &v) || *p)
+		want = -EINVAL;
+	else
+		want = v <= UINT32_MAX ? 0 : -ERANGE;
+	note(arg, s, r == want && (r || a == (uint32_t)v));
+}
+
+/* ---- sizes ---- */
+
+static void test_size(void)
+{
+	static const struct { const char *s; int ret; uint64_t v; } cases[] = {
+		{ "0", 0, 0 }, { "1", 0, 1 }, { "4096", 0, 4096 }, { "4K", 0, 4096 },
+		{ "4k", 0, 4096 }, { "4KiB", 0, 4096 }, { "4KB", 0, 4096 }, { "4kb", 0, 4096 },
+		{ "512M", 0, 512ULL << 20 }, { "8G", 0, 8ULL << 30 }, { "1T", 0, 1ULL << 40 },
+		{ "1P", 0, 1ULL << 50 }, { "15E", 0, 15ULL << 60 }, { "100B", 0, 100 },
+		{ "007K", 0, 7 << 10 },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -ERANGE, 0 },
+		{ "99999999999999999999999999999999", -ERANGE, 0 },
+		{ "16E", -ERANGE, 0 }, { "16384P", -ERANGE, 0 }, { "17179869184G", -ERANGE, 0 },
+		{ "17179869183G", 0, 17179869183ULL << 30 },
+		{ "", -EINVAL, 0 }, { "K", -EINVAL, 0 }, { "-1", -EINVAL, 0 }, { "+1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 }, { "1 ", -EINVAL, 0 }, { "1.5G", -EINVAL, 0 },
+		{ "0x10", -EINVAL, 0 }, { "1Q", -EINVAL, 0 }, { "1KK", -EINVAL, 0 },
+		{ "1KIB", -EINVAL, 0 }, { "1iB", -EINVAL, 0 }, { "1Bi", -EINVAL, 0 },
+		{ "4 K", -EINVAL, 0 }, { "1e3", 0, 3 }, /* "1e" is 1 EiB; "1e3" is not */
+	};
+	unsigned int shift;
+	size_t i;
+	struct diff d = { 0 };
+	bool good = true;
+
+	/* "1e3": 'e' is the exa suffix, then "3" is junk. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0;
+		const char *why = NULL;
+		int ret = rm_parse_size(cases[i].s, &v, &why);
+		int want = cases[i].ret;
+
+		if (!strcmp(cases[i].s, "1e3"))
+			want = -EINVAL;
+		tap_ok(ret == want && (ret || v == cases[i].v) && (!ret || why),
+		       "size '%s' -> %s", cases[i].s,
+		       want ? (want == -ERANGE ? "ERANGE" : "EINVAL") : "value");
+	}
+	/* The largest value of every suffix, and one more. */
+	for (shift = 10; shift <= 60; shift += 10) {
+		char s[64];
+		uint64_t v = 0, max = UINT64_MAX >> shift;
+		char u = "KMGTPE"[shift / 10 - 1];
+
+		snprintf(s, sizeof(s), "%" PRIu64 "%c", max, u);
+		good &= !rm_parse_size(s, &v, NULL) && v == max << shift;
+		snprintf(s, sizeof(s), "%" PRIu64 "%c", max + 1, u);
+		good &= rm_parse_size(s, &v, NULL) == -ERANGE;
+	}
+	tap_ok(good, "size: the largest value of each suffix parses, one more is ERANGE");
+
+	good = true;
+	srand(1);
+	for (i = 0; i < 100000; i++) {
+		uint64_t x = ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^ (uint64_t)rand();
+		char s[32], back[32];
+		uint64_t v;
+
+		x >>= rand() % 64;
+		snprintf(s, sizeof(s), "%" PRIu64, x);
+		good &= !rm_parse_size(s, &v, NULL) && v == x;
+		rm_fmt_size(x, back, sizeof(back));
+		if (!strchr(back, '.'))	/* exact formats parse back to the value */
+			good &= !rm_parse_size(back, &v, NULL) && v == x;
+	}
+	tap_ok(good, "size: 100000 random values parse, and their exact formats round-trip");
+
+	each_string("0129KkMmGgEeBbiIx .-", 4, diff_size, &d);
+	tap_ok(!d.bad, "size: all %lu strings of <= 4 chars over 20 symbols match the "
+	       "reference (first mismatch: '%s')", d.n, d.first);
+	tap_ok(rm_parse_size(NULL, &(uint64_t){ 0 }, NULL) == -EINVAL, "size: NULL is EINVAL");
+}
+
+/* ---- durations ---- */
+
+static void test_duration(void)
+{
+	static const struct { const char *s; int ret; uint64_t ms; } cases[] = {
+		{ "30s", 0, 30000 }, { "5000ms", 0, 5000 }, { "2m", 0, 120000 },
+		{ "2min", 0, 120000 }, { "1h", 0, 3600000 }, { "1m30s", 0, 90000 },
+		{ "1h1m1s1ms", 0, 3661001 }, { "0s", 0, 0 }, { "100ms", 0, 100 },
+		{ "18446744073709551615ms", 0, UINT64_MAX },
+		{ "18446744073709551616ms", -ERANGE, 0 },
+		{ "18446744073709551615s", -ERANGE, 0 },
+		{ "18446744073709551615ms1ms", -ERANGE, 0 },
+		{ "30", -EINVAL, 0 }, { "", -EINVAL, 0 }, { "s", -EINVAL, 0 },
+		{ "30S", -EINVAL, 0 }, { "1.5s", -EINVAL, 0 }, { "-1s", -EINVAL, 0 },
+		{ "1us", -EINVAL, 0 }, { "1d", -EINVAL, 0 }, { "30 s", -EINVAL, 0 },
+		{ "1s ", -EINVAL, 0 }, { "1sec", -EINVAL, 0 }, { "1m30", -EINVAL, 0 },
+	};
+	struct diff d = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0;
+		const char *why = NULL;
+		int ret = rm_parse_duration_ms(cases[i].s, &v, &why);
+
+		tap_ok(ret == cases[i].ret && (ret || v == cases[i].ms) && (!ret || why),
+		       "duration '%s' -> %s", cases[i].s,
+		       cases[i].ret ? (cases[i].ret == -ERANGE ? "ERANGE" : "EINVAL") : "value");
+	}
+	each_string("019msinhxMS.-", 5, diff_duration, &d);
+	tap_ok(!d.bad, "duration: all %lu strings of <= 5 chars over 13 symbols match the "
+	       "reference (first mismatch: '%s')", d.n, d.first);
+}
+
+/* ---- addresses ---- */
+
+static void test_addr(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		int family;
+		const char *canon;	/* rm_addr_format(with port) */
+	} cases[] = {
+		{ "10.0.0.2", 0, AF_INET, "10.0.0.2" },
+		{ "10.0.0.2:7471", 0, AF_INET, "10.0.0.2:7471" },
+		{ "10.0.0.2:1", 0, AF_INET, "10.0.0.2:1" },
+		{ "10.0.0.2:65535", 0, AF_INET, "10.0.0.2:65535" },
+		{ "::1", 0, AF_INET6, "::1" },
+		{ "fd00::2", 0, AF_INET6, "fd00::2" },
+		{ "[::1]", 0, AF_INET6, "::1" },
+		{ "[::1]:7471", 0, AF_INET6, "[::1]:7471" },
+		{ "[FD00:0:0::2]:80", 0, AF_INET6, "[fd00::2]:80" },
+		{ "fd00::1:80", 0, AF_INET6, "fd00::1:80" },	/* a bare IPv6 has no port */
+		{ "::ffff:10.0.0.2", 0, AF_INET, "10.0.0.2" },
+		{ "[::ffff:10.0.0.2]:9", 0, AF_INET, "10.0.0.2:9" },
+		{ "10.0.0.2:0", -ERANGE, 0, NULL },
+		{ "10.0.0.2:65536", -ERANGE, 0, NULL },
+		{ "10.0.0.2:99999999999999999999999", -ERANGE, 0, NULL },
+		{ "[::1]:0", -ERANGE, 0, NULL },
+		{ "10.0.0.2:", -EINVAL, 0, NULL },
+		{ "10.0.0.2:x", -EINVAL, 0, NULL },
+		{ "10.0.0.2:+1", -EINVAL, 0, NULL },
+		{ "10.0.0.2:-1", -EINVAL, 0, NULL },
+		{ "10.0.0.2: 1", -EINVAL, 0, NULL },
+		{ ":7471", -EINVAL, 0, NULL },
+		{ "", -EINVAL, 0, NULL },
+		{ "10.0.0", -EINVAL, 0, NULL },
+		{ "10.0.0.256", -EINVAL, 0, NULL },
+		{ "10.0.0.2.1", -EINVAL, 0, NULL },
+		{ " 10.0.0.2", -EINVAL, 0, NULL },
+		{ "localhost", -EINVAL, 0, NULL },
+		{ "[10.0.0.2]", -EINVAL, 0, NULL },
+		{ "[::1", -EINVAL, 0, NULL },
+		{ "[::1]x", -EINVAL, 0, NULL },
+		{ "[::1]:", -EINVAL, 0, NULL },
+		{ "[]", -EINVAL, 0, NULL },
+		{ "[]:1", -EINVAL, 0, NULL },
+		{ "::g", -EINVAL, 0, NULL },
+		{ "1:2:3:4:5:6:7:8:9", -EINVAL, 0, NULL },
+		{ "fe80::1%eth0", -ENOTSUP, 0, NULL },
+		{ "[fe80::1%eth0]:7471", -ENOTSUP, 0, NULL },
+		{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001", -EINVAL,
+		  0, NULL },
+	};
+	struct diff d = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rm_addr a;
+		const char *why = NULL;
+		char buf[80] = "";
+		int ret = rm_parse_addr(cases[i].s, &a, &why);
+
+		if (!ret)
+			rm_addr_format(&a, true, buf, sizeof(buf));
+		tap_ok(ret == cases[i].ret &&
+		       (ret ? why != NULL : a.family == cases[i].family &&
+			!strcmp(buf, cases[i].canon)),
+		       "addr '%s' -> %s", cases[i].s, cases[i].canon ? cases[i].canon :
+		       cases[i].ret == -ERANGE ? "ERANGE" :
+		       cases[i].ret == -ENOTSUP ? "ENOTSUP" : "EINVAL");
+	}
+	each_string("01259x+- ", 5, diff_port, &d);
+	tap_ok(!d.bad, "addr: all %lu ports of <= 5 chars over 9 symbols match the reference "
+	       "(first mismatch: '%s')", d.n, d.first);
+
+	{
+		static const struct { const char *s; bool unicast; } u[] = {
+			{ "10.0.0.2", true }, { "127.0.0.1", true }, { "0.0.0.0", false },
+			{ "0.1.2.3", false }, { "224.0.0.1", false }, { "239.255.255.255", false },
+			{ "255.255.255.255", false }, { "255.255.255.254", true },
+			{ "::1", true }, { "fd00::1", true }, { "::", false }, { "ff02::1", false },
+			{ "::ffff:224.0.0.1", false },
+		};
+		bool good = true;
+
+		for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			struct rm_addr a;
+
+			good &= !rm_parse_addr(u[i].s, &a, NULL) &&
+				rm_addr_is_unicast(&a) == u[i].unicast;
+		}
+		tap_ok(good, "addr: unicast check matches the module's (0/8, 224/4, "
+		       "255.255.255.255, ::, ff00::/8)");
+	}
+	{
+		struct rm_addr a, b, c;
+
+		rm_parse_addr("10.0.0.2:1", &a, NULL);
+		rm_parse_addr("10.0.0.2:2", &b, NULL);
+		rm_parse_addr("[::ffff:10.0.0.3]", &c, NULL);
+		tap_ok(rm_addr_equal(&a, &b) && !rm_addr_equal(&a, &c) &&
+		       rm_addr_len(&a) == 4 && c.family == AF_INET,
+		       "addr: equality ignores ports; mapped IPv4 is IPv4");
+	}
+	{
+		char buf[4];
+		struct rm_addr a;
+
+		rm_parse_addr("[fd00::1234]:7471", &a, NULL);
+		rm_addr_format(&a, true, buf, sizeof(buf));
+		tap_ok(strlen(buf) == 3, "addr: format truncates to the buffer");
+	}
+}
+
+/* ---- ids, names, enums ---- */
+
+static void test_misc(void)
+{
+	struct diff d = { 0 };
+	uint32_t v = 0;
+	bool good = true;
+	char name[64];
+	int c, i;
+
+	tap_ok(!rm_parse_u32("4294967295", &v) && v == UINT32_MAX, "u32: 4294967295");
+	tap_ok(rm_parse_u32("4294967296", &v) == -ERANGE, "u32: 4294967296 is ERANGE");
+	tap_ok(rm_parse_u32("", &v) == -EINVAL && rm_parse_u32("-1", &v) == -EINVAL &&
+	       rm_parse_u32("0x1", &v) == -EINVAL && rm_parse_u32(NULL, &v) == -EINVAL,
+	       "u32: empty, negative, hex, NULL are EINVAL");
+	each_string("0149x-", 6, diff_u32, &d);
+	tap_ok(!d.bad, "u32: all %lu strings of <= 6 chars over 6 symbols match the reference",
+	       d.n);
+	each_string("4295", 10, diff_u32, &d);
+	tap_ok(!d.bad, "u32: all strings of <= 10 digits from {2,4,5,9} match the reference "
+	       "(first mismatch: '%s')", d.first);
+
+	tap_ok(rm_parse_transport("auto") == RMEM_TRANSPORT_AUTO &&
+	       rm_parse_transport("tcp") == RMEM_TRANSPORT_TCP &&
+	       rm_parse_transport("rdma") == RMEM_TRANSPORT_RDMA &&
+	       rm_parse_transport("TCP") < 0 && rm_parse_transport("") < 0 &&
+	       rm_parse_transport("tcpx") < 0 && rm_parse_transport(NULL) < 0,
+	       "transport names: exact, lower case");
+	tap_ok(rm_parse_region_type("block") == RMEM_REGION_BLOCK &&
+	       rm_parse_region_type("mmap") == RMEM_REGION_MMAP &&
+	       rm_parse_region_type("blk") < 0 && rm_parse_region_type("") < 0,
+	       "region type names");
+	tap_ok(!strcmp(rm_transport_name(RMEM_TRANSPORT_RDMA), "rdma") &&
+	       !rm_transport_name(__RMEM_TRANSPORT_MAX) && !rm_transport_name(255) &&
+	       !strcmp(rm_node_state_name(RMEM_NODE_DELETING), "deleting") &&
+	       !rm_node_state_name(__RMEM_NODE_STATE_MAX) &&
+	       !strcmp(rm_region_type_name(RMEM_REGION_MMAP), "mmap") &&
+	       !rm_region_type_name(__RMEM_REGION_TYPE_MAX),
+	       "enum names: known values named, the first unknown one is NULL");
+
+	for (c = 1; c < 256; c++) {
+		bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+
+		name[0] = (char)c;
+		name[1] = '\0';
+		good &= rm_region_name_valid(name) == allowed;
+	}
+	tap_ok(good, "region name: each of the 255 one-byte names is valid iff in [A-Za-z0-9_.-]");
+	good = !rm_region_name_valid("") && !rm_region_name_valid(NULL);
+	for (i = 1; i < 40; i++) {
+		memset(name, 'a', (size_t)i);
+		name[i] = '\0';
+		good &= rm_region_name_valid(name) == (i <= RMEM_REGION_NAME_MAX - 1);
+	}
+	tap_ok(good, "region name: 1 to 31 bytes valid, empty and >= 32 bytes not");
+}
+
+int main(void)
+{
+	test_size();
+	test_duration();
+	test_addr();
+	test_misc();
+	return tap_done();
+}
