@@ -37,6 +37,15 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 
 static struct genl_family rmem_genl_family;
 
+/* A required attribute is missing: name it in the extack, with a message. */
+#define RMEM_REQUIRE(info, attr, msg) ({				\
+	struct genl_info *__info = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	if (__missing)							\
+		NL_SET_ERR_MSG(__info->extack, msg);			\
+	__missing;							\
+})
+
 static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
 {
 	return genlmsg_put(skb, info->snd_portid, info->snd_seq, &rmem_genl_family, 0, cmd);
@@ -194,7 +203,7 @@ static int rmem_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
 	u32 id;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ADDR))
+	if (RMEM_REQUIRE(info, RMEM_A_NODE_ADDR, "missing node address (RMEM_A_NODE_ADDR)"))
 		return -EINVAL;
 	ret = rmem_parse_addr(info, &ss);
 	if (ret)
@@ -231,7 +240,7 @@ static int rmem_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ID))
+	if (RMEM_REQUIRE(info, RMEM_A_NODE_ID, "missing node id (RMEM_A_NODE_ID)"))
 		return -EINVAL;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_node_del(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
@@ -246,7 +255,7 @@ static int rmem_cmd_node_get(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_NODE_ID))
+	if (RMEM_REQUIRE(info, RMEM_A_NODE_ID, "missing node id (RMEM_A_NODE_ID)"))
 		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -331,8 +340,8 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_SIZE))
+	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)") ||
+	    RMEM_REQUIRE(info, RMEM_A_REGION_SIZE, "missing region size (RMEM_A_REGION_SIZE)"))
 		return -EINVAL;
 	if (info->attrs[RMEM_A_REGION_TYPE])
 		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
@@ -365,7 +374,7 @@ static int rmem_cmd_region_del(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME))
+	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)"))
 		return -EINVAL;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_region_del(nla_data(info->attrs[RMEM_A_REGION_NAME]), info->extack);
@@ -380,7 +389,7 @@ static int rmem_cmd_region_get(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RMEM_A_REGION_NAME))
+	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)"))
 		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)

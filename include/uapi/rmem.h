@@ -6,9 +6,10 @@
  * and the tests. Documentation/netlink.rst explains it in prose.
  *
  * Generic netlink family "rmem" (RMEM_GENL_NAME), version RMEM_GENL_VERSION.
- * All commands but RMEM_CMD_GET_VERSION / RMEM_CMD_GET_STATUS and the dumps
- * need CAP_NET_ADMIN. Every attribute is validated by a strict policy; a
- * rejected request changes nothing and carries an extack message.
+ * The ADD and DEL commands need CAP_NET_ADMIN; GET_VERSION, GET_STATUS,
+ * NODE_GET and REGION_GET (do and dump) are open to everyone. Every
+ * attribute is validated by a strict policy; a rejected request changes
+ * nothing and carries an extack message.
  *
  * Commands
  *   RMEM_CMD_GET_VERSION  do   -> RMEM_A_VERSION, RMEM_A_API_VERSION,

@@ -19,8 +19,8 @@ arg() {
 		case "$a" in "$1="*) echo "${a#*=}"; return ;; esac
 	done
 }
-role=$(arg rmem.role)
-idx=$(arg rmem.idx)
+role=$(arg rmemvm.role)
+idx=$(arg rmemvm.idx)
 if [ "$role" = compute ]; then name=compute; else name=mem$idx; fi
 
 # --append rmem.trace=1: trace stage 2 on the console, with timestamps.
@@ -55,9 +55,12 @@ trap on_exit EXIT
 # the host's /tmp must stay visible.
 busybox mount -t tmpfs -o mode=0755 tmpfs /run
 busybox mkdir -p /dev/pts /dev/shm
+# bash process substitution <(...) needs /dev/fd.
+[ -e /dev/fd ] || busybox ln -s /proc/self/fd /dev/fd
 busybox mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 busybox mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 busybox mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
+modprobe configfs 2>/dev/null || true
 busybox mount -t configfs none /sys/kernel/config 2>/dev/null || true
 busybox mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
 busybox mkdir -p /out
