@@ -39,10 +39,10 @@ static struct genl_family rmem_genl_family;
 
 /* A required attribute is missing: name it in the extack, with a message. */
 #define RMEM_REQUIRE(info, attr, msg) ({				\
-	struct genl_info *__info = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	struct genl_info *__rinfo = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__rinfo, attr);		\
 	if (__missing)							\
-		NL_SET_ERR_MSG(__info->extack, msg);			\
+		NL_SET_ERR_MSG(__rinfo->extack, msg);			\
 	__missing;							\
 })
 
