@@ -358,6 +358,17 @@ void rmem_region_rw(struct rmem_rio *rio)
 	}
 }
 
+/*
+ * Give back a slab detached with rmem_extent_detach(..., put = false), then
+ * drop the node's slabs_used count. A slab the node already lost needs no
+ * free: rmem_node_submit() completes it with -ESTALE without sending.
+ */
+static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
+{
+	rmem_node_slab_free(node, slab, gen);
+	atomic_dec(&node->slabs_used);
+}
+
 /**
  * rmem_region_discard() - forget pages; they read as zeros afterwards
  * @r: region
@@ -403,8 +414,7 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		gen = e->gen;
 		rmem_extent_detach(r, ei, false, false);
 		spin_unlock(&r->lock);
-		rmem_node_slab_free(node, slab, gen);
-		atomic_dec(&node->slabs_used);
+		rmem_slab_put(node, slab, gen);
 		mutex_unlock(&r->alloc_lock);
 	}
 	return 0;
@@ -437,11 +447,8 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 		if (node)
 			rmem_extent_detach(r, i, false, false);
 		spin_unlock(&r->lock);
-		if (!node)
-			continue;
-		if (READ_ONCE(node->gen) == gen)
-			rmem_node_slab_free(node, slab, gen);
-		atomic_dec(&node->slabs_used);
+		if (node)
+			rmem_slab_put(node, slab, gen);
 	}
 	mutex_unlock(&r->alloc_lock);
 }

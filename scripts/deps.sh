@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install every Debian package rmem needs to build, test and demo.
+# Install every Debian package rmem needs to build, test and demo
+# (or, with arguments, just those packages).
 # Idempotent: when everything is present it only runs dpkg-query (well under a second).
 set -euo pipefail
 
@@ -22,6 +23,9 @@ PKGS=(
 	fio stress-ng e2fsprogs nvme-cli nbd-server nbd-client
 	iputils-ping iperf3 shellcheck
 )
+
+# With arguments, install those packages instead (scripts/deps-bench.sh).
+[ $# -gt 0 ] && PKGS=("$@")
 
 missing=()
 for p in "${PKGS[@]}"; do
