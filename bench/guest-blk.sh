@@ -7,15 +7,20 @@
 # emulated machine hits every device alike):
 #
 #   rmem-tcp   /dev/rmemblkN, a region on the memory guest's rmemd, over TCP
+#   rmem-rdma  the same over RDMA (rdma_cm, one-sided READ/WRITE on rxe),
+#              served by a second rmemd on the memory guest (port 7472), so
+#              that each region's slabs sit behind exactly one transport
 #   nvme-tcp   nvmet-tcp on the memory guest exporting a brd RAM disk
 #   nvme-rdma  the same over nvmet-rdma / Soft-RoCE (rxe)
 #   nbd        nbd-server on the memory guest exporting a file on tmpfs
 #   brd        a RAM disk in the compute guest: the upper bound
 #
-# and, in the full run, perftest ib_read_lat/ib_read_bw, iperf3, and a swap
-# workload under a cgroup memory limit. Setup is never timed. Everything
-# goes to $RMEM_OUT/raw/ (fio JSON, perftest text, iperf3 JSON, swap JSON,
-# meta.txt); bench/report.py turns it into tables and plots.
+# and (EXTRAS) perftest ib_read_lat/ib_read_bw, iperf3, swap workloads under
+# a cgroup memory limit (the verifying page writer rmem_pattern, and
+# redis-server driven by redis-benchmark), perf profiles. Setup is never
+# timed. Everything goes to $RMEM_OUT/raw/ (fio JSON, perftest text, iperf3
+# JSON, swap and redis JSON, meta.txt, failed.tsv); bench/report.py turns it
+# into tables and plots.
 #
 #   guest-blk.sh KEY=VALUE...   (see the defaults below; run.sh sets them)
 
@@ -23,30 +28,46 @@ set -uo pipefail
 # shellcheck source=scripts/vm/guest-lib.sh
 . "$RMEM_LIB"
 
+has() { [[ " $1 " == *" $2 "* ]]; }
+
 # ---------------------------------------------------------------- settings
 MODE=quick        # quick | full (only recorded)
-SIZE=256          # MiB of every device under test; fio works over all of it
+SIZE=256          # MiB of every device under test (a multiple of 64: rmem slabs)
 RUNS=1            # runs of every figure (median/min/max in the report)
 RUNTIME=5         # seconds per fio run, after RAMP
 RAMP=1            # seconds of fio ramp time, not counted
-DEVS="rmem-tcp nvme-tcp nbd brd"
+DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 TESTS="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-EXTRAS="iperf"    # any of: iperf perftest swap
-SWAP_DEVS="unlimited rmem-tcp nvme-tcp nvme-rdma nbd zram disk"
-SWAP_LIMIT=128M   # cgroup memory.max of the swap workload
-SWAP_WS=256M      # its working set (rmem_pattern SIZE)
+EXTRAS="iperf"    # any of: iperf perftest swap redis profile
+SWAP_DEVS="unlimited rmem-tcp rmem-rdma nvme-tcp nvme-rdma zram disk"
+SWAP_LIMIT=80M    # cgroup memory.max of the swap workloads
+SWAP_WS=160M      # rmem_pattern's working set (about 2x the limit)
+REDIS_DEVS=       # swap devices of the redis workload (default SWAP_DEVS)
+REDIS_WS=160M     # redis data set: REDIS_WS / 4 KiB keys of 4000-byte values
+REDIS_GETS=4000   # GETs timed per run (uniform random keys, 8 clients)
+PROFILE_TESTS=randread-4k-qd16                      # EXTRAS=profile: perf during
+PROFILE_DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma"  # one more run of these
+PERFTEST_SIZES="4096 2097152"  # EXTRAS=perftest: message sizes
+MEM_RDMA_DEV=${MEM_RDMA_DEV:-rxe0}  # the memory node's RDMA device (perftest server)
 PATTERN=          # path of rmem_pattern (built by run.sh)
 for kv in "$@"; do
 	case "$kv" in
 	MODE=* | SIZE=* | RUNS=* | RUNTIME=* | RAMP=* | DEVS=* | TESTS=* | EXTRAS=* | \
-		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | PATTERN=*)
+		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | REDIS_DEVS=* | REDIS_WS=* | REDIS_GETS=* | \
+		PROFILE_TESTS=* | PROFILE_DEVS=* | PERFTEST_SIZES=* | PATTERN=*)
 		printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 	*) echo "guest-blk.sh: unknown setting '$kv'" >&2; exit 2 ;;
 	esac
 done
+REDIS_DEVS=${REDIS_DEVS:-$SWAP_DEVS}
+# rmem-tcp is set up (and prefilled) before rmem-rdma: see setup_rmem.
+if has "$DEVS" rmem-tcp && has "$DEVS" rmem-rdma; then
+	DEVS=$(echo " $DEVS " | sed 's/ rmem-tcp / /; s/ rmem-rdma / rmem-tcp rmem-rdma /')
+	DEVS=$(echo $DEVS)
+fi
 
 OUT=$RMEM_OUT/raw
-mkdir -p "$OUT"/{fio,perftest,iperf,swap,state}
+mkdir -p "$OUT"/{fio,perftest,iperf,swap,redis,state}
 set -- $RMEM_NODES
 ADDR=$1
 # run.sh runs a copy of bench/ (so the tree can be edited meanwhile): the
@@ -60,7 +81,6 @@ NQN_RDMA=nqn.2026-11.io.rmem:bench-rdma
 declare -A DEV=() FAIL=()
 t_start=$SECONDS
 progress() { printf 'bench [%4ds] %s\n' $((SECONDS - t_start)) "$*"; rmem_kmsg "bench: $*"; }
-has() { [[ " $1 " == *" $2 "* ]]; }
 meta() { printf '%s=%s\n' "$1" "$2" >>"$OUT/meta.txt"; }
 fail() {
 	FAIL[$1]=$2
@@ -129,17 +149,51 @@ meta devices "$DEVS"
 meta tests "$TESTS"
 
 # ---------------------------------------------------------------- setup
-setup_rmem_tcp() {
-	local before out
-	command -v rmemctl >/dev/null || { fail rmem-tcp "rmemctl not found (not built?)"; return; }
-	rmem_wait_nodes 60 || { fail rmem-tcp "rmemd on $ADDR:$RMEM_PORT not reachable"; return; }
-	out=$(rmemctl node add "$ADDR:$RMEM_PORT" transport tcp 2>&1) ||
-		{ fail rmem-tcp "rmemctl node add: $out"; return; }
+# setup_rmem tcp|rdma: a node and a region "bench-TRANSPORT" of SIZE MiB.
+# A node is an address and a port, and the region's slabs go to the live node
+# with the most free slabs. So each transport gets its own rmemd: the
+# harness' (port RMEM_PORT) for TCP, a second one started here on port
+# RDMA_PORT for RDMA, donating more than the first one has left once
+# rmem-tcp is prefilled, so every slab of bench-rdma lands behind RDMA.
+# The placement is checked after the prefill (check_rmem_placement).
+RDMA_PORT=7472
+setup_rmem() {
+	local tr=$1 name=rmem-$1 port=$RMEM_PORT before out donate
+	command -v rmemctl >/dev/null || { fail "$name" "rmemctl not found (not built?)"; return; }
+	if [ "$tr" = rdma ]; then
+		port=$RDMA_PORT
+		donate=$(((SIZE + 384 + 63) / 64 * 64))
+		rmem_on_bg 1 rmemd-rdma "rmemd --foreground --stderr --donate ${donate}M" \
+			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock" >/dev/null
+	fi
+	rmem_wait_port "$ADDR" "$port" 60 2>/dev/null ||
+		{ fail "$name" "rmemd on $ADDR:$port not reachable"; return; }
+	out=$(bounded 120 rmemctl node add "$ADDR:$port" transport "$tr" timeout 60s 2>&1) ||
+		{ fail "$name" "rmemctl node add $ADDR:$port transport $tr: $(echo "$out" | tail -n 1)"; return; }
 	before=$(blocks)
-	out=$(rmemctl region add bench size "${SIZE}M" 2>&1) ||
-		{ fail rmem-tcp "rmemctl region add: $out"; return; }
-	DEV[rmem-tcp]=$(new_blockdev "$before" 'rmemblk*') ||
-		{ fail rmem-tcp "no /sys/block/rmemblk* after region add"; return; }
+	out=$(bounded 60 rmemctl region add "bench-$tr" size "${SIZE}M" 2>&1) ||
+		{ fail "$name" "rmemctl region add: $(echo "$out" | tail -n 1)"; return; }
+	DEV[$name]=$(new_blockdev "$before" 'rmemblk*') ||
+		{ fail "$name" "no /sys/block/rmemblk* after region add"; return; }
+}
+
+# check_rmem_placement NAME: every slab of NAME's region is on NAME's node.
+check_rmem_placement() {
+	local name=$1 tr=${1#rmem-} n
+	n=$(rmemctl -j region show "bench-$tr" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, list):
+    d = d[0] if d else {}
+if isinstance(d, dict) and len(d) == 1 and isinstance(next(iter(d.values())), list):
+    v = next(iter(d.values()))
+    d = v[0] if v else {}
+print(d.get("nodes", ""))' 2>/dev/null)
+	case "$n" in
+	1) ;;
+	'' | *[!0-9]*) progress "$name: cannot read the region's node count (placement not checked)" ;;
+	*) fail "$name" "region bench-$tr spans $n nodes: not one transport, figures would be mixed" ;;
+	esac
 }
 
 # setup_nvme NAME TRTYPE NQN RAMDEV PORTID SVCID
@@ -197,7 +251,8 @@ progress "mode $MODE: devices [$DEVS], tests [$TESTS], $RUNS run(s) x ${RUNTIME}
 for d in $DEVS; do
 	progress "$d: setting up"
 	case "$d" in
-	rmem-tcp) setup_rmem_tcp ;;
+	rmem-tcp) setup_rmem tcp ;;
+	rmem-rdma) setup_rmem rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
 	nvme-rdma) setup_nvme nvme-rdma rdma "$NQN_RDMA" /dev/ram1 2 4421 ;;
 	nbd) setup_nbd ;;
@@ -208,11 +263,18 @@ for d in $DEVS; do
 	progress "$d: ${DEV[$d]}"
 	prefill "$d"
 done
+for d in rmem-tcp rmem-rdma; do
+	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
+done
 for d in $DEVS; do meta "dev.$d" "${DEV[$d]:-none}"; done
-if [ -n "${DEV[rmem-tcp]:-}" ]; then
-	rmemctl -j node show >"$OUT/state/rmem-node-before.json" 2>&1
-	rmemctl -j region show >"$OUT/state/rmem-region-before.json" 2>&1
-fi
+rmem_state() {
+	[ -n "${DEV[rmem-tcp]:-}${DEV[rmem-rdma]:-}" ] || return 0
+	rmemctl -j node show >"$OUT/state/rmem-node-$1.json" 2>&1
+	rmemctl -j region show >"$OUT/state/rmem-region-$1.json" 2>&1
+	rmemctl node show >"$OUT/state/rmem-node-$1.txt" 2>&1
+	rmemctl region show >"$OUT/state/rmem-region-$1.txt" 2>&1
+}
+rmem_state before
 
 # ---------------------------------------------------------------- fio
 # test_args TEST: fio options of a test name (pattern-bs-qdN).
@@ -274,23 +336,25 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 done
 # ---------------------------------------------------------------- profile
-# perf on both guests during an extra randread/randwrite QD16 run of each
-# network device (not counted in the figures: perf costs CPU under TCG).
+# perf on both guests during an extra run of PROFILE_TESTS on each of
+# PROFILE_DEVS (not counted in the figures: perf costs CPU under TCG).
 if has "$EXTRAS" profile && command -v perf >/dev/null; then
 	mkdir -p "$OUT/profile"
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	echo -1 >/proc/sys/kernel/perf_event_paranoid
 	rmem_on 1 'echo 0 >/proc/sys/kernel/kptr_restrict; echo -1 >/proc/sys/kernel/perf_event_paranoid' >/dev/null 2>&1
-	for t in randread-4k-qd16 randwrite-4k-qd16; do
+	for t in $PROFILE_TESTS; do
 		for d in $DEVS; do
-			[ "$d" = brd ] || [ -n "${FAIL[$d]:-}" ] && continue
+			has "$PROFILE_DEVS" "$d" && [ -z "${FAIL[$d]:-}" ] || continue
 			p=$OUT/profile/$t-$d
 			# perf starts slowly under TCG: start it first, give it 5 s, and
 			# let it cover the whole fio run (6 s + ramp).
-			rmem_on 1 "(perf record -a -g -e cpu-clock -o /tmp/perf.data -- sleep $((RAMP + 14)) >/dev/null 2>&1; perf report -i /tmp/perf.data --stdio --no-children --sort comm,dso,sym 2>/dev/null | grep -v '^$' | head -n 400 >$p.mem1.txt) </dev/null >/dev/null 2>&1 &" >/dev/null 2>&1
+			# A flat profile of the busy samples (the idle loop left out and
+			# the rest renormalised: under TCG most samples land in the
+			# idle loop), then the call graphs of the top entries.
+			rmem_on 1 "(perf record -a -g -e cpu-clock -o /tmp/perf.data -- sleep $((RAMP + 14)) >/dev/null 2>&1; . $BENCH_LIB; bench_perf_report /tmp/perf.data >$p.mem1.txt) </dev/null >/dev/null 2>&1 &" >/dev/null 2>&1
 			(perf record -a -g -e cpu-clock -o /tmp/perf.data -- sleep $((RAMP + 14)) >/dev/null 2>&1
-			 perf report -i /tmp/perf.data --stdio --no-children --sort comm,dso,sym 2>/dev/null |
-				grep -v '^$' | head -n 400 >"$p.compute.txt") &
+			 bench_perf_report /tmp/perf.data >"$p.compute.txt") &
 			sleep 5
 			# shellcheck disable=SC2046
 			bounded $((RUNTIME + RAMP + 90)) fio $(fio_common "${DEV[$d]}" "$t") $(test_args "$t") \
@@ -303,12 +367,7 @@ if has "$EXTRAS" profile && command -v perf >/dev/null; then
 	done
 fi
 
-if [ -n "${DEV[rmem-tcp]:-}" ]; then
-	rmemctl -j node show >"$OUT/state/rmem-node-after.json" 2>&1
-	rmemctl -j region show >"$OUT/state/rmem-region-after.json" 2>&1
-	rmemctl node show >"$OUT/state/rmem-node-after.txt" 2>&1
-	rmemctl region show >"$OUT/state/rmem-region-after.txt" 2>&1
-fi
+rmem_state after-fio
 
 # ---------------------------------------------------------------- iperf3
 if has "$EXTRAS" iperf; then
@@ -326,24 +385,39 @@ if has "$EXTRAS" iperf; then
 fi
 
 # ---------------------------------------------------------------- perftest
-# ib_read_lat / ib_read_bw over rxe, rdma_cm connection (-R), between the guests.
+# ib_read_lat / ib_read_bw over rxe between the guests: the RDMA transport's
+# own limit. The QPs are connected through perftest's TCP exchange, not
+# rdma_cm (-R): with -R a client that comes before the server listens gets
+# REJECTED ("Unexpected CM event 8") and the pair is left broken, while the
+# TCP exchange just refuses the connection until the server is up, so the
+# client retries. Iterations and tx depth fit rxe under TCG (a 2 MiB READ
+# takes tens of ms there); both sides must get the same options.
+perftest_opts() {
+	case "$1-$2" in
+	ib_read_lat-4096) echo "-s 4096 -n 1000" ;;
+	ib_read_lat-*) echo "-s $2 -n 20" ;;
+	ib_read_bw-4096) echo "-s 4096 -n 2000 -t 32" ;;
+	ib_read_bw-*) echo "-s $2 -n 40 -t 4" ;;
+	esac
+}
 if has "$EXTRAS" perftest; then
 	rdev=$(rmem_rdma_dev 1)
-	for tool in ib_read_lat ib_read_bw; do
-		for sz in 4096 2097152; do
-			n=1000
-			[ "$sz" -gt 65536 ] && n=20
-			for ((r = 1; r <= RUNS; r++)); do
+	for ((r = 1; r <= RUNS; r++)); do
+		for tool in ib_read_lat ib_read_bw; do
+			for sz in $PERFTEST_SIZES; do
 				f=$OUT/perftest/$tool-$sz.r$r.txt
+				opts=$(perftest_opts "$tool" "$sz")
 				rmem_on 1 "pkill -x $tool" >/dev/null 2>&1
-				rmem_on_bg 1 "$tool-$sz-r$r" "$tool -R -d rxe0 -s $sz -n $n"
+				rmem_on_bg 1 "$tool-$sz-r$r" "timeout 150 $tool -d $MEM_RDMA_DEV $opts" >/dev/null
 				ok=0
-				for _ in 1 2 3 4 5; do
+				for _ in $(seq 30); do
 					sleep 1
-					if bounded 120 "$tool" -R -d "$rdev" -s "$sz" -n "$n" "$ADDR" >"$f" 2>&1; then
-						ok=1
-						break
-					fi
+					# shellcheck disable=SC2086
+					bounded 120 "$tool" -d "$rdev" $opts "$ADDR" >"$f" 2>&1
+					rc=$?
+					[ "$rc" = 0 ] && { ok=1; break; }
+					# refused: the server is not listening yet; anything else is final
+					grep -qiE "couldn.t connect|connection refused|unable to open file descriptor" "$f" || break
 				done
 				line=$(awk -v s="$sz" '$1 == s { print; exit }' "$f")
 				progress "$tool ${sz}B run $r: ${line:-failed (see raw/perftest/$(basename "$f"))}"
@@ -355,63 +429,174 @@ if has "$EXTRAS" perftest; then
 fi
 
 # ---------------------------------------------------------------- swap
-# rmem_pattern writes an address-derived pattern over SWAP_WS and verifies it,
-# in a cgroup limited to SWAP_LIMIT, with swap on one device at a time.
-swap_dev() {
+# Two workloads in a cgroup v2 with memory.max=SWAP_LIMIT, with swap on one
+# device at a time (and once with no limit: all in local RAM, the ideal):
+#  - rmem_pattern SWAP_WS: writes an address-derived pattern, then verifies
+#    every word (a mismatch or an OOM kill is a failed run);
+#  - redis-server holding REDIS_WS of 4000-byte values (filled through a Lua
+#    script; the fill time is a figure too), then redis-benchmark: REDIS_GETS
+#    GETs of uniformly random keys from 8 clients. The client runs outside
+#    the cgroup; only the server is limited.
+# Runs are interleaved like fio's: run 1 on every device, then run 2...
+
+# swap_on NAME: enable swap on NAME's device; prints it ("none" for
+# unlimited). Fails when the device is not there.
+swap_on() {
+	local d
 	case "$1" in
-	unlimited) echo none ;;
+	unlimited) echo none; return 0 ;;
 	zram)
-		modprobe zram num_devices=1 >/dev/null 2>&1 || return 1
-		[ -b /dev/zram0 ] || return 1
-		cat /sys/block/zram0/disksize | grep -qx 0 && echo "${SIZE}M" >/sys/block/zram0/disksize
-		echo /dev/zram0 ;;
-	disk) [ -n "${RMEM_DISK:-}" ] && [ -b "$RMEM_DISK" ] && echo "$RMEM_DISK" ;;
-	*) [ -n "${DEV[$1]:-}" ] && [ -z "${FAIL[$1]:-}" ] && echo "${DEV[$1]}" ;;
+		if [ ! -b /dev/zram0 ]; then
+			modprobe zram num_devices=1 >/dev/null 2>&1 || return 1
+			for _ in $(seq 50); do [ -b /dev/zram0 ] && break; sleep 0.1; done
+		fi
+		grep -qx 0 /sys/block/zram0/disksize 2>/dev/null && echo 1G >/sys/block/zram0/disksize
+		d=/dev/zram0 ;;
+	disk) d=${RMEM_DISK:-} ;;
+	*) [ -z "${FAIL[$1]:-}" ] && d=${DEV[$1]:-} ;;
 	esac
+	[ -n "${d:-}" ] && [ -b "$d" ] || return 1
+	mkswap "$d" >/dev/null 2>&1 && swapon "$d" || return 1
+	echo "$d"
 }
 
-if has "$EXTRAS" swap; then
-	if [ ! -x "$PATTERN" ]; then
-		progress "swap: rmem_pattern not built ($PATTERN): skipped"
-		echo "swap	rmem_pattern not built" >>"$OUT/failed.tsv"
+vmstat_io() { awk '/^pswpin / { i = $2 } /^pswpout / { o = $2 } END { print i, o }' /proc/vmstat; }
+
+# pattern_run NAME RUN SWAPDEV
+pattern_run() {
+	local s=$1 r=$2 sd=$3 t0 t1 rc sec pi0 po0 pi1 po1
+	rmem_drop_caches
+	read -r pi0 po0 < <(vmstat_io)
+	t0=$(date +%s.%N)
+	if [ "$sd" = none ]; then
+		bounded 900 "$PATTERN" "$SWAP_WS" >"$OUT/swap/$s.r$r.out" 2>&1
 	else
+		bounded 900 rmem_limited "$SWAP_LIMIT" "$PATTERN" "$SWAP_WS" >"$OUT/swap/$s.r$r.out" 2>&1
+	fi
+	rc=$?
+	t1=$(date +%s.%N)
+	read -r pi1 po1 < <(vmstat_io)
+	sec=$(echo "$t1 - $t0" | bc)
+	printf '{"device": "%s", "run": %d, "seconds": %s, "rc": %d, "pswpin": %d, "pswpout": %d}\n' \
+		"$s" "$r" "$sec" "$rc" $((pi1 - pi0)) $((po1 - po0)) >"$OUT/swap/$s.r$r.json"
+	progress "swap rmem_pattern run $r $s ($sd): ${sec}s rc $rc, swapped out $(((po1 - po0) / 256)) MiB, in $(((pi1 - pi0) / 256)) MiB"
+}
+
+REDIS_PORT=6390
+REDIS_FILL=$(cd "$(dirname "$0")" && pwd)/redis-fill.lua
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# redis_run NAME RUN SWAPDEV
+redis_run() {
+	local s=$1 r=$2 sd=$3 cg=/sys/fs/cgroup/bench-redis pid keys k n t0 t1 t2 rc=0 out
+	local pi0 po0 pi1 po1 fill get csv=$OUT/redis/$s.r$r.csv
+	keys=$(($(numfmt --from=iec "$REDIS_WS") / 4096))
+	rmem_drop_caches
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	mkdir -p "$cg"
+	[ "$sd" = none ] || echo "$SWAP_LIMIT" >"$cg/memory.max"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	setsid bash -c 'echo $$ >"$1/cgroup.procs" && exec redis-server --port "$2" --bind 127.0.0.1 \
+		--save "" --appendonly no --daemonize no --io-threads 1' _ "$cg" "$REDIS_PORT" \
+		</dev/null >"$OUT/redis/$s.r$r.server.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 120); do rcli ping 2>/dev/null | grep -q PONG && break; sleep 0.5; done
+	read -r pi0 po0 < <(vmstat_io)
+	t0=$(date +%s.%N)
+	for ((k = 0; k < keys; k += 8192)); do
+		n=$((keys - k < 8192 ? keys - k : 8192))
+		out=$(bounded 600 redis-cli -p "$REDIS_PORT" --eval "$REDIS_FILL" , "$k" "$n" 4000 2>&1)
+		[ "$out" = "$n" ] || { rc=1; break; }
+	done
+	t1=$(date +%s.%N)
+	if [ "$rc" = 0 ] && [ "$(rcli dbsize 2>/dev/null)" = "$keys" ]; then
+		bounded 600 redis-benchmark -p "$REDIS_PORT" -r "$keys" -n "$REDIS_GETS" -c 8 --csv \
+			GET 'key:__rand_int__' >"$csv" 2>&1 || rc=2
+		# a GET of a key the fill did not write (nil) is a failure
+		[ "$(rcli get "$(printf 'key:%012d' $((keys - 1)))" | wc -c)" -gt 4000 ] || rc=3
+	else
+		echo "fill failed: $out" >>"$OUT/redis/$s.r$r.server.log"
+		[ "$rc" != 0 ] || rc=1
+	fi
+	t2=$(date +%s.%N)
+	read -r pi1 po1 < <(vmstat_io)
+	kill -0 "$pid" 2>/dev/null || rc=4   # OOM-killed
+	rcli shutdown nosave >/dev/null 2>&1
+	for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	fill=$(echo "$t1 - $t0" | bc)
+	get=$(echo "$t2 - $t1" | bc)
+	python3 - "$csv" "$s" "$r" "$fill" "$get" "$rc" $((pi1 - pi0)) $((po1 - po0)) "$keys" \
+		>"$OUT/redis/$s.r$r.json" <<-'EOF'
+		import csv, json, sys
+		path, dev, run, fill, get, rc, pin, pout, keys = sys.argv[1:]
+		res = {"device": dev, "run": int(run), "fill_seconds": float(fill), "get_seconds": float(get),
+		       "rc": int(rc), "pswpin": int(pin), "pswpout": int(pout), "keys": int(keys)}
+		try:
+		    rows = [r for r in csv.reader(open(path)) if len(r) > 2 and r[0] != "test"]
+		    res["get_rps"] = float(rows[-1][1])
+		    res["get_avg_ms"] = float(rows[-1][2])
+		    if len(rows[-1]) >= 7:
+		        res["get_p50_ms"], res["get_p99_ms"] = float(rows[-1][4]), float(rows[-1][6])
+		except (OSError, IndexError, ValueError):
+		    if res["rc"] == 0:
+		        res["rc"] = 5
+		print(json.dumps(res))
+	EOF
+	progress "swap redis run $r $s ($sd): fill ${fill}s, $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%.0f GET/s" % j["get_rps"] if "get_rps" in j else "no GET figure")' "$OUT/redis/$s.r$r.json" 2>/dev/null) rc $rc, swapped out $(((po1 - po0) / 256)) MiB, in $(((pi1 - pi0) / 256)) MiB"
+}
+
+do_pattern=0 do_redis=0
+if has "$EXTRAS" swap; then
+	if [ -x "$PATTERN" ]; then
+		do_pattern=1
 		meta swap_limit "$SWAP_LIMIT"
 		meta swap_ws "$SWAP_WS"
-		swapoff -a 2>/dev/null
-		for ((r = 1; r <= RUNS; r++)); do
-			for s in $SWAP_DEVS; do
-				sd=$(swap_dev "$s") || sd=
-				if [ -z "$sd" ]; then
-					[ "$r" = 1 ] && progress "swap $s: no device, skipped" &&
-						printf 'swap-%s\tno device\n' "$s" >>"$OUT/failed.tsv"
-					continue
-				fi
-				if [ "$sd" != none ]; then
-					mkswap "$sd" >/dev/null 2>&1 && swapon "$sd" ||
-						{ progress "swap $s: swapon $sd failed"; continue; }
-				fi
-				rmem_drop_caches
-				pi0=$(awk '/^pswpin / { print $2 }' /proc/vmstat)
-				po0=$(awk '/^pswpout / { print $2 }' /proc/vmstat)
-				t0=$(date +%s.%N)
-				if [ "$sd" = none ]; then
-					bounded 1800 "$PATTERN" "$SWAP_WS" >"$OUT/swap/$s.r$r.out" 2>&1
-				else
-					bounded 1800 rmem_limited "$SWAP_LIMIT" "$PATTERN" "$SWAP_WS" \
-						>"$OUT/swap/$s.r$r.out" 2>&1
-				fi
-				rc=$?
-				t1=$(date +%s.%N)
-				pi1=$(awk '/^pswpin / { print $2 }' /proc/vmstat)
-				po1=$(awk '/^pswpout / { print $2 }' /proc/vmstat)
-				[ "$sd" = none ] || swapoff "$sd"
-				sec=$(echo "$t1 - $t0" | bc)
-				printf '{"device": "%s", "run": %d, "seconds": %s, "rc": %d, "pswpin": %d, "pswpout": %d}\n' \
-					"$s" "$r" "$sec" "$rc" $((pi1 - pi0)) $((po1 - po0)) >"$OUT/swap/$s.r$r.json"
-				progress "swap run $r $s ($sd): ${sec}s rc $rc, swapped out $(((po1 - po0) / 256)) MiB, in $(((pi1 - pi0) / 256)) MiB"
-			done
-		done
+	else
+		progress "swap: rmem_pattern not built ($PATTERN): skipped"
+		printf 'swap\trmem_pattern not built\n' >>"$OUT/failed.tsv"
 	fi
+fi
+if has "$EXTRAS" redis; then
+	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+		do_redis=1
+		meta redis_limit "$SWAP_LIMIT"
+		meta redis_ws "$REDIS_WS"
+		meta redis_gets "$REDIS_GETS"
+		meta redis_version "$(redis-server --version | head -n 1)"
+	else
+		progress "redis: redis-server/redis-benchmark not installed (scripts/deps-bench.sh): skipped"
+		printf 'redis\tredis-server or redis-benchmark not installed\n' >>"$OUT/failed.tsv"
+	fi
+fi
+if [ "$do_pattern$do_redis" != 00 ]; then
+	swapoff -a 2>/dev/null
+	sdevs=$( (for s in $SWAP_DEVS $REDIS_DEVS; do echo "$s"; done) | awk '!seen[$0]++' | tr '\n' ' ')
+	declare -A SWAPFAIL=()
+	if [ "$do_redis" = 1 ]; then
+		# Untimed warm-up: the first run otherwise pays for faulting
+		# redis-server's code in over 9p (TCG) and looks slower than it is.
+		REDIS_WS=16M REDIS_GETS=1000 redis_run warmup 0 none >/dev/null
+		rm -f "$OUT"/redis/warmup.*
+	fi
+	for ((r = 1; r <= RUNS; r++)); do
+		for s in $sdevs; do
+			[ -n "${SWAPFAIL[$s]:-}" ] && continue
+			if ! sd=$(swap_on "$s"); then
+				SWAPFAIL[$s]=1
+				progress "swap $s: no device or swapon failed: skipped"
+				printf 'swap-%s\tno device, or swapon failed\n' "$s" >>"$OUT/failed.tsv"
+				continue
+			fi
+			[ "$do_pattern" = 1 ] && has "$SWAP_DEVS" "$s" && pattern_run "$s" "$r" "$sd"
+			[ "$do_redis" = 1 ] && has "$REDIS_DEVS" "$s" && redis_run "$s" "$r" "$sd"
+			[ "$sd" = none ] || bounded 300 swapoff "$sd" ||
+				progress "swap $s: swapoff $sd failed or timed out"
+		done
+	done
 fi
 
 # ---------------------------------------------------------------- teardown
@@ -421,9 +606,10 @@ grep -h . /sys/block/rmemblk*/inflight 2>/dev/null | head -n 1 >/dev/null
 for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
-if [ -n "${DEV[rmem-tcp]:-}" ]; then
-	bounded 30 rmemctl region del bench >/dev/null 2>&1
-fi
+rmem_state end
+for tr in tcp rdma; do
+	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
+done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null
 progress "done"
 exit 0

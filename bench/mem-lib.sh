@@ -51,3 +51,24 @@ bench_nbd_export() {
 bench_cpu() {
 	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
 }
+
+# bench_perf_report PERF_DATA: what bench/guest-blk.sh keeps of a profile:
+# the busy samples by command, module and symbol, as shares of the busy time
+# (the idle loop left out: under TCG most samples land there), then the top
+# call graphs.
+bench_perf_report() {
+	local total idle
+	perf report -i "$1" --stdio --no-children -g none --sort comm,dso,sym \
+		--percent-limit 0 2>/dev/null | grep -E '^ +[0-9.]+%' >"$1.flat"
+	idle=$(awk '/ (native_safe_halt|pv_native_safe_halt|default_idle|amd_e400_idle|acpi_idle_do_entry|intel_idle|cpu_idle_poll)$/ { s += $1 } END { printf "%.2f", s }' "$1.flat")
+	total=$(awk '{ s += $1 } END { printf "%.2f", s }' "$1.flat")
+	echo "# busy samples: $(echo "$total - $idle" | bc)% of all (idle loop: $idle%)"
+	echo "# share of busy time | comm | dso | symbol"
+	awk -v busy="$(echo "$total - $idle" | bc)" '
+		!/ (native_safe_halt|pv_native_safe_halt|default_idle|amd_e400_idle|acpi_idle_do_entry|intel_idle|cpu_idle_poll)$/ && busy > 0 {
+			$1 = sprintf("%6.2f%%", 100 * $1 / busy); print }' "$1.flat" | head -n 120
+	echo
+	echo "# call graphs (entries above 1 % of all samples)"
+	perf report -i "$1" --stdio --no-children -G --sort comm,dso,sym --percent-limit 1 \
+		2>/dev/null | grep -v '^$' | head -n 400
+}

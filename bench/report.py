@@ -5,7 +5,7 @@
     bench/report.py RESULTDIR [--host KEY=VALUE ...]
 
 RESULTDIR holds raw/ as written by bench/guest-blk.sh (fio JSON, perftest text,
-iperf3 JSON, swap JSON, meta.txt, failed.tsv). Writes RESULTDIR.md beside it,
+iperf3 JSON, swap and redis JSON, meta.txt, failed.tsv). Writes RESULTDIR.md beside it,
 and RESULTDIR/{iops,latency}.dat + .png (when gnuplot is installed).
 Only the Python standard library is used.
 """
@@ -29,7 +29,7 @@ DEV_LABEL = {
 }
 TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
               "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
-SWAP_ORDER = ["unlimited", "rmem-tcp", "nvme-tcp", "nvme-rdma", "nbd", "zram", "disk"]
+SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-rdma", "nvme-tcp", "nvme-rdma", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
                   disk="local virtio disk")
 
@@ -216,6 +216,76 @@ def read_swap(raw):
     return res
 
 
+def read_redis(raw):
+    """{device: {"fill": [s], "rps": [GET/s], "p99": [ms], "fail": n}}"""
+    res = {}
+    for path in sorted(glob.glob(os.path.join(raw, "redis", "*.json"))):
+        j = load_json(path)
+        if not j:
+            continue
+        d = res.setdefault(j["device"], {"fill": [], "rps": [], "p99": [], "out": [], "fail": 0})
+        if j.get("rc") == 0 and "get_rps" in j:
+            d["fill"].append(j["fill_seconds"])
+            d["rps"].append(j["get_rps"])
+            d["p99"].append(j.get("get_p99_ms"))
+            d["out"].append(j["pswpout"] * 4096 / 2**20)
+        else:
+            d["fail"] += 1
+    return res
+
+
+def median(st):
+    return st[0] if st else None
+
+
+def targets(L, fio, pt):
+    """Issue 5's goals and the rmem-vs-alternatives ratios that matter most."""
+    w = L.append
+
+    def get(test, dev, key):
+        return median(stats(fio.get(test, {}).get(dev, {}).get(key, [])))
+
+    rows = []
+
+    def row(what, a, b, goal, ok):
+        if a is None or b is None or not b:
+            rows.append(f"| {what} | – | {goal} | no figure |")
+            return
+        verdict = "" if ok is None else "**met**" if ok(a / b) else "**not met**"
+        if ok is not None and not ok(a / b) and (ok(a / b * 1.1) or ok(a / b / 1.1)):
+            verdict = "not met, within 10 % (noise in a quick run)"
+        rows.append(f"| {what} | {a / b:.2f}× ({fmt(a)} vs {fmt(b)}) | {goal} | {verdict} |")
+
+    q1, q16 = "randread-4k-qd1", "randread-4k-qd16"
+    row("rmem RDMA vs NVMe-oF RDMA: 4K randread QD1 p50 µs", get(q1, "rmem-rdma", "p50"),
+        get(q1, "nvme-rdma", "p50"), "≤ 1.00×", lambda r: r <= 1.0)
+    row("rmem RDMA vs NVMe-oF RDMA: 4K randread QD16 IOPS", get(q16, "rmem-rdma", "iops"),
+        get(q16, "nvme-rdma", "iops"), "≥ 1.25×", lambda r: r >= 1.25)
+    for t in (q1, q16, "randwrite-4k-qd1", "randwrite-4k-qd16"):
+        for other, label in (("nvme-tcp", "NVMe-oF TCP"), ("nbd", "NBD")):
+            row(f"rmem TCP vs {label}: {t} IOPS", get(t, "rmem-tcp", "iops"),
+                get(t, other, "iops"), "≥ 1.00×", lambda r: r >= 1.0)
+    for t in (q1, q16):
+        row(f"rmem RDMA vs rmem TCP: {t} IOPS", get(t, "rmem-rdma", "iops"),
+            get(t, "rmem-tcp", "iops"), "information (rxe is slower than TCP under TCG: VM.md)",
+            None)
+    lat = median(stats(pt.get(("ib_read_lat", 4096), {}).get("typical", [])))
+    bw = median(stats(pt.get(("ib_read_bw", 4096), {}).get("bw", [])))
+    row("rmem RDMA 4K randread QD1 p50 vs raw ib_read_lat 4 KiB typical (µs)",
+        get(q1, "rmem-rdma", "p50"), lat, "close to 1× (the transport floor)", lambda r: r <= 2.0)
+    mb = get(q16, "rmem-rdma", "mbps")
+    row("rmem RDMA 4K randread QD16 MB/s vs raw ib_read_bw 4 KiB (MB/s)",
+        mb and mb / 1.048576, bw, "close to 1× (the transport ceiling)", lambda r: r >= 0.5)
+    w("## Targets (issue 5) and headline ratios")
+    w("")
+    w("Ratios of medians in this run. \"met\" for the transport floor/ceiling rows means within 2× of them.")
+    w("")
+    w("| comparison | ratio | goal | |")
+    w("| --- | --- | --- | --- |")
+    L.extend(rows)
+    w("")
+
+
 def gnuplot(outdir, fio, tests, devs):
     """iops.dat/latency.dat and their PNGs (skipped without gnuplot)."""
     def med(test, dev, key):
@@ -321,6 +391,10 @@ def main():
             w(f"- **{k}**: {v}")
         w("")
 
+    pt = read_perftest(raw)
+    if tests:
+        targets(L, fio, pt)
+
     # ---------------------------------------------------------- summary
     if tests:
         w("## fio summary: IOPS (p50 / p99 µs)")
@@ -368,7 +442,6 @@ def main():
         w("")
 
     # ---------------------------------------------------------- transport limits
-    pt = read_perftest(raw)
     ip = read_iperf(raw)
     if pt or ip:
         w("## Transport limits between the same guests")
@@ -378,10 +451,10 @@ def main():
         for (tool, size), d in sorted(pt.items()):
             sz = f"{size // 1024} KiB" if size < 2**20 else f"{size // 2**20} MiB"
             if tool == "ib_read_lat":
-                w(f"| ib_read_lat {sz}, typical µs (rxe, rdma_cm) | {fmt_stats(stats(d.get('typical', [])))} |")
+                w(f"| ib_read_lat {sz}, typical µs (rxe) | {fmt_stats(stats(d.get('typical', [])))} |")
                 w(f"| ib_read_lat {sz}, p99 µs | {fmt_stats(stats(d.get('p99', [])))} |")
             else:
-                w(f"| ib_read_bw {sz}, MB/s (rxe, rdma_cm) | {fmt_stats(stats(d.get('bw', [])))} |")
+                w(f"| ib_read_bw {sz}, MB/s (rxe) | {fmt_stats(stats(d.get('bw', [])))} |")
             if not d:
                 w(f"| {tool} {sz} | failed (see raw/perftest) |")
         if ip:
@@ -392,20 +465,50 @@ def main():
     sw = read_swap(raw)
     if sw:
         base = stats(sw.get("unlimited", {}).get("seconds", []))
-        w("## Swap under memory pressure")
+        rb = min((median(stats(sw[d]["seconds"])) for d in sw
+                  if d.startswith("rmem-") and sw[d]["seconds"]), default=None)
+        w("## Swap under memory pressure: rmem_pattern")
         w("")
         w(f"`rmem_pattern {meta.get('swap_ws', '?')}` (writes an address-derived pattern, then verifies "
           f"every word) in a cgroup with `memory.max={meta.get('swap_limit', '?')}`, swap on one device "
           "at a time; *no limit* runs it without the cgroup (all in local RAM). Runtime in seconds; "
-          "ratio = runtime / no-limit runtime (1.00× is ideal).")
+          "× no limit = runtime / no-limit runtime (1.00× is ideal); × rmem = runtime / rmem's best "
+          "transport's (above 1.00× the device is slower than rmem).")
         w("")
-        w("| swap on | runtime s median (min–max) | × no limit | swapped out MiB | failed runs |")
-        w("| --- | --- | --- | --- | --- |")
+        w("| swap on | runtime s median (min–max) | × no limit | × rmem | swapped out MiB | failed runs |")
+        w("| --- | --- | --- | --- | --- | --- |")
         for d in ordered(sw.keys(), SWAP_ORDER):
-            s = stats(sw[d]["seconds"])
+            s_ = stats(sw[d]["seconds"])
             o = stats(sw[d]["out"])
-            w(f"| {SWAP_LABEL.get(d, d)} | {fmt_stats(s)} | {ratio(s and s[0], base and base[0])} | "
-              f"{fmt(o and o[0])} | {sw[d]['fail']} |")
+            w(f"| {SWAP_LABEL.get(d, d)} | {fmt_stats(s_)} | {ratio(median(s_), median(base))} | "
+              f"{ratio(median(s_), rb)} | {fmt(median(o))} | {sw[d]['fail']} |")
+        w("")
+
+    rd = read_redis(raw)
+    if rd:
+        base = stats(rd.get("unlimited", {}).get("rps", []))
+        basef = stats(rd.get("unlimited", {}).get("fill", []))
+        rb = max((median(stats(rd[d]["rps"])) for d in rd
+                  if d.startswith("rmem-") and rd[d]["rps"]), default=None)
+        w("## Swap under memory pressure: redis")
+        w("")
+        w(f"{meta.get('redis_version', 'redis-server')}, in a cgroup with "
+          f"`memory.max={meta.get('redis_limit', '?')}`, holding {meta.get('redis_ws', '?')} of "
+          "4000-byte values (filled by a Lua script in the server: *fill s*), then "
+          f"`redis-benchmark -c 8 -n {meta.get('redis_gets', '?')} -r KEYS GET key:__rand_int__` "
+          "(uniformly random keys; client outside the cgroup). × no limit = GET/s ÷ no-limit GET/s "
+          "(1.00× is ideal); × rmem = GET/s ÷ rmem's best transport's.")
+        w("")
+        w("| swap on | GET/s median (min–max) | × no limit | × rmem | GET p99 ms | fill s (× no limit) "
+          "| swapped out MiB | failed runs |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for d in ordered(rd.keys(), SWAP_ORDER):
+            r_ = stats(rd[d]["rps"])
+            f_ = stats(rd[d]["fill"])
+            w(f"| {SWAP_LABEL.get(d, d)} | {fmt_stats(r_)} | {ratio(median(r_), median(base))} | "
+              f"{ratio(median(r_), rb)} | {fmt(median(stats(rd[d]['p99'])))} | "
+              f"{fmt(median(f_))} ({ratio(median(f_), median(basef))}) | "
+              f"{fmt(median(stats(rd[d]['out'])))} | {rd[d]['fail']} |")
         w("")
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
@@ -417,7 +520,7 @@ def main():
         w(f"![latency]({name}/latency.png)")
         w("")
     w(f"Raw data: `{name}/raw/` (fio JSON per test/device/run, `.cpu` guest CPU samples, "
-      "perftest text, iperf3 JSON, swap JSON, rmemctl state before/after, the guest script log).")
+      "perftest text, iperf3 JSON, swap and redis JSON, rmemctl state before/after, the guest script log).")
     with open(outdir + ".md", "w") as f:
         f.write("\n".join(L) + "\n")
     print(outdir + ".md")

@@ -12,7 +12,9 @@
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
 #   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS
-#   BENCH_TIMEOUT BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
+#   BENCH_REDIS_DEVS BENCH_REDIS_WS BENCH_REDIS_GETS BENCH_PROFILE_DEVS
+#   BENCH_PROFILE_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
+#   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -25,31 +27,36 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
-	-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) say "unknown argument $1"; exit 2 ;;
 	esac
 	shift
 done
 
+all_devs="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 if [ "$quick" = 1 ]; then
-	mode=quick size=128 runs=1 runtime=5 ramp=1
-	devs="rmem-tcp nvme-tcp nbd brd"
+	# ~5-7 min: 4 KiB random only, one run, perftest at 4 KiB only
+	mode=quick size=128 runs=1 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-	extras=iperf cmem=2048 mmem=2048 timeout=1500 disk=()
+	extras="iperf perftest" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=1200
 else
-	mode=full size=512 runs=3 runtime=10 ramp=2
-	devs="rmem-tcp nvme-tcp nvme-rdma nbd brd"
+	# ~40 min under TCG on 2 cores: 3 runs of everything (median, min, max)
+	mode=full size=256 runs=3 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-1m-qd4 write-1m-qd4"
-	extras="iperf perftest swap profile" cmem=2048 mmem=3584 timeout=10800 disk=(--disk 1G)
+	extras="iperf perftest swap redis profile" perftest_sizes="4096 2097152"
+	cmem=2048 mmem=3072 timeout=3600
 fi
 size=${BENCH_SIZE:-$size}
 runs=${BENCH_RUNS:-$runs}
 runtime=${BENCH_RUNTIME:-$runtime}
 ramp=${BENCH_RAMP:-$ramp}
 devs=${BENCH_DEVS:-$devs}
-tests=${BENCH_TESTS:-$tests}
+tests=${BENCH_TESTS-$tests}
 extras=${BENCH_EXTRAS-$extras}
 timeout=${BENCH_TIMEOUT:-$timeout}
+perftest_sizes=${BENCH_PERFTEST_SIZES:-$perftest_sizes}
+disk=()
+[[ $extras == *swap* || $extras == *redis* ]] && disk=(--disk 1G)
 lock=${BENCH_LOCK:-/tmp/rmem-vm.lock}
 
 # ---------------------------------------------------------------- build
@@ -78,7 +85,7 @@ mkdir -p "$logdir" "$REPO/bench/results"
 # The guests run a copy of the scripts: bash reads a script as it goes, so
 # editing bench/ during a long run would otherwise break it.
 mkdir -p "$logdir/bench-src"
-cp bench/guest-blk.sh bench/mem-lib.sh "$logdir/bench-src/"
+cp bench/guest-blk.sh bench/mem-lib.sh bench/redis-fill.lua "$logdir/bench-src/"
 
 say "$mode run on $KVER: devices [$devs], $runs run(s) x ${runtime}s; logs in $logdir"
 say "waiting for $lock (other guest runs finish first)"
@@ -96,14 +103,22 @@ sampler() {
 rc=0
 ( sampler >"$logdir/host-load.txt" ) &
 sampler_pid=$!
-trap 'kill $sampler_pid 2>/dev/null' EXIT
+# "|| true": the EXIT trap's status would otherwise become the script's
+# (the sampler is already gone by then: make bench-quick exited 1).
+trap 'kill $sampler_pid 2>/dev/null || true' EXIT
 flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-mem "$mmem" \
 	--donate "$((size + 256))M" --timeout "$timeout" --logdir "$logdir" "${disk[@]}" \
 	"$logdir/bench-src/guest-blk.sh" MODE="$mode" SIZE="$size" RUNS="$runs" RUNTIME="$runtime" \
 	RAMP="$ramp" DEVS="$devs" TESTS="$tests" EXTRAS="$extras" PATTERN="$pattern" \
+	PERFTEST_SIZES="$perftest_sizes" \
 	${BENCH_SWAP_DEVS:+SWAP_DEVS="$BENCH_SWAP_DEVS"} \
 	${BENCH_SWAP_LIMIT:+SWAP_LIMIT="$BENCH_SWAP_LIMIT"} \
-	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} || rc=$?
+	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} \
+	${BENCH_REDIS_DEVS:+REDIS_DEVS="$BENCH_REDIS_DEVS"} \
+	${BENCH_REDIS_WS:+REDIS_WS="$BENCH_REDIS_WS"} \
+	${BENCH_REDIS_GETS:+REDIS_GETS="$BENCH_REDIS_GETS"} \
+	${BENCH_PROFILE_DEVS:+PROFILE_DEVS="$BENCH_PROFILE_DEVS"} \
+	${BENCH_PROFILE_TESTS:+PROFILE_TESTS="$BENCH_PROFILE_TESTS"} || rc=$?
 [ "$rc" = 0 ] || say "warning: the guest run ended with status $rc (partial results follow)"
 [ -d "$logdir/raw" ] || { say "no results in $logdir/raw"; exit 1; }
 

@@ -242,11 +242,11 @@ static int parse_bool(const char *s, bool *out)
  * rmemd_config_key_is_bool() - does @key take no value as a flag?
  * @key: key name
  *
- * Return: true for switches such as no-mlock.
+ * Return: true for switches such as no-mlock and no-rdma.
  */
 bool rmemd_config_key_is_bool(const char *key)
 {
-	return !strcmp(key, "no-mlock");
+	return !strcmp(key, "no-mlock") || !strcmp(key, "no-rdma");
 }
 
 /**
@@ -309,6 +309,18 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 		if (parse_bool(val, &b))
 			return errf(err, errlen, "no-mlock: bad value '%s' (yes or no)", val);
 		c->no_mlock = b;
+	} else if (!strcmp(key, "no-rdma")) {
+		bool b;
+
+		if (parse_bool(val, &b))
+			return errf(err, errlen, "no-rdma: bad value '%s' (yes or no)", val);
+		c->no_rdma = b;
+	} else if (!strcmp(key, "rdma-port")) {
+		if (rmemd_parse_u32(val, 65535, &n))
+			return errf(err, errlen,
+				    "rdma-port: bad value '%s' (1..65535, or 0 for the TCP port)",
+				    val);
+		c->rdma_port = (uint16_t)n;
 	} else if (!strcmp(key, "ctl-socket")) {
 		if (val[0] != '/')
 			return errf(err, errlen, "ctl-socket: '%s' is not an absolute path", val);

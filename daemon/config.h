@@ -36,6 +36,8 @@
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
  * @ctl_socket: unix socket for --status
+ * @no_rdma: do not listen for RDMA connections
+ * @rdma_port: rdma_cm port; 0 means the TCP listener's port
  */
 struct rmemd_config {
 	uint64_t donate;
@@ -48,6 +50,8 @@ struct rmemd_config {
 	int log_level;
 	bool no_mlock;
 	char ctl_socket[RMEMD_PATH_MAX];
+	bool no_rdma;
+	uint16_t rdma_port;
 };
 
 void rmemd_config_defaults(struct rmemd_config *c);

@@ -112,8 +112,10 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 {
 	const struct rmem_pool *p = &s->pool;
 	const struct rmem_stats *st = &s->node.stats;
+	struct rmemd_rdma_stats rd;
 	size_t n;
 
+	rmemd_rdma_stats(s, &rd);
 #define U(v) ((unsigned long long)(v))
 	n = snprintf(buf, len,
 		     "version %s\n"
@@ -140,7 +142,13 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "proto_closes %llu\n"
 		     "session_timeout %u\n"
 		     "max_clients %u\n"
-		     "log_level %s\n",
+		     "log_level %s\n"
+		     "rdma_listen %s\n"
+		     "rdma_clients %u\n"
+		     "rdma_clients_total %llu\n"
+		     "rdma_clients_refused %llu\n"
+		     "rdma_mrs %u\n"
+		     "rdma_pds %u\n",
 		     RMEMD_VERSION, (int)getpid(), U(s->node.instance),
 		     U((rmemd_now_ms() - s->start_ms) / 1000), s->listen_name,
 		     U(p->size), U(p->slab_size), p->nslabs, p->nfree, p->nslabs - p->nfree,
@@ -149,7 +157,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     s->nconns, U(s->conns_total), U(s->conns_refused),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), s->cfg.session_timeout, s->cfg.max_clients,
-		     rmemd_log_level_name(s->cfg.log_level));
+		     rmemd_log_level_name(s->cfg.log_level),
+		     rd.listen, rd.conns, U(rd.conns_total), U(rd.conns_refused), rd.mrs, rd.pds);
 #undef U
 	return n < len ? n : len - 1;
 }
@@ -254,6 +263,10 @@ static void print_text(const struct kv *kv, int n)
 	printf("clients:       %s connected (max %s), %s accepted, %s refused\n",
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
 	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"));
+	printf("rdma:          %s; %s connected, %s accepted, %s refused; %s slab MRs in %s PDs\n",
+	       kv_get(kv, n, "rdma_listen"), kv_get(kv, n, "rdma_clients"),
+	       kv_get(kv, n, "rdma_clients_total"), kv_get(kv, n, "rdma_clients_refused"),
+	       kv_get(kv, n, "rdma_mrs"), kv_get(kv, n, "rdma_pds"));
 	printf("bytes read:    %s\n", kv_get(kv, n, "bytes_read"));
 	printf("bytes written: %s\n", kv_get(kv, n, "bytes_written"));
 	printf("requests:      %s\n", kv_get(kv, n, "requests"));

@@ -42,6 +42,8 @@ static const struct option options[] = {
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
 	{ "no-mlock",        no_argument,       NULL, OPT_KEY },
+	{ "no-rdma",         no_argument,       NULL, OPT_KEY },
+	{ "rdma-port",       required_argument, NULL, OPT_KEY },
 	{ "config",          required_argument, NULL, OPT_CONFIG },
 	{ "stderr",          no_argument,       NULL, OPT_STDERR },
 	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
@@ -66,6 +68,8 @@ static void usage(FILE *f)
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"
 		"  --no-mlock              do not lock the pool in RAM\n"
+		"  --rdma-port PORT        rdma_cm port (default: the TCP port)\n"
+		"  --no-rdma               serve TCP only (no rdma_cm listener)\n"
 		"  --config FILE           config file (default " RMEMD_DEFAULT_CONFIG " if present)\n"
 		"  --stderr                log to stderr instead of syslog\n"
 		"  --foreground            do not detach\n"

@@ -158,16 +158,26 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 	session = le64toh(req.session);
 	if (!session)
 		return reply_err(n, out, m, RMEM_ERR_INVAL);
+	/* An RDMA QP lives in the PD of the session its connect request named. */
+	if (pc->bound_session && session != pc->bound_session)
+		return reply_err(n, out, m, RMEM_ERR_INVAL);
 
 	s = rmem_session_attach(&n->sessions, session, &resumed);
 	if (!s)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
 	pc->sess = s;
 	pc->queue = le32toh(req.queue);
-	pc->features = le64toh(req.features) & RMEM_PROTO_FEAT_SUPPORTED;
-	log_info("%s: hello, session %016llx %s (%u slabs held, %u connections), queue %u",
+	/*
+	 * An RDMA connection can only be used one-sided: it always gets
+	 * FEAT_RDMA; a TCP connection gets what it asked of FEAT_SUPPORTED.
+	 */
+	if (pc->rdma)
+		pc->features = RMEM_PROTO_FEAT_RDMA;
+	else
+		pc->features = le64toh(req.features) & RMEM_PROTO_FEAT_SUPPORTED;
+	log_info("%s: hello, session %016llx %s (%u slabs held, %u connections), queue %u%s",
 		 pc->name, (unsigned long long)session, resumed ? "resumed" : "new",
-		 s->nslabs, s->nconns, pc->queue);
+		 s->nslabs, s->nconns, pc->queue, pc->rdma ? ", RDMA" : "");
 
 	memset(&rep, 0, sizeof(rep));
 	rep.features = htole64(pc->features);
@@ -188,6 +198,8 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 			     const struct msg *m, struct rmem_buf *out)
 {
 	struct rmem_slab_alloc_reply rep;
+	uint32_t rkey = 0;
+	uint64_t addr = 0;
 	int64_t slab;
 	uint8_t *p;
 
@@ -196,10 +208,25 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 	slab = rmem_pool_alloc(n->pool, pc->sess->id);
 	if (slab < 0)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	if (pc->rdma) {
+		const struct rmem_slab_hooks *hk = n->sessions.hooks;
+
+		if (!hk || !hk->reg ||
+		    hk->reg(hk->ctx, pc->xprt, pc->sess->id, (uint32_t)slab,
+			    rmem_pool_slab(n->pool, (uint32_t)slab), n->pool->slab_size,
+			    &rkey, &addr)) {
+			rmem_pool_free(n->pool, (uint32_t)slab, pc->sess->id);
+			return reply_err(n, out, m, RMEM_ERR_NOSPC);
+		}
+		/* Written behind our back from now on: zero it when freed. */
+		rmem_pool_mark_dirty(n->pool, (uint32_t)slab);
+	}
 	pc->sess->nslabs++;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.slab = htole32((uint32_t)slab);
+	rep.rkey = htole32(rkey);
+	rep.addr = htole64(addr);
 	rep.size = htole64(n->pool->slab_size);
 	p = reply(out, m, RMEM_OK, sizeof(rep));
 	if (!p)
@@ -211,13 +238,21 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 static int handle_slab_free(struct rmem_node *n, struct rmem_pconn *pc,
 			    const struct msg *m, struct rmem_buf *out)
 {
+	const struct rmem_slab_hooks *hk;
 	struct rmem_slab_ref req;
+	uint32_t slab;
 
 	if (m->len != sizeof(req))
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
 	memcpy(&req, m->payload, sizeof(req));
-	if (rmem_pool_free(n->pool, le32toh(req.slab), pc->sess->id))
+	slab = le32toh(req.slab);
+	if (!rmem_pool_held_by(n->pool, slab, pc->sess->id))
 		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	/* Unreachable by RDMA first, then zeroed: never the other way round. */
+	hk = n->sessions.hooks;
+	if (hk && hk->dereg)
+		hk->dereg(hk->ctx, pc->sess->id, slab);
+	rmem_pool_free(n->pool, slab, pc->sess->id);
 	pc->sess->nslabs--;
 	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
 }
@@ -248,6 +283,8 @@ static int handle_read(struct rmem_node *n, struct rmem_pconn *pc,
 	uint64_t offset;
 	uint8_t *p;
 
+	if (pc->rdma)
+		return reply_err(n, out, m, RMEM_ERR_INVAL);
 	if (m->len != sizeof(io))
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
 	memcpy(&io, m->payload, sizeof(io));
@@ -278,6 +315,8 @@ static int handle_write(struct rmem_node *n, struct rmem_pconn *pc,
 	uint32_t slab, len, st;
 	uint64_t offset;
 
+	if (pc->rdma)
+		return reply_err(n, out, m, RMEM_ERR_INVAL);
 	if (m->len < sizeof(io))
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
 	memcpy(&io, m->payload, sizeof(io));
@@ -404,4 +443,90 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 		return ret;
 	}
 	return (ssize_t)(HDR_LEN + m.len);
+}
+
+/**
+ * rmem_proto_datagram() - handle one message that arrived whole (RDMA RECV)
+ * @n: server state (set @n->now_ms first)
+ * @pc: connection state
+ * @in: the received bytes: exactly one message
+ * @len: bytes in @in
+ * @out: output queue; the reply is appended
+ *
+ * A message-based transport delivers one message per receive, so a short
+ * message (header or payload cut off) or bytes after the message are bad
+ * framing, like a bad magic.
+ *
+ * Return: 0 when the message was handled; -EPROTO when the connection must
+ * be closed (@pc->close_reason says why; an error reply may have been
+ * appended); -ENOMEM when @out cannot grow.
+ */
+int rmem_proto_datagram(struct rmem_node *n, struct rmem_pconn *pc,
+			const uint8_t *in, size_t len, struct rmem_buf *out)
+{
+	size_t need = 0;
+	ssize_t r = rmem_proto_step(n, pc, in, len, out, &need);
+
+	if (r < 0)
+		return (int)r;
+	if (r == 0 || (size_t)r != len) {
+		pc->close_reason = r ? "bytes after the message in one receive" :
+				       "message cut short by the receive size";
+		n->stats.errors++;
+		n->stats.proto_closes++;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/**
+ * rmem_rdma_cm_req_parse() - validate an RDMA connect request's private data
+ * @data: private data as received (the CM may pad it with zeros)
+ * @len: its length
+ * @info: the fields, in host order, when RMEM_OK is returned
+ *
+ * Reserved bytes are ignored, as everywhere on the wire.
+ *
+ * Return: RMEM_OK, or the RMEM_ERR_* to reject the connection with:
+ * PROTO (too short, bad magic), VERSION, INVAL (depth out of range,
+ * session 0).
+ */
+uint32_t rmem_rdma_cm_req_parse(const void *data, size_t len,
+				struct rmem_rdma_cm_info *info)
+{
+	struct rmem_rdma_cm_req req;
+	uint16_t depth;
+
+	if (!data || len < sizeof(req))
+		return RMEM_ERR_PROTO;
+	memcpy(&req, data, sizeof(req));
+	if (le32toh(req.magic) != RMEM_PROTO_MAGIC)
+		return RMEM_ERR_PROTO;
+	if (req.version != RMEM_PROTO_VERSION)
+		return RMEM_ERR_VERSION;
+	depth = le16toh(req.depth);
+	if (depth < 1 || depth > RMEM_RDMA_MAX_DEPTH)
+		return RMEM_ERR_INVAL;
+	if (!req.session)
+		return RMEM_ERR_INVAL;
+	info->session = le64toh(req.session);
+	info->queue = le32toh(req.queue);
+	info->depth = depth;
+	return RMEM_OK;
+}
+
+/**
+ * rmem_rdma_cm_rep_build() - private data of an RDMA accept or reject
+ * @rep: filled in wire order
+ * @status: RMEM_OK (accept) or RMEM_ERR_* (reject)
+ * @depth: receives kept posted (accept), 0 (reject)
+ */
+void rmem_rdma_cm_rep_build(struct rmem_rdma_cm_rep *rep, uint32_t status,
+			    uint16_t depth)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->magic = htole32(RMEM_PROTO_MAGIC);
+	rep->version = RMEM_PROTO_VERSION;
+	rep->depth = htole16(status ? 0 : depth);
+	rep->status = htole32(status);
 }

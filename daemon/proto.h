@@ -59,6 +59,11 @@ struct rmem_node {
  * @features: features granted
  * @queue: queue index the client gave in HELLO
  * @close_reason: why rmem_proto_step() asked to close, for the log
+ * @rdma: an RDMA connection: data moves one-sided, READ/WRITE are refused,
+ *	SLAB_ALLOC registers the slab through rmem_slab_hooks.reg
+ * @bound_session: session named before HELLO (RDMA connect request), which
+ *	HELLO must repeat; 0 when any session may be named
+ * @xprt: the transport's connection, handed to rmem_slab_hooks.reg
  */
 struct rmem_pconn {
 	const char *name;
@@ -66,10 +71,25 @@ struct rmem_pconn {
 	uint64_t features;
 	uint32_t queue;
 	const char *close_reason;
+	bool rdma;
+	uint64_t bound_session;
+	void *xprt;
 };
 
 /* Features this server grants on a TCP connection. */
 #define RMEM_PROTO_FEAT_SUPPORTED	RMEM_PROTO_FEAT_TCP
+
+/**
+ * struct rmem_rdma_cm_info - a validated struct rmem_rdma_cm_req
+ * @session: session the QP joins, non-zero
+ * @queue: client's queue index
+ * @depth: control messages the client may have outstanding, 1..MAX_DEPTH
+ */
+struct rmem_rdma_cm_info {
+	uint64_t session;
+	uint32_t queue;
+	uint16_t depth;
+};
 
 void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
 		    uint64_t session_timeout_ms, uint64_t instance);
@@ -79,6 +99,12 @@ void rmem_pconn_close(struct rmem_node *n, struct rmem_pconn *pc);
 ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			const uint8_t *in, size_t len, struct rmem_buf *out,
 			size_t *need);
+int rmem_proto_datagram(struct rmem_node *n, struct rmem_pconn *pc,
+			const uint8_t *in, size_t len, struct rmem_buf *out);
 const char *rmem_proto_status_name(uint32_t status);
+uint32_t rmem_rdma_cm_req_parse(const void *data, size_t len,
+				struct rmem_rdma_cm_info *info);
+void rmem_rdma_cm_rep_build(struct rmem_rdma_cm_rep *rep, uint32_t status,
+			    uint16_t depth);
 
 #endif

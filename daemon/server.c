@@ -5,7 +5,10 @@
  * are handled in conn.c, the control socket in ctl.c.
  *
  * Order of startup, and exact reverse at shutdown: signals, pool, protocol
- * state, epoll, TCP listener, control socket.
+ * state, epoll, TCP listener, RDMA listener (rdma.c), control socket. The
+ * RDMA connections close before the protocol state goes, and the RDMA
+ * transport itself after it: destroying the sessions deregisters their
+ * slab MRs through the hooks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,7 +196,7 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		log_err("epoll: %s", strerror(errno));
 		goto out_fini;
 	}
-	if (server_listen(s) || rmemd_ctl_listen(s))
+	if (server_listen(s) || rmemd_rdma_init(s) || rmemd_ctl_listen(s))
 		goto out_fini;
 	log_notice("started: instance %016llx, %u slabs, session timeout %u s, max %u clients",
 		   (unsigned long long)instance, s->pool.nslabs, cfg->session_timeout,
@@ -217,9 +220,11 @@ void rmemd_server_fini(struct rmemd_server *s)
 	s->listen_fd = -1;
 	while (s->conns)
 		rmemd_conn_close(s, s->conns);
+	rmemd_rdma_stop(s);
 	if (s->node.pool)
 		rmem_node_fini(&s->node);
 	s->node.pool = NULL;
+	rmemd_rdma_fini(s);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	s->epfd = -1;
@@ -249,7 +254,7 @@ static void server_accept(struct rmemd_server *s)
 			return;
 		}
 		s->conns_total++;
-		if (s->nconns >= s->cfg.max_clients) {
+		if (s->nconns + rmemd_rdma_nconns(s) >= s->cfg.max_clients) {
 			s->conns_refused++;
 			if (rmemd_ratelimit_ok(&accept_rl, rmemd_now_ms()))
 				log_warn("refusing a connection: max-clients %u reached",
@@ -290,6 +295,11 @@ static void server_reload(struct rmemd_server *s)
 	if (strcmp(nc.ctl_socket, oc->ctl_socket))
 		log_warn("reload: ctl-socket %s -> %s needs restart",
 			 oc->ctl_socket, nc.ctl_socket);
+	if (nc.no_rdma != oc->no_rdma)
+		log_warn("reload: no-rdma %s -> %s needs restart",
+			 yesno(oc->no_rdma), yesno(nc.no_rdma));
+	if (nc.rdma_port != oc->rdma_port)
+		log_warn("reload: rdma-port %u -> %u needs restart", oc->rdma_port, nc.rdma_port);
 	if (nc.no_mlock != oc->no_mlock)
 		log_warn("reload: no-mlock %s -> %s needs restart",
 			 yesno(oc->no_mlock), yesno(nc.no_mlock));
@@ -376,8 +386,15 @@ int rmemd_server_run(struct rmemd_server *s)
 			case RMEMD_EV_CONN:
 				rmemd_conn_event(s, (struct rmemd_conn *)kind, evs[i].events);
 				break;
+			case RMEMD_EV_RDMA_CM:
+				rmemd_rdma_cm_event(s);
+				break;
+			case RMEMD_EV_RDMA_CQ:
+				rmemd_rdma_cq_event(s, kind);
+				break;
 			}
 		}
+		rmemd_rdma_reap(s);
 		now = rmemd_now_ms();
 		if (s->listen_paused_until && now >= s->listen_paused_until) {
 			s->listen_paused_until = 0;
@@ -386,6 +403,6 @@ int rmemd_server_run(struct rmemd_server *s)
 		s->node.now_ms = now;
 		rmem_sessions_expire(&s->node.sessions, now);
 	}
-	log_notice("closing %u client connections", s->nconns);
+	log_notice("closing %u client connections", s->nconns + rmemd_rdma_nconns(s));
 	return 0;
 }

@@ -20,7 +20,11 @@ enum rmemd_ev_kind {
 	RMEMD_EV_SIGNAL,
 	RMEMD_EV_CTL,
 	RMEMD_EV_CONN,
+	RMEMD_EV_RDMA_CM,	/* rdma_cm event channel (rdma.c) */
+	RMEMD_EV_RDMA_CQ,	/* completion channel of one RDMA connection */
 };
+
+struct rmemd_rdma;
 
 /* Output queue: stop reading a connection above HIGH, resume below LOW. */
 #define RMEMD_OUT_HIGH		(4u << 20)
@@ -79,6 +83,7 @@ struct rmemd_conn {
  * @conns_refused: connections closed at once (max-clients, no memory)
  * @start_ms: monotonic start time
  * @listen_paused_until: accept() ran out of fds; retry then
+ * @rdma: RDMA listener and connections (rdma.c), NULL when RDMA is off
  * @stop: leave the loop
  */
 struct rmemd_server {
@@ -98,7 +103,27 @@ struct rmemd_server {
 	uint64_t conns_refused;
 	uint64_t start_ms;
 	uint64_t listen_paused_until;
+	struct rmemd_rdma *rdma;
 	bool stop;
+};
+
+/**
+ * struct rmemd_rdma_stats - what rmemd --status shows of RDMA
+ * @listen: "ADDR:PORT", or why there is no listener ("off", "unavailable")
+ * @conns: RDMA connections open
+ * @conns_total: connect requests accepted since start
+ * @conns_refused: connect requests rejected (bad private data, max-clients,
+ *	no resources)
+ * @mrs: slab MRs registered
+ * @pds: protection domains (one per session and device)
+ */
+struct rmemd_rdma_stats {
+	const char *listen;
+	uint32_t conns;
+	uint64_t conns_total;
+	uint64_t conns_refused;
+	uint32_t mrs;
+	uint32_t pds;
 };
 
 uint64_t rmemd_now_ms(void);
@@ -112,6 +137,16 @@ void rmemd_server_fini(struct rmemd_server *s);
 struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
 void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
+
+/* rdma.c */
+int rmemd_rdma_init(struct rmemd_server *s);
+void rmemd_rdma_stop(struct rmemd_server *s);
+void rmemd_rdma_fini(struct rmemd_server *s);
+void rmemd_rdma_cm_event(struct rmemd_server *s);
+void rmemd_rdma_reap(struct rmemd_server *s);
+void rmemd_rdma_cq_event(struct rmemd_server *s, enum rmemd_ev_kind *kind);
+void rmemd_rdma_stats(const struct rmemd_server *s, struct rmemd_rdma_stats *st);
+uint32_t rmemd_rdma_nconns(const struct rmemd_server *s);
 
 /* ctl.c */
 int rmemd_ctl_listen(struct rmemd_server *s);

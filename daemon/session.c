@@ -25,10 +25,14 @@ void rmem_sessions_init(struct rmem_sessions *t, struct rmem_pool *pool,
 	t->idle = 0;
 	t->timeout_ms = timeout_ms;
 	t->pool = pool;
+	t->hooks = NULL;
 }
 
 static void session_destroy(struct rmem_sessions *t, struct rmem_session *s)
 {
+	/* Unreachable by RDMA first, then zeroed: never the other way round. */
+	if (t->hooks && t->hooks->release)
+		t->hooks->release(t->hooks->ctx, s->id);
 	rmem_pool_release_owner(t->pool, s->id);
 	if (s->prev)
 		s->prev->next = s->next;

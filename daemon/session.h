@@ -15,6 +15,31 @@
 struct rmem_pool;
 
 /**
+ * struct rmem_slab_hooks - what a transport does when slabs change hands
+ * @reg: a slab was just allocated to session @id over connection @xprt
+ *	(struct rmem_pconn.xprt): make it reachable (RDMA: register it as an
+ *	MR in the session's PD) and return its @rkey and @addr. Non-zero
+ *	return: the allocation fails and the slab goes back to the pool.
+ *	Called only for connections with rmem_pconn.rdma set.
+ * @dereg: session @id gives @slab back; called before the slab is zeroed
+ *	and returned to the pool, for every slab (the transport ignores
+ *	slabs it never registered, e.g. ones allocated over TCP)
+ * @release: session @id is destroyed (expired, or idle with no slab, or
+ *	the server stops); called before its slabs are zeroed and freed
+ * @ctx: passed to each hook
+ *
+ * Every hook may be NULL (TCP-only servers, tests, fuzzers), and so may
+ * the whole struct.
+ */
+struct rmem_slab_hooks {
+	int (*reg)(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
+		   uint64_t len, uint32_t *rkey, uint64_t *addr);
+	void (*dereg)(void *ctx, uint64_t id, uint32_t slab);
+	void (*release)(void *ctx, uint64_t id);
+	void *ctx;
+};
+
+/**
  * struct rmem_session - one client session
  * @id: client-chosen id, non-zero; also the slabs' owner id in the pool
  * @nconns: connections attached
@@ -39,6 +64,7 @@ struct rmem_session {
  * @idle: sessions with no connection
  * @timeout_ms: how long an idle session keeps its slabs
  * @pool: where their slabs come from
+ * @hooks: transport hooks on slab changes, or NULL
  */
 struct rmem_sessions {
 	struct rmem_session *head;
@@ -46,6 +72,7 @@ struct rmem_sessions {
 	uint32_t idle;
 	uint64_t timeout_ms;
 	struct rmem_pool *pool;
+	const struct rmem_slab_hooks *hooks;
 };
 
 void rmem_sessions_init(struct rmem_sessions *t, struct rmem_pool *pool,

@@ -184,6 +184,67 @@ struct rmem_ping_reply {
 	__le32 reserved;
 };
 
+/*
+ * RDMA (RMEM_PROTO_FEAT_RDMA). rmemd listens with rdma_cm (RDMA_PS_TCP, RC
+ * QPs) on the same port number as its TCP listener. The client opens one
+ * connection per queue; the connect request carries struct rmem_rdma_cm_req
+ * as private data, which names the session: the server creates the QP in
+ * that session's protection domain, so the session's slab MRs are reachable
+ * through its QPs and through no other client's. The server accepts with
+ * struct rmem_rdma_cm_rep, or rejects with one whose @status says why.
+ *
+ * After the connection is established the control protocol above runs
+ * unchanged, one message per SEND (header plus payload, at most
+ * RMEM_RDMA_MSG_SIZE bytes), starting with HELLO. Each side keeps enough
+ * receives posted for the other: the server @depth from its accept, the
+ * client one per request it has outstanding, never more than the server's
+ * @depth. READ and WRITE messages are refused with RMEM_ERR_INVAL on an RDMA
+ * connection: data moves by the client's one-sided RDMA READ and RDMA WRITE
+ * at rmem_slab_alloc_reply.addr + offset with rmem_slab_alloc_reply.rkey.
+ * Each slab is its own MR, registered when it is allocated to the session
+ * (remote read and write only) and deregistered before it is freed.
+ */
+#define RMEM_RDMA_MSG_SIZE	128	/* largest control message, bytes */
+#define RMEM_RDMA_MAX_DEPTH	256	/* outstanding control messages */
+
+/**
+ * struct rmem_rdma_cm_req - connect request private data (32 bytes)
+ * @magic: RMEM_PROTO_MAGIC
+ * @version: RMEM_PROTO_VERSION
+ * @reserved0: zero
+ * @depth: control messages the client may have outstanding, 1..MAX_DEPTH
+ * @session: the session this QP joins (same as in its HELLO), non-zero
+ * @queue: index of this connection among the client's connections
+ * @reserved: zero
+ */
+struct rmem_rdma_cm_req {
+	__le32 magic;
+	__u8 version;
+	__u8 reserved0;
+	__le16 depth;
+	__le64 session;
+	__le32 queue;
+	__u8 reserved[12];
+};
+
+/**
+ * struct rmem_rdma_cm_rep - accept or reject private data (16 bytes)
+ * @magic: RMEM_PROTO_MAGIC
+ * @version: RMEM_PROTO_VERSION
+ * @reserved0: zero
+ * @depth: receives the server keeps posted on this QP (accept), 0 (reject)
+ * @status: RMEM_OK (accept) or RMEM_ERR_* (reject)
+ * @reserved: zero
+ */
+struct rmem_rdma_cm_rep {
+	__le32 magic;
+	__u8 version;
+	__u8 reserved0;
+	__le16 depth;
+	__le32 status;
+	__le32 reserved;
+};
+
 static_assert(sizeof(struct rmem_msg_hdr) == 24, "wire: rmem_msg_hdr");
 static_assert(sizeof(struct rmem_hello) == 64, "wire: rmem_hello");
 static_assert(sizeof(struct rmem_hello_reply) == 64, "wire: rmem_hello_reply");
@@ -191,5 +252,9 @@ static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_repl
 static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
 static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
 static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
+static_assert(sizeof(struct rmem_rdma_cm_req) == 32, "wire: rmem_rdma_cm_req");
+static_assert(sizeof(struct rmem_rdma_cm_rep) == 16, "wire: rmem_rdma_cm_rep");
+static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_hello) <= RMEM_RDMA_MSG_SIZE,
+	      "wire: RDMA message size");
 
 #endif /* _RMEM_PROTO_H */

@@ -23,6 +23,16 @@ static struct netlink_range_validation rmem_timeout_range = {
 	.max = 3600 * 1000,
 };
 
+static struct netlink_range_validation rmem_chunk_range = {
+	.min = RMEM_MMAP_CHUNK_MIN,
+	.max = RMEM_MMAP_CHUNK_MAX,
+};
+
+static struct netlink_range_validation rmem_cache_range = {
+	.min = RMEM_MMAP_CHUNK_MIN,
+	.max = RMEM_REGION_MAX_SIZE,
+};
+
 static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_NODE_ID]		= { .type = NLA_U32 },
 	[RMEM_A_NODE_ADDR]		= NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
@@ -33,6 +43,8 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 					    .len = RMEM_REGION_NAME_MAX - 1 },
 	[RMEM_A_REGION_SIZE]		= NLA_POLICY_MIN(NLA_U64, RMEM_PAGE_SIZE),
 	[RMEM_A_REGION_TYPE]		= NLA_POLICY_MAX(NLA_U8, RMEM_REGION_TYPE_MAX),
+	[RMEM_A_REGION_CHUNK_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &rmem_chunk_range),
+	[RMEM_A_REGION_CACHE_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &rmem_cache_range),
 };
 
 static struct genl_family rmem_genl_family;
@@ -53,7 +65,7 @@ static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
 
 static u64 rmem_features(void)
 {
-	return RMEM_FEAT_TCP | RMEM_FEAT_BLOCK;
+	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP;
 }
 
 static int rmem_cmd_get_version(struct sk_buff *skb, struct genl_info *info)
@@ -308,6 +320,27 @@ static int rmem_cmd_node_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- regions ---- */
 
+static int rmem_region_fill_mmap(struct sk_buff *msg, struct rmem_region *r)
+{
+	struct rmem_mmap_stats st;
+
+	rmem_mmap_stats_get(r, &st);
+	if (nla_put_u64_64bit(msg, RMEM_A_REGION_CHUNK_SIZE, st.chunk_size, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_CACHE_SIZE, st.cache_size, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_CACHED, st.cached, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_FAULTS, st.faults, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_FETCHES, st.fetches, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_FETCH_ERRORS, st.fetch_errors, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_EVICTIONS, st.evictions, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_WRITEBACKS, st.writebacks, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_WRITEBACK_ERRORS, st.writeback_errors,
+			      RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_HOT, st.hot, RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_PMD_MAPS, st.pmd_maps, RMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 {
 	if (nla_put_u32(msg, RMEM_A_REGION_ID, r->id) ||
@@ -317,7 +350,7 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 	    nla_put_string(msg, RMEM_A_REGION_DEVICE, r->device) ||
 	    nla_put_u32(msg, RMEM_A_REGION_SLABS, atomic_read(&r->slabs)) ||
 	    nla_put_u32(msg, RMEM_A_REGION_NODES, rmem_region_nodes(r)) ||
-	    nla_put_u32(msg, RMEM_A_REGION_OPENERS, rmem_blk_openers(r)) ||
+	    nla_put_u32(msg, RMEM_A_REGION_OPENERS, rmem_region_openers(r)) ||
 	    nla_put_u64_64bit(msg, RMEM_A_SLAB_SIZE, r->slab_size, RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_READS, atomic64_read(&r->reads), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_WRITES, atomic64_read(&r->writes), RMEM_A_PAD) ||
@@ -329,12 +362,13 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 			      atomic64_read(&r->discards), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD))
 		return -EMSGSIZE;
-	return 0;
+	return r->type == RMEM_REGION_MMAP ? rmem_region_fill_mmap(msg, r) : 0;
 }
 
 static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 {
 	enum rmem_region_type type = RMEM_REGION_BLOCK;
+	u64 chunk = 0, cache = 0;
 	struct rmem_region *r;
 	struct sk_buff *msg;
 	void *hdr;
@@ -345,13 +379,17 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	if (info->attrs[RMEM_A_REGION_TYPE])
 		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
+	if (info->attrs[RMEM_A_REGION_CHUNK_SIZE])
+		chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
+	if (info->attrs[RMEM_A_REGION_CACHE_SIZE])
+		cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_region_add(nla_data(info->attrs[RMEM_A_REGION_NAME]),
-			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, &r,
+			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, chunk, cache, &r,
 			      info->extack);
 	if (ret)
 		goto out_unlock;

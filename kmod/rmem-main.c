@@ -2,8 +2,9 @@
 /*
  * rmem: module entry, parameters and the shared work queue.
  *
- * Subsystems start in order (work queue, block major, netlink) and stop in
- * exact reverse; regions go before nodes because regions hold node slabs.
+ * Subsystems start in order (work queue, block major, RDMA ib_client,
+ * netlink) and stop in exact reverse; regions go before nodes because
+ * regions hold node slabs, and nodes before the ib_client.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,14 +64,27 @@ static int __init rmem_init(void)
 	if (ret)
 		goto out_destroy_wq;
 
-	ret = rmem_genl_init();
+	ret = rmem_mmap_init();
 	if (ret)
 		goto out_blk_exit;
+
+	/* Before netlink: nodes may use RDMA as soon as they can be added. */
+	ret = rmem_rdma_init();
+	if (ret)
+		goto out_mmap_exit;
+
+	ret = rmem_genl_init();
+	if (ret)
+		goto out_rdma_exit;
 
 	pr_info("version %s loaded (slab %u MiB, %u queues per node)\n",
 		RMEM_VERSION, rmem_slab_mb, rmem_nr_queues);
 	return 0;
 
+out_rdma_exit:
+	rmem_rdma_exit();
+out_mmap_exit:
+	rmem_mmap_exit();
 out_blk_exit:
 	rmem_blk_exit();
 out_destroy_wq:
@@ -83,6 +97,8 @@ static void __exit rmem_exit(void)
 	rmem_genl_exit();
 	rmem_region_del_all();
 	rmem_node_del_all();
+	rmem_rdma_exit();
+	rmem_mmap_exit();
 	rmem_blk_exit();
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");

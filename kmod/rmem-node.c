@@ -490,17 +490,75 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 	return best;
 }
 
-static const struct rmem_transport_ops *rmem_transport_get(enum rmem_transport want,
-							   struct netlink_ext_ack *extack)
+/* First transport to try: auto tries RDMA, then TCP (rmem_node_connect). */
+static const struct rmem_transport_ops *rmem_transport_get(enum rmem_transport want)
 {
-	switch (want) {
-	case RMEM_TRANSPORT_AUTO:
-	case RMEM_TRANSPORT_TCP:
-		return &rmem_tcp_ops;
-	case RMEM_TRANSPORT_RDMA:
+	return want == RMEM_TRANSPORT_TCP ? &rmem_tcp_ops : &rmem_rdma_ops;
+}
+
+static void rmem_node_release(struct rmem_node *node)
+{
+	if (node->ops->release)
+		node->ops->release(node);
+	else
+		kfree(node->priv);
+	node->priv = NULL;
+}
+
+/*
+ * First connection of a new node. With transport auto, RDMA is tried first
+ * and any failure (no RDMA device on the route, rmemd without an RDMA
+ * listener, refused, unreachable, timed out) falls back to TCP. The choice
+ * sticks: reconnects use node->ops only.
+ */
+static int rmem_node_connect(struct rmem_node *node)
+{
+	int ret;
+
+	ret = node->ops->connect(node);
+	if (!ret || node->want != RMEM_TRANSPORT_AUTO)
+		return ret;
+	rnode_info(node, "RDMA unavailable (%d), trying TCP\n", ret);
+	rmem_node_release(node);
+	node->ops = &rmem_tcp_ops;
+	return node->ops->connect(node);
+}
+
+static void rmem_node_connect_error(struct rmem_node *node, int ret,
+				    struct netlink_ext_ack *extack)
+{
+	bool rdma = node->ops == &rmem_rdma_ops;
+
+	switch (ret) {
+	case -ECONNREFUSED:
+		if (rdma)
+			NL_SET_ERR_MSG(extack,
+				       "RDMA connection refused: is rmemd listening for RDMA there?");
+		else
+			NL_SET_ERR_MSG(extack, "connection refused: is rmemd running there?");
+		break;
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		if (rdma)
+			NL_SET_ERR_MSG(extack,
+				       "RDMA connection refused or unreachable (timed out or no route)");
+		else
+			NL_SET_ERR_MSG(extack, "node unreachable (timed out or no route)");
+		break;
+	case -ENODEV:
+	case -EADDRNOTAVAIL:
+		NL_SET_ERR_MSG(extack, "no RDMA device on the route to the node");
+		break;
+	case -EPROTONOSUPPORT:
+		NL_SET_ERR_MSG(extack,
+			       "the RDMA device on the route is iWARP, which rmem does not support");
+		break;
+	case -EPROTO:
+		NL_SET_ERR_MSG(extack, "node answered with a bad or unsupported hello");
+		break;
 	default:
-		NL_SET_ERR_MSG(extack, "the RDMA transport is not available in this build");
-		return ERR_PTR(-EOPNOTSUPP);
+		NL_SET_ERR_MSG(extack, "cannot connect to the node (see kernel log)");
 	}
 }
 
@@ -521,7 +579,7 @@ static bool rmem_addr_equal(const struct sockaddr_storage *a, const struct socka
 
 static void rmem_node_free(struct rmem_node *node)
 {
-	kfree(node->priv);
+	rmem_node_release(node);
 	kfree(node);
 }
 
@@ -551,9 +609,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 			return ERR_PTR(-EEXIST);
 		}
 	}
-	ops = rmem_transport_get(want, extack);
-	if (IS_ERR(ops))
-		return ERR_CAST(ops);
+	ops = rmem_transport_get(want);
 
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
@@ -573,26 +629,13 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
 
-	ret = ops->connect(node);
+	ret = rmem_node_connect(node);
 	if (ret) {
-		rnode_err(node, "cannot connect: %d\n", ret);
-		switch (ret) {
-		case -ECONNREFUSED:
-			NL_SET_ERR_MSG(extack, "connection refused: is rmemd running there?");
-			break;
-		case -ETIMEDOUT:
-		case -EHOSTUNREACH:
-		case -ENETUNREACH:
-			NL_SET_ERR_MSG(extack, "node unreachable (timed out or no route)");
-			break;
-		case -EPROTO:
-			NL_SET_ERR_MSG(extack, "node answered with a bad or unsupported hello");
-			break;
-		default:
-			NL_SET_ERR_MSG(extack, "cannot connect to the node (see kernel log)");
-		}
+		rnode_err(node, "cannot connect over %s: %d\n", node->ops->name, ret);
+		rmem_node_connect_error(node, ret, extack);
 		goto out_free;
 	}
+	ops = node->ops;
 	if (node->slab_size != (u64)rmem_slab_mb << 20) {
 		rnode_err(node, "slab size %llu MiB, module uses slab_mb=%u\n",
 			  node->slab_size >> 20, rmem_slab_mb);

@@ -420,6 +420,43 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 	return 0;
 }
 
+/**
+ * rmem_region_mark_lost() - pages whose latest data could not be stored
+ * @r: region
+ * @pos: byte offset, multiple of 4 KiB
+ * @len: bytes, multiple of 4 KiB
+ *
+ * A front end that failed to write data back calls this so that reads of
+ * those pages fail (-EIO) instead of returning older data. A later
+ * successful write clears it.
+ */
+void rmem_region_mark_lost(struct rmem_region *r, u64 pos, u64 len)
+{
+	unsigned long p, end = (pos + len) >> RMEM_PAGE_SHIFT;
+
+	for (p = pos >> RMEM_PAGE_SHIFT; p < end; p++)
+		set_bit(p, r->lost);
+}
+
+/**
+ * rmem_region_openers() - open handles on the region's device
+ * @r: region
+ *
+ * Return: the count.
+ */
+unsigned int rmem_region_openers(struct rmem_region *r)
+{
+	return r->type == RMEM_REGION_MMAP ? rmem_mmap_openers(r) : rmem_blk_openers(r);
+}
+
+static int rmem_region_front_destroy(struct rmem_region *r, bool force,
+				     struct netlink_ext_ack *extack)
+{
+	if (r->type == RMEM_REGION_MMAP)
+		return rmem_mmap_destroy(r, force, extack);
+	return rmem_blk_destroy(r, force, extack);
+}
+
 static void rmem_region_free(struct rmem_region *r)
 {
 	kvfree(r->written);
@@ -458,6 +495,8 @@ static void rmem_region_release_slabs(struct rmem_region *r)
  * @name: unique name
  * @size: bytes, a multiple of 4 KiB, at most RMEM_REGION_MAX_SIZE
  * @type: block or mmap
+ * @chunk: mmap region: bytes per chunk, 0 for the default; 0 for block
+ * @cache: mmap region: cache budget in bytes, 0 for the default; 0 for block
  * @out: the new region
  * @extack: error report
  *
@@ -465,7 +504,8 @@ static void rmem_region_release_slabs(struct rmem_region *r)
  * Return: 0 or -errno; on error nothing was created.
  */
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
-		    struct rmem_region **out, struct netlink_ext_ack *extack)
+		    u64 chunk, u64 cache, struct rmem_region **out,
+		    struct netlink_ext_ack *extack)
 {
 	unsigned long pages;
 	struct rmem_region *r;
@@ -483,9 +523,18 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "region size above 1 TiB is not supported");
 		return -E2BIG;
 	}
-	if (type != RMEM_REGION_BLOCK) {
-		NL_SET_ERR_MSG(extack, "mmap regions are not available in this build");
-		return -EOPNOTSUPP;
+	if (type == RMEM_REGION_BLOCK && (chunk || cache)) {
+		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
+		return -EINVAL;
+	}
+	if (type == RMEM_REGION_MMAP) {
+		if (!chunk)
+			chunk = min_t(u64, RMEM_MMAP_CHUNK_DEFAULT, size & -size);
+		if (!cache)
+			cache = clamp_t(u64, round_down(size / 4, chunk), chunk, 256ULL << 20);
+		ret = rmem_mmap_check((u64)rmem_slab_mb << 20, size, chunk, cache, extack);
+		if (ret)
+			return ret;
 	}
 	if (rmem_region_find(name)) {
 		NL_SET_ERR_MSG(extack, "a region with this name exists");
@@ -502,7 +551,8 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	}
 	r->id = ret;
 	strscpy(r->name, name, sizeof(r->name));
-	snprintf(r->device, sizeof(r->device), "rmemblk%u", r->id);
+	snprintf(r->device, sizeof(r->device),
+		 type == RMEM_REGION_MMAP ? "rmem%u" : "rmemblk%u", r->id);
 	r->type = type;
 	r->size = size;
 	r->slab_size = (u64)rmem_slab_mb << 20;
@@ -517,7 +567,10 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	if (!r->ext || !r->written || !r->lost)
 		goto out_free;
 
-	ret = rmem_blk_create(r, extack);
+	if (type == RMEM_REGION_MMAP)
+		ret = rmem_mmap_create(r, chunk, cache, extack);
+	else
+		ret = rmem_blk_create(r, extack);
 	if (ret)
 		goto out_free;
 	list_add_tail(&r->list, &rmem_regions);
@@ -547,7 +600,7 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "no such region");
 		return -ENOENT;
 	}
-	ret = rmem_blk_destroy(r, false, extack);
+	ret = rmem_region_front_destroy(r, false, extack);
 	if (ret)
 		return ret;
 	list_del(&r->list);
@@ -568,7 +621,7 @@ void rmem_region_del_all(void)
 
 	mutex_lock(&rmem_cfg_lock);
 	list_for_each_entry_safe(r, tmp, &rmem_regions, list) {
-		rmem_blk_destroy(r, true, NULL);
+		rmem_region_front_destroy(r, true, NULL);
 		list_del(&r->list);
 		rmem_region_release_slabs(r);
 		rmem_region_free(r);

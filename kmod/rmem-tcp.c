@@ -441,10 +441,17 @@ static void rmem_tcp_disconnect(struct rmem_node *node)
 		rmem_tcp_queue_close(&tn->q[i]);
 }
 
+static void rmem_tcp_release(struct rmem_node *node)
+{
+	kfree(node->priv);
+	node->priv = NULL;
+}
+
 const struct rmem_transport_ops rmem_tcp_ops = {
 	.name = "tcp",
 	.type = RMEM_TRANSPORT_TCP,
 	.connect = rmem_tcp_connect,
 	.disconnect = rmem_tcp_disconnect,
 	.submit = rmem_tcp_submit,
+	.release = rmem_tcp_release,
 };

@@ -3,10 +3,12 @@
  * rmem: internal interfaces of the module.
  *
  * Layers, calls going downwards only:
- *   front ends (rmem-blk.c)      see regions, never nodes or transports
+ *   front ends (rmem-blk.c,      see regions, never nodes or transports
+ *               rmem-mmap.c)
  *   store      (rmem-region.c)   maps region offsets to (node, slab, offset)
  *   nodes      (rmem-node.c)     connections, liveness, reconnect, pending I/O
- *   transports (rmem-tcp.c)      move bytes; only they include socket headers
+ *   transports (rmem-tcp.c,      move bytes; only they include socket or
+ *               rmem-rdma.c)     verbs headers
  *   control    (rmem-genl.c)     acts on regions and nodes
  */
 #ifndef _RMEM_H
@@ -102,6 +104,7 @@ struct rmem_req {
  *	rmem_node_requeue(). Idempotent.
  * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
  *	-ENOTCONN when the queue is not live (caller keeps @io).
+ * @release: free node->priv (after @disconnect) and set it to NULL.
  */
 struct rmem_transport_ops {
 	const char *name;
@@ -109,9 +112,15 @@ struct rmem_transport_ops {
 	int (*connect)(struct rmem_node *node);
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
+	void (*release)(struct rmem_node *node);
 };
 
 extern const struct rmem_transport_ops rmem_tcp_ops;
+extern const struct rmem_transport_ops rmem_rdma_ops;
+
+/* rmem-rdma.c */
+int rmem_rdma_init(void);
+void rmem_rdma_exit(void);
 
 /**
  * struct rmem_node - a memory node (one rmemd)
@@ -245,7 +254,7 @@ struct rmem_extent {
  * @list: entry in rmem_regions
  * @id: number, also the device's minor
  * @name: unique name
- * @device: device name, "rmemblkN"
+ * @device: device name, "rmemblkN" or "rmemN"
  * @type: enum rmem_region_type
  * @size: bytes
  * @slab_size: bytes per extent (and slab)
@@ -255,7 +264,7 @@ struct rmem_extent {
  * @lost: per page: held data on a slab its node lost; reads fail
  * @lock: guards @ext and multi-page walks of the bitmaps
  * @alloc_lock: serialises slab allocation and freeing (sleeps)
- * @front: front end state (struct rmem_blk)
+ * @front: front end state (struct rmem_blk or struct rmem_mmap)
  * @slabs: slabs held
  * @reads: read requests
  * @writes: write requests
@@ -309,7 +318,10 @@ void rmem_region_rw(struct rmem_rio *rio);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
-		    struct rmem_region **out, struct netlink_ext_ack *extack);
+		    u64 chunk, u64 cache, struct rmem_region **out,
+		    struct netlink_ext_ack *extack);
+void rmem_region_mark_lost(struct rmem_region *r, u64 pos, u64 len);
+unsigned int rmem_region_openers(struct rmem_region *r);
 int rmem_region_del(const char *name, struct netlink_ext_ack *extack);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);
@@ -323,6 +335,17 @@ void rmem_blk_exit(void);
 int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack);
 int rmem_blk_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
 unsigned int rmem_blk_openers(struct rmem_region *r);
+
+/* rmem-mmap.c */
+int rmem_mmap_init(void);
+void rmem_mmap_exit(void);
+int rmem_mmap_check(u64 slab_size, u64 size, u64 chunk, u64 cache,
+		    struct netlink_ext_ack *extack);
+int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
+		     struct netlink_ext_ack *extack);
+int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
+unsigned int rmem_mmap_openers(struct rmem_region *r);
+void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
 
 /* rmem-genl.c */
 int rmem_genl_init(void);

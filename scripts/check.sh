@@ -6,13 +6,13 @@
 #   deps -> build (rmem.ko for 6.1 and 6.12 with W=1 and sparse, the same
 #   through DKMS, rmemd, rmemctl, selftests) -> style -> host tests (daemon, tools, short fuzz
 #   runs) -> guest tests (selftests/run-guest.sh through scripts/rmem-vm on
-#   6.1 and on 6.12)
+#   6.1 and on 6.12, and the swap test on 6.1, each over TCP and over RDMA)
 #
 #   scripts/check.sh [--list] [--keep-going] [STEP-GLOB...]
 #
-# With STEP-GLOBs (e.g. 'build-*' 'guest-6.1') only matching steps run.
+# With STEP-GLOBs (e.g. 'build-*' 'guest-6.1-*') only matching steps run.
 # Every step's output is in build/check/NN-STEP.log (guest runs: also
-# build/check/guest-K/, rmem-vm's log directory). Counting:
+# build/check/guest-K-T/, rmem-vm's log directory). Counting:
 #   - a build or style step is one test: it passes when it exits 0 and printed
 #     no warning or error line;
 #   - a test step counts every TAP result line it printed ("ok", "not ok",
@@ -191,17 +191,21 @@ run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short
 run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
 
 # Guest runs take both cores: the lock keeps them from overlapping with
-# anyone else's (bench, another check).
-for k in 6.1 6.12; do
-	run_step test "guest-$k" 1800 "$LOGS/guest-$k/script.log" -- \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 1 \
-		--logdir "$LOGS/guest-$k" --timeout 1700 selftests/run-guest.sh
+# anyone else's (bench, another check). Every guest suite runs once per
+# transport (tests.list says which tests depend on it).
+for t in tcp rdma; do
+	for k in 6.1 6.12; do
+		run_step test "guest-$k-$t" 1800 "$LOGS/guest-$k-$t/script.log" -- \
+			flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 1 \
+			--transport "$t" --logdir "$LOGS/guest-$k-$t" --timeout 1700 \
+			selftests/run-guest.sh
+	done
+	# Swap under real memory pressure needs a small compute guest of its own.
+	run_step test "guest-swap-6.1-$t" 1200 "$LOGS/guest-swap-6.1-$t/script.log" -- \
+		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel 6.1 --memory-nodes 1 \
+		--compute-mem 256 --memory-mem 1536 --donate 1024M --transport "$t" \
+		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
-# Swap under real memory pressure needs a small compute guest of its own.
-run_step test guest-swap-6.1 1200 "$LOGS/guest-swap-6.1/script.log" -- \
-	flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel 6.1 --memory-nodes 1 \
-	--compute-mem 256 --memory-mem 1536 --donate 1024M \
-	--logdir "$LOGS/guest-swap-6.1" --timeout 1100 selftests/swap_test.sh
 
 [ $list_only = 1 ] && exit 0
 
@@ -209,7 +213,7 @@ run_step test guest-swap-6.1 1200 "$LOGS/guest-swap-6.1/script.log" -- \
 echo
 echo "== summary (total $(secs "$t_all")s) =="
 printf '  %s\n' "${summary[@]}"
-[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in build/check/guest-K/"
+[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in build/check/guest-K-T/"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
 exit

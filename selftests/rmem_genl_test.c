@@ -601,6 +601,58 @@ TEST_F(genl, region_add_type_out_of_range_rejected)
 	expect_rejected(msg, -1, ERANGE, EINVAL);
 }
 
+TEST_F(genl, region_add_chunk_out_of_range_rejected)
+{
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = region_add_msg(self->family, "selftest0");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+	ASSERT_EQ(0, nla_put_u8(msg, RMEM_A_REGION_TYPE, RMEM_REGION_MMAP));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, 4 << 20));
+	expect_rejected(msg, -1, ERANGE, EINVAL);
+}
+
+TEST_F(genl, region_add_chunk_not_power_of_two_rejected)
+{
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = region_add_msg(self->family, "selftest0");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+	ASSERT_EQ(0, nla_put_u8(msg, RMEM_A_REGION_TYPE, RMEM_REGION_MMAP));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, 12288));
+	expect_rejected(msg, -1, EINVAL);
+}
+
+TEST_F(genl, region_add_cache_below_chunk_rejected)
+{
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = region_add_msg(self->family, "selftest0");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+	ASSERT_EQ(0, nla_put_u8(msg, RMEM_A_REGION_TYPE, RMEM_REGION_MMAP));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, 2 << 20));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, 1 << 20));
+	expect_rejected(msg, -1, EINVAL);
+}
+
+TEST_F(genl, region_add_chunk_for_block_region_rejected)
+{
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = region_add_msg(self->family, "selftest0");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, 64 << 10));
+	expect_rejected(msg, -1, EINVAL);
+}
+
 TEST_F(genl, region_del_unknown_name_rejected)
 {
 	struct nl_msg *msg;

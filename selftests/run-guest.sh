@@ -46,9 +46,12 @@ fi
 
 # (No process substitution: the guest has no /dev/fd.)
 list=$(sed -e 's/#.*//' "$here/tests.list")
-while read -r name timeout _; do
+transport=${RMEM_TRANSPORT:-tcp}
+while read -r name timeout only _; do
 	[ -n "$name" ] || continue
 	[ "$want" = "  " ] || [[ $want == *" $name "* ]] || continue
+	# TRANSPORTS column: run only under those (see tests.list).
+	[ -z "$only" ] || [[ ,$only, == *",$transport,"* ]] || continue
 	n=$((n + 1))
 	timeout=${timeout:-300}
 	if [[ $name == *.sh ]]; then

@@ -65,6 +65,17 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_WRITE_BYTES]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_DISCARDS]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_ERRORS]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_CHUNK_SIZE]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_CACHE_SIZE]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_CACHED]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_FAULTS]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_FETCHES]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_FETCH_ERRORS]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_EVICTIONS]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_WRITEBACKS]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_WRITEBACK_ERRORS] = { .type = NLA_U64 },
+	[RMEM_A_REGION_HOT]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_PMD_MAPS]	= { .type = NLA_U64 },
 };
 
 /* A libnl error code as the closest errno, for one error path. */

@@ -2,7 +2,7 @@
 /*
  * rmemctl region: remote memory regions (RMEM_CMD_REGION_ADD, _DEL, _GET).
  *
- *   rmemctl region add NAME size SIZE [type block|mmap]
+ *   rmemctl region add NAME size SIZE [type block|mmap] [chunk SIZE] [cache SIZE]
  *   rmemctl region del NAME
  *   rmemctl region show [NAME]
  */
@@ -40,7 +40,8 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 	for (i = 1; i < argc; i += 2) {
 		const char *key = argv[i], *val, *why = "";
 
-		if (strcmp(key, "size") && strcmp(key, "type"))
+		if (strcmp(key, "size") && strcmp(key, "type") && strcmp(key, "chunk") &&
+		    strcmp(key, "cache"))
 			return rm_arg_err(err, errlen, "unexpected argument '%s'", key);
 		if (i + 1 >= argc)
 			return rm_arg_err(err, errlen, "'%s' needs a value", key);
@@ -57,6 +58,26 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 				return rm_arg_err(err, errlen, "size '%s' is not a multiple of %llu",
 						  val, RM_REGION_ALIGN);
 			req->has_size = true;
+		} else if (!strcmp(key, "chunk")) {
+			if (req->chunk)
+				return rm_arg_err(err, errlen, "'chunk' given twice");
+			ret = rm_parse_size(val, &req->chunk, &why);
+			if (ret)
+				return rm_arg_err(err, errlen, "invalid chunk '%s': %s", val, why);
+			if (req->chunk < RM_CHUNK_MIN || req->chunk > RM_CHUNK_MAX ||
+			    (req->chunk & (req->chunk - 1)))
+				return rm_arg_err(err, errlen, "chunk '%s' must be 4K, 8K, 16K ... 1M or 2M",
+						  val);
+		} else if (!strcmp(key, "cache")) {
+			if (req->cache)
+				return rm_arg_err(err, errlen, "'cache' given twice");
+			ret = rm_parse_size(val, &req->cache, &why);
+			if (ret)
+				return rm_arg_err(err, errlen, "invalid cache '%s': %s", val, why);
+			if (!req->cache || req->cache % RM_REGION_ALIGN)
+				return rm_arg_err(err, errlen,
+						  "cache '%s' must be a non-zero multiple of %llu",
+						  val, RM_REGION_ALIGN);
 		} else {
 			if (req->type >= 0)
 				return rm_arg_err(err, errlen, "'type' given twice");
@@ -68,6 +89,8 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 	}
 	if (!req->has_size)
 		return rm_arg_err(err, errlen, "missing 'size SIZE'");
+	if ((req->chunk || req->cache) && req->type != RMEM_REGION_MMAP)
+		return rm_arg_err(err, errlen, "'chunk' and 'cache' need 'type mmap'");
 	return 0;
 }
 
@@ -134,6 +157,29 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "discards", "DISCARDS", RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_REGION_ERRORS, &v);
 	rm_rec_u64(r, "errors", "ERRORS", RM_F_U64, set, v);
+	/* mmap regions only ("-" and null for block regions) */
+	set = rm_attr_u64(tb, RMEM_A_REGION_CHUNK_SIZE, &v);
+	rm_rec_u64(r, "chunk_size", "CHUNK", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_CACHE_SIZE, &v);
+	rm_rec_u64(r, "cache_size", "CACHE", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_CACHED, &v);
+	rm_rec_u64(r, "cached", "CACHED", RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_FAULTS, &v);
+	rm_rec_u64(r, "faults", "FAULTS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_FETCHES, &v);
+	rm_rec_u64(r, "fetches", "FETCHES", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_FETCH_ERRORS, &v);
+	rm_rec_u64(r, "fetch_errors", NULL, RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_EVICTIONS, &v);
+	rm_rec_u64(r, "evictions", "EVICTIONS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_WRITEBACKS, &v);
+	rm_rec_u64(r, "writebacks", "WRITEBACKS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_WRITEBACK_ERRORS, &v);
+	rm_rec_u64(r, "writeback_errors", NULL, RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_HOT, &v);
+	rm_rec_u64(r, "hot", "HOT", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_PMD_MAPS, &v);
+	rm_rec_u64(r, "pmd_maps", NULL, RM_F_U64, set, v);
 }
 
 struct region_list {
@@ -198,7 +244,9 @@ static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	if (!msg)
 		return rm_fail(ctx, -ENOMEM);
 	if (nla_put_u64(msg, RMEM_A_REGION_SIZE, req->size) < 0 ||
-	    (req->type >= 0 && nla_put_u8(msg, RMEM_A_REGION_TYPE, (uint8_t)req->type) < 0)) {
+	    (req->type >= 0 && nla_put_u8(msg, RMEM_A_REGION_TYPE, (uint8_t)req->type) < 0) ||
+	    (req->chunk && nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, req->chunk) < 0) ||
+	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0)) {
 		nlmsg_free(msg);
 		return rm_fail(ctx, -EMSGSIZE);
 	}
@@ -253,7 +301,7 @@ static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 }
 
 static const struct rm_verb region_verbs[] = {
-	{ "add", "NAME size SIZE [type block|mmap]",
+	{ "add", "NAME size SIZE [type block|mmap] [chunk SIZE] [cache SIZE]",
 	  "create a region; prints its device name", region_add_parse, region_add_run },
 	{ "del", "NAME", "remove a region", region_del_parse, region_del_run },
 	{ "show", "[NAME]", "list regions, or one", region_show_parse, region_show_run },

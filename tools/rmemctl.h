@@ -42,6 +42,9 @@
 #define RM_NODE_TIMEOUT_MAX_MS	(3600ULL * 1000)
 
 #define RM_REGION_ALIGN		4096ULL
+/* mmap regions: chunk sizes the module accepts (RMEM_MMAP_CHUNK_*). */
+#define RM_CHUNK_MIN		4096ULL
+#define RM_CHUNK_MAX		(2ULL << 20)
 
 /* ---- parse.c: pure parsers, no I/O, no allocation ---- */
 
@@ -88,7 +91,7 @@ enum rm_fmt {
 };
 
 #define RM_FIELD_STR_MAX	64
-#define RM_REC_MAX		24
+#define RM_REC_MAX		32
 
 struct rm_field {
 	const char *key;	/* JSON member name; NULL: text only */
@@ -176,6 +179,8 @@ struct rm_req {
 	uint64_t size;
 	bool has_size;
 	int type;		/* -1: not given */
+	uint64_t chunk;		/* mmap: bytes per chunk, 0: not given */
+	uint64_t cache;		/* mmap: cache budget, 0: not given */
 };
 
 struct rm_ctx {

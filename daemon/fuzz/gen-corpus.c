@@ -2,9 +2,11 @@
 /*
  * Writes the seed corpus of fuzz-proto: small, valid and invalid message
  * sequences, laid out as fuzz-proto.c reads them (first byte: where the
- * second connection's bytes start, scaled to 0..255).
+ * second connection's bytes start, scaled to 0..255); and with a second
+ * directory, that of fuzz-rdma (connect private data, then one length byte
+ * before each message, 0xff between the two connections).
  *
- * usage: gen-corpus DIR
+ * usage: gen-corpus DIR [RDMA_DIR]
  */
 #include <endian.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 
 static uint8_t buf[8192];
 static size_t len;
+static int dgram;	/* fuzz-rdma layout: a length byte before each message */
 
 static void msg(uint8_t type, uint64_t id, const void *p, uint32_t plen)
 {
@@ -23,6 +26,8 @@ static void msg(uint8_t type, uint64_t id, const void *p, uint32_t plen)
 		.type = type, .len = htole32(plen), .id = htole64(id),
 	};
 
+	if (dgram)
+		buf[len++] = (uint8_t)(sizeof(h) + plen);
 	memcpy(buf + len, &h, sizeof(h));
 	len += sizeof(h);
 	if (plen)
@@ -32,7 +37,8 @@ static void msg(uint8_t type, uint64_t id, const void *p, uint32_t plen)
 
 static void hello(uint64_t session)
 {
-	struct rmem_hello h = { .features = htole64(RMEM_PROTO_FEAT_TCP),
+	struct rmem_hello h = { .features = htole64(dgram ? RMEM_PROTO_FEAT_RDMA :
+							    RMEM_PROTO_FEAT_TCP),
 				.session = htole64(session), .max_io = htole32(RMEM_MSG_MAX_IO) };
 
 	msg(RMEM_MSG_HELLO, 1, &h, sizeof(h));
@@ -75,6 +81,56 @@ static void save(const char *dir, const char *name, uint8_t split)
 static void start(void)
 {
 	len = 1;
+}
+
+/* fuzz-rdma: byte 0 = 16 selects 32 bytes of private data, no timeout. */
+static void rdma_start(uint64_t session, uint16_t depth)
+{
+	struct rmem_rdma_cm_req q = {
+		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
+		.depth = htole16(depth), .session = htole64(session),
+	};
+
+	len = 1;
+	memcpy(buf + len, &q, sizeof(q));
+	len += sizeof(q);
+	dgram = 1;
+}
+
+static void rdma_seeds(const char *dir)
+{
+	rdma_start(10, 16);
+	hello(10);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_PING, 3, NULL, 0);
+	io(RMEM_MSG_READ, 0, 8, 0, NULL);
+	io(RMEM_MSG_WRITE, 0, 4, 0, "abcd");
+	slab_free(0);
+	msg(RMEM_MSG_SLAB_ALLOC, 4, NULL, 0);
+	buf[len++] = 0xff;
+	hello(10);
+	msg(RMEM_MSG_PING, 5, NULL, 0);
+	save(dir, "rdma-session", 16);
+	save(dir, "rdma-resume-after-timeout", 17);
+
+	rdma_start(11, 1);	/* odd session: the fake registration fails */
+	hello(11);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	hello(12);
+	save(dir, "rdma-reg-fails", 16);
+
+	rdma_start(10, 16);
+	hello(12);		/* not the connect request's session */
+	hello(10);
+	buf[len++] = 3;		/* a receive cut short */
+	buf[len++] = 'R';
+	buf[len++] = 'M';
+	buf[len++] = 'E';
+	save(dir, "rdma-bad", 16);
+
+	rdma_start(10, 0);	/* rejected: depth 0 */
+	save(dir, "rdma-bad-depth", 16);
+	dgram = 0;
 }
 
 int main(int argc, char **argv)
@@ -128,5 +184,8 @@ int main(int argc, char **argv)
 	msg(RMEM_MSG_PING, 1, NULL, 0);
 	buf[len - 20] = 2;	/* version of the last message */
 	save(dir, "bad-version", 255);
+
+	if (argc > 2)
+		rdma_seeds(argv[2]);
 	return 0;
 }

@@ -143,6 +143,17 @@ int main(void)
 	config_err("log-level = loud\n", "log-level: bad value", "bad log level");
 	config_err("no-mlock = maybe\n", "no-mlock: bad value", "bad boolean");
 	config_err("ctl-socket = relative.sock\n", "not an absolute path", "relative ctl-socket");
+	config_err("rdma-port = 65536\n", "rdma-port: bad value", "rdma-port too big");
+	config_err("rdma-port = 7471x\n", "rdma-port: bad value", "garbage rdma-port");
+	config_err("no-rdma = perhaps\n", "no-rdma: bad value", "bad no-rdma boolean");
+	rmemd_config_defaults(&c);
+	ok(!c.no_rdma && c.rdma_port == 0, "defaults: RDMA on, on the TCP port");
+	ok(parse(&c, "rdma-port = 7472\nno-rdma = yes\n", err, sizeof(err)) == 0 &&
+	   c.rdma_port == 7472 && c.no_rdma, "rdma-port and no-rdma set");
+	ok(parse(&c, "rdma-port = 0\nno-rdma = off\n", err, sizeof(err)) == 0 &&
+	   c.rdma_port == 0 && !c.no_rdma, "rdma-port 0 (the TCP port) and no-rdma = off");
+	ok(rmemd_config_key_is_bool("no-rdma") && !rmemd_config_key_is_bool("rdma-port"),
+	   "no-rdma is a switch, rdma-port takes a value");
 	{
 		char longline[2000];
 

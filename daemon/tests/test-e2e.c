@@ -584,6 +584,11 @@ int main(int argc, char **argv)
 	   !strcmp(status_get("mlocked") ?: "", mlock_ok ? "yes" : "no"),
 	   "status: 8 slabs of 1M, mlock as requested");
 	ok(log_has("pool: 8M donated, 8 slabs of 1M"), "the pool setup is logged");
+	/* This host may or may not have an RDMA device: either way TCP is served. */
+	ok(log_has("(RDMA, devices:") || log_has("RDMA: "),
+	   "the RDMA listener, or why there is none, is logged in one line");
+	ok(status_get("rdma_listen") && status_num("rdma_clients") == 0 &&
+	   status_num("rdma_mrs") == 0, "status: rdma_listen, rdma_clients 0, rdma_mrs 0");
 
 	test_concurrent();
 	test_backpressure();

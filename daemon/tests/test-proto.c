@@ -504,6 +504,304 @@ static void test_requests(void)
 	free(back);
 }
 
+/* ---- RDMA: the I/O-free parts (rdma.c does the verbs) ---- */
+
+static void cm_req(uint8_t *buf, uint32_t magic, uint8_t version, uint16_t depth,
+		   uint64_t session)
+{
+	struct rmem_rdma_cm_req q = {
+		.magic = htole32(magic), .version = version, .depth = htole16(depth),
+		.session = htole64(session), .queue = htole32(3),
+	};
+
+	memcpy(buf, &q, sizeof(q));
+}
+
+static void test_rdma_cm(void)
+{
+	uint8_t pd[56] = { 0 };	/* IB CM pads connect private data to 56 bytes */
+	struct rmem_rdma_cm_info info = { 0 };
+	struct rmem_rdma_cm_rep rep;
+
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 16, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.session == 0x1234 &&
+	   info.depth == 16 && info.queue == 3, "cm req: valid 32 bytes parse");
+	ok(rmem_rdma_cm_req_parse(pd, sizeof(pd), &info) == RMEM_OK,
+	   "cm req: zero padding after the struct is accepted");
+	ok(rmem_rdma_cm_req_parse(pd, 31, &info) == RMEM_ERR_PROTO, "cm req: 31 bytes: PROTO");
+	ok(rmem_rdma_cm_req_parse(NULL, 0, &info) == RMEM_ERR_PROTO, "cm req: none: PROTO");
+	cm_req(pd, RMEM_PROTO_MAGIC + 1, RMEM_PROTO_VERSION, 16, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_PROTO, "cm req: bad magic: PROTO");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION + 1, 16, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_VERSION,
+	   "cm req: unknown version: VERSION");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 0, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL, "cm req: depth 0: INVAL");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_RDMA_MAX_DEPTH + 1, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL,
+	   "cm req: depth above RMEM_RDMA_MAX_DEPTH: INVAL");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_RDMA_MAX_DEPTH, 0x1234);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.depth == RMEM_RDMA_MAX_DEPTH,
+	   "cm req: depth RMEM_RDMA_MAX_DEPTH accepted");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 1, 0);
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL, "cm req: session 0: INVAL");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 1, 7);
+	pd[5] = 0xff;	/* reserved0 */
+	pd[31] = 0xff;	/* reserved[] */
+	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.session == 7 && info.depth == 1,
+	   "cm req: reserved bytes are ignored");
+
+	rmem_rdma_cm_rep_build(&rep, RMEM_OK, 32);
+	ok(le32toh(rep.magic) == RMEM_PROTO_MAGIC && rep.version == RMEM_PROTO_VERSION &&
+	   le16toh(rep.depth) == 32 && rep.status == 0 && !rep.reserved0 && !rep.reserved,
+	   "cm rep: accept carries magic, version, depth, status 0");
+	rmem_rdma_cm_rep_build(&rep, RMEM_ERR_VERSION, 32);
+	ok(le32toh(rep.status) == RMEM_ERR_VERSION && rep.depth == 0,
+	   "cm rep: reject carries the status and depth 0");
+}
+
+/*
+ * Fake transport hooks: "MRs" are flags per slab. Each check that matters
+ * for isolation is recorded: a slab is registered for its holder only, and
+ * is deregistered while still held and unzeroed (so no one can reach it
+ * once it is zeroed and handed to someone else).
+ */
+static struct {
+	int regs, deregs, releases, stray_deregs, bad;
+	bool fail_next;
+	bool live[NSLABS];
+	uint64_t owner[NSLABS];
+	uint32_t next_rkey;
+} fk;
+
+#define MARK	0x5a
+
+static int fake_reg(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
+		    uint64_t len, uint32_t *rkey, uint64_t *addr)
+{
+	if (ctx != &fk || !xprt || slab >= NSLABS || base != rmem_pool_slab(&pool, slab) ||
+	    len != SLAB || pool.owner[slab] != id || fk.live[slab])
+		fk.bad++;
+	if (fk.fail_next) {
+		fk.fail_next = false;
+		return -ENOMEM;
+	}
+	fk.regs++;
+	fk.live[slab] = true;
+	fk.owner[slab] = id;
+	*rkey = 0x1000 + fk.next_rkey++;
+	*addr = (uintptr_t)base;
+	return 0;
+}
+
+/* Called before the slab is zeroed: it must still be held and written. */
+static void fake_drop(uint32_t slab, uint64_t id)
+{
+	if (pool.owner[slab] != id || rmem_pool_slab(&pool, slab)[0] != MARK)
+		fk.bad++;
+	fk.live[slab] = false;
+}
+
+static void fake_dereg(void *ctx, uint64_t id, uint32_t slab)
+{
+	if (ctx != &fk || slab >= NSLABS) {
+		fk.bad++;
+		return;
+	}
+	if (!fk.live[slab] || fk.owner[slab] != id) {
+		fk.stray_deregs++;	/* a TCP slab: nothing registered */
+		return;
+	}
+	fake_drop(slab, id);
+	fk.deregs++;
+}
+
+static void fake_release(void *ctx, uint64_t id)
+{
+	if (ctx != &fk)
+		fk.bad++;
+	for (uint32_t i = 0; i < NSLABS; i++) {
+		if (fk.live[i] && fk.owner[i] == id) {
+			fake_drop(i, id);
+			fk.releases++;
+		}
+	}
+}
+
+static const struct rmem_slab_hooks fake_hooks = {
+	.reg = fake_reg, .dereg = fake_dereg, .release = fake_release, .ctx = &fk,
+};
+
+static int fake_live(void)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < NSLABS; i++)
+		n += fk.live[i];
+	return n;
+}
+
+static int xprt_dummy;
+
+static void rdma_open(struct conn *c, uint64_t session)
+{
+	conn_open(c);
+	c->pc.rdma = true;
+	c->pc.bound_session = session;
+	c->pc.xprt = &xprt_dummy;
+}
+
+static int64_t slab_alloc_full(struct conn *c, struct rmem_slab_alloc_reply *a)
+{
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_SLAB_ALLOC, NULL, 0, NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(*a))
+			st = -4;
+		else
+			memcpy(a, r.payload, sizeof(*a));
+	}
+	free(r.payload);
+	return st;
+}
+
+static void test_rdma_conn(void)
+{
+	const uint64_t S = 0xdead0001, T = 0xdead0002;
+	struct conn c, c2, t;
+	struct rmem_hello_reply rep;
+	struct rmem_slab_alloc_reply a, a2;
+	struct rmem_ping_reply pr;
+	struct rmem_io io = { .len = htole32(8) };
+	struct reply r = { 0 };
+	uint32_t slab, tslab, nfree;
+	uint8_t data[8] = { 0 };
+
+	/* No hooks at all: an RDMA slab cannot be registered, so none is given. */
+	rdma_open(&c, S);
+	ok(hello(&c, S, RMEM_PROTO_FEAT_RDMA, NULL) == 0, "RDMA: HELLO without slab hooks");
+	ok(slab_alloc_full(&c, &a) == RMEM_ERR_NOSPC && pool.nfree == NSLABS,
+	   "RDMA: without a reg hook SLAB_ALLOC is NOSPC and the slab stays free");
+	conn_close(&c);
+
+	memset(&fk, 0, sizeof(fk));
+	node.sessions.hooks = &fake_hooks;
+
+	rdma_open(&c, S);
+	ok(hello(&c, T, RMEM_PROTO_FEAT_RDMA, NULL) == RMEM_ERR_INVAL,
+	   "RDMA: HELLO naming another session than the connect request: INVAL");
+	ok(node.sessions.count == 0, "RDMA: ... and no session was created");
+	ok(hello(&c, S, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_RDMA, &rep) == 0,
+	   "RDMA: HELLO with the connect request's session: OK");
+	ok(le64toh(rep.features) == RMEM_PROTO_FEAT_RDMA, "RDMA: HELLO grants FEAT_RDMA only");
+	ok(!(le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
+	   "RDMA: a session named in the connect request is still new at HELLO");
+
+	ok(slab_alloc_full(&c, &a) == 0 && fk.regs == 1 && !fk.bad,
+	   "RDMA: SLAB_ALLOC registers the slab for its session");
+	slab = le32toh(a.slab);
+	ok(le32toh(a.rkey) == 0x1000 &&
+	   le64toh(a.addr) == (uintptr_t)rmem_pool_slab(&pool, slab) &&
+	   le64toh(a.size) == SLAB, "RDMA: SLAB_ALLOC reply carries rkey and the registered addr");
+	ok(req(&c, RMEM_MSG_READ, &io, sizeof(io), NULL, 0, &r) == RMEM_ERR_INVAL,
+	   "RDMA: READ message refused with INVAL");
+	io.slab = htole32(slab);
+	ok(req(&c, RMEM_MSG_WRITE, &io, sizeof(io), data, sizeof(data), &r) == RMEM_ERR_INVAL,
+	   "RDMA: WRITE message refused with INVAL, even on a held slab");
+	ok(req(&c, RMEM_MSG_READ, &io, 3, NULL, 0, &r) == RMEM_ERR_INVAL,
+	   "RDMA: READ refused before its payload is even looked at");
+	/* A remote RDMA WRITE, which the engine never sees. */
+	memset(rmem_pool_slab(&pool, slab), MARK, 4096);
+	ok(slab_free(&c, slab) == 0 && fk.deregs == 1 && !fk.bad,
+	   "RDMA: SLAB_FREE deregisters the MR while the slab is still held and unzeroed");
+	ok(all_zero(rmem_pool_slab(&pool, slab), SLAB),
+	   "RDMA: a slab written only by RDMA is zeroed when freed");
+
+	nfree = pool.nfree;
+	fk.fail_next = true;
+	ok(slab_alloc_full(&c, &a) == RMEM_ERR_NOSPC && pool.nfree == nfree && !fake_live(),
+	   "RDMA: a failed registration fails SLAB_ALLOC and returns the slab");
+	ok(slab_alloc_full(&c, &a) == 0, "RDMA: SLAB_ALLOC after a failed one");
+	slab = le32toh(a.slab);
+	memset(rmem_pool_slab(&pool, slab), MARK, 4096);
+
+	/* The same session over TCP: no MR for its slabs, and a free there drops RDMA MRs too. */
+	conn_open(&t);
+	ok(hello(&t, S, RMEM_PROTO_FEAT_TCP, &rep) == 0 && (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
+	   "TCP connection joins the RDMA session: RESUMED");
+	ok(slab_alloc(&t, &tslab) == 0 && fk.regs == 2,
+	   "TCP: SLAB_ALLOC registers nothing (rkey 0, addr 0)");
+	ok(slab_free(&t, tslab) == 0 && fk.stray_deregs == 1 && fk.deregs == 1,
+	   "TCP: freeing a TCP slab finds no MR to deregister");
+	conn_close(&t);
+
+	conn_close(&c);
+	ok(node.sessions.count == 1 && node.sessions.idle == 1 && fake_live() == 1,
+	   "RDMA: last connection closed: the session and its MR are kept");
+	rdma_open(&c2, S);
+	ok(hello(&c2, S, RMEM_PROTO_FEAT_RDMA, &rep) == 0 &&
+	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED), "RDMA: reconnect: RESUMED");
+	ok(ping(&c2, &pr) == 0 && le32toh(pr.slabs_held) == 1 && fake_live() == 1 &&
+	   fk.deregs == 1, "RDMA: reconnect: same slab, MR untouched");
+	ok(slab_alloc_full(&c2, &a2) == 0 && le32toh(a2.rkey) != le32toh(a.rkey),
+	   "RDMA: a second slab gets its own MR");
+	memset(rmem_pool_slab(&pool, le32toh(a2.slab)), MARK, 4096);
+	conn_close(&c2);
+
+	node.now_ms += 5000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	ok(fk.releases == 2 && !fake_live() && !fk.bad,
+	   "RDMA: session expiry deregisters every MR before zeroing");
+	ok(pool.nfree == NSLABS && node.sessions.count == 0 && all_zero(pool.base, pool.size),
+	   "RDMA: after expiry every slab is free and zero");
+
+	/* Server stop: sessions destroyed with their MRs. */
+	rdma_open(&c, S);
+	ok(hello(&c, S, RMEM_PROTO_FEAT_RDMA, NULL) == 0 && slab_alloc_full(&c, &a) == 0,
+	   "RDMA: new session with a slab");
+	memset(rmem_pool_slab(&pool, le32toh(a.slab)), MARK, 4096);
+	conn_close(&c);
+	rmem_sessions_fini(&node.sessions);
+	ok(!fake_live() && fk.releases == 3 && !fk.bad && pool.nfree == NSLABS,
+	   "RDMA: destroying all sessions (SIGTERM) deregisters their MRs first");
+
+	node.sessions.hooks = NULL;
+	free(r.payload);
+}
+
+static void test_rdma_datagram(void)
+{
+	struct conn c;
+	uint8_t m[RMEM_RDMA_MSG_SIZE + 8] = { 0 };
+	struct rmem_hello h = { .session = htole64(77) };
+	struct reply r = { 0 };
+
+	rdma_open(&c, 77);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_HELLO, 0, sizeof(h), 0, 1);
+	memcpy(m + sizeof(struct rmem_msg_hdr), &h, sizeof(h));
+	ok(rmem_proto_datagram(&node, &c.pc, m, sizeof(struct rmem_msg_hdr) + sizeof(h),
+			       &c.out) == 0 && pop(&c, &r) == 0 && r.h.status == 0,
+	   "datagram: a whole HELLO in one receive is handled");
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0, 0, 0, 2);
+	ok(rmem_proto_datagram(&node, &c.pc, m, sizeof(struct rmem_msg_hdr), &c.out) == 0 &&
+	   pop(&c, &r) == 0 && r.h.status == 0, "datagram: PING");
+	ok(rmem_proto_datagram(&node, &c.pc, m, sizeof(struct rmem_msg_hdr) + 1, &c.out) ==
+	   -EPROTO && c.pc.close_reason, "datagram: bytes after the message: close");
+	c.pc.close_reason = NULL;
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_SLAB_FREE, 0, 8, 0, 3);
+	ok(rmem_proto_datagram(&node, &c.pc, m, sizeof(struct rmem_msg_hdr) + 4, &c.out) ==
+	   -EPROTO && c.pc.close_reason, "datagram: payload cut short: close");
+	ok(rmem_proto_datagram(&node, &c.pc, m, 10, &c.out) == -EPROTO,
+	   "datagram: header cut short: close");
+	m[0] ^= 0xff;
+	ok(rmem_proto_datagram(&node, &c.pc, m, sizeof(struct rmem_msg_hdr) + 8, &c.out) ==
+	   -EPROTO, "datagram: bad magic: close");
+	conn_close(&c);
+	ok(node.sessions.count == 0, "datagram: session dropped with the connection");
+	free(r.payload);
+}
+
 int main(void)
 {
 	char err[256];
@@ -519,6 +817,9 @@ int main(void)
 	test_framing();
 	test_hello();
 	test_requests();
+	test_rdma_cm();
+	test_rdma_conn();
+	test_rdma_datagram();
 
 	rmem_node_fini(&node);
 	rmem_pool_fini(&pool);

@@ -24,7 +24,9 @@
  *   RMEM_CMD_NODE_GET     dump -> one message per node (RMEM_A_NODE_*)
  *                         do   <- RMEM_A_NODE_ID -> that node
  *   RMEM_CMD_REGION_ADD   do   <- RMEM_A_REGION_NAME, RMEM_A_REGION_SIZE,
- *                                 [RMEM_A_REGION_TYPE]
+ *                                 [RMEM_A_REGION_TYPE], and for an mmap
+ *                                 region [RMEM_A_REGION_CHUNK_SIZE],
+ *                                 [RMEM_A_REGION_CACHE_SIZE]
  *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE
  *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME
  *   RMEM_CMD_REGION_GET   dump -> one message per region (RMEM_A_REGION_*)
@@ -33,6 +35,7 @@
 #ifndef _UAPI_RMEM_H
 #define _UAPI_RMEM_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define RMEM_GENL_NAME		"rmem"
@@ -138,9 +141,70 @@ enum rmem_attr {
 	RMEM_A_REGION_WRITE_BYTES,	/* u64 */
 	RMEM_A_REGION_DISCARDS,		/* u64 */
 	RMEM_A_REGION_ERRORS,		/* u64: requests failed with an error */
+	/* mmap region: cache (Documentation/mmap.rst); see struct rmem_mmap_stats */
+	/*
+	 * CHUNK_SIZE: bytes fetched per fault, a power of two from 4K to 2M
+	 * dividing the slab size and the region size (default 64K).
+	 * CACHE_SIZE: local cache budget in bytes, a multiple of the chunk
+	 * size (default: 1/4 of the region, at least one chunk, at most 256M).
+	 */
+	RMEM_A_REGION_CHUNK_SIZE,	/* u64 */
+	RMEM_A_REGION_CACHE_SIZE,	/* u64 */
+	RMEM_A_REGION_CACHED,		/* u64: bytes in the local cache */
+	RMEM_A_REGION_FAULTS,		/* u64 */
+	RMEM_A_REGION_FETCHES,		/* u64: chunks fetched */
+	RMEM_A_REGION_FETCH_ERRORS,	/* u64 */
+	RMEM_A_REGION_EVICTIONS,	/* u64 */
+	RMEM_A_REGION_WRITEBACKS,	/* u64: dirty chunks written back */
+	RMEM_A_REGION_WRITEBACK_ERRORS,	/* u64 */
+	RMEM_A_REGION_HOT,		/* u64: hot chunks now */
+	RMEM_A_REGION_PMD_MAPS,		/* u64: faults mapped with one PMD */
 	__RMEM_A_MAX
 };
 
 #define RMEM_A_MAX (__RMEM_A_MAX - 1)
+
+/*
+ * mmap regions: ioctls on /dev/rmemN (Documentation/mmap.rst).
+ *
+ * RMEM_IOC_PREFETCH  start fetching the chunks of a range (returns at once)
+ * RMEM_IOC_DROP      write back the dirty chunks of a range and free their
+ *                    local copies (unmapped from every process); returns
+ *                    -EIO if a write-back failed
+ * RMEM_IOC_STATS     read the region's cache counters
+ * A range is page aligned, non-empty and inside the region; flags is 0.
+ * Anything else is -EINVAL.
+ */
+#define RMEM_MMAP_CHUNK_MIN	4096ULL
+#define RMEM_MMAP_CHUNK_MAX	(2ULL << 20)
+#define RMEM_MMAP_CHUNK_DEFAULT	(64ULL << 10)
+
+struct rmem_mmap_range {
+	__u64 offset;		/* bytes from the start of the region */
+	__u64 len;		/* bytes */
+	__u64 flags;		/* 0 */
+};
+
+struct rmem_mmap_stats {
+	__u64 chunk_size;	/* bytes per chunk */
+	__u64 cache_size;	/* local cache budget, bytes */
+	__u64 cached;		/* bytes in the local cache now */
+	__u64 faults;		/* faults handled */
+	__u64 fetches;		/* chunks fetched from memory nodes */
+	__u64 fetch_errors;	/* fetches that failed (SIGBUS) */
+	__u64 evictions;	/* chunks evicted to stay under the budget */
+	__u64 writebacks;	/* dirty chunks written back */
+	__u64 writeback_errors;	/* write-backs that failed */
+	__u64 hot;		/* hot chunks now */
+	__u64 pmd_maps;		/* faults that mapped a chunk with one PMD */
+	__u64 prefetches;	/* chunks fetched by RMEM_IOC_PREFETCH */
+	__u64 drops;		/* chunks freed by RMEM_IOC_DROP or last close */
+	__u64 reserved[3];
+};
+
+#define RMEM_IOC_MAGIC		0xd7
+#define RMEM_IOC_PREFETCH	_IOW(RMEM_IOC_MAGIC, 1, struct rmem_mmap_range)
+#define RMEM_IOC_DROP		_IOW(RMEM_IOC_MAGIC, 2, struct rmem_mmap_range)
+#define RMEM_IOC_STATS		_IOR(RMEM_IOC_MAGIC, 3, struct rmem_mmap_stats)
 
 #endif /* _UAPI_RMEM_H */

@@ -98,6 +98,16 @@ rmem_rdma_dev() {
 	echo "rxe$((${1:-1} - 1))"
 }
 
+# rmem_net_dev [I=1]: the compute guest's network interface on the link to
+# node I (the harness gives it the MAC 52:54:00:77:0I:01).
+rmem_net_dev() {
+	local d
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address")" = "52:54:00:77:0${1:-1}:01" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+
 # rmem_limited MAX CMD...: run CMD in a fresh cgroup whose memory.max is MAX
 # (e.g. 128M), to push it into swap. Returns CMD's status.
 rmem_limited() {

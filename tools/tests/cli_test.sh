@@ -145,6 +145,13 @@ usage_err "region add: 'size' given twice" region add swap0 size 4G size 8G
 usage_err "region add: unknown region type 'swap' (use block or mmap)" region add swap0 size 4G type swap
 usage_err "region add: 'type' given twice" region add swap0 size 4G type block type mmap
 usage_err "region add: unexpected argument 'replicas'" region add swap0 size 4G replicas 2
+usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M chunk 2M
+usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M type block cache 16M
+usage_err "region add: chunk '3K' must be 4K, 8K, 16K ... 1M or 2M" region add m0 size 64M type mmap chunk 3K
+usage_err "region add: chunk '4M' must be 4K, 8K, 16K ... 1M or 2M" region add m0 size 64M type mmap chunk 4M
+usage_err "region add: 'chunk' given twice" region add m0 size 64M type mmap chunk 4K chunk 8K
+usage_err "region add: cache '1000' must be a non-zero multiple of 4096" region add m0 size 64M type mmap cache 1000
+usage_err "region add: 'cache' needs a value" region add m0 size 64M type mmap cache
 # region del / show
 usage_err "region del: missing NAME" region del
 usage_err "region del: unexpected argument 'b'" region del a b

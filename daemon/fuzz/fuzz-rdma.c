@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness for the I/O-free half of the RDMA transport: the
+ * connect request's private data (rmem_rdma_cm_req_parse()), then the
+ * messages of two RDMA connections of the session it names, one per
+ * receive (rmem_proto_datagram()), with fake slab hooks standing in for
+ * the MRs of rdma.c.
+ *
+ * Input: byte 0 picks the private data length (24..56) and whether the
+ * session times out between the connections; then the private data; then
+ * receives, each a length byte (0..255; above RMEM_RDMA_MSG_SIZE it cannot
+ * arrive and is skipped) and that many bytes; a length byte 0xff switches
+ * to the second connection.
+ *
+ * Checks, beyond the sanitizers: every handled receive gets exactly one
+ * well-formed reply that fits a SEND (RMEM_RDMA_MSG_SIZE); a slab is
+ * registered only for its holder and deregistered while still held and
+ * unzeroed; once everything is closed and expired no MR is left and the
+ * whole pool is free and zero, including slabs "written by RDMA".
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+
+#define SLAB	8192
+#define NSLABS	4
+
+static struct rmem_pool pool;
+static struct rmem_node node;
+static uint64_t mr_owner[NSLABS];	/* 0: no MR */
+static int xprt;
+
+static int fake_reg(void *ctx, void *x, uint64_t id, uint32_t slab, uint8_t *base,
+		    uint64_t len, uint32_t *rkey, uint64_t *addr)
+{
+	(void)ctx;
+	if (x != &xprt || slab >= NSLABS || pool.owner[slab] != id || mr_owner[slab] ||
+	    base != rmem_pool_slab(&pool, slab) || len != SLAB)
+		abort();
+	if (id & 1)	/* some registrations fail */
+		return -ENOMEM;
+	mr_owner[slab] = id;
+	base[slab] = 0xee;	/* the client RDMA WRITEs behind the engine's back */
+	*rkey = 0x100 + slab;
+	*addr = (uintptr_t)base;
+	return 0;
+}
+
+static void drop(uint64_t id, uint32_t slab)
+{
+	if (pool.owner[slab] != id)
+		abort();	/* already freed: reachable after zeroing */
+	mr_owner[slab] = 0;
+}
+
+static void fake_dereg(void *ctx, uint64_t id, uint32_t slab)
+{
+	(void)ctx;
+	if (slab >= NSLABS)
+		abort();
+	if (mr_owner[slab] == id)
+		drop(id, slab);
+}
+
+static void fake_release(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	for (uint32_t i = 0; i < NSLABS; i++)
+		if (mr_owner[i] == id)
+			drop(id, i);
+}
+
+static const struct rmem_slab_hooks hooks = {
+	.reg = fake_reg, .dereg = fake_dereg, .release = fake_release,
+};
+
+__attribute__((no_sanitize("coverage")))
+static int pool_is_zero(void)
+{
+	const uint64_t *w = (const uint64_t *)pool.base;
+
+	for (size_t i = 0; i < pool.size / sizeof(*w); i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+static void check_one_reply(struct rmem_buf *out)
+{
+	struct rmem_msg_hdr h;
+	size_t l;
+
+	if (rmem_buf_len(out) < sizeof(h))
+		abort();
+	memcpy(&h, rmem_buf_start(out), sizeof(h));
+	l = sizeof(h) + le32toh(h.len);
+	if (le32toh(h.magic) != RMEM_PROTO_MAGIC || h.version != RMEM_PROTO_VERSION ||
+	    !(le16toh(h.flags) & RMEM_MSG_F_REPLY) || (h.status && h.len) ||
+	    l > RMEM_RDMA_MSG_SIZE || rmem_buf_len(out) != l)
+		abort();
+	rmem_buf_consume(out, l);
+}
+
+/* Runs one connection from @data; returns bytes used. */
+static size_t run_conn(const struct rmem_rdma_cm_info *info, const uint8_t *data, size_t size)
+{
+	struct rmem_pconn pc;
+	struct rmem_buf out = { 0 };
+	size_t off = 0;
+
+	rmem_pconn_init(&pc, "fuzz-rdma");
+	pc.rdma = true;
+	pc.bound_session = info->session;
+	pc.xprt = &xprt;
+	while (off < size) {
+		uint8_t l = data[off++];
+		int rc;
+
+		if (l == 0xff)
+			break;
+		if (l > size - off)
+			l = (uint8_t)(size - off);
+		if (l > RMEM_RDMA_MSG_SIZE) {
+			off += l;
+			continue;
+		}
+		rc = rmem_proto_datagram(&node, &pc, data + off, l, &out);
+		off += l;
+		if (rc == 0) {
+			check_one_reply(&out);
+			continue;
+		}
+		if (rc != -EPROTO || !pc.close_reason)
+			abort();
+		/* at most the courtesy error reply */
+		if (rmem_buf_len(&out))
+			check_one_reply(&out);
+		break;
+	}
+	rmem_pconn_close(&node, &pc);
+	rmem_buf_free(&out);
+	return off;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	struct rmem_rdma_cm_info info;
+	size_t pdlen, used;
+	uint8_t flags;
+	uint32_t st;
+
+	if (!ready) {
+		char err[128];
+
+		rmemd_log_init(true, RMEMD_LOG_OFF);
+		if (rmem_pool_init(&pool, SLAB * NSLABS, SLAB, 0, err, sizeof(err)))
+			abort();
+		rmem_node_init(&node, &pool, 1000, 0x0123456789abcdefull);
+		node.sessions.hooks = &hooks;
+		ready = 1;
+	}
+	if (!size)
+		return 0;
+	flags = data[0];
+	pdlen = 24 + (flags >> 1) % 33;
+	if (size - 1 < pdlen)
+		pdlen = size - 1;
+	st = rmem_rdma_cm_req_parse(data + 1, pdlen, &info);
+	if (st != RMEM_OK) {
+		if (st != RMEM_ERR_PROTO && st != RMEM_ERR_VERSION && st != RMEM_ERR_INVAL)
+			abort();
+		return 0;
+	}
+	if (!info.session || info.depth < 1 || info.depth > RMEM_RDMA_MAX_DEPTH)
+		abort();
+
+	node.now_ms = 1000;
+	data += 1 + pdlen;
+	size -= 1 + pdlen;
+	used = run_conn(&info, data, size);
+	node.now_ms += (flags & 1) ? 1000 : 10;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	run_conn(&info, data + used, size - used);
+
+	node.now_ms += 1000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	for (uint32_t i = 0; i < NSLABS; i++)
+		if (mr_owner[i])
+			abort();
+	if (node.sessions.count || pool.nfree != pool.nslabs || !pool_is_zero())
+		abort();
+	return 0;
+}

@@ -1,0 +1,1324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: mmap front end -- one character device per mmap region (/dev/rmemN).
+ *
+ * A process maps the device; a fault fetches the whole *chunk* (4 KiB ..
+ * 2 MiB, set per region) holding the address into the region's local cache
+ * and maps it: one PMD for a 2 MiB chunk in a suitably aligned shared
+ * mapping, else one PTE per fault. The mapping is DAX-like: VM_PFNMAP, no
+ * struct page refcounts are taken, and every opener's file shares one
+ * address_space (a private inode, S_DAX so that the core mm offers us PMD
+ * faults), so unmap_mapping_range() reaches every process at once.
+ *
+ * Chunks: an xarray index -> struct rmem_chunk holds the chunks the cache
+ * has (or is fetching). States:
+ *   FETCHING  reads in flight; waiters sleep on c->io_done
+ *   RESIDENT  pages valid, may be mapped
+ *   BUSY      being written back or evicted: unmapped, waiters sleep on m->wq
+ *   FAILED    the fetch failed; the fault that waited for it gets SIGBUS,
+ *             a later one removes it and fetches again
+ *   GONE      removed from the cache; sleepers still holding a reference
+ *             look it up again
+ * I/O completions touch nothing but c->err and c->io_done: they may run in
+ * any context and never take a lock here. Whoever next looks at a FETCHING
+ * chunk under the lock "settles" it once completion_done() says so.
+ *
+ * Dirty tracking: read faults map read-only (the core mm write-protects a
+ * shared mapping because we have ->pfn_mkwrite); a write fault or
+ * ->pfn_mkwrite marks the chunk dirty. Write-back sets BUSY, waits for the
+ * faults between lookup and PTE insertion (c->pins), unmaps the chunk from
+ * every process, clears dirty and writes: a later write faults again and
+ * waits for the write-back to finish.
+ *
+ * Cache: resident bytes are kept under the region's budget by evicting
+ * chunks in LRU order. Cold chunks sit on two FIFO lists: new chunks go to
+ * "fresh"; once a quarter of the budget is fresh, every fetch "arms" the
+ * oldest fresh chunk: unmaps it everywhere (so that its next access faults)
+ * and moves it to "armed". An armed chunk that faults again is hot: it moves
+ * to the active list. Eviction takes the oldest armed chunk, else the oldest
+ * fresh one, and a hot chunk only when no cold one is left; the active list
+ * is held to half the budget by demoting its oldest chunk to armed. Arming
+ * at fetch time (not in the eviction pass) gives every chunk the time the
+ * armed list takes to drain to prove it is hot. Write-back (fsync, and the
+ * scan) keeps a chunk resident, so hot chunks live on both sides.
+ *
+ * Locking: m->chunks' xa_lock guards the xarray, chunk state, lists and
+ * counts; m->reclaim_lock serialises eviction passes and whole-range walks
+ * (drop, flush); m->open_lock guards openers and dead. Waits for the network
+ * happen without the xa_lock; a fault that allows it drops the mmap (or
+ * VMA) lock first and returns VM_FAULT_RETRY, as filemap_fault() does.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pfn_t.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "rmem.h"
+
+#define RMEM_MMAP_MINORS	BIT(16)
+#define RMEM_MMAP_FS_MAGIC	0x726d656d	/* "rmem" */
+/* Pages per request to the store: the block front end's limit, for every transport. */
+#define RMEM_MMAP_IO_PAGES	128
+
+enum rmem_chunk_list {
+	RMEM_LIST_FRESH,	/* new, cold */
+	RMEM_LIST_ARMED,	/* cold, unmapped by the scan: a fault makes it hot */
+	RMEM_LIST_ACTIVE,	/* hot */
+};
+
+enum rmem_chunk_state {
+	RMEM_CHUNK_FETCHING,
+	RMEM_CHUNK_RESIDENT,
+	RMEM_CHUNK_BUSY,
+	RMEM_CHUNK_FAILED,
+	RMEM_CHUNK_GONE,	/* out of the cache; freed with its last reference */
+};
+
+struct rmem_chunk;
+
+struct rmem_chunk_io {
+	struct rmem_rio rio;
+	struct rmem_chunk *chunk;
+};
+
+/**
+ * struct rmem_chunk - a chunk in the local cache
+ * @lru: on the fresh, armed or active list
+ * @index: chunk number in the region
+ * @block: its pages as one naturally aligned block (PMD-mappable), or NULL
+ * @pages: its pages
+ * @state: enum rmem_chunk_state
+ * @dirty: written since the last write-back
+ * @list: enum rmem_chunk_list: which LRU list @lru is on
+ * @pins: faults between lookup and PTE insertion
+ * @refs: the xarray's reference plus sleepers'
+ * @pending: requests in flight
+ * @err: first request error
+ * @io_done: fetch or write-back finished
+ * @nr_io: entries in @io
+ * @io: one request per RMEM_MMAP_IO_PAGES pages
+ * @bvec: one per page
+ */
+struct rmem_chunk {
+	struct list_head lru;
+	unsigned long index;
+	struct page *block;
+	struct page **pages;
+	u8 state;
+	bool dirty;
+	u8 list;
+	unsigned int pins;
+	unsigned int refs;
+	atomic_t pending;
+	int err;
+	struct completion io_done;
+	unsigned int nr_io;
+	struct rmem_chunk_io *io;
+	struct bio_vec *bvec;
+};
+
+/**
+ * struct rmem_mmap - an mmap region's front end (region->front)
+ * @region: the region; valid while the device is not dead
+ * @dev: the device; its release frees this structure
+ * @cdev: the character device
+ * @inode: owns the address_space every opener maps
+ * @chunk_size: bytes per chunk
+ * @chunk_shift: log2(@chunk_size)
+ * @chunk_pages: pages per chunk
+ * @budget: local cache budget, bytes
+ * @chunks: chunk index -> struct rmem_chunk; its lock guards what follows
+ * @fresh: new cold chunks, oldest first
+ * @armed: cold chunks unmapped by the scan, oldest first
+ * @active: hot chunks, oldest first
+ * @cached: bytes held or reserved by chunks
+ * @nr_fresh: chunks on @fresh
+ * @nr_hot: chunks on @active
+ * @wq: state changes made in process context (BUSY ends, pins drop)
+ * @reclaim_lock: serialises eviction passes and range walks
+ * @open_lock: guards @openers and @dead
+ * @openers: open files
+ * @dead: deletion has begun: opens fail
+ * @wb_err: a write-back failed since the last fsync
+ * @faults: faults handled
+ * @fetches: chunks fetched
+ * @fetch_errors: fetches that failed
+ * @evictions: chunks evicted to stay under the budget
+ * @writebacks: dirty chunks written back
+ * @writeback_errors: write-backs that failed
+ * @pmd_maps: faults that mapped a whole chunk with one PMD
+ * @prefetches: chunks fetched by RMEM_IOC_PREFETCH
+ * @drops: chunks freed by RMEM_IOC_DROP
+ */
+struct rmem_mmap {
+	struct rmem_region *region;
+	struct device dev;
+	struct cdev cdev;
+	struct inode *inode;
+	u64 chunk_size;
+	unsigned int chunk_shift;
+	unsigned int chunk_pages;
+	u64 budget;
+
+	struct xarray chunks;
+	struct list_head fresh;
+	struct list_head armed;
+	struct list_head active;
+	u64 cached;
+	unsigned int nr_fresh;
+	unsigned int nr_hot;
+	wait_queue_head_t wq;
+	struct mutex reclaim_lock;	/* eviction passes, range walks */
+
+	struct mutex open_lock;		/* @openers, @dead */
+	unsigned int openers;
+	bool dead;
+	int wb_err;
+
+	atomic64_t faults;
+	atomic64_t fetches;
+	atomic64_t fetch_errors;
+	atomic64_t evictions;
+	atomic64_t writebacks;
+	atomic64_t writeback_errors;
+	atomic64_t pmd_maps;
+	atomic64_t prefetches;
+	atomic64_t drops;
+};
+
+static dev_t rmem_mmap_devt;
+static struct vfsmount *rmem_mmap_mnt;
+
+static struct class rmem_mmap_class = {
+	.name = "rmem",
+};
+
+#define rmmap_err_rl(m, fmt, ...) \
+	pr_err_ratelimited("%s: " fmt, dev_name(&(m)->dev), ##__VA_ARGS__)
+
+static inline void rmem_mmap_lock(struct rmem_mmap *m)
+{
+	xa_lock(&m->chunks);
+}
+
+static inline void rmem_mmap_unlock(struct rmem_mmap *m)
+{
+	xa_unlock(&m->chunks);
+}
+
+static u64 rmem_chunk_pos(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	return (u64)c->index << m->chunk_shift;
+}
+
+/* ---- chunk memory ---- */
+
+static struct rmem_chunk *rmem_chunk_alloc(struct rmem_mmap *m, unsigned long index)
+{
+	unsigned int n = m->chunk_pages, nr_io = DIV_ROUND_UP(n, RMEM_MMAP_IO_PAGES);
+	struct rmem_chunk *c;
+	unsigned int i;
+
+	c = kvzalloc(sizeof(*c) + nr_io * sizeof(*c->io) + n * (sizeof(*c->pages) +
+		     sizeof(*c->bvec)), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	c->io = (struct rmem_chunk_io *)(c + 1);
+	c->bvec = (struct bio_vec *)(c->io + nr_io);
+	c->pages = (struct page **)(c->bvec + n);
+	c->nr_io = nr_io;
+	c->index = index;
+	INIT_LIST_HEAD(&c->lru);
+	init_completion(&c->io_done);
+
+	/* A whole PMD-sized chunk in one aligned block can be mapped by one PMD. */
+	if (m->chunk_size == PMD_SIZE)
+		c->block = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
+				       get_order(PMD_SIZE));
+	for (i = 0; i < n; i++) {
+		c->pages[i] = c->block ? c->block + i : alloc_page(GFP_HIGHUSER);
+		if (!c->pages[i])
+			goto out_free;
+		bvec_set_page(&c->bvec[i], c->pages[i], PAGE_SIZE, 0);
+	}
+	return c;
+
+out_free:
+	while (i--)
+		__free_page(c->pages[i]);
+	kvfree(c);
+	return NULL;
+}
+
+static void rmem_chunk_free(struct rmem_chunk *c, unsigned int n)
+{
+	unsigned int i;
+
+	if (c->block) {
+		__free_pages(c->block, get_order(PMD_SIZE));
+	} else {
+		for (i = 0; i < n; i++)
+			__free_page(c->pages[i]);
+	}
+	kvfree(c);
+}
+
+/* Drop a reference; true when the caller must free @c (after unlocking). */
+static bool rmem_chunk_put_locked(struct rmem_chunk *c)
+{
+	return !--c->refs;
+}
+
+static void rmem_chunk_put(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	bool last;
+
+	rmem_mmap_lock(m);
+	last = rmem_chunk_put_locked(c);
+	rmem_mmap_unlock(m);
+	if (last)
+		rmem_chunk_free(c, m->chunk_pages);
+}
+
+/* Take @c off its LRU list. Lock held. */
+static void rmem_chunk_list_del(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	if (list_empty(&c->lru))
+		return;
+	list_del_init(&c->lru);
+	if (c->list == RMEM_LIST_FRESH)
+		m->nr_fresh--;
+	else if (c->list == RMEM_LIST_ACTIVE)
+		m->nr_hot--;
+}
+
+/* Move @c to the tail of LRU list @list. Lock held. */
+static void rmem_chunk_list_add(struct rmem_mmap *m, struct rmem_chunk *c,
+				enum rmem_chunk_list list)
+{
+	rmem_chunk_list_del(m, c);
+	c->list = list;
+	if (list == RMEM_LIST_FRESH) {
+		list_add_tail(&c->lru, &m->fresh);
+		m->nr_fresh++;
+	} else if (list == RMEM_LIST_ARMED) {
+		list_add_tail(&c->lru, &m->armed);
+	} else {
+		list_add_tail(&c->lru, &m->active);
+		m->nr_hot++;
+	}
+}
+
+/* Take @c out of the cache (lists, xarray, budget). Lock held. */
+static bool rmem_chunk_remove_locked(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	rmem_chunk_list_del(m, c);
+	c->state = RMEM_CHUNK_GONE;
+	__xa_erase(&m->chunks, c->index);
+	m->cached -= m->chunk_size;
+	return rmem_chunk_put_locked(c);
+}
+
+/* A finished fetch becomes RESIDENT or FAILED. Lock held. */
+static void rmem_chunk_settle(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	if (c->state != RMEM_CHUNK_FETCHING || !completion_done(&c->io_done))
+		return;
+	if (READ_ONCE(c->err)) {
+		c->state = RMEM_CHUNK_FAILED;
+		atomic64_inc(&m->fetch_errors);
+	} else {
+		c->state = RMEM_CHUNK_RESIDENT;
+	}
+}
+
+/* ---- I/O through the store ---- */
+
+static void rmem_chunk_io_end(struct rmem_rio *rio, int err)
+{
+	struct rmem_chunk_io *cio = container_of(rio, struct rmem_chunk_io, rio);
+	struct rmem_chunk *c = cio->chunk;
+
+	if (err)
+		cmpxchg(&c->err, 0, err);
+	/* The last completion is the last access to @c here. */
+	if (atomic_dec_and_test(&c->pending))
+		complete_all(&c->io_done);
+}
+
+/* Read or write the whole chunk; completes c->io_done. Process context. */
+static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type)
+{
+	u64 pos = rmem_chunk_pos(m, c);
+	unsigned int i, done = 0;
+
+	c->err = 0;
+	reinit_completion(&c->io_done);
+	atomic_set(&c->pending, c->nr_io);
+	for (i = 0; i < c->nr_io; i++) {
+		struct rmem_chunk_io *cio = &c->io[i];
+		unsigned int n = min(m->chunk_pages - done, (unsigned int)RMEM_MMAP_IO_PAGES);
+
+		memset(&cio->rio, 0, sizeof(cio->rio));
+		cio->chunk = c;
+		cio->rio.io.type = type;
+		cio->rio.io.len = n << PAGE_SHIFT;
+		cio->rio.io.bvec = &c->bvec[done];
+		cio->rio.io.nr_bvec = n;
+		cio->rio.io.qid = c->index + i;
+		INIT_LIST_HEAD(&cio->rio.io.entry);
+		cio->rio.region = m->region;
+		cio->rio.pos = pos + ((u64)done << PAGE_SHIFT);
+		cio->rio.end = rmem_chunk_io_end;
+		done += n;
+		rmem_region_rw(&cio->rio);
+	}
+}
+
+/*
+ * Write a BUSY chunk back: unmap it everywhere (so later writes fault and
+ * mark it dirty again), then write. On failure the chunk's pages are marked
+ * lost in the store: a later fetch fails (SIGBUS) instead of returning
+ * older data. Returns 0 or -errno.
+ */
+static int rmem_chunk_writeback(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	u64 pos = rmem_chunk_pos(m, c);
+	bool dirty;
+	int err;
+
+	unmap_mapping_range(m->inode->i_mapping, pos, m->chunk_size, 0);
+	rmem_mmap_lock(m);
+	dirty = c->dirty;
+	c->dirty = false;
+	rmem_mmap_unlock(m);
+	if (!dirty)
+		return 0;
+	rmem_chunk_submit(m, c, RMEM_MSG_WRITE);
+	wait_for_completion(&c->io_done);
+	err = READ_ONCE(c->err);
+	atomic64_inc(&m->writebacks);
+	if (err) {
+		atomic64_inc(&m->writeback_errors);
+		rmmap_err_rl(m, "write-back of chunk %lu failed (%d): its data is lost\n",
+			     c->index, err);
+		rmem_region_mark_lost(m->region, pos, m->chunk_size);
+		WRITE_ONCE(m->wb_err, err);
+	}
+	return err;
+}
+
+static bool rmem_chunk_unpinned(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	bool ret;
+
+	rmem_mmap_lock(m);
+	ret = !c->pins;
+	rmem_mmap_unlock(m);
+	return ret;
+}
+
+/*
+ * Evict a chunk the caller made BUSY (holding a reference): unmap, write
+ * back if dirty, free. Returns the write-back's result.
+ */
+static int rmem_chunk_evict(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	bool last;
+	int err;
+
+	wait_event(m->wq, rmem_chunk_unpinned(m, c));
+	err = rmem_chunk_writeback(m, c);
+	rmem_mmap_lock(m);
+	rmem_chunk_remove_locked(m, c);		/* the xarray's reference */
+	last = rmem_chunk_put_locked(c);	/* ours */
+	rmem_mmap_unlock(m);
+	wake_up_all(&m->wq);
+	if (last)
+		rmem_chunk_free(c, m->chunk_pages);
+	return err;
+}
+
+/* Wait until @c (referenced) is neither FETCHING nor BUSY. */
+static int rmem_chunk_wait(struct rmem_mmap *m, struct rmem_chunk *c, bool killable)
+{
+	if (READ_ONCE(c->state) == RMEM_CHUNK_FETCHING) {
+		if (!killable) {
+			wait_for_completion(&c->io_done);
+			return 0;
+		}
+		if (wait_for_completion_killable(&c->io_done))
+			return -EINTR;
+		return 0;
+	}
+	if (!killable) {
+		wait_event(m->wq, READ_ONCE(c->state) != RMEM_CHUNK_BUSY);
+		return 0;
+	}
+	return wait_event_killable(m->wq, READ_ONCE(c->state) != RMEM_CHUNK_BUSY);
+}
+
+/* ---- the LRU ---- */
+
+enum rmem_scan_action {
+	RMEM_SCAN_NONE,
+	RMEM_SCAN_UNMAP,	/* second chance: unmap, keep */
+	RMEM_SCAN_EVICT,
+};
+
+static struct rmem_chunk *rmem_scan_victim(struct rmem_mmap *m, struct list_head *list)
+{
+	struct rmem_chunk *c;
+
+	list_for_each_entry(c, list, lru) {
+		rmem_chunk_settle(m, c);
+		if (c->state == RMEM_CHUNK_FAILED && c->refs == 1)
+			return c;
+		if (c->state == RMEM_CHUNK_RESIDENT && !c->pins)
+			return c;
+	}
+	return NULL;
+}
+
+/* Pick what the scan does next; takes a reference on *out. Lock held. */
+static enum rmem_scan_action rmem_scan_pick(struct rmem_mmap *m, struct rmem_chunk **out)
+{
+	u64 max_hot = max_t(u64, 1, (m->budget >> m->chunk_shift) / 2);
+	struct rmem_chunk *c;
+
+	/* Keep the active list to half the budget: demote its oldest. */
+	if (m->nr_hot > max_hot) {
+		list_for_each_entry(c, &m->active, lru) {
+			if (c->state != RMEM_CHUNK_RESIDENT || c->pins)
+				continue;
+			rmem_chunk_list_add(m, c, RMEM_LIST_ARMED);
+			c->refs++;
+			*out = c;
+			return RMEM_SCAN_UNMAP;
+		}
+	}
+	/* Cold chunks first: armed ones, then fresh ones; hot ones last. */
+	c = rmem_scan_victim(m, &m->armed);
+	if (!c)
+		c = rmem_scan_victim(m, &m->fresh);
+	if (!c)
+		c = rmem_scan_victim(m, &m->active);
+	if (!c)
+		return RMEM_SCAN_NONE;
+	c->state = RMEM_CHUNK_BUSY;
+	c->refs++;
+	*out = c;
+	return RMEM_SCAN_EVICT;
+}
+
+/*
+ * Arm the oldest fresh chunk once a quarter of the budget is fresh: unmap
+ * it, so that its next access faults and shows it is hot. Called after each
+ * fetch starts.
+ */
+static void rmem_mmap_arm(struct rmem_mmap *m)
+{
+	u64 fresh_max = max_t(u64, 1, (m->budget >> m->chunk_shift) / 4);
+	struct rmem_chunk *c;
+
+	rmem_mmap_lock(m);
+	c = list_first_entry_or_null(&m->fresh, struct rmem_chunk, lru);
+	if (m->nr_fresh <= fresh_max || !c || c->state != RMEM_CHUNK_RESIDENT) {
+		rmem_mmap_unlock(m);
+		return;
+	}
+	rmem_chunk_list_add(m, c, RMEM_LIST_ARMED);
+	c->refs++;
+	rmem_mmap_unlock(m);
+	unmap_mapping_range(m->inode->i_mapping, rmem_chunk_pos(m, c), m->chunk_size, 0);
+	rmem_chunk_put(m, c);
+}
+
+/*
+ * Evict until @need more bytes fit in the budget, or nothing more can go
+ * (every chunk is being fetched or used): then the cache overshoots.
+ */
+static void rmem_mmap_reclaim(struct rmem_mmap *m, u64 need)
+{
+	unsigned int rounds = 0;
+
+	mutex_lock(&m->reclaim_lock);
+	for (;;) {
+		enum rmem_scan_action act;
+		struct rmem_chunk *c;
+
+		rmem_mmap_lock(m);
+		if (m->cached + need <= m->budget || ++rounds > 4 * m->budget / m->chunk_size + 8) {
+			rmem_mmap_unlock(m);
+			break;
+		}
+		act = rmem_scan_pick(m, &c);
+		rmem_mmap_unlock(m);
+		if (act == RMEM_SCAN_NONE)
+			break;
+		if (act == RMEM_SCAN_UNMAP) {
+			unmap_mapping_range(m->inode->i_mapping, rmem_chunk_pos(m, c),
+					    m->chunk_size, 0);
+			rmem_chunk_put(m, c);
+			continue;
+		}
+		rmem_chunk_evict(m, c);
+		atomic64_inc(&m->evictions);
+	}
+	mutex_unlock(&m->reclaim_lock);
+}
+
+static bool rmem_mmap_over_budget(struct rmem_mmap *m)
+{
+	bool over;
+
+	rmem_mmap_lock(m);
+	over = m->cached + m->chunk_size > m->budget;
+	rmem_mmap_unlock(m);
+	return over;
+}
+
+/*
+ * Start fetching chunk @index unless it is cached. Returns the chunk with a
+ * reference (FETCHING, or whatever state it already had), or an ERR_PTR.
+ * The budget must have been made room for by the caller (or overshoots).
+ */
+static struct rmem_chunk *rmem_chunk_get_or_fetch(struct rmem_mmap *m, unsigned long index)
+{
+	struct rmem_chunk *c, *old;
+	int ret;
+
+	rmem_mmap_lock(m);
+	c = xa_load(&m->chunks, index);
+	if (c) {
+		rmem_chunk_settle(m, c);
+		c->refs++;
+		rmem_mmap_unlock(m);
+		return c;
+	}
+	m->cached += m->chunk_size;	/* reserved */
+	rmem_mmap_unlock(m);
+
+	c = rmem_chunk_alloc(m, index);
+	if (!c) {
+		rmem_mmap_lock(m);
+		m->cached -= m->chunk_size;
+		rmem_mmap_unlock(m);
+		return ERR_PTR(-ENOMEM);
+	}
+	c->state = RMEM_CHUNK_FETCHING;
+	c->refs = 2;			/* the xarray's and the caller's */
+
+	rmem_mmap_lock(m);
+	ret = __xa_insert(&m->chunks, index, c, GFP_KERNEL);
+	if (ret) {
+		m->cached -= m->chunk_size;
+		old = ret == -EBUSY ? xa_load(&m->chunks, index) : NULL;
+		if (old) {
+			rmem_chunk_settle(m, old);
+			old->refs++;
+		}
+		rmem_mmap_unlock(m);
+		rmem_chunk_free(c, m->chunk_pages);
+		return old ? old : ERR_PTR(ret == -EBUSY ? -EAGAIN : ret);
+	}
+	rmem_chunk_list_add(m, c, RMEM_LIST_FRESH);
+	rmem_mmap_unlock(m);
+
+	atomic64_inc(&m->fetches);
+	rmem_chunk_submit(m, c, RMEM_MSG_READ);
+	rmem_mmap_arm(m);
+	return c;
+}
+
+/* ---- faults ---- */
+
+static void rmem_fault_unlock(struct vm_fault *vmf)
+{
+#ifdef RMEM_HAS_RELEASE_FAULT_LOCK
+	release_fault_lock(vmf);
+#else
+	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+}
+
+/* May this fault drop its lock and return VM_FAULT_RETRY while it waits? */
+static bool rmem_fault_may_drop(struct vm_fault *vmf)
+{
+	return (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
+	       !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
+}
+
+/* Map the resident chunk @c at the fault; c->pins held by the caller. */
+static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
+				 struct rmem_chunk *c, u64 off, bool pmd, bool writable)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	if (pmd) {
+		pfn = page_to_pfn(c->block);
+		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), writable);
+		if (ret == VM_FAULT_NOPAGE)
+			atomic64_inc(&m->pmd_maps);
+		return ret;
+	}
+	pfn = page_to_pfn(c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT]);
+	return vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn,
+				   writable ? vm_get_page_prot(vma->vm_flags) : vma->vm_page_prot);
+}
+
+static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct rmem_mmap *m = vma->vm_file->private_data;
+	bool shared = vma->vm_flags & VM_SHARED;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	bool waited = false;
+	struct rmem_chunk *c;
+	unsigned long index;
+	struct file *fpin;
+	pgoff_t pgoff;
+	vm_fault_t ret;
+	u64 off;
+
+	if (pmd) {
+		unsigned long haddr = vmf->address & PMD_MASK;
+
+		/* A private mapping copies on write at PTE level. */
+		if (m->chunk_size != PMD_SIZE || !shared || haddr < vma->vm_start ||
+		    haddr + PMD_SIZE > vma->vm_end)
+			return VM_FAULT_FALLBACK;
+		pgoff = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+		if (pgoff & (HPAGE_PMD_NR - 1))
+			return VM_FAULT_FALLBACK;
+	} else {
+		pgoff = vmf->pgoff;
+	}
+	off = (u64)pgoff << PAGE_SHIFT;
+	if (off >= m->region->size)
+		return VM_FAULT_SIGBUS;
+	index = off >> m->chunk_shift;
+	atomic64_inc(&m->faults);
+
+again:
+	rmem_mmap_lock(m);
+	c = xa_load(&m->chunks, index);
+	if (c)
+		rmem_chunk_settle(m, c);
+	if (c && c->state == RMEM_CHUNK_RESIDENT) {
+		if (pmd && !c->block) {
+			rmem_mmap_unlock(m);
+			return VM_FAULT_FALLBACK;
+		}
+		/* Armed and faulted again: hot. Hot: most recently used. */
+		if (c->list != RMEM_LIST_FRESH)
+			rmem_chunk_list_add(m, c, RMEM_LIST_ACTIVE);
+		if (write && shared)
+			c->dirty = true;
+		c->pins++;
+		rmem_mmap_unlock(m);
+		ret = rmem_fault_map(m, vmf, c, off, pmd, write && shared);
+		rmem_mmap_lock(m);
+		c->pins--;
+		rmem_mmap_unlock(m);
+		if (READ_ONCE(c->state) == RMEM_CHUNK_BUSY)
+			wake_up_all(&m->wq);
+		return ret;
+	}
+	if (c && c->state == RMEM_CHUNK_FAILED) {
+		/*
+		 * A fault that waited for this fetch (here, or before it
+		 * returned VM_FAULT_RETRY) gets SIGBUS; an older failure (or a
+		 * prefetch's) is retried over the network. Either way the
+		 * chunk goes, so that the next fault tries again.
+		 */
+		bool sigbus = waited || (vmf->flags & FAULT_FLAG_TRIED);
+		bool last = rmem_chunk_remove_locked(m, c);
+
+		rmem_mmap_unlock(m);
+		if (last)
+			rmem_chunk_free(c, m->chunk_pages);
+		if (!sigbus)
+			goto again;
+		rmmap_err_rl(m, "chunk %lu cannot be fetched: SIGBUS\n", index);
+		return VM_FAULT_SIGBUS;
+	}
+	if (c)
+		c->refs++;	/* FETCHING or BUSY: wait for it below */
+	rmem_mmap_unlock(m);
+
+	if (!c) {
+		if (rmem_mmap_over_budget(m)) {
+			if (rmem_fault_may_drop(vmf) && !(vmf->flags & FAULT_FLAG_TRIED)) {
+				fpin = get_file(vma->vm_file);
+				rmem_fault_unlock(vmf);
+				rmem_mmap_reclaim(m, m->chunk_size);
+				fput(fpin);
+				return VM_FAULT_RETRY;
+			}
+			rmem_mmap_reclaim(m, m->chunk_size);
+		}
+		c = rmem_chunk_get_or_fetch(m, index);
+		if (IS_ERR(c)) {
+			if (PTR_ERR(c) == -EAGAIN)
+				goto again;
+			return VM_FAULT_OOM;
+		}
+	}
+
+	/* FETCHING or BUSY: wait, referenced. A fetch already done (zeros) needs no wait. */
+	if (READ_ONCE(c->state) == RMEM_CHUNK_FETCHING && completion_done(&c->io_done)) {
+		rmem_chunk_put(m, c);
+		waited = true;
+		goto again;
+	}
+	if (vmf->flags & FAULT_FLAG_ALLOW_RETRY) {
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			rmem_chunk_put(m, c);
+			return VM_FAULT_RETRY;
+		}
+		fpin = get_file(vma->vm_file);
+		rmem_fault_unlock(vmf);
+		rmem_chunk_wait(m, c, true);
+		rmem_chunk_put(m, c);
+		fput(fpin);
+		return VM_FAULT_RETRY;
+	}
+	rmem_chunk_wait(m, c, false);
+	rmem_chunk_put(m, c);
+	waited = true;
+	goto again;
+}
+
+static vm_fault_t rmem_mmap_fault(struct vm_fault *vmf)
+{
+	return rmem_fault(vmf, false);
+}
+
+#ifdef RMEM_HUGE_FAULT_ORDER
+static vm_fault_t rmem_mmap_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	if (order == 0)
+		return rmem_fault(vmf, false);
+	return order == HPAGE_PMD_ORDER ? rmem_fault(vmf, true) : VM_FAULT_FALLBACK;
+}
+#else
+static vm_fault_t rmem_mmap_huge_fault(struct vm_fault *vmf, enum page_entry_size size)
+{
+	if (size == PE_SIZE_PTE)
+		return rmem_fault(vmf, false);
+	return size == PE_SIZE_PMD ? rmem_fault(vmf, true) : VM_FAULT_FALLBACK;
+}
+#endif
+
+/* A write to a read-only PTE of a shared mapping: the chunk becomes dirty. */
+static vm_fault_t rmem_mmap_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct rmem_mmap *m = vmf->vma->vm_file->private_data;
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
+	struct rmem_chunk *c;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	if (off >= m->region->size)
+		return VM_FAULT_SIGBUS;
+	rmem_mmap_lock(m);
+	c = xa_load(&m->chunks, off >> m->chunk_shift);
+	if (c && c->state == RMEM_CHUNK_RESIDENT) {
+		c->dirty = true;
+		ret = 0;
+	}
+	rmem_mmap_unlock(m);
+	/*
+	 * Otherwise the chunk is being written back or evicted, and its PTEs
+	 * are (about to be) gone: the access faults again and waits there.
+	 */
+	return ret;
+}
+
+static const struct vm_operations_struct rmem_mmap_vm_ops = {
+	.fault = rmem_mmap_fault,
+	.huge_fault = rmem_mmap_huge_fault,
+	.pfn_mkwrite = rmem_mmap_pfn_mkwrite,
+};
+
+/* ---- file operations ---- */
+
+static int rmem_mmap_open(struct inode *inode, struct file *file)
+{
+	struct rmem_mmap *m = container_of(inode->i_cdev, struct rmem_mmap, cdev);
+
+	mutex_lock(&m->open_lock);
+	if (m->dead) {
+		mutex_unlock(&m->open_lock);
+		return -ENXIO;
+	}
+	m->openers++;
+	mutex_unlock(&m->open_lock);
+	file->private_data = m;
+	/* Every opener maps the region's one address_space. */
+	file->f_mapping = m->inode->i_mapping;
+	return 0;
+}
+
+/*
+ * Call @fn on every cached chunk in [first, last] (with @dirty, on the dirty
+ * ones only) once it is neither FETCHING nor BUSY; @fn gets it referenced,
+ * and BUSY if it was RESIDENT, and drops the reference.
+ */
+static int rmem_mmap_walk(struct rmem_mmap *m, unsigned long first, unsigned long last,
+			  bool dirty, int (*fn)(struct rmem_mmap *m, struct rmem_chunk *c))
+{
+	unsigned long index = first;
+	struct rmem_chunk *c;
+	int err = 0, ret;
+
+	mutex_lock(&m->reclaim_lock);
+	for (;;) {
+		rmem_mmap_lock(m);
+		c = xa_find(&m->chunks, &index, last, XA_PRESENT);
+		if (!c) {
+			rmem_mmap_unlock(m);
+			break;
+		}
+		rmem_chunk_settle(m, c);
+		if (dirty && !c->dirty) {
+			rmem_mmap_unlock(m);
+			if (index++ == last)
+				break;
+			continue;
+		}
+		c->refs++;
+		if (c->state == RMEM_CHUNK_FETCHING || c->state == RMEM_CHUNK_BUSY) {
+			rmem_mmap_unlock(m);
+			rmem_chunk_wait(m, c, false);
+			rmem_chunk_put(m, c);
+			continue;	/* look at the same index again */
+		}
+		/* FAILED ones too: a fault must not remove it under @fn. */
+		if (c->state == RMEM_CHUNK_RESIDENT || c->state == RMEM_CHUNK_FAILED)
+			c->state = RMEM_CHUNK_BUSY;
+		rmem_mmap_unlock(m);
+		ret = fn(m, c);
+		if (ret && !err)
+			err = ret;
+		if (index++ == last)
+			break;
+	}
+	mutex_unlock(&m->reclaim_lock);
+	return err;
+}
+
+/* Write back a (BUSY) chunk and keep it. */
+static int rmem_walk_sync(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	int err = 0;
+
+	if (c->state == RMEM_CHUNK_BUSY) {
+		wait_event(m->wq, rmem_chunk_unpinned(m, c));
+		err = rmem_chunk_writeback(m, c);
+		rmem_mmap_lock(m);
+		c->state = RMEM_CHUNK_RESIDENT;
+		rmem_mmap_unlock(m);
+		wake_up_all(&m->wq);
+	}
+	rmem_chunk_put(m, c);
+	return err;
+}
+
+/* Write back a chunk if dirty and free it. */
+static int rmem_walk_drop(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	atomic64_inc(&m->drops);
+	return rmem_chunk_evict(m, c);
+}
+
+static unsigned long rmem_mmap_last_index(struct rmem_mmap *m)
+{
+	return (m->region->size - 1) >> m->chunk_shift;
+}
+
+static int rmem_mmap_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct rmem_mmap *m = file->private_data;
+	u64 size = m->region->size;
+	int err;
+
+	if (start < 0 || start >= size || end < start)
+		return 0;
+	err = rmem_mmap_walk(m, start >> m->chunk_shift,
+			     min_t(u64, end, size - 1) >> m->chunk_shift, true,
+			     rmem_walk_sync);
+	if (!err && READ_ONCE(m->wb_err))
+		err = xchg(&m->wb_err, 0);
+	return err;
+}
+
+static int rmem_mmap_release(struct inode *inode, struct file *file)
+{
+	struct rmem_mmap *m = file->private_data;
+	bool last;
+
+	mutex_lock(&m->open_lock);
+	last = !--m->openers;
+	mutex_unlock(&m->open_lock);
+	/* Last close: nothing maps the region; write back and free the cache. */
+	if (last)
+		rmem_mmap_walk(m, 0, rmem_mmap_last_index(m), false, rmem_walk_drop);
+	return 0;
+}
+
+static int rmem_mmap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct rmem_mmap *m = file->private_data;
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	u64 len = vma->vm_end - vma->vm_start;
+
+	if (vma->vm_pgoff > (RMEM_REGION_MAX_SIZE >> PAGE_SHIFT) || off + len > m->region->size)
+		return -EINVAL;
+#ifdef RMEM_HAS_VM_FLAGS_SET
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+	vma->vm_ops = &rmem_mmap_vm_ops;
+	return 0;
+}
+
+/* Check a user range: page aligned, non-empty, inside the region. */
+static int rmem_mmap_range_get(struct rmem_mmap *m, void __user *arg, u64 *first, u64 *last)
+{
+	struct rmem_mmap_range rg;
+
+	if (copy_from_user(&rg, arg, sizeof(rg)))
+		return -EFAULT;
+	if (rg.flags || !rg.len || !PAGE_ALIGNED(rg.offset) || !PAGE_ALIGNED(rg.len) ||
+	    rg.offset >= m->region->size || rg.len > m->region->size - rg.offset)
+		return -EINVAL;
+	*first = rg.offset >> m->chunk_shift;
+	*last = (rg.offset + rg.len - 1) >> m->chunk_shift;
+	return 0;
+}
+
+static int rmem_mmap_prefetch(struct rmem_mmap *m, u64 first, u64 last)
+{
+	u64 i;
+
+	for (i = first; i <= last; i++) {
+		struct rmem_chunk *c;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		rmem_mmap_lock(m);
+		c = xa_load(&m->chunks, i);
+		rmem_mmap_unlock(m);
+		if (c)
+			continue;
+		if (rmem_mmap_over_budget(m))
+			rmem_mmap_reclaim(m, m->chunk_size);
+		c = rmem_chunk_get_or_fetch(m, i);
+		if (IS_ERR(c)) {
+			if (PTR_ERR(c) == -EAGAIN)
+				continue;
+			return PTR_ERR(c);
+		}
+		atomic64_inc(&m->prefetches);
+		rmem_chunk_put(m, c);
+	}
+	return 0;
+}
+
+/**
+ * rmem_mmap_stats_get() - an mmap region's cache counters
+ * @r: region of type RMEM_REGION_MMAP
+ * @st: filled here
+ */
+void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st)
+{
+	struct rmem_mmap *m = r->front;
+
+	memset(st, 0, sizeof(*st));
+	if (!m)
+		return;
+	st->chunk_size = m->chunk_size;
+	st->cache_size = m->budget;
+	rmem_mmap_lock(m);
+	st->cached = m->cached;
+	st->hot = m->nr_hot;
+	rmem_mmap_unlock(m);
+	st->faults = atomic64_read(&m->faults);
+	st->fetches = atomic64_read(&m->fetches);
+	st->fetch_errors = atomic64_read(&m->fetch_errors);
+	st->evictions = atomic64_read(&m->evictions);
+	st->writebacks = atomic64_read(&m->writebacks);
+	st->writeback_errors = atomic64_read(&m->writeback_errors);
+	st->pmd_maps = atomic64_read(&m->pmd_maps);
+	st->prefetches = atomic64_read(&m->prefetches);
+	st->drops = atomic64_read(&m->drops);
+}
+
+static long rmem_mmap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct rmem_mmap *m = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct rmem_mmap_stats st;
+	u64 first, last;
+	int ret;
+
+	switch (cmd) {
+	case RMEM_IOC_PREFETCH:
+		ret = rmem_mmap_range_get(m, uarg, &first, &last);
+		return ret ? ret : rmem_mmap_prefetch(m, first, last);
+	case RMEM_IOC_DROP:
+		ret = rmem_mmap_range_get(m, uarg, &first, &last);
+		return ret ? ret : rmem_mmap_walk(m, first, last, false, rmem_walk_drop);
+	case RMEM_IOC_STATS:
+		rmem_mmap_stats_get(m->region, &st);
+		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations rmem_mmap_fops = {
+	.owner = THIS_MODULE,
+	.open = rmem_mmap_open,
+	.release = rmem_mmap_release,
+	.mmap = rmem_mmap_mmap,
+	.fsync = rmem_mmap_fsync,
+	.unlocked_ioctl = rmem_mmap_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.get_unmapped_area = thp_get_unmapped_area,
+	.llseek = noop_llseek,
+};
+
+/* ---- regions ---- */
+
+/**
+ * rmem_mmap_openers() - how many files have the region's device open
+ * @r: region of type RMEM_REGION_MMAP
+ *
+ * Return: the count; a mapping counts as its file.
+ */
+unsigned int rmem_mmap_openers(struct rmem_region *r)
+{
+	struct rmem_mmap *m = r->front;
+	unsigned int n;
+
+	if (!m)
+		return 0;
+	mutex_lock(&m->open_lock);
+	n = m->openers;
+	mutex_unlock(&m->open_lock);
+	return n;
+}
+
+/**
+ * rmem_mmap_check() - validate an mmap region's chunk size and cache budget
+ * @slab_size: the region's slab size
+ * @size: region size
+ * @chunk: bytes per chunk
+ * @cache: cache budget in bytes
+ * @extack: error report
+ *
+ * Return: 0 or -EINVAL with a message.
+ */
+int rmem_mmap_check(u64 slab_size, u64 size, u64 chunk, u64 cache,
+		    struct netlink_ext_ack *extack)
+{
+	if (!is_power_of_2(chunk) || chunk < RMEM_MMAP_CHUNK_MIN || chunk > RMEM_MMAP_CHUNK_MAX) {
+		NL_SET_ERR_MSG(extack, "chunk size must be a power of two from 4K to 2M");
+		return -EINVAL;
+	}
+	if (slab_size % chunk) {
+		NL_SET_ERR_MSG(extack, "chunk size must divide the slab size");
+		return -EINVAL;
+	}
+	if (size % chunk) {
+		NL_SET_ERR_MSG(extack, "region size must be a multiple of the chunk size");
+		return -EINVAL;
+	}
+	if (cache < chunk) {
+		NL_SET_ERR_MSG(extack, "cache must hold at least one chunk");
+		return -EINVAL;
+	}
+	if (cache % chunk) {
+		NL_SET_ERR_MSG(extack, "cache must be a multiple of the chunk size");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void rmem_mmap_dev_release(struct device *dev)
+{
+	kfree(container_of(dev, struct rmem_mmap, dev));
+}
+
+/**
+ * rmem_mmap_create() - create /dev/rmemN for an mmap region
+ * @r: region (id, size, device name set)
+ * @chunk: bytes per chunk (checked by rmem_mmap_check())
+ * @cache: cache budget in bytes
+ * @extack: error report
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: 0 or -errno.
+ */
+int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
+		     struct netlink_ext_ack *extack)
+{
+	struct rmem_mmap *m;
+	int ret;
+
+	if (r->id >= RMEM_MMAP_MINORS) {
+		NL_SET_ERR_MSG(extack, "too many regions");
+		return -ENOSPC;
+	}
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->region = r;
+	m->chunk_size = chunk;
+	m->chunk_shift = ilog2(chunk);
+	m->chunk_pages = chunk >> PAGE_SHIFT;
+	m->budget = cache;
+	xa_init(&m->chunks);
+	INIT_LIST_HEAD(&m->fresh);
+	INIT_LIST_HEAD(&m->armed);
+	INIT_LIST_HEAD(&m->active);
+	init_waitqueue_head(&m->wq);
+	mutex_init(&m->reclaim_lock);
+	mutex_init(&m->open_lock);
+
+	m->inode = alloc_anon_inode(rmem_mmap_mnt->mnt_sb);
+	if (IS_ERR(m->inode)) {
+		ret = PTR_ERR(m->inode);
+		kfree(m);
+		return ret;
+	}
+	/* Like device-dax: the core mm then offers ->huge_fault PMD faults. */
+	m->inode->i_flags |= S_DAX;
+	m->inode->i_size = r->size;
+
+	device_initialize(&m->dev);
+	m->dev.class = &rmem_mmap_class;
+	m->dev.devt = MKDEV(MAJOR(rmem_mmap_devt), r->id);
+	m->dev.release = rmem_mmap_dev_release;
+	ret = dev_set_name(&m->dev, "%s", r->device);
+	if (ret)
+		goto out_put;
+	cdev_init(&m->cdev, &rmem_mmap_fops);
+	m->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&m->cdev, &m->dev);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot register the character device");
+		goto out_put;
+	}
+	r->front = m;
+	return 0;
+
+out_put:
+	iput(m->inode);
+	put_device(&m->dev);
+	return ret;
+}
+
+/**
+ * rmem_mmap_destroy() - remove a region's character device
+ * @r: region
+ * @force: remove even if open (module unload, when nothing can hold it)
+ * @extack: error report
+ *
+ * Dirty chunks are written back first (last close did it already unless
+ * @force).
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: 0, or -EBUSY while the device is open or mapped.
+ */
+int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack)
+{
+	struct rmem_mmap *m = r->front;
+
+	if (!m)
+		return 0;
+	mutex_lock(&m->open_lock);
+	if (m->openers && !force) {
+		mutex_unlock(&m->open_lock);
+		NL_SET_ERR_MSG(extack,
+			       "region is in use (mapped or open): unmap and close it first");
+		return -EBUSY;
+	}
+	m->dead = true;
+	mutex_unlock(&m->open_lock);
+
+	rmem_mmap_walk(m, 0, rmem_mmap_last_index(m), false, rmem_walk_drop);
+	cdev_device_del(&m->cdev, &m->dev);
+	iput(m->inode);
+	r->front = NULL;
+	put_device(&m->dev);
+	return 0;
+}
+
+static int rmem_mmap_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, RMEM_MMAP_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type rmem_mmap_fs_type = {
+	.name = "rmem",
+	.init_fs_context = rmem_mmap_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/**
+ * rmem_mmap_init() - register the character major, class and inode mount
+ *
+ * Return: 0 or -errno.
+ */
+int __init rmem_mmap_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&rmem_mmap_devt, 0, RMEM_MMAP_MINORS, "rmem");
+	if (ret)
+		return ret;
+	ret = class_register(&rmem_mmap_class);
+	if (ret)
+		goto out_unregister_chrdev;
+	rmem_mmap_mnt = kern_mount(&rmem_mmap_fs_type);
+	if (IS_ERR(rmem_mmap_mnt)) {
+		ret = PTR_ERR(rmem_mmap_mnt);
+		goto out_unregister_class;
+	}
+	return 0;
+
+out_unregister_class:
+	class_unregister(&rmem_mmap_class);
+out_unregister_chrdev:
+	unregister_chrdev_region(rmem_mmap_devt, RMEM_MMAP_MINORS);
+	return ret;
+}
+
+/**
+ * rmem_mmap_exit() - undo rmem_mmap_init()
+ */
+void rmem_mmap_exit(void)
+{
+	kern_unmount(rmem_mmap_mnt);
+	class_unregister(&rmem_mmap_class);
+	unregister_chrdev_region(rmem_mmap_devt, RMEM_MMAP_MINORS);
+}

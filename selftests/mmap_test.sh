@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mmap_test: mmap regions (/dev/rmemN) over each transport (RMEM_TRANSPORT).
+# Integrity under eviction for 4K, 64K and 2M chunks (several processes,
+# address-derived patterns, random order, a region 4x its cache); fsync, drop,
+# read back from the memory node; sharing between processes; MAP_PRIVATE;
+# fetch and fault counts of a sequential touch (one PMD per 2M chunk); hot
+# chunks surviving a cold scan; bad input; region del and rmmod refused while
+# mapped; and last, rmemd killed: faults on written-back chunks get SIGBUS,
+# nothing hangs. The checks themselves are in rmem_mmap.c.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+TIMEOUT_S=4
+M=1048576
+
+tap_plan 22
+trap 'kill $holder 2>/dev/null; blk_cleanup' EXIT
+holder=
+
+# mmap_add NAME SIZE CHUNK CACHE: create an mmap region; prints /dev/rmemN.
+mmap_add() {
+	local dev mm
+	rmemctl region add "$1" size "$2" type mmap chunk "$3" cache "$4" >/dev/null || return 1
+	dev=$(region_field "$1" device)
+	[ -n "$dev" ] || return 1
+	for _ in $(seq 50); do
+		[ -c "/dev/$dev" ] && break
+		sleep 0.1
+	done
+	if [ ! -c "/dev/$dev" ]; then
+		mm=$(cat "/sys/class/rmem/$dev/dev") || return 1
+		mknod "/dev/$dev" c "${mm%%:*}" "${mm##*:}" || return 1
+	fi
+	echo "/dev/$dev"
+}
+
+# mm NAME SIZE CMD ARGS...: run rmem_mmap CMD on region NAME's device.
+mm() {
+	local dev=$1 size=$2 cmd=$3
+	shift 3
+	RMEM_MMAP_SIZE=$size rmem_mmap "$cmd" "$dev" "$@"
+}
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+node=$(blk_setup_node "${TIMEOUT_S}s")
+[ -n "$node" ] || { tap_fail_rest "node add failed"; tap_done; }
+mark=$(dmesg_mark)
+
+# 1. the device
+dev=$(mmap_add m1 8M 64K 2M)
+[ -n "$dev" ] && [ -c "$dev" ] && [ "$(region_field m1 type)" = mmap ] &&
+	[ "$(region_field m1 chunk_size)" = 65536 ] && [ "$(region_field m1 cache_size)" = 2097152 ]
+tap_result "region add type mmap makes character device $dev; region show has chunk 64K, cache 2M" $?
+rmemctl region show m1 | tap_diag
+
+# 2. netlink rejects bad chunk/cache values with a message, and creates nothing
+n0=$(rmemctl -j region show | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(next(iter(d.values()))))')
+ok=0
+for args in "size 100K type mmap chunk 64K" "size 8M type mmap chunk 64K cache 32K" \
+	    "size 8M type mmap chunk 64K cache 96K"; do
+	out=$(rmemctl region add bad $args 2>&1) && ok=1
+	echo "$args: $out" | tap_diag
+done
+n1=$(rmemctl -j region show | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(next(iter(d.values()))))')
+[ $ok = 0 ] && [ "$n0" = "$n1" ]
+tap_result "chunk not dividing the size, cache below one chunk or not a multiple: refused, nothing created" $?
+
+# 3-5. integrity under eviction: region 4x its cache, 4 writers
+for spec in "i4k 16M 4K 4M" "i64k 32M 64K 8M" "i2m 64M 2M 16M"; do
+	set -- $spec
+	d=$(mmap_add "$1" "$2" "$3" "$4") || { tap_not_ok "region $1"; continue; }
+	t0=$SECONDS
+	out=$(mm "$d" $(($(echo "$2" | tr -d M) * M)) integrity 4 $RANDOM 2>&1)
+	rc=$?
+	tap_result "integrity, chunk $3: 4 processes write a $2 region (cache $4) at random, all read back (${rc}, $((SECONDS - t0))s)" $rc
+	echo "$out" | tap_diag
+	rmemctl region del "$1" || echo "region del $1 failed" | tap_diag
+done
+
+# 6. fsync, drop, read back from the memory node
+out=$(mm "$dev" $((8 * M)) fsync-drop 7 2>&1)
+tap_result "fsync writes every dirty chunk back; drop frees them all; reads fetch the data again" $?
+echo "$out" | tap_diag
+
+# 7. sharing
+out=$(mm "$dev" $((8 * M)) share 2>&1)
+tap_result "two processes (separate opens) and a parent and forked child see each other's writes" $?
+echo "$out" | tap_diag
+
+# 8. MAP_PRIVATE
+out=$(mm "$dev" $((8 * M)) private 2>&1)
+tap_result "MAP_PRIVATE sees the region, its writes stay private (also across a drop)" $?
+echo "$out" | tap_diag
+
+# 9. 2M chunks: 256 MiB touched in order = 128 fetches, one PMD each.
+d=$(mmap_add s2m 256M 2M 32M)
+mm "$d" $((256 * M)) fill 3 0 $((32 * M)) && mm "$d" $((256 * M)) drop >/dev/null
+t0=$SECONDS
+out=$(mm "$d" $((256 * M)) seq 2>&1)
+echo "$out" | tap_diag
+eval "$(echo "$out" | grep '^FETCHES=')"
+[ "${FETCHES:-0}" -ge 128 ] && [ "$FETCHES" -le 132 ] && [ "${FAULTS:-0}" -le 160 ] &&
+	[ "${PMD:-0}" -ge 128 ]
+tap_result "2M chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults of the process, $PMD PMD mappings ($((SECONDS - t0))s)" $?
+out=$(mm "$d" $((256 * M)) verify 3 0 $((32 * M)) 2>&1)
+tap_result "the 32 MiB written before read back after the scan" $?
+rmemctl region del s2m
+
+# 10. 4K chunks: 65536 fetches
+d=$(mmap_add s4k 256M 4K 16M)
+t0=$SECONDS
+out=$(mm "$d" $((256 * M)) seq 2>&1)
+echo "$out" | tap_diag
+eval "$(echo "$out" | grep '^FETCHES=')"
+[ "${FETCHES:-0}" -ge 65536 ] && [ "$FETCHES" -le 65540 ] && [ "${FAULTS:-0}" -ge 65536 ] &&
+	[ "${PMD:-1}" = 0 ]
+tap_result "4K chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults ($((SECONDS - t0))s)" $?
+rmemctl region del s4k
+
+# 11. hot chunks survive a cold scan
+d=$(mmap_add hot 16M 64K 1M)
+out=$(mm "$d" $((16 * M)) hot 2 2>&1)
+tap_result "2 hot chunks touched between slices of a 16 MiB scan stay in a 1 MiB cache" $?
+echo "$out" | tap_diag
+rmemctl region del hot
+
+# 12. bad ioctl and mmap arguments
+out=$(mm "$dev" $((8 * M)) badinput 2>&1)
+tap_result "unaligned offsets, lengths past the end, bad ioctls: EINVAL/EFAULT/ENOTTY, nothing changed" $?
+echo "$out" | tap_diag
+
+# 13-14. region del and rmmod while mapped
+python3 -c '
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 4096)
+os.close(fd)
+m[0:4] = b"held"
+time.sleep(120)' "$dev" &
+holder=$!
+sleep 2
+out=$(rmemctl region del m1 2>&1)
+rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -qi "in use" && [ "$(region_field m1 type)" = mmap ]
+tap_result "region del while mapped: refused (EBUSY, with a message), region unchanged" $?
+echo "$out" | tap_diag
+out=$(rmmod rmem 2>&1)
+rc=$?
+[ $rc -ne 0 ] && [ -d /sys/module/rmem ]
+tap_result "rmmod refused while a region is mapped" $?
+kill "$holder"
+wait "$holder" 2>/dev/null
+holder=
+out=$(mm "$dev" $((8 * M)) stats)
+echo "$out" | tap_diag
+rmemctl region del m1
+tap_result "region del after unmapping works (dirty chunk written back on last close)" $?
+
+# 15-18. the memory node dies: written-back chunks fault with SIGBUS
+d=$(mmap_add k 8M 64K 2M)
+mm "$d" $((8 * M)) fill 9 && mm "$d" $((8 * M)) drop >/dev/null
+tap_result "8 MiB written, synced and dropped from the cache" $?
+cmd=$(rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline')
+rmem_on 1 'pkill -KILL -x rmemd'
+t0=$SECONDS
+out=$(timeout 90 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$d" 9 2>&1)
+rc=$?
+echo "$out" | tap_diag
+[ $rc -eq 3 ]
+tap_result "a fault on a written-back chunk with its node dead: SIGBUS, caught (exit $rc after $((SECONDS - t0))s)" $?
+out=$(timeout 60 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$d" 9 $((4 * M)) $((64 * 1024)) 2>&1)
+[ $? -eq 3 ]
+tap_result "a second fault there: SIGBUS again, no hang" $?
+fe=$(region_field k fetch_errors)
+[ "${fe:-0}" -ge 1 ]
+tap_result "fetch_errors counts the failures ($fe)" $?
+rmemctl region del k
+
+dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >/tmp/mmap_bad
+[ ! -s /tmp/mmap_bad ]
+tap_result "no oops, warning or hung task in the kernel log" $?
+tap_diag </tmp/mmap_bad
+
+# Put rmemd back for the tests that follow.
+rmem_on_bg 1 rmemd-after-mmap "$cmd --stderr"
+rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
+for _ in $(seq 120); do
+	st=$(node_field "$node" state)
+	[ "$st" = live ] && break
+	sleep 0.5
+done
+[ "$st" = live ]
+tap_result "node reconnects to a restarted rmemd (state $st)" $?
+
+tap_done

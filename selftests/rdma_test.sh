@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rdma_test: what only the RDMA transport has.
+#  - transport auto picks RDMA where the compute guest has an rxe device on
+#    the route to the node, and TCP where it has none;
+#  - `rdma link delete` of that rxe device while a region is idle takes the
+#    node down cleanly (no oops, its QPs gone), and re-adding the link lets
+#    it reconnect with its session: the data reads back;
+#  - a rogue client that tries RDMA READ with another client's rkeys (or
+#    guessed ones) gets nothing, and neither the other userspace client nor
+#    the kernel's region is disturbed;
+#  - deleting the node leaves no QP, CQ, PD or cm_id behind on the device.
+# Needs rxe in the compute guest (scripts/rmem-vm sets it up).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+tap_plan 15
+trap 'blk_cleanup; rdma dev show "$rxe" >/dev/null 2>&1 || rdma link add "$rxe" type rxe netdev "$ndev"' EXIT
+tmp=$(mktemp -d)
+addr="$(first_node):$RMEM_PORT"
+rxe=$(rmem_rdma_dev 1)
+ndev=$(rmem_net_dev 1)
+
+# rdma_res KIND: how many objects of KIND (qp, cq, pd, cm_id, mr) the
+# compute guest's rxe device holds (kernel users included).
+rdma_res() {
+	rdma -j resource show "$1" 2>/dev/null | python3 -c '
+import json, sys
+kind, dev = sys.argv[1], sys.argv[2]
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    print(-1); sys.exit()
+n = 0
+for e in d:
+    if isinstance(e, dict) and (e.get("ifname", dev) or "").startswith(dev):
+        n += 1
+print(n)' "$1" "$rxe"
+}
+
+node_state() { node_field "$1" state; }
+
+# wait_state ID STATE SECONDS
+wait_state() {
+	local i
+	for ((i = 0; i < $3 * 2; i++)); do
+		[ "$(node_state "$1")" = "$2" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+rdma dev show "$rxe" >/dev/null 2>&1 || { tap_skip_rest "no $rxe in this guest"; tap_done; }
+base_qp=$(rdma_res qp)
+
+# --- 1. auto with RDMA on the route
+id=$(rmemctl node add "$addr" transport auto timeout 30s | grep -oE '[0-9]+' | head -n1)
+used=$(node_field "$id" transport_used)
+[ -n "$id" ] && [ "$used" = rdma ]
+tap_result "transport auto with $rxe on the route uses rdma (transport_used=$used)" $?
+qps=$(rdma_res qp)
+[ "$qps" -gt "$base_qp" ]
+tap_result "the node's queues are RC QPs on $rxe ($qps QPs, $base_qp before)" $?
+rmemctl node del "$id" >/dev/null
+after=$(rdma_res qp)
+[ "$after" = "$base_qp" ]
+tap_result "node del destroys its QPs ($after left)" $?
+
+# --- 2. auto without RDMA on the route
+rdma link delete "$rxe"
+id=$(rmemctl node add "$addr" transport auto timeout 30s | grep -oE '[0-9]+' | head -n1)
+used=$(node_field "$id" transport_used)
+[ -n "$id" ] && [ "$used" = tcp ]
+tap_result "transport auto without an RDMA device on the route uses tcp (transport_used=$used)" $?
+out=$(rmemctl node add "$(first_node):7472" transport rdma 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -qi rdma <<<"$out"
+tap_result "transport rdma without an RDMA device is refused: $out" $?
+[ -n "$id" ] && rmemctl node del "$id" >/dev/null
+rdma link add "$rxe" type rxe netdev "$ndev"
+
+# --- 3. rdma link delete while a region is idle, then back
+id=$(rmemctl node add "$addr" transport rdma timeout 60s | grep -oE '[0-9]+' | head -n1)
+dev=$(blk_add_region rd 128M) || { tap_not_ok "region add"; tap_fail_rest "no region"; tap_done; }
+rand_file "$tmp/a" 512
+dd if="$tmp/a" of="$dev" bs=4096 seek=100 oflag=direct status=none &&
+	dd if="$dev" of="$tmp/a2" bs=4096 skip=100 count=512 iflag=direct status=none &&
+	cmp -s "$tmp/a" "$tmp/a2"
+tap_result "rdma node $id, region $dev: 2 MiB written and read back" $?
+
+mark=$(dmesg_mark)
+rdma link delete "$rxe"
+st=$(node_state "$id")
+{ [ "$st" = reconnecting ] || [ "$st" = dead ]; } && ! rdma dev show "$rxe" >/dev/null 2>&1
+tap_result "rdma link delete returns and the node is down (state $st)" $?
+sleep 3
+rdma link add "$rxe" type rxe netdev "$ndev"
+wait_state "$id" live 60
+st=$(node_state "$id")
+[ "$st" = live ] && [ "$(node_field "$id" transport_used)" = rdma ]
+tap_result "after rdma link add the node reconnects over rdma (state $st, reconnects $(node_field "$id" reconnects))" $?
+dd if="$dev" of="$tmp/a3" bs=4096 skip=100 count=512 iflag=direct status=none &&
+	cmp -s "$tmp/a" "$tmp/a3"
+tap_result "the session was resumed: the data reads back intact" $?
+dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"
+[ ! -s "$tmp/bad" ]
+tap_result "no oops, warning or hung task around the device removal" $?
+tap_diag <"$tmp/bad"
+
+# --- 4. rogue clients
+tap_check "userspace client: RDMA WRITE/READ of a slab through its own rkey" \
+	rmem_rdma_client check "$(first_node)" "$RMEM_PORT"
+# Keep the kernel's region busy while a rogue client tries to read slabs
+# that are not its own (its QP must error out, nothing else may notice).
+fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
+	--bs=4k --iodepth=8 --offset=16M --size=32M --verify=crc32c --do_verify=1 \
+	--output="$tmp/fio.out" >/dev/null 2>&1 &
+fio_pid=$!
+rmem_rdma_client rogue "$(first_node)" "$RMEM_PORT" >"$tmp/rogue" 2>&1
+rc=$?
+tap_diag <"$tmp/rogue"
+[ $rc -eq 0 ]
+tap_result "rogue client: every RDMA READ with another session's or guessed rkeys failed, the victim was undisturbed" $?
+wait "$fio_pid"
+rc=$?
+[ $rc -eq 0 ] && ! grep -qiE "verify.*(fail|bad)|err= *-?[1-9]" "$tmp/fio.out"
+tap_result "the kernel's region under fio verify during the attack: no error" $?
+dd if="$dev" of="$tmp/a4" bs=4096 skip=100 count=512 iflag=direct status=none &&
+	cmp -s "$tmp/a" "$tmp/a4"
+tap_result "the kernel's data is intact after the attack" $?
+
+# --- 5. nothing left behind
+blk_cleanup
+after=$(rdma_res qp)
+[ "$after" = "$base_qp" ] && [ "$(rdma_res cm_id)" -le 1 ]
+tap_result "region and node deleted: no QP or cm_id left on $rxe (qp $after, cm_id $(rdma_res cm_id))" $?
+
+tap_done

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem_mmap: the checks of mmap_test.sh, one per subcommand, on /dev/rmemN.
+ *
+ *   rmem_mmap integrity DEV NPROC SEED   NPROC processes write every page of
+ *                                        the region (address-derived words) in
+ *                                        random order, then all is read back
+ *   rmem_mmap fill DEV SEED [OFF LEN]    write the pattern, msync
+ *   rmem_mmap verify DEV SEED [OFF LEN]  read it back; exit 3 on SIGBUS
+ *   rmem_mmap drop DEV                   RMEM_IOC_DROP of the whole region
+ *   rmem_mmap share DEV                  two processes (separate opens) and a
+ *                                        parent and forked child see each
+ *                                        other's writes
+ *   rmem_mmap private DEV                MAP_PRIVATE writes stay private
+ *   rmem_mmap seq DEV                    touch every page once, in order; print
+ *                                        fetches, faults of the process, PMD maps
+ *   rmem_mmap hot DEV HOT_CHUNKS         hot set vs. a cold scan (see below)
+ *   rmem_mmap badinput DEV               bad offsets, lengths and ioctls
+ *   rmem_mmap stats DEV                  print the counters
+ * Exit: 0 ok, 1 check failed (a "# " line says why), 2 usage/setup, 3 SIGBUS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uapi/rmem.h>
+
+#define PG 4096UL
+
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_seen;
+
+static void on_sigbus(int sig)
+{
+	bus_seen = 1;
+	siglongjmp(bus_jmp, 1);
+}
+
+static uint64_t pat(uint64_t off, uint64_t seed)
+{
+	uint64_t x = (off + 1) * 0x9e3779b97f4a7c15ULL ^ seed;
+
+	return x ? x : 1;
+}
+
+static int open_dev(const char *dev)
+{
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0) {
+		printf("# open %s: %s\n", dev, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void stats(int fd, struct rmem_mmap_stats *st)
+{
+	if (ioctl(fd, RMEM_IOC_STATS, st)) {
+		printf("# RMEM_IOC_STATS: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
+/* The region's size, from the environment (mmap_test.sh sets it). */
+static uint64_t region_size(void)
+{
+	const char *s = getenv("RMEM_MMAP_SIZE");
+
+	if (!s) {
+		printf("# RMEM_MMAP_SIZE not set\n");
+		exit(2);
+	}
+	return strtoull(s, NULL, 0);
+}
+
+static void *map(int fd, uint64_t off, uint64_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, off);
+
+	if (p == MAP_FAILED) {
+		printf("# mmap %llu at %llu: %s\n", (unsigned long long)len,
+		       (unsigned long long)off, strerror(errno));
+		exit(2);
+	}
+	return p;
+}
+
+static void fill_page(uint64_t *w, uint64_t off, uint64_t seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < PG / 8; i++)
+		w[i] = pat(off + i * 8, seed);
+}
+
+static uint64_t check_range(const uint8_t *p, uint64_t off, uint64_t len, uint64_t seed)
+{
+	uint64_t bad = 0, i;
+
+	for (i = 0; i < len; i += 8) {
+		uint64_t v = *(const uint64_t *)(p + i);
+
+		if (v != pat(off + i, seed)) {
+			if (bad < 3)
+				printf("# mismatch at %llu: %llx, want %llx\n",
+				       (unsigned long long)(off + i), (unsigned long long)v,
+				       (unsigned long long)pat(off + i, seed));
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int cmd_integrity(const char *dev, int nproc, uint64_t seed)
+{
+	uint64_t size = region_size(), pages = size / PG, bad;
+	struct rmem_mmap_stats st;
+	int i, status, fd, failed = 0;
+
+	for (i = 0; i < nproc; i++) {
+		if (fork() == 0) {
+			/* Each writer opens and maps on its own. */
+			int cfd = open_dev(dev);
+			uint8_t *p = map(cfd, 0, size, MAP_SHARED);
+			uint64_t n = 0, *order, j, s = seed * 7919 + i + 1;
+
+			order = malloc(pages / nproc * sizeof(*order) + 8);
+			for (j = i; j < pages; j += nproc)
+				order[n++] = j;
+			for (j = n - 1; j > 0; j--) {
+				uint64_t k = xorshift(&s) % (j + 1), t = order[j];
+
+				order[j] = order[k];
+				order[k] = t;
+			}
+			for (j = 0; j < n; j++)
+				fill_page((uint64_t *)(p + order[j] * PG), order[j] * PG, seed);
+			/* Read back our own pages, in another random order. */
+			for (j = 0; j < n; j++) {
+				uint64_t pg = order[(j * 7 + 3) % n];
+
+				if (check_range(p + pg * PG, pg * PG, PG, seed))
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < nproc; i++) {
+		wait(&status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+	fd = open_dev(dev);
+	{
+		uint8_t *p = map(fd, 0, size, MAP_SHARED);
+
+		bad = check_range(p, 0, size, seed);
+		munmap(p, size);
+	}
+	stats(fd, &st);
+	printf("# %d writers, %llu pages: %d writers failed, %llu bad words; faults %llu fetches %llu evictions %llu writebacks %llu hot %llu cached %llu\n",
+	       nproc, (unsigned long long)pages, failed, (unsigned long long)bad,
+	       (unsigned long long)st.faults, (unsigned long long)st.fetches,
+	       (unsigned long long)st.evictions, (unsigned long long)st.writebacks,
+	       (unsigned long long)st.hot, (unsigned long long)st.cached);
+	if (st.evictions == 0 || st.writebacks == 0) {
+		printf("# no eviction or write-back happened: the test did not test\n");
+		return 1;
+	}
+	return failed || bad ? 1 : 0;
+}
+
+static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
+{
+	int fd = open_dev(dev);
+	uint8_t *p = map(fd, off, len, MAP_SHARED);
+	uint64_t i;
+
+	for (i = 0; i < len; i += PG)
+		fill_page((uint64_t *)(p + i), off + i, seed);
+	if (msync(p, len, MS_SYNC)) {
+		printf("# msync: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_verify(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
+{
+	int fd = open_dev(dev);
+	uint8_t *p = map(fd, off, len, MAP_SHARED);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile uint64_t bad = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(bus_jmp, 1)) {
+		printf("# SIGBUS while reading (caught)\n");
+		return 3;
+	}
+	bad = check_range(p, off, len, seed);
+	printf("# %llu bad words in %llu bytes\n", (unsigned long long)bad,
+	       (unsigned long long)len);
+	return bad ? 1 : 0;
+}
+
+static int drop_range(int fd, uint64_t off, uint64_t len)
+{
+	struct rmem_mmap_range rg = { .offset = off, .len = len };
+
+	return ioctl(fd, RMEM_IOC_DROP, &rg) ? -errno : 0;
+}
+
+static int cmd_drop(const char *dev)
+{
+	int fd = open_dev(dev), ret;
+	struct rmem_mmap_stats st;
+
+	ret = drop_range(fd, 0, region_size());
+	stats(fd, &st);
+	printf("# drop: %s; cached %llu, drops %llu, writebacks %llu\n",
+	       ret ? strerror(-ret) : "ok", (unsigned long long)st.cached,
+	       (unsigned long long)st.drops, (unsigned long long)st.writebacks);
+	return ret || st.cached ? 1 : 0;
+}
+
+/* fsync, then drop everything, then read: the data comes from the memory node. */
+static int cmd_fsync_drop(const char *dev, uint64_t seed)
+{
+	uint64_t size = region_size(), i, bad;
+	struct rmem_mmap_stats a, b, c;
+	int fd = open_dev(dev);
+	uint8_t *p = map(fd, 0, size, MAP_SHARED);
+
+	for (i = 0; i < size; i += PG)
+		fill_page((uint64_t *)(p + i), i, seed);
+	if (fsync(fd)) {
+		printf("# fsync: %s\n", strerror(errno));
+		return 1;
+	}
+	stats(fd, &a);
+	if (drop_range(fd, 0, size)) {
+		printf("# drop: %s\n", strerror(errno));
+		return 1;
+	}
+	stats(fd, &b);
+	bad = check_range(p, 0, size, seed);
+	stats(fd, &c);
+	printf("# after fsync: writebacks %llu cached %llu; after drop: writebacks %llu cached %llu; read back: fetches +%llu, %llu bad words\n",
+	       (unsigned long long)a.writebacks, (unsigned long long)a.cached,
+	       (unsigned long long)b.writebacks, (unsigned long long)b.cached,
+	       (unsigned long long)(c.fetches - b.fetches), (unsigned long long)bad);
+	/* Everything was written back by fsync: drop had nothing left to write. */
+	if (b.writebacks != a.writebacks || b.cached != 0)
+		return 1;
+	if (c.fetches - b.fetches < size / c.chunk_size)
+		return 1;
+	return bad ? 1 : 0;
+}
+
+static int wait_val(volatile uint64_t *w, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (*w == v)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static int cmd_share(const char *dev)
+{
+	uint64_t size = region_size(), off = size / 2 + 3 * PG + 8;
+	int fd = open_dev(dev), fd2, status, ok = 1;
+	volatile uint64_t *a, *b;
+	uint8_t *p, *q;
+	pid_t pid;
+
+	p = map(fd, 0, size, MAP_SHARED);
+	a = (volatile uint64_t *)(p + off);
+	*a = 0;
+	/* 1. another process with its own open and mapping (at an offset) */
+	pid = fork();
+	if (pid == 0) {
+		fd2 = open(dev, O_RDWR);
+		q = mmap(NULL, size / 2, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, size / 2);
+		if (fd2 < 0 || q == MAP_FAILED)
+			_exit(2);
+		b = (volatile uint64_t *)(q + off - size / 2);
+		if (wait_val(b, 0x1111))
+			_exit(1);
+		*b = 0x2222;
+		_exit(0);
+	}
+	*a = 0x1111;
+	if (wait_val(a, 0x2222)) {
+		printf("# separate process: its write was not seen (%llx)\n",
+		       (unsigned long long)*a);
+		ok = 0;
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("# separate process: did not see the parent's write\n");
+		ok = 0;
+	}
+	/* 2. a forked child using the inherited mapping */
+	pid = fork();
+	if (pid == 0) {
+		if (wait_val(a, 0x3333))
+			_exit(1);
+		*a = 0x4444;
+		_exit(0);
+	}
+	*a = 0x3333;
+	if (wait_val(a, 0x4444)) {
+		printf("# forked child: its write was not seen\n");
+		ok = 0;
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("# forked child: did not see the parent's write\n");
+		ok = 0;
+	}
+	return ok ? 0 : 1;
+}
+
+static int cmd_private(const char *dev)
+{
+	uint64_t size = region_size();
+	int fd = open_dev(dev);
+	volatile uint64_t *s = map(fd, 0, PG, MAP_SHARED);
+	volatile uint64_t *pv = map(fd, 0, PG, MAP_PRIVATE);
+
+	*s = 0x5555;
+	if (*pv != 0x5555) {
+		printf("# private mapping does not see the shared content\n");
+		return 1;
+	}
+	*pv = 0x6666;
+	if (*s != 0x5555) {
+		printf("# a private write reached the region\n");
+		return 1;
+	}
+	msync((void *)s, PG, MS_SYNC);
+	drop_range(fd, 0, size);
+	if (*s != 0x5555 || *pv != 0x6666) {
+		printf("# after drop: shared %llx private %llx\n", (unsigned long long)*s,
+		       (unsigned long long)*pv);
+		return 1;
+	}
+	return 0;
+}
+
+static uint64_t my_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/* The smaps block of the mapping at @addr: print the lines that say how it is mapped. */
+static void show_smaps(void *addr)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int in = 0;
+
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ':') && line[0] != ' ' &&
+		    strspn(line, "0123456789abcdef") > 4)
+			in = !strncmp(line, want, strlen(want));
+		if (in && (!strncmp(line, "Size:", 5) || !strncmp(line, "Rss:", 4) ||
+			   !strncmp(line, "KernelPageSize:", 15) || !strncmp(line, "VmFlags:", 8) ||
+			   strchr(line, '/')))
+			printf("# smaps: %s", line);
+	}
+	if (f)
+		fclose(f);
+}
+
+static int cmd_seq(const char *dev)
+{
+	uint64_t size = region_size(), i, f0, f1;
+	struct rmem_mmap_stats a, b;
+	volatile uint8_t *p;
+	int fd = open_dev(dev);
+	uint64_t sum = 0;
+
+	p = map(fd, 0, size, MAP_SHARED);
+	stats(fd, &a);
+	f0 = my_faults();
+	for (i = 0; i < size; i += PG)
+		sum += p[i];
+	f1 = my_faults();
+	stats(fd, &b);
+	show_smaps((void *)p);
+	printf("# mapped at %p; fetches %llu faults(process) %llu faults(region) %llu pmd_maps %llu evictions %llu sum %llu\n",
+	       (void *)p, (unsigned long long)(b.fetches - a.fetches),
+	       (unsigned long long)(f1 - f0), (unsigned long long)(b.faults - a.faults),
+	       (unsigned long long)(b.pmd_maps - a.pmd_maps),
+	       (unsigned long long)(b.evictions - a.evictions), (unsigned long long)sum);
+	printf("FETCHES=%llu FAULTS=%llu PMD=%llu\n", (unsigned long long)(b.fetches - a.fetches),
+	       (unsigned long long)(f1 - f0), (unsigned long long)(b.pmd_maps - a.pmd_maps));
+	return 0;
+}
+
+/*
+ * Hot chunks: HOT chunks at the start of the region are touched again after
+ * every slice of a sequential scan of the rest. The cache is smaller than
+ * the scan; the hot chunks must be fetched once only.
+ */
+static int cmd_hot(const char *dev, uint64_t hot)
+{
+	uint64_t size = region_size(), i, j, sum = 0, cs, slice, hot_fetch = 0;
+	struct rmem_mmap_stats a, b, c;
+	int fd = open_dev(dev);
+	volatile uint8_t *p = map(fd, 0, size, MAP_SHARED);
+
+	stats(fd, &a);
+	cs = a.chunk_size;
+	slice = a.cache_size / 4;
+	for (i = hot * cs; i < size; i += slice) {
+		stats(fd, &b);
+		for (j = 0; j < hot * cs; j += PG)
+			sum += p[j];
+		stats(fd, &c);
+		for (j = i; j < i + slice && j < size; j += PG)
+			sum += p[j];
+		/* Fetches while touching the hot set, after its first touch. */
+		if (i > hot * cs)
+			hot_fetch += c.fetches - b.fetches;
+	}
+	for (j = 0; j < hot * cs; j += PG)
+		sum += p[j];
+	stats(fd, &b);
+	printf("# hot set refetched %llu times\n", (unsigned long long)hot_fetch);
+	printf("# hot %llu chunks of %llu, cache %llu, scan %llu: fetches %llu (minimum %llu), evictions %llu, hot now %llu\n",
+	       (unsigned long long)hot, (unsigned long long)cs,
+	       (unsigned long long)a.cache_size, (unsigned long long)(size - hot * cs),
+	       (unsigned long long)(b.fetches - a.fetches), (unsigned long long)(size / cs),
+	       (unsigned long long)(b.evictions - a.evictions), (unsigned long long)b.hot);
+	/* Every chunk fetched exactly once: the hot ones were never evicted. */
+	if (hot_fetch || b.fetches - a.fetches != size / cs || b.hot < hot ||
+	    b.evictions == a.evictions)
+		return 1;
+	return 0;
+}
+
+#define EXPECT(cond, what) do {						\
+	if (!(cond)) {							\
+		printf("# FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
+		bad++;							\
+	} else {							\
+		printf("# ok: %s\n", what);				\
+	}								\
+} while (0)
+
+static int try_ioctl(int fd, unsigned long cmd, uint64_t off, uint64_t len, uint64_t flags)
+{
+	struct rmem_mmap_range rg = { .offset = off, .len = len, .flags = flags };
+
+	errno = 0;
+	return ioctl(fd, cmd, &rg);
+}
+
+static int cmd_badinput(const char *dev)
+{
+	uint64_t size = region_size();
+	struct rmem_mmap_stats a, b;
+	int fd = open_dev(dev), bad = 0;
+	void *p;
+
+	stats(fd, &a);
+	errno = 0;
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 100);
+	EXPECT(p == MAP_FAILED && errno == EINVAL, "mmap at an unaligned offset: EINVAL");
+	errno = 0;
+	p = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd, size - PG);
+	EXPECT(p == MAP_FAILED && errno == EINVAL, "mmap past the end: EINVAL");
+	errno = 0;
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, size);
+	EXPECT(p == MAP_FAILED && errno == EINVAL, "mmap at the end: EINVAL");
+	errno = 0;
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, (off_t)1 << 50);
+	EXPECT(p == MAP_FAILED && errno == EINVAL, "mmap at 1 PiB: EINVAL");
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, size - PG);
+	EXPECT(p != MAP_FAILED, "mmap of the last page works");
+	if (p != MAP_FAILED)
+		munmap(p, PG);
+	EXPECT(try_ioctl(fd, RMEM_IOC_PREFETCH, 100, PG, 0) < 0 && errno == EINVAL,
+	       "prefetch at an unaligned offset: EINVAL");
+	EXPECT(try_ioctl(fd, RMEM_IOC_PREFETCH, 0, 100, 0) < 0 && errno == EINVAL,
+	       "prefetch of an unaligned length: EINVAL");
+	EXPECT(try_ioctl(fd, RMEM_IOC_PREFETCH, 0, 0, 0) < 0 && errno == EINVAL,
+	       "prefetch of nothing: EINVAL");
+	EXPECT(try_ioctl(fd, RMEM_IOC_PREFETCH, size - PG, 2 * PG, 0) < 0 && errno == EINVAL,
+	       "prefetch past the end: EINVAL");
+	EXPECT(try_ioctl(fd, RMEM_IOC_DROP, -PG, 2 * PG, 0) < 0 && errno == EINVAL,
+	       "drop with a wrapping range: EINVAL");
+	EXPECT(try_ioctl(fd, RMEM_IOC_DROP, 0, PG, 1) < 0 && errno == EINVAL,
+	       "drop with unknown flags: EINVAL");
+	errno = 0;
+	EXPECT(ioctl(fd, RMEM_IOC_DROP, (void *)16) < 0 && errno == EFAULT,
+	       "drop with a bad pointer: EFAULT");
+	errno = 0;
+	EXPECT(ioctl(fd, _IO(RMEM_IOC_MAGIC, 99), 0) < 0 && errno == ENOTTY,
+	       "unknown ioctl: ENOTTY");
+	stats(fd, &b);
+	EXPECT(a.fetches == b.fetches && a.cached == b.cached && a.drops == b.drops &&
+	       a.prefetches == b.prefetches, "the rejected calls changed nothing");
+	/* A good prefetch does fetch. */
+	EXPECT(try_ioctl(fd, RMEM_IOC_PREFETCH, 0, a.chunk_size, 0) == 0, "a good prefetch works");
+	return bad ? 1 : 0;
+}
+
+static int cmd_stats(const char *dev)
+{
+	struct rmem_mmap_stats st;
+	int fd = open_dev(dev);
+
+	stats(fd, &st);
+	printf("chunk=%llu cache=%llu cached=%llu faults=%llu fetches=%llu fetch_errors=%llu evictions=%llu writebacks=%llu writeback_errors=%llu hot=%llu pmd_maps=%llu prefetches=%llu drops=%llu\n",
+	       (unsigned long long)st.chunk_size, (unsigned long long)st.cache_size,
+	       (unsigned long long)st.cached, (unsigned long long)st.faults,
+	       (unsigned long long)st.fetches, (unsigned long long)st.fetch_errors,
+	       (unsigned long long)st.evictions, (unsigned long long)st.writebacks,
+	       (unsigned long long)st.writeback_errors, (unsigned long long)st.hot,
+	       (unsigned long long)st.pmd_maps, (unsigned long long)st.prefetches,
+	       (unsigned long long)st.drops);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "", *dev = argc > 2 ? argv[2] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 3)
+		goto usage;
+	if (!strcmp(cmd, "integrity") && argc == 5)
+		return cmd_integrity(dev, atoi(argv[3]), strtoull(argv[4], NULL, 0));
+	if ((!strcmp(cmd, "fill") || !strcmp(cmd, "verify")) && (argc == 4 || argc == 6)) {
+		uint64_t off = argc == 6 ? strtoull(argv[4], NULL, 0) : 0;
+		uint64_t len = argc == 6 ? strtoull(argv[5], NULL, 0) : region_size();
+
+		if (!strcmp(cmd, "fill"))
+			return cmd_fill(dev, strtoull(argv[3], NULL, 0), off, len);
+		return cmd_verify(dev, strtoull(argv[3], NULL, 0), off, len);
+	}
+	if (!strcmp(cmd, "fsync-drop") && argc == 4)
+		return cmd_fsync_drop(dev, strtoull(argv[3], NULL, 0));
+	if (!strcmp(cmd, "drop"))
+		return cmd_drop(dev);
+	if (!strcmp(cmd, "share"))
+		return cmd_share(dev);
+	if (!strcmp(cmd, "private"))
+		return cmd_private(dev);
+	if (!strcmp(cmd, "seq"))
+		return cmd_seq(dev);
+	if (!strcmp(cmd, "hot") && argc == 4)
+		return cmd_hot(dev, strtoull(argv[3], NULL, 0));
+	if (!strcmp(cmd, "badinput"))
+		return cmd_badinput(dev);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(dev);
+usage:
+	fprintf(stderr, "usage: rmem_mmap CMD DEV [ARGS] (see the source)\n");
+	return 2;
+}
