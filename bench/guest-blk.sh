@@ -158,7 +158,7 @@ meta tests "$TESTS"
 # The placement is checked after the prefill (check_rmem_placement).
 RDMA_PORT=7472
 setup_rmem() {
-	local tr=$1 name=rmem-$1 port=$RMEM_PORT before out donate
+	local tr=$1 name=rmem-$1 port=$RMEM_PORT before out donate try
 	command -v rmemctl >/dev/null || { fail "$name" "rmemctl not found (not built?)"; return; }
 	if [ "$tr" = rdma ]; then
 		port=$RDMA_PORT
@@ -168,8 +168,15 @@ setup_rmem() {
 	fi
 	rmem_wait_port "$ADDR" "$port" 60 2>/dev/null ||
 		{ fail "$name" "rmemd on $ADDR:$port not reachable"; return; }
-	out=$(bounded 120 rmemctl node add "$ADDR:$port" transport "$tr" timeout 60s 2>&1) ||
-		{ fail "$name" "rmemctl node add $ADDR:$port transport $tr: $(echo "$out" | tail -n 1)"; return; }
+	# rmemd opens its TCP listener before its rdma_cm one: an open TCP port
+	# does not yet mean RDMA connects are accepted, so retry a few times.
+	for try in 1 2 3 4 5 6; do
+		out=$(bounded 120 rmemctl node add "$ADDR:$port" transport "$tr" timeout 60s 2>&1) &&
+			break
+		[ "$try" = 6 ] &&
+			{ fail "$name" "rmemctl node add $ADDR:$port transport $tr: $(echo "$out" | tail -n 1)"; return; }
+		sleep 2
+	done
 	before=$(blocks)
 	out=$(bounded 60 rmemctl region add "bench-$tr" size "${SIZE}M" 2>&1) ||
 		{ fail "$name" "rmemctl region add: $(echo "$out" | tail -n 1)"; return; }
