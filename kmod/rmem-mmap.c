@@ -699,7 +699,7 @@ static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 	if (pmd) {
 		unsigned long haddr = vmf->address & PMD_MASK;
 
-		/* A private mapping copies on write at PTE level. */
+		/* Private (read-only) mappings use PTEs only. */
 		if (m->chunk_size != PMD_SIZE || !shared || haddr < vma->vm_start ||
 		    haddr + PMD_SIZE > vma->vm_end)
 			return VM_FAULT_FALLBACK;
@@ -990,6 +990,21 @@ static int rmem_mmap_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (vma->vm_pgoff > (RMEM_REGION_MAX_SIZE >> PAGE_SHIFT) || off + len > m->region->size)
 		return -EINVAL;
+	/*
+	 * MAP_PRIVATE is read-only: a copy-on-write mapping of PFNs is not
+	 * something the core mm does (vm_normal_page() would take our pages
+	 * for refcounted ones). Without VM_MAYWRITE it is not a COW mapping,
+	 * and mprotect(PROT_WRITE) fails with EACCES.
+	 */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EINVAL;
+#ifdef RMEM_HAS_VM_FLAGS_SET
+		vm_flags_clear(vma, VM_MAYWRITE);
+#else
+		vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+	}
 #ifdef RMEM_HAS_VM_FLAGS_SET
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 #else

@@ -37,7 +37,7 @@ sleep 5
 kill -0 "$fio_pid" 2>/dev/null
 tap_result "fio is running I/O on the region" $?
 
-cmd=$(rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline')
+cmd=$(rmemd_cmdline)
 t0=$SECONDS
 rmem_on 1 'pkill -KILL -x rmemd'
 # The node's I/O fails after TIMEOUT_S once it is known down; the heartbeat
@@ -74,14 +74,8 @@ tap_result "no oops, warning or hung task in the kernel log" $?
 tap_diag <"$tmp/bad"
 
 # Put rmemd back for the tests that follow; the node reconnects (new instance).
-rmem_on_bg 1 rmemd-after-kill "$cmd --stderr"
-rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
-for _ in $(seq 120); do
-	st=$(node_field "$node" state)
-	[ "$st" = live ] && break
-	sleep 0.5
-done
-[ "$st" = live ]
-tap_result "node reconnects to a restarted rmemd (state $st)" $?
+rmemd_restart rmemd-after-kill "$cmd"
+node_wait_state "$node" live 60
+tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" $?
 
 tap_done

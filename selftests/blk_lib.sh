@@ -20,6 +20,27 @@ print(d.get(sys.argv[1], ""))' "$1"
 node_field() { rmemctl -j node show "$1" | jget "$2"; }
 region_field() { rmemctl -j region show "$1" | jget "$2"; }
 
+# node_wait_state ID STATE SECONDS: poll until node ID is in STATE; false on
+# timeout. The caller reads the state it ended in with node_field.
+node_wait_state() {
+	local i
+	for ((i = 0; i < $3 * 2; i++)); do
+		[ "$(node_field "$1" state)" = "$2" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# rmemd_cmdline: the command line of rmemd on memory node 1 (to restart it).
+rmemd_cmdline() { rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
+
+# rmemd_restart TAG CMDLINE: start rmemd on memory node 1 again (logging to
+# TAG) and wait until it listens.
+rmemd_restart() {
+	rmem_on_bg 1 "$1" "$2 --stderr"
+	rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
+}
+
 # first_node: address of memory node 1.
 first_node() { set -- $RMEM_NODES; echo "$1"; }
 

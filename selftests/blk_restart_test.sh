@@ -55,10 +55,9 @@ dd if="$dev" of="$tmp/a3" bs=4096 skip=1000 count=64 iflag=direct status=none &&
 tap_result "node back with its session: the data reads back intact (state $st)" $?
 
 # --- rmemd killed and restarted: our slabs are gone
-cmd=$(rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline')
+cmd=$(rmemd_cmdline)
 rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
-rmem_on_bg 1 rmemd-restarted "$cmd --stderr"
-rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
+rmemd_restart rmemd-restarted "$cmd"
 for _ in $(seq 120); do
 	r=$(node_field "$node" reconnects)
 	st=$(node_field "$node" state)

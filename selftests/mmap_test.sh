@@ -92,7 +92,7 @@ echo "$out" | tap_diag
 
 # 8. MAP_PRIVATE
 out=$(mm "$dev" $((8 * M)) private 2>&1)
-tap_result "MAP_PRIVATE sees the region, its writes stay private (also across a drop)" $?
+tap_result "MAP_PRIVATE: a read-only view of the region (sees shared writes, also after a drop); PROT_WRITE: EINVAL, mprotect: EACCES" $?
 echo "$out" | tap_diag
 
 # 9. 2M chunks: 256 MiB touched in order = 128 fetches, one PMD each.
@@ -102,9 +102,14 @@ t0=$SECONDS
 out=$(mm "$d" $((256 * M)) seq 2>&1)
 echo "$out" | tap_diag
 eval "$(echo "$out" | grep '^FETCHES=')"
+# PMD-mapped: the mapping is 2 MiB aligned, the region counted a PMD map per
+# chunk, and the process needed no page tables (VmPTE in /proc/PID/status:
+# PTE-mapped, 256 MiB needs 512 kB of them, as the 4K case below shows).
+# /proc/PID/smaps is printed, but it leaves PFN maps out (Rss 0,
+# FilePmdMapped 0 on 6.1 and 6.12), so it cannot tell.
 [ "${FETCHES:-0}" -ge 128 ] && [ "$FETCHES" -le 132 ] && [ "${FAULTS:-0}" -le 160 ] &&
-	[ "${PMD:-0}" -ge 128 ]
-tap_result "2M chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults of the process, $PMD PMD mappings ($((SECONDS - t0))s)" $?
+	[ "${PMD:-0}" -ge 128 ] && [ "${ALIGNED:-0}" = 1 ] && [ "${PTE_KB:-999}" -le 16 ]
+tap_result "2M chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults of the process, $PMD PMD maps, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" $?
 out=$(mm "$d" $((256 * M)) verify 3 0 $((32 * M)) 2>&1)
 tap_result "the 32 MiB written before read back after the scan" $?
 rmemctl region del s2m
@@ -116,8 +121,8 @@ out=$(mm "$d" $((256 * M)) seq 2>&1)
 echo "$out" | tap_diag
 eval "$(echo "$out" | grep '^FETCHES=')"
 [ "${FETCHES:-0}" -ge 65536 ] && [ "$FETCHES" -le 65540 ] && [ "${FAULTS:-0}" -ge 65536 ] &&
-	[ "${PMD:-1}" = 0 ]
-tap_result "4K chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults ($((SECONDS - t0))s)" $?
+	[ "${PMD:-1}" = 0 ] && [ "${PTE_KB:-0}" -ge 512 ]
+tap_result "4K chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" $?
 rmemctl region del s4k
 
 # 11. hot chunks survive a cold scan
@@ -163,7 +168,7 @@ tap_result "region del after unmapping works (dirty chunk written back on last c
 d=$(mmap_add k 8M 64K 2M)
 mm "$d" $((8 * M)) fill 9 && mm "$d" $((8 * M)) drop >/dev/null
 tap_result "8 MiB written, synced and dropped from the cache" $?
-cmd=$(rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline')
+cmd=$(rmemd_cmdline)
 rmem_on 1 'pkill -KILL -x rmemd'
 t0=$SECONDS
 out=$(timeout 90 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$d" 9 2>&1)
@@ -185,14 +190,8 @@ tap_result "no oops, warning or hung task in the kernel log" $?
 tap_diag </tmp/mmap_bad
 
 # Put rmemd back for the tests that follow.
-rmem_on_bg 1 rmemd-after-mmap "$cmd --stderr"
-rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
-for _ in $(seq 120); do
-	st=$(node_field "$node" state)
-	[ "$st" = live ] && break
-	sleep 0.5
-done
-[ "$st" = live ]
-tap_result "node reconnects to a restarted rmemd (state $st)" $?
+rmemd_restart rmemd-after-mmap "$cmd"
+node_wait_state "$node" live 60
+tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" $?
 
 tap_done

@@ -42,16 +42,6 @@ print(n)' "$1" "$rxe"
 
 node_state() { node_field "$1" state; }
 
-# wait_state ID STATE SECONDS
-wait_state() {
-	local i
-	for ((i = 0; i < $3 * 2; i++)); do
-		[ "$(node_state "$1")" = "$2" ] && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 rdma dev show "$rxe" >/dev/null 2>&1 || { tap_skip_rest "no $rxe in this guest"; tap_done; }
 base_qp=$(rdma_res qp)
@@ -98,7 +88,7 @@ st=$(node_state "$id")
 tap_result "rdma link delete returns and the node is down (state $st)" $?
 sleep 3
 rdma link add "$rxe" type rxe netdev "$ndev"
-wait_state "$id" live 60
+node_wait_state "$id" live 60
 st=$(node_state "$id")
 [ "$st" = live ] && [ "$(node_field "$id" transport_used)" = rdma ]
 tap_result "after rdma link add the node reconnects over rdma (state $st, reconnects $(node_field "$id" reconnects))" $?

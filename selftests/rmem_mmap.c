@@ -4,14 +4,15 @@
  *
  *   rmem_mmap integrity DEV NPROC SEED   NPROC processes write every page of
  *                                        the region (address-derived words) in
- *                                        random order, then all is read back
+ *                                        random order (chunk by chunk), then
+ *                                        all is read back
  *   rmem_mmap fill DEV SEED [OFF LEN]    write the pattern, msync
  *   rmem_mmap verify DEV SEED [OFF LEN]  read it back; exit 3 on SIGBUS
  *   rmem_mmap drop DEV                   RMEM_IOC_DROP of the whole region
  *   rmem_mmap share DEV                  two processes (separate opens) and a
  *                                        parent and forked child see each
  *                                        other's writes
- *   rmem_mmap private DEV                MAP_PRIVATE writes stay private
+ *   rmem_mmap private DEV                MAP_PRIVATE is a read-only view
  *   rmem_mmap seq DEV                    touch every page once, in order; print
  *                                        fetches, faults of the process, PMD maps
  *   rmem_mmap hot DEV HOT_CHUNKS         hot set vs. a cold scan (see below)
@@ -131,37 +132,79 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+static void shuffle(uint64_t *v, uint64_t n, uint64_t *s)
+{
+	uint64_t j, k, t;
+
+	for (j = n; j > 1; j--) {
+		k = xorshift(s) % j;
+		t = v[j - 1];
+		v[j - 1] = v[k];
+		v[k] = t;
+	}
+}
+
+/*
+ * The pages writer @i of @nproc owns (every nproc-th page), in random order
+ * chunk by chunk: the chunks in random order, and the owned pages of each in
+ * random order. With 4 KiB chunks that is a plain random permutation; with
+ * coarse chunks, page-random order over a region 4x the cache would fetch
+ * and write back a whole chunk per 4 KiB touched, which tests nothing more
+ * and takes hours under emulation.
+ */
+static uint64_t *writer_order(uint64_t pages, uint64_t cpp, int i, int nproc, uint64_t *s,
+			      uint64_t *count)
+{
+	uint64_t nchunks = pages / cpp, *chunks, *order, n = 0, c, j, first;
+
+	chunks = malloc(nchunks * sizeof(*chunks));
+	order = malloc((pages / nproc + 1) * sizeof(*order));
+	if (!chunks || !order)
+		_exit(2);
+	for (c = 0; c < nchunks; c++)
+		chunks[c] = c;
+	shuffle(chunks, nchunks, s);
+	for (c = 0; c < nchunks; c++) {
+		first = n;
+		for (j = chunks[c] * cpp; j < (chunks[c] + 1) * cpp; j++)
+			if (j % nproc == (uint64_t)i)
+				order[n++] = j;
+		shuffle(order + first, n - first, s);
+	}
+	free(chunks);
+	*count = n;
+	return order;
+}
+
 static int cmd_integrity(const char *dev, int nproc, uint64_t seed)
 {
 	uint64_t size = region_size(), pages = size / PG, bad;
 	struct rmem_mmap_stats st;
 	int i, status, fd, failed = 0;
 
+	fd = open_dev(dev);
+	stats(fd, &st);
 	for (i = 0; i < nproc; i++) {
 		if (fork() == 0) {
 			/* Each writer opens and maps on its own. */
 			int cfd = open_dev(dev);
 			uint8_t *p = map(cfd, 0, size, MAP_SHARED);
-			uint64_t n = 0, *order, j, s = seed * 7919 + i + 1;
+			uint64_t n, *order, j, pg, s = seed * 7919 + i + 1;
 
-			order = malloc(pages / nproc * sizeof(*order) + 8);
-			for (j = i; j < pages; j += nproc)
-				order[n++] = j;
-			for (j = n - 1; j > 0; j--) {
-				uint64_t k = xorshift(&s) % (j + 1), t = order[j];
-
-				order[j] = order[k];
-				order[k] = t;
-			}
+			order = writer_order(pages, st.chunk_size / PG, i, nproc, &s, &n);
 			for (j = 0; j < n; j++)
 				fill_page((uint64_t *)(p + order[j] * PG), order[j] * PG, seed);
-			/* Read back our own pages, in another random order. */
-			for (j = 0; j < n; j++) {
-				uint64_t pg = order[(j * 7 + 3) % n];
-
-				if (check_range(p + pg * PG, pg * PG, PG, seed))
-					_exit(1);
+			/* Rewrite a few pages at random over the whole region. */
+			for (j = 0; j < 16; j++) {
+				pg = order[xorshift(&s) % n];
+				fill_page((uint64_t *)(p + pg * PG), pg * PG, seed);
 			}
+			/* Read back our own pages, in another random order. */
+			free(order);
+			order = writer_order(pages, st.chunk_size / PG, i, nproc, &s, &n);
+			for (j = 0; j < n; j++)
+				if (check_range(p + order[j] * PG, order[j] * PG, PG, seed))
+					_exit(1);
 			_exit(0);
 		}
 	}
@@ -170,7 +213,6 @@ static int cmd_integrity(const char *dev, int nproc, uint64_t seed)
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			failed++;
 	}
-	fd = open_dev(dev);
 	{
 		uint8_t *p = map(fd, 0, size, MAP_SHARED);
 
@@ -345,26 +387,52 @@ static int cmd_share(const char *dev)
 	return ok ? 0 : 1;
 }
 
+/*
+ * MAP_PRIVATE is read-only (Documentation/mmap.rst): it sees the region,
+ * including later writes through shared mappings and data fetched again
+ * after a drop; PROT_WRITE is refused, and so is mprotect() to writable.
+ */
 static int cmd_private(const char *dev)
 {
 	uint64_t size = region_size();
 	int fd = open_dev(dev);
 	volatile uint64_t *s = map(fd, 0, PG, MAP_SHARED);
-	volatile uint64_t *pv = map(fd, 0, PG, MAP_PRIVATE);
+	volatile uint64_t *pv;
+	void *w;
 
 	*s = 0x5555;
+	pv = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (pv == MAP_FAILED) {
+		printf("# read-only MAP_PRIVATE: %s\n", strerror(errno));
+		return 1;
+	}
 	if (*pv != 0x5555) {
 		printf("# private mapping does not see the shared content\n");
 		return 1;
 	}
-	*pv = 0x6666;
-	if (*s != 0x5555) {
-		printf("# a private write reached the region\n");
+	*s = 0x6666;
+	if (*pv != 0x6666) {
+		printf("# private mapping does not see a later shared write\n");
+		return 1;
+	}
+	errno = 0;
+	w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (w != MAP_FAILED || errno != EINVAL) {
+		printf("# writable MAP_PRIVATE: not refused with EINVAL (%s)\n", strerror(errno));
+		return 1;
+	}
+	errno = 0;
+	if (!mprotect((void *)pv, PG, PROT_READ | PROT_WRITE) || errno != EACCES) {
+		printf("# mprotect of MAP_PRIVATE to writable: not refused with EACCES (%s)\n",
+		       strerror(errno));
 		return 1;
 	}
 	msync((void *)s, PG, MS_SYNC);
-	drop_range(fd, 0, size);
-	if (*s != 0x5555 || *pv != 0x6666) {
+	if (drop_range(fd, 0, size)) {
+		printf("# drop: %s\n", strerror(errno));
+		return 1;
+	}
+	if (*pv != 0x6666 || *s != 0x6666) {
 		printf("# after drop: shared %llx private %llx\n", (unsigned long long)*s,
 		       (unsigned long long)*pv);
 		return 1;
@@ -380,11 +448,31 @@ static uint64_t my_faults(void)
 	return ru.ru_minflt + ru.ru_majflt;
 }
 
-/* The smaps block of the mapping at @addr: print the lines that say how it is mapped. */
-static void show_smaps(void *addr)
+/* A "Key:   N kB" value of /proc/self/status, or 0. */
+static uint64_t status_kb(const char *key)
+{
+	char line[256];
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtoull(line + strlen(key) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The smaps block of the mapping at @addr: print how it is mapped, and
+ * return its FilePmdMapped in kB (for the record: smaps leaves PFN maps out
+ * on 6.1 and 6.12, so the caller judges by VmPTE).
+ */
+static uint64_t show_smaps(void *addr)
 {
 	char line[256], want[32];
 	FILE *f = fopen("/proc/self/smaps", "r");
+	uint64_t pmd_kb = 0;
 	int in = 0;
 
 	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
@@ -392,18 +480,29 @@ static void show_smaps(void *addr)
 		if (strchr(line, '-') && strchr(line, ':') && line[0] != ' ' &&
 		    strspn(line, "0123456789abcdef") > 4)
 			in = !strncmp(line, want, strlen(want));
-		if (in && (!strncmp(line, "Size:", 5) || !strncmp(line, "Rss:", 4) ||
-			   !strncmp(line, "KernelPageSize:", 15) || !strncmp(line, "VmFlags:", 8) ||
-			   strchr(line, '/')))
+		if (!in)
+			continue;
+		if (!strncmp(line, "FilePmdMapped:", 14))
+			pmd_kb = strtoull(line + 14, NULL, 10);
+		if (!strncmp(line, "Size:", 5) || !strncmp(line, "Rss:", 4) ||
+		    !strncmp(line, "FilePmdMapped:", 14) || !strncmp(line, "KernelPageSize:", 15) ||
+		    !strncmp(line, "VmFlags:", 8) || strchr(line, '/'))
 			printf("# smaps: %s", line);
 	}
 	if (f)
 		fclose(f);
+	return pmd_kb;
 }
 
+/*
+ * Touch every page once, in order. Besides the counters, VmPTE says how it
+ * was mapped: PTE-mapped, every 2 MiB of the region needs a 4 KiB page table
+ * (which stays allocated after the PTEs are zapped by eviction); PMD-mapped
+ * chunks need none.
+ */
 static int cmd_seq(const char *dev)
 {
-	uint64_t size = region_size(), i, f0, f1;
+	uint64_t size = region_size(), i, f0, f1, pte0, pte1, pmd_kb;
 	struct rmem_mmap_stats a, b;
 	volatile uint8_t *p;
 	int fd = open_dev(dev);
@@ -411,19 +510,24 @@ static int cmd_seq(const char *dev)
 
 	p = map(fd, 0, size, MAP_SHARED);
 	stats(fd, &a);
+	pte0 = status_kb("VmPTE");
 	f0 = my_faults();
 	for (i = 0; i < size; i += PG)
 		sum += p[i];
 	f1 = my_faults();
+	pte1 = status_kb("VmPTE");
 	stats(fd, &b);
-	show_smaps((void *)p);
-	printf("# mapped at %p; fetches %llu faults(process) %llu faults(region) %llu pmd_maps %llu evictions %llu sum %llu\n",
+	pmd_kb = show_smaps((void *)p);
+	printf("# mapped at %p; fetches %llu faults(process) %llu faults(region) %llu pmd_maps %llu evictions %llu VmPTE +%llu kB sum %llu\n",
 	       (void *)p, (unsigned long long)(b.fetches - a.fetches),
 	       (unsigned long long)(f1 - f0), (unsigned long long)(b.faults - a.faults),
 	       (unsigned long long)(b.pmd_maps - a.pmd_maps),
-	       (unsigned long long)(b.evictions - a.evictions), (unsigned long long)sum);
-	printf("FETCHES=%llu FAULTS=%llu PMD=%llu\n", (unsigned long long)(b.fetches - a.fetches),
-	       (unsigned long long)(f1 - f0), (unsigned long long)(b.pmd_maps - a.pmd_maps));
+	       (unsigned long long)(b.evictions - a.evictions),
+	       (unsigned long long)(pte1 - pte0), (unsigned long long)sum);
+	printf("FETCHES=%llu FAULTS=%llu PMD=%llu PTE_KB=%llu SMAPS_PMD_KB=%llu ALIGNED=%d\n",
+	       (unsigned long long)(b.fetches - a.fetches), (unsigned long long)(f1 - f0),
+	       (unsigned long long)(b.pmd_maps - a.pmd_maps), (unsigned long long)(pte1 - pte0),
+	       (unsigned long long)pmd_kb, !((uintptr_t)p & ((2UL << 20) - 1)));
 	return 0;
 }
 
