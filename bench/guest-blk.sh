@@ -168,8 +168,9 @@ setup_rmem() {
 	fi
 	rmem_wait_port "$ADDR" "$port" 60 2>/dev/null ||
 		{ fail "$name" "rmemd on $ADDR:$port not reachable"; return; }
-	# rmemd opens its TCP listener before its rdma_cm one: an open TCP port
-	# does not yet mean RDMA connects are accepted, so retry a few times.
+	# rmemd sets up its rdma_cm listener before its TCP port listens, so an
+	# open TCP port means RDMA connects are accepted. The retries stay as
+	# belt and braces (an rmemd older than that, a slow rxe under TCG).
 	for try in 1 2 3 4 5 6; do
 		out=$(bounded 120 rmemctl node add "$ADDR:$port" transport "$tr" timeout 60s 2>&1) &&
 			break

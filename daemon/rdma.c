@@ -911,7 +911,7 @@ static uint16_t tcp_port(const struct rmemd_server *s)
 
 /**
  * rmemd_rdma_init() - start the rdma_cm listener, if RDMA is there
- * @s: server, with its TCP listener and epoll set up
+ * @s: server, with its TCP socket bound (not yet listening) and epoll set up
  *
  * No RDMA device, no rdma_cm, or a listener that cannot bind is not an
  * error: rmemd logs one line and serves TCP only.

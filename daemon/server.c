@@ -5,7 +5,9 @@
  * are handled in conn.c, the control socket in ctl.c.
  *
  * Order of startup, and exact reverse at shutdown: signals, pool, protocol
- * state, epoll, TCP listener, RDMA listener (rdma.c), control socket. The
+ * state, epoll, TCP socket bound, RDMA listener (rdma.c, on the bound TCP
+ * port unless rdma-port says otherwise), TCP listening, control socket: a
+ * client that finds the TCP port open can connect over RDMA at once. The
  * RDMA connections close before the protocol state goes, and the RDMA
  * transport itself after it: destroying the sessions deregisters their
  * slab MRs through the hooks.
@@ -68,7 +70,12 @@ static void sockaddr_name(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-static int server_listen(struct rmemd_server *s)
+/*
+ * Bind the TCP socket; it starts listening only in server_listen(), after the
+ * rdma_cm listener is up (rdma.c takes the port from the bound socket), so
+ * anyone who sees the TCP port open can connect over RDMA too.
+ */
+static int server_bind(struct rmemd_server *s)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
@@ -94,7 +101,7 @@ static int server_listen(struct rmemd_server *s)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 512)) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen)) {
 		log_err("listen %s: %s", s->cfg.listen, strerror(errno));
 		freeaddrinfo(res);
 		close(fd);
@@ -104,7 +111,16 @@ static int server_listen(struct rmemd_server *s)
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	sockaddr_name((struct sockaddr *)&ss, s->listen_name, sizeof(s->listen_name));
 	s->listen_fd = fd;
-	if (epoll_add(s, fd, &s->ev_listen)) {
+	return 0;
+}
+
+static int server_listen(struct rmemd_server *s)
+{
+	if (listen(s->listen_fd, 512)) {
+		log_err("listen %s: %s", s->cfg.listen, strerror(errno));
+		return -1;
+	}
+	if (epoll_add(s, s->listen_fd, &s->ev_listen)) {
 		log_err("epoll_ctl: %s", strerror(errno));
 		return -1;
 	}
@@ -196,7 +212,8 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		log_err("epoll: %s", strerror(errno));
 		goto out_fini;
 	}
-	if (server_listen(s) || rmemd_rdma_init(s) || rmemd_ctl_listen(s))
+	/* TCP listens last: an open TCP port means RDMA is ready too. */
+	if (server_bind(s) || rmemd_rdma_init(s) || server_listen(s) || rmemd_ctl_listen(s))
 		goto out_fini;
 	log_notice("started: instance %016llx, %u slabs, session timeout %u s, max %u clients",
 		   (unsigned long long)instance, s->pool.nslabs, cfg->session_timeout,

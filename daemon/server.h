@@ -44,6 +44,8 @@ struct rmemd_rdma;
  * @out: replies not yet sent
  * @need: bytes the next message needs in @in
  * @events: epoll events registered
+ * @rcvlowat: the socket's SO_RCVLOWAT (conn.c: bytes a partial message lacks)
+ * @no_rcvlowat: the kernel refused to change SO_RCVLOWAT; leave it at 1
  * @paused: reading stopped because @out is above RMEMD_OUT_HIGH
  * @eof: the peer closed its sending side
  * @closing: bad framing: close after one last flush
@@ -59,6 +61,8 @@ struct rmemd_conn {
 	struct rmem_buf out;
 	size_t need;
 	uint32_t events;
+	int rcvlowat;
+	bool no_rcvlowat;
 	bool paused;
 	bool eof;
 	bool closing;

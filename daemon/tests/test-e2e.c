@@ -3,8 +3,9 @@
  * End-to-end test: runs the real rmemd (built with ASan/UBSan) on
  * 127.0.0.1 with an 8M pool of 1M slabs and talks to it over TCP with
  * tests/client.c: concurrent clients, data integrity, session isolation,
- * zero on reuse, resume and expiry, bad framing, backpressure, --status,
- * SIGHUP reload, SIGTERM exit, startup errors. TAP on stdout.
+ * zero on reuse, resume and expiry, bad framing, messages sent in pieces,
+ * backpressure, --status, SIGHUP reload, SIGTERM exit, startup errors. TAP
+ * on stdout.
  *
  * usage: test-e2e [RMEMD]   (default tests/rmemd-asan)
  */
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -366,6 +368,89 @@ static void test_framing(void)
 	close(early);
 }
 
+/* Send @len bytes of @buf in pieces of @piece, with a pause after each. */
+static int send_slowly(int fd, const uint8_t *buf, size_t len, size_t piece)
+{
+	for (size_t off = 0; off < len; off += piece) {
+		if (rc_send(fd, buf + off, len - off < piece ? len - off : piece))
+			return -1;
+		sleep_ms(20);
+	}
+	return 0;
+}
+
+/*
+ * rmemd raises SO_RCVLOWAT while a message is cut short (conn.c): a message
+ * dribbled in must still be handled, and a small request after it must not
+ * wait for a low-water mark left behind.
+ */
+static void test_partial_messages(void)
+{
+	enum { SMALL = 4096, BIG = 256 << 10 };
+	struct timeval tv = { .tv_sec = 5 };
+	uint8_t *want = malloc(BIG), *got = malloc(BIG), *msg = malloc(BIG + 64);
+	struct rmem_msg_hdr h = { .magic = htole32(RMEM_PROTO_MAGIC),
+				  .version = RMEM_PROTO_VERSION, .type = RMEM_MSG_WRITE };
+	struct rmem_io io = { 0 };
+	int fd = rc_connect(addr), other = rc_connect(addr);
+	uint32_t slab, len;
+	size_t n;
+	bool good;
+
+	ok(fd >= 0 && other >= 0 && !rc_hello(fd, 0x5105, 0, NULL) &&
+	   !rc_hello(other, 0x5106, 0, NULL) && !rc_alloc(fd, &slab),
+	   "a client that sends messages in pieces is connected");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(other, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fill(want, BIG, 7);
+
+	/* 4 KiB WRITE: 10 bytes of header, the rest of it, then the data in 1000s. */
+	h.len = htole32(sizeof(io) + SMALL);
+	h.id = htole64(71);
+	io.slab = htole32(slab);
+	io.len = htole32(SMALL);
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), &io, sizeof(io));
+	memcpy(msg + sizeof(h) + sizeof(io), want, SMALL);
+	n = sizeof(h) + sizeof(io) + SMALL;
+	good = !send_slowly(fd, msg, 10, 10) &&
+	       !send_slowly(fd, msg + 10, sizeof(h) + sizeof(io) - 10, 1000) &&
+	       !send_slowly(fd, msg + sizeof(h) + sizeof(io), SMALL - 1, 1000);
+	/* While the write waits for its last byte, others are served. */
+	good = good && rc_ping(other, NULL) == 0;
+	good = good && !rc_send(fd, msg + n - 1, 1);
+	ok(good && rc_recv_reply(fd, RMEM_MSG_WRITE, 71, NULL, 0, &len) == 0,
+	   "a 4 KiB WRITE sent in pieces, the last byte after a pause, is answered");
+	ok(rc_ping(fd, NULL) == 0, "a PING right after it is answered (no low-water mark left behind)");
+
+	/* A message bigger than the low-water cap, in 10000-byte pieces. */
+	h.len = htole32(sizeof(io) + BIG);
+	h.id = htole64(72);
+	io.offset = htole64(SMALL);
+	io.len = htole32(BIG);
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), &io, sizeof(io));
+	memcpy(msg + sizeof(h) + sizeof(io), want, BIG);
+	n = sizeof(h) + sizeof(io) + BIG;
+	good = !send_slowly(fd, msg, n / 2, 10000) && rc_ping(other, NULL) == 0 &&
+	       !send_slowly(fd, msg + n / 2, n - n / 2, 30000);
+	ok(good && rc_recv_reply(fd, RMEM_MSG_WRITE, 72, NULL, 0, &len) == 0,
+	   "a 256 KiB WRITE sent in 10000- and 30000-byte pieces is answered");
+	ok(rc_read(fd, slab, 0, got, SMALL) == 0 && !memcmp(got, want, SMALL) &&
+	   rc_read(fd, slab, SMALL, got, BIG) == 0 && !memcmp(got, want, BIG),
+	   "both read back intact");
+
+	/* A partial header, then the connection closes: no reply, no crash. */
+	good = !rc_send(other, msg, 7);
+	close(other);
+	ok(good && rc_ping(fd, NULL) == 0, "a client leaving mid-header does not disturb others");
+	rc_free(fd, slab);
+	close(fd);
+	free(want);
+	free(got);
+	free(msg);
+}
+
 static void test_resume_expiry(void)
 {
 	struct rmem_hello_reply rep, rep2;
@@ -594,6 +679,7 @@ int main(int argc, char **argv)
 	test_backpressure();
 	test_isolation_and_errors();
 	test_framing();
+	test_partial_messages();
 	test_resume_expiry();
 	test_status_cli();
 	test_reload();
