@@ -141,7 +141,7 @@ static int rmem_node_fill(struct sk_buff *msg, struct rmem_node *n)
 	    nla_put_u32(msg, RMEM_A_NODE_ID, n->id) ||
 	    nla_put_u16(msg, RMEM_A_NODE_PORT, port) ||
 	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT, n->want) ||
-	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT_USED, n->ops->type) ||
+	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT_USED, READ_ONCE(n->ops)->type) ||
 	    nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, n->timeout_ms) ||
 	    nla_put_u8(msg, RMEM_A_NODE_STATE, rmem_node_state_get(n)) ||
 	    nla_put_u64_64bit(msg, RMEM_A_NODE_CAPACITY,

@@ -15,6 +15,15 @@
  *  DEAD           unreachable for longer than timeout_ms: waiting and new
  *                 requests fail with -EIO; reconnecting goes on.
  *
+ * Transport auto: the first connect tries RDMA, then TCP. A node on RDMA
+ * whose RDMA reconnects fail RMEM_AUTO_FALLBACK times in a row tries TCP
+ * too, and stays on TCP once that works (the session, its slabs and the
+ * waiting requests carry over; slabs claimed over TCP have no RDMA keys, so
+ * there is no way back short of deleting and adding the node). The switch
+ * waits for submitters that saw the node live (node->submitting) to leave
+ * the old transport, and keeps the old transport's state until the node is
+ * freed.
+ *
  * Locking: rmem_cfg_lock (mutex) serialises configuration; rmem_nodes_lock
  * (spinlock) guards list membership against the I/O path's placement;
  * node->lock guards state, pending and gen. Nothing on the I/O path sleeps
@@ -29,6 +38,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/wait_bit.h>
 #include <net/ipv6.h>
 
 #include "rmem.h"
@@ -40,6 +50,7 @@ static u32 rmem_next_node_id = 1;
 #define RMEM_BACKOFF_MIN_MS	100
 #define RMEM_BACKOFF_MAX_MS	5000
 #define RMEM_HB_MISSES		5
+#define RMEM_AUTO_FALLBACK	2	/* failed RDMA reconnects before TCP is tried */
 
 /**
  * rmem_proto_status_errno() - map a wire status to an errno
@@ -176,8 +187,14 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 		}
 		state = node->state;
 		if (state == RMEM_NODE_LIVE) {
+			int ret;
+
+			atomic_inc(&node->submitting);
 			spin_unlock_irqrestore(&node->lock, flags);
-			if (!node->ops->submit(node, io->qid % node->nr_queues, io))
+			ret = node->ops->submit(node, io->qid % node->nr_queues, io);
+			if (atomic_dec_and_test(&node->submitting))
+				wake_up_var(&node->submitting);
+			if (!ret)
 				return;
 			/* The queue went down under us: its error set the state. */
 			continue;
@@ -244,6 +261,28 @@ static void rmem_node_error_work(struct work_struct *work)
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
 }
 
+/*
+ * Transport auto, on RDMA, after a failed reconnect: switch to TCP once
+ * RMEM_AUTO_FALLBACK attempts in a row have failed. True when the caller
+ * should try again (now over TCP). Reconnect work only: the node is not
+ * live, so no new submitter reaches the transport.
+ */
+static bool rmem_node_auto_fallback(struct rmem_node *node, int err)
+{
+	if (node->want != RMEM_TRANSPORT_AUTO || node->ops != &rmem_rdma_ops ||
+	    ++node->rdma_failures < RMEM_AUTO_FALLBACK)
+		return false;
+	rnode_warn(node, "RDMA reconnect failed %u times (last %d): falling back to TCP\n",
+		   node->rdma_failures, err);
+	wait_var_event(&node->submitting, !atomic_read(&node->submitting));
+	node->ops->disconnect(node);	/* idempotent: no queue is left behind */
+	node->old_ops = node->ops;
+	node->old_priv = node->priv;
+	node->priv = NULL;
+	WRITE_ONCE(node->ops, &rmem_tcp_ops);
+	return true;
+}
+
 static void rmem_node_reconnect_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
@@ -269,6 +308,8 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	}
 
 	ret = node->ops->connect(node);
+	if (ret && rmem_node_auto_fallback(node, ret))
+		ret = node->ops->connect(node);
 	if (ret) {
 		spin_lock_irqsave(&node->lock, flags);
 		node->backoff_ms = min(node->backoff_ms * 2, RMEM_BACKOFF_MAX_MS);
@@ -279,6 +320,7 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 		return;
 	}
 
+	node->rdma_failures = 0;
 	lost = !node->resumed || node->instance != old_instance;
 	spin_lock_irqsave(&node->lock, flags);
 	if (lost)
@@ -580,6 +622,12 @@ static bool rmem_addr_equal(const struct sockaddr_storage *a, const struct socka
 static void rmem_node_free(struct rmem_node *node)
 {
 	rmem_node_release(node);
+	/* The transport auto fell back from (rmem_node_auto_fallback). */
+	if (node->old_ops) {
+		node->ops = node->old_ops;
+		node->priv = node->old_priv;
+		rmem_node_release(node);
+	}
 	kfree(node);
 }
 

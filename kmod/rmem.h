@@ -131,6 +131,10 @@ void rmem_rdma_exit(void);
  * @want: transport asked for
  * @ops: transport in use
  * @priv: transport state
+ * @old_ops: transport auto fell back from (RDMA), or NULL
+ * @old_priv: its state, kept until the node is freed
+ * @submitting: submitters that saw the node live and are in the transport
+ * @rdma_failures: failed RDMA reconnects in a row (transport auto)
  * @nr_queues: connections
  * @timeout_ms: unreachable this long, its I/O fails
  * @session: our session id on the node
@@ -168,6 +172,10 @@ struct rmem_node {
 	enum rmem_transport want;
 	const struct rmem_transport_ops *ops;
 	void *priv;
+	const struct rmem_transport_ops *old_ops;
+	void *old_priv;
+	atomic_t submitting;
+	unsigned int rdma_failures;
 	unsigned int nr_queues;
 	unsigned int timeout_ms;
 

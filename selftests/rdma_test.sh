@@ -10,13 +10,15 @@
 #  - a rogue client that tries RDMA READ with another client's rkeys (or
 #    guessed ones) gets nothing, and neither the other userspace client nor
 #    the kernel's region is disturbed;
-#  - deleting the node leaves no QP, CQ, PD or cm_id behind on the device.
+#  - deleting the node leaves no QP, CQ, PD or cm_id behind on the device;
+#  - a transport auto node whose RDMA device goes away falls back to TCP on
+#    reconnect, with its session: the data reads back, I/O goes on.
 # Needs rxe in the compute guest (scripts/rmem-vm sets it up).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 15
+tap_plan 20
 trap 'blk_cleanup; rdma dev show "$rxe" >/dev/null 2>&1 || rdma link add "$rxe" type rxe netdev "$ndev"' EXIT
 tmp=$(mktemp -d)
 addr="$(first_node):$RMEM_PORT"
@@ -127,5 +129,36 @@ blk_cleanup
 after=$(rdma_res qp)
 [ "$after" = "$base_qp" ] && [ "$(rdma_res cm_id)" -le 1 ]
 tap_result "region and node deleted: no QP or cm_id left on $rxe (qp $after, cm_id $(rdma_res cm_id))" $?
+
+# --- 6. transport auto: RDMA cannot reconnect -> TCP, with the session
+id=$(rmemctl node add "$addr" transport auto timeout 60s | grep -oE '[0-9]+' | head -n1)
+used0=$(node_field "$id" transport_used)
+dev=$(blk_add_region fb 64M) || { tap_not_ok "region add"; tap_fail_rest "no region"; tap_done; }
+rand_file "$tmp/b" 256
+dd if="$tmp/b" of="$dev" bs=4096 seek=50 oflag=direct status=none
+mark=$(dmesg_mark)
+rdma link delete "$rxe"
+node_wait_state "$id" live 60
+st=$(node_state "$id")
+used=$(node_field "$id" transport_used)
+[ "$used0" = rdma ] && [ "$st" = live ] && [ "$used" = tcp ]
+tap_result "auto node on rdma, its RDMA device deleted: reconnected over $used (state $st, was $used0)" $?
+dd if="$dev" of="$tmp/b2" bs=4096 skip=50 count=256 iflag=direct status=none &&
+	cmp -s "$tmp/b" "$tmp/b2"
+tap_result "the session carried over to TCP: the data written over RDMA reads back" $?
+rand_file "$tmp/c" 256
+dd if="$tmp/c" of="$dev" bs=4096 seek=2000 oflag=direct status=none &&
+	dd if="$dev" of="$tmp/c2" bs=4096 skip=2000 count=256 iflag=direct status=none &&
+	cmp -s "$tmp/c" "$tmp/c2"
+tap_result "new writes and reads work over TCP" $?
+dmesg_since "$mark" | grep -q "falling back to TCP"
+tap_result "the kernel log says it fell back to TCP" $?
+dmesg_since "$mark" | grep -E "rmem|fall" | tail -n 6 | tap_diag
+rdma link add "$rxe" type rxe netdev "$ndev"
+blk_cleanup
+dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"
+[ ! -s "$tmp/bad" ] && [ "$(rmemctl -j node show | python3 -c 'import json,sys; d=json.load(sys.stdin); d=next(iter(d.values())) if isinstance(d, dict) else d; print(len(d))')" = 0 ]
+tap_result "node del after the fall-back: no oops, warning or hung task, no node left" $?
+tap_diag <"$tmp/bad"
 
 tap_done
