@@ -110,7 +110,7 @@ mmap_run() {
 		else:
 		    s = "%.2fs" % j["seconds"]
 		    if j["op"] == "seq":
-		        s = "%.1f MiB/s, " % j["mib_s"] + s
+		        s = "%.1f MiB/s, %s, chunk fault p50 %.0f us" % (j["mib_s"], s, j.get("chunk_fault_p50_us", 0))
 		    else:
 		        s = "mean %.0f us p50 %.0f us p99 %.0f us, " % (j["mean_us"], j["p50_us"], j["p99_us"]) + s
 		    print(s + ", fetches %d faults %d (process %d) pmd_maps %d bad %d" %

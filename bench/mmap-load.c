@@ -147,26 +147,46 @@ static int cmd_fill(int fd, uint64_t size)
 	return st.writeback_errors ? 1 : 0;
 }
 
+static int cmp_double(const void *x, const void *y);
+
+/*
+ * Besides the total, the slowest touch of each chunk (the one that
+ * faulted it in) is kept: their p50 says what one fetch costs in a
+ * stream, to hold against the random faults' (4K chunks: every touch).
+ */
 static int cmd_seq(int fd, uint64_t size)
 {
 	volatile uint64_t *p = map(fd, size);
 	struct rmem_mmap_stats a, b;
-	uint64_t i, bad = 0, f0, f1;
-	double t0, t1;
+	uint64_t i, bad = 0, f0, f1, pages = size / PG, per, nc;
+	double t0, t1, ta, tb, *lat;
 
 	drop_all(fd, size);
 	get_stats(fd, &a);
+	per = a.chunk_size / PG ? a.chunk_size / PG : 1;
+	nc = (pages + per - 1) / per;
+	lat = calloc(nc, sizeof(*lat));
+	if (!lat)
+		die("calloc");
 	f0 = proc_faults();
 	t0 = now();
-	for (i = 0; i < size / PG; i++)
+	tb = t0;
+	for (i = 0; i < pages; i++) {
+		ta = tb;
 		if (p[i * PG / 8] != (i ^ MAGIC))
 			bad++;
-	t1 = now();
+		tb = now();
+		if (tb - ta > lat[i / per])
+			lat[i / per] = tb - ta;
+	}
+	t1 = tb;
 	f1 = proc_faults();
 	get_stats(fd, &b);
-	printf("{\"op\": \"seq\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f, \"bad\": %llu, ",
+	qsort(lat, nc, sizeof(*lat), cmp_double);
+	printf("{\"op\": \"seq\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f, \"bad\": %llu, "
+	       "\"chunk_fault_p50_us\": %.1f, \"chunk_fault_p99_us\": %.1f, ",
 	       (unsigned long long)size, t1 - t0, size / (t1 - t0) / 1048576.0,
-	       (unsigned long long)bad);
+	       (unsigned long long)bad, lat[nc / 2] * 1e6, lat[nc * 99 / 100] * 1e6);
 	print_stats(&a, &b, f1 - f0);
 	printf("}\n");
 	return 0;

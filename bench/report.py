@@ -303,12 +303,13 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
       "1 MiB per call, one at a time. MiB/s; × ib_read_bw = MiB/s ÷ raw `ib_read_bw` 2 MiB "
       "(the RDMA link's ceiling; for TCP rows only a yardstick); × block = MiB/s ÷ the same "
       "transport's rmem block region read; × NVMe-oF = ÷ the same transport's NVMe-oF read. "
-      "Counters (medians, first load): the region's faults and chunk fetches (`RMEM_IOC_STATS`), "
+      "*Chunk fault*: the slowest touch of each chunk (the one that fetched it), p50 over the "
+      "chunks: one fetch's cost in a stream. Counters (medians, first load): the region's faults and chunk fetches (`RMEM_IOC_STATS`), "
       "the process's faults (`getrusage`), faults mapped with one PMD.")
     w("")
     w("| transport | chunk | MiB | load MiB/s median (min–max) | load s | reload MiB/s | × ib_read_bw | "
-      "× block | × NVMe-oF | fetches | faults region / process | pmd_maps |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+      "× block | × NVMe-oF | chunk fault p50 µs | fetches | faults region / process | pmd_maps |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     keys = sorted({(tr, c) for tr, c, _ in mm["seq"]},
                   key=lambda k: (list(MMAP_TR_LABEL).index(k[0]) if k[0] in MMAP_TR_LABEL else 9,
                                  chunk_bytes(k[1])))
@@ -328,7 +329,8 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
           f"{fmt_stats(stats(a.get('mib_s', [])))} | "
           f"{fmt(median(stats(a.get('seconds', []))))} | {fmt_stats(stats(b.get('mib_s', [])))} | "
           f"{ratio(mb, bw2m)} | {ratio(mb, rd('rmem-' + tr))} | {ratio(mb, rd('nvme-' + tr))} | "
-          f"{med('fetches')} | {med('faults_region')} / {med('faults_proc')} | {med('pmd_maps')} |"
+          f"{med('chunk_fault_p50_us')} | {med('fetches')} | {med('faults_region')} / "
+          f"{med('faults_proc')} | {med('pmd_maps')} |"
           + (f" **{bad} words read back wrong** |" if bad else ""))
         plot.append((f"{MMAP_TR_LABEL.get(tr, tr)} mmap {c}", mb, median(stats(b.get("mib_s", [])))))
     for dev in ordered(mm["read"].keys(), DEV_ORDER):
@@ -338,7 +340,7 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
         w(f"| {DEV_LABEL.get(dev, dev)} `read()` | – | {mibs(mib)} | "
           f"{fmt_stats(stats(d.get('mib_s', [])))} | "
           f"{fmt(median(stats(d.get('seconds', []))))} | – | {ratio(mb, bw2m)} | "
-          f"{ratio(mb, rd('rmem-tcp' if 'tcp' in dev else 'rmem-rdma'))} | – | – | – | – |")
+          f"{ratio(mb, rd('rmem-tcp' if 'tcp' in dev else 'rmem-rdma'))} | – | – | – | – | – |")
         plot.append((f"{DEV_LABEL.get(dev, dev)} read()", mb, None))
     for size_ in (4096, 2097152):
         v = median(stats(pt.get(("ib_read_bw", size_), {}).get("bw", [])))
