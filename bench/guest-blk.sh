@@ -56,6 +56,7 @@ for kv in "$@"; do
 		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | REDIS_DEVS=* | REDIS_WS=* | REDIS_GETS=* | \
 		PROFILE_TESTS=* | PROFILE_DEVS=* | PERFTEST_SIZES=* | PATTERN=*)
 		printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+	MMAP_*) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;  # EXTRAS=mmap: see guest-mmap.sh
 	*) echo "guest-blk.sh: unknown setting '$kv'" >&2; exit 2 ;;
 	esac
 done
@@ -434,6 +435,13 @@ if has "$EXTRAS" perftest; then
 		done
 	done
 	rmem_on 1 'pkill -x ib_read_lat; pkill -x ib_read_bw' >/dev/null 2>&1
+fi
+
+# ---------------------------------------------------------------- mmap
+# EXTRAS=mmap: the expert-load figure of mmap regions (bench/guest-mmap.sh)
+if has "$EXTRAS" mmap; then
+	# shellcheck source=bench/guest-mmap.sh
+	. "$(cd "$(dirname "$0")" && pwd)/guest-mmap.sh"
 fi
 
 # ---------------------------------------------------------------- swap

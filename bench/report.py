@@ -168,6 +168,7 @@ def read_perftest(raw):
                 if tool == "ib_read_lat" and len(nums) >= 7:
                     # iterations t_min t_max t_typical t_avg t_stdev p99 [p99.9]
                     d.setdefault("typical", []).append(nums[3])
+                    d.setdefault("avg", []).append(nums[4])
                     d.setdefault("p99", []).append(nums[6] if len(nums) > 6 else None)
                 elif tool == "ib_read_bw" and len(nums) >= 3:
                     # iterations BW_peak BW_avg MsgRate (MB/s = 2^20 bytes/s)
@@ -238,7 +239,191 @@ def median(st):
     return st[0] if st else None
 
 
-def targets(L, fio, pt):
+# ------------------------------------------------------------------ mmap
+# EXTRAS=mmap (bench/guest-mmap.sh): the expert load of mmap regions.
+MMAP_TR_LABEL = {"tcp": "rmem TCP", "rdma": "rmem RDMA"}
+
+
+def chunk_bytes(c):
+    m = re.match(r"(\d+)([KMG]?)$", c)
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)] if m else 0
+
+
+def read_mmap(raw):
+    """{"seq": {(tr, chunk, load): {key: [per run]}}, "rand": {tr: {key: [..]}},
+    "read": {dev: {key: [..]}}, "fail": {name: runs}}"""
+    res = {"seq": {}, "rand": {}, "read": {}, "fail": {}}
+    for path in sorted(glob.glob(os.path.join(raw, "mmap", "*.r*.json"))):
+        base = os.path.basename(path)
+        j = load_json(path)
+        m = (re.match(r"(\w+)-(\d+[KMG])\.seq(\d)\.r\d+\.json$", base)
+             or re.match(r"(\w+)-(\d+[KMG])\.(rand)\.r\d+\.json$", base)
+             or re.match(r"read-(.+)\.r\d+\.json$", base))
+        if not m:
+            continue
+        if not j or "error" in j or "rc" in j:
+            res["fail"][base.split(".r")[0]] = res["fail"].get(base.split(".r")[0], 0) + 1
+            continue
+        if j["op"] == "read":
+            d = res["read"].setdefault(m.group(1), {})
+        elif j["op"] == "rand":
+            d = res["rand"].setdefault(m.group(1), {})
+        else:
+            d = res["seq"].setdefault((m.group(1), m.group(2), int(m.group(3))), {})
+        for k, v in j.items():
+            if isinstance(v, (int, float)):
+                d.setdefault(k, []).append(v)
+    return res
+
+
+def mmap_tables(L, mm, pt, meta, outdir, name):
+    """The "mmap expert load" section: tables and a plot."""
+    w = L.append
+
+    def mibs(b):
+        return "–" if b is None else f"{b / 2**20:.0f}"
+
+    bw2m = median(stats(pt.get(("ib_read_bw", 2097152), {}).get("bw", [])))
+    lat = median(stats(pt.get(("ib_read_lat", 4096), {}).get("typical", [])))
+    lat_avg = median(stats(pt.get(("ib_read_lat", 4096), {}).get("avg", [])))
+
+    def rd(dev):
+        return median(stats(mm["read"].get(dev, {}).get("mib_s", [])))
+
+    size = meta.get("mmap_size_mib", "?")
+    w("## mmap expert load")
+    w("")
+    w(f"RMAI's expert load: an mmap region of {size} MiB (`type mmap`, the cache as big as the region, "
+      "so nothing is evicted; a 4K-chunk load is one round trip per page, so it may be measured on "
+      "a smaller region: see *MiB*) filled through mmap, `msync`ed and dropped (`RMEM_IOC_DROP`), then faulted in "
+      "sequentially, one 8-byte read per 4 KiB page in order (`bench/mmap-load.c`): every chunk "
+      "comes from the memory node. *Reload*: the same after another drop. One region at a time, "
+      "on a node of its own behind one transport. Beside it, `read()` of "
+      f"{meta.get('mmap_read_mib', '?')} MiB from the block devices of this run, O_DIRECT, "
+      "1 MiB per call, one at a time. MiB/s; × ib_read_bw = MiB/s ÷ raw `ib_read_bw` 2 MiB "
+      "(the RDMA link's ceiling; for TCP rows only a yardstick); × block = MiB/s ÷ the same "
+      "transport's rmem block region read; × NVMe-oF = ÷ the same transport's NVMe-oF read. "
+      "*Chunk fault*: the slowest touch of each chunk (the one that fetched it), p50 over the "
+      "chunks: one fetch's cost in a stream. Counters (medians, first load): the region's faults and chunk fetches (`RMEM_IOC_STATS`), "
+      "the process's faults (`getrusage`), faults mapped with one PMD.")
+    w("")
+    w("| transport | chunk | MiB | load MiB/s median (min–max) | load s | reload MiB/s | × ib_read_bw | "
+      "× block | × NVMe-oF | chunk fault p50 µs | fetches | faults region / process | pmd_maps |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    keys = sorted({(tr, c) for tr, c, _ in mm["seq"]},
+                  key=lambda k: (list(MMAP_TR_LABEL).index(k[0]) if k[0] in MMAP_TR_LABEL else 9,
+                                 chunk_bytes(k[1])))
+    plot = []
+    for tr, c in keys:
+        a = mm["seq"].get((tr, c, 1), {})
+        b = mm["seq"].get((tr, c, 2), {})
+        mb = median(stats(a.get("mib_s", [])))
+
+        def med(k):
+            v = median(stats(a.get(k, [])))
+            return "–" if v is None else f"{v:.0f}"
+
+        bad = sum(a.get("bad", []) + b.get("bad", []))
+        mib = median(stats(a.get("bytes", [])))
+        w(f"| {MMAP_TR_LABEL.get(tr, tr)} | {c} | {mibs(mib)} | "
+          f"{fmt_stats(stats(a.get('mib_s', [])))} | "
+          f"{fmt(median(stats(a.get('seconds', []))))} | {fmt_stats(stats(b.get('mib_s', [])))} | "
+          f"{ratio(mb, bw2m)} | {ratio(mb, rd('rmem-' + tr))} | {ratio(mb, rd('nvme-' + tr))} | "
+          f"{med('chunk_fault_p50_us')} | {med('fetches')} | {med('faults_region')} / "
+          f"{med('faults_proc')} | {med('pmd_maps')} |"
+          + (f" **{bad} words read back wrong** |" if bad else ""))
+        plot.append((f"{MMAP_TR_LABEL.get(tr, tr)} mmap {c}", mb, median(stats(b.get("mib_s", [])))))
+    for dev in ordered(mm["read"].keys(), DEV_ORDER):
+        d = mm["read"][dev]
+        mb = median(stats(d.get("mib_s", [])))
+        mib = median(stats(d.get("bytes", [])))
+        w(f"| {DEV_LABEL.get(dev, dev)} `read()` | – | {mibs(mib)} | "
+          f"{fmt_stats(stats(d.get('mib_s', [])))} | "
+          f"{fmt(median(stats(d.get('seconds', []))))} | – | {ratio(mb, bw2m)} | "
+          f"{ratio(mb, rd('rmem-tcp' if 'tcp' in dev else 'rmem-rdma'))} | – | – | – | – | – |")
+        plot.append((f"{DEV_LABEL.get(dev, dev)} read()", mb, None))
+    for size_ in (4096, 2097152):
+        v = median(stats(pt.get(("ib_read_bw", size_), {}).get("bw", [])))
+        if v is not None:
+            plot.append((f"raw ib_read_bw {size_ // 1024 if size_ < 2**20 else size_ >> 20}"
+                         f" {'KiB' if size_ < 2**20 else 'MiB'}", v, None))
+    w("")
+    if mm["rand"]:
+        w(f"Random cold faults: {meta.get('mmap_rand', '?')} reads of distinct random pages of the "
+          "4K-chunk region right after a drop, each timed on its own (µs per fault), against raw "
+          "`ib_read_lat` 4 KiB (typical and average) between the same guests.")
+        w("")
+        w("| transport | mean µs | p50 µs median (min–max) | p99 µs | p50 × ib_read_lat typical | "
+          "mean × ib_read_lat avg | fetches | faults region / process |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for tr in ordered(mm["rand"].keys(), list(MMAP_TR_LABEL)):
+            d = mm["rand"][tr]
+            mean, p50 = median(stats(d.get("mean_us", []))), median(stats(d.get("p50_us", [])))
+
+            def med(k):
+                v = median(stats(d.get(k, [])))
+                return "–" if v is None else f"{v:.0f}"
+
+            w(f"| {MMAP_TR_LABEL.get(tr, tr)} | {fmt(mean)} | {fmt_stats(stats(d.get('p50_us', [])))} | "
+              f"{fmt(median(stats(d.get('p99_us', []))))} | {ratio(p50, lat)} | {ratio(mean, lat_avg)} | "
+              f"{med('fetches')} | {med('faults_region')} / {med('faults_proc')} |")
+        w("")
+    for k, v in sorted(mm["fail"].items()):
+        w(f"- `{k}`: {v} failed run(s) (see raw/mmap/)")
+    if mm["fail"]:
+        w("")
+    if plot and gnuplot_mmap(outdir, plot):
+        w(f"![mmap expert load]({name}/mmap.png)")
+        w("")
+
+
+def mmap_targets(row, mm, pt):
+    """Issue 6's goals: rows for targets()."""
+    bw2m = median(stats(pt.get(("ib_read_bw", 2097152), {}).get("bw", [])))
+    lat = median(stats(pt.get(("ib_read_lat", 4096), {}).get("typical", [])))
+    for tr in ("rdma", "tcp"):
+        info = tr == "tcp"
+        mb = median(stats(mm["seq"].get((tr, "2M", 1), {}).get("mib_s", [])))
+        if mb is not None or not info:
+            row(f"{MMAP_TR_LABEL[tr]} mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s)", mb, bw2m,
+                "information (another transport)" if info else "≥ 0.80×",
+                None if info else lambda r: r >= 0.8)
+        p50 = median(stats(mm["rand"].get(tr, {}).get("p50_us", [])))
+        if p50 is not None or not info:
+            row(f"{MMAP_TR_LABEL[tr]} mmap 4 KiB random cold fault p50 vs raw ib_read_lat 4 KiB typical (µs)",
+                p50, lat, "information (another transport)" if info else "≤ 1.50×",
+                None if info else lambda r: r <= 1.5)
+
+
+def gnuplot_mmap(outdir, plot):
+    """mmap.dat and mmap.png: MiB/s of every load and read, with the raw link."""
+    with open(os.path.join(outdir, "mmap.dat"), "w") as f:
+        f.write('what "load (or read)" "reload"\n')
+        for label, a, b in plot:
+            f.write(f'"{label}" ' + " ".join("-" if v is None else f"{v:.3f}" for v in (a, b)) + "\n")
+    if not shutil.which("gnuplot"):
+        return False
+    script = f"""set terminal pngcairo size 1400,700 font ',10' noenhanced
+set output '{outdir}/mmap.png'
+set datafile missing '-'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set grid ytics
+set key outside right top
+set xtics rotate by -30
+set title 'mmap expert load: MiB/s (median of runs; log scale; TCG guests: compare ratios only)'
+set ylabel 'MiB/s'
+plot for [i=2:3] '{outdir}/mmap.dat' using i:xtic(1) title columnheader(i)
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode:
+        sys.stderr.write("report.py: gnuplot: " + r.stderr)
+    return r.returncode == 0
+
+
+def targets(L, fio, pt, mm=None):
     """Issue 5's goals and the rmem-vs-alternatives ratios that matter most."""
     w = L.append
 
@@ -276,7 +461,11 @@ def targets(L, fio, pt):
     mb = get(q16, "rmem-rdma", "mbps")
     row("rmem RDMA 4K randread QD16 MB/s vs raw ib_read_bw 4 KiB (MB/s)",
         mb and mb / 1.048576, bw, "close to 1× (the transport ceiling)", lambda r: r >= 0.5)
-    w("## Targets (issue 5) and headline ratios")
+    if not fio:
+        del rows[:]     # an mmap-only run (BENCH_TESTS=)
+    if mm and (mm["seq"] or mm["rand"]):
+        mmap_targets(row, mm, pt)
+    w("## Targets (issues 5 and 6) and headline ratios")
     w("")
     w("Ratios of medians in this run. \"met\" for the transport floor/ceiling rows means within 2× of them.")
     w("")
@@ -392,8 +581,9 @@ def main():
         w("")
 
     pt = read_perftest(raw)
-    if tests:
-        targets(L, fio, pt)
+    mm = read_mmap(raw)
+    if tests or mm["seq"] or mm["rand"]:
+        targets(L, fio, pt, mm)
 
     # ---------------------------------------------------------- summary
     if tests:
@@ -461,6 +651,9 @@ def main():
             w(f"| iperf3 TCP, Mbit/s | {fmt_stats(stats(ip))} |")
         w("")
 
+    if mm["seq"] or mm["rand"] or mm["read"]:
+        mmap_tables(L, mm, pt, meta, outdir, name)
+
     # ---------------------------------------------------------- swap
     sw = read_swap(raw)
     if sw:
@@ -520,7 +713,7 @@ def main():
         w(f"![latency]({name}/latency.png)")
         w("")
     w(f"Raw data: `{name}/raw/` (fio JSON per test/device/run, `.cpu` guest CPU samples, "
-      "perftest text, iperf3 JSON, swap and redis JSON, rmemctl state before/after, the guest script log).")
+      "perftest text, iperf3 JSON, swap and redis JSON, mmap JSON, rmemctl state before/after, the guest script log).")
     with open(outdir + ".md", "w") as f:
         f.write("\n".join(L) + "\n")
     print(outdir + ".md")

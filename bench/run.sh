@@ -14,6 +14,7 @@
 #   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS
 #   BENCH_REDIS_DEVS BENCH_REDIS_WS BENCH_REDIS_GETS BENCH_PROFILE_DEVS
 #   BENCH_PROFILE_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
+#   BENCH_MMAP_SIZE BENCH_MMAP_CHUNKS BENCH_MMAP_RAND BENCH_MMAP_TRANSPORTS
 #   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
 set -euo pipefail
 
@@ -38,12 +39,12 @@ if [ "$quick" = 1 ]; then
 	# ~5-7 min: 4 KiB random only, one run, perftest at 4 KiB only
 	mode=quick size=128 runs=1 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-	extras="iperf perftest" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=1200
+	extras="iperf perftest mmap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=1200
 else
 	# ~40 min under TCG on 2 cores: 3 runs of everything (median, min, max)
 	mode=full size=256 runs=3 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-1m-qd4 write-1m-qd4"
-	extras="iperf perftest swap redis profile" perftest_sizes="4096 2097152"
+	extras="iperf perftest mmap swap redis profile" perftest_sizes="4096 2097152"
 	cmem=2048 mmem=3072 timeout=3600
 fi
 size=${BENCH_SIZE:-$size}
@@ -58,6 +59,20 @@ perftest_sizes=${BENCH_PERFTEST_SIZES:-$perftest_sizes}
 disk=()
 [[ $extras == *swap* || $extras == *redis* ]] && disk=(--disk 1G)
 lock=${BENCH_LOCK:-/tmp/rmem-vm.lock}
+if [[ $extras == *mmap* ]]; then
+	# expert load of mmap regions (guest-mmap.sh): quick, the two target
+	# figures only (2M load, 4K random faults on a small region)
+	if [ "$quick" = 1 ]; then
+		mmap_chunks="2M 4K:16" mmap_rand=500
+	else
+		mmap_chunks="4K:64 64K 2M" mmap_rand=2000
+	fi
+	# the mmap regions' own rmemd donates more than any other node has
+	# free, plus one region; the ratios need ib_read_bw 2 MiB
+	mmem=$((mmem + ${BENCH_MMAP_SIZE:-$size} + 512))
+	[ -n "${BENCH_PERFTEST_SIZES:-}" ] || perftest_sizes="4096 2097152"
+	[ -n "${BENCH_TIMEOUT:-}" ] || timeout=$((timeout + 600 * runs))
+fi
 
 # ---------------------------------------------------------------- build
 scripts/deps-bench.sh
@@ -75,6 +90,11 @@ if [[ $extras == *swap* ]] && { [ ! -x "$pattern" ] || [ selftests/rmem_pattern.
 	gcc -O2 -Wall -o "$pattern" selftests/rmem_pattern.c || say "warning: cannot build rmem_pattern"
 fi
 
+mmap_load=$REPO/build/bench/mmap-load
+if [[ $extras == *mmap* ]] && { [ ! -x "$mmap_load" ] || [ bench/mmap-load.c -nt "$mmap_load" ]; }; then
+	gcc -O2 -Wall -Iinclude -o "$mmap_load" bench/mmap-load.c || say "warning: cannot build mmap-load"
+fi
+
 KVER=$(scripts/kver.sh "$kernel") || { say "no kernel '$kernel'"; exit 2; }
 stamp=$(date +%Y%m%d-%H%M)
 name=$stamp-$KVER
@@ -86,6 +106,7 @@ mkdir -p "$logdir" "$REPO/bench/results"
 # editing bench/ during a long run would otherwise break it.
 mkdir -p "$logdir/bench-src"
 cp bench/guest-blk.sh bench/mem-lib.sh bench/redis-fill.lua "$logdir/bench-src/"
+cp bench/guest-mmap.sh "$logdir/bench-src/"
 
 say "$mode run on $KVER: devices [$devs], $runs run(s) x ${runtime}s; logs in $logdir"
 say "waiting for $lock (other guest runs finish first)"
@@ -118,7 +139,11 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	${BENCH_REDIS_WS:+REDIS_WS="$BENCH_REDIS_WS"} \
 	${BENCH_REDIS_GETS:+REDIS_GETS="$BENCH_REDIS_GETS"} \
 	${BENCH_PROFILE_DEVS:+PROFILE_DEVS="$BENCH_PROFILE_DEVS"} \
-	${BENCH_PROFILE_TESTS:+PROFILE_TESTS="$BENCH_PROFILE_TESTS"} || rc=$?
+	${BENCH_PROFILE_TESTS:+PROFILE_TESTS="$BENCH_PROFILE_TESTS"} \
+	MMAP_LOAD="$mmap_load" \
+	${BENCH_MMAP_SIZE:+MMAP_SIZE="$BENCH_MMAP_SIZE"} \
+	MMAP_CHUNKS="${BENCH_MMAP_CHUNKS:-${mmap_chunks:-}}" MMAP_RAND="${BENCH_MMAP_RAND:-${mmap_rand:-0}}" \
+	${BENCH_MMAP_TRANSPORTS:+MMAP_TRANSPORTS="$BENCH_MMAP_TRANSPORTS"} || rc=$?
 [ "$rc" = 0 ] || say "warning: the guest run ended with status $rc (partial results follow)"
 [ -d "$logdir/raw" ] || { say "no results in $logdir/raw"; exit 1; }
 
