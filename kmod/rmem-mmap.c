@@ -5,8 +5,8 @@
  * A process maps the device; a fault fetches the whole *chunk* (4 KiB ..
  * 2 MiB, set per region) holding the address into the region's local cache
  * and maps it: one PMD for a 2 MiB chunk in a suitably aligned shared
- * mapping, else one PTE per fault. The mapping is DAX-like: VM_PFNMAP, no
- * struct page refcounts are taken, and every opener's file shares one
+ * mapping, else a PTE for each of its pages. The mapping is DAX-like:
+ * VM_PFNMAP, no struct page refcounts are taken, and every opener's file shares one
  * address_space (a private inode, S_DAX so that the core mm offers us PMD
  * faults), so unmap_mapping_range() reaches every process at once.
  *
@@ -667,7 +667,9 @@ static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 				 struct rmem_chunk *c, u64 off, bool pmd, bool writable)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	unsigned long pfn;
+	unsigned long pfn, first;
+	unsigned int i;
+	pgprot_t prot;
 	vm_fault_t ret;
 
 	if (pmd) {
@@ -677,9 +679,26 @@ static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 			atomic64_inc(&m->pmd_maps);
 		return ret;
 	}
+	/*
+	 * Map every page of the chunk that the VMA covers, not only the one
+	 * that faulted: a chunk is fetched whole, so faulting again on each of
+	 * its pages would only cost time. The faulting page goes last, so
+	 * that its result is the fault's.
+	 */
+	prot = writable ? vm_get_page_prot(vma->vm_flags) : vma->vm_page_prot;
+	first = (vmf->address & PAGE_MASK) - (off & (m->chunk_size - 1));
+	for (i = 0; i < m->chunk_pages; i++) {
+		unsigned long addr = first + ((unsigned long)i << PAGE_SHIFT);
+
+		if (addr < vma->vm_start || addr >= vma->vm_end ||
+		    addr == (vmf->address & PAGE_MASK))
+			continue;
+		ret = vmf_insert_pfn_prot(vma, addr, page_to_pfn(c->pages[i]), prot);
+		if (ret != VM_FAULT_NOPAGE)
+			break;
+	}
 	pfn = page_to_pfn(c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT]);
-	return vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn,
-				   writable ? vm_get_page_prot(vma->vm_flags) : vma->vm_page_prot);
+	return vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn, prot);
 }
 
 static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)

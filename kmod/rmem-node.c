@@ -17,9 +17,11 @@
  *
  * Transport auto: the first connect tries RDMA, then TCP. A node on RDMA
  * whose RDMA reconnects fail RMEM_AUTO_FALLBACK times in a row tries TCP
- * too, and stays on TCP once that works (the session, its slabs and the
- * waiting requests carry over; slabs claimed over TCP have no RDMA keys, so
- * there is no way back short of deleting and adding the node). The switch
+ * after each failed RDMA attempt, and stays on TCP once that works (the
+ * session, its slabs and the waiting requests carry over; slabs claimed
+ * over TCP have no RDMA keys, so there is no way back short of deleting and
+ * adding the node). While TCP fails too (the node or the network is down),
+ * it stays on RDMA, so an outage alone does not move it. The switch
  * waits for submitters that saw the node live (node->submitting) to leave
  * the old transport, and keeps the old transport's state until the node is
  * freed.
@@ -261,6 +263,15 @@ static void rmem_node_error_work(struct work_struct *work)
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
 }
 
+static void rmem_node_release(struct rmem_node *node)
+{
+	if (node->ops->release)
+		node->ops->release(node);
+	else
+		kfree(node->priv);
+	node->priv = NULL;
+}
+
 /*
  * Transport auto, on RDMA, after a failed reconnect: switch to TCP once
  * RMEM_AUTO_FALLBACK attempts in a row have failed. True when the caller
@@ -272,7 +283,7 @@ static bool rmem_node_auto_fallback(struct rmem_node *node, int err)
 	if (node->want != RMEM_TRANSPORT_AUTO || node->ops != &rmem_rdma_ops ||
 	    ++node->rdma_failures < RMEM_AUTO_FALLBACK)
 		return false;
-	rnode_warn(node, "RDMA reconnect failed %u times (last %d): falling back to TCP\n",
+	rnode_info(node, "RDMA reconnect failed %u times (last %d): trying TCP\n",
 		   node->rdma_failures, err);
 	wait_var_event(&node->submitting, !atomic_read(&node->submitting));
 	node->ops->disconnect(node);	/* idempotent: no queue is left behind */
@@ -281,6 +292,20 @@ static bool rmem_node_auto_fallback(struct rmem_node *node, int err)
 	node->priv = NULL;
 	WRITE_ONCE(node->ops, &rmem_tcp_ops);
 	return true;
+}
+
+/*
+ * The TCP attempt after rmem_node_auto_fallback() failed too (the node or
+ * the network is down, not only RDMA): go back to RDMA, so that the next
+ * attempt tries it first again. TCP's state goes; nothing can reach it.
+ */
+static void rmem_node_auto_restore(struct rmem_node *node)
+{
+	rmem_node_release(node);
+	node->priv = node->old_priv;
+	WRITE_ONCE(node->ops, node->old_ops);
+	node->old_ops = NULL;
+	node->old_priv = NULL;
 }
 
 static void rmem_node_reconnect_work(struct work_struct *work)
@@ -308,8 +333,13 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	}
 
 	ret = node->ops->connect(node);
-	if (ret && rmem_node_auto_fallback(node, ret))
+	if (ret && rmem_node_auto_fallback(node, ret)) {
 		ret = node->ops->connect(node);
+		if (ret)
+			rmem_node_auto_restore(node);
+		else
+			rnode_warn(node, "RDMA unavailable, TCP works: staying on TCP\n");
+	}
 	if (ret) {
 		spin_lock_irqsave(&node->lock, flags);
 		node->backoff_ms = min(node->backoff_ms * 2, RMEM_BACKOFF_MAX_MS);
@@ -536,15 +566,6 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 static const struct rmem_transport_ops *rmem_transport_get(enum rmem_transport want)
 {
 	return want == RMEM_TRANSPORT_TCP ? &rmem_tcp_ops : &rmem_rdma_ops;
-}
-
-static void rmem_node_release(struct rmem_node *node)
-{
-	if (node->ops->release)
-		node->ops->release(node);
-	else
-		kfree(node->priv);
-	node->priv = NULL;
 }
 
 /*

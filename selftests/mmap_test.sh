@@ -16,7 +16,7 @@
 TIMEOUT_S=4
 M=1048576
 
-tap_plan 22
+tap_plan 23
 trap 'kill $holder 2>/dev/null; blk_cleanup' EXIT
 holder=
 
@@ -124,6 +124,15 @@ eval "$(echo "$out" | grep '^FETCHES=')"
 	[ "${PMD:-1}" = 0 ] && [ "${PTE_KB:-0}" -ge 512 ]
 tap_result "4K chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" $?
 rmemctl region del s4k
+
+# 10b. 64K chunks: a fault maps the whole chunk, so one fault per chunk
+d=$(mmap_add s64k 32M 64K 8M)
+out=$(mm "$d" $((32 * M)) seq 2>&1)
+echo "$out" | tap_diag
+eval "$(echo "$out" | grep '^FETCHES=')"
+[ "${FETCHES:-0}" = 512 ] && [ "${FAULTS:-0}" -ge 512 ] && [ "$FAULTS" -le 540 ]
+tap_result "64K chunks: touching 32 MiB costs $FETCHES fetches and $FAULTS faults (one per chunk, not per page)" $?
+rmemctl region del s64k
 
 # 11. hot chunks survive a cold scan
 d=$(mmap_add hot 16M 64K 1M)

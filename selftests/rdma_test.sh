@@ -151,8 +151,8 @@ dd if="$tmp/c" of="$dev" bs=4096 seek=2000 oflag=direct status=none &&
 	dd if="$dev" of="$tmp/c2" bs=4096 skip=2000 count=256 iflag=direct status=none &&
 	cmp -s "$tmp/c" "$tmp/c2"
 tap_result "new writes and reads work over TCP" $?
-dmesg_since "$mark" | grep -q "falling back to TCP"
-tap_result "the kernel log says it fell back to TCP" $?
+dmesg_since "$mark" | grep -q "TCP works: staying on TCP"
+tap_result "the kernel log says it moved to TCP" $?
 dmesg_since "$mark" | grep -E "rmem|fall" | tail -n 6 | tap_diag
 rdma link add "$rxe" type rxe netdev "$ndev"
 blk_cleanup
