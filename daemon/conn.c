@@ -8,6 +8,11 @@
  * RMEMD_OUT_HIGH is not read (nor its buffered requests handled) until the
  * peer has taken it below RMEMD_OUT_LOW; a client that pipelines reads
  * without reading replies thus only stalls itself.
+ *
+ * A connection can be closed from outside its own event: a HELLO on another
+ * connection cuts it off (rmem_pconn.cut_off, conn_cut_off()). So a closed
+ * connection is only marked gone and freed after the epoll batch, whose
+ * events may still point at it.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -63,6 +68,27 @@ static void peer_name(int fd, char *buf, size_t len)
 	snprintf(buf, len, "%s:%u", host, port);
 }
 
+/*
+ * rmem_pconn.cut_off: a newer connection of the same session and queue said
+ * HELLO. Close now, with whatever is buffered unhandled, and with a reset
+ * (SO_LINGER 0) rather than a FIN: the kernel drops the socket at once, so
+ * no late segment of this connection is ever accepted, and unsent replies
+ * are discarded (the client has given this connection up).
+ */
+static void conn_cut_off(void *xprt)
+{
+	struct rmemd_conn *c = xprt;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (c->gone)
+		return;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		conn_log(LOG_INFO, c, "SO_LINGER: %s", strerror(errno));
+	conn_log(LOG_DEBUG, c, "cut off: %zu bytes received and not handled are dropped",
+		 rmem_buf_len(&c->in));
+	rmemd_conn_close(c->s, c);
+}
+
 /**
  * rmemd_conn_new() - take over an accepted, non-blocking socket
  * @s: server
@@ -83,9 +109,12 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
 	}
 	c->kind = RMEMD_EV_CONN;
 	c->fd = fd;
+	c->s = s;
 	c->rcvlowat = 1;
 	peer_name(fd, c->name, sizeof(c->name));
 	rmem_pconn_init(&c->pc, c->name);
+	c->pc.xprt = c;
+	c->pc.cut_off = conn_cut_off;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 
@@ -110,14 +139,20 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
 /**
  * rmemd_conn_close() - close a connection and detach it from its session
  * @s: server
- * @c: connection; freed
+ * @c: connection; freed by the next rmemd_conn_reap()
+ *
+ * The socket is closed and nothing more of @c is handled; an event of the
+ * current epoll batch that still points at @c is ignored.
  */
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c)
 {
+	if (c->gone)
+		return;
 	s->node.now_ms = rmemd_now_ms();
 	rmem_pconn_close(&s->node, &c->pc);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -128,7 +163,24 @@ void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c)
 	conn_log(LOG_DEBUG, c, "closed (%u clients)", s->nconns);
 	rmem_buf_free(&c->in);
 	rmem_buf_free(&c->out);
-	free(c);
+	c->gone = true;
+	c->prev = NULL;
+	c->next = s->zombies;
+	s->zombies = c;
+}
+
+/**
+ * rmemd_conn_reap() - free the connections closed during the last epoll batch
+ * @s: server
+ */
+void rmemd_conn_reap(struct rmemd_server *s)
+{
+	while (s->zombies) {
+		struct rmemd_conn *c = s->zombies;
+
+		s->zombies = c->next;
+		free(c);
+	}
 }
 
 /* Returns -1 when the connection must be closed at once. */
@@ -196,6 +248,9 @@ static int conn_process(struct rmemd_server *s, struct rmemd_conn *c)
 			conn_log(LOG_ERR, c, "closing: %s", c->pc.close_reason);
 			return -1;
 		}
+		/* Cut off (conn_cut_off() normally closed it already): no flush. */
+		if (r == -ECONNRESET)
+			return -1;
 		if (rmemd_ratelimit_ok(&close_rl, s->node.now_ms))
 			conn_log(LOG_WARNING, c, "closing: %s", c->pc.close_reason);
 		c->closing = true;
@@ -282,6 +337,8 @@ void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t eve
 	struct epoll_event ev;
 	uint32_t want;
 
+	if (c->gone)
+		return;
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->paused && !c->closing) {
 		if (conn_read(c))
 			goto close;

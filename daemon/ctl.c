@@ -140,6 +140,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "requests %llu\n"
 		     "errors %llu\n"
 		     "proto_closes %llu\n"
+		     "replaced_conns %llu\n"
 		     "session_timeout %u\n"
 		     "max_clients %u\n"
 		     "log_level %s\n"
@@ -156,7 +157,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
-		     U(st->proto_closes), s->cfg.session_timeout, s->cfg.max_clients,
+		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,
 		     rmemd_log_level_name(s->cfg.log_level),
 		     rd.listen, rd.conns, U(rd.conns_total), U(rd.conns_refused), rd.mrs, rd.pds);
 #undef U
@@ -272,6 +273,8 @@ static void print_text(const struct kv *kv, int n)
 	printf("requests:      %s\n", kv_get(kv, n, "requests"));
 	printf("errors:        %s (%s connections closed for bad framing)\n",
 	       kv_get(kv, n, "errors"), kv_get(kv, n, "proto_closes"));
+	printf("replaced:      %s (connections cut off by a newer one of their session and queue)\n",
+	       kv_get(kv, n, "replaced_conns"));
 	printf("log level:     %s\n", kv_get(kv, n, "log_level"));
 }
 

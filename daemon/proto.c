@@ -62,6 +62,34 @@ void rmem_node_fini(struct rmem_node *n)
 	rmem_sessions_fini(&n->sessions);
 }
 
+/* @pc said HELLO: add it to its session's connections. */
+static void pconn_join(struct rmem_pconn *pc)
+{
+	struct rmem_session *s = pc->sess;
+
+	pc->sess_prev = NULL;
+	pc->sess_next = s->conns;
+	if (s->conns)
+		s->conns->sess_prev = pc;
+	s->conns = pc;
+}
+
+/* @pc leaves its session (closed, or cut off); the session may go with it. */
+static void pconn_leave(struct rmem_node *n, struct rmem_pconn *pc)
+{
+	struct rmem_session *s = pc->sess;
+
+	if (pc->sess_prev)
+		pc->sess_prev->sess_next = pc->sess_next;
+	else
+		s->conns = pc->sess_next;
+	if (pc->sess_next)
+		pc->sess_next->sess_prev = pc->sess_prev;
+	pc->sess_prev = pc->sess_next = NULL;
+	pc->sess = NULL;
+	rmem_session_detach(&n->sessions, s, n->now_ms);
+}
+
 /**
  * rmem_pconn_init() - protocol state of a new connection (before HELLO)
  * @pc: state
@@ -80,10 +108,8 @@ void rmem_pconn_init(struct rmem_pconn *pc, const char *name)
  */
 void rmem_pconn_close(struct rmem_node *n, struct rmem_pconn *pc)
 {
-	if (pc->sess) {
-		rmem_session_detach(&n->sessions, pc->sess, n->now_ms);
-		pc->sess = NULL;
-	}
+	if (pc->sess)
+		pconn_leave(n, pc);
 }
 
 /**
@@ -140,6 +166,41 @@ static int reply_err(struct rmem_node *n, struct rmem_buf *out, const struct msg
 	return reply(out, m, status, 0) ? 0 : -ENOMEM;
 }
 
+/*
+ * @pc has just joined its session as queue @pc->queue. The client keeps one
+ * connection per queue and, when one breaks, tears all of them down before
+ * it reconnects each with the same session and queue index and sends again
+ * what was in flight. So another connection of this session with this
+ * queue is one the client has given up: whatever of it we have not handled
+ * yet (buffered here, in the socket, still on the wire, or a late RDMA
+ * WRITE to the old QP) is older than what the client will send on @pc once
+ * it has the hello reply, and handling it later would overwrite newer data
+ * with older. Cut it off now, before that reply is queued; rmemd is single
+ * threaded, so nothing of it runs after this. Only the same session (an id
+ * is one client) and the same queue: see protocol.rst for why not the
+ * other queues.
+ */
+static void cut_off_replaced(struct rmem_node *n, struct rmem_pconn *pc)
+{
+	struct rmem_session *s = pc->sess;
+	struct rmem_pconn *o, *next;
+
+	for (o = s->conns; o; o = next) {
+		next = o->sess_next;
+		if (o == pc || o->queue != pc->queue)
+			continue;
+		log_info("session %016llx queue %u: new connection from %s replaces %s",
+			 (unsigned long long)s->id, pc->queue, pc->name, o->name);
+		/* @pc holds the session: it cannot go idle here. */
+		pconn_leave(n, o);
+		o->replaced = true;
+		o->close_reason = "replaced by a new connection of its session and queue";
+		n->stats.replaced_conns++;
+		if (o->cut_off)
+			o->cut_off(o->xprt);
+	}
+}
+
 static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 			const struct msg *m, struct rmem_buf *out)
 {
@@ -167,6 +228,8 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
 	pc->sess = s;
 	pc->queue = le32toh(req.queue);
+	pconn_join(pc);
+	cut_off_replaced(n, pc);
 	/*
 	 * An RDMA connection can only be used one-sided: it always gets
 	 * FEAT_RDMA; a TCP connection gets what it asked of FEAT_SUPPORTED.
@@ -392,7 +455,9 @@ static ssize_t framing_error(struct rmem_node *n, struct rmem_pconn *pc,
  * Return: bytes consumed (> 0) after one message was handled; 0 when @in
  * does not hold a whole message yet; negative when the connection must be
  * closed (-EPROTO: @pc->close_reason says why, and an error reply may have
- * been appended that is worth flushing first; -ENOMEM: @out cannot grow).
+ * been appended that is worth flushing first; -ENOMEM: @out cannot grow;
+ * -ECONNRESET: @pc was cut off by a newer connection of its session and
+ * queue, nothing of @in was handled, and nothing more must be sent).
  */
 ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			const uint8_t *in, size_t len, struct rmem_buf *out,
@@ -402,6 +467,9 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	struct msg m;
 	int ret;
 
+	/* Cut off: not one more byte of it, not even a header check. */
+	if (pc->replaced)
+		return -ECONNRESET;
 	if (len < HDR_LEN) {
 		*need = HDR_LEN;
 		return 0;
@@ -459,7 +527,8 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
  *
  * Return: 0 when the message was handled; -EPROTO when the connection must
  * be closed (@pc->close_reason says why; an error reply may have been
- * appended); -ENOMEM when @out cannot grow.
+ * appended); -ENOMEM when @out cannot grow; -ECONNRESET when @pc was cut
+ * off (nothing handled, nothing to send).
  */
 int rmem_proto_datagram(struct rmem_node *n, struct rmem_pconn *pc,
 			const uint8_t *in, size_t len, struct rmem_buf *out)

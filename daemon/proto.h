@@ -27,6 +27,8 @@ struct rmem_pool;
  * @bytes_read: data bytes returned by READ
  * @bytes_written: data bytes stored by WRITE
  * @proto_closes: connections closed for bad framing
+ * @replaced_conns: connections cut off because a newer connection of their
+ *	session said HELLO with the same queue index
  */
 struct rmem_stats {
 	uint64_t requests;
@@ -34,6 +36,7 @@ struct rmem_stats {
 	uint64_t bytes_read;
 	uint64_t bytes_written;
 	uint64_t proto_closes;
+	uint64_t replaced_conns;
 };
 
 /**
@@ -63,7 +66,17 @@ struct rmem_node {
  *	SLAB_ALLOC registers the slab through rmem_slab_hooks.reg
  * @bound_session: session named before HELLO (RDMA connect request), which
  *	HELLO must repeat; 0 when any session may be named
- * @xprt: the transport's connection, handed to rmem_slab_hooks.reg
+ * @xprt: the transport's connection, handed to rmem_slab_hooks.reg and
+ *	to @cut_off
+ * @cut_off: set by the transport, or NULL (tests, fuzzers): the engine has
+ *	cut this connection off (@replaced); stop it at once, handle and send
+ *	nothing more of it, and close it. Called from inside
+ *	rmem_proto_step() of *another* connection, so the transport must not
+ *	free the connection's memory before the current event batch is over.
+ * @replaced: cut off by a newer connection of the same session and queue:
+ *	rmem_proto_step() handles nothing more and returns -ECONNRESET
+ * @sess_prev: link in rmem_session.conns
+ * @sess_next: link in rmem_session.conns
  */
 struct rmem_pconn {
 	const char *name;
@@ -74,6 +87,10 @@ struct rmem_pconn {
 	bool rdma;
 	uint64_t bound_session;
 	void *xprt;
+	void (*cut_off)(void *xprt);
+	bool replaced;
+	struct rmem_pconn *sess_prev;
+	struct rmem_pconn *sess_next;
 };
 
 /* Features this server grants on a TCP connection. */

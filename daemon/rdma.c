@@ -26,7 +26,10 @@
  * Single-threaded like the rest of rmemd: no locking. A connection that
  * fails is torn down at once (disconnect, QP, CQ, channel, buffers, PD
  * reference, cm_id); an event for it still queued is dropped by the kernel
- * with its cm_id.
+ * with its cm_id. A connection replaced by a newer one of its session and
+ * queue (the engine calls rconn_cut_off() from the new connection's HELLO)
+ * has its QP moved to the error state first, so that no late one-sided
+ * WRITE of the old QP lands in a slab after the new hello reply.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -450,6 +453,35 @@ static void rconn_destroy(struct rmemd_rdma *r, struct rconn *c)
 	r->zombies = c;
 }
 
+/*
+ * rmem_pconn.cut_off: a newer connection of the same session and queue said
+ * HELLO (on another QP, perhaps over TCP). This QP stays RTS until the peer's
+ * disconnect reaches us, and while it is RTS the RNIC executes any RDMA WRITE
+ * that still arrives on it, straight into the session's slab MRs: a late
+ * packet of a request the client has since sent again, and then overwritten
+ * through the new QP. Move it to the error state first, so the RNIC stops
+ * executing incoming requests on it before the new connection's hello reply
+ * is posted, then tear it down as for a disconnect; its unpolled receives
+ * are never handled.
+ */
+static void rconn_cut_off(void *xprt)
+{
+	struct rconn *c = xprt;
+	struct ibv_qp_attr qa = { .qp_state = IBV_QPS_ERR };
+
+	if (c->gone)
+		return;
+	if (c->id->qp) {
+		int rc = ibv_modify_qp(c->id->qp, &qa, IBV_QP_STATE);
+
+		if (rc)
+			rconn_log(LOG_ERR, c, "cut off: ibv_modify_qp to the error state: %s",
+				  strerror(rc));
+	}
+	rconn_log(LOG_DEBUG, c, "cut off");
+	rconn_destroy(c->r, c);
+}
+
 /**
  * rmemd_rdma_reap() - free connections closed during the last epoll batch
  * @s: server
@@ -533,6 +565,11 @@ static void rconn_recv(struct rmemd_server *s, struct rconn *c, const struct ibv
 				 &c->out);
 	if (rc == -ENOMEM) {
 		rconn_log(LOG_ERR, c, "closing: %s", c->pc.close_reason);
+		c->dead = true;
+		return;
+	}
+	/* Cut off (rconn_cut_off() normally tore it down already). */
+	if (rc == -ECONNRESET) {
 		c->dead = true;
 		return;
 	}
@@ -725,6 +762,7 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	c->pc.rdma = true;
 	c->pc.bound_session = info.session;
 	c->pc.xprt = c;
+	c->pc.cut_off = rconn_cut_off;
 	c->depth = info.depth;
 	if (da.max_qp_wr > 0 && c->depth > (uint32_t)da.max_qp_wr / 2)
 		c->depth = (uint32_t)da.max_qp_wr / 2;

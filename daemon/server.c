@@ -237,6 +237,7 @@ void rmemd_server_fini(struct rmemd_server *s)
 	s->listen_fd = -1;
 	while (s->conns)
 		rmemd_conn_close(s, s->conns);
+	rmemd_conn_reap(s);
 	rmemd_rdma_stop(s);
 	if (s->node.pool)
 		rmem_node_fini(&s->node);
@@ -411,6 +412,7 @@ int rmemd_server_run(struct rmemd_server *s)
 				break;
 			}
 		}
+		rmemd_conn_reap(s);
 		rmemd_rdma_reap(s);
 		now = rmemd_now_ms();
 		if (s->listen_paused_until && now >= s->listen_paused_until) {

@@ -49,7 +49,11 @@ struct rmemd_rdma;
  * @paused: reading stopped because @out is above RMEMD_OUT_HIGH
  * @eof: the peer closed its sending side
  * @closing: bad framing: close after one last flush
- * @prev: list link
+ * @gone: closed; an event of the current epoll batch may still point here,
+ *	so it is freed after the batch (rmemd_conn_reap())
+ * @s: the server, for a cut-off (rmem_pconn.cut_off) coming from another
+ *	connection's HELLO
+ * @prev: list link (struct rmemd_server.conns, then .zombies)
  * @next: list link
  */
 struct rmemd_conn {
@@ -66,6 +70,8 @@ struct rmemd_conn {
 	bool paused;
 	bool eof;
 	bool closing;
+	bool gone;
+	struct rmemd_server *s;
 	struct rmemd_conn *prev;
 	struct rmemd_conn *next;
 };
@@ -83,6 +89,7 @@ struct rmemd_conn {
  * @listen_name: bound address with the real port
  * @conns: connections
  * @nconns: connections open
+ * @zombies: connections closed during this epoll batch, freed after it
  * @conns_total: connections accepted since start
  * @conns_refused: connections closed at once (max-clients, no memory)
  * @start_ms: monotonic start time
@@ -103,6 +110,7 @@ struct rmemd_server {
 	char listen_name[RMEMD_HOST_MAX + 16];
 	struct rmemd_conn *conns;
 	uint32_t nconns;
+	struct rmemd_conn *zombies;
 	uint64_t conns_total;
 	uint64_t conns_refused;
 	uint64_t start_ms;
@@ -141,6 +149,7 @@ void rmemd_server_fini(struct rmemd_server *s);
 struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
 void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
+void rmemd_conn_reap(struct rmemd_server *s);
 
 /* rdma.c */
 int rmemd_rdma_init(struct rmemd_server *s);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct rmem_pconn;
 struct rmem_pool;
 
 /**
@@ -45,6 +46,8 @@ struct rmem_slab_hooks {
  * @nconns: connections attached
  * @nslabs: slabs held
  * @idle_since_ms: when @nconns dropped to 0 (monotonic ms)
+ * @conns: the connections attached, linked through rmem_pconn.sess_next;
+ *	kept by proto.c (HELLO adds, close and cut-off remove), not here
  * @prev: list link
  * @next: list link
  */
@@ -53,6 +56,7 @@ struct rmem_session {
 	uint32_t nconns;
 	uint32_t nslabs;
 	uint64_t idle_since_ms;
+	struct rmem_pconn *conns;
 	struct rmem_session *prev;
 	struct rmem_session *next;
 };

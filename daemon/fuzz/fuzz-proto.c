@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for the protocol engine: the input is split into the
- * byte streams of two connections (the first byte picks the split and the
- * time between them), each fed to rmem_proto_step() like conn.c does, with
- * a 4-slab pool. Checks, beyond the sanitizers: every reply is well formed,
- * and once every connection is closed and the sessions have expired the
- * whole pool is free and zero again.
+ * byte streams of two connections (the first byte picks the split, and
+ * whether the second connection comes after the session timeout or runs
+ * at the same time, the two handled message by message in turn), each fed
+ * to rmem_proto_step() like conn.c does, with a 4-slab pool. Checks, beyond
+ * the sanitizers: every reply is well formed; a connection cut off by the
+ * other's HELLO (same session and queue) is the other one, never itself,
+ * and handles nothing more; and once every connection is closed and the
+ * sessions have expired the whole pool is free and zero again.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,29 +55,105 @@ static void check_replies(struct rmem_buf *out)
 	}
 }
 
+/**
+ * struct fconn - one fuzzed connection
+ * @pc: protocol state
+ * @out: replies
+ * @data: its input bytes
+ * @size: bytes in @data
+ * @off: bytes handled
+ * @done: no more steps (waiting for bytes that never come, or closed)
+ * @cut: the engine cut it off (rmem_pconn.cut_off)
+ */
+struct fconn {
+	struct rmem_pconn pc;
+	struct rmem_buf out;
+	const uint8_t *data;
+	size_t size;
+	size_t off;
+	int done;
+	int cut;
+};
+
+static struct fconn *stepping;
+
+static void fuzz_cut_off(void *xprt)
+{
+	struct fconn *c = xprt;
+
+	/* Only another connection, once, and already out of its session. */
+	if (c == stepping || c->cut || !c->pc.replaced || c->pc.sess)
+		abort();
+	c->cut = 1;
+}
+
+static void conn_init(struct fconn *c, const uint8_t *data, size_t size)
+{
+	memset(c, 0, sizeof(*c));
+	rmem_pconn_init(&c->pc, "fuzz");
+	c->pc.xprt = c;
+	c->pc.cut_off = fuzz_cut_off;
+	c->data = data;
+	c->size = size;
+	c->done = !size;
+}
+
+/* Handle one message of @c, as conn.c does. */
+static void conn_step(struct fconn *c)
+{
+	size_t need, before = rmem_buf_len(&c->out);
+	ssize_t r;
+
+	stepping = c;
+	r = rmem_proto_step(&node, &c->pc, c->data + c->off, c->size - c->off, &c->out, &need);
+	stepping = NULL;
+	check_replies(&c->out);
+	if (c->cut && (r != -ECONNRESET || rmem_buf_len(&c->out) != before))
+		abort();	/* a cut-off connection handles nothing */
+	if (r <= 0) {
+		if (r == 0 && (need <= c->size - c->off ||
+			       need > sizeof(struct rmem_msg_hdr) + RMEM_MSG_MAX_PAYLOAD))
+			abort();
+		c->done = 1;
+		return;
+	}
+	if ((size_t)r > c->size - c->off)
+		abort();
+	c->off += r;
+	c->done = c->off == c->size;
+}
+
+static void conn_fini(struct fconn *c)
+{
+	rmem_pconn_close(&node, &c->pc);
+	rmem_buf_free(&c->out);
+}
+
 static void run_conn(const uint8_t *data, size_t size)
 {
-	struct rmem_pconn pc;
-	struct rmem_buf out = { 0 };
-	size_t off = 0, need;
+	struct fconn c;
 
-	rmem_pconn_init(&pc, "fuzz");
-	while (off < size) {
-		ssize_t r = rmem_proto_step(&node, &pc, data + off, size - off, &out, &need);
+	conn_init(&c, data, size);
+	while (!c.done)
+		conn_step(&c);
+	conn_fini(&c);
+}
 
-		check_replies(&out);
-		if (r <= 0) {
-			if (r == 0 && (need <= size - off || need > sizeof(struct rmem_msg_hdr) +
-							      RMEM_MSG_MAX_PAYLOAD))
-				abort();
-			break;
-		}
-		if ((size_t)r > size - off)
-			abort();
-		off += r;
+/* Two connections at once, one message of each in turn. */
+static void run_two(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2)
+{
+	struct fconn a, b;
+
+	conn_init(&a, d1, s1);
+	conn_init(&b, d2, s2);
+	while (!a.done || !b.done) {
+		if (!a.done)
+			conn_step(&a);
+		if (!b.done)
+			conn_step(&b);
 	}
-	rmem_pconn_close(&node, &pc);
-	rmem_buf_free(&out);
+	conn_fini(&a);
+	conn_fini(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -94,11 +174,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	node.now_ms = 1000;
 	split = 1 + (size_t)data[0] * (size - 1) / 255;
-	run_conn(data + 1, split - 1);
-	/* odd first byte: the second connection comes after the timeout */
-	node.now_ms += (data[0] & 1) ? 1000 : 10;
-	rmem_sessions_expire(&node.sessions, node.now_ms);
-	run_conn(data + split, size - split);
+	if (data[0] & 1) {
+		/* odd first byte: the second connection comes after the timeout */
+		run_conn(data + 1, split - 1);
+		node.now_ms += 1000;
+		rmem_sessions_expire(&node.sessions, node.now_ms);
+		run_conn(data + split, size - split);
+	} else {
+		run_two(data + 1, split - 1, data + split, size - split);
+	}
 
 	node.now_ms += 1000;
 	rmem_sessions_expire(&node.sessions, node.now_ms);

@@ -83,6 +83,21 @@ static void start(void)
 	len = 1;
 }
 
+/*
+ * An even first byte (connections at the same time) that makes the second
+ * connection start exactly at @mid; PINGs are added to the end until one
+ * exists.
+ */
+static uint8_t even_split(size_t mid)
+{
+	for (;;) {
+		for (unsigned int b = 0; b < 256; b += 2)
+			if (1 + b * (len - 1) / 255 == mid)
+				return (uint8_t)b;
+		msg(RMEM_MSG_PING, 4, NULL, 0);
+	}
+}
+
 /* fuzz-rdma: byte 0 = 16 selects 32 bytes of private data, no timeout. */
 static void rdma_start(uint64_t session, uint16_t depth)
 {
@@ -157,6 +172,25 @@ int main(int argc, char **argv)
 	slab_free(0);
 	save(dir, "resume-same-session", (uint8_t)((mid - 1) * 255 / (len - 1)));
 	save(dir, "resume-after-timeout", (uint8_t)((mid - 1) * 255 / (len - 1)) | 1);
+
+	/*
+	 * Two connections at once, a message of each in turn: the second's
+	 * HELLO, after two refused ones, cuts the first off (same session,
+	 * same queue) between its WRITE and its READ.
+	 */
+	start();
+	hello(7);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_WRITE, 0, 8, 64, "stalestl");
+	io(RMEM_MSG_READ, 0, 8, 64, NULL);
+	mid = len;
+	hello(0);
+	hello(0);
+	hello(7);
+	io(RMEM_MSG_WRITE, 0, 8, 64, "newernew");
+	io(RMEM_MSG_READ, 0, 8, 64, NULL);
+	slab_free(0);
+	save(dir, "replace-same-queue", even_split(mid));
 
 	start();
 	hello(8);

@@ -451,6 +451,142 @@ static void test_partial_messages(void)
 	free(msg);
 }
 
+/*
+ * The client reconnects every queue of a session after a break and sends
+ * again what was in flight. Anything of the old connection rmemd has not
+ * handled when the new connection of that session and queue says HELLO is
+ * older than what the client then writes on the new one: rmemd must cut the
+ * old connection off, never apply it. Here the stale WRITE is cut short:
+ * its header and half its data arrive before the new HELLO, the rest after
+ * the client has written newer data through the new connection.
+ */
+static void test_replace_partial_write(void)
+{
+	enum { LEN = 4096 };
+	const uint64_t session = 0x5a1e0001;
+	struct rmem_msg_hdr h = { .magic = htole32(RMEM_PROTO_MAGIC),
+				  .version = RMEM_PROTO_VERSION, .type = RMEM_MSG_WRITE,
+				  .len = htole32(sizeof(struct rmem_io) + LEN),
+				  .id = htole64(0x01d) };
+	struct timeval tv = { .tv_sec = 5 };
+	struct rmem_hello_reply rep;
+	struct rmem_io io = { .len = htole32(LEN), .offset = htole64(8192) };
+	uint8_t old[LEN], v1[LEN], v2[LEN], got[LEN];
+	uint8_t msg[sizeof(h) + sizeof(io) + LEN];
+	int a = rc_connect(addr), q1 = rc_connect(addr), other = rc_connect(addr), b;
+	long replaced = status_num("replaced_conns");
+	uint32_t slab, len;
+	size_t half = sizeof(h) + sizeof(io) + LEN / 2;
+
+	fill(old, LEN, 101);
+	fill(v1, LEN, 102);
+	fill(v2, LEN, 103);
+	ok(a >= 0 && q1 >= 0 && other >= 0 && !rc_hello(a, session, 0, NULL) &&
+	   !rc_hello(q1, session, 1, NULL) && !rc_hello(other, session + 1, 0, NULL) &&
+	   !rc_alloc(a, &slab) && !rc_write(a, slab, 8192, v1, LEN),
+	   "replace: session with queues 0 and 1, another session on queue 0, a block written");
+	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	/* The old queue 0 has a WRITE of older data half sent... */
+	io.slab = htole32(slab);
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), &io, sizeof(io));
+	memcpy(msg + sizeof(h) + sizeof(io), old, LEN);
+	ok(!rc_send(a, msg, half), "replace: old queue 0 sends half of a stale WRITE");
+	sleep_ms(100);
+
+	/* ...when the client reconnects queue 0, re-sends, and writes newer data. */
+	b = rc_connect(addr);
+	ok(b >= 0 && !rc_hello(b, session, 0, &rep) && (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
+	   "replace: a new connection of the session says HELLO for queue 0: RESUMED");
+	ok(!rc_write(b, slab, 8192, v1, LEN) && !rc_write(b, slab, 8192, v2, LEN),
+	   "replace: the new queue 0 re-sends the write, then writes newer data");
+
+	/* The rest of the stale WRITE arrives late (or bounces off a reset). */
+	rc_send(a, msg + half, sizeof(msg) - half);
+	ok(rc_recv_reply(a, RMEM_MSG_WRITE, 0x01d, NULL, 0, &len) < 0,
+	   "replace: the stale WRITE completed late on the old connection is never answered");
+	ok(rc_read(b, slab, 8192, got, LEN) == 0 && !memcmp(got, v2, LEN),
+	   "replace: the block holds the newer data, not the stale write");
+	ok(rc_is_closed(a, 2000), "replace: rmemd closed the old connection");
+	ok(rc_ping(q1, NULL) == 0, "replace: the session's queue 1 is not cut off");
+	ok(rc_ping(other, NULL) == 0, "replace: another session's queue 0 is not cut off");
+	ok(status_num("replaced_conns") == replaced + 1,
+	   "replace: status replaced_conns counts the cut-off");
+	{
+		char line[160];
+
+		snprintf(line, sizeof(line), "session %016llx queue 0: new connection from ",
+			 (unsigned long long)session);
+		ok(log_has(line) && log_has(" replaces "), "replace: the cut-off is logged");
+	}
+	ok(rc_free(b, slab) == 0, "replace: the new connection frees the slab");
+	close(a);
+	close(b);
+	close(q1);
+	close(other);
+}
+
+/*
+ * Same, with the stale WRITE whole but not handled: it waits behind READ
+ * replies its client does not take (backpressure pauses the connection).
+ */
+static void test_replace_paused_write(void)
+{
+	enum { NREADS = 48, LEN = 4096 };
+	const uint64_t session = 0x5a1e0002;
+	struct timeval tv = { .tv_sec = 5 };
+	struct rmem_io io = { .len = htole32(SLAB) };
+	uint8_t old[LEN], v2[LEN], got[LEN], *big = malloc(SLAB);
+	int a = rc_connect(addr), b, rcvbuf = 256 << 10;
+	bool good, stale_answered = false;
+	uint32_t slab, len;
+	long written;
+
+	fill(old, LEN, 201);
+	fill(v2, LEN, 202);
+	good = a >= 0 && !rc_hello(a, session, 0, NULL) && !rc_alloc(a, &slab);
+	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* A small, fixed receive buffer: the replies pile up in rmemd, not here. */
+	setsockopt(a, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	written = status_num("bytes_written");
+	io.slab = htole32(slab);
+	for (int i = 0; i < NREADS && good; i++)
+		good = !rc_send_req(a, RMEM_MSG_READ, 300 + i, &io, sizeof(io), NULL, 0);
+	{
+		struct rmem_io w = { .slab = htole32(slab), .len = htole32(LEN) };
+
+		good = good && !rc_send_req(a, RMEM_MSG_WRITE, 0x57a1e, &w, sizeof(w), old, LEN);
+	}
+	sleep_ms(300);
+	ok(good && status_num("bytes_written") == written,
+	   "replace: old queue 0 has a stale WRITE queued, not handled, behind %d MiB of unread replies",
+	   NREADS);
+
+	b = rc_connect(addr);
+	ok(b >= 0 && !rc_hello(b, session, 0, NULL) && !rc_write(b, slab, 0, v2, LEN),
+	   "replace: new queue 0 says HELLO and writes newer data");
+	/* Take the old connection's replies: without the cut-off it would resume. */
+	for (int i = 0; i < NREADS + 1; i++) {
+		uint8_t type = i < NREADS ? RMEM_MSG_READ : RMEM_MSG_WRITE;
+		uint64_t id = i < NREADS ? 300 + (uint64_t)i : 0x57a1e;
+
+		if (rc_recv_reply(a, type, id, big, SLAB, &len) < 0)
+			break;
+		if (i == NREADS)
+			stale_answered = true;
+	}
+	ok(!stale_answered, "replace: the paused stale WRITE is dropped, never answered");
+	ok(rc_read(b, slab, 0, got, LEN) == 0 && !memcmp(got, v2, LEN),
+	   "replace: the block holds the newer data after the old connection's backlog");
+	ok(rc_is_closed(a, 2000), "replace: the paused old connection is closed");
+	ok(rc_free(b, slab) == 0 && rc_ping(b, NULL) == 0,
+	   "replace: the new connection keeps being served");
+	close(a);
+	close(b);
+	free(big);
+}
+
 static void test_resume_expiry(void)
 {
 	struct rmem_hello_reply rep, rep2;
@@ -493,12 +629,14 @@ static void test_status_cli(void)
 	text = read_file(out);
 	ok(strstr(text, "slabs:         8 total") && strstr(text, "capacity:      8M") &&
 	   strstr(text, "slab size:     1M") && strstr(text, "clients:") &&
-	   strstr(text, "bytes read:") && strstr(text, "requests:") && strstr(text, "errors:"),
-	   "text status shows capacity, slabs, clients, bytes, requests, errors");
+	   strstr(text, "bytes read:") && strstr(text, "requests:") && strstr(text, "errors:") &&
+	   strstr(text, "replaced:      2 "),
+	   "text status shows capacity, slabs, clients, bytes, requests, errors, replaced");
 	ok(run(argvj, out) == 0, "rmemd --status --json exits 0");
 	text = read_file(out);
 	ok(text[0] == '{' && strstr(text, "\"slabs_total\": 8") &&
-	   strstr(text, "\"slab_size\": 1048576") && strstr(text, "\"listen\": \"127.0.0.1:"),
+	   strstr(text, "\"slab_size\": 1048576") && strstr(text, "\"listen\": \"127.0.0.1:") &&
+	   strstr(text, "\"replaced_conns\": 2"),
 	   "JSON status has numbers as numbers and strings quoted");
 	char *argvn[] = { (char *)rmemd, "--status", "/nonexistent/rmemd.sock", NULL };
 
@@ -680,6 +818,8 @@ int main(int argc, char **argv)
 	test_isolation_and_errors();
 	test_framing();
 	test_partial_messages();
+	test_replace_partial_write();
+	test_replace_paused_write();
 	test_resume_expiry();
 	test_status_cli();
 	test_reload();

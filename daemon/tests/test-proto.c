@@ -115,11 +115,11 @@ static int64_t req(struct conn *c, uint8_t type, const void *p1, uint32_t l1,
 	return r->h.status;
 }
 
-static int64_t hello(struct conn *c, uint64_t session, uint64_t features,
-		     struct rmem_hello_reply *rep)
+static int64_t hello_q(struct conn *c, uint64_t session, uint64_t features, uint32_t queue,
+		       struct rmem_hello_reply *rep)
 {
 	struct rmem_hello h = { .features = htole64(features), .session = htole64(session),
-				.max_io = htole32(RMEM_MSG_MAX_IO) };
+				.queue = htole32(queue), .max_io = htole32(RMEM_MSG_MAX_IO) };
 	struct reply r = { 0 };
 	int64_t st = req(c, RMEM_MSG_HELLO, &h, sizeof(h), NULL, 0, &r);
 
@@ -131,6 +131,12 @@ static int64_t hello(struct conn *c, uint64_t session, uint64_t features,
 	}
 	free(r.payload);
 	return st;
+}
+
+static int64_t hello(struct conn *c, uint64_t session, uint64_t features,
+		     struct rmem_hello_reply *rep)
+{
+	return hello_q(c, session, features, 0, rep);
 }
 
 static int64_t slab_alloc(struct conn *c, uint32_t *slab)
@@ -463,7 +469,7 @@ static void test_requests(void)
 
 	/* a second connection of session A shares its slabs */
 	conn_open(&a2);
-	ok(hello(&a2, 0xa, RMEM_PROTO_FEAT_TCP, &rep) == 0 &&
+	ok(hello_q(&a2, 0xa, RMEM_PROTO_FEAT_TCP, 1, &rep) == 0 &&
 	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED), "second connection of a live session: RESUMED");
 	ok(io_read(&a2, s1, SLAB - 8, back, 8) == 0 && !memcmp(back, "abcdefgh", 8),
 	   "second connection reads the session's slab");
@@ -728,7 +734,8 @@ static void test_rdma_conn(void)
 
 	/* The same session over TCP: no MR for its slabs, and a free there drops RDMA MRs too. */
 	conn_open(&t);
-	ok(hello(&t, S, RMEM_PROTO_FEAT_TCP, &rep) == 0 && (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
+	ok(hello_q(&t, S, RMEM_PROTO_FEAT_TCP, 1, &rep) == 0 &&
+	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
 	   "TCP connection joins the RDMA session: RESUMED");
 	ok(slab_alloc(&t, &tslab) == 0 && fk.regs == 2,
 	   "TCP: SLAB_ALLOC registers nothing (rkey 0, addr 0)");
@@ -802,6 +809,127 @@ static void test_rdma_datagram(void)
 	free(r.payload);
 }
 
+/* What the engine asked of the transport: which connections to cut off, when. */
+static struct {
+	int calls;
+	void *last;
+	struct conn *newc;	/* the connection whose HELLO is being handled */
+	size_t newc_out;	/* its queued replies at the cut-off */
+} cut;
+
+static void fake_cut_off(void *xprt)
+{
+	cut.calls++;
+	cut.last = xprt;
+	cut.newc_out = cut.newc ? rmem_buf_len(&cut.newc->out) : (size_t)-1;
+}
+
+static void replace_open(struct conn *c)
+{
+	conn_open(c);
+	c->pc.xprt = c;
+	c->pc.cut_off = fake_cut_off;
+}
+
+/*
+ * A HELLO for session S, queue q cuts off every other connection of S that
+ * said queue q, before its own reply, and nothing the old connection had
+ * not handled yet is ever handled; other queues and other sessions stay.
+ */
+static void test_replace(void)
+{
+	const uint64_t S = 0x5e55, T = 0x7e55;
+	struct conn a, a1, t, b, b2, r0;
+	struct rmem_hello_reply rep;
+	struct rmem_io io = { .len = htole32(64) };
+	uint8_t v1[64], v2[64], old[64], got[64], *m, ping_m[24] = { 0 };
+	uint64_t before = node.stats.replaced_conns;
+	uint32_t slab;
+	size_t total;
+
+	memset(v1, 1, sizeof(v1));
+	memset(v2, 2, sizeof(v2));
+	memset(old, 0xee, sizeof(old));
+	memset(&cut, 0, sizeof(cut));
+	replace_open(&a);
+	replace_open(&a1);
+	replace_open(&t);
+	replace_open(&b);
+	replace_open(&b2);
+	ok(hello_q(&a, S, RMEM_PROTO_FEAT_TCP, 0, NULL) == 0 &&
+	   hello_q(&a1, S, RMEM_PROTO_FEAT_TCP, 1, NULL) == 0 &&
+	   hello_q(&t, T, RMEM_PROTO_FEAT_TCP, 0, NULL) == 0 && cut.calls == 0,
+	   "replace: S queues 0 and 1, T queue 0: nobody cut off");
+	ok(slab_alloc(&a, &slab) == 0 && io_write(&a, slab, 0, v1, 64) == 0,
+	   "replace: S queue 0 writes a block");
+
+	/* A stale WRITE on the old queue 0, only half received. */
+	io.slab = htole32(slab);
+	m = msg_build(RMEM_MSG_WRITE, 999, &io, sizeof(io), old, 64, &total);
+	ok(feed(&a, m, total / 2) == 0, "replace: half a WRITE buffered on the old queue 0");
+
+	cut.newc = &b;
+	ok(hello_q(&b, S, RMEM_PROTO_FEAT_TCP, 0, &rep) == 0 &&
+	   (le32toh(rep.flags) & RMEM_HELLO_F_RESUMED),
+	   "replace: a new connection says HELLO for S queue 0: RESUMED");
+	ok(cut.calls == 1 && cut.last == &a && cut.newc_out == 0,
+	   "replace: the old queue 0 is cut off, before the new hello reply is queued");
+	ok(a.pc.replaced && !a.pc.sess && a.pc.close_reason &&
+	   node.stats.replaced_conns == before + 1,
+	   "replace: marked replaced, out of its session, counted");
+	ok(b.pc.sess && b.pc.sess->nconns == 2 && b.pc.sess->nslabs == 1,
+	   "replace: the session keeps its slab; the new queue 0 and queue 1 are attached");
+	ok(io_write(&b, slab, 0, v1, 64) == 0 && io_write(&b, slab, 0, v2, 64) == 0,
+	   "replace: the new queue 0 re-sends the write, then writes newer data");
+	ok(feed(&a, m, total) == -ECONNRESET && rmem_buf_len(&a.out) == 0,
+	   "replace: the whole stale WRITE on the cut-off connection: ECONNRESET, no reply");
+	ok(ping(&a, NULL) == -1, "replace: nothing else is handled on it either");
+	ok(io_read(&b, slab, 0, got, 64) == 0 && !memcmp(got, v2, 64),
+	   "replace: the block holds the newer data");
+	free(m);
+
+	ok(ping(&a1, NULL) == 0 && ping(&t, NULL) == 0 && !a1.pc.replaced && !t.pc.replaced,
+	   "replace: S queue 1 and T queue 0 are not cut off");
+	ok(hello_q(&b, S, RMEM_PROTO_FEAT_TCP, 1, NULL) == RMEM_ERR_STATE && cut.calls == 1 &&
+	   !a1.pc.replaced && b.pc.queue == 0,
+	   "replace: a second HELLO on a connection (naming queue 1) is STATE and cuts nothing");
+	cut.newc = &b2;
+	ok(hello_q(&b2, 0, RMEM_PROTO_FEAT_TCP, 0, NULL) == RMEM_ERR_INVAL && cut.calls == 1,
+	   "replace: a refused HELLO (session 0) cuts nothing");
+	ok(hello_q(&b2, T + 1, RMEM_PROTO_FEAT_TCP, 0, NULL) == 0 && cut.calls == 1,
+	   "replace: queue 0 of another session cuts nothing");
+	conn_close(&b2);
+
+	/* Across transports: an RDMA queue 0 replaced by a TCP one. */
+	rdma_open(&r0, S);
+	r0.pc.xprt = &r0;
+	r0.pc.cut_off = fake_cut_off;
+	cut.newc = NULL;
+	ok(hello_q(&r0, S, RMEM_PROTO_FEAT_RDMA, 2, NULL) == 0 && cut.calls == 1,
+	   "replace: an RDMA connection joins S as queue 2");
+	replace_open(&b2);
+	cut.newc = &b2;
+	ok(hello_q(&b2, S, RMEM_PROTO_FEAT_TCP, 2, NULL) == 0 && cut.calls == 2 &&
+	   cut.last == &r0 && cut.newc_out == 0 && r0.pc.replaced,
+	   "replace: a TCP HELLO for queue 2 cuts the RDMA queue 2 off");
+	raw_hdr(ping_m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0, 0, 0, 5);
+	ok(rmem_proto_datagram(&node, &r0.pc, ping_m, sizeof(ping_m), &r0.out) == -ECONNRESET &&
+	   rmem_buf_len(&r0.out) == 0, "replace: a receive on the cut-off QP is not handled");
+
+	/* Closing a cut-off connection changes nothing more. */
+	conn_close(&a);
+	conn_close(&r0);
+	ok(b.pc.sess->nconns == 3 && node.sessions.idle == 0,
+	   "replace: closing cut-off connections leaves the session alone");
+	ok(slab_free(&b, slab) == 0, "replace: the new connection frees the slab");
+	conn_close(&a1);
+	conn_close(&b);
+	conn_close(&b2);
+	conn_close(&t);
+	ok(node.sessions.count == 0 && pool.nfree == NSLABS,
+	   "replace: all closed: no session left, every slab free");
+}
+
 int main(void)
 {
 	char err[256];
@@ -820,6 +948,7 @@ int main(void)
 	test_rdma_cm();
 	test_rdma_conn();
 	test_rdma_datagram();
+	test_replace();
 
 	rmem_node_fini(&node);
 	rmem_pool_fini(&pool);
