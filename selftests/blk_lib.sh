@@ -57,12 +57,24 @@ blk_add_region() {
 	dev=$(region_field "$1" device)
 	[ -n "$dev" ] || return 1
 	udevadm settle 2>/dev/null || true
+	dev_wait "$dev" b || return 1
+	echo "/dev/$dev"
+}
+
+# dev_wait NAME b|c: wait up to 5 s for the block (b) or character (c)
+# device /dev/NAME, then make it from sysfs if no devtmpfs/udev did.
+dev_wait() {
+	local test=-b
+	[ "$2" = c ] && test=-c
 	for _ in $(seq 50); do
-		[ -b "/dev/$dev" ] && break
+		[ $test "/dev/$1" ] && return 0
 		sleep 0.1
 	done
-	[ -b "/dev/$dev" ] || mknod_dev "$dev" || return 1
-	echo "/dev/$dev"
+	if [ "$2" = b ]; then
+		mknod_dev "$1"
+	else
+		mknod_cdev "$1"
+	fi
 }
 
 # mknod_dev NAME: create /dev/NAME from sysfs when no devtmpfs/udev did.
@@ -70,6 +82,13 @@ mknod_dev() {
 	local mm
 	mm=$(cat "/sys/block/$1/dev" 2>/dev/null) || return 1
 	mknod "/dev/$1" b "${mm%%:*}" "${mm##*:}"
+}
+
+# mknod_cdev NAME: the same for a character device of class rmem (/dev/rmemN).
+mknod_cdev() {
+	local mm
+	mm=$(cat "/sys/class/rmem/$1/dev" 2>/dev/null) || return 1
+	mknod "/dev/$1" c "${mm%%:*}" "${mm##*:}"
 }
 
 # is_zero FILE: true if FILE is non-empty and holds only zero bytes.

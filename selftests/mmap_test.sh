@@ -22,18 +22,11 @@ holder=
 
 # mmap_add NAME SIZE CHUNK CACHE: create an mmap region; prints /dev/rmemN.
 mmap_add() {
-	local dev mm
+	local dev
 	rmemctl region add "$1" size "$2" type mmap chunk "$3" cache "$4" >/dev/null || return 1
 	dev=$(region_field "$1" device)
 	[ -n "$dev" ] || return 1
-	for _ in $(seq 50); do
-		[ -c "/dev/$dev" ] && break
-		sleep 0.1
-	done
-	if [ ! -c "/dev/$dev" ]; then
-		mm=$(cat "/sys/class/rmem/$dev/dev") || return 1
-		mknod "/dev/$dev" c "${mm%%:*}" "${mm##*:}" || return 1
-	fi
+	dev_wait "$dev" c || return 1
 	echo "/dev/$dev"
 }
 
