@@ -40,6 +40,7 @@ module_param_named(io_timeout_s, rmem_io_timeout_s, uint, 0444);
 MODULE_PARM_DESC(io_timeout_s, "Block request timeout before the connection is reset (s)");
 
 struct workqueue_struct *rmem_wq;
+struct workqueue_struct *rmem_io_wq;
 /* Serialises configuration: the node and region tables. */
 DEFINE_MUTEX(rmem_cfg_lock);
 
@@ -55,10 +56,16 @@ static int __init rmem_init(void)
 		rmem_nr_queues = min(num_online_cpus(), 8U);
 	rmem_nr_queues = clamp(rmem_nr_queues, 1U, 64U);
 
-	/* Reconnects and receive loops run while the system swaps to us. */
+	/* Reconnects and receive work run while the system swaps to us. */
 	rmem_wq = alloc_workqueue("rmem", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!rmem_wq)
 		return -ENOMEM;
+	/* Short per-event work (TCP receive): bound, on the CPU that got the data. */
+	rmem_io_wq = alloc_workqueue("rmem_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!rmem_io_wq) {
+		ret = -ENOMEM;
+		goto out_destroy_wq;
+	}
 
 	ret = rmem_blk_init();
 	if (ret)
@@ -88,6 +95,8 @@ out_mmap_exit:
 out_blk_exit:
 	rmem_blk_exit();
 out_destroy_wq:
+	if (rmem_io_wq)
+		destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	return ret;
 }
@@ -100,6 +109,7 @@ static void __exit rmem_exit(void)
 	rmem_rdma_exit();
 	rmem_mmap_exit();
 	rmem_blk_exit();
+	destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");
 }

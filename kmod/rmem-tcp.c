@@ -4,16 +4,21 @@
  *
  * One kernel socket per queue. Senders serialise on the queue's send_lock and
  * append to its in-flight list before writing, so the list is in wire order;
- * rmemd answers in order, so the receive loop matches each reply to the head
- * of the list (and checks the id). Reads land straight in the caller's pages.
+ * rmemd answers in order, so the receiver matches each reply to the head of
+ * the list (and checks the id). Receiving is event driven, as in nvme-tcp:
+ * the socket's data_ready queues rx_work on rmem_io_wq, which consumes what
+ * has arrived with read_sock(); read data lands straight in the caller's
+ * pages.
  *
  * Swap safety: the sockets may use the memory reserves (sk_set_memalloc) and
- * allocate with GFP_NOIO, and sends run under memalloc_noreclaim_save(), so
- * writing a page out never waits on reclaim that waits on us.
+ * allocate with GFP_NOIO, and sends and rx_work run under
+ * memalloc_noreclaim_save(), so writing a page out never waits on reclaim
+ * that waits on us.
  *
  * Teardown (disconnect): mark queues dead under send_lock, shut the sockets
- * down, wait for the receive loops to exit, release the sockets, and hand
- * every in-flight request back to the node with rmem_node_requeue().
+ * down, unhook the socket callbacks and cancel rx_work, release the
+ * sockets, and hand every in-flight request back to the node with
+ * rmem_node_requeue().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,6 +41,16 @@ struct rmem_tcp_queue {
 	struct list_head inflight;
 	bool live;			/* under send_lock */
 	struct work_struct rx_work;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+	/* Receive state, only touched by rx_work. */
+	struct rmem_msg_hdr rx_hdr;	/* reply header being received */
+	size_t rx_got;			/* bytes of rx_hdr received */
+	struct rmem_req *rx_io;		/* request whose payload is arriving */
+	size_t rx_left;			/* payload bytes still to come */
+	void *rx_buf;			/* small payload destination, or NULL */
+	struct iov_iter rx_iter;	/* READ payload destination */
+	int rx_err;			/* receive failed; set once */
 };
 
 struct rmem_tcp_node {
@@ -168,17 +183,26 @@ static int rmem_tcp_hello(struct rmem_tcp_queue *q)
 	return 0;
 }
 
-static int rmem_tcp_complete_one(struct rmem_tcp_queue *q, const struct rmem_msg_hdr *h,
-				 u32 len)
+/*
+ * The receive side is driven by the socket: sk_data_ready and
+ * sk_state_change queue rx_work, which consumes whatever has arrived with
+ * read_sock() (no blocking receive, no copy through a bounce buffer) and
+ * keeps a partial reply in the queue's rx_* fields until the rest comes.
+ */
+
+/* Start on the payload of the reply in q->rx_hdr: find its request. */
+static int rmem_tcp_rx_start(struct rmem_tcp_queue *q)
 {
 	struct rmem_node *node = q->node;
+	const struct rmem_msg_hdr *h = &q->rx_hdr;
 	struct rmem_req *io;
-	struct iov_iter iter;
-	u32 status = le32_to_cpu(h->status);
+	u32 status;
 	size_t want = 0;
-	void *buf = NULL;
-	int ret, err;
+	int len;
 
+	len = rmem_tcp_check_reply(node, h);
+	if (len < 0)
+		return len;
 	spin_lock(&q->lock);
 	io = list_first_entry_or_null(&q->inflight, struct rmem_req, entry);
 	spin_unlock(&q->lock);
@@ -188,68 +212,183 @@ static int rmem_tcp_complete_one(struct rmem_tcp_queue *q, const struct rmem_msg
 		return -EPROTO;
 	}
 
-	err = rmem_proto_status_errno(status);
+	status = le32_to_cpu(h->status);
+	q->rx_buf = NULL;
 	if (status) {
 		want = 0;
 	} else if (io->type == RMEM_MSG_READ) {
 		want = io->len;
+		iov_iter_bvec(&q->rx_iter, ITER_DEST, io->bvec, io->nr_bvec, io->len);
 	} else if (io->type == RMEM_MSG_SLAB_ALLOC) {
 		want = sizeof(io->reply.alloc);
-		buf = &io->reply.alloc;
+		q->rx_buf = &io->reply.alloc;
 	} else if (io->type == RMEM_MSG_PING) {
 		want = sizeof(io->reply.ping);
-		buf = &io->reply.ping;
+		q->rx_buf = &io->reply.ping;
 	}
 	if (len != want) {
-		rnode_err_rl(node, "reply to type %u has %u bytes, expected %zu\n",
+		rnode_err_rl(node, "reply to type %u has %d bytes, expected %zu\n",
 			     io->type, len, want);
 		return -EPROTO;
 	}
-	if (want && io->type == RMEM_MSG_READ) {
-		iov_iter_bvec(&iter, ITER_DEST, io->bvec, io->nr_bvec, io->len);
-		ret = rmem_tcp_recv_iter(q->sock, &iter);
-	} else if (want) {
-		ret = rmem_tcp_recv_buf(q->sock, buf, want);
-	} else {
-		ret = 0;
-	}
-	if (ret)
-		return ret;
+	q->rx_io = io;
+	q->rx_left = want;
+	return 0;
+}
+
+/* The reply to q->rx_io has fully arrived. */
+static void rmem_tcp_rx_done(struct rmem_tcp_queue *q)
+{
+	struct rmem_req *io = q->rx_io;
+	struct rmem_node *node = q->node;
+	u32 status = le32_to_cpu(q->rx_hdr.status);
+
 	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC)
 		rnode_err_rl(node, "request type %u slab %u offset %llu len %u failed: status %u\n",
 			     io->type, io->slab, io->offset, io->len, status);
-
 	spin_lock(&q->lock);
 	list_del_init(&io->entry);
 	spin_unlock(&q->lock);
-	rmem_node_complete(node, io, err);
-	return 0;
+	q->rx_io = NULL;
+	q->rx_got = 0;
+	rmem_node_complete(node, io, rmem_proto_status_errno(status));
+}
+
+/* read_sock() actor: consume [offset, offset + len) of @skb. */
+static int rmem_tcp_rx_skb(read_descriptor_t *desc, struct sk_buff *skb,
+			   unsigned int offset, size_t len)
+{
+	struct rmem_tcp_queue *q = desc->arg.data;
+	size_t consumed = 0, n;
+	unsigned int at;
+	int ret;
+
+	while (consumed < len) {
+		at = offset + consumed;
+		if (!q->rx_io) {
+			/* Header. */
+			n = min(len - consumed, sizeof(q->rx_hdr) - q->rx_got);
+			ret = skb_copy_bits(skb, at, (u8 *)&q->rx_hdr + q->rx_got, n);
+			if (ret)
+				goto fail;
+			consumed += n;
+			q->rx_got += n;
+			if (q->rx_got < sizeof(q->rx_hdr))
+				break;
+			ret = rmem_tcp_rx_start(q);
+			if (ret)
+				goto fail;
+		} else {
+			/* Payload. */
+			n = min(len - consumed, q->rx_left);
+			if (q->rx_buf) {
+				ret = skb_copy_bits(skb, at, q->rx_buf, n);
+				q->rx_buf += n;
+			} else {
+				ret = skb_copy_datagram_iter(skb, at, &q->rx_iter, n);
+			}
+			if (ret)
+				goto fail;
+			consumed += n;
+			q->rx_left -= n;
+		}
+		if (q->rx_io && !q->rx_left)
+			rmem_tcp_rx_done(q);
+	}
+	return consumed;
+
+fail:
+	WRITE_ONCE(q->rx_err, ret);
+	desc->count = 0;
+	return consumed ? consumed : ret;
 }
 
 static void rmem_tcp_rx_work(struct work_struct *work)
 {
 	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, rx_work);
+	struct sock *sk = q->sock->sk;
 	unsigned int noreclaim = memalloc_noreclaim_save();
-	struct rmem_msg_hdr h;
-	int ret, len;
+	read_descriptor_t desc = { .arg.data = q, .count = 1 };
+	int ret;
 
-	for (;;) {
-		ret = rmem_tcp_recv_buf(q->sock, &h, sizeof(h));
-		if (ret)
-			break;
-		len = rmem_tcp_check_reply(q->node, &h);
-		if (len < 0) {
-			ret = len;
-			break;
-		}
-		ret = rmem_tcp_complete_one(q, &h, len);
-		if (ret)
-			break;
-	}
+	lock_sock(sk);
+	ret = q->sock->ops->read_sock(sk, &desc, rmem_tcp_rx_skb);
+	if (q->rx_err)
+		ret = q->rx_err;
+	else if (ret >= 0 && sk->sk_err)
+		ret = -sk->sk_err;
+	else if (ret >= 0 && ((sk->sk_shutdown & RCV_SHUTDOWN) ||
+			      (1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_SYN_SENT)))
+		ret = -ECONNRESET;
+	release_sock(sk);
+	memalloc_noreclaim_restore(noreclaim);
+	if (ret >= 0)
+		return;
+	WRITE_ONCE(q->rx_err, ret);
 	if (READ_ONCE(q->live))
 		rnode_warn(q->node, "queue %u: receive failed: %d\n", q->qid, ret);
 	rmem_node_error(q->node);
-	memalloc_noreclaim_restore(noreclaim);
+}
+
+static void rmem_tcp_data_ready(struct sock *sk)
+{
+	struct rmem_tcp_queue *q;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	q = sk->sk_user_data;
+	if (q && !READ_ONCE(q->rx_err))
+		queue_work(rmem_io_wq, &q->rx_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void rmem_tcp_state_change(struct sock *sk)
+{
+	struct rmem_tcp_queue *q;
+	void (*prev)(struct sock *sk) = NULL;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	q = sk->sk_user_data;
+	if (q) {
+		prev = q->saved_state_change;
+		if (!READ_ONCE(q->rx_err))
+			queue_work(rmem_io_wq, &q->rx_work);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (prev)
+		prev(sk);
+}
+
+/* Route the socket's wakeups to rx_work; undone by rmem_tcp_rx_stop(). */
+static void rmem_tcp_rx_start_sock(struct rmem_tcp_queue *q)
+{
+	struct sock *sk = q->sock->sk;
+
+	q->rx_io = NULL;
+	q->rx_got = 0;
+	q->rx_err = 0;
+	write_lock_bh(&sk->sk_callback_lock);
+	q->saved_data_ready = sk->sk_data_ready;
+	q->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = q;
+	sk->sk_data_ready = rmem_tcp_data_ready;
+	sk->sk_state_change = rmem_tcp_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+	/* Anything that arrived before the callbacks were in place. */
+	queue_work(rmem_io_wq, &q->rx_work);
+}
+
+static void rmem_tcp_rx_stop(struct rmem_tcp_queue *q)
+{
+	struct sock *sk = q->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == q) {
+		sk->sk_user_data = NULL;
+		sk->sk_data_ready = q->saved_data_ready;
+		sk->sk_state_change = q->saved_state_change;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	cancel_work_sync(&q->rx_work);
 }
 
 static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem_req *io)
@@ -329,7 +468,7 @@ static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
 	mutex_unlock(&q->send_lock);
 	if (!q->sock)
 		return;
-	flush_work(&q->rx_work);
+	rmem_tcp_rx_stop(q);
 	sock_release(q->sock);
 	q->sock = NULL;
 
@@ -415,7 +554,7 @@ static int rmem_tcp_connect(struct rmem_node *node)
 		mutex_lock(&tn->q[i].send_lock);
 		tn->q[i].live = true;
 		mutex_unlock(&tn->q[i].send_lock);
-		queue_work(rmem_wq, &tn->q[i].rx_work);
+		rmem_tcp_rx_start_sock(&tn->q[i]);
 	}
 	return 0;
 

@@ -44,8 +44,10 @@ extern unsigned int rmem_connect_timeout_ms;
 extern unsigned int rmem_heartbeat_ms;
 extern unsigned int rmem_io_timeout_s;
 
-/* Work queue for reconnects, receive loops and I/O retries: WQ_MEM_RECLAIM. */
+/* Work queue for reconnects, error handling and heartbeats: WQ_MEM_RECLAIM. */
 extern struct workqueue_struct *rmem_wq;
+/* Bound, high-priority work queue for TCP receive work: WQ_MEM_RECLAIM. */
+extern struct workqueue_struct *rmem_io_wq;
 
 /* Global configuration lock: node table, region table. */
 extern struct mutex rmem_cfg_lock;
