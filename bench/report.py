@@ -395,6 +395,28 @@ def mmap_targets(row, mm, pt):
                 None if info else lambda r: r <= 1.5)
 
 
+def gnuplot_preamble(size="1400,700", rotate=-20, enhanced=True):
+    """The settings every plot shares: clustered log-scale histograms, PNG."""
+    return f"""set terminal pngcairo size {size} font ',10'{'' if enhanced else ' noenhanced'}
+set datafile missing '-'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set grid ytics
+set key outside right top
+set xtics rotate by {rotate}
+"""
+
+
+def run_gnuplot(script):
+    """Run one gnuplot script; False (and its complaint on stderr) on failure."""
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode:
+        sys.stderr.write("report.py: gnuplot: " + r.stderr)
+    return r.returncode == 0
+
+
 def gnuplot_mmap(outdir, plot):
     """mmap.dat and mmap.png: MiB/s of every load and read, with the raw link."""
     with open(os.path.join(outdir, "mmap.dat"), "w") as f:
@@ -403,24 +425,12 @@ def gnuplot_mmap(outdir, plot):
             f.write(f'"{label}" ' + " ".join("-" if v is None else f"{v:.3f}" for v in (a, b)) + "\n")
     if not shutil.which("gnuplot"):
         return False
-    script = f"""set terminal pngcairo size 1400,700 font ',10' noenhanced
-set output '{outdir}/mmap.png'
-set datafile missing '-'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set logscale y
-set grid ytics
-set key outside right top
-set xtics rotate by -30
+    script = gnuplot_preamble(rotate=-30, enhanced=False) + f"""set output '{outdir}/mmap.png'
 set title 'mmap expert load: MiB/s (median of runs; log scale; TCG guests: compare ratios only)'
 set ylabel 'MiB/s'
 plot for [i=2:3] '{outdir}/mmap.dat' using i:xtic(1) title columnheader(i)
 """
-    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
-    if r.returncode:
-        sys.stderr.write("report.py: gnuplot: " + r.stderr)
-    return r.returncode == 0
+    return run_gnuplot(script)
 
 
 def targets(L, fio, pt, mm=None):
@@ -498,22 +508,12 @@ def gnuplot(outdir, fio, tests, devs):
     if not shutil.which("gnuplot"):
         return False
     n = len(devs)
-    common = """set terminal pngcairo size 1400,700 font ',10'
-set datafile missing '-'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set logscale y
-set grid ytics
-set key outside right top
-set xtics rotate by -20
-"""
-    iops = common + f"""set output '{outdir}/iops.png'
+    iops = gnuplot_preamble() + f"""set output '{outdir}/iops.png'
 set title 'fio IOPS per device (median of runs; log scale; TCG guests: compare ratios only)'
 set ylabel 'IOPS'
 plot for [i=2:{n + 1}] '{outdir}/iops.dat' using i:xtic(1) title columnheader(i)
 """
-    lat = common.replace("size 1400,700", "size 1400,1000") + f"""set output '{outdir}/latency.png'
+    lat = gnuplot_preamble(size="1400,1000") + f"""set output '{outdir}/latency.png'
 set multiplot layout 2,1 title 'fio completion latency (clat), microseconds, log scale; TCG guests: compare ratios only'
 set ylabel 'p50 µs'
 plot for [i=1:{n}] '{outdir}/latency.dat' using (column(2 * i)):xtic(1) title columnheader(2 * i)
@@ -521,13 +521,8 @@ set ylabel 'p99 µs'
 plot for [i=1:{n}] '{outdir}/latency.dat' using (column(2 * i + 1)):xtic(1) title columnheader(2 * i + 1)
 unset multiplot
 """
-    ok = True
-    for script in (iops, lat):
-        r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
-        if r.returncode:
-            sys.stderr.write("report.py: gnuplot: " + r.stderr)
-            ok = False
-    return ok
+    ok = run_gnuplot(iops)
+    return run_gnuplot(lat) and ok
 
 
 def main():
@@ -624,8 +619,8 @@ def main():
             if not m:
                 continue
             i = stats(m["iops"])
-            c, mm = stats(m["cpu_c"]), stats(m["cpu_m"])
-            cpu = f"{fmt(c and c[0])}% / {fmt(mm and mm[0])}%"
+            cc, cm = stats(m["cpu_c"]), stats(m["cpu_m"])
+            cpu = f"{fmt(cc and cc[0])}% / {fmt(cm and cm[0])}%"
             w(f"| {DEV_LABEL.get(d, d)} | {fmt_stats(i)} | {fmt_stats(stats(m['mbps']))} | "
               f"{fmt_stats(stats(m['p50']))} | {fmt_stats(stats(m['p99']))} | "
               f"{ratio(i[0], base_r)} | {ratio(i[0], base_b)} | {cpu} |")
