@@ -7,6 +7,7 @@
 #   make modules-all rmem.ko for the newest 6.1 and 6.12 headers, in build/KVER/
 #   make deps        install every Debian package the project needs
 #   make check       deps + build + style + host tests + guest tests (both kernels)
+#   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | dkms-install | clean
@@ -22,7 +23,7 @@ BUILD     ?= $(CURDIR)/build
 export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check \
-	demo bench bench-quick style install dkms-install clean
+	demo bench bench-quick bench-test style install dkms-install clean
 
 all: module userspace
 
@@ -59,6 +60,9 @@ demo: deps
 
 bench bench-quick: deps
 	@bench/run.sh $(if $(filter bench-quick,$@),--quick)
+
+bench-test:
+	@bench/tests/report_test.sh
 
 style:
 	@scripts/style.sh

@@ -4,9 +4,9 @@
 # make check: everything that must pass before a change lands.
 #
 #   deps -> build (rmem.ko for 6.1 and 6.12 with W=1 and sparse, the same
-#   through DKMS, rmemd, rmemctl, selftests) -> style -> host tests (daemon, tools, short fuzz
-#   runs) -> guest tests (selftests/run-guest.sh through scripts/rmem-vm on
-#   6.1 and on 6.12, and the swap test on 6.1, each over TCP and over RDMA)
+#   through DKMS, rmemd, rmemctl, selftests) -> style -> host tests (daemon, tools,
+#   bench/report.py, short fuzz runs) -> guest tests (selftests/run-guest.sh through
+#   scripts/rmem-vm on 6.1 and 6.12, the swap test on 6.1, each over TCP and RDMA)
 #
 #   scripts/check.sh [--list] [--keep-going] [STEP-GLOB...]
 #
@@ -187,6 +187,7 @@ run_step build style 300 -- scripts/style.sh
 
 run_step test daemon-test 900 -- make --no-print-directory -C daemon test
 run_step test tools-test 900 -- make --no-print-directory -C tools test
+run_step test bench-test 300 -- bench/tests/report_test.sh
 run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short
 run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
 

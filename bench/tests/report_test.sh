@@ -1,0 +1,427 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/report.py on the host, no guest: builds synthetic raw/ directories
+# with known figures (in the formats bench/guest-blk.sh, guest-mmap.sh and
+# run.sh write), runs the report on them and checks its tables line by line:
+# medians and min–max of runs, ratios, target verdicts, failed devices, the
+# plots (PNG, when gnuplot is installed). Then it replays every stored
+# bench/results/*/raw (copied: report.py writes beside its input). Prints TAP.
+#
+#   bench/tests/report_test.sh                          (make bench-test)
+#   REPORT_PY=/tmp/old_report.py bench/tests/report_test.sh   (test another copy)
+#   KEEP=1 bench/tests/report_test.sh     (keep the temporary directory to look at)
+set -u
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+REPORT_PY=${REPORT_PY:-$root/bench/report.py}
+tmp=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+echo "TAP version 13"
+echo "# report.py: $REPORT_PY"
+[ -z "${KEEP:-}" ] || echo "# KEEP: fixtures and reports in $tmp"
+
+ok() {		# ok STATUS DESC
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+skip() {	# skip DESC REASON
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+# has_line MD DESC LINE: MD has LINE, exactly. On failure, shows the lines
+# that start with the same first cell (or says the report is missing).
+has_line() {
+	local md=$1 desc=$2 want=$3 cell
+	if grep -qxF -- "$want" "$md" 2>/dev/null; then
+		ok 0 "$desc"
+		return
+	fi
+	ok 1 "$desc"
+	echo "#   expected: $want"
+	if [ ! -e "$md" ]; then
+		echo "#   (no report: $md)"
+		return
+	fi
+	cell=$(printf '%s' "$want" | cut -d'|' -f1-2)
+	grep -F -- "$cell" "$md" | head -n 5 | sed 's/^/#   found:    /'
+}
+
+# lacks MD DESC STRING: MD does not contain STRING.
+lacks() {
+	if [ -e "$1" ] && ! grep -qF -- "$3" "$1"; then
+		ok 0 "$2"
+	else
+		ok 1 "$2"
+		grep -F -- "$3" "$1" 2>/dev/null | head -n 3 | sed 's/^/#   found: /'
+	fi
+}
+
+# report DIR [ARGS...]: run report.py on DIR (its raw/); the status is in
+# $rc, stdout/stderr in DIR.out/DIR.err.
+report() {
+	local dir=$1
+	shift
+	python3 "$REPORT_PY" "$dir" "$@" >"$dir.out" 2>"$dir.err"
+	rc=$?
+}
+
+# reported DIR DESC: report.py exited 0 and printed the report's path.
+reported() {
+	[ "$rc" = 0 ] && [ "$(cat "$1.out")" = "$1.md" ] && [ -s "$1.md" ]
+	ok $? "$2"
+	if [ "$rc" != 0 ]; then
+		echo "#   report.py exited $rc; its stderr (last lines):"
+		tail -n 8 "$1.err" | sed 's/^/#   /'
+	fi
+}
+
+is_png() {	# is_png FILE: the 8-byte PNG signature
+	[ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+}
+
+# ------------------------------------------------------------ fixtures
+# fio_json FILE TEST IOPS P50_US P99_US: one fio --output-format=json result
+# of a 5 s run (the fields report.py reads, in fio 3.33's layout): IOPS, 4 KiB
+# blocks, clat percentiles in ns; the other direction did no I/O.
+fio_json() {
+	local f=$1 t=$2 iops=$3 p50=$4 p99=$5 io bw used idle rd wr
+	io=$((iops * 4096 * 5)) bw=$((iops * 4096))
+	used=$(printf '{"io_bytes": %d, "bw_bytes": %d, "iops": %d.000000, "runtime": 5000, "clat_ns": {"min": 1000, "max": %d, "mean": %d.0, "N": %d, "percentile": {"1.000000": 1000, "50.000000": %d, "99.000000": %d, "99.900000": %d}}}' \
+		"$io" "$bw" "$iops" $((p99 * 2000)) $((p50 * 1000)) $((iops * 5)) \
+		$((p50 * 1000)) $((p99 * 1000)) $((p99 * 2000)))
+	idle='{"io_bytes": 0, "bw_bytes": 0, "iops": 0.000000, "runtime": 0, "clat_ns": {"min": 0, "max": 0, "mean": 0.0, "N": 0}}'
+	rd=$used wr=$idle
+	[[ $t == *write* ]] && rd=$idle wr=$used
+	printf '{\n  "fio version" : "fio-3.33",\n  "jobs" : [\n    {\n      "jobname" : "%s",\n      "error" : 0,\n      "read" : %s,\n      "write" : %s\n    }\n  ]\n}\n' \
+		"$t" "$rd" "$wr" >"$f"
+}
+
+# fio_set RAW: fio/TEST/DEV.rN.{json,cpu} from lines
+# "TEST DEV IOPS1 IOPS2 IOPS3 P50_1 P50_2 P50_3 P99" on stdin (µs; "-": no
+# such run). CPU: compute busy 50 %, memory guest 25 %.
+fio_set() {
+	local raw=$1 t d i1 i2 i3 l1 l2 l3 p99 r iops p50
+	while read -r t d i1 i2 i3 l1 l2 l3 p99; do
+		mkdir -p "$raw/fio/$t"
+		r=0
+		for iops in "$i1" "$i2" "$i3"; do
+			r=$((r + 1))
+			[ "$iops" = - ] && continue
+			p50=$l1
+			[ $r = 2 ] && p50=$l2
+			[ $r = 3 ] && p50=$l3
+			fio_json "$raw/fio/$t/$d.r$r.json" "$t" "$iops" "$p50" "$p99"
+			printf 'compute 1000 2000 1500 3000\nmem1 100 2000 350 3000\n' >"$raw/fio/$t/$d.r$r.cpu"
+		done
+	done
+}
+
+# perftest RAW TOOL SIZE RUN FIGURES...: perftest's client output, trimmed
+# (header, then the result line: ib_read_lat "iterations t_min t_max
+# t_typical t_avg t_stdev p99 p99.9", ib_read_bw "iterations peak avg rate").
+perftest() {
+	local raw=$1 tool=$2 size=$3 r=$4 f
+	shift 4
+	mkdir -p "$raw/perftest"
+	f=$raw/perftest/$tool-$size.r$r.txt
+	{
+		echo "Device not recognized to implement inline feature. Disabling it"
+		echo "---------------------------------------------------------------------------------------"
+		echo "                    RDMA_Read test"
+		echo " Dual-port       : OFF		Device         : rxe0"
+		echo " Mtu             : 1024[B]"
+		echo "---------------------------------------------------------------------------------------"
+		if [ "$tool" = ib_read_lat ]; then
+			echo " #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec] "
+		else
+			echo " #bytes     #iterations    BW peak[MB/sec]    BW average[MB/sec]   MsgRate[Mpps]"
+		fi
+		printf ' %s' "$size" "$@"
+		echo
+		echo "---------------------------------------------------------------------------------------"
+	} >"$f"
+}
+
+# mmap_json RAW NAME JSON: one bench/mmap-load.c result (guest-mmap.sh's names).
+mmap_json() {
+	mkdir -p "$1/mmap"
+	printf '%s\n' "$3" >"$1/mmap/$2"
+}
+
+# seq_json MIB MIB_S PMD: a sequential load of a MIB MiB region (2M chunks;
+# the 4K region's JSON rewrites "chunk"), one fetch per 2 MiB
+seq_json() {
+	local bytes=$(($1 << 20))
+	printf '{"op": "seq", "bytes": %d, "seconds": %s, "mib_s": %s, "bad": 0, "chunk_fault_p50_us": 5000.0, "chunk_fault_p99_us": 9000.0, "chunk": 2097152, "faults_region": %d, "faults_proc": %d, "fetches": %d, "pmd_maps": %d, "evictions": 0, "fetch_errors": 0, "cached": %d}' \
+		"$bytes" "$(awk -v m="$1" -v s="$2" 'BEGIN { printf "%.6f", m / s }')" "$2" $(($1 / 2 * 2)) $(($1 / 2 + 1)) $(($1 / 2)) \
+		"$3" "$bytes"
+}
+
+# The main case: a full run of 3 with fio (two tests on four devices),
+# perftest, iperf3, mmap, swap and redis. Every figure below is chosen so the
+# expected cells can be worked out by hand (see the checks).
+full=$tmp/20261201-1200-6.1.0-99-amd64
+raw=$full/raw
+mkdir -p "$raw"
+cat >"$raw/meta.txt" <<'EOF'
+mode=full
+kernel=6.1.0-99-amd64
+size_mib=128
+runs=3
+runtime_s=5
+ramp_s=1
+compute_mem_mib=1964
+compute_cpus=2
+memory_mem_mib=2969
+fio=fio-3.33
+devices=rmem-tcp nvme-tcp nbd brd
+tests=randread-4k-qd1 randwrite-4k-qd16
+dev.rmem-tcp=/dev/rmemblk0
+dev.nvme-tcp=/dev/nvme0n1
+dev.nbd=/dev/nbd0
+dev.brd=/dev/ram0
+mmap_size_mib=64
+mmap_chunks=2M 4K:16
+mmap_rand=500
+mmap_transports=tcp rdma
+mmap_read_mib=64
+swap_limit=80M
+swap_ws=160M
+redis_limit=80M
+redis_ws=160M
+redis_gets=4000
+redis_version=Redis server v=7.0.15
+EOF
+: >"$raw/failed.tsv"
+printf '1795433627 0.50 2\n1795433632 1.50 2\n1795433637 1.00 2\n' >"$raw/host-load.txt"
+#        test              dev      IOPS r1 r2 r3   p50 µs r1 r2 r3  p99 µs
+fio_set "$raw" <<'EOF'
+randread-4k-qd1   rmem-tcp  100  300  200    1500 2500 2000   9000
+randread-4k-qd1   nvme-tcp  150  160  170    1800 1800 1800   8000
+randread-4k-qd1   nbd       250  250  250    1200 1200 1200   7000
+randread-4k-qd1   brd      1000 1200 1100     300  300  300    900
+randwrite-4k-qd16 rmem-tcp  500  520  480    3000 3200 2800  20000
+randwrite-4k-qd16 nvme-tcp  520  530  540    2900 2900 2900  19000
+randwrite-4k-qd16 nbd       400  400  400    4000 4000 4000  30000
+randwrite-4k-qd16 brd      5000 5000 5000     200  200  200   1000
+EOF
+# fio may print a warning before its JSON (report.py skips to the first "{")
+sed -i '1i note: both iodepth >= 1 and synchronous I/O engine are selected' \
+	"$raw/fio/randread-4k-qd1/nbd.r2.json"
+for r in 1 2 3; do
+	perftest "$raw" ib_read_lat 4096 "$r" 1000 30.00 900.00 $((30 + 10 * r)).00 45.00 10.00 200.00 400.00
+	perftest "$raw" ib_read_bw 4096 "$r" 2000 24.28 10.00 0.002441
+	perftest "$raw" ib_read_bw 2097152 "$r" 40 150.00 $((80 + 10 * r)).00 0.000048
+	mkdir -p "$raw/iperf"
+	printf 'iperf3: some warning\n{"start": {}, "intervals": [], "end": {"sum_sent": {"bits_per_second": 1.0}, "sum_received": {"seconds": 5.0, "bits_per_second": %d000000000.0}}}\n' \
+		"$r" >"$raw/iperf/tcp.r$r.json"
+done
+# mmap: TCP 2M load 20/30/25 MiB/s (reload 40), RDMA 2M 85; 4K regions of
+# 16 MiB with random faults (TCP p50 75 µs, RDMA 100 µs); read() of the
+# block devices (rmem TCP 50 MiB/s, NVMe-oF TCP 20 MiB/s); one failed load.
+r=0
+for s in 20 30 25; do
+	r=$((r + 1))
+	mmap_json "$raw" "tcp-2M.seq1.r$r.json" "$(seq_json 64 "$s" 32)"
+	mmap_json "$raw" "tcp-2M.seq2.r$r.json" "$(seq_json 64 40 32)"
+	mmap_json "$raw" "rdma-2M.seq1.r$r.json" "$(seq_json 64 85 32)"
+	mmap_json "$raw" "rdma-2M.seq2.r$r.json" "$(seq_json 64 90 32)"
+	mmap_json "$raw" "tcp-4K.seq1.r$r.json" "$(seq_json 16 5 0 | sed 's/"chunk": 2097152/"chunk": 4096/')"
+	mmap_json "$raw" "tcp-4K.rand.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.045, "mean_us": 90.0, "p50_us": 75.0, "p90_us": 150.0, "p99_us": 300.0, "min_us": 50.0, "max_us": 900.0, "bad": 0, "chunk": 4096, "faults_region": 1000, "faults_proc": 502, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
+	mmap_json "$raw" "rdma-4K.rand.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.06, "mean_us": 120.0, "p50_us": 100.0, "p90_us": 200.0, "p99_us": 400.0, "min_us": 60.0, "max_us": 950.0, "bad": 0, "chunk": 4096, "faults_region": 1000, "faults_proc": 502, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
+	mmap_json "$raw" "read-rmem-tcp.r$r.json" '{"op": "read", "bytes": 67108864, "seconds": 1.280000, "mib_s": 50.000}'
+	mmap_json "$raw" "read-nvme-tcp.r$r.json" '{"op": "read", "bytes": 67108864, "seconds": 3.200000, "mib_s": 20.000}'
+done
+mmap_json "$raw" tcp-2M.fill.json '{"op": "fill", "bytes": 67108864, "write_s": 0.803, "msync_drop_s": 4.293, "writebacks": 32, "writeback_errors": 0, "cached": 0}'
+# a load that died (guest-mmap.sh appends {"rc": N} to mmap-load's output)
+mmap_json "$raw" tcp-64K.seq1.r1.json '{"op": "seq", "error": "SIGBUS"}'
+# swap (rmem_pattern): seconds; NBD's first run failed (rc 1)
+mkdir -p "$raw/swap" "$raw/redis"
+for r in 1 2 3; do
+	for spec in unlimited:10:0 rmem-tcp:$((16 + 2 * r)):2560 nvme-tcp:30:2560 nbd:40:2560; do
+		IFS=: read -r d s o <<<"$spec"
+		rc=0
+		[ "$d:$r" = nbd:1 ] && rc=1
+		printf '{"device": "%s", "run": %d, "seconds": %s.000000000, "rc": %d, "pswpin": 100, "pswpout": %d}\n' \
+			"$d" "$r" "$s" "$rc" "$o" >"$raw/swap/$d.r$r.json"
+	done
+	# redis: GET/s, fill s, p99 ms, pages swapped out
+	for spec in unlimited:1000:5:2:0 rmem-tcp:$((300 + 100 * r)):10:20:5120; do
+		IFS=: read -r d g f p o <<<"$spec"
+		printf '{"device": "%s", "run": %d, "fill_seconds": %s.0, "get_seconds": 4.0, "rc": 0, "pswpin": 0, "pswpout": %d, "keys": 40960, "get_rps": %s.0, "get_avg_ms": 1.0, "get_p50_ms": 0.5, "get_p99_ms": %s.0}\n' \
+			"$d" "$r" "$f" "$o" "$g" "$p" >"$raw/redis/$d.r$r.json"
+	done
+done
+
+# ------------------------------------------------------------ full run
+report "$full" --host commit=0123abcd dirty=no
+reported "$full" "full run (fio + perftest + iperf + mmap + swap + redis): report.py exits 0"
+md=$full.md
+name=$(basename "$full")
+has_line "$md" "title" "# rmem benchmark $name"
+has_line "$md" "host key=value shown (commit)" "| commit | 0123abcd |"
+has_line "$md" "meta: mode, runs, fio times, size" \
+	"| mode | full: 3 run(s) of each figure, fio 5 s + 1 s ramp (not counted), 128 MiB per device, prefilled |"
+has_line "$md" "host-load.txt: load range, no other guests" \
+	"Host while the guests ran: load average 0.5–1.5; no other QEMU guests."
+lacks "$md" "no failed section when failed.tsv is empty" "## Failed or skipped"
+# fio summary: median IOPS (p50 / p99 µs) per test
+has_line "$md" "fio summary: header in TEST_ORDER" "| device | randread-4k-qd1 | randwrite-4k-qd16 |"
+has_line "$md" "fio summary: rmem TCP medians (IOPS 100/300/200 -> 200)" \
+	"| rmem TCP | 200 (2 000 / 9 000) | 500 (3 000 / 20 000) |"
+has_line "$md" "fio summary: NVMe-oF TCP medians" "| NVMe-oF TCP | 160 (1 800 / 8 000) | 530 (2 900 / 19 000) |"
+has_line "$md" "fio summary: NBD (one JSON behind a warning line)" "| NBD | 250 (1 200 / 7 000) | 400 (4 000 / 30 000) |"
+has_line "$md" "fio summary: local brd, thousands grouped" "| local brd | 1 100 (300 / 900) | 5 000 (200 / 1 000) |"
+# targets: ratios of medians and verdicts
+has_line "$md" "target rmem TCP vs NVMe-oF TCP randread-4k-qd1: 1.25x met" \
+	"| rmem TCP vs NVMe-oF TCP: randread-4k-qd1 IOPS | 1.25× (200 vs 160) | ≥ 1.00× | **met** |"
+has_line "$md" "target rmem TCP vs NBD randread-4k-qd1: 0.80x not met" \
+	"| rmem TCP vs NBD: randread-4k-qd1 IOPS | 0.80× (200 vs 250) | ≥ 1.00× | **not met** |"
+has_line "$md" "target rmem TCP vs NVMe-oF TCP randwrite-4k-qd16: 0.94x within 10 %" \
+	"| rmem TCP vs NVMe-oF TCP: randwrite-4k-qd16 IOPS | 0.94× (500 vs 530) | ≥ 1.00× | not met, within 10 % (noise in a quick run) |"
+has_line "$md" "target rmem TCP vs NBD randwrite-4k-qd16: 1.25x met" \
+	"| rmem TCP vs NBD: randwrite-4k-qd16 IOPS | 1.25× (500 vs 400) | ≥ 1.00× | **met** |"
+has_line "$md" "target without figures (no RDMA fio): no figure" \
+	"| rmem RDMA vs NVMe-oF RDMA: 4K randread QD1 p50 µs | – | ≤ 1.00× | no figure |"
+has_line "$md" "target test not run (randread-4k-qd16): no figure" \
+	"| rmem TCP vs NVMe-oF TCP: randread-4k-qd16 IOPS | – | ≥ 1.00× | no figure |"
+has_line "$md" "mmap target RDMA 2M load vs ib_read_bw 2 MiB: 0.85x met" \
+	"| rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.85× (85.0 vs 100) | ≥ 0.80× | **met** |"
+has_line "$md" "mmap target RDMA random fault p50 vs ib_read_lat: 2.00x not met" \
+	"| rmem RDMA mmap 4 KiB random cold fault p50 vs raw ib_read_lat 4 KiB typical (µs) | 2.00× (100 vs 50.0) | ≤ 1.50× | **not met** |"
+has_line "$md" "mmap target TCP 2M load: information only" \
+	"| rmem TCP mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.25× (25.0 vs 100) | information (another transport) |  |"
+# per-test table (where the bug was: mm rebound to the CPU figures)
+has_line "$md" "per-test section randread-4k-qd1" "## randread-4k-qd1"
+has_line "$md" "per-test rmem TCP: IOPS median (min–max), MB/s, p50, p99, ratios, CPU" \
+	"| rmem TCP | 200 (100–300) | 0.82 (0.41–1.23) | 2 000 (1 500–2 500) | 9 000 | 1.00× | 0.18× | 50.0% / 25.0% |"
+has_line "$md" "per-test local brd: × rmem and × brd" \
+	"| local brd | 1 100 (1 000–1 200) | 4.51 (4.10–4.92) | 300 | 900 | 5.50× | 1.00× | 50.0% / 25.0% |"
+has_line "$md" "per-test randwrite-4k-qd16 (write side of the JSON)" \
+	"| NVMe-oF TCP | 530 (520–540) | 2.17 (2.13–2.21) | 2 900 | 19 000 | 1.06× | 0.11× | 50.0% / 25.0% |"
+# transport limits
+has_line "$md" "perftest ib_read_lat 4 KiB typical: median (min–max)" \
+	"| ib_read_lat 4 KiB, typical µs (rxe) | 50.0 (40.0–60.0) |"
+has_line "$md" "perftest ib_read_lat 4 KiB p99" "| ib_read_lat 4 KiB, p99 µs | 200 |"
+has_line "$md" "perftest ib_read_bw 2 MiB average" "| ib_read_bw 2 MiB, MB/s (rxe) | 100 (90.0–110) |"
+has_line "$md" "perftest ib_read_bw 4 KiB average" "| ib_read_bw 4 KiB, MB/s (rxe) | 10.0 |"
+has_line "$md" "iperf3 Mbit/s (JSON behind a warning line)" "| iperf3 TCP, Mbit/s | 2 000 (1 000–3 000) |"
+# mmap
+has_line "$md" "mmap section" "## mmap expert load"
+has_line "$md" "mmap TCP 2M load: MiB/s, s, reload, × ib_read_bw, × block, × NVMe-oF, counters" \
+	"| rmem TCP | 2M | 64 | 25.0 (20.0–30.0) | 2.56 | 40.0 | 0.25× | 0.50× | 1.25× | 5000 | 32 | 64 / 33 | 32 |"
+has_line "$md" "mmap TCP 4K load on its own region size (16 MiB), no reload" \
+	"| rmem TCP | 4K | 16 | 5.00 | 3.20 | – | 0.05× | 0.10× | 0.25× | 5000 | 8 | 16 / 9 | 0 |"
+has_line "$md" "mmap RDMA 2M load (no RDMA block figures: –)" \
+	"| rmem RDMA | 2M | 64 | 85.0 | 0.75 | 90.0 | 0.85× | – | – | 5000 | 32 | 64 / 33 | 32 |"
+has_line "$md" "mmap read() of rmem TCP's block region" \
+	"| rmem TCP \`read()\` | – | 64 | 50.0 | 1.28 | – | 0.50× | 1.00× | – | – | – | – | – |"
+has_line "$md" "mmap read() of NVMe-oF TCP" \
+	"| NVMe-oF TCP \`read()\` | – | 64 | 20.0 | 3.20 | – | 0.20× | 0.40× | – | – | – | – | – |"
+has_line "$md" "mmap random faults TCP: µs and × ib_read_lat typical/avg" \
+	"| rmem TCP | 90.0 | 75.0 | 300 | 1.50× | 2.00× | 500 | 1000 / 502 |"
+has_line "$md" "mmap failed load listed" "- \`tcp-64K.seq1\`: 1 failed run(s) (see raw/mmap/)"
+# swap
+has_line "$md" "swap no limit row" "| no limit (all local RAM) | 10.0 | 1.00× | 0.50× | 0.00 | 0 |"
+has_line "$md" "swap rmem TCP: median, × no limit, × rmem, MiB out" \
+	"| rmem TCP | 20.0 (18.0–22.0) | 2.00× | 1.00× | 10.0 | 0 |"
+has_line "$md" "swap NBD: failed run counted, not in the median" "| NBD | 40.0 | 4.00× | 2.00× | 10.0 | 1 |"
+has_line "$md" "redis rmem TCP: GET/s, ratios, p99, fill" \
+	"| rmem TCP | 500 (400–600) | 0.50× | 1.00× | 20.0 | 10.0 (2.00×) | 20.0 | 0 |"
+# data files the plots are drawn from
+has_line "$full/iops.dat" "iops.dat: devices in DEV_ORDER" 'test "rmem TCP" "NVMe-oF TCP" "NBD" "local brd"'
+has_line "$full/iops.dat" "iops.dat: medians" "randread-4k-qd1 200.000 160.000 250.000 1100.000"
+has_line "$full/mmap.dat" "mmap.dat: TCP 2M load and reload" '"rmem TCP mmap 2M" 25.000 40.000'
+# plots
+if command -v gnuplot >/dev/null; then
+	for p in iops latency mmap; do
+		is_png "$full/$p.png"
+		ok $? "$p.png written, a PNG"
+	done
+	has_line "$md" "report links iops.png" "![IOPS]($name/iops.png)"
+	has_line "$md" "report links mmap.png" "![mmap expert load]($name/mmap.png)"
+else
+	for p in iops latency mmap; do skip "$p.png written, a PNG" "gnuplot missing"; done
+	skip "report links iops.png" "gnuplot missing"
+	skip "report links mmap.png" "gnuplot missing"
+fi
+
+# ------------------------------------------------------------ no gnuplot
+# The same raw/ without gnuplot on PATH: no plot and no link, .dat kept.
+nogp=$tmp/nognuplot
+mkdir -p "$nogp"
+cp -r "$raw" "$nogp/"
+py=$(python3 -c 'import sys; print(sys.executable)')
+PATH=/nonexistent "$py" "$REPORT_PY" "$nogp" >"$nogp.out" 2>"$nogp.err"
+rc=$?
+reported "$nogp" "without gnuplot: report.py exits 0"
+lacks "$nogp.md" "without gnuplot: no plot links" "!["
+[ -s "$nogp/iops.dat" ] && [ -s "$nogp/mmap.dat" ] && [ ! -e "$nogp/iops.png" ]
+ok $? "without gnuplot: iops.dat and mmap.dat written, no PNG"
+cmp -s <(grep -sv -e '^|' -e '^!\[' -e '^## Plots' "$md" | sed "s/$name/X/g" | cat -s) \
+	<(grep -sv '^|' "$nogp.md" | sed "s/nognuplot/X/g" | cat -s) && [ -s "$nogp.md" ]
+ok $? "without gnuplot: the same text otherwise"
+
+# ------------------------------------------------------------ failed device
+# rmem-rdma failed at setup (failed.tsv), nvme-tcp's second fio run left no
+# JSON, perftest could not connect.
+fail=$tmp/20261201-1300-6.1.0-99-amd64
+raw=$fail/raw
+mkdir -p "$raw"
+printf 'mode=quick\nruns=2\ndevices=rmem-tcp rmem-rdma nvme-tcp\ntests=randread-4k-qd1\ndev.rmem-rdma=none\n' \
+	>"$raw/meta.txt"
+printf 'rmem-rdma\trmemctl node add 10.77.1.2:7472 transport rdma: RDMA connection refused\nswap-rmem-rdma\tno device, or swapon failed\n' \
+	>"$raw/failed.tsv"
+fio_set "$raw" <<'EOF'
+randread-4k-qd1   rmem-tcp  300  400  -    1000 1000 -   5000
+randread-4k-qd1   nvme-tcp  200  -    -    1500 -    -   6000
+EOF
+echo "fio: pid=123, err=5/file:io_u.c:1889, func=io_u error, error=Input/output error" \
+	>"$raw/fio/randread-4k-qd1/nvme-tcp.r2.json"
+mkdir -p "$raw/perftest"
+printf "Couldn't connect to 10.77.1.2:18515\nUnable to init the socket connection\nFAILED\n" \
+	>"$raw/perftest/ib_read_lat-4096.r1.txt"
+report "$fail"
+reported "$fail" "failed device: report.py exits 0"
+md=$fail.md
+has_line "$md" "failed device: section" "## Failed or skipped"
+has_line "$md" "failed device: reason from failed.tsv" \
+	"- **rmem-rdma**: rmemctl node add 10.77.1.2:7472 transport rdma: RDMA connection refused"
+has_line "$md" "failed swap device listed" "- **swap-rmem-rdma**: no device, or swapon failed"
+has_line "$md" "failed device: 'failed' in the fio summary" "| rmem RDMA | failed |"
+has_line "$md" "failed fio run left out: median of the other run" "| NVMe-oF TCP | 200 (1 500 / 6 000) |"
+has_line "$md" "two runs: median is their mean" "| rmem TCP | 350 (1 000 / 5 000) |"
+has_line "$md" "per-test table: × rmem with rmem TCP the best transport" \
+	"| NVMe-oF TCP | 200 | 0.82 | 1 500 | 6 000 | 0.57× | – | 50.0% / 25.0% |"
+lacks "$md" "per-test table: no row for the failed device" "| rmem RDMA | –"
+has_line "$md" "failed perftest: shown as failed" "| ib_read_lat 4 KiB | failed (see raw/perftest) |"
+has_line "$md" "target against the failed device: no figure" \
+	"| rmem RDMA vs rmem TCP: randread-4k-qd1 IOPS | – | information (rxe is slower than TCP under TCG: VM.md) | no figure |"
+lacks "$md" "no mmap section without mmap figures" "## mmap expert load"
+
+# ------------------------------------------------------------ stored results
+# Every raw/ kept in bench/results still renders (formats of older runs
+# included). A copy: report.py writes RESULTDIR.md and .dat files.
+for d in "$root"/bench/results/*/raw; do
+	[ -d "$d" ] || continue
+	name=$(basename "$(dirname "$d")")
+	mkdir -p "$tmp/stored/$name"
+	cp -r "$d" "$tmp/stored/$name/"
+	PATH=/nonexistent "$py" "$REPORT_PY" "$tmp/stored/$name" >"$tmp/stored/$name.out" 2>"$tmp/stored/$name.err"
+	rc=$?
+	reported "$tmp/stored/$name" "stored result $name renders"
+done
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
