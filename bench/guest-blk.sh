@@ -17,7 +17,9 @@
 #
 # and (EXTRAS) perftest ib_read_lat/ib_read_bw, iperf3, swap workloads under
 # a cgroup memory limit (the verifying page writer rmem_pattern, and
-# redis-server driven by redis-benchmark), perf profiles. Setup is never
+# redis-server driven by redis-benchmark), perf profiles, packet timing of
+# the TCP devices (where a request's time goes: compute guest, link, memory
+# node). Setup is never
 # timed. Everything goes to $RMEM_OUT/raw/ (fio JSON, perftest text, iperf3
 # JSON, swap and redis JSON, meta.txt, failed.tsv); bench/report.py turns it
 # into tables and plots.
@@ -38,7 +40,7 @@ RUNTIME=5         # seconds per fio run, after RAMP
 RAMP=1            # seconds of fio ramp time, not counted
 DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 TESTS="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-EXTRAS="iperf"    # any of: iperf perftest swap redis profile
+EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap
 SWAP_DEVS="unlimited rmem-tcp rmem-rdma nvme-tcp nvme-rdma zram disk"
 SWAP_LIMIT=80M    # cgroup memory.max of the swap workloads
 SWAP_WS=160M      # rmem_pattern's working set (about 2x the limit)
@@ -47,6 +49,8 @@ REDIS_WS=160M     # redis data set: REDIS_WS / 4 KiB keys of 4000-byte values
 REDIS_GETS=4000   # GETs timed per run (uniform random keys, 8 clients)
 PROFILE_TESTS=randread-4k-qd16                      # EXTRAS=profile: perf during
 PROFILE_DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma"  # one more run of these
+PCAP_TESTS="randread-4k-qd1 randwrite-4k-qd1"  # EXTRAS=pcap: tcpdump on both
+PCAP_DEVS="rmem-tcp nvme-tcp nbd"               # guests during one more run
 PERFTEST_SIZES="4096 2097152"  # EXTRAS=perftest: message sizes
 MEM_RDMA_DEV=${MEM_RDMA_DEV:-rxe0}  # the memory node's RDMA device (perftest server)
 PATTERN=          # path of rmem_pattern (built by run.sh)
@@ -54,7 +58,8 @@ for kv in "$@"; do
 	case "$kv" in
 	MODE=* | SIZE=* | RUNS=* | RUNTIME=* | RAMP=* | DEVS=* | TESTS=* | EXTRAS=* | \
 		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | REDIS_DEVS=* | REDIS_WS=* | REDIS_GETS=* | \
-		PROFILE_TESTS=* | PROFILE_DEVS=* | PERFTEST_SIZES=* | PATTERN=*)
+		PROFILE_TESTS=* | PROFILE_DEVS=* | PCAP_TESTS=* | PCAP_DEVS=* | PERFTEST_SIZES=* | \
+		PATTERN=*)
 		printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 	MMAP_*) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;  # EXTRAS=mmap: see guest-mmap.sh
 	*) echo "guest-blk.sh: unknown setting '$kv'" >&2; exit 2 ;;
@@ -374,6 +379,53 @@ if has "$EXTRAS" profile && command -v perf >/dev/null; then
 			progress "profile $t $d: raw/profile/$(basename "$p").{compute,mem1}.txt"
 		done
 	done
+fi
+
+# ---------------------------------------------------------------- pcap
+# Wire timing: tcpdump (headers only) on both guests during one more run of
+# PCAP_TESTS on each TCP device of PCAP_DEVS (not counted in the figures).
+# perf cannot say where a QD1 request's time goes under TCG (its samples
+# land in the idle loop); packet timestamps can: report.py splits fio's
+# latency into the compute guest's own share (block layer, transport,
+# wakeups), the link, and the memory node's service time (last byte of a
+# request in -> first byte of its reply out, daemon or kernel target alike).
+pcap_port() {
+	case "$1" in
+	rmem-tcp) echo "$RMEM_PORT" ;;
+	nvme-tcp) echo 4420 ;;
+	nbd) echo 10809 ;;
+	*) return 1 ;;
+	esac
+}
+if has "$EXTRAS" pcap; then
+	if ! command -v tcpdump >/dev/null; then
+		progress "pcap: tcpdump not installed (scripts/deps-bench.sh), skipped"
+	else
+		mkdir -p "$OUT/pcap"
+		for t in $PCAP_TESTS; do
+			for d in $DEVS; do
+				has "$PCAP_DEVS" "$d" && [ -z "${FAIL[$d]:-}" ] || continue
+				port=$(pcap_port "$d") || continue
+				p=$OUT/pcap/$t-$d
+				rmem_on 1 "rm -f /tmp/bench.pcap; setsid tcpdump -i any -n -s 96 -w /tmp/bench.pcap tcp port $port </dev/null >/dev/null 2>&1 &" >/dev/null 2>&1
+				rm -f /tmp/bench.pcap
+				tcpdump -i any -n -s 96 -w /tmp/bench.pcap "tcp port $port" </dev/null >/dev/null 2>&1 &
+				tp=$!
+				sleep 3 # tcpdump starts slowly under TCG
+				# shellcheck disable=SC2046
+				bounded $((RUNTIME + RAMP + 90)) fio $(fio_common "${DEV[$d]}" "$t") $(test_args "$t") \
+					--time_based --runtime=$((RAMP + RUNTIME)) --ramp_time="$RAMP" \
+					--output="$p.fio.json" >/dev/null 2>&1
+				sleep 1
+				kill -INT "$tp" 2>/dev/null
+				wait "$tp" 2>/dev/null
+				rmem_on 1 "pkill -INT -x tcpdump; sleep 2; tcpdump -n -S -tt -r /tmp/bench.pcap >$p.mem1.txt 2>/dev/null" >/dev/null 2>&1
+				tcpdump -n -S -tt -r /tmp/bench.pcap >"$p.compute.txt" 2>/dev/null
+				echo "$port" >"$p.port"
+				progress "pcap $t $d: $(wc -l <"$p.compute.txt") packets on the compute guest, $(wc -l <"$p.mem1.txt" 2>/dev/null || echo 0) on mem1"
+			done
+		done
+	fi
 fi
 
 rmem_state after-fio

@@ -525,6 +525,114 @@ unset multiplot
     return run_gnuplot(lat) and ok
 
 
+PKT_RE = re.compile(r"^(\d+\.\d+) .*?IP6? (\S+)\.(\d+) > (\S+)\.(\d+): .*length (\d+)")
+SEQ_RE = re.compile(r" seq (\d+)")
+
+
+def pcap_exchanges(path, port):
+    """{(client port, request seq): [first, last request packet, first, last reply
+    packet]} (seconds) from `tcpdump -n -S -tt` text; QD1 traffic: a request is
+    every data packet from the client up to the server's first data packet."""
+    out = {}
+    flows = {}
+    try:
+        f = open(path)
+    except OSError:
+        return out
+    with f:
+        for line in f:
+            m = PKT_RE.match(line)
+            if not m or int(m.group(6)) == 0:
+                continue
+            t = float(m.group(1))
+            to_server = int(m.group(5)) == port
+            client = m.group(3) if to_server else m.group(5)
+            fl = flows.setdefault(client, {"cur": None, "in_reply": True})
+            if to_server:
+                if fl["in_reply"]:
+                    seq = SEQ_RE.search(line)
+                    if not seq:
+                        continue
+                    fl["cur"] = out.setdefault((client, int(seq.group(1))), [t, t, None, None])
+                    fl["in_reply"] = False
+                else:
+                    fl["cur"][1] = t
+            elif fl["cur"] is not None:
+                if not fl["in_reply"]:
+                    fl["cur"][2] = t
+                    fl["in_reply"] = True
+                fl["cur"][3] = t
+    return {k: v for k, v in out.items() if v[2] is not None}
+
+
+def read_pcap(raw):
+    """{test: {dev: {metric: microseconds}}} from raw/pcap (EXTRAS=pcap)."""
+    res = {}
+    for port_file in sorted(glob.glob(os.path.join(raw, "pcap", "*.port"))):
+        base = port_file[:-5]
+        test, _, dev = os.path.basename(base).partition("-qd1-")
+        if not dev:
+            continue
+        test += "-qd1"
+        try:
+            port = int(open(port_file).read().strip())
+        except (OSError, ValueError):
+            continue
+        c = pcap_exchanges(base + ".compute.txt", port)
+        mem = pcap_exchanges(base + ".mem1.txt", port)
+        both = [(c[k], mem[k]) for k in c if k in mem]
+        m = {"exchanges": len(both)}
+        if both:
+            us = 1e6
+
+            def med(vals):
+                vals = sorted(vals)
+                return vals[len(vals) // 2]
+
+            m["wire"] = med((x[3] - x[0]) * us for x, _ in both)
+            m["spread"] = med((y[1] - y[0]) * us for _, y in both)
+            m["service"] = med((y[2] - y[1]) * us for _, y in both)
+            m["reply"] = med((y[3] - y[2]) * us for _, y in both)
+            m["link"] = med(((x[3] - x[0]) - (y[3] - y[0])) * us for x, y in both)
+        j = load_json(base + ".fio.json")
+        if j and j.get("jobs"):
+            job = j["jobs"][0]
+            side = "write" if job["write"]["io_bytes"] > job["read"]["io_bytes"] else "read"
+            pct = job[side].get("clat_ns", {}).get("percentile", {})
+            if pct.get("50.000000"):
+                m["clat"] = pct["50.000000"] / 1e3
+        res.setdefault(test, {})[dev] = m
+    return res
+
+
+def pcap_table(L, pc):
+    """Where a QD1 request's time goes, from packet timestamps on both guests."""
+    w = L.append
+    w("## Where a QD1 request's time goes (packet timing)")
+    w("")
+    w("One more fio run per device with tcpdump (headers only) on both guests; requests and "
+      "replies matched by connection and TCP sequence number on the two captures. Medians, µs. "
+      "*compute guest* = fio completion latency − *wire* (block layer, transport, wakeups and fio "
+      "on the compute guest); *wire* = first request byte out → last reply byte in, seen on the "
+      "compute guest; on the memory guest: *request spread* = first → last packet of the request "
+      "arriving, *node service* = last request packet in → first reply packet out (the daemon or "
+      "kernel target, its wakeups included), *reply spread* = first → last reply packet out; "
+      "*link* = wire − (first request packet in → last reply packet out on the memory guest), "
+      "the virtual link both ways. tcpdump's own cost is in every figure alike.")
+    w("")
+    w("| test | device | exchanges | fio clat p50 | compute guest | wire | link | request spread "
+      "| node service | reply spread |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in ordered(pc.keys(), TEST_ORDER):
+        for d in ordered(pc[t].keys(), DEV_ORDER):
+            m = pc[t][d]
+            own = m["clat"] - m["wire"] if "clat" in m and "wire" in m else None
+            w(f"| {t} | {DEV_LABEL.get(d, d)} | {m['exchanges']} | {fmt(m.get('clat'))} | "
+              f"{fmt(own)} | {fmt(m.get('wire'))} | {fmt(m.get('link'))} | "
+              f"{fmt(m.get('spread'))} | {fmt(m.get('service'))} | {fmt(m.get('reply'))} |")
+    w("")
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -698,6 +806,10 @@ def main():
               f"{fmt(median(f_))} ({ratio(median(f_), median(basef))}) | "
               f"{fmt(median(stats(rd[d]['out'])))} | {rd[d]['fail']} |")
         w("")
+
+    pc = read_pcap(raw)
+    if pc:
+        pcap_table(L, pc)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
     if plots:

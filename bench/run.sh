@@ -13,7 +13,7 @@
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
 #   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS
 #   BENCH_REDIS_DEVS BENCH_REDIS_WS BENCH_REDIS_GETS BENCH_PROFILE_DEVS
-#   BENCH_PROFILE_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
+#   BENCH_PROFILE_TESTS BENCH_PCAP_DEVS BENCH_PCAP_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
 #   BENCH_MMAP_SIZE BENCH_MMAP_CHUNKS BENCH_MMAP_RAND BENCH_MMAP_TRANSPORTS
 #   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
 set -euo pipefail
@@ -44,7 +44,7 @@ else
 	# ~40 min under TCG on 2 cores: 3 runs of everything (median, min, max)
 	mode=full size=256 runs=3 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-1m-qd4 write-1m-qd4"
-	extras="iperf perftest mmap swap redis profile" perftest_sizes="4096 2097152"
+	extras="iperf perftest mmap swap redis profile pcap" perftest_sizes="4096 2097152"
 	cmem=2048 mmem=3072 timeout=3600
 fi
 size=${BENCH_SIZE:-$size}
@@ -140,6 +140,8 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	${BENCH_REDIS_GETS:+REDIS_GETS="$BENCH_REDIS_GETS"} \
 	${BENCH_PROFILE_DEVS:+PROFILE_DEVS="$BENCH_PROFILE_DEVS"} \
 	${BENCH_PROFILE_TESTS:+PROFILE_TESTS="$BENCH_PROFILE_TESTS"} \
+	${BENCH_PCAP_DEVS:+PCAP_DEVS="$BENCH_PCAP_DEVS"} \
+	${BENCH_PCAP_TESTS:+PCAP_TESTS="$BENCH_PCAP_TESTS"} \
 	MMAP_LOAD="$mmap_load" \
 	${BENCH_MMAP_SIZE:+MMAP_SIZE="$BENCH_MMAP_SIZE"} \
 	MMAP_CHUNKS="${BENCH_MMAP_CHUNKS:-${mmap_chunks:-}}" MMAP_RAND="${BENCH_MMAP_RAND:-${mmap_rand:-0}}" \

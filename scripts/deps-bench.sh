@@ -6,4 +6,5 @@
 #   redis-server   the real application of the swap workload (run in the
 #   redis-tools    compute guest under a cgroup memory limit, driven by
 #                  redis-benchmark); the guests run the host's binaries over 9p
-exec "$(dirname "$0")/deps.sh" gnuplot-nox redis-server redis-tools
+#   tcpdump        EXTRAS=pcap: packet timestamps on both guests (wire timing)
+exec "$(dirname "$0")/deps.sh" gnuplot-nox redis-server redis-tools tcpdump

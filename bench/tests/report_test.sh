@@ -264,6 +264,35 @@ for r in 1 2 3; do
 	done
 done
 
+# pcap (EXTRAS=pcap): two QD1 writes on one rmem TCP connection, seen on
+# both guests (different clocks). Exchange 1: wire 1000 µs, request spread
+# 200, service 200, link 1000 - 400 = 600; exchange 2: wire 1500, spread 100,
+# service 600, reply spread 0, link 800. Medians of two: the upper.
+mkdir -p "$raw/pcap"
+pc=$raw/pcap/randwrite-4k-qd1-rmem-tcp
+echo 7471 >"$pc.port"
+fio_json "$pc.fio.json" randwrite-4k-qd1 300 2900 9000
+pkt() {	# pkt TIME DIR(c2s|s2c) SEQ LEN
+	if [ "$2" = c2s ]; then
+		echo "$1 eth0  Out IP 10.77.1.1.40000 > 10.77.1.2.7471: Flags [P.], seq $3:$(($3 + $4)), ack 5, win 502, length $4"
+	else
+		echo "$1 eth0  In  IP 10.77.1.2.7471 > 10.77.1.1.40000: Flags [P.], seq $3:$(($3 + $4)), ack 1, win 502, length $4"
+	fi
+}
+{
+	pkt 100.000000 c2s 1000 1448; pkt 100.000010 c2s 2448 1448; pkt 100.000020 c2s 3896 1256
+	pkt 100.001000 s2c 5 40
+	echo "100.001100 eth0  Out IP 10.77.1.1.40000 > 10.77.1.2.7471: Flags [.], ack 45, win 502, length 0"
+	pkt 100.002000 c2s 5152 1448; pkt 100.002010 c2s 6600 2704
+	pkt 100.003500 s2c 45 40
+} >"$pc.compute.txt"
+{
+	pkt 200.000300 c2s 1000 1448; pkt 200.000400 c2s 2448 1448; pkt 200.000500 c2s 3896 1256
+	pkt 200.000700 s2c 5 40
+	pkt 200.002300 c2s 5152 1448; pkt 200.002400 c2s 6600 2704
+	pkt 200.003000 s2c 45 40
+} >"$pc.mem1.txt"
+
 # ------------------------------------------------------------ full run
 report "$full" --host commit=0123abcd dirty=no
 reported "$full" "full run (fio + perftest + iperf + mmap + swap + redis): report.py exits 0"
@@ -296,6 +325,8 @@ has_line "$md" "target without figures (no RDMA fio): no figure" \
 	"| rmem RDMA vs NVMe-oF RDMA: 4K randread QD1 p50 µs | – | ≤ 1.00× | no figure |"
 has_line "$md" "target test not run (randread-4k-qd16): no figure" \
 	"| rmem TCP vs NVMe-oF TCP: randread-4k-qd16 IOPS | – | ≥ 1.00× | no figure |"
+has_line "$md" "pcap: QD1 write split into compute guest, wire, link, node service (medians)" \
+	"| randwrite-4k-qd1 | rmem TCP | 2 | 2 900 | 1 400 | 1 500 | 800 | 200 | 600 | 0.00 |"
 has_line "$md" "mmap target RDMA 2M load vs ib_read_bw 2 MiB: 0.85x met" \
 	"| rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.85× (85.0 vs 100) | ≥ 0.80× | **met** |"
 has_line "$md" "mmap target RDMA random fault p50 vs ib_read_lat: 2.00x not met" \
