@@ -175,6 +175,26 @@ int rc_free(int fd, uint32_t slab)
 	return rc_call(fd, RMEM_MSG_SLAB_FREE, &ref, sizeof(ref), NULL, 0, NULL, 0, 0);
 }
 
+/*
+ * Lay out a whole WRITE message (header, struct rmem_io, data) in @msg, which
+ * holds at least sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_io) + @len
+ * bytes, for tests that send it in pieces. Returns its length.
+ */
+size_t rc_write_msg(uint8_t *msg, uint64_t id, uint32_t slab, uint64_t off, const void *buf,
+		    uint32_t len)
+{
+	struct rmem_io io = { .slab = htole32(slab), .len = htole32(len), .offset = htole64(off) };
+	struct rmem_msg_hdr h = {
+		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
+		.type = RMEM_MSG_WRITE, .len = htole32(sizeof(io) + len), .id = htole64(id),
+	};
+
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), &io, sizeof(io));
+	memcpy(msg + sizeof(h) + sizeof(io), buf, len);
+	return sizeof(h) + sizeof(io) + len;
+}
+
 int rc_write(int fd, uint32_t slab, uint64_t off, const void *buf, uint32_t len)
 {
 	struct rmem_io io = { .slab = htole32(slab), .len = htole32(len), .offset = htole64(off) };

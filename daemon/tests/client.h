@@ -25,6 +25,8 @@ int rc_recv_reply(int fd, uint8_t type, uint64_t id, void *payload, uint32_t max
 int rc_hello(int fd, uint64_t session, uint32_t queue, struct rmem_hello_reply *rep);
 int rc_alloc(int fd, uint32_t *slab);
 int rc_free(int fd, uint32_t slab);
+size_t rc_write_msg(uint8_t *msg, uint64_t id, uint32_t slab, uint64_t off, const void *buf,
+		    uint32_t len);
 int rc_write(int fd, uint32_t slab, uint64_t off, const void *buf, uint32_t len);
 int rc_read(int fd, uint32_t slab, uint64_t off, void *buf, uint32_t len);
 int rc_ping(int fd, struct rmem_ping_reply *rep);

@@ -388,10 +388,8 @@ static void test_partial_messages(void)
 {
 	enum { SMALL = 4096, BIG = 256 << 10 };
 	struct timeval tv = { .tv_sec = 5 };
-	uint8_t *want = malloc(BIG), *got = malloc(BIG), *msg = malloc(BIG + 64);
-	struct rmem_msg_hdr h = { .magic = htole32(RMEM_PROTO_MAGIC),
-				  .version = RMEM_PROTO_VERSION, .type = RMEM_MSG_WRITE };
-	struct rmem_io io = { 0 };
+	enum { HDRS = sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_io) };
+	uint8_t *want = malloc(BIG), *got = malloc(BIG), *msg = malloc(BIG + HDRS);
 	int fd = rc_connect(addr), other = rc_connect(addr);
 	uint32_t slab, len;
 	size_t n;
@@ -405,17 +403,10 @@ static void test_partial_messages(void)
 	fill(want, BIG, 7);
 
 	/* 4 KiB WRITE: 10 bytes of header, the rest of it, then the data in 1000s. */
-	h.len = htole32(sizeof(io) + SMALL);
-	h.id = htole64(71);
-	io.slab = htole32(slab);
-	io.len = htole32(SMALL);
-	memcpy(msg, &h, sizeof(h));
-	memcpy(msg + sizeof(h), &io, sizeof(io));
-	memcpy(msg + sizeof(h) + sizeof(io), want, SMALL);
-	n = sizeof(h) + sizeof(io) + SMALL;
+	n = rc_write_msg(msg, 71, slab, 0, want, SMALL);
 	good = !send_slowly(fd, msg, 10, 10) &&
-	       !send_slowly(fd, msg + 10, sizeof(h) + sizeof(io) - 10, 1000) &&
-	       !send_slowly(fd, msg + sizeof(h) + sizeof(io), SMALL - 1, 1000);
+	       !send_slowly(fd, msg + 10, HDRS - 10, 1000) &&
+	       !send_slowly(fd, msg + HDRS, SMALL - 1, 1000);
 	/* While the write waits for its last byte, others are served. */
 	good = good && rc_ping(other, NULL) == 0;
 	good = good && !rc_send(fd, msg + n - 1, 1);
@@ -424,14 +415,7 @@ static void test_partial_messages(void)
 	ok(rc_ping(fd, NULL) == 0, "a PING right after it is answered (no low-water mark left behind)");
 
 	/* A message bigger than the low-water cap, in 10000-byte pieces. */
-	h.len = htole32(sizeof(io) + BIG);
-	h.id = htole64(72);
-	io.offset = htole64(SMALL);
-	io.len = htole32(BIG);
-	memcpy(msg, &h, sizeof(h));
-	memcpy(msg + sizeof(h), &io, sizeof(io));
-	memcpy(msg + sizeof(h) + sizeof(io), want, BIG);
-	n = sizeof(h) + sizeof(io) + BIG;
+	n = rc_write_msg(msg, 72, slab, SMALL, want, BIG);
 	good = !send_slowly(fd, msg, n / 2, 10000) && rc_ping(other, NULL) == 0 &&
 	       !send_slowly(fd, msg + n / 2, n - n / 2, 30000);
 	ok(good && rc_recv_reply(fd, RMEM_MSG_WRITE, 72, NULL, 0, &len) == 0,
@@ -464,19 +448,14 @@ static void test_replace_partial_write(void)
 {
 	enum { LEN = 4096 };
 	const uint64_t session = 0x5a1e0001;
-	struct rmem_msg_hdr h = { .magic = htole32(RMEM_PROTO_MAGIC),
-				  .version = RMEM_PROTO_VERSION, .type = RMEM_MSG_WRITE,
-				  .len = htole32(sizeof(struct rmem_io) + LEN),
-				  .id = htole64(0x01d) };
 	struct timeval tv = { .tv_sec = 5 };
 	struct rmem_hello_reply rep;
-	struct rmem_io io = { .len = htole32(LEN), .offset = htole64(8192) };
 	uint8_t old[LEN], v1[LEN], v2[LEN], got[LEN];
-	uint8_t msg[sizeof(h) + sizeof(io) + LEN];
+	uint8_t msg[sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_io) + LEN];
 	int a = rc_connect(addr), q1 = rc_connect(addr), other = rc_connect(addr), b;
 	long replaced = status_num("replaced_conns");
 	uint32_t slab, len;
-	size_t half = sizeof(h) + sizeof(io) + LEN / 2;
+	size_t half = sizeof(msg) - LEN / 2;
 
 	fill(old, LEN, 101);
 	fill(v1, LEN, 102);
@@ -488,10 +467,7 @@ static void test_replace_partial_write(void)
 	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	/* The old queue 0 has a WRITE of older data half sent... */
-	io.slab = htole32(slab);
-	memcpy(msg, &h, sizeof(h));
-	memcpy(msg + sizeof(h), &io, sizeof(io));
-	memcpy(msg + sizeof(h) + sizeof(io), old, LEN);
+	rc_write_msg(msg, 0x01d, slab, 8192, old, LEN);
 	ok(!rc_send(a, msg, half), "replace: old queue 0 sends half of a stale WRITE");
 	sleep_ms(100);
 
