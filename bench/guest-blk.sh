@@ -81,6 +81,9 @@ ADDR=$1
 BENCH_LIB=$(cd "$(dirname "$0")" && pwd)/mem-lib.sh
 # shellcheck source=bench/mem-lib.sh
 . "$BENCH_LIB"
+# jget, region_field, dev_wait: the selftests' helpers (the tree over 9p)
+# shellcheck source=selftests/blk_lib.sh
+. "$RMEM_SRC/selftests/blk_lib.sh"
 NQN_TCP=nqn.2026-11.io.rmem:bench-tcp
 NQN_RDMA=nqn.2026-11.io.rmem:bench-rdma
 
@@ -194,15 +197,7 @@ setup_rmem() {
 # check_rmem_placement NAME: every slab of NAME's region is on NAME's node.
 check_rmem_placement() {
 	local name=$1 tr=${1#rmem-} n
-	n=$(rmemctl -j region show "bench-$tr" 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, list):
-    d = d[0] if d else {}
-if isinstance(d, dict) and len(d) == 1 and isinstance(next(iter(d.values())), list):
-    v = next(iter(d.values()))
-    d = v[0] if v else {}
-print(d.get("nodes", ""))' 2>/dev/null)
+	n=$(region_field "bench-$tr" nodes 2>/dev/null)
 	case "$n" in
 	1) ;;
 	'' | *[!0-9]*) progress "$name: cannot read the region's node count (placement not checked)" ;;

@@ -40,22 +40,9 @@ MMAP_PORT=7473
 
 # mmap_dev NAME: /dev/rmemN of region NAME (made if udev is absent).
 mmap_dev() {
-	local dev mm
-	dev=$(rmemctl -j region show "$1" 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-d = d[0] if isinstance(d, list) and d else d
-print(d.get("device", "") if isinstance(d, dict) else "")' 2>/dev/null)
-	[ -n "$dev" ] || return 1
-	for _ in $(seq 50); do
-		[ -c "/dev/$dev" ] && break
-		sleep 0.1
-	done
-	if [ ! -c "/dev/$dev" ]; then
-		mm=$(cat "/sys/class/rmem/$dev/dev") || return 1
-		mknod "/dev/$dev" c "${mm%%:*}" "${mm##*:}" || return 1
-	fi
-	echo "/dev/$dev"
+	local dev
+	dev=$(region_field "$1" device 2>/dev/null)
+	[ -n "$dev" ] && dev_wait "$dev" c && echo "/dev/$dev"
 }
 
 # mmap_placement NAME PORT: "ok", or what is wrong: every slab of region

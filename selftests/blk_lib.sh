@@ -64,10 +64,12 @@ blk_add_region() {
 # dev_wait NAME b|c: wait up to 5 s for the block (b) or character (c)
 # device /dev/NAME, then make it from sysfs if no devtmpfs/udev did.
 dev_wait() {
-	local test=-b
-	[ "$2" = c ] && test=-c
 	for _ in $(seq 50); do
-		[ $test "/dev/$1" ] && return 0
+		if [ "$2" = c ]; then
+			[ -c "/dev/$1" ] && return 0
+		else
+			[ -b "/dev/$1" ] && return 0
+		fi
 		sleep 0.1
 	done
 	if [ "$2" = b ]; then
