@@ -18,6 +18,10 @@
 #   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
 set -euo pipefail
 
+# The whole script is one compound command, parsed before it runs: editing
+# this file while a bench runs (an hour) cannot break that run.
+{
+
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -170,3 +174,4 @@ say "report: bench/results/$name.md"
 echo
 cat "$result.md"
 exit "$rc"
+}
