@@ -120,18 +120,24 @@ def cpu_share(path):
     return res
 
 
+def fio_job_side(j):
+    """The read or write figures of fio JSON @j's first job (whichever moved
+    more bytes), or None."""
+    if not j or not j.get("jobs"):
+        return None
+    job = j["jobs"][0]
+    return job["write" if job["write"]["io_bytes"] > job["read"]["io_bytes"] else "read"]
+
+
 def read_fio(raw):
     """{test: {dev: {metric: [values per run]}}}"""
     res = {}
     for path in sorted(glob.glob(os.path.join(raw, "fio", "*", "*.r*.json"))):
         test = os.path.basename(os.path.dirname(path))
         dev = re.sub(r"\.r\d+\.json$", "", os.path.basename(path))
-        j = load_json(path)
-        if not j or not j.get("jobs"):
+        s = fio_job_side(load_json(path))
+        if s is None:
             continue
-        job = j["jobs"][0]
-        side = "write" if job["write"]["io_bytes"] > job["read"]["io_bytes"] else "read"
-        s = job[side]
         pct = s.get("clat_ns", {}).get("percentile", {})
         m = res.setdefault(test, {}).setdefault(dev, {})
         cpu = cpu_share(path[:-5] + ".cpu")
@@ -594,13 +600,10 @@ def read_pcap(raw):
             m["service"] = med((y[2] - y[1]) * us for _, y in both)
             m["reply"] = med((y[3] - y[2]) * us for _, y in both)
             m["link"] = med(((x[3] - x[0]) - (y[3] - y[0])) * us for x, y in both)
-        j = load_json(base + ".fio.json")
-        if j and j.get("jobs"):
-            job = j["jobs"][0]
-            side = "write" if job["write"]["io_bytes"] > job["read"]["io_bytes"] else "read"
-            pct = job[side].get("clat_ns", {}).get("percentile", {})
-            if pct.get("50.000000"):
-                m["clat"] = pct["50.000000"] / 1e3
+        s = fio_job_side(load_json(base + ".fio.json"))
+        pct = s.get("clat_ns", {}).get("percentile", {}) if s else {}
+        if pct.get("50.000000"):
+            m["clat"] = pct["50.000000"] / 1e3
         res.setdefault(test, {})[dev] = m
     return res
 
