@@ -19,8 +19,8 @@
 #include "rmem.h"
 
 static struct netlink_range_validation rmem_timeout_range = {
-	.min = 100,
-	.max = 3600 * 1000,
+	.min = RMEM_NODE_TIMEOUT_MIN_MS,
+	.max = RMEM_NODE_TIMEOUT_MAX_MS,
 };
 
 static struct netlink_range_validation rmem_chunk_range = {

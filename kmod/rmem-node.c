@@ -52,6 +52,7 @@ static u32 rmem_next_node_id = 1;
 #define RMEM_BACKOFF_MIN_MS	100
 #define RMEM_BACKOFF_MAX_MS	5000
 #define RMEM_HB_MISSES		5
+#define RMEM_HB_IDLE_MS		1000	/* heartbeats off: look again this often */
 #define RMEM_AUTO_FALLBACK	2	/* failed RDMA reconnects before TCP is tried */
 
 /**
@@ -398,10 +399,11 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
 					      heartbeat_work);
+	unsigned int interval = READ_ONCE(rmem_heartbeat_ms);
 
-	if (READ_ONCE(node->stopping) || !rmem_heartbeat_ms)
+	if (READ_ONCE(node->stopping))
 		return;
-	if (rmem_node_state_get(node) == RMEM_NODE_LIVE) {
+	if (interval && rmem_node_state_get(node) == RMEM_NODE_LIVE) {
 		if (atomic_read(&node->hb_outstanding)) {
 			if (atomic_inc_return(&node->hb_outstanding) > RMEM_HB_MISSES) {
 				rnode_warn(node, "%d heartbeats unanswered\n", RMEM_HB_MISSES);
@@ -416,7 +418,9 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 			rmem_node_submit(node, &node->hb_io);
 		}
 	}
-	queue_delayed_work(rmem_wq, &node->heartbeat_work, msecs_to_jiffies(rmem_heartbeat_ms));
+	/* Off (0) still ticks, so that setting it again turns it back on. */
+	queue_delayed_work(rmem_wq, &node->heartbeat_work,
+			   msecs_to_jiffies(interval ?: RMEM_HB_IDLE_MS));
 }
 
 /* Synchronous calls keep their completion beside the io. */
@@ -718,9 +722,8 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	spin_lock(&rmem_nodes_lock);
 	list_add_tail(&node->list, &rmem_nodes);
 	spin_unlock(&rmem_nodes_lock);
-	if (rmem_heartbeat_ms)
-		queue_delayed_work(rmem_wq, &node->heartbeat_work,
-				   msecs_to_jiffies(rmem_heartbeat_ms));
+	queue_delayed_work(rmem_wq, &node->heartbeat_work,
+			   msecs_to_jiffies(READ_ONCE(rmem_heartbeat_ms) ?: RMEM_HB_IDLE_MS));
 	rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free)\n",
 		   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
 		   node->slabs_free);

@@ -262,7 +262,20 @@ static void rmem_region_io_done(struct rmem_req *io, int err)
 	unsigned long q;
 
 	if (io->type == RMEM_MSG_WRITE) {
+		rmem_fi_delay(&rmem_fi_write_done_ms);
+		/*
+		 * The pages become written and the write stops being in flight
+		 * in one critical section: rmem_region_discard() frees a slab
+		 * only when it sees neither, so it never frees one that holds
+		 * an acknowledged write.
+		 */
 		spin_lock(&r->lock);
+		if (!err) {
+			for (q = p; q < end; q++) {
+				set_bit(q, r->written);
+				clear_bit(q, r->lost);
+			}
+		}
 		r->ext[ei].writes--;
 		spin_unlock(&r->lock);
 	}
@@ -271,10 +284,6 @@ static void rmem_region_io_done(struct rmem_req *io, int err)
 		err = -EIO;
 	}
 	if (!err && io->type == RMEM_MSG_WRITE) {
-		for (q = p; q < end; q++) {
-			set_bit(q, r->written);
-			clear_bit(q, r->lost);
-		}
 		atomic64_add(io->len, &r->write_bytes);
 	} else if (!err) {
 		/* Pages discarded since they were written read as zeros. */

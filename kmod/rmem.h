@@ -16,6 +16,8 @@
 
 #include <linux/bits.h>
 #include <linux/bvec.h>
+#include <linux/compiler.h>
+#include <linux/delay.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -36,7 +38,11 @@
 #define RMEM_PAGE_SIZE		BIT(RMEM_PAGE_SHIFT)
 #define RMEM_REGION_MAX_SIZE	BIT_ULL(40)	/* 1 TiB */
 
-/* Module parameters (rmem-main.c). */
+/* Range of a node's timeout: netlink attribute and module parameter. */
+#define RMEM_NODE_TIMEOUT_MIN_MS	100
+#define RMEM_NODE_TIMEOUT_MAX_MS	(3600 * 1000)
+
+/* Module parameters (rmem-main.c), range-checked whenever they are set. */
 extern unsigned int rmem_slab_mb;
 extern unsigned int rmem_nr_queues;
 extern unsigned int rmem_node_timeout_ms;
@@ -356,6 +362,20 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
 unsigned int rmem_mmap_openers(struct rmem_region *r);
 void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
+
+/* rmem-debugfs.c: test-only fault injection (see there) */
+extern u32 rmem_fi_write_done_ms;
+void rmem_debugfs_init(void);
+void rmem_debugfs_exit(void);
+
+/* Widen a race window by *@ms milliseconds when a test asks for it. */
+static inline void rmem_fi_delay(const u32 *ms)
+{
+	u32 v = READ_ONCE(*ms);
+
+	if (unlikely(v))
+		mdelay(v);
+}
 
 /* rmem-genl.c */
 int rmem_genl_init(void);

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: test-only fault injection points under /sys/kernel/debug/rmem/.
+ *
+ * Races in the store last a few hundred instructions; a test cannot hit
+ * them reliably by load alone. Each file here widens one such window with a
+ * busy wait, so that a regression test (selftests/blk_race_test.sh) makes
+ * the interleaving happen every time. All are 0 (off) by default; only root
+ * can write them. They are not an interface for users.
+ *
+ *   delay_write_done_ms  a write's reply has arrived, its pages are not yet
+ *                        accounted as written (rmem_region_io_done)
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+
+#include "rmem.h"
+
+#define RMEM_FI_DELAY_MAX_MS	200
+
+u32 rmem_fi_write_done_ms;
+
+static struct dentry *rmem_debugfs_dir;
+
+static int rmem_fi_delay_set(void *data, u64 val)
+{
+	if (val > RMEM_FI_DELAY_MAX_MS)
+		return -EINVAL;
+	WRITE_ONCE(*(u32 *)data, val);
+	return 0;
+}
+
+static int rmem_fi_delay_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(*(u32 *)data);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(rmem_fi_delay_fops, rmem_fi_delay_get, rmem_fi_delay_set, "%llu\n");
+
+/**
+ * rmem_debugfs_init() - create /sys/kernel/debug/rmem/
+ *
+ * debugfs may be missing or fail; the module works without it, so nothing
+ * here is an error.
+ */
+void rmem_debugfs_init(void)
+{
+	rmem_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file_unsafe("delay_write_done_ms", 0600, rmem_debugfs_dir,
+				   &rmem_fi_write_done_ms, &rmem_fi_delay_fops);
+}
+
+/**
+ * rmem_debugfs_exit() - remove /sys/kernel/debug/rmem/
+ */
+void rmem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(rmem_debugfs_dir);
+	rmem_debugfs_dir = NULL;
+}
