@@ -10,10 +10,14 @@
  *
  *   delay_write_done_ms  a write's reply has arrived, its pages are not yet
  *                        accounted as written (rmem_region_io_done)
+ *
+ * And one file to read: queues, how each live node's connections are set
+ * up (for TCP: the socket options that keep swap-out out of reclaim).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/seq_file.h>
 
 #include "rmem.h"
 
@@ -39,6 +43,18 @@ static int rmem_fi_delay_get(void *data, u64 *val)
 
 DEFINE_DEBUGFS_ATTRIBUTE(rmem_fi_delay_fops, rmem_fi_delay_get, rmem_fi_delay_set, "%llu\n");
 
+static int rmem_queues_show(struct seq_file *m, void *v)
+{
+	int ret = mutex_lock_interruptible(&rmem_cfg_lock);
+
+	if (ret)
+		return ret;
+	rmem_node_debug_show(m);
+	mutex_unlock(&rmem_cfg_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rmem_queues);
+
 /**
  * rmem_debugfs_init() - create /sys/kernel/debug/rmem/
  *
@@ -50,6 +66,7 @@ void rmem_debugfs_init(void)
 	rmem_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file_unsafe("delay_write_done_ms", 0600, rmem_debugfs_dir,
 				   &rmem_fi_write_done_ms, &rmem_fi_delay_fops);
+	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 }
 
 /**

@@ -38,6 +38,8 @@
 #include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/wait_bit.h>
@@ -256,9 +258,12 @@ void rmem_node_error(struct rmem_node *node)
 static void rmem_node_error_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(work, struct rmem_node, error_work);
+	unsigned int noio;
 
 	rnode_warn(node, "connection lost, reconnecting\n");
+	noio = memalloc_noio_save();	/* as reconnecting: we may be the swap device */
 	node->ops->disconnect(node);
+	memalloc_noio_restore(noio);
 	if (!READ_ONCE(node->stopping))
 		queue_delayed_work(rmem_wq, &node->reconnect_work,
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
@@ -309,10 +314,8 @@ static void rmem_node_auto_restore(struct rmem_node *node)
 	node->old_priv = NULL;
 }
 
-static void rmem_node_reconnect_work(struct work_struct *work)
+static void rmem_node_reconnect(struct rmem_node *node)
 {
-	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
-					      reconnect_work);
 	unsigned long flags;
 	bool lost, dead = false;
 	u64 old_instance = node->instance;
@@ -378,6 +381,21 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 			rmem_node_submit(node, io);
 		}
 	}
+}
+
+/*
+ * Reconnecting runs while the system may be swapping to this node: every
+ * allocation in it (sockets, queues, connection state) must be NOIO, or
+ * reclaim could wait on I/O that waits on this very reconnect.
+ */
+static void rmem_node_reconnect_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      reconnect_work);
+	unsigned int noio = memalloc_noio_save();
+
+	rmem_node_reconnect(node);
+	memalloc_noio_restore(noio);
 }
 
 static void rmem_node_hb_done(struct rmem_req *io, int err)
@@ -564,6 +582,37 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 	if (!best)
 		return ERR_PTR(recovering ? -EAGAIN : -ENOSPC);
 	return best;
+}
+
+/**
+ * rmem_node_debug_show() - each node's transport describes its live queues
+ * @m: the debugfs file
+ *
+ * Only nodes that are live are shown, as submitters (node->submitting):
+ * the transport cannot change under the call.
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ */
+void rmem_node_debug_show(struct seq_file *m)
+{
+	struct rmem_node *node;
+	unsigned long flags;
+	bool live;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		spin_lock_irqsave(&node->lock, flags);
+		live = node->state == RMEM_NODE_LIVE;
+		if (live)
+			atomic_inc(&node->submitting);
+		spin_unlock_irqrestore(&node->lock, flags);
+		if (!live)
+			continue;
+		if (node->ops->debug_show)
+			node->ops->debug_show(node, m);
+		if (atomic_dec_and_test(&node->submitting))
+			wake_up_var(&node->submitting);
+	}
 }
 
 /* First transport to try: auto tries RDMA, then TCP (rmem_node_connect). */

@@ -10,10 +10,11 @@
  * has arrived with read_sock(); read data lands straight in the caller's
  * pages.
  *
- * Swap safety: the sockets may use the memory reserves (sk_set_memalloc) and
- * allocate with GFP_NOIO, and sends and rx_work run under
+ * Swap safety: the sockets may use the memory reserves (sk_set_memalloc),
+ * allocate with GFP_NOIO and never from the task's page fragment
+ * (sk_use_task_frag), and sends and rx_work run under
  * memalloc_noreclaim_save(), so writing a page out never waits on reclaim
- * that waits on us.
+ * that waits on us. Their locks have lockdep classes of their own.
  *
  * Teardown (disconnect): mark queues dead under send_lock, shut the sockets
  * down, unhook the socket callbacks and cancel rx_work, release the
@@ -24,6 +25,7 @@
 
 #include <linux/net.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
@@ -481,6 +483,51 @@ static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
 	}
 }
 
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+/*
+ * Our sockets get lock classes of their own, as nvme-tcp's do: their locks
+ * are taken on the swap-out path (queue_rq from reclaim), user sockets'
+ * are taken around page faults; one shared class would make lockdep see
+ * a cycle between the two that cannot happen.
+ */
+static struct lock_class_key rmem_tcp_sk_key[2];
+static struct lock_class_key rmem_tcp_slock_key[2];
+
+static void rmem_tcp_reclassify_socket(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
+		return;
+	switch (sk->sk_family) {
+	case AF_INET:
+		sock_lock_init_class_and_name(sk, "slock-AF_INET-RMEM", &rmem_tcp_slock_key[0],
+					      "sk_lock-AF_INET-RMEM", &rmem_tcp_sk_key[0]);
+		break;
+	case AF_INET6:
+		sock_lock_init_class_and_name(sk, "slock-AF_INET6-RMEM", &rmem_tcp_slock_key[1],
+					      "sk_lock-AF_INET6-RMEM", &rmem_tcp_sk_key[1]);
+		break;
+	default:
+		WARN_ON_ONCE(1);
+	}
+}
+
+static const char *rmem_tcp_lock_class(struct sock *sk)
+{
+	return sk->sk_lock.dep_map.name;
+}
+#else
+static void rmem_tcp_reclassify_socket(struct socket *sock)
+{
+}
+
+static const char *rmem_tcp_lock_class(struct sock *sk)
+{
+	return "-";
+}
+#endif
+
 static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
 {
 	struct rmem_node *node = q->node;
@@ -491,9 +538,19 @@ static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
 	ret = sock_create_kern(&init_net, node->addr.ss_family, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (ret)
 		return ret;
+	rmem_tcp_reclassify_socket(sock);
 	/* Swap-out must not wait for reclaim: reserves and NOIO. */
 	sk_set_memalloc(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	/*
+	 * Never the submitting task's page fragment: a task that enters
+	 * reclaim inside its own tcp_sendmsg() copy can flush its plug into
+	 * our queue_rq, and a nested send would then share (and corrupt) the
+	 * fragment of the send it interrupted.
+	 */
+	sock->sk->sk_use_task_frag = false;
+	/* Teardown closes at once: no waiting for unsent data to drain. */
+	sock_no_linger(sock->sk);
 	sock->sk->sk_sndtimeo = timeo;
 	sock->sk->sk_rcvtimeo = timeo;
 	tcp_sock_set_nodelay(sock->sk);
@@ -580,6 +637,29 @@ static void rmem_tcp_disconnect(struct rmem_node *node)
 		rmem_tcp_queue_close(&tn->q[i]);
 }
 
+/* debugfs: how each live queue's socket is set up (selftests check it). */
+static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	unsigned int i;
+
+	for (i = 0; tn && i < tn->nr; i++) {
+		struct rmem_tcp_queue *q = &tn->q[i];
+		struct sock *sk;
+
+		/* A live queue's socket is released only after live is cleared. */
+		mutex_lock(&q->send_lock);
+		if (q->live) {
+			sk = q->sock->sk;
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s\n",
+				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
+				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
+				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk));
+		}
+		mutex_unlock(&q->send_lock);
+	}
+}
+
 static void rmem_tcp_release(struct rmem_node *node)
 {
 	kfree(node->priv);
@@ -593,4 +673,5 @@ const struct rmem_transport_ops rmem_tcp_ops = {
 	.disconnect = rmem_tcp_disconnect,
 	.submit = rmem_tcp_submit,
 	.release = rmem_tcp_release,
+	.debug_show = rmem_tcp_debug_show,
 };

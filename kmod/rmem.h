@@ -60,6 +60,7 @@ extern struct mutex rmem_cfg_lock;
 
 struct rmem_node;
 struct rmem_req;
+struct seq_file;
 
 typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
 
@@ -113,6 +114,8 @@ struct rmem_req {
  * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
  *	-ENOTCONN when the queue is not live (caller keeps @io).
  * @release: free node->priv (after @disconnect) and set it to NULL.
+ * @debug_show: optional; one line per live queue for
+ *	/sys/kernel/debug/rmem/queues. Sleeps.
  */
 struct rmem_transport_ops {
 	const char *name;
@@ -121,6 +124,7 @@ struct rmem_transport_ops {
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
 	void (*release)(struct rmem_node *node);
+	void (*debug_show)(struct rmem_node *node, struct seq_file *m);
 };
 
 extern const struct rmem_transport_ops rmem_tcp_ops;
@@ -245,6 +249,7 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 struct rmem_node *rmem_node_pick(struct rmem_node *after);
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node);
+void rmem_node_debug_show(struct seq_file *m);
 extern struct list_head rmem_nodes;
 
 int rmem_proto_status_errno(u32 status);
