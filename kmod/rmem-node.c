@@ -37,6 +37,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -183,6 +184,13 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 	int err;
 
 	io->node = node;
+	if (unlikely(io->len > READ_ONCE(node->max_io))) {
+		/* Front ends split at RMEM_MSG_MAX_IO; hello checked max_io. */
+		rnode_err_rl(node, "request of %u bytes above its max_io %u\n", io->len,
+			     READ_ONCE(node->max_io));
+		rmem_node_complete(node, io, -EIO);
+		return;
+	}
 	for (;;) {
 		spin_lock_irqsave(&node->lock, flags);
 		if (rmem_io_has_slab(io) && io->gen != node->gen) {
@@ -543,6 +551,76 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
 		rnode_warn(node, "freeing slab %u failed: %d\n", slab, ret);
 	else if (!ret)
 		WRITE_ONCE(node->slabs_free, node->slabs_free + 1);
+}
+
+/**
+ * rmem_node_hello() - check a HELLO reply and take the node's parameters
+ * @node: the node
+ * @qid: queue the reply came on
+ * @rep: the reply
+ * @feature: RMEM_PROTO_FEAT_* the transport needs granted
+ *
+ * Every field is checked, as a reply can come from anything that answers on
+ * the port. The first hello of a node (queue 0 of its first connect) sets
+ * its slab size, pool size and max_io, within the module's limits; every
+ * later one must say the same: a pool of another shape is another node
+ * (delete and add it again). Queues after the first must reach the same
+ * rmemd instance; a resumed session cannot come from a new instance.
+ *
+ * Context: the transport's connect (reconnect work or node add).
+ * Return: 0, or -EPROTO with a log line.
+ */
+int rmem_node_hello(struct rmem_node *node, unsigned int qid,
+		    const struct rmem_hello_reply *rep, u64 feature)
+{
+	u64 slab_size = le64_to_cpu(rep->slab_size);
+	u32 slabs_total = le32_to_cpu(rep->slabs_total);
+	u32 slabs_free = le32_to_cpu(rep->slabs_free);
+	u32 max_io = le32_to_cpu(rep->max_io);
+	u32 flags = le32_to_cpu(rep->flags);
+	u64 instance = le64_to_cpu(rep->instance);
+	bool first = !node->slab_size;
+
+	if (!(le64_to_cpu(rep->features) & feature)) {
+		rnode_err(node, "hello reply does not grant the %s feature\n", node->ops->name);
+		return -EPROTO;
+	}
+	if (flags & ~RMEM_HELLO_F_RESUMED || memchr_inv(rep->reserved, 0, sizeof(rep->reserved))) {
+		rnode_err(node, "hello reply has unknown flags %#x or reserved bytes set\n", flags);
+		return -EPROTO;
+	}
+	if (slab_size < RMEM_NODE_SLAB_MIN || slab_size > RMEM_NODE_SLAB_MAX ||
+	    !is_power_of_2(slab_size) || !slabs_total || slabs_total > RMEM_NODE_MAX_SLABS ||
+	    slabs_free > slabs_total || max_io < RMEM_MSG_MAX_IO) {
+		rnode_err(node, "hello reply out of range: slab %llu bytes, %u slabs (%u free), max_io %u (need %u)\n",
+			  slab_size, slabs_total, slabs_free, max_io, RMEM_MSG_MAX_IO);
+		return -EPROTO;
+	}
+	if (qid) {
+		if (instance != node->instance) {
+			rnode_err(node, "queue %u reached another rmemd instance\n", qid);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (!first && (slab_size != node->slab_size || slabs_total != node->slabs_total ||
+		       max_io != node->max_io)) {
+		rnode_err(node, "rmemd now has %u slabs of %llu bytes and max_io %u, it had %u of %llu and %u: delete and add the node again\n",
+			  slabs_total, slab_size, max_io, node->slabs_total, node->slab_size,
+			  node->max_io);
+		return -EPROTO;
+	}
+	if (!first && (flags & RMEM_HELLO_F_RESUMED) && instance != node->instance) {
+		rnode_err(node, "hello reply resumes our session on a new rmemd instance\n");
+		return -EPROTO;
+	}
+	node->instance = instance;
+	node->slab_size = slab_size;
+	node->slabs_total = slabs_total;
+	WRITE_ONCE(node->slabs_free, slabs_free);
+	WRITE_ONCE(node->max_io, max_io);
+	node->resumed = flags & RMEM_HELLO_F_RESUMED;
+	return 0;
 }
 
 /**

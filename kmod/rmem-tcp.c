@@ -167,22 +167,7 @@ static int rmem_tcp_hello(struct rmem_tcp_queue *q)
 	ret = rmem_tcp_recv_buf(q->sock, &rep, sizeof(rep));
 	if (ret)
 		return ret;
-	if (!(le64_to_cpu(rep.features) & RMEM_PROTO_FEAT_TCP) || !le64_to_cpu(rep.slab_size)) {
-		rnode_err(node, "hello reply lacks TCP data or a slab size\n");
-		return -EPROTO;
-	}
-	if (q->qid == 0) {
-		node->instance = le64_to_cpu(rep.instance);
-		node->slab_size = le64_to_cpu(rep.slab_size);
-		node->slabs_total = le32_to_cpu(rep.slabs_total);
-		WRITE_ONCE(node->slabs_free, le32_to_cpu(rep.slabs_free));
-		node->max_io = le32_to_cpu(rep.max_io);
-		node->resumed = le32_to_cpu(rep.flags) & RMEM_HELLO_F_RESUMED;
-	} else if (le64_to_cpu(rep.instance) != node->instance) {
-		rnode_err(node, "queue %u reached another rmemd instance\n", q->qid);
-		return -EPROTO;
-	}
-	return 0;
+	return rmem_node_hello(node, q->qid, &rep, RMEM_PROTO_FEAT_TCP);
 }
 
 /*

@@ -42,6 +42,11 @@
 #define RMEM_NODE_TIMEOUT_MIN_MS	100
 #define RMEM_NODE_TIMEOUT_MAX_MS	(3600 * 1000)
 
+/* What a node's hello may say (rmem_node_hello): 1 MiB..4 GiB slabs, 1M of them. */
+#define RMEM_NODE_SLAB_MIN		BIT_ULL(20)
+#define RMEM_NODE_SLAB_MAX		BIT_ULL(32)
+#define RMEM_NODE_MAX_SLABS		BIT(20)
+
 /* Module parameters (rmem-main.c), range-checked whenever they are set. */
 extern unsigned int rmem_slab_mb;
 extern unsigned int rmem_nr_queues;
@@ -250,6 +255,8 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 struct rmem_node *rmem_node_pick(struct rmem_node *after);
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node);
 void rmem_node_debug_show(struct seq_file *m);
+int rmem_node_hello(struct rmem_node *node, unsigned int qid,
+		    const struct rmem_hello_reply *rep, u64 feature);
 extern struct list_head rmem_nodes;
 
 int rmem_proto_status_errno(u32 status);
