@@ -6,7 +6,8 @@
 #   make module      rmem.ko for KVER (default: running kernel, else newest headers)
 #   make modules-all rmem.ko for the newest 6.1 and 6.12 headers, in build/KVER/
 #   make deps        install every Debian package the project needs
-#   make check       deps + build + style + host tests + guest tests (both kernels)
+#   make check       deps + build + style + host tests + guest tests (6.1/TCP, 6.12/RDMA)
+#   make check-full  the same with every kernel x transport (and swap over both)
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
@@ -22,7 +23,7 @@ BUILD     ?= $(CURDIR)/build
 
 export PREFIX DESTDIR VERSION
 
-.PHONY: all module modules-all userspace daemon tools selftests deps check \
+.PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	demo bench bench-quick bench-test style install dkms-install clean
 
 all: module userspace
@@ -54,6 +55,9 @@ deps:
 
 check:
 	@scripts/check.sh
+
+check-full:
+	@scripts/check.sh --full
 
 demo: deps
 	@scripts/demo.sh
