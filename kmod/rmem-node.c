@@ -91,6 +91,7 @@ struct rmem_node *rmem_node_find(u32 id)
 {
 	struct rmem_node *n;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list)
 		if (n->id == id)
 			return n;
@@ -108,6 +109,7 @@ unsigned int rmem_node_count(void)
 	struct rmem_node *n;
 	unsigned int nr = 0;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list)
 		nr++;
 	return nr;
@@ -803,6 +805,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	struct rmem_node *node, *n;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
 		if (rmem_addr_equal(&n->addr, addr)) {
 			NL_SET_ERR_MSG(extack, "a node with this address and port exists");
@@ -894,6 +897,7 @@ int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 {
 	struct rmem_node *node = rmem_node_find(id);
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!node) {
 		NL_SET_ERR_MSG(extack, "no such node");
 		return -ENOENT;

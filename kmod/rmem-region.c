@@ -45,6 +45,7 @@ struct rmem_region *rmem_region_find(const char *name)
 {
 	struct rmem_region *r;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list)
 		if (!strcmp(r->name, name))
 			return r;
@@ -62,6 +63,7 @@ unsigned int rmem_region_count(void)
 	struct rmem_region *r;
 	unsigned int nr = 0;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list)
 		nr++;
 	return nr;
@@ -122,6 +124,7 @@ static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost
 				  r->size >> RMEM_PAGE_SHIFT);
 	unsigned long p;
 
+	lockdep_assert_held(&r->lock);
 	if (lost) {
 		for (p = find_next_bit(r->written, end, first); p < end;
 		     p = find_next_bit(r->written, end, p + 1)) {
@@ -170,6 +173,7 @@ bool rmem_region_uses_node(struct rmem_node *node)
 	bool used = false;
 	unsigned int i;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list) {
 		spin_lock(&r->lock);
 		for (i = 0; i < r->nr_extents; i++) {
@@ -520,6 +524,7 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	struct rmem_region *r;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!rmem_region_name_ok(name)) {
 		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
 		return -EINVAL;
@@ -605,6 +610,7 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
 	struct rmem_region *r = rmem_region_find(name);
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!r) {
 		NL_SET_ERR_MSG(extack, "no such region");
 		return -ENOENT;
