@@ -10,6 +10,8 @@
  *
  *   delay_write_done_ms  a write's reply has arrived, its pages are not yet
  *                        accounted as written (rmem_region_io_done)
+ *   delay_submit_ms      a read or write has taken its extent's node and
+ *                        not yet handed the request to it (rmem_region_rw)
  *
  * And one file to read: queues, how each live node's connections are set
  * up (for TCP: the socket options that keep swap-out out of reclaim).
@@ -21,9 +23,10 @@
 
 #include "rmem.h"
 
-#define RMEM_FI_DELAY_MAX_MS	200
+#define RMEM_FI_DELAY_MAX_MS	2000
 
 u32 rmem_fi_write_done_ms;
+u32 rmem_fi_submit_ms;
 
 static struct dentry *rmem_debugfs_dir;
 
@@ -66,6 +69,8 @@ void rmem_debugfs_init(void)
 	rmem_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file_unsafe("delay_write_done_ms", 0600, rmem_debugfs_dir,
 				   &rmem_fi_write_done_ms, &rmem_fi_delay_fops);
+	debugfs_create_file_unsafe("delay_submit_ms", 0600, rmem_debugfs_dir,
+				   &rmem_fi_submit_ms, &rmem_fi_delay_fops);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 }
 

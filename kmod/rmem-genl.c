@@ -529,7 +529,12 @@ static struct genl_family rmem_genl_family __ro_after_init = {
 	.ops = rmem_genl_ops,
 	.n_ops = ARRAY_SIZE(rmem_genl_ops),
 	.resv_start_op = RMEM_CMD_REGION_GET + 1,
-	.parallel_ops = false,
+	/*
+	 * rmem_cfg_lock serialises every op and dump: a node add that waits
+	 * on the network must not hold genl_mutex, which every other
+	 * non-parallel family (nlctrl included) needs.
+	 */
+	.parallel_ops = true,
 };
 
 /**

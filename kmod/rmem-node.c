@@ -50,6 +50,9 @@
 
 LIST_HEAD(rmem_nodes);
 static DEFINE_SPINLOCK(rmem_nodes_lock);
+/* Waiters for some node to come up, die or go (rmem_node_wait_change()). */
+static DECLARE_WAIT_QUEUE_HEAD(rmem_node_change_wq);
+static atomic_t rmem_node_change_seq = ATOMIC_INIT(0);
 static u32 rmem_next_node_id = 1;
 
 #define RMEM_BACKOFF_MIN_MS	100
@@ -124,6 +127,36 @@ unsigned int rmem_node_count(void)
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node)
 {
 	return READ_ONCE(node->state);
+}
+
+static void rmem_node_changed(void)
+{
+	atomic_inc(&rmem_node_change_seq);
+	wake_up_all(&rmem_node_change_wq);
+}
+
+/**
+ * rmem_node_changes() - a sequence number of node state changes
+ *
+ * Return: a value to hand to rmem_node_wait_change() after looking at the
+ * nodes.
+ */
+unsigned int rmem_node_changes(void)
+{
+	return atomic_read(&rmem_node_change_seq);
+}
+
+/**
+ * rmem_node_wait_change() - wait until a node came up, died or went
+ * @seen: rmem_node_changes() from before the caller looked at the nodes
+ * @timeout: longest wait, in jiffies
+ *
+ * Context: process; sleeps.
+ */
+void rmem_node_wait_change(unsigned int seen, unsigned long timeout)
+{
+	wait_event_timeout(rmem_node_change_wq,
+			   atomic_read(&rmem_node_change_seq) != seen, timeout);
 }
 
 static bool rmem_io_pendable(const struct rmem_req *io)
@@ -326,6 +359,7 @@ static void rmem_node_auto_restore(struct rmem_node *node)
 
 static void rmem_node_reconnect(struct rmem_node *node)
 {
+	int nr_lost = 0;
 	unsigned long flags;
 	bool lost, dead = false;
 	u64 old_instance = node->instance;
@@ -344,6 +378,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	if (dead) {
 		rnode_err(node, "unreachable for %u ms: failing its I/O\n", node->timeout_ms);
 		rmem_node_fail_pending(node, -EIO);
+		rmem_node_changed();
 	}
 
 	ret = node->ops->connect(node);
@@ -367,14 +402,18 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	node->rdma_failures = 0;
 	lost = !node->resumed || node->instance != old_instance;
 	spin_lock_irqsave(&node->lock, flags);
-	if (lost)
+	if (lost) {
+		/* The old generation's slabs are gone: nothing holds any here now. */
 		node->gen++;
+		nr_lost = atomic_xchg(&node->slabs_used, 0);
+	}
 	node->state = RMEM_NODE_LIVE;
 	spin_unlock_irqrestore(&node->lock, flags);
+	rmem_node_changed();
 	atomic64_inc(&node->reconnects);
-	if (lost && atomic_read(&node->slabs_used))
+	if (nr_lost)
 		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages now read as I/O errors\n",
-			  atomic_read(&node->slabs_used));
+			  nr_lost);
 	else
 		rnode_info(node, "reconnected%s\n", lost ? "" : ", session resumed");
 
@@ -423,6 +462,22 @@ static void rmem_node_hb_done(struct rmem_req *io, int err)
 	atomic_set(&node->hb_outstanding, 0);
 }
 
+/*
+ * The PING goes out from a work of its own: its send can wait behind data
+ * on a full socket (a frozen rmemd stops reading), and the heartbeat work
+ * must keep counting the beats that go unanswered meanwhile.
+ */
+static void rmem_node_hb_send_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(work, struct rmem_node, hb_send_work);
+
+	memset(&node->hb_io, 0, sizeof(node->hb_io));
+	node->hb_io.type = RMEM_MSG_PING;
+	node->hb_io.done = rmem_node_hb_done;
+	node->hb_io.start_ns = ktime_get_ns();
+	rmem_node_submit(node, &node->hb_io);
+}
+
 static void rmem_node_heartbeat_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
@@ -439,11 +494,7 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 			}
 		} else {
 			atomic_set(&node->hb_outstanding, 1);
-			memset(&node->hb_io, 0, sizeof(node->hb_io));
-			node->hb_io.type = RMEM_MSG_PING;
-			node->hb_io.done = rmem_node_hb_done;
-			node->hb_io.start_ns = ktime_get_ns();
-			rmem_node_submit(node, &node->hb_io);
+			queue_work(rmem_wq, &node->hb_send_work);
 		}
 	}
 	/* Off (0) still ticks, so that setting it again turns it back on. */
@@ -494,21 +545,18 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 /**
  * rmem_node_slab_alloc() - claim a slab on @node
  * @node: node, reserved by rmem_node_pick()
+ * @gen: generation of the reservation
  * @slab: out: slab number
- * @gen: out: node generation the slab belongs to
  *
  * Context: process, may sleep.
  * Return: 0, -ENOSPC when the node is full, or -errno.
  */
-int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen)
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 {
 	struct rmem_req io = { .type = RMEM_MSG_SLAB_ALLOC };
 	unsigned long flags;
 	int ret;
 
-	spin_lock_irqsave(&node->lock, flags);
-	*gen = node->gen;
-	spin_unlock_irqrestore(&node->lock, flags);
 	ret = rmem_node_call(node, &io);
 	if (ret) {
 		if (ret == -ENOSPC)
@@ -518,17 +566,37 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen)
 	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
 		rnode_err_rl(node, "slab of %llu bytes, expected %llu\n",
 			     le64_to_cpu(io.reply.alloc.size), node->slab_size);
-		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), *gen);
+		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), gen);
 		return -EIO;
 	}
 	spin_lock_irqsave(&node->lock, flags);
-	if (node->gen != *gen)
-		ret = -EAGAIN;	/* lost between reply and now */
+	if (node->gen != gen)
+		ret = -EAGAIN;	/* lost since the reservation */
 	spin_unlock_irqrestore(&node->lock, flags);
 	*slab = le32_to_cpu(io.reply.alloc.slab);
 	if (READ_ONCE(node->slabs_free))
 		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
 	return ret;
+}
+
+/**
+ * rmem_node_slab_unreserve() - a slab of generation @gen is no longer held
+ * @node: its node
+ * @gen: generation of the reservation (rmem_node_pick())
+ *
+ * Drops the slabs_used count unless the node's generation moved on since:
+ * the node lost that generation's slabs, and the count started again at 0.
+ *
+ * Context: any; does not sleep.
+ */
+void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (gen == node->gen)
+		atomic_dec(&node->slabs_used);
+	spin_unlock_irqrestore(&node->lock, flags);
 }
 
 /**
@@ -628,20 +696,23 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 /**
  * rmem_node_pick() - choose a node for a new slab and reserve it
  * @skip: a node that just failed, or NULL
+ * @gen: out: the node's generation the reservation belongs to
  *
  * Picks the live node with the most free slabs, ties broken by latency. The
- * caller owns one count of node->slabs_used and must drop it if it does not
- * end up holding a slab there. While a node has slabs_used it cannot be
- * deleted.
+ * caller owns a reference to the node and one count of node->slabs_used in
+ * generation @gen; it drops both with rmem_node_slab_unreserve() and
+ * rmem_node_put() unless an extent ends up holding a slab there. While a
+ * node has slabs_used it cannot be deleted.
  *
  * Return: the node; ERR_PTR(-EAGAIN) if none can take a slab now but a
  * node is reconnecting; ERR_PTR(-ENOSPC) otherwise.
  */
-struct rmem_node *rmem_node_pick(struct rmem_node *skip)
+struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen)
 {
 	struct rmem_node *n, *best = NULL;
 	bool recovering = false;
 	enum rmem_node_state state;
+	unsigned long flags;
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
@@ -656,8 +727,13 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 		     atomic64_read(&n->srtt_ns) < atomic64_read(&best->srtt_ns)))
 			best = n;
 	}
-	if (best)
+	if (best) {
+		rmem_node_get(best);
+		spin_lock_irqsave(&best->lock, flags);
+		*gen = best->gen;
 		atomic_inc(&best->slabs_used);
+		spin_unlock_irqrestore(&best->lock, flags);
+	}
 	spin_unlock(&rmem_nodes_lock);
 	if (!best)
 		return ERR_PTR(recovering ? -EAGAIN : -ENOSPC);
@@ -785,6 +861,44 @@ static void rmem_node_free(struct rmem_node *node)
 	kfree(node);
 }
 
+static void rmem_node_free_work(struct work_struct *work)
+{
+	rmem_node_free(container_of(work, struct rmem_node, free_work));
+}
+
+static void rmem_node_last_put(struct kref *ref)
+{
+	struct rmem_node *node = container_of(ref, struct rmem_node, ref);
+
+	/* The last holder may be a completion in atomic context: free in a work. */
+	queue_work(rmem_wq, &node->free_work);
+}
+
+/**
+ * rmem_node_get() - take a reference to a node
+ * @node: a node the caller already holds a reference to, or one found in
+ *	the node list under rmem_nodes_lock or rmem_cfg_lock
+ */
+void rmem_node_get(struct rmem_node *node)
+{
+	kref_get(&node->ref);
+}
+
+/**
+ * rmem_node_put() - drop a reference to a node
+ * @node: the node
+ *
+ * The node list holds one reference until ``node del``; each extent mapped
+ * to the node and each request in flight to it holds one. The last put
+ * frees the node (and its transport state) from a work item.
+ *
+ * Context: any; does not sleep.
+ */
+void rmem_node_put(struct rmem_node *node)
+{
+	kref_put(&node->ref, rmem_node_last_put);
+}
+
 /**
  * rmem_node_add() - add a memory node and connect to it
  * @addr: address and port of its rmemd
@@ -831,6 +945,9 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_WORK(&node->error_work, rmem_node_error_work);
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
+	INIT_WORK(&node->hb_send_work, rmem_node_hb_send_work);
+	INIT_WORK(&node->free_work, rmem_node_free_work);
+	kref_init(&node->ref);		/* the node list's */
 
 	ret = rmem_node_connect(node);
 	if (ret) {
@@ -852,6 +969,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	spin_lock(&rmem_nodes_lock);
 	list_add_tail(&node->list, &rmem_nodes);
 	spin_unlock(&rmem_nodes_lock);
+	rmem_node_changed();
 	queue_delayed_work(rmem_wq, &node->heartbeat_work,
 			   msecs_to_jiffies(READ_ONCE(rmem_heartbeat_ms) ?: RMEM_HB_IDLE_MS));
 	rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free)\n",
@@ -880,9 +998,13 @@ static void rmem_node_destroy(struct rmem_node *node)
 	cancel_work_sync(&node->error_work);
 	cancel_delayed_work_sync(&node->reconnect_work);
 	node->ops->disconnect(node);
+	/* After disconnect: that unblocks a PING send stuck on a full socket. */
+	cancel_work_sync(&node->hb_send_work);
 	rmem_node_fail_pending(node, -EIO);
 	rnode_info(node, "removed\n");
-	rmem_node_free(node);
+	rmem_node_changed();
+	/* Extents of slabs it lost, and requests in flight, may still hold it. */
+	rmem_node_put(node);
 }
 
 /**
@@ -890,8 +1012,13 @@ static void rmem_node_destroy(struct rmem_node *node)
  * @id: node id
  * @extack: error report
  *
+ * Unlists the node, stops it and drops the list's reference. Extents of
+ * slabs the node already lost (rmemd restarted) and requests in flight keep
+ * its memory until they let go: they see it deleted and fail cleanly.
+ *
  * Context: rmem_cfg_lock held; sleeps.
- * Return: 0, -ENOENT, or -EBUSY while regions have data there.
+ * Return: 0, -ENOENT, or -EBUSY while regions hold slabs of the current
+ * session there.
  */
 int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 {
@@ -902,14 +1029,10 @@ int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "no such node");
 		return -ENOENT;
 	}
-	if (rmem_region_uses_node(node)) {
-		NL_SET_ERR_MSG(extack, "regions hold slabs on this node: delete them first");
-		return -EBUSY;
-	}
 	spin_lock(&rmem_nodes_lock);
 	if (atomic_read(&node->slabs_used)) {
 		spin_unlock(&rmem_nodes_lock);
-		NL_SET_ERR_MSG(extack, "a slab is being allocated on this node; try again");
+		NL_SET_ERR_MSG(extack, "regions hold slabs on this node: delete them first");
 		return -EBUSY;
 	}
 	node->stopping = true;
@@ -937,4 +1060,6 @@ void rmem_node_del_all(void)
 		rmem_node_destroy(node);
 	}
 	mutex_unlock(&rmem_cfg_lock);
+	/* Frees queued by the last puts run before the transports go away. */
+	flush_workqueue(rmem_wq);
 }

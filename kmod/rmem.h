@@ -25,6 +25,7 @@
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "../include/uapi/rmem.h"
@@ -170,10 +171,14 @@ void rmem_rdma_exit(void);
  * @stopping: being deleted: no new work is scheduled
  * @reconnect_work: reconnects with backoff
  * @error_work: tears connections down after an error
- * @heartbeat_work: sends PINGs, measures latency
+ * @heartbeat_work: counts unanswered PINGs, has hb_send_work send the next
+ * @hb_send_work: sends one PING (may wait behind data)
  * @hb_outstanding: heartbeats sent and not answered
  * @hb_io: the heartbeat request
- * @slabs_used: slabs held by regions, plus reservations in progress
+ * @slabs_used: slabs of generation @gen held by regions, plus reservations
+ *	in progress; zeroed when @gen moves on
+ * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
+ * @free_work: frees the node after the last reference
  * @errors: failed requests
  * @reconnects: successful reconnects
  * @read_bytes: bytes read from the node
@@ -215,10 +220,13 @@ struct rmem_node {
 	struct delayed_work reconnect_work;
 	struct work_struct error_work;
 	struct delayed_work heartbeat_work;
+	struct work_struct hb_send_work;
 	atomic_t hb_outstanding;
 	struct rmem_req hb_io;
 
 	atomic_t slabs_used;
+	struct kref ref;
+	struct work_struct free_work;
 	atomic64_t errors;
 	atomic64_t reconnects;
 	atomic64_t read_bytes;
@@ -250,9 +258,14 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
-int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
-struct rmem_node *rmem_node_pick(struct rmem_node *after);
+void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
+struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
+void rmem_node_get(struct rmem_node *node);
+unsigned int rmem_node_changes(void);
+void rmem_node_wait_change(unsigned int seen, unsigned long timeout);
+void rmem_node_put(struct rmem_node *node);
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node);
 void rmem_node_debug_show(struct seq_file *m);
 int rmem_node_hello(struct rmem_node *node, unsigned int qid,
@@ -265,7 +278,7 @@ int rmem_proto_status_errno(u32 status);
 
 /**
  * struct rmem_extent - one slab-sized piece of a region
- * @node: node holding it, NULL while unmapped
+ * @node: node holding it (a reference), NULL while unmapped
  * @slab: slab number on @node
  * @gen: @node's generation when the slab was allocated
  * @writes: writes in flight, under the region's lock
@@ -292,6 +305,7 @@ struct rmem_extent {
  * @lost: per page: held data on a slab its node lost; reads fail
  * @lock: guards @ext and multi-page walks of the bitmaps
  * @alloc_lock: serialises slab allocation and freeing (sleeps)
+ * @wait: woken when an extent's last write in flight completes
  * @front: front end state (struct rmem_blk or struct rmem_mmap)
  * @slabs: slabs held
  * @reads: read requests
@@ -317,6 +331,7 @@ struct rmem_region {
 	unsigned long *lost;
 	spinlock_t lock;		/* extents, bitmap walks */
 	struct mutex alloc_lock;	/* slab allocation and freeing */
+	wait_queue_head_t wait;
 	void *front;
 
 	atomic_t slabs;
@@ -354,7 +369,6 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);
 void rmem_region_del_all(void);
-bool rmem_region_uses_node(struct rmem_node *node);
 extern struct list_head rmem_regions;
 
 /* rmem-blk.c */
@@ -377,6 +391,7 @@ void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
 
 /* rmem-debugfs.c: test-only fault injection (see there) */
 extern u32 rmem_fi_write_done_ms;
+extern u32 rmem_fi_submit_ms;
 void rmem_debugfs_init(void);
 void rmem_debugfs_exit(void);
 

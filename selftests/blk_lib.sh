@@ -103,25 +103,30 @@ rand_file() {
 	head -c $(($2 * 4096)) /dev/urandom >"$1"
 }
 
+# json_list_field KEY: from an rmemctl -j show on stdin (a list, or an
+# object holding one), print KEY of every entry, space-separated.
+json_list_field() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, dict):
+    d = next((v for v in d.values() if isinstance(v, list)), [])
+print(" ".join(str(x.get(sys.argv[1], "")) for x in d))' "$1"
+}
+
+# node_ids / region_names: every node's id, every region's name.
+node_ids() { rmemctl -j node show 2>/dev/null | json_list_field id 2>/dev/null; }
+region_names() { rmemctl -j region show 2>/dev/null | json_list_field name 2>/dev/null; }
+
 # blk_cleanup: best-effort teardown of everything the test made.
 blk_cleanup() {
 	local r n
 	swapoff -a 2>/dev/null
-	for r in $(rmemctl -j region show 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, dict):
-    d = next((v for v in d.values() if isinstance(v, list)), [])
-print(" ".join(x.get("name", "") for x in d))' 2>/dev/null); do
+	for r in $(region_names); do
 		umount "/mnt/$r" 2>/dev/null
 		rmemctl region del "$r" >/dev/null 2>&1
 	done
-	for n in $(rmemctl -j node show 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, dict):
-    d = next((v for v in d.values() if isinstance(v, list)), [])
-print(" ".join(str(x.get("id", "")) for x in d))' 2>/dev/null); do
+	for n in $(node_ids); do
 		rmemctl node del "$n" >/dev/null 2>&1
 	done
 }

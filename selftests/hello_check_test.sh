@@ -53,7 +53,7 @@ refused() {
 	fi
 	dmesg_since "$mark" | grep -q 'rmem: node .*hello reply' ||
 		{ echo "$*: no kernel log line"; return 1; }
-	[ "$(rmemctl -j node show | grep -c "$PORT")" = 0 ] || { echo "$*: a node is left"; return 1; }
+	[ -z "$(node_ids)" ] || { echo "$*: a node is left"; return 1; }
 }
 bad=0
 for c in "slabs_total=0xffffffff slabs_free=0" "max_io=4096" "slabs_free=17" \
