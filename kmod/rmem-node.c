@@ -15,6 +15,15 @@
  *  DEAD           unreachable for longer than timeout_ms: waiting and new
  *                 requests fail with -EIO; reconnecting goes on.
  *
+ * Timeouts (rmem_node_timeout(), from blk-mq's timeout handler and from
+ * rmem_node_call() after io_timeout_s): a request that waits too long on a
+ * LIVE node has lost its reply on a connection that still looks fine. The
+ * transport's abort stops the queue carrying it and rmem_node_error()
+ * starts the recovery above, as for any broken connection: teardown hands
+ * the request back, and it is sent again on the resumed session. While
+ * the node reconnects nothing more is done (it ends within timeout_ms); on
+ * a DEAD node a request still waiting is failed with -EIO at once.
+ *
  * Transport auto: the first connect tries RDMA, then TCP. A node on RDMA
  * whose RDMA reconnects fail RMEM_AUTO_FALLBACK times in a row tries TCP
  * after each failed RDMA attempt, and stays on TCP once that works (the
@@ -252,6 +261,59 @@ void rmem_node_error(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/**
+ * rmem_node_timeout() - a request sent to @node has waited too long
+ * @node: the node it was submitted to
+ * @io: the request, not yet completed as far as its owner knows
+ *
+ * On a live node whose transport still has @io in flight, the reply was
+ * lost: abort the queue and recover the node (the request is resent after
+ * the reconnect). On a dead or departing node, a request still waiting for
+ * it is completed here with -EIO. In every other case @io is about to
+ * complete, or the node layer completes it when it reconnects or dies.
+ *
+ * Context: any, does not sleep (blk-mq timeout handler).
+ * Return: true when @io was completed here; false when it is still owned by
+ * the node layer, which completes it exactly once later.
+ */
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io)
+{
+	enum rmem_node_state state;
+	struct rmem_req *p;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&node->lock, flags);
+	state = node->state;
+	if (state == RMEM_NODE_LIVE) {
+		/* Keeps node->ops and node->priv (rmem_node_auto_fallback). */
+		atomic_inc(&node->submitting);
+		spin_unlock_irqrestore(&node->lock, flags);
+		if (node->ops->abort && node->ops->abort(node, io)) {
+			rnode_warn(node, "request type %u id %llu got no reply: resetting the connection\n",
+				   io->type, io->id);
+			rmem_node_error(node);
+		}
+		if (atomic_dec_and_test(&node->submitting))
+			wake_up_var(&node->submitting);
+		return false;
+	}
+	if (state == RMEM_NODE_DEAD || state == RMEM_NODE_DELETING) {
+		/* Parked requests are ours: take it off the list under the lock. */
+		list_for_each_entry(p, &node->pending, entry) {
+			if (p == io) {
+				list_del_init(&io->entry);
+				found = true;
+				break;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (found)
+		rmem_node_complete(node, io, -EIO);
+	return found;
+}
+
 static void rmem_node_error_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(work, struct rmem_node, error_work);
@@ -434,12 +496,19 @@ static void rmem_sync_io_done(struct rmem_req *io, int err)
 	complete(&s->done);
 }
 
+static unsigned long rmem_node_call_timeout(void)
+{
+	return (unsigned long)max(READ_ONCE(rmem_io_timeout_s), 1U) * HZ;
+}
+
 /**
  * rmem_node_call() - send a control request and wait for its reply
  * @node: target node
  * @io: request (type and payload fields set); reply lands in io->reply
  *
- * The wait ends with the reply, or when the node is declared dead.
+ * The wait ends with the reply, or when the node is declared dead. A reply
+ * lost on a live connection is noticed after io_timeout_s, as for block
+ * requests: the connection is reset and the request sent again.
  *
  * Context: process, may sleep; no allocation.
  * Return: 0 or -errno.
@@ -453,7 +522,9 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 	s.io.start_ns = ktime_get_ns();
 	init_completion(&s.done);
 	rmem_node_submit(node, &s.io);
-	wait_for_completion(&s.done);
+	/* A reply lost on a live connection: reset it, as blk-mq's timeout does. */
+	while (!wait_for_completion_timeout(&s.done, rmem_node_call_timeout()))
+		rmem_node_timeout(node, &s.io);
 	io->reply = s.io.reply;
 	io->gen = s.io.gen;
 	return s.err;

@@ -710,6 +710,40 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 	return 0;
 }
 
+/*
+ * @io timed out. If it still holds a slot of a live queue, its completion
+ * or reply was lost: mark the queue not live, so that no new request is
+ * posted on it (submitters see it dead and park their requests on the
+ * node), and let the node recover; teardown drains the QP and hands @io
+ * back. Runs in the blk-mq timeout handler: spinlocks only. Teardown marks
+ * a queue not live under q->lock before it frees the slots, so the slot
+ * array is valid while we see the queue live.
+ */
+static bool rmem_rdma_abort(struct rmem_node *node, struct rmem_req *io)
+{
+	struct rmem_rdma_node *rn = node->priv;
+	struct rmem_rdma_queue *q;
+	unsigned int idx;
+	bool found = false;
+
+	if (!rn)
+		return false;
+	q = &rn->q[io->qid % rn->nr];
+	idx = READ_ONCE(io->id) & RMEM_RDMA_ID_SLOT;
+	spin_lock_bh(&q->lock);
+	if (q->live && q->slots && idx < q->nr_slots && READ_ONCE(q->slots[idx].io) == io) {
+		q->live = false;
+		found = true;
+	}
+	spin_unlock_bh(&q->lock);
+	if (!found)
+		return false;
+	wake_up_all(&q->wait);	/* submitters waiting for a slot */
+	rnode_warn(node, "queue %u: request id %llu (slot %u) timed out: aborting the queue\n",
+		   q->qid, io->id, idx);
+	return true;
+}
+
 /* ---- rdma_cm ---- */
 
 static int rmem_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
@@ -1276,6 +1310,7 @@ const struct rmem_transport_ops rmem_rdma_ops = {
 	.connect = rmem_rdma_connect,
 	.disconnect = rmem_rdma_disconnect,
 	.submit = rmem_rdma_submit,
+	.abort = rmem_rdma_abort,
 	.release = rmem_rdma_release,
 };
 

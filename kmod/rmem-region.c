@@ -358,6 +358,26 @@ void rmem_region_rw(struct rmem_rio *rio)
 	}
 }
 
+/**
+ * rmem_region_rw_timeout() - a request of rmem_region_rw() waits too long
+ * @rio: the request: started by the front end, not yet ended as far as it
+ *	knows
+ *
+ * Once sent, the request belongs to its node, which recovers it
+ * (rmem_node_timeout()). Before that it waits for a slab in
+ * rmem_region_rw(), and that wait ends by itself (rmem_node_call()).
+ *
+ * Context: the front end's timeout handler; does not sleep.
+ * Return: true when @rio was ended here (with -EIO); false when it is still
+ * running and will end exactly once later.
+ */
+bool rmem_region_rw_timeout(struct rmem_rio *rio)
+{
+	struct rmem_node *node = READ_ONCE(rio->io.node);
+
+	return node && rmem_node_timeout(node, &rio->io);
+}
+
 /*
  * Give back a slab detached with rmem_extent_detach(..., put = false), then
  * drop the node's slabs_used count. A slab the node already lost needs no

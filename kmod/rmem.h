@@ -106,6 +106,14 @@ struct rmem_req {
  *	rmem_node_requeue(). Idempotent.
  * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
  *	-ENOTCONN when the queue is not live (caller keeps @io).
+ * @abort: @io timed out (rmem_node_timeout()). If it is in flight on a
+ *	live queue, stop that queue from handling anything more (no late
+ *	reply completes a request on it, no new request is sent on it) and
+ *	return true: the caller then starts error recovery with
+ *	rmem_node_error(), and @disconnect hands @io back for resending.
+ *	Return false when @io is not (or no longer) in flight there.
+ *	Called with node->submitting held, from blk-mq's timeout handler
+ *	among others: must not sleep, allocate, or complete @io.
  * @release: free node->priv (after @disconnect) and set it to NULL.
  */
 struct rmem_transport_ops {
@@ -114,6 +122,7 @@ struct rmem_transport_ops {
 	int (*connect)(struct rmem_node *node);
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
+	bool (*abort)(struct rmem_node *node, struct rmem_req *io);
 	void (*release)(struct rmem_node *node);
 };
 
@@ -235,6 +244,7 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io);
 int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 struct rmem_node *rmem_node_pick(struct rmem_node *after);
@@ -325,6 +335,7 @@ struct rmem_rio {
 };
 
 void rmem_region_rw(struct rmem_rio *rio);
+bool rmem_region_rw_timeout(struct rmem_rio *rio);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
