@@ -126,9 +126,16 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
  * request stays ours); on a dead node it is failed here. blk-mq holds a
  * reference on @rq while this runs, so a normal completion racing with it
  * cannot free or reuse the request; the node layer hands the request to
- * exactly one of the two. DISCARD and WRITE_ZEROES run inside queue_rq,
- * which ends them itself once the store's waits end (rmem_node_call()
- * recovers those on its own). Must not sleep.
+ * exactly one of the two. Must not sleep.
+ *
+ * A request still inside queue_rq (a first write waiting for its slab, a
+ * DISCARD freeing one) never gets here: with BLK_MQ_F_BLOCKING, blk-mq's
+ * timeout work waits for every running queue_rq before it handles expired
+ * requests (6.1 and 6.12). Those waits are bounded by rmem_node_call(),
+ * which recovers a lost reply on its own; the write is then sent with its
+ * deadline already passed, so the node layer gives it a full timeout on
+ * the wire before it aborts anything. The pdu's region and position are
+ * set for every op all the same.
  */
 static enum blk_eh_timer_return rmem_blk_timeout(struct request *rq)
 {
@@ -138,7 +145,8 @@ static enum blk_eh_timer_return rmem_blk_timeout(struct request *rq)
 	u32 len = blk_rq_bytes(rq);	/* ending the request clears it */
 	u64 pos = cmd->rio.pos;
 
-	if ((op == REQ_OP_READ || op == REQ_OP_WRITE) && rmem_region_rw_timeout(&cmd->rio)) {
+	if ((op == REQ_OP_READ || op == REQ_OP_WRITE) &&
+	    rmem_region_rw_timeout(&cmd->rio, jiffies_to_nsecs(rq->timeout))) {
 		pr_warn_ratelimited("%s: %s of %u bytes at %llu timed out on a dead node: failed\n",
 				    r->device, blk_op_str(op), len, pos);
 		return BLK_EH_DONE;

@@ -202,6 +202,7 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 
 			atomic_inc(&node->submitting);
 			spin_unlock_irqrestore(&node->lock, flags);
+			WRITE_ONCE(io->start_ns, ktime_get_ns());
 			ret = node->ops->submit(node, io->qid % node->nr_queues, io);
 			if (atomic_dec_and_test(&node->submitting))
 				wake_up_var(&node->submitting);
@@ -265,6 +266,9 @@ void rmem_node_error(struct rmem_node *node)
  * rmem_node_timeout() - a request sent to @node has waited too long
  * @node: the node it was submitted to
  * @io: the request, not yet completed as far as its owner knows
+ * @timeout_ns: how long a reply may take; a request handed to the
+ *	transport less than this ago (a block request that first waited for
+ *	its slab, one resent after a reconnect) is given that time
  *
  * On a live node whose transport still has @io in flight, the reply was
  * lost: abort the queue and recover the node (the request is resent after
@@ -276,7 +280,7 @@ void rmem_node_error(struct rmem_node *node)
  * Return: true when @io was completed here; false when it is still owned by
  * the node layer, which completes it exactly once later.
  */
-bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io)
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns)
 {
 	enum rmem_node_state state;
 	struct rmem_req *p;
@@ -289,7 +293,9 @@ bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io)
 		/* Keeps node->ops and node->priv (rmem_node_auto_fallback). */
 		atomic_inc(&node->submitting);
 		spin_unlock_irqrestore(&node->lock, flags);
-		if (node->ops->abort && node->ops->abort(node, io)) {
+		/* A tick of slack: the callers' timers count whole jiffies. */
+		if (ktime_get_ns() - READ_ONCE(io->start_ns) + TICK_NSEC >= timeout_ns &&
+		    node->ops->abort && node->ops->abort(node, io)) {
 			rnode_warn(node, "request type %u id %llu got no reply: resetting the connection\n",
 				   io->type, io->id);
 			rmem_node_error(node);
@@ -524,7 +530,7 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 	rmem_node_submit(node, &s.io);
 	/* A reply lost on a live connection: reset it, as blk-mq's timeout does. */
 	while (!wait_for_completion_timeout(&s.done, rmem_node_call_timeout()))
-		rmem_node_timeout(node, &s.io);
+		rmem_node_timeout(node, &s.io, jiffies_to_nsecs(rmem_node_call_timeout()));
 	io->reply = s.io.reply;
 	io->gen = s.io.gen;
 	return s.err;

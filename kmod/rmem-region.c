@@ -362,6 +362,7 @@ void rmem_region_rw(struct rmem_rio *rio)
  * rmem_region_rw_timeout() - a request of rmem_region_rw() waits too long
  * @rio: the request: started by the front end, not yet ended as far as it
  *	knows
+ * @timeout_ns: how long its reply may take once sent
  *
  * Once sent, the request belongs to its node, which recovers it
  * (rmem_node_timeout()). Before that it waits for a slab in
@@ -371,11 +372,11 @@ void rmem_region_rw(struct rmem_rio *rio)
  * Return: true when @rio was ended here (with -EIO); false when it is still
  * running and will end exactly once later.
  */
-bool rmem_region_rw_timeout(struct rmem_rio *rio)
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
 {
 	struct rmem_node *node = READ_ONCE(rio->io.node);
 
-	return node && rmem_node_timeout(node, &rio->io);
+	return node && rmem_node_timeout(node, &rio->io, timeout_ns);
 }
 
 /*

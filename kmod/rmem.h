@@ -69,7 +69,7 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @reply: small reply payload (SLAB_ALLOC, PING, HELLO)
  * @done: called once with 0 or -errno; -ESTALE means the slab is lost
  * @id: wire id, set by the transport
- * @start_ns: when it was sent, for latency
+ * @start_ns: when it was last handed to the transport (latency, timeouts)
  * @qid: preferred queue (connection)
  * @node: node it was submitted to
  * @entry: on a queue's in-flight list or the node's pending list
@@ -244,7 +244,7 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
-bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io);
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns);
 int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 struct rmem_node *rmem_node_pick(struct rmem_node *after);
@@ -335,7 +335,7 @@ struct rmem_rio {
 };
 
 void rmem_region_rw(struct rmem_rio *rio);
-bool rmem_region_rw_timeout(struct rmem_rio *rio);
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
