@@ -27,6 +27,11 @@
 #               a slab waits in queue_rq past the block timeout; the old
 #               timeout handler read cmd->rio, which queue_rq never set for
 #               a DISCARD.
+# The disk's io_timeout is set to 2 s, below io_timeout_s: blk-mq's timeout
+# work then waits behind the WRITE and the DISCARD stuck in queue_rq (it
+# waits for running queue_rq calls before it handles anything) until the
+# control call's own timeout recovers them, and must not reset the write
+# again once it is finally sent.
 # With CASE arguments, only those cases run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
@@ -35,7 +40,9 @@
 TIMEOUT_S=5		# io_timeout_s
 WAIT_S=60		# what "completes after recovery" may take under TCG
 CASES=(read slab-alloc slab-free)
-CHECKS=5		# results per case
+BLK_TIMEOUT_MS=2000	# the disk's own timeout: shorter, so blk-mq's handler
+			# also runs on requests waiting in queue_rq
+CHECKS=6		# results per case
 transport=${RMEM_TRANSPORT:-tcp}
 want=" $* "
 
@@ -65,13 +72,15 @@ finish() {
 }
 trap finish EXIT
 
-# wait_bg PID SECONDS: wait for a background job; false if it still runs.
+# wait_bg PID SECONDS: wait for a background job; 124 if it still runs. (Its
+# output goes to a file: a job left hanging must not hold run-guest's pipe.)
 wait_bg() {
-	local i
-	for ((i = 0; i < $2 * 5; i++)); do
+	local end=$((SECONDS + $2))
+	while [ "$SECONDS" -lt "$end" ]; do
 		kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
 		sleep 0.2
 	done
+	kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
 	return 124
 }
 
@@ -113,6 +122,7 @@ for c in "${CASES[@]}"; do
 		tap_fail_rest "no region"
 		tap_done
 	}
+	echo $BLK_TIMEOUT_MS >"/sys/block/${dev#/dev/}/queue/io_timeout"
 	echo "# $c: rmemd drops the reply to $drop; $dev io_timeout $(cat "/sys/block/${dev#/dev/}/queue/io_timeout") ms"
 	mark=$(dmesg_mark)
 	rand_file "$tmp/a" 16
@@ -123,17 +133,18 @@ for c in "${CASES[@]}"; do
 		dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none ||
 			tap_diag <<<"write before the read failed"
 		r0=$(node_field "$node" reconnects)
-		dd if="$dev" of="$tmp/b" bs=4096 skip=1000 count=16 iflag=direct status=none &
+		dd if="$dev" of="$tmp/b" bs=4096 skip=1000 count=16 iflag=direct status=none \
+			>"$tmp/bg" 2>&1 &
 		;;
 	slab-alloc)
 		r0=$(node_field "$node" reconnects)
-		dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none &
+		dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none >"$tmp/bg" 2>&1 &
 		;;
 	slab-free)
 		dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none ||
 			tap_diag <<<"write before the discard failed"
 		r0=$(node_field "$node" reconnects)
-		blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" &
+		blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" >"$tmp/bg" 2>&1 &
 		;;
 	esac
 	t0=$SECONDS
@@ -163,6 +174,17 @@ for c in "${CASES[@]}"; do
 		tap_result "$c: discarded blocks read as zeros; new data reads back correct" $?
 		;;
 	esac
+
+	# Who noticed: blk-mq's handler for a READ on the wire; for the control
+	# calls, rmem_node_call() (blk-mq's timeout work waits for a queue_rq
+	# that is still running, so its handler cannot see those requests).
+	case $c in
+	read) who="blk-mq's timeout handler" re="rmem: ${dev#/dev/}: READ of .* timed out: waiting for recovery" ;;
+	slab-alloc) who="the SLAB_ALLOC call's timeout" re="request type 2 id .* got no reply" ;;
+	slab-free) who="the SLAB_FREE call's timeout" re="request type 3 id .* got no reply" ;;
+	esac
+	dmesg_since "$mark" | grep -qE "$re"
+	tap_result "$c: the lost reply was noticed by $who" $?
 
 	r1=$(node_field "$node" reconnects)
 	[ "${r1:-0}" -gt "${r0:-0}" ] && dmesg_since "$mark" | grep -q "got no reply: resetting"
