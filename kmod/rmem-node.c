@@ -15,6 +15,15 @@
  *  DEAD           unreachable for longer than timeout_ms: waiting and new
  *                 requests fail with -EIO; reconnecting goes on.
  *
+ * Timeouts (rmem_node_timeout(), from blk-mq's timeout handler and from
+ * rmem_node_call() after io_timeout_s): a request that waits too long on a
+ * LIVE node has lost its reply on a connection that still looks fine. The
+ * transport's abort stops the queue carrying it and rmem_node_error()
+ * starts the recovery above, as for any broken connection: teardown hands
+ * the request back, and it is sent again on the resumed session. While
+ * the node reconnects nothing more is done (it ends within timeout_ms); on
+ * a DEAD node a request still waiting is failed with -EIO at once.
+ *
  * Transport auto: the first connect tries RDMA, then TCP. A node on RDMA
  * whose RDMA reconnects fail RMEM_AUTO_FALLBACK times in a row tries TCP
  * after each failed RDMA attempt, and stays on TCP once that works (the
@@ -239,6 +248,7 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 
 			atomic_inc(&node->submitting);
 			spin_unlock_irqrestore(&node->lock, flags);
+			WRITE_ONCE(io->start_ns, ktime_get_ns());
 			ret = node->ops->submit(node, io->qid % node->nr_queues, io);
 			if (atomic_dec_and_test(&node->submitting))
 				wake_up_var(&node->submitting);
@@ -296,6 +306,64 @@ void rmem_node_error(struct rmem_node *node)
 			queue_work(rmem_wq, &node->error_work);
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/**
+ * rmem_node_timeout() - a request sent to @node has waited too long
+ * @node: the node it was submitted to
+ * @io: the request, not yet completed as far as its owner knows
+ * @timeout_ns: how long a reply may take; a request handed to the
+ *	transport less than this ago (a block request that first waited for
+ *	its slab, one resent after a reconnect) is given that time
+ *
+ * On a live node whose transport still has @io in flight, the reply was
+ * lost: abort the queue and recover the node (the request is resent after
+ * the reconnect). On a dead or departing node, a request still waiting for
+ * it is completed here with -EIO. In every other case @io is about to
+ * complete, or the node layer completes it when it reconnects or dies.
+ *
+ * Context: any, does not sleep (blk-mq timeout handler).
+ * Return: true when @io was completed here; false when it is still owned by
+ * the node layer, which completes it exactly once later.
+ */
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns)
+{
+	enum rmem_node_state state;
+	struct rmem_req *p;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&node->lock, flags);
+	state = node->state;
+	if (state == RMEM_NODE_LIVE) {
+		/* Keeps node->ops and node->priv (rmem_node_auto_fallback). */
+		atomic_inc(&node->submitting);
+		spin_unlock_irqrestore(&node->lock, flags);
+		/* A tick of slack: the callers' timers count whole jiffies. */
+		if (ktime_get_ns() - READ_ONCE(io->start_ns) + TICK_NSEC >= timeout_ns &&
+		    node->ops->abort && node->ops->abort(node, io)) {
+			rnode_warn(node, "request type %u id %llu got no reply: resetting the connection\n",
+				   io->type, io->id);
+			rmem_node_error(node);
+		}
+		if (atomic_dec_and_test(&node->submitting))
+			wake_up_var(&node->submitting);
+		return false;
+	}
+	if (state == RMEM_NODE_DEAD || state == RMEM_NODE_DELETING) {
+		/* Parked requests are ours: take it off the list under the lock. */
+		list_for_each_entry(p, &node->pending, entry) {
+			if (p == io) {
+				list_del_init(&io->entry);
+				found = true;
+				break;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (found)
+		rmem_node_complete(node, io, -EIO);
+	return found;
 }
 
 static void rmem_node_error_work(struct work_struct *work)
@@ -517,12 +585,19 @@ static void rmem_sync_io_done(struct rmem_req *io, int err)
 	complete(&s->done);
 }
 
+static unsigned long rmem_node_call_timeout(void)
+{
+	return (unsigned long)max(READ_ONCE(rmem_io_timeout_s), 1U) * HZ;
+}
+
 /**
  * rmem_node_call() - send a control request and wait for its reply
  * @node: target node
  * @io: request (type and payload fields set); reply lands in io->reply
  *
- * The wait ends with the reply, or when the node is declared dead.
+ * The wait ends with the reply, or when the node is declared dead. A reply
+ * lost on a live connection is noticed after io_timeout_s, as for block
+ * requests: the connection is reset and the request sent again.
  *
  * Context: process, may sleep; no allocation.
  * Return: 0 or -errno.
@@ -536,7 +611,9 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 	s.io.start_ns = ktime_get_ns();
 	init_completion(&s.done);
 	rmem_node_submit(node, &s.io);
-	wait_for_completion(&s.done);
+	/* A reply lost on a live connection: reset it, as blk-mq's timeout does. */
+	while (!wait_for_completion_timeout(&s.done, rmem_node_call_timeout()))
+		rmem_node_timeout(node, &s.io, jiffies_to_nsecs(rmem_node_call_timeout()));
 	io->reply = s.io.reply;
 	io->gen = s.io.gen;
 	return s.err;
@@ -858,7 +935,8 @@ static void rmem_node_free(struct rmem_node *node)
 		node->priv = node->old_priv;
 		rmem_node_release(node);
 	}
-	kfree(node);
+	/* rmem_node_tryget() may still look at it under RCU. */
+	kfree_rcu(node, rcu);
 }
 
 static void rmem_node_free_work(struct work_struct *work)
@@ -882,6 +960,18 @@ static void rmem_node_last_put(struct kref *ref)
 void rmem_node_get(struct rmem_node *node)
 {
 	kref_get(&node->ref);
+}
+
+/**
+ * rmem_node_tryget() - take a reference to a node that may be going away
+ * @node: a node whose last reference may have been dropped
+ *
+ * Context: rcu_read_lock() held since @node was read.
+ * Return: true if the caller now holds a reference.
+ */
+bool rmem_node_tryget(struct rmem_node *node)
+{
+	return kref_get_unless_zero(&node->ref);
 }
 
 /**

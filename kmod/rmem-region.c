@@ -356,10 +356,46 @@ void rmem_region_rw(struct rmem_rio *rio)
 	}
 }
 
+/**
+ * rmem_region_rw_timeout() - a request of rmem_region_rw() waits too long
+ * @rio: the request: started by the front end, not yet ended as far as it
+ *	knows
+ * @timeout_ns: how long its reply may take once sent
+ *
+ * Once sent, the request belongs to its node, which recovers it
+ * (rmem_node_timeout()). Before that it waits for a slab in
+ * rmem_region_rw(), and that wait ends by itself (rmem_node_call()).
+ *
+ * Context: the front end's timeout handler; does not sleep.
+ * Return: true when @rio was ended here (with -EIO); false when it is still
+ * running and will end exactly once later.
+ */
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
+{
+	struct rmem_node *node;
+	bool ended;
+
+	/*
+	 * The request's own reference may be dropped by a completion racing
+	 * with us: take one of our own, if the node is still there.
+	 */
+	rcu_read_lock();
+	node = READ_ONCE(rio->io.node);
+	if (!node || !rmem_node_tryget(node)) {
+		rcu_read_unlock();
+		return false;
+	}
+	rcu_read_unlock();
+	ended = rmem_node_timeout(node, &rio->io, timeout_ns);
+	rmem_node_put(node);
+	return ended;
+}
+
 /*
  * Give back a slab detached with rmem_extent_detach(..., put = false), then
- * drop the extent's slabs_used count and node reference. A slab the node already lost needs no
- * free: rmem_node_submit() completes it with -ESTALE without sending.
+ * drop the extent's slabs_used count and node reference. A slab the node
+ * already lost needs no free: rmem_node_submit() completes it with -ESTALE
+ * without sending.
  */
 static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
 {

@@ -442,6 +442,39 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	return 0;
 }
 
+/*
+ * @io timed out. If it is still in flight on its queue, its reply was lost
+ * (or is stuck behind one): stop consuming replies on that queue, so that
+ * nothing more completes on a stream being reset, and let the node recover.
+ * Runs in the blk-mq timeout handler: spinlocks only.
+ */
+static bool rmem_tcp_abort(struct rmem_node *node, struct rmem_req *io)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	struct rmem_tcp_queue *q;
+	struct rmem_req *p;
+	bool found = false;
+
+	if (!tn)
+		return false;
+	q = &tn->q[io->qid % tn->nr];
+	spin_lock(&q->lock);
+	list_for_each_entry(p, &q->inflight, entry) {
+		if (p == io) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&q->lock);
+	if (!found || !READ_ONCE(q->live))
+		return false;
+	rnode_warn(node, "queue %u: request id %llu timed out: aborting the queue\n",
+		   q->qid, io->id);
+	/* data_ready stops queueing rx_work; a running rx_work fails the queue. */
+	WRITE_ONCE(q->rx_err, -ETIMEDOUT);
+	return true;
+}
+
 static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
 {
 	struct rmem_req *io, *tmp;
@@ -657,6 +690,7 @@ const struct rmem_transport_ops rmem_tcp_ops = {
 	.connect = rmem_tcp_connect,
 	.disconnect = rmem_tcp_disconnect,
 	.submit = rmem_tcp_submit,
+	.abort = rmem_tcp_abort,
 	.release = rmem_tcp_release,
 	.debug_show = rmem_tcp_debug_show,
 };

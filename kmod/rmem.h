@@ -82,7 +82,7 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @reply: small reply payload (SLAB_ALLOC, PING, HELLO)
  * @done: called once with 0 or -errno; -ESTALE means the slab is lost
  * @id: wire id, set by the transport
- * @start_ns: when it was sent, for latency
+ * @start_ns: when it was last handed to the transport (latency, timeouts)
  * @qid: preferred queue (connection)
  * @node: node it was submitted to
  * @entry: on a queue's in-flight list or the node's pending list
@@ -119,6 +119,14 @@ struct rmem_req {
  *	rmem_node_requeue(). Idempotent.
  * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
  *	-ENOTCONN when the queue is not live (caller keeps @io).
+ * @abort: @io timed out (rmem_node_timeout()). If it is in flight on a
+ *	live queue, stop that queue from handling anything more (no late
+ *	reply completes a request on it, no new request is sent on it) and
+ *	return true: the caller then starts error recovery with
+ *	rmem_node_error(), and @disconnect hands @io back for resending.
+ *	Return false when @io is not (or no longer) in flight there.
+ *	Called with node->submitting held, from blk-mq's timeout handler
+ *	among others: must not sleep, allocate, or complete @io.
  * @release: free node->priv (after @disconnect) and set it to NULL.
  * @debug_show: optional; one line per live queue for
  *	/sys/kernel/debug/rmem/queues. Sleeps.
@@ -129,6 +137,7 @@ struct rmem_transport_ops {
 	int (*connect)(struct rmem_node *node);
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
+	bool (*abort)(struct rmem_node *node, struct rmem_req *io);
 	void (*release)(struct rmem_node *node);
 	void (*debug_show)(struct rmem_node *node, struct seq_file *m);
 };
@@ -179,6 +188,7 @@ void rmem_rdma_exit(void);
  *	in progress; zeroed when @gen moves on
  * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
  * @free_work: frees the node after the last reference
+ * @rcu: the node's memory goes after a grace period (rmem_node_tryget)
  * @errors: failed requests
  * @reconnects: successful reconnects
  * @read_bytes: bytes read from the node
@@ -227,6 +237,7 @@ struct rmem_node {
 	atomic_t slabs_used;
 	struct kref ref;
 	struct work_struct free_work;
+	struct rcu_head rcu;
 	atomic64_t errors;
 	atomic64_t reconnects;
 	atomic64_t read_bytes;
@@ -258,11 +269,13 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns);
 int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
 void rmem_node_get(struct rmem_node *node);
+bool rmem_node_tryget(struct rmem_node *node);
 unsigned int rmem_node_changes(void);
 void rmem_node_wait_change(unsigned int seen, unsigned long timeout);
 void rmem_node_put(struct rmem_node *node);
@@ -358,6 +371,7 @@ struct rmem_rio {
 };
 
 void rmem_region_rw(struct rmem_rio *rio);
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
