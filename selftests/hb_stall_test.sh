@@ -20,22 +20,30 @@ tmp=$(mktemp -d)
 wpid=
 cleanup() {
 	rmem_on 1 'pkill -CONT -x rmemd' >/dev/null 2>&1
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
+	# shellcheck disable=SC2086 # one pid per word
+	[ -n "$wpid" ] && kill $wpid 2>/dev/null && wait $wpid 2>/dev/null
 	blk_cleanup
 }
 trap cleanup EXIT
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 node=$(blk_setup_node 120s)
-dev=$(blk_add_region stall 256M) || { tap_not_ok "setup"; tap_fail_rest "no region"; tap_done; }
+dev=$(blk_add_region stall 512M) || { tap_not_ok "setup"; tap_fail_rest "no region"; tap_done; }
 hb=$(cat /sys/module/rmem/parameters/heartbeat_ms)
 rand_file "$tmp/a" 256
 dd if="$tmp/a" of="$dev" bs=1M oflag=direct status=none
 tap_result "node $node, region stall ($dev), 1 MiB written; heartbeat every $hb ms" $?
 
-# Writers that keep every queue's socket full once rmemd stops reading.
-dd if=/dev/zero of="$dev" bs=1M seek=8 count=200 oflag=direct status=none 2>/dev/null &
-wpid=$!
+# Writers that keep every queue's socket full once rmemd stops reading: one
+# per CPU (hardware queue i takes the requests of CPU i, and the PING goes
+# out on queue 0), each with 16 MiB in flight (32 requests of 512 KiB), more
+# than a socket's buffers hold.
+wpid=
+for cpu in 0 1; do
+	taskset -c "$cpu" dd if=/dev/zero of="$dev" bs=16M seek=$((1 + cpu * 12)) count=10 \
+		oflag=direct status=none 2>/dev/null &
+	wpid="$wpid $!"
+done
 sleep 1
 rmem_on 1 'pkill -STOP -x rmemd'
 t0=$SECONDS
@@ -55,7 +63,8 @@ st=$(node_field "$node" state)
 [ "$st" = live ]
 tap_result "rmemd resumed: the node is live again (state $st)" $?
 
-wait "$wpid" 2>/dev/null
+# shellcheck disable=SC2086 # one pid per word
+wait $wpid 2>/dev/null
 wpid=
 dd if="$dev" of="$tmp/b" bs=1M count=1 iflag=direct status=none && cmp -s "$tmp/a" "$tmp/b"
 tap_result "the data written before the freeze reads back" $?
