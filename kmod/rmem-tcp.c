@@ -43,6 +43,13 @@ struct rmem_tcp_queue {
 	struct list_head inflight;
 	bool live;			/* under send_lock */
 	struct work_struct rx_work;
+	/* A send a signal interrupted: finished by tx_work, under send_lock. */
+	struct work_struct tx_work;
+	struct iov_iter *tx_iter;
+	int tx_flags;
+	int tx_ret;
+	struct completion tx_done;
+	unsigned long tx_resumed;	/* sends tx_work finished; send_lock */
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	/* Receive state, only touched by rx_work. */
@@ -73,6 +80,41 @@ static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags)
 		iov_iter_advance(iter, ret);
 	}
 	return 0;
+}
+
+static void rmem_tcp_tx_work(struct work_struct *work)
+{
+	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, tx_work);
+	unsigned int noreclaim = memalloc_noreclaim_save();
+
+	q->tx_ret = rmem_tcp_xmit(q->sock, q->tx_iter, q->tx_flags);
+	memalloc_noreclaim_restore(noreclaim);
+	complete(&q->tx_done);
+}
+
+/*
+ * Send all of @iter on @q, send_lock held. The submitting task may get a
+ * signal (an OOM victim in reclaim, a user's ^C): the send then returns
+ * -ERESTARTSYS, possibly halfway through a message, and a torn message
+ * would cost a reset of every queue of the node. The rest of the message
+ * goes from tx_work instead, a kernel worker that takes no signals, while
+ * the submitter waits for it without being interruptible, as long as a
+ * send could block anyway (the socket's send timeout, or teardown).
+ */
+static int rmem_tcp_send(struct rmem_tcp_queue *q, struct iov_iter *iter, int flags)
+{
+	int ret = rmem_tcp_xmit(q->sock, iter, flags);
+
+	if ((ret == -ERESTARTSYS || ret == -EINTR) && iov_iter_count(iter)) {
+		q->tx_iter = iter;
+		q->tx_flags = flags;
+		reinit_completion(&q->tx_done);
+		queue_work(rmem_io_wq, &q->tx_work);
+		wait_for_completion(&q->tx_done);
+		ret = q->tx_ret;
+		q->tx_resumed++;
+	}
+	return ret;
 }
 
 static int rmem_tcp_recv_iter(struct socket *sock, struct iov_iter *iter)
@@ -426,10 +468,10 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 
 	noreclaim = memalloc_noreclaim_save();
 	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
-	ret = rmem_tcp_xmit(q->sock, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
+	ret = rmem_tcp_send(q, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
 	if (!ret && io->type == RMEM_MSG_WRITE) {
 		iov_iter_bvec(&iter, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
-		ret = rmem_tcp_xmit(q->sock, &iter, 0);
+		ret = rmem_tcp_send(q, &iter, 0);
 	}
 	memalloc_noreclaim_restore(noreclaim);
 	mutex_unlock(&q->send_lock);
@@ -616,6 +658,8 @@ static int rmem_tcp_connect(struct rmem_node *node)
 			spin_lock_init(&q->lock);
 			INIT_LIST_HEAD(&q->inflight);
 			INIT_WORK(&q->rx_work, rmem_tcp_rx_work);
+			INIT_WORK(&q->tx_work, rmem_tcp_tx_work);
+			init_completion(&q->tx_done);
 		}
 		node->priv = tn;
 	}
@@ -669,10 +713,11 @@ static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
 		mutex_lock(&q->send_lock);
 		if (q->live) {
 			sk = q->sock->sk;
-			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s\n",
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu\n",
 				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
 				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
-				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk));
+				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk),
+				   q->tx_resumed);
 		}
 		mutex_unlock(&q->send_lock);
 	}

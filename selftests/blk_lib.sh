@@ -41,6 +41,28 @@ rmemd_restart() {
 	rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
 }
 
+# rmemd_kill_restart NODE TAG: kill rmemd on memory node 1 (its sessions,
+# and our slabs there, are gone), start it again (logging to TAG), and wait
+# up to 60 s for node NODE to be live after one more reconnect. Prints the
+# node's reconnect count; false if it did not come back.
+rmemd_kill_restart() {
+	local cmd r0 r=
+	cmd=$(rmemd_cmdline)
+	r0=$(node_field "$1" reconnects)
+	rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
+	rmemd_restart "$2" "$cmd"
+	for _ in $(seq 120); do
+		r=$(node_field "$1" reconnects)
+		if [ "$(node_field "$1" state)" = live ] && [ "${r:-0}" -gt "${r0:-0}" ]; then
+			echo "$r"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "${r:-0}"
+	return 1
+}
+
 # first_node: address of memory node 1.
 first_node() { set -- $RMEM_NODES; echo "$1"; }
 

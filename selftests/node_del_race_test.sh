@@ -28,22 +28,14 @@ trap cleanup EXIT
 [ -d "$FI" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 mark=$(dmesg_mark)
-cmd=$(rmemd_cmdline)
 for round in $(seq "$ROUNDS"); do
 	node=$(blk_setup_node 60s)
 	dev=$(blk_add_region ndr 64M) || { tap_not_ok "round $round: setup"; continue; }
 	rand_file "$tmp/a" 4
 	dd if="$tmp/a" of="$dev" bs=4096 seek=10 oflag=direct status=none
 	# rmemd restarts: our slabs there are gone.
-	rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
-	rmemd_restart "rmemd-ndr$round" "$cmd"
-	ok=1
-	for _ in $(seq 120); do
-		r=$(node_field "$node" reconnects)
-		[ "$(node_field "$node" state)" = live ] && [ "${r:-0}" -ge 1 ] && { ok=0; break; }
-		sleep 0.5
-	done
-	[ $ok = 0 ] || { tap_not_ok "round $round: node $node did not reconnect"; continue; }
+	rmemd_kill_restart "$node" "rmemd-ndr$round" >/dev/null ||
+		{ tap_not_ok "round $round: node $node did not reconnect"; continue; }
 
 	echo 1500 >"$FI/delay_submit_ms"
 	timeout 60 dd if="$dev" of="$tmp/b" bs=4096 skip=10 count=1 iflag=direct \

@@ -37,7 +37,7 @@ queues_ok
 tap_result "each socket: memory reserves, GFP_NOIO, no task page fragment, no linger" $?
 
 if [ -e /proc/lockdep ]; then
-	bad=$(grep "^node $node tcp queue" "$Q" | grep -v 'lock sk_lock-AF_INET6\?-RMEM$')
+	bad=$(grep "^node $node tcp queue" "$Q" | grep -v 'lock sk_lock-AF_INET6\?-RMEM ')
 	[ -z "$bad" ]
 	tap_result "each socket has rmem's own lockdep class" $?
 	printf '%s\n' "$bad" | grep . | tap_diag
@@ -46,16 +46,8 @@ else
 fi
 
 # A reconnect makes new sockets: the same options.
-cmd=$(rmemd_cmdline)
-rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
-rmemd_restart rmemd-tcp-sock "$cmd"
-ok=1
-for _ in $(seq 120); do
-	r=$(node_field "$node" reconnects)
-	[ "$(node_field "$node" state)" = live ] && [ "${r:-0}" -ge 1 ] && { ok=0; break; }
-	sleep 0.5
-done
-[ $ok = 0 ] && [ "$(grep -c "^node $node tcp queue" "$Q")" = "$nq" ]
+r=$(rmemd_kill_restart "$node" rmemd-tcp-sock) &&
+	[ "$(grep -c "^node $node tcp queue" "$Q")" = "$nq" ]
 tap_result "node reconnects to the restarted rmemd (reconnects $r)" $?
 queues_ok
 tap_result "the reconnected sockets have the same options" $?
