@@ -2,8 +2,8 @@
 /*
  * rmem: module entry, parameters and the shared work queue.
  *
- * Subsystems start in order (work queues, debugfs, block major, mmap
- * device, RDMA ib_client, netlink) and stop in exact reverse; regions go
+ * Subsystems start in order (work queues, node cache, debugfs, block major,
+ * mmap device, RDMA ib_client, netlink) and stop in exact reverse; regions go
  * before nodes because regions hold node slabs, and nodes before the
  * ib_client.
  */
@@ -115,6 +115,9 @@ static int __init rmem_init(void)
 		goto out_destroy_wq;
 	}
 
+	ret = rmem_node_init();
+	if (ret)
+		goto out_destroy_wq;
 	rmem_debugfs_init();
 	ret = rmem_blk_init();
 	if (ret)
@@ -145,6 +148,7 @@ out_blk_exit:
 	rmem_blk_exit();
 out_debugfs_exit:
 	rmem_debugfs_exit();
+	rmem_node_exit();
 out_destroy_wq:
 	if (rmem_io_wq)
 		destroy_workqueue(rmem_io_wq);
@@ -161,6 +165,7 @@ static void __exit rmem_exit(void)
 	rmem_mmap_exit();
 	rmem_blk_exit();
 	rmem_debugfs_exit();
+	rmem_node_exit();
 	destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");

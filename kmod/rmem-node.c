@@ -59,6 +59,13 @@
 
 LIST_HEAD(rmem_nodes);
 static DEFINE_SPINLOCK(rmem_nodes_lock);
+/*
+ * Nodes come from a cache of their own whose freed objects are poisoned
+ * (where the kernel has SLUB debugging, as Debian's has): nodes are few and
+ * rarely freed, and a use after free -- a node freed under a request --
+ * then fails loudly instead of reading stale memory that looks right.
+ */
+static struct kmem_cache *rmem_node_cache;
 /* Waiters for some node to come up, die or go (rmem_node_wait_change()). */
 static DECLARE_WAIT_QUEUE_HEAD(rmem_node_change_wq);
 static atomic_t rmem_node_change_seq = ATOMIC_INIT(0);
@@ -926,6 +933,11 @@ static bool rmem_addr_equal(const struct sockaddr_storage *a, const struct socka
 	       ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 
+static void rmem_node_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(rmem_node_cache, container_of(head, struct rmem_node, rcu));
+}
+
 static void rmem_node_free(struct rmem_node *node)
 {
 	rmem_node_release(node);
@@ -936,7 +948,7 @@ static void rmem_node_free(struct rmem_node *node)
 		rmem_node_release(node);
 	}
 	/* rmem_node_tryget() may still look at it under RCU. */
-	kfree_rcu(node, rcu);
+	call_rcu(&node->rcu, rmem_node_free_rcu);
 }
 
 static void rmem_node_free_work(struct work_struct *work)
@@ -990,6 +1002,29 @@ void rmem_node_put(struct rmem_node *node)
 }
 
 /**
+ * rmem_node_init() - create the node cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init rmem_node_init(void)
+{
+	rmem_node_cache = kmem_cache_create("rmem_node", sizeof(struct rmem_node), 0,
+					    SLAB_POISON, NULL);
+	return rmem_node_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * rmem_node_exit() - destroy the node cache
+ *
+ * Context: every node deleted (rmem_node_del_all()).
+ */
+void rmem_node_exit(void)
+{
+	rcu_barrier();		/* the last rmem_node_free_rcu() */
+	kmem_cache_destroy(rmem_node_cache);
+}
+
+/**
  * rmem_node_add() - add a memory node and connect to it
  * @addr: address and port of its rmemd
  * @want: requested transport
@@ -1018,7 +1053,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	}
 	ops = rmem_transport_get(want);
 
-	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	node = kmem_cache_zalloc(rmem_node_cache, GFP_KERNEL);
 	if (!node)
 		return ERR_PTR(-ENOMEM);
 	node->addr = *addr;

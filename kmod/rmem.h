@@ -257,6 +257,8 @@ struct rmem_node {
 #define rnode_err_rl(n, fmt, ...)	rnode_log(pr_err_ratelimited, n, fmt, ##__VA_ARGS__)
 
 /* rmem-node.c */
+int rmem_node_init(void);
+void rmem_node_exit(void);
 struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 				enum rmem_transport want, unsigned int timeout_ms,
 				struct netlink_ext_ack *extack);
