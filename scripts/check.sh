@@ -236,7 +236,7 @@ done
 # ------------------------------------------------------------------ debug kernel
 # make check-debug / check-debug-fault (not make check: they take hours).
 run_step cmd deps-debug 900 -- scripts/deps-debug.sh
-# About an hour on 2 busy cores, once: then cached in build/debug-kernel/.
+# About 20 min on 2 cores, once: then cached in build/debug-kernel/.
 run_step cmd debug-kernel 14400 -- scripts/debug-kernel.sh
 build_module_debug() {
 	local DEBUG_KVER='' DEBUG_KDIR=''

@@ -98,7 +98,7 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-say "nice -n 19 make -j2 (about an hour on 2 busy cores)"
+say "nice -n 19 make -j2 (about 20 min on 2 cores)"
 (cd "$tree" && nice -n 19 make -j2 all) >>"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; say "build failed (log: $out/build.log)"; exit 1; }
 (cd "$tree" && nice -n 19 make -s modules_install INSTALL_MOD_PATH="$out/modroot" \
