@@ -19,6 +19,7 @@
 # run passes when no crash line reached the kernel log (rmem-vm's verdict),
 # rmem.ko unloads and nothing leaked.
 #   RMEM_FAULT_PROBABILITY  percent of eligible allocations to fail (default 10)
+#   RMEM_TIMEOUT_SCALE      multiplies tests.list's timeouts (default 3)
 # Exit status: SUITE's (without --fault), or 1 when a check of this script failed.
 set -u
 # shellcheck source=scripts/vm/guest-lib.sh
@@ -50,6 +51,10 @@ mod_range() {
 	# module's size covers the text (and no other module's code: there is none).
 	mod_end=$((text + size))
 }
+
+# Everything runs several times slower here: run-guest.sh scales the
+# timeouts of tests.list (blk_io_test's 1200 s ran out under KASAN).
+export RMEM_TIMEOUT_SCALE=${RMEM_TIMEOUT_SCALE:-3}
 
 [ -w "$kml" ] || rmem_die "no $kml (not the debug kernel? see scripts/debug-kernel.sh)"
 # Forget what boot and the harness's setup left (rxe, 9p): only leaks from
