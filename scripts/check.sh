@@ -275,7 +275,7 @@ run_step test guest-debug-fault 7200 "$LOGS/guest-debug-fault/script.log" -- \
 echo
 echo "== summary (total $(secs "$t_all")s) =="
 printf '  %s\n' "${summary[@]}"
-[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in build/check/guest-K-T/"
+[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in ${LOGS#"$root"/}/STEP/"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
 exit

@@ -22,6 +22,11 @@
 #   RMEM_TIMEOUT_SCALE      multiplies tests.list's timeouts (default 3)
 # Exit status: SUITE's (without --fault), or 1 when a check of this script failed.
 set -u
+
+# The whole script is one compound command, parsed before it runs: editing
+# this file (on the host, seen over 9p) while a guest runs it cannot break
+# that run.
+{
 # shellcheck source=scripts/vm/guest-lib.sh
 . "$RMEM_LIB"
 
@@ -163,3 +168,4 @@ if [ "$fault" = 1 ]; then
 fi
 [ "$failed" = 0 ] || exit 1
 exit "$rc"
+}
