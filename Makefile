@@ -6,8 +6,9 @@
 #   make module      rmem.ko for KVER (default: running kernel, else newest headers)
 #   make modules-all rmem.ko for the newest 6.1 and 6.12 headers, in build/KVER/
 #   make deps        install every Debian package the project needs
-#   make check       deps + build + style + host tests + guest tests (both kernels)
-#   make debug-kernel  build the KASAN/lockdep/kmemleak guest kernel (once, ~1 h)
+#   make check       deps + build + style + host tests + guest tests (6.1/TCP, 6.12/RDMA)
+#   make check-full  the same with every kernel x transport (and swap over both)
+#   make debug-kernel  build the KASAN/lockdep/kmemleak guest kernel (once, ~20 min)
 #   make check-debug   every guest suite on it; check-debug-fault: fault injection
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make demo        boot QEMU guests and show rmem at work
@@ -24,7 +25,7 @@ BUILD     ?= $(CURDIR)/build
 
 export PREFIX DESTDIR VERSION
 
-.PHONY: all module modules-all userspace daemon tools selftests deps check \
+.PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
 	demo bench bench-quick bench-test style install dkms-install clean
 
@@ -60,6 +61,9 @@ deps:
 
 check:
 	@scripts/check.sh
+
+check-full:
+	@scripts/check.sh --full
 
 # Not part of make check (CI time): every guest suite on the debug kernel
 # (KASAN, lockdep, kmemleak), and the fault-injection run.

@@ -28,6 +28,14 @@ static inline uint8_t *rmem_buf_start(const struct rmem_buf *b)
 	return b->data + b->head;
 }
 
+/* Keep only the first @len bytes (at most rmem_buf_len()); drops a tail. */
+static inline void rmem_buf_truncate(struct rmem_buf *b, size_t len)
+{
+	b->tail = b->head + len;
+	if (b->head == b->tail)
+		b->head = b->tail = 0;
+}
+
 void *rmem_buf_reserve(struct rmem_buf *b, size_t n);
 void rmem_buf_commit(struct rmem_buf *b, size_t n);
 void *rmem_buf_append(struct rmem_buf *b, size_t n);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "rmem-proto.h"
 
 #define CONFIG_FILE_MAX	(64 * 1024)
 
@@ -250,6 +251,44 @@ bool rmemd_config_key_is_bool(const char *key)
 }
 
 /**
+ * rmemd_parse_drop_reply() - parse a --test-drop-reply value, "TYPE[:N]"
+ * @s: text: a message type (hello, slab-alloc, slab-free, read, write,
+ *	ping), then optionally ':' and which request of that type, from 1
+ * @type: out: RMEM_MSG_* type
+ * @nth: out: N (1 when not given)
+ *
+ * Return: 0, or -1 when @s is not valid (@type and @nth unchanged).
+ */
+int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth)
+{
+	static const struct {
+		const char *name;
+		uint8_t type;
+	} types[] = {
+		{ "hello", RMEM_MSG_HELLO },
+		{ "slab-alloc", RMEM_MSG_SLAB_ALLOC },
+		{ "slab-free", RMEM_MSG_SLAB_FREE },
+		{ "read", RMEM_MSG_READ },
+		{ "write", RMEM_MSG_WRITE },
+		{ "ping", RMEM_MSG_PING },
+	};
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+	uint32_t n = 1;
+
+	if (colon && (rmemd_parse_u32(colon + 1, UINT32_MAX, &n) || n == 0))
+		return -1;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strlen(types[i].name) == len && !strncmp(s, types[i].name, len)) {
+			*type = types[i].type;
+			*nth = n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/**
  * rmemd_config_set() - set one key
  * @c: config
  * @key: key, as in the file or the long flag without "--"
@@ -321,6 +360,15 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 				    "rdma-port: bad value '%s' (1..65535, or 0 for the TCP port)",
 				    val);
 		c->rdma_port = (uint16_t)n;
+	} else if (!strcmp(key, "test-drop-reply")) {
+		uint8_t type;
+
+		if (rmemd_parse_drop_reply(val, &type, &n))
+			return errf(err, errlen,
+				    "test-drop-reply: bad value '%s' (TYPE[:N], TYPE one of hello, slab-alloc, slab-free, read, write, ping; N 1..%u)",
+				    val, UINT32_MAX);
+		c->test_drop_type = type;
+		c->test_drop_nth = n;
 	} else if (!strcmp(key, "ctl-socket")) {
 		if (val[0] != '/')
 			return errf(err, errlen, "ctl-socket: '%s' is not an absolute path", val);

@@ -38,6 +38,9 @@
  * @ctl_socket: unix socket for --status
  * @no_rdma: do not listen for RDMA connections
  * @rdma_port: rdma_cm port; 0 means the TCP listener's port
+ * @test_drop_type: test only: RMEM_MSG_* type whose reply is dropped once,
+ *	0 for none (--test-drop-reply TYPE[:N])
+ * @test_drop_nth: which request of that type, from 1
  */
 struct rmemd_config {
 	uint64_t donate;
@@ -52,6 +55,8 @@ struct rmemd_config {
 	char ctl_socket[RMEMD_PATH_MAX];
 	bool no_rdma;
 	uint16_t rdma_port;
+	uint8_t test_drop_type;
+	uint32_t test_drop_nth;
 };
 
 void rmemd_config_defaults(struct rmemd_config *c);
@@ -66,6 +71,7 @@ bool rmemd_config_key_is_bool(const char *key);
 
 int rmemd_parse_size(const char *s, uint64_t *out, const char **why);
 int rmemd_parse_u32(const char *s, uint32_t max, uint32_t *out);
+int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth);
 int rmemd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port,
 		       const char **why);
 char *rmemd_format_size(uint64_t bytes, char *buf, size_t len);

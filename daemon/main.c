@@ -44,6 +44,7 @@ static const struct option options[] = {
 	{ "no-mlock",        no_argument,       NULL, OPT_KEY },
 	{ "no-rdma",         no_argument,       NULL, OPT_KEY },
 	{ "rdma-port",       required_argument, NULL, OPT_KEY },
+	{ "test-drop-reply", required_argument, NULL, OPT_KEY },
 	{ "config",          required_argument, NULL, OPT_CONFIG },
 	{ "stderr",          no_argument,       NULL, OPT_STDERR },
 	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
@@ -75,6 +76,11 @@ static void usage(FILE *f)
 		"  --foreground            do not detach\n"
 		"  --status [SOCKET]       print a running rmemd's status (text, or --json)\n"
 		"  --help, --version\n"
+		"\nTest only (never in production):\n"
+		"  --test-drop-reply TYPE[:N]  handle the Nth request (default 1) of TYPE\n"
+		"                          (hello, slab-alloc, slab-free, read, write, ping) but\n"
+		"                          never send its reply, once: a reply lost on a live\n"
+		"                          connection, for the module's timeout tests\n"
 		"\nSee rmemd(8).\n");
 }
 

@@ -464,6 +464,7 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			size_t *need)
 {
 	struct rmem_msg_hdr h;
+	size_t out_len;
 	struct msg m;
 	int ret;
 
@@ -501,6 +502,7 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	}
 
 	n->stats.requests++;
+	out_len = rmem_buf_len(out);
 	if (m.type == 0 || m.type > RMEM_MSG_TYPE_MAX ||
 	    (m.flags & RMEM_MSG_F_REPLY) || m.status != 0)
 		ret = reply_err(n, out, &m, RMEM_ERR_PROTO);
@@ -509,6 +511,15 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	if (ret) {
 		pc->close_reason = "out of memory for the output queue";
 		return ret;
+	}
+	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
+	    ++n->drop_seen == n->drop_nth) {
+		/* Test only: handled, but the reply is "lost on the wire". */
+		rmem_buf_truncate(out, out_len);
+		n->stats.dropped_replies++;
+		rmemd_log(LOG_WARNING, "%s: test: dropped the reply to request %u of type %u (id %llu)",
+			  pc->name ? pc->name : "?", n->drop_nth, m.type,
+			  (unsigned long long)m.id);
 	}
 	return (ssize_t)(HDR_LEN + m.len);
 }

@@ -29,6 +29,7 @@ struct rmem_pool;
  * @proto_closes: connections closed for bad framing
  * @replaced_conns: connections cut off because a newer connection of their
  *	session said HELLO with the same queue index
+ * @dropped_replies: replies dropped on purpose (--test-drop-reply)
  */
 struct rmem_stats {
 	uint64_t requests;
@@ -37,6 +38,7 @@ struct rmem_stats {
 	uint64_t bytes_written;
 	uint64_t proto_closes;
 	uint64_t replaced_conns;
+	uint64_t dropped_replies;
 };
 
 /**
@@ -46,6 +48,11 @@ struct rmem_stats {
  * @instance: random id of this run, sent in hello replies
  * @now_ms: monotonic time, set by the caller before each step
  * @stats: counters
+ * @drop_type: test only (--test-drop-reply): the reply to the @drop_nth
+ *	request of this RMEM_MSG_* type is handled but never sent, once, as
+ *	if the network had lost it; 0 drops nothing
+ * @drop_nth: which request of @drop_type, from 1
+ * @drop_seen: requests of @drop_type handled so far
  */
 struct rmem_node {
 	struct rmem_pool *pool;
@@ -53,6 +60,9 @@ struct rmem_node {
 	uint64_t instance;
 	uint64_t now_ms;
 	struct rmem_stats stats;
+	uint8_t drop_type;
+	uint32_t drop_nth;
+	uint32_t drop_seen;
 };
 
 /**

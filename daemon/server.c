@@ -213,6 +213,12 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		goto out_fini;
 	}
 	rmem_node_init(&s->node, &s->pool, (uint64_t)cfg->session_timeout * 1000, instance);
+	if (cfg->test_drop_type) {
+		s->node.drop_type = cfg->test_drop_type;
+		s->node.drop_nth = cfg->test_drop_nth;
+		log_warn("test only: the reply to request %u of type %u will be dropped",
+			 cfg->test_drop_nth, cfg->test_drop_type);
+	}
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || epoll_add(s, s->sigfd, &s->ev_signal)) {

@@ -59,6 +59,13 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct bio_vec bv;
 	unsigned int nr = 0, noio;
 
+	/*
+	 * What the timeout handler reads is set before the request starts,
+	 * for every op: a DISCARD can wait in the store past the timeout too.
+	 */
+	memset(&cmd->rio, 0, sizeof(cmd->rio));
+	cmd->rio.region = r;
+	cmd->rio.pos = pos;
 	blk_mq_start_request(rq);
 	if (req_op(rq) == REQ_OP_FLUSH) {
 		/* Acknowledged writes are in remote memory already. */
@@ -95,15 +102,12 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 			}
 			cmd->bvec[nr++] = bv;
 		}
-		memset(&cmd->rio, 0, sizeof(cmd->rio));
 		cmd->rio.io.type = req_op(rq) == REQ_OP_READ ? RMEM_MSG_READ : RMEM_MSG_WRITE;
 		cmd->rio.io.len = len;
 		cmd->rio.io.bvec = cmd->bvec;
 		cmd->rio.io.nr_bvec = nr;
 		cmd->rio.io.qid = hctx->queue_num;
 		INIT_LIST_HEAD(&cmd->rio.io.entry);
-		cmd->rio.region = r;
-		cmd->rio.pos = pos;
 		cmd->rio.end = rmem_blk_end;
 		rmem_region_rw(&cmd->rio);
 		break;
@@ -115,13 +119,40 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return BLK_STS_OK;
 }
 
+/*
+ * A request timed out, as in nvme-tcp: on a live node its reply was lost,
+ * so the store and the node layer abort the queue and reconnect, and the
+ * request is sent again on the resumed session (the timer is reset, the
+ * request stays ours); on a dead node it is failed here. blk-mq holds a
+ * reference on @rq while this runs, so a normal completion racing with it
+ * cannot free or reuse the request; the node layer hands the request to
+ * exactly one of the two. Must not sleep.
+ *
+ * A request still inside queue_rq (a first write waiting for its slab, a
+ * DISCARD freeing one) never gets here: with BLK_MQ_F_BLOCKING, blk-mq's
+ * timeout work waits for every running queue_rq before it handles expired
+ * requests (6.1 and 6.12). Those waits are bounded by rmem_node_call(),
+ * which recovers a lost reply on its own; the write is then sent with its
+ * deadline already passed, so the node layer gives it a full timeout on
+ * the wire before it aborts anything. The pdu's region and position are
+ * set for every op all the same.
+ */
 static enum blk_eh_timer_return rmem_blk_timeout(struct request *rq)
 {
 	struct rmem_blk_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct rmem_region *r = cmd->rio.region;
+	enum req_op op = req_op(rq);
+	u32 len = blk_rq_bytes(rq);	/* ending the request clears it */
+	u64 pos = cmd->rio.pos;
 
-	/* The node layer fails requests once a node is dead; keep waiting. */
-	pr_warn_ratelimited("%s: request at %llu still waiting for its node\n",
-			    cmd->rio.region->device, cmd->rio.pos);
+	if ((op == REQ_OP_READ || op == REQ_OP_WRITE) &&
+	    rmem_region_rw_timeout(&cmd->rio, jiffies_to_nsecs(rq->timeout))) {
+		pr_warn_ratelimited("%s: %s of %u bytes at %llu timed out on a dead node: failed\n",
+				    r->device, blk_op_str(op), len, pos);
+		return BLK_EH_DONE;
+	}
+	pr_warn_ratelimited("%s: %s of %u bytes at %llu timed out: waiting for recovery\n",
+			    r->device, blk_op_str(op), len, pos);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -216,6 +247,7 @@ int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack)
 	struct gendisk *disk;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
@@ -279,6 +311,7 @@ int rmem_blk_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *
 	struct rmem_blk *b = r->front;
 	unsigned int openers;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!b)
 		return 0;
 	mutex_lock(&b->disk->open_mutex);

@@ -19,8 +19,8 @@
 #include "rmem.h"
 
 static struct netlink_range_validation rmem_timeout_range = {
-	.min = 100,
-	.max = 3600 * 1000,
+	.min = RMEM_NODE_TIMEOUT_MIN_MS,
+	.max = RMEM_NODE_TIMEOUT_MAX_MS,
 };
 
 static struct netlink_range_validation rmem_chunk_range = {
@@ -529,7 +529,12 @@ static struct genl_family rmem_genl_family __ro_after_init = {
 	.ops = rmem_genl_ops,
 	.n_ops = ARRAY_SIZE(rmem_genl_ops),
 	.resv_start_op = RMEM_CMD_REGION_GET + 1,
-	.parallel_ops = false,
+	/*
+	 * rmem_cfg_lock serialises every op and dump: a node add that waits
+	 * on the network must not hold genl_mutex, which every other
+	 * non-parallel family (nlctrl included) needs.
+	 */
+	.parallel_ops = true,
 };
 
 /**

@@ -2,42 +2,95 @@
 /*
  * rmem: module entry, parameters and the shared work queue.
  *
- * Subsystems start in order (work queue, block major, RDMA ib_client,
- * netlink) and stop in exact reverse; regions go before nodes because
- * regions hold node slabs, and nodes before the ib_client.
+ * Subsystems start in order (work queues, debugfs, block major, mmap
+ * device, RDMA ib_client, netlink) and stop in exact reverse; regions go
+ * before nodes because regions hold node slabs, and nodes before the
+ * ib_client.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/log2.h>
+#include <linux/sysfs.h>
 #include <net/genetlink.h>
 
 #include "rmem.h"
 
+/*
+ * Every parameter is range-checked when it is set, at load time and through
+ * /sys/module/rmem/parameters/ alike: a bad value is refused with -EINVAL
+ * and a log line, and the old value stays.
+ */
+struct rmem_param_range {
+	unsigned int *val;
+	unsigned int min;
+	unsigned int max;
+	bool pow2;		/* also a power of two (0 allowed if min is 0) */
+};
+
+static int rmem_param_range_set(const char *s, const struct kernel_param *kp)
+{
+	const struct rmem_param_range *pr = kp->arg;
+	unsigned int v;
+
+	/* Not a number, negative, or beyond 32 bits: all EINVAL. */
+	if (kstrtouint(s, 0, &v)) {
+		pr_err("%s: '%.*s' is not a number from %u to %u\n", kp->name,
+		       (int)strcspn(s, "\n"), s, pr->min, pr->max);
+		return -EINVAL;
+	}
+	if (v < pr->min || v > pr->max || (pr->pow2 && v && !is_power_of_2(v))) {
+		pr_err("%s=%u: must be %sfrom %u to %u\n", kp->name, v,
+		       pr->pow2 ? "a power of two " : "", pr->min, pr->max);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*pr->val, v);
+	return 0;
+}
+
+static int rmem_param_range_get(char *buf, const struct kernel_param *kp)
+{
+	const struct rmem_param_range *pr = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*pr->val));
+}
+
+static const struct kernel_param_ops rmem_param_range_ops = {
+	.set = rmem_param_range_set,
+	.get = rmem_param_range_get,
+};
+
+#define rmem_param(name, var, lo, hi, p2, perm)					\
+	static struct rmem_param_range rmem_param_##name = {			\
+		.val = &(var), .min = (lo), .max = (hi), .pow2 = (p2),		\
+	};									\
+	module_param_cb(name, &rmem_param_range_ops, &rmem_param_##name, perm)
+
 unsigned int rmem_slab_mb = 64;
-module_param_named(slab_mb, rmem_slab_mb, uint, 0444);
-MODULE_PARM_DESC(slab_mb, "Slab size in MiB; memory nodes must use the same (default 64)");
+rmem_param(slab_mb, rmem_slab_mb, 1, 4096, true, 0444);
+MODULE_PARM_DESC(slab_mb, "Slab size in MiB, a power of two from 1 to 4096; memory nodes must use the same (default 64)");
 
 unsigned int rmem_nr_queues;
-module_param_named(nr_queues, rmem_nr_queues, uint, 0444);
-MODULE_PARM_DESC(nr_queues, "Connections per node and block hw queues (default: online CPUs, max 8)");
+rmem_param(nr_queues, rmem_nr_queues, 0, 64, false, 0444);
+MODULE_PARM_DESC(nr_queues, "Connections per node and block hw queues, 1 to 64 (default 0: online CPUs, max 8)");
 
 unsigned int rmem_node_timeout_ms = 30000;
-module_param_named(node_timeout_ms, rmem_node_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(node_timeout_ms, "Default time a node may stay unreachable before its I/O fails (ms)");
+rmem_param(node_timeout_ms, rmem_node_timeout_ms, RMEM_NODE_TIMEOUT_MIN_MS,
+	   RMEM_NODE_TIMEOUT_MAX_MS, false, 0644);
+MODULE_PARM_DESC(node_timeout_ms, "Default time a node may stay unreachable before its I/O fails (ms, 100 to 3600000)");
 
 unsigned int rmem_connect_timeout_ms = 10000;
-module_param_named(connect_timeout_ms, rmem_connect_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(connect_timeout_ms, "Timeout of one connection attempt, hello included (ms)");
+rmem_param(connect_timeout_ms, rmem_connect_timeout_ms, 100, 600000, false, 0644);
+MODULE_PARM_DESC(connect_timeout_ms, "Timeout of one connection attempt, hello included (ms, 100 to 600000)");
 
 unsigned int rmem_heartbeat_ms = 2000;
-module_param_named(heartbeat_ms, rmem_heartbeat_ms, uint, 0644);
-MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval; 5 missed beats drop the connection (ms, 0 = off)");
+rmem_param(heartbeat_ms, rmem_heartbeat_ms, 0, 600000, false, 0644);
+MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval; 5 missed beats drop the connection (ms, up to 600000; 0 = off, until set again)");
 
 unsigned int rmem_io_timeout_s = 300;
-module_param_named(io_timeout_s, rmem_io_timeout_s, uint, 0444);
-MODULE_PARM_DESC(io_timeout_s, "Block request timeout before the connection is reset (s)");
+rmem_param(io_timeout_s, rmem_io_timeout_s, 1, 3600, false, 0444);
+MODULE_PARM_DESC(io_timeout_s, "Block request timeout before the connection is reset (s, 1 to 3600)");
 
 struct workqueue_struct *rmem_wq;
 struct workqueue_struct *rmem_io_wq;
@@ -48,13 +101,8 @@ static int __init rmem_init(void)
 {
 	int ret;
 
-	if (!rmem_slab_mb || rmem_slab_mb > 4096 || !is_power_of_2(rmem_slab_mb)) {
-		pr_err("slab_mb=%u: must be a power of two from 1 to 4096\n", rmem_slab_mb);
-		return -EINVAL;
-	}
 	if (!rmem_nr_queues)
 		rmem_nr_queues = min(num_online_cpus(), 8U);
-	rmem_nr_queues = clamp(rmem_nr_queues, 1U, 64U);
 
 	/* Reconnects and receive work run while the system swaps to us. */
 	rmem_wq = alloc_workqueue("rmem", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
@@ -67,9 +115,10 @@ static int __init rmem_init(void)
 		goto out_destroy_wq;
 	}
 
+	rmem_debugfs_init();
 	ret = rmem_blk_init();
 	if (ret)
-		goto out_destroy_wq;
+		goto out_debugfs_exit;
 
 	ret = rmem_mmap_init();
 	if (ret)
@@ -94,6 +143,8 @@ out_mmap_exit:
 	rmem_mmap_exit();
 out_blk_exit:
 	rmem_blk_exit();
+out_debugfs_exit:
+	rmem_debugfs_exit();
 out_destroy_wq:
 	if (rmem_io_wq)
 		destroy_workqueue(rmem_io_wq);
@@ -109,6 +160,7 @@ static void __exit rmem_exit(void)
 	rmem_rdma_exit();
 	rmem_mmap_exit();
 	rmem_blk_exit();
+	rmem_debugfs_exit();
 	destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");

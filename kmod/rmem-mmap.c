@@ -1218,6 +1218,7 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 	struct rmem_mmap *m;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (r->id >= RMEM_MMAP_MINORS) {
 		NL_SET_ERR_MSG(extack, "too many regions");
 		return -ENOSPC;
@@ -1287,6 +1288,7 @@ int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack 
 {
 	struct rmem_mmap *m = r->front;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!m)
 		return 0;
 	mutex_lock(&m->open_lock);

@@ -15,6 +15,15 @@
  *  DEAD           unreachable for longer than timeout_ms: waiting and new
  *                 requests fail with -EIO; reconnecting goes on.
  *
+ * Timeouts (rmem_node_timeout(), from blk-mq's timeout handler and from
+ * rmem_node_call() after io_timeout_s): a request that waits too long on a
+ * LIVE node has lost its reply on a connection that still looks fine. The
+ * transport's abort stops the queue carrying it and rmem_node_error()
+ * starts the recovery above, as for any broken connection: teardown hands
+ * the request back, and it is sent again on the resumed session. While
+ * the node reconnects nothing more is done (it ends within timeout_ms); on
+ * a DEAD node a request still waiting is failed with -EIO at once.
+ *
  * Transport auto: the first connect tries RDMA, then TCP. A node on RDMA
  * whose RDMA reconnects fail RMEM_AUTO_FALLBACK times in a row tries TCP
  * after each failed RDMA attempt, and stays on TCP once that works (the
@@ -37,7 +46,10 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/wait_bit.h>
@@ -47,11 +59,15 @@
 
 LIST_HEAD(rmem_nodes);
 static DEFINE_SPINLOCK(rmem_nodes_lock);
+/* Waiters for some node to come up, die or go (rmem_node_wait_change()). */
+static DECLARE_WAIT_QUEUE_HEAD(rmem_node_change_wq);
+static atomic_t rmem_node_change_seq = ATOMIC_INIT(0);
 static u32 rmem_next_node_id = 1;
 
 #define RMEM_BACKOFF_MIN_MS	100
 #define RMEM_BACKOFF_MAX_MS	5000
 #define RMEM_HB_MISSES		5
+#define RMEM_HB_IDLE_MS		1000	/* heartbeats off: look again this often */
 #define RMEM_AUTO_FALLBACK	2	/* failed RDMA reconnects before TCP is tried */
 
 /**
@@ -87,6 +103,7 @@ struct rmem_node *rmem_node_find(u32 id)
 {
 	struct rmem_node *n;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list)
 		if (n->id == id)
 			return n;
@@ -104,6 +121,7 @@ unsigned int rmem_node_count(void)
 	struct rmem_node *n;
 	unsigned int nr = 0;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list)
 		nr++;
 	return nr;
@@ -118,6 +136,36 @@ unsigned int rmem_node_count(void)
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node)
 {
 	return READ_ONCE(node->state);
+}
+
+static void rmem_node_changed(void)
+{
+	atomic_inc(&rmem_node_change_seq);
+	wake_up_all(&rmem_node_change_wq);
+}
+
+/**
+ * rmem_node_changes() - a sequence number of node state changes
+ *
+ * Return: a value to hand to rmem_node_wait_change() after looking at the
+ * nodes.
+ */
+unsigned int rmem_node_changes(void)
+{
+	return atomic_read(&rmem_node_change_seq);
+}
+
+/**
+ * rmem_node_wait_change() - wait until a node came up, died or went
+ * @seen: rmem_node_changes() from before the caller looked at the nodes
+ * @timeout: longest wait, in jiffies
+ *
+ * Context: process; sleeps.
+ */
+void rmem_node_wait_change(unsigned int seen, unsigned long timeout)
+{
+	wait_event_timeout(rmem_node_change_wq,
+			   atomic_read(&rmem_node_change_seq) != seen, timeout);
 }
 
 static bool rmem_io_pendable(const struct rmem_req *io)
@@ -180,6 +228,13 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 	int err;
 
 	io->node = node;
+	if (unlikely(io->len > READ_ONCE(node->max_io))) {
+		/* Front ends split at RMEM_MSG_MAX_IO; hello checked max_io. */
+		rnode_err_rl(node, "request of %u bytes above its max_io %u\n", io->len,
+			     READ_ONCE(node->max_io));
+		rmem_node_complete(node, io, -EIO);
+		return;
+	}
 	for (;;) {
 		spin_lock_irqsave(&node->lock, flags);
 		if (rmem_io_has_slab(io) && io->gen != node->gen) {
@@ -193,6 +248,7 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 
 			atomic_inc(&node->submitting);
 			spin_unlock_irqrestore(&node->lock, flags);
+			WRITE_ONCE(io->start_ns, ktime_get_ns());
 			ret = node->ops->submit(node, io->qid % node->nr_queues, io);
 			if (atomic_dec_and_test(&node->submitting))
 				wake_up_var(&node->submitting);
@@ -252,12 +308,73 @@ void rmem_node_error(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/**
+ * rmem_node_timeout() - a request sent to @node has waited too long
+ * @node: the node it was submitted to
+ * @io: the request, not yet completed as far as its owner knows
+ * @timeout_ns: how long a reply may take; a request handed to the
+ *	transport less than this ago (a block request that first waited for
+ *	its slab, one resent after a reconnect) is given that time
+ *
+ * On a live node whose transport still has @io in flight, the reply was
+ * lost: abort the queue and recover the node (the request is resent after
+ * the reconnect). On a dead or departing node, a request still waiting for
+ * it is completed here with -EIO. In every other case @io is about to
+ * complete, or the node layer completes it when it reconnects or dies.
+ *
+ * Context: any, does not sleep (blk-mq timeout handler).
+ * Return: true when @io was completed here; false when it is still owned by
+ * the node layer, which completes it exactly once later.
+ */
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns)
+{
+	enum rmem_node_state state;
+	struct rmem_req *p;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&node->lock, flags);
+	state = node->state;
+	if (state == RMEM_NODE_LIVE) {
+		/* Keeps node->ops and node->priv (rmem_node_auto_fallback). */
+		atomic_inc(&node->submitting);
+		spin_unlock_irqrestore(&node->lock, flags);
+		/* A tick of slack: the callers' timers count whole jiffies. */
+		if (ktime_get_ns() - READ_ONCE(io->start_ns) + TICK_NSEC >= timeout_ns &&
+		    node->ops->abort && node->ops->abort(node, io)) {
+			rnode_warn(node, "request type %u id %llu got no reply: resetting the connection\n",
+				   io->type, io->id);
+			rmem_node_error(node);
+		}
+		if (atomic_dec_and_test(&node->submitting))
+			wake_up_var(&node->submitting);
+		return false;
+	}
+	if (state == RMEM_NODE_DEAD || state == RMEM_NODE_DELETING) {
+		/* Parked requests are ours: take it off the list under the lock. */
+		list_for_each_entry(p, &node->pending, entry) {
+			if (p == io) {
+				list_del_init(&io->entry);
+				found = true;
+				break;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (found)
+		rmem_node_complete(node, io, -EIO);
+	return found;
+}
+
 static void rmem_node_error_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(work, struct rmem_node, error_work);
+	unsigned int noio;
 
 	rnode_warn(node, "connection lost, reconnecting\n");
+	noio = memalloc_noio_save();	/* as reconnecting: we may be the swap device */
 	node->ops->disconnect(node);
+	memalloc_noio_restore(noio);
 	if (!READ_ONCE(node->stopping))
 		queue_delayed_work(rmem_wq, &node->reconnect_work,
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
@@ -308,10 +425,9 @@ static void rmem_node_auto_restore(struct rmem_node *node)
 	node->old_priv = NULL;
 }
 
-static void rmem_node_reconnect_work(struct work_struct *work)
+static void rmem_node_reconnect(struct rmem_node *node)
 {
-	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
-					      reconnect_work);
+	int nr_lost = 0;
 	unsigned long flags;
 	bool lost, dead = false;
 	u64 old_instance = node->instance;
@@ -330,6 +446,7 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	if (dead) {
 		rnode_err(node, "unreachable for %u ms: failing its I/O\n", node->timeout_ms);
 		rmem_node_fail_pending(node, -EIO);
+		rmem_node_changed();
 	}
 
 	ret = node->ops->connect(node);
@@ -353,14 +470,18 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	node->rdma_failures = 0;
 	lost = !node->resumed || node->instance != old_instance;
 	spin_lock_irqsave(&node->lock, flags);
-	if (lost)
+	if (lost) {
+		/* The old generation's slabs are gone: nothing holds any here now. */
 		node->gen++;
+		nr_lost = atomic_xchg(&node->slabs_used, 0);
+	}
 	node->state = RMEM_NODE_LIVE;
 	spin_unlock_irqrestore(&node->lock, flags);
+	rmem_node_changed();
 	atomic64_inc(&node->reconnects);
-	if (lost && atomic_read(&node->slabs_used))
+	if (nr_lost)
 		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages now read as I/O errors\n",
-			  atomic_read(&node->slabs_used));
+			  nr_lost);
 	else
 		rnode_info(node, "reconnected%s\n", lost ? "" : ", session resumed");
 
@@ -379,6 +500,21 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	}
 }
 
+/*
+ * Reconnecting runs while the system may be swapping to this node: every
+ * allocation in it (sockets, queues, connection state) must be NOIO, or
+ * reclaim could wait on I/O that waits on this very reconnect.
+ */
+static void rmem_node_reconnect_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      reconnect_work);
+	unsigned int noio = memalloc_noio_save();
+
+	rmem_node_reconnect(node);
+	memalloc_noio_restore(noio);
+}
+
 static void rmem_node_hb_done(struct rmem_req *io, int err)
 {
 	struct rmem_node *node = io->node;
@@ -394,14 +530,31 @@ static void rmem_node_hb_done(struct rmem_req *io, int err)
 	atomic_set(&node->hb_outstanding, 0);
 }
 
+/*
+ * The PING goes out from a work of its own: its send can wait behind data
+ * on a full socket (a frozen rmemd stops reading), and the heartbeat work
+ * must keep counting the beats that go unanswered meanwhile.
+ */
+static void rmem_node_hb_send_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(work, struct rmem_node, hb_send_work);
+
+	memset(&node->hb_io, 0, sizeof(node->hb_io));
+	node->hb_io.type = RMEM_MSG_PING;
+	node->hb_io.done = rmem_node_hb_done;
+	node->hb_io.start_ns = ktime_get_ns();
+	rmem_node_submit(node, &node->hb_io);
+}
+
 static void rmem_node_heartbeat_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
 					      heartbeat_work);
+	unsigned int interval = READ_ONCE(rmem_heartbeat_ms);
 
-	if (READ_ONCE(node->stopping) || !rmem_heartbeat_ms)
+	if (READ_ONCE(node->stopping))
 		return;
-	if (rmem_node_state_get(node) == RMEM_NODE_LIVE) {
+	if (interval && rmem_node_state_get(node) == RMEM_NODE_LIVE) {
 		if (atomic_read(&node->hb_outstanding)) {
 			if (atomic_inc_return(&node->hb_outstanding) > RMEM_HB_MISSES) {
 				rnode_warn(node, "%d heartbeats unanswered\n", RMEM_HB_MISSES);
@@ -409,14 +562,12 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 			}
 		} else {
 			atomic_set(&node->hb_outstanding, 1);
-			memset(&node->hb_io, 0, sizeof(node->hb_io));
-			node->hb_io.type = RMEM_MSG_PING;
-			node->hb_io.done = rmem_node_hb_done;
-			node->hb_io.start_ns = ktime_get_ns();
-			rmem_node_submit(node, &node->hb_io);
+			queue_work(rmem_wq, &node->hb_send_work);
 		}
 	}
-	queue_delayed_work(rmem_wq, &node->heartbeat_work, msecs_to_jiffies(rmem_heartbeat_ms));
+	/* Off (0) still ticks, so that setting it again turns it back on. */
+	queue_delayed_work(rmem_wq, &node->heartbeat_work,
+			   msecs_to_jiffies(interval ?: RMEM_HB_IDLE_MS));
 }
 
 /* Synchronous calls keep their completion beside the io. */
@@ -434,12 +585,19 @@ static void rmem_sync_io_done(struct rmem_req *io, int err)
 	complete(&s->done);
 }
 
+static unsigned long rmem_node_call_timeout(void)
+{
+	return (unsigned long)max(READ_ONCE(rmem_io_timeout_s), 1U) * HZ;
+}
+
 /**
  * rmem_node_call() - send a control request and wait for its reply
  * @node: target node
  * @io: request (type and payload fields set); reply lands in io->reply
  *
- * The wait ends with the reply, or when the node is declared dead.
+ * The wait ends with the reply, or when the node is declared dead. A reply
+ * lost on a live connection is noticed after io_timeout_s, as for block
+ * requests: the connection is reset and the request sent again.
  *
  * Context: process, may sleep; no allocation.
  * Return: 0 or -errno.
@@ -453,7 +611,9 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 	s.io.start_ns = ktime_get_ns();
 	init_completion(&s.done);
 	rmem_node_submit(node, &s.io);
-	wait_for_completion(&s.done);
+	/* A reply lost on a live connection: reset it, as blk-mq's timeout does. */
+	while (!wait_for_completion_timeout(&s.done, rmem_node_call_timeout()))
+		rmem_node_timeout(node, &s.io, jiffies_to_nsecs(rmem_node_call_timeout()));
 	io->reply = s.io.reply;
 	io->gen = s.io.gen;
 	return s.err;
@@ -462,21 +622,18 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 /**
  * rmem_node_slab_alloc() - claim a slab on @node
  * @node: node, reserved by rmem_node_pick()
+ * @gen: generation of the reservation
  * @slab: out: slab number
- * @gen: out: node generation the slab belongs to
  *
  * Context: process, may sleep.
  * Return: 0, -ENOSPC when the node is full, or -errno.
  */
-int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen)
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 {
 	struct rmem_req io = { .type = RMEM_MSG_SLAB_ALLOC };
 	unsigned long flags;
 	int ret;
 
-	spin_lock_irqsave(&node->lock, flags);
-	*gen = node->gen;
-	spin_unlock_irqrestore(&node->lock, flags);
 	ret = rmem_node_call(node, &io);
 	if (ret) {
 		if (ret == -ENOSPC)
@@ -486,17 +643,37 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen)
 	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
 		rnode_err_rl(node, "slab of %llu bytes, expected %llu\n",
 			     le64_to_cpu(io.reply.alloc.size), node->slab_size);
-		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), *gen);
+		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), gen);
 		return -EIO;
 	}
 	spin_lock_irqsave(&node->lock, flags);
-	if (node->gen != *gen)
-		ret = -EAGAIN;	/* lost between reply and now */
+	if (node->gen != gen)
+		ret = -EAGAIN;	/* lost since the reservation */
 	spin_unlock_irqrestore(&node->lock, flags);
 	*slab = le32_to_cpu(io.reply.alloc.slab);
 	if (READ_ONCE(node->slabs_free))
 		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
 	return ret;
+}
+
+/**
+ * rmem_node_slab_unreserve() - a slab of generation @gen is no longer held
+ * @node: its node
+ * @gen: generation of the reservation (rmem_node_pick())
+ *
+ * Drops the slabs_used count unless the node's generation moved on since:
+ * the node lost that generation's slabs, and the count started again at 0.
+ *
+ * Context: any; does not sleep.
+ */
+void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (gen == node->gen)
+		atomic_dec(&node->slabs_used);
+	spin_unlock_irqrestore(&node->lock, flags);
 }
 
 /**
@@ -524,22 +701,95 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
 }
 
 /**
+ * rmem_node_hello() - check a HELLO reply and take the node's parameters
+ * @node: the node
+ * @qid: queue the reply came on
+ * @rep: the reply
+ * @feature: RMEM_PROTO_FEAT_* the transport needs granted
+ *
+ * Every field is checked, as a reply can come from anything that answers on
+ * the port. The first hello of a node (queue 0 of its first connect) sets
+ * its slab size, pool size and max_io, within the module's limits; every
+ * later one must say the same: a pool of another shape is another node
+ * (delete and add it again). Queues after the first must reach the same
+ * rmemd instance; a resumed session cannot come from a new instance.
+ *
+ * Context: the transport's connect (reconnect work or node add).
+ * Return: 0, or -EPROTO with a log line.
+ */
+int rmem_node_hello(struct rmem_node *node, unsigned int qid,
+		    const struct rmem_hello_reply *rep, u64 feature)
+{
+	u64 slab_size = le64_to_cpu(rep->slab_size);
+	u32 slabs_total = le32_to_cpu(rep->slabs_total);
+	u32 slabs_free = le32_to_cpu(rep->slabs_free);
+	u32 max_io = le32_to_cpu(rep->max_io);
+	u32 flags = le32_to_cpu(rep->flags);
+	u64 instance = le64_to_cpu(rep->instance);
+	bool first = !node->slab_size;
+
+	if (!(le64_to_cpu(rep->features) & feature)) {
+		rnode_err(node, "hello reply does not grant the %s feature\n", node->ops->name);
+		return -EPROTO;
+	}
+	if (flags & ~RMEM_HELLO_F_RESUMED || memchr_inv(rep->reserved, 0, sizeof(rep->reserved))) {
+		rnode_err(node, "hello reply has unknown flags %#x or reserved bytes set\n", flags);
+		return -EPROTO;
+	}
+	if (slab_size < RMEM_NODE_SLAB_MIN || slab_size > RMEM_NODE_SLAB_MAX ||
+	    !is_power_of_2(slab_size) || !slabs_total || slabs_total > RMEM_NODE_MAX_SLABS ||
+	    slabs_free > slabs_total || max_io < RMEM_MSG_MAX_IO) {
+		rnode_err(node, "hello reply out of range: slab %llu bytes, %u slabs (%u free), max_io %u (need %u)\n",
+			  slab_size, slabs_total, slabs_free, max_io, RMEM_MSG_MAX_IO);
+		return -EPROTO;
+	}
+	if (qid) {
+		if (instance != node->instance) {
+			rnode_err(node, "queue %u reached another rmemd instance\n", qid);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (!first && (slab_size != node->slab_size || slabs_total != node->slabs_total ||
+		       max_io != node->max_io)) {
+		rnode_err(node, "rmemd now has %u slabs of %llu bytes and max_io %u, it had %u of %llu and %u: delete and add the node again\n",
+			  slabs_total, slab_size, max_io, node->slabs_total, node->slab_size,
+			  node->max_io);
+		return -EPROTO;
+	}
+	if (!first && (flags & RMEM_HELLO_F_RESUMED) && instance != node->instance) {
+		rnode_err(node, "hello reply resumes our session on a new rmemd instance\n");
+		return -EPROTO;
+	}
+	node->instance = instance;
+	node->slab_size = slab_size;
+	node->slabs_total = slabs_total;
+	WRITE_ONCE(node->slabs_free, slabs_free);
+	WRITE_ONCE(node->max_io, max_io);
+	node->resumed = flags & RMEM_HELLO_F_RESUMED;
+	return 0;
+}
+
+/**
  * rmem_node_pick() - choose a node for a new slab and reserve it
  * @skip: a node that just failed, or NULL
+ * @gen: out: the node's generation the reservation belongs to
  *
  * Picks the live node with the most free slabs, ties broken by latency. The
- * caller owns one count of node->slabs_used and must drop it if it does not
- * end up holding a slab there. While a node has slabs_used it cannot be
- * deleted.
+ * caller owns a reference to the node and one count of node->slabs_used in
+ * generation @gen; it drops both with rmem_node_slab_unreserve() and
+ * rmem_node_put() unless an extent ends up holding a slab there. While a
+ * node has slabs_used it cannot be deleted.
  *
  * Return: the node; ERR_PTR(-EAGAIN) if none can take a slab now but a
  * node is reconnecting; ERR_PTR(-ENOSPC) otherwise.
  */
-struct rmem_node *rmem_node_pick(struct rmem_node *skip)
+struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen)
 {
 	struct rmem_node *n, *best = NULL;
 	bool recovering = false;
 	enum rmem_node_state state;
+	unsigned long flags;
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
@@ -554,12 +804,48 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip)
 		     atomic64_read(&n->srtt_ns) < atomic64_read(&best->srtt_ns)))
 			best = n;
 	}
-	if (best)
+	if (best) {
+		rmem_node_get(best);
+		spin_lock_irqsave(&best->lock, flags);
+		*gen = best->gen;
 		atomic_inc(&best->slabs_used);
+		spin_unlock_irqrestore(&best->lock, flags);
+	}
 	spin_unlock(&rmem_nodes_lock);
 	if (!best)
 		return ERR_PTR(recovering ? -EAGAIN : -ENOSPC);
 	return best;
+}
+
+/**
+ * rmem_node_debug_show() - each node's transport describes its live queues
+ * @m: the debugfs file
+ *
+ * Only nodes that are live are shown, as submitters (node->submitting):
+ * the transport cannot change under the call.
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ */
+void rmem_node_debug_show(struct seq_file *m)
+{
+	struct rmem_node *node;
+	unsigned long flags;
+	bool live;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		spin_lock_irqsave(&node->lock, flags);
+		live = node->state == RMEM_NODE_LIVE;
+		if (live)
+			atomic_inc(&node->submitting);
+		spin_unlock_irqrestore(&node->lock, flags);
+		if (!live)
+			continue;
+		if (node->ops->debug_show)
+			node->ops->debug_show(node, m);
+		if (atomic_dec_and_test(&node->submitting))
+			wake_up_var(&node->submitting);
+	}
 }
 
 /* First transport to try: auto tries RDMA, then TCP (rmem_node_connect). */
@@ -649,7 +935,58 @@ static void rmem_node_free(struct rmem_node *node)
 		node->priv = node->old_priv;
 		rmem_node_release(node);
 	}
-	kfree(node);
+	/* rmem_node_tryget() may still look at it under RCU. */
+	kfree_rcu(node, rcu);
+}
+
+static void rmem_node_free_work(struct work_struct *work)
+{
+	rmem_node_free(container_of(work, struct rmem_node, free_work));
+}
+
+static void rmem_node_last_put(struct kref *ref)
+{
+	struct rmem_node *node = container_of(ref, struct rmem_node, ref);
+
+	/* The last holder may be a completion in atomic context: free in a work. */
+	queue_work(rmem_wq, &node->free_work);
+}
+
+/**
+ * rmem_node_get() - take a reference to a node
+ * @node: a node the caller already holds a reference to, or one found in
+ *	the node list under rmem_nodes_lock or rmem_cfg_lock
+ */
+void rmem_node_get(struct rmem_node *node)
+{
+	kref_get(&node->ref);
+}
+
+/**
+ * rmem_node_tryget() - take a reference to a node that may be going away
+ * @node: a node whose last reference may have been dropped
+ *
+ * Context: rcu_read_lock() held since @node was read.
+ * Return: true if the caller now holds a reference.
+ */
+bool rmem_node_tryget(struct rmem_node *node)
+{
+	return kref_get_unless_zero(&node->ref);
+}
+
+/**
+ * rmem_node_put() - drop a reference to a node
+ * @node: the node
+ *
+ * The node list holds one reference until ``node del``; each extent mapped
+ * to the node and each request in flight to it holds one. The last put
+ * frees the node (and its transport state) from a work item.
+ *
+ * Context: any; does not sleep.
+ */
+void rmem_node_put(struct rmem_node *node)
+{
+	kref_put(&node->ref, rmem_node_last_put);
 }
 
 /**
@@ -672,6 +1009,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	struct rmem_node *node, *n;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
 		if (rmem_addr_equal(&n->addr, addr)) {
 			NL_SET_ERR_MSG(extack, "a node with this address and port exists");
@@ -697,6 +1035,9 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_WORK(&node->error_work, rmem_node_error_work);
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
+	INIT_WORK(&node->hb_send_work, rmem_node_hb_send_work);
+	INIT_WORK(&node->free_work, rmem_node_free_work);
+	kref_init(&node->ref);		/* the node list's */
 
 	ret = rmem_node_connect(node);
 	if (ret) {
@@ -718,9 +1059,9 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	spin_lock(&rmem_nodes_lock);
 	list_add_tail(&node->list, &rmem_nodes);
 	spin_unlock(&rmem_nodes_lock);
-	if (rmem_heartbeat_ms)
-		queue_delayed_work(rmem_wq, &node->heartbeat_work,
-				   msecs_to_jiffies(rmem_heartbeat_ms));
+	rmem_node_changed();
+	queue_delayed_work(rmem_wq, &node->heartbeat_work,
+			   msecs_to_jiffies(READ_ONCE(rmem_heartbeat_ms) ?: RMEM_HB_IDLE_MS));
 	rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free)\n",
 		   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
 		   node->slabs_free);
@@ -747,9 +1088,13 @@ static void rmem_node_destroy(struct rmem_node *node)
 	cancel_work_sync(&node->error_work);
 	cancel_delayed_work_sync(&node->reconnect_work);
 	node->ops->disconnect(node);
+	/* After disconnect: that unblocks a PING send stuck on a full socket. */
+	cancel_work_sync(&node->hb_send_work);
 	rmem_node_fail_pending(node, -EIO);
 	rnode_info(node, "removed\n");
-	rmem_node_free(node);
+	rmem_node_changed();
+	/* Extents of slabs it lost, and requests in flight, may still hold it. */
+	rmem_node_put(node);
 }
 
 /**
@@ -757,25 +1102,27 @@ static void rmem_node_destroy(struct rmem_node *node)
  * @id: node id
  * @extack: error report
  *
+ * Unlists the node, stops it and drops the list's reference. Extents of
+ * slabs the node already lost (rmemd restarted) and requests in flight keep
+ * its memory until they let go: they see it deleted and fail cleanly.
+ *
  * Context: rmem_cfg_lock held; sleeps.
- * Return: 0, -ENOENT, or -EBUSY while regions have data there.
+ * Return: 0, -ENOENT, or -EBUSY while regions hold slabs of the current
+ * session there.
  */
 int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 {
 	struct rmem_node *node = rmem_node_find(id);
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!node) {
 		NL_SET_ERR_MSG(extack, "no such node");
 		return -ENOENT;
 	}
-	if (rmem_region_uses_node(node)) {
-		NL_SET_ERR_MSG(extack, "regions hold slabs on this node: delete them first");
-		return -EBUSY;
-	}
 	spin_lock(&rmem_nodes_lock);
 	if (atomic_read(&node->slabs_used)) {
 		spin_unlock(&rmem_nodes_lock);
-		NL_SET_ERR_MSG(extack, "a slab is being allocated on this node; try again");
+		NL_SET_ERR_MSG(extack, "regions hold slabs on this node: delete them first");
 		return -EBUSY;
 	}
 	node->stopping = true;
@@ -803,4 +1150,6 @@ void rmem_node_del_all(void)
 		rmem_node_destroy(node);
 	}
 	mutex_unlock(&rmem_cfg_lock);
+	/* Frees queued by the last puts run before the transports go away. */
+	flush_workqueue(rmem_wq);
 }

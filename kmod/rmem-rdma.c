@@ -32,8 +32,9 @@
  * or ADDR_CHANGE event calls rmem_node_error(); the failed request stays in
  * its slot. Teardown (disconnect): stop the queues (no new submit gets in,
  * waiters for a slot get -ENOTCONN), rdma_disconnect(), ib_drain_qp(),
- * rdma_destroy_id(), hand every request still in a slot back with
- * rmem_node_requeue(), then destroy the QP and give back CQ, buffers and PD.
+ * hand every request still in a slot back with rmem_node_requeue(), then
+ * destroy the QP, give back the CQ, destroy the cm_id (QP, CQ, cm_id: the
+ * order nvme-rdma uses), and free buffers and PD.
  * It is idempotent: every resource pointer is cleared when it goes.
  *
  * Device removal: an ib_client's .remove tears down synchronously every
@@ -710,6 +711,40 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 	return 0;
 }
 
+/*
+ * @io timed out. If it still holds a slot of a live queue, its completion
+ * or reply was lost: mark the queue not live, so that no new request is
+ * posted on it (submitters see it dead and park their requests on the
+ * node), and let the node recover; teardown drains the QP and hands @io
+ * back. Runs in the blk-mq timeout handler: spinlocks only. Teardown marks
+ * a queue not live under q->lock before it frees the slots, so the slot
+ * array is valid while we see the queue live.
+ */
+static bool rmem_rdma_abort(struct rmem_node *node, struct rmem_req *io)
+{
+	struct rmem_rdma_node *rn = node->priv;
+	struct rmem_rdma_queue *q;
+	unsigned int idx;
+	bool found = false;
+
+	if (!rn)
+		return false;
+	q = &rn->q[io->qid % rn->nr];
+	idx = READ_ONCE(io->id) & RMEM_RDMA_ID_SLOT;
+	spin_lock_bh(&q->lock);
+	if (q->live && q->slots && idx < q->nr_slots && READ_ONCE(q->slots[idx].io) == io) {
+		q->live = false;
+		found = true;
+	}
+	spin_unlock_bh(&q->lock);
+	if (!found)
+		return false;
+	wake_up_all(&q->wait);	/* submitters waiting for a slot */
+	rnode_warn(node, "queue %u: request id %llu (slot %u) timed out: aborting the queue\n",
+		   q->qid, io->id, idx);
+	return true;
+}
+
 /* ---- rdma_cm ---- */
 
 static int rmem_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
@@ -937,22 +972,7 @@ static int rmem_rdma_hello(struct rmem_rdma_queue *q, unsigned long deadline)
 	if (ret)
 		return ret;
 
-	if (!(le64_to_cpu(rep->features) & RMEM_PROTO_FEAT_RDMA) || !le64_to_cpu(rep->slab_size)) {
-		rnode_err(node, "hello reply lacks RDMA data or a slab size\n");
-		return -EPROTO;
-	}
-	if (q->qid == 0) {
-		node->instance = le64_to_cpu(rep->instance);
-		node->slab_size = le64_to_cpu(rep->slab_size);
-		node->slabs_total = le32_to_cpu(rep->slabs_total);
-		WRITE_ONCE(node->slabs_free, le32_to_cpu(rep->slabs_free));
-		node->max_io = le32_to_cpu(rep->max_io);
-		node->resumed = le32_to_cpu(rep->flags) & RMEM_HELLO_F_RESUMED;
-	} else if (le64_to_cpu(rep->instance) != node->instance) {
-		rnode_err(node, "queue %u reached another rmemd instance\n", q->qid);
-		return -EPROTO;
-	}
-	return 0;
+	return rmem_node_hello(node, q->qid, rep, RMEM_PROTO_FEAT_RDMA);
 }
 
 static int rmem_rdma_queue_open(struct rmem_rdma_queue *q, unsigned long deadline)
@@ -1067,10 +1087,6 @@ static void rmem_rdma_queue_free(struct rmem_rdma_queue *q)
 	struct ib_device *dev = q->ibdev;
 	unsigned int i;
 
-	if (q->cm_id) {
-		rdma_destroy_id(q->cm_id);
-		q->cm_id = NULL;
-	}
 	/* Drained: no completion runs any more; hand back what was sent. */
 	for (i = 0; q->slots && i < q->nr_slots; i++) {
 		struct rmem_rdma_slot *slot = &q->slots[i];
@@ -1085,12 +1101,18 @@ static void rmem_rdma_queue_free(struct rmem_rdma_queue *q)
 	}
 	INIT_LIST_HEAD(&q->free);
 	if (q->qp) {
-		ib_destroy_qp(q->qp);
+		/* rdma_create_qp() made it: rdma_destroy_qp() also clears cm_id->qp. */
+		rdma_destroy_qp(q->cm_id);
 		q->qp = NULL;
 	}
 	if (q->cq) {
 		ib_cq_pool_put(q->cq, q->cq_size);
 		q->cq = NULL;
+	}
+	/* QP, then CQ, then the cm_id, as nvme-rdma tears a queue down. */
+	if (q->cm_id) {
+		rdma_destroy_id(q->cm_id);
+		q->cm_id = NULL;
 	}
 	if (q->rx_mapped)
 		ib_dma_unmap_single(dev, q->rx_dma, q->nr_slots * RMEM_RDMA_MSG_SIZE,
@@ -1127,6 +1149,7 @@ static void rmem_rdma_teardown(struct rmem_rdma_node *rn)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&rn->conn_mutex);
 	for (i = 0; i < rn->nr; i++)
 		rmem_rdma_queue_stop(&rn->q[i]);
 	for (i = 0; i < rn->nr; i++)
@@ -1276,6 +1299,7 @@ const struct rmem_transport_ops rmem_rdma_ops = {
 	.connect = rmem_rdma_connect,
 	.disconnect = rmem_rdma_disconnect,
 	.submit = rmem_rdma_submit,
+	.abort = rmem_rdma_abort,
 	.release = rmem_rdma_release,
 };
 

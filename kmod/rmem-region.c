@@ -17,7 +17,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
-#include <linux/delay.h>
 #include <linux/ctype.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
@@ -45,6 +44,7 @@ struct rmem_region *rmem_region_find(const char *name)
 {
 	struct rmem_region *r;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list)
 		if (!strcmp(r->name, name))
 			return r;
@@ -62,6 +62,7 @@ unsigned int rmem_region_count(void)
 	struct rmem_region *r;
 	unsigned int nr = 0;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list)
 		nr++;
 	return nr;
@@ -111,8 +112,9 @@ static bool rmem_region_name_ok(const char *name)
 
 /*
  * Detach extent @ei; with @lost its written pages become lost. With @put the
- * node's slabs_used count goes too, else the caller drops it once it has
- * freed the slab (a node with slabs_used cannot be deleted). r->lock held.
+ * extent's slabs_used count and node reference go too, else the caller drops
+ * them with rmem_slab_put() once it has freed the slab (a node with
+ * slabs_used cannot be deleted). r->lock held.
  */
 static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost, bool put)
 {
@@ -122,6 +124,7 @@ static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost
 				  r->size >> RMEM_PAGE_SHIFT);
 	unsigned long p;
 
+	lockdep_assert_held(&r->lock);
 	if (lost) {
 		for (p = find_next_bit(r->written, end, first); p < end;
 		     p = find_next_bit(r->written, end, p + 1)) {
@@ -129,8 +132,10 @@ static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost
 			set_bit(p, r->lost);
 		}
 	}
-	if (put)
-		atomic_dec(&e->node->slabs_used);
+	if (put) {
+		rmem_node_slab_unreserve(e->node, e->gen);
+		rmem_node_put(e->node);
+	}
 	atomic_dec(&r->slabs);
 	e->node = NULL;
 }
@@ -155,36 +160,6 @@ static bool rmem_extent_is_stale(struct rmem_extent *e)
 	return e->node && READ_ONCE(e->node->gen) != e->gen;
 }
 
-/**
- * rmem_region_uses_node() - does any region hold a live slab on @node?
- * @node: the node
- *
- * Extents whose slab the node already lost are detached on the way.
- *
- * Context: rmem_cfg_lock held.
- * Return: true if some region still needs @node.
- */
-bool rmem_region_uses_node(struct rmem_node *node)
-{
-	struct rmem_region *r;
-	bool used = false;
-	unsigned int i;
-
-	list_for_each_entry(r, &rmem_regions, list) {
-		spin_lock(&r->lock);
-		for (i = 0; i < r->nr_extents; i++) {
-			if (r->ext[i].node != node)
-				continue;
-			if (rmem_extent_is_stale(&r->ext[i]) && !r->ext[i].writes)
-				rmem_extent_detach(r, i, true, true);
-			else
-				used = true;
-		}
-		spin_unlock(&r->lock);
-	}
-	return used;
-}
-
 /* Give extent @ei a slab. Sleeps. Returns 0 or -errno. */
 static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 {
@@ -206,27 +181,33 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 	spin_unlock(&r->lock);
 
 	for (tries = 0; tries < 4; tries++) {
-		node = rmem_node_pick(skip);
+		unsigned int seen = rmem_node_changes();
+
+		node = rmem_node_pick(skip, &gen);
 		if (IS_ERR(node)) {
-			/* Nodes are reconnecting: wait for them, not fail. */
+			/* Nodes are reconnecting: wait for one to come back or die. */
 			ret = skip ? ret : PTR_ERR(node);
 			if (ret == -EAGAIN)
-				msleep(20);
+				rmem_node_wait_change(seen, HZ);
 			break;
 		}
-		ret = rmem_node_slab_alloc(node, &slab, &gen);
+		ret = rmem_node_slab_alloc(node, gen, &slab);
 		if (!ret) {
 			spin_lock(&r->lock);
 			e->slab = slab;
 			e->gen = gen;
-			e->node = node;		/* keeps the slabs_used count */
+			e->node = node;	/* keeps the reservation and the reference */
 			spin_unlock(&r->lock);
 			atomic_inc(&r->slabs);
 			break;
 		}
-		atomic_dec(&node->slabs_used);
-		skip = node;
+		rmem_node_slab_unreserve(node, gen);
+		if (skip)
+			rmem_node_put(skip);
+		skip = node;		/* its reference goes with the next skip */
 	}
+	if (skip)
+		rmem_node_put(skip);
 	mutex_unlock(&r->alloc_lock);
 	if (ret)
 		rregion_err_rl(r, "no slab for extent %u: %d\n", ei, ret);
@@ -260,21 +241,34 @@ static void rmem_region_io_done(struct rmem_req *io, int err)
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	unsigned long q;
+	bool idle;
 
 	if (io->type == RMEM_MSG_WRITE) {
+		rmem_fi_delay(&rmem_fi_write_done_ms);
+		/*
+		 * The pages become written and the write stops being in flight
+		 * in one critical section: rmem_region_discard() frees a slab
+		 * only when it sees neither, so it never frees one that holds
+		 * an acknowledged write.
+		 */
 		spin_lock(&r->lock);
-		r->ext[ei].writes--;
+		if (!err) {
+			for (q = p; q < end; q++) {
+				set_bit(q, r->written);
+				clear_bit(q, r->lost);
+			}
+		}
+		idle = !--r->ext[ei].writes;
 		spin_unlock(&r->lock);
+		if (idle && wq_has_sleeper(&r->wait))
+			wake_up_all(&r->wait);
 	}
 	if (err == -ESTALE) {
 		rmem_extent_stale(r, ei, io->node, io->slab, io->gen);
 		err = -EIO;
 	}
+	rmem_node_put(io->node);
 	if (!err && io->type == RMEM_MSG_WRITE) {
-		for (q = p; q < end; q++) {
-			set_bit(q, r->written);
-			clear_bit(q, r->lost);
-		}
 		atomic64_add(io->len, &r->write_bytes);
 	} else if (!err) {
 		/* Pages discarded since they were written read as zeros. */
@@ -329,7 +323,9 @@ void rmem_region_rw(struct rmem_rio *rio)
 		io->slab = e->slab;
 		io->gen = e->gen;
 		io->node = e->node;
+		rmem_node_get(io->node);	/* until rmem_region_io_done() */
 		spin_unlock(&r->lock);
+		rmem_fi_delay(&rmem_fi_submit_ms);
 		rmem_node_submit(io->node, io);
 		return;
 	}
@@ -341,6 +337,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 			io->slab = e->slab;
 			io->gen = e->gen;
 			io->node = e->node;
+			rmem_node_get(io->node);	/* until rmem_region_io_done() */
 			e->writes++;
 			spin_unlock(&r->lock);
 			rmem_node_submit(io->node, io);
@@ -353,20 +350,58 @@ void rmem_region_rw(struct rmem_rio *rio)
 			rio->end(rio, ret);
 			return;
 		}
+		/* A lost slab still has writes in flight: let them finish. */
 		if (ret == -EAGAIN)
-			usleep_range(500, 1000);
+			wait_event_timeout(r->wait, !READ_ONCE(e->writes), HZ);
 	}
+}
+
+/**
+ * rmem_region_rw_timeout() - a request of rmem_region_rw() waits too long
+ * @rio: the request: started by the front end, not yet ended as far as it
+ *	knows
+ * @timeout_ns: how long its reply may take once sent
+ *
+ * Once sent, the request belongs to its node, which recovers it
+ * (rmem_node_timeout()). Before that it waits for a slab in
+ * rmem_region_rw(), and that wait ends by itself (rmem_node_call()).
+ *
+ * Context: the front end's timeout handler; does not sleep.
+ * Return: true when @rio was ended here (with -EIO); false when it is still
+ * running and will end exactly once later.
+ */
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
+{
+	struct rmem_node *node;
+	bool ended;
+
+	/*
+	 * The request's own reference may be dropped by a completion racing
+	 * with us: take one of our own, if the node is still there.
+	 */
+	rcu_read_lock();
+	node = READ_ONCE(rio->io.node);
+	if (!node || !rmem_node_tryget(node)) {
+		rcu_read_unlock();
+		return false;
+	}
+	rcu_read_unlock();
+	ended = rmem_node_timeout(node, &rio->io, timeout_ns);
+	rmem_node_put(node);
+	return ended;
 }
 
 /*
  * Give back a slab detached with rmem_extent_detach(..., put = false), then
- * drop the node's slabs_used count. A slab the node already lost needs no
- * free: rmem_node_submit() completes it with -ESTALE without sending.
+ * drop the extent's slabs_used count and node reference. A slab the node
+ * already lost needs no free: rmem_node_submit() completes it with -ESTALE
+ * without sending.
  */
 static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
 {
 	rmem_node_slab_free(node, slab, gen);
-	atomic_dec(&node->slabs_used);
+	rmem_node_slab_unreserve(node, gen);
+	rmem_node_put(node);
 }
 
 /**
@@ -511,6 +546,7 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	struct rmem_region *r;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!rmem_region_name_ok(name)) {
 		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
 		return -EINVAL;
@@ -560,6 +596,7 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	pages = size >> RMEM_PAGE_SHIFT;
 	spin_lock_init(&r->lock);
 	mutex_init(&r->alloc_lock);
+	init_waitqueue_head(&r->wait);
 	ret = -ENOMEM;
 	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
 	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
@@ -596,6 +633,7 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
 	struct rmem_region *r = rmem_region_find(name);
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!r) {
 		NL_SET_ERR_MSG(extack, "no such region");
 		return -ENOENT;

@@ -10,10 +10,11 @@
  * has arrived with read_sock(); read data lands straight in the caller's
  * pages.
  *
- * Swap safety: the sockets may use the memory reserves (sk_set_memalloc) and
- * allocate with GFP_NOIO, and sends and rx_work run under
+ * Swap safety: the sockets may use the memory reserves (sk_set_memalloc),
+ * allocate with GFP_NOIO and never from the task's page fragment
+ * (sk_use_task_frag), and sends and rx_work run under
  * memalloc_noreclaim_save(), so writing a page out never waits on reclaim
- * that waits on us.
+ * that waits on us. Their locks have lockdep classes of their own.
  *
  * Teardown (disconnect): mark queues dead under send_lock, shut the sockets
  * down, unhook the socket callbacks and cancel rx_work, release the
@@ -24,6 +25,7 @@
 
 #include <linux/net.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
@@ -41,6 +43,13 @@ struct rmem_tcp_queue {
 	struct list_head inflight;
 	bool live;			/* under send_lock */
 	struct work_struct rx_work;
+	/* A send a signal interrupted: finished by tx_work, under send_lock. */
+	struct work_struct tx_work;
+	struct iov_iter *tx_iter;
+	int tx_flags;
+	int tx_ret;
+	struct completion tx_done;
+	unsigned long tx_resumed;	/* sends tx_work finished; send_lock */
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	/* Receive state, only touched by rx_work. */
@@ -71,6 +80,41 @@ static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags)
 		iov_iter_advance(iter, ret);
 	}
 	return 0;
+}
+
+static void rmem_tcp_tx_work(struct work_struct *work)
+{
+	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, tx_work);
+	unsigned int noreclaim = memalloc_noreclaim_save();
+
+	q->tx_ret = rmem_tcp_xmit(q->sock, q->tx_iter, q->tx_flags);
+	memalloc_noreclaim_restore(noreclaim);
+	complete(&q->tx_done);
+}
+
+/*
+ * Send all of @iter on @q, send_lock held. The submitting task may get a
+ * signal (an OOM victim in reclaim, a user's ^C): the send then returns
+ * -ERESTARTSYS, possibly halfway through a message, and a torn message
+ * would cost a reset of every queue of the node. The rest of the message
+ * goes from tx_work instead, a kernel worker that takes no signals, while
+ * the submitter waits for it without being interruptible, as long as a
+ * send could block anyway (the socket's send timeout, or teardown).
+ */
+static int rmem_tcp_send(struct rmem_tcp_queue *q, struct iov_iter *iter, int flags)
+{
+	int ret = rmem_tcp_xmit(q->sock, iter, flags);
+
+	if ((ret == -ERESTARTSYS || ret == -EINTR) && iov_iter_count(iter)) {
+		q->tx_iter = iter;
+		q->tx_flags = flags;
+		reinit_completion(&q->tx_done);
+		queue_work(rmem_io_wq, &q->tx_work);
+		wait_for_completion(&q->tx_done);
+		ret = q->tx_ret;
+		q->tx_resumed++;
+	}
+	return ret;
 }
 
 static int rmem_tcp_recv_iter(struct socket *sock, struct iov_iter *iter)
@@ -165,22 +209,7 @@ static int rmem_tcp_hello(struct rmem_tcp_queue *q)
 	ret = rmem_tcp_recv_buf(q->sock, &rep, sizeof(rep));
 	if (ret)
 		return ret;
-	if (!(le64_to_cpu(rep.features) & RMEM_PROTO_FEAT_TCP) || !le64_to_cpu(rep.slab_size)) {
-		rnode_err(node, "hello reply lacks TCP data or a slab size\n");
-		return -EPROTO;
-	}
-	if (q->qid == 0) {
-		node->instance = le64_to_cpu(rep.instance);
-		node->slab_size = le64_to_cpu(rep.slab_size);
-		node->slabs_total = le32_to_cpu(rep.slabs_total);
-		WRITE_ONCE(node->slabs_free, le32_to_cpu(rep.slabs_free));
-		node->max_io = le32_to_cpu(rep.max_io);
-		node->resumed = le32_to_cpu(rep.flags) & RMEM_HELLO_F_RESUMED;
-	} else if (le64_to_cpu(rep.instance) != node->instance) {
-		rnode_err(node, "queue %u reached another rmemd instance\n", q->qid);
-		return -EPROTO;
-	}
-	return 0;
+	return rmem_node_hello(node, q->qid, &rep, RMEM_PROTO_FEAT_TCP);
 }
 
 /*
@@ -439,10 +468,10 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 
 	noreclaim = memalloc_noreclaim_save();
 	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
-	ret = rmem_tcp_xmit(q->sock, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
+	ret = rmem_tcp_send(q, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
 	if (!ret && io->type == RMEM_MSG_WRITE) {
 		iov_iter_bvec(&iter, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
-		ret = rmem_tcp_xmit(q->sock, &iter, 0);
+		ret = rmem_tcp_send(q, &iter, 0);
 	}
 	memalloc_noreclaim_restore(noreclaim);
 	mutex_unlock(&q->send_lock);
@@ -453,6 +482,39 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		rmem_node_error(node);
 	}
 	return 0;
+}
+
+/*
+ * @io timed out. If it is still in flight on its queue, its reply was lost
+ * (or is stuck behind one): stop consuming replies on that queue, so that
+ * nothing more completes on a stream being reset, and let the node recover.
+ * Runs in the blk-mq timeout handler: spinlocks only.
+ */
+static bool rmem_tcp_abort(struct rmem_node *node, struct rmem_req *io)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	struct rmem_tcp_queue *q;
+	struct rmem_req *p;
+	bool found = false;
+
+	if (!tn)
+		return false;
+	q = &tn->q[io->qid % tn->nr];
+	spin_lock(&q->lock);
+	list_for_each_entry(p, &q->inflight, entry) {
+		if (p == io) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&q->lock);
+	if (!found || !READ_ONCE(q->live))
+		return false;
+	rnode_warn(node, "queue %u: request id %llu timed out: aborting the queue\n",
+		   q->qid, io->id);
+	/* data_ready stops queueing rx_work; a running rx_work fails the queue. */
+	WRITE_ONCE(q->rx_err, -ETIMEDOUT);
+	return true;
 }
 
 static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
@@ -481,6 +543,51 @@ static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
 	}
 }
 
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+/*
+ * Our sockets get lock classes of their own, as nvme-tcp's do: their locks
+ * are taken on the swap-out path (queue_rq from reclaim), user sockets'
+ * are taken around page faults; one shared class would make lockdep see
+ * a cycle between the two that cannot happen.
+ */
+static struct lock_class_key rmem_tcp_sk_key[2];
+static struct lock_class_key rmem_tcp_slock_key[2];
+
+static void rmem_tcp_reclassify_socket(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
+		return;
+	switch (sk->sk_family) {
+	case AF_INET:
+		sock_lock_init_class_and_name(sk, "slock-AF_INET-RMEM", &rmem_tcp_slock_key[0],
+					      "sk_lock-AF_INET-RMEM", &rmem_tcp_sk_key[0]);
+		break;
+	case AF_INET6:
+		sock_lock_init_class_and_name(sk, "slock-AF_INET6-RMEM", &rmem_tcp_slock_key[1],
+					      "sk_lock-AF_INET6-RMEM", &rmem_tcp_sk_key[1]);
+		break;
+	default:
+		WARN_ON_ONCE(1);
+	}
+}
+
+static const char *rmem_tcp_lock_class(struct sock *sk)
+{
+	return sk->sk_lock.dep_map.name;
+}
+#else
+static void rmem_tcp_reclassify_socket(struct socket *sock)
+{
+}
+
+static const char *rmem_tcp_lock_class(struct sock *sk)
+{
+	return "-";
+}
+#endif
+
 static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
 {
 	struct rmem_node *node = q->node;
@@ -491,9 +598,19 @@ static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
 	ret = sock_create_kern(&init_net, node->addr.ss_family, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (ret)
 		return ret;
+	rmem_tcp_reclassify_socket(sock);
 	/* Swap-out must not wait for reclaim: reserves and NOIO. */
 	sk_set_memalloc(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	/*
+	 * Never the submitting task's page fragment: a task that enters
+	 * reclaim inside its own tcp_sendmsg() copy can flush its plug into
+	 * our queue_rq, and a nested send would then share (and corrupt) the
+	 * fragment of the send it interrupted.
+	 */
+	sock->sk->sk_use_task_frag = false;
+	/* Teardown closes at once: no waiting for unsent data to drain. */
+	sock_no_linger(sock->sk);
 	sock->sk->sk_sndtimeo = timeo;
 	sock->sk->sk_rcvtimeo = timeo;
 	tcp_sock_set_nodelay(sock->sk);
@@ -541,6 +658,8 @@ static int rmem_tcp_connect(struct rmem_node *node)
 			spin_lock_init(&q->lock);
 			INIT_LIST_HEAD(&q->inflight);
 			INIT_WORK(&q->rx_work, rmem_tcp_rx_work);
+			INIT_WORK(&q->tx_work, rmem_tcp_tx_work);
+			init_completion(&q->tx_done);
 		}
 		node->priv = tn;
 	}
@@ -580,6 +699,30 @@ static void rmem_tcp_disconnect(struct rmem_node *node)
 		rmem_tcp_queue_close(&tn->q[i]);
 }
 
+/* debugfs: how each live queue's socket is set up (selftests check it). */
+static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	unsigned int i;
+
+	for (i = 0; tn && i < tn->nr; i++) {
+		struct rmem_tcp_queue *q = &tn->q[i];
+		struct sock *sk;
+
+		/* A live queue's socket is released only after live is cleared. */
+		mutex_lock(&q->send_lock);
+		if (q->live) {
+			sk = q->sock->sk;
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu\n",
+				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
+				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
+				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk),
+				   q->tx_resumed);
+		}
+		mutex_unlock(&q->send_lock);
+	}
+}
+
 static void rmem_tcp_release(struct rmem_node *node)
 {
 	kfree(node->priv);
@@ -592,5 +735,7 @@ const struct rmem_transport_ops rmem_tcp_ops = {
 	.connect = rmem_tcp_connect,
 	.disconnect = rmem_tcp_disconnect,
 	.submit = rmem_tcp_submit,
+	.abort = rmem_tcp_abort,
 	.release = rmem_tcp_release,
+	.debug_show = rmem_tcp_debug_show,
 };

@@ -16,6 +16,8 @@
 
 #include <linux/bits.h>
 #include <linux/bvec.h>
+#include <linux/compiler.h>
+#include <linux/delay.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -23,6 +25,7 @@
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "../include/uapi/rmem.h"
@@ -36,7 +39,16 @@
 #define RMEM_PAGE_SIZE		BIT(RMEM_PAGE_SHIFT)
 #define RMEM_REGION_MAX_SIZE	BIT_ULL(40)	/* 1 TiB */
 
-/* Module parameters (rmem-main.c). */
+/* Range of a node's timeout: netlink attribute and module parameter. */
+#define RMEM_NODE_TIMEOUT_MIN_MS	100
+#define RMEM_NODE_TIMEOUT_MAX_MS	(3600 * 1000)
+
+/* What a node's hello may say (rmem_node_hello): 1 MiB..4 GiB slabs, 1M of them. */
+#define RMEM_NODE_SLAB_MIN		BIT_ULL(20)
+#define RMEM_NODE_SLAB_MAX		BIT_ULL(32)
+#define RMEM_NODE_MAX_SLABS		BIT(20)
+
+/* Module parameters (rmem-main.c), range-checked whenever they are set. */
 extern unsigned int rmem_slab_mb;
 extern unsigned int rmem_nr_queues;
 extern unsigned int rmem_node_timeout_ms;
@@ -54,6 +66,7 @@ extern struct mutex rmem_cfg_lock;
 
 struct rmem_node;
 struct rmem_req;
+struct seq_file;
 
 typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
 
@@ -69,7 +82,7 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @reply: small reply payload (SLAB_ALLOC, PING, HELLO)
  * @done: called once with 0 or -errno; -ESTALE means the slab is lost
  * @id: wire id, set by the transport
- * @start_ns: when it was sent, for latency
+ * @start_ns: when it was last handed to the transport (latency, timeouts)
  * @qid: preferred queue (connection)
  * @node: node it was submitted to
  * @entry: on a queue's in-flight list or the node's pending list
@@ -106,7 +119,17 @@ struct rmem_req {
  *	rmem_node_requeue(). Idempotent.
  * @submit: send @io on queue @qid. Returns 0 (@io will complete) or
  *	-ENOTCONN when the queue is not live (caller keeps @io).
+ * @abort: @io timed out (rmem_node_timeout()). If it is in flight on a
+ *	live queue, stop that queue from handling anything more (no late
+ *	reply completes a request on it, no new request is sent on it) and
+ *	return true: the caller then starts error recovery with
+ *	rmem_node_error(), and @disconnect hands @io back for resending.
+ *	Return false when @io is not (or no longer) in flight there.
+ *	Called with node->submitting held, from blk-mq's timeout handler
+ *	among others: must not sleep, allocate, or complete @io.
  * @release: free node->priv (after @disconnect) and set it to NULL.
+ * @debug_show: optional; one line per live queue for
+ *	/sys/kernel/debug/rmem/queues. Sleeps.
  */
 struct rmem_transport_ops {
 	const char *name;
@@ -114,7 +137,9 @@ struct rmem_transport_ops {
 	int (*connect)(struct rmem_node *node);
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
+	bool (*abort)(struct rmem_node *node, struct rmem_req *io);
 	void (*release)(struct rmem_node *node);
+	void (*debug_show)(struct rmem_node *node, struct seq_file *m);
 };
 
 extern const struct rmem_transport_ops rmem_tcp_ops;
@@ -155,10 +180,15 @@ void rmem_rdma_exit(void);
  * @stopping: being deleted: no new work is scheduled
  * @reconnect_work: reconnects with backoff
  * @error_work: tears connections down after an error
- * @heartbeat_work: sends PINGs, measures latency
+ * @heartbeat_work: counts unanswered PINGs, has hb_send_work send the next
+ * @hb_send_work: sends one PING (may wait behind data)
  * @hb_outstanding: heartbeats sent and not answered
  * @hb_io: the heartbeat request
- * @slabs_used: slabs held by regions, plus reservations in progress
+ * @slabs_used: slabs of generation @gen held by regions, plus reservations
+ *	in progress; zeroed when @gen moves on
+ * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
+ * @free_work: frees the node after the last reference
+ * @rcu: the node's memory goes after a grace period (rmem_node_tryget)
  * @errors: failed requests
  * @reconnects: successful reconnects
  * @read_bytes: bytes read from the node
@@ -200,10 +230,14 @@ struct rmem_node {
 	struct delayed_work reconnect_work;
 	struct work_struct error_work;
 	struct delayed_work heartbeat_work;
+	struct work_struct hb_send_work;
 	atomic_t hb_outstanding;
 	struct rmem_req hb_io;
 
 	atomic_t slabs_used;
+	struct kref ref;
+	struct work_struct free_work;
+	struct rcu_head rcu;
 	atomic64_t errors;
 	atomic64_t reconnects;
 	atomic64_t read_bytes;
@@ -235,10 +269,20 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
-int rmem_node_slab_alloc(struct rmem_node *node, u32 *slab, u32 *gen);
+bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns);
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
-struct rmem_node *rmem_node_pick(struct rmem_node *after);
+void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
+struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
+void rmem_node_get(struct rmem_node *node);
+bool rmem_node_tryget(struct rmem_node *node);
+unsigned int rmem_node_changes(void);
+void rmem_node_wait_change(unsigned int seen, unsigned long timeout);
+void rmem_node_put(struct rmem_node *node);
 enum rmem_node_state rmem_node_state_get(struct rmem_node *node);
+void rmem_node_debug_show(struct seq_file *m);
+int rmem_node_hello(struct rmem_node *node, unsigned int qid,
+		    const struct rmem_hello_reply *rep, u64 feature);
 extern struct list_head rmem_nodes;
 
 int rmem_proto_status_errno(u32 status);
@@ -247,7 +291,7 @@ int rmem_proto_status_errno(u32 status);
 
 /**
  * struct rmem_extent - one slab-sized piece of a region
- * @node: node holding it, NULL while unmapped
+ * @node: node holding it (a reference), NULL while unmapped
  * @slab: slab number on @node
  * @gen: @node's generation when the slab was allocated
  * @writes: writes in flight, under the region's lock
@@ -274,6 +318,7 @@ struct rmem_extent {
  * @lost: per page: held data on a slab its node lost; reads fail
  * @lock: guards @ext and multi-page walks of the bitmaps
  * @alloc_lock: serialises slab allocation and freeing (sleeps)
+ * @wait: woken when an extent's last write in flight completes
  * @front: front end state (struct rmem_blk or struct rmem_mmap)
  * @slabs: slabs held
  * @reads: read requests
@@ -299,6 +344,7 @@ struct rmem_region {
 	unsigned long *lost;
 	spinlock_t lock;		/* extents, bitmap walks */
 	struct mutex alloc_lock;	/* slab allocation and freeing */
+	wait_queue_head_t wait;
 	void *front;
 
 	atomic_t slabs;
@@ -325,6 +371,7 @@ struct rmem_rio {
 };
 
 void rmem_region_rw(struct rmem_rio *rio);
+bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
@@ -336,7 +383,6 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);
 void rmem_region_del_all(void);
-bool rmem_region_uses_node(struct rmem_node *node);
 extern struct list_head rmem_regions;
 
 /* rmem-blk.c */
@@ -356,6 +402,21 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
 unsigned int rmem_mmap_openers(struct rmem_region *r);
 void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
+
+/* rmem-debugfs.c: test-only fault injection (see there) */
+extern u32 rmem_fi_write_done_ms;
+extern u32 rmem_fi_submit_ms;
+void rmem_debugfs_init(void);
+void rmem_debugfs_exit(void);
+
+/* Widen a race window by *@ms milliseconds when a test asks for it. */
+static inline void rmem_fi_delay(const u32 *ms)
+{
+	u32 v = READ_ONCE(*ms);
+
+	if (unlikely(v))
+		mdelay(v);
+}
 
 /* rmem-genl.c */
 int rmem_genl_init(void);

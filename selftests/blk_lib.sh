@@ -41,6 +41,28 @@ rmemd_restart() {
 	rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
 }
 
+# rmemd_kill_restart NODE TAG: kill rmemd on memory node 1 (its sessions,
+# and our slabs there, are gone), start it again (logging to TAG), and wait
+# up to 60 s for node NODE to be live after one more reconnect. Prints the
+# node's reconnect count; false if it did not come back.
+rmemd_kill_restart() {
+	local cmd r0 r=
+	cmd=$(rmemd_cmdline)
+	r0=$(node_field "$1" reconnects)
+	rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
+	rmemd_restart "$2" "$cmd"
+	for _ in $(seq 120); do
+		r=$(node_field "$1" reconnects)
+		if [ "$(node_field "$1" state)" = live ] && [ "${r:-0}" -gt "${r0:-0}" ]; then
+			echo "$r"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "${r:-0}"
+	return 1
+}
+
 # first_node: address of memory node 1.
 first_node() { set -- $RMEM_NODES; echo "$1"; }
 
@@ -103,25 +125,30 @@ rand_file() {
 	head -c $(($2 * 4096)) /dev/urandom >"$1"
 }
 
+# json_list_field KEY: from an rmemctl -j show on stdin (a list, or an
+# object holding one), print KEY of every entry, space-separated.
+json_list_field() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, dict):
+    d = next((v for v in d.values() if isinstance(v, list)), [])
+print(" ".join(str(x.get(sys.argv[1], "")) for x in d))' "$1"
+}
+
+# node_ids / region_names: every node's id, every region's name.
+node_ids() { rmemctl -j node show 2>/dev/null | json_list_field id 2>/dev/null; }
+region_names() { rmemctl -j region show 2>/dev/null | json_list_field name 2>/dev/null; }
+
 # blk_cleanup: best-effort teardown of everything the test made.
 blk_cleanup() {
 	local r n
 	swapoff -a 2>/dev/null
-	for r in $(rmemctl -j region show 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, dict):
-    d = next((v for v in d.values() if isinstance(v, list)), [])
-print(" ".join(x.get("name", "") for x in d))' 2>/dev/null); do
+	for r in $(region_names); do
 		umount "/mnt/$r" 2>/dev/null
 		rmemctl region del "$r" >/dev/null 2>&1
 	done
-	for n in $(rmemctl -j node show 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, dict):
-    d = next((v for v in d.values() if isinstance(v, list)), [])
-print(" ".join(str(x.get("id", "")) for x in d))' 2>/dev/null); do
+	for n in $(node_ids); do
 		rmemctl node del "$n" >/dev/null 2>&1
 	done
 }

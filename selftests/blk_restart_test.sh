@@ -55,17 +55,9 @@ dd if="$dev" of="$tmp/a3" bs=4096 skip=1000 count=64 iflag=direct status=none &&
 tap_result "node back with its session: the data reads back intact (state $st)" $?
 
 # --- rmemd killed and restarted: our slabs are gone
-cmd=$(rmemd_cmdline)
-rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
-rmemd_restart rmemd-restarted "$cmd"
-for _ in $(seq 120); do
-	r=$(node_field "$node" reconnects)
-	st=$(node_field "$node" state)
-	{ [ "$st" = live ] || [ "$st" = 1 ]; } && [ "${r:-0}" -ge 2 ] && break
-	sleep 0.5
-done
-{ [ "$st" = live ] || [ "$st" = 1 ]; } && [ "${r:-0}" -ge 2 ]
-tap_result "node reconnects to the restarted rmemd (state $st, reconnects $r)" $?
+r=$(rmemd_kill_restart "$node" rmemd-restarted)
+rc=$?
+tap_result "node reconnects to the restarted rmemd (state $(node_field "$node" state), reconnects $r)" $rc
 
 mark=$(dmesg_mark)
 dd if="$dev" of="$tmp/x" bs=4096 skip=1000 count=64 iflag=direct status=none 2>"$tmp/err2"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "rmem-proto.h"
 #include "log.h"
 #include "tap.h"
 
@@ -146,6 +147,24 @@ int main(void)
 	config_err("rdma-port = 65536\n", "rdma-port: bad value", "rdma-port too big");
 	config_err("rdma-port = 7471x\n", "rdma-port: bad value", "garbage rdma-port");
 	config_err("no-rdma = perhaps\n", "no-rdma: bad value", "bad no-rdma boolean");
+	config_err("test-drop-reply = pong\n", "test-drop-reply: bad value", "drop-reply: unknown type");
+	config_err("test-drop-reply = read:0\n", "test-drop-reply: bad value", "drop-reply: N of 0");
+	config_err("test-drop-reply = read:\n", "test-drop-reply: bad value", "drop-reply: empty N");
+	config_err("test-drop-reply = read:-1\n", "test-drop-reply: bad value", "drop-reply: negative N");
+	config_err("test-drop-reply = read:4294967296\n", "test-drop-reply: bad value",
+		   "drop-reply: N too big");
+	config_err("test-drop-reply = readx\n", "test-drop-reply: bad value", "drop-reply: type prefix");
+	config_err("test-drop-reply = :3\n", "test-drop-reply: bad value", "drop-reply: no type");
+	rmemd_config_defaults(&c);
+	ok(!c.test_drop_type && !rmemd_config_set(&c, "test-drop-reply", "slab-free", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_SLAB_FREE && c.test_drop_nth == 1,
+	   "test-drop-reply: off by default; TYPE alone means the first one");
+	ok(!rmemd_config_set(&c, "test-drop-reply", "read:3", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
+	   "test-drop-reply: TYPE:N");
+	ok(rmemd_config_set(&c, "test-drop-reply", "write:x", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
+	   "test-drop-reply: a bad value changes nothing");
 	rmemd_config_defaults(&c);
 	ok(!c.no_rdma && c.rdma_port == 0, "defaults: RDMA on, on the TCP port");
 	ok(parse(&c, "rdma-port = 7472\nno-rdma = yes\n", err, sizeof(err)) == 0 &&

@@ -930,6 +930,43 @@ static void test_replace(void)
 	   "replace: all closed: no session left, every slab free");
 }
 
+/* --test-drop-reply: exactly the Nth reply of a type is dropped, once. */
+static void test_drop_reply(void)
+{
+	struct conn c;
+	uint8_t buf[64] = { 7 }, got[64];
+	uint64_t before = node.stats.dropped_replies;
+	struct reply r = { 0 };
+	uint32_t slab;
+
+	conn_open(&c);
+	node.drop_type = RMEM_MSG_READ;
+	node.drop_nth = 2;
+	node.drop_seen = 0;
+	ok(hello(&c, 0xd0, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&c, &slab) == 0 &&
+	   io_write(&c, slab, 0, buf, 64) == 0, "drop: hello, SLAB_ALLOC, WRITE answered");
+	ok(io_read(&c, slab, 0, got, 64) == 0 && !memcmp(got, buf, 64), "drop: READ 1 answered");
+	ok(io_read(&c, slab, 0, got, 64) == -1 && rmem_buf_len(&c.out) == 0 &&
+	   node.stats.dropped_replies == before + 1, "drop: READ 2 handled, its reply dropped");
+	ok(ping(&c, NULL) == 0, "drop: the connection is still served");
+	ok(io_read(&c, slab, 0, got, 64) == 0 && !memcmp(got, buf, 64),
+	   "drop: READ 3 answered: only one reply is dropped");
+	ok(io_read(&c, slab, 0, got, 64) == 0 && node.stats.dropped_replies == before + 1,
+	   "drop: and never again");
+	node.drop_type = RMEM_MSG_SLAB_FREE;
+	node.drop_nth = 1;
+	node.drop_seen = 0;
+	ok(req(&c, RMEM_MSG_SLAB_FREE, &(struct rmem_slab_ref){ .slab = htole32(slab) },
+	       sizeof(struct rmem_slab_ref), NULL, 0, &r) == -1 && c.pc.sess->nslabs == 0,
+	   "drop: SLAB_FREE done, its reply dropped");
+	ok(slab_free(&c, slab) == RMEM_ERR_NOENT,
+	   "drop: the resent SLAB_FREE is answered (NOENT: already free)");
+	free(r.payload);
+	node.drop_type = 0;
+	conn_close(&c);
+	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drop: closed, every slab free");
+}
+
 int main(void)
 {
 	char err[256];
@@ -949,6 +986,7 @@ int main(void)
 	test_rdma_conn();
 	test_rdma_datagram();
 	test_replace();
+	test_drop_reply();
 
 	rmem_node_fini(&node);
 	rmem_pool_fini(&pool);

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem: test-only fault injection points under /sys/kernel/debug/rmem/.
+ *
+ * Races in the store last a few hundred instructions; a test cannot hit
+ * them reliably by load alone. Each file here widens one such window with a
+ * busy wait, so that a regression test (selftests/blk_race_test.sh) makes
+ * the interleaving happen every time. All are 0 (off) by default; only root
+ * can write them. They are not an interface for users.
+ *
+ *   delay_write_done_ms  a write's reply has arrived, its pages are not yet
+ *                        accounted as written (rmem_region_io_done)
+ *   delay_submit_ms      a read or write has taken its extent's node and
+ *                        not yet handed the request to it (rmem_region_rw)
+ *
+ * And one file to read: queues, how each live node's connections are set
+ * up (for TCP: the socket options that keep swap-out out of reclaim).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "rmem.h"
+
+#define RMEM_FI_DELAY_MAX_MS	2000
+
+u32 rmem_fi_write_done_ms;
+u32 rmem_fi_submit_ms;
+
+static struct dentry *rmem_debugfs_dir;
+
+static int rmem_fi_delay_set(void *data, u64 val)
+{
+	if (val > RMEM_FI_DELAY_MAX_MS)
+		return -EINVAL;
+	WRITE_ONCE(*(u32 *)data, val);
+	return 0;
+}
+
+static int rmem_fi_delay_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(*(u32 *)data);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(rmem_fi_delay_fops, rmem_fi_delay_get, rmem_fi_delay_set, "%llu\n");
+
+static int rmem_queues_show(struct seq_file *m, void *v)
+{
+	int ret = mutex_lock_interruptible(&rmem_cfg_lock);
+
+	if (ret)
+		return ret;
+	rmem_node_debug_show(m);
+	mutex_unlock(&rmem_cfg_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rmem_queues);
+
+/**
+ * rmem_debugfs_init() - create /sys/kernel/debug/rmem/
+ *
+ * debugfs may be missing or fail; the module works without it, so nothing
+ * here is an error.
+ */
+void rmem_debugfs_init(void)
+{
+	rmem_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file_unsafe("delay_write_done_ms", 0600, rmem_debugfs_dir,
+				   &rmem_fi_write_done_ms, &rmem_fi_delay_fops);
+	debugfs_create_file_unsafe("delay_submit_ms", 0600, rmem_debugfs_dir,
+				   &rmem_fi_submit_ms, &rmem_fi_delay_fops);
+	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
+}
+
+/**
+ * rmem_debugfs_exit() - remove /sys/kernel/debug/rmem/
+ */
+void rmem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(rmem_debugfs_dir);
+	rmem_debugfs_dir = NULL;
+}

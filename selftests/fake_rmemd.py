@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""fake_rmemd: a memory node that answers HELLO and PING over TCP and
+nothing else, with the HELLO reply's fields read from a config file. For
+the tests of how rmem.ko checks what a node says (hello_check_test.sh).
+
+    fake_rmemd.py PORT CONFIG
+
+CONFIG holds KEY=VALUE lines: slab_size, slabs_total, slabs_free, max_io,
+flags, instance, features (numbers, 0x... allowed). It is read at every
+HELLO; when it changes, every connection is closed, so the client
+reconnects and meets the new values. Any other request closes the
+connection: this is not a data server.
+"""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+MAGIC, VERSION = 0x4D454D52, 1
+HDR = struct.Struct("<IBBHIIQ")  # struct rmem_msg_hdr, 24 bytes
+HELLO_REP = struct.Struct("<QQQIIII24s")  # struct rmem_hello_reply, 64 bytes
+PING_REP = struct.Struct("<IIII")  # struct rmem_ping_reply, 16 bytes
+MSG_HELLO, MSG_PING, F_REPLY = 1, 6, 1
+DEFAULTS = {"slab_size": 64 << 20, "slabs_total": 16, "slabs_free": 16,
+            "max_io": 1 << 20, "flags": 0, "instance": 0x1234, "features": 1}
+
+conns = []
+lock = threading.Lock()
+
+
+def config(path):
+    c = dict(DEFAULTS)
+    with open(path) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.split("=", 1)
+                c[k.strip()] = int(v.strip(), 0)
+    return c
+
+
+def recv_all(s, n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            raise ConnectionError("closed")
+        b += d
+    return b
+
+
+def reply(s, mtype, mid, payload):
+    s.sendall(HDR.pack(MAGIC, VERSION, mtype, F_REPLY, len(payload), 0, mid) + payload)
+
+
+def serve(s, path):
+    try:
+        while True:
+            magic, ver, mtype, _, plen, _, mid = HDR.unpack(recv_all(s, HDR.size))
+            if magic != MAGIC or ver != VERSION or plen > 4096:
+                return
+            recv_all(s, plen)
+            c = config(path)
+            if mtype == MSG_HELLO:
+                reply(s, mtype, mid, HELLO_REP.pack(
+                    c["features"], c["instance"], c["slab_size"], c["slabs_total"],
+                    c["slabs_free"], c["max_io"], c["flags"], bytes(24)))
+            elif mtype == MSG_PING:
+                reply(s, mtype, mid, PING_REP.pack(c["slabs_free"], 0,
+                                                   c["instance"] & 0xFFFFFFFF, 0))
+            else:
+                return
+    except (OSError, ConnectionError, struct.error):
+        pass
+    finally:
+        with lock:
+            if s in conns:
+                conns.remove(s)
+        s.close()
+
+
+def watch(path):
+    last = os.stat(path).st_mtime_ns
+    while True:
+        time.sleep(0.2)
+        try:
+            now = os.stat(path).st_mtime_ns
+        except OSError:
+            continue
+        if now != last:
+            last = now
+            with lock:
+                for s in conns:
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+def main():
+    port, path = int(sys.argv[1]), sys.argv[2]
+    config(path)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(16)
+    threading.Thread(target=watch, args=(path,), daemon=True).start()
+    print(f"fake_rmemd: listening on {port}", flush=True)
+    while True:
+        s, _ = ls.accept()
+        with lock:
+            conns.append(s)
+        threading.Thread(target=serve, args=(s, path), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
