@@ -8,6 +8,8 @@
 #   make deps        install every Debian package the project needs
 #   make check       deps + build + style + host tests + guest tests (6.1/TCP, 6.12/RDMA)
 #   make check-full  the same with every kernel x transport (and swap over both)
+#   make debug-kernel  build the KASAN/lockdep/kmemleak guest kernel (once, ~20 min)
+#   make check-debug   every guest suite on it; check-debug-fault: fault injection
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
@@ -24,6 +26,7 @@ BUILD     ?= $(CURDIR)/build
 export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
+	check-debug check-debug-fault debug-kernel \
 	demo bench bench-quick bench-test style install dkms-install clean
 
 all: module userspace
@@ -33,12 +36,15 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 # One out-of-tree build per kernel, each in its own copy of the sources so
-# that objects never mix: build/KVER/rmem.ko.
+# that objects never mix: build/KVER/rmem.ko. KDIR given on the command line
+# replaces /lib/modules/KVER/build: a kernel tree with no Debian headers
+# package, e.g. the debug kernel's (make modules-all KVERS_ALL=REL KDIR=TREE).
+MODKDIR = $(if $(filter command line,$(origin KDIR)),$(KDIR),/lib/modules/$$k/build)
 modules-all:
 	@for k in $(KVERS_ALL); do \
 		mkdir -p $(BUILD)/$$k && \
 		cp -a Kbuild VERSION kmod include $(BUILD)/$$k/ && \
-		$(MAKE) -C /lib/modules/$$k/build M=$(BUILD)/$$k W=1 C=$(or $(C),0) modules \
+		$(MAKE) -C $(MODKDIR) M=$(BUILD)/$$k W=1 C=$(or $(C),0) modules \
 			|| exit 1; \
 	done
 
@@ -58,6 +64,17 @@ check:
 
 check-full:
 	@scripts/check.sh --full
+
+# Not part of make check (CI time): every guest suite on the debug kernel
+# (KASAN, lockdep, kmemleak), and the fault-injection run.
+check-debug:
+	@scripts/check.sh --debug
+
+check-debug-fault:
+	@scripts/check.sh --debug-fault
+
+debug-kernel:
+	@scripts/deps-debug.sh && scripts/debug-kernel.sh
 
 demo: deps
 	@scripts/demo.sh

@@ -10,9 +10,15 @@
 #   TCP; with --full, make check-full: both kernels over both transports, swap
 #   over both)
 #
-#   scripts/check.sh [--list] [--keep-going] [--full] [STEP-GLOB...]
+#   scripts/check.sh [--list] [--keep-going] [--full|--debug|--debug-fault] [STEP-GLOB...]
 #
 # With STEP-GLOBs (e.g. 'build-*' 'guest-6.1-*') only matching steps run.
+# --debug (make check-debug) runs another set of steps instead: build the
+# debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak), rmem.ko
+# against it, then every guest suite on it over TCP and RDMA, each followed by
+# a kmemleak scan (scripts/vm/debug-guest.sh); logs in build/check-debug/.
+# --debug-fault (make check-debug-fault): the block and mmap suites with
+# failslab and fail_page_alloc aimed at rmem.ko; logs in build/check-debug-fault/.
 # Every step's output is in build/check/NN-STEP.log (guest runs: also
 # build/check/guest-K-T/, rmem-vm's log directory). Counting:
 #   - a build or style step is one test: it passes when it exits 0 and printed
@@ -32,6 +38,7 @@ cd "$root" || exit 1
 LOGS=$root/build/check
 keep_going=1
 list_only=0
+mode=check
 full=0
 globs=()
 for a in "$@"; do
@@ -39,7 +46,9 @@ for a in "$@"; do
 	--list) list_only=1 ;;
 	--keep-going) keep_going=1 ;;
 	--full) full=1 ;;
-	-h | --help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--debug) mode=debug; LOGS=$root/build/check-debug ;;
+	--debug-fault) mode=debug-fault; LOGS=$root/build/check-debug-fault ;;
+	-h | --help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "check: unknown option $a" >&2; exit 2 ;;
 	*) globs+=("$a") ;;
 	esac
@@ -55,8 +64,24 @@ t_all=$(date +%s.%N)
 
 secs() { echo "$(date +%s.%N) - $1" | bc | xargs printf '%.1f'; }
 
+# in_mode STEP: whether STEP belongs to this run's step set (make check's,
+# --debug's or --debug-fault's). The userspace builds are in all three.
+in_mode() {
+	case $mode:$1 in
+	*:deps | *:build-daemon | *:build-tools | *:build-selftests) return 0 ;;
+	check:*-debug | check:*-debug-* | check:debug-*) return 1 ;;
+	check:*) return 0 ;;
+	debug*:deps-debug | debug*:debug-kernel | debug*:module-debug) return 0 ;;
+	debug:guest-debug-fault) return 1 ;;
+	debug:guest-debug-* | debug:guest-swap-debug-*) return 0 ;;
+	debug-fault:guest-debug-fault) return 0 ;;
+	esac
+	return 1
+}
+
 selected() {
 	local g
+	in_mode "$1" || return 1
 	[ ${#globs[@]} -eq 0 ] && return 0
 	for g in "${globs[@]}"; do
 		# shellcheck disable=SC2053
@@ -157,7 +182,7 @@ run_step() {
 if [ $list_only = 0 ]; then
 	rm -rf "$LOGS"
 	mkdir -p "$LOGS"
-	echo "check: rmem $(cat VERSION), logs in ${LOGS#"$root"/}/, $(nproc) CPUs"
+	echo "${mode/#debug/check-debug}: rmem $(cat VERSION), logs in ${LOGS#"$root"/}/, $(nproc) CPUs"
 fi
 
 # ------------------------------------------------------------------ steps
@@ -221,13 +246,49 @@ for t in $swaps; do
 		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
 
+# ------------------------------------------------------------------ debug kernel
+# make check-debug / check-debug-fault (not make check: they take hours).
+run_step cmd deps-debug 900 -- scripts/deps-debug.sh
+# About 20 min on 2 cores, once: then cached in build/debug-kernel/.
+run_step cmd debug-kernel 14400 -- scripts/debug-kernel.sh
+build_module_debug() {
+	local DEBUG_KVER='' DEBUG_KDIR=''
+	eval "$(scripts/debug-kernel.sh --print)" || return 1
+	[ -d "build/$DEBUG_KVER" ] && find "build/$DEBUG_KVER" \( -name '*.o' -o -name '*.ko' \) -delete
+	make --no-print-directory modules-all KVERS_ALL="$DEBUG_KVER" KDIR="$DEBUG_KDIR" || return 1
+	[ -e "build/$DEBUG_KVER/rmem.ko" ] || { echo "error: build/$DEBUG_KVER/rmem.ko not built"; return 1; }
+	echo "built build/$DEBUG_KVER/rmem.ko"
+}
+run_step build module-debug 600 -- build_module_debug
+# Everything runs several times slower than on Debian's kernels (KASAN,
+# lockdep): debug-guest.sh triples tests.list's timeouts, and the steps allow
+# hours (blk_io_test alone ran past 1200 s). Each suite ends with rmem.ko
+# unloaded and a kmemleak scan. The swap
+# guest gets 384 MiB instead of 256: KASAN's shadow takes an eighth of RAM.
+for t in tcp rdma; do
+	run_step test "guest-debug-$t" 9000 "$LOGS/guest-debug-$t/script.log" -- \
+		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
+		--transport "$t" --logdir "$LOGS/guest-debug-$t" --timeout 8700 \
+		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh"
+	run_step test "guest-swap-debug-$t" 5400 "$LOGS/guest-swap-debug-$t/script.log" -- \
+		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
+		--compute-mem 384 --memory-mem 1536 --donate 1024M --transport "$t" \
+		--logdir "$LOGS/guest-swap-debug-$t" --timeout 5100 \
+		scripts/vm/debug-guest.sh "$root/selftests/swap_test.sh"
+done
+run_step test guest-debug-fault 7200 "$LOGS/guest-debug-fault/script.log" -- \
+	flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
+	--transport tcp --logdir "$LOGS/guest-debug-fault" --timeout 6900 \
+	scripts/vm/debug-guest.sh --fault "$root/selftests/run-guest.sh" \
+	blk_badinput_test.sh blk_io_test.sh mmap_test.sh
+
 [ $list_only = 1 ] && exit 0
 
 # ------------------------------------------------------------------ summary
 echo
 echo "== summary (total $(secs "$t_all")s) =="
 printf '  %s\n' "${summary[@]}"
-[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in build/check/guest-K-T/"
+[ "$total_fail" -gt 0 ] && echo "  failures: see the logs above; guest runs keep every serial log in ${LOGS#"$root"/}/STEP/"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
 exit

@@ -53,7 +53,9 @@ while read -r name timeout only _; do
 	# TRANSPORTS column: run only under those (see tests.list).
 	[ -z "$only" ] || [[ ,$only, == *",$transport,"* ]] || continue
 	n=$((n + 1))
-	timeout=${timeout:-300}
+	# RMEM_TIMEOUT_SCALE: slower kernels (the debug kernel) multiply every
+	# test's timeout (scripts/vm/debug-guest.sh sets it).
+	timeout=$((${timeout:-300} * ${RMEM_TIMEOUT_SCALE:-1}))
 	if [[ $name == *.sh ]]; then
 		cmd=(bash "$here/$name")
 	else

@@ -81,7 +81,13 @@ echo "$name" >/proc/sys/kernel/hostname
 
 # rmem.ko under extra/, with modules.* made by the host's depmod (rmem-vm).
 kmods=/lib/modules/$kver
-if [ -n "$RMEM_MODDIR" ]; then
+if [ ! -e "$kmods" ]; then
+	# A kernel the host has no /lib/modules tree for (--kernel debug): use
+	# rmem-vm's depmod stage (which links to the kernel's tree), or without
+	# rmem.ko the kernel's own tree.
+	busybox mkdir -p /lib/modules
+	busybox ln -s "${RMEM_MODDIR:-$RMEM_KMODS}" "$kmods"
+elif [ -n "$RMEM_MODDIR" ]; then
 	for f in "$RMEM_MODDIR"/modules.*; do
 		[ -e "$kmods/${f##*/}" ] || : >"$kmods/${f##*/}"
 		busybox mount --bind "$f" "$kmods/${f##*/}"
