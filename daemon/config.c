@@ -271,6 +271,7 @@ int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth)
 		{ "read", RMEM_MSG_READ },
 		{ "write", RMEM_MSG_WRITE },
 		{ "ping", RMEM_MSG_PING },
+		{ "slab-list", RMEM_MSG_SLAB_LIST },
 	};
 	const char *colon = strchr(s, ':');
 	size_t len = colon ? (size_t)(colon - s) : strlen(s);

@@ -78,9 +78,10 @@ static void usage(FILE *f)
 		"  --help, --version\n"
 		"\nTest only (never in production):\n"
 		"  --test-drop-reply TYPE[:N]  handle the Nth request (default 1) of TYPE\n"
-		"                          (hello, slab-alloc, slab-free, read, write, ping) but\n"
-		"                          never send its reply, once: a reply lost on a live\n"
-		"                          connection, for the module's timeout tests\n"
+		"                          (hello, slab-alloc, slab-free, read, write, ping,\n"
+		"                          slab-list) but never send its reply, once: a reply\n"
+		"                          lost on a live connection, for the module's\n"
+		"                          timeout tests\n"
 		"\nSee rmemd(8).\n");
 }
 

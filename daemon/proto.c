@@ -417,6 +417,41 @@ static int handle_ping(struct rmem_node *n, struct rmem_pconn *pc,
 	return 0;
 }
 
+/* Which slabs the session holds, RMEM_SLAB_LIST_BITS at a time from req.slab. */
+static int handle_slab_list(struct rmem_node *n, struct rmem_pconn *pc,
+			    const struct msg *m, struct rmem_buf *out)
+{
+	uint64_t held[RMEM_SLAB_LIST_BITS / 64] = { 0 };
+	struct rmem_slab_list_reply rep;
+	uint32_t first, next = RMEM_SLAB_NONE, i;
+	struct rmem_slab_ref req;
+	uint8_t *p;
+
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	first = le32toh(req.slab);
+	for (i = first; i < n->pool->nslabs; i++) {
+		if (!rmem_pool_held_by(n->pool, i, pc->sess->id))
+			continue;
+		if (i - first >= RMEM_SLAB_LIST_BITS) {
+			next = i;
+			break;
+		}
+		held[(i - first) / 64] |= 1ull << ((i - first) % 64);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.first = htole32(first);
+	rep.next = htole32(next);
+	for (i = 0; i < RMEM_SLAB_LIST_BITS / 64; i++)
+		rep.held[i] = htole64(held[i]);
+	p = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rep, sizeof(rep));
+	return 0;
+}
+
 typedef int (*handler_fn)(struct rmem_node *n, struct rmem_pconn *pc,
 			  const struct msg *m, struct rmem_buf *out);
 
@@ -427,6 +462,7 @@ static const handler_fn handlers[RMEM_MSG_TYPE_MAX + 1] = {
 	[RMEM_MSG_READ] = handle_read,
 	[RMEM_MSG_WRITE] = handle_write,
 	[RMEM_MSG_PING] = handle_ping,
+	[RMEM_MSG_SLAB_LIST] = handle_slab_list,
 };
 
 /* Framing failure: maybe one error reply, then the caller closes. */

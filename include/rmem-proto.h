@@ -48,7 +48,8 @@
 #define RMEM_MSG_READ		4	/* rmem_io -> io.len bytes */
 #define RMEM_MSG_WRITE		5	/* rmem_io + io.len bytes -> (none) */
 #define RMEM_MSG_PING		6	/* (none) -> rmem_ping_reply */
-#define RMEM_MSG_TYPE_MAX	6
+#define RMEM_MSG_SLAB_LIST	7	/* rmem_slab_ref (first) -> rmem_slab_list_reply */
+#define RMEM_MSG_TYPE_MAX	7
 
 /* struct rmem_msg_hdr.flags */
 #define RMEM_MSG_F_REPLY	0x1u
@@ -155,6 +156,28 @@ struct rmem_slab_ref {
 	__le32 reserved;
 };
 
+/* Slabs per RMEM_MSG_SLAB_LIST reply, and "no more" in its @next. */
+#define RMEM_SLAB_LIST_BITS	128
+#define RMEM_SLAB_NONE		0xffffffffu
+
+/**
+ * struct rmem_slab_list_reply - reply to RMEM_MSG_SLAB_LIST (24 bytes)
+ * @first: the request's slab number (struct rmem_slab_ref.slab)
+ * @next: the lowest slab held by the caller's session at or above
+ *	@first + RMEM_SLAB_LIST_BITS, or RMEM_SLAB_NONE: where to ask next
+ * @held: bit i (bit i % 64 of @held[i / 64]) is set when slab @first + i is
+ *	held by the caller's session
+ *
+ * The client reconciles with it: a slab the session holds that the client
+ * does not know of (its SLAB_ALLOC reply was lost, its SLAB_FREE failed) is
+ * freed, so that the server's count equals the client's.
+ */
+struct rmem_slab_list_reply {
+	__le32 first;
+	__le32 next;
+	__le64 held[RMEM_SLAB_LIST_BITS / 64];
+};
+
 /**
  * struct rmem_io - payload of RMEM_MSG_READ and RMEM_MSG_WRITE (16 bytes)
  * @slab: slab held by the session
@@ -252,6 +275,7 @@ static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_repl
 static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
 static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
 static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
+static_assert(sizeof(struct rmem_slab_list_reply) == 24, "wire: rmem_slab_list_reply");
 static_assert(sizeof(struct rmem_rdma_cm_req) == 32, "wire: rmem_rdma_cm_req");
 static_assert(sizeof(struct rmem_rdma_cm_rep) == 16, "wire: rmem_rdma_cm_rep");
 static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_hello) <= RMEM_RDMA_MSG_SIZE,

@@ -96,6 +96,13 @@ struct workqueue_struct *rmem_wq;
 struct workqueue_struct *rmem_io_wq;
 /* Serialises configuration: the node and region tables. */
 DEFINE_MUTEX(rmem_cfg_lock);
+/*
+ * Readers: a slab being allocated and recorded in its extent, or detached
+ * and freed. Writer: slab reconciliation (rmem-node.c), which must see no
+ * slab between the node's books and ours. Taken after rmem_cfg_lock and a
+ * region's alloc_lock.
+ */
+DECLARE_RWSEM(rmem_slab_sem);
 
 static int __init rmem_init(void)
 {

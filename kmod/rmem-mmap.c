@@ -5,10 +5,22 @@
  * A process maps the device; a fault fetches the whole *chunk* (4 KiB ..
  * 2 MiB, set per region) holding the address into the region's local cache
  * and maps it: one PMD for a 2 MiB chunk in a suitably aligned shared
- * mapping, else a PTE for each of its pages. The mapping is DAX-like:
- * VM_PFNMAP, no struct page refcounts are taken, and every opener's file shares one
+ * mapping, else a PTE for each of its pages. Every opener's file shares one
  * address_space (a private inode, S_DAX so that the core mm offers us PMD
  * faults), so unmap_mapping_range() reaches every process at once.
+ *
+ * Pages are ordinary refcounted pages in a VM_MIXEDMAP mapping, so that
+ * get_user_pages() works on it (O_DIRECT into or out of a mapping, RDMA
+ * memory registration): PTEs are inserted with vm_insert_page() (each holds
+ * a reference and a mapcount), and a 2 MiB chunk is one compound page, whose
+ * PMD (vmf_insert_pfn_pmd(), which holds no reference) GUP resolves to the
+ * folio and its tail pages, on 6.1 and on 6.12 alike. The cache holds one
+ * reference per page (per folio); any other reference on an unmapped chunk
+ * is a GUP pin, maybe with I/O still writing into it, so such a chunk is
+ * written back but never evicted (only region deletion frees it, and the
+ * pages then live until the pin is dropped). I/O through a pin marks the
+ * page dirty when it completes (set_page_dirty_lock()): PG_dirty on a chunk's
+ * pages counts as dirty just like a write fault.
  *
  * Chunks: an xarray index -> struct rmem_chunk holds the chunks the cache
  * has (or is fetching). States:
@@ -23,9 +35,10 @@
  * any context and never take a lock here. Whoever next looks at a FETCHING
  * chunk under the lock "settles" it once completion_done() says so.
  *
- * Dirty tracking: read faults map read-only (the core mm write-protects a
- * shared mapping because we have ->pfn_mkwrite); a write fault or
- * ->pfn_mkwrite marks the chunk dirty. Write-back sets BUSY, waits for the
+ * Dirty tracking: faults map read-only (the core mm write-protects a
+ * shared mapping because we have ->page_mkwrite; a PMD is mapped writable by
+ * a write fault); a write fault, ->page_mkwrite or PG_dirty (above) marks
+ * the chunk dirty. Write-back sets BUSY, waits for the
  * faults between lookup and PTE insertion (c->pins), unmaps the chunk from
  * every process, clears dirty and writes: a later write faults again and
  * waits for the write-back to finish.
@@ -59,6 +72,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
@@ -244,10 +258,13 @@ static struct rmem_chunk *rmem_chunk_alloc(struct rmem_mmap *m, unsigned long in
 	INIT_LIST_HEAD(&c->lru);
 	init_completion(&c->io_done);
 
-	/* A whole PMD-sized chunk in one aligned block can be mapped by one PMD. */
+	/*
+	 * A whole PMD-sized chunk in one compound page can be mapped by one
+	 * PMD (and pinned through it).
+	 */
 	if (m->chunk_size == PMD_SIZE)
-		c->block = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
-				       get_order(PMD_SIZE));
+		c->block = alloc_pages(GFP_HIGHUSER | __GFP_COMP | __GFP_NORETRY |
+				       __GFP_NOWARN, get_order(PMD_SIZE));
 	for (i = 0; i < n; i++) {
 		c->pages[i] = c->block ? c->block + i : alloc_page(GFP_HIGHUSER);
 		if (!c->pages[i])
@@ -258,22 +275,65 @@ static struct rmem_chunk *rmem_chunk_alloc(struct rmem_mmap *m, unsigned long in
 
 out_free:
 	while (i--)
-		__free_page(c->pages[i]);
+		put_page(c->pages[i]);
 	kvfree(c);
 	return NULL;
 }
 
+/*
+ * Drop the cache's references: a page still pinned by get_user_pages() is
+ * freed when its pin goes.
+ */
 static void rmem_chunk_free(struct rmem_chunk *c, unsigned int n)
 {
 	unsigned int i;
 
 	if (c->block) {
-		__free_pages(c->block, get_order(PMD_SIZE));
+		put_page(c->block);
 	} else {
 		for (i = 0; i < n; i++)
-			__free_page(c->pages[i]);
+			put_page(c->pages[i]);
 	}
 	kvfree(c);
+}
+
+/*
+ * Does anything but the cache hold a page of @c? Only meaningful once @c is
+ * unmapped (mapped PTEs hold references too): then it is a GUP pin.
+ */
+static bool rmem_chunk_referenced(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	unsigned int i;
+
+	if (c->block)
+		return page_count(c->block) != 1;
+	for (i = 0; i < m->chunk_pages; i++)
+		if (page_count(c->pages[i]) != 1)
+			return true;
+	return false;
+}
+
+/* PG_dirty on a page of @c (set by I/O through a GUP pin, or by the core mm). */
+static bool rmem_chunk_pages_dirty(struct rmem_mmap *m, struct rmem_chunk *c, bool clear)
+{
+	bool dirty = false;
+	unsigned int i;
+
+	if (c->block)
+		return clear ? TestClearPageDirty(c->block) : PageDirty(c->block);
+	for (i = 0; i < m->chunk_pages; i++) {
+		if (clear)
+			dirty |= TestClearPageDirty(c->pages[i]);
+		else if (PageDirty(c->pages[i]))
+			return true;
+	}
+	return dirty;
+}
+
+/* Written since the last write-back? Lock held (or @c BUSY). */
+static bool rmem_chunk_dirty(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	return c->dirty || rmem_chunk_pages_dirty(m, c, false);
 }
 
 /* Drop a reference; true when the caller must free @c (after unlocking). */
@@ -405,6 +465,9 @@ static int rmem_chunk_writeback(struct rmem_mmap *m, struct rmem_chunk *c)
 	dirty = c->dirty;
 	c->dirty = false;
 	rmem_mmap_unlock(m);
+	/* After the unmap: a dirty PTE's bit has moved to its page by now. */
+	if (rmem_chunk_pages_dirty(m, c, true))
+		dirty = true;
 	if (!dirty)
 		return 0;
 	rmem_chunk_submit(m, c, RMEM_MSG_WRITE);
@@ -433,7 +496,9 @@ static bool rmem_chunk_unpinned(struct rmem_mmap *m, struct rmem_chunk *c)
 
 /*
  * Evict a chunk the caller made BUSY (holding a reference): unmap, write
- * back if dirty, free. Returns the write-back's result.
+ * back if dirty, free. A chunk pinned by get_user_pages() is written back
+ * and kept (hot), unless the region is being deleted. Returns the
+ * write-back's result, or -EBUSY when the chunk was kept.
  */
 static int rmem_chunk_evict(struct rmem_mmap *m, struct rmem_chunk *c)
 {
@@ -441,7 +506,28 @@ static int rmem_chunk_evict(struct rmem_mmap *m, struct rmem_chunk *c)
 	int err;
 
 	wait_event(m->wq, rmem_chunk_unpinned(m, c));
-	err = rmem_chunk_writeback(m, c);
+	for (;;) {
+		err = rmem_chunk_writeback(m, c);
+		if (!READ_ONCE(m->dead) && rmem_chunk_referenced(m, c)) {
+			rmem_mmap_lock(m);
+			c->state = RMEM_CHUNK_RESIDENT;
+			rmem_chunk_list_add(m, c, RMEM_LIST_ACTIVE);
+			last = rmem_chunk_put_locked(c);
+			rmem_mmap_unlock(m);
+			wake_up_all(&m->wq);
+			if (last)
+				rmem_chunk_free(c, m->chunk_pages);
+			return -EBUSY;
+		}
+		/*
+		 * Unpinned now, but I/O that went through a pin may have
+		 * dirtied a page after the write-back took its copy: it marked
+		 * the page dirty before it dropped the pin.
+		 */
+		smp_rmb();
+		if (err || !rmem_chunk_pages_dirty(m, c, false))
+			break;
+	}
 	rmem_mmap_lock(m);
 	rmem_chunk_remove_locked(m, c);		/* the xarray's reference */
 	last = rmem_chunk_put_locked(c);	/* ours */
@@ -575,8 +661,8 @@ static void rmem_mmap_reclaim(struct rmem_mmap *m, u64 need)
 			rmem_chunk_put(m, c);
 			continue;
 		}
-		rmem_chunk_evict(m, c);
-		atomic64_inc(&m->evictions);
+		if (rmem_chunk_evict(m, c) != -EBUSY)
+			atomic64_inc(&m->evictions);
 	}
 	mutex_unlock(&m->reclaim_lock);
 }
@@ -662,19 +748,32 @@ static bool rmem_fault_may_drop(struct vm_fault *vmf)
 	       !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
 }
 
-/* Map the resident chunk @c at the fault; c->pins held by the caller. */
+/* vm_insert_page()'s result as a fault's: a PTE already there is fine. */
+static vm_fault_t rmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
+				   struct page *page)
+{
+	int err = vm_insert_page(vma, addr, page);
+
+	if (!err || err == -EBUSY)
+		return VM_FAULT_NOPAGE;
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
+/*
+ * Map the resident chunk @c at the fault; c->pins held by the caller. PTEs
+ * are read-only in a shared mapping (vm_page_prot): a write then takes one
+ * more, cheap, fault to ->page_mkwrite.
+ */
 static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 				 struct rmem_chunk *c, u64 off, bool pmd, bool writable)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	unsigned long pfn, first;
+	unsigned long first;
 	unsigned int i;
-	pgprot_t prot;
 	vm_fault_t ret;
 
 	if (pmd) {
-		pfn = page_to_pfn(c->block);
-		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), writable);
+		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(page_to_pfn(c->block)), writable);
 		if (ret == VM_FAULT_NOPAGE)
 			atomic64_inc(&m->pmd_maps);
 		return ret;
@@ -685,7 +784,6 @@ static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 	 * its pages would only cost time. The faulting page goes last, so
 	 * that its result is the fault's.
 	 */
-	prot = writable ? vm_get_page_prot(vma->vm_flags) : vma->vm_page_prot;
 	first = (vmf->address & PAGE_MASK) - (off & (m->chunk_size - 1));
 	for (i = 0; i < m->chunk_pages; i++) {
 		unsigned long addr = first + ((unsigned long)i << PAGE_SHIFT);
@@ -693,12 +791,11 @@ static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 		if (addr < vma->vm_start || addr >= vma->vm_end ||
 		    addr == (vmf->address & PAGE_MASK))
 			continue;
-		ret = vmf_insert_pfn_prot(vma, addr, page_to_pfn(c->pages[i]), prot);
-		if (ret != VM_FAULT_NOPAGE)
+		if (rmem_insert_page(vma, addr, c->pages[i]) != VM_FAULT_NOPAGE)
 			break;
 	}
-	pfn = page_to_pfn(c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT]);
-	return vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn, prot);
+	return rmem_insert_page(vma, vmf->address & PAGE_MASK,
+				c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT]);
 }
 
 static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
@@ -845,34 +942,43 @@ static vm_fault_t rmem_mmap_huge_fault(struct vm_fault *vmf, enum page_entry_siz
 }
 #endif
 
-/* A write to a read-only PTE of a shared mapping: the chunk becomes dirty. */
-static vm_fault_t rmem_mmap_pfn_mkwrite(struct vm_fault *vmf)
+/*
+ * A write to a read-only PTE of a shared mapping (or GUP for writing): the
+ * chunk becomes dirty. The page is returned locked, as the core mm wants
+ * (its mapping is NULL: unlocked, the core would retry forever); the core
+ * then makes the PTE writable unless it changed meanwhile.
+ */
+static vm_fault_t rmem_mmap_page_mkwrite(struct vm_fault *vmf)
 {
 	struct rmem_mmap *m = vmf->vma->vm_file->private_data;
 	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	struct rmem_chunk *c;
-	vm_fault_t ret = VM_FAULT_NOPAGE;
+	bool ours = false;
 
 	if (off >= m->region->size)
 		return VM_FAULT_SIGBUS;
 	rmem_mmap_lock(m);
 	c = xa_load(&m->chunks, off >> m->chunk_shift);
-	if (c && c->state == RMEM_CHUNK_RESIDENT) {
+	if (c && c->state == RMEM_CHUNK_RESIDENT &&
+	    c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT] == vmf->page) {
 		c->dirty = true;
-		ret = 0;
+		ours = true;
 	}
 	rmem_mmap_unlock(m);
 	/*
 	 * Otherwise the chunk is being written back or evicted, and its PTEs
 	 * are (about to be) gone: the access faults again and waits there.
 	 */
-	return ret;
+	if (!ours)
+		return VM_FAULT_NOPAGE;
+	lock_page(vmf->page);
+	return VM_FAULT_LOCKED;
 }
 
 static const struct vm_operations_struct rmem_mmap_vm_ops = {
 	.fault = rmem_mmap_fault,
 	.huge_fault = rmem_mmap_huge_fault,
-	.pfn_mkwrite = rmem_mmap_pfn_mkwrite,
+	.page_mkwrite = rmem_mmap_page_mkwrite,
 };
 
 /* ---- file operations ---- */
@@ -915,7 +1021,7 @@ static int rmem_mmap_walk(struct rmem_mmap *m, unsigned long first, unsigned lon
 			break;
 		}
 		rmem_chunk_settle(m, c);
-		if (dirty && !c->dirty) {
+		if (dirty && !rmem_chunk_dirty(m, c)) {
 			rmem_mmap_unlock(m);
 			if (index++ == last)
 				break;
@@ -959,11 +1065,14 @@ static int rmem_walk_sync(struct rmem_mmap *m, struct rmem_chunk *c)
 	return err;
 }
 
-/* Write back a chunk if dirty and free it. */
+/* Write back a chunk if dirty and free it (-EBUSY: pinned, kept). */
 static int rmem_walk_drop(struct rmem_mmap *m, struct rmem_chunk *c)
 {
-	atomic64_inc(&m->drops);
-	return rmem_chunk_evict(m, c);
+	int err = rmem_chunk_evict(m, c);
+
+	if (err != -EBUSY)
+		atomic64_inc(&m->drops);
+	return err;
 }
 
 static unsigned long rmem_mmap_last_index(struct rmem_mmap *m)
@@ -1010,9 +1119,8 @@ static int rmem_mmap_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff > (RMEM_REGION_MAX_SIZE >> PAGE_SHIFT) || off + len > m->region->size)
 		return -EINVAL;
 	/*
-	 * MAP_PRIVATE is read-only: a copy-on-write mapping of PFNs is not
-	 * something the core mm does (vm_normal_page() would take our pages
-	 * for refcounted ones). Without VM_MAYWRITE it is not a COW mapping,
+	 * MAP_PRIVATE is read-only: copy-on-write would give the writer pages
+	 * the region never sees. Without VM_MAYWRITE it is not a COW mapping,
 	 * and mprotect(PROT_WRITE) fails with EACCES.
 	 */
 	if (!(vma->vm_flags & VM_SHARED)) {
@@ -1025,9 +1133,9 @@ static int rmem_mmap_mmap(struct file *file, struct vm_area_struct *vma)
 #endif
 	}
 #ifdef RMEM_HAS_VM_FLAGS_SET
-	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 #else
-	vma->vm_flags |= VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
 #endif
 	vma->vm_ops = &rmem_mmap_vm_ops;
 	return 0;
@@ -1245,7 +1353,11 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 		kfree(m);
 		return ret;
 	}
-	/* Like device-dax: the core mm then offers ->huge_fault PMD faults. */
+	/*
+	 * Like device-dax: the core mm then offers ->huge_fault PMD faults
+	 * (and, the file being a character device, vma_is_fsdax() is false:
+	 * long-term pins are allowed).
+	 */
 	m->inode->i_flags |= S_DAX;
 	m->inode->i_size = r->size;
 

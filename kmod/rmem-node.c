@@ -35,6 +35,12 @@
  * the old transport, and keeps the old transport's state until the node is
  * freed.
  *
+ * Slab ownership: a SLAB_ALLOC whose reply is lost, or a SLAB_FREE that
+ * fails, leaves the node holding a slab for our session that no extent
+ * knows of. Such failures set node->reconcile; once the node is live,
+ * reconcile_work lists the session's slabs (RMEM_MSG_SLAB_LIST) and frees
+ * every one no region holds, so that the node's count equals ours again.
+ *
  * Locking: rmem_cfg_lock (mutex) serialises configuration; rmem_nodes_lock
  * (spinlock) guards list membership against the I/O path's placement;
  * node->lock guards state, pending and gen. Nothing on the I/O path sleeps
@@ -286,7 +292,9 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
  */
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io)
 {
-	/* A slab allocated by a lost reply may leak until the session ends. */
+	/* A slab allocated by a lost reply: reconciliation gives it back. */
+	if (io->type == RMEM_MSG_SLAB_ALLOC)
+		rmem_node_reconcile_later(node);
 	if (io->type == RMEM_MSG_SLAB_ALLOC || !rmem_io_pendable(io)) {
 		rmem_node_complete(node, io, -EAGAIN);
 		return;
@@ -483,6 +491,10 @@ static void rmem_node_reconnect(struct rmem_node *node)
 		nr_lost = atomic_xchg(&node->slabs_used, 0);
 	}
 	node->state = RMEM_NODE_LIVE;
+	if (node->reconcile && !lost)
+		queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
+	else if (lost)
+		node->reconcile = false;	/* the old session's slabs are gone */
 	spin_unlock_irqrestore(&node->lock, flags);
 	rmem_node_changed();
 	atomic64_inc(&node->reconnects);
@@ -645,6 +657,8 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 	if (ret) {
 		if (ret == -ENOSPC)
 			WRITE_ONCE(node->slabs_free, 0);
+		else
+			rmem_node_reconcile_later(node);	/* the node may have one */
 		return ret;
 	}
 	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
@@ -657,6 +671,9 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 	if (node->gen != gen)
 		ret = -EAGAIN;	/* lost since the reservation */
 	spin_unlock_irqrestore(&node->lock, flags);
+	/* A slab of the new session, which no extent will take. */
+	if (ret)
+		rmem_node_reconcile_later(node);
 	*slab = le32_to_cpu(io.reply.alloc.slab);
 	if (READ_ONCE(node->slabs_free))
 		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
@@ -701,10 +718,130 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
 	int ret;
 
 	ret = rmem_node_call(node, &io);
-	if (ret && ret != -ESTALE)
+	if (ret && ret != -ESTALE) {
 		rnode_warn(node, "freeing slab %u failed: %d\n", slab, ret);
-	else if (!ret)
+		rmem_node_reconcile_later(node);
+	} else if (!ret)
 		WRITE_ONCE(node->slabs_free, node->slabs_free + 1);
+}
+
+/**
+ * rmem_node_reconcile_later() - the node may hold a slab we do not know of
+ * @node: the node
+ *
+ * Reconciliation runs once the node is live (now, or after it reconnects to
+ * the same session).
+ *
+ * Context: any.
+ */
+void rmem_node_reconcile_later(struct rmem_node *node)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	node->reconcile = true;
+	if (node->state == RMEM_NODE_LIVE && !node->stopping)
+		queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * Free every slab the node holds for our session that no region holds
+ * (@ours: a bitmap of @nbits slabs, zeroed). rmem_slab_sem held for
+ * writing: no slab is between allocation and its extent, or between its
+ * extent and its free.
+ */
+static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 nbits)
+{
+	u32 first = 0, freed = 0, gen, i;
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&node->lock, flags);
+	gen = node->gen;
+	spin_unlock_irqrestore(&node->lock, flags);
+	rmem_region_node_slabs(node, gen, ours, nbits);
+
+	while (first < nbits) {
+		struct rmem_req io = { .type = RMEM_MSG_SLAB_LIST, .slab = first };
+		const struct rmem_slab_list_reply *rep = &io.reply.list;
+		u32 next;
+
+		ret = rmem_node_call(node, &io);
+		if (ret)
+			break;
+		if (le32_to_cpu(rep->first) != first) {
+			ret = -EPROTO;
+			break;
+		}
+		for (i = 0; i < RMEM_SLAB_LIST_BITS && first + i < nbits; i++) {
+			if (!(le64_to_cpu(rep->held[i / 64]) & BIT_ULL(i % 64)) ||
+			    test_bit(first + i, ours))
+				continue;
+			rmem_node_slab_free(node, first + i, gen);
+			freed++;
+		}
+		next = le32_to_cpu(rep->next);
+		if (next == RMEM_SLAB_NONE)
+			break;
+		if (next < first + RMEM_SLAB_LIST_BITS) {
+			ret = -EPROTO;
+			break;
+		}
+		first = next;
+	}
+	if (ret)
+		rnode_warn(node, "listing our slabs failed (%d): will try again\n", ret);
+	if (freed) {
+		atomic64_add(freed, &node->slabs_reconciled);
+		rnode_warn(node, "gave back %u slabs the node held for us that no region holds (a lost reply or a failed free)\n",
+			   freed);
+	}
+	return ret;
+}
+
+static void rmem_node_reconcile_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      reconcile_work);
+	u32 nbits = node->slabs_total;
+	unsigned long *ours = NULL;
+	unsigned long flags;
+	unsigned int noio;
+	int ret = -EAGAIN;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (!node->reconcile || node->state != RMEM_NODE_LIVE || node->stopping) {
+		/* Not live: the reconnect queues this again. */
+		spin_unlock_irqrestore(&node->lock, flags);
+		return;
+	}
+	node->reconcile = false;
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	/* The node may be swapped to: reclaim must not wait for this. */
+	noio = memalloc_noio_save();
+	ours = bitmap_zalloc(nbits, GFP_KERNEL);
+	/*
+	 * rmem_cfg_lock keeps the regions listed. A configuration call that
+	 * holds it may be waiting for this node (or cancelling this work):
+	 * never wait for it here.
+	 */
+	if (ours && mutex_trylock(&rmem_cfg_lock)) {
+		down_write(&rmem_slab_sem);
+		ret = rmem_node_reconcile(node, ours, nbits);
+		up_write(&rmem_slab_sem);
+		mutex_unlock(&rmem_cfg_lock);
+	}
+	memalloc_noio_restore(noio);
+	bitmap_free(ours);
+	if (!ret)
+		return;
+	spin_lock_irqsave(&node->lock, flags);
+	node->reconcile = true;
+	if (!node->stopping)
+		queue_delayed_work(rmem_wq, &node->reconcile_work, HZ);
+	spin_unlock_irqrestore(&node->lock, flags);
 }
 
 /**
@@ -1071,6 +1208,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
 	INIT_WORK(&node->hb_send_work, rmem_node_hb_send_work);
+	INIT_DELAYED_WORK(&node->reconcile_work, rmem_node_reconcile_work);
 	INIT_WORK(&node->free_work, rmem_node_free_work);
 	kref_init(&node->ref);		/* the node list's */
 
@@ -1122,6 +1260,7 @@ static void rmem_node_destroy(struct rmem_node *node)
 	cancel_delayed_work_sync(&node->heartbeat_work);
 	cancel_work_sync(&node->error_work);
 	cancel_delayed_work_sync(&node->reconnect_work);
+	cancel_delayed_work_sync(&node->reconcile_work);
 	node->ops->disconnect(node);
 	/* After disconnect: that unblocks a PING send stuck on a full socket. */
 	cancel_work_sync(&node->hb_send_work);

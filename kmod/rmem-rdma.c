@@ -5,7 +5,7 @@
  * One rdma_cm connection (RDMA_PS_TCP, RC QP) per queue, to the port rmemd
  * also listens on for TCP. The connect request names our session (struct
  * rmem_rdma_cm_req), so rmemd puts the QP in the session's protection domain.
- * Control messages (HELLO, SLAB_ALLOC, SLAB_FREE, PING) go by SEND/RECV, one
+ * Control messages (HELLO, SLAB_ALLOC, SLAB_FREE, PING, SLAB_LIST) go by SEND/RECV, one
  * message per SEND; data moves by one-sided RDMA READ and RDMA WRITE between
  * the request's pages and the slab's MR (its rkey and address come in the
  * SLAB_ALLOC reply; rn->slabs keeps them by slab number).
@@ -433,6 +433,9 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 		case RMEM_MSG_PING:
 			want = sizeof(io->reply.ping);
 			break;
+		case RMEM_MSG_SLAB_LIST:
+			want = sizeof(io->reply.list);
+			break;
 		default:
 			break;
 		}
@@ -463,6 +466,8 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 		rmem_rdma_slab_clear(q->rn, io->slab);
 	} else if (io->type == RMEM_MSG_PING && !status) {
 		memcpy(&io->reply.ping, payload, want);
+	} else if (io->type == RMEM_MSG_SLAB_LIST && !status) {
+		memcpy(&io->reply.list, payload, want);
 	}
 	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC)
 		rnode_err_rl(node, "request type %u failed: status %u\n", io->type, status);
@@ -668,7 +673,7 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 			return 0;
 		}
 	} else if (io->type != RMEM_MSG_SLAB_ALLOC && io->type != RMEM_MSG_SLAB_FREE &&
-		   io->type != RMEM_MSG_PING) {
+		   io->type != RMEM_MSG_PING && io->type != RMEM_MSG_SLAB_LIST) {
 		rmem_node_complete(node, io, -EINVAL);
 		return 0;
 	}
@@ -690,6 +695,7 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 		ret = rmem_rdma_post_data(q, slot, &where);
 		break;
 	case RMEM_MSG_SLAB_FREE:
+	case RMEM_MSG_SLAB_LIST:
 		ref.slab = cpu_to_le32(io->slab);
 		ref.reserved = 0;
 		ret = rmem_rdma_post_ctl(q, slot, &ref, sizeof(ref));

@@ -191,6 +191,8 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 				rmem_node_wait_change(seen, HZ);
 			break;
 		}
+		/* Allocated and recorded with no reconciliation in between. */
+		down_read(&rmem_slab_sem);
 		ret = rmem_node_slab_alloc(node, gen, &slab);
 		if (!ret) {
 			spin_lock(&r->lock);
@@ -198,9 +200,11 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 			e->gen = gen;
 			e->node = node;	/* keeps the reservation and the reference */
 			spin_unlock(&r->lock);
+			up_read(&rmem_slab_sem);
 			atomic_inc(&r->slabs);
 			break;
 		}
+		up_read(&rmem_slab_sem);
 		rmem_node_slab_unreserve(node, gen);
 		if (skip)
 			rmem_node_put(skip);
@@ -437,10 +441,12 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		u32 slab, gen;
 
 		mutex_lock(&r->alloc_lock);
+		down_read(&rmem_slab_sem);	/* detached and freed as one */
 		spin_lock(&r->lock);
 		if (!e->node || e->writes || find_next_bit(r->written, stop, first) < stop ||
 		    find_next_bit(r->lost, stop, first) < stop) {
 			spin_unlock(&r->lock);
+			up_read(&rmem_slab_sem);
 			mutex_unlock(&r->alloc_lock);
 			continue;
 		}
@@ -450,6 +456,7 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		rmem_extent_detach(r, ei, false, false);
 		spin_unlock(&r->lock);
 		rmem_slab_put(node, slab, gen);
+		up_read(&rmem_slab_sem);
 		mutex_unlock(&r->alloc_lock);
 	}
 	return 0;
@@ -512,6 +519,7 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 		struct rmem_node *node;
 		u32 slab, gen;
 
+		down_read(&rmem_slab_sem);	/* detached and freed as one */
 		spin_lock(&r->lock);
 		node = e->node;
 		slab = e->slab;
@@ -521,8 +529,38 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 		spin_unlock(&r->lock);
 		if (node)
 			rmem_slab_put(node, slab, gen);
+		up_read(&rmem_slab_sem);
 	}
 	mutex_unlock(&r->alloc_lock);
+}
+
+/**
+ * rmem_region_node_slabs() - mark the slabs regions hold on a node
+ * @node: the node
+ * @gen: its current generation (older ones' slabs are gone)
+ * @map: bitmap of @nbits slabs; bits of held slabs are set
+ * @nbits: the node's slab count
+ *
+ * Context: rmem_cfg_lock held (the region list), and rmem_slab_sem for
+ * writing (no slab on its way into or out of an extent).
+ */
+void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits)
+{
+	struct rmem_region *r;
+	unsigned int i;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	lockdep_assert_held_write(&rmem_slab_sem);
+	list_for_each_entry(r, &rmem_regions, list) {
+		spin_lock(&r->lock);
+		for (i = 0; i < r->nr_extents; i++) {
+			const struct rmem_extent *e = &r->ext[i];
+
+			if (e->node == node && e->gen == gen && e->slab < nbits)
+				__set_bit(e->slab, map);
+		}
+		spin_unlock(&r->lock);
+	}
 }
 
 /**

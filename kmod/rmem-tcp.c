@@ -254,6 +254,9 @@ static int rmem_tcp_rx_start(struct rmem_tcp_queue *q)
 	} else if (io->type == RMEM_MSG_PING) {
 		want = sizeof(io->reply.ping);
 		q->rx_buf = &io->reply.ping;
+	} else if (io->type == RMEM_MSG_SLAB_LIST) {
+		want = sizeof(io->reply.list);
+		q->rx_buf = &io->reply.list;
 	}
 	if (len != want) {
 		rnode_err_rl(node, "reply to type %u has %d bytes, expected %zu\n",
@@ -452,6 +455,7 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		msg.p.io.offset = cpu_to_le64(io->offset);
 		break;
 	case RMEM_MSG_SLAB_FREE:
+	case RMEM_MSG_SLAB_LIST:
 		plen = sizeof(msg.p.ref);
 		msg.p.ref.slab = cpu_to_le32(io->slab);
 		msg.p.ref.reserved = 0;

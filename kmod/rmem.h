@@ -63,6 +63,7 @@ extern struct workqueue_struct *rmem_io_wq;
 
 /* Global configuration lock: node table, region table. */
 extern struct mutex rmem_cfg_lock;
+extern struct rw_semaphore rmem_slab_sem;
 
 struct rmem_node;
 struct rmem_req;
@@ -100,6 +101,7 @@ struct rmem_req {
 	union {
 		struct rmem_slab_alloc_reply alloc;
 		struct rmem_ping_reply ping;
+		struct rmem_slab_list_reply list;
 	} reply;
 	rmem_req_done_t done;
 	u64 id;
@@ -185,6 +187,10 @@ void rmem_rdma_exit(void);
  * @hb_outstanding: heartbeats sent and not answered
  * @hb_io: the heartbeat request
  * @slabs_used: slabs of generation @gen held by regions, plus reservations
+ * @reconcile: the node may hold slabs for us that no region knows of (a
+ *	SLAB_ALLOC whose reply was lost, a SLAB_FREE that failed); under @lock
+ * @reconcile_work: lists the node's slabs and frees those (rmem_slab_sem)
+ * @slabs_reconciled: slabs freed by @reconcile_work
  *	in progress; zeroed when @gen moves on
  * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
  * @free_work: frees the node after the last reference
@@ -235,6 +241,9 @@ struct rmem_node {
 	struct rmem_req hb_io;
 
 	atomic_t slabs_used;
+	bool reconcile;
+	struct delayed_work reconcile_work;
+	atomic64_t slabs_reconciled;
 	struct kref ref;
 	struct work_struct free_work;
 	struct rcu_head rcu;
@@ -275,6 +284,7 @@ bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_
 int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
+void rmem_node_reconcile_later(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
 void rmem_node_get(struct rmem_node *node);
 bool rmem_node_tryget(struct rmem_node *node);
@@ -376,6 +386,7 @@ void rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_nodes(struct rmem_region *r);
+void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits);
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		    u64 chunk, u64 cache, struct rmem_region **out,
 		    struct netlink_ext_ack *extack);

@@ -34,6 +34,9 @@ node_wait_state() {
 # rmemd_cmdline: the command line of rmemd on memory node 1 (to restart it).
 rmemd_cmdline() { rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
 
+# rmemd_status KEY: a field of `rmemd --status` on memory node 1.
+rmemd_status() { rmem_on 1 'rmemd --status' | awk -v k="$1" '$1 == k { print $2 }'; }
+
 # rmemd_restart TAG CMDLINE: start rmemd on memory node 1 again (logging to
 # TAG) and wait until it listens.
 rmemd_restart() {

@@ -21,8 +21,11 @@
 #   slab-alloc  both: the reply to the first SLAB_ALLOC. The first write to
 #               the region waits in queue_rq for its slab; the control
 #               call's timeout resets the connection and the allocation is
-#               retried (the first slab stays claimed on rmemd until the
-#               session ends: issue 12, defect 10).
+#               retried. The first slab, claimed on rmemd by the request
+#               whose reply was lost, is given back by reconciliation
+#               (RMEM_MSG_SLAB_LIST): after region del rmemd holds no slab
+#               (issue 12, defect 10; before, it stayed claimed until the
+#               session ended).
 #   slab-free   both: the reply to the first SLAB_FREE. A DISCARD that frees
 #               a slab waits in queue_rq past the block timeout; the old
 #               timeout handler read cmd->rio, which queue_rq never set for
@@ -42,7 +45,7 @@ WAIT_S=60		# what "completes after recovery" may take under TCG
 CASES=(read slab-alloc slab-free)
 BLK_TIMEOUT_MS=2000	# the disk's own timeout: shorter, so blk-mq's handler
 			# also runs on requests waiting in queue_rq
-CHECKS=6		# results per case
+CHECKS=7		# results per case
 transport=${RMEM_TRANSPORT:-tcp}
 want=" $* "
 
@@ -197,6 +200,16 @@ for c in "${CASES[@]}"; do
 	[ $rc -ne 124 ] || { tap_not_ok "$c: region del returns within 30 s"; hung "region del"; }
 	tap_result "$c: region del works ($((SECONDS - t0))s, exit $rc)" $rc
 	[ $rc -eq 0 ] || tap_diag <"$tmp/del"
+
+	# Our session is rmemd's only one: with the region gone it holds nothing.
+	for _ in $(seq 20); do
+		used=$(rmemd_status slabs_used)
+		[ "$used" = 0 ] && break
+		sleep 0.5
+	done
+	[ "$used" = 0 ]
+	tap_result "$c: rmemd holds no slab for us after region del (slabs_used ${used:-?})" $?
+	dmesg_since "$mark" | grep -E "rmem.*(gave back|listing our slabs)" | tap_diag
 	rmemctl node del "$node" >/dev/null 2>&1
 
 	bad=$(dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE")

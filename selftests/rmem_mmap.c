@@ -18,6 +18,11 @@
  *   rmem_mmap hot DEV HOT_CHUNKS         hot set vs. a cold scan (see below)
  *   rmem_mmap badinput DEV               bad offsets, lengths and ioctls
  *   rmem_mmap stats DEV                  print the counters
+ *   rmem_mmap odirect DEV FILE SEED      O_DIRECT I/O with the mapping as the
+ *                                        buffer (get_user_pages on it): write
+ *                                        the region out to FILE, read FILE
+ *                                        into the region, then fsync, drop and
+ *                                        read back from the memory node
  * Exit: 0 ok, 1 check failed (a "# " line says why), 2 usage/setup, 3 SIGBUS.
  */
 #include <errno.h>
@@ -640,6 +645,98 @@ static int cmd_badinput(const char *dev)
 	return bad ? 1 : 0;
 }
 
+/* All of @len bytes at @off, O_DIRECT, with @buf as the user buffer. */
+static int direct_io(int fd, int write, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write ? pwrite(fd, buf + done, len - done, off + done) :
+				    pread(fd, buf + done, len - done, off + done);
+
+		if (n <= 0) {
+			printf("# O_DIRECT %s of %llu bytes at %llu: %s\n", write ? "write" : "read",
+			       (unsigned long long)(len - done), (unsigned long long)(off + done),
+			       n ? strerror(errno) : "end of file");
+			return -1;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * The region's mapping as the buffer of O_DIRECT I/O, so that the kernel
+ * pins its pages (get_user_pages): out of it (a read pin) and into it (a
+ * write pin: the data arrives by DMA or a kernel copy, not through a write
+ * fault). FILE (a block device or a file on a filesystem with O_DIRECT) must
+ * hold the region's size. The region may be larger than its cache: then the
+ * I/O faults chunks back in while others are pinned.
+ */
+static int cmd_odirect(const char *dev, const char *file, uint64_t seed)
+{
+	uint64_t size = region_size(), i, bad;
+	struct rmem_mmap_stats a, b;
+	int fd = open_dev(dev), ffd, ret;
+	uint8_t *p = map(fd, 0, size, MAP_SHARED), *buf;
+
+	ffd = open(file, O_RDWR | O_DIRECT);
+	if (ffd < 0) {
+		printf("# open %s O_DIRECT: %s\n", file, strerror(errno));
+		return 2;
+	}
+	if (posix_memalign((void **)&buf, PG, size)) {
+		printf("# out of memory\n");
+		return 2;
+	}
+	stats(fd, &a);
+
+	/* 1. Out of the mapping: FILE gets the region's contents. */
+	for (i = 0; i < size; i += PG)
+		fill_page((uint64_t *)(p + i), i, seed);
+	if (direct_io(ffd, 1, p, size, 0) || direct_io(ffd, 0, buf, size, 0))
+		return 1;
+	bad = check_range(buf, 0, size, seed);
+	printf("# O_DIRECT write from the mapping: %llu bad words in %s\n",
+	       (unsigned long long)bad, file);
+	if (bad)
+		return 1;
+
+	/* 2. Into the mapping: the region gets FILE's new contents. */
+	for (i = 0; i < size; i += PG)
+		fill_page((uint64_t *)(buf + i), i, seed + 1);
+	if (direct_io(ffd, 1, buf, size, 0) || direct_io(ffd, 0, p, size, 0))
+		return 1;
+	bad = check_range(p, 0, size, seed + 1);
+	printf("# O_DIRECT read into the mapping: %llu bad words in the region\n",
+	       (unsigned long long)bad);
+	if (bad)
+		return 1;
+
+	/* 3. What the I/O wrote counts as dirty: it reached the memory node. */
+	if (fsync(fd)) {
+		printf("# fsync: %s\n", strerror(errno));
+		return 1;
+	}
+	ret = drop_range(fd, 0, size);
+	stats(fd, &b);
+	if (ret || b.cached) {
+		printf("# drop: %s, %llu bytes still cached\n", ret ? strerror(-ret) : "ok",
+		       (unsigned long long)b.cached);
+		return 1;
+	}
+	bad = check_range(p, 0, size, seed + 1);
+	stats(fd, &b);
+	printf("# after fsync and drop: %llu bad words; fetches %llu, evictions %llu, writebacks %llu, pmd_maps %llu\n",
+	       (unsigned long long)bad, (unsigned long long)(b.fetches - a.fetches),
+	       (unsigned long long)(b.evictions - a.evictions),
+	       (unsigned long long)(b.writebacks - a.writebacks),
+	       (unsigned long long)(b.pmd_maps - a.pmd_maps));
+	free(buf);
+	close(ffd);
+	return bad ? 1 : 0;
+}
+
 static int cmd_stats(const char *dev)
 {
 	struct rmem_mmap_stats st;
@@ -690,6 +787,8 @@ int main(int argc, char **argv)
 		return cmd_badinput(dev);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(dev);
+	if (!strcmp(cmd, "odirect") && argc == 5)
+		return cmd_odirect(dev, argv[3], strtoull(argv[4], NULL, 0));
 usage:
 	fprintf(stderr, "usage: rmem_mmap CMD DEV [ARGS] (see the source)\n");
 	return 2;

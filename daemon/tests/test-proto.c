@@ -213,6 +213,30 @@ static int64_t ping(struct conn *c, struct rmem_ping_reply *p)
 	return st;
 }
 
+/* SLAB_LIST from @first: the reply's held bits and next. */
+static int64_t slab_list(struct conn *c, uint32_t first, uint64_t held[2], uint32_t *next)
+{
+	struct rmem_slab_ref ref = { .slab = htole32(first) };
+	struct rmem_slab_list_reply lr;
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_SLAB_LIST, &ref, sizeof(ref), NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(lr)) {
+			st = -4;
+		} else {
+			memcpy(&lr, r.payload, sizeof(lr));
+			if (le32toh(lr.first) != first)
+				st = -5;
+			held[0] = le64toh(lr.held[0]);
+			held[1] = le64toh(lr.held[1]);
+			*next = le32toh(lr.next);
+		}
+	}
+	free(r.payload);
+	return st;
+}
+
 static void conn_open(struct conn *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -357,6 +381,21 @@ static void test_requests(void)
 	ok(slab_alloc(&a, &s0) == 0 && s0 == 0, "SLAB_ALLOC gives slab 0 first");
 	ok(slab_alloc(&a, &s1) == 0 && s1 == 1, "SLAB_ALLOC gives slab 1 next");
 	ok(slab_alloc(&b, &sb) == 0 && sb == 2, "session B gets slab 2");
+	{
+		uint64_t held[2];
+		uint32_t next;
+
+		ok(slab_list(&a, 0, held, &next) == 0 && held[0] == 0x3 && !held[1] &&
+		   next == RMEM_SLAB_NONE, "SLAB_LIST for A: slabs 0 and 1, nothing more");
+		ok(slab_list(&b, 0, held, &next) == 0 && held[0] == 0x4 && !held[1] &&
+		   next == RMEM_SLAB_NONE, "SLAB_LIST for B: slab 2 only");
+		ok(slab_list(&a, 1, held, &next) == 0 && held[0] == 0x1 && !held[1] &&
+		   next == RMEM_SLAB_NONE, "SLAB_LIST from slab 1: bit 0 is slab 1");
+		ok(slab_list(&a, 1u << 30, held, &next) == 0 && !held[0] && !held[1] &&
+		   next == RMEM_SLAB_NONE, "SLAB_LIST past the pool: empty");
+		ok(req(&a, RMEM_MSG_SLAB_LIST, NULL, 0, NULL, 0, &r) == RMEM_ERR_PROTO,
+		   "SLAB_LIST without its slab_ref: PROTO");
+	}
 	ok(req(&a, RMEM_MSG_SLAB_ALLOC, "x", 1, NULL, 0, &r) == RMEM_ERR_PROTO,
 	   "SLAB_ALLOC with a payload: PROTO");
 	ok(slab_alloc(&b, &extra) == 0 && extra == 3, "last slab allocated");
