@@ -210,6 +210,20 @@ int main(int argc, char **argv)
 	save(dir, "errors", 255);
 
 	start();
+	hello(9);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	{
+		struct rmem_slab_ref r = { .slab = htole32(1) };
+
+		msg(RMEM_MSG_SLAB_LIST, 4, &r, sizeof(r));
+		r.slab = htole32(UINT32_MAX);
+		msg(RMEM_MSG_SLAB_LIST, 5, &r, sizeof(r));
+		msg(RMEM_MSG_SLAB_LIST, 6, &r, 4);
+	}
+	save(dir, "slab-list", 255);
+
+	start();
 	msg(RMEM_MSG_PING, 1, NULL, 0);
 	save(dir, "no-hello", 255);
 
