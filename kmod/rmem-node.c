@@ -721,8 +721,9 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
 	if (ret && ret != -ESTALE) {
 		rnode_warn(node, "freeing slab %u failed: %d\n", slab, ret);
 		rmem_node_reconcile_later(node);
-	} else if (!ret)
+	} else if (!ret) {
 		WRITE_ONCE(node->slabs_free, node->slabs_free + 1);
+	}
 }
 
 /**
