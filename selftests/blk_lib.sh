@@ -35,7 +35,7 @@ node_wait_state() {
 rmemd_cmdline() { rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
 
 # rmemd_status KEY: a field of `rmemd --status` on memory node 1.
-rmemd_status() { rmem_on 1 'rmemd --status' | awk -v k="$1" '$1 == k { print $2 }'; }
+rmemd_status() { rmem_on 1 'rmemd --status --json' | jget "$1"; }
 
 # rmemd_restart TAG CMDLINE: start rmemd on memory node 1 again (logging to
 # TAG) and wait until it listens.
