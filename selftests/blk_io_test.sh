@@ -74,9 +74,11 @@ tail -c $((8 * 4096)) "$tmp/b2" >"$tmp/b2tail"
 is_zero "$tmp/b2head" && cmp -s "$tmp/btail" "$tmp/b2tail"
 tap_result "write-zeroes zeroes exactly its range" $?
 
-# 6. fio verify: random 4 KiB writes, QD16, 256 MiB, then a crc32c verify pass
+# 6. fio verify: random 4 KiB writes, QD16, 256 MiB (/ DATA_DIV), then a
+# crc32c verify pass
+fio_mb=$((256 / DATA_DIV))
 fio --name=verify --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
-	--bs=4k --iodepth=16 --size=256M --verify=crc32c --verify_fatal=1 \
+	--bs=4k --iodepth=16 --size=${fio_mb}M --verify=crc32c --verify_fatal=1 \
 	--do_verify=1 --output-format=json --output="$tmp/fio.json" >"$tmp/fio.out" 2>&1
 rc=$?
 errs=$(python3 -c '
@@ -86,12 +88,12 @@ print(sum(x.get("error", 0) for x in j["jobs"]))
 print(sum(x["write"]["io_bytes"] for x in j["jobs"]), sum(x["read"]["io_bytes"] for x in j["jobs"]))' \
 	"$tmp/fio.json" 2>/dev/null | tr '\n' ' ')
 set -- $errs
-[ $rc -eq 0 ] && [ "${1:-x}" = 0 ] && [ "${2:-0}" -ge $((256 << 20)) ] && [ "${3:-0}" -ge $((256 << 20)) ]
-if ! tap_result "fio randwrite 4k QD16 256 MiB + crc32c verify: 0 errors (errors=${1:-?} written=${2:-?} verified=${3:-?})" $?; then
+[ $rc -eq 0 ] && [ "${1:-x}" = 0 ] && [ "${2:-0}" -ge $((fio_mb << 20)) ] && [ "${3:-0}" -ge $((fio_mb << 20)) ]
+if ! tap_result "fio randwrite 4k QD16 $fio_mb MiB + crc32c verify: 0 errors (errors=${1:-?} written=${2:-?} verified=${3:-?})" $?; then
 	tail -n 20 "$tmp/fio.out" | tap_diag
 fi
 w=$(region_field io writes)
-[ "${w:-0}" -ge 65536 ]
+[ "${w:-0}" -ge $((fio_mb * 256)) ]
 tap_result "region counters saw the writes (writes=$w, slabs=$(region_field io slabs))" $?
 
 # 7. ext4: files survive a cache drop and a remount

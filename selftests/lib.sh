@@ -14,6 +14,10 @@
 TAP_N=0
 TAP_FAILED=0
 TAP_PLANNED=0
+# RMEM_DATA_DIV: a slow kernel (the debug kernel, scripts/vm/debug-guest.sh)
+# divides the bulk data of the heaviest tests by it; what they check stays
+# the same, scaled. 1 everywhere else.
+DATA_DIV=${RMEM_DATA_DIV:-1}
 
 tap_plan() {
 	TAP_PLANNED=$1
