@@ -70,7 +70,7 @@ else
 	tap_result "the flipped page reads back as an I/O error, no bytes returned ($(tr '\n' ' ' <"$tmp/err"))" $?
 fi
 ce=$(region_field cs csum_errors)
-[ "${ce:-0}" -ge 1 ] && dmesg_since "$mark" | grep -q "rmem: cs: checksum mismatch"
+[ "${ce:-0}" -ge 1 ] && dmesg_since "$mark" | grep -q "rmem: region cs: checksum mismatch"
 tap_result "csum_errors counts it ($ce) and the kernel log says which page" $?
 dmesg_since "$mark" | grep "checksum mismatch" | head -n 3 | tap_diag
 
