@@ -345,7 +345,7 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 	if (raced)
 		return 0;
 	atomic64_add(nbad, &r->csum_errors);
-	rregion_err_rl(r, "checksum mismatch: %u of %u pages from node %u slab %u (page %lu): EIO\n",
+	rregion_err_rl(r, "checksum mismatch: %u of %u pages, node %u slab %u (page %lu): EIO\n",
 		       nbad, io->len >> RMEM_PAGE_SHIFT, io->node->id, io->slab, bad);
 	return -EIO;
 }
