@@ -48,6 +48,7 @@ void rmemd_config_defaults(struct rmemd_config *c)
 	c->session_timeout = RMEMD_DEFAULT_SESSION_TIMEOUT;
 	c->max_clients = RMEMD_DEFAULT_MAX_CLIENTS;
 	c->log_level = LOG_INFO;
+	c->test_corrupt = -1;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", RMEMD_DEFAULT_CTL_SOCKET);
 }
 
@@ -366,10 +367,16 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 
 		if (rmemd_parse_drop_reply(val, &type, &n))
 			return errf(err, errlen,
-				    "test-drop-reply: bad value '%s' (TYPE[:N], TYPE one of hello, slab-alloc, slab-free, read, write, ping; N 1..%u)",
+				    "test-drop-reply: bad value '%s' (TYPE[:N], TYPE one of hello, slab-alloc, slab-free, read, write, ping, slab-list; N 1..%u)",
 				    val, UINT32_MAX);
 		c->test_drop_type = type;
 		c->test_drop_nth = n;
+	} else if (!strcmp(key, "test-corrupt")) {
+		if (rmemd_parse_u32(val, UINT32_MAX, &n))
+			return errf(err, errlen,
+				    "test-corrupt: bad value '%s' (a byte offset in a slab, 0..%u)",
+				    val, UINT32_MAX);
+		c->test_corrupt = n;
 	} else if (!strcmp(key, "ctl-socket")) {
 		if (val[0] != '/')
 			return errf(err, errlen, "ctl-socket: '%s' is not an absolute path", val);

@@ -41,6 +41,8 @@
  * @test_drop_type: test only: RMEM_MSG_* type whose reply is dropped once,
  *	0 for none (--test-drop-reply TYPE[:N])
  * @test_drop_nth: which request of that type, from 1
+ * @test_corrupt: test only: on SIGUSR2, flip the lowest bit of the byte at
+ *	this offset of every held slab (--test-corrupt OFFSET); -1 for off
  */
 struct rmemd_config {
 	uint64_t donate;
@@ -57,6 +59,7 @@ struct rmemd_config {
 	uint16_t rdma_port;
 	uint8_t test_drop_type;
 	uint32_t test_drop_nth;
+	int64_t test_corrupt;
 };
 
 void rmemd_config_defaults(struct rmemd_config *c);

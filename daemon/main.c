@@ -45,6 +45,7 @@ static const struct option options[] = {
 	{ "no-rdma",         no_argument,       NULL, OPT_KEY },
 	{ "rdma-port",       required_argument, NULL, OPT_KEY },
 	{ "test-drop-reply", required_argument, NULL, OPT_KEY },
+	{ "test-corrupt",    required_argument, NULL, OPT_KEY },
 	{ "config",          required_argument, NULL, OPT_CONFIG },
 	{ "stderr",          no_argument,       NULL, OPT_STDERR },
 	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
@@ -82,6 +83,9 @@ static void usage(FILE *f)
 		"                          slab-list) but never send its reply, once: a reply\n"
 		"                          lost on a live connection, for the module's\n"
 		"                          timeout tests\n"
+		"  --test-corrupt OFFSET   on SIGUSR2, flip a bit of the byte at OFFSET of every\n"
+		"                          slab in use: stored data gone bad, for the module's\n"
+		"                          checksum tests\n"
 		"\nSee rmemd(8).\n");
 }
 

@@ -144,6 +144,8 @@ static int server_signals(struct rmemd_server *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	if (s->cfg.test_corrupt >= 0)
+		sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -219,6 +221,9 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		log_warn("test only: the reply to request %u of type %u will be dropped",
 			 cfg->test_drop_nth, cfg->test_drop_type);
 	}
+	if (cfg->test_corrupt >= 0)
+		log_warn("test only: SIGUSR2 flips a bit at offset %lld of every slab in use",
+			 (long long)cfg->test_corrupt);
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || epoll_add(s, s->sigfd, &s->ev_signal)) {
@@ -346,6 +351,27 @@ static void server_reload(struct rmemd_server *s)
 		   oc->session_timeout, oc->max_clients, rmemd_log_level_name(oc->log_level));
 }
 
+/* --test-corrupt: a bit of every slab in use goes bad, as failing memory would. */
+static void server_corrupt(struct rmemd_server *s)
+{
+	uint64_t off = (uint64_t)s->cfg.test_corrupt;
+	struct rmem_pool *p = &s->pool;
+	uint32_t i, n = 0;
+
+	if (off >= p->slab_size) {
+		log_warn("test: SIGUSR2: offset %llu is past the slab size", (unsigned long long)off);
+		return;
+	}
+	for (i = 0; i < p->nslabs; i++) {
+		if (!p->owner[i])
+			continue;
+		rmem_pool_slab(p, i)[off] ^= 1;
+		n++;
+	}
+	log_warn("test: SIGUSR2: flipped a bit at offset %llu of %u slabs in use",
+		 (unsigned long long)off, n);
+}
+
 static void server_signal(struct rmemd_server *s)
 {
 	struct signalfd_siginfo si;
@@ -355,6 +381,9 @@ static void server_signal(struct rmemd_server *s)
 		case SIGHUP:
 			log_notice("SIGHUP: reloading configuration");
 			server_reload(s);
+			break;
+		case SIGUSR2:
+			server_corrupt(s);
 			break;
 		case SIGTERM:
 		case SIGINT:

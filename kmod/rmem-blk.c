@@ -207,6 +207,8 @@ static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 		.max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT,
 		.discard_granularity = RMEM_PAGE_SIZE,
 		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
+		/* Checksums are computed over the pages while they are written. */
+		.features = BLK_FEAT_STABLE_WRITES,
 	};
 
 	return blk_mq_alloc_disk(&b->tag_set, &lim, b);
@@ -229,6 +231,8 @@ static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 	blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	/* Checksums are computed over the pages while they are written. */
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }

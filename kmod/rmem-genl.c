@@ -360,7 +360,9 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 			      atomic64_read(&r->write_bytes), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_DISCARDS,
 			      atomic64_read(&r->discards), RMEM_A_PAD) ||
-	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD))
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_CSUM_ERRORS, atomic64_read(&r->csum_errors),
+			      RMEM_A_PAD))
 		return -EMSGSIZE;
 	return r->type == RMEM_REGION_MMAP ? rmem_region_fill_mmap(msg, r) : 0;
 }

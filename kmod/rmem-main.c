@@ -122,9 +122,12 @@ static int __init rmem_init(void)
 		goto out_destroy_wq;
 	}
 
-	ret = rmem_node_init();
+	ret = rmem_region_init();
 	if (ret)
 		goto out_destroy_wq;
+	ret = rmem_node_init();
+	if (ret)
+		goto out_region_exit;
 	rmem_debugfs_init();
 	ret = rmem_blk_init();
 	if (ret)
@@ -156,6 +159,8 @@ out_blk_exit:
 out_debugfs_exit:
 	rmem_debugfs_exit();
 	rmem_node_exit();
+out_region_exit:
+	rmem_region_exit();
 out_destroy_wq:
 	if (rmem_io_wq)
 		destroy_workqueue(rmem_io_wq);
@@ -173,6 +178,7 @@ static void __exit rmem_exit(void)
 	rmem_blk_exit();
 	rmem_debugfs_exit();
 	rmem_node_exit();
+	rmem_region_exit();
 	destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");
@@ -184,5 +190,7 @@ module_exit(rmem_exit);
 MODULE_AUTHOR("The rmem developers");
 MODULE_DESCRIPTION("Remote memory: swap and mmap onto other machines' DRAM over RDMA or TCP");
 MODULE_LICENSE("GPL");
+/* crc32c by the crypto API (rmem-region.c): the CPU-accelerated one if there is. */
+MODULE_SOFTDEP("pre: crc32c");
 MODULE_VERSION(RMEM_VERSION);
 MODULE_ALIAS_GENL_FAMILY(RMEM_GENL_NAME);

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <crypto/hash.h>
 #include <linux/ctype.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
@@ -237,6 +238,118 @@ static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len
 	}
 }
 
+/*
+ * crc32c through the crypto API, as lib/libcrc32c does (which the debug
+ * kernel does not build): the CPU's instruction where there is one.
+ */
+static struct crypto_shash *rmem_crc_tfm;
+
+/**
+ * rmem_region_init() - get the crc32c transform
+ *
+ * Return: 0 or -errno.
+ */
+int __init rmem_region_init(void)
+{
+	rmem_crc_tfm = crypto_alloc_shash("crc32c", 0, 0);
+	if (IS_ERR(rmem_crc_tfm)) {
+		pr_err("no crc32c: %ld\n", PTR_ERR(rmem_crc_tfm));
+		return PTR_ERR(rmem_crc_tfm);
+	}
+	return 0;
+}
+
+/**
+ * rmem_region_exit() - undo rmem_region_init()
+ */
+void rmem_region_exit(void)
+{
+	crypto_free_shash(rmem_crc_tfm);
+}
+
+static u32 rmem_crc32c(u32 crc, const void *p, unsigned int len)
+{
+	SHASH_DESC_ON_STACK(desc, rmem_crc_tfm);
+	u32 *ctx = (u32 *)shash_desc_ctx(desc);
+	u32 ret;
+
+	desc->tfm = rmem_crc_tfm;
+	*ctx = crc;
+	crypto_shash_update(desc, p, len);	/* cannot fail for crc32c */
+	ret = *ctx;
+	barrier_data(ctx);
+	return ret;
+}
+
+/*
+ * crc32c of each 4 KiB page of @io's data. A write stores them in r->csum
+ * (the data is stable while it is written: the disk asks for stable
+ * writes, and the mmap front end unmaps a chunk first); a read compares
+ * the pages r->written says hold data and returns how many differ (*bad:
+ * the first one). Segments may start anywhere in a page and span pages.
+ */
+static unsigned int rmem_io_csum(struct rmem_region *r, const struct rmem_req *io,
+				 unsigned long p, bool write, unsigned long *bad)
+{
+	unsigned int i, done = 0, nbad = 0;
+	u32 crc = ~0U;
+
+	for (i = 0; i < io->nr_bvec && done < io->len; i++) {
+		const struct bio_vec *bv = &io->bvec[i];
+		u32 off = 0;
+
+		while (off < bv->bv_len && done < io->len) {
+			u32 at = bv->bv_offset + off;
+			struct page *page = nth_page(bv->bv_page, at >> PAGE_SHIFT);
+			u32 n = min3(bv->bv_len - off, (u32)PAGE_SIZE - offset_in_page(at),
+				     RMEM_PAGE_SIZE - done % RMEM_PAGE_SIZE);
+			void *va = kmap_local_page(page);
+			unsigned long q = p + done / RMEM_PAGE_SIZE;
+
+			crc = rmem_crc32c(crc, va + offset_in_page(at), n);
+			kunmap_local(va);
+			off += n;
+			done += n;
+			if (done % RMEM_PAGE_SIZE)
+				continue;
+			if (write) {
+				WRITE_ONCE(r->csum[q], ~crc);
+			} else if (test_bit(q, r->written) && READ_ONCE(r->csum[q]) != ~crc) {
+				if (!nbad++)
+					*bad = q;
+			}
+			crc = ~0U;
+		}
+	}
+	return nbad;
+}
+
+/* Reads: bad data is an error, never a result. */
+static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
+{
+	struct rmem_req *io = &rio->io;
+	unsigned int ei = rio->pos / r->slab_size;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT, bad = 0;
+	unsigned int nbad;
+	bool raced;
+
+	if (rio->wseq == ~0U)
+		return 0;	/* a write was in flight: either data may come back */
+	nbad = rmem_io_csum(r, io, p, false, &bad);
+	if (!nbad)
+		return 0;
+	/* A write that started meanwhile changed the checksums: not bad data. */
+	spin_lock(&r->lock);
+	raced = r->ext[ei].writes || r->ext[ei].wseq != rio->wseq;
+	spin_unlock(&r->lock);
+	if (raced)
+		return 0;
+	atomic64_add(nbad, &r->csum_errors);
+	rregion_err_rl(r, "checksum mismatch: %u of %u pages, node %u slab %u (page %lu): EIO\n",
+		       nbad, io->len >> RMEM_PAGE_SHIFT, io->node->id, io->slab, bad);
+	return -EIO;
+}
+
 static void rmem_region_io_done(struct rmem_req *io, int err)
 {
 	struct rmem_rio *rio = container_of(io, struct rmem_rio, io);
@@ -271,6 +384,8 @@ static void rmem_region_io_done(struct rmem_req *io, int err)
 		rmem_extent_stale(r, ei, io->node, io->slab, io->gen);
 		err = -EIO;
 	}
+	if (!err && io->type == RMEM_MSG_READ)
+		err = rmem_region_read_check(r, rio);
 	rmem_node_put(io->node);
 	if (!err && io->type == RMEM_MSG_WRITE) {
 		atomic64_add(io->len, &r->write_bytes);
@@ -327,6 +442,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 		io->slab = e->slab;
 		io->gen = e->gen;
 		io->node = e->node;
+		rio->wseq = e->writes ? ~0U : e->wseq;
 		rmem_node_get(io->node);	/* until rmem_region_io_done() */
 		spin_unlock(&r->lock);
 		rmem_fi_delay(&rmem_fi_submit_ms);
@@ -343,7 +459,10 @@ void rmem_region_rw(struct rmem_rio *rio)
 			io->node = e->node;
 			rmem_node_get(io->node);	/* until rmem_region_io_done() */
 			e->writes++;
+			e->wseq++;
 			spin_unlock(&r->lock);
+			/* After wseq moved: a read racing with this skips its check. */
+			rmem_io_csum(r, io, p, true, NULL);
 			rmem_node_submit(io->node, io);
 			return;
 		}
@@ -503,6 +622,7 @@ static void rmem_region_free(struct rmem_region *r)
 {
 	kvfree(r->written);
 	kvfree(r->lost);
+	kvfree(r->csum);
 	kvfree(r->ext);
 	ida_free(&rmem_region_ida, r->id);
 	kfree(r);
@@ -639,7 +759,8 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
 	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
 	r->lost = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
-	if (!r->ext || !r->written || !r->lost)
+	r->csum = kvcalloc(pages, sizeof(*r->csum), GFP_KERNEL);
+	if (!r->ext || !r->written || !r->lost || !r->csum)
 		goto out_free;
 
 	if (type == RMEM_REGION_MMAP)

@@ -307,12 +307,15 @@ int rmem_proto_status_errno(u32 status);
  * @slab: slab number on @node
  * @gen: @node's generation when the slab was allocated
  * @writes: writes in flight, under the region's lock
+ * @wseq: writes started, under the region's lock: a read that saw a write
+ *	start or in flight does not check checksums
  */
 struct rmem_extent {
 	struct rmem_node *node;
 	u32 slab;
 	u32 gen;
 	unsigned int writes;	/* writes in flight: keep the slab */
+	u32 wseq;
 };
 
 /**
@@ -328,6 +331,7 @@ struct rmem_extent {
  * @ext: extents
  * @written: per page: holds data on its extent's slab
  * @lost: per page: held data on a slab its node lost; reads fail
+ * @csum: per page: crc32c of the data last written (0.1 % of the region)
  * @lock: guards @ext and multi-page walks of the bitmaps
  * @alloc_lock: serialises slab allocation and freeing (sleeps)
  * @wait: woken when an extent's last write in flight completes
@@ -339,6 +343,7 @@ struct rmem_extent {
  * @write_bytes: bytes written
  * @discards: discard and write-zeroes requests
  * @errors: requests that failed
+ * @csum_errors: pages read back with the wrong checksum
  *
  * A page with neither @written nor @lost set reads as zeros.
  */
@@ -354,6 +359,7 @@ struct rmem_region {
 	struct rmem_extent *ext;
 	unsigned long *written;
 	unsigned long *lost;
+	u32 *csum;
 	spinlock_t lock;		/* extents, bitmap walks */
 	struct mutex alloc_lock;	/* slab allocation and freeing */
 	wait_queue_head_t wait;
@@ -366,6 +372,7 @@ struct rmem_region {
 	atomic64_t write_bytes;
 	atomic64_t discards;
 	atomic64_t errors;
+	atomic64_t csum_errors;
 };
 
 /**
@@ -374,14 +381,19 @@ struct rmem_region {
  * @region: target region
  * @pos: byte offset in the region; [pos, pos + len) stays inside one slab
  * @end: called once with 0 or -errno
+ * @wseq: a read: its extent's write count when it was sent, or ~0 when a
+ *	write was in flight (set by the store)
  */
 struct rmem_rio {
 	struct rmem_req io;
 	struct rmem_region *region;
 	u64 pos;
+	u32 wseq;
 	void (*end)(struct rmem_rio *rio, int err);
 };
 
+int rmem_region_init(void);
+void rmem_region_exit(void);
 void rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);

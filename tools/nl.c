@@ -65,6 +65,7 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_WRITE_BYTES]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_DISCARDS]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_ERRORS]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_CSUM_ERRORS]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_CHUNK_SIZE]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_CACHE_SIZE]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_CACHED]		= { .type = NLA_U64 },

@@ -157,6 +157,8 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "discards", "DISCARDS", RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_REGION_ERRORS, &v);
 	rm_rec_u64(r, "errors", "ERRORS", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_CSUM_ERRORS, &v);
+	rm_rec_u64(r, "csum_errors", NULL, RM_F_U64, set, v);
 	/* mmap regions only ("-" and null for block regions) */
 	set = rm_attr_u64(tb, RMEM_A_REGION_CHUNK_SIZE, &v);
 	rm_rec_u64(r, "chunk_size", "CHUNK", RM_F_SIZE, set, v);

@@ -165,6 +165,15 @@ int main(void)
 	ok(rmemd_config_set(&c, "test-drop-reply", "write:x", err, sizeof(err)) &&
 	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
 	   "test-drop-reply: a bad value changes nothing");
+	config_err("test-corrupt = -1\n", "test-corrupt: bad value", "test-corrupt: negative");
+	config_err("test-corrupt = 4G\n", "test-corrupt: bad value", "test-corrupt: a size suffix");
+	config_err("test-corrupt = 4294967296\n", "test-corrupt: bad value", "test-corrupt: too big");
+	rmemd_config_defaults(&c);
+	ok(c.test_corrupt == -1 && !rmemd_config_set(&c, "test-corrupt", "0", err, sizeof(err)) &&
+	   c.test_corrupt == 0, "test-corrupt: off by default; offset 0 is an offset");
+	ok(!rmemd_config_set(&c, "test-corrupt", "8192", err, sizeof(err)) && c.test_corrupt == 8192 &&
+	   rmemd_config_set(&c, "test-corrupt", "x", err, sizeof(err)) && c.test_corrupt == 8192,
+	   "test-corrupt: OFFSET set; a bad value changes nothing");
 	rmemd_config_defaults(&c);
 	ok(!c.no_rdma && c.rdma_port == 0, "defaults: RDMA on, on the TCP port");
 	ok(parse(&c, "rdma-port = 7472\nno-rdma = yes\n", err, sizeof(err)) == 0 &&

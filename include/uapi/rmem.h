@@ -159,6 +159,7 @@ enum rmem_attr {
 	RMEM_A_REGION_WRITEBACK_ERRORS,	/* u64 */
 	RMEM_A_REGION_HOT,		/* u64: hot chunks now */
 	RMEM_A_REGION_PMD_MAPS,		/* u64: faults mapped with one PMD */
+	RMEM_A_REGION_CSUM_ERRORS,	/* u64: pages read with a bad crc32c */
 	__RMEM_A_MAX
 };
 
