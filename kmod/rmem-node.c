@@ -202,6 +202,7 @@ static bool rmem_io_has_slab(const struct rmem_req *io)
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err)
 {
 	if (!err) {
+		atomic_inc(&node->rx_replies);
 		if (io->type == RMEM_MSG_READ)
 			atomic64_add(io->len, &node->read_bytes);
 		else if (io->type == RMEM_MSG_WRITE)
@@ -574,15 +575,28 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 	if (READ_ONCE(node->stopping))
 		return;
 	if (interval && rmem_node_state_get(node) == RMEM_NODE_LIVE) {
-		if (atomic_read(&node->hb_outstanding)) {
+		int out = atomic_read(&node->hb_outstanding);
+		u32 rx = atomic_read(&node->rx_replies);
+
+		if (out && rx != node->hb_rx_seen) {
+			/*
+			 * Other replies came since the last beat: the node is
+			 * alive, and the PING waits behind data (a busy or
+			 * slow link). Count from one again (unless it was just
+			 * answered).
+			 */
+			atomic_cmpxchg(&node->hb_outstanding, out, 1);
+		} else if (out) {
 			if (atomic_inc_return(&node->hb_outstanding) > RMEM_HB_MISSES) {
-				rnode_warn(node, "%d heartbeats unanswered\n", RMEM_HB_MISSES);
+				rnode_warn(node, "%d heartbeats unanswered, and no other reply\n",
+					   RMEM_HB_MISSES);
 				rmem_node_error(node);
 			}
 		} else {
 			atomic_set(&node->hb_outstanding, 1);
 			queue_work(rmem_wq, &node->hb_send_work);
 		}
+		node->hb_rx_seen = rx;
 	}
 	/* Off (0) still ticks, so that setting it again turns it back on. */
 	queue_delayed_work(rmem_wq, &node->heartbeat_work,

@@ -184,7 +184,9 @@ void rmem_rdma_exit(void);
  * @error_work: tears connections down after an error
  * @heartbeat_work: counts unanswered PINGs, has hb_send_work send the next
  * @hb_send_work: sends one PING (may wait behind data)
- * @hb_outstanding: heartbeats sent and not answered
+ * @hb_outstanding: beats since the PING in flight was sent (0: none)
+ * @rx_replies: replies received (any request): liveness besides the PING
+ * @hb_rx_seen: @rx_replies at the last beat (heartbeat_work only)
  * @hb_io: the heartbeat request
  * @slabs_used: slabs of generation @gen held by regions, plus reservations
  * @reconcile: the node may hold slabs for us that no region knows of (a
@@ -238,6 +240,8 @@ struct rmem_node {
 	struct delayed_work heartbeat_work;
 	struct work_struct hb_send_work;
 	atomic_t hb_outstanding;
+	atomic_t rx_replies;
+	u32 hb_rx_seen;
 	struct rmem_req hb_io;
 
 	atomic_t slabs_used;

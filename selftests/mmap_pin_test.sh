@@ -7,9 +7,10 @@
 # it (the region gets the file's), then fsync, drop and read back from the
 # memory node, so that what the I/O wrote is known to count as dirty. With
 # 2 MiB chunks (one compound page, PMD-mapped) and 64 KiB chunks (PTEs), in
-# a region 4x its cache; the file is a RAM disk (I/O done before submit_bio
-# returns) and an rmem block region (I/O in flight over the network while
-# the next pages are pinned, so pinned chunks meet eviction). Before the
+# a region 4x its cache; the file is a RAM disk (brd, I/O done before
+# submit_bio returns; or a loop device) and an rmem block region (I/O in
+# flight over the network while the next pages are pinned, so pinned chunks
+# meet eviction). Before the
 # mapping held refcounted pages (VM_PFNMAP) the I/O failed with EFAULT, or
 # on 6.1 pinned a PMD's non-compound block with tail pages at refcount 0.
 # The checks are rmem_mmap.c's "odirect".
@@ -21,16 +22,23 @@ M=1048576
 SIZE=16
 
 tap_plan 6
-trap 'blk_cleanup; rmmod brd 2>/dev/null' EXIT
+trap 'blk_cleanup; [ -z "$loop" ] || losetup -d "$loop"; rm -f /tmp/mmap_pin.img; rmmod brd 2>/dev/null' EXIT
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 node=$(blk_setup_node 10s)
 [ -n "$node" ] || { tap_fail_rest "node add failed"; tap_done; }
 mark=$(dmesg_mark)
 
+# A RAM disk of SIZE MiB: brd as a module takes the size; where it is built
+# in (the debug kernel) its disks have the boot-time size (4 MiB), so a loop
+# device over a file in /tmp stands in.
 ram=
-if modprobe brd rd_nr=1 rd_size=$((SIZE * 1024)) && [ -b /dev/ram0 ]; then
+loop=
+modprobe brd rd_nr=1 rd_size=$((SIZE * 1024)) 2>/dev/null
+if [ -b /dev/ram0 ] && [ "$(blockdev --getsize64 /dev/ram0)" -ge $((SIZE * M)) ]; then
 	ram=/dev/ram0
+elif truncate -s ${SIZE}M /tmp/mmap_pin.img && loop=$(losetup -f --show /tmp/mmap_pin.img); then
+	ram=$loop
 fi
 blk=$(blk_add_region pinblk ${SIZE}M)
 
