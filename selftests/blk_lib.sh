@@ -34,6 +34,21 @@ node_wait_state() {
 # rmemd_cmdline: the command line of rmemd on memory node 1 (to restart it).
 rmemd_cmdline() { rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
 
+# rmemd_stop: stop rmemd on memory node 1 (SIGTERM; SIGKILL after 5 s).
+rmemd_stop() {
+	# shellcheck disable=SC2016 # expanded on the memory node
+	rmem_on 1 'pkill -x rmemd; for i in $(seq 50); do pgrep -x rmemd >/dev/null || break; sleep 0.1; done; pkill -KILL -x rmemd; true' >/dev/null
+}
+
+# rmemd_relaunch TAG CMDLINE [OPTION...]: stop rmemd on memory node 1 and
+# start it as CMDLINE plus the options (logging to TAG), until it listens.
+rmemd_relaunch() {
+	local tag=$1 cmd=$2
+	shift 2
+	rmemd_stop
+	rmemd_restart "$tag" "$cmd${*:+ $*}" >/dev/null
+}
+
 # rmemd_status KEY: a field of `rmemd --status` on memory node 1.
 rmemd_status() { rmem_on 1 'rmemd --status --json' | jget "$1"; }
 

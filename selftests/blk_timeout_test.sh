@@ -55,9 +55,7 @@ orig_cmd=''
 
 # rmemd_drop [TYPE:N]: restart rmemd on memory node 1, dropping that reply.
 rmemd_drop() {
-	# shellcheck disable=SC2016 # expanded on the memory node
-	rmem_on 1 'pkill -x rmemd; for i in $(seq 50); do pgrep -x rmemd >/dev/null || break; sleep 0.1; done; pkill -KILL -x rmemd; true' >/dev/null
-	rmemd_restart "timeout-${1:-none}" "$orig_cmd${1:+ --test-drop-reply $1}" >/dev/null
+	rmemd_relaunch "timeout-${1:-none}" "$orig_cmd" ${1:+--test-drop-reply "$1"}
 }
 
 # rmem_reload ARGS...: reload the module with these parameters.

@@ -22,9 +22,7 @@ orig_cmd=''
 
 # rmemd_with [ARGS]: restart rmemd on memory node 1 with these extra options.
 rmemd_with() {
-	# shellcheck disable=SC2016 # expanded on the memory node
-	rmem_on 1 'pkill -x rmemd; for i in $(seq 50); do pgrep -x rmemd >/dev/null || break; sleep 0.1; done; pkill -KILL -x rmemd; true' >/dev/null
-	rmemd_restart "csum${1:+-corrupt}" "$orig_cmd $*" >/dev/null
+	rmemd_relaunch "csum${1:+-corrupt}" "$orig_cmd" "$@"
 }
 
 finish() {
