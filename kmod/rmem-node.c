@@ -194,6 +194,21 @@ static bool rmem_io_has_slab(const struct rmem_req *io)
 }
 
 /**
+ * rmem_node_heard() - a reply from rmemd itself arrived
+ * @node: its node
+ *
+ * Liveness for the heartbeat besides its own PING: every TCP reply, and the
+ * RDMA control replies. Not one-sided RDMA READ/WRITE completions: the
+ * memory node's RNIC serves those even while rmemd is frozen.
+ *
+ * Context: any.
+ */
+void rmem_node_heard(struct rmem_node *node)
+{
+	atomic_inc(&node->rx_replies);
+}
+
+/**
  * rmem_node_complete() - a request finished; account and call its owner
  * @node: node it ran on
  * @io: the request
@@ -202,7 +217,6 @@ static bool rmem_io_has_slab(const struct rmem_req *io)
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err)
 {
 	if (!err) {
-		atomic_inc(&node->rx_replies);
 		if (io->type == RMEM_MSG_READ)
 			atomic64_add(io->len, &node->read_bytes);
 		else if (io->type == RMEM_MSG_WRITE)

@@ -447,6 +447,7 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 	}
 
 	slot->err = rmem_proto_status_errno(status);
+	rmem_node_heard(node);
 	if (io->type == RMEM_MSG_HELLO) {
 		if (status) {
 			rnode_err(node, "hello refused, status %u\n", status);

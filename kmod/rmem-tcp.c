@@ -283,6 +283,7 @@ static void rmem_tcp_rx_done(struct rmem_tcp_queue *q)
 	spin_unlock(&q->lock);
 	q->rx_io = NULL;
 	q->rx_got = 0;
+	rmem_node_heard(node);
 	rmem_node_complete(node, io, rmem_proto_status_errno(status));
 }
 

@@ -185,7 +185,8 @@ void rmem_rdma_exit(void);
  * @heartbeat_work: counts unanswered PINGs, has hb_send_work send the next
  * @hb_send_work: sends one PING (may wait behind data)
  * @hb_outstanding: beats since the PING in flight was sent (0: none)
- * @rx_replies: replies received (any request): liveness besides the PING
+ * @rx_replies: replies from rmemd itself (rmem_node_heard()): liveness
+ *	besides the PING
  * @hb_rx_seen: @rx_replies at the last beat (heartbeat_work only)
  * @hb_io: the heartbeat request
  * @slabs_used: slabs of generation @gen held by regions, plus reservations
@@ -289,6 +290,7 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
+void rmem_node_heard(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
 void rmem_node_get(struct rmem_node *node);
 bool rmem_node_tryget(struct rmem_node *node);
