@@ -821,11 +821,9 @@ static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 
 	}
 	if (ret)
 		rnode_warn(node, "listing our slabs failed (%d): will try again\n", ret);
-	if (freed) {
-		atomic64_add(freed, &node->slabs_reconciled);
+	if (freed)
 		rnode_warn(node, "gave back %u slabs the node held for us that no region holds (a lost reply or a failed free)\n",
 			   freed);
-	}
 	return ret;
 }
 

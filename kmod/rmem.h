@@ -193,7 +193,6 @@ void rmem_rdma_exit(void);
  * @reconcile: the node may hold slabs for us that no region knows of (a
  *	SLAB_ALLOC whose reply was lost, a SLAB_FREE that failed); under @lock
  * @reconcile_work: lists the node's slabs and frees those (rmem_slab_sem)
- * @slabs_reconciled: slabs freed by @reconcile_work
  *	in progress; zeroed when @gen moves on
  * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
  * @free_work: frees the node after the last reference
@@ -248,7 +247,6 @@ struct rmem_node {
 	atomic_t slabs_used;
 	bool reconcile;
 	struct delayed_work reconcile_work;
-	atomic64_t slabs_reconciled;
 	struct kref ref;
 	struct work_struct free_work;
 	struct rcu_head rcu;
