@@ -19,6 +19,8 @@
 #define RMEMD_DEFAULT_MAX_CLIENTS	1024
 #define RMEMD_MIN_SLAB_SIZE		4096ull
 #define RMEMD_MAX_SESSION_TIMEOUT	(7u * 24 * 3600)
+#define RMEMD_DEFAULT_DRAIN_TIMEOUT	60
+#define RMEMD_MAX_DRAIN_TIMEOUT		3600
 #define RMEMD_MAX_CLIENTS_LIMIT		1000000u
 
 #define RMEMD_HOST_MAX	256
@@ -32,6 +34,8 @@
  * @listen_host: ADDR part, without IPv6 brackets
  * @listen_port: PORT part (0 picks a free port, for tests)
  * @session_timeout: seconds a session's slabs outlive its last connection
+ * @drain_timeout: on SIGTERM with slabs held, seconds to let clients move
+ *	their data away (DRAIN, in PING replies) before exiting; 0: exit at once
  * @max_clients: connections served at once
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
@@ -51,6 +55,7 @@ struct rmemd_config {
 	char listen_host[RMEMD_HOST_MAX];
 	uint16_t listen_port;
 	uint32_t session_timeout;
+	uint32_t drain_timeout;
 	uint32_t max_clients;
 	int log_level;
 	bool no_mlock;

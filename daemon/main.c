@@ -38,6 +38,7 @@ static const struct option options[] = {
 	{ "listen",          required_argument, NULL, OPT_KEY },
 	{ "slab-size",       required_argument, NULL, OPT_KEY },
 	{ "session-timeout", required_argument, NULL, OPT_KEY },
+	{ "drain-timeout",   required_argument, NULL, OPT_KEY },
 	{ "max-clients",     required_argument, NULL, OPT_KEY },
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
@@ -66,6 +67,8 @@ static void usage(FILE *f)
 		"  --listen ADDR:PORT      TCP address: 0.0.0.0:7471, [::]:7471\n"
 		"  --slab-size SIZE        allocation unit (default 64M)\n"
 		"  --session-timeout SEC   keep a disconnected session's slabs (default 300)\n"
+		"  --drain-timeout SEC     on SIGTERM, let clients move their data off first\n"
+		"                          (default 60; 0: exit at once)\n"
 		"  --max-clients N         connections served at once (default 1024)\n"
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"

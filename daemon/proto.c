@@ -268,6 +268,8 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 
 	if (m->len != 0)
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	if (n->drain_until_ms)
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);	/* draining: nothing new */
 	slab = rmem_pool_alloc(n->pool, pc->sess->id);
 	if (slab < 0)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
@@ -410,6 +412,9 @@ static int handle_ping(struct rmem_node *n, struct rmem_pconn *pc,
 	rep.slabs_free = htole32(n->pool->nfree);
 	rep.slabs_held = htole32(pc->sess->nslabs);
 	rep.instance_lo = htole32((uint32_t)n->instance);
+	if (n->drain_until_ms)
+		rep.drain_ms = htole32(n->drain_until_ms > n->now_ms ?
+				       (uint32_t)(n->drain_until_ms - n->now_ms) : 1);
 	p = reply(out, m, RMEM_OK, sizeof(rep));
 	if (!p)
 		return -ENOMEM;

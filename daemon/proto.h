@@ -63,6 +63,7 @@ struct rmem_node {
 	uint8_t drop_type;
 	uint32_t drop_nth;
 	uint32_t drop_seen;
+	uint64_t drain_until_ms;
 };
 
 /**

@@ -341,6 +341,7 @@ static void server_reload(struct rmemd_server *s)
 			 yesno(oc->no_mlock), yesno(nc.no_mlock));
 
 	oc->session_timeout = nc.session_timeout;
+	oc->drain_timeout = nc.drain_timeout;
 	s->node.sessions.timeout_ms = (uint64_t)nc.session_timeout * 1000;
 	if (nc.max_clients != oc->max_clients)
 		server_raise_nofile(nc.max_clients);
@@ -372,6 +373,49 @@ static void server_corrupt(struct rmemd_server *s)
 		 (unsigned long long)off, n);
 }
 
+/* Slabs the sessions hold: what a drain waits to see moved. */
+static uint32_t server_slabs_held(const struct rmemd_server *s)
+{
+	return s->pool.nslabs - s->pool.nfree;
+}
+
+/*
+ * SIGTERM with slabs held: drain first (unless drain-timeout is 0, or a
+ * drain is running: then stop now). No new slab from now on; PING replies
+ * tell clients the time left (rmem_ping_reply.drain_ms), and they move
+ * their data to other nodes and free it here. server_drain_check() stops
+ * the server when nothing is held any more, or at the deadline.
+ * Returns true when a drain started.
+ */
+static bool server_drain_start(struct rmemd_server *s)
+{
+	uint32_t held = server_slabs_held(s);
+	uint64_t now = rmemd_now_ms();
+
+	if (s->node.drain_until_ms || !s->cfg.drain_timeout || !held)
+		return false;
+	s->node.drain_until_ms = now + (uint64_t)s->cfg.drain_timeout * 1000;
+	log_notice("SIGTERM: draining: clients hold %u slabs; exiting when they have moved them, in %u s at most (SIGTERM again: now)",
+		   held, s->cfg.drain_timeout);
+	return true;
+}
+
+static void server_drain_check(struct rmemd_server *s, uint64_t now)
+{
+	uint32_t held;
+
+	if (!s->node.drain_until_ms)
+		return;
+	held = server_slabs_held(s);
+	if (!held) {
+		log_notice("drained: no slab held; shutting down");
+		s->stop = true;
+	} else if (now >= s->node.drain_until_ms) {
+		log_warn("drain deadline: clients still hold %u slabs; shutting down", held);
+		s->stop = true;
+	}
+}
+
 static void server_signal(struct rmemd_server *s)
 {
 	struct signalfd_siginfo si;
@@ -386,6 +430,9 @@ static void server_signal(struct rmemd_server *s)
 			server_corrupt(s);
 			break;
 		case SIGTERM:
+			if (server_drain_start(s))
+				break;
+			/* fall through */
 		case SIGINT:
 			log_notice("%s: shutting down", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			s->stop = true;
@@ -407,6 +454,8 @@ static int loop_timeout(struct rmemd_server *s, uint64_t now)
 		if (t < 0 || l < t)
 			t = l;
 	}
+	if (s->node.drain_until_ms && (t < 0 || t > 500))
+		t = 500;	/* a drain ends when the last slab goes, or at its deadline */
 	return t > 60000 || t < 0 ? 60000 : (int)t;
 }
 
@@ -463,6 +512,7 @@ int rmemd_server_run(struct rmemd_server *s)
 		}
 		s->node.now_ms = now;
 		rmem_sessions_expire(&s->node.sessions, now);
+		server_drain_check(s, now);
 	}
 	log_notice("closing %u client connections", s->nconns + rmemd_rdma_nconns(s));
 	return 0;

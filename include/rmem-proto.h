@@ -198,13 +198,15 @@ struct rmem_io {
  * @slabs_free: slabs not held by any session
  * @slabs_held: slabs held by the caller's session
  * @instance_lo: low 32 bits of the server instance
- * @reserved: zero
+ * @drain_ms: 0; or the server is draining (SIGTERM): it allocates no new
+ *	slab and exits in this many ms (at least 1), so the client should move
+ *	its data elsewhere now (DRAIN). Older servers send 0.
  */
 struct rmem_ping_reply {
 	__le32 slabs_free;
 	__le32 slabs_held;
 	__le32 instance_lo;
-	__le32 reserved;
+	__le32 drain_ms;
 };
 
 /*

@@ -13,8 +13,10 @@
  *   delay_submit_ms      a read or write has taken its extent's node and
  *                        not yet handed the request to it (rmem_region_rw)
  *
- * And one file to read: queues, how each live node's connections are set
- * up (for TCP: the socket options that keep swap-out out of reclaim).
+ * And files to read: queues, how each live node's connections are set up
+ * (for TCP: the socket options that keep swap-out out of reclaim); extents,
+ * where each mapped extent's copies are ("REGION EXTENT NODE:SLAB ...", a
+ * copy being filled by the rebuild marked with a '+').
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,6 +60,18 @@ static int rmem_queues_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(rmem_queues);
 
+static int rmem_extents_show(struct seq_file *m, void *v)
+{
+	int ret = mutex_lock_interruptible(&rmem_cfg_lock);
+
+	if (ret)
+		return ret;
+	rmem_region_debug_show(m);
+	mutex_unlock(&rmem_cfg_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rmem_extents);
+
 /**
  * rmem_debugfs_init() - create /sys/kernel/debug/rmem/
  *
@@ -72,6 +86,7 @@ void rmem_debugfs_init(void)
 	debugfs_create_file_unsafe("delay_submit_ms", 0600, rmem_debugfs_dir,
 				   &rmem_fi_submit_ms, &rmem_fi_delay_fops);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
+	debugfs_create_file("extents", 0400, rmem_debugfs_dir, NULL, &rmem_extents_fops);
 }
 
 /**

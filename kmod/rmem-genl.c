@@ -45,6 +45,8 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_TYPE]		= NLA_POLICY_MAX(NLA_U8, RMEM_REGION_TYPE_MAX),
 	[RMEM_A_REGION_CHUNK_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &rmem_chunk_range),
 	[RMEM_A_REGION_CACHE_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &rmem_cache_range),
+	[RMEM_A_REGION_REPLICAS]	= NLA_POLICY_RANGE(NLA_U8, 1, RMEM_MAX_REPLICAS),
+	[RMEM_A_REGION_PREALLOC]	= { .type = NLA_FLAG },
 };
 
 static struct genl_family rmem_genl_family;
@@ -160,7 +162,8 @@ static int rmem_node_fill(struct sk_buff *msg, struct rmem_node *n)
 	    nla_put_u64_64bit(msg, RMEM_A_NODE_READ_BYTES,
 			      atomic64_read(&n->read_bytes), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_NODE_WRITE_BYTES,
-			      atomic64_read(&n->write_bytes), RMEM_A_PAD))
+			      atomic64_read(&n->write_bytes), RMEM_A_PAD) ||
+	    (READ_ONCE(n->draining) && nla_put_flag(msg, RMEM_A_NODE_DRAINING)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -341,15 +344,37 @@ static int rmem_region_fill_mmap(struct sk_buff *msg, struct rmem_region *r)
 	return 0;
 }
 
+static int rmem_region_fill_placement(struct sk_buff *msg, const struct rmem_region_usage *u)
+{
+	struct nlattr *nest, *one;
+	unsigned int i;
+
+	nest = nla_nest_start(msg, RMEM_A_REGION_PLACEMENT);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < u->nr_nodes; i++) {
+		one = nla_nest_start(msg, i + 1);
+		if (!one || nla_put_u32(msg, RMEM_A_NODE_ID, u->node_id[i]) ||
+		    nla_put_u32(msg, RMEM_A_NODE_SLABS_USED, u->node_slabs[i]))
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 {
+	struct rmem_region_usage u;
+
+	rmem_region_usage(r, &u);
 	if (nla_put_u32(msg, RMEM_A_REGION_ID, r->id) ||
 	    nla_put_string(msg, RMEM_A_REGION_NAME, r->name) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_SIZE, r->size, RMEM_A_PAD) ||
 	    nla_put_u8(msg, RMEM_A_REGION_TYPE, r->type) ||
 	    nla_put_string(msg, RMEM_A_REGION_DEVICE, r->device) ||
 	    nla_put_u32(msg, RMEM_A_REGION_SLABS, atomic_read(&r->slabs)) ||
-	    nla_put_u32(msg, RMEM_A_REGION_NODES, rmem_region_nodes(r)) ||
+	    nla_put_u32(msg, RMEM_A_REGION_NODES, u.nr_nodes) ||
 	    nla_put_u32(msg, RMEM_A_REGION_OPENERS, rmem_region_openers(r)) ||
 	    nla_put_u64_64bit(msg, RMEM_A_SLAB_SIZE, r->slab_size, RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_READS, atomic64_read(&r->reads), RMEM_A_PAD) ||
@@ -362,7 +387,18 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 			      atomic64_read(&r->discards), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_CSUM_ERRORS, atomic64_read(&r->csum_errors),
-			      RMEM_A_PAD))
+			      RMEM_A_PAD) ||
+	    nla_put_u8(msg, RMEM_A_REGION_REPLICAS, r->replicas) ||
+	    (r->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC)) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_ALLOCATED, u.allocated, RMEM_A_PAD) ||
+	    nla_put_u32(msg, RMEM_A_REGION_DEGRADED, u.degraded) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_REBUILDS, atomic64_read(&r->rebuilds),
+			      RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_REBUILD_BYTES,
+			      atomic64_read(&r->rebuild_bytes), RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_DROPPED, atomic64_read(&r->dropped),
+			      RMEM_A_PAD) ||
+	    rmem_region_fill_placement(msg, &u))
 		return -EMSGSIZE;
 	return r->type == RMEM_REGION_MMAP ? rmem_region_fill_mmap(msg, r) : 0;
 }
@@ -370,7 +406,7 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 {
 	enum rmem_region_type type = RMEM_REGION_BLOCK;
-	u64 chunk = 0, cache = 0;
+	struct rmem_region_opts opts = {};
 	struct rmem_region *r;
 	struct sk_buff *msg;
 	void *hdr;
@@ -382,16 +418,19 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[RMEM_A_REGION_TYPE])
 		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
 	if (info->attrs[RMEM_A_REGION_CHUNK_SIZE])
-		chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
+		opts.chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
 	if (info->attrs[RMEM_A_REGION_CACHE_SIZE])
-		cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
+		opts.cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
+	if (info->attrs[RMEM_A_REGION_REPLICAS])
+		opts.replicas = nla_get_u8(info->attrs[RMEM_A_REGION_REPLICAS]);
+	opts.prealloc = nla_get_flag(info->attrs[RMEM_A_REGION_PREALLOC]);
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_region_add(nla_data(info->attrs[RMEM_A_REGION_NAME]),
-			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, chunk, cache, &r,
+			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, &opts, &r,
 			      info->extack);
 	if (ret)
 		goto out_unlock;
@@ -481,6 +520,18 @@ static int rmem_cmd_region_dump(struct sk_buff *skb, struct netlink_callback *cb
 	return skb->len;
 }
 
+static int rmem_cmd_node_drain(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (RMEM_REQUIRE(info, RMEM_A_NODE_ID, "missing node id (RMEM_A_NODE_ID)"))
+		return -EINVAL;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_node_drain(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
 static const struct genl_ops rmem_genl_ops[] = {
 	{
 		.cmd = RMEM_CMD_GET_VERSION,
@@ -519,6 +570,11 @@ static const struct genl_ops rmem_genl_ops[] = {
 		.cmd = RMEM_CMD_REGION_GET,
 		.doit = rmem_cmd_region_get,
 		.dumpit = rmem_cmd_region_dump,
+	},
+	{
+		.cmd = RMEM_CMD_NODE_DRAIN,
+		.doit = rmem_cmd_node_drain,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 

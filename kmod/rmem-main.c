@@ -92,6 +92,14 @@ unsigned int rmem_io_timeout_s = 300;
 rmem_param(io_timeout_s, rmem_io_timeout_s, 1, 3600, false, 0444);
 MODULE_PARM_DESC(io_timeout_s, "Block request timeout before the connection is reset (s, 1 to 3600)");
 
+unsigned int rmem_replicas = 1;
+rmem_param(replicas, rmem_replicas, 1, RMEM_MAX_REPLICAS, false, 0644);
+MODULE_PARM_DESC(replicas, "Copies of each extent when region add does not say, 1 to 3 (default 1: a second copy doubles the remote memory used and needs a second node)");
+
+unsigned int rmem_rebuild_mbps = 512;
+rmem_param(rebuild_mbps, rmem_rebuild_mbps, 0, 100000, false, 0644);
+MODULE_PARM_DESC(rebuild_mbps, "Rebuild and drain copy rate per region in MB/s, 0 for no limit (default 512)");
+
 struct workqueue_struct *rmem_wq;
 struct workqueue_struct *rmem_io_wq;
 /* Serialises configuration: the node and region tables. */

@@ -286,7 +286,7 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 			continue;
 		}
 		if ((state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING) &&
-		    rmem_io_pendable(io)) {
+		    rmem_io_pendable(io) && !io->failfast) {
 			list_add_tail(&io->entry, &node->pending);
 			spin_unlock_irqrestore(&node->lock, flags);
 			return;
@@ -504,6 +504,11 @@ static void rmem_node_reconnect(struct rmem_node *node)
 		/* The old generation's slabs are gone: nothing holds any here now. */
 		node->gen++;
 		nr_lost = atomic_xchg(&node->slabs_used, 0);
+		/* A drain rmemd asked for ended with it; an admin's stays. */
+		if (node->drain_remote) {
+			WRITE_ONCE(node->draining, false);
+			node->drain_remote = false;
+		}
 	}
 	node->state = RMEM_NODE_LIVE;
 	if (node->reconcile && !lost)
@@ -549,6 +554,22 @@ static void rmem_node_reconnect_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * rmemd is draining (its PING reply says so: SIGTERM): as rmemctl node
+ * drain, its slabs move to other nodes. The regions' rebuild sees the node
+ * change (rmem_node_changes()) within a second. Any context.
+ */
+static void rmem_node_drain_asked(struct rmem_node *node, u32 ms)
+{
+	if (READ_ONCE(node->draining))
+		return;
+	WRITE_ONCE(node->drain_remote, true);
+	WRITE_ONCE(node->draining, true);
+	rnode_warn(node, "rmemd is draining (it stops in %u ms): moving our slabs to other nodes\n",
+		   ms);
+	rmem_node_changed();
+}
+
 static void rmem_node_hb_done(struct rmem_req *io, int err)
 {
 	struct rmem_node *node = io->node;
@@ -560,6 +581,8 @@ static void rmem_node_hb_done(struct rmem_req *io, int err)
 		srtt = srtt ? srtt - (srtt >> 3) + (rtt >> 3) : rtt;
 		atomic64_set(&node->srtt_ns, srtt);
 		WRITE_ONCE(node->slabs_free, le32_to_cpu(io->reply.ping.slabs_free));
+		if (io->reply.ping.drain_ms && !READ_ONCE(node->draining))
+			rmem_node_drain_asked(node, le32_to_cpu(io->reply.ping.drain_ms));
 	}
 	atomic_set(&node->hb_outstanding, 0);
 }
@@ -941,21 +964,34 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 	return 0;
 }
 
+static bool rmem_node_skipped(const struct rmem_node *n, struct rmem_node *const *skip,
+			      unsigned int nr_skip)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_skip; i++)
+		if (skip[i] == n)
+			return true;
+	return false;
+}
+
 /**
  * rmem_node_pick() - choose a node for a new slab and reserve it
- * @skip: a node that just failed, or NULL
+ * @skip: nodes not to use: they hold another copy, or just failed
+ * @nr_skip: entries in @skip
  * @gen: out: the node's generation the reservation belongs to
  *
- * Picks the live node with the most free slabs, ties broken by latency. The
- * caller owns a reference to the node and one count of node->slabs_used in
- * generation @gen; it drops both with rmem_node_slab_unreserve() and
- * rmem_node_put() unless an extent ends up holding a slab there. While a
- * node has slabs_used it cannot be deleted.
+ * Picks the live node with the most free slabs, ties broken by latency, so
+ * that a region's extents spread over the nodes. Draining nodes take no new
+ * slab. The caller owns a reference to the node and one count of
+ * node->slabs_used in generation @gen; it drops both with
+ * rmem_node_slab_unreserve() and rmem_node_put() unless an extent ends up
+ * holding a slab there. While a node has slabs_used it cannot be deleted.
  *
  * Return: the node; ERR_PTR(-EAGAIN) if none can take a slab now but a
  * node is reconnecting; ERR_PTR(-ENOSPC) otherwise.
  */
-struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen)
+struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip, u32 *gen)
 {
 	struct rmem_node *n, *best = NULL;
 	bool recovering = false;
@@ -964,11 +1000,12 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen)
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
+		if (rmem_node_skipped(n, skip, nr_skip) || n->stopping || n->draining)
+			continue;
 		state = READ_ONCE(n->state);
-		if (state == RMEM_NODE_RECONNECTING && n != skip)
+		if (state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING)
 			recovering = true;
-		if (n == skip || n->stopping || state != RMEM_NODE_LIVE ||
-		    !READ_ONCE(n->slabs_free))
+		if (state != RMEM_NODE_LIVE || !READ_ONCE(n->slabs_free))
 			continue;
 		if (!best || n->slabs_free > best->slabs_free ||
 		    (n->slabs_free == best->slabs_free &&
@@ -986,6 +1023,57 @@ struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen)
 	if (!best)
 		return ERR_PTR(recovering ? -EAGAIN : -ENOSPC);
 	return best;
+}
+
+/**
+ * rmem_node_room() - nodes a new slab could go to now
+ *
+ * Return: live nodes, not draining, with a free slab.
+ */
+unsigned int rmem_node_room(void)
+{
+	struct rmem_node *n;
+	unsigned int nr = 0;
+
+	spin_lock(&rmem_nodes_lock);
+	list_for_each_entry(n, &rmem_nodes, list)
+		if (!n->stopping && !n->draining && READ_ONCE(n->state) == RMEM_NODE_LIVE &&
+		    READ_ONCE(n->slabs_free))
+			nr++;
+	spin_unlock(&rmem_nodes_lock);
+	return nr;
+}
+
+/**
+ * rmem_node_drain() - move every slab off a node
+ * @id: node id
+ * @extack: error report
+ *
+ * The node takes no new slab; each region's rebuild moves its copies there
+ * to other nodes (rmem_region_kick_all()). Once slabs_used is 0 the node
+ * can be deleted. Draining again is a no-op.
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: 0 or -ENOENT.
+ */
+int rmem_node_drain(u32 id, struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node = rmem_node_find(id);
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	if (!node) {
+		NL_SET_ERR_MSG(extack, "no such node");
+		return -ENOENT;
+	}
+	spin_lock(&rmem_nodes_lock);
+	if (!node->draining)
+		rnode_info(node, "draining: its slabs move to other nodes\n");
+	node->draining = true;
+	node->drain_remote = false;	/* ours now: stays after a reconnect */
+	spin_unlock(&rmem_nodes_lock);
+	rmem_node_changed();
+	rmem_region_kick_all();
+	return 0;
 }
 
 /**

@@ -23,6 +23,7 @@
 #include <linux/idr.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -70,33 +71,39 @@ unsigned int rmem_region_count(void)
 }
 
 /**
- * rmem_region_nodes() - number of distinct nodes holding the region's slabs
+ * rmem_region_usage() - where a region's copies are
  * @r: region
- *
- * Return: the count.
+ * @u: out
  */
-unsigned int rmem_region_nodes(struct rmem_region *r)
+void rmem_region_usage(struct rmem_region *r, struct rmem_region_usage *u)
 {
-	struct rmem_node *seen[8];
-	unsigned int i, j, nr = 0;
+	unsigned int i, j, k;
 
+	memset(u, 0, sizeof(*u));
 	spin_lock(&r->lock);
 	for (i = 0; i < r->nr_extents; i++) {
-		struct rmem_node *n = r->ext[i].node;
+		const struct rmem_extent *e = &r->ext[i];
 
-		if (!n)
+		if (!e->nr)
 			continue;
-		for (j = 0; j < min_t(unsigned int, nr, ARRAY_SIZE(seen)); j++)
-			if (seen[j] == n)
-				break;
-		if (j < min_t(unsigned int, nr, ARRAY_SIZE(seen)))
-			continue;
-		if (nr < ARRAY_SIZE(seen))
-			seen[nr] = n;
-		nr++;
+		u->allocated += min(r->slab_size, r->size - (u64)i * r->slab_size);
+		if (e->nr < r->replicas)
+			u->degraded++;
+		for (k = 0; k < e->nr + e->syncing; k++) {
+			u32 id = e->rep[k].node->id;
+
+			for (j = 0; j < u->nr_nodes && u->node_id[j] != id; j++)
+				;
+			if (j == u->nr_nodes) {
+				if (j == ARRAY_SIZE(u->node_id))
+					continue;
+				u->node_id[j] = id;
+				u->nr_nodes++;
+			}
+			u->node_slabs[j]++;
+		}
 	}
 	spin_unlock(&r->lock);
-	return nr;
 }
 
 static bool rmem_region_name_ok(const char *name)
@@ -111,18 +118,90 @@ static bool rmem_region_name_ok(const char *name)
 	return true;
 }
 
+static bool rmem_rep_stale(const struct rmem_replica *p)
+{
+	return READ_ONCE(p->node->gen) != p->gen;
+}
+
+/* Index of the copy (@node, @slab, @gen) in rep[0..nr + syncing), or -1. */
+static int rmem_rep_find(const struct rmem_extent *e, const struct rmem_node *node, u32 slab,
+			 u32 gen)
+{
+	int i;
+
+	for (i = 0; i < e->nr + e->syncing; i++)
+		if (e->rep[i].node == node && e->rep[i].slab == slab && e->rep[i].gen == gen)
+			return i;
+	return -1;
+}
+
 /*
- * Detach extent @ei; with @lost its written pages become lost. With @put the
- * extent's slabs_used count and node reference go too, else the caller drops
- * them with rmem_slab_put() once it has freed the slab (a node with
- * slabs_used cannot be deleted). r->lock held.
+ * Whether pages [@p, @end) of extent @e overlap the piece the rebuild is
+ * copying; such a write makes the rebuild copy that piece again. r->lock
+ * held.
  */
-static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost, bool put)
+static void rmem_extent_copy_conflict(struct rmem_extent *e, unsigned long p, unsigned long end)
+{
+	if (e->syncing && p < e->copy_end && end > e->copy_start)
+		e->copy_conflicts++;
+}
+
+static struct workqueue_struct *rmem_rebuild_wq;
+
+static void rmem_region_kick(struct rmem_region *r)
+{
+	WRITE_ONCE(r->rebuild_kick, true);
+	if (!READ_ONCE(r->dying))
+		mod_delayed_work(rmem_rebuild_wq, &r->rebuild_work, 0);
+}
+
+/*
+ * Take copy @i off extent @ei; the rebuild makes a new one. A slab the node
+ * still holds goes back through reconciliation (it may be called in any
+ * context). Another complete copy remains, or @i is the one being filled.
+ * r->lock held.
+ */
+static void rmem_rep_drop(struct rmem_region *r, unsigned int ei, int i, const char *why)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_replica p = e->rep[i];
+
+	lockdep_assert_held(&r->lock);
+	pr_warn_ratelimited("region %s: extent %u: dropped its copy on node %u (%s): %s\n",
+			    r->name, ei, p.node->id, p.node->name, why);
+	if (i < e->nr) {
+		e->rep[i] = e->rep[e->nr - 1];
+		if (e->syncing)
+			e->rep[e->nr - 1] = e->rep[e->nr];
+		e->nr--;
+	} else {
+		e->syncing = false;
+	}
+	memset(&e->rep[e->nr + e->syncing], 0, sizeof(e->rep[0]));
+	if (!rmem_rep_stale(&p))
+		rmem_node_reconcile_later(p.node);	/* it still holds the slab */
+	rmem_node_slab_unreserve(p.node, p.gen);
+	rmem_node_put(p.node);
+	atomic_dec(&r->slabs);
+	atomic64_inc(&r->dropped);
+	rmem_region_kick(r);
+}
+
+/*
+ * Unmap extent @ei, every copy; with @lost its written pages become lost.
+ * With @put each copy's slabs_used count and node reference go too, else
+ * the caller drops them with rmem_slab_put() once it has freed the slabs
+ * (copies out[0..n), a node with slabs_used cannot be deleted). r->lock
+ * held. Returns the number of copies.
+ */
+static unsigned int rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost,
+				       bool put, struct rmem_replica *out)
 {
 	struct rmem_extent *e = &r->ext[ei];
 	unsigned long first = (unsigned long)ei * (r->slab_size >> RMEM_PAGE_SHIFT);
 	unsigned long end = min_t(unsigned long, first + (r->slab_size >> RMEM_PAGE_SHIFT),
 				  r->size >> RMEM_PAGE_SHIFT);
+	unsigned int i, n = e->nr + e->syncing;
 	unsigned long p;
 
 	lockdep_assert_held(&r->lock);
@@ -133,89 +212,172 @@ static void rmem_extent_detach(struct rmem_region *r, unsigned int ei, bool lost
 			set_bit(p, r->lost);
 		}
 	}
-	if (put) {
-		rmem_node_slab_unreserve(e->node, e->gen);
-		rmem_node_put(e->node);
+	for (i = 0; i < n; i++) {
+		if (put) {
+			rmem_node_slab_unreserve(e->rep[i].node, e->rep[i].gen);
+			rmem_node_put(e->rep[i].node);
+		} else {
+			out[i] = e->rep[i];
+		}
+		memset(&e->rep[i], 0, sizeof(e->rep[i]));
+		atomic_dec(&r->slabs);
 	}
-	atomic_dec(&r->slabs);
-	e->node = NULL;
+	e->nr = 0;
+	e->syncing = false;
+	return n;
 }
 
-/* A request got -ESTALE: if the extent still points at that slab, detach it. */
-static void rmem_extent_stale(struct rmem_region *r, unsigned int ei, struct rmem_node *node,
-			      u32 slab, u32 gen)
+/*
+ * A request of copy (@node, @slab, @gen) got -ESTALE: the node lost the
+ * slab. Another copy takes over; the last one takes the pages with it.
+ * r->lock held.
+ */
+static void rmem_rep_stale_locked(struct rmem_region *r, unsigned int ei, struct rmem_node *node,
+				  u32 slab, u32 gen)
 {
 	struct rmem_extent *e = &r->ext[ei];
+	int i = rmem_rep_find(e, node, slab, gen);
 
-	spin_lock(&r->lock);
-	if (e->node == node && e->slab == slab && e->gen == gen) {
-		rregion_err_rl(r, "slab %u on node %u (%s) is lost: its pages now fail with EIO\n",
-			       slab, node->id, node->name);
-		rmem_extent_detach(r, ei, true, true);
+	if (i < 0)
+		return;
+	if (e->nr > 1 || i == e->nr) {
+		rmem_rep_drop(r, ei, i, "the node lost the slab");
+		return;
 	}
-	spin_unlock(&r->lock);
+	rregion_err_rl(r, "slab %u on node %u (%s) is lost: its pages now fail with EIO\n",
+		       slab, node->id, node->name);
+	rmem_extent_detach(r, ei, true, true, NULL);
 }
 
-static bool rmem_extent_is_stale(struct rmem_extent *e)
+/* Drop copies of extent @ei that are lost or on a dead node while another remains. */
+static void rmem_extent_prune(struct rmem_region *r, unsigned int ei)
 {
-	return e->node && READ_ONCE(e->node->gen) != e->gen;
+	struct rmem_extent *e = &r->ext[ei];
+	int i;
+
+	lockdep_assert_held(&r->lock);
+	for (i = e->nr + e->syncing - 1; i >= 0; i--) {
+		struct rmem_replica *p = &e->rep[i];
+		enum rmem_node_state st = rmem_node_state_get(p->node);
+		bool stale = rmem_rep_stale(p);
+
+		if (!stale && st != RMEM_NODE_DEAD && st != RMEM_NODE_DELETING)
+			continue;
+		if (e->nr > 1 || i == e->nr)
+			rmem_rep_drop(r, ei, i,
+				      stale ? "the node lost the slab" : "the node is dead");
+	}
 }
 
-/* Give extent @ei a slab. Sleeps. Returns 0 or -errno. */
+/* Any complete copy a write can go to. */
+static bool rmem_extent_writable(const struct rmem_extent *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nr; i++)
+		if (!rmem_rep_stale(&e->rep[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Claim a slab on a node none of skip[0..*nr_skip) is, for @gen; the node
+ * tried goes into @skip (with its reference when it failed: the caller puts
+ * skip[from..]). Returns 0 with *out set, or -errno.
+ */
+static int rmem_rep_alloc(struct rmem_node **skip, unsigned int *nr_skip,
+			  struct rmem_replica *out)
+{
+	struct rmem_node *node;
+	u32 slab, gen;
+	int ret;
+
+	node = rmem_node_pick(skip, *nr_skip, &gen);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	skip[(*nr_skip)++] = node;
+	ret = rmem_node_slab_alloc(node, gen, &slab);
+	if (ret) {
+		rmem_node_slab_unreserve(node, gen);
+		return ret;
+	}
+	out->node = node;	/* keeps the reservation and the reference */
+	out->slab = slab;
+	out->gen = gen;
+	return 0;
+}
+
+/*
+ * Give extent @ei its copies: r->replicas slabs on as many nodes, or as
+ * many as have room (at least one; the rebuild adds the others). Sleeps.
+ * Returns 0 or -errno.
+ */
 static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 {
 	struct rmem_extent *e = &r->ext[ei];
-	struct rmem_node *node, *skip = NULL;
-	unsigned int tries;
-	u32 slab, gen;
+	struct rmem_node *skip[RMEM_MAX_REPLICAS + 4];
+	struct rmem_replica got[RMEM_MAX_REPLICAS];
+	unsigned int nr_skip = 0, n = 0, i, tries;
 	int ret = -ENOSPC;
 
 	mutex_lock(&r->alloc_lock);
 	spin_lock(&r->lock);
-	if (rmem_extent_is_stale(e) && !e->writes)
-		rmem_extent_detach(r, ei, true, true);
-	if (e->node) {
+	rmem_extent_prune(r, ei);
+	if (e->nr && !rmem_extent_writable(e) && !e->writes)
+		rmem_extent_detach(r, ei, true, true, NULL);
+	if (e->nr) {
 		spin_unlock(&r->lock);
 		mutex_unlock(&r->alloc_lock);
-		return rmem_extent_is_stale(e) ? -EAGAIN : 0;
+		return rmem_extent_writable(e) ? 0 : -EAGAIN;
 	}
 	spin_unlock(&r->lock);
 
-	for (tries = 0; tries < 4; tries++) {
+	/* Allocated and recorded with no reconciliation in between. */
+	down_read(&rmem_slab_sem);
+	for (tries = 0; n < r->replicas && tries < r->replicas + 3; tries++) {
 		unsigned int seen = rmem_node_changes();
 
-		node = rmem_node_pick(skip, &gen);
-		if (IS_ERR(node)) {
-			/* Nodes are reconnecting: wait for one to come back or die. */
-			ret = skip ? ret : PTR_ERR(node);
-			if (ret == -EAGAIN)
-				rmem_node_wait_change(seen, HZ);
-			break;
-		}
-		/* Allocated and recorded with no reconciliation in between. */
-		down_read(&rmem_slab_sem);
-		ret = rmem_node_slab_alloc(node, gen, &slab);
+		ret = rmem_rep_alloc(skip, &nr_skip, &got[n]);
 		if (!ret) {
-			spin_lock(&r->lock);
-			e->slab = slab;
-			e->gen = gen;
-			e->node = node;	/* keeps the reservation and the reference */
-			spin_unlock(&r->lock);
-			up_read(&rmem_slab_sem);
-			atomic_inc(&r->slabs);
+			n++;
+			continue;
+		}
+		if (ret == -ENOSPC || ret == -EAGAIN) {
+			/* Nodes are reconnecting: wait for one to come back or die. */
+			if (!n && ret == -EAGAIN) {
+				up_read(&rmem_slab_sem);
+				rmem_node_wait_change(seen, HZ);
+				down_read(&rmem_slab_sem);
+			}
 			break;
 		}
-		up_read(&rmem_slab_sem);
-		rmem_node_slab_unreserve(node, gen);
-		if (skip)
-			rmem_node_put(skip);
-		skip = node;		/* its reference goes with the next skip */
 	}
-	if (skip)
-		rmem_node_put(skip);
+	if (n) {
+		/* All at once: a write never sees some of them. */
+		spin_lock(&r->lock);
+		for (i = 0; i < n; i++)
+			e->rep[i] = got[i];
+		e->nr = n;
+		spin_unlock(&r->lock);
+		atomic_add(n, &r->slabs);
+		ret = 0;
+	}
+	up_read(&rmem_slab_sem);
+	/* Nodes that failed keep no reference; those that gave a slab do. */
+	for (i = 0; i < nr_skip; i++) {
+		unsigned int k;
+		bool held = false;
+
+		for (k = 0; k < n; k++)
+			held |= got[k].node == skip[i];
+		if (!held)
+			rmem_node_put(skip[i]);
+	}
 	mutex_unlock(&r->alloc_lock);
 	if (ret)
 		rregion_err_rl(r, "no slab for extent %u: %d\n", ei, ret);
+	else if (n < r->replicas)
+		rmem_region_kick(r);
 	return ret;
 }
 
@@ -245,7 +407,7 @@ static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len
 static struct crypto_shash *rmem_crc_tfm;
 
 /**
- * rmem_region_init() - get the crc32c transform
+ * rmem_region_init() - get the crc32c transform and the rebuild work queue
  *
  * Return: 0 or -errno.
  */
@@ -256,6 +418,12 @@ int __init rmem_region_init(void)
 		pr_err("no crc32c: %ld\n", PTR_ERR(rmem_crc_tfm));
 		return PTR_ERR(rmem_crc_tfm);
 	}
+	/* Its own: a long copy must not hold up reconnects on rmem_wq's rescuer. */
+	rmem_rebuild_wq = alloc_workqueue("rmem_rebuild", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!rmem_rebuild_wq) {
+		crypto_free_shash(rmem_crc_tfm);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -264,6 +432,7 @@ int __init rmem_region_init(void)
  */
 void rmem_region_exit(void)
 {
+	destroy_workqueue(rmem_rebuild_wq);
 	crypto_free_shash(rmem_crc_tfm);
 }
 
@@ -324,14 +493,20 @@ static unsigned int rmem_io_csum(struct rmem_region *r, const struct rmem_req *i
 	return nbad;
 }
 
-/* Reads: bad data is an error, never a result. */
+/*
+ * Reads: bad data is an error, never a result. With another copy, the bad
+ * one is dropped (the rebuild writes a good one) and the read is retried
+ * there.
+ */
 static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 {
 	struct rmem_req *io = &rio->io;
 	unsigned int ei = rio->pos / r->slab_size;
+	struct rmem_extent *e = &r->ext[ei];
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT, bad = 0;
 	unsigned int nbad;
 	bool raced;
+	int i;
 
 	if (rio->wseq == ~0U)
 		return 0;	/* a write was in flight: either data may come back */
@@ -340,75 +515,256 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 		return 0;
 	/* A write that started meanwhile changed the checksums: not bad data. */
 	spin_lock(&r->lock);
-	raced = r->ext[ei].writes || r->ext[ei].wseq != rio->wseq;
+	raced = e->writes || e->wseq != rio->wseq;
+	if (!raced) {
+		i = rmem_rep_find(e, io->node, io->slab, io->gen);
+		if (i >= 0 && e->nr > 1)
+			rmem_rep_drop(r, ei, i, "checksum mismatch: making a new copy");
+	}
 	spin_unlock(&r->lock);
 	if (raced)
 		return 0;
 	atomic64_add(nbad, &r->csum_errors);
-	rregion_err_rl(r, "checksum mismatch: %u of %u pages, node %u slab %u (page %lu): EIO\n",
+	rregion_err_rl(r, "checksum mismatch: %u of %u pages, node %u slab %u (page %lu)\n",
 		       nbad, io->len >> RMEM_PAGE_SHIFT, io->node->id, io->slab, bad);
 	return -EIO;
 }
 
-static void rmem_region_io_done(struct rmem_req *io, int err)
+static struct rmem_rio *rmem_rio_of(struct rmem_req *io)
 {
-	struct rmem_rio *rio = container_of(io, struct rmem_rio, io);
+	return container_of(io - io->sub, struct rmem_rio, sub[0]);
+}
+
+static void rmem_rio_end(struct rmem_rio *rio, int err)
+{
+	if (err)
+		atomic64_inc(&rio->region->errors);
+	WRITE_ONCE(rio->finished, true);
+	rio->end(rio, err);
+}
+
+/* A write's request to one copy completed; the last one ends the write. */
+static void rmem_region_write_done(struct rmem_req *io, int err)
+{
+	struct rmem_rio *rio = rmem_rio_of(io);
+	struct rmem_region *r = rio->region;
+	unsigned int ei = rio->pos / r->slab_size;
+	struct rmem_extent *e = &r->ext[ei];
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	unsigned long q;
+	bool idle, ok;
+	int i;
+
+	atomic_dec(&io->node->inflight);
+	spin_lock(&r->lock);
+	i = rmem_rep_find(e, io->node, io->slab, io->gen);
+	if (err == -ESTALE) {
+		rmem_rep_stale_locked(r, ei, io->node, io->slab, io->gen);
+	} else if (err && i >= 0 && (e->nr > 1 || i == e->nr)) {
+		/* Never left different from the others: it goes, and is rebuilt. */
+		rmem_rep_drop(r, ei, i, err == -ENOTCONN ? "the node is not reachable" :
+			      "a write to it failed");
+	} else if (!err && i >= 0 && i < e->nr) {
+		/* Only a copy still in the extent counts. */
+		atomic_inc(&rio->acks);
+	}
+	spin_unlock(&r->lock);
+	if (err)
+		cmpxchg(&rio->err, 0, err);
+	rmem_node_put(io->node);
+	if (!atomic_dec_and_test(&rio->pending))
+		return;
+
+	rmem_fi_delay(&rmem_fi_write_done_ms);
+	ok = atomic_read(&rio->acks) > 0;
+	/*
+	 * The pages become written and the write stops being in flight in one
+	 * critical section: rmem_region_discard() frees a slab only when it
+	 * sees neither, so it never frees one that holds an acknowledged write.
+	 */
+	spin_lock(&r->lock);
+	if (ok) {
+		for (q = p; q < end; q++) {
+			set_bit(q, r->written);
+			clear_bit(q, r->lost);
+		}
+	}
+	idle = !--e->writes;
+	rmem_extent_copy_conflict(e, p, end);
+	spin_unlock(&r->lock);
+	if (idle && wq_has_sleeper(&r->wait))
+		wake_up_all(&r->wait);
+	if (ok) {
+		atomic64_add(rio->io.len, &r->write_bytes);
+		rmem_rio_end(rio, 0);
+		return;
+	}
+	err = READ_ONCE(rio->err);
+	rmem_rio_end(rio, !err || err == -ESTALE || err == -ENOTCONN ? -EIO : err);
+}
+
+static void rmem_region_read_send(struct rmem_rio *rio);
+
+static void rmem_region_read_retry(struct work_struct *work)
+{
+	rmem_region_read_send(container_of(work, struct rmem_rio, work));
+}
+
+/* Whether a copy of the read's extent was not tried yet. r->lock held. */
+static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
+{
+	unsigned int i, k;
+
+	if (rio->nr_tried >= ARRAY_SIZE(rio->tried))
+		return false;
+	for (i = 0; i < e->nr; i++) {
+		for (k = 0; k < rio->nr_tried && rio->tried[k] != e->rep[i].node; k++)
+			;
+		if (k == rio->nr_tried)
+			return true;
+	}
+	return false;
+}
+
+static void rmem_region_read_done(struct rmem_req *io, int err)
+{
+	struct rmem_rio *rio = rmem_rio_of(io);
 	struct rmem_region *r = rio->region;
 	unsigned int ei = rio->pos / r->slab_size;
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	struct rmem_node *node = io->node;
+	bool retry;
 	unsigned long q;
-	bool idle;
 
-	if (io->type == RMEM_MSG_WRITE) {
-		rmem_fi_delay(&rmem_fi_write_done_ms);
-		/*
-		 * The pages become written and the write stops being in flight
-		 * in one critical section: rmem_region_discard() frees a slab
-		 * only when it sees neither, so it never frees one that holds
-		 * an acknowledged write.
-		 */
-		spin_lock(&r->lock);
-		if (!err) {
-			for (q = p; q < end; q++) {
-				set_bit(q, r->written);
-				clear_bit(q, r->lost);
-			}
-		}
-		idle = !--r->ext[ei].writes;
-		spin_unlock(&r->lock);
-		if (idle && wq_has_sleeper(&r->wait))
-			wake_up_all(&r->wait);
-	}
+	atomic_dec(&node->inflight);
 	if (err == -ESTALE) {
-		rmem_extent_stale(r, ei, io->node, io->slab, io->gen);
+		spin_lock(&r->lock);
+		rmem_rep_stale_locked(r, ei, node, io->slab, io->gen);
+		spin_unlock(&r->lock);
 		err = -EIO;
 	}
-	if (!err && io->type == RMEM_MSG_READ)
+	if (!err)
 		err = rmem_region_read_check(r, rio);
-	rmem_node_put(io->node);
-	if (!err && io->type == RMEM_MSG_WRITE) {
-		atomic64_add(io->len, &r->write_bytes);
-	} else if (!err) {
-		/* Pages discarded since they were written read as zeros. */
-		for (q = find_next_zero_bit(r->written, end, p); q < end;
-		     q = find_next_zero_bit(r->written, end, q + 1))
-			rmem_bvec_zero(io->bvec, io->nr_bvec, (q - p) << RMEM_PAGE_SHIFT,
-				       RMEM_PAGE_SIZE);
-		atomic64_add(io->len, &r->read_bytes);
+	if (err) {
+		/* Another copy answers at once: no waiting for this node. */
+		spin_lock(&r->lock);
+		retry = rmem_read_untried(rio, &r->ext[ei]);
+		spin_unlock(&r->lock);
+		if (retry) {
+			rnode_log(pr_warn_ratelimited, node,
+				  "region %s: read of %u bytes at %llu failed (%d): trying another copy\n",
+				  r->name, io->len, rio->pos, err);
+			rio->err = err;
+			rmem_node_put(node);
+			INIT_WORK(&rio->work, rmem_region_read_retry);
+			queue_work(rmem_wq, &rio->work);
+			return;
+		}
 	}
-	if (err)
-		atomic64_inc(&r->errors);
-	rio->end(rio, err);
+	rmem_node_put(node);
+	if (err) {
+		rmem_rio_end(rio, err);
+		return;
+	}
+	/* Pages discarded since they were written read as zeros. */
+	for (q = find_next_zero_bit(r->written, end, p); q < end;
+	     q = find_next_zero_bit(r->written, end, q + 1))
+		rmem_bvec_zero(io->bvec, io->nr_bvec, (q - p) << RMEM_PAGE_SHIFT, RMEM_PAGE_SIZE);
+	atomic64_add(io->len, &r->read_bytes);
+	rmem_rio_end(rio, 0);
+}
+
+/*
+ * The copy a read goes to: untried, then live, then with the fewest
+ * requests in flight, then the lowest latency. r->lock held; -1 if every
+ * copy was tried.
+ */
+static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
+{
+	int i, best = -1;
+	unsigned int k;
+	bool best_live = false;
+
+	for (i = 0; i < e->nr; i++) {
+		struct rmem_node *n = e->rep[i].node;
+		bool live = rmem_node_state_get(n) == RMEM_NODE_LIVE && !rmem_rep_stale(&e->rep[i]);
+		struct rmem_node *b;
+
+		for (k = 0; k < rio->nr_tried && rio->tried[k] != n; k++)
+			;
+		if (k < rio->nr_tried)
+			continue;
+		if (best < 0 || (live && !best_live)) {
+			best = i;
+			best_live = live;
+			continue;
+		}
+		if (live != best_live)
+			continue;
+		b = e->rep[best].node;
+		if (atomic_read(&n->inflight) < atomic_read(&b->inflight) ||
+		    (atomic_read(&n->inflight) == atomic_read(&b->inflight) &&
+		     atomic64_read(&n->srtt_ns) < atomic64_read(&b->srtt_ns)))
+			best = i;
+	}
+	return best;
+}
+
+static void rmem_region_read_send(struct rmem_rio *rio)
+{
+	struct rmem_region *r = rio->region;
+	struct rmem_req *io = &rio->io;
+	unsigned int ei = rio->pos / r->slab_size;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	struct rmem_extent *e = &r->ext[ei];
+	int i;
+
+	spin_lock(&r->lock);
+	if (find_next_bit(r->written, end, p) >= end || !e->nr) {
+		spin_unlock(&r->lock);
+		/* Lost while a read was retried: the last copy went with them. */
+		if (find_next_bit(r->lost, end, p) < end) {
+			rmem_rio_end(rio, -EIO);
+			return;
+		}
+		rmem_bvec_zero(io->bvec, io->nr_bvec, 0, io->len);
+		rmem_rio_end(rio, 0);
+		return;
+	}
+	i = rmem_read_pick(rio, e);
+	if (i < 0) {
+		spin_unlock(&r->lock);
+		rmem_rio_end(rio, rio->err ?: -EIO);
+		return;
+	}
+	io->slab = e->rep[i].slab;
+	io->gen = e->rep[i].gen;
+	io->node = e->rep[i].node;
+	rio->tried[rio->nr_tried++] = io->node;
+	io->failfast = rmem_read_untried(rio, e);
+	rio->wseq = e->writes ? ~0U : e->wseq;
+	rmem_node_get(io->node);	/* until rmem_region_read_done() */
+	atomic_inc(&io->node->inflight);
+	spin_unlock(&r->lock);
+	rmem_fi_delay(&rmem_fi_submit_ms);
+	rmem_node_submit(io->node, io);
 }
 
 /**
  * rmem_region_rw() - read or write pages of a region
  * @rio: request; io.type (READ or WRITE), io.len (multiple of 4 KiB),
- *	io.bvec, io.nr_bvec, io.qid, pos and end set by the front end.
- *	[pos, pos + len) must lie inside one slab.
+ *	io.bvec, io.nr_bvec, io.qid, pos and end set by the front end, the
+ *	rest zero. [pos, pos + len) must lie inside one slab.
  *
- * Context: process; may sleep to allocate a slab on first write.
+ * A read goes to one copy and is retried on the next if that fails; a write
+ * goes to every copy and succeeds when one still in the extent has it (the
+ * others are dropped and rebuilt).
+ *
+ * Context: process; may sleep to allocate a slab on first write, or while
+ * the rebuild copies the extent.
  */
 void rmem_region_rw(struct rmem_rio *rio)
 {
@@ -418,65 +774,80 @@ void rmem_region_rw(struct rmem_rio *rio)
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_extent *e = &r->ext[ei];
+	unsigned int i, n;
 	int ret;
 
 	io->offset = rio->pos & (r->slab_size - 1);
-	io->done = rmem_region_io_done;
 
 	if (io->type == RMEM_MSG_READ) {
 		atomic64_inc(&r->reads);
 		if (find_next_bit(r->lost, end, p) < end) {
 			rregion_err_rl(r, "read of page %lu: its slab was lost\n",
 				       find_next_bit(r->lost, end, p));
-			atomic64_inc(&r->errors);
-			rio->end(rio, -EIO);
+			rmem_rio_end(rio, -EIO);
 			return;
 		}
-		spin_lock(&r->lock);
-		if (find_next_bit(r->written, end, p) >= end || !e->node) {
-			spin_unlock(&r->lock);
-			rmem_bvec_zero(io->bvec, io->nr_bvec, 0, io->len);
-			rio->end(rio, 0);
-			return;
-		}
-		io->slab = e->slab;
-		io->gen = e->gen;
-		io->node = e->node;
-		rio->wseq = e->writes ? ~0U : e->wseq;
-		rmem_node_get(io->node);	/* until rmem_region_io_done() */
-		spin_unlock(&r->lock);
-		rmem_fi_delay(&rmem_fi_submit_ms);
-		rmem_node_submit(io->node, io);
+		io->done = rmem_region_read_done;
+		rmem_region_read_send(rio);
 		return;
 	}
 
 	atomic64_inc(&r->writes);
 	for (;;) {
 		spin_lock(&r->lock);
-		if (e->node && !rmem_extent_is_stale(e)) {
-			io->slab = e->slab;
-			io->gen = e->gen;
-			io->node = e->node;
-			rmem_node_get(io->node);	/* until rmem_region_io_done() */
-			e->writes++;
-			e->wseq++;
+		if (e->barrier) {
 			spin_unlock(&r->lock);
-			/* After wseq moved: a read racing with this skips its check. */
-			rmem_io_csum(r, io, p, true, NULL);
-			rmem_node_submit(io->node, io);
-			return;
+			wait_event(r->wait, !READ_ONCE(e->barrier));
+			continue;
 		}
+		if (e->nr > 1 || e->syncing)
+			rmem_extent_prune(r, ei);
+		if (e->nr && rmem_extent_writable(e))
+			break;
 		spin_unlock(&r->lock);
 		ret = rmem_extent_map(r, ei);
 		if (ret && ret != -EAGAIN) {
-			atomic64_inc(&r->errors);
-			rio->end(rio, ret);
+			rmem_rio_end(rio, ret);
 			return;
 		}
 		/* A lost slab still has writes in flight: let them finish. */
 		if (ret == -EAGAIN)
 			wait_event_timeout(r->wait, !READ_ONCE(e->writes), HZ);
 	}
+	/* One request per copy, and one for the copy being filled. */
+	n = e->nr + e->syncing;
+	for (i = 0; i < n; i++) {
+		struct rmem_req *s = &rio->sub[i];
+
+		if (i) {
+			s->type = io->type;
+			s->len = io->len;
+			s->bvec = io->bvec;
+			s->nr_bvec = io->nr_bvec;
+			s->qid = io->qid;
+			s->offset = io->offset;
+			INIT_LIST_HEAD(&s->entry);
+		}
+		s->sub = i;
+		s->done = rmem_region_write_done;
+		s->slab = e->rep[i].slab;
+		s->gen = e->rep[i].gen;
+		s->node = e->rep[i].node;
+		/* The only complete copy waits for its node; the others do not. */
+		s->failfast = e->nr > 1 || i == e->nr;
+		rmem_node_get(s->node);		/* until rmem_region_write_done() */
+		atomic_inc(&s->node->inflight);
+	}
+	rio->nr_sub = n;
+	atomic_set(&rio->pending, n);
+	e->writes++;
+	e->wseq++;
+	rmem_extent_copy_conflict(e, p, end);
+	spin_unlock(&r->lock);
+	/* After wseq moved: a read racing with this skips its check. */
+	rmem_io_csum(r, io, p, true, NULL);
+	for (i = 0; i < n; i++)
+		rmem_node_submit(rio->sub[i].node, &rio->sub[i]);
 }
 
 /**
@@ -485,7 +856,7 @@ void rmem_region_rw(struct rmem_rio *rio)
  *	knows
  * @timeout_ns: how long its reply may take once sent
  *
- * Once sent, the request belongs to its node, which recovers it
+ * Once sent, the request belongs to its nodes, which recover it
  * (rmem_node_timeout()). Before that it waits for a slab in
  * rmem_region_rw(), and that wait ends by itself (rmem_node_call()).
  *
@@ -495,23 +866,28 @@ void rmem_region_rw(struct rmem_rio *rio)
  */
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
 {
-	struct rmem_node *node;
-	bool ended;
+	unsigned int i, n = max_t(unsigned int, READ_ONCE(rio->nr_sub), 1);
+	bool done = false;
 
-	/*
-	 * The request's own reference may be dropped by a completion racing
-	 * with us: take one of our own, if the node is still there.
-	 */
-	rcu_read_lock();
-	node = READ_ONCE(rio->io.node);
-	if (!node || !rmem_node_tryget(node)) {
+	for (i = 0; i < n; i++) {
+		struct rmem_node *node;
+
+		/*
+		 * The request's own reference may be dropped by a completion
+		 * racing with us: take one of our own, if the node is still
+		 * there.
+		 */
+		rcu_read_lock();
+		node = READ_ONCE(rio->sub[i].node);
+		if (!node || !rmem_node_tryget(node)) {
+			rcu_read_unlock();
+			continue;
+		}
 		rcu_read_unlock();
-		return false;
+		done |= rmem_node_timeout(node, &rio->sub[i], timeout_ns);
+		rmem_node_put(node);
 	}
-	rcu_read_unlock();
-	ended = rmem_node_timeout(node, &rio->io, timeout_ns);
-	rmem_node_put(node);
-	return ended;
+	return done && READ_ONCE(rio->finished);
 }
 
 /*
@@ -534,7 +910,7 @@ static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
  * @len: bytes, multiple of 4 KiB
  *
  * Slabs left with no written page and no write in flight go back to their
- * node.
+ * nodes, unless the region was preallocated.
  *
  * Context: process; sleeps.
  * Return: 0.
@@ -556,25 +932,24 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		unsigned long first = ei * per;
 		unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
 		struct rmem_extent *e = &r->ext[ei];
-		struct rmem_node *node;
-		u32 slab, gen;
+		struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
+		unsigned int i, n;
 
 		mutex_lock(&r->alloc_lock);
 		down_read(&rmem_slab_sem);	/* detached and freed as one */
 		spin_lock(&r->lock);
-		if (!e->node || e->writes || find_next_bit(r->written, stop, first) < stop ||
+		if (!e->nr || e->writes || e->syncing || r->prealloc ||
+		    find_next_bit(r->written, stop, first) < stop ||
 		    find_next_bit(r->lost, stop, first) < stop) {
 			spin_unlock(&r->lock);
 			up_read(&rmem_slab_sem);
 			mutex_unlock(&r->alloc_lock);
 			continue;
 		}
-		node = e->node;
-		slab = e->slab;
-		gen = e->gen;
-		rmem_extent_detach(r, ei, false, false);
+		n = rmem_extent_detach(r, ei, false, false, reps);
 		spin_unlock(&r->lock);
-		rmem_slab_put(node, slab, gen);
+		for (i = 0; i < n; i++)
+			rmem_slab_put(reps[i].node, reps[i].slab, reps[i].gen);
 		up_read(&rmem_slab_sem);
 		mutex_unlock(&r->alloc_lock);
 	}
@@ -631,24 +1006,18 @@ static void rmem_region_free(struct rmem_region *r)
 /* Return every slab to its node. */
 static void rmem_region_release_slabs(struct rmem_region *r)
 {
-	unsigned int i;
+	unsigned int i, k, n;
 
 	mutex_lock(&r->alloc_lock);
 	for (i = 0; i < r->nr_extents; i++) {
-		struct rmem_extent *e = &r->ext[i];
-		struct rmem_node *node;
-		u32 slab, gen;
+		struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
 
 		down_read(&rmem_slab_sem);	/* detached and freed as one */
 		spin_lock(&r->lock);
-		node = e->node;
-		slab = e->slab;
-		gen = e->gen;
-		if (node)
-			rmem_extent_detach(r, i, false, false);
+		n = rmem_extent_detach(r, i, false, false, reps);
 		spin_unlock(&r->lock);
-		if (node)
-			rmem_slab_put(node, slab, gen);
+		for (k = 0; k < n; k++)
+			rmem_slab_put(reps[k].node, reps[k].slab, reps[k].gen);
 		up_read(&rmem_slab_sem);
 	}
 	mutex_unlock(&r->alloc_lock);
@@ -667,7 +1036,7 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits)
 {
 	struct rmem_region *r;
-	unsigned int i;
+	unsigned int i, k;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	lockdep_assert_held_write(&rmem_slab_sem);
@@ -676,11 +1045,433 @@ void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map,
 		for (i = 0; i < r->nr_extents; i++) {
 			const struct rmem_extent *e = &r->ext[i];
 
-			if (e->node == node && e->gen == gen && e->slab < nbits)
-				__set_bit(e->slab, map);
+			for (k = 0; k < e->nr + e->syncing; k++)
+				if (e->rep[k].node == node && e->rep[k].gen == gen &&
+				    e->rep[k].slab < nbits)
+					__set_bit(e->rep[k].slab, map);
 		}
 		spin_unlock(&r->lock);
 	}
+}
+
+/**
+ * rmem_region_debug_show() - each mapped extent's copies, for debugfs
+ * @m: the file
+ *
+ * Context: rmem_cfg_lock held.
+ */
+void rmem_region_debug_show(struct seq_file *m)
+{
+	struct rmem_region *r;
+	unsigned int i, k;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(r, &rmem_regions, list) {
+		for (i = 0; i < r->nr_extents; i++) {
+			u32 id[RMEM_MAX_REPLICAS + 1], slab[RMEM_MAX_REPLICAS + 1];
+			unsigned int nr, n;
+
+			spin_lock(&r->lock);
+			nr = r->ext[i].nr;
+			n = nr + r->ext[i].syncing;
+			for (k = 0; k < n; k++) {
+				id[k] = r->ext[i].rep[k].node->id;
+				slab[k] = r->ext[i].rep[k].slab;
+			}
+			spin_unlock(&r->lock);
+			if (!n)
+				continue;
+			seq_printf(m, "%s %u", r->name, i);
+			for (k = 0; k < n; k++)
+				seq_printf(m, " %s%u:%u", k >= nr ? "+" : "", id[k], slab[k]);
+			seq_putc(m, '\n');
+		}
+	}
+}
+
+/* ---- rebuild: back to r->replicas copies, and off draining nodes ---- */
+
+/* Bytes copied at a time (one request); new writes to the extent wait meanwhile. */
+#define RMEM_REBUILD_PIECE	RMEM_MSG_MAX_IO
+#define RMEM_REBUILD_PAGES	(RMEM_REBUILD_PIECE / PAGE_SIZE)
+/* How often a region looks for node changes (dead, draining). */
+#define RMEM_REBUILD_POLL	HZ
+
+struct rmem_rebuild_buf {
+	struct page *page[RMEM_REBUILD_PAGES];
+	struct bio_vec bvec[RMEM_REBUILD_PAGES];
+};
+
+static void rmem_rebuild_buf_free(struct rmem_rebuild_buf *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < RMEM_REBUILD_PAGES; i++)
+		if (b->page[i])
+			__free_page(b->page[i]);
+	kfree(b);
+}
+
+/* Called under memalloc_noio_save(): the region may be swapped to. */
+static struct rmem_rebuild_buf *rmem_rebuild_buf_alloc(void)
+{
+	struct rmem_rebuild_buf *b = kzalloc(sizeof(*b), GFP_KERNEL | __GFP_NOWARN);
+	unsigned int i;
+
+	if (!b)
+		return NULL;
+	for (i = 0; i < RMEM_REBUILD_PAGES; i++) {
+		b->page[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!b->page[i]) {
+			rmem_rebuild_buf_free(b);
+			return NULL;
+		}
+		bvec_set_page(&b->bvec[i], b->page[i], PAGE_SIZE, 0);
+	}
+	return b;
+}
+
+static int rmem_piece_io(const struct rmem_replica *p, u8 type, u64 off, u32 len,
+			 struct rmem_rebuild_buf *b, bool failfast)
+{
+	struct rmem_req io = {
+		.type = type,
+		.slab = p->slab,
+		.gen = p->gen,
+		.offset = off,
+		.len = len,
+		.bvec = b->bvec,
+		.nr_bvec = DIV_ROUND_UP(len, PAGE_SIZE),
+		.failfast = failfast,
+	};
+
+	return rmem_node_call(p->node, &io);
+}
+
+/*
+ * Copy [@off, @off + @len) of extent @ei from a complete copy whose
+ * checksums hold to the copy being filled, @to. Writes to the extent are
+ * checked by the caller (rmem_extent_copy()).
+ */
+static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 len,
+			   struct rmem_rebuild_buf *b, const struct rmem_replica *to)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *tried[RMEM_MAX_REPLICAS + 1];
+	unsigned long p = ((u64)ei * r->slab_size + off) >> RMEM_PAGE_SHIFT, bad;
+	unsigned int nr_tried = 0, k, nbad;
+	struct rmem_replica src;
+	int i, ret = -EIO;
+
+	while (nr_tried < ARRAY_SIZE(tried)) {
+		struct rmem_req chk = { .len = len, .bvec = b->bvec,
+					.nr_bvec = DIV_ROUND_UP(len, PAGE_SIZE) };
+		bool others;
+
+		spin_lock(&r->lock);
+		for (i = 0; i < e->nr; i++) {
+			for (k = 0; k < nr_tried && tried[k] != e->rep[i].node; k++)
+				;
+			if (k == nr_tried && rmem_node_state_get(e->rep[i].node) == RMEM_NODE_LIVE)
+				break;
+		}
+		if (i == e->nr) {
+			spin_unlock(&r->lock);
+			break;
+		}
+		src = e->rep[i];
+		others = e->nr > 1;
+		rmem_node_get(src.node);
+		spin_unlock(&r->lock);
+		tried[nr_tried++] = src.node;
+
+		ret = rmem_piece_io(&src, RMEM_MSG_READ, off, len, b, others);
+		nbad = ret ? 0 : rmem_io_csum(r, &chk, p, false, &bad);
+		if (nbad) {
+			atomic64_add(nbad, &r->csum_errors);
+			rregion_err_rl(r, "rebuild: bad checksum: %u pages on node %u (page %lu)\n",
+				       nbad, src.node->id, bad);
+			spin_lock(&r->lock);
+			i = rmem_rep_find(e, src.node, src.slab, src.gen);
+			if (i >= 0 && e->nr > 1)
+				rmem_rep_drop(r, ei, i, "checksum mismatch: making a new copy");
+			spin_unlock(&r->lock);
+			ret = -EIO;
+		}
+		rmem_node_put(src.node);
+		if (!ret)
+			break;
+	}
+	if (ret)
+		return ret;
+	return rmem_piece_io(to, RMEM_MSG_WRITE, off, len, b, true);
+}
+
+/* Copies a piece tries before it holds writes off (e->barrier) to finish. */
+#define RMEM_REBUILD_TRIES	4
+
+/* Set the piece being copied ([0, 0): none); returns the conflict count. */
+static u32 rmem_extent_copy_range(struct rmem_region *r, struct rmem_extent *e,
+				  unsigned long p, unsigned long end, bool barrier)
+{
+	u32 c;
+
+	spin_lock(&r->lock);
+	e->copy_start = p;
+	e->copy_end = end;
+	e->barrier = barrier;
+	c = e->copy_conflicts;
+	spin_unlock(&r->lock);
+	return c;
+}
+
+/*
+ * Fill the copy being made, @to, piece by piece, at rebuild_mbps at most.
+ *
+ * Writes go on meanwhile, to @to as well: a write that starts or completes
+ * while a piece is copied and overlaps it may have reached @to before the
+ * piece's older data did, so the piece is copied again. After
+ * RMEM_REBUILD_TRIES such tries, new writes to the extent wait (e->barrier)
+ * while the piece is copied once more.
+ */
+static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_rebuild_buf *b,
+			    const struct rmem_replica *to)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	u64 base = (u64)ei * r->slab_size;
+	u64 size = min(r->slab_size, r->size - base), off;
+	unsigned int tries;
+	int ret = 0;
+
+	/*
+	 * Every write sent from now on reaches @to as well; wait once for
+	 * those in flight, which may not. After that a page that is not
+	 * written needs no copy (it reads as zeros from the page map).
+	 */
+	rmem_extent_copy_range(r, e, 0, 0, true);
+	wait_event(r->wait, !READ_ONCE(e->writes));
+	rmem_extent_copy_range(r, e, 0, 0, false);
+	wake_up_all(&r->wait);
+
+	for (off = 0; off < size && !ret; off += RMEM_REBUILD_PIECE) {
+		u32 len = min_t(u64, RMEM_REBUILD_PIECE, size - off);
+		unsigned long p = (base + off) >> RMEM_PAGE_SHIFT;
+		unsigned long end = p + (len >> RMEM_PAGE_SHIFT);
+		unsigned int mbps = READ_ONCE(rmem_rebuild_mbps);
+		u64 t0 = ktime_get_ns(), want;
+		bool barrier = false, clean = false;
+		u32 c;
+
+		for (tries = 0; !clean && !ret; tries++) {
+			if (READ_ONCE(r->dying))
+				return -ECANCELED;
+			barrier = tries >= RMEM_REBUILD_TRIES;
+			c = rmem_extent_copy_range(r, e, p, end, barrier);
+			if (barrier)
+				wait_event(r->wait, !READ_ONCE(e->writes));
+			if (find_next_bit(r->written, end, p) >= end) {
+				len = 0;
+				clean = true;
+				break;
+			}
+			ret = rmem_piece_copy(r, ei, off, len, b, to);
+			spin_lock(&r->lock);
+			clean = barrier || e->copy_conflicts == c;
+			if (rmem_rep_find(e, to->node, to->slab, to->gen) != e->nr)
+				ret = ret ?: -ECANCELED;	/* @to was dropped */
+			spin_unlock(&r->lock);
+		}
+		rmem_extent_copy_range(r, e, 0, 0, false);
+		if (barrier)
+			wake_up_all(&r->wait);
+		if (ret)
+			break;
+		atomic64_add(len, &r->rebuild_bytes);
+		if (!mbps || !len)
+			continue;
+		want = div_u64((u64)len * 1000, mbps);	/* ns at mbps MB/s */
+		if (ktime_get_ns() - t0 < want)
+			usleep_range(div_u64(want - (ktime_get_ns() - t0), 1000) + 1,
+				     div_u64(want, 1000) + 10);
+	}
+	return ret;
+}
+
+/*
+ * One extent: drop copies on dead nodes, then make one more copy if it has
+ * fewer than r->replicas, or one of them is on a draining node (which then
+ * goes). Returns 0 when there is nothing (more) to do now, 1 after a copy,
+ * -errno when it must be tried again later.
+ */
+static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rmem_rebuild_buf *b)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *skip[RMEM_MAX_REPLICAS + 4];
+	unsigned int nr_skip = 0, held, i, tries;
+	struct rmem_replica to = {};
+	bool move = false;
+	int ret = -ENOSPC;
+
+	spin_lock(&r->lock);
+	rmem_extent_prune(r, ei);
+	if (!e->nr || e->syncing) {
+		spin_unlock(&r->lock);
+		return 0;
+	}
+	for (i = 0; i < e->nr; i++) {
+		skip[nr_skip] = e->rep[i].node;
+		rmem_node_get(skip[nr_skip++]);
+		move |= READ_ONCE(e->rep[i].node->draining);
+	}
+	spin_unlock(&r->lock);
+	held = nr_skip;
+	if (e->nr >= r->replicas && !move) {
+		ret = 0;
+		goto out_put;
+	}
+
+	mutex_lock(&r->alloc_lock);
+	down_read(&rmem_slab_sem);	/* allocated and recorded as one */
+	for (tries = 0; tries < 3; tries++) {
+		ret = rmem_rep_alloc(skip, &nr_skip, &to);
+		if (!ret || ret == -ENOSPC || ret == -EAGAIN)
+			break;
+	}
+	if (!ret) {
+		spin_lock(&r->lock);
+		if (e->nr && !e->syncing && e->nr < ARRAY_SIZE(e->rep)) {
+			e->rep[e->nr] = to;
+			e->syncing = true;
+			atomic_inc(&r->slabs);
+		} else {
+			ret = -ECANCELED;
+		}
+		spin_unlock(&r->lock);
+		if (ret)
+			rmem_slab_put(to.node, to.slab, to.gen);
+	}
+	up_read(&rmem_slab_sem);
+	mutex_unlock(&r->alloc_lock);
+	if (ret) {
+		if (ret == -ENOSPC)
+			rregion_err_rl(r, "extent %u has %u of %u copies: no other node has room\n",
+				       ei, e->nr, r->replicas);
+		goto out_put;
+	}
+
+	ret = rmem_extent_copy(r, ei, b, &to);
+	spin_lock(&r->lock);
+	i = rmem_rep_find(e, to.node, to.slab, to.gen);
+	if (i >= 0 && i == e->nr && e->syncing) {
+		if (ret) {
+			rmem_rep_drop(r, ei, i, "the rebuild failed: trying again");
+		} else {
+			e->syncing = false;
+			e->nr++;
+			atomic64_inc(&r->rebuilds);
+			ret = 1;
+			/* Moved: the copy on the draining node goes. */
+			for (i = 0; i < e->nr && e->nr > r->replicas; i++)
+				if (READ_ONCE(e->rep[i].node->draining)) {
+					rmem_rep_drop(r, ei, i, "moved off a draining node");
+					break;
+				}
+		}
+	} else if (!ret) {
+		ret = -ECANCELED;
+	}
+	spin_unlock(&r->lock);
+out_put:
+	/* The copies' nodes, and nodes that failed; not the one that gave @to. */
+	for (i = 0; i < nr_skip; i++)
+		if (i < held || !to.node || skip[i] != to.node)
+			rmem_node_put(skip[i]);
+	return ret;
+}
+
+static void rmem_region_rebuild_work(struct work_struct *work)
+{
+	struct rmem_region *r = container_of(to_delayed_work(work), struct rmem_region,
+					     rebuild_work);
+	unsigned int seen = rmem_node_changes(), ei, noio;
+	struct rmem_rebuild_buf *b;
+	bool again = false;
+	int ret;
+
+	if (!READ_ONCE(r->rebuild_kick) && seen == r->rebuild_seen)
+		goto rearm;
+	WRITE_ONCE(r->rebuild_kick, false);
+	r->rebuild_seen = seen;
+	/* The region may be the swap device: no reclaim that waits on it. */
+	noio = memalloc_noio_save();
+	b = rmem_rebuild_buf_alloc();
+	again = !b;
+	/* Drop what is gone first, so that degraded counts are right at once. */
+	for (ei = 0; ei < r->nr_extents; ei++) {
+		spin_lock(&r->lock);
+		rmem_extent_prune(r, ei);
+		spin_unlock(&r->lock);
+	}
+	for (ei = 0; b && ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
+		ret = rmem_extent_rebuild(r, ei, b);
+		if (ret)
+			again = true;	/* copied: look again; failed: retry */
+		cond_resched();
+	}
+	if (b)
+		rmem_rebuild_buf_free(b);
+	memalloc_noio_restore(noio);
+	if (again)
+		WRITE_ONCE(r->rebuild_kick, true);
+rearm:
+	if (!READ_ONCE(r->dying))
+		queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work,
+				   again ? RMEM_REBUILD_POLL / 4 : RMEM_REBUILD_POLL);
+}
+
+/**
+ * rmem_region_kick_all() - have every region look at its copies now
+ *
+ * After a drain starts, for one.
+ *
+ * Context: rmem_cfg_lock held.
+ */
+void rmem_region_kick_all(void)
+{
+	struct rmem_region *r;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(r, &rmem_regions, list)
+		rmem_region_kick(r);
+}
+
+/* Stop the rebuild for good, before the region goes. */
+static void rmem_region_stop(struct rmem_region *r)
+{
+	WRITE_ONCE(r->dying, true);
+	cancel_delayed_work_sync(&r->rebuild_work);
+}
+
+/* Claim every slab of every copy now, or say why not. */
+static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *extack)
+{
+	unsigned int ei;
+	int ret;
+
+	for (ei = 0; ei < r->nr_extents; ei++) {
+		ret = rmem_extent_map(r, ei);
+		if (!ret && r->ext[ei].nr < r->replicas)
+			ret = -ENOSPC;
+		if (ret) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "prealloc: the nodes have room for %u of %u extents (%u %s each)",
+					   ei, r->nr_extents, r->replicas,
+					   r->replicas > 1 ? "copies" : "copy");
+			rmem_region_release_slabs(r);
+			return ret == -EAGAIN ? -ENOSPC : ret;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -688,8 +1479,7 @@ void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map,
  * @name: unique name
  * @size: bytes, a multiple of 4 KiB, at most RMEM_REGION_MAX_SIZE
  * @type: block or mmap
- * @chunk: mmap region: bytes per chunk, 0 for the default; 0 for block
- * @cache: mmap region: cache budget in bytes, 0 for the default; 0 for block
+ * @opts: chunk and cache (mmap), replicas, prealloc
  * @out: the new region
  * @extack: error report
  *
@@ -697,9 +1487,12 @@ void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map,
  * Return: 0 or -errno; on error nothing was created.
  */
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
-		    u64 chunk, u64 cache, struct rmem_region **out,
+		    const struct rmem_region_opts *opts, struct rmem_region **out,
 		    struct netlink_ext_ack *extack)
 {
+	unsigned int replicas = opts->replicas ?: READ_ONCE(rmem_replicas);
+	u64 chunk = opts->chunk, cache = opts->cache;
+	unsigned int room;
 	unsigned long pages;
 	struct rmem_region *r;
 	int ret;
@@ -716,6 +1509,10 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	if (size > RMEM_REGION_MAX_SIZE) {
 		NL_SET_ERR_MSG(extack, "region size above 1 TiB is not supported");
 		return -E2BIG;
+	}
+	if (replicas < 1 || replicas > RMEM_MAX_REPLICAS) {
+		NL_SET_ERR_MSG(extack, "replicas must be 1, 2 or 3");
+		return -EINVAL;
 	}
 	if (type == RMEM_REGION_BLOCK && (chunk || cache)) {
 		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
@@ -734,6 +1531,13 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "a region with this name exists");
 		return -EEXIST;
 	}
+	room = rmem_node_room();
+	if (room < replicas) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "replicas %u needs %u live nodes with free slabs; %u have room",
+				   replicas, replicas, room);
+		return -ENOSPC;
+	}
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
@@ -749,12 +1553,15 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		 type == RMEM_REGION_MMAP ? "rmem%u" : "rmemblk%u", r->id);
 	r->type = type;
 	r->size = size;
+	r->replicas = replicas;
 	r->slab_size = (u64)rmem_slab_mb << 20;
 	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
 	pages = size >> RMEM_PAGE_SHIFT;
 	spin_lock_init(&r->lock);
 	mutex_init(&r->alloc_lock);
 	init_waitqueue_head(&r->wait);
+	INIT_DELAYED_WORK(&r->rebuild_work, rmem_region_rebuild_work);
+	r->rebuild_seen = rmem_node_changes();
 	ret = -ENOMEM;
 	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
 	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
@@ -762,18 +1569,30 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	r->csum = kvcalloc(pages, sizeof(*r->csum), GFP_KERNEL);
 	if (!r->ext || !r->written || !r->lost || !r->csum)
 		goto out_free;
+	if (opts->prealloc) {
+		ret = rmem_region_prealloc(r, extack);
+		if (ret)
+			goto out_stop;
+		r->prealloc = true;
+	}
 
 	if (type == RMEM_REGION_MMAP)
 		ret = rmem_mmap_create(r, chunk, cache, extack);
 	else
 		ret = rmem_blk_create(r, extack);
 	if (ret)
-		goto out_free;
+		goto out_release;
 	list_add_tail(&r->list, &rmem_regions);
-	pr_info("region %s: %llu bytes as /dev/%s\n", r->name, r->size, r->device);
+	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
+	pr_info("region %s: %llu bytes as /dev/%s, %u %s%s\n", r->name, r->size, r->device,
+		replicas, replicas > 1 ? "copies" : "copy", r->prealloc ? ", preallocated" : "");
 	*out = r;
 	return 0;
 
+out_release:
+	rmem_region_release_slabs(r);
+out_stop:
+	rmem_region_stop(r);
 out_free:
 	rmem_region_free(r);
 	return ret;
@@ -801,6 +1620,7 @@ int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
 	if (ret)
 		return ret;
 	list_del(&r->list);
+	rmem_region_stop(r);
 	rmem_region_release_slabs(r);
 	pr_info("region %s: deleted\n", r->name);
 	rmem_region_free(r);
@@ -820,6 +1640,7 @@ void rmem_region_del_all(void)
 	list_for_each_entry_safe(r, tmp, &rmem_regions, list) {
 		rmem_region_front_destroy(r, true, NULL);
 		list_del(&r->list);
+		rmem_region_stop(r);
 		rmem_region_release_slabs(r);
 		rmem_region_free(r);
 	}

@@ -55,6 +55,11 @@ extern unsigned int rmem_node_timeout_ms;
 extern unsigned int rmem_connect_timeout_ms;
 extern unsigned int rmem_heartbeat_ms;
 extern unsigned int rmem_io_timeout_s;
+extern unsigned int rmem_replicas;
+extern unsigned int rmem_rebuild_mbps;
+
+/* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
+#define RMEM_MAX_REPLICAS	3
 
 /* Work queue for reconnects, error handling and heartbeats: WQ_MEM_RECLAIM. */
 extern struct workqueue_struct *rmem_wq;
@@ -86,6 +91,9 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @start_ns: when it was last handed to the transport (latency, timeouts)
  * @qid: preferred queue (connection)
  * @node: node it was submitted to
+ * @sub: its owner's index for it (rmem_rio: which copy)
+ * @failfast: another copy can serve it: when the node is not live, fail
+ *	with -ENOTCONN at once instead of waiting for a reconnect
  * @entry: on a queue's in-flight list or the node's pending list
  *
  * The caller owns the memory; it stays untouched until @done.
@@ -108,6 +116,8 @@ struct rmem_req {
 	u64 start_ns;
 	unsigned int qid;
 	struct rmem_node *node;
+	u8 sub;
+	bool failfast;
 	struct list_head entry;
 };
 
@@ -189,6 +199,11 @@ void rmem_rdma_exit(void);
  *	besides the PING
  * @hb_rx_seen: @rx_replies at the last beat (heartbeat_work only)
  * @hb_io: the heartbeat request
+ * @inflight: region reads and writes in flight (read replica choice)
+ * @draining: rmemctl node drain, or rmemd said it drains: no new slab
+ *	here, the regions move theirs
+ * @drain_remote: @draining came from rmemd (PING reply): a new rmemd
+ *	instance ends it
  * @slabs_used: slabs of generation @gen held by regions, plus reservations
  * @reconcile: the node may hold slabs for us that no region knows of (a
  *	SLAB_ALLOC whose reply was lost, a SLAB_FREE that failed); under @lock
@@ -244,6 +259,9 @@ struct rmem_node {
 	u32 hb_rx_seen;
 	struct rmem_req hb_io;
 
+	atomic_t inflight;
+	bool draining;
+	bool drain_remote;
 	atomic_t slabs_used;
 	bool reconcile;
 	struct delayed_work reconcile_work;
@@ -257,6 +275,20 @@ struct rmem_node {
 	atomic64_t srtt_ns;
 	atomic64_t seq;
 };
+
+#ifndef NL_SET_ERR_MSG_FMT
+/*
+ * Before 6.3 an extack holds only a pointer to its message. Every caller
+ * holds rmem_cfg_lock, so one buffer per call site does.
+ */
+#define NL_SET_ERR_MSG_FMT(extack, fmt, ...) do {			\
+	static char __rmem_msg[128];					\
+	struct netlink_ext_ack *__rmem_ea = (extack);			\
+	snprintf(__rmem_msg, sizeof(__rmem_msg), fmt, ##__VA_ARGS__);	\
+	if (__rmem_ea)							\
+		__rmem_ea->_msg = __rmem_msg;				\
+} while (0)
+#endif
 
 /* Per-node log lines name the node. */
 #define rnode_log(pr, node, fmt, ...) ({				\
@@ -289,7 +321,10 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
 void rmem_node_heard(struct rmem_node *node);
-struct rmem_node *rmem_node_pick(struct rmem_node *skip, u32 *gen);
+struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
+				 u32 *gen);
+unsigned int rmem_node_room(void);
+int rmem_node_drain(u32 id, struct netlink_ext_ack *extack);
 void rmem_node_get(struct rmem_node *node);
 bool rmem_node_tryget(struct rmem_node *node);
 unsigned int rmem_node_changes(void);
@@ -306,18 +341,40 @@ int rmem_proto_status_errno(u32 status);
 /* rmem-region.c */
 
 /**
- * struct rmem_extent - one slab-sized piece of a region
- * @node: node holding it (a reference), NULL while unmapped
+ * struct rmem_replica - one copy of an extent
+ * @node: node holding it (a reference and a slabs_used count)
  * @slab: slab number on @node
  * @gen: @node's generation when the slab was allocated
+ */
+struct rmem_replica {
+	struct rmem_node *node;
+	u32 slab;
+	u32 gen;
+};
+
+/**
+ * struct rmem_extent - one slab-sized piece of a region
+ * @rep: its copies, each on another node: rep[0..nr) hold every
+ *	acknowledged write; rep[nr] is being filled while @syncing
+ * @nr: complete copies; 0 while unmapped
+ * @syncing: the rebuild fills rep[@nr]: writes reach it, reads do not
+ * @barrier: the rebuild needs the extent quiet: new writes wait until it
+ *	is clear
+ * @copy_start: first page of the piece the rebuild is copying
+ * @copy_end: page after it ([0, 0) when none)
+ * @copy_conflicts: writes that overlapped that piece while it was copied
  * @writes: writes in flight, under the region's lock
  * @wseq: writes started, under the region's lock: a read that saw a write
  *	start or in flight does not check checksums
  */
 struct rmem_extent {
-	struct rmem_node *node;
-	u32 slab;
-	u32 gen;
+	struct rmem_replica rep[RMEM_MAX_REPLICAS + 1];
+	u8 nr;
+	bool syncing;
+	bool barrier;
+	unsigned long copy_start;
+	unsigned long copy_end;
+	u32 copy_conflicts;
 	unsigned int writes;	/* writes in flight: keep the slab */
 	u32 wseq;
 };
@@ -348,6 +405,17 @@ struct rmem_extent {
  * @discards: discard and write-zeroes requests
  * @errors: requests that failed
  * @csum_errors: pages read back with the wrong checksum
+ * @replicas: copies each extent should have (1..RMEM_MAX_REPLICAS)
+ * @prealloc: every slab was claimed at creation; discards keep them
+ * @dying: being deleted: the rebuild stops
+ * @rebuild_work: brings degraded extents back to @replicas copies, moves
+ *	copies off draining nodes (rmem_wq)
+ * @rebuild_seen: rmem_node_changes() at the last full pass
+ * @rebuild_kick: something changed since: run a full pass
+ * @rebuilds: copies made by the rebuild
+ * @rebuild_bytes: bytes it copied
+ * @dropped: copies dropped (a failed write, a lost slab, a bad checksum,
+ *	a dead node)
  *
  * A page with neither @written nor @lost set reads as zeros.
  */
@@ -377,22 +445,56 @@ struct rmem_region {
 	atomic64_t discards;
 	atomic64_t errors;
 	atomic64_t csum_errors;
+
+	unsigned int replicas;
+	bool prealloc;
+	bool dying;
+	struct delayed_work rebuild_work;
+	unsigned int rebuild_seen;
+	bool rebuild_kick;
+	atomic64_t rebuilds;
+	atomic64_t rebuild_bytes;
+	atomic64_t dropped;
 };
 
 /**
  * struct rmem_rio - a front end's request to the store
- * @io: the request to the node (bvec, len, done set by the store)
+ * @io: the request to the node (bvec, len, done set by the store); a
+ *	write to several copies sends one request per copy, @sub[0] being @io
+ * @sub: the requests of a write to several copies
  * @region: target region
  * @pos: byte offset in the region; [pos, pos + len) stays inside one slab
- * @end: called once with 0 or -errno
  * @wseq: a read: its extent's write count when it was sent, or ~0 when a
  *	write was in flight (set by the store)
+ * @nr_sub: requests sent (a write: one per copy)
+ * @pending: of those, not yet completed
+ * @acks: copies that acknowledged a write
+ * @err: first error
+ * @tried: nodes a read was sent to, so that a retry goes elsewhere
+ * @nr_tried: entries in @tried
+ * @finished: @end was called
+ * @work: a read retried on another copy (rmem_wq)
+ * @end: called once with 0 or -errno
+ *
+ * The front end zeroes it and sets io.type, io.len, io.bvec, io.nr_bvec,
+ * io.qid, io.entry, @region, @pos and @end.
  */
 struct rmem_rio {
-	struct rmem_req io;
+	union {
+		struct rmem_req io;
+		struct rmem_req sub[RMEM_MAX_REPLICAS + 1];
+	};
 	struct rmem_region *region;
 	u64 pos;
 	u32 wseq;
+	u8 nr_sub;
+	atomic_t pending;
+	atomic_t acks;
+	int err;
+	struct rmem_node *tried[RMEM_MAX_REPLICAS + 1];
+	u8 nr_tried;
+	bool finished;
+	struct work_struct work;
 	void (*end)(struct rmem_rio *rio, int err);
 };
 
@@ -401,11 +503,45 @@ void rmem_region_exit(void);
 void rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
-unsigned int rmem_region_nodes(struct rmem_region *r);
 void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits);
+/**
+ * struct rmem_region_opts - how to build a region (rmem_region_add())
+ * @chunk: mmap region: bytes per chunk, 0 for the default; 0 for block
+ * @cache: mmap region: cache budget in bytes, 0 for the default; 0 for block
+ * @replicas: copies of each extent, 1..RMEM_MAX_REPLICAS; 0 for the
+ *	module parameter
+ * @prealloc: claim every slab now (thick), or refuse
+ */
+struct rmem_region_opts {
+	u64 chunk;
+	u64 cache;
+	unsigned int replicas;
+	bool prealloc;
+};
+
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
-		    u64 chunk, u64 cache, struct rmem_region **out,
+		    const struct rmem_region_opts *opts, struct rmem_region **out,
 		    struct netlink_ext_ack *extack);
+
+/**
+ * struct rmem_region_usage - where a region's copies are
+ * @allocated: bytes of the region that have at least one copy
+ * @degraded: extents with fewer copies than the region's replicas
+ * @nr_nodes: entries in @node_id and @node_slabs
+ * @node_id: nodes holding its slabs
+ * @node_slabs: slabs on each
+ */
+struct rmem_region_usage {
+	u64 allocated;
+	u32 degraded;
+	unsigned int nr_nodes;
+	u32 node_id[16];
+	u32 node_slabs[16];
+};
+
+void rmem_region_usage(struct rmem_region *r, struct rmem_region_usage *u);
+void rmem_region_kick_all(void);
+void rmem_region_debug_show(struct seq_file *m);
 void rmem_region_mark_lost(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_openers(struct rmem_region *r);
 int rmem_region_del(const char *name, struct netlink_ext_ack *extack);

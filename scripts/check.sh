@@ -73,7 +73,7 @@ in_mode() {
 	check:*) return 0 ;;
 	debug*:deps-debug | debug*:debug-kernel | debug*:module-debug) return 0 ;;
 	debug:guest-debug-fault) return 1 ;;
-	debug:guest-debug-* | debug:guest-swap-debug-*) return 0 ;;
+	debug:guest-debug-* | debug:guest-swap-debug-* | debug:guest-replica-debug-*) return 0 ;;
 	debug-fault:guest-debug-fault) return 0 ;;
 	esac
 	return 1
@@ -246,6 +246,22 @@ for t in $swaps; do
 		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
 
+# Replicas need three memory nodes: replica_test.sh in guests of its own
+# (it skips in the one-node runs above). make check: 6.1 over TCP;
+# make check-full: every kernel and transport.
+if [ $full = 1 ]; then
+	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma"
+else
+	replicas="6.1-tcp"
+fi
+for c in $replicas; do
+	k=${c%-*} t=${c##*-}
+	run_step test "guest-replica-$k-$t" 1800 "$LOGS/guest-replica-$k-$t/script.log" -- \
+		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
+		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout 1700 \
+		selftests/run-guest.sh replica_test.sh
+done
+
 # ------------------------------------------------------------------ debug kernel
 # make check-debug / check-debug-fault (not make check: they take hours).
 run_step cmd deps-debug 900 -- scripts/deps-debug.sh
@@ -275,6 +291,10 @@ for t in tcp rdma; do
 		--compute-mem 384 --memory-mem 1536 --donate 1024M --transport "$t" \
 		--logdir "$LOGS/guest-swap-debug-$t" --timeout 5100 \
 		scripts/vm/debug-guest.sh "$root/selftests/swap_test.sh"
+	run_step test "guest-replica-debug-$t" 5400 "$LOGS/guest-replica-debug-$t/script.log" -- \
+		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 3 \
+		--transport "$t" --logdir "$LOGS/guest-replica-debug-$t" --timeout 5100 \
+		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh" replica_test.sh
 done
 run_step test guest-debug-fault 7200 "$LOGS/guest-debug-fault/script.log" -- \
 	flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \

@@ -31,16 +31,18 @@ node_wait_state() {
 	return 1
 }
 
-# rmemd_cmdline: the command line of rmemd on memory node 1 (to restart it).
-rmemd_cmdline() { rmem_on 1 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
+# The rmemd_* helpers act on memory node $RMEMD_NODE (default 1).
 
-# rmemd_stop: stop rmemd on memory node 1 (SIGTERM; SIGKILL after 5 s).
+# rmemd_cmdline: the command line of rmemd on the memory node (to restart it).
+rmemd_cmdline() { rmem_on "${RMEMD_NODE:-1}" 'tr "\0" " " </proc/$(pgrep -x rmemd)/cmdline'; }
+
+# rmemd_stop: stop rmemd on the memory node (SIGTERM; SIGKILL after 5 s).
 rmemd_stop() {
 	# shellcheck disable=SC2016 # expanded on the memory node
-	rmem_on 1 'pkill -x rmemd; for i in $(seq 50); do pgrep -x rmemd >/dev/null || break; sleep 0.1; done; pkill -KILL -x rmemd; true' >/dev/null
+	rmem_on "${RMEMD_NODE:-1}" 'pkill -x rmemd; for i in $(seq 50); do pgrep -x rmemd >/dev/null || break; sleep 0.1; done; pkill -KILL -x rmemd; true' >/dev/null
 }
 
-# rmemd_relaunch TAG CMDLINE [OPTION...]: stop rmemd on memory node 1 and
+# rmemd_relaunch TAG CMDLINE [OPTION...]: stop rmemd on the memory node and
 # start it as CMDLINE plus the options (logging to TAG), until it listens.
 rmemd_relaunch() {
 	local tag=$1 cmd=$2
@@ -49,14 +51,14 @@ rmemd_relaunch() {
 	rmemd_restart "$tag" "$cmd${*:+ $*}" >/dev/null
 }
 
-# rmemd_status KEY: a field of `rmemd --status` on memory node 1.
-rmemd_status() { rmem_on 1 'rmemd --status --json' | jget "$1"; }
+# rmemd_status KEY: a field of `rmemd --status` on the memory node.
+rmemd_status() { rmem_on "${RMEMD_NODE:-1}" 'rmemd --status --json' | jget "$1"; }
 
-# rmemd_restart TAG CMDLINE: start rmemd on memory node 1 again (logging to
+# rmemd_restart TAG CMDLINE: start rmemd on the memory node again (logging to
 # TAG) and wait until it listens.
 rmemd_restart() {
-	rmem_on_bg 1 "$1" "$2 --stderr"
-	rmem_wait_port "$(first_node)" "$RMEM_PORT" 60
+	rmem_on_bg "${RMEMD_NODE:-1}" "$1" "$2 --stderr"
+	rmem_wait_port "$(rmem_node "${RMEMD_NODE:-1}")" "$RMEM_PORT" 60
 }
 
 # rmemd_kill_restart NODE TAG: kill rmemd on memory node 1 (its sessions,

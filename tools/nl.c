@@ -77,7 +77,28 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_WRITEBACK_ERRORS] = { .type = NLA_U64 },
 	[RMEM_A_REGION_HOT]		= { .type = NLA_U64 },
 	[RMEM_A_REGION_PMD_MAPS]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_REPLICAS]	= { .type = NLA_U8 },
+	[RMEM_A_REGION_PREALLOC]	= { .type = NLA_FLAG },
+	[RMEM_A_REGION_ALLOCATED]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_DEGRADED]	= { .type = NLA_U32 },
+	[RMEM_A_REGION_REBUILDS]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_REBUILD_BYTES]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_DROPPED]		= { .type = NLA_U64 },
+	[RMEM_A_REGION_PLACEMENT]	= { .type = NLA_NESTED },
+	[RMEM_A_NODE_DRAINING]		= { .type = NLA_FLAG },
 };
+
+/**
+ * rm_nl_parse_nested() - a nested attribute's members, checked as a reply's
+ * @tb: RMEM_A_MAX + 1 entries, filled
+ * @nest: the nest
+ *
+ * Return: 0, or -EBADMSG when a member breaks the reply policy.
+ */
+int rm_nl_parse_nested(struct nlattr **tb, struct nlattr *nest)
+{
+	return nla_parse_nested(tb, RMEM_A_MAX, nest, rm_reply_policy) ? -EBADMSG : 0;
+}
 
 /* A libnl error code as the closest errno, for one error path. */
 static int nl_to_errno(int nlerr)

@@ -4,6 +4,7 @@
  *
  *   rmemctl node add ADDR[:PORT] [transport tcp|rdma|auto] [timeout DURATION]
  *   rmemctl node del ID|ADDR[:PORT]
+ *   rmemctl node drain ID|ADDR[:PORT]
  *   rmemctl node show [ID]
  */
 #include <errno.h>
@@ -175,6 +176,9 @@ void rm_node_rec(struct nlattr **tb, struct rm_rec *r)
 	rec_enum(r, "transport_used", "USED", tb, RMEM_A_NODE_TRANSPORT_USED,
 		 rm_transport_name);
 	rec_enum(r, "state", "STATE", tb, RMEM_A_NODE_STATE, rm_node_state_name);
+	rm_rec_str(r, "drain", NULL, !tb[RMEM_A_NODE_DRAINING] ? "no" :
+		   tb[RMEM_A_NODE_SLABS_USED] && !nla_get_u32(tb[RMEM_A_NODE_SLABS_USED]) ?
+		   "drained" : "draining");
 	set = rm_attr_u32(tb, RMEM_A_NODE_TIMEOUT_MS, &v);
 	rm_rec_u64(r, "timeout_ms", NULL, RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_NODE_CAPACITY, &v);
@@ -350,7 +354,8 @@ out:
 	return ret;
 }
 
-static int node_del_run(struct rm_ctx *ctx, const struct rm_req *req)
+/* NODE_DEL or NODE_DRAIN of the node the request names. */
+static int node_id_cmd(struct rm_ctx *ctx, const struct rm_req *req, uint8_t cmd)
 {
 	struct nl_msg *msg;
 	uint32_t id = req->id;
@@ -364,7 +369,7 @@ static int node_del_run(struct rm_ctx *ctx, const struct rm_req *req)
 		if (ret)
 			return ret;
 	}
-	msg = rm_nl_msg(&ctx->nl, RMEM_CMD_NODE_DEL, false);
+	msg = rm_nl_msg(&ctx->nl, cmd, false);
 	if (!msg)
 		return rm_fail(ctx, -ENOMEM);
 	if (nla_put_u32(msg, RMEM_A_NODE_ID, id) < 0) {
@@ -373,6 +378,16 @@ static int node_del_run(struct rm_ctx *ctx, const struct rm_req *req)
 	}
 	ret = rm_nl_exec(&ctx->nl, msg, NULL, NULL);
 	return ret ? rm_fail(ctx, ret) : RM_EXIT_OK;
+}
+
+static int node_del_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	return node_id_cmd(ctx, req, RMEM_CMD_NODE_DEL);
+}
+
+static int node_drain_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	return node_id_cmd(ctx, req, RMEM_CMD_NODE_DRAIN);
 }
 
 static int node_show_run(struct rm_ctx *ctx, const struct rm_req *req)
@@ -391,6 +406,9 @@ static const struct rm_verb node_verbs[] = {
 	{ "add", "ADDR[:PORT] [transport tcp|rdma|auto] [timeout DURATION]",
 	  "add a memory node; prints its id", node_add_parse, node_add_run },
 	{ "del", "ID|ADDR[:PORT]", "remove a memory node", node_del_parse, node_del_run },
+	{ "drain", "ID|ADDR[:PORT]",
+	  "move every slab off a node (then del works); 'node show' says when it is drained",
+	  node_del_parse, node_drain_run },
 	{ "show", "[ID]", "list memory nodes, or one", node_show_parse, node_show_run },
 	{ 0 }
 };

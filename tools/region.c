@@ -2,7 +2,8 @@
 /*
  * rmemctl region: remote memory regions (RMEM_CMD_REGION_ADD, _DEL, _GET).
  *
- *   rmemctl region add NAME size SIZE [type block|mmap] [chunk SIZE] [cache SIZE]
+ *   rmemctl region add NAME size SIZE [type block|mmap] [replicas N] [prealloc]
+ *                      [chunk SIZE] [cache SIZE]
  *   rmemctl region del NAME
  *   rmemctl region show [NAME]
  */
@@ -40,8 +41,15 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 	for (i = 1; i < argc; i += 2) {
 		const char *key = argv[i], *val, *why = "";
 
+		if (!strcmp(key, "prealloc")) {
+			if (req->prealloc)
+				return rm_arg_err(err, errlen, "'prealloc' given twice");
+			req->prealloc = true;
+			i--;	/* a flag: no value */
+			continue;
+		}
 		if (strcmp(key, "size") && strcmp(key, "type") && strcmp(key, "chunk") &&
-		    strcmp(key, "cache"))
+		    strcmp(key, "cache") && strcmp(key, "replicas"))
 			return rm_arg_err(err, errlen, "unexpected argument '%s'", key);
 		if (i + 1 >= argc)
 			return rm_arg_err(err, errlen, "'%s' needs a value", key);
@@ -58,6 +66,12 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 				return rm_arg_err(err, errlen, "size '%s' is not a multiple of %llu",
 						  val, RM_REGION_ALIGN);
 			req->has_size = true;
+		} else if (!strcmp(key, "replicas")) {
+			if (req->replicas)
+				return rm_arg_err(err, errlen, "'replicas' given twice");
+			if (strlen(val) != 1 || val[0] < '1' || val[0] > '0' + RM_REPLICAS_MAX)
+				return rm_arg_err(err, errlen, "replicas '%s' must be 1, 2 or 3", val);
+			req->replicas = (unsigned int)(val[0] - '0');
 		} else if (!strcmp(key, "chunk")) {
 			if (req->chunk)
 				return rm_arg_err(err, errlen, "'chunk' given twice");
@@ -113,6 +127,38 @@ static int region_show_parse(struct rm_req *req, int argc, char **argv, char *er
 
 /* ---- replies ---- */
 
+/*
+ * Bytes of the region on each node, "ID=SIZE" separated by spaces ("-"
+ * with no slab): RMEM_A_REGION_PLACEMENT's slab counts times the slab size.
+ */
+static void region_placement(struct nlattr **tb, struct rm_rec *r)
+{
+	char buf[256] = "", sz[32];
+	uint64_t slab = 0, id, n;
+	struct nlattr *a;
+	size_t off = 0;
+	int rem;
+
+	if (!tb[RMEM_A_REGION_PLACEMENT]) {
+		rm_rec_str(r, "placement", NULL, NULL);
+		return;
+	}
+	rm_attr_u64(tb, RMEM_A_SLAB_SIZE, &slab);
+	nla_for_each_nested(a, tb[RMEM_A_REGION_PLACEMENT], rem) {
+		struct nlattr *one[RMEM_A_MAX + 1];
+
+		if (rm_nl_parse_nested(one, a) ||
+		    !rm_attr_u32(one, RMEM_A_NODE_ID, &id) ||
+		    !rm_attr_u32(one, RMEM_A_NODE_SLABS_USED, &n))
+			continue;
+		rm_fmt_size(n * slab, sz, sizeof(sz));
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%llu=%s",
+						off ? " " : "", (unsigned long long)id, sz);
+	}
+	rm_rec_str(r, "placement", "PLACEMENT", off ? buf : "-");
+}
+
 /**
  * rm_region_rec() - a region reply as a record: the columns of "region show"
  * @tb: the reply's attributes
@@ -159,6 +205,20 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "errors", "ERRORS", RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_REGION_CSUM_ERRORS, &v);
 	rm_rec_u64(r, "csum_errors", NULL, RM_F_U64, set, v);
+	set = rm_attr_u8(tb, RMEM_A_REGION_REPLICAS, &v);
+	rm_rec_u64(r, "replicas", "COPIES", RM_F_U64, set, v);
+	rm_rec_str(r, "prealloc", NULL, tb[RMEM_A_REGION_PREALLOC] ? "yes" : "no");
+	set = rm_attr_u64(tb, RMEM_A_REGION_ALLOCATED, &v);
+	rm_rec_u64(r, "allocated", "ALLOC", RM_F_SIZE, set, v);
+	set = rm_attr_u32(tb, RMEM_A_REGION_DEGRADED, &v);
+	rm_rec_u64(r, "degraded", "DEGRADED", RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_REBUILDS, &v);
+	rm_rec_u64(r, "rebuilds", NULL, RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_REBUILD_BYTES, &v);
+	rm_rec_u64(r, "rebuild_bytes", NULL, RM_F_SIZE, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_DROPPED, &v);
+	rm_rec_u64(r, "dropped", NULL, RM_F_U64, set, v);
+	region_placement(tb, r);
 	/* mmap regions only ("-" and null for block regions) */
 	set = rm_attr_u64(tb, RMEM_A_REGION_CHUNK_SIZE, &v);
 	rm_rec_u64(r, "chunk_size", "CHUNK", RM_F_SIZE, set, v);
@@ -248,7 +308,10 @@ static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	if (nla_put_u64(msg, RMEM_A_REGION_SIZE, req->size) < 0 ||
 	    (req->type >= 0 && nla_put_u8(msg, RMEM_A_REGION_TYPE, (uint8_t)req->type) < 0) ||
 	    (req->chunk && nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, req->chunk) < 0) ||
-	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0)) {
+	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0) ||
+	    (req->replicas &&
+	     nla_put_u8(msg, RMEM_A_REGION_REPLICAS, (uint8_t)req->replicas) < 0) ||
+	    (req->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC) < 0)) {
 		nlmsg_free(msg);
 		return rm_fail(ctx, -EMSGSIZE);
 	}
@@ -303,7 +366,7 @@ static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 }
 
 static const struct rm_verb region_verbs[] = {
-	{ "add", "NAME size SIZE [type block|mmap] [chunk SIZE] [cache SIZE]",
+	{ "add", "NAME size SIZE [type block|mmap] [replicas N] [prealloc] [chunk SIZE] [cache SIZE]",
 	  "create a region; prints its device name", region_add_parse, region_add_run },
 	{ "del", "NAME", "remove a region", region_del_parse, region_del_run },
 	{ "show", "[NAME]", "list regions, or one", region_show_parse, region_show_run },

@@ -45,6 +45,7 @@
 /* mmap regions: chunk sizes the module accepts (RMEM_MMAP_CHUNK_*). */
 #define RM_CHUNK_MIN		4096ULL
 #define RM_CHUNK_MAX		(2ULL << 20)
+#define RM_REPLICAS_MAX		3	/* copies of a region's extents */
 
 /* ---- parse.c: pure parsers, no I/O, no allocation ---- */
 
@@ -91,7 +92,7 @@ enum rm_fmt {
 };
 
 #define RM_FIELD_STR_MAX	64
-#define RM_REC_MAX		32
+#define RM_REC_MAX		48
 
 struct rm_field {
 	const char *key;	/* JSON member name; NULL: text only */
@@ -160,6 +161,7 @@ bool rm_attr_u32(struct nlattr **tb, int type, uint64_t *v);
 bool rm_attr_u16(struct nlattr **tb, int type, uint64_t *v);
 bool rm_attr_u8(struct nlattr **tb, int type, uint64_t *v);
 const char *rm_attr_str(struct nlattr **tb, int type);
+int rm_nl_parse_nested(struct nlattr **tb, struct nlattr *nest);
 
 /* ---- rmemctl.c: command line and dispatch ---- */
 
@@ -181,6 +183,8 @@ struct rm_req {
 	int type;		/* -1: not given */
 	uint64_t chunk;		/* mmap: bytes per chunk, 0: not given */
 	uint64_t cache;		/* mmap: cache budget, 0: not given */
+	unsigned int replicas;	/* copies, 0: not given */
+	bool prealloc;
 };
 
 struct rm_ctx {

@@ -3,7 +3,8 @@
  * libFuzzer harness for the protocol engine: the input is split into the
  * byte streams of two connections (the first byte picks the split, and
  * whether the second connection comes after the session timeout or runs
- * at the same time, the two handled message by message in turn), each fed
+ * at the same time, the two handled message by message in turn, and
+ * whether the server is draining: PING's drain_ms, SLAB_ALLOC refused), each fed
  * to rmem_proto_step() like conn.c does, with a 4-slab pool. Checks, beyond
  * the sanitizers: every reply is well formed; a connection cut off by the
  * other's HELLO (same session and queue) is the other one, never itself,
@@ -173,6 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	node.now_ms = 1000;
+	/* The split byte's bit 1: the server is draining (SIGTERM) throughout. */
+	node.drain_until_ms = data[0] & 2 ? 1500 : 0;
 	split = 1 + (size_t)data[0] * (size - 1) / 255;
 	if (data[0] & 1) {
 		/* odd first byte: the second connection comes after the timeout */

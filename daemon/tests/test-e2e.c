@@ -677,17 +677,27 @@ static void test_sigterm(void)
 	int st = -1, c = rc_connect(addr);
 	uint32_t slab;
 
+	struct rmem_ping_reply pr = { 0 };
+	uint32_t s2;
+	bool reaped = false;
+
 	rc_hello(c, 0x7e7, 0, NULL);
 	rc_alloc(c, &slab);
 	kill(pid, SIGTERM);
-	bool reaped = false;
-
+	sleep_ms(300);
+	/* A slab is held: rmemd drains (default drain-timeout 60 s) instead of exiting. */
+	ok(waitpid(pid, &st, WNOHANG) == 0 && log_has("SIGTERM: draining") &&
+	   rc_ping(c, &pr) == 0 && le32toh(pr.drain_ms) > 50000 && le32toh(pr.drain_ms) <= 60000,
+	   "SIGTERM with a slab held: rmemd drains, PING says drain_ms 50000..60000");
+	ok(rc_alloc(c, &s2) == RMEM_ERR_NOSPC, "draining: SLAB_ALLOC refused");
+	ok(rc_free(c, slab) == 0, "draining: the client gives its slab back");
 	for (int t = 0; t < 100 && !reaped; t++) {
 		reaped = waitpid(pid, &st, WNOHANG) == pid;
 		if (!reaped)
 			sleep_ms(50);
 	}
-	ok(reaped && WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM with a client connected: exit status 0");
+	ok(reaped && WIFEXITED(st) && WEXITSTATUS(st) == 0 && log_has("drained: no slab held"),
+	   "no slab held any more: rmemd exits by itself, exit status 0");
 	if (reaped)
 		pid = 0;
 	ok(log_has("exiting"), "\"exiting\" logged");

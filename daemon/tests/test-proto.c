@@ -1006,6 +1006,33 @@ static void test_drop_reply(void)
 	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drop: closed, every slab free");
 }
 
+/* Draining (SIGTERM): PING says how long is left, no new slab, the rest works. */
+static void test_drain(void)
+{
+	struct rmem_ping_reply pr;
+	uint8_t buf[64] = { 9 }, got[64];
+	struct conn c;
+	uint32_t slab, s2;
+
+	conn_open(&c);
+	ok(hello(&c, 0xd1, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&c, &slab) == 0 &&
+	   io_write(&c, slab, 0, buf, 64) == 0 && ping(&c, &pr) == 0 && pr.drain_ms == 0,
+	   "drain: before it, PING says drain_ms 0");
+	node.drain_until_ms = node.now_ms + 30000;
+	ok(ping(&c, &pr) == 0 && le32toh(pr.drain_ms) == 30000,
+	   "drain: PING says the time left (30000 ms)");
+	ok(slab_alloc(&c, &s2) == RMEM_ERR_NOSPC, "drain: SLAB_ALLOC is refused (NOSPC)");
+	ok(io_read(&c, slab, 0, got, 64) == 0 && !memcmp(got, buf, 64) && slab_free(&c, slab) == 0,
+	   "drain: READ and SLAB_FREE still served");
+	node.now_ms += 40000;
+	ok(ping(&c, &pr) == 0 && le32toh(pr.drain_ms) == 1,
+	   "drain: past the deadline, PING says 1 ms (never 0 while draining)");
+	node.drain_until_ms = 0;
+	node.now_ms -= 40000;
+	conn_close(&c);
+	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drain: closed, every slab free");
+}
+
 int main(void)
 {
 	char err[256];
@@ -1026,6 +1053,7 @@ int main(void)
 	test_rdma_datagram();
 	test_replace();
 	test_drop_reply();
+	test_drain();
 
 	rmem_node_fini(&node);
 	rmem_pool_fini(&pool);

@@ -24,13 +24,18 @@
  *   RMEM_CMD_NODE_GET     dump -> one message per node (RMEM_A_NODE_*)
  *                         do   <- RMEM_A_NODE_ID -> that node
  *   RMEM_CMD_REGION_ADD   do   <- RMEM_A_REGION_NAME, RMEM_A_REGION_SIZE,
- *                                 [RMEM_A_REGION_TYPE], and for an mmap
+ *                                 [RMEM_A_REGION_TYPE], [RMEM_A_REGION_REPLICAS],
+ *                                 [RMEM_A_REGION_PREALLOC], and for an mmap
  *                                 region [RMEM_A_REGION_CHUNK_SIZE],
  *                                 [RMEM_A_REGION_CACHE_SIZE]
  *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE
  *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME
  *   RMEM_CMD_REGION_GET   dump -> one message per region (RMEM_A_REGION_*)
  *                         do   <- RMEM_A_REGION_NAME -> that region
+ *   RMEM_CMD_NODE_DRAIN   do   <- RMEM_A_NODE_ID: the node takes no new
+ *                                 slab and the regions move theirs away;
+ *                                 RMEM_A_NODE_SLABS_USED reaching 0 says
+ *                                 it is drained (node del then works)
  */
 #ifndef _UAPI_RMEM_H
 #define _UAPI_RMEM_H
@@ -65,6 +70,7 @@ enum rmem_cmd {
 	RMEM_CMD_REGION_ADD,
 	RMEM_CMD_REGION_DEL,
 	RMEM_CMD_REGION_GET,
+	RMEM_CMD_NODE_DRAIN,
 	__RMEM_CMD_MAX
 };
 
@@ -160,6 +166,15 @@ enum rmem_attr {
 	RMEM_A_REGION_HOT,		/* u64: hot chunks now */
 	RMEM_A_REGION_PMD_MAPS,		/* u64: faults mapped with one PMD */
 	RMEM_A_REGION_CSUM_ERRORS,	/* u64: pages read with a bad crc32c */
+	RMEM_A_REGION_REPLICAS,		/* u8: copies of each extent, 1..3 */
+	RMEM_A_REGION_PREALLOC,		/* flag: every slab claimed at add (thick) */
+	RMEM_A_REGION_ALLOCATED,	/* u64: bytes of the region with a slab */
+	RMEM_A_REGION_DEGRADED,		/* u32: extents short of their copies */
+	RMEM_A_REGION_REBUILDS,		/* u64: copies made by the rebuild */
+	RMEM_A_REGION_REBUILD_BYTES,	/* u64: bytes the rebuild copied */
+	RMEM_A_REGION_DROPPED,		/* u64: copies dropped after a failure */
+	RMEM_A_REGION_PLACEMENT,	/* nest: per node, NODE_ID + NODE_SLABS_USED */
+	RMEM_A_NODE_DRAINING,		/* flag: drain asked; drained at 0 slabs */
 	__RMEM_A_MAX
 };
 

@@ -126,6 +126,8 @@ usage_err "node del: missing ID or ADDR" node del
 usage_err "node del: unexpected argument '2'" node del 1 2
 usage_err "node del: invalid node id '4294967296'" node del 4294967296
 usage_err "node del: invalid address '1x': not an IPv4 address (host names are not resolved)" node del 1x
+usage_err "node drain: missing ID or ADDR" node drain
+usage_err "node drain: unexpected argument '2'" node drain 1 2
 usage_err "node show: invalid node id 'x'" node show x
 usage_err "node show: unexpected argument '2'" node show 1 2
 # region add
@@ -144,7 +146,14 @@ usage_err "region add: 'size' needs a value" region add swap0 size
 usage_err "region add: 'size' given twice" region add swap0 size 4G size 8G
 usage_err "region add: unknown region type 'swap' (use block or mmap)" region add swap0 size 4G type swap
 usage_err "region add: 'type' given twice" region add swap0 size 4G type block type mmap
-usage_err "region add: unexpected argument 'replicas'" region add swap0 size 4G replicas 2
+usage_err "region add: replicas '0' must be 1, 2 or 3" region add swap0 size 4G replicas 0
+usage_err "region add: replicas '4' must be 1, 2 or 3" region add swap0 size 4G replicas 4
+usage_err "region add: replicas '22' must be 1, 2 or 3" region add swap0 size 4G replicas 22
+usage_err "region add: replicas 'two' must be 1, 2 or 3" region add swap0 size 4G replicas two
+usage_err "region add: 'replicas' needs a value" region add swap0 size 4G replicas
+usage_err "region add: 'replicas' given twice" region add swap0 size 4G replicas 2 replicas 3
+usage_err "region add: 'prealloc' given twice" region add swap0 size 4G prealloc prealloc
+usage_err "region add: unexpected argument 'thick'" region add swap0 size 4G thick
 usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M chunk 2M
 usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M type block cache 16M
 usage_err "region add: chunk '3K' must be 4K, 8K, 16K ... 1M or 2M" region add m0 size 64M type mmap chunk 3K
@@ -175,7 +184,8 @@ else
 		"node add [fd00::2]:7471 transport rdma timeout 1m30s" "node del 3" \
 		"node del 10.0.0.2:7471" "region show" "region show swap0" \
 		"region add swap0 size 4G type mmap" "region del swap0" "-j status" \
-		"-jp node ls" "region rm swap0"; do
+		"-jp node ls" "region rm swap0" "node drain 3" \
+		"region add swap0 size 4G replicas 2 prealloc" "region add s size 4G prealloc replicas 3"; do
 		# shellcheck disable=SC2086
 		run $args
 		[ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "$notloaded" ] && [ ! -s "$tmp/out" ]
