@@ -1151,10 +1151,12 @@ static int rmem_piece_io(const struct rmem_replica *p, u8 type, u64 off, u32 len
 /*
  * Copy [@off, @off + @len) of extent @ei from a complete copy whose
  * checksums hold to the copy being filled, @to. Writes to the extent are
- * checked by the caller (rmem_extent_copy()).
+ * checked by the caller (rmem_extent_copy(); @c: its conflict count when
+ * the piece started). -EAGAIN: a write raced with the read (the checksums
+ * do not say anything then): copy the piece again.
  */
 static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 len,
-			   struct rmem_rebuild_buf *b, const struct rmem_replica *to)
+			   struct rmem_rebuild_buf *b, const struct rmem_replica *to, u32 c)
 {
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_node *tried[RMEM_MAX_REPLICAS + 1];
@@ -1188,6 +1190,16 @@ static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 
 		ret = rmem_piece_io(&src, RMEM_MSG_READ, off, len, b, others);
 		nbad = ret ? 0 : rmem_io_csum(r, &chk, p, false, &bad);
 		if (nbad) {
+			bool raced;
+
+			/* A write in flight, or one that overlapped: not bad data. */
+			spin_lock(&r->lock);
+			raced = e->writes || e->copy_conflicts != c;
+			spin_unlock(&r->lock);
+			if (raced) {
+				rmem_node_put(src.node);
+				return -EAGAIN;
+			}
 			atomic64_add(nbad, &r->csum_errors);
 			rregion_err_rl(r, "rebuild: bad checksum: %u pages on node %u (page %lu)\n",
 				       nbad, src.node->id, bad);
@@ -1274,9 +1286,11 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 				clean = true;
 				break;
 			}
-			ret = rmem_piece_copy(r, ei, off, len, b, to);
+			ret = rmem_piece_copy(r, ei, off, len, b, to, c);
 			spin_lock(&r->lock);
-			clean = barrier || e->copy_conflicts == c;
+			clean = !ret && (barrier || e->copy_conflicts == c);
+			if (ret == -EAGAIN)
+				ret = 0;	/* raced with a write: again */
 			if (rmem_rep_find(e, to->node, to->slab, to->gen) != e->nr)
 				ret = ret ?: -ECANCELED;	/* @to was dropped */
 			spin_unlock(&r->lock);
