@@ -964,6 +964,17 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 	return 0;
 }
 
+/* The node with this id, or NULL with "no such node" in the extack. */
+static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node = rmem_node_find(id);
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	if (!node)
+		NL_SET_ERR_MSG(extack, "no such node");
+	return node;
+}
+
 static bool rmem_node_skipped(const struct rmem_node *n, struct rmem_node *const *skip,
 			      unsigned int nr_skip)
 {
@@ -1058,13 +1069,10 @@ unsigned int rmem_node_room(void)
  */
 int rmem_node_drain(u32 id, struct netlink_ext_ack *extack)
 {
-	struct rmem_node *node = rmem_node_find(id);
+	struct rmem_node *node = rmem_node_lookup(id, extack);
 
-	lockdep_assert_held(&rmem_cfg_lock);
-	if (!node) {
-		NL_SET_ERR_MSG(extack, "no such node");
+	if (!node)
 		return -ENOENT;
-	}
 	spin_lock(&rmem_nodes_lock);
 	if (!node->draining)
 		rnode_info(node, "draining: its slabs move to other nodes\n");
@@ -1401,13 +1409,10 @@ static void rmem_node_destroy(struct rmem_node *node)
  */
 int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 {
-	struct rmem_node *node = rmem_node_find(id);
+	struct rmem_node *node = rmem_node_lookup(id, extack);
 
-	lockdep_assert_held(&rmem_cfg_lock);
-	if (!node) {
-		NL_SET_ERR_MSG(extack, "no such node");
+	if (!node)
 		return -ENOENT;
-	}
 	spin_lock(&rmem_nodes_lock);
 	if (atomic_read(&node->slabs_used)) {
 		spin_unlock(&rmem_nodes_lock);
