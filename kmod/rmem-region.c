@@ -1332,6 +1332,15 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 		spin_unlock(&r->lock);
 		return 0;
 	}
+	/* Nothing to copy from while no copy's node is live: later. */
+	for (i = 0; i < e->nr; i++)
+		if (rmem_node_state_get(e->rep[i].node) == RMEM_NODE_LIVE &&
+		    !rmem_rep_stale(&e->rep[i]))
+			break;
+	if (i == e->nr) {
+		spin_unlock(&r->lock);
+		return e->nr < r->replicas ? -EAGAIN : 0;
+	}
 	for (i = 0; i < e->nr; i++) {
 		skip[nr_skip] = e->rep[i].node;
 		rmem_node_get(skip[nr_skip++]);
