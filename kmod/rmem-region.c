@@ -1475,7 +1475,7 @@ static void rmem_region_stop(struct rmem_region *r)
 	cancel_delayed_work_sync(&r->rebuild_work);
 }
 
-/* Claim every slab of every copy now, or say why not. */
+/* Claim every slab of every copy now, or say why not (the caller frees them). */
 static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *extack)
 {
 	unsigned int ei;
@@ -1490,7 +1490,6 @@ static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *e
 					   "prealloc: the nodes have room for %u of %u extents (%u %s each)",
 					   ei, r->nr_extents, r->replicas,
 					   r->replicas > 1 ? "copies" : "copy");
-			rmem_region_release_slabs(r);
 			return ret == -EAGAIN ? -ENOSPC : ret;
 		}
 	}
@@ -1554,8 +1553,12 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "a region with this name exists");
 		return -EEXIST;
 	}
+	/*
+	 * Copies ask for nodes now; one copy may wait for its node (a region
+	 * made before the nodes are added is thin, and fine).
+	 */
 	room = rmem_node_room();
-	if (room < replicas) {
+	if (replicas > 1 && room < replicas) {
 		NL_SET_ERR_MSG_FMT(extack,
 				   "replicas %u needs %u live nodes with free slabs; %u have room",
 				   replicas, replicas, room);
@@ -1595,7 +1598,7 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	if (opts->prealloc) {
 		ret = rmem_region_prealloc(r, extack);
 		if (ret)
-			goto out_stop;
+			goto out_release;
 		r->prealloc = true;
 	}
 
@@ -1613,9 +1616,9 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	return 0;
 
 out_release:
-	rmem_region_release_slabs(r);
-out_stop:
+	/* The rebuild first: it may be filling a copy of a slab freed here. */
 	rmem_region_stop(r);
+	rmem_region_release_slabs(r);
 out_free:
 	rmem_region_free(r);
 	return ret;

@@ -13,6 +13,8 @@
 #     logged and bounded, the rebuild brings every extent back to 2 copies
 #     on live nodes; then node 3 (now holding rebuilt copies) is killed
 #     too: every byte still reads back right from node 1
+#   - swap on a replicas-2 region (a pattern of twice a cgroup's limit)
+#     with a node killed mid-run: 0 mismatches
 #   - an mmap region with replicas 2 survives a node kill: no SIGBUS, its
 #     contents intact
 #   - node drain under fio verify: 0 errors, the node ends with 0 slabs and
@@ -21,6 +23,7 @@
 #     (the PING reply says it drains), rmemd exits by itself, data intact
 #   - prealloc claims every slab at creation, and is refused when they are
 #     not there; replicas 3 on 3 nodes works
+#   - over RDMA, node 3 is a TCP node: copies mix transports
 #   - checksums: rmemd on node 1 flips a stored bit (--test-corrupt): the
 #     read returns the right data from the other copy, csum_errors rises,
 #     the bad copy is replaced, and the new copy serves reads alone
@@ -30,7 +33,7 @@
 
 M=1048576
 OFF=8192
-tap_plan 25
+tap_plan 26
 tmp=$(mktemp -d)
 declare -A cmdline idx
 
@@ -76,9 +79,12 @@ kill_node() {
 	true
 }
 
-# add_node I: add memory node I; prints its id.
+# add_node I: add memory node I; prints its id. Over RDMA, node 3 is added
+# over TCP: a region's copies may sit behind different transports.
 add_node() {
-	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport "${RMEM_TRANSPORT:-tcp}" \
+	local t=${RMEM_TRANSPORT:-tcp}
+	[ "$1" = 3 ] && t=tcp
+	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport "$t" \
 		timeout "${2:-10s}" | grep -oE '[0-9]+' | head -n1
 }
 
@@ -151,7 +157,7 @@ n2=$(add_node 2)
 n3=$(add_node 3)
 idx[$n1]=1 idx[$n2]=2 idx[$n3]=3
 node_wait_state "$n2" live 30 && node_wait_state "$n3" live 30
-tap_result "nodes $n1 $n2 $n3 live" $? || { tap_fail_rest "nodes"; tap_done; }
+tap_result "nodes $n1 $n2 $n3 live (transports: $(for n in $n1 $n2 $n3; do node_field "$n" transport_used; done | tr '\n' ' '))" $? || { tap_fail_rest "nodes"; tap_done; }
 
 # placement.
 # Room for 2 copies on the 2 nodes left after a kill: a third of the nodes'.
@@ -202,6 +208,32 @@ node_wait_state "$n2" live 60 && node_wait_state "$n3" live 60 && wait_copies re
 tap_result "nodes 2 and 3 back (empty): rebuilt to 2 copies again" $?
 rmemctl region del rep >/dev/null
 tap_result "region rep deleted" $?
+
+# Swap on a replicas-2 region: a pattern of twice a cgroup's memory limit,
+# and node 1 killed while it swaps. Not one page may come back wrong.
+dev=$(rmemctl region add sw size 256M replicas 2 prealloc >/dev/null &&
+	dev=$(region_field sw device) && dev_wait "$dev" b && echo "/dev/$dev")
+if [ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev"; then
+	rmem_limited 64M rmem_pattern 128M 3 >"$tmp/pattern.out" 2>&1 &
+	ppid=$!
+	for _ in $(seq 120); do
+		[ "$(region_field sw write_bytes)" -gt $((64 * M)) ] && break
+		sleep 0.5
+	done
+	kill_node 1
+	wait $ppid
+	rc=$?
+	[ $rc = 0 ] && [ "$(region_field sw errors)" = 0 ] &&
+		[ "$(region_field sw read_bytes)" -gt 0 ]
+	tap_result "swap at 2x a 64 MiB cgroup on replicas 2, node 1 killed mid-run: 0 mismatches (rmem_pattern rc $rc; swapped out $(($(region_field sw write_bytes) >> 20)) MiB, in $(($(region_field sw read_bytes) >> 20)) MiB)" $?
+	tap_diag <"$tmp/pattern.out"
+	swapoff "$dev"
+else
+	tap_result "swap region sw set up" 1
+fi
+rmemctl region del sw >/dev/null
+node_up 1
+node_wait_state "$n1" live 60
 
 # an mmap region.
 rmemctl region add mrep size 8M type mmap chunk 64K cache 1M replicas 2 >/dev/null &&

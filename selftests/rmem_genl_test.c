@@ -653,6 +653,28 @@ TEST_F(genl, region_add_chunk_for_block_region_rejected)
 	expect_rejected(msg, -1, EINVAL);
 }
 
+/* Replicas: 1..3 by policy; 2 or 3 need as many live nodes (none here). */
+TEST_F(genl, region_add_bad_replicas_rejected)
+{
+	static const unsigned char bad[] = { 0, 4, 255 };
+	struct nl_msg *msg;
+	unsigned int i;
+
+	NEED_FAMILY();
+	for (i = 0; i < sizeof(bad); i++) {
+		msg = region_add_msg(self->family, "selftest0");
+		ASSERT_NE(NULL, msg);
+		ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+		ASSERT_EQ(0, nla_put_u8(msg, RMEM_A_REGION_REPLICAS, bad[i]));
+		expect_rejected(msg, RMEM_A_REGION_REPLICAS, EINVAL, ERANGE);
+	}
+	msg = region_add_msg(self->family, "selftest0");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_REGION_SIZE, 16 << 20));
+	ASSERT_EQ(0, nla_put_u8(msg, RMEM_A_REGION_REPLICAS, 2));
+	expect_rejected(msg, -1, ENOSPC);
+}
+
 TEST_F(genl, region_del_unknown_name_rejected)
 {
 	struct nl_msg *msg;
