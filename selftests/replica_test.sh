@@ -322,9 +322,15 @@ tap_result "replicas 3 on 3 nodes: 3 copies, data reads back" $?
 rmemctl region del r3 >/dev/null
 
 # checksum repair. Node 1's rmemd flips a bit at OFF of its slabs.
+r0=$(node_field "$n1" reconnects)
 RMEMD_NODE=1 rmemd_relaunch replica-corrupt "${cmdline[1]}" --test-corrupt $OFF
 corrupt=1
-node_wait_state "$n1" live 60
+# Live again on the new rmemd (empty: it gets a copy of the next extent).
+for _ in $(seq 120); do
+	[ "$(node_field "$n1" reconnects)" -gt "${r0:-0}" ] &&
+		[ "$(node_field "$n1" state)" = live ] && break
+	sleep 0.5
+done
 dev=$(rmemctl region add cs size 64M replicas 2 >/dev/null &&
 	dev=$(region_field cs device) && dev_wait "$dev" b && echo "/dev/$dev")
 rand_file "$tmp/a" 16
