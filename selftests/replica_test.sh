@@ -181,7 +181,6 @@ fio_verify "$dev" "$fio_mb" randwrite >"$tmp/res" &
 fpid=$!
 sleep $((10 / (DATA_DIV > 4 ? 4 : DATA_DIV) + 5))
 kill_node 2
-t_kill=$(date +%s)
 wait $fpid
 read -r errs stall <"$tmp/res"
 [ "$errs" = 0 ] && [ "$(region_field rep errors)" = 0 ]
