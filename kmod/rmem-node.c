@@ -845,8 +845,8 @@ static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 
 	if (ret)
 		rnode_warn(node, "listing our slabs failed (%d): will try again\n", ret);
 	if (freed)
-		rnode_warn(node, "gave back %u slabs the node held for us that no region holds (a lost reply or a failed free)\n",
-			   freed);
+		rnode_warn(node, "gave back %u %s the node held for us that no region holds (a lost reply or a failed free)\n",
+			   freed, freed == 1 ? "slab" : "slabs");
 	return ret;
 }
 
@@ -975,17 +975,6 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
 	return node;
 }
 
-static bool rmem_node_skipped(const struct rmem_node *n, struct rmem_node *const *skip,
-			      unsigned int nr_skip)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr_skip; i++)
-		if (skip[i] == n)
-			return true;
-	return false;
-}
-
 /**
  * rmem_node_pick() - choose a node for a new slab and reserve it
  * @skip: nodes not to use: they hold another copy, or just failed
@@ -1011,7 +1000,7 @@ struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
-		if (rmem_node_skipped(n, skip, nr_skip) || n->stopping || n->draining)
+		if (rmem_node_in(n, skip, nr_skip) || n->stopping || n->draining)
 			continue;
 		state = READ_ONCE(n->state);
 		if (state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING)

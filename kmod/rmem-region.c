@@ -281,6 +281,23 @@ static bool rmem_extent_writable(const struct rmem_extent *e)
 }
 
 /*
+ * Drop the node references skip[from..nr) hold, but not those of nodes that
+ * gave one of keep[0..nr_keep) (the slab keeps that reference).
+ */
+static void rmem_skip_put(struct rmem_node **skip, unsigned int from, unsigned int nr,
+			  const struct rmem_replica *keep, unsigned int nr_keep)
+{
+	unsigned int i, k;
+
+	for (i = from; i < nr; i++) {
+		for (k = 0; k < nr_keep && keep[k].node != skip[i]; k++)
+			;
+		if (k == nr_keep)
+			rmem_node_put(skip[i]);
+	}
+}
+
+/*
  * Claim a slab on a node none of skip[0..*nr_skip) is, for @gen; the node
  * tried goes into @skip (with its reference when it failed: the caller puts
  * skip[from..]). Returns 0 with *out set, or -errno.
@@ -364,15 +381,7 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 	}
 	up_read(&rmem_slab_sem);
 	/* Nodes that failed keep no reference; those that gave a slab do. */
-	for (i = 0; i < nr_skip; i++) {
-		unsigned int k;
-		bool held = false;
-
-		for (k = 0; k < n; k++)
-			held |= got[k].node == skip[i];
-		if (!held)
-			rmem_node_put(skip[i]);
-	}
+	rmem_skip_put(skip, 0, nr_skip, got, n);
 	mutex_unlock(&r->alloc_lock);
 	if (ret)
 		rregion_err_rl(r, "no slab for extent %u: %d\n", ei, ret);
@@ -614,16 +623,13 @@ static void rmem_region_read_retry(struct work_struct *work)
 /* Whether a copy of the read's extent was not tried yet. r->lock held. */
 static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
 {
-	unsigned int i, k;
+	unsigned int i;
 
 	if (rio->nr_tried >= ARRAY_SIZE(rio->tried))
 		return false;
-	for (i = 0; i < e->nr; i++) {
-		for (k = 0; k < rio->nr_tried && rio->tried[k] != e->rep[i].node; k++)
-			;
-		if (k == rio->nr_tried)
+	for (i = 0; i < e->nr; i++)
+		if (!rmem_node_in(e->rep[i].node, rio->tried, rio->nr_tried))
 			return true;
-	}
 	return false;
 }
 
@@ -684,7 +690,6 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 {
 	int i, best = -1;
-	unsigned int k;
 	bool best_live = false;
 
 	for (i = 0; i < e->nr; i++) {
@@ -692,9 +697,7 @@ static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 		bool live = rmem_node_state_get(n) == RMEM_NODE_LIVE && !rmem_rep_stale(&e->rep[i]);
 		struct rmem_node *b;
 
-		for (k = 0; k < rio->nr_tried && rio->tried[k] != n; k++)
-			;
-		if (k < rio->nr_tried)
+		if (rmem_node_in(n, rio->tried, rio->nr_tried))
 			continue;
 		if (best < 0 || (live && !best_live)) {
 			best = i;
@@ -1096,6 +1099,7 @@ void rmem_region_debug_show(struct seq_file *m)
 #define RMEM_REBUILD_PAGES	(RMEM_REBUILD_PIECE / PAGE_SIZE)
 /* How often a region looks for node changes (dead, draining). */
 #define RMEM_REBUILD_POLL	HZ
+#define RMEM_NOROOM_RETRY	(5 * HZ)
 
 struct rmem_rebuild_buf {
 	struct page *page[RMEM_REBUILD_PAGES];
@@ -1161,7 +1165,7 @@ static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_node *tried[RMEM_MAX_REPLICAS + 1];
 	unsigned long p = ((u64)ei * r->slab_size + off) >> RMEM_PAGE_SHIFT, bad;
-	unsigned int nr_tried = 0, k, nbad;
+	unsigned int nr_tried = 0, nbad;
 	struct rmem_replica src;
 	int i, ret = -EIO;
 
@@ -1171,12 +1175,10 @@ static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 
 		bool others;
 
 		spin_lock(&r->lock);
-		for (i = 0; i < e->nr; i++) {
-			for (k = 0; k < nr_tried && tried[k] != e->rep[i].node; k++)
-				;
-			if (k == nr_tried && rmem_node_state_get(e->rep[i].node) == RMEM_NODE_LIVE)
+		for (i = 0; i < e->nr; i++)
+			if (!rmem_node_in(e->rep[i].node, tried, nr_tried) &&
+			    rmem_node_state_get(e->rep[i].node) == RMEM_NODE_LIVE)
 				break;
-		}
 		if (i == e->nr) {
 			spin_unlock(&r->lock);
 			break;
@@ -1375,12 +1377,8 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 	}
 	up_read(&rmem_slab_sem);
 	mutex_unlock(&r->alloc_lock);
-	if (ret) {
-		if (ret == -ENOSPC)
-			rregion_err_rl(r, "extent %u has %u of %u copies: no other node has room\n",
-				       ei, e->nr, r->replicas);
-		goto out_put;
-	}
+	if (ret)
+		goto out_put;	/* -ENOSPC: the caller says it once */
 
 	ret = rmem_extent_copy(r, ei, b, &to);
 	spin_lock(&r->lock);
@@ -1406,9 +1404,8 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 	spin_unlock(&r->lock);
 out_put:
 	/* The copies' nodes, and nodes that failed; not the one that gave @to. */
-	for (i = 0; i < nr_skip; i++)
-		if (i < held || !to.node || skip[i] != to.node)
-			rmem_node_put(skip[i]);
+	rmem_skip_put(skip, 0, held, NULL, 0);
+	rmem_skip_put(skip, held, nr_skip, &to, to.node ? 1 : 0);
 	return ret;
 }
 
@@ -1416,12 +1413,14 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 {
 	struct rmem_region *r = container_of(to_delayed_work(work), struct rmem_region,
 					     rebuild_work);
-	unsigned int seen = rmem_node_changes(), ei, noio;
+	unsigned int seen = rmem_node_changes(), ei, noio, noroom = 0;
 	struct rmem_rebuild_buf *b;
 	bool again = false;
 	int ret;
 
-	if (!READ_ONCE(r->rebuild_kick) && seen == r->rebuild_seen)
+	/* Room comes back with a node (a change) or a freed slab (no change). */
+	if (!READ_ONCE(r->rebuild_kick) && seen == r->rebuild_seen &&
+	    !(r->noroom && time_after(jiffies, r->noroom_at + RMEM_NOROOM_RETRY)))
 		goto rearm;
 	WRITE_ONCE(r->rebuild_kick, false);
 	r->rebuild_seen = seen;
@@ -1437,13 +1436,25 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 	}
 	for (ei = 0; b && ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
 		ret = rmem_extent_rebuild(r, ei, b);
-		if (ret)
+		if (ret == -ENOSPC)
+			noroom++;
+		else if (ret)
 			again = true;	/* copied: look again; failed: retry */
 		cond_resched();
 	}
 	if (b)
 		rmem_rebuild_buf_free(b);
 	memalloc_noio_restore(noio);
+	/* Said once when it starts and once when it ends, not every pass. */
+	if (b && noroom && !r->noroom)
+		pr_warn("region %s: %u %s short of %u copies (or on a draining node): no other node has room; waiting for one\n",
+			r->name, noroom, noroom == 1 ? "extent is" : "extents are", r->replicas);
+	else if (b && !noroom && r->noroom)
+		pr_info("region %s: room found for the copies that were short\n", r->name);
+	if (b) {
+		r->noroom = noroom;
+		r->noroom_at = jiffies;
+	}
 	if (again)
 		WRITE_ONCE(r->rebuild_kick, true);
 rearm:

@@ -352,6 +352,18 @@ struct rmem_replica {
 	u32 gen;
 };
 
+/* Whether @n is one of set[0..nr). */
+static inline bool rmem_node_in(const struct rmem_node *n, struct rmem_node *const *set,
+				unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (set[i] == n)
+			return true;
+	return false;
+}
+
 /**
  * struct rmem_extent - one slab-sized piece of a region
  * @rep: its copies, each on another node: rep[0..nr) hold every
@@ -412,6 +424,9 @@ struct rmem_extent {
  *	copies off draining nodes (rmem_wq)
  * @rebuild_seen: rmem_node_changes() at the last full pass
  * @rebuild_kick: something changed since: run a full pass
+ * @noroom: extents the last pass could not give a copy: no node had room
+ * @noroom_at: when that pass ran (jiffies): such a pass is tried again
+ *	after a node change, or every RMEM_NOROOM_RETRY
  * @rebuilds: copies made by the rebuild
  * @rebuild_bytes: bytes it copied
  * @dropped: copies dropped (a failed write, a lost slab, a bad checksum,
@@ -452,6 +467,8 @@ struct rmem_region {
 	struct delayed_work rebuild_work;
 	unsigned int rebuild_seen;
 	bool rebuild_kick;
+	unsigned int noroom;
+	unsigned long noroom_at;
 	atomic64_t rebuilds;
 	atomic64_t rebuild_bytes;
 	atomic64_t dropped;

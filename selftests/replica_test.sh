@@ -79,6 +79,22 @@ kill_node() {
 	true
 }
 
+# node_back ID: wait up to 90 s for node ID to be live again; if it is not,
+# say why as TAP diagnostics (its state, our last lines about it, and the
+# memory node's link and RDMA port), so that a later failure is explained.
+node_back() {
+	local i=${idx[$1]:-1}
+	node_wait_state "$1" live 90 && return 0
+	{
+		echo "node $1 (memory node $i) not live after 90 s: $(node_field "$1" state)"
+		dmesg | grep "rmem: node $1 " | tail -n 4
+		# shellcheck disable=SC2016 # expanded on the memory node
+		rmem_on "$i" 'pgrep -a -x rmemd; ip -br link; for p in /sys/class/infiniband/*/ports/1; do
+			[ -e "$p" ] && echo "$p $(cat $p/state) gid1 $(cat $p/gids/1)"; done' 2>&1
+	} | tap_diag
+	return 1
+}
+
 # add_node I: add memory node I; prints its id. Over RDMA, node 3 is added
 # over TCP: a region's copies may sit behind different transports.
 add_node() {
@@ -235,7 +251,7 @@ else
 fi
 rmemctl region del sw >/dev/null
 node_up 1
-node_wait_state "$n1" live 60
+node_back "$n1"
 
 # an mmap region.
 rmemctl region add mrep size 8M type mmap chunk 64K cache 1M replicas 2 >/dev/null &&
@@ -254,7 +270,7 @@ node_up "${vi:-1}"
 rmemctl region del mrep >/dev/null
 
 # drain.
-for n in $n1 $n2 $n3; do node_wait_state "$n" live 60; done
+for n in $n1 $n2 $n3; do node_back "$n"; done
 dev=$(rmemctl region add dr size 128M replicas 2 >/dev/null &&
 	dev=$(region_field dr device) && dev_wait "$dev" b && echo "/dev/$dev")
 fio_verify "$dev" 96 randwrite >"$tmp/res" &
@@ -297,7 +313,7 @@ drained=$(rmem_on 3 'grep -h "drained: no slab held" /out/*.log | head -n 1')
 tap_result "SIGTERM to rmemd on node $n3 holding $held slabs: the module moved them (drain: $(node_field "$n3" drain)), rmemd exited by itself ($gone: ${drained:-no 'drained' line})" $?
 sum2=$(dd if="$dev" bs=1M iflag=direct status=none | md5sum)
 node_up 3
-node_wait_state "$n3" live 60
+node_back "$n3"
 [ "$sum1" = "$sum2" ] && [ "$(region_field td errors)" = 0 ] && [ "$(node_field "$n3" drain)" = no ]
 tap_result "region td intact after the drain; rmemd on node $n3 restarted: live, no longer draining" $?
 rmemctl region del td >/dev/null
