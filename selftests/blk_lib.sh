@@ -51,6 +51,31 @@ rmemd_relaunch() {
 	rmemd_restart "$tag" "$cmd${*:+ $*}" >/dev/null
 }
 
+# rmemd_die SECONDS: the memory node dies as a powered-off machine would:
+# SIGKILL to rmemd, then its link goes down for SECONDS (it brings the link
+# back up itself: nothing can reach it meanwhile), so nothing answers, not
+# even with a reset. rmemd_back restarts rmemd once the node is reachable.
+rmemd_die() {
+	# shellcheck disable=SC2016 # expanded on the memory node
+	rmem_on "${RMEMD_NODE:-1}" 'pkill -KILL -x rmemd
+		d=$(grep -l 52:54:00:77 /sys/class/net/*/address | head -n1 | cut -d/ -f5)
+		setsid bash -c "sleep 0.2; ip link set $d down; sleep '"$1"'; ip link set $d up" \
+			</dev/null >/dev/null 2>&1 &' >/dev/null 2>&1
+	true
+}
+
+# rmemd_back TAG CMDLINE: wait up to 90 s for the memory node to answer again
+# (after rmemd_die), then start rmemd as CMDLINE (logging to TAG) unless it
+# runs.
+rmemd_back() {
+	for _ in $(seq 90); do
+		rmem_on "${RMEMD_NODE:-1}" true >/dev/null 2>&1 && break
+		sleep 1
+	done
+	rmem_on "${RMEMD_NODE:-1}" 'pgrep -x rmemd' >/dev/null 2>&1 ||
+		rmemd_restart "$1" "$2" >/dev/null
+}
+
 # rmemd_status KEY: a field of `rmemd --status` on the memory node.
 rmemd_status() { rmem_on "${RMEMD_NODE:-1}" 'rmemd --status --json' | jget "$1"; }
 

@@ -42,17 +42,9 @@ if [ "${RMEM_NNODES:-1}" -lt 3 ]; then
 	tap_done
 fi
 
-# node_up I: wait for memory node I's link to come back (kill_node downs it
-# for LINK_DOWN seconds), then start its rmemd again as it was.
+# node_up I: memory node I back from kill_node, with its rmemd as it was.
 LINK_DOWN=20
-node_up() {
-	for _ in $(seq 90); do
-		rmem_on "$1" true >/dev/null 2>&1 && break
-		sleep 1
-	done
-	rmem_on "$1" 'pgrep -x rmemd' >/dev/null 2>&1 ||
-		RMEMD_NODE=$1 rmemd_restart "replica-up" "${cmdline[$1]}" >/dev/null
-}
+node_up() { RMEMD_NODE=$1 rmemd_back replica-up "${cmdline[$1]}"; }
 
 finish() {
 	local i
@@ -67,17 +59,8 @@ finish() {
 }
 trap finish EXIT
 
-# kill_node I: SIGKILL rmemd on memory node I, then down its link for
-# LINK_DOWN seconds (the node brings it back up itself: nothing can reach
-# it meanwhile).
-kill_node() {
-	# shellcheck disable=SC2016 # expanded on the memory node
-	rmem_on "$1" 'pkill -KILL -x rmemd
-		d=$(grep -l 52:54:00:77 /sys/class/net/*/address | head -n1 | cut -d/ -f5)
-		setsid bash -c "sleep 0.2; ip link set $d down; sleep '"$LINK_DOWN"'; ip link set $d up" \
-			</dev/null >/dev/null 2>&1 &' >/dev/null 2>&1
-	true
-}
+# kill_node I: memory node I dies for LINK_DOWN seconds (rmemd_die).
+kill_node() { RMEMD_NODE=$1 rmemd_die "$LINK_DOWN"; }
 
 # node_back ID: wait up to 90 s for node ID to be live again; if it is not,
 # say why as TAP diagnostics (its state, our last lines about it, and the
