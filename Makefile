@@ -11,6 +11,7 @@
 #   make debug-kernel  build the KASAN/lockdep/kmemleak guest kernel (once, ~20 min)
 #   make check-debug   every guest suite on it; check-debug-fault: fault injection
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
+#   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | dkms-install | clean
@@ -27,7 +28,7 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-test style install dkms-install clean
+	demo bench bench-quick bench-replica bench-test style install dkms-install clean
 
 all: module userspace
 
@@ -81,6 +82,10 @@ demo: deps
 
 bench bench-quick: deps
 	@bench/run.sh $(if $(filter bench-quick,$@),--quick)
+
+# One copy against two (make bench-replica [TRANSPORT=rdma]): bench/README.md.
+bench-replica: deps
+	@bench/run.sh --replica --transport $(or $(TRANSPORT),tcp)
 
 bench-test:
 	@bench/tests/report_test.sh

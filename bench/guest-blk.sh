@@ -14,6 +14,9 @@
 #   nvme-rdma  the same over nvmet-rdma / Soft-RoCE (rxe)
 #   nbd        nbd-server on the memory guest exporting a file on tmpfs
 #   brd        a RAM disk in the compute guest: the upper bound
+#   rmem-tcp-r2, rmem-rdma-r2  a region with 2 copies: the first on the
+#              rmem-TRANSPORT node (mem1), the second on mem2 (run.sh
+#              --replica boots the second memory guest)
 #
 # and (EXTRAS) perftest ib_read_lat/ib_read_bw, iperf3, swap workloads under
 # a cgroup memory limit (the verifying page writer rmem_pattern, and
@@ -22,7 +25,9 @@
 # node). Setup is never
 # timed. Everything goes to $RMEM_OUT/raw/ (fio JSON, perftest text, iperf3
 # JSON, swap and redis JSON, meta.txt, failed.tsv); bench/report.py turns it
-# into tables and plots.
+# into tables and plots. EXTRAS=replica (with an -r2 device): crc32c's cost
+# per page (tcrypt), and on each -r2 device a node dying under fio (the
+# longest I/O) and the rebuild once it is back (its rate).
 #
 #   guest-blk.sh KEY=VALUE...   (see the defaults below; run.sh sets them)
 
@@ -40,7 +45,7 @@ RUNTIME=5         # seconds per fio run, after RAMP
 RAMP=1            # seconds of fio ramp time, not counted
 DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 TESTS="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap
+EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap mmap replica
 SWAP_DEVS="unlimited rmem-tcp rmem-rdma nvme-tcp nvme-rdma zram disk"
 SWAP_LIMIT=80M    # cgroup memory.max of the swap workloads
 SWAP_WS=160M      # rmem_pattern's working set (about 2x the limit)
@@ -73,7 +78,7 @@ if has "$DEVS" rmem-tcp && has "$DEVS" rmem-rdma; then
 fi
 
 OUT=$RMEM_OUT/raw
-mkdir -p "$OUT"/{fio,perftest,iperf,swap,redis,state}
+mkdir -p "$OUT"/{fio,perftest,iperf,swap,redis,replica,state}
 set -- $RMEM_NODES
 ADDR=$1
 # run.sh runs a copy of bench/ (so the tree can be edited meanwhile): the
@@ -171,37 +176,70 @@ setup_rmem() {
 	command -v rmemctl >/dev/null || { fail "$name" "rmemctl not found (not built?)"; return; }
 	if [ "$tr" = rdma ]; then
 		port=$RDMA_PORT
-		donate=$(((SIZE + 384 + 63) / 64 * 64))
+		donate=$SIZE
+		# the first copy of rmem-rdma-r2 goes here too
+		has "$DEVS" rmem-rdma-r2 && donate=$((donate + SIZE))
+		donate=$(((donate + 384 + 63) / 64 * 64))
 		rmem_on_bg 1 rmemd-rdma "rmemd --foreground --stderr --donate ${donate}M" \
 			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock" >/dev/null
 	fi
-	rmem_wait_port "$ADDR" "$port" 60 2>/dev/null ||
-		{ fail "$name" "rmemd on $ADDR:$port not reachable"; return; }
+	add_rmem_node "$name" "$ADDR" "$port" "$tr" || return
+	add_rmem_region "$name" "bench-$tr"
+}
+
+# add_rmem_node NAME ADDR PORT TRANSPORT: rmemctl node add, or fail NAME.
+add_rmem_node() {
+	local name=$1 addr=$2 port=$3 tr=$4 out try
+	rmem_wait_port "$addr" "$port" 60 2>/dev/null ||
+		{ fail "$name" "rmemd on $addr:$port not reachable"; return 1; }
 	# rmemd sets up its rdma_cm listener before its TCP port listens, so an
 	# open TCP port means RDMA connects are accepted. The retries stay as
 	# belt and braces (an rmemd older than that, a slow rxe under TCG).
 	for try in 1 2 3 4 5 6; do
-		out=$(bounded 120 rmemctl node add "$ADDR:$port" transport "$tr" timeout 60s 2>&1) &&
-			break
+		out=$(bounded 120 rmemctl node add "$addr:$port" transport "$tr" timeout 60s 2>&1) &&
+			return 0
 		[ "$try" = 6 ] &&
-			{ fail "$name" "rmemctl node add $ADDR:$port transport $tr: $(echo "$out" | tail -n 1)"; return; }
+			{ fail "$name" "rmemctl node add $addr:$port transport $tr: $(echo "$out" | tail -n 1)"; return 1; }
 		sleep 2
 	done
+}
+
+# add_rmem_region NAME REGION [OPTION...]: a region of SIZE MiB as DEV[NAME].
+add_rmem_region() {
+	local name=$1 region=$2 before out
+	shift 2
 	before=$(blocks)
-	out=$(bounded 60 rmemctl region add "bench-$tr" size "${SIZE}M" 2>&1) ||
+	out=$(bounded 60 rmemctl region add "$region" size "${SIZE}M" "$@" 2>&1) ||
 		{ fail "$name" "rmemctl region add: $(echo "$out" | tail -n 1)"; return; }
 	DEV[$name]=$(new_blockdev "$before" 'rmemblk*') ||
 		{ fail "$name" "no /sys/block/rmemblk* after region add"; return; }
 }
 
-# check_rmem_placement NAME: every slab of NAME's region is on NAME's node.
+# setup_rmem_r2 tcp|rdma: region "bench-TRANSPORT-r2" with 2 copies. The
+# rmem-TRANSPORT node (set up first) takes one, a node on mem2 (the
+# harness' rmemd there) the other: with exactly two nodes of the transport,
+# every extent has a copy on each memory guest.
+setup_rmem_r2() {
+	local tr=$1 name=rmem-$1-r2 addr2
+	# shellcheck disable=SC2086
+	set -- $RMEM_NODES
+	addr2=${2:-}
+	[ -n "$addr2" ] || { fail "$name" "needs a second memory guest (bench/run.sh --replica)"; return; }
+	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the first copy)"; return; }
+	add_rmem_node "$name" "$addr2" "$RMEM_PORT" "$tr" || return
+	add_rmem_region "$name" "bench-$tr-r2" replicas 2
+}
+
+# check_rmem_placement NAME: every slab of NAME's region is on NAME's node
+# (on both nodes for an -r2 device).
 check_rmem_placement() {
-	local name=$1 tr=${1#rmem-} n
+	local name=$1 tr=${1#rmem-} n want=1
+	[[ $name == *-r2 ]] && want=2
 	n=$(region_field "bench-$tr" nodes 2>/dev/null)
 	case "$n" in
-	1) ;;
+	"$want") ;;
 	'' | *[!0-9]*) progress "$name: cannot read the region's node count (placement not checked)" ;;
-	*) fail "$name" "region bench-$tr spans $n nodes: not one transport, figures would be mixed" ;;
+	*) fail "$name" "region bench-$tr spans $n nodes, not $want: figures would be mixed" ;;
 	esac
 }
 
@@ -262,6 +300,8 @@ for d in $DEVS; do
 	case "$d" in
 	rmem-tcp) setup_rmem tcp ;;
 	rmem-rdma) setup_rmem rdma ;;
+	rmem-tcp-r2) setup_rmem_r2 tcp ;;
+	rmem-rdma-r2) setup_rmem_r2 rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
 	nvme-rdma) setup_nvme nvme-rdma rdma "$NQN_RDMA" /dev/ram1 2 4421 ;;
 	nbd) setup_nbd ;;
@@ -272,12 +312,12 @@ for d in $DEVS; do
 	progress "$d: ${DEV[$d]}"
 	prefill "$d"
 done
-for d in rmem-tcp rmem-rdma; do
+for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2; do
 	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
 done
 for d in $DEVS; do meta "dev.$d" "${DEV[$d]:-none}"; done
 rmem_state() {
-	[ -n "${DEV[rmem-tcp]:-}${DEV[rmem-rdma]:-}" ] || return 0
+	[ -n "${DEV[rmem-tcp]:-}${DEV[rmem-rdma]:-}${DEV[rmem-tcp-r2]:-}${DEV[rmem-rdma-r2]:-}" ] || return 0
 	rmemctl -j node show >"$OUT/state/rmem-node-$1.json" 2>&1
 	rmemctl -j region show >"$OUT/state/rmem-region-$1.json" 2>&1
 	rmemctl node show >"$OUT/state/rmem-node-$1.txt" 2>&1
@@ -662,6 +702,88 @@ if [ "$do_pattern$do_redis" != 00 ]; then
 	done
 fi
 
+# ---------------------------------------------------------------- replica
+# crc32c_cost: the kernel's crc32c speed on this guest's CPU (tcrypt, the
+# implementation the crypto API gives rmem), for the checksum's cost per
+# 4 KiB page. tcrypt prints its figures and refuses to stay loaded.
+crc32c_cost() {
+	local f=$OUT/replica/crc32c.txt m
+	awk '/^name/ { n = $3 } /^driver/ { d = $3 } /^priority/ { p = $3 }
+		/^type/ && n == "crc32c" && $3 == "shash" && p + 0 > best { best = p + 0; drv = d }
+		END { print "driver " drv " priority " best }' /proc/crypto >"$f"
+	m=$(dmesg | wc -l)
+	bounded 120 modprobe tcrypt mode=300 alg=crc32c sec=1 >/dev/null 2>&1
+	dmesg | tail -n +"$((m + 1))" | grep -E 'tcrypt: (testing|test +[0-9]+ )' >>"$f"
+	if grep -q '4096 byte blocks, *4096 bytes per update' "$f"; then
+		progress "crc32c: $(head -n 1 "$f"): $(grep -m1 '4096 byte blocks, *4096 bytes per update' "$f" | sed 's/.*: *//')"
+	else
+		progress "crc32c: tcrypt gave no 4096-byte figure (no tcrypt module?)"
+	fi
+}
+
+# replica_failover NAME: on NAME (2 copies, the second on mem2), 4 KiB
+# randrw at QD16 for 30 s; 8 s in, mem2 dies (rmemd_die: SIGKILL and its
+# link down for 20 s). The same job first runs with no failure: the longest
+# I/O of each run, the IOPS and the errors go to raw/replica/. Then mem2
+# comes back with an empty rmemd, and the rebuild copies every extent's
+# second copy to it: its rate (bytes copied / time from live to no extent
+# degraded) goes to raw/replica/rebuild-NAME.json.
+replica_failover() {
+	local d=$1 region=bench-${1#rmem-} f=$OUT/replica/failover-$1 cmd id s0 t0 t1 b0 b1 deg st fp
+	local -a job
+	# shellcheck disable=SC2207 # fio_common's words
+	job=($(fio_common "${DEV[$d]}" failover) --rw=randrw --bs=4k --iodepth=16
+		--time_based --runtime=30 --norandommap --randrepeat=0)
+	bounded 120 fio "${job[@]}" --output="$f.base.json" >/dev/null 2>&1
+	cmd=$(RMEMD_NODE=2 rmemd_cmdline)
+	id=$(rmemctl -j node show | python3 -c 'import json, sys
+for n in json.load(sys.stdin):
+    if n["address"] == sys.argv[1]: print(n["id"])' "$(rmem_node 2)")
+	bounded 180 fio "${job[@]}" --output="$f.kill.json" >/dev/null 2>&1 &
+	fp=$!
+	sleep 8
+	RMEMD_NODE=2 rmemd_die 20
+	wait "$fp"
+	progress "failover $d: $(python3 - "$f.base.json" "$f.kill.json" <<-'EOF'
+		import json, sys
+		def get(p):
+		    j = json.load(open(p))["jobs"][0]
+		    return (max(j[k]["clat_ns"]["max"] for k in ("read", "write")) / 1e6,
+		            j["read"]["iops"] + j["write"]["iops"], j["error"])
+		b, k = get(sys.argv[1]), get(sys.argv[2])
+		print("longest I/O %.0f ms (no failure: %.0f ms), %.0f IOPS (%.0f), errors %d" %
+		      (k[0], b[0], k[1], b[1], k[2]))
+	EOF
+	)"
+	b0=$(region_field "$region" rebuild_bytes)
+	s0=$(region_field "$region" rebuilds)
+	RMEMD_NODE=2 rmemd_back replica-bench "$cmd"
+	node_wait_state "$id" live 120
+	t0=$(date +%s.%N)
+	for _ in $(seq 1200); do
+		deg=$(region_field "$region" degraded)
+		[ "$deg" = 0 ] && break
+		sleep 0.5
+	done
+	t1=$(date +%s.%N)
+	b1=$(region_field "$region" rebuild_bytes)
+	st=$(node_field "$id" state)
+	printf '{"device": "%s", "bytes": %s, "copies": %s, "seconds": %s, "degraded_left": %s, "node_state": "%s", "rebuild_mbps_param": %s}\n' \
+		"$d" "$((b1 - b0))" "$(($(region_field "$region" rebuilds) - s0))" \
+		"$(echo "$t1 - $t0" | bc)" "${deg:-null}" "$st" \
+		"$(cat /sys/module/rmem/parameters/rebuild_mbps)" >"$OUT/replica/rebuild-$d.json"
+	progress "rebuild $d: $(cat "$OUT/replica/rebuild-$d.json")"
+}
+
+if has "$EXTRAS" replica; then
+	crc32c_cost
+	for d in $DEVS; do
+		if [[ $d == *-r2 ]] && [ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ]; then
+			replica_failover "$d"
+		fi
+	done
+fi
+
 # ---------------------------------------------------------------- teardown
 progress "teardown"
 grep -h . /sys/block/rmemblk*/inflight 2>/dev/null | head -n 1 >/dev/null
@@ -670,7 +792,7 @@ for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
 rmem_state end
-for tr in tcp rdma; do
+for tr in tcp rdma tcp-r2 rdma-r2; do
 	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
 done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null

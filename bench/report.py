@@ -18,10 +18,13 @@ import statistics
 import subprocess
 import sys
 
-DEV_ORDER = ["rmem-tcp", "rmem-rdma", "nvme-tcp", "nvme-rdma", "nbd", "brd"]
+DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-rdma", "rmem-rdma-r2", "nvme-tcp", "nvme-rdma",
+             "nbd", "brd"]
 DEV_LABEL = {
     "rmem-tcp": "rmem TCP",
+    "rmem-tcp-r2": "rmem TCP, 2 copies",
     "rmem-rdma": "rmem RDMA",
+    "rmem-rdma-r2": "rmem RDMA, 2 copies",
     "nvme-tcp": "NVMe-oF TCP",
     "nvme-rdma": "NVMe-oF RDMA (rxe)",
     "nbd": "NBD",
@@ -239,6 +242,126 @@ def read_redis(raw):
         else:
             d["fail"] += 1
     return res
+
+
+TCRYPT_RE = re.compile(r"\(\s*4096 byte blocks,\s*4096 bytes per update.*?:\s*(\d+) opers/sec")
+
+
+def read_replica(raw):
+    """raw/replica/ of a --replica run: {"crc": {driver, ops}, "failover":
+    {dev: {base, kill}}, "rebuild": {dev: json}}; each part only if there."""
+    d = os.path.join(raw, "replica")
+    res = {"crc": {}, "failover": {}, "rebuild": {}}
+    try:
+        with open(os.path.join(d, "crc32c.txt")) as f:
+            for line in f:
+                if line.startswith("driver "):
+                    res["crc"]["driver"] = line.split()[1] if len(line.split()) > 1 else "?"
+                m = TCRYPT_RE.search(line)
+                if m:
+                    res["crc"]["ops"] = int(m.group(1))
+    except OSError:
+        pass
+    for path in sorted(glob.glob(os.path.join(d, "failover-*.json"))):
+        m = re.match(r"failover-(.+)\.(base|kill)\.json$", os.path.basename(path))
+        j = load_json(path)
+        if not m or not j or not j.get("jobs"):
+            continue
+        job = j["jobs"][0]
+        res["failover"].setdefault(m.group(1), {})[m.group(2)] = {
+            "max_ms": max(job[k]["clat_ns"]["max"] for k in ("read", "write")) / 1e6,
+            "iops": job["read"]["iops"] + job["write"]["iops"],
+            "errors": job.get("error", 0),
+        }
+    for path in sorted(glob.glob(os.path.join(d, "rebuild-*.json"))):
+        j = load_json(path)
+        if j:
+            res["rebuild"][j.get("device", os.path.basename(path))] = j
+    return res
+
+
+def replica_tables(L, fio, rep, ip, meta):
+    """One copy against two (bench/run.sh --replica)."""
+    w = L.append
+    pairs = [(d, d + "-r2") for d in ("rmem-tcp", "rmem-rdma")
+             if any(d + "-r2" in t for t in fio.values()) or d + "-r2" in rep["failover"]]
+    if not pairs and not rep["crc"]:
+        return
+    w("## Replicas: one copy against two")
+    w("")
+    ncpu = float(meta.get("compute_cpus", 0) or 0)
+
+    def cpu_us(m):
+        """Compute-guest CPU time per I/O, µs (busy share x CPUs / IOPS)."""
+        c, i = median(stats(m.get("cpu_c", []))), median(stats(m.get("iops", [])))
+        return c / 100 * ncpu / i * 1e6 if c and i and ncpu else None
+
+    if pairs:
+        w("The same fio jobs on a region with one copy (on mem1) and one with two (mem1 and "
+          "mem2, written in parallel, read from one). × = two copies ÷ one copy, medians.")
+        w("")
+        w("| test | device | IOPS 1 copy | IOPS 2 copies | × IOPS | p50 µs 1 / 2 | × p50 "
+          "| compute CPU µs per I/O 1 / 2 |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for t in ordered(fio.keys(), TEST_ORDER):
+            for a, b in pairs:
+                ma, mb = fio[t].get(a), fio[t].get(b)
+                if not ma or not mb:
+                    continue
+                ia, ib = median(stats(ma["iops"])), median(stats(mb["iops"]))
+                pa, pb = median(stats(ma["p50"])), median(stats(mb["p50"]))
+                w(f"| {t} | {DEV_LABEL.get(a, a)} | {fmt(ia)} | {fmt(ib)} | {ratio(ib, ia)} | "
+                  f"{fmt(pa)} / {fmt(pb)} | {ratio(pb, pa)} | {fmt(cpu_us(ma))} / {fmt(cpu_us(mb))} |")
+        w("")
+    if rep["failover"]:
+        w("**A node dies under load.** 4 KiB randrw at QD16 for 30 s on the 2-copy region; 8 s in, "
+          "mem2's rmemd is killed and its link goes down for 20 s (nothing answers). The same job "
+          "ran first with no failure.")
+        w("")
+        w("| device | longest I/O, node dies (ms) | longest I/O, no failure (ms) | IOPS (× no failure) "
+          "| I/O errors |")
+        w("| --- | --- | --- | --- | --- |")
+        for d, f in sorted(rep["failover"].items()):
+            k, b = f.get("kill"), f.get("base")
+            if not k:
+                continue
+            w(f"| {DEV_LABEL.get(d, d)} | {fmt(k['max_ms'])} | {fmt(b and b['max_ms'])} | "
+              f"{fmt(k['iops'])} ({ratio(k['iops'], b and b['iops'])}) | {k['errors']} |")
+        w("")
+    if rep["rebuild"]:
+        link = median(stats(ip)) if ip else None
+        w("**Rebuild.** mem2 back with an empty rmemd: every extent's second copy is copied to it "
+          "from mem1 (through the compute node). Rate = bytes copied ÷ time from the node being "
+          "live to no extent degraded; × link = that rate ÷ iperf3's (compute → mem1).")
+        w("")
+        w("| device | copied MiB | copies | seconds | MB/s | × link (iperf3) | rate limit "
+          "(`rebuild_mbps`) | extents left degraded |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for d, r in sorted(rep["rebuild"].items()):
+            secs = float(r.get("seconds") or 0)
+            mbs = r["bytes"] / secs / 1e6 if secs > 0 else None
+            w(f"| {DEV_LABEL.get(d, d)} | {fmt(r['bytes'] / 2**20)} | {r.get('copies', '?')} | "
+              f"{fmt(secs)} | {fmt(mbs)} | {ratio(mbs * 8 if mbs else None, link)} | "
+              f"{r.get('rebuild_mbps_param', '?')} MB/s | {r.get('degraded_left', '?')} |")
+        w("")
+    crc = rep["crc"]
+    if crc:
+        ops = crc.get("ops")
+        us = 1e6 / ops if ops else None
+        w(f"**Checksums.** crc32c of a 4 KiB page on the compute guest's CPU: "
+          f"{fmt(us)} µs ({fmt(ops)} pages/s, driver `{crc.get('driver', '?')}`, tcrypt). "
+          "rmem computes it once per page written and checks it once per page read; the memory "
+          "cost is 4 bytes per 4 KiB page (0.1 %).")
+        rows = []
+        for t in ("randwrite-4k-qd1", "randread-4k-qd1"):
+            m = fio.get(t, {}).get("rmem-tcp") or fio.get(t, {}).get("rmem-rdma")
+            c = cpu_us(m) if m else None
+            if c and us:
+                rows.append(f"{t}: {fmt(c)} µs of compute CPU per I/O, of which the checksum is "
+                            f"{100 * us / c:.1f} %")
+        if rows:
+            w(" Against the whole I/O (one copy): " + "; ".join(rows) + ".")
+        w("")
 
 
 def median(st):
@@ -813,6 +936,8 @@ def main():
     pc = read_pcap(raw)
     if pc:
         pcap_table(L, pc)
+
+    replica_tables(L, fio, read_replica(raw), ip, meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
     if plots:

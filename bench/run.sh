@@ -8,6 +8,11 @@
 # the raw data in bench/results/<date>-<kernel>/. See bench/README.md.
 #
 #   bench/run.sh [--quick] [--kernel 6.1|6.12]
+#   bench/run.sh --replica [--transport tcp|rdma] [--kernel 6.1|6.12]
+#
+# --replica (make bench-replica): one copy against two, on two memory guests
+# over one transport: fio on both regions, the longest I/O when a node dies
+# under load, the rebuild rate against iperf3, and crc32c's cost per page.
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
@@ -26,20 +31,31 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-quick=0
+quick=0 replica=0 transport=tcp
 kernel=${BENCH_KERNEL:-6.1}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
+	--replica) replica=1 ;;
+	--transport) transport=${2:?--transport needs a value}; shift ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
-	-h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) say "unknown argument $1"; exit 2 ;;
 	esac
 	shift
 done
 
 all_devs="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
-if [ "$quick" = 1 ]; then
+case $transport in tcp | rdma) ;; *) say "--transport must be tcp or rdma"; exit 2 ;; esac
+nodes=1 donate_extra=0
+if [ "$replica" = 1 ]; then
+	# ~8 min under TCG: one copy (mem1) against two (mem1 + mem2), 3 runs
+	mode=replica size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-r2"
+	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
+	extras="iperf replica" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	# mem1 holds both regions' first copies
+	nodes=2 donate_extra=$size
+elif [ "$quick" = 1 ]; then
 	# ~5-7 min: 4 KiB random only, one run, perftest at 4 KiB only
 	mode=quick size=128 runs=1 runtime=5 ramp=1 devs=$all_devs
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
@@ -132,7 +148,8 @@ sampler_pid=$!
 # (the sampler is already gone by then: make bench-quick exited 1).
 trap 'kill $sampler_pid 2>/dev/null || true' EXIT
 flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-mem "$mmem" \
-	--donate "$((size + 256))M" --timeout "$timeout" --logdir "$logdir" "${disk[@]}" \
+	--memory-nodes "$nodes" --donate "$((size + donate_extra + 256))M" --timeout "$timeout" \
+	--logdir "$logdir" "${disk[@]}" \
 	"$logdir/bench-src/guest-blk.sh" MODE="$mode" SIZE="$size" RUNS="$runs" RUNTIME="$runtime" \
 	RAMP="$ramp" DEVS="$devs" TESTS="$tests" EXTRAS="$extras" PATTERN="$pattern" \
 	PERFTEST_SIZES="$perftest_sizes" \

@@ -441,6 +441,51 @@ has_line "$md" "target against the failed device: no figure" \
 	"| rmem RDMA vs rmem TCP: randread-4k-qd1 IOPS | – | information (rxe is slower than TCP under TCG: VM.md) | no figure |"
 lacks "$md" "no mmap section without mmap figures" "## mmap expert load"
 
+# ------------------------------------------------------------ replicas
+# bench/run.sh --replica: one copy against two, a node dying, the rebuild,
+# crc32c. Figures chosen to be worked out by hand: compute CPU 50 % of 2
+# CPUs, so CPU per I/O = 1e6 / IOPS µs; crc32c 50 000 pages/s = 20 µs.
+rep=$tmp/20261201-1400-6.1.0-99-amd64
+raw=$rep/raw
+mkdir -p "$raw/replica" "$raw/iperf"
+printf 'mode=replica\nruns=1\ncompute_cpus=2\ndevices=rmem-tcp rmem-tcp-r2\ntests=randwrite-4k-qd1 randread-4k-qd1\n' \
+	>"$raw/meta.txt"
+fio_set "$raw" <<'EOF'
+randwrite-4k-qd1  rmem-tcp     1000 - - 900  - - 3000
+randwrite-4k-qd1  rmem-tcp-r2  800  - - 1100 - - 4000
+randread-4k-qd1   rmem-tcp     2000 - - 500  - - 2000
+randread-4k-qd1   rmem-tcp-r2  2000 - - 500  - - 2000
+EOF
+printf '{"end": {"sum_received": {"bits_per_second": 1000000000.0}}}\n' >"$raw/iperf/tcp.r1.json"
+printf 'driver crc32c-generic priority 100\ntcrypt: testing speed of async crc32c (crc32c-generic)\ntcrypt: test 11 ( 4096 byte blocks,  256 bytes per update,  16 updates):  40000 opers/sec, 163840000 bytes/sec\ntcrypt: test 12 ( 4096 byte blocks, 4096 bytes per update,   1 updates):  50000 opers/sec, 204800000 bytes/sec\n' \
+	>"$raw/replica/crc32c.txt"
+# failover_json FILE RMAX_MS WMAX_MS RIOPS WIOPS ERR: a randrw fio result.
+failover_json() {
+	printf '{"jobs": [{"error": %d, "read": {"iops": %d.0, "clat_ns": {"max": %d000000}}, "write": {"iops": %d.0, "clat_ns": {"max": %d000000}}}]}\n' \
+		"$6" "$4" "$2" "$5" "$3" >"$1"
+}
+failover_json "$raw/replica/failover-rmem-tcp-r2.base.json" 15 20 400 400 0
+failover_json "$raw/replica/failover-rmem-tcp-r2.kill.json" 150 180 300 300 0
+printf '{"device": "rmem-tcp-r2", "bytes": 268435456, "copies": 4, "seconds": 4.0, "degraded_left": 0, "node_state": "live", "rebuild_mbps_param": 512}\n' \
+	>"$raw/replica/rebuild-rmem-tcp-r2.json"
+report "$rep"
+reported "$rep" "replica run: report.py exits 0"
+md=$rep.md
+has_line "$md" "replica: section" "## Replicas: one copy against two"
+has_line "$md" "replica: write IOPS, p50 and CPU per I/O, 2 copies against 1" \
+	"| randwrite-4k-qd1 | rmem TCP | 1 000 | 800 | 0.80× | 900 / 1 100 | 1.22× | 1 000 / 1 250 |"
+has_line "$md" "replica: reads about even" \
+	"| randread-4k-qd1 | rmem TCP | 2 000 | 2 000 | 1.00× | 500 / 500 | 1.00× | 500 / 500 |"
+has_line "$md" "replica: failover row (longest I/O of either direction)" \
+	"| rmem TCP, 2 copies | 180 | 20.0 | 600 (0.75×) | 0 |"
+has_line "$md" "replica: rebuild rate against iperf3" \
+	"| rmem TCP, 2 copies | 256 | 4 | 4.00 | 67.1 | 0.54× | 512 MB/s | 0 |"
+grep -qF 'crc32c of a 4 KiB page on the compute guest'"'"'s CPU: 20.0 µs (50 000 pages/s, driver `crc32c-generic`, tcrypt)' "$md"
+ok $? "replica: crc32c per page from tcrypt's 4096-byte line (not the 256-byte one)"
+grep -qF 'randwrite-4k-qd1: 1 000 µs of compute CPU per I/O, of which the checksum is 2.0 %' "$md"
+ok $? "replica: the checksum's share of a write's CPU time"
+lacks "$full.md" "no replica section in a run without -r2 devices" "## Replicas"
+
 # ------------------------------------------------------------ stored results
 # Every raw/ kept in bench/results still renders (formats of older runs
 # included). A copy: report.py writes RESULTDIR.md and .dat files.
