@@ -32,7 +32,8 @@ DEV_LABEL = {
 }
 TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
               "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
-SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-rdma", "nvme-tcp", "nvme-rdma", "nbd", "zram", "disk"]
+SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-rdma", "rmem-rdma-r2", "nvme-tcp",
+              "nvme-rdma", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
                   disk="local virtio disk")
 

@@ -47,12 +47,13 @@ done
 
 all_devs="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 case $transport in tcp | rdma) ;; *) say "--transport must be tcp or rdma"; exit 2 ;; esac
-nodes=1 donate_extra=0
+nodes=1 donate_extra=0 swap_devs=
 if [ "$replica" = 1 ]; then
-	# ~8 min under TCG: one copy (mem1) against two (mem1 + mem2), 3 runs
+	# ~12 min under TCG: one copy (mem1) against two (mem1 + mem2), 3 runs
 	mode=replica size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-r2"
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-	extras="iperf replica" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	extras="iperf swap replica" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	swap_devs="unlimited rmem-$transport rmem-$transport-r2"
 	# mem1 holds both regions' first copies
 	nodes=2 donate_extra=$size
 elif [ "$quick" = 1 ]; then
@@ -67,6 +68,7 @@ else
 	extras="iperf perftest mmap swap redis profile pcap" perftest_sizes="4096 2097152"
 	cmem=2048 mmem=3072 timeout=3600
 fi
+swap_devs=${BENCH_SWAP_DEVS:-$swap_devs}
 size=${BENCH_SIZE:-$size}
 runs=${BENCH_RUNS:-$runs}
 runtime=${BENCH_RUNTIME:-$runtime}
@@ -153,7 +155,7 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	"$logdir/bench-src/guest-blk.sh" MODE="$mode" SIZE="$size" RUNS="$runs" RUNTIME="$runtime" \
 	RAMP="$ramp" DEVS="$devs" TESTS="$tests" EXTRAS="$extras" PATTERN="$pattern" \
 	PERFTEST_SIZES="$perftest_sizes" \
-	${BENCH_SWAP_DEVS:+SWAP_DEVS="$BENCH_SWAP_DEVS"} \
+	${swap_devs:+SWAP_DEVS="$swap_devs"} \
 	${BENCH_SWAP_LIMIT:+SWAP_LIMIT="$BENCH_SWAP_LIMIT"} \
 	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} \
 	${BENCH_REDIS_DEVS:+REDIS_DEVS="$BENCH_REDIS_DEVS"} \
