@@ -246,6 +246,25 @@ def read_redis(raw):
 
 
 TCRYPT_RE = re.compile(r"\(\s*4096 byte blocks,\s*4096 bytes per update.*?:\s*(\d+) opers/sec")
+DMESG_TS = re.compile(r"^\[[ 0-9.]+\] ")
+
+
+def tcrypt_ops(lines):
+    """tcrypt's opers/sec for 4 KiB blocks hashed in one update, or None. Its
+    result is a pr_cont() that dmesg may show on a line of its own: a test
+    line without a result is joined with the next line."""
+    pend = None
+    for line in lines:
+        line = DMESG_TS.sub("", line.rstrip("\n"))
+        if pend is not None and not line.startswith("tcrypt:"):
+            line, pend = pend + line, None
+        elif "tcrypt: test" in line and "opers/sec" not in line:
+            pend = line
+            continue
+        m = TCRYPT_RE.search(line)
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def read_replica(raw):
@@ -255,12 +274,21 @@ def read_replica(raw):
     res = {"crc": {}, "failover": {}, "rebuild": {}}
     try:
         with open(os.path.join(d, "crc32c.txt")) as f:
-            for line in f:
-                if line.startswith("driver "):
-                    res["crc"]["driver"] = line.split()[1] if len(line.split()) > 1 else "?"
-                m = TCRYPT_RE.search(line)
-                if m:
-                    res["crc"]["ops"] = int(m.group(1))
+            lines = f.readlines()
+        for line in lines:
+            if line.startswith("driver "):
+                res["crc"]["driver"] = line.split()[1] if len(line.split()) > 1 else "?"
+        ops = tcrypt_ops(lines)
+        if ops is None:
+            # runs before 2026-12-02 15:10 kept only the "tcrypt:" lines;
+            # the whole kernel log is in state/
+            try:
+                with open(os.path.join(raw, "state", "compute-dmesg.txt")) as f:
+                    ops = tcrypt_ops(f)
+            except OSError:
+                pass
+        if ops is not None:
+            res["crc"]["ops"] = ops
     except OSError:
         pass
     for path in sorted(glob.glob(os.path.join(d, "failover-*.json"))):
