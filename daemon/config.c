@@ -47,6 +47,7 @@ void rmemd_config_defaults(struct rmemd_config *c)
 	c->slab_size = RMEMD_DEFAULT_SLAB_SIZE;
 	c->session_timeout = RMEMD_DEFAULT_SESSION_TIMEOUT;
 	c->drain_timeout = RMEMD_DEFAULT_DRAIN_TIMEOUT;
+	c->hello_timeout = RMEMD_DEFAULT_HELLO_TIMEOUT;
 	c->max_clients = RMEMD_DEFAULT_MAX_CLIENTS;
 	c->log_level = LOG_INFO;
 	c->test_corrupt = -1;
@@ -338,6 +339,12 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 				    "drain-timeout: bad value '%s' (seconds, 0..%u)",
 				    val, RMEMD_MAX_DRAIN_TIMEOUT);
 		c->drain_timeout = n;
+	} else if (!strcmp(key, "hello-timeout")) {
+		if (rmemd_parse_u32(val, RMEMD_MAX_HELLO_TIMEOUT, &n) || n == 0)
+			return errf(err, errlen,
+				    "hello-timeout: bad value '%s' (seconds, 1..%u)",
+				    val, RMEMD_MAX_HELLO_TIMEOUT);
+		c->hello_timeout = n;
 	} else if (!strcmp(key, "max-clients")) {
 		if (rmemd_parse_u32(val, RMEMD_MAX_CLIENTS_LIMIT, &n) || n == 0)
 			return errf(err, errlen, "max-clients: bad value '%s' (1..%u)",

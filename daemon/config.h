@@ -20,6 +20,8 @@
 #define RMEMD_MIN_SLAB_SIZE		4096ull
 #define RMEMD_MAX_SESSION_TIMEOUT	(7u * 24 * 3600)
 #define RMEMD_DEFAULT_DRAIN_TIMEOUT	60
+#define RMEMD_DEFAULT_HELLO_TIMEOUT	10
+#define RMEMD_MAX_HELLO_TIMEOUT		600
 #define RMEMD_MAX_DRAIN_TIMEOUT		3600
 #define RMEMD_MAX_CLIENTS_LIMIT		1000000u
 
@@ -36,6 +38,7 @@
  * @session_timeout: seconds a session's slabs outlive its last connection
  * @drain_timeout: on SIGTERM with slabs held, seconds to let clients move
  *	their data away (DRAIN, in PING replies) before exiting; 0: exit at once
+ * @hello_timeout: seconds a new connection has to say HELLO
  * @max_clients: connections served at once
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
@@ -56,6 +59,7 @@ struct rmemd_config {
 	uint16_t listen_port;
 	uint32_t session_timeout;
 	uint32_t drain_timeout;
+	uint32_t hello_timeout;
 	uint32_t max_clients;
 	int log_level;
 	bool no_mlock;

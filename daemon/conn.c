@@ -42,6 +42,96 @@
 #define RCVLOWAT_MAX	(64u << 10)
 
 static struct rmemd_ratelimit close_rl = RMEMD_RATELIMIT_INIT(1000, 10);
+static struct rmemd_ratelimit hello_rl = RMEMD_RATELIMIT_INIT(1000, 10);
+
+/*
+ * A peer that vanished (power lost, cable pulled) sends nothing, not even a
+ * reset: without these the default keepalive (2 h idle) would keep its
+ * connection, and so its session's slabs, long after the session timeout
+ * said they should go. Noticed within about half the session timeout (10 s
+ * to 60 s): idle for half that, then 3 probes; unacknowledged data gives up
+ * as soon (TCP_USER_TIMEOUT).
+ */
+static void conn_keepalive(int fd, uint32_t session_timeout)
+{
+	int detect = (int)(session_timeout / 2), idle, intvl, cnt = 3, one = 1;
+	unsigned int user_ms;
+
+	if (detect < 10)
+		detect = 10;
+	if (detect > 60)
+		detect = 60;
+	idle = detect / 2;
+	intvl = (detect - idle) / cnt > 0 ? (detect - idle) / cnt : 1;
+	user_ms = (unsigned int)detect * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms));
+}
+
+/* Connections yet to say HELLO, oldest first (their deadlines in order). */
+static void hq_add(struct rmemd_server *s, struct rmemd_conn *c)
+{
+	c->hq_prev = s->hq_tail;
+	c->hq_next = NULL;
+	if (s->hq_tail)
+		s->hq_tail->hq_next = c;
+	else
+		s->hq_head = c;
+	s->hq_tail = c;
+	c->on_hq = true;
+}
+
+static void hq_del(struct rmemd_server *s, struct rmemd_conn *c)
+{
+	if (!c->on_hq)
+		return;
+	if (c->hq_prev)
+		c->hq_prev->hq_next = c->hq_next;
+	else
+		s->hq_head = c->hq_next;
+	if (c->hq_next)
+		c->hq_next->hq_prev = c->hq_prev;
+	else
+		s->hq_tail = c->hq_prev;
+	c->hq_prev = c->hq_next = NULL;
+	c->on_hq = false;
+}
+
+/**
+ * rmemd_conn_hello_expire() - close connections that did not say HELLO in time
+ * @s: server
+ * @now: rmemd_now_ms()
+ *
+ * An idle or slow-dripping peer must not keep a slot (max-clients) for
+ * long. Those that said HELLO meanwhile just leave the queue.
+ */
+void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now)
+{
+	struct rmemd_conn *c;
+
+	while ((c = s->hq_head)) {
+		if (c->pc.sess) {
+			hq_del(s, c);
+			continue;
+		}
+		if (now < c->hello_by_ms)
+			break;
+		s->hello_timeouts++;
+		if (rmemd_ratelimit_ok(&hello_rl, now))
+			conn_log(LOG_WARNING, c, "closing: no HELLO within %u s",
+				 s->cfg.hello_timeout);
+		rmemd_conn_close(s, c);	/* takes it off the queue */
+	}
+}
+
+/* Milliseconds timestamp of the next HELLO deadline, or -1. */
+int64_t rmemd_conn_hello_next(const struct rmemd_server *s)
+{
+	return s->hq_head ? (int64_t)s->hq_head->hello_by_ms : -1;
+}
 
 static void peer_name(int fd, char *buf, size_t len)
 {
@@ -116,7 +206,7 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
 	c->pc.xprt = c;
 	c->pc.cut_off = conn_cut_off;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	conn_keepalive(fd, s->cfg.session_timeout);
 
 	c->events = EPOLLIN;
 	ev.events = c->events;
@@ -132,6 +222,8 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	c->hello_by_ms = rmemd_now_ms() + (uint64_t)s->cfg.hello_timeout * 1000;
+	hq_add(s, c);
 	conn_log(LOG_DEBUG, c, "connected (%u clients)", s->nconns);
 	return c;
 }
@@ -149,6 +241,7 @@ void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c)
 	if (c->gone)
 		return;
 	s->node.now_ms = rmemd_now_ms();
+	hq_del(s, c);
 	rmem_pconn_close(&s->node, &c->pc);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);

@@ -135,6 +135,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "clients %u\n"
 		     "clients_total %llu\n"
 		     "clients_refused %llu\n"
+		     "hello_timeouts %llu\n"
 		     "bytes_read %llu\n"
 		     "bytes_written %llu\n"
 		     "requests %llu\n"
@@ -155,7 +156,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     U(p->size), U(p->slab_size), p->nslabs, p->nfree, p->nslabs - p->nfree,
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
-		     s->nconns, U(s->conns_total), U(s->conns_refused),
+		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,
 		     rmemd_log_level_name(s->cfg.log_level),
@@ -261,9 +262,10 @@ static void print_text(const struct kv *kv, int n)
 	       kv_get(kv, n, "slabs_free"), kv_get(kv, n, "slabs_used"));
 	printf("sessions:      %s (%s idle), timeout %s s\n", kv_get(kv, n, "sessions"),
 	       kv_get(kv, n, "sessions_idle"), kv_get(kv, n, "session_timeout"));
-	printf("clients:       %s connected (max %s), %s accepted, %s refused\n",
+	printf("clients:       %s connected (max %s), %s accepted, %s refused, %s closed without HELLO\n",
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
-	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"));
+	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"),
+	       kv_get(kv, n, "hello_timeouts"));
 	printf("rdma:          %s; %s connected, %s accepted, %s refused; %s slab MRs in %s PDs\n",
 	       kv_get(kv, n, "rdma_listen"), kv_get(kv, n, "rdma_clients"),
 	       kv_get(kv, n, "rdma_clients_total"), kv_get(kv, n, "rdma_clients_refused"),

@@ -39,6 +39,7 @@ static const struct option options[] = {
 	{ "slab-size",       required_argument, NULL, OPT_KEY },
 	{ "session-timeout", required_argument, NULL, OPT_KEY },
 	{ "drain-timeout",   required_argument, NULL, OPT_KEY },
+	{ "hello-timeout",   required_argument, NULL, OPT_KEY },
 	{ "max-clients",     required_argument, NULL, OPT_KEY },
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
@@ -69,6 +70,7 @@ static void usage(FILE *f)
 		"  --session-timeout SEC   keep a disconnected session's slabs (default 300)\n"
 		"  --drain-timeout SEC     on SIGTERM, let clients move their data off first\n"
 		"                          (default 60; 0: exit at once)\n"
+		"  --hello-timeout SEC     a new connection's time to say HELLO (default 10)\n"
 		"  --max-clients N         connections served at once (default 1024)\n"
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"

@@ -103,6 +103,10 @@ int rmem_pool_init(struct rmem_pool *p, uint64_t size, uint64_t slab_size,
 			 (unsigned long long)size, strerror(errno));
 		goto out_free_tables;
 	}
+	/* Clients' pages: never in a core dump (the kernel gives no reason to fail). */
+	if (madvise(p->base, size, MADV_DONTDUMP))
+		log_warn("pool: MADV_DONTDUMP: %s; a core dump of rmemd would hold clients' pages",
+			 strerror(errno));
 	/*
 	 * Fault every page in now (after MADV_HUGEPAGE, so THP can back it),
 	 * so that serving never waits for the page allocator. Writing to the

@@ -537,6 +537,13 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	if (!pc->sess && m.type != RMEM_MSG_HELLO)
 		return framing_error(n, pc, &m, out, RMEM_ERR_STATE,
 				     "first message is not HELLO");
+	/*
+	 * Before HELLO a peer is nobody: the one message it may send has one
+	 * size, checked before a byte of its payload is buffered.
+	 */
+	if (!pc->sess && m.len != sizeof(struct rmem_hello))
+		return framing_error(n, pc, &m, out, RMEM_ERR_PROTO,
+				     "HELLO of the wrong length");
 	if (len - HDR_LEN < m.len) {
 		*need = HDR_LEN + m.len;
 		return 0;

@@ -342,6 +342,7 @@ static void server_reload(struct rmemd_server *s)
 
 	oc->session_timeout = nc.session_timeout;
 	oc->drain_timeout = nc.drain_timeout;
+	oc->hello_timeout = nc.hello_timeout;
 	s->node.sessions.timeout_ms = (uint64_t)nc.session_timeout * 1000;
 	if (nc.max_clients != oc->max_clients)
 		server_raise_nofile(nc.max_clients);
@@ -444,8 +445,11 @@ static void server_signal(struct rmemd_server *s)
 static int loop_timeout(struct rmemd_server *s, uint64_t now)
 {
 	int64_t next = rmem_sessions_next_expiry(&s->node.sessions);
+	int64_t hello = rmemd_conn_hello_next(s);
 	int64_t t = -1;
 
+	if (next < 0 || (hello >= 0 && hello < next))
+		next = hello;
 	if (next >= 0)
 		t = next > (int64_t)now ? next - (int64_t)now : 0;
 	if (s->listen_paused_until) {
@@ -512,6 +516,7 @@ int rmemd_server_run(struct rmemd_server *s)
 		}
 		s->node.now_ms = now;
 		rmem_sessions_expire(&s->node.sessions, now);
+		rmemd_conn_hello_expire(s, now);
 		server_drain_check(s, now);
 	}
 	log_notice("closing %u client connections", s->nconns + rmemd_rdma_nconns(s));

@@ -74,6 +74,11 @@ struct rmemd_conn {
 	struct rmemd_server *s;
 	struct rmemd_conn *prev;
 	struct rmemd_conn *next;
+	/* Until HELLO: on s->hello_q, oldest first, closed at hello_by_ms. */
+	uint64_t hello_by_ms;
+	struct rmemd_conn *hq_prev;
+	struct rmemd_conn *hq_next;
+	bool on_hq;
 };
 
 /**
@@ -111,8 +116,11 @@ struct rmemd_server {
 	struct rmemd_conn *conns;
 	uint32_t nconns;
 	struct rmemd_conn *zombies;
+	struct rmemd_conn *hq_head;
+	struct rmemd_conn *hq_tail;
 	uint64_t conns_total;
 	uint64_t conns_refused;
+	uint64_t hello_timeouts;
 	uint64_t start_ms;
 	uint64_t listen_paused_until;
 	struct rmemd_rdma *rdma;
@@ -150,6 +158,8 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
 void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
 void rmemd_conn_reap(struct rmemd_server *s);
+void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now);
+int64_t rmemd_conn_hello_next(const struct rmemd_server *s);
 
 /* rdma.c */
 int rmemd_rdma_init(struct rmemd_server *s);

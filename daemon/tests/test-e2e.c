@@ -32,6 +32,7 @@
 #define SLAB	(1u << 20)
 #define NSLABS	8
 #define TIMEOUT_S 2
+#define HELLO_S 3
 
 static const char *rmemd = "tests/rmemd-asan";
 static char dir[64], sock[128], conf[128], logf[128], addr[64];
@@ -333,6 +334,88 @@ static void test_isolation_and_errors(void)
 	close(b);
 }
 
+/*
+ * A connection that does not say HELLO within hello-timeout is closed: idle,
+ * or dripping a HELLO a byte at a time. One that said HELLO stays.
+ */
+static void test_hello_deadline(void)
+{
+	struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
+				  .type = RMEM_MSG_HELLO, .len = htole32(sizeof(struct rmem_hello)) };
+	long before = status_num("hello_timeouts");
+	int idle = rc_connect(addr), drip = rc_connect(addr), good = rc_connect(addr);
+	bool drip_cut = false;
+
+	ok(idle >= 0 && drip >= 0 && !rc_hello(good, 0x4e110, 0, NULL),
+	   "an idle connection, a slow one and one that says HELLO");
+	for (size_t i = 0; i < sizeof(m) && !drip_cut; i++) {
+		drip_cut = rc_send(drip, (uint8_t *)&m + i, 1) != 0;
+		sleep_ms(400);	/* 24 bytes: about 10 s, past the deadline */
+	}
+	ok(rc_is_closed(idle, 1000), "the idle connection is closed after hello-timeout (%d s)",
+	   HELLO_S);
+	ok(drip_cut || rc_is_closed(drip, 3000),
+	   "the connection dripping a HELLO is closed at the same deadline");
+	ok(rc_ping(good, NULL) == 0, "the connection that said HELLO is still served");
+	ok(status_num("hello_timeouts") >= before + 2 && log_has("closing: no HELLO within 3 s"),
+	   "status counts hello_timeouts, and the close is logged");
+	close(idle);
+	close(drip);
+	close(good);
+}
+
+/*
+ * Keepalive follows the session timeout (2 s here: probes after 5 s idle),
+ * not the system's 2 hours: ss shows the server side's keepalive timer.
+ */
+static void test_keepalive(void)
+{
+	int fd = rc_connect(addr);
+	char cmd[128], line[512];
+	const char *port = strrchr(addr, ':');
+	double sec = -1;
+	FILE *p;
+
+	ok(!rc_hello(fd, 0x4ee9, 0, NULL), "a client for the keepalive check");
+	snprintf(cmd, sizeof(cmd), "ss -tno state established '( sport = %s )' 2>/dev/null",
+		 port ? port : ":0");
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p)) {
+		const char *t = strstr(line, "timer:(keepalive,");
+
+		if (t && sscanf(t, "timer:(keepalive,%lfsec", &sec) != 1)
+			sec = 1e9;	/* minutes: the system default */
+	}
+	if (p)
+		pclose(p);
+	ok(sec > 0 && sec <= 5.0, "the server side's keepalive fires within 5 s of idle (%.1f s)", sec);
+	close(fd);
+}
+
+/* The pool (NSLABS x SLAB, one mapping) is left out of core dumps. */
+static void test_pool_dontdump(void)
+{
+	char path[64], line[512];
+	bool in_pool = false, dd = false, found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long kb;
+
+		if (sscanf(line, "Size: %lu kB", &kb) == 1) {
+			in_pool = kb == (unsigned long)NSLABS * SLAB / 1024;
+			found |= in_pool;
+		} else if (in_pool && !strncmp(line, "VmFlags:", 8)) {
+			dd |= strstr(line, " dd") != NULL;
+		}
+	}
+	if (f)
+		fclose(f);
+	ok(found && dd, "the pool's mapping is MADV_DONTDUMP (VmFlags dd in smaps)");
+}
+
 static void test_framing(void)
 {
 	struct rmem_msg_hdr h = { .magic = htole32(0xdeadbeef), .version = 1,
@@ -355,13 +438,30 @@ static void test_framing(void)
 		ok(rc_recv_reply(early, RMEM_MSG_PING, 9, NULL, 0, &len) == RMEM_ERR_STATE &&
 		   rc_is_closed(early, 3000), "a client starting without HELLO gets STATE and is disconnected");
 	}
+	{
+		/* Only the header: rmemd must not wait for a megabyte from nobody. */
+		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
+					  .type = RMEM_MSG_HELLO, .len = htole32(RMEM_MSG_MAX_IO),
+					  .id = htole64(10) };
+		struct timeval tv = { .tv_sec = 3 };
+		int big = rc_connect(addr);
+		uint32_t len;
+
+		/* An rmemd waiting for the payload fails this, it does not hang. */
+		setsockopt(big, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		rc_send(big, &m, sizeof(m));
+		ok(rc_recv_reply(big, RMEM_MSG_HELLO, 10, NULL, 0, &len) == RMEM_ERR_PROTO &&
+		   rc_is_closed(big, 3000),
+		   "a HELLO claiming a 1 MiB payload gets PROTO and is disconnected before the payload");
+		close(big);
+	}
 	char buf[8] = { 0 };
 
 	ok(rc_ping(good, NULL) == 0 && rc_read(good, slab, 0, buf, 5) == 0 &&
 	   !memcmp(buf, "hello", 5), "the other client keeps being served");
 	ok(log_has("closing: bad magic") && log_has("closing: first message is not HELLO"),
 	   "disconnects are logged with the reason");
-	ok(status_num("proto_closes") >= 2, "status counts connections closed for bad framing");
+	ok(status_num("proto_closes") >= 3, "status counts connections closed for bad framing");
 	rc_free(good, slab);
 	close(good);
 	close(bad);
@@ -778,8 +878,8 @@ int main(int argc, char **argv)
 	snprintf(sock, sizeof(sock), "%s/rmemd.sock", dir);
 	snprintf(conf, sizeof(conf), "%s/rmemd.conf", dir);
 	snprintf(logf, sizeof(logf), "%s/rmemd.log", dir);
-	snprintf(text, sizeof(text), "# e2e\nctl-socket = %s\nsession-timeout = %d\n", sock,
-		 TIMEOUT_S);
+	snprintf(text, sizeof(text), "# e2e\nctl-socket = %s\nsession-timeout = %d\nhello-timeout = %d\n",
+		 sock, TIMEOUT_S, HELLO_S);
 	write_file(conf, text);
 
 	test_startup_errors();
@@ -803,6 +903,9 @@ int main(int argc, char **argv)
 	test_backpressure();
 	test_isolation_and_errors();
 	test_framing();
+	test_pool_dontdump();
+	test_hello_deadline();
+	test_keepalive();
 	test_partial_messages();
 	test_replace_partial_write();
 	test_replace_paused_write();

@@ -306,6 +306,15 @@ static void test_framing(void)
 	   "payload above RMEM_MSG_MAX_PAYLOAD: TOOBIG reply and close, before the payload");
 	conn_close(&c);
 
+	/* before HELLO only its one size: decided from the header alone */
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, RMEM_MSG_MAX_IO, 0, 6);
+	rc = feed(&c, m, 24);
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_PROTO && r.h.id == 6 &&
+	   c.pc.close_reason && strstr(c.pc.close_reason, "HELLO of the wrong length"),
+	   "HELLO claiming a 1 MiB payload: PROTO reply and close, before the payload");
+	conn_close(&c);
+
 	/* partial input: need grows from the header to the whole message */
 	conn_open(&c);
 	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, 64, 0, 5);
@@ -344,7 +353,9 @@ static void test_hello(void)
 
 	conn_open(&c);
 	ok(req(&c, RMEM_MSG_HELLO, shortp, sizeof(shortp), NULL, 0, &r) == RMEM_ERR_PROTO &&
-	   c.last_rc > 0, "HELLO with a 63-byte payload: PROTO, connection kept");
+	   c.last_rc == -EPROTO, "HELLO with a 63-byte payload: PROTO reply and close");
+	conn_close(&c);
+	conn_open(&c);
 	ok(hello(&c, 0, RMEM_PROTO_FEAT_TCP, NULL) == RMEM_ERR_INVAL,
 	   "HELLO with session 0: INVAL");
 	ok(hello(&c, 0xabc, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_RDMA | RMEM_PROTO_FEAT_AUTH,
