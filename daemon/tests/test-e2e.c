@@ -383,8 +383,12 @@ static void test_keepalive(void)
 	while (p && fgets(line, sizeof(line), p)) {
 		const char *t = strstr(line, "timer:(keepalive,");
 
-		if (t && sscanf(t, "timer:(keepalive,%lfsec", &sec) != 1)
-			sec = 1e9;	/* minutes: the system default */
+		char unit[4] = "";
+
+		/* "4.9sec", or "119min" with the system's 2 hours */
+		if (t && (sscanf(t, "timer:(keepalive,%lf%3[a-z]", &sec, unit) != 2 ||
+			  strcmp(unit, "sec")))
+			sec = strcmp(unit, "min") ? 1e9 : sec * 60;
 	}
 	if (p)
 		pclose(p);
