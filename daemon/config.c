@@ -345,6 +345,11 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 				    "hello-timeout: bad value '%s' (seconds, 1..%u)",
 				    val, RMEMD_MAX_HELLO_TIMEOUT);
 		c->hello_timeout = n;
+	} else if (!strcmp(key, "session-quota")) {
+		if (rmemd_parse_u32(val, UINT32_MAX, &n))
+			return errf(err, errlen,
+				    "session-quota: bad value '%s' (slabs, 0 for no limit)", val);
+		c->session_quota = n;
 	} else if (!strcmp(key, "max-clients")) {
 		if (rmemd_parse_u32(val, RMEMD_MAX_CLIENTS_LIMIT, &n) || n == 0)
 			return errf(err, errlen, "max-clients: bad value '%s' (1..%u)",

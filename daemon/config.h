@@ -39,6 +39,7 @@
  * @drain_timeout: on SIGTERM with slabs held, seconds to let clients move
  *	their data away (DRAIN, in PING replies) before exiting; 0: exit at once
  * @hello_timeout: seconds a new connection has to say HELLO
+ * @session_quota: slabs one session may hold; 0: no limit
  * @max_clients: connections served at once
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
@@ -60,6 +61,7 @@ struct rmemd_config {
 	uint32_t session_timeout;
 	uint32_t drain_timeout;
 	uint32_t hello_timeout;
+	uint32_t session_quota;
 	uint32_t max_clients;
 	int log_level;
 	bool no_mlock;

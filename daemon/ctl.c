@@ -136,6 +136,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "clients_total %llu\n"
 		     "clients_refused %llu\n"
 		     "hello_timeouts %llu\n"
+		     "session_quota %u\n"
+		     "quota_refusals %llu\n"
 		     "bytes_read %llu\n"
 		     "bytes_written %llu\n"
 		     "requests %llu\n"
@@ -157,6 +159,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
+		     s->cfg.session_quota, U(s->node.quota_refusals),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,
 		     rmemd_log_level_name(s->cfg.log_level),
@@ -260,8 +263,10 @@ static void print_text(const struct kv *kv, int n)
 	printf("slab size:     %s\n", rmemd_format_size(kv_num(kv, n, "slab_size"), b, sizeof(b)));
 	printf("slabs:         %s total, %s free, %s in use\n", kv_get(kv, n, "slabs_total"),
 	       kv_get(kv, n, "slabs_free"), kv_get(kv, n, "slabs_used"));
-	printf("sessions:      %s (%s idle), timeout %s s\n", kv_get(kv, n, "sessions"),
-	       kv_get(kv, n, "sessions_idle"), kv_get(kv, n, "session_timeout"));
+	printf("sessions:      %s (%s idle), timeout %s s, quota %s slabs (0: none), %s allocs refused by it\n",
+	       kv_get(kv, n, "sessions"), kv_get(kv, n, "sessions_idle"),
+	       kv_get(kv, n, "session_timeout"), kv_get(kv, n, "session_quota"),
+	       kv_get(kv, n, "quota_refusals"));
 	printf("clients:       %s connected (max %s), %s accepted, %s refused, %s closed without HELLO\n",
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
 	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"),

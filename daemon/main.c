@@ -40,6 +40,7 @@ static const struct option options[] = {
 	{ "session-timeout", required_argument, NULL, OPT_KEY },
 	{ "drain-timeout",   required_argument, NULL, OPT_KEY },
 	{ "hello-timeout",   required_argument, NULL, OPT_KEY },
+	{ "session-quota",   required_argument, NULL, OPT_KEY },
 	{ "max-clients",     required_argument, NULL, OPT_KEY },
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
@@ -71,6 +72,7 @@ static void usage(FILE *f)
 		"  --drain-timeout SEC     on SIGTERM, let clients move their data off first\n"
 		"                          (default 60; 0: exit at once)\n"
 		"  --hello-timeout SEC     a new connection's time to say HELLO (default 10)\n"
+		"  --session-quota N       slabs one session may hold (default 0: no limit)\n"
 		"  --max-clients N         connections served at once (default 1024)\n"
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"

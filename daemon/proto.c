@@ -270,6 +270,15 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
 	if (n->drain_until_ms)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);	/* draining: nothing new */
+	if (n->session_quota && pc->sess->nslabs >= n->session_quota) {
+		/* Once per session reaching it, not per refused request. */
+		if (!pc->sess->quota_logged)
+			log_warn("%s: session %016llx holds %u slabs, its quota (session-quota): SLAB_ALLOC refused",
+				 pc->name, (unsigned long long)pc->sess->id, pc->sess->nslabs);
+		pc->sess->quota_logged = true;
+		n->quota_refusals++;
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	}
 	slab = rmem_pool_alloc(n->pool, pc->sess->id);
 	if (slab < 0)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);

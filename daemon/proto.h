@@ -53,6 +53,9 @@ struct rmem_stats {
  *	if the network had lost it; 0 drops nothing
  * @drop_nth: which request of @drop_type, from 1
  * @drop_seen: requests of @drop_type handled so far
+ * @drain_until_ms: draining (SIGTERM with slabs held) until then; 0: not
+ * @session_quota: slabs one session may hold; 0: no limit (session-quota)
+ * @quota_refusals: SLAB_ALLOCs refused by @session_quota
  */
 struct rmem_node {
 	struct rmem_pool *pool;
@@ -64,6 +67,8 @@ struct rmem_node {
 	uint32_t drop_nth;
 	uint32_t drop_seen;
 	uint64_t drain_until_ms;
+	uint32_t session_quota;
+	uint64_t quota_refusals;
 };
 
 /**

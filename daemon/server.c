@@ -215,6 +215,7 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		goto out_fini;
 	}
 	rmem_node_init(&s->node, &s->pool, (uint64_t)cfg->session_timeout * 1000, instance);
+	s->node.session_quota = cfg->session_quota;
 	if (cfg->test_drop_type) {
 		s->node.drop_type = cfg->test_drop_type;
 		s->node.drop_nth = cfg->test_drop_nth;
@@ -343,6 +344,8 @@ static void server_reload(struct rmemd_server *s)
 	oc->session_timeout = nc.session_timeout;
 	oc->drain_timeout = nc.drain_timeout;
 	oc->hello_timeout = nc.hello_timeout;
+	oc->session_quota = nc.session_quota;
+	s->node.session_quota = nc.session_quota;
 	s->node.sessions.timeout_ms = (uint64_t)nc.session_timeout * 1000;
 	if (nc.max_clients != oc->max_clients)
 		server_raise_nofile(nc.max_clients);

@@ -46,6 +46,7 @@ struct rmem_slab_hooks {
  * @nconns: connections attached
  * @nslabs: slabs held
  * @idle_since_ms: when @nconns dropped to 0 (monotonic ms)
+ * @quota_logged: a SLAB_ALLOC above the session quota was logged
  * @conns: the connections attached, linked through rmem_pconn.sess_next;
  *	kept by proto.c (HELLO adds, close and cut-off remove), not here
  * @prev: list link
@@ -56,6 +57,7 @@ struct rmem_session {
 	uint32_t nconns;
 	uint32_t nslabs;
 	uint64_t idle_since_ms;
+	bool quota_logged;
 	struct rmem_pconn *conns;
 	struct rmem_session *prev;
 	struct rmem_session *next;

@@ -104,6 +104,7 @@ int main(void)
 		"session-timeout = 60\n"
 		"max-clients = 10\n"
 		"hello-timeout = 4\n"
+		"session-quota = 16\n"
 		"log-level = debug\n"
 		"no-mlock = yes\n"
 		"ctl-socket = /tmp/x.sock\n";
@@ -113,7 +114,7 @@ int main(void)
 	ok(c.donate == 8ull << 30 && c.slab_size == 128ull << 20, "donate and slab-size set");
 	ok(!strcmp(c.listen_host, "::1") && c.listen_port == 7471, "IPv6 listen address split");
 	ok(c.session_timeout == 60 && c.max_clients == 10, "session-timeout and max-clients set");
-	ok(c.hello_timeout == 4, "hello-timeout set");
+	ok(c.hello_timeout == 4 && c.session_quota == 16, "hello-timeout and session-quota set");
 	ok(c.log_level == LOG_DEBUG && c.no_mlock, "log-level and no-mlock set");
 	ok(!strcmp(c.ctl_socket, "/tmp/x.sock"), "ctl-socket set");
 	ok(rmemd_config_check(&c, err, sizeof(err)) == 0, "valid config passes the checks");
@@ -144,6 +145,7 @@ int main(void)
 	config_err("max-clients = 0\n", "max-clients: bad value", "zero max-clients");
 	config_err("hello-timeout = 0\n", "hello-timeout: bad value", "zero hello-timeout");
 	config_err("hello-timeout = 601\n", "hello-timeout: bad value", "hello-timeout above 600");
+	config_err("session-quota = -1\n", "session-quota: bad value", "negative session-quota");
 	config_err("max-clients = 10x\n", "max-clients: bad value", "garbage max-clients");
 	config_err("log-level = loud\n", "log-level: bad value", "bad log level");
 	config_err("no-mlock = maybe\n", "no-mlock: bad value", "bad boolean");

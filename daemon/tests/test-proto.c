@@ -1044,6 +1044,29 @@ static void test_drain(void)
 	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drain: closed, every slab free");
 }
 
+/* session-quota: one session stops at N slabs; another is not affected. */
+static void test_quota(void)
+{
+	struct conn a, b;
+	uint32_t s[3], t;
+
+	node.session_quota = 2;
+	conn_open(&a);
+	conn_open(&b);
+	ok(hello(&a, 0x9a, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&a, &s[0]) == 0 &&
+	   slab_alloc(&a, &s[1]) == 0, "quota 2: a session gets 2 slabs");
+	ok(slab_alloc(&a, &s[2]) == RMEM_ERR_NOSPC && node.quota_refusals == 1 &&
+	   pool.nfree == NSLABS - 2, "quota 2: the third SLAB_ALLOC is NOSPC, nothing taken");
+	ok(hello(&b, 0x9b, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&b, &t) == 0,
+	   "quota 2: another session still gets slabs");
+	ok(slab_free(&a, s[0]) == 0 && slab_alloc(&a, &s[2]) == 0,
+	   "quota 2: after a free, the session may allocate again");
+	node.session_quota = 0;
+	conn_close(&a);
+	conn_close(&b);
+	node.quota_refusals = 0;
+}
+
 int main(void)
 {
 	char err[256];
@@ -1065,6 +1088,7 @@ int main(void)
 	test_replace();
 	test_drop_reply();
 	test_drain();
+	test_quota();
 
 	rmem_node_fini(&node);
 	rmem_pool_fini(&pool);
