@@ -128,6 +128,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "slabs_total %u\n"
 		     "slabs_free %u\n"
 		     "slabs_used %u\n"
+		     "slabs_zeroing %u\n"
 		     "hugepages %s\n"
 		     "mlocked %s\n"
 		     "sessions %u\n"
@@ -156,6 +157,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     RMEMD_VERSION, (int)getpid(), U(s->node.instance),
 		     U((rmemd_now_ms() - s->start_ms) / 1000), s->listen_name,
 		     U(p->size), U(p->slab_size), p->nslabs, p->nfree, p->nslabs - p->nfree,
+		     rmem_pool_zeroing(&s->pool),
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
@@ -261,8 +263,9 @@ static void print_text(const struct kv *kv, int n)
 	       rmemd_format_size(kv_num(kv, n, "capacity"), a, sizeof(a)),
 	       kv_num(kv, n, "capacity"), kv_get(kv, n, "hugepages"), kv_get(kv, n, "mlocked"));
 	printf("slab size:     %s\n", rmemd_format_size(kv_num(kv, n, "slab_size"), b, sizeof(b)));
-	printf("slabs:         %s total, %s free, %s in use\n", kv_get(kv, n, "slabs_total"),
-	       kv_get(kv, n, "slabs_free"), kv_get(kv, n, "slabs_used"));
+	printf("slabs:         %s total, %s free (%s still being zeroed), %s in use\n",
+	       kv_get(kv, n, "slabs_total"), kv_get(kv, n, "slabs_free"),
+	       kv_get(kv, n, "slabs_zeroing"), kv_get(kv, n, "slabs_used"));
 	printf("sessions:      %s (%s idle), timeout %s s, quota %s slabs (0: none), %s allocs refused by it\n",
 	       kv_get(kv, n, "sessions"), kv_get(kv, n, "sessions_idle"),
 	       kv_get(kv, n, "session_timeout"), kv_get(kv, n, "session_quota"),

@@ -9,6 +9,7 @@
  * allocated slab can be served at once.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,35 @@ static int pool_err(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* The zeroing thread: slabs from @zq, zeroed, to @zdone. */
+static void *pool_zeroer(void *arg)
+{
+	struct rmem_pool *p = arg;
+
+	pthread_mutex_lock(&p->zlock);
+	for (;;) {
+		uint32_t slab;
+
+		while (!p->zq_len && !p->zstop)
+			pthread_cond_wait(&p->zwake, &p->zlock);
+		if (p->zstop)
+			break;
+		slab = p->zq[p->zq_head];
+		p->zq_head = (p->zq_head + 1) % p->nslabs;
+		p->zq_len--;
+		p->zbusy = slab;
+		pthread_mutex_unlock(&p->zlock);
+		memset(rmem_pool_slab(p, slab), 0, p->slab_size);
+		pthread_mutex_lock(&p->zlock);
+		p->dirty[slab] = 0;
+		p->zbusy = UINT32_MAX;
+		p->zdone[p->nzdone++] = slab;
+		pthread_cond_broadcast(&p->zdone_cond);
+	}
+	pthread_mutex_unlock(&p->zlock);
+	return NULL;
 }
 
 static void *pool_map(struct rmem_pool *p, unsigned int flags)
@@ -133,7 +163,40 @@ int rmem_pool_init(struct rmem_pool *p, uint64_t size, uint64_t slab_size,
 	for (uint32_t i = 0; i < p->nslabs; i++)
 		p->free_stack[i] = p->nslabs - 1 - i;
 	p->nfree = p->nslabs;
+	p->nready = p->nslabs;
+	p->zbusy = UINT32_MAX;
+	if (flags & RMEM_POOL_ZERO_THREAD) {
+		int e;
+
+		p->zq = calloc(p->nslabs, sizeof(*p->zq));
+		p->zdone = calloc(p->nslabs, sizeof(*p->zdone));
+		if (!p->zq || !p->zdone) {
+			pool_err(err, errlen, "out of memory for the zeroing queues");
+			goto out_unlock;
+		}
+		pthread_mutex_init(&p->zlock, NULL);
+		pthread_cond_init(&p->zwake, NULL);
+		pthread_cond_init(&p->zdone_cond, NULL);
+		e = pthread_create(&p->tid, NULL, pool_zeroer, p);
+		if (e) {
+			pool_err(err, errlen, "cannot start the zeroing thread: %s", strerror(e));
+			pthread_cond_destroy(&p->zdone_cond);
+			pthread_cond_destroy(&p->zwake);
+			pthread_mutex_destroy(&p->zlock);
+			goto out_unlock;
+		}
+		p->zthread = true;
+	}
 	return 0;
+
+out_unlock:
+	free(p->zq);
+	free(p->zdone);
+	p->zq = NULL;
+	p->zdone = NULL;
+	if (p->locked)
+		munlock(p->base, size);
+	p->locked = false;
 
 out_unmap:
 	munmap(p->base, size);
@@ -154,6 +217,18 @@ out_free_tables:
  */
 void rmem_pool_fini(struct rmem_pool *p)
 {
+	if (p->zthread) {
+		pthread_mutex_lock(&p->zlock);
+		p->zstop = true;
+		pthread_cond_signal(&p->zwake);
+		pthread_mutex_unlock(&p->zlock);
+		pthread_join(p->tid, NULL);
+		pthread_cond_destroy(&p->zdone_cond);
+		pthread_cond_destroy(&p->zwake);
+		pthread_mutex_destroy(&p->zlock);
+	}
+	free(p->zq);
+	free(p->zdone);
 	if (p->base)
 		munmap(p->base, p->size);
 	free(p->free_stack);
@@ -169,25 +244,122 @@ void rmem_pool_fini(struct rmem_pool *p)
  *
  * Return: the slab number, or -1 when no slab is free.
  */
+/* Zeroed slabs to @free_stack. @zlock held. */
+static void pool_collect_locked(struct rmem_pool *p)
+{
+	while (p->nzdone)
+		p->free_stack[p->nready++] = p->zdone[--p->nzdone];
+}
+
+/**
+ * rmem_pool_collect() - put the slabs the zeroing thread is done with back
+ * on the free stack
+ * @p: pool
+ *
+ * Return: slabs on the free stack, zeroed.
+ */
+uint32_t rmem_pool_collect(struct rmem_pool *p)
+{
+	if (p->zthread) {
+		pthread_mutex_lock(&p->zlock);
+		pool_collect_locked(p);
+		pthread_mutex_unlock(&p->zlock);
+	}
+	return p->nready;
+}
+
+/**
+ * rmem_pool_zeroing() - free slabs still to be zeroed
+ * @p: pool
+ *
+ * Return: slabs queued for the zeroing thread or being zeroed.
+ */
+uint32_t rmem_pool_zeroing(struct rmem_pool *p)
+{
+	uint32_t n;
+
+	if (!p->zthread)
+		return 0;
+	pthread_mutex_lock(&p->zlock);
+	n = p->zq_len + (p->zbusy != UINT32_MAX);
+	pthread_mutex_unlock(&p->zlock);
+	return n;
+}
+
+/*
+ * Nothing zeroed is free: take a slab still queued and zero it here (one
+ * slab's memset), or wait for the one the thread is zeroing.
+ */
+static int64_t pool_take_unzeroed(struct rmem_pool *p)
+{
+	int64_t slab = -1;
+
+	pthread_mutex_lock(&p->zlock);
+	for (;;) {
+		pool_collect_locked(p);
+		if (p->nready)
+			break;
+		if (p->zq_len) {
+			/* The newest: the thread works from the oldest. */
+			p->zq_tail = (p->zq_tail + p->nslabs - 1) % p->nslabs;
+			slab = p->zq[p->zq_tail];
+			p->zq_len--;
+			break;
+		}
+		if (p->zbusy == UINT32_MAX)
+			break;
+		pthread_cond_wait(&p->zdone_cond, &p->zlock);
+	}
+	pthread_mutex_unlock(&p->zlock);
+	if (slab >= 0) {
+		memset(rmem_pool_slab(p, (uint32_t)slab), 0, p->slab_size);
+		p->dirty[slab] = 0;
+	}
+	return slab;
+}
+
 int64_t rmem_pool_alloc(struct rmem_pool *p, uint64_t owner)
 {
-	uint32_t slab;
+	int64_t slab;
 
 	if (!p->nfree || !owner)
 		return -1;
-	slab = p->free_stack[--p->nfree];
+	if (!p->nready && p->zthread) {
+		slab = pool_take_unzeroed(p);
+		if (slab < 0 && !p->nready)
+			return -1;
+		if (slab < 0)
+			slab = p->free_stack[--p->nready];
+	} else if (p->nready) {
+		slab = p->free_stack[--p->nready];
+	} else {
+		return -1;
+	}
+	p->nfree--;
 	p->owner[slab] = owner;
 	return slab;
 }
 
 static void pool_put(struct rmem_pool *p, uint32_t slab)
 {
-	if (p->dirty[slab]) {
+	p->owner[slab] = 0;
+	p->nfree++;
+	if (!p->dirty[slab]) {
+		p->free_stack[p->nready++] = slab;
+		return;
+	}
+	if (!p->zthread) {
 		memset(rmem_pool_slab(p, slab), 0, p->slab_size);
 		p->dirty[slab] = 0;
+		p->free_stack[p->nready++] = slab;
+		return;
 	}
-	p->owner[slab] = 0;
-	p->free_stack[p->nfree++] = slab;
+	pthread_mutex_lock(&p->zlock);
+	p->zq[p->zq_tail] = slab;
+	p->zq_tail = (p->zq_tail + 1) % p->nslabs;
+	p->zq_len++;
+	pthread_cond_signal(&p->zwake);
+	pthread_mutex_unlock(&p->zlock);
 }
 
 /**

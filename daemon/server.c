@@ -178,7 +178,8 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		      const struct rmemd_config_src *src)
 {
 	char err[512], a[32], b[32];
-	unsigned int flags = RMEM_POOL_HUGE | RMEM_POOL_PREFAULT;
+	/* Freed slabs are zeroed off the event loop (pool.h). */
+	unsigned int flags = RMEM_POOL_HUGE | RMEM_POOL_PREFAULT | RMEM_POOL_ZERO_THREAD;
 	uint64_t instance;
 
 	memset(s, 0, sizeof(*s));
