@@ -49,6 +49,7 @@ void rmemd_config_defaults(struct rmemd_config *c)
 	c->drain_timeout = RMEMD_DEFAULT_DRAIN_TIMEOUT;
 	c->hello_timeout = RMEMD_DEFAULT_HELLO_TIMEOUT;
 	c->max_clients = RMEMD_DEFAULT_MAX_CLIENTS;
+	c->max_per_address = RMEMD_DEFAULT_PER_ADDRESS;
 	c->log_level = LOG_INFO;
 	c->test_corrupt = -1;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", RMEMD_DEFAULT_CTL_SOCKET);
@@ -355,6 +356,11 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 			return errf(err, errlen, "max-clients: bad value '%s' (1..%u)",
 				    val, RMEMD_MAX_CLIENTS_LIMIT);
 		c->max_clients = n;
+	} else if (!strcmp(key, "max-clients-per-address")) {
+		if (rmemd_parse_u32(val, RMEMD_MAX_CLIENTS_LIMIT, &n) || n == 0)
+			return errf(err, errlen, "max-clients-per-address: bad value '%s' (1..%u)",
+				    val, RMEMD_MAX_CLIENTS_LIMIT);
+		c->max_per_address = n;
 	} else if (!strcmp(key, "log-level")) {
 		int l = rmemd_log_level_parse(val);
 

@@ -24,6 +24,7 @@
 #define RMEMD_MAX_HELLO_TIMEOUT		600
 #define RMEMD_MAX_DRAIN_TIMEOUT		3600
 #define RMEMD_MAX_CLIENTS_LIMIT		1000000u
+#define RMEMD_DEFAULT_PER_ADDRESS	128
 
 #define RMEMD_HOST_MAX	256
 #define RMEMD_PATH_MAX	108	/* sun_path */
@@ -41,6 +42,7 @@
  * @hello_timeout: seconds a new connection has to say HELLO
  * @session_quota: slabs one session may hold; 0: no limit
  * @max_clients: connections served at once
+ * @max_per_address: TCP connections served at once from one IP address
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
  * @ctl_socket: unix socket for --status
@@ -63,6 +65,7 @@ struct rmemd_config {
 	uint32_t hello_timeout;
 	uint32_t session_quota;
 	uint32_t max_clients;
+	uint32_t max_per_address;
 	int log_level;
 	bool no_mlock;
 	char ctl_socket[RMEMD_PATH_MAX];

@@ -127,6 +127,36 @@ void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now)
 	}
 }
 
+/* Whether @a and @b are the same IP address (ports aside). */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
+
+/**
+ * rmemd_conn_count_host() - TCP connections open from one address
+ * @s: server
+ * @ss: the address (its port is ignored)
+ *
+ * Return: how many (max-clients-per-address caps it).
+ */
+uint32_t rmemd_conn_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss)
+{
+	uint32_t n = 0;
+
+	for (const struct rmemd_conn *c = s->conns; c; c = c->next)
+		n += same_host(&c->peer, ss);
+	return n;
+}
+
 /* Milliseconds timestamp of the next HELLO deadline, or -1. */
 int64_t rmemd_conn_hello_next(const struct rmemd_server *s)
 {
@@ -202,6 +232,12 @@ struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd)
 	c->s = s;
 	c->rcvlowat = 1;
 	peer_name(fd, c->name, sizeof(c->name));
+	{
+		socklen_t sl = sizeof(c->peer);
+
+		if (getpeername(fd, (struct sockaddr *)&c->peer, &sl))
+			c->peer.ss_family = AF_UNSPEC;
+	}
 	rmem_pconn_init(&c->pc, c->name);
 	c->pc.xprt = c;
 	c->pc.cut_off = conn_cut_off;

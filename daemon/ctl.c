@@ -137,6 +137,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "clients_total %llu\n"
 		     "clients_refused %llu\n"
 		     "hello_timeouts %llu\n"
+		     "per_address_refused %llu\n"
+		     "max_clients_per_address %u\n"
 		     "session_quota %u\n"
 		     "quota_refusals %llu\n"
 		     "bytes_read %llu\n"
@@ -161,6 +163,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
+		     U(s->per_address_refused), s->cfg.max_per_address,
 		     s->cfg.session_quota, U(s->node.quota_refusals),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,

@@ -42,6 +42,7 @@ static const struct option options[] = {
 	{ "hello-timeout",   required_argument, NULL, OPT_KEY },
 	{ "session-quota",   required_argument, NULL, OPT_KEY },
 	{ "max-clients",     required_argument, NULL, OPT_KEY },
+	{ "max-clients-per-address", required_argument, NULL, OPT_KEY },
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
 	{ "no-mlock",        no_argument,       NULL, OPT_KEY },
@@ -74,6 +75,8 @@ static void usage(FILE *f)
 		"  --hello-timeout SEC     a new connection's time to say HELLO (default 10)\n"
 		"  --session-quota N       slabs one session may hold (default 0: no limit)\n"
 		"  --max-clients N         connections served at once (default 1024)\n"
+		"  --max-clients-per-address N\n"
+		"                          TCP connections from one IP address (default 128)\n"
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"
 		"  --no-mlock              do not lock the pool in RAM\n"

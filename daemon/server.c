@@ -300,6 +300,21 @@ static void server_accept(struct rmemd_server *s)
 			close(fd);
 			continue;
 		}
+		if (s->cfg.max_per_address) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+
+			if (!getpeername(fd, (struct sockaddr *)&ss, &sl) &&
+			    rmemd_conn_count_host(s, &ss) >= s->cfg.max_per_address) {
+				s->conns_refused++;
+				s->per_address_refused++;
+				if (rmemd_ratelimit_ok(&accept_rl, rmemd_now_ms()))
+					log_warn("refusing a connection: max-clients-per-address %u reached by its address",
+						 s->cfg.max_per_address);
+				close(fd);
+				continue;
+			}
+		}
 		if (!rmemd_conn_new(s, fd))
 			s->conns_refused++;
 	}
@@ -345,6 +360,7 @@ static void server_reload(struct rmemd_server *s)
 	oc->session_timeout = nc.session_timeout;
 	oc->drain_timeout = nc.drain_timeout;
 	oc->hello_timeout = nc.hello_timeout;
+	oc->max_per_address = nc.max_per_address;
 	oc->session_quota = nc.session_quota;
 	s->node.session_quota = nc.session_quota;
 	s->node.sessions.timeout_ms = (uint64_t)nc.session_timeout * 1000;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "config.h"
@@ -74,6 +75,7 @@ struct rmemd_conn {
 	struct rmemd_server *s;
 	struct rmemd_conn *prev;
 	struct rmemd_conn *next;
+	struct sockaddr_storage peer;
 	/* Until HELLO: on s->hello_q, oldest first, closed at hello_by_ms. */
 	uint64_t hello_by_ms;
 	struct rmemd_conn *hq_prev;
@@ -121,6 +123,7 @@ struct rmemd_server {
 	uint64_t conns_total;
 	uint64_t conns_refused;
 	uint64_t hello_timeouts;
+	uint64_t per_address_refused;
 	uint64_t start_ms;
 	uint64_t listen_paused_until;
 	struct rmemd_rdma *rdma;
@@ -155,6 +158,7 @@ void rmemd_server_fini(struct rmemd_server *s);
 
 /* conn.c */
 struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
+uint32_t rmemd_conn_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss);
 void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
 void rmemd_conn_reap(struct rmemd_server *s);

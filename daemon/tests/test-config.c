@@ -146,6 +146,8 @@ int main(void)
 	config_err("hello-timeout = 0\n", "hello-timeout: bad value", "zero hello-timeout");
 	config_err("hello-timeout = 601\n", "hello-timeout: bad value", "hello-timeout above 600");
 	config_err("session-quota = -1\n", "session-quota: bad value", "negative session-quota");
+	config_err("max-clients-per-address = 0\n", "max-clients-per-address: bad value",
+		   "zero max-clients-per-address");
 	config_err("max-clients = 10x\n", "max-clients: bad value", "garbage max-clients");
 	config_err("log-level = loud\n", "log-level: bad value", "bad log level");
 	config_err("no-mlock = maybe\n", "no-mlock: bad value", "bad boolean");

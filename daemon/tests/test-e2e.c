@@ -748,6 +748,39 @@ static void test_status_cli(void)
 	   "--status without a daemon: exit 1 with a message");
 }
 
+/* max-clients-per-address: one address cannot take every slot. */
+static void test_per_address(void)
+{
+	char text[512];
+	int c1, c2, c3;
+	long refused = status_num("per_address_refused");
+
+	snprintf(text, sizeof(text),
+		 "ctl-socket = %s\nsession-timeout = %d\nhello-timeout = %d\n"
+		 "max-clients-per-address = 2\n", sock, TIMEOUT_S, HELLO_S);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	ok(status_num("max_clients_per_address") == 2 && status_num("clients") == 0,
+	   "SIGHUP applies max-clients-per-address 2 (no client connected)");
+	c1 = rc_connect(addr);
+	c2 = rc_connect(addr);
+	c3 = rc_connect(addr);
+	ok(c3 >= 0 && rc_is_closed(c3, 2000) && status_num("per_address_refused") == refused + 1,
+	   "a third connection from 127.0.0.1 is closed and counted");
+	ok(!rc_hello(c1, 0x3a1, 0, NULL) && !rc_hello(c2, 0x3a2, 0, NULL),
+	   "the first two are served");
+	ok(log_has("max-clients-per-address 2 reached"), "the refusal is logged");
+	close(c1);
+	close(c2);
+	close(c3);
+	snprintf(text, sizeof(text), "ctl-socket = %s\nsession-timeout = %d\nhello-timeout = %d\n",
+		 sock, TIMEOUT_S, HELLO_S);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+}
+
 static void test_reload(void)
 {
 	char text[512];
@@ -939,6 +972,7 @@ int main(int argc, char **argv)
 	test_replace_paused_write();
 	test_resume_expiry();
 	test_status_cli();
+	test_per_address();
 	test_reload();
 	test_sigterm();
 	test_daemonize();
