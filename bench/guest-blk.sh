@@ -157,6 +157,7 @@ meta runtime_s "$RUNTIME"
 meta ramp_s "$RAMP"
 meta compute_mem_mib $(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))
 meta compute_cpus "$(nproc)"
+meta memory_guests "${RMEM_NNODES:-1}"
 meta memory_mem_mib $(($(rmem_on 1 "awk '/MemTotal/ { print \$2 }' /proc/meminfo") / 1024))
 meta fio "$(fio --version)"
 meta devices "$DEVS"

@@ -815,8 +815,12 @@ def main():
         if host.get(k):
             w(f"| {label} | {host[k]} |")
     w(f"| guest kernel | {meta.get('kernel', '?')} |")
+    nmem = int(meta.get("memory_guests", "1") or 1)
     w(f"| guests | compute {meta.get('compute_mem_mib', '?')} MiB / {meta.get('compute_cpus', '?')}"
-      f" vCPU, memory {meta.get('memory_mem_mib', '?')} MiB, one unix-stream virtio-net link |")
+      f" vCPU, " + (f"memory {meta.get('memory_mem_mib', '?')} MiB, one unix-stream virtio-net link |"
+                    if nmem == 1 else
+                    f"{nmem} memory guests of {meta.get('memory_mem_mib', '?')} MiB, one unix-stream "
+                    "virtio-net link to each |"))
     w(f"| mode | {meta.get('mode', '?')}: {meta.get('runs', '?')} run(s) of each figure, "
       f"fio {meta.get('runtime_s', '?')} s + {meta.get('ramp_s', '?')} s ramp (not counted), "
       f"{meta.get('size_mib', '?')} MiB per device, prefilled |")

@@ -448,7 +448,7 @@ lacks "$md" "no mmap section without mmap figures" "## mmap expert load"
 rep=$tmp/20261201-1400-6.1.0-99-amd64
 raw=$rep/raw
 mkdir -p "$raw/replica" "$raw/iperf"
-printf 'mode=replica\nruns=1\ncompute_cpus=2\ndevices=rmem-tcp rmem-tcp-r2\ntests=randwrite-4k-qd1 randread-4k-qd1\n' \
+printf 'mode=replica\nruns=1\ncompute_cpus=2\nmemory_guests=2\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-r2\ntests=randwrite-4k-qd1 randread-4k-qd1\n' \
 	>"$raw/meta.txt"
 fio_set "$raw" <<'EOF'
 randwrite-4k-qd1  rmem-tcp     1000 - - 900  - - 3000
@@ -473,6 +473,8 @@ report "$rep"
 reported "$rep" "replica run: report.py exits 0"
 md=$rep.md
 has_line "$md" "replica: section" "## Replicas: one copy against two"
+has_line "$md" "replica: two memory guests in the guests row" \
+	"| guests | compute 2000 MiB / 2 vCPU, 2 memory guests of 2000 MiB, one unix-stream virtio-net link to each |"
 has_line "$md" "replica: write IOPS, p50 and CPU per I/O, 2 copies against 1" \
 	"| randwrite-4k-qd1 | rmem TCP | 1 000 | 800 | 0.80× | 900 / 1 100 | 1.22× | 1 000 / 1 250 |"
 has_line "$md" "replica: reads about even" \
