@@ -237,35 +237,11 @@ void rmem_pool_fini(struct rmem_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/**
- * rmem_pool_alloc() - take a free slab for @owner
- * @p: pool
- * @owner: holder id, non-zero
- *
- * Return: the slab number, or -1 when no slab is free.
- */
 /* Zeroed slabs to @free_stack. @zlock held. */
 static void pool_collect_locked(struct rmem_pool *p)
 {
 	while (p->nzdone)
 		p->free_stack[p->nready++] = p->zdone[--p->nzdone];
-}
-
-/**
- * rmem_pool_collect() - put the slabs the zeroing thread is done with back
- * on the free stack
- * @p: pool
- *
- * Return: slabs on the free stack, zeroed.
- */
-uint32_t rmem_pool_collect(struct rmem_pool *p)
-{
-	if (p->zthread) {
-		pthread_mutex_lock(&p->zlock);
-		pool_collect_locked(p);
-		pthread_mutex_unlock(&p->zlock);
-	}
-	return p->nready;
 }
 
 /**
@@ -318,22 +294,25 @@ static int64_t pool_take_unzeroed(struct rmem_pool *p)
 	return slab;
 }
 
+/**
+ * rmem_pool_alloc() - take a free slab for @owner
+ * @p: pool
+ * @owner: holder id, non-zero
+ *
+ * Return: the slab number, or -1 when no slab is free.
+ */
 int64_t rmem_pool_alloc(struct rmem_pool *p, uint64_t owner)
 {
 	int64_t slab;
 
 	if (!p->nfree || !owner)
 		return -1;
-	if (!p->nready && p->zthread) {
-		slab = pool_take_unzeroed(p);
-		if (slab < 0 && !p->nready)
+	/* Nothing zeroed on the stack: collect, or zero one here. */
+	slab = !p->nready && p->zthread ? pool_take_unzeroed(p) : -1;
+	if (slab < 0) {
+		if (!p->nready)
 			return -1;
-		if (slab < 0)
-			slab = p->free_stack[--p->nready];
-	} else if (p->nready) {
 		slab = p->free_stack[--p->nready];
-	} else {
-		return -1;
 	}
 	p->nfree--;
 	p->owner[slab] = owner;

@@ -79,7 +79,6 @@ void rmem_pool_fini(struct rmem_pool *p);
 int64_t rmem_pool_alloc(struct rmem_pool *p, uint64_t owner);
 int rmem_pool_free(struct rmem_pool *p, uint32_t slab, uint64_t owner);
 uint32_t rmem_pool_release_owner(struct rmem_pool *p, uint64_t owner);
-uint32_t rmem_pool_collect(struct rmem_pool *p);
 uint32_t rmem_pool_zeroing(struct rmem_pool *p);
 
 /**
