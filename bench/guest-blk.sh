@@ -182,7 +182,7 @@ setup_rmem() {
 		has "$DEVS" rmem-rdma-r2 && donate=$((donate + SIZE))
 		donate=$(((donate + 384 + 63) / 64 * 64))
 		rmem_on_bg 1 rmemd-rdma "rmemd --foreground --stderr --donate ${donate}M" \
-			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock" >/dev/null
+			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock --key-file $RMEM_KEY_FILE" >/dev/null
 	fi
 	add_rmem_node "$name" "$ADDR" "$port" "$tr" || return
 	add_rmem_region "$name" "bench-$tr"

@@ -131,7 +131,7 @@ mmap_bench() {
 
 	donate=$(mmap_donate)
 	rmem_on_bg 1 rmemd-mmap "echo \$\$ >/run/rmemd-mmap.pid; exec rmemd --foreground --stderr" \
-		"--donate ${donate}M --listen 0.0.0.0:$MMAP_PORT --ctl-socket /run/rmemd-mmap.sock" >/dev/null
+		"--donate ${donate}M --listen 0.0.0.0:$MMAP_PORT --ctl-socket /run/rmemd-mmap.sock --key-file $RMEM_KEY_FILE" >/dev/null
 	if ! rmem_wait_port "$ADDR" "$MMAP_PORT" 60 2>/dev/null; then
 		fail mmap "rmemd on $ADDR:$MMAP_PORT (donating ${donate}M) not reachable"
 		return

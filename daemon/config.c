@@ -16,9 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "rmem-key.h"
 #include "rmem-proto.h"
+
+static_assert(RMEMD_MAX_KEY_FILES == RMEM_AUTH_MAX_KEYS, "one key per key file");
 
 #define CONFIG_FILE_MAX	(64 * 1024)
 
@@ -402,6 +406,40 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 				    "test-corrupt: bad value '%s' (a byte offset in a slab, 0..%u)",
 				    val, UINT32_MAX);
 		c->test_corrupt = n;
+	} else if (!strcmp(key, "auth")) {
+		if (strcmp(val, "psk") && strcmp(val, "none"))
+			return errf(err, errlen, "auth: bad value '%s' (psk or none)", val);
+		c->auth_none = val[0] == 'n';
+	} else if (!strcmp(key, "key-file")) {
+		char path[RMEMD_KEY_PATH_MAX];
+		const char *cred = getenv("CREDENTIALS_DIRECTORY");
+
+		/*
+		 * A bare name is a systemd credential (LoadCredential=): the
+		 * unit hands an unprivileged rmemd a copy of a root-only file.
+		 */
+		if (!strchr(val, '/')) {
+			if (!cred || cred[0] != '/')
+				return errf(err, errlen,
+					    "key-file: '%s' is a bare name, a systemd credential, but CREDENTIALS_DIRECTORY is not set (give an absolute path)",
+					    val);
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", cred, val) >= sizeof(path))
+				return errf(err, errlen, "key-file: path longer than %d bytes",
+					    RMEMD_KEY_PATH_MAX - 1);
+			val = path;
+		}
+		if (val[0] != '/')
+			return errf(err, errlen, "key-file: '%s' is not an absolute path", val);
+		if (strlen(val) >= RMEMD_KEY_PATH_MAX)
+			return errf(err, errlen, "key-file: path longer than %d bytes",
+				    RMEMD_KEY_PATH_MAX - 1);
+		for (uint32_t i = 0; i < c->nkey_files; i++)
+			if (!strcmp(c->key_files[i], val))
+				return errf(err, errlen, "key-file: %s is listed twice", val);
+		if (c->nkey_files == RMEMD_MAX_KEY_FILES)
+			return errf(err, errlen, "key-file: more than %d (one per tenant)",
+				    RMEMD_MAX_KEY_FILES);
+		snprintf(c->key_files[c->nkey_files++], RMEMD_KEY_PATH_MAX, "%s", val);
 	} else if (!strcmp(key, "ctl-socket")) {
 		if (val[0] != '/')
 			return errf(err, errlen, "ctl-socket: '%s' is not an absolute path", val);
@@ -556,7 +594,81 @@ int rmemd_config_check(const struct rmemd_config *c, char *err, size_t errlen)
 	if (c->donate > (uint64_t)SIZE_MAX / 2)
 		return errf(err, errlen, "donate: %s does not fit in the address space",
 			    rmemd_format_size(c->donate, a, sizeof(a)));
+	if (!c->auth_none && !c->nkey_files)
+		return errf(err, errlen,
+			    "no key-file: create one with 'rmemd --gen-key FILE' and set 'key-file = FILE' (--key-file FILE), or set 'auth none' for a lab, which lets anyone who reaches the port use the pool");
+	if (c->auth_none && c->nkey_files)
+		return errf(err, errlen,
+			    "auth none and key-file %s both set: remove one (auth none serves without keys)",
+			    c->key_files[0]);
 	return 0;
+}
+
+/**
+ * rmemd_config_load_keys() - read every key-file of @c
+ * @c: a checked config
+ * @keys: RMEMD_MAX_KEY_FILES entries; the keys, in @c's order (index i
+ *	is key-file i: the tenant's key index)
+ * @nkeys: how many were read (0 with auth none)
+ * @err: on failure, the message (never key material)
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1 when a file cannot be read as a key (rmem_key_read_file())
+ * or two files hold the same key; @keys is wiped then.
+ */
+int rmemd_config_load_keys(const struct rmemd_config *c, struct rmem_auth_key *keys,
+			   uint32_t *nkeys, char *err, size_t errlen)
+{
+	uint8_t key[RMEM_AUTH_KEY_LEN];
+	char msg[384], id[RMEM_KEY_ID_STR_LEN];
+	uint32_t i, j;
+	int ret = 0;
+
+	*nkeys = 0;
+	for (i = 0; i < c->nkey_files && !ret; i++) {
+		if (rmem_key_read_file(c->key_files[i], key, msg, sizeof(msg))) {
+			ret = errf(err, errlen, "key-file: %s", msg);
+			break;
+		}
+		if (rmem_auth_key_init(&keys[i], key)) {
+			ret = errf(err, errlen, "key-file %s: cannot compute its key id (libcrypto)",
+				   c->key_files[i]);
+			break;
+		}
+		for (j = 0; j < i; j++) {
+			if (keys[j].id == keys[i].id) {
+				rmem_key_format_id(keys[i].id, id);
+				ret = errf(err, errlen,
+					   "key-file %s and %s hold the same key (id %s): one key per tenant",
+					   c->key_files[j], c->key_files[i], id);
+				break;
+			}
+		}
+	}
+	explicit_bzero(key, sizeof(key));
+	if (ret) {
+		explicit_bzero(keys, sizeof(*keys) * RMEMD_MAX_KEY_FILES);
+		return ret;
+	}
+	*nkeys = c->nkey_files;
+	return 0;
+}
+
+/**
+ * rmemd_config_same_keys() - do two configs name the same auth mode and key files?
+ * @a: one
+ * @b: the other
+ *
+ * Return: true when they do (a reload then changes nothing of authentication).
+ */
+bool rmemd_config_same_keys(const struct rmemd_config *a, const struct rmemd_config *b)
+{
+	if (a->auth_none != b->auth_none || a->nkey_files != b->nkey_files)
+		return false;
+	for (uint32_t i = 0; i < a->nkey_files; i++)
+		if (strcmp(a->key_files[i], b->key_files[i]))
+			return false;
+	return true;
 }
 
 /**

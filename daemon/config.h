@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define RMEMD_DEFAULT_CONFIG		"/etc/rmem/rmemd.conf"
-#define RMEMD_DEFAULT_CTL_SOCKET	"/run/rmemd.sock"
+#define RMEMD_DEFAULT_CTL_SOCKET	"/run/rmemd/rmemd.sock"
 #define RMEMD_DEFAULT_SLAB_SIZE		(64ull << 20)
 #define RMEMD_DEFAULT_SESSION_TIMEOUT	300
 #define RMEMD_DEFAULT_MAX_CLIENTS	1024
@@ -25,6 +25,9 @@
 #define RMEMD_MAX_DRAIN_TIMEOUT		3600
 #define RMEMD_MAX_CLIENTS_LIMIT		1000000u
 #define RMEMD_DEFAULT_PER_ADDRESS	128
+
+#define RMEMD_MAX_KEY_FILES		16	/* = RMEM_AUTH_MAX_KEYS */
+#define RMEMD_KEY_PATH_MAX		256
 
 #define RMEMD_HOST_MAX	256
 #define RMEMD_PATH_MAX	108	/* sun_path */
@@ -53,6 +56,11 @@
  * @test_drop_nth: which request of that type, from 1
  * @test_corrupt: test only: on SIGUSR2, flip the lowest bit of the byte at
  *	this offset of every held slab (--test-corrupt OFFSET); -1 for off
+ * @auth_none: "auth none": no authentication (labs only); default false,
+ *	"auth psk"
+ * @key_files: "key-file" paths, one per tenant key, in the order given
+ *	(the file's lines, then the flags)
+ * @nkey_files: entries in @key_files
  */
 struct rmemd_config {
 	uint64_t donate;
@@ -74,7 +82,12 @@ struct rmemd_config {
 	uint8_t test_drop_type;
 	uint32_t test_drop_nth;
 	int64_t test_corrupt;
+	bool auth_none;
+	char key_files[RMEMD_MAX_KEY_FILES][RMEMD_KEY_PATH_MAX];
+	uint32_t nkey_files;
 };
+
+struct rmem_auth_key;
 
 void rmemd_config_defaults(struct rmemd_config *c);
 int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
@@ -85,6 +98,9 @@ int rmemd_config_load(struct rmemd_config *c, const char *path, char *err,
 		      size_t errlen);
 int rmemd_config_check(const struct rmemd_config *c, char *err, size_t errlen);
 bool rmemd_config_key_is_bool(const char *key);
+int rmemd_config_load_keys(const struct rmemd_config *c, struct rmem_auth_key *keys,
+			   uint32_t *nkeys, char *err, size_t errlen);
+bool rmemd_config_same_keys(const struct rmemd_config *a, const struct rmemd_config *b);
 
 int rmemd_parse_size(const char *s, uint64_t *out, const char **why);
 int rmemd_parse_u32(const char *s, uint32_t max, uint32_t *out);
@@ -102,7 +118,7 @@ char *rmemd_format_size(uint64_t bytes, char *buf, size_t len);
  * @vals: their values
  * @n: number of flags
  */
-#define RMEMD_MAX_FLAGS	32
+#define RMEMD_MAX_FLAGS	48
 struct rmemd_config_src {
 	const char *path;
 	bool path_given;

@@ -127,6 +127,34 @@ void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now)
 	}
 }
 
+/**
+ * rmemd_conn_evict_unhello() - make room for a new connection at max-clients
+ * @s: server
+ *
+ * Slots are reserved for peers that get past HELLO: when rmemd is full, the
+ * oldest connection that has not said HELLO yet (it has not authenticated)
+ * is closed so that the new one can try. Idle or slow-dripping peers can
+ * then delay an honest client by at most max-clients newer connections,
+ * never lock it out. Connections past HELLO are never evicted.
+ *
+ * Return: true if a connection was closed.
+ */
+bool rmemd_conn_evict_unhello(struct rmemd_server *s)
+{
+	struct rmemd_conn *c;
+
+	while ((c = s->hq_head) && c->pc.sess)
+		hq_del(s, c);
+	if (!c)
+		return false;
+	s->conns_evicted++;
+	if (rmemd_ratelimit_ok(&hello_rl, rmemd_now_ms()))
+		conn_log(LOG_WARNING, c, "closing: max-clients %u reached, and this connection has not said HELLO",
+			 s->cfg.max_clients);
+	rmemd_conn_close(s, c);	/* takes it off the queue */
+	return true;
+}
+
 /* Whether @a and @b are the same IP address (ports aside). */
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rmem-key.h"
 #include "server.h"
 
 #ifndef RMEMD_VERSION
@@ -30,6 +31,29 @@ static int ctl_addr(const char *path, struct sockaddr_un *sun)
 	if (strlen(path) >= sizeof(sun->sun_path))
 		return -1;
 	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/*
+ * The socket's directory (/run/rmemd by default: systemd's RuntimeDirectory=
+ * makes it for the unit, owned by its user) is created when missing, as
+ * when rmemd is started by hand. Only the last component: a missing
+ * grandparent is a typo worth an error.
+ */
+static int ctl_mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		log_err("ctl-socket %s: cannot create %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -53,6 +77,8 @@ int rmemd_ctl_listen(struct rmemd_server *s)
 		log_err("ctl-socket %s: path too long", path);
 		return -1;
 	}
+	if (ctl_mkdir_parent(path))
+		return -1;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_err("ctl-socket %s: exists and is not a socket", path);
@@ -108,8 +134,24 @@ void rmemd_ctl_close(struct rmemd_server *s)
 	unlink(s->cfg.ctl_socket);
 }
 
+/* "ID,ID,..." in key index order, or "none": ids only, never keys. */
+static const char *key_ids(const struct rmemd_server *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	for (uint32_t i = 0; i < s->nkeys && off + RMEM_KEY_ID_STR_LEN < len; i++) {
+		if (i)
+			buf[off++] = ',';
+		rmem_key_format_id(s->keys[i].id, buf + off);
+		off += RMEM_KEY_ID_STR_LEN - 1;
+	}
+	return buf;
+}
+
 static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 {
+	char ids[RMEM_AUTH_MAX_KEYS * RMEM_KEY_ID_STR_LEN + 1];
 	const struct rmem_pool *p = &s->pool;
 	const struct rmem_stats *st = &s->node.stats;
 	struct rmemd_rdma_stats rd;
@@ -138,6 +180,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "clients_refused %llu\n"
 		     "hello_timeouts %llu\n"
 		     "per_address_refused %llu\n"
+		     "clients_evicted %llu\n"
 		     "max_clients_per_address %u\n"
 		     "session_quota %u\n"
 		     "quota_refusals %llu\n"
@@ -155,7 +198,15 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "rdma_clients_total %llu\n"
 		     "rdma_clients_refused %llu\n"
 		     "rdma_mrs %u\n"
-		     "rdma_pds %u\n",
+		     "rdma_pds %u\n"
+		     "auth %s\n"
+		     "key_ids %s\n"
+		     "auth_failures %llu\n"
+		     "auth_no_auth %llu\n"
+		     "auth_unknown_key %llu\n"
+		     "auth_bad_mac %llu\n"
+		     "auth_other_key %llu\n"
+		     "version_refused %llu\n",
 		     RMEMD_VERSION, (int)getpid(), U(s->node.instance),
 		     U((rmemd_now_ms() - s->start_ms) / 1000), s->listen_name,
 		     U(p->size), U(p->slab_size), p->nslabs, p->nfree, p->nslabs - p->nfree,
@@ -163,12 +214,15 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
-		     U(s->per_address_refused), s->cfg.max_per_address,
+		     U(s->per_address_refused), U(s->conns_evicted), s->cfg.max_per_address,
 		     s->cfg.session_quota, U(s->node.quota_refusals),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,
 		     rmemd_log_level_name(s->cfg.log_level),
-		     rd.listen, rd.conns, U(rd.conns_total), U(rd.conns_refused), rd.mrs, rd.pds);
+		     rd.listen, rd.conns, U(rd.conns_total), U(rd.conns_refused), rd.mrs, rd.pds,
+		     s->node.auth ? "psk" : "none", key_ids(s, ids, sizeof(ids)),
+		     U(st->auth_failures), U(st->auth_no_auth), U(st->auth_unknown_key),
+		     U(st->auth_bad_mac), U(st->auth_other_key), U(st->version_refused));
 #undef U
 	return n < len ? n : len - 1;
 }
@@ -179,7 +233,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
  */
 void rmemd_ctl_accept(struct rmemd_server *s)
 {
-	char buf[2048];
+	char buf[4096];
 
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(s->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -246,8 +300,9 @@ static void print_json(const struct kv *kv, int n)
 		printf("%s", i ? ", " : "");
 		json_string(kv[i].key);
 		printf(": ");
-		/* instance is hex: always a string */
-		if (is_number(kv[i].val) && strcmp(kv[i].key, "instance"))
+		/* instance and key ids are hex: always strings */
+		if (is_number(kv[i].val) && strcmp(kv[i].key, "instance") &&
+		    strcmp(kv[i].key, "key_ids"))
 			printf("%s", kv[i].val);
 		else
 			json_string(kv[i].val);
@@ -273,10 +328,10 @@ static void print_text(const struct kv *kv, int n)
 	       kv_get(kv, n, "sessions"), kv_get(kv, n, "sessions_idle"),
 	       kv_get(kv, n, "session_timeout"), kv_get(kv, n, "session_quota"),
 	       kv_get(kv, n, "quota_refusals"));
-	printf("clients:       %s connected (max %s), %s accepted, %s refused, %s closed without HELLO\n",
+	printf("clients:       %s connected (max %s), %s accepted, %s refused, %s closed without HELLO, %s evicted before HELLO\n",
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
 	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"),
-	       kv_get(kv, n, "hello_timeouts"));
+	       kv_get(kv, n, "hello_timeouts"), kv_get(kv, n, "clients_evicted"));
 	printf("rdma:          %s; %s connected, %s accepted, %s refused; %s slab MRs in %s PDs\n",
 	       kv_get(kv, n, "rdma_listen"), kv_get(kv, n, "rdma_clients"),
 	       kv_get(kv, n, "rdma_clients_total"), kv_get(kv, n, "rdma_clients_refused"),
@@ -288,6 +343,11 @@ static void print_text(const struct kv *kv, int n)
 	       kv_get(kv, n, "errors"), kv_get(kv, n, "proto_closes"));
 	printf("replaced:      %s (connections cut off by a newer one of their session and queue)\n",
 	       kv_get(kv, n, "replaced_conns"));
+	printf("auth:          %s, key ids %s\n", kv_get(kv, n, "auth"), kv_get(kv, n, "key_ids"));
+	printf("auth failures: %s (%s without AUTH, %s unknown key, %s bad mac, %s session of another key); %s peers of another protocol version\n",
+	       kv_get(kv, n, "auth_failures"), kv_get(kv, n, "auth_no_auth"),
+	       kv_get(kv, n, "auth_unknown_key"), kv_get(kv, n, "auth_bad_mac"),
+	       kv_get(kv, n, "auth_other_key"), kv_get(kv, n, "version_refused"));
 	printf("log level:     %s\n", kv_get(kv, n, "log_level"));
 }
 
@@ -301,8 +361,8 @@ static void print_text(const struct kv *kv, int n)
 int rmemd_ctl_status(const char *path, bool json)
 {
 	struct sockaddr_un sun;
-	char buf[4096];
-	struct kv kv[64];
+	char buf[8192];
+	struct kv kv[96];
 	size_t len = 0;
 	ssize_t r;
 	int fd, n = 0;
@@ -331,7 +391,7 @@ int rmemd_ctl_status(const char *path, bool json)
 	close(fd);
 	buf[len] = '\0';
 
-	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < 64;
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < 96;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 

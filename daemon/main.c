@@ -4,18 +4,25 @@
  *
  * main.c owns the command line, daemonizing and the process exit codes:
  * 0 clean exit, 1 runtime or startup failure, 2 usage or configuration
- * error.
+ * error (a key file that cannot be used is a configuration error). It also
+ * runs the two key-file commands, --gen-key and --key-id, which exit
+ * without serving.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "rmem-key.h"
 #include "server.h"
 
 #ifndef RMEMD_VERSION
@@ -30,6 +37,8 @@ enum {
 	OPT_JSON,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_GEN_KEY,
+	OPT_KEY_ID,
 	OPT_KEY,	/* a config key: donate, listen, ... */
 };
 
@@ -50,6 +59,10 @@ static const struct option options[] = {
 	{ "rdma-port",       required_argument, NULL, OPT_KEY },
 	{ "test-drop-reply", required_argument, NULL, OPT_KEY },
 	{ "test-corrupt",    required_argument, NULL, OPT_KEY },
+	{ "auth",            required_argument, NULL, OPT_KEY },
+	{ "key-file",        required_argument, NULL, OPT_KEY },
+	{ "gen-key",         required_argument, NULL, OPT_GEN_KEY },
+	{ "key-id",          required_argument, NULL, OPT_KEY_ID },
 	{ "config",          required_argument, NULL, OPT_CONFIG },
 	{ "stderr",          no_argument,       NULL, OPT_STDERR },
 	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
@@ -65,6 +78,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rmemd --donate SIZE --listen ADDR:PORT [options]\n"
 		"       rmemd --status [SOCKET] [--json]\n"
+		"       rmemd --gen-key FILE | --key-id FILE\n"
 		"\n"
 		"  --donate SIZE           memory to serve: 512M, 8G... (multiple of the slab size)\n"
 		"  --listen ADDR:PORT      TCP address: 0.0.0.0:7471, [::]:7471\n"
@@ -82,10 +96,18 @@ static void usage(FILE *f)
 		"  --no-mlock              do not lock the pool in RAM\n"
 		"  --rdma-port PORT        rdma_cm port (default: the TCP port)\n"
 		"  --no-rdma               serve TCP only (no rdma_cm listener)\n"
+		"  --auth psk|none         authenticate clients with a key (psk, the default),\n"
+		"                          or not at all (none: labs only; anyone who reaches\n"
+		"                          the port can use the pool)\n"
+		"  --key-file FILE         a key file (mode 0600), one per tenant, up to 16;\n"
+		"                          repeat the option for more\n"
 		"  --config FILE           config file (default " RMEMD_DEFAULT_CONFIG " if present)\n"
 		"  --stderr                log to stderr instead of syslog\n"
 		"  --foreground            do not detach\n"
 		"  --status [SOCKET]       print a running rmemd's status (text, or --json)\n"
+		"  --gen-key FILE          write a new random key to FILE (mode 0600, never\n"
+		"                          overwrites) and print its key id\n"
+		"  --key-id FILE           print the key id of the key in FILE\n"
 		"  --help, --version\n"
 		"\nTest only (never in production):\n"
 		"  --test-drop-reply TYPE[:N]  handle the Nth request (default 1) of TYPE\n"
@@ -134,6 +156,39 @@ static int daemonize(int *notify_fd)
 	return 0;
 }
 
+/* --gen-key FILE, --key-id FILE: print the id on stdout. Exit code. */
+static int key_command(int opt, const char *path)
+{
+	uint8_t key[RMEM_AUTH_KEY_LEN];
+	char err[384], id[RMEM_KEY_ID_STR_LEN];
+	uint64_t kid;
+	int ret;
+
+	if (opt == OPT_GEN_KEY) {
+		ret = rmem_key_generate(key);
+		if (ret)
+			snprintf(err, sizeof(err), "getrandom: %s", strerror(-ret));
+		else
+			ret = rmem_key_write_file(path, key, err, sizeof(err));
+	} else {
+		ret = rmem_key_read_file(path, key, err, sizeof(err));
+	}
+	if (!ret && rmem_auth_key_id(key, &kid)) {
+		snprintf(err, sizeof(err), "%s: cannot compute the key id (libcrypto)", path);
+		ret = -EIO;
+	}
+	explicit_bzero(key, sizeof(key));
+	if (ret) {
+		fprintf(stderr, "rmemd: %s\n", err);
+		return 1;
+	}
+	rmem_key_format_id(kid, id);
+	if (opt == OPT_GEN_KEY)
+		fprintf(stderr, "rmemd: wrote a new key to %s (mode 0600); its key id:\n", path);
+	printf("%s\n", id);
+	return 0;
+}
+
 static void detach_stdio(bool keep_stderr)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -148,9 +203,44 @@ static void detach_stdio(bool keep_stderr)
 		close(fd);
 }
 
+/*
+ * sd_notify() - tell systemd (Type=notify) how startup went
+ * @msg: newline-separated assignments, e.g. "READY=1"
+ *
+ * The notification protocol is one datagram on the AF_UNIX socket named by
+ * $NOTIFY_SOCKET ('@' for the abstract namespace). No libsystemd for one
+ * sendto(); without the variable (not under systemd) it does nothing.
+ */
+static void sd_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof(sun.sun_path)) {
+		log_warn("NOTIFY_SOCKET too long: not notifying systemd");
+		return;
+	}
+	memcpy(sun.sun_path, path, len);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+			     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warn("cannot notify systemd (%s): %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	static struct rmemd_server srv;
+	static struct rmem_auth_key keys[RMEM_AUTH_MAX_KEYS];
+	uint32_t nkeys = 0;
 	struct rmemd_config_src src = { .path = RMEMD_DEFAULT_CONFIG };
 	struct rmemd_config cfg;
 	const char *status_path = NULL;
@@ -196,6 +286,9 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("rmemd %s (protocol version %d)\n", RMEMD_VERSION, RMEM_PROTO_VERSION);
 			return 0;
+		case OPT_GEN_KEY:
+		case OPT_KEY_ID:
+			return key_command(opt, optarg);
 		default:
 			usage(stderr);
 			return 2;
@@ -217,16 +310,22 @@ int main(int argc, char **argv)
 		return rmemd_ctl_status(status_path, json);
 	}
 
-	if (rmemd_config_build(&src, &cfg, err, sizeof(err))) {
+	if (rmemd_config_build(&src, &cfg, err, sizeof(err)) ||
+	    rmemd_config_load_keys(&cfg, keys, &nkeys, err, sizeof(err))) {
 		fprintf(stderr, "rmemd: %s\n", err);
 		return 2;
 	}
+	if (cfg.auth_none && !to_stderr)
+		fprintf(stderr, "rmemd: warning: auth none: anyone who reaches %s can use the pool\n",
+			cfg.listen);
 
 	rmemd_log_init(to_stderr, cfg.log_level);
 	if (!foreground && daemonize(&notify_fd))
 		return 1;
 
-	if (rmemd_server_init(&srv, &cfg, &src)) {
+	rc = rmemd_server_init(&srv, &cfg, &src, keys, nkeys);
+	explicit_bzero(keys, sizeof(keys));	/* the server has its copy */
+	if (rc) {
 		if (!to_stderr)
 			fprintf(stderr, "rmemd: startup failed; see the system log\n");
 		rmemd_log_close();
@@ -241,7 +340,9 @@ int main(int argc, char **argv)
 		detach_stdio(to_stderr);
 	}
 
+	sd_notify("READY=1\nSTATUS=serving");
 	rc = rmemd_server_run(&srv);
+	sd_notify("STOPPING=1");
 	rmemd_server_fini(&srv);
 	log_notice("exiting");
 	rmemd_log_close();

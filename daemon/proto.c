@@ -10,16 +10,25 @@
  *  - a well-framed request with bad content: an error reply with the
  *    matching RMEM_ERR_* code, and the connection keeps being served.
  *
+ * Authentication (auth psk, rmem_node.auth) adds a third: a peer that fails
+ * it (no AUTH first, unknown key id, bad mac, a session of another key) gets
+ * RMEM_ERR_PERM and is closed, having changed nothing. Until HELLO has
+ * succeeded a connection has no session (rmem_pconn.sess is NULL), so the
+ * transport's HELLO deadline covers AUTH and HELLO together.
+ *
  * Wire structs are copied out of the input with memcpy (the input is not
  * aligned) and converted from little-endian field by field.
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
+#include "rmem-key.h"
 
 #define HDR_LEN	sizeof(struct rmem_msg_hdr)
 
@@ -50,6 +59,7 @@ void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
 	memset(n, 0, sizeof(*n));
 	n->pool = pool;
 	n->instance = instance;
+	n->nonce = rmem_auth_nonce;
 	rmem_sessions_init(&n->sessions, pool, session_timeout_ms);
 }
 
@@ -99,6 +109,8 @@ void rmem_pconn_init(struct rmem_pconn *pc, const char *name)
 {
 	memset(pc, 0, sizeof(*pc));
 	pc->name = name;
+	pc->key_idx = -1;
+	pc->bound_key = -1;
 }
 
 /**
@@ -138,12 +150,12 @@ const char *rmem_proto_status_name(uint32_t status)
  * Returns the payload area (or a non-NULL pointer when @len is 0), or NULL
  * when the output buffer cannot grow.
  */
-static uint8_t *reply(struct rmem_buf *out, const struct msg *m, uint32_t status,
-		      uint32_t len)
+static uint8_t *reply_v(struct rmem_buf *out, const struct msg *m, uint32_t status,
+			uint32_t len, uint8_t version)
 {
 	struct rmem_msg_hdr h = {
 		.magic = htole32(RMEM_PROTO_MAGIC),
-		.version = RMEM_PROTO_VERSION,
+		.version = version,
 		.type = m->type,
 		.flags = htole16(RMEM_MSG_F_REPLY),
 		.len = htole32(len),
@@ -158,12 +170,148 @@ static uint8_t *reply(struct rmem_buf *out, const struct msg *m, uint32_t status
 	return p + HDR_LEN;
 }
 
+static uint8_t *reply(struct rmem_buf *out, const struct msg *m, uint32_t status,
+		      uint32_t len)
+{
+	return reply_v(out, m, status, len, RMEM_PROTO_VERSION);
+}
+
 /* An error reply; returns 0 or -ENOMEM. */
 static int reply_err(struct rmem_node *n, struct rmem_buf *out, const struct msg *m,
 		     uint32_t status)
 {
 	n->stats.errors++;
 	return reply(out, m, status, 0) ? 0 : -ENOMEM;
+}
+
+static void pconn_why(struct rmem_pconn *pc, const char *fmt, va_list ap)
+{
+	vsnprintf(pc->why, sizeof(pc->why), fmt, ap);
+	pc->close_reason = pc->why;
+}
+
+static int auth_refuse(struct rmem_node *n, struct rmem_pconn *pc, const struct msg *m,
+		       struct rmem_buf *out, uint64_t *reason, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/*
+ * Authentication failed: count it under @reason (one of the auth_*
+ * counters), reply RMEM_ERR_PERM and close; @fmt says why, for the
+ * transport's (rate limited) log line. Nothing else changes: no session is
+ * looked at or joined after a failure.
+ */
+static int auth_refuse(struct rmem_node *n, struct rmem_pconn *pc, const struct msg *m,
+		       struct rmem_buf *out, uint64_t *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pconn_why(pc, fmt, ap);
+	va_end(ap);
+	n->stats.errors++;
+	n->stats.auth_failures++;
+	(*reason)++;
+	reply(out, m, RMEM_ERR_PERM, 0);
+	return -EPROTO;
+}
+
+static const char *key_name(const struct rmem_node *n, int idx, char buf[RMEM_KEY_ID_STR_LEN])
+{
+	if (idx < 0 || (uint32_t)idx >= n->nkeys)
+		return "none";
+	rmem_key_format_id(n->keys[idx].id, buf);
+	return buf;
+}
+
+/**
+ * rmem_node_session_other_key() - would joining @session break its binding?
+ * @n: server state
+ * @session: session id
+ * @key_idx: key the peer authenticated with (-1: none)
+ *
+ * Return: true when @session exists and was created under another key.
+ */
+bool rmem_node_session_other_key(const struct rmem_node *n, uint64_t session, int key_idx)
+{
+	const struct rmem_session *s = rmem_session_find(&n->sessions, session);
+
+	return s && s->key_idx != key_idx;
+}
+
+/*
+ * AUTH: the client names its key and sends its nonce; we answer with ours
+ * and prove we hold the key. After it the next message must be HELLO with
+ * a mac. With auth none we refuse it and keep the connection: a plain
+ * HELLO may follow.
+ */
+static int handle_auth(struct rmem_node *n, struct rmem_pconn *pc,
+		       const struct msg *m, struct rmem_buf *out)
+{
+	static struct rmemd_ratelimit none_rl = RMEMD_RATELIMIT_INIT(1000, 5);
+	const struct rmem_auth_key *k;
+	struct rmem_auth_reply rep;
+	struct rmem_auth req;
+	char a[RMEM_KEY_ID_STR_LEN], b[RMEM_KEY_ID_STR_LEN];
+	uint64_t key_id;
+	uint8_t *p;
+	int idx = -1;
+
+	if (pc->sess)
+		return reply_err(n, out, m, RMEM_ERR_STATE);
+	if (!n->auth) {
+		if (rmemd_ratelimit_ok(&none_rl, n->now_ms))
+			log_info("%s: AUTH refused: this rmemd runs with auth none", pc->name);
+		return reply_err(n, out, m, RMEM_ERR_PERM);
+	}
+	/* Its length was checked before its payload was buffered. */
+	memcpy(&req, m->payload, sizeof(req));
+	key_id = le64toh(req.key_id);
+	k = rmem_auth_key_find(n->keys, n->nkeys, key_id, &idx);
+	if (!k)
+		return auth_refuse(n, pc, m, out, &n->stats.auth_unknown_key,
+				   "AUTH with unknown key id %016llx", (unsigned long long)key_id);
+	if (pc->bound_key >= 0 && idx != pc->bound_key)
+		return auth_refuse(n, pc, m, out, &n->stats.auth_bad_mac,
+				   "AUTH with key %s, but its RDMA connect request used key %s",
+				   key_name(n, idx, a), key_name(n, pc->bound_key, b));
+	memcpy(pc->nc, req.nonce, sizeof(pc->nc));
+	if (n->nonce(pc->ns, sizeof(pc->ns)) ||
+	    rmem_auth_server_mac(k, pc->nc, pc->ns, rep.mac)) {
+		/* Our failure, not the peer's: not counted as an auth failure. */
+		pc->close_reason = "no random bytes or no HMAC for the AUTH reply";
+		n->stats.errors++;
+		reply(out, m, RMEM_ERR_PERM, 0);
+		return -EPROTO;
+	}
+	memcpy(rep.nonce, pc->ns, sizeof(rep.nonce));
+	pc->authed = true;
+	pc->key_idx = idx;
+	p = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rep, sizeof(rep));
+	return 0;
+}
+
+/* With auth psk: HELLO must carry FEAT_AUTH and the mac of this connection's nonces. */
+static int check_hello_mac(struct rmem_node *n, struct rmem_pconn *pc, const struct msg *m,
+			   struct rmem_buf *out, const struct rmem_hello *req)
+{
+	const struct rmem_auth_key *k = &n->keys[pc->key_idx];
+	uint8_t mac[RMEM_AUTH_MAC_LEN];
+	char a[RMEM_KEY_ID_STR_LEN];
+	bool good;
+
+	if (!(le64toh(req->features) & RMEM_PROTO_FEAT_AUTH))
+		return auth_refuse(n, pc, m, out, &n->stats.auth_bad_mac,
+				   "HELLO without FEAT_AUTH after AUTH (key %s)",
+				   key_name(n, pc->key_idx, a));
+	good = !rmem_auth_hello_mac(k, pc->nc, pc->ns, req, mac) &&
+	       rmem_auth_equal(mac, req->mac, sizeof(mac));
+	if (!good)
+		return auth_refuse(n, pc, m, out, &n->stats.auth_bad_mac,
+				   "HELLO with a bad mac (key %s)", key_name(n, pc->key_idx, a));
+	return 0;
 }
 
 /*
@@ -189,8 +337,8 @@ static void cut_off_replaced(struct rmem_node *n, struct rmem_pconn *pc)
 		next = o->sess_next;
 		if (o == pc || o->queue != pc->queue)
 			continue;
-		log_info("session %016llx queue %u: new connection from %s replaces %s",
-			 (unsigned long long)s->id, pc->queue, pc->name, o->name);
+		log_info("session %s queue %u: new connection from %s replaces %s",
+			 s->tag, pc->queue, pc->name, o->name);
 		/* @pc holds the session: it cannot go idle here. */
 		pconn_leave(n, o);
 		o->replaced = true;
@@ -207,23 +355,36 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 	struct rmem_hello req;
 	struct rmem_hello_reply rep;
 	struct rmem_session *s;
+	char a[RMEM_KEY_ID_STR_LEN], b[RMEM_KEY_ID_STR_LEN];
 	uint64_t session;
 	bool resumed;
 	uint8_t *p;
+	int ret;
 
 	if (pc->sess)
 		return reply_err(n, out, m, RMEM_ERR_STATE);
 	if (m->len != sizeof(req))
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
 	memcpy(&req, m->payload, sizeof(req));
+	/* First the proof, so that a peer without the key learns nothing more. */
+	if (n->auth) {
+		ret = check_hello_mac(n, pc, m, out, &req);
+		if (ret)
+			return ret;
+	}
 	session = le64toh(req.session);
 	if (!session)
 		return reply_err(n, out, m, RMEM_ERR_INVAL);
 	/* An RDMA QP lives in the PD of the session its connect request named. */
 	if (pc->bound_session && session != pc->bound_session)
 		return reply_err(n, out, m, RMEM_ERR_INVAL);
+	s = rmem_session_find(&n->sessions, session);
+	if (s && s->key_idx != pc->key_idx)
+		return auth_refuse(n, pc, m, out, &n->stats.auth_other_key,
+				   "HELLO for session %s, created under key %s, with key %s",
+				   s->tag, key_name(n, s->key_idx, a), key_name(n, pc->key_idx, b));
 
-	s = rmem_session_attach(&n->sessions, session, &resumed);
+	s = rmem_session_attach(&n->sessions, session, pc->key_idx, &resumed);
 	if (!s)
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
 	pc->sess = s;
@@ -238,9 +399,13 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 		pc->features = RMEM_PROTO_FEAT_RDMA;
 	else
 		pc->features = le64toh(req.features) & RMEM_PROTO_FEAT_SUPPORTED;
-	log_info("%s: hello, session %016llx %s (%u slabs held, %u connections), queue %u%s",
-		 pc->name, (unsigned long long)session, resumed ? "resumed" : "new",
-		 s->nslabs, s->nconns, pc->queue, pc->rdma ? ", RDMA" : "");
+	/* Granted FEAT_AUTH: this connection proved the key. */
+	if (n->auth)
+		pc->features |= RMEM_PROTO_FEAT_AUTH;
+	log_info("%s: hello, session %s %s (%u slabs held, %u connections), queue %u%s, key %s",
+		 pc->name, s->tag, resumed ? "resumed" : "new",
+		 s->nslabs, s->nconns, pc->queue, pc->rdma ? ", RDMA" : "",
+		 key_name(n, pc->key_idx, a));
 
 	memset(&rep, 0, sizeof(rep));
 	rep.features = htole64(pc->features);
@@ -273,8 +438,8 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 	if (n->session_quota && pc->sess->nslabs >= n->session_quota) {
 		/* Once per session reaching it, not per refused request. */
 		if (!pc->sess->quota_logged)
-			log_warn("%s: session %016llx holds %u slabs, its quota (session-quota): SLAB_ALLOC refused",
-				 pc->name, (unsigned long long)pc->sess->id, pc->sess->nslabs);
+			log_warn("%s: session %s holds %u slabs, its quota (session-quota): SLAB_ALLOC refused",
+				 pc->name, pc->sess->tag, pc->sess->nslabs);
 		pc->sess->quota_logged = true;
 		n->quota_refusals++;
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
@@ -477,6 +642,7 @@ static const handler_fn handlers[RMEM_MSG_TYPE_MAX + 1] = {
 	[RMEM_MSG_WRITE] = handle_write,
 	[RMEM_MSG_PING] = handle_ping,
 	[RMEM_MSG_SLAB_LIST] = handle_slab_list,
+	[RMEM_MSG_AUTH] = handle_auth,
 };
 
 /* Framing failure: maybe one error reply, then the caller closes. */
@@ -490,6 +656,57 @@ static ssize_t framing_error(struct rmem_node *n, struct rmem_pconn *pc,
 	if (status)
 		reply(out, m, status, 0);
 	return -EPROTO;
+}
+
+/*
+ * Another protocol version: one RMEM_ERR_VERSION reply, then close. The
+ * header is the same in every version so far, so an older peer gets the
+ * reply in its own version, which it can read and report; a newer or
+ * unknown one gets ours.
+ */
+static ssize_t version_error(struct rmem_node *n, struct rmem_pconn *pc, const struct msg *m,
+			     struct rmem_buf *out)
+{
+	uint8_t v = m->version >= 1 && m->version < RMEM_PROTO_VERSION ? m->version :
+		    RMEM_PROTO_VERSION;
+
+	snprintf(pc->why, sizeof(pc->why),
+		 "protocol version %u; this rmemd speaks version %u (upgrade the peer)",
+		 m->version, RMEM_PROTO_VERSION);
+	pc->close_reason = pc->why;
+	n->stats.errors++;
+	n->stats.proto_closes++;
+	n->stats.version_refused++;
+	reply_v(out, m, RMEM_ERR_VERSION, 0, v);
+	return -EPROTO;
+}
+
+/*
+ * Before HELLO has succeeded a peer is nobody: the messages it may send
+ * (AUTH, then HELLO with auth psk; HELLO, or an AUTH that is refused, with
+ * auth none) have one size each, checked before a byte of their payload is
+ * buffered. Returns 0 when @m may be handled.
+ */
+static ssize_t check_before_hello(struct rmem_node *n, struct rmem_pconn *pc,
+				  const struct msg *m, struct rmem_buf *out)
+{
+	if (m->type == RMEM_MSG_AUTH && !pc->authed) {
+		if (m->len != sizeof(struct rmem_auth))
+			return framing_error(n, pc, m, out, RMEM_ERR_PROTO,
+					     "AUTH of the wrong length");
+		return 0;
+	}
+	if (n->auth && !pc->authed)
+		return auth_refuse(n, pc, m, out, &n->stats.auth_no_auth,
+				   "%s (auth psk)", m->type == RMEM_MSG_HELLO ?
+				   "HELLO without AUTH" : "first message is not AUTH");
+	if (m->type != RMEM_MSG_HELLO)
+		return framing_error(n, pc, m, out, RMEM_ERR_STATE,
+				     pc->authed ? "message after AUTH is not HELLO" :
+						  "first message is not HELLO");
+	if (m->len != sizeof(struct rmem_hello))
+		return framing_error(n, pc, m, out, RMEM_ERR_PROTO, "HELLO of the wrong length");
+	return 0;
 }
 
 /**
@@ -538,21 +755,16 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	if (m.magic != RMEM_PROTO_MAGIC)
 		return framing_error(n, pc, &m, out, 0, "bad magic");
 	if (m.version != RMEM_PROTO_VERSION)
-		return framing_error(n, pc, &m, out, RMEM_ERR_VERSION,
-				     "unsupported protocol version");
+		return version_error(n, pc, &m, out);
 	if (m.len > RMEM_MSG_MAX_PAYLOAD)
 		return framing_error(n, pc, &m, out, RMEM_ERR_TOOBIG,
 				     "payload longer than RMEM_MSG_MAX_PAYLOAD");
-	if (!pc->sess && m.type != RMEM_MSG_HELLO)
-		return framing_error(n, pc, &m, out, RMEM_ERR_STATE,
-				     "first message is not HELLO");
-	/*
-	 * Before HELLO a peer is nobody: the one message it may send has one
-	 * size, checked before a byte of its payload is buffered.
-	 */
-	if (!pc->sess && m.len != sizeof(struct rmem_hello))
-		return framing_error(n, pc, &m, out, RMEM_ERR_PROTO,
-				     "HELLO of the wrong length");
+	if (!pc->sess) {
+		ssize_t r = check_before_hello(n, pc, &m, out);
+
+		if (r)
+			return r;
+	}
 	if (len - HDR_LEN < m.len) {
 		*need = HDR_LEN + m.len;
 		return 0;
@@ -566,7 +778,9 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	else
 		ret = handlers[m.type](n, pc, &m, out);
 	if (ret) {
-		pc->close_reason = "out of memory for the output queue";
+		/* -EPROTO: refused by authentication, @pc->close_reason says why. */
+		if (ret == -ENOMEM)
+			pc->close_reason = "out of memory for the output queue";
 		return ret;
 	}
 	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
@@ -616,31 +830,76 @@ int rmem_proto_datagram(struct rmem_node *n, struct rmem_pconn *pc,
 	return 0;
 }
 
+/* With auth psk: the request's key must be ours and its mac right. */
+static uint32_t cm_req_check_mac(struct rmem_node *n, const struct rmem_rdma_cm_req *req,
+				 struct rmem_rdma_cm_info *info)
+{
+	uint8_t mac[RMEM_RDMA_CM_MAC_LEN];
+	const struct rmem_auth_key *k;
+	bool good;
+
+	k = rmem_auth_key_find(n->keys, n->nkeys, info->key_id, &info->key_idx);
+	if (!k) {
+		n->stats.auth_failures++;
+		n->stats.auth_unknown_key++;
+		return RMEM_ERR_PERM;
+	}
+	good = !rmem_auth_cm_req_mac(k, req, mac) && rmem_auth_equal(mac, req->mac, sizeof(mac));
+	if (!good) {
+		info->key_idx = -1;
+		n->stats.auth_failures++;
+		n->stats.auth_bad_mac++;
+		return RMEM_ERR_PERM;
+	}
+	return RMEM_OK;
+}
+
 /**
  * rmem_rdma_cm_req_parse() - validate an RDMA connect request's private data
- * @data: private data as received (the CM may pad it with zeros)
+ * @n: server state: its keys, when authentication is on; auth failures
+ *	are counted in its stats
+ * @data: private data as received (the CM may pad it with zeros, so more
+ *	than sizeof(struct rmem_rdma_cm_req) bytes is fine)
  * @len: its length
  * @info: the fields, in host order, when RMEM_OK is returned
  *
- * Reserved bytes are ignored, as everywhere on the wire.
+ * Magic and version are checked first, so that a version 1 request (32
+ * bytes, or padded to more) gets VERSION. With auth psk the key id must be
+ * one of @n's and the mac right, before anything else is looked at; with
+ * auth none key_id, nonce and mac are ignored. Reserved bytes are ignored,
+ * as everywhere on the wire.
  *
  * Return: RMEM_OK, or the RMEM_ERR_* to reject the connection with:
- * PROTO (too short, bad magic), VERSION, INVAL (depth out of range,
- * session 0).
+ * PROTO (too short, bad magic), VERSION, PERM (unknown key, bad mac),
+ * INVAL (depth out of range, session 0).
  */
-uint32_t rmem_rdma_cm_req_parse(const void *data, size_t len,
+uint32_t rmem_rdma_cm_req_parse(struct rmem_node *n, const void *data, size_t len,
 				struct rmem_rdma_cm_info *info)
 {
 	struct rmem_rdma_cm_req req;
 	uint16_t depth;
+	uint32_t st;
 
-	if (!data || len < sizeof(req))
+	/* magic, version: the prefix every version shares */
+	if (!data || len < 5)
 		return RMEM_ERR_PROTO;
-	memcpy(&req, data, sizeof(req));
+	memset(&req, 0, sizeof(req));
+	memcpy(&req, data, len < sizeof(req) ? len : sizeof(req));
 	if (le32toh(req.magic) != RMEM_PROTO_MAGIC)
 		return RMEM_ERR_PROTO;
-	if (req.version != RMEM_PROTO_VERSION)
+	if (req.version != RMEM_PROTO_VERSION) {
+		n->stats.version_refused++;
 		return RMEM_ERR_VERSION;
+	}
+	if (len < sizeof(req))
+		return RMEM_ERR_PROTO;
+	info->key_id = le64toh(req.key_id);
+	info->key_idx = -1;
+	if (n->auth) {
+		st = cm_req_check_mac(n, &req, info);
+		if (st)
+			return st;
+	}
 	depth = le16toh(req.depth);
 	if (depth < 1 || depth > RMEM_RDMA_MAX_DEPTH)
 		return RMEM_ERR_INVAL;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "rmem-proto.h"
 #include "session.h"
@@ -30,6 +31,17 @@ struct rmem_pool;
  * @replaced_conns: connections cut off because a newer connection of their
  *	session said HELLO with the same queue index
  * @dropped_replies: replies dropped on purpose (--test-drop-reply)
+ * @version_refused: connections closed for another protocol version (an
+ *	old peer), after an RMEM_ERR_VERSION reply
+ * @auth_failures: peers refused with RMEM_ERR_PERM by authentication (TCP
+ *	and RDMA), the sum of the four below
+ * @auth_no_auth: first message not AUTH while auth psk
+ * @auth_unknown_key: AUTH or connect request naming a key id we lack
+ * @auth_bad_mac: HELLO or connect request with a wrong mac, a HELLO
+ *	without FEAT_AUTH after AUTH, or an RDMA AUTH naming another key than
+ *	its connect request
+ * @auth_other_key: HELLO (or connect request) naming a session created
+ *	under another key
  */
 struct rmem_stats {
 	uint64_t requests;
@@ -39,6 +51,12 @@ struct rmem_stats {
 	uint64_t proto_closes;
 	uint64_t replaced_conns;
 	uint64_t dropped_replies;
+	uint64_t version_refused;
+	uint64_t auth_failures;
+	uint64_t auth_no_auth;
+	uint64_t auth_unknown_key;
+	uint64_t auth_bad_mac;
+	uint64_t auth_other_key;
 };
 
 /**
@@ -56,6 +74,13 @@ struct rmem_stats {
  * @drain_until_ms: draining (SIGTERM with slabs held) until then; 0: not
  * @session_quota: slabs one session may hold; 0: no limit (session-quota)
  * @quota_refusals: SLAB_ALLOCs refused by @session_quota
+ * @auth: authentication required (auth psk): every connection starts with
+ *	AUTH under one of @keys
+ * @keys: the keys (tenants), owned by the caller; a session is bound to
+ *	the index of the key it was created under
+ * @nkeys: entries in @keys
+ * @nonce: draws a server nonce; rmem_auth_nonce() unless a fuzzer wants
+ *	them reproducible
  */
 struct rmem_node {
 	struct rmem_pool *pool;
@@ -69,6 +94,10 @@ struct rmem_node {
 	uint64_t drain_until_ms;
 	uint32_t session_quota;
 	uint64_t quota_refusals;
+	bool auth;
+	const struct rmem_auth_key *keys;
+	uint32_t nkeys;
+	int (*nonce)(void *buf, size_t len);
 };
 
 /**
@@ -93,6 +122,14 @@ struct rmem_node {
  *	rmem_proto_step() handles nothing more and returns -ECONNRESET
  * @sess_prev: link in rmem_session.conns
  * @sess_next: link in rmem_session.conns
+ * @authed: AUTH succeeded: the next message must be HELLO with a mac
+ * @key_idx: index in rmem_node.keys of the key AUTH named; -1 before AUTH
+ *	and with auth none
+ * @bound_key: key index the RDMA connect request was verified with, which
+ *	AUTH must name again; -1 when any key may be named
+ * @nc: the client's AUTH nonce
+ * @ns: our AUTH nonce
+ * @why: room for a close reason with details (@close_reason points here)
  */
 struct rmem_pconn {
 	const char *name;
@@ -107,6 +144,12 @@ struct rmem_pconn {
 	bool replaced;
 	struct rmem_pconn *sess_prev;
 	struct rmem_pconn *sess_next;
+	bool authed;
+	int key_idx;
+	int bound_key;
+	uint8_t nc[RMEM_AUTH_NONCE_LEN];
+	uint8_t ns[RMEM_AUTH_NONCE_LEN];
+	char why[128];
 };
 
 /* Features this server grants on a TCP connection. */
@@ -117,11 +160,16 @@ struct rmem_pconn {
  * @session: session the QP joins, non-zero
  * @queue: client's queue index
  * @depth: control messages the client may have outstanding, 1..MAX_DEPTH
+ * @key_id: the request's key id (0 with auth none)
+ * @key_idx: index in rmem_node.keys of the key its mac was verified
+ *	with; -1 with auth none
  */
 struct rmem_rdma_cm_info {
 	uint64_t session;
 	uint32_t queue;
 	uint16_t depth;
+	uint64_t key_id;
+	int key_idx;
 };
 
 void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
@@ -135,8 +183,9 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 int rmem_proto_datagram(struct rmem_node *n, struct rmem_pconn *pc,
 			const uint8_t *in, size_t len, struct rmem_buf *out);
 const char *rmem_proto_status_name(uint32_t status);
-uint32_t rmem_rdma_cm_req_parse(const void *data, size_t len,
+uint32_t rmem_rdma_cm_req_parse(struct rmem_node *n, const void *data, size_t len,
 				struct rmem_rdma_cm_info *info);
+bool rmem_node_session_other_key(const struct rmem_node *n, uint64_t session, int key_idx);
 void rmem_rdma_cm_rep_build(struct rmem_rdma_cm_rep *rep, uint32_t status,
 			    uint16_t depth);
 

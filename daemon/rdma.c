@@ -93,6 +93,9 @@ struct rmr {
  * its session before HELLO, and HELLO's RESUMED flag must keep meaning
  * "the session existed with its slabs".
  * @id: session id
+ * @key_idx: key index of the connect request that created it (-1: auth
+ *	none); a connect request under another key may not put a QP in its PD
+ * @tag: how logs name it (never the id)
  * @pds: PDs, one per device
  * @mrs: slab MRs
  * @prev: list link
@@ -100,6 +103,8 @@ struct rmr {
  */
 struct rsess {
 	uint64_t id;
+	int key_idx;
+	char tag[RMEM_AUTH_TAG_LEN];
 	struct rpd *pds;
 	struct rmr *mrs;
 	struct rsess *prev;
@@ -131,6 +136,7 @@ struct rsess {
  * @dead: tear down after the current completion batch
  * @in_epoll: the completion channel is in the epoll set
  * @gone: torn down, waiting to be freed after the epoll batch
+ * @hello_by_ms: closed at this time unless its HELLO has succeeded
  * @prev: list link
  * @next: list link
  */
@@ -158,6 +164,7 @@ struct rconn {
 	bool dead;
 	bool in_epoll;
 	bool gone;
+	uint64_t hello_by_ms;
 	struct rconn *prev;
 	struct rconn *next;
 };
@@ -225,7 +232,8 @@ static struct rsess *rsess_find(struct rmemd_rdma *r, uint64_t id)
 	return NULL;
 }
 
-static struct rsess *rsess_get(struct rmemd_rdma *r, uint64_t id)
+/* The caller has checked that an existing @id has the same @key_idx. */
+static struct rsess *rsess_get(struct rmemd_rdma *r, uint64_t id, int key_idx)
 {
 	struct rsess *rs = rsess_find(r, id);
 
@@ -235,6 +243,8 @@ static struct rsess *rsess_get(struct rmemd_rdma *r, uint64_t id)
 	if (!rs)
 		return NULL;
 	rs->id = id;
+	rs->key_idx = key_idx;
+	rmem_auth_session_tag(id, rs->tag);
 	rs->next = r->sessions;
 	if (r->sessions)
 		r->sessions->prev = rs;
@@ -269,7 +279,7 @@ static struct rpd *rpd_get(struct rmemd_rdma *r, struct rsess *rs,
 		return NULL;
 	p->pd = ibv_alloc_pd(verbs);
 	if (!p->pd) {
-		log_err("session %016llx: ibv_alloc_pd on %s: %s", (unsigned long long)rs->id,
+		log_err("session %s: ibv_alloc_pd on %s: %s", rs->tag,
 			ibv_get_device_name(verbs->device), strerror(errno));
 		free(p);
 		return NULL;
@@ -278,7 +288,7 @@ static struct rpd *rpd_get(struct rmemd_rdma *r, struct rsess *rs,
 	p->next = rs->pds;
 	rs->pds = p;
 	r->npds++;
-	log_debug("session %016llx: PD allocated on %s", (unsigned long long)rs->id,
+	log_debug("session %s: PD allocated on %s", rs->tag,
 		  ibv_get_device_name(verbs->device));
 	return p;
 }
@@ -302,10 +312,9 @@ static bool rsess_gc(struct rmemd_rdma *r, struct rsess *rs)
 		*pp = p->next;
 		rc = ibv_dealloc_pd(p->pd);
 		if (rc)
-			log_err("session %016llx: ibv_dealloc_pd: %s", (unsigned long long)rs->id,
-				strerror(rc));
+			log_err("session %s: ibv_dealloc_pd: %s", rs->tag, strerror(rc));
 		else
-			log_debug("session %016llx: PD freed", (unsigned long long)rs->id);
+			log_debug("session %s: PD freed", rs->tag);
 		free(p);
 		r->npds--;
 	}
@@ -320,8 +329,7 @@ static void rmr_free(struct rmemd_rdma *r, struct rsess *rs, struct rmr *m)
 	int rc = ibv_dereg_mr(m->mr);
 
 	if (rc)
-		log_err("session %016llx: slab %u: ibv_dereg_mr: %s",
-			(unsigned long long)rs->id, m->slab, strerror(rc));
+		log_err("session %s: slab %u: ibv_dereg_mr: %s", rs->tag, m->slab, strerror(rc));
 	m->pd->nmrs--;
 	r->nmrs--;
 	free(m);
@@ -401,7 +409,7 @@ static void hook_release(void *ctx, uint64_t id)
 		n++;
 	}
 	if (n)
-		log_debug("session %016llx: %u slab MRs deregistered", (unsigned long long)id, n);
+		log_debug("session %s: %u slab MRs deregistered", rs->tag, n);
 	rsess_gc(r, rs);
 }
 
@@ -728,15 +736,30 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	struct rmem_rdma_cm_rep rep;
 	struct rdma_conn_param cp;
 	struct ibv_device_attr da;
+	struct rsess *rs;
 	struct rconn *c;
 	char peer[64];
 	uint32_t st;
 	int rc;
 
 	addr_name(rdma_get_peer_addr(id), peer, sizeof(peer));
-	st = rmem_rdma_cm_req_parse(param->private_data, param->private_data_len, &info);
+	/* With auth psk this verifies the key id and mac: before any PD is touched. */
+	st = rmem_rdma_cm_req_parse(&s->node, param->private_data, param->private_data_len,
+				    &info);
 	if (st) {
-		reject(r, id, st, peer, "bad private data (struct rmem_rdma_cm_req)");
+		reject(r, id, st, peer, st == RMEM_ERR_PERM ?
+		       "unknown key id or bad mac in the connect request" :
+		       st == RMEM_ERR_VERSION ? "another protocol version (upgrade the peer)" :
+		       "bad private data (struct rmem_rdma_cm_req)");
+		return;
+	}
+	/* A session is bound to its key: no QP of another key in its PD. */
+	rs = rsess_find(r, info.session);
+	if ((rs && rs->key_idx != info.key_idx) ||
+	    rmem_node_session_other_key(&s->node, info.session, info.key_idx)) {
+		s->node.stats.auth_failures++;
+		s->node.stats.auth_other_key++;
+		reject(r, id, RMEM_ERR_PERM, peer, "the session was created under another key");
 		return;
 	}
 	if (s->nconns + r->nconns >= s->cfg.max_clients) {
@@ -760,7 +783,9 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	snprintf(c->name, sizeof(c->name), "rdma:%s", peer);
 	rmem_pconn_init(&c->pc, c->name);
 	c->pc.rdma = true;
+	c->hello_by_ms = rmemd_now_ms() + (uint64_t)s->cfg.hello_timeout * 1000;
 	c->pc.bound_session = info.session;
+	c->pc.bound_key = info.key_idx;
 	c->pc.xprt = c;
 	c->pc.cut_off = rconn_cut_off;
 	c->depth = info.depth;
@@ -775,7 +800,7 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	r->conns = c;
 	r->nconns++;
 
-	c->rs = rsess_get(r, info.session);
+	c->rs = rsess_get(r, info.session, info.key_idx);
 	rc = c->rs ? rconn_setup(r, c) : -ENOMEM;
 	if (rc) {
 		r->conns_refused++;
@@ -807,8 +832,8 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 		return;
 	}
 	r->conns_total++;
-	rconn_log(LOG_DEBUG, c, "connect request accepted: session %016llx, queue %u, depth %u, responder resources %u (%u RDMA clients)",
-		  (unsigned long long)info.session, info.queue, c->depth,
+	rconn_log(LOG_DEBUG, c, "connect request accepted: session %s, queue %u, depth %u, responder resources %u (%u RDMA clients)",
+		  c->rs->tag, info.queue, c->depth,
 		  cp.responder_resources, r->nconns);
 }
 
@@ -1074,7 +1099,7 @@ void rmemd_rdma_fini(struct rmemd_server *s)
 
 		hook_release(r, rs->id);
 		if (r->sessions == rs) {
-			log_err("session %016llx: RDMA state left behind", (unsigned long long)rs->id);
+			log_err("session %s: RDMA state left behind", rs->tag);
 			break;
 		}
 	}
@@ -1096,6 +1121,52 @@ void rmemd_rdma_fini(struct rmemd_server *s)
 uint32_t rmemd_rdma_nconns(const struct rmemd_server *s)
 {
 	return s->rdma ? s->rdma->nconns : 0;
+}
+
+/**
+ * rmemd_rdma_hello_expire() - close RDMA connections that did not say HELLO
+ * @s: server
+ * @now: rmemd_now_ms()
+ *
+ * As for TCP (rmemd_conn_hello_expire()): a QP that has not completed AUTH
+ * and HELLO within hello-timeout is closed, so an idle peer keeps no slot;
+ * and with authentication on, a QP that a replayed connect request put in a
+ * session's PD (protocol.rst, RDMA connect requests) lives no longer than
+ * that. It goes to the error state first, so the RNIC stops executing
+ * incoming RDMA at once.
+ */
+void rmemd_rdma_hello_expire(struct rmemd_server *s, uint64_t now)
+{
+	struct rmemd_rdma *r = s->rdma;
+	struct rconn *c, *next;
+
+	for (c = r ? r->conns : NULL; c; c = next) {
+		next = c->next;
+		if (c->gone || c->pc.sess || now < c->hello_by_ms)
+			continue;
+		s->hello_timeouts++;
+		if (rmemd_ratelimit_ok(&rdma_rl, now))
+			rconn_log(LOG_WARNING, c, "closing: no HELLO within %u s",
+				  s->cfg.hello_timeout);
+		rconn_cut_off(c);
+	}
+}
+
+/**
+ * rmemd_rdma_hello_next() - the next RDMA HELLO deadline
+ * @s: server
+ *
+ * Return: its rmemd_now_ms() time, or -1 when no connection waits for one.
+ */
+int64_t rmemd_rdma_hello_next(const struct rmemd_server *s)
+{
+	const struct rmemd_rdma *r = s->rdma;
+	int64_t next = -1;
+
+	for (const struct rconn *c = r ? r->conns : NULL; c; c = c->next)
+		if (!c->gone && !c->pc.sess && (next < 0 || (int64_t)c->hello_by_ms < next))
+			next = (int64_t)c->hello_by_ms;
+	return next;
 }
 
 /**

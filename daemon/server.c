@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "rmem-key.h"
 #include "server.h"
 
 /**
@@ -166,16 +167,40 @@ static void server_raise_nofile(uint32_t max_clients)
 			 max_clients, (unsigned long long)rl.rlim_cur);
 }
 
+/* Keys and auth mode into the protocol state; auth none is said loudly. */
+static void server_auth_init(struct rmemd_server *s, const struct rmem_auth_key *keys,
+			     uint32_t nkeys)
+{
+	char id[RMEM_KEY_ID_STR_LEN];
+
+	memcpy(s->keys, keys, sizeof(*keys) * nkeys);
+	s->nkeys = nkeys;
+	s->node.auth = !s->cfg.auth_none;
+	s->node.keys = s->keys;
+	s->node.nkeys = nkeys;
+	if (s->cfg.auth_none) {
+		log_warn("auth none: AUTHENTICATION IS OFF. Anyone who can reach this port can allocate, read and overwrite the pool's memory, and join any session whose id they learn. Use only in a lab; set key-file for anything else");
+		return;
+	}
+	for (uint32_t i = 0; i < nkeys; i++) {
+		rmem_key_format_id(keys[i].id, id);
+		log_info("auth psk: tenant key %u: id %s (%s)", i, id, s->cfg.key_files[i]);
+	}
+}
+
 /**
  * rmemd_server_init() - set everything up, ready to serve
  * @s: server
  * @cfg: configuration (copied)
  * @src: kept for SIGHUP; must outlive @s
+ * @keys: the key-files' keys (rmemd_config_load_keys()), copied
+ * @nkeys: entries in @keys
  *
  * Return: 0, or -1 after logging why (everything set up is undone).
  */
 int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
-		      const struct rmemd_config_src *src)
+		      const struct rmemd_config_src *src, const struct rmem_auth_key *keys,
+		      uint32_t nkeys)
 {
 	char err[512], a[32], b[32];
 	/* Freed slabs are zeroed off the event loop (pool.h). */
@@ -217,6 +242,7 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 	}
 	rmem_node_init(&s->node, &s->pool, (uint64_t)cfg->session_timeout * 1000, instance);
 	s->node.session_quota = cfg->session_quota;
+	server_auth_init(s, keys, nkeys);
 	if (cfg->test_drop_type) {
 		s->node.drop_type = cfg->test_drop_type;
 		s->node.drop_nth = cfg->test_drop_nth;
@@ -235,9 +261,9 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 	/* TCP listens last: an open TCP port means RDMA is ready too. */
 	if (server_bind(s) || rmemd_rdma_init(s) || server_listen(s) || rmemd_ctl_listen(s))
 		goto out_fini;
-	log_notice("started: instance %016llx, %u slabs, session timeout %u s, max %u clients",
+	log_notice("started: instance %016llx, %u slabs, session timeout %u s, max %u clients, auth %s (%u keys)",
 		   (unsigned long long)instance, s->pool.nslabs, cfg->session_timeout,
-		   cfg->max_clients);
+		   cfg->max_clients, cfg->auth_none ? "none" : "psk", s->nkeys);
 	return 0;
 
 out_fini:
@@ -270,6 +296,8 @@ void rmemd_server_fini(struct rmemd_server *s)
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	s->sigfd = -1;
+	explicit_bzero(s->keys, sizeof(s->keys));
+	s->nkeys = 0;
 }
 
 static void server_accept(struct rmemd_server *s)
@@ -292,14 +320,6 @@ static void server_accept(struct rmemd_server *s)
 			return;
 		}
 		s->conns_total++;
-		if (s->nconns + rmemd_rdma_nconns(s) >= s->cfg.max_clients) {
-			s->conns_refused++;
-			if (rmemd_ratelimit_ok(&accept_rl, rmemd_now_ms()))
-				log_warn("refusing a connection: max-clients %u reached",
-					 s->cfg.max_clients);
-			close(fd);
-			continue;
-		}
 		if (s->cfg.max_per_address) {
 			struct sockaddr_storage ss;
 			socklen_t sl = sizeof(ss);
@@ -314,6 +334,15 @@ static void server_accept(struct rmemd_server *s)
 				close(fd);
 				continue;
 			}
+		}
+		if (s->nconns + rmemd_rdma_nconns(s) >= s->cfg.max_clients &&
+		    !rmemd_conn_evict_unhello(s)) {
+			s->conns_refused++;
+			if (rmemd_ratelimit_ok(&accept_rl, rmemd_now_ms()))
+				log_warn("refusing a connection: max-clients %u reached, every connection past HELLO",
+					 s->cfg.max_clients);
+			close(fd);
+			continue;
 		}
 		if (!rmemd_conn_new(s, fd))
 			s->conns_refused++;
@@ -356,6 +385,8 @@ static void server_reload(struct rmemd_server *s)
 	if (nc.no_mlock != oc->no_mlock)
 		log_warn("reload: no-mlock %s -> %s needs restart",
 			 yesno(oc->no_mlock), yesno(nc.no_mlock));
+	if (!rmemd_config_same_keys(&nc, oc))
+		log_warn("reload: auth or key-file changed: needs restart (sessions are bound to the keys read at start)");
 
 	oc->session_timeout = nc.session_timeout;
 	oc->drain_timeout = nc.drain_timeout;
@@ -466,10 +497,13 @@ static int loop_timeout(struct rmemd_server *s, uint64_t now)
 {
 	int64_t next = rmem_sessions_next_expiry(&s->node.sessions);
 	int64_t hello = rmemd_conn_hello_next(s);
+	int64_t rhello = rmemd_rdma_hello_next(s);
 	int64_t t = -1;
 
 	if (next < 0 || (hello >= 0 && hello < next))
 		next = hello;
+	if (next < 0 || (rhello >= 0 && rhello < next))
+		next = rhello;
 	if (next >= 0)
 		t = next > (int64_t)now ? next - (int64_t)now : 0;
 	if (s->listen_paused_until) {
@@ -537,6 +571,7 @@ int rmemd_server_run(struct rmemd_server *s)
 		s->node.now_ms = now;
 		rmem_sessions_expire(&s->node.sessions, now);
 		rmemd_conn_hello_expire(s, now);
+		rmemd_rdma_hello_expire(s, now);
 		server_drain_check(s, now);
 	}
 	log_notice("closing %u client connections", s->nconns + rmemd_rdma_nconns(s));

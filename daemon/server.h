@@ -102,6 +102,9 @@ struct rmemd_conn {
  * @start_ms: monotonic start time
  * @listen_paused_until: accept() ran out of fds; retry then
  * @rdma: RDMA listener and connections (rdma.c), NULL when RDMA is off
+ * @keys: the tenants' keys (key-file), read at start; @node points here.
+ *	Changing them needs a restart: sessions are bound to key indexes.
+ * @nkeys: entries in @keys; 0 with auth none
  * @stop: leave the loop
  */
 struct rmemd_server {
@@ -124,9 +127,12 @@ struct rmemd_server {
 	uint64_t conns_refused;
 	uint64_t hello_timeouts;
 	uint64_t per_address_refused;
+	uint64_t conns_evicted;
 	uint64_t start_ms;
 	uint64_t listen_paused_until;
 	struct rmemd_rdma *rdma;
+	struct rmem_auth_key keys[RMEM_AUTH_MAX_KEYS];
+	uint32_t nkeys;
 	bool stop;
 };
 
@@ -152,7 +158,8 @@ struct rmemd_rdma_stats {
 uint64_t rmemd_now_ms(void);
 
 int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
-		      const struct rmemd_config_src *src);
+		      const struct rmemd_config_src *src, const struct rmem_auth_key *keys,
+		      uint32_t nkeys);
 int rmemd_server_run(struct rmemd_server *s);
 void rmemd_server_fini(struct rmemd_server *s);
 
@@ -164,6 +171,7 @@ void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
 void rmemd_conn_reap(struct rmemd_server *s);
 void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now);
 int64_t rmemd_conn_hello_next(const struct rmemd_server *s);
+bool rmemd_conn_evict_unhello(struct rmemd_server *s);
 
 /* rdma.c */
 int rmemd_rdma_init(struct rmemd_server *s);
@@ -174,6 +182,8 @@ void rmemd_rdma_reap(struct rmemd_server *s);
 void rmemd_rdma_cq_event(struct rmemd_server *s, enum rmemd_ev_kind *kind);
 void rmemd_rdma_stats(const struct rmemd_server *s, struct rmemd_rdma_stats *st);
 uint32_t rmemd_rdma_nconns(const struct rmemd_server *s);
+void rmemd_rdma_hello_expire(struct rmemd_server *s, uint64_t now);
+int64_t rmemd_rdma_hello_next(const struct rmemd_server *s);
 
 /* ctl.c */
 int rmemd_ctl_listen(struct rmemd_server *s);

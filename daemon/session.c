@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "auth.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -57,30 +58,49 @@ void rmem_sessions_fini(struct rmem_sessions *t)
 }
 
 /**
+ * rmem_session_find() - look a session up
+ * @t: table
+ * @id: session id
+ *
+ * Return: the session, or NULL.
+ */
+struct rmem_session *rmem_session_find(const struct rmem_sessions *t, uint64_t id)
+{
+	struct rmem_session *s;
+
+	for (s = t->head; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+/**
  * rmem_session_attach() - find or create session @id and attach a connection
  * @t: table
  * @id: session id, non-zero
+ * @key_idx: key a new session is bound to (-1: none); the caller has
+ *	checked that an existing session has the same
  * @resumed: set when the session already existed (its slabs are kept)
  *
  * Return: the session, or NULL when memory is short.
  */
-struct rmem_session *rmem_session_attach(struct rmem_sessions *t, uint64_t id,
+struct rmem_session *rmem_session_attach(struct rmem_sessions *t, uint64_t id, int key_idx,
 					 bool *resumed)
 {
-	struct rmem_session *s;
+	struct rmem_session *s = rmem_session_find(t, id);
 
-	for (s = t->head; s; s = s->next) {
-		if (s->id == id) {
-			if (!s->nconns++)
-				t->idle--;
-			*resumed = true;
-			return s;
-		}
+	if (s) {
+		if (!s->nconns++)
+			t->idle--;
+		*resumed = true;
+		return s;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->id = id;
+	s->key_idx = key_idx;
+	rmem_auth_session_tag(id, s->tag);
 	s->nconns = 1;
 	s->next = t->head;
 	if (t->head)
@@ -127,8 +147,8 @@ uint32_t rmem_sessions_expire(struct rmem_sessions *t, uint64_t now_ms)
 		next = s->next;
 		if (s->nconns || now_ms - s->idle_since_ms < t->timeout_ms)
 			continue;
-		log_info("session %016llx: expired after %llu s idle, %u slabs zeroed and freed",
-			 (unsigned long long)s->id,
+		log_info("session %s: expired after %llu s idle, %u slabs zeroed and freed",
+			 s->tag,
 			 (unsigned long long)((now_ms - s->idle_since_ms) / 1000), s->nslabs);
 		session_destroy(t, s);
 		n++;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
+
 struct rmem_pconn;
 struct rmem_pool;
 
@@ -47,6 +49,9 @@ struct rmem_slab_hooks {
  * @nslabs: slabs held
  * @idle_since_ms: when @nconns dropped to 0 (monotonic ms)
  * @quota_logged: a SLAB_ALLOC above the session quota was logged
+ * @key_idx: index of the key it was created under (rmem_node.keys), -1
+ *	with auth none; only a peer authenticated with that key may join it
+ * @tag: how logs name it (rmem_auth_session_tag()): never the id
  * @conns: the connections attached, linked through rmem_pconn.sess_next;
  *	kept by proto.c (HELLO adds, close and cut-off remove), not here
  * @prev: list link
@@ -58,6 +63,8 @@ struct rmem_session {
 	uint32_t nslabs;
 	uint64_t idle_since_ms;
 	bool quota_logged;
+	int key_idx;
+	char tag[RMEM_AUTH_TAG_LEN];
 	struct rmem_pconn *conns;
 	struct rmem_session *prev;
 	struct rmem_session *next;
@@ -84,7 +91,8 @@ struct rmem_sessions {
 void rmem_sessions_init(struct rmem_sessions *t, struct rmem_pool *pool,
 			uint64_t timeout_ms);
 void rmem_sessions_fini(struct rmem_sessions *t);
-struct rmem_session *rmem_session_attach(struct rmem_sessions *t, uint64_t id,
+struct rmem_session *rmem_session_find(const struct rmem_sessions *t, uint64_t id);
+struct rmem_session *rmem_session_attach(struct rmem_sessions *t, uint64_t id, int key_idx,
 					 bool *resumed);
 void rmem_session_detach(struct rmem_sessions *t, struct rmem_session *s,
 			 uint64_t now_ms);

@@ -12,8 +12,10 @@
  * be pipelined: the client picks the ids, the server answers each request
  * on the connection it came from, in the order received.
  *
- * A connection starts with RMEM_MSG_HELLO; anything else first, a bad magic,
- * an unknown version, or a payload longer than RMEM_MSG_MAX_PAYLOAD closes it.
+ * A connection starts with RMEM_MSG_HELLO, or with RMEM_MSG_AUTH then
+ * RMEM_MSG_HELLO when the server requires authentication (the default: see
+ * "Authentication" below); anything else first, a bad magic, an unknown
+ * version, or a payload longer than RMEM_MSG_MAX_PAYLOAD closes it.
  *
  * Slabs belong to a session (struct rmem_hello.session), not a connection:
  * a client opens several connections with the same session id and uses its
@@ -35,7 +37,12 @@
 #endif
 
 #define RMEM_PROTO_MAGIC	0x4d454d52u	/* "RMEM" as bytes on the wire */
-#define RMEM_PROTO_VERSION	1
+/*
+ * Version 2 added authentication (RMEM_MSG_AUTH, struct rmem_hello.mac,
+ * struct rmem_rdma_cm_req's key_id, nonce and mac). A version 1 peer gets
+ * RMEM_ERR_VERSION and the connection is closed.
+ */
+#define RMEM_PROTO_VERSION	2
 
 /* Largest READ/WRITE length, and so the largest payload. */
 #define RMEM_MSG_MAX_IO		0x100000u	/* 1 MiB */
@@ -49,7 +56,8 @@
 #define RMEM_MSG_WRITE		5	/* rmem_io + io.len bytes -> (none) */
 #define RMEM_MSG_PING		6	/* (none) -> rmem_ping_reply */
 #define RMEM_MSG_SLAB_LIST	7	/* rmem_slab_ref (first) -> rmem_slab_list_reply */
-#define RMEM_MSG_TYPE_MAX	7
+#define RMEM_MSG_AUTH		8	/* rmem_auth -> rmem_auth_reply */
+#define RMEM_MSG_TYPE_MAX	8
 
 /* struct rmem_msg_hdr.flags */
 #define RMEM_MSG_F_REPLY	0x1u
@@ -69,7 +77,7 @@
 /* Feature bits, in hello and hello reply. */
 #define RMEM_PROTO_FEAT_TCP	0x1ull	/* data over this connection */
 #define RMEM_PROTO_FEAT_RDMA	0x2ull	/* one-sided RDMA via rkeys */
-#define RMEM_PROTO_FEAT_AUTH	0x4ull	/* challenge-response (reserved) */
+#define RMEM_PROTO_FEAT_AUTH	0x4ull	/* HELLO carries a valid mac */
 
 /**
  * struct rmem_msg_hdr - header of every message (24 bytes)
@@ -91,21 +99,95 @@ struct rmem_msg_hdr {
 	__le64 id;
 };
 
+/*
+ * Authentication (version 2). Both sides hold a cluster key K: 32 random
+ * bytes (a 256-bit pre-shared key). Its id is the first 8 bytes of
+ * HMAC-SHA256(K, "rmem-auth-key-id"), read as a little-endian u64; a server
+ * may hold several keys (tenants) and picks one by id. All MACs below are
+ * HMAC-SHA256 keyed with K over the concatenation of the listed byte strings
+ * exactly as they travel on the wire (little-endian fields), each label being
+ * its 16 ASCII bytes without a terminating NUL.
+ *
+ *   client -> AUTH    { key_id, Nc }                      (Nc: 32 random bytes)
+ *   server -> reply   { Ns, smac }                        (Ns: 32 random bytes)
+ *       smac = HMAC(K, "rmem-auth-server" | key_id | Nc | Ns)
+ *   client checks smac (the server knows K and answered this Nc), then
+ *   client -> HELLO   { features | FEAT_AUTH, session, queue, max_io,
+ *                       generation, reserved, mac }
+ *       mac = HMAC(K, "rmem-auth-client" | key_id | Nc | Ns | hello[0..32))
+ *       where hello[0..32) are the 32 bytes of struct rmem_hello before @mac
+ *   server checks mac (the client knows K, answered this Ns, and chose
+ *   these session, queue and generation), then replies as in version 1.
+ *
+ * Ns is fresh on every connection, so a recorded HELLO fails on any other
+ * connection; Nc is fresh too, so a recorded AUTH reply fails for any other
+ * client. A session is bound to the key it was created under: a HELLO that
+ * names an existing session under another key gets RMEM_ERR_PERM. A server
+ * with authentication on answers anything but AUTH as the first message,
+ * an unknown key id, a bad mac, or a HELLO without FEAT_AUTH after AUTH with
+ * RMEM_ERR_PERM and closes the connection. A server with authentication
+ * off ("auth none") answers AUTH with RMEM_ERR_PERM too (and does not close:
+ * a plain HELLO may follow); a client that requires authentication then
+ * gives up. The MACs are compared in constant time.
+ *
+ * Neither side logs a session id (knowing one was enough to join a session
+ * in version 1, and is still the first step of an attack). Logs name a
+ * session by its tag: the first 4 bytes of SHA-256 of the session id's 8
+ * little-endian bytes, printed as 8 lowercase hex digits.
+ */
+#define RMEM_AUTH_NONCE_LEN	32
+#define RMEM_AUTH_MAC_LEN	32
+#define RMEM_AUTH_KEY_LEN	32
+#define RMEM_AUTH_LABEL_LEN	16
+#define RMEM_AUTH_LABEL_KEY_ID	"rmem-auth-key-id"
+#define RMEM_AUTH_LABEL_SERVER	"rmem-auth-server"
+#define RMEM_AUTH_LABEL_CLIENT	"rmem-auth-client"
+#define RMEM_AUTH_LABEL_RDMA_CM	"rmem-auth-rdmacm"
+
 /**
- * struct rmem_hello - first request on a connection (64 bytes)
- * @features: RMEM_PROTO_FEAT_* the client wants
+ * struct rmem_auth - payload of RMEM_MSG_AUTH, the first request (64 bytes)
+ * @key_id: id of the key the client uses (see above)
+ * @nonce: Nc, 32 random bytes drawn for this connection
+ * @reserved: zero
+ */
+struct rmem_auth {
+	__le64 key_id;
+	__u8 nonce[RMEM_AUTH_NONCE_LEN];
+	__u8 reserved[24];
+};
+
+/**
+ * struct rmem_auth_reply - reply to RMEM_MSG_AUTH (64 bytes)
+ * @nonce: Ns, 32 random bytes drawn for this connection
+ * @mac: HMAC(K, "rmem-auth-server" | key_id | Nc | Ns)
+ */
+struct rmem_auth_reply {
+	__u8 nonce[RMEM_AUTH_NONCE_LEN];
+	__u8 mac[RMEM_AUTH_MAC_LEN];
+};
+
+/**
+ * struct rmem_hello - first request on a connection, or the second after
+ *	RMEM_MSG_AUTH (64 bytes)
+ * @features: RMEM_PROTO_FEAT_* the client wants (FEAT_AUTH after AUTH)
  * @session: client session id, random and non-zero; connections with the
  *	same session share its slabs
  * @queue: index of this connection among the client's connections
  * @max_io: largest READ/WRITE the client will send
- * @reserved: zero; room for the authentication challenge
+ * @generation: the client's connection generation for this server (it
+ *	counts the client's reconnects); covered by @mac, else informational
+ * @reserved: zero
+ * @mac: after AUTH, HMAC(K, "rmem-auth-client" | key_id | Nc | Ns |
+ *	the 32 bytes of this struct before @mac); zero without AUTH
  */
 struct rmem_hello {
 	__le64 features;
 	__le64 session;
 	__le32 queue;
 	__le32 max_io;
-	__u8 reserved[40];
+	__le32 generation;
+	__le32 reserved;
+	__u8 mac[RMEM_AUTH_MAC_LEN];
 };
 
 #define RMEM_HELLO_F_RESUMED	0x1u	/* session existed: slabs kept */
@@ -232,15 +314,33 @@ struct rmem_ping_reply {
 #define RMEM_RDMA_MSG_SIZE	128	/* largest control message, bytes */
 #define RMEM_RDMA_MAX_DEPTH	256	/* outstanding control messages */
 
+/*
+ * With authentication on, the connect request proves knowledge of the key
+ * before the server puts the QP in the session's protection domain:
+ *   mac = first RMEM_RDMA_CM_MAC_LEN bytes of
+ *         HMAC(K, "rmem-auth-rdmacm" | the first 40 bytes of the request)
+ * (magic through nonce, as on the wire). A request with an unknown key id or
+ * a bad mac is rejected with RMEM_ERR_PERM; a server with authentication off
+ * ignores key_id, nonce and mac. The nonce makes each request's mac
+ * different, but the server keeps no memory of them: someone who can record
+ * a connect request on the fabric can replay it (see protocol.rst, RDMA).
+ * The AUTH exchange then runs on the connection as over TCP.
+ */
+#define RMEM_RDMA_CM_NONCE_LEN	12
+#define RMEM_RDMA_CM_MAC_LEN	16
+
 /**
- * struct rmem_rdma_cm_req - connect request private data (32 bytes)
+ * struct rmem_rdma_cm_req - connect request private data (56 bytes, the
+ *	most an rdma_cm connect request carries over IB and RoCE)
  * @magic: RMEM_PROTO_MAGIC
  * @version: RMEM_PROTO_VERSION
  * @reserved0: zero
  * @depth: control messages the client may have outstanding, 1..MAX_DEPTH
  * @session: the session this QP joins (same as in its HELLO), non-zero
+ * @key_id: id of the client's key (0 with authentication off)
  * @queue: index of this connection among the client's connections
- * @reserved: zero
+ * @nonce: random bytes drawn for this request (zero with authentication off)
+ * @mac: see above (zero with authentication off)
  */
 struct rmem_rdma_cm_req {
 	__le32 magic;
@@ -248,8 +348,10 @@ struct rmem_rdma_cm_req {
 	__u8 reserved0;
 	__le16 depth;
 	__le64 session;
+	__le64 key_id;
 	__le32 queue;
-	__u8 reserved[12];
+	__u8 nonce[RMEM_RDMA_CM_NONCE_LEN];
+	__u8 mac[RMEM_RDMA_CM_MAC_LEN];
 };
 
 /**
@@ -273,14 +375,18 @@ struct rmem_rdma_cm_rep {
 static_assert(sizeof(struct rmem_msg_hdr) == 24, "wire: rmem_msg_hdr");
 static_assert(sizeof(struct rmem_hello) == 64, "wire: rmem_hello");
 static_assert(sizeof(struct rmem_hello_reply) == 64, "wire: rmem_hello_reply");
+static_assert(sizeof(struct rmem_auth) == 64, "wire: rmem_auth");
+static_assert(sizeof(struct rmem_auth_reply) == 64, "wire: rmem_auth_reply");
 static_assert(sizeof(struct rmem_slab_alloc_reply) == 24, "wire: slab_alloc_reply");
 static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
 static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
 static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
 static_assert(sizeof(struct rmem_slab_list_reply) == 24, "wire: rmem_slab_list_reply");
-static_assert(sizeof(struct rmem_rdma_cm_req) == 32, "wire: rmem_rdma_cm_req");
+static_assert(sizeof(struct rmem_rdma_cm_req) == 56, "wire: rmem_rdma_cm_req");
 static_assert(sizeof(struct rmem_rdma_cm_rep) == 16, "wire: rmem_rdma_cm_rep");
 static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_hello) <= RMEM_RDMA_MSG_SIZE,
+	      "wire: RDMA message size");
+static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_auth_reply) <= RMEM_RDMA_MSG_SIZE,
 	      "wire: RDMA message size");
 
 #endif /* _RMEM_PROTO_H */

@@ -47,6 +47,10 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_CACHE_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &rmem_cache_range),
 	[RMEM_A_REGION_REPLICAS]	= NLA_POLICY_RANGE(NLA_U8, 1, RMEM_MAX_REPLICAS),
 	[RMEM_A_REGION_PREALLOC]	= { .type = NLA_FLAG },
+	[RMEM_A_KEY]			= NLA_POLICY_EXACT_LEN(RMEM_KEY_LEN),
+	[RMEM_A_KEY_ID]			= { .type = NLA_U64 },
+	[RMEM_A_NODE_KEY_ID]		= { .type = NLA_U64 },
+	[RMEM_A_NODE_AUTH_NONE]		= { .type = NLA_FLAG },
 };
 
 static struct genl_family rmem_genl_family;
@@ -67,7 +71,7 @@ static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
 
 static u64 rmem_features(void)
 {
-	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP;
+	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP | RMEM_FEAT_AUTH;
 }
 
 static int rmem_cmd_get_version(struct sk_buff *skb, struct genl_info *info)
@@ -163,7 +167,9 @@ static int rmem_node_fill(struct sk_buff *msg, struct rmem_node *n)
 			      atomic64_read(&n->read_bytes), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_NODE_WRITE_BYTES,
 			      atomic64_read(&n->write_bytes), RMEM_A_PAD) ||
-	    (READ_ONCE(n->draining) && nla_put_flag(msg, RMEM_A_NODE_DRAINING)))
+	    (READ_ONCE(n->draining) && nla_put_flag(msg, RMEM_A_NODE_DRAINING)) ||
+	    (n->auth && nla_put_u64_64bit(msg, RMEM_A_NODE_KEY_ID, n->key_id, RMEM_A_PAD)) ||
+	    (!n->auth && nla_put_flag(msg, RMEM_A_NODE_AUTH_NONE)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -211,6 +217,7 @@ static int rmem_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
 {
 	enum rmem_transport want = RMEM_TRANSPORT_AUTO;
 	unsigned int timeout = rmem_node_timeout_ms;
+	struct rmem_node_auth_opts auth = {};
 	struct sockaddr_storage ss;
 	struct rmem_node *node;
 	struct sk_buff *msg;
@@ -227,13 +234,23 @@ static int rmem_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
 		want = nla_get_u8(info->attrs[RMEM_A_NODE_TRANSPORT]);
 	if (info->attrs[RMEM_A_NODE_TIMEOUT_MS])
 		timeout = nla_get_u32(info->attrs[RMEM_A_NODE_TIMEOUT_MS]);
+	auth.none = nla_get_flag(info->attrs[RMEM_A_NODE_AUTH_NONE]);
+	if (info->attrs[RMEM_A_NODE_KEY_ID]) {
+		if (auth.none) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RMEM_A_NODE_KEY_ID],
+					    "a key and 'auth none' together: choose one");
+			return -EINVAL;
+		}
+		auth.has_key_id = true;
+		auth.key_id = nla_get_u64(info->attrs[RMEM_A_NODE_KEY_ID]);
+	}
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
 	mutex_lock(&rmem_cfg_lock);
-	node = rmem_node_add(&ss, want, timeout, info->extack);
+	node = rmem_node_add(&ss, want, timeout, &auth, info->extack);
 	if (IS_ERR(node)) {
 		mutex_unlock(&rmem_cfg_lock);
 		nlmsg_free(msg);
@@ -532,6 +549,74 @@ static int rmem_cmd_node_drain(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* ---- keys ---- */
+
+static int rmem_cmd_key_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	u64 id;
+	int ret;
+
+	if (RMEM_REQUIRE(info, RMEM_A_KEY, "missing key (RMEM_A_KEY)"))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_auth_key_add(nla_data(info->attrs[RMEM_A_KEY]), &id, info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	/* Not even an error ack echoing the request carries the key back. */
+	memzero_explicit(nla_data(info->attrs[RMEM_A_KEY]), RMEM_KEY_LEN);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_KEY_ADD);
+	if (!hdr || nla_put_u64_64bit(msg, RMEM_A_KEY_ID, id, RMEM_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;	/* the key stays: it was installed */
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int rmem_cmd_key_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (RMEM_REQUIRE(info, RMEM_A_KEY_ID, "missing key id (RMEM_A_KEY_ID)"))
+		return -EINVAL;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_auth_key_del(nla_get_u64(info->attrs[RMEM_A_KEY_ID]), info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
+static int rmem_cmd_key_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned int idx = cb->args[0];
+	void *hdr;
+	u64 id;
+
+	mutex_lock(&rmem_cfg_lock);
+	for (; rmem_auth_key_nth(idx, &id); idx++) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &rmem_genl_family, NLM_F_MULTI, RMEM_CMD_KEY_GET);
+		if (!hdr)
+			break;
+		if (nla_put_u64_64bit(skb, RMEM_A_KEY_ID, id, RMEM_A_PAD) ||
+		    nla_put_u32(skb, RMEM_A_KEY_NODES, rmem_node_key_users(id))) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = idx;
+	mutex_unlock(&rmem_cfg_lock);
+	return skb->len;
+}
+
 static const struct genl_ops rmem_genl_ops[] = {
 	{
 		.cmd = RMEM_CMD_GET_VERSION,
@@ -574,6 +659,22 @@ static const struct genl_ops rmem_genl_ops[] = {
 	{
 		.cmd = RMEM_CMD_NODE_DRAIN,
 		.doit = rmem_cmd_node_drain,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_KEY_ADD,
+		.doit = rmem_cmd_key_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_KEY_DEL,
+		.doit = rmem_cmd_key_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		/* Dump only; admin only as well: key ids say which keys exist. */
+		.cmd = RMEM_CMD_KEY_GET,
+		.dumpit = rmem_cmd_key_dump,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

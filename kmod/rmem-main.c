@@ -181,6 +181,7 @@ static void __exit rmem_exit(void)
 	rmem_genl_exit();
 	rmem_region_del_all();
 	rmem_node_del_all();
+	rmem_auth_exit();
 	rmem_rdma_exit();
 	rmem_mmap_exit();
 	rmem_blk_exit();

@@ -48,6 +48,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/hash.h>
 #include <linux/completion.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -410,6 +411,16 @@ static void rmem_node_error_work(struct work_struct *work)
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
 }
 
+/*
+ * One connect attempt with the current transport. Every attempt is a new
+ * connection generation, which each HELLO carries under its mac.
+ */
+static int rmem_node_ops_connect(struct rmem_node *node)
+{
+	node->conn_gen++;
+	return node->ops->connect(node);
+}
+
 static void rmem_node_release(struct rmem_node *node)
 {
 	if (node->ops->release)
@@ -479,9 +490,9 @@ static void rmem_node_reconnect(struct rmem_node *node)
 		rmem_node_changed();
 	}
 
-	ret = node->ops->connect(node);
+	ret = rmem_node_ops_connect(node);
 	if (ret && rmem_node_auto_fallback(node, ret)) {
-		ret = node->ops->connect(node);
+		ret = rmem_node_ops_connect(node);
 		if (ret)
 			rmem_node_auto_restore(node);
 		else
@@ -522,7 +533,8 @@ static void rmem_node_reconnect(struct rmem_node *node)
 		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages now read as I/O errors\n",
 			  nr_lost);
 	else
-		rnode_info(node, "reconnected%s\n", lost ? "" : ", session resumed");
+		rnode_info(node, "reconnected%s (session tag %s)\n",
+			   lost ? "" : ", session resumed", node->tag);
 
 	/* Send again what waited; stale slabs complete with -ESTALE. */
 	{
@@ -964,6 +976,77 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 	return 0;
 }
 
+/**
+ * rmem_node_refused() - say why the node refused our AUTH or HELLO
+ * @node: the node
+ * @type: RMEM_MSG_AUTH or RMEM_MSG_HELLO
+ * @status: the reply's non-zero status
+ *
+ * One log line an operator can act on.
+ *
+ * Context: the transport's connect, or its receive completion.
+ * Return: the errno rmem_node_add() explains (see rmem.h).
+ */
+int rmem_node_refused(struct rmem_node *node, u8 type, u32 status)
+{
+	if (status == RMEM_ERR_VERSION) {
+		rnode_err(node, "node speaks another protocol version: upgrade rmemd and rmem together\n");
+		return -ENOPROTOOPT;
+	}
+	if (status != RMEM_ERR_PERM) {
+		rnode_err(node, "%s refused, status %u\n",
+			  type == RMEM_MSG_AUTH ? "authentication" : "hello", status);
+		return -EPROTO;
+	}
+	if (type == RMEM_MSG_AUTH) {
+		rnode_err(node, "node refused our key %016llx (unknown key, or authentication off on rmemd)\n",
+			  node->key_id);
+		return -EKEYREJECTED;
+	}
+	if (!node->auth) {
+		rnode_err(node, "node requires authentication: install its cluster key ('rmemctl key add FILE') and add the node without 'auth none'\n");
+		return -EACCES;
+	}
+	rnode_err(node, "node refused our authenticated hello (session %s bound to another key?)\n",
+		  node->tag);
+	return -EPERM;
+}
+
+/**
+ * rmem_node_version() - a reply header from another protocol version
+ * @node: the node
+ * @h: a reply header with our magic
+ *
+ * Return: -ENOPROTOOPT with a log line when @h has another version, else 0.
+ */
+int rmem_node_version(struct rmem_node *node, const struct rmem_msg_hdr *h)
+{
+	if (le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC || h->version == RMEM_PROTO_VERSION)
+		return 0;
+	rnode_err(node, "node speaks protocol version %u, we speak %u: upgrade rmemd and rmem together\n",
+		  h->version, RMEM_PROTO_VERSION);
+	return -ENOPROTOOPT;
+}
+
+/**
+ * rmem_node_key_users() - how many nodes authenticate with a key
+ * @key_id: the key's id
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the count.
+ */
+unsigned int rmem_node_key_users(u64 key_id)
+{
+	struct rmem_node *node;
+	unsigned int nr = 0;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(node, &rmem_nodes, list)
+		if (node->auth && node->key_id == key_id)
+			nr++;
+	return nr;
+}
+
 /* The node with this id, or NULL with "no such node" in the extack. */
 static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack)
 {
@@ -1120,13 +1203,13 @@ static int rmem_node_connect(struct rmem_node *node)
 {
 	int ret;
 
-	ret = node->ops->connect(node);
+	ret = rmem_node_ops_connect(node);
 	if (!ret || node->want != RMEM_TRANSPORT_AUTO)
 		return ret;
 	rnode_info(node, "RDMA unavailable (%d), trying TCP\n", ret);
 	rmem_node_release(node);
 	node->ops = &rmem_tcp_ops;
-	return node->ops->connect(node);
+	return rmem_node_ops_connect(node);
 }
 
 static void rmem_node_connect_error(struct rmem_node *node, int ret,
@@ -1159,8 +1242,29 @@ static void rmem_node_connect_error(struct rmem_node *node, int ret,
 		NL_SET_ERR_MSG(extack,
 			       "the RDMA device on the route is iWARP, which rmem does not support");
 		break;
+	case -ENOKEY:
+		NL_SET_ERR_MSG(extack,
+			       "node failed to prove the key (different key on the memory node?)");
+		break;
+	case -EKEYREJECTED:
+		NL_SET_ERR_MSG_FMT(extack,
+				   "node refused our key %016llx (unknown key, or rmemd has auth off)",
+				   node->key_id);
+		break;
+	case -EACCES:
+		NL_SET_ERR_MSG(extack,
+			       "node requires authentication: install its cluster key ('rmemctl key add FILE') and add the node without 'auth none'");
+		break;
+	case -EPERM:
+		NL_SET_ERR_MSG(extack, "node refused our authenticated hello (see kernel log)");
+		break;
+	case -ENOPROTOOPT:
+		NL_SET_ERR_MSG(extack,
+			       "node speaks another protocol version: upgrade rmemd and rmem together");
+		break;
 	case -EPROTO:
-		NL_SET_ERR_MSG(extack, "node answered with a bad or unsupported hello");
+		NL_SET_ERR_MSG(extack,
+			       "node answered with a bad or unsupported hello (see kernel log)");
 		break;
 	default:
 		NL_SET_ERR_MSG(extack, "cannot connect to the node (see kernel log)");
@@ -1190,6 +1294,9 @@ static void rmem_node_free_rcu(struct rcu_head *head)
 static void rmem_node_free(struct rmem_node *node)
 {
 	rmem_node_release(node);
+	/* Frees (and wipes) the node's copy of its key; NULL with auth none. */
+	crypto_free_shash(node->auth);
+	node->auth = NULL;
 	/* The transport auto fell back from (rmem_node_auto_fallback). */
 	if (node->old_ops) {
 		node->ops = node->old_ops;
@@ -1278,19 +1385,25 @@ void rmem_node_exit(void)
  * @addr: address and port of its rmemd
  * @want: requested transport
  * @timeout_ms: how long it may stay unreachable before its I/O fails
+ * @auth: its key, or authentication off
  * @extack: error report
  *
- * Connects synchronously so that errors reach the caller.
+ * Connects synchronously so that errors reach the caller. The node takes
+ * its own copy of the key (a keyed HMAC transform), so the key store may
+ * change later without affecting it.
  *
  * Context: rmem_cfg_lock held; sleeps.
  * Return: the node or ERR_PTR.
  */
 struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 				enum rmem_transport want, unsigned int timeout_ms,
+				const struct rmem_node_auth_opts *auth,
 				struct netlink_ext_ack *extack)
 {
 	const struct rmem_transport_ops *ops;
+	struct crypto_shash *tfm = NULL;
 	struct rmem_node *node, *n;
+	u64 key_id = auth->key_id;
 	int ret;
 
 	lockdep_assert_held(&rmem_cfg_lock);
@@ -1301,10 +1414,19 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 		}
 	}
 	ops = rmem_transport_get(want);
+	if (!auth->none) {
+		tfm = rmem_auth_node_key(auth->has_key_id, &key_id, extack);
+		if (IS_ERR(tfm))
+			return ERR_CAST(tfm);
+	}
 
 	node = kmem_cache_zalloc(rmem_node_cache, GFP_KERNEL);
-	if (!node)
+	if (!node) {
+		crypto_free_shash(tfm);
 		return ERR_PTR(-ENOMEM);
+	}
+	node->auth = tfm;
+	node->key_id = tfm ? key_id : 0;
 	node->addr = *addr;
 	snprintf(node->name, sizeof(node->name), "%pISpc", addr);
 	node->want = want;
@@ -1312,6 +1434,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	node->nr_queues = rmem_nr_queues;
 	node->timeout_ms = timeout_ms;
 	node->session = get_random_u64() | 1;
+	rmem_auth_session_tag(node->session, node->tag);
 	node->state = RMEM_NODE_CONNECTING;
 	node->id = rmem_next_node_id;
 	spin_lock_init(&node->lock);
@@ -1324,6 +1447,8 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_WORK(&node->free_work, rmem_node_free_work);
 	kref_init(&node->ref);		/* the node list's */
 
+	if (!node->auth)
+		rnode_warn(node, "authentication is off ('auth none'): whatever answers at this address is trusted with our pages, and anyone who can reach rmemd's port there can join our session\n");
 	ret = rmem_node_connect(node);
 	if (ret) {
 		rnode_err(node, "cannot connect over %s: %d\n", node->ops->name, ret);
@@ -1347,9 +1472,14 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	rmem_node_changed();
 	queue_delayed_work(rmem_wq, &node->heartbeat_work,
 			   msecs_to_jiffies(READ_ONCE(rmem_heartbeat_ms) ?: RMEM_HB_IDLE_MS));
-	rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free)\n",
-		   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
-		   node->slabs_free);
+	if (node->auth)
+		rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free), key %016llx, session tag %s\n",
+			   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
+			   node->slabs_free, node->key_id, node->tag);
+	else
+		rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free), auth none, session tag %s\n",
+			   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
+			   node->slabs_free, node->tag);
 	return node;
 
 out_disconnect:

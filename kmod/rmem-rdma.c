@@ -4,8 +4,10 @@
  *
  * One rdma_cm connection (RDMA_PS_TCP, RC QP) per queue, to the port rmemd
  * also listens on for TCP. The connect request names our session (struct
- * rmem_rdma_cm_req), so rmemd puts the QP in the session's protection domain.
- * Control messages (HELLO, SLAB_ALLOC, SLAB_FREE, PING, SLAB_LIST) go by SEND/RECV, one
+ * rmem_rdma_cm_req), so rmemd puts the QP in the session's protection domain;
+ * with a key, the request also carries our key id, a nonce and a mac, and
+ * the AUTH exchange runs over SEND/RECV before the HELLO, as over TCP.
+ * Control messages (AUTH, HELLO, SLAB_ALLOC, SLAB_FREE, PING, SLAB_LIST) go by SEND/RECV, one
  * message per SEND; data moves by one-sided RDMA READ and RDMA WRITE between
  * the request's pages and the slab's MR (its rkey and address come in the
  * SLAB_ALLOC reply; rn->slabs keeps them by slab number).
@@ -152,8 +154,9 @@ struct rmem_rdma_queue {
 	int cm_error;
 	bool aborted;
 	struct rmem_rdma_cm_rep rep;
-	struct rmem_req hello_io;
+	struct rmem_req hello_io;	/* AUTH, then HELLO */
 	struct rmem_hello_reply hello_rep;
+	struct rmem_auth_reply auth_rep;
 	bool hello_done;
 };
 
@@ -424,6 +427,9 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 
 	if (!status) {
 		switch (io->type) {
+		case RMEM_MSG_AUTH:
+			want = sizeof(q->auth_rep);
+			break;
 		case RMEM_MSG_HELLO:
 			want = sizeof(q->hello_rep);
 			break;
@@ -448,13 +454,16 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 
 	slot->err = rmem_proto_status_errno(status);
 	rmem_node_heard(node);
+	if ((io->type == RMEM_MSG_HELLO || io->type == RMEM_MSG_AUTH) && status) {
+		slot->err = rmem_node_refused(node, io->type, status);
+		/* Now: rmemd disconnects next, and the reason must win. */
+		rmem_rdma_cm_fail(q, slot->err);
+		return slot;
+	}
 	if (io->type == RMEM_MSG_HELLO) {
-		if (status) {
-			rnode_err(node, "hello refused, status %u\n", status);
-			slot->err = -EPROTO;
-		} else {
-			memcpy(&q->hello_rep, payload, want);
-		}
+		memcpy(&q->hello_rep, payload, want);
+	} else if (io->type == RMEM_MSG_AUTH) {
+		memcpy(&q->auth_rep, payload, want);
 	} else if (io->type == RMEM_MSG_SLAB_ALLOC && !status) {
 		memcpy(&io->reply.alloc, payload, want);
 		if (le32_to_cpu(io->reply.alloc.slab) >= q->rn->nr_slabs) {
@@ -754,6 +763,30 @@ static bool rmem_rdma_abort(struct rmem_node *node, struct rmem_req *io)
 
 /* ---- rdma_cm ---- */
 
+/* rmemd rejected our connect request with @status: say why, as over TCP. */
+static int rmem_rdma_rejected(struct rmem_rdma_queue *q, u32 status)
+{
+	struct rmem_node *node = rq_node(q);
+
+	if (status == RMEM_ERR_PERM && node->auth) {
+		rnode_err(node, "queue %u: RDMA connection refused: node refused our key %016llx (unknown key, or a different key under that id)\n",
+			  q->qid, node->key_id);
+		return -EKEYREJECTED;
+	}
+	if (status == RMEM_ERR_PERM) {
+		rnode_err(node, "queue %u: RDMA connection refused: node requires authentication: install its cluster key ('rmemctl key add FILE') and add the node without 'auth none'\n",
+			  q->qid);
+		return -EACCES;
+	}
+	if (status == RMEM_ERR_VERSION) {
+		rnode_err(node, "queue %u: RDMA connection refused: node speaks another protocol version: upgrade rmemd and rmem together\n",
+			  q->qid);
+		return -ENOPROTOOPT;
+	}
+	rnode_err(node, "queue %u: RDMA connection rejected, status %u\n", q->qid, status);
+	return -ECONNREFUSED;
+}
+
 static int rmem_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 {
 	struct rmem_rdma_queue *q = cm_id->context;
@@ -781,9 +814,9 @@ static int rmem_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *
 	case RDMA_CM_EVENT_REJECTED:
 		rep = rdma_consumer_reject_data(cm_id, ev, &len);
 		if (rep && len >= sizeof(*rep) && le32_to_cpu(rep->magic) == RMEM_PROTO_MAGIC)
-			rnode_err(rq_node(q), "queue %u: RDMA connection rejected, status %u\n",
-				  q->qid, le32_to_cpu(rep->status));
-		rmem_rdma_cm_fail(q, -ECONNREFUSED);
+			rmem_rdma_cm_fail(q, rmem_rdma_rejected(q, le32_to_cpu(rep->status)));
+		else
+			rmem_rdma_cm_fail(q, -ECONNREFUSED);
 		break;
 	case RDMA_CM_EVENT_ADDR_ERROR:
 		rmem_rdma_cm_fail(q, ev->status == -ENODEV ? -ENODEV : -EHOSTUNREACH);
@@ -956,30 +989,55 @@ static int rmem_rdma_queue_setup(struct rmem_rdma_queue *q)
 	return 0;
 }
 
+/*
+ * One message of the connection setup (AUTH or HELLO) on slot 0, before
+ * the free list exists; its reply lands in q->auth_rep or q->hello_rep.
+ */
+static int rmem_rdma_setup_call(struct rmem_rdma_queue *q, u8 type, const void *p, u32 plen,
+				unsigned long deadline)
+{
+	struct rmem_rdma_slot *slot = &q->slots[0];
+	int ret;
+
+	spin_lock_bh(&q->lock);
+	q->hello_done = false;
+	spin_unlock_bh(&q->lock);
+	memset(&q->hello_io, 0, sizeof(q->hello_io));
+	q->hello_io.type = type;
+	q->hello_io.id = 0;
+	slot->io = &q->hello_io;
+	ret = rmem_rdma_post_ctl(q, slot, p, plen);
+	if (ret)
+		return ret;
+	return rmem_rdma_cm_wait(q, 0, deadline);
+}
+
+/* With a key, AUTH first (the node proves the key), then HELLO. */
 static int rmem_rdma_hello(struct rmem_rdma_queue *q, unsigned long deadline)
 {
 	struct rmem_node *node = rq_node(q);
-	struct rmem_rdma_slot *slot = &q->slots[0];
-	struct rmem_hello_reply *rep = &q->hello_rep;
-	struct rmem_hello hello = {};
+	struct rmem_auth_hs hs;
+	struct rmem_hello hello;
+	struct rmem_auth auth;
 	int ret;
 
-	memset(&q->hello_io, 0, sizeof(q->hello_io));
-	q->hello_io.type = RMEM_MSG_HELLO;
-	q->hello_io.id = 0;
-	slot->io = &q->hello_io;
-	hello.features = cpu_to_le64(RMEM_PROTO_FEAT_RDMA);
-	hello.session = cpu_to_le64(node->session);
-	hello.queue = cpu_to_le32(q->qid);
-	hello.max_io = cpu_to_le32(RMEM_MSG_MAX_IO);
-	ret = rmem_rdma_post_ctl(q, slot, &hello, sizeof(hello));
+	if (node->auth) {
+		rmem_auth_start(node, &hs, &auth);
+		ret = rmem_rdma_setup_call(q, RMEM_MSG_AUTH, &auth, sizeof(auth), deadline);
+		if (ret)
+			return ret;
+		ret = rmem_auth_finish(node, &hs, &q->auth_rep);
+		if (ret)
+			return ret;
+	}
+	ret = rmem_auth_hello(node, node->auth ? &hs : NULL, q->qid, RMEM_PROTO_FEAT_RDMA,
+			      &hello);
 	if (ret)
 		return ret;
-	ret = rmem_rdma_cm_wait(q, 0, deadline);
+	ret = rmem_rdma_setup_call(q, RMEM_MSG_HELLO, &hello, sizeof(hello), deadline);
 	if (ret)
 		return ret;
-
-	return rmem_node_hello(node, q->qid, rep, RMEM_PROTO_FEAT_RDMA);
+	return rmem_node_hello(node, q->qid, &q->hello_rep, RMEM_PROTO_FEAT_RDMA);
 }
 
 static int rmem_rdma_queue_open(struct rmem_rdma_queue *q, unsigned long deadline)
@@ -1032,6 +1090,9 @@ static int rmem_rdma_queue_open(struct rmem_rdma_queue *q, unsigned long deadlin
 	req.depth = cpu_to_le16(q->nr_slots);
 	req.session = cpu_to_le64(node->session);
 	req.queue = cpu_to_le32(q->qid);
+	ret = rmem_auth_cm_req(node, &req);
+	if (ret)
+		return ret;
 	param.private_data = &req;
 	param.private_data_len = sizeof(req);
 	param.flow_control = 1;
@@ -1048,6 +1109,12 @@ static int rmem_rdma_queue_open(struct rmem_rdma_queue *q, unsigned long deadlin
 		return ret;
 
 	depth = le16_to_cpu(q->rep.depth);
+	if (le32_to_cpu(q->rep.magic) == RMEM_PROTO_MAGIC &&
+	    q->rep.version != RMEM_PROTO_VERSION) {
+		rnode_err(node, "queue %u: node speaks protocol version %u, we speak %u: upgrade rmemd and rmem together\n",
+			  q->qid, q->rep.version, RMEM_PROTO_VERSION);
+		return -ENOPROTOOPT;
+	}
 	if (le32_to_cpu(q->rep.magic) != RMEM_PROTO_MAGIC ||
 	    q->rep.version != RMEM_PROTO_VERSION || le32_to_cpu(q->rep.status) || !depth) {
 		rnode_err(node, "queue %u: bad RDMA accept (magic %#x version %u status %u depth %u)\n",

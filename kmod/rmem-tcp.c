@@ -42,6 +42,7 @@ struct rmem_tcp_queue {
 	spinlock_t lock;		/* inflight */
 	struct list_head inflight;
 	bool live;			/* under send_lock */
+	bool closing;			/* we shut it down: a reset is ours */
 	struct work_struct rx_work;
 	/* A send a signal interrupted: finished by tx_work, under send_lock. */
 	struct work_struct tx_work;
@@ -165,48 +166,82 @@ static int rmem_tcp_check_reply(struct rmem_node *node, const struct rmem_msg_hd
 	return len;
 }
 
-static int rmem_tcp_hello(struct rmem_tcp_queue *q)
+/*
+ * Send one message of the connection setup (AUTH or HELLO, id 0) and
+ * receive its reply's payload of exactly @rlen bytes into @rbuf. A refusal
+ * (any status) is explained by rmem_node_refused().
+ */
+static int rmem_tcp_setup_call(struct rmem_tcp_queue *q, u8 type, const void *p, u32 plen,
+			       void *rbuf, u32 rlen)
 {
 	struct rmem_node *node = q->node;
-	struct {
-		struct rmem_msg_hdr h;
-		struct rmem_hello hello;
-	} __packed req;
-	struct rmem_hello_reply rep;
 	struct rmem_msg_hdr h;
-	struct kvec kv = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct kvec kv[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)p, .iov_len = plen },
+	};
 	struct iov_iter iter;
 	int ret, len;
 
-	rmem_tcp_hdr(&req.h, RMEM_MSG_HELLO, sizeof(req.hello), 0);
-	memset(&req.hello, 0, sizeof(req.hello));
-	req.hello.features = cpu_to_le64(RMEM_PROTO_FEAT_TCP);
-	req.hello.session = cpu_to_le64(node->session);
-	req.hello.queue = cpu_to_le32(q->qid);
-	req.hello.max_io = cpu_to_le32(RMEM_MSG_MAX_IO);
-	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, sizeof(req));
+	rmem_tcp_hdr(&h, type, plen, 0);
+	iov_iter_kvec(&iter, ITER_SOURCE, kv, 2, sizeof(h) + plen);
 	ret = rmem_tcp_xmit(q->sock, &iter, 0);
 	if (ret)
 		return ret;
 	ret = rmem_tcp_recv_buf(q->sock, &h, sizeof(h));
 	if (ret)
 		return ret;
+	/* A peer of another version answers in its own: say so plainly. */
+	ret = rmem_node_version(node, &h);
+	if (ret)
+		return ret;
 	len = rmem_tcp_check_reply(node, &h);
 	if (len < 0)
 		return len;
-	if (h.type != RMEM_MSG_HELLO || le64_to_cpu(h.id) != 0) {
-		rnode_err(node, "hello answered with type %u\n", h.type);
+	if (h.type != type || le64_to_cpu(h.id) != 0) {
+		rnode_err(node, "%s answered with type %u\n",
+			  type == RMEM_MSG_AUTH ? "authentication" : "hello", h.type);
 		return -EPROTO;
 	}
-	if (le32_to_cpu(h.status)) {
-		rnode_err(node, "hello refused, status %u\n", le32_to_cpu(h.status));
+	if (le32_to_cpu(h.status))
+		return rmem_node_refused(node, type, le32_to_cpu(h.status));
+	if (len != rlen) {
+		rnode_err(node, "reply to type %u of %d bytes, expected %u\n", type, len, rlen);
 		return -EPROTO;
 	}
-	if (len != sizeof(rep)) {
-		rnode_err(node, "hello reply of %d bytes\n", len);
-		return -EPROTO;
+	return rmem_tcp_recv_buf(q->sock, rbuf, rlen);
+}
+
+/*
+ * Connection setup: with a key, AUTH (the node proves the key for our
+ * nonce), then HELLO with its mac (we prove it for the node's nonce);
+ * without, a plain HELLO.
+ */
+static int rmem_tcp_hello(struct rmem_tcp_queue *q)
+{
+	struct rmem_node *node = q->node;
+	struct rmem_hello_reply rep;
+	struct rmem_auth_reply arep;
+	struct rmem_auth_hs hs;
+	struct rmem_hello hello;
+	struct rmem_auth auth;
+	int ret;
+
+	if (node->auth) {
+		rmem_auth_start(node, &hs, &auth);
+		ret = rmem_tcp_setup_call(q, RMEM_MSG_AUTH, &auth, sizeof(auth),
+					  &arep, sizeof(arep));
+		if (ret)
+			return ret;
+		ret = rmem_auth_finish(node, &hs, &arep);
+		if (ret)
+			return ret;
 	}
-	ret = rmem_tcp_recv_buf(q->sock, &rep, sizeof(rep));
+	ret = rmem_auth_hello(node, node->auth ? &hs : NULL, q->qid, RMEM_PROTO_FEAT_TCP,
+			      &hello);
+	if (ret)
+		return ret;
+	ret = rmem_tcp_setup_call(q, RMEM_MSG_HELLO, &hello, sizeof(hello), &rep, sizeof(rep));
 	if (ret)
 		return ret;
 	return rmem_node_hello(node, q->qid, &rep, RMEM_PROTO_FEAT_TCP);
@@ -358,7 +393,7 @@ static void rmem_tcp_rx_work(struct work_struct *work)
 	if (ret >= 0)
 		return;
 	WRITE_ONCE(q->rx_err, ret);
-	if (READ_ONCE(q->live))
+	if (READ_ONCE(q->live) && !READ_ONCE(q->closing))
 		rnode_warn(q->node, "queue %u: receive failed: %d\n", q->qid, ret);
 	rmem_node_error(q->node);
 }
@@ -399,6 +434,7 @@ static void rmem_tcp_rx_start_sock(struct rmem_tcp_queue *q)
 	q->rx_io = NULL;
 	q->rx_got = 0;
 	q->rx_err = 0;
+	WRITE_ONCE(q->closing, false);
 	write_lock_bh(&sk->sk_callback_lock);
 	q->saved_data_ready = sk->sk_data_ready;
 	q->saved_state_change = sk->sk_state_change;
@@ -528,6 +564,7 @@ static void rmem_tcp_queue_close(struct rmem_tcp_queue *q)
 	LIST_HEAD(list);
 
 	/* Shut down first: it unblocks a sender holding send_lock. */
+	WRITE_ONCE(q->closing, true);
 	if (q->sock)
 		kernel_sock_shutdown(q->sock, SHUT_RDWR);
 	mutex_lock(&q->send_lock);
@@ -697,9 +734,11 @@ static void rmem_tcp_disconnect(struct rmem_node *node)
 
 	if (!tn)
 		return;
-	for (i = 0; i < tn->nr; i++)
+	for (i = 0; i < tn->nr; i++) {
+		WRITE_ONCE(tn->q[i].closing, true);
 		if (tn->q[i].sock)
 			kernel_sock_shutdown(tn->q[i].sock, SHUT_RDWR);
+	}
 	for (i = 0; i < tn->nr; i++)
 		rmem_tcp_queue_close(&tn->q[i]);
 }

@@ -48,6 +48,9 @@
 #define RMEM_NODE_SLAB_MAX		BIT_ULL(32)
 #define RMEM_NODE_MAX_SLABS		BIT(20)
 
+/* A session's tag in log lines: 8 hex digits and a NUL (rmem_auth_session_tag). */
+#define RMEM_SESSION_TAG_LEN		9
+
 /* Module parameters (rmem-main.c), range-checked whenever they are set. */
 extern unsigned int rmem_slab_mb;
 extern unsigned int rmem_nr_queues;
@@ -70,6 +73,7 @@ extern struct workqueue_struct *rmem_io_wq;
 extern struct mutex rmem_cfg_lock;
 extern struct rw_semaphore rmem_slab_sem;
 
+struct crypto_shash;
 struct rmem_node;
 struct rmem_req;
 struct seq_file;
@@ -218,6 +222,12 @@ void rmem_rdma_exit(void);
  * @write_bytes: bytes written to the node
  * @srtt_ns: smoothed heartbeat round trip
  * @seq: request ids
+ * @auth: HMAC-SHA256 keyed with the node's own copy of its cluster key, or
+ *	NULL with authentication off ("auth none")
+ * @key_id: id of that key; 0 with auth none
+ * @conn_gen: connection generation, changed by every connect attempt and
+ *	sent in each HELLO (under the mac); reconnect work or node add only
+ * @tag: the session's tag for log lines (rmem_auth_session_tag())
  */
 struct rmem_node {
 	struct list_head list;
@@ -274,6 +284,11 @@ struct rmem_node {
 	atomic64_t write_bytes;
 	atomic64_t srtt_ns;
 	atomic64_t seq;
+
+	struct crypto_shash *auth;
+	u64 key_id;
+	u32 conn_gen;
+	char tag[RMEM_SESSION_TAG_LEN];
 };
 
 #ifndef NL_SET_ERR_MSG_FMT
@@ -301,11 +316,38 @@ struct rmem_node {
 #define rnode_err_rl(n, fmt, ...)	rnode_log(pr_err_ratelimited, n, fmt, ##__VA_ARGS__)
 
 /* rmem-node.c */
+
+/**
+ * struct rmem_node_auth_opts - how a new node authenticates (node add)
+ * @none: authentication off
+ * @has_key_id: @key_id names the key; else the only key in the store
+ * @key_id: the key's id
+ */
+struct rmem_node_auth_opts {
+	bool none;
+	bool has_key_id;
+	u64 key_id;
+};
+
+/*
+ * Why a connect failed, beyond the usual socket and rdma_cm errors (the
+ * transports return these; rmem_node_add() turns them into extack messages):
+ *   -ENOKEY        the node did not prove the key (its AUTH reply's mac)
+ *   -EKEYREJECTED  the node refused our key (AUTH answered RMEM_ERR_PERM)
+ *   -EACCES        the node requires authentication and we have it off
+ *   -EPERM         the node refused our authenticated HELLO
+ *   -ENOPROTOOPT   the node speaks another protocol version
+ *   -EPROTO        anything else malformed or unexpected
+ */
 int rmem_node_init(void);
 void rmem_node_exit(void);
 struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 				enum rmem_transport want, unsigned int timeout_ms,
+				const struct rmem_node_auth_opts *auth,
 				struct netlink_ext_ack *extack);
+int rmem_node_refused(struct rmem_node *node, u8 type, u32 status);
+int rmem_node_version(struct rmem_node *node, const struct rmem_msg_hdr *h);
+unsigned int rmem_node_key_users(u64 key_id);
 int rmem_node_del(u32 id, struct netlink_ext_ack *extack);
 struct rmem_node *rmem_node_find(u32 id);
 unsigned int rmem_node_count(void);
@@ -337,6 +379,31 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 extern struct list_head rmem_nodes;
 
 int rmem_proto_status_errno(u32 status);
+
+/* rmem-auth.c */
+
+/**
+ * struct rmem_auth_hs - one connection's authentication exchange
+ * @nc: our nonce (Nc)
+ * @ns: the node's nonce (Ns), once its AUTH reply checked out
+ */
+struct rmem_auth_hs {
+	u8 nc[RMEM_AUTH_NONCE_LEN];
+	u8 ns[RMEM_AUTH_NONCE_LEN];
+};
+
+int rmem_auth_key_add(const u8 *key, u64 *id, struct netlink_ext_ack *extack);
+int rmem_auth_key_del(u64 id, struct netlink_ext_ack *extack);
+bool rmem_auth_key_nth(unsigned int n, u64 *id);
+struct crypto_shash *rmem_auth_node_key(bool has_id, u64 *id, struct netlink_ext_ack *extack);
+void rmem_auth_exit(void);
+void rmem_auth_session_tag(u64 session, char tag[RMEM_SESSION_TAG_LEN]);
+void rmem_auth_start(struct rmem_node *node, struct rmem_auth_hs *hs, struct rmem_auth *msg);
+int rmem_auth_finish(struct rmem_node *node, struct rmem_auth_hs *hs,
+		     const struct rmem_auth_reply *rep);
+int rmem_auth_hello(struct rmem_node *node, const struct rmem_auth_hs *hs, unsigned int qid,
+		    u64 feature, struct rmem_hello *hello);
+int rmem_auth_cm_req(struct rmem_node *node, struct rmem_rdma_cm_req *req);
 
 /* rmem-region.c */
 

@@ -229,6 +229,7 @@ run_step build build-selftests 600 -- make --no-print-directory -C selftests
 run_step build style 300 -- scripts/style.sh
 
 run_step test daemon-test 900 -- make --no-print-directory -C daemon test
+run_step cmd unit-security 120 -- make --no-print-directory -C daemon unit-check
 run_step test tools-test 900 -- make --no-print-directory -C tools test
 run_step test bench-test 300 -- bench/tests/report_test.sh
 run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short

@@ -51,7 +51,9 @@ if [ "${1:-}" = --guest ]; then
 	else
 		echo "$node:${RMEM_PORT:-7471} does not answer"
 	fi
-	say "attach the memory node to this compute node"
+	say "the cluster key: rmemd on $node and rmem.ko here hold the same one (rmemctl key add $RMEM_KEY_FILE at load)"
+	show rmemctl key list
+	say "attach the memory node to this compute node: each side proves it holds the key"
 	show rmemctl node add "$node" timeout 60s
 	show rmemctl node show
 	say "carve a 1 GiB block region out of remote memory and swap on it"

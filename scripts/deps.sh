@@ -13,7 +13,7 @@ PKGS=(
 	linux-source-6.1
 	# build
 	build-essential pkg-config sparse kmod cpio xz-utils zstd
-	libnl-3-dev libnl-genl-3-dev libibverbs-dev librdmacm-dev
+	libnl-3-dev libnl-genl-3-dev libibverbs-dev librdmacm-dev libssl-dev
 	clang libclang-rt-14-dev
 	# make check/style/demo, selftests (JSON checks), make dkms-install
 	perl bc python3 dkms

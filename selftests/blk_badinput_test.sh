@@ -78,5 +78,5 @@ tap_result "after swapoff: region del and node del work" $?
 mark=$(dmesg_mark)
 rmmod rmem && [ ! -d /sys/module/rmem ] && ! dmesg_since "$mark" | grep -qE "$KERNEL_BAD_RE"
 tap_result "rmmod unloads cleanly" $?
-modprobe rmem
+rmem_modprobe
 tap_done

@@ -94,7 +94,8 @@ if ! tap_result "fio randwrite 4k QD16 $fio_mb MiB + crc32c verify: 0 errors (er
 fi
 w=$(region_field io writes)
 [ "${w:-0}" -ge $((fio_mb * 256)) ]
-tap_result "region counters saw the writes (writes=$w, slabs=$(region_field io slabs))" $?
+ok_rc=$?
+tap_result "region counters saw the writes (writes=$w, slabs=$(region_field io slabs))" "$ok_rc"
 
 # 7. ext4: files survive a cache drop and a remount
 mkdir -p /mnt/io

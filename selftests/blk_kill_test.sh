@@ -25,7 +25,8 @@ rand_file "$tmp/a" 256
 dd if="$tmp/a" of="$dev" bs=4096 seek=0 oflag=direct status=none &&
 	dd if="$dev" of="$tmp/a2" bs=4096 count=256 iflag=direct status=none &&
 	cmp -s "$tmp/a" "$tmp/a2"
-tap_result "node $node ($(node_field "$node" transport_used)), region $dev: 1 MiB written and read back" $?
+ok_rc=$?
+tap_result "node $node ($(node_field "$node" transport_used)), region $dev: 1 MiB written and read back" "$ok_rc"
 
 mark=$(dmesg_mark)
 # Random reads and writes over the first 64 MiB (one slab) for up to 120 s.
@@ -76,6 +77,7 @@ tap_diag <"$tmp/bad"
 # Put rmemd back for the tests that follow; the node reconnects (new instance).
 rmemd_restart rmemd-after-kill "$cmd"
 node_wait_state "$node" live 60
-tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" $?
+ok_rc=$?
+tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" "$ok_rc"
 
 tap_done

@@ -80,9 +80,10 @@ rmemd_back() {
 rmemd_status() { rmem_on "${RMEMD_NODE:-1}" 'rmemd --status --json' | jget "$1"; }
 
 # rmemd_restart TAG CMDLINE: start rmemd on the memory node again (logging to
-# TAG) and wait until it listens.
+# TAG), unprivileged as the harness starts it ($RMEMD_AS), and wait until it
+# listens.
 rmemd_restart() {
-	rmem_on_bg "${RMEMD_NODE:-1}" "$1" "$2 --stderr"
+	rmem_on_bg "${RMEMD_NODE:-1}" "$1" "${RMEMD_AS:+$RMEMD_AS }$2 --stderr"
 	rmem_wait_port "$(rmem_node "${RMEMD_NODE:-1}")" "$RMEM_PORT" 60
 }
 

@@ -43,7 +43,8 @@ waited=$((SECONDS - t0))
 [ $rc -ne 0 ] && grep -qi "input/output" "$tmp/err1"
 tap_result "frozen node: reads fail with EIO after ${waited}s (timeout 4 s)" $?
 [ "$(node_field "$node" state)" = dead ] || [ "$(node_field "$node" state)" = 3 ]
-tap_result "node show says dead ($(node_field "$node" state))" $?
+ok_rc=$?
+tap_result "node show says dead ($(node_field "$node" state))" "$ok_rc"
 rmem_on 1 'pkill -CONT -x rmemd'
 for _ in $(seq 240); do
 	st=$(node_field "$node" state)

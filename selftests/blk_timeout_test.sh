@@ -61,7 +61,7 @@ rmemd_drop() {
 # rmem_reload ARGS...: reload the module with these parameters.
 rmem_reload() {
 	blk_cleanup
-	rmmod rmem && modprobe rmem "$@"
+	rmmod rmem && rmem_modprobe "$@"
 }
 
 finish() {

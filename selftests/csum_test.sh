@@ -65,7 +65,8 @@ if dd if="$dev" of="$tmp/c" bs=4096 skip=2 count=1 iflag=direct status=none 2>"$
 	tap_not_ok "the flipped page reads back as an I/O error (it read: $(cmp "$tmp/c" <(tail -c +8193 "$tmp/a" | head -c 4096) >/dev/null && echo the right bytes || echo wrong bytes))"
 else
 	[ ! -s "$tmp/c" ] && grep -q "Input/output error" "$tmp/err"
-	tap_result "the flipped page reads back as an I/O error, no bytes returned ($(tr '\n' ' ' <"$tmp/err"))" $?
+	ok_rc=$?
+	tap_result "the flipped page reads back as an I/O error, no bytes returned ($(tr '\n' ' ' <"$tmp/err"))" "$ok_rc"
 fi
 ce=$(region_field cs csum_errors)
 [ "${ce:-0}" -ge 1 ] && dmesg_since "$mark" | grep -q "rmem: region cs: checksum mismatch"

@@ -4,14 +4,16 @@
 nothing else, with the HELLO reply's fields read from a config file. For
 the tests of how rmem.ko checks what a node says (hello_check_test.sh).
 
-    fake_rmemd.py PORT CONFIG
+    fake_rmemd.py PORT CONFIG [KEYFILE]
 
-CONFIG holds KEY=VALUE lines: slab_size, slabs_total, slabs_free, max_io,
+With KEYFILE (or $RMEM_KEY_FILE) it authenticates as rmemd does (AUTH, then
+a HELLO with a valid mac); without, it takes a plain HELLO. CONFIG holds KEY=VALUE lines: slab_size, slabs_total, slabs_free, max_io,
 flags, instance, features (numbers, 0x... allowed). It is read at every
 HELLO; when it changes, every connection is closed, so the client
 reconnects and meets the new values. Any other request closes the
 connection: this is not a data server.
 """
+import hmac
 import os
 import socket
 import struct
@@ -19,11 +21,11 @@ import sys
 import threading
 import time
 
-MAGIC, VERSION = 0x4D454D52, 1
-HDR = struct.Struct("<IBBHIIQ")  # struct rmem_msg_hdr, 24 bytes
-HELLO_REP = struct.Struct("<QQQIIII24s")  # struct rmem_hello_reply, 64 bytes
-PING_REP = struct.Struct("<IIII")  # struct rmem_ping_reply, 16 bytes
-MSG_HELLO, MSG_PING, F_REPLY = 1, 6, 1
+from rmem_proto import (AUTH, AUTH_REP, HDR, HELLO_REP, MAGIC, MSG_AUTH, MSG_HELLO,
+                        MSG_PING, PING_REP, VERSION, F_REPLY, client_mac, key_id,
+                        read_key, recv_all, server_mac)
+
+ERR_PERM = 8
 DEFAULTS = {"slab_size": 64 << 20, "slabs_total": 16, "slabs_free": 16,
             "max_io": 1 << 20, "flags": 0, "instance": 0x1234, "features": 1}
 
@@ -41,29 +43,33 @@ def config(path):
     return c
 
 
-def recv_all(s, n):
-    b = b""
-    while len(b) < n:
-        d = s.recv(n - len(b))
-        if not d:
-            raise ConnectionError("closed")
-        b += d
-    return b
+def reply(s, mtype, mid, payload, status=0):
+    s.sendall(HDR.pack(MAGIC, VERSION, mtype, F_REPLY, len(payload), status, mid) + payload)
 
 
-def reply(s, mtype, mid, payload):
-    s.sendall(HDR.pack(MAGIC, VERSION, mtype, F_REPLY, len(payload), 0, mid) + payload)
-
-
-def serve(s, path):
+def serve(s, path, key):
+    nonces, authed = None, not key
     try:
         while True:
             magic, ver, mtype, _, plen, _, mid = HDR.unpack(recv_all(s, HDR.size))
             if magic != MAGIC or ver != VERSION or plen > 4096:
                 return
-            recv_all(s, plen)
+            p = recv_all(s, plen)
             c = config(path)
-            if mtype == MSG_HELLO:
+            if key and mtype == MSG_AUTH:
+                kid, nc, _ = AUTH.unpack(p)
+                if kid != key_id(key):
+                    reply(s, mtype, mid, b"", ERR_PERM)
+                    return
+                ns = os.urandom(32)
+                nonces = (kid, nc, ns)
+                reply(s, mtype, mid, AUTH_REP.pack(ns, server_mac(key, kid, nc, ns)))
+            elif not authed and (mtype != MSG_HELLO or nonces is None or len(p) != 64 or
+                                 not hmac.compare_digest(p[32:], client_mac(key, *nonces, p[:32]))):
+                reply(s, mtype, mid, b"", ERR_PERM)
+                return
+            elif mtype == MSG_HELLO:
+                authed = True
                 reply(s, mtype, mid, HELLO_REP.pack(
                     c["features"], c["instance"], c["slab_size"], c["slabs_total"],
                     c["slabs_free"], c["max_io"], c["flags"], bytes(24)))
@@ -98,6 +104,8 @@ def watch(path):
 
 def main():
     port, path = int(sys.argv[1]), sys.argv[2]
+    kf = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("RMEM_KEY_FILE")
+    key = read_key(kf) if kf else None
     config(path)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,7 +117,7 @@ def main():
         s, _ = ls.accept()
         with lock:
             conns.append(s)
-        threading.Thread(target=serve, args=(s, path), daemon=True).start()
+        threading.Thread(target=serve, args=(s, path, key), daemon=True).start()
 
 
 if __name__ == "__main__":

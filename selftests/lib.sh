@@ -19,6 +19,14 @@ TAP_PLANNED=0
 # the same, scaled. 1 everywhere else.
 DATA_DIV=${RMEM_DATA_DIV:-1}
 
+# rmem_modprobe [PARAM=VALUE...]: load rmem.ko and install this run's
+# cluster key ($RMEM_KEY_FILE) in its key store, which every load starts
+# empty, as a host's boot scripts would (Documentation/admin-guide.rst).
+rmem_modprobe() {
+	modprobe rmem "$@" || return
+	[ -z "${RMEM_KEY_FILE:-}" ] || rmemctl key add "$RMEM_KEY_FILE" >/dev/null
+}
+
 tap_plan() {
 	TAP_PLANNED=$1
 	echo "TAP version 13"

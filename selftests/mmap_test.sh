@@ -196,6 +196,7 @@ tap_diag </tmp/mmap_bad
 # Put rmemd back for the tests that follow.
 rmemd_restart rmemd-after-mmap "$cmd"
 node_wait_state "$node" live 60
-tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" $?
+ok_rc=$?
+tap_result "node reconnects to a restarted rmemd (state $(node_field "$node" state))" "$ok_rc"
 
 tap_done

@@ -88,14 +88,14 @@ load_refuses() {
 			rc=1
 		fi
 	done
-	modprobe rmem || { echo "plain modprobe rmem failed"; rc=1; }
+	rmem_modprobe || { echo "plain modprobe rmem failed"; rc=1; }
 	return $rc
 }
 out=$(load_refuses io_timeout_s=0 io_timeout_s=4000000000 slab_mb=3 slab_mb=8192 \
 	nr_queues=65 heartbeat_ms=abc 2>&1)
 tap_result "modprobe refuses io_timeout_s=0/huge, slab_mb=3/8192, nr_queues=65, heartbeat_ms=abc" $?
 printf '%s\n' "$out" | grep . | tap_diag
-[ -d /sys/module/rmem ] || modprobe rmem
+[ -d /sys/module/rmem ] || rmem_modprobe
 
 # Heartbeats off, then on again: a frozen rmemd must be noticed.
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }

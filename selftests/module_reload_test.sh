@@ -20,8 +20,9 @@ tap_check "rmem.ko is loaded at start and family rmem registered" rmem_family
 # modprobe finds rmem.ko when it is installed under /lib/modules (rmem-vm and
 # DKMS do that); otherwise reload the file we were given.
 load() {
-	modprobe rmem 2>/dev/null && return 0
-	[ -n "${RMEM_MODULE:-}" ] && insmod "$RMEM_MODULE"
+	rmem_modprobe 2>/dev/null && return 0
+	[ -n "${RMEM_MODULE:-}" ] && insmod "$RMEM_MODULE" &&
+		{ [ -z "${RMEM_KEY_FILE:-}" ] || rmemctl key add "$RMEM_KEY_FILE" >/dev/null; }
 }
 
 mark=$(dmesg_mark)

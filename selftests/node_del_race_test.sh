@@ -50,7 +50,8 @@ for round in $(seq "$ROUNDS"); do
 	[ $drc -eq 0 ] && ! rmemctl -j node show "$node" >/dev/null 2>&1
 	tap_result "round $round: node $node deleted while a read holds it ($out)" $?
 	[ $rrc -ne 0 ] && [ $rrc -ne 124 ] && grep -qi 'input/output' "$tmp/err"
-	tap_result "round $round: the read fails with EIO (exit $rrc: $(head -c 80 "$tmp/err"))" $?
+	ok_rc=$?
+	tap_result "round $round: the read fails with EIO (exit $rrc: $(head -c 80 "$tmp/err"))" "$ok_rc"
 	rmemctl region del ndr >/dev/null 2>&1
 done
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 10 | tap_diag

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 22
+tap_plan 24
 trap 'blk_cleanup; rdma dev show "$rxe" >/dev/null 2>&1 || rdma link add "$rxe" type rxe netdev "$ndev"' EXIT
 tmp=$(mktemp -d)
 addr="$(first_node):$RMEM_PORT"
@@ -95,7 +95,8 @@ rdma link add "$rxe" type rxe netdev "$ndev"
 node_wait_state "$id" live 60
 st=$(node_state "$id")
 [ "$st" = live ] && [ "$(node_field "$id" transport_used)" = rdma ]
-tap_result "after rdma link add the node reconnects over rdma (state $st, reconnects $(node_field "$id" reconnects))" $?
+ok_rc=$?
+tap_result "after rdma link add the node reconnects over rdma (state $st, reconnects $(node_field "$id" reconnects))" "$ok_rc"
 dd if="$dev" of="$tmp/a3" bs=4096 skip=100 count=512 iflag=direct status=none &&
 	cmp -s "$tmp/a" "$tmp/a3"
 tap_result "the session was resumed: the data reads back intact" $?
@@ -107,6 +108,18 @@ tap_diag <"$tmp/bad"
 # --- 4. rogue clients
 tap_check "userspace client: RDMA WRITE/READ of a slab through its own rkey" \
 	rmem_rdma_client check "$(first_node)" "$RMEM_PORT"
+# A QP that never says AUTH/HELLO is closed at hello-timeout (10 s), as a
+# TCP connection is: a replayed connect request buys no more than that.
+tap_check "an RDMA connection that never says HELLO is disconnected by rmemd" \
+	rmem_rdma_client idle "$(first_node)" "$RMEM_PORT" --hold 30
+# A connect request signed with another key is rejected before any QP
+# exists (RMEM_ERR_PERM, 8).
+(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/wrong.key")
+out=$(rmem_rdma_client check "$(first_node)" "$RMEM_PORT" --key-file "$tmp/wrong.key" 2>&1)
+rc=$?
+tap_diag <<<"$out"
+[ $rc != 0 ] && grep -q "rejected by rmemd, status 8" <<<"$out"
+tap_result "a connect request under another key is rejected (PERM) before any QP exists" $?
 # Keep the kernel's region busy while a rogue client tries to read slabs
 # that are not its own (its QP must error out, nothing else may notice).
 fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
@@ -130,7 +143,8 @@ tap_result "the kernel's data is intact after the attack" $?
 blk_cleanup
 after=$(rdma_res qp)
 [ "$after" = "$base_qp" ] && [ "$(rdma_res cm_id)" -le 1 ]
-tap_result "region and node deleted: no QP or cm_id left on $rxe (qp $after, cm_id $(rdma_res cm_id))" $?
+ok_rc=$?
+tap_result "region and node deleted: no QP or cm_id left on $rxe (qp $after, cm_id $(rdma_res cm_id))" "$ok_rc"
 
 # --- 6. transport auto: RDMA cannot reconnect -> TCP, with the session
 id=$(rmemctl node add "$addr" transport auto timeout 60s | grep -oE '[0-9]+' | head -n1)
@@ -174,7 +188,8 @@ sleep 5
 ip link set "$ndev" up
 t0=$SECONDS
 node_wait_state "$id" live 100
-tap_result "auto node, link down 5 s and up: live again after $((SECONDS - t0)) s over $(node_field "$id" transport_used)" $?
+ok_rc=$?
+tap_result "auto node, link down 5 s and up: live again after $((SECONDS - t0)) s over $(node_field "$id" transport_used)" "$ok_rc"
 dd if="$dev" of="$tmp/d2" bs=4096 skip=10 count=256 iflag=direct status=none &&
 	cmp -s "$tmp/d" "$tmp/d2" && ! dmesg_since "$mark" | grep -qE "$KERNEL_BAD_RE"
 tap_result "after the link flap the data reads back, kernel log clean" $?

@@ -158,7 +158,8 @@ n3=$(add_node 3)
 idx[$n1]=1 idx[$n2]=2 idx[$n3]=3
 ids[1]=$n1 ids[2]=$n2 ids[3]=$n3
 node_wait_state "$n2" live 30 && node_wait_state "$n3" live 30
-tap_result "nodes $n1 $n2 $n3 live (transports: $(for n in $n1 $n2 $n3; do node_field "$n" transport_used; done | tr '\n' ' '))" $? || { tap_fail_rest "nodes"; tap_done; }
+ok_rc=$?
+tap_result "nodes $n1 $n2 $n3 live (transports: $(for n in $n1 $n2 $n3; do node_field "$n" transport_used; done | tr '\n' ' '))" "$ok_rc" || { tap_fail_rest "nodes"; tap_done; }
 
 # placement.
 # Room for 2 copies on the 2 nodes left after a kill: a third of the nodes'.
@@ -170,7 +171,8 @@ dev=$(rmemctl region add rep size ${size_mb}M replicas 2 >/dev/null &&
 tap_result "region rep: $size_mb MiB, replicas 2 ($dev)" $? || { tap_fail_rest "region"; tap_done; }
 dd if=/dev/urandom of="$dev" bs=1M count="$size_mb" oflag=direct status=none
 copies_ok rep 2 && [ "$(extents rep | awk '{ for (i = 2; i <= NF; i++) s[$i] = 1 } END { print length(s) }')" = 3 ]
-tap_result "every extent has 2 copies on distinct nodes, spread over all 3 nodes; placement: $(region_field rep placement)" $?
+ok_rc=$?
+tap_result "every extent has 2 copies on distinct nodes, spread over all 3 nodes; placement: $(region_field rep placement)" "$ok_rc"
 extents rep | head -n 4 | tap_diag
 
 # fio verify through a node kill, and a second kill after the rebuild.
@@ -183,7 +185,8 @@ kill_node 2
 wait $fpid
 read -r errs stall <"$tmp/res"
 [ "$errs" = 0 ] && [ "$(region_field rep errors)" = 0 ]
-tap_result "fio randwrite $fio_mb MiB + crc32c verify across the kill of node 2: 0 errors (fio $errs, region $(region_field rep errors))" $? ||
+ok_rc=$?
+tap_result "fio randwrite $fio_mb MiB + crc32c verify across the kill of node 2: 0 errors (fio $errs, region $(region_field rep errors))" "$ok_rc" ||
 	tail -n 15 "$tmp/fio.out" | tap_diag
 # Bound: the kill is noticed by the connection reset (TCP) or the CM event
 # (RDMA), or at worst by the heartbeat (5 beats); then the write completes
@@ -193,7 +196,8 @@ limit=$((2 * hb + 5000 * ${RMEM_TIMEOUT_SCALE:-1}))
 [ "$stall" -lt $((limit + 5 * hb)) ]
 tap_result "longest I/O around the kill: $stall ms (bound: 5 heartbeats + 2 + 5 s = $((limit + 5 * hb)) ms)" $?
 wait_copies rep 2 120 "$n2"
-tap_result "rebuilt to 2 copies on nodes $n1 and $n3 within 120 s of the kill (rebuilds $(region_field rep rebuilds), $(region_field rep rebuild_bytes) copied, dropped $(region_field rep dropped))" $?
+ok_rc=$?
+tap_result "rebuilt to 2 copies on nodes $n1 and $n3 within 120 s of the kill (rebuilds $(region_field rep rebuilds), $(region_field rep rebuild_bytes) copied, dropped $(region_field rep dropped))" "$ok_rc"
 dmesg_since "$mark" | grep -E "dropped its copy|rebuild" | head -n 3 | tap_diag
 sum1=$(dd if="$dev" bs=1M count="$size_mb" iflag=direct status=none | md5sum)
 kill_node 3
@@ -201,7 +205,8 @@ fio_verify "$dev" "$fio_mb" randwrite --verify_only >"$tmp/res"
 read -r errs _ <"$tmp/res"
 sum2=$(dd if="$dev" bs=1M count="$size_mb" iflag=direct status=none | md5sum)
 [ "$sum1" = "$sum2" ] && [ "$errs" = 0 ] && [ "$(region_field rep errors)" = 0 ]
-tap_result "node 3 (holding rebuilt copies) killed too: fio verify-only 0 errors ($errs), every byte the same ($([ "$sum1" = "$sum2" ] && echo yes || echo no)), region errors $(region_field rep errors), from node $n1 alone" $? ||
+ok_rc=$?
+tap_result "node 3 (holding rebuilt copies) killed too: fio verify-only 0 errors ($errs), every byte the same ($([ "$sum1" = "$sum2" ] && echo yes || echo no)), region errors $(region_field rep errors), from node $n1 alone" "$ok_rc" ||
 	tail -n 8 "$tmp/fio.out" | tap_diag
 node_up 2
 node_up 3
@@ -226,7 +231,8 @@ if [ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev"; then
 	rc=$?
 	[ $rc = 0 ] && [ "$(region_field sw errors)" = 0 ] &&
 		[ "$(region_field sw read_bytes)" -gt 0 ]
-	tap_result "swap at 2x a 64 MiB cgroup on replicas 2, node 1 killed mid-run: 0 mismatches (rmem_pattern rc $rc; swapped out $(($(region_field sw write_bytes) >> 20)) MiB, in $(($(region_field sw read_bytes) >> 20)) MiB)" $?
+	ok_rc=$?
+	tap_result "swap at 2x a 64 MiB cgroup on replicas 2, node 1 killed mid-run: 0 mismatches (rmem_pattern rc $rc; swapped out $(($(region_field sw write_bytes) >> 20)) MiB, in $(($(region_field sw read_bytes) >> 20)) MiB)" "$ok_rc"
 	tap_diag <"$tmp/pattern.out"
 	swapoff "$dev"
 else
@@ -293,7 +299,8 @@ gone=$(rmem_on 3 'pgrep -x rmemd >/dev/null && echo running || echo exited')
 drained=$(rmem_on 3 'grep -h "drained: no slab held" /out/*.log | head -n 1')
 [ "${held:-0}" -gt 0 ] && [ "$gone" = exited ] && [ -n "$drained" ] &&
 	[ "$(node_field "$n3" slabs_used)" = 0 ] && copies_ok td 2 "$n3"
-tap_result "SIGTERM to rmemd on node $n3 holding $held slabs: the module moved them (drain: $(node_field "$n3" drain)), rmemd exited by itself ($gone: ${drained:-no 'drained' line})" $?
+ok_rc=$?
+tap_result "SIGTERM to rmemd on node $n3 holding $held slabs: the module moved them (drain: $(node_field "$n3" drain)), rmemd exited by itself ($gone: ${drained:-no 'drained' line})" "$ok_rc"
 sum2=$(dd if="$dev" bs=1M iflag=direct status=none | md5sum)
 node_up 3
 node_back "$n3"
@@ -352,9 +359,11 @@ done
 wait
 for j in 1 2 3 4 5 6 7 8; do cmp -s "$tmp/a" "$tmp/b$j" || rc=1; done
 [ $rc = 0 ] && [ "$(region_field cs csum_errors)" -ge 1 ] && [ "$(region_field cs errors)" = 0 ]
-tap_result "a flipped bit on node $bad: the read returns the right data (csum_errors $(region_field cs csum_errors), errors $(region_field cs errors))" $?
+ok_rc=$?
+tap_result "a flipped bit on node $bad: the read returns the right data (csum_errors $(region_field cs csum_errors), errors $(region_field cs errors))" "$ok_rc"
 wait_copies cs 2 120 && [ "$(region_field cs dropped)" -ge 1 ]
-tap_result "the bad copy was dropped and a new one made (dropped $(region_field cs dropped), rebuilds $(region_field cs rebuilds))" $?
+ok_rc=$?
+tap_result "the bad copy was dropped and a new one made (dropped $(region_field cs dropped), rebuilds $(region_field cs rebuilds))" "$ok_rc"
 extents cs | tap_diag
 # Leave only the new copy: stop the node that held the good one.
 kill_node "${idx[$good]:-1}"

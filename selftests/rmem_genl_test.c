@@ -495,6 +495,97 @@ TEST_F(genl, node_add_needs_cap_net_admin)
 	EXPECT_STREQ(self->before.text, after.text);
 }
 
+/* issue 14: the key store's policy and permissions. */
+TEST_F(genl, key_add_31_bytes_rejected)
+{
+	static const unsigned char key[31] = { 1 };
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = rmem_msg(self->family, RMEM_CMD_KEY_ADD, 0);
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put(msg, RMEM_A_KEY, sizeof(key), key));
+	expect_rejected(msg, -1, EINVAL, ERANGE);
+}
+
+TEST_F(genl, key_add_all_zero_rejected)
+{
+	static const unsigned char key[RMEM_KEY_LEN];
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = rmem_msg(self->family, RMEM_CMD_KEY_ADD, 0);
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put(msg, RMEM_A_KEY, sizeof(key), key));
+	expect_rejected(msg, -1, EINVAL);
+}
+
+TEST_F(genl, key_del_unknown_id_rejected)
+{
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = rmem_msg(self->family, RMEM_CMD_KEY_DEL, 0);
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_KEY_ID, 0x0123456789abcdefULL));
+	expect_rejected(msg, -1, ENOENT);
+}
+
+TEST_F(genl, node_add_key_and_auth_none_rejected)
+{
+	struct in_addr a = { .s_addr = htonl(INADDR_LOOPBACK) };
+	struct nl_msg *msg;
+
+	NEED_FAMILY();
+	msg = node_add_msg(self->family);
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, nla_put(msg, RMEM_A_NODE_ADDR, sizeof(a), &a));
+	ASSERT_EQ(0, nla_put_u64(msg, RMEM_A_NODE_KEY_ID, 1));
+	ASSERT_EQ(0, nla_put_flag(msg, RMEM_A_NODE_AUTH_NONE));
+	expect_rejected(msg, -1, EINVAL);
+}
+
+TEST_F(genl, key_commands_need_cap_net_admin)
+{
+	static const int cmds[] = { RMEM_CMD_KEY_ADD, RMEM_CMD_KEY_DEL, RMEM_CMD_KEY_GET };
+	pid_t pid;
+	int status;
+
+	NEED_FAMILY();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static const unsigned char key[RMEM_KEY_LEN] = { 7 };
+		static struct reply r;
+		struct nl_msg *msg;
+		struct nl_sock *sk;
+		unsigned int i;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		sk = rmem_socket();
+		if (!sk)
+			_exit(3);
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			msg = rmem_msg(self->family, cmds[i],
+				       cmds[i] == RMEM_CMD_KEY_GET ? NLM_F_DUMP : 0);
+			if (!msg || (cmds[i] == RMEM_CMD_KEY_ADD &&
+				     nla_put(msg, RMEM_A_KEY, sizeof(key), key)) ||
+			    (cmds[i] == RMEM_CMD_KEY_DEL && nla_put_u64(msg, RMEM_A_KEY_ID, 1)))
+				_exit(3);
+			rmem_xfer(sk, msg, &r, NULL, NULL);
+			if (r.err != -EPERM)
+				_exit(10 + i);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("a key command without CAP_NET_ADMIN was not refused with EPERM (exit %d: 10 add, 11 del, 12 dump)",
+		       WEXITSTATUS(status));
+}
+
 TEST_F(genl, node_del_unknown_id_rejected)
 {
 	struct nl_msg *msg;

@@ -20,9 +20,20 @@
  *	one RDMA READ of L bytes (default 4096) at A with R from a fresh
  *	session (or a new connection of session S): exit 0 when refused, 1
  *	when it returned data.
+ *   rmem_rdma_client idle ADDR PORT [--hold SEC]
+ *	connect (a valid connect request) and never say AUTH or HELLO: exit 0
+ *	when rmemd disconnects the QP within SEC seconds (default 30), 1 when
+ *	it is still connected then.
+ *
+ * Every mode takes --key-file PATH (default: the file named by
+ * $RMEM_KEY_FILE): with a key, connect requests carry its key id and mac
+ * and each connection authenticates (AUTH, then HELLO with its mac) as the
+ * module does; with none, it speaks to an rmemd with "auth none". Key files
+ * and MACs are rmemd's own code (common/rmem-key.c, daemon/auth.c).
  *
  * Exit status: 0 success, 1 test failure, 2 usage or setup error (no RDMA
- * device, rmemd unreachable...). Lines starting with "# " say what happened.
+ * device, rmemd unreachable, an unusable key file...). Lines starting with
+ * "# " say what happened.
  */
 #include <endian.h>
 #include <errno.h>
@@ -41,6 +52,8 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
+#include "auth.h"
+#include "rmem-key.h"
 #include "rmem-proto.h"
 
 #define MSG		RMEM_RDMA_MSG_SIZE
@@ -80,6 +93,8 @@ struct slab {
 };
 
 static const char *srv_addr, *srv_port;
+static struct rmem_auth_key key;	/* with have_key: authenticate */
+static bool have_key;
 static uint64_t opt_session;	/* 0: random */
 static bool opt_keep;
 static unsigned int opt_hold;
@@ -292,6 +307,10 @@ static int cl_connect(struct cl *c, const char *name, uint64_t session)
 	req.version = RMEM_PROTO_VERSION;
 	req.depth = htole16(DEPTH);
 	req.session = htole64(session);
+	if (have_key && rmem_auth_cm_req_sign(&key, &req)) {
+		say("%s: cannot sign the connect request", name);
+		goto out;
+	}
 	memset(&cp, 0, sizeof(cp));
 	cp.private_data = &req;
 	cp.private_data_len = sizeof(req);
@@ -428,16 +447,46 @@ static int rpc(struct cl *c, uint8_t type, const void *pl, uint32_t len, void *r
 	return (int)le32toh(rh.status);
 }
 
+/* AUTH: on success @nc and @ns hold this connection's nonces. */
+static int cl_auth(struct cl *c, uint8_t *nc, uint8_t *ns)
+{
+	struct rmem_auth req = { .key_id = htole64(key.id) };
+	struct rmem_auth_reply rep;
+	uint8_t mac[RMEM_AUTH_MAC_LEN];
+	int st;
+
+	if (rmem_auth_nonce(req.nonce, sizeof(req.nonce)))
+		return -1;
+	memcpy(nc, req.nonce, RMEM_AUTH_NONCE_LEN);
+	st = rpc(c, RMEM_MSG_AUTH, &req, sizeof(req), &rep, sizeof(rep));
+	if (st) {
+		say("%s: AUTH failed (status %d)", c->name, st);
+		return -1;
+	}
+	if (rmem_auth_server_mac(&key, nc, rep.nonce, mac) ||
+	    !rmem_auth_equal(mac, rep.mac, sizeof(mac))) {
+		say("%s: AUTH reply's mac is wrong: the server does not hold our key", c->name);
+		return -1;
+	}
+	memcpy(ns, rep.nonce, RMEM_AUTH_NONCE_LEN);
+	return 0;
+}
+
 static int cl_hello(struct cl *c)
 {
+	uint8_t nc[RMEM_AUTH_NONCE_LEN], ns[RMEM_AUTH_NONCE_LEN];
 	struct rmem_hello req;
 	struct rmem_hello_reply rep;
 	int st;
 
+	if (have_key && cl_auth(c, nc, ns))
+		return -1;
 	memset(&req, 0, sizeof(req));
-	req.features = htole64(RMEM_PROTO_FEAT_RDMA);
+	req.features = htole64(RMEM_PROTO_FEAT_RDMA | (have_key ? RMEM_PROTO_FEAT_AUTH : 0));
 	req.session = htole64(c->session);
 	req.max_io = htole32(0);
+	if (have_key)
+		rmem_auth_hello_mac(&key, nc, ns, &req, req.mac);
 	st = rpc(c, RMEM_MSG_HELLO, &req, sizeof(req), &rep, sizeof(rep));
 	if (st) {
 		say("%s: HELLO failed (status %d)", c->name, st);
@@ -593,6 +642,40 @@ out:
 	return rc;
 }
 
+/* A QP that never says HELLO must not keep its slot (or its PD) for long. */
+static int do_idle(void)
+{
+	unsigned int limit = opt_hold ? opt_hold : 30;
+	uint64_t t0 = now_ms(), left;
+	struct rdma_cm_event *ev;
+	struct pollfd pfd;
+	struct cl c;
+	int rc = 1;
+
+	if (cl_connect(&c, "idle", opt_session ? opt_session : rand64()))
+		return 2;
+	pfd.fd = c.ech->fd;
+	pfd.events = POLLIN;
+	while ((left = t0 + limit * 1000ull - now_ms()) <= limit * 1000ull) {
+		if (poll(&pfd, 1, (int)left) <= 0)
+			break;
+		if (rdma_get_cm_event(c.ech, &ev))
+			break;
+		if (ev->event == RDMA_CM_EVENT_DISCONNECTED) {
+			rdma_ack_cm_event(ev);
+			say("idle: disconnected by rmemd after %.1f s without HELLO",
+			    (now_ms() - t0) / 1000.0);
+			rc = 0;
+			break;
+		}
+		rdma_ack_cm_event(ev);
+	}
+	if (rc)
+		say("idle: still connected after %u s without HELLO", limit);
+	cl_close(&c);
+	return rc;
+}
+
 struct target {
 	uint32_t rkey;
 	uint64_t addr;
@@ -742,7 +825,36 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: rmem_rdma_client check ADDR PORT [--session S] [--keep] [--hold SEC]\n"
 		   "       rmem_rdma_client rogue ADDR PORT [--guesses N] [--rkey R --addr A]\n"
-		   "       rmem_rdma_client steal ADDR PORT --rkey R --addr A [--len L] [--session S]\n");
+		   "       rmem_rdma_client steal ADDR PORT --rkey R --addr A [--len L] [--session S]\n"
+		   "       rmem_rdma_client idle ADDR PORT [--hold SEC]\n"
+		   "every mode: [--key-file PATH] (default $RMEM_KEY_FILE; none: auth none)\n");
+}
+
+/* The key to authenticate with, if any; returns 0, or -1 after saying why. */
+static int load_key(const char *path)
+{
+	uint8_t raw[RMEM_AUTH_KEY_LEN];
+	char err[256], id[RMEM_KEY_ID_STR_LEN];
+	int rc;
+
+	if (!path || !*path) {
+		say("no key (neither --key-file nor RMEM_KEY_FILE): for an rmemd with auth none");
+		return 0;
+	}
+	if (rmem_key_read_file(path, raw, err, sizeof(err))) {
+		say("%s", err);
+		return -1;
+	}
+	rc = rmem_auth_key_init(&key, raw);
+	explicit_bzero(raw, sizeof(raw));
+	if (rc) {
+		say("%s: cannot compute its key id", path);
+		return -1;
+	}
+	rmem_key_format_id(key.id, id);
+	say("authenticating with key %s (%s)", id, path);
+	have_key = true;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -755,6 +867,7 @@ int main(int argc, char **argv)
 		{ "session", required_argument, NULL, 's' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "hold", required_argument, NULL, 'H' },
+		{ "key-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -762,7 +875,7 @@ int main(int argc, char **argv)
 	uint32_t rkey = 0, len = 4096;
 	uint64_t addr = 0;
 	int guesses = 16, o;
-	const char *mode;
+	const char *mode, *key_file = getenv("RMEM_KEY_FILE");
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -789,6 +902,9 @@ int main(int argc, char **argv)
 		case 'H':
 			opt_hold = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'K':
+			key_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -802,11 +918,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (load_key(key_file))
+		return 2;
 	mode = argv[optind];
 	srv_addr = argv[optind + 1];
 	srv_port = argv[optind + 2];
 	if (!strcmp(mode, "check"))
 		return do_check();
+	if (!strcmp(mode, "idle"))
+		return do_idle();
 	if (!strcmp(mode, "rogue"))
 		return do_rogue(guesses, have_rkey, rkey, addr);
 	if (!strcmp(mode, "steal") && have_rkey)

@@ -29,8 +29,15 @@ cleanup() {
 trap cleanup EXIT
 
 # In the foreground, logging to stderr, its status socket in our directory.
+# Authentication as the harness set it up: its key file (RMEM_KEY_FILE, which
+# rmemd_probe reads too), else auth none.
 sock=$tmp/rmemd.sock
-logopt=(--foreground --stderr --ctl-socket "$sock")
+if [ -n "${RMEM_KEY_FILE:-}" ]; then
+	authopt=(--key-file "$RMEM_KEY_FILE")
+else
+	authopt=(--auth none)
+fi
+logopt=(--foreground --stderr --ctl-socket "$sock" "${authopt[@]}")
 
 rmemd "${logopt[@]}" --donate ${DONATE_MB}M --listen 127.0.0.1:$PORT >"$log" 2>&1 &
 pid=$!

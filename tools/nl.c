@@ -86,6 +86,10 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_DROPPED]		= { .type = NLA_U64 },
 	[RMEM_A_REGION_PLACEMENT]	= { .type = NLA_NESTED },
 	[RMEM_A_NODE_DRAINING]		= { .type = NLA_FLAG },
+	[RMEM_A_KEY_ID]			= { .type = NLA_U64 },
+	[RMEM_A_KEY_NODES]		= { .type = NLA_U32 },
+	[RMEM_A_NODE_KEY_ID]		= { .type = NLA_U64 },
+	[RMEM_A_NODE_AUTH_NONE]		= { .type = NLA_FLAG },
 };
 
 /**
@@ -338,7 +342,7 @@ static int on_finish(struct nl_msg *msg, void *arg)
 /**
  * rm_nl_exec() - send a request and receive its replies
  * @nl: an open family
- * @msg: from rm_nl_msg(); always consumed
+ * @msg: from rm_nl_msg(); always consumed, and wiped first (it may carry a key)
  * @fn: called for each reply message (may be NULL); a negative return
  *      fails the request with that value
  * @arg: for @fn
@@ -357,6 +361,7 @@ int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg)
 	cb = nl_cb_clone(orig);
 	nl_cb_put(orig);
 	if (!cb) {
+		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -366,6 +371,8 @@ int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg)
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
 
 	ret = nl_send_auto(nl->sk, msg);
+	/* A request may carry a key (KEY_ADD): leave no copy behind. */
+	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
 	if (ret < 0) {
 		st.err = nl_to_errno(ret);

@@ -3,6 +3,7 @@
  * rmemctl node: memory nodes (RMEM_CMD_NODE_ADD, _DEL, _GET).
  *
  *   rmemctl node add ADDR[:PORT] [transport tcp|rdma|auto] [timeout DURATION]
+ *                    [key KEYID | auth none]
  *   rmemctl node del ID|ADDR[:PORT]
  *   rmemctl node drain ID|ADDR[:PORT]
  *   rmemctl node show [ID]
@@ -15,6 +16,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "rmem-key.h"
 #include "rmemctl.h"
 
 /* ---- parsing ---- */
@@ -45,12 +47,29 @@ static int node_add_parse(struct rm_req *req, int argc, char **argv, char *err, 
 	for (i = 1; i < argc; i += 2) {
 		const char *key = argv[i], *val, *why = "";
 
-		if (strcmp(key, "transport") && strcmp(key, "timeout"))
+		if (strcmp(key, "transport") && strcmp(key, "timeout") && strcmp(key, "key") &&
+		    strcmp(key, "auth"))
 			return rm_arg_err(err, errlen, "unexpected argument '%s'", key);
 		if (i + 1 >= argc)
 			return rm_arg_err(err, errlen, "'%s' needs a value", key);
 		val = argv[i + 1];
-		if (!strcmp(key, "transport")) {
+		if (!strcmp(key, "key")) {
+			if (req->has_key_id)
+				return rm_arg_err(err, errlen, "'key' given twice");
+			if (rm_parse_key_id(val, &req->key_id))
+				return rm_arg_err(err, errlen,
+						  "invalid key id '%s' (16 hex digits, as 'rmemctl key list' prints)",
+						  val);
+			req->has_key_id = true;
+		} else if (!strcmp(key, "auth")) {
+			if (req->auth_none)
+				return rm_arg_err(err, errlen, "'auth' given twice");
+			if (strcmp(val, "none"))
+				return rm_arg_err(err, errlen,
+						  "unknown auth '%s' (only 'auth none'; a key is the default)",
+						  val);
+			req->auth_none = true;
+		} else if (!strcmp(key, "transport")) {
 			if (req->transport >= 0)
 				return rm_arg_err(err, errlen, "'transport' given twice");
 			req->transport = rm_parse_transport(val);
@@ -70,6 +89,8 @@ static int node_add_parse(struct rm_req *req, int argc, char **argv, char *err, 
 			req->has_timeout = true;
 		}
 	}
+	if (req->has_key_id && req->auth_none)
+		return rm_arg_err(err, errlen, "'key' and 'auth none' together: choose one");
 	return 0;
 }
 
@@ -179,6 +200,21 @@ void rm_node_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_str(r, "drain", NULL, !tb[RMEM_A_NODE_DRAINING] ? "no" :
 		   tb[RMEM_A_NODE_SLABS_USED] && !nla_get_u32(tb[RMEM_A_NODE_SLABS_USED]) ?
 		   "drained" : "draining");
+	if (tb[RMEM_A_NODE_AUTH_NONE]) {
+		rm_rec_str(r, "auth", "AUTH", "none");
+		rm_rec_str(r, "key_id", NULL, NULL);
+	} else if (rm_attr_u64(tb, RMEM_A_NODE_KEY_ID, &v)) {
+		char id[RMEM_KEY_ID_STR_LEN];
+
+		rmem_key_format_id(v, id);
+		rm_rec_str(r, NULL, "AUTH", id);
+		rm_rec_str(r, "auth", NULL, "key");
+		rm_rec_str(r, "key_id", NULL, id);
+	} else {
+		/* A module from before authentication. */
+		rm_rec_str(r, "auth", "AUTH", NULL);
+		rm_rec_str(r, "key_id", NULL, NULL);
+	}
 	set = rm_attr_u32(tb, RMEM_A_NODE_TIMEOUT_MS, &v);
 	rm_rec_u64(r, "timeout_ms", NULL, RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_NODE_CAPACITY, &v);
@@ -307,7 +343,9 @@ static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	    (req->transport >= 0 &&
 	     nla_put_u8(msg, RMEM_A_NODE_TRANSPORT, (uint8_t)req->transport) < 0) ||
 	    (req->has_timeout &&
-	     nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, (uint32_t)req->timeout_ms) < 0)) {
+	     nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, (uint32_t)req->timeout_ms) < 0) ||
+	    (req->has_key_id && nla_put_u64(msg, RMEM_A_NODE_KEY_ID, req->key_id) < 0) ||
+	    (req->auth_none && nla_put_flag(msg, RMEM_A_NODE_AUTH_NONE) < 0)) {
 		nlmsg_free(msg);
 		return rm_fail(ctx, -EMSGSIZE);
 	}
@@ -403,8 +441,9 @@ static int node_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 }
 
 static const struct rm_verb node_verbs[] = {
-	{ "add", "ADDR[:PORT] [transport tcp|rdma|auto] [timeout DURATION]",
-	  "add a memory node; prints its id", node_add_parse, node_add_run },
+	{ "add", "ADDR[:PORT] [transport tcp|rdma|auto] [timeout DURATION] [key KEYID|auth none]",
+	  "add a memory node (authenticated with the only installed key, or KEYID); prints its id",
+	  node_add_parse, node_add_run },
 	{ "del", "ID|ADDR[:PORT]", "remove a memory node", node_del_parse, node_del_run },
 	{ "drain", "ID|ADDR[:PORT]",
 	  "move every slab off a node (then del works); 'node show' says when it is drained",

@@ -260,6 +260,38 @@ int rm_parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/**
+ * rm_parse_key_id() - parse a key id as rmemctl and rmemd print it
+ * @s: 16 hex digits (either case), no prefix
+ * @id: the result
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rm_parse_key_id(const char *s, uint64_t *id)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (!s || strlen(s) != 16)
+		return -EINVAL;
+	for (i = 0; i < 16; i++) {
+		char c = s[i];
+		unsigned int d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned int)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		x = x << 4 | d;
+	}
+	*id = x;
+	return 0;
+}
+
 static const char *const transport_names[] = {
 	[RMEM_TRANSPORT_AUTO] = "auto",
 	[RMEM_TRANSPORT_TCP] = "tcp",
@@ -284,6 +316,7 @@ const char *const rm_feature_names[] = {
 	"rdma",		/* RMEM_FEAT_RDMA */
 	"block",	/* RMEM_FEAT_BLOCK */
 	"mmap",		/* RMEM_FEAT_MMAP */
+	"auth",		/* RMEM_FEAT_AUTH */
 	NULL,
 };
 
@@ -294,6 +327,7 @@ _Static_assert(sizeof(node_state_names) / sizeof(node_state_names[0]) == __RMEM_
 _Static_assert(sizeof(region_type_names) / sizeof(region_type_names[0]) ==
 	       __RMEM_REGION_TYPE_MAX, "a region type without a name");
 _Static_assert(RMEM_FEAT_MMAP == 1ULL << 3, "rm_feature_names is out of date");
+_Static_assert(RMEM_FEAT_AUTH == 1ULL << 4, "rm_feature_names is out of date");
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {

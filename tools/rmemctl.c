@@ -22,6 +22,7 @@ static const struct rm_object *const rm_objects[] = {
 	&rm_obj_status,
 	&rm_obj_node,
 	&rm_obj_region,
+	&rm_obj_key,
 };
 
 #define N_OBJECTS (sizeof(rm_objects) / sizeof(rm_objects[0]))
@@ -96,6 +97,8 @@ void rm_usage(FILE *f, const struct rm_object *obj)
 	      "ADDR      IPv4 or IPv6 address; [IPv6]:PORT with a port; default port 7471\n"
 	      "SIZE      bytes, or with a K, M, G, T, P or E suffix (powers of 1024): 512M, 8G\n"
 	      "DURATION  NUMBER UNIT ..., units ms, s, m, h: 30s, 5000ms, 1m30s\n"
+	      "KEYID     a key's id, 16 hex digits, as 'rmemctl key add' and 'key list' print it\n"
+	      "FILE      a key file: 64 hex digits, mode 0600 or stricter\n"
 	      "\n"
 	      "Exit status: 0 success, 1 error, 2 usage error (nothing was changed).\n"
 	      "See rmemctl(8).\n", f);

@@ -11,7 +11,8 @@
  *
  * Files: rmemctl.c (main, options, dispatch), parse.c (pure value parsers),
  * output.c (text/JSON), nl.c (generic netlink), version.c, status.c,
- * node.c, region.c (one file per object).
+ * node.c, region.c, key.c (one file per object). Key files are read and
+ * written only through common/rmem-key.h.
  */
 #ifndef RMEMCTL_H
 #define RMEMCTL_H
@@ -66,6 +67,7 @@ int rm_parse_size(const char *s, uint64_t *bytes, const char **why);
 int rm_parse_duration_ms(const char *s, uint64_t *ms, const char **why);
 int rm_parse_addr(const char *s, struct rm_addr *a, const char **why);
 int rm_parse_u32(const char *s, uint32_t *v);
+int rm_parse_key_id(const char *s, uint64_t *id);
 int rm_parse_transport(const char *s);
 int rm_parse_region_type(const char *s);
 bool rm_region_name_valid(const char *s);
@@ -175,6 +177,11 @@ struct rm_req {
 	int transport;		/* -1: not given */
 	uint64_t timeout_ms;
 	bool has_timeout;
+	bool auth_none;		/* node add ... auth none */
+	/* key (and node add ... key ID) */
+	uint64_t key_id;
+	bool has_key_id;
+	const char *key_file;	/* key add, key generate: points into argv */
 	/* region */
 	char name[RMEM_REGION_NAME_MAX];
 	bool has_name;
@@ -227,7 +234,7 @@ struct rm_cmd {
 };
 
 extern const struct rm_object rm_obj_version, rm_obj_status, rm_obj_node,
-	rm_obj_region;
+	rm_obj_region, rm_obj_key;
 
 int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd);
 int rm_cli_run(const struct rm_cmd *cmd);

@@ -6,17 +6,22 @@
  * receive (rmem_proto_datagram()), with fake slab hooks standing in for
  * the MRs of rdma.c.
  *
- * Input: byte 0 picks the private data length (24..56) and whether the
- * session times out between the connections; then the private data; then
- * receives, each a length byte (0..255; above RMEM_RDMA_MSG_SIZE it cannot
- * arrive and is skipped) and that many bytes; a length byte 0xff switches
- * to the second connection.
+ * Input: byte 0 picks the private data length (24..64), whether the
+ * session times out between the connections (bit 0) and whether the server
+ * runs with auth psk under two tenant keys (bit 1); then the private data;
+ * then receives, each a length byte (0..255; above RMEM_RDMA_MSG_SIZE it
+ * cannot arrive and is skipped) and that many bytes; a length byte 0xff
+ * switches to the second connection. With auth psk, a connect request or
+ * HELLO whose mac starts with four zero bytes gets the right mac from the
+ * harness (fuzz-key.h), so the fuzzer gets past authentication.
  *
  * Checks, beyond the sanitizers: every handled receive gets exactly one
  * well-formed reply that fits a SEND (RMEM_RDMA_MSG_SIZE); a slab is
  * registered only for its holder and deregistered while still held and
- * unzeroed; once everything is closed and expired no MR is left and the
- * whole pool is free and zero, including slabs "written by RDMA".
+ * unzeroed; a request accepted with auth psk names one of the keys; a
+ * connection joins only a session of its connect request's key; once
+ * everything is closed and expired no MR is left and the whole pool is free
+ * and zero, including slabs "written by RDMA".
  */
 #include <endian.h>
 #include <errno.h>
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-key.h"
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
@@ -100,7 +106,8 @@ static void check_one_reply(struct rmem_buf *out)
 		abort();
 	memcpy(&h, rmem_buf_start(out), sizeof(h));
 	l = sizeof(h) + le32toh(h.len);
-	if (le32toh(h.magic) != RMEM_PROTO_MAGIC || h.version != RMEM_PROTO_VERSION ||
+	if (le32toh(h.magic) != RMEM_PROTO_MAGIC ||
+	    (h.version != RMEM_PROTO_VERSION && le32toh(h.status) != RMEM_ERR_VERSION) ||
 	    !(le16toh(h.flags) & RMEM_MSG_F_REPLY) || (h.status && h.len) ||
 	    l > RMEM_RDMA_MSG_SIZE || rmem_buf_len(out) != l)
 		abort();
@@ -108,7 +115,7 @@ static void check_one_reply(struct rmem_buf *out)
 }
 
 /* Runs one connection from @data; returns bytes used. */
-static size_t run_conn(const struct rmem_rdma_cm_info *info, const uint8_t *data, size_t size)
+static size_t run_conn(const struct rmem_rdma_cm_info *info, uint8_t *data, size_t size)
 {
 	struct rmem_pconn pc;
 	struct rmem_buf out = { 0 };
@@ -117,6 +124,7 @@ static size_t run_conn(const struct rmem_rdma_cm_info *info, const uint8_t *data
 	rmem_pconn_init(&pc, "fuzz-rdma");
 	pc.rdma = true;
 	pc.bound_session = info->session;
+	pc.bound_key = info->key_idx;
 	pc.xprt = &xprt;
 	while (off < size) {
 		uint8_t l = data[off++];
@@ -130,8 +138,11 @@ static size_t run_conn(const struct rmem_rdma_cm_info *info, const uint8_t *data
 			off += l;
 			continue;
 		}
+		fuzz_fix_hello(&node, &pc, data + off, l);
 		rc = rmem_proto_datagram(&node, &pc, data + off, l, &out);
 		off += l;
+		if (pc.sess && (pc.sess->key_idx != info->key_idx || pc.key_idx != info->key_idx))
+			abort();
 		if (rc == 0) {
 			check_one_reply(&out);
 			continue;
@@ -152,8 +163,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	struct rmem_rdma_cm_info info;
+	struct rmem_rdma_cm_req req;
 	size_t pdlen, used;
-	uint8_t flags;
+	uint8_t flags, *copy;
 	uint32_t st;
 
 	if (!ready) {
@@ -164,30 +176,54 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		rmem_node_init(&node, &pool, 1000, 0x0123456789abcdefull);
 		node.sessions.hooks = &hooks;
+		if (fuzz_keys_init())
+			abort();
+		node.keys = fuzz_keys;
+		node.nkeys = FUZZ_NKEYS;
+		node.nonce = fuzz_nonce;
 		ready = 1;
 	}
 	if (!size)
 		return 0;
 	flags = data[0];
-	pdlen = 24 + (flags >> 1) % 33;
+	pdlen = 24 + (flags >> 2) % 41;
 	if (size - 1 < pdlen)
 		pdlen = size - 1;
-	st = rmem_rdma_cm_req_parse(data + 1, pdlen, &info);
+	node.auth = flags & 2;
+	fuzz_nonce_ctr = 0;
+	/* The harness writes macs into the input: work on a copy. */
+	copy = malloc(size);
+	if (!copy)
+		abort();
+	memcpy(copy, data, size);
+	if (node.auth && pdlen >= sizeof(req)) {
+		const struct rmem_auth_key *k;
+
+		memcpy(&req, copy + 1, sizeof(req));
+		k = rmem_auth_key_find(fuzz_keys, FUZZ_NKEYS, le64toh(req.key_id), NULL);
+		if (k && fuzz_placeholder(req.mac)) {
+			rmem_auth_cm_req_mac(k, &req, req.mac);
+			memcpy(copy + 1, &req, sizeof(req));
+		}
+	}
+	st = rmem_rdma_cm_req_parse(&node, copy + 1, pdlen, &info);
 	if (st != RMEM_OK) {
-		if (st != RMEM_ERR_PROTO && st != RMEM_ERR_VERSION && st != RMEM_ERR_INVAL)
+		if (st != RMEM_ERR_PROTO && st != RMEM_ERR_VERSION && st != RMEM_ERR_INVAL &&
+		    (st != RMEM_ERR_PERM || !node.auth))
 			abort();
+		free(copy);
 		return 0;
 	}
-	if (!info.session || info.depth < 1 || info.depth > RMEM_RDMA_MAX_DEPTH)
+	if (!info.session || info.depth < 1 || info.depth > RMEM_RDMA_MAX_DEPTH ||
+	    (node.auth ? info.key_idx < 0 || info.key_idx >= FUZZ_NKEYS : info.key_idx != -1))
 		abort();
 
 	node.now_ms = 1000;
-	data += 1 + pdlen;
-	size -= 1 + pdlen;
-	used = run_conn(&info, data, size);
+	used = run_conn(&info, copy + 1 + pdlen, size - 1 - pdlen);
 	node.now_ms += (flags & 1) ? 1000 : 10;
 	rmem_sessions_expire(&node.sessions, node.now_ms);
-	run_conn(&info, data + used, size - used);
+	run_conn(&info, copy + 1 + pdlen + used, size - 1 - pdlen - used);
+	free(copy);
 
 	node.now_ms += 1000;
 	rmem_sessions_expire(&node.sessions, node.now_ms);

@@ -2,9 +2,12 @@
 /*
  * Writes the seed corpus of fuzz-proto: small, valid and invalid message
  * sequences, laid out as fuzz-proto.c reads them (first byte: where the
- * second connection's bytes start, scaled to 0..255); and with a second
- * directory, that of fuzz-rdma (connect private data, then one length byte
- * before each message, 0xff between the two connections).
+ * second connection's bytes start, scaled to 0..255; its bit 2 turns auth
+ * psk on); and with a second directory, that of fuzz-rdma (connect private
+ * data, then one length byte before each message, 0xff between the two
+ * connections). Seeds with authentication start each connection with AUTH
+ * under one of fuzz-key.h's keys and leave the HELLO and connect request
+ * macs as placeholders (zero), which the harnesses fill in.
  *
  * usage: gen-corpus DIR [RDMA_DIR]
  */
@@ -13,11 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fuzz-key.h"
 #include "rmem-proto.h"
 
 static uint8_t buf[8192];
 static size_t len;
 static int dgram;	/* fuzz-rdma layout: a length byte before each message */
+static int auth_key = -1;	/* hello(): AUTH first under this fuzz key; -1: none */
 
 static void msg(uint8_t type, uint64_t id, const void *p, uint32_t plen)
 {
@@ -41,6 +46,13 @@ static void hello(uint64_t session)
 							    RMEM_PROTO_FEAT_TCP),
 				.session = htole64(session), .max_io = htole32(RMEM_MSG_MAX_IO) };
 
+	if (auth_key >= 0) {
+		struct rmem_auth a = { .key_id = htole64(fuzz_keys[auth_key].id) };
+
+		memset(a.nonce, 0xc5, sizeof(a.nonce));
+		msg(RMEM_MSG_AUTH, 11, &a, sizeof(a));
+		h.features |= htole64(RMEM_PROTO_FEAT_AUTH);	/* mac: a placeholder */
+	}
 	msg(RMEM_MSG_HELLO, 1, &h, sizeof(h));
 }
 
@@ -67,6 +79,9 @@ static void save(const char *dir, const char *name, uint8_t split)
 	char path[512];
 	FILE *f;
 
+	/* fuzz-proto: bit 2 of the first byte says auth psk */
+	if (!dgram)
+		split = auth_key >= 0 ? split | 4 : split & ~4;
 	buf[0] = split;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
@@ -98,12 +113,17 @@ static uint8_t even_split(size_t mid)
 	}
 }
 
-/* fuzz-rdma: byte 0 = 16 selects 32 bytes of private data, no timeout. */
+/*
+ * fuzz-rdma: byte 0 = 128 selects 56 bytes of private data, no timeout
+ * (129: timeout; +2: auth psk). With auth_key set, the request names that
+ * key and leaves its mac a placeholder.
+ */
 static void rdma_start(uint64_t session, uint16_t depth)
 {
 	struct rmem_rdma_cm_req q = {
 		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
 		.depth = htole16(depth), .session = htole64(session),
+		.key_id = htole64(auth_key >= 0 ? fuzz_keys[auth_key].id : 0),
 	};
 
 	len = 1;
@@ -114,25 +134,31 @@ static void rdma_start(uint64_t session, uint16_t depth)
 
 static void rdma_seeds(const char *dir)
 {
-	rdma_start(10, 16);
-	hello(10);
-	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
-	msg(RMEM_MSG_PING, 3, NULL, 0);
-	io(RMEM_MSG_READ, 0, 8, 0, NULL);
-	io(RMEM_MSG_WRITE, 0, 4, 0, "abcd");
-	slab_free(0);
-	msg(RMEM_MSG_SLAB_ALLOC, 4, NULL, 0);
-	buf[len++] = 0xff;
-	hello(10);
-	msg(RMEM_MSG_PING, 5, NULL, 0);
-	save(dir, "rdma-session", 16);
-	save(dir, "rdma-resume-after-timeout", 17);
+	/* without, then with auth psk (key 1; +2 in the first byte) */
+	for (auth_key = -1; auth_key <= 1; auth_key += 2) {
+		uint8_t a = auth_key < 0 ? 0 : 2;
+
+		rdma_start(10, 16);
+		hello(10);
+		msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+		msg(RMEM_MSG_PING, 3, NULL, 0);
+		io(RMEM_MSG_READ, 0, 8, 0, NULL);
+		io(RMEM_MSG_WRITE, 0, 4, 0, "abcd");
+		slab_free(0);
+		msg(RMEM_MSG_SLAB_ALLOC, 4, NULL, 0);
+		buf[len++] = 0xff;
+		hello(10);
+		msg(RMEM_MSG_PING, 5, NULL, 0);
+		save(dir, a ? "rdma-auth-session" : "rdma-session", 128 + a);
+		save(dir, a ? "rdma-auth-after-timeout" : "rdma-resume-after-timeout", 129 + a);
+	}
+	auth_key = -1;
 
 	rdma_start(11, 1);	/* odd session: the fake registration fails */
 	hello(11);
 	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
 	hello(12);
-	save(dir, "rdma-reg-fails", 16);
+	save(dir, "rdma-reg-fails", 128);
 
 	rdma_start(10, 16);
 	hello(12);		/* not the connect request's session */
@@ -141,10 +167,18 @@ static void rdma_seeds(const char *dir)
 	buf[len++] = 'R';
 	buf[len++] = 'M';
 	buf[len++] = 'E';
-	save(dir, "rdma-bad", 16);
+	save(dir, "rdma-bad", 128);
 
 	rdma_start(10, 0);	/* rejected: depth 0 */
-	save(dir, "rdma-bad-depth", 16);
+	save(dir, "rdma-bad-depth", 128);
+
+	/* auth psk: AUTH with another key than the connect request's */
+	auth_key = 1;
+	rdma_start(20, 8);
+	auth_key = 0;
+	hello(20);
+	save(dir, "rdma-auth-other-key", 130);
+	auth_key = -1;
 	dgram = 0;
 }
 
@@ -152,6 +186,10 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "corpus/proto";
 
+	if (fuzz_keys_init()) {
+		fprintf(stderr, "gen-corpus: cannot compute the fuzz key ids\n");
+		return 1;
+	}
 	start();
 	hello(7);
 	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
@@ -230,8 +268,56 @@ int main(int argc, char **argv)
 	start();
 	hello(9);
 	msg(RMEM_MSG_PING, 1, NULL, 0);
-	buf[len - 20] = 2;	/* version of the last message */
+	buf[len - 20] = RMEM_PROTO_VERSION + 1;	/* version of the last message */
 	save(dir, "bad-version", 255);
+
+	start();
+	msg(RMEM_MSG_PING, 1, NULL, 0);
+	buf[len - 20] = 1;	/* a version 1 peer */
+	save(dir, "version-1", 255);
+
+	/* auth psk: sessions of two tenants, refusals */
+	auth_key = 0;
+	start();
+	hello(7);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_WRITE, 0, 8, 100, "abcdefgh");
+	io(RMEM_MSG_READ, 0, 8, 100, NULL);
+	slab_free(0);
+	save(dir, "auth-session", 253);	/* sequential, not draining */
+
+	start();
+	hello(7);
+	msg(RMEM_MSG_SLAB_ALLOC, 2, NULL, 0);
+	io(RMEM_MSG_WRITE, 0, 4, 0, "wxyz");
+	mid = len;
+	auth_key = 1;
+	hello(7);		/* the other tenant names the same session: refused */
+	auth_key = 0;
+	hello(7);
+	io(RMEM_MSG_READ, 0, 4, 0, NULL);
+	save(dir, "auth-tenants", (uint8_t)((mid - 1) * 255 / (len - 1)));
+	save(dir, "auth-tenants-after-timeout", (uint8_t)((mid - 1) * 255 / (len - 1)) | 1);
+
+	start();
+	{
+		struct rmem_auth a = { .key_id = htole64(0x1234) };
+		struct rmem_hello h = { .session = htole64(5) };
+
+		msg(RMEM_MSG_AUTH, 1, &a, sizeof(a));	/* unknown key */
+		save(dir, "auth-unknown-key", 255);
+		start();
+		a.key_id = htole64(fuzz_keys[0].id);
+		msg(RMEM_MSG_AUTH, 1, &a, sizeof(a));
+		memset(h.mac, 0x77, sizeof(h.mac));	/* not a placeholder: a bad mac */
+		h.features = htole64(RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_AUTH);
+		msg(RMEM_MSG_HELLO, 2, &h, sizeof(h));
+		save(dir, "auth-bad-mac", 255);
+	}
+	start();
+	msg(RMEM_MSG_HELLO, 1, NULL, 0);	/* HELLO first */
+	save(dir, "auth-no-auth", 255);
+	auth_key = -1;
 
 	if (argc > 2)
 		rdma_seeds(argv[2]);

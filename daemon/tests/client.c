@@ -18,6 +18,7 @@
 #include "client.h"
 
 char rc_error[256];
+const struct rmem_auth_key *rc_key;
 static uint64_t rc_next_id = 1;
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -146,16 +147,69 @@ static int rc_call(int fd, uint8_t type, const void *p1, uint32_t l1, const void
 	return st;
 }
 
-int rc_hello(int fd, uint64_t session, uint32_t queue, struct rmem_hello_reply *rep)
+/*
+ * AUTH naming @key_id (normally @k's id; another to test refusals) with a
+ * fresh nonce. On RMEM_OK the server's mac is checked against @k: -1 when
+ * it is wrong. @a gets both nonces.
+ */
+int rc_auth(int fd, const struct rmem_auth_key *k, uint64_t key_id, struct rc_auth *a)
 {
-	struct rmem_hello h = {
-		.features = htole64(RMEM_PROTO_FEAT_TCP), .session = htole64(session),
-		.queue = htole32(queue), .max_io = htole32(RMEM_MSG_MAX_IO),
-	};
+	struct rmem_auth req = { .key_id = htole64(key_id) };
+	struct rmem_auth_reply rep;
+	uint8_t mac[RMEM_AUTH_MAC_LEN];
+	int st;
+
+	if (rmem_auth_nonce(req.nonce, sizeof(req.nonce)))
+		return fail("getrandom");
+	memcpy(a->nc, req.nonce, sizeof(a->nc));
+	st = rc_call(fd, RMEM_MSG_AUTH, &req, sizeof(req), NULL, 0, &rep, sizeof(rep),
+		     sizeof(rep));
+	if (st)
+		return st;
+	memcpy(a->ns, rep.nonce, sizeof(a->ns));
+	memcpy(a->smac, rep.mac, sizeof(a->smac));
+	if (rmem_auth_server_mac(k, a->nc, a->ns, mac) ||
+	    !rmem_auth_equal(mac, rep.mac, sizeof(mac)))
+		return fail("the server's AUTH mac does not verify");
+	return 0;
+}
+
+/* A HELLO; with @k and @a, with FEAT_AUTH and the mac of that exchange. */
+void rc_hello_build(struct rmem_hello *h, const struct rmem_auth_key *k, const struct rc_auth *a,
+		    uint64_t session, uint32_t queue)
+{
+	memset(h, 0, sizeof(*h));
+	h->features = htole64(RMEM_PROTO_FEAT_TCP | (k ? RMEM_PROTO_FEAT_AUTH : 0));
+	h->session = htole64(session);
+	h->queue = htole32(queue);
+	h->max_io = htole32(RMEM_MSG_MAX_IO);
+	h->generation = htole32(1);
+	if (k)
+		rmem_auth_hello_mac(k, a->nc, a->ns, h, h->mac);
+}
+
+int rc_hello_send(int fd, const struct rmem_hello *h, struct rmem_hello_reply *rep)
+{
 	struct rmem_hello_reply tmp;
 
-	return rc_call(fd, RMEM_MSG_HELLO, &h, sizeof(h), NULL, 0, rep ? rep : &tmp,
+	return rc_call(fd, RMEM_MSG_HELLO, h, sizeof(*h), NULL, 0, rep ? rep : &tmp,
 		       sizeof(tmp), sizeof(tmp));
+}
+
+/* AUTH (when rc_key is set) and HELLO: what every test client does first. */
+int rc_hello(int fd, uint64_t session, uint32_t queue, struct rmem_hello_reply *rep)
+{
+	struct rmem_hello h;
+	struct rc_auth a;
+	int st;
+
+	if (rc_key) {
+		st = rc_auth(fd, rc_key, rc_key->id, &a);
+		if (st)
+			return st;
+	}
+	rc_hello_build(&h, rc_key, &a, session, queue);
+	return rc_hello_send(fd, &h, rep);
 }
 
 int rc_alloc(int fd, uint32_t *slab)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of the size parser, the config file parser and the rules
- * between keys (config.c). TAP on stdout.
+ * Host tests of the size parser, the config file parser, the rules
+ * between keys and the loading of key files (config.c). TAP on stdout.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
+#include "rmem-key.h"
 #include "rmem-proto.h"
 #include "log.h"
 #include "tap.h"
@@ -55,6 +58,68 @@ static void check_err(const char *text, const char *want, const char *name)
 	if (rc == 0)
 		rc = rmemd_config_check(&c, err, sizeof(err));
 	ok(rc == -1 && strstr(err, want), "%s: error '%s' (got '%s')", name, want, err);
+}
+
+static void write_key(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+/* rmemd_config_load_keys(): what rmemd does with key-file at start. */
+static void test_load_keys(void)
+{
+	const char *k1 = "0101010101010101010101010101010101010101010101010101010101010101\n";
+	const char *k2 = "0202020202020202020202020202020202020202020202020202020202020202\n";
+	char dir[] = "/tmp/rmemd-keys-XXXXXX", a[64], b[64], c2[64], cmd[96];
+	struct rmem_auth_key keys[RMEMD_MAX_KEY_FILES];
+	struct rmemd_config c;
+	char err[512];
+	uint8_t raw[RMEM_AUTH_KEY_LEN];
+	uint64_t id;
+	uint32_t n = 99;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(a, sizeof(a), "%s/a.key", dir);
+	snprintf(b, sizeof(b), "%s/b.key", dir);
+	snprintf(c2, sizeof(c2), "%s/c.key", dir);
+	write_key(a, k1, 0600);
+	write_key(b, k2, 0400);
+	write_key(c2, k1, 0600);
+
+	rmemd_config_defaults(&c);
+	rmemd_config_set(&c, "key-file", a, err, sizeof(err));
+	rmemd_config_set(&c, "key-file", b, err, sizeof(err));
+	memset(raw, 1, sizeof(raw));
+	rmem_auth_key_id(raw, &id);
+	ok(rmemd_config_load_keys(&c, keys, &n, err, sizeof(err)) == 0 && n == 2 &&
+	   keys[0].id == id && keys[1].key[0] == 2 && keys[1].id != id,
+	   "two key files (0600 and 0400) load as tenants 0 and 1, with their ids");
+	rmemd_config_set(&c, "key-file", c2, err, sizeof(err));
+	ok(rmemd_config_load_keys(&c, keys, &n, err, sizeof(err)) == -1 && n == 0 &&
+	   strstr(err, "hold the same key") && strstr(err, "a.key") && strstr(err, "c.key") &&
+	   !strstr(err, "0101"), "two files with the same key: error naming both, no key material");
+	write_key(c2, k2, 0644);
+	ok(rmemd_config_load_keys(&c, keys, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "mode 0644") && strstr(err, "chmod 600"),
+	   "a 0644 key file: error with its mode and 'chmod 600'");
+	write_key(c2, "not a key\n", 0600);
+	ok(rmemd_config_load_keys(&c, keys, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "c.key: not a key"), "a file without a key: error");
+	unlink(c2);
+	ok(rmemd_config_load_keys(&c, keys, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "No such file"), "a missing key file: error");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		tap_diag("could not remove %s", dir);
 }
 
 int main(void)
@@ -107,7 +172,9 @@ int main(void)
 		"session-quota = 16\n"
 		"log-level = debug\n"
 		"no-mlock = yes\n"
-		"ctl-socket = /tmp/x.sock\n";
+		"ctl-socket = /tmp/x.sock\n"
+		"key-file = /etc/rmem/tenant-a.key\n"
+		"key-file = /etc/rmem/tenant-b.key\n";
 	int rc = parse(&c, good, err, sizeof(err));
 
 	ok(rc == 0, "valid config parses (%s)", rc ? err : "ok");
@@ -117,12 +184,14 @@ int main(void)
 	ok(c.hello_timeout == 4 && c.session_quota == 16, "hello-timeout and session-quota set");
 	ok(c.log_level == LOG_DEBUG && c.no_mlock, "log-level and no-mlock set");
 	ok(!strcmp(c.ctl_socket, "/tmp/x.sock"), "ctl-socket set");
+	ok(!c.auth_none && c.nkey_files == 2 && !strcmp(c.key_files[1], "/etc/rmem/tenant-b.key"),
+	   "auth psk by default; key-file repeats, in order");
 	ok(rmemd_config_check(&c, err, sizeof(err)) == 0, "valid config passes the checks");
 
 	rmemd_config_defaults(&c);
 	ok(c.slab_size == 64ull << 20 && c.session_timeout == 300 && c.max_clients == 1024 &&
-	   !strcmp(c.ctl_socket, "/run/rmemd.sock") && !c.no_mlock,
-	   "defaults: 64M slabs, 300 s timeout, 1024 clients, /run/rmemd.sock, mlock");
+	   !strcmp(c.ctl_socket, "/run/rmemd/rmemd.sock") && !c.no_mlock,
+	   "defaults: 64M slabs, 300 s timeout, 1024 clients, /run/rmemd/rmemd.sock, mlock");
 	ok(parse(&c, "", err, sizeof(err)) == 0, "empty file is valid");
 	ok(parse(&c, "donate = 1G", err, sizeof(err)) == 0 && c.donate == 1ull << 30,
 	   "last line without newline is read");
@@ -206,6 +275,37 @@ int main(void)
 		ok(rc == -1 && strstr(err, "test.conf:2: NUL"), "NUL byte is rejected with its line");
 	}
 
+	config_err("auth = maybe\n", "auth: bad value 'maybe' (psk or none)", "bad auth value");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	config_err("key-file = k.key\n",
+		   "key-file: 'k.key' is a bare name, a systemd credential, but CREDENTIALS_DIRECTORY is not set",
+		   "a bare key-file name without CREDENTIALS_DIRECTORY");
+	config_err("key-file = ./k.key\n", "key-file: './k.key' is not an absolute path",
+		   "relative key-file");
+	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/rmemd.service", 1);
+	ok(parse(&c, "key-file = cluster.key\n", err, sizeof(err)) == 0 && c.nkey_files == 1 &&
+	   !strcmp(c.key_files[0], "/run/credentials/rmemd.service/cluster.key"),
+	   "a bare key-file name is a systemd credential: $CREDENTIALS_DIRECTORY/NAME");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	config_err("key-file = /a\nkey-file = /a\n", "test.conf:2: key-file: /a is listed twice",
+		   "the same key-file twice");
+	{
+		char text[17 * 16 + 64] = "";
+
+		for (int i = 0; i <= RMEMD_MAX_KEY_FILES; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "key-file = /k%d\n", i);
+		config_err(text, "test.conf:17: key-file: more than 16", "a 17th key-file");
+	}
+	check_err("donate = 1G\nlisten = a:1\n",
+		  "no key-file: create one with 'rmemd --gen-key FILE'",
+		  "auth psk (the default) without a key-file");
+	check_err("donate = 1G\nlisten = a:1\n", "or set 'auth none' for a lab, which lets anyone",
+		  "... and the message names auth none and its risk");
+	check_err("donate = 1G\nlisten = a:1\nauth = none\nkey-file = /k\n",
+		  "auth none and key-file /k both set", "auth none together with a key-file");
+	ok(parse(&c, "donate = 1G\nlisten = a:1\nauth = none\n", err, sizeof(err)) == 0 &&
+	   c.auth_none && rmemd_config_check(&c, err, sizeof(err)) == 0,
+	   "auth none without a key-file passes the checks");
 	check_err("listen = 0.0.0.0:1\n", "donate: required", "donate is required");
 	check_err("donate = 1G\n", "listen: required", "listen is required");
 	check_err("donate = 100M\nlisten = a:1\n", "not a multiple of the slab size (64M)",
@@ -220,7 +320,8 @@ int main(void)
 	{
 		char path[] = "/tmp/rmemd-test-XXXXXX";
 		int fd = mkstemp(path);
-		const char *text = "donate = 1G\nlisten = 1.2.3.4:1\nsession-timeout = 5\n";
+		const char *text = "donate = 1G\nlisten = 1.2.3.4:1\nsession-timeout = 5\n"
+				   "auth = none\n";
 		struct rmemd_config_src src = {
 			.path = path, .path_given = true,
 			.keys = { "session-timeout", "no-mlock" }, .vals = { "9", "yes" }, .n = 2,
@@ -244,9 +345,12 @@ int main(void)
 		src.vals[2] = "64M";
 		src.keys[3] = "listen";
 		src.vals[3] = "127.0.0.1:0";
-		src.n = 4;
+		src.keys[4] = "auth";
+		src.vals[4] = "none";
+		src.n = 5;
 		rc = rmemd_config_build(&src, &c, err, sizeof(err));
 		ok(rc == 0, "missing default config file is not an error");
 	}
+	test_load_keys();
 	return tap_done();
 }

@@ -4,8 +4,11 @@
  * 127.0.0.1 with an 8M pool of 1M slabs and talks to it over TCP with
  * tests/client.c: concurrent clients, data integrity, session isolation,
  * zero on reuse, resume and expiry, bad framing, messages sent in pieces,
- * backpressure, --status, SIGHUP reload, SIGTERM exit, startup errors. TAP
- * on stdout.
+ * backpressure, --status, SIGHUP reload, SIGTERM exit, startup errors. The
+ * daemon runs as deployed, with authentication (auth psk) and two tenant
+ * keys made by rmemd --gen-key: every client authenticates with key A
+ * (rc_key) unless a test says otherwise; test_auth_none() starts a second
+ * daemon with auth none. TAP on stdout.
  *
  * usage: test-e2e [RMEMD]   (default tests/rmemd-asan)
  */
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "rmem-key.h"
 #include "tap.h"
 
 #define SLAB	(1u << 20)
@@ -38,6 +42,8 @@
 
 static const char *rmemd = "tests/rmemd-asan";
 static char dir[64], sock[128], conf[128], logf[128], addr[64];
+static char key_a[128], key_b[128];
+static struct rmem_auth_key ka, kb;
 static pid_t pid;
 static bool mlock_ok;
 
@@ -155,7 +161,7 @@ static int run(char *const argv[], const char *out)
 
 static bool start_daemon(void)
 {
-	char *argv[16];
+	char *argv[24];
 	int i = 0;
 
 	argv[i++] = (char *)rmemd;
@@ -169,6 +175,10 @@ static bool start_daemon(void)
 	argv[i++] = "127.0.0.1:0";
 	argv[i++] = "--stderr";
 	argv[i++] = "--foreground";
+	argv[i++] = "--key-file";
+	argv[i++] = key_a;
+	argv[i++] = "--key-file";
+	argv[i++] = key_b;
 	if (!mlock_ok)
 		argv[i++] = "--no-mlock";
 	argv[i] = NULL;
@@ -359,14 +369,19 @@ static void test_isolation_and_errors(void)
  */
 static void test_hello_deadline(void)
 {
-	struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
-				  .type = RMEM_MSG_HELLO, .len = htole32(sizeof(struct rmem_hello)) };
+	struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC),
+				  .version = RMEM_PROTO_VERSION, .type = RMEM_MSG_AUTH,
+				  .len = htole32(sizeof(struct rmem_auth)) };
 	long before = status_num("hello_timeouts");
 	int idle = rc_connect(addr), drip = rc_connect(addr), good = rc_connect(addr);
+	int authed = rc_connect(addr);
 	bool drip_cut = false;
+	struct rc_auth a;
 
 	ok(idle >= 0 && drip >= 0 && !rc_hello(good, 0x4e110, 0, NULL),
 	   "an idle connection, a slow one and one that says HELLO");
+	ok(rc_auth(authed, &ka, ka.id, &a) == 0,
+	   "a connection that authenticates and then says nothing");
 	for (size_t i = 0; i < sizeof(m) && !drip_cut; i++) {
 		drip_cut = rc_send(drip, (uint8_t *)&m + i, 1) != 0;
 		sleep_ms(400);	/* 24 bytes: about 10 s, past the deadline */
@@ -374,10 +389,13 @@ static void test_hello_deadline(void)
 	ok(rc_is_closed(idle, 1000), "the idle connection is closed after hello-timeout (%d s)",
 	   HELLO_S);
 	ok(drip_cut || rc_is_closed(drip, 3000),
-	   "the connection dripping a HELLO is closed at the same deadline");
+	   "the connection dripping an AUTH is closed at the same deadline");
+	ok(rc_is_closed(authed, 1000),
+	   "AUTH alone does not stop the clock: closed at the HELLO deadline too");
 	ok(rc_ping(good, NULL) == 0, "the connection that said HELLO is still served");
-	ok(status_num("hello_timeouts") >= before + 2 && log_has("closing: no HELLO within 3 s"),
+	ok(status_num("hello_timeouts") >= before + 3 && log_has("closing: no HELLO within 3 s"),
 	   "status counts hello_timeouts, and the close is logged");
+	close(authed);
 	close(idle);
 	close(drip);
 	close(good);
@@ -402,6 +420,8 @@ static void test_keepalive(void)
 
 	ok(!rc_hello(fd, 0x4ee9, 0, NULL) && !getsockname(fd, (struct sockaddr *)&me, &mlen),
 	   "a client for the keepalive check");
+	/* Let the client's (delayed) ACK of the hello reply go: no retransmit timer. */
+	sleep_ms(300);
 	f = fopen("/proc/net/tcp", "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned int lp, rp, t;
@@ -446,7 +466,7 @@ static void test_pool_dontdump(void)
 
 static void test_framing(void)
 {
-	struct rmem_msg_hdr h = { .magic = htole32(0xdeadbeef), .version = 1,
+	struct rmem_msg_hdr h = { .magic = htole32(0xdeadbeef), .version = RMEM_PROTO_VERSION,
 				  .type = RMEM_MSG_HELLO, .len = htole32(64) };
 	uint8_t junk[64] = { 0 };
 	int good = rc_connect(addr), bad = rc_connect(addr), early = rc_connect(addr);
@@ -458,18 +478,21 @@ static void test_framing(void)
 	rc_send(bad, junk, sizeof(junk));
 	ok(rc_is_closed(bad, 3000), "a client sending a bad magic is disconnected");
 	{
-		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
+		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC),
+					  .version = RMEM_PROTO_VERSION,
 					  .type = RMEM_MSG_PING, .id = htole64(9) };
 		uint32_t len;
 
 		rc_send(early, &m, sizeof(m));
-		ok(rc_recv_reply(early, RMEM_MSG_PING, 9, NULL, 0, &len) == RMEM_ERR_STATE &&
-		   rc_is_closed(early, 3000), "a client starting without HELLO gets STATE and is disconnected");
+		ok(rc_recv_reply(early, RMEM_MSG_PING, 9, NULL, 0, &len) == RMEM_ERR_PERM &&
+		   rc_is_closed(early, 3000),
+		   "a client starting without AUTH gets PERM and is disconnected");
 	}
 	{
 		/* Only the header: rmemd must not wait for a megabyte from nobody. */
-		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
-					  .type = RMEM_MSG_HELLO, .len = htole32(RMEM_MSG_MAX_IO),
+		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC),
+					  .version = RMEM_PROTO_VERSION,
+					  .type = RMEM_MSG_AUTH, .len = htole32(RMEM_MSG_MAX_IO),
 					  .id = htole64(10) };
 		struct timeval tv = { .tv_sec = 3 };
 		int big = rc_connect(addr);
@@ -478,18 +501,19 @@ static void test_framing(void)
 		/* An rmemd waiting for the payload fails this, it does not hang. */
 		setsockopt(big, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		rc_send(big, &m, sizeof(m));
-		ok(rc_recv_reply(big, RMEM_MSG_HELLO, 10, NULL, 0, &len) == RMEM_ERR_PROTO &&
+		ok(rc_recv_reply(big, RMEM_MSG_AUTH, 10, NULL, 0, &len) == RMEM_ERR_PROTO &&
 		   rc_is_closed(big, 3000),
-		   "a HELLO claiming a 1 MiB payload gets PROTO and is disconnected before the payload");
+		   "an AUTH claiming a 1 MiB payload gets PROTO and is disconnected before the payload");
 		close(big);
 	}
 	char buf[8] = { 0 };
 
 	ok(rc_ping(good, NULL) == 0 && rc_read(good, slab, 0, buf, 5) == 0 &&
 	   !memcmp(buf, "hello", 5), "the other client keeps being served");
-	ok(log_has("closing: bad magic") && log_has("closing: first message is not HELLO"),
-	   "disconnects are logged with the reason");
-	ok(status_num("proto_closes") >= 3, "status counts connections closed for bad framing");
+	ok(log_has("closing: bad magic") && log_has("closing: first message is not AUTH (auth psk)") &&
+	   log_has("closing: AUTH of the wrong length"), "disconnects are logged with the reason");
+	ok(status_num("proto_closes") >= 2 && status_num("auth_no_auth") >= 1,
+	   "status counts connections closed for bad framing, and the one without AUTH");
 	rc_free(good, slab);
 	close(good);
 	close(bad);
@@ -618,11 +642,12 @@ static void test_replace_partial_write(void)
 	ok(status_num("replaced_conns") == replaced + 1,
 	   "replace: status replaced_conns counts the cut-off");
 	{
-		char line[160];
+		char line[160], tag[RMEM_AUTH_TAG_LEN];
 
-		snprintf(line, sizeof(line), "session %016llx queue 0: new connection from ",
-			 (unsigned long long)session);
-		ok(log_has(line) && log_has(" replaces "), "replace: the cut-off is logged");
+		snprintf(line, sizeof(line), "session %s queue 0: new connection from ",
+			 rmem_auth_session_tag(session, tag));
+		ok(log_has(line) && log_has(" replaces "),
+		   "replace: the cut-off is logged, naming the session by its tag");
 	}
 	ok(rc_free(b, slab) == 0, "replace: the new connection frees the slab");
 	close(a);
@@ -731,6 +756,8 @@ static void test_status_cli(void)
 	snprintf(out, sizeof(out), "%s/status.out", dir);
 	ok(run(argv, out) == 0, "rmemd --status exits 0");
 	text = read_file(out);
+	ok(strstr(text, "auth:          psk, key ids ") && strstr(text, "auth failures: "),
+	   "text status shows the auth mode, key ids and auth failures");
 	ok(strstr(text, "slabs:         8 total") && strstr(text, "capacity:      8M") &&
 	   strstr(text, "slab size:     1M") && strstr(text, "clients:") &&
 	   strstr(text, "bytes read:") && strstr(text, "requests:") && strstr(text, "errors:") &&
@@ -742,6 +769,16 @@ static void test_status_cli(void)
 	   strstr(text, "\"slab_size\": 1048576") && strstr(text, "\"listen\": \"127.0.0.1:") &&
 	   strstr(text, "\"replaced_conns\": 2"),
 	   "JSON status has numbers as numbers and strings quoted");
+	{
+		char ids[64];
+
+		snprintf(ids, sizeof(ids), "\"key_ids\": \"%016llx,%016llx\"",
+			 (unsigned long long)ka.id, (unsigned long long)kb.id);
+		ok(strstr(text, "\"auth\": \"psk\"") && strstr(text, ids) &&
+		   strstr(text, "\"auth_failures\": ") && strstr(text, "\"auth_bad_mac\": ") &&
+		   strstr(text, "\"version_refused\": "),
+		   "JSON status: auth, key_ids (a string, in key-file order), auth counters");
+	}
 	char *argvn[] = { (char *)rmemd, "--status", "/nonexistent/rmemd.sock", NULL };
 
 	ok(run(argvn, out) == 1 && strstr(read_file(out), "cannot reach rmemd"),
@@ -785,6 +822,7 @@ static void test_reload(void)
 {
 	char text[512];
 	int c1, c2, c3;
+	long evicted;
 
 	snprintf(text, sizeof(text),
 		 "ctl-socket = %s\nsession-timeout = 7\nmax-clients = 2\nlog-level = debug\n"
@@ -809,11 +847,24 @@ static void test_reload(void)
 
 	c1 = rc_connect(addr);
 	c2 = rc_connect(addr);
+	ok(c1 >= 0 && c2 >= 0 && rc_hello(c1, 0x1, 0, NULL) == 0 &&
+	   rc_hello(c2, 0x2, 0, NULL) == 0, "max-clients 2: two connections are served");
 	c3 = rc_connect(addr);
-	ok(c1 >= 0 && c2 >= 0 && c3 >= 0 && rc_is_closed(c3, 2000),
-	   "max-clients 2: the third connection is closed");
-	ok(rc_hello(c1, 0x1, 0, NULL) == 0 && rc_hello(c2, 0x2, 0, NULL) == 0,
-	   "the first two connections are served");
+	ok(c3 >= 0 && rc_is_closed(c3, 2000) && !rc_is_closed(c1, 100) && !rc_is_closed(c2, 100),
+	   "max-clients 2, both past HELLO: the third connection is closed, none of the two");
+	close(c3);
+	close(c2);
+	sleep_ms(200);
+	/* Slots are reserved for peers past HELLO: a silent one gives its slot up. */
+	evicted = status_num("clients_evicted");
+	c2 = rc_connect(addr);
+	sleep_ms(200);
+	c3 = rc_connect(addr);
+	ok(c2 >= 0 && c3 >= 0 && rc_is_closed(c2, 2000) && rc_hello(c3, 0x3, 0, NULL) == 0 &&
+	   !rc_is_closed(c1, 100) && status_num("clients_evicted") == evicted + 1,
+	   "max-clients 2, one silent connection: a new one takes its slot (evicted, counted), the one past HELLO stays");
+	ok(log_has("max-clients 2 reached, and this connection has not said HELLO"),
+	   "the eviction is logged");
 	close(c1);
 	close(c2);
 	close(c3);
@@ -869,6 +920,37 @@ static void test_sigterm(void)
 	close(c);
 }
 
+/* Key and auth settings that must stop rmemd at start, as config errors. */
+static void test_auth_startup_errors(const char *out)
+{
+	char k644[160], dup[160], cmd[1024];
+	char *nokey[] = { (char *)rmemd, "--config", "/dev/null", "--donate", "8M", "--slab-size",
+			  "1M", "--listen", "127.0.0.1:0", NULL };
+	char *both[] = { (char *)rmemd, "--config", "/dev/null", "--donate", "8M", "--slab-size",
+			 "1M", "--listen", "127.0.0.1:0", "--auth", "none", "--key-file", key_a,
+			 NULL };
+	char *wide[] = { (char *)rmemd, "--config", "/dev/null", "--donate", "8M", "--slab-size",
+			 "1M", "--listen", "127.0.0.1:0", "--key-file", k644, NULL };
+	char *twice[] = { (char *)rmemd, "--config", "/dev/null", "--donate", "8M", "--slab-size",
+			  "1M", "--listen", "127.0.0.1:0", "--key-file", key_a, "--key-file", dup,
+			  NULL };
+
+	snprintf(k644, sizeof(k644), "%s/wide.key", dir);
+	snprintf(dup, sizeof(dup), "%s/dup.key", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 644 '%s' && cp '%s' '%s' && chmod 600 '%s'",
+		 key_a, k644, k644, key_a, dup, dup);
+	ok(system(cmd) == 0, "a 0644 copy and a 0600 copy of key A");
+	ok(run(nokey, out) == 2 && strstr(read_file(out), "no key-file: create one with 'rmemd --gen-key FILE'") &&
+	   strstr(read_file(out), "'auth none' for a lab"),
+	   "no key-file (auth psk is the default): exit 2, says how to make one or set auth none");
+	ok(run(both, out) == 2 && strstr(read_file(out), "auth none and key-file"),
+	   "auth none together with a key-file: exit 2");
+	ok(run(wide, out) == 2 && strstr(read_file(out), "mode 0644") &&
+	   strstr(read_file(out), "chmod 600"), "a 0644 key file: exit 2, with its mode and chmod 600");
+	ok(run(twice, out) == 2 && strstr(read_file(out), "hold the same key"),
+	   "two key files with the same key: exit 2");
+}
+
 static void test_startup_errors(void)
 {
 	char out[192], badconf[160];
@@ -887,6 +969,7 @@ static void test_startup_errors(void)
 	ok(run(a3, out) == 2 && strstr(read_file(out), "--donate: bad size '8Q'"),
 	   "bad size flag: exit 2 with a message");
 	ok(run(a4, out) == 2, "unknown flag: exit 2");
+	test_auth_startup_errors(out);
 }
 
 static void test_daemonize(void)
@@ -894,7 +977,7 @@ static void test_daemonize(void)
 	char out[192], sock2[96], *dpid;
 	char *argv[] = { (char *)rmemd, "--donate", "1M", "--slab-size", "1M", "--listen",
 			 "127.0.0.1:0", "--ctl-socket", sock2, "--no-mlock", "--config",
-			 "/dev/null", NULL };
+			 "/dev/null", "--key-file", key_a, NULL };
 	char save[128];
 
 	snprintf(out, sizeof(out), "%s/daemon.out", dir);
@@ -910,6 +993,235 @@ static void test_daemonize(void)
 		sleep_ms(50);
 	ok(access(sock2, F_OK) != 0, "the detached daemon stops on SIGTERM");
 	snprintf(sock, sizeof(sock), "%s", save);
+}
+
+/*
+ * Under systemd (Type=notify): READY=1 once it serves, STOPPING=1 on
+ * SIGTERM, as datagrams to $NOTIFY_SOCKET; the ctl socket's directory is
+ * created when missing.
+ */
+static void test_sd_notify(void)
+{
+	char out[192], sock2[96], nsock[96], buf[256];
+	char *argv[] = { (char *)rmemd, "--donate", "1M", "--slab-size", "1M", "--listen",
+			 "127.0.0.1:0", "--ctl-socket", sock2, "--no-mlock", "--config",
+			 "/dev/null", "--key-file", key_a, "--foreground", "--stderr", NULL };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	bool ready = false, stopping = false;
+	ssize_t n;
+	pid_t p;
+	int fd;
+
+	snprintf(out, sizeof(out), "%s/notify.out", dir);
+	snprintf(sock2, sizeof(sock2), "%s/run/rmemd.sock", dir);
+	snprintf(nsock, sizeof(nsock), "%s/notify", dir);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", nsock);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		ok(false, "notify socket: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	setenv("NOTIFY_SOCKET", nsock, 1);
+	p = spawn(argv, out);
+	unsetenv("NOTIFY_SOCKET");
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		ready = strstr(buf, "READY=1") != NULL;
+	}
+	ok(ready && access(sock2, F_OK) == 0,
+	   "Type=notify: READY=1 once serving, ctl socket in a directory rmemd created");
+	kill(p, SIGTERM);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		stopping = strstr(buf, "STOPPING=1") != NULL;
+	}
+	ok(stopping && waitpid(p, NULL, 0) == p, "SIGTERM: STOPPING=1, then it exits");
+	close(fd);
+}
+
+/* rmemd --gen-key and --key-id; the keys every other test uses. */
+static bool make_keys(void)
+{
+	char out[192], *ga[] = { (char *)rmemd, "--gen-key", key_a, NULL };
+	char *gb[] = { (char *)rmemd, "--gen-key", key_b, NULL };
+	char *id[] = { (char *)rmemd, "--key-id", key_b, NULL };
+	char want[RMEM_KEY_ID_STR_LEN + 1], err[256];
+	uint8_t raw[RMEM_AUTH_KEY_LEN];
+	struct stat st;
+	bool good;
+
+	snprintf(key_a, sizeof(key_a), "%s/a.key", dir);
+	snprintf(key_b, sizeof(key_b), "%s/b.key", dir);
+	snprintf(out, sizeof(out), "%s/key.out", dir);
+	good = run(ga, out) == 0 && !stat(key_a, &st) && (st.st_mode & 07777) == 0600 &&
+	       !rmem_key_read_file(key_a, raw, err, sizeof(err)) && !rmem_auth_key_init(&ka, raw);
+	rmem_key_format_id(ka.id, want);
+	ok(good && strstr(read_file(out), want), "rmemd --gen-key: a 0600 key file; prints its key id");
+	ok(run(ga, out) == 1 && strstr(read_file(out), "exists; not overwriting") &&
+	   !rmem_key_read_file(key_a, raw, err, sizeof(err)) && !rmem_auth_key_init(&kb, raw) &&
+	   kb.id == ka.id, "rmemd --gen-key on an existing file: exit 1, the file keeps its key");
+	good = run(gb, out) == 0 && !rmem_key_read_file(key_b, raw, err, sizeof(err)) &&
+	       !rmem_auth_key_init(&kb, raw) && kb.id != ka.id;
+	rmem_key_format_id(kb.id, want);
+	strcat(want, "\n");
+	ok(good && run(id, out) == 0 && !strcmp(read_file(out), want),
+	   "rmemd --key-id prints exactly the key id and a newline");
+	explicit_bzero(raw, sizeof(raw));
+	rc_key = &ka;
+	return good;
+}
+
+/*
+ * Authentication against the real daemon, over TCP: the exchange, every
+ * refusal (each closes the connection), replay, the nonce, tenants, an old
+ * peer, and what is logged.
+ */
+static void test_auth(void)
+{
+	const uint64_t S = 0x5e55101d0000abcdull;
+	uint8_t buf[16];
+	struct rmem_hello h, h2;
+	struct rmem_hello_reply rep;
+	struct rc_auth a, a2;
+	long fails = status_num("auth_failures");
+	int c1 = rc_connect(addr), c2, c3;
+	char tag[RMEM_AUTH_TAG_LEN], s_hex[20];
+	uint32_t slab;
+
+	ok(rc_auth(c1, &ka, ka.id, &a) == 0, "AUTH with key A: the reply's mac verifies with A");
+	rc_hello_build(&h, &ka, &a, S, 0);
+	ok(rc_hello_send(c1, &h, &rep) == 0 &&
+	   (le64toh(rep.features) & RMEM_PROTO_FEAT_AUTH),
+	   "HELLO with the mac: OK, FEAT_AUTH granted");
+	ok(rc_alloc(c1, &slab) == 0 && rc_write(c1, slab, 64, "tenant A data", 13) == 0 &&
+	   rc_read(c1, slab, 64, buf, 13) == 0 && !memcmp(buf, "tenant A data", 13),
+	   "an authenticated client writes and reads back its data");
+
+	c2 = rc_connect(addr);
+	ok(rc_hello_send(c2, &h, NULL) == RMEM_ERR_PERM && rc_is_closed(c2, 2000),
+	   "HELLO first (no AUTH): PERM, connection closed");
+	close(c2);
+	c2 = rc_connect(addr);
+	ok(rc_auth(c2, &ka, 0x0123456789abcdefull, &a2) == RMEM_ERR_PERM && rc_is_closed(c2, 2000),
+	   "AUTH with an unknown key id: PERM, connection closed");
+	close(c2);
+	c2 = rc_connect(addr);
+	rc_auth(c2, &ka, ka.id, &a2);
+	rc_hello_build(&h2, &ka, &a2, S + 1, 0);
+	h2.mac[0] ^= 1;
+	ok(rc_hello_send(c2, &h2, NULL) == RMEM_ERR_PERM && rc_is_closed(c2, 2000),
+	   "HELLO with a wrong mac: PERM, connection closed");
+	close(c2);
+	c2 = rc_connect(addr);
+	ok(rc_auth(c2, &ka, ka.id, &a2) == 0 && memcmp(a.ns, a2.ns, sizeof(a.ns)),
+	   "a second connection gets another server nonce");
+	ok(rc_hello_send(c2, &h, NULL) == RMEM_ERR_PERM && rc_is_closed(c2, 2000),
+	   "the exact bytes of a successful HELLO, replayed after a fresh AUTH: PERM, closed");
+	close(c2);
+
+	/* tenant B cannot join A's session; A's connection and data are untouched */
+	c2 = rc_connect(addr);
+	ok(rc_auth(c2, &kb, kb.id, &a2) == 0, "AUTH with key B (a second tenant)");
+	rc_hello_build(&h2, &kb, &a2, S, 0);
+	ok(rc_hello_send(c2, &h2, NULL) == RMEM_ERR_PERM && rc_is_closed(c2, 2000),
+	   "tenant B naming A's session (same queue): PERM, closed");
+	close(c2);
+	ok(rc_ping(c1, NULL) == 0 && rc_read(c1, slab, 64, buf, 13) == 0 &&
+	   !memcmp(buf, "tenant A data", 13), "A's connection is still served, its data intact");
+	c3 = rc_connect(addr);
+	rc_auth(c3, &kb, kb.id, &a2);
+	rc_hello_build(&h2, &kb, &a2, S + 2, 0);
+	ok(rc_hello_send(c3, &h2, NULL) == 0 && rc_read(c3, slab, 64, buf, 13) == RMEM_ERR_NOENT,
+	   "tenant B's own session cannot read A's slab");
+	close(c3);
+	ok(status_num("auth_failures") == fails + 5 && status_num("auth_other_key") == 1,
+	   "status: auth_failures counts the five refusals, auth_other_key the tenant one");
+
+	/* a version 1 peer: a VERSION reply in version 1, then close */
+	{
+		struct rmem_msg_hdr m = { .magic = htole32(RMEM_PROTO_MAGIC), .version = 1,
+					  .type = RMEM_MSG_HELLO, .len = htole32(64),
+					  .id = htole64(41) };
+		uint8_t payload[64] = { 0 };
+		struct rmem_msg_hdr r;
+
+		c2 = rc_connect(addr);
+		rc_send(c2, &m, sizeof(m));
+		rc_send(c2, payload, sizeof(payload));
+		ok(rc_recv(c2, &r, sizeof(r)) == 0 && r.version == 1 &&
+		   le32toh(r.status) == RMEM_ERR_VERSION && le64toh(r.id) == 41 &&
+		   rc_is_closed(c2, 2000), "a version 1 HELLO: RMEM_ERR_VERSION (in a v1 header), closed");
+		close(c2);
+		ok(log_has("protocol version 1; this rmemd speaks version 2") &&
+		   status_num("version_refused") >= 1, "... logged, and counted in version_refused");
+	}
+	sleep_ms(100);
+	snprintf(s_hex, sizeof(s_hex), "%016llx", (unsigned long long)S);
+	rmem_auth_session_tag(S, tag);
+	ok(log_has(tag) && !log_has(s_hex) && !log_has("5e55101d"),
+	   "logs name the session by its tag, never by its id");
+	ok(log_has("HELLO with a bad mac") && log_has("AUTH with unknown key id 0123456789abcdef") &&
+	   log_has("created under key"), "refusals are logged with their reason");
+	rc_free(c1, slab);
+	close(c1);
+}
+
+/* A second daemon with auth none: AUTH refused, the connection stays, plain HELLO works. */
+static void test_auth_none(void)
+{
+	char sock2[128], log2[128], addr2[64], save_sock[128], save_log[128], out[192];
+	char *argv[] = { (char *)rmemd, "--config", "/dev/null", "--donate", "2M", "--slab-size",
+			 "1M", "--listen", "127.0.0.1:0", "--stderr", "--foreground", "--auth",
+			 "none", "--no-mlock", "--ctl-socket", sock2, NULL };
+	char *st[] = { (char *)rmemd, "--status", sock2, NULL };
+	struct rc_auth a;
+	const struct rmem_auth_key *save_key = rc_key;
+	pid_t p2;
+	int c = -1;
+
+	snprintf(sock2, sizeof(sock2), "%s/none.sock", dir);
+	snprintf(log2, sizeof(log2), "%s/none.log", dir);
+	snprintf(out, sizeof(out), "%s/none.out", dir);
+	snprintf(save_sock, sizeof(save_sock), "%s", sock);
+	snprintf(save_log, sizeof(save_log), "%s", logf);
+	snprintf(sock, sizeof(sock), "%s", sock2);
+	snprintf(logf, sizeof(logf), "%s", log2);
+	p2 = spawn(argv, log2);
+	addr2[0] = '\0';
+	for (int t = 0; t < 200 && !addr2[0]; t++) {
+		const char *l = status_get("listen");
+
+		if (l)
+			snprintf(addr2, sizeof(addr2), "%s", l);
+		else
+			sleep_ms(50);
+	}
+	ok(addr2[0] && log_has("auth none: AUTHENTICATION IS OFF"),
+	   "auth none: rmemd starts and says so loudly");
+	if (addr2[0])
+		c = rc_connect(addr2);
+	ok(c >= 0 && rc_auth(c, &ka, ka.id, &a) == RMEM_ERR_PERM && !rc_is_closed(c, 300),
+	   "auth none: AUTH gets PERM and the connection stays open");
+	rc_key = NULL;
+	ok(rc_hello(c, 0x40e, 0, NULL) == 0 && rc_ping(c, NULL) == 0,
+	   "auth none: then a plain HELLO (no FEAT_AUTH, zero mac) is served");
+	rc_key = save_key;
+	ok(run(st, out) == 0 && strstr(read_file(out), "auth:          none, key ids none"),
+	   "auth none: --status shows it");
+	if (c >= 0)
+		close(c);
+	kill(p2, SIGTERM);
+	waitpid(p2, NULL, 0);
+	ok(!log_has("ERROR: AddressSanitizer") && !log_has("runtime error"),
+	   "auth none: no sanitizer report");
+	snprintf(sock, sizeof(sock), "%s", save_sock);
+	snprintf(logf, sizeof(logf), "%s", save_log);
 }
 
 /* Never leave a daemon behind, whatever failed. */
@@ -943,6 +1255,10 @@ int main(int argc, char **argv)
 		 sock, TIMEOUT_S, HELLO_S);
 	write_file(conf, text);
 
+	if (!make_keys()) {
+		tap_diag("%s", read_file(logf));
+		return tap_done();
+	}
 	test_startup_errors();
 	ok(start_daemon(), "rmemd starts (8M pool, 1M slabs, %s) and reports its port",
 	   mlock_ok ? "mlocked" : "--no-mlock");
@@ -960,6 +1276,8 @@ int main(int argc, char **argv)
 	ok(status_get("rdma_listen") && status_num("rdma_clients") == 0 &&
 	   status_num("rdma_mrs") == 0, "status: rdma_listen, rdma_clients 0, rdma_mrs 0");
 
+	test_auth();
+	test_auth_none();
 	test_concurrent();
 	test_backpressure();
 	test_isolation_and_errors();
@@ -976,6 +1294,7 @@ int main(int argc, char **argv)
 	test_reload();
 	test_sigterm();
 	test_daemonize();
+	test_sd_notify();
 
 	if (tap_failed)
 		tap_diag("daemon log: %s", logf);

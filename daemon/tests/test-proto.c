@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of the protocol engine (proto.c, session.c, pool.c) with
- * crafted messages: every error code, every bound, sessions, resume,
- * expiry and zeroing. No sockets: messages go straight into
- * rmem_proto_step(). TAP on stdout.
+ * Host tests of the protocol engine (proto.c, session.c, pool.c, auth.c)
+ * with crafted messages: every error code, every bound, sessions, resume,
+ * expiry and zeroing, authentication (AUTH, HELLO macs, tenants, connect
+ * request macs). No sockets: messages go straight into rmem_proto_step().
+ * Most tests run the engine with auth none; test_auth() turns it on. TAP
+ * on stdout.
  */
 #include <endian.h>
 #include <errno.h>
@@ -280,28 +282,41 @@ static void test_framing(void)
 
 	/* first message not HELLO: STATE reply, then close */
 	conn_open(&c);
-	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0, 0, 0, 7);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0, 0, 0, 7);
 	rc = feed(&c, m, 24);
 	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_STATE && r.h.id == 7,
 	   "non-HELLO first message: STATE reply and close");
 	conn_close(&c);
 
 	conn_open(&c);
-	raw_hdr(m, 0x12345678, 1, RMEM_MSG_HELLO, 0, 64, 0, 1);
+	raw_hdr(m, 0x12345678, RMEM_PROTO_VERSION, RMEM_MSG_HELLO, 0, 64, 0, 1);
 	rc = feed(&c, m, sizeof(m));
 	ok(rc == -EPROTO && rmem_buf_len(&c.out) == 0 && c.pc.close_reason &&
 	   strstr(c.pc.close_reason, "magic"), "bad magic: close without a reply");
 	conn_close(&c);
 
 	conn_open(&c);
-	raw_hdr(m, RMEM_PROTO_MAGIC, 2, RMEM_MSG_HELLO, 0, 64, 0, 3);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION + 1, RMEM_MSG_HELLO, 0, 64, 0, 3);
 	rc = feed(&c, m, sizeof(m));
-	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_VERSION,
-	   "bad version: VERSION reply and close");
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_VERSION &&
+	   r.h.version == RMEM_PROTO_VERSION, "newer version: VERSION reply (in ours) and close");
+	conn_close(&c);
+
+	/* version 1 (no AUTH): a VERSION reply it can read, in its own version */
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, 64, 0, 8);
+	rc = feed(&c, m, sizeof(m));
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_VERSION &&
+	   r.h.version == 1 && r.h.id == 8 && r.len == 0 && c.pc.close_reason &&
+	   strstr(c.pc.close_reason, "protocol version 1; this rmemd speaks version 2"),
+	   "version 1 HELLO: VERSION reply in version 1, close, with a clear reason");
+	ok(node.stats.version_refused >= 1 && node.sessions.count == 0,
+	   "version 1 HELLO: counted in version_refused, no session created");
 	conn_close(&c);
 
 	conn_open(&c);
-	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, RMEM_MSG_MAX_PAYLOAD + 1, 0, 4);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_HELLO, 0,
+		RMEM_MSG_MAX_PAYLOAD + 1, 0, 4);
 	rc = feed(&c, m, 24);	/* no payload needed to decide */
 	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_TOOBIG,
 	   "payload above RMEM_MSG_MAX_PAYLOAD: TOOBIG reply and close, before the payload");
@@ -309,7 +324,7 @@ static void test_framing(void)
 
 	/* before HELLO only its one size: decided from the header alone */
 	conn_open(&c);
-	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, RMEM_MSG_MAX_IO, 0, 6);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_HELLO, 0, RMEM_MSG_MAX_IO, 0, 6);
 	rc = feed(&c, m, 24);
 	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_PROTO && r.h.id == 6 &&
 	   c.pc.close_reason && strstr(c.pc.close_reason, "HELLO of the wrong length"),
@@ -318,7 +333,7 @@ static void test_framing(void)
 
 	/* partial input: need grows from the header to the whole message */
 	conn_open(&c);
-	raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_HELLO, 0, 64, 0, 5);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_HELLO, 0, 64, 0, 5);
 	memset(m + 24, 0, 64);
 	m[24 + 8] = 1;	/* session = 1 */
 	rc = rmem_proto_step(&node, &c.pc, m, 10, &c.out, &need);
@@ -471,15 +486,15 @@ static void test_requests(void)
 	{
 		uint8_t m[24];
 
-		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, RMEM_MSG_F_REPLY, 0, 0, 77);
+		raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, RMEM_MSG_F_REPLY, 0, 0, 77);
 		feed(&a, m, 24);
 		ok(pop(&a, &r) == 0 && r.h.status == RMEM_ERR_PROTO && a.last_rc == 24,
 		   "request with the REPLY flag: PROTO, connection kept");
-		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0, 0, 5, 78);
+		raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0, 0, 5, 78);
 		feed(&a, m, 24);
 		ok(pop(&a, &r) == 0 && r.h.status == RMEM_ERR_PROTO && a.last_rc == 24,
 		   "request with a non-zero status: PROTO, connection kept");
-		raw_hdr(m, RMEM_PROTO_MAGIC, 1, RMEM_MSG_PING, 0x8000, 0, 0, 79);
+		raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0x8000, 0, 0, 79);
 		feed(&a, m, 24);
 		ok(pop(&a, &r) == 0 && r.h.status == 0, "unknown flag bits are ignored");
 	}
@@ -574,39 +589,123 @@ static void cm_req(uint8_t *buf, uint32_t magic, uint8_t version, uint16_t depth
 	memcpy(buf, &q, sizeof(q));
 }
 
+/* Two tenant keys, fixed so that failures reproduce. */
+static struct rmem_auth_key test_keys[2];
+
+static void test_keys_init(void)
+{
+	uint8_t k[RMEM_AUTH_KEY_LEN];
+
+	for (int i = 0; i < 2; i++) {
+		memset(k, 0x11 * (i + 1), sizeof(k));
+		if (rmem_auth_key_init(&test_keys[i], k))
+			tap_diag("rmem_auth_key_init failed");
+	}
+}
+
+static void auth_on(void)
+{
+	node.auth = true;
+	node.keys = test_keys;
+	node.nkeys = 2;
+}
+
+static void auth_off(void)
+{
+	node.auth = false;
+	node.keys = NULL;
+	node.nkeys = 0;
+}
+
+#define CM_LEN	sizeof(struct rmem_rdma_cm_req)
+
 static void test_rdma_cm(void)
 {
-	uint8_t pd[56] = { 0 };	/* IB CM pads connect private data to 56 bytes */
+	uint8_t pd[64] = { 0 };	/* IB CM pads connect private data to 56 bytes, or more */
 	struct rmem_rdma_cm_info info = { 0 };
+	struct rmem_rdma_cm_req q;
 	struct rmem_rdma_cm_rep rep;
+	uint64_t fails;
 
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 16, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.session == 0x1234 &&
-	   info.depth == 16 && info.queue == 3, "cm req: valid 32 bytes parse");
-	ok(rmem_rdma_cm_req_parse(pd, sizeof(pd), &info) == RMEM_OK,
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_OK && info.session == 0x1234 &&
+	   info.depth == 16 && info.queue == 3 && info.key_idx == -1,
+	   "cm req: valid 56 bytes parse (auth none: no key)");
+	ok(rmem_rdma_cm_req_parse(&node, pd, sizeof(pd), &info) == RMEM_OK,
 	   "cm req: zero padding after the struct is accepted");
-	ok(rmem_rdma_cm_req_parse(pd, 31, &info) == RMEM_ERR_PROTO, "cm req: 31 bytes: PROTO");
-	ok(rmem_rdma_cm_req_parse(NULL, 0, &info) == RMEM_ERR_PROTO, "cm req: none: PROTO");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN - 1, &info) == RMEM_ERR_PROTO,
+	   "cm req: 55 bytes of version 2: PROTO");
+	ok(rmem_rdma_cm_req_parse(&node, pd, 32, &info) == RMEM_ERR_PROTO,
+	   "cm req: 32 bytes of version 2: PROTO");
+	ok(rmem_rdma_cm_req_parse(&node, NULL, 0, &info) == RMEM_ERR_PROTO, "cm req: none: PROTO");
 	cm_req(pd, RMEM_PROTO_MAGIC + 1, RMEM_PROTO_VERSION, 16, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_PROTO, "cm req: bad magic: PROTO");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_PROTO,
+	   "cm req: bad magic: PROTO");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION + 1, 16, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_VERSION,
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_VERSION,
 	   "cm req: unknown version: VERSION");
+	/* version 1: 32 bytes, as sent over iWARP, or padded by the IB CM */
+	memset(pd, 0, sizeof(pd));
+	cm_req(pd, RMEM_PROTO_MAGIC, 1, 16, 0x1234);
+	memset(pd + 16, 0, sizeof(pd) - 16);
+	pd[16] = 3;	/* v1 queue where v2 has key_id */
+	ok(rmem_rdma_cm_req_parse(&node, pd, 32, &info) == RMEM_ERR_VERSION,
+	   "cm req: a 32-byte version 1 request: VERSION");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_VERSION,
+	   "cm req: a version 1 request padded to 56 bytes: VERSION");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 0, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL, "cm req: depth 0: INVAL");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_INVAL,
+	   "cm req: depth 0: INVAL");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_RDMA_MAX_DEPTH + 1, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL,
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_INVAL,
 	   "cm req: depth above RMEM_RDMA_MAX_DEPTH: INVAL");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_RDMA_MAX_DEPTH, 0x1234);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.depth == RMEM_RDMA_MAX_DEPTH,
-	   "cm req: depth RMEM_RDMA_MAX_DEPTH accepted");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_OK &&
+	   info.depth == RMEM_RDMA_MAX_DEPTH, "cm req: depth RMEM_RDMA_MAX_DEPTH accepted");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 1, 0);
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_ERR_INVAL, "cm req: session 0: INVAL");
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_INVAL,
+	   "cm req: session 0: INVAL");
 	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 1, 7);
 	pd[5] = 0xff;	/* reserved0 */
-	pd[31] = 0xff;	/* reserved[] */
-	ok(rmem_rdma_cm_req_parse(pd, 32, &info) == RMEM_OK && info.session == 7 && info.depth == 1,
-	   "cm req: reserved bytes are ignored");
+	memset(pd + 16, 0xee, 8);	/* key_id */
+	memset(pd + 28, 0xdd, CM_LEN - 28);	/* nonce and mac */
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_OK && info.session == 7 &&
+	   info.depth == 1, "cm req: auth none ignores reserved0, key_id, nonce and mac");
+
+	/* auth psk: key id and truncated mac of the first 40 bytes */
+	auth_on();
+	fails = node.stats.auth_failures;
+	memset(pd, 0, sizeof(pd));
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 8, 0x5150);
+	memcpy(&q, pd, sizeof(q));
+	ok(!rmem_auth_cm_req_sign(&test_keys[1], &q), "cm req: signed with key 1");
+	memcpy(pd, &q, sizeof(q));
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_OK && info.key_idx == 1 &&
+	   info.key_id == test_keys[1].id && info.session == 0x5150,
+	   "cm req (auth psk): good mac accepted, key index 1");
+	ok(rmem_rdma_cm_req_parse(&node, pd, sizeof(pd), &info) == RMEM_OK,
+	   "cm req (auth psk): good mac with padding after it accepted");
+	pd[40] ^= 1;
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_PERM,
+	   "cm req (auth psk): a flipped mac bit: PERM");
+	pd[40] ^= 1;
+	pd[24] ^= 1;	/* queue: covered by the mac */
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_PERM,
+	   "cm req (auth psk): a changed queue (covered by the mac): PERM");
+	pd[24] ^= 1;
+	q.key_id = htole64(test_keys[1].id ^ 1);
+	memcpy(pd, &q, sizeof(q));
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_PERM,
+	   "cm req (auth psk): unknown key id: PERM");
+	cm_req(pd, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, 8, 0x5150);
+	ok(rmem_rdma_cm_req_parse(&node, pd, CM_LEN, &info) == RMEM_ERR_PERM,
+	   "cm req (auth psk): no key id, no mac (an auth none client): PERM");
+	ok(node.stats.auth_failures == fails + 4 && node.stats.auth_unknown_key >= 2 &&
+	   node.stats.auth_bad_mac >= 2, "cm req (auth psk): each refusal counted by reason");
+	cm_req(pd, RMEM_PROTO_MAGIC, 1, 8, 0x5150);
+	ok(rmem_rdma_cm_req_parse(&node, pd, 32, &info) == RMEM_ERR_VERSION,
+	   "cm req (auth psk): version 1 still gets VERSION, not PERM");
+	auth_off();
 
 	rmem_rdma_cm_rep_build(&rep, RMEM_OK, 32);
 	ok(le32toh(rep.magic) == RMEM_PROTO_MAGIC && rep.version == RMEM_PROTO_VERSION &&
@@ -1121,6 +1220,204 @@ static void test_quota(void)
 	node.quota_refusals = 0;
 }
 
+/* AUTH naming @key_id; @ns gets the server's nonce, @mac_ok whether its mac verified with @k. */
+static int64_t auth_req(struct conn *c, const struct rmem_auth_key *k, uint64_t key_id,
+			const uint8_t nc[RMEM_AUTH_NONCE_LEN], uint8_t ns[RMEM_AUTH_NONCE_LEN],
+			bool *mac_ok)
+{
+	struct rmem_auth a = { .key_id = htole64(key_id) };
+	struct rmem_auth_reply ar;
+	uint8_t mac[RMEM_AUTH_MAC_LEN];
+	struct reply r = { 0 };
+	int64_t st;
+
+	memcpy(a.nonce, nc, sizeof(a.nonce));
+	st = req(c, RMEM_MSG_AUTH, &a, sizeof(a), NULL, 0, &r);
+	*mac_ok = false;
+	if (st == 0 && r.len == sizeof(ar)) {
+		memcpy(&ar, r.payload, sizeof(ar));
+		memcpy(ns, ar.nonce, RMEM_AUTH_NONCE_LEN);
+		*mac_ok = !rmem_auth_server_mac(k, nc, ns, mac) &&
+			  rmem_auth_equal(mac, ar.mac, sizeof(mac));
+	} else if (st == 0) {
+		st = -4;
+	}
+	free(r.payload);
+	return st;
+}
+
+/* A HELLO with FEAT_AUTH and the mac of (@nc, @ns) under @k, kept in @h. */
+static int64_t hello_mac(struct conn *c, const struct rmem_auth_key *k, const uint8_t *nc,
+			 const uint8_t *ns, uint64_t session, struct rmem_hello *h,
+			 struct rmem_hello_reply *rep)
+{
+	struct reply r = { 0 };
+	int64_t st;
+
+	memset(h, 0, sizeof(*h));
+	h->features = htole64(RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_AUTH);
+	h->session = htole64(session);
+	h->max_io = htole32(RMEM_MSG_MAX_IO);
+	h->generation = htole32(4);
+	rmem_auth_hello_mac(k, nc, ns, h, h->mac);
+	st = req(c, RMEM_MSG_HELLO, h, sizeof(*h), NULL, 0, &r);
+	if (st == 0 && rep && r.len == sizeof(*rep))
+		memcpy(rep, r.payload, sizeof(*rep));
+	free(r.payload);
+	return st;
+}
+
+/* Nonces that differ per call but reproduce from run to run. */
+static int test_nonce(void *buf, size_t len)
+{
+	static uint8_t n;
+
+	memset(buf, ++n, len);
+	return 0;
+}
+
+static void test_auth(void)
+{
+	const uint64_t S = 0xa0a0, T = 0xb0b0;
+	uint8_t nc[RMEM_AUTH_NONCE_LEN], ns[RMEM_AUTH_NONCE_LEN], ns2[RMEM_AUTH_NONCE_LEN];
+	uint8_t m[24 + 64] = { 0 }, data[8];
+	struct rmem_hello h, h2;
+	struct rmem_hello_reply rep;
+	struct conn a, b, c;
+	struct reply r = { 0 };
+	uint32_t slab;
+	bool mac_ok;
+	ssize_t rc;
+
+	auth_on();
+	memset(nc, 0x5c, sizeof(nc));
+
+	/* the whole exchange */
+	conn_open(&a);
+	ok(auth_req(&a, &test_keys[0], test_keys[0].id, nc, ns, &mac_ok) == 0 && mac_ok,
+	   "auth psk: AUTH gets a reply whose mac verifies with the key");
+	ok(a.pc.authed && a.pc.key_idx == 0 && !a.pc.sess, "auth psk: after AUTH, no session yet");
+	ok(hello_mac(&a, &test_keys[0], nc, ns, S, &h, &rep) == 0 &&
+	   le64toh(rep.features) == (RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_AUTH),
+	   "auth psk: HELLO with the right mac: OK, FEAT_AUTH granted");
+	ok(slab_alloc(&a, &slab) == 0 && io_write(&a, slab, 0, "tenant-a", 8) == 0,
+	   "auth psk: the session allocates and writes");
+	ok(auth_req(&a, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok) == RMEM_ERR_STATE &&
+	   a.last_rc > 0, "auth psk: AUTH after HELLO: STATE, connection kept");
+
+	/* anything else first */
+	conn_open(&c);
+	ok(hello(&c, T, RMEM_PROTO_FEAT_TCP, NULL) == RMEM_ERR_PERM && c.last_rc == -EPROTO &&
+	   strstr(c.pc.close_reason, "HELLO without AUTH"),
+	   "auth psk: HELLO first: PERM and close");
+	conn_close(&c);
+	conn_open(&c);
+	ok(ping(&c, NULL) == RMEM_ERR_PERM && c.last_rc == -EPROTO,
+	   "auth psk: PING first: PERM and close");
+	conn_close(&c);
+	conn_open(&c);
+	raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_AUTH, 0, RMEM_MSG_MAX_IO, 0, 9);
+	rc = feed(&c, m, 24);
+	ok(rc == -EPROTO && pop(&c, &r) == 0 && r.h.status == RMEM_ERR_PROTO &&
+	   strstr(c.pc.close_reason, "AUTH of the wrong length"),
+	   "auth psk: AUTH claiming 1 MiB: PROTO and close, from the header alone");
+	conn_close(&c);
+
+	/* unknown key, bad mac, no FEAT_AUTH, a second AUTH */
+	conn_open(&c);
+	ok(auth_req(&c, &test_keys[0], 0x1234, nc, ns2, &mac_ok) == RMEM_ERR_PERM &&
+	   c.last_rc == -EPROTO && !c.pc.authed && strstr(c.pc.close_reason, "unknown key id"),
+	   "auth psk: AUTH with an unknown key id: PERM and close");
+	conn_close(&c);
+	conn_open(&c);
+	auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok);
+	ok(hello_mac(&c, &test_keys[1], nc, ns2, T, &h2, NULL) == RMEM_ERR_PERM &&
+	   c.last_rc == -EPROTO && !c.pc.sess && node.sessions.count == 1,
+	   "auth psk: HELLO with a mac of another key: PERM, close, no session");
+	conn_close(&c);
+	conn_open(&c);
+	auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok);
+	rmem_auth_hello_mac(&test_keys[0], nc, ns2, &h, h2.mac);
+	memcpy(&h2, &h, offsetof(struct rmem_hello, mac));
+	h2.features = htole64(RMEM_PROTO_FEAT_TCP);
+	ok(req(&c, RMEM_MSG_HELLO, &h2, sizeof(h2), NULL, 0, &r) == RMEM_ERR_PERM &&
+	   strstr(c.pc.close_reason, "without FEAT_AUTH"),
+	   "auth psk: HELLO without FEAT_AUTH after AUTH: PERM and close");
+	conn_close(&c);
+	conn_open(&c);
+	auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok);
+	ok(auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok) == RMEM_ERR_STATE &&
+	   c.last_rc == -EPROTO, "auth psk: a second AUTH: STATE and close");
+	conn_close(&c);
+
+	/* replay: the exact HELLO that worked on a, after a fresh AUTH */
+	conn_open(&c);
+	ok(auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok) == 0 &&
+	   memcmp(ns, ns2, sizeof(ns)), "auth psk: the server nonce differs per connection");
+	ok(req(&c, RMEM_MSG_HELLO, &h, sizeof(h), NULL, 0, &r) == RMEM_ERR_PERM &&
+	   c.last_rc == -EPROTO && strstr(c.pc.close_reason, "bad mac"),
+	   "auth psk: a replayed HELLO (same AUTH nonce, new server nonce): PERM and close");
+	conn_close(&c);
+
+	/* tenants: key 1 cannot join key 0's session, and changes nothing in it */
+	conn_open(&b);
+	ok(auth_req(&b, &test_keys[1], test_keys[1].id, nc, ns2, &mac_ok) == 0 && mac_ok &&
+	   b.pc.key_idx == 1, "tenants: AUTH with key 1");
+	ok(hello_mac(&b, &test_keys[1], nc, ns2, S, &h2, NULL) == RMEM_ERR_PERM &&
+	   b.last_rc == -EPROTO && strstr(b.pc.close_reason, "created under key") &&
+	   node.stats.auth_other_key == 1, "tenants: HELLO for key 0's session with key 1: PERM");
+	ok(node.sessions.head && node.sessions.head->nconns == 1 && node.stats.replaced_conns == 0 &&
+	   !a.pc.replaced && a.pc.sess && a.pc.sess->nslabs == 1,
+	   "tenants: key 0's session keeps its connection and slab (nothing cut off)");
+	ok(io_read(&a, slab, 0, data, 8) == 0 && !memcmp(data, "tenant-a", 8),
+	   "tenants: key 0's connection still reads its data");
+	conn_close(&b);
+	conn_open(&b);
+	auth_req(&b, &test_keys[1], test_keys[1].id, nc, ns2, &mac_ok);
+	ok(hello_mac(&b, &test_keys[1], nc, ns2, T, &h2, NULL) == 0 &&
+	   io_read(&b, slab, 0, data, 8) == RMEM_ERR_NOENT,
+	   "tenants: key 1 has a session of its own, without access to key 0's slab");
+	ok(rmem_node_session_other_key(&node, S, 1) && !rmem_node_session_other_key(&node, S, 0) &&
+	   !rmem_node_session_other_key(&node, 0x999, 1),
+	   "tenants: rmem_node_session_other_key() (used by the RDMA connect path)");
+	conn_close(&b);
+
+	/* RDMA: AUTH must name the key of the connect request */
+	rdma_open(&c, T);
+	c.pc.bound_key = 1;
+	ok(auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok) == RMEM_ERR_PERM &&
+	   c.last_rc == -EPROTO, "auth psk, RDMA: AUTH with another key than the connect request: PERM");
+	conn_close(&c);
+
+	/* deterministic nonces for fuzzers */
+	node.nonce = test_nonce;
+	conn_open(&c);
+	auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns, &mac_ok);
+	conn_close(&c);
+	conn_open(&c);
+	auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns2, &mac_ok);
+	ok(ns[0] + 1 == ns2[0] && ns2[0] == ns2[31], "rmem_node.nonce draws the server nonces");
+	conn_close(&c);
+	node.nonce = rmem_auth_nonce;
+	ok(node.stats.auth_failures >= 9 && node.stats.auth_no_auth == 2 &&
+	   node.stats.auth_unknown_key >= 1 && node.stats.auth_bad_mac >= 4,
+	   "auth psk: failures counted in total and by reason");
+	slab_free(&a, slab);
+	conn_close(&a);
+	auth_off();
+
+	/* auth none: AUTH refused, the connection stays, a plain HELLO works */
+	conn_open(&c);
+	ok(auth_req(&c, &test_keys[0], test_keys[0].id, nc, ns, &mac_ok) == RMEM_ERR_PERM &&
+	   c.last_rc > 0 && !c.pc.authed, "auth none: AUTH: PERM, connection kept");
+	ok(hello(&c, S, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_AUTH, &rep) == 0 &&
+	   le64toh(rep.features) == RMEM_PROTO_FEAT_TCP,
+	   "auth none: then a plain HELLO: OK, FEAT_AUTH not granted");
+	conn_close(&c);
+	ok(node.sessions.count == 0, "auth tests leave no session");
+	free(r.payload);
+}
+
 int main(void)
 {
 	char err[256];
@@ -1132,11 +1429,13 @@ int main(void)
 	}
 	rmem_node_init(&node, &pool, 5000, INSTANCE);
 	node.now_ms = 1000;
+	test_keys_init();
 
 	test_framing();
 	test_hello();
 	test_requests();
 	test_rdma_cm();
+	test_auth();
 	test_rdma_conn();
 	test_rdma_datagram();
 	test_replace();

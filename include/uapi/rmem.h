@@ -6,10 +6,11 @@
  * and the tests. Documentation/netlink.rst explains it in prose.
  *
  * Generic netlink family "rmem" (RMEM_GENL_NAME), version RMEM_GENL_VERSION.
- * The ADD and DEL commands need CAP_NET_ADMIN; GET_VERSION, GET_STATUS,
- * NODE_GET and REGION_GET (do and dump) are open to everyone. Every
- * attribute is validated by a strict policy; a rejected request changes
- * nothing and carries an extack message.
+ * The ADD, DEL and DRAIN commands and every KEY command (KEY_GET's dump
+ * included) need CAP_NET_ADMIN; GET_VERSION, GET_STATUS, NODE_GET and
+ * REGION_GET (do and dump) are open to everyone. Every attribute is
+ * validated by a strict policy; a rejected request changes nothing and
+ * carries an extack message.
  *
  * Commands
  *   RMEM_CMD_GET_VERSION  do   -> RMEM_A_VERSION, RMEM_A_API_VERSION,
@@ -18,8 +19,16 @@
  *                                 RMEM_A_SLAB_SIZE, RMEM_A_FEATURES
  *   RMEM_CMD_NODE_ADD     do   <- RMEM_A_NODE_ADDR (4 or 16 bytes, network
  *                                 order), [RMEM_A_NODE_PORT],
- *                                 [RMEM_A_NODE_TRANSPORT], [RMEM_A_NODE_TIMEOUT_MS]
+ *                                 [RMEM_A_NODE_TRANSPORT], [RMEM_A_NODE_TIMEOUT_MS],
+ *                                 [RMEM_A_NODE_KEY_ID | RMEM_A_NODE_AUTH_NONE]
  *                            -> RMEM_A_NODE_ID
+ *                                 Authentication: with RMEM_A_NODE_KEY_ID, that
+ *                                 key of the key store; with neither attribute,
+ *                                 the only key in the store (none, or several:
+ *                                 refused); RMEM_A_NODE_AUTH_NONE turns it off
+ *                                 (a lab setting, logged loudly). The node keeps
+ *                                 its own copy of the key: KEY_DEL later does
+ *                                 not affect it.
  *   RMEM_CMD_NODE_DEL     do   <- RMEM_A_NODE_ID
  *   RMEM_CMD_NODE_GET     dump -> one message per node (RMEM_A_NODE_*)
  *                         do   <- RMEM_A_NODE_ID -> that node
@@ -36,6 +45,18 @@
  *                                 slab and the regions move theirs away;
  *                                 RMEM_A_NODE_SLABS_USED reaching 0 says
  *                                 it is drained (node del then works)
+ *   RMEM_CMD_KEY_ADD      do   <- RMEM_A_KEY (exactly RMEM_KEY_LEN bytes):
+ *                                 install a cluster key (up to RMEM_KEY_MAX)
+ *                            -> RMEM_A_KEY_ID; EEXIST if installed already
+ *   RMEM_CMD_KEY_DEL      do   <- RMEM_A_KEY_ID; ENOENT if not installed. Its
+ *                                 bytes are wiped; nodes using it keep theirs
+ *   RMEM_CMD_KEY_GET      dump -> one message per key: RMEM_A_KEY_ID,
+ *                                 RMEM_A_KEY_NODES. Key bytes are never sent
+ *                                 back, logged, or shown anywhere.
+ *
+ * A key's id is the first 8 bytes of HMAC-SHA256(key, "rmem-auth-key-id"),
+ * read as a little-endian u64 (include/rmem-proto.h): rmemd computes the
+ * same id from its key file, so "rmemctl key list" and rmemd's log agree.
  */
 #ifndef _UAPI_RMEM_H
 #define _UAPI_RMEM_H
@@ -59,6 +80,11 @@
 #define RMEM_FEAT_RDMA		0x2ULL	/* RDMA transport */
 #define RMEM_FEAT_BLOCK		0x4ULL	/* block regions */
 #define RMEM_FEAT_MMAP		0x8ULL	/* mmap regions */
+#define RMEM_FEAT_AUTH		0x10ULL	/* key store, authenticated nodes */
+
+/* Cluster keys: 32 bytes (a 256-bit pre-shared key); at most 16 installed. */
+#define RMEM_KEY_LEN		32
+#define RMEM_KEY_MAX		16
 
 enum rmem_cmd {
 	RMEM_CMD_UNSPEC,
@@ -71,6 +97,9 @@ enum rmem_cmd {
 	RMEM_CMD_REGION_DEL,
 	RMEM_CMD_REGION_GET,
 	RMEM_CMD_NODE_DRAIN,
+	RMEM_CMD_KEY_ADD,
+	RMEM_CMD_KEY_DEL,
+	RMEM_CMD_KEY_GET,
 	__RMEM_CMD_MAX
 };
 
@@ -175,6 +204,12 @@ enum rmem_attr {
 	RMEM_A_REGION_DROPPED,		/* u64: copies dropped after a failure */
 	RMEM_A_REGION_PLACEMENT,	/* nest: per node, NODE_ID + NODE_SLABS_USED */
 	RMEM_A_NODE_DRAINING,		/* flag: drain asked; drained at 0 slabs */
+	/* authentication */
+	RMEM_A_KEY,			/* binary: RMEM_KEY_LEN bytes (KEY_ADD only) */
+	RMEM_A_KEY_ID,			/* u64: a key's id */
+	RMEM_A_KEY_NODES,		/* u32: nodes that use the key */
+	RMEM_A_NODE_KEY_ID,		/* u64: key id the node authenticates with */
+	RMEM_A_NODE_AUTH_NONE,		/* flag: the node has authentication off */
 	__RMEM_A_MAX
 };
 

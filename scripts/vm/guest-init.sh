@@ -144,7 +144,24 @@ else
 fi
 ulimit -l unlimited
 
-export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES
+# The run's cluster key (rmem-vm draws one per run), where a host keeps it.
+busybox mkdir -p /etc/rmem
+install -m 600 /out/.vm/cluster.key /etc/rmem/cluster.key
+RMEM_KEY_FILE=/etc/rmem/cluster.key
+# rmemd runs unprivileged, as its systemd unit makes it (daemon/rmemd.service:
+# no capabilities, its own user): here as nobody, with an empty capability
+# set, the key file its own, the verbs devices open to all as Debian's
+# rdma-core udev rules make them, and /run/rmemd for its status socket.
+# RMEMD_AS prefixes every rmemd the tests start (blk_lib.sh rmemd_restart).
+RMEMD_AS="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all"
+if [ "$role" = mem ]; then
+	chown nobody:nogroup "$RMEM_KEY_FILE"
+	busybox mkdir -p /run/rmemd
+	chown nobody:nogroup /run/rmemd
+	chmod 0666 /dev/infiniband/uverbs* /dev/infiniband/rdma_cm 2>/dev/null || true
+fi
+
+export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES RMEM_KEY_FILE RMEMD_AS
 export RMEM_OUT=/out
 export RMEM_LIB=$RMEM_SRC/scripts/vm/guest-lib.sh
 export PATH=$RMEM_SRC/daemon:$RMEM_SRC/tools:$RMEM_SRC/selftests:$PATH
@@ -157,8 +174,9 @@ if [ "$role" = mem ]; then
 		</dev/null >/dev/null 2>&1 &
 	if [ "$RMEM_NO_RMEMD" = 0 ]; then
 		[ -x "$RMEM_SRC/daemon/rmemd" ] || { log "daemon/rmemd missing"; exit 1; }
-		setsid rmemd --foreground --stderr --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
-			</dev/null >"/out/$name-rmemd.log" 2>&1 &
+		# shellcheck disable=SC2086 # RMEMD_AS is a command line
+		setsid $RMEMD_AS rmemd --foreground --stderr --donate "$RMEM_DONATE" --listen "0.0.0.0:$RMEM_PORT" \
+			--key-file "$RMEM_KEY_FILE" </dev/null >"/out/$name-rmemd.log" 2>&1 &
 		rmemd_pid=$!
 		for ((t = 0; t < 600; t++)); do
 			rmem_port_open 127.0.0.1 "$RMEM_PORT" && break
@@ -183,9 +201,12 @@ if [ "$role" = mem ]; then
 fi
 
 # ------------------------------------------------------------- compute guest
+# The key store of rmem.ko starts empty at every load: install the run's
+# cluster key (tests that reload the module use rmem_modprobe, which does too).
 if [ "$RMEM_NO_MODULE" = 0 ]; then
 	modprobe rmem
-	log "rmem.ko loaded"
+	"$RMEM_SRC/tools/rmemctl" key add "$RMEM_KEY_FILE" >/dev/null
+	log "rmem.ko loaded, cluster key installed"
 fi
 if [ -n "$RMEM_DISK_SIZE" ]; then
 	modprobe virtio_blk

@@ -46,9 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(r->transport >= -1 && r->transport <= RMEM_TRANSPORT_MAX);
 		FUZZ_ASSERT(r->type >= -1 && r->type <= RMEM_REGION_TYPE_MAX);
 		FUZZ_ASSERT(!r->has_addr || r->addr.family);
+		FUZZ_ASSERT(!(r->has_key_id && r->auth_none));
+		FUZZ_ASSERT(!r->key_file || r->key_file[0]);
 		if (cmd.verb->parse != rm_no_args && !strcmp(cmd.verb->name ? cmd.verb->name : "",
 							      "add"))
-			FUZZ_ASSERT(r->has_addr || (r->has_name && r->has_size));
+			FUZZ_ASSERT(r->has_addr || (r->has_name && r->has_size) || r->key_file);
+		if (cmd.obj == &rm_obj_key && cmd.verb->name && !strcmp(cmd.verb->name, "del"))
+			FUZZ_ASSERT(r->has_key_id);
 	}
 	free(buf);
 	return 0;

@@ -67,7 +67,7 @@ for h in help -h --help; do
 		grep -q 'rmemctl region add NAME size SIZE' "$tmp/out" && [ ! -s "$tmp/err" ]
 	ok $? "'rmemctl $h' prints the full usage to stdout, exit 0, no socket"
 done
-for o in node region status version; do
+for o in node region status version key; do
 	run_nosock help $o
 	[ $rc -eq 0 ] && grep -q "rmemctl $o" "$tmp/out"
 	ok $? "'rmemctl help $o' prints that object's usage"
@@ -121,6 +121,28 @@ usage_err "node add: timeout '1h1ms' out of range (100ms to 1h)" node add 10.0.0
 usage_err "node add: invalid timeout '99999999999999999999h': too long" node add 10.0.0.2 timeout 99999999999999999999h
 usage_err "node add: 'timeout' given twice" node add 10.0.0.2 timeout 1s timeout 2s
 usage_err "node add: unexpected argument 'port'" node add 10.0.0.2 port 7471
+usage_err "node add: 'key' needs a value" node add 10.0.0.2 key
+usage_err "node add: invalid key id 'abc' (16 hex digits, as 'rmemctl key list' prints)" node add 10.0.0.2 key abc
+usage_err "node add: invalid key id '0x0123456789abcd' (16 hex digits, as 'rmemctl key list' prints)" node add 10.0.0.2 key 0x0123456789abcd
+usage_err "node add: 'key' given twice" node add 10.0.0.2 key 0123456789abcdef key 0123456789abcdef
+usage_err "node add: 'auth' needs a value" node add 10.0.0.2 auth
+usage_err "node add: unknown auth 'off' (only 'auth none'; a key is the default)" node add 10.0.0.2 auth off
+usage_err "node add: 'auth' given twice" node add 10.0.0.2 auth none auth none
+usage_err "node add: 'key' and 'auth none' together: choose one" node add 10.0.0.2 key 0123456789abcdef auth none
+usage_err "node add: 'key' and 'auth none' together: choose one" node add 10.0.0.2 auth none transport tcp key 0123456789abcdef
+# key
+usage_err "key: unknown verb 'import'" key import
+usage_err "key add: missing FILE" key add
+usage_err "key add: unexpected argument 'b'" key add a b
+usage_err "key add: empty FILE name" key add ''
+usage_err "key generate: missing FILE" key generate
+usage_err "key generate: unexpected argument 'b'" key generate a b
+usage_err "key del: missing KEYID" key del
+usage_err "key del: unexpected argument 'x'" key del 0123456789abcdef x
+usage_err "key del: invalid key id '1' (16 hex digits, as 'key list' prints)" key del 1
+usage_err "key del: invalid key id '0123456789abcdeg' (16 hex digits, as 'key list' prints)" key del 0123456789abcdeg
+usage_err "key show: unexpected argument 'x'" key show x
+usage_err "key show: unexpected argument 'x'" key list x
 # node del / show
 usage_err "node del: missing ID or ADDR" node del
 usage_err "node del: unexpected argument '2'" node del 1 2
@@ -167,6 +189,43 @@ usage_err "region del: unexpected argument 'b'" region del a b
 usage_err "region del: invalid region name 'a b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region del 'a b'
 usage_err "region show: unexpected argument 'b'" region show a b
 
+# ---- key files: read and written without the module (common/rmem-key.c) ----
+umask 022
+run_nosock key generate "$tmp/k1"
+[ $rc -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] &&
+	[ "$(stat -c %a "$tmp/k1")" = 600 ] && grep -Eqx '[0-9a-f]{64}' "$tmp/k1"
+ok $? "'key generate FILE' writes 64 hex digits, mode 0600 despite umask 022, no socket"
+cp "$tmp/k1" "$tmp/k1.orig"
+run_nosock key generate "$tmp/k1"
+[ $rc -eq 1 ] && grep -q "exists; not overwriting it" "$tmp/err" && cmp -s "$tmp/k1" "$tmp/k1.orig"
+ok $? "'key generate' refuses to overwrite an existing file, exit 1"
+run_nosock key generate "$tmp/k2"
+[ $rc -eq 0 ] && ! cmp -s "$tmp/k1" "$tmp/k2"
+ok $? "two generated keys differ"
+ln -s "$tmp/nowhere" "$tmp/link"
+run_nosock key generate "$tmp/link"
+[ $rc -eq 1 ] && [ ! -e "$tmp/nowhere" ]
+ok $? "'key generate' does not follow a symbolic link"
+run_nosock key generate "$tmp/nodir/k"
+[ $rc -eq 1 ] && grep -q "No such file or directory" "$tmp/err"
+ok $? "'key generate' into a missing directory: exit 1 with the reason"
+# A bad key file is reported before the module is looked for.
+chmod 644 "$tmp/k2"
+run_nosock key add "$tmp/k2"
+[ $rc -eq 1 ] && grep -q "mode 0644 lets other users read or change it; chmod 600" "$tmp/err" &&
+	! grep -qi "$(cut -c1-16 "$tmp/k2")" "$tmp/err"
+ok $? "'key add' of a group/world-readable file: refused, no socket, no key bytes printed"
+run_nosock key add "$tmp/missing"
+[ $rc -eq 1 ] && grep -q "key file $tmp/missing: No such file or directory" "$tmp/err"
+ok $? "'key add' of a missing file: exit 1, no socket"
+printf '0123\n' >"$tmp/short"; chmod 600 "$tmp/short"
+run_nosock key add "$tmp/short"
+[ $rc -eq 1 ] && grep -q "not a key" "$tmp/err"
+ok $? "'key add' of a file that holds no key: exit 1, no socket"
+run_nosock key add "$tmp"
+[ $rc -eq 1 ] && grep -q "not a regular file" "$tmp/err"
+ok $? "'key add' of a directory: exit 1, no socket"
+
 run_nosock region add "$(printf 'x\033[2Jy')" size 4G
 [ $rc -eq 2 ] && grep -q "x?\[2Jy" "$tmp/err" && ! grep -q $'\033' "$tmp/err"
 ok $? "a terminal escape in an argument is not echoed raw"
@@ -185,7 +244,9 @@ else
 		"node del 10.0.0.2:7471" "region show" "region show swap0" \
 		"region add swap0 size 4G type mmap" "region del swap0" "-j status" \
 		"-jp node ls" "region rm swap0" "node drain 3" \
-		"region add swap0 size 4G replicas 2 prealloc" "region add s size 4G prealloc replicas 3"; do
+		"region add swap0 size 4G replicas 2 prealloc" "region add s size 4G prealloc replicas 3" \
+		"node add 10.0.0.2 key 0123456789ABCDEF" "node add 10.0.0.2 auth none transport tcp" \
+		"key" "key list" "key show" "-j key ls" "key del 0123456789abcdef" "key add $tmp/k1"; do
 		# shellcheck disable=SC2086
 		run $args
 		[ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "$notloaded" ] && [ ! -s "$tmp/out" ]

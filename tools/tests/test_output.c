@@ -296,6 +296,7 @@ static struct nl_msg *full_node(void)
 	nla_put_u32(m, RMEM_A_NODE_QUEUES, 4);
 	nla_put_u64(m, RMEM_A_NODE_READ_BYTES, 1ULL << 30);
 	nla_put_u64(m, RMEM_A_NODE_WRITE_BYTES, 3ULL << 29);
+	nla_put_u64(m, RMEM_A_NODE_KEY_ID, 0x00c0ffee12345678ULL);
 	nla_put_u32(m, RMEM_A_MAX + 5, 1);	/* newer kernel: ignored */
 	return m;
 }
@@ -330,6 +331,7 @@ static void test_replies(void)
 	out = render(&r, false);
 	tap_ok(!ret && strstr(out, "[fd00::2]:7471") && strstr(out, "auto") &&
 	       strstr(out, "live") && strstr(out, "85us") && strstr(out, "1.5G") &&
+	       strstr(out, " AUTH ") && strstr(out, " 00c0ffee12345678 ") &&
 	       !strchr(out, '-'), "node show text: every column from a full reply");
 	diag(out);
 	free(out);
@@ -338,7 +340,23 @@ static void test_replies(void)
 	       strstr(out, "\"port\":7471") && strstr(out, "\"timeout_ms\":30000") &&
 	       strstr(out, "\"transport_used\":\"tcp\"") &&
 	       strstr(out, "\"slab_size\":67108864") && strstr(out, "\"write_bytes\":1610612736") &&
+	       strstr(out, "\"auth\":\"key\",\"key_id\":\"00c0ffee12345678\"") &&
 	       !strstr(out, "null"), "node show json: every field, raw values");
+	free(out);
+	nlmsg_free(m);
+
+	m = nlmsg_alloc();
+	nla_put_u32(m, RMEM_A_NODE_ID, 4);
+	nla_put_flag(m, RMEM_A_NODE_AUTH_NONE);
+	ret = parse_msg(m, tb);
+	rm_node_rec(tb, &r);
+	out = render(&r, false);
+	tap_ok(!ret && strstr(out, " AUTH ") && strstr(out, " none "),
+	       "node show text: a node with 'auth none' says so in AUTH");
+	free(out);
+	out = render(&r, true);
+	tap_ok(json_ok(out) && strstr(out, "\"auth\":\"none\",\"key_id\":null"),
+	       "node show json: auth none, key_id null");
 	free(out);
 	nlmsg_free(m);
 

@@ -463,11 +463,51 @@ static void test_misc(void)
 	tap_ok(good, "region name: 1 to 31 bytes valid, empty and >= 32 bytes not");
 }
 
+static void test_key_id(void)
+{
+	static const char *const bad[] = {
+		"", "0", "0123456789abcde", "0123456789abcdef0", "0x23456789abcdef",
+		"0123456789abcdeg", " 123456789abcdef", "0123456789abcde ", "-123456789abcdef",
+		"+123456789abcdef",
+	};
+	uint64_t id = 0;
+	bool good = true;
+	char s[17];
+	size_t i;
+	int c;
+
+	tap_ok(!rm_parse_key_id("0123456789abcdef", &id) && id == 0x0123456789abcdefULL,
+	       "key id: 0123456789abcdef");
+	tap_ok(!rm_parse_key_id("FFFFFFFFFFFFFFFF", &id) && id == UINT64_MAX &&
+	       !rm_parse_key_id("0000000000000000", &id) && id == 0 &&
+	       !rm_parse_key_id("DeadBeefCafe0001", &id) && id == 0xdeadbeefcafe0001ULL,
+	       "key id: all ones, zero, mixed case");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		id = 42;
+		good &= rm_parse_key_id(bad[i], &id) == -EINVAL && id == 42;
+	}
+	good &= rm_parse_key_id(NULL, &id) == -EINVAL;
+	tap_ok(good, "key id: %zu malformed ids (length, prefix, sign, space, NULL) are EINVAL, "
+	       "the result untouched", sizeof(bad) / sizeof(bad[0]) + 1);
+	good = true;
+	for (c = 1; c < 256; c++) {
+		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			   (c >= 'A' && c <= 'F');
+
+		memset(s, '1', 16);
+		s[16] = '\0';
+		s[7] = (char)c;
+		good &= (rm_parse_key_id(s, &id) == 0) == hex;
+	}
+	tap_ok(good, "key id: each of the 255 bytes in the middle is accepted iff a hex digit");
+}
+
 int main(void)
 {
 	test_size();
 	test_duration();
 	test_addr();
 	test_misc();
+	test_key_id();
 	return tap_done();
 }
