@@ -206,6 +206,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "auth_unknown_key %llu\n"
 		     "auth_bad_mac %llu\n"
 		     "auth_other_key %llu\n"
+		     "auth_replayed %llu\n"
 		     "version_refused %llu\n",
 		     RMEMD_VERSION, (int)getpid(), U(s->node.instance),
 		     U((rmemd_now_ms() - s->start_ms) / 1000), s->listen_name,
@@ -222,7 +223,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     rd.listen, rd.conns, U(rd.conns_total), U(rd.conns_refused), rd.mrs, rd.pds,
 		     s->node.auth ? "psk" : "none", key_ids(s, ids, sizeof(ids)),
 		     U(st->auth_failures), U(st->auth_no_auth), U(st->auth_unknown_key),
-		     U(st->auth_bad_mac), U(st->auth_other_key), U(st->version_refused));
+		     U(st->auth_bad_mac), U(st->auth_other_key), U(st->auth_replayed),
+		     U(st->version_refused));
 #undef U
 	return n < len ? n : len - 1;
 }
@@ -344,10 +346,11 @@ static void print_text(const struct kv *kv, int n)
 	printf("replaced:      %s (connections cut off by a newer one of their session and queue)\n",
 	       kv_get(kv, n, "replaced_conns"));
 	printf("auth:          %s, key ids %s\n", kv_get(kv, n, "auth"), kv_get(kv, n, "key_ids"));
-	printf("auth failures: %s (%s without AUTH, %s unknown key, %s bad mac, %s session of another key); %s peers of another protocol version\n",
+	printf("auth failures: %s (%s without AUTH, %s unknown key, %s bad mac, %s session of another key, %s replayed RDMA connect requests); %s peers of another protocol version\n",
 	       kv_get(kv, n, "auth_failures"), kv_get(kv, n, "auth_no_auth"),
 	       kv_get(kv, n, "auth_unknown_key"), kv_get(kv, n, "auth_bad_mac"),
-	       kv_get(kv, n, "auth_other_key"), kv_get(kv, n, "version_refused"));
+	       kv_get(kv, n, "auth_other_key"), kv_get(kv, n, "auth_replayed"),
+	       kv_get(kv, n, "version_refused"));
 	printf("log level:     %s\n", kv_get(kv, n, "log_level"));
 }
 

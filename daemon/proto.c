@@ -905,6 +905,7 @@ uint32_t rmem_rdma_cm_req_parse(struct rmem_node *n, const void *data, size_t le
 		return RMEM_ERR_INVAL;
 	if (!req.session)
 		return RMEM_ERR_INVAL;
+	memcpy(info->nonce, req.nonce, sizeof(info->nonce));
 	info->session = le64toh(req.session);
 	info->queue = le32toh(req.queue);
 	info->depth = depth;

@@ -42,6 +42,7 @@ struct rmem_pool;
  *	its connect request
  * @auth_other_key: HELLO (or connect request) naming a session created
  *	under another key
+ * @auth_replayed: RDMA connect requests whose nonce the session has seen
  */
 struct rmem_stats {
 	uint64_t requests;
@@ -57,6 +58,7 @@ struct rmem_stats {
 	uint64_t auth_unknown_key;
 	uint64_t auth_bad_mac;
 	uint64_t auth_other_key;
+	uint64_t auth_replayed;
 };
 
 /**
@@ -163,6 +165,7 @@ struct rmem_pconn {
  * @key_id: the request's key id (0 with auth none)
  * @key_idx: index in rmem_node.keys of the key its mac was verified
  *	with; -1 with auth none
+ * @nonce: the request's nonce (its mac covers it)
  */
 struct rmem_rdma_cm_info {
 	uint64_t session;
@@ -170,6 +173,7 @@ struct rmem_rdma_cm_info {
 	uint16_t depth;
 	uint64_t key_id;
 	int key_idx;
+	uint8_t nonce[RMEM_RDMA_CM_NONCE_LEN];
 };
 
 void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,

@@ -101,10 +101,16 @@ struct rmr {
  * @prev: list link
  * @next: list link
  */
+/* Connect-request nonces a session remembers (a ring): replays are refused. */
+#define RSESS_NONCES	1024
+
 struct rsess {
 	uint64_t id;
 	int key_idx;
 	char tag[RMEM_AUTH_TAG_LEN];
+	uint8_t (*nonces)[RMEM_RDMA_CM_NONCE_LEN];
+	uint32_t nnonces;
+	uint32_t nonce_next;
 	struct rpd *pds;
 	struct rmr *mrs;
 	struct rsess *prev;
@@ -252,6 +258,30 @@ static struct rsess *rsess_get(struct rmemd_rdma *r, uint64_t id, int key_idx)
 	return rs;
 }
 
+/* Whether @rs has accepted a connect request with @nonce (authenticated). */
+static bool rsess_nonce_seen(const struct rsess *rs, const uint8_t *nonce)
+{
+	for (uint32_t i = 0; i < rs->nnonces; i++)
+		if (!memcmp(rs->nonces[i], nonce, RMEM_RDMA_CM_NONCE_LEN))
+			return true;
+	return false;
+}
+
+/* Remember @nonce; the oldest goes once RSESS_NONCES are kept. */
+static int rsess_nonce_add(struct rsess *rs, const uint8_t *nonce)
+{
+	if (!rs->nonces) {
+		rs->nonces = calloc(RSESS_NONCES, sizeof(*rs->nonces));
+		if (!rs->nonces)
+			return -ENOMEM;
+	}
+	memcpy(rs->nonces[rs->nonce_next], nonce, RMEM_RDMA_CM_NONCE_LEN);
+	rs->nonce_next = (rs->nonce_next + 1) % RSESS_NONCES;
+	if (rs->nnonces < RSESS_NONCES)
+		rs->nnonces++;
+	return 0;
+}
+
 /* Free @rs once it has no PD left. */
 static void rsess_put(struct rmemd_rdma *r, struct rsess *rs)
 {
@@ -263,6 +293,7 @@ static void rsess_put(struct rmemd_rdma *r, struct rsess *rs)
 		r->sessions = rs->next;
 	if (rs->next)
 		rs->next->prev = rs->prev;
+	free(rs->nonces);
 	free(rs);
 }
 
@@ -755,6 +786,17 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	}
 	/* A session is bound to its key: no QP of another key in its PD. */
 	rs = rsess_find(r, info.session);
+	/*
+	 * A request's mac proves the key but not freshness: its nonce must be
+	 * new to the session, or a recorded request would put a QP in the
+	 * session's PD without the key.
+	 */
+	if (rs && info.key_idx >= 0 && rsess_nonce_seen(rs, info.nonce)) {
+		s->node.stats.auth_failures++;
+		s->node.stats.auth_replayed++;
+		reject(r, id, RMEM_ERR_PERM, peer, "a replayed connect request (its nonce was used before)");
+		return;
+	}
 	if ((rs && rs->key_idx != info.key_idx) ||
 	    rmem_node_session_other_key(&s->node, info.session, info.key_idx)) {
 		s->node.stats.auth_failures++;
@@ -802,6 +844,8 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 
 	c->rs = rsess_get(r, info.session, info.key_idx);
 	rc = c->rs ? rconn_setup(r, c) : -ENOMEM;
+	if (!rc && info.key_idx >= 0)
+		rc = rsess_nonce_add(c->rs, info.nonce);
 	if (rc) {
 		r->conns_refused++;
 		log_err("%s: cannot set up the connection: %s", c->name, strerror(-rc));

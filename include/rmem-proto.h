@@ -321,10 +321,10 @@ struct rmem_ping_reply {
  *         HMAC(K, "rmem-auth-rdmacm" | the first 40 bytes of the request)
  * (magic through nonce, as on the wire). A request with an unknown key id or
  * a bad mac is rejected with RMEM_ERR_PERM; a server with authentication off
- * ignores key_id, nonce and mac. The nonce makes each request's mac
- * different, but the server keeps no memory of them: someone who can record
- * a connect request on the fabric can replay it (see protocol.rst, RDMA).
- * The AUTH exchange then runs on the connection as over TCP.
+ * ignores key_id, nonce and mac. The client draws a fresh nonce for every
+ * request; the server refuses (RMEM_ERR_PERM) a nonce the session has
+ * already used, as long as it remembers it (protocol.rst, RDMA connect
+ * requests). The AUTH exchange then runs on the connection as over TCP.
  */
 #define RMEM_RDMA_CM_NONCE_LEN	12
 #define RMEM_RDMA_CM_MAC_LEN	16

@@ -8,7 +8,10 @@ the tests of how rmem.ko checks what a node says (hello_check_test.sh).
 
 With KEYFILE (or $RMEM_KEY_FILE) it authenticates as rmemd does (AUTH, then
 a HELLO with a valid mac); without, it takes a plain HELLO. CONFIG holds KEY=VALUE lines: slab_size, slabs_total, slabs_free, max_io,
-flags, instance, features (numbers, 0x... allowed). It is read at every
+flags, instance, features (numbers, 0x... allowed), and two ways to lie:
+auth_bad_mac (non-zero: AUTH replies carry a made-up server mac, as a node
+without the key would send) and reply_version (the header version of every
+reply, default 2). It is read at every
 HELLO; when it changes, every connection is closed, so the client
 reconnects and meets the new values. Any other request closes the
 connection: this is not a data server.
@@ -27,7 +30,8 @@ from rmem_proto import (AUTH, AUTH_REP, HDR, HELLO_REP, MAGIC, MSG_AUTH, MSG_HEL
 
 ERR_PERM = 8
 DEFAULTS = {"slab_size": 64 << 20, "slabs_total": 16, "slabs_free": 16,
-            "max_io": 1 << 20, "flags": 0, "instance": 0x1234, "features": 1}
+            "max_io": 1 << 20, "flags": 0, "instance": 0x1234, "features": 1,
+            "auth_bad_mac": 0, "reply_version": VERSION}
 
 conns = []
 lock = threading.Lock()
@@ -43,8 +47,8 @@ def config(path):
     return c
 
 
-def reply(s, mtype, mid, payload, status=0):
-    s.sendall(HDR.pack(MAGIC, VERSION, mtype, F_REPLY, len(payload), status, mid) + payload)
+def reply(s, mtype, mid, payload, status=0, version=VERSION):
+    s.sendall(HDR.pack(MAGIC, version, mtype, F_REPLY, len(payload), status, mid) + payload)
 
 
 def serve(s, path, key):
@@ -63,7 +67,8 @@ def serve(s, path, key):
                     return
                 ns = os.urandom(32)
                 nonces = (kid, nc, ns)
-                reply(s, mtype, mid, AUTH_REP.pack(ns, server_mac(key, kid, nc, ns)))
+                smac = os.urandom(32) if c["auth_bad_mac"] else server_mac(key, kid, nc, ns)
+                reply(s, mtype, mid, AUTH_REP.pack(ns, smac), version=c["reply_version"])
             elif not authed and (mtype != MSG_HELLO or nonces is None or len(p) != 64 or
                                  not hmac.compare_digest(p[32:], client_mac(key, *nonces, p[:32]))):
                 reply(s, mtype, mid, b"", ERR_PERM)
@@ -72,7 +77,8 @@ def serve(s, path, key):
                 authed = True
                 reply(s, mtype, mid, HELLO_REP.pack(
                     c["features"], c["instance"], c["slab_size"], c["slabs_total"],
-                    c["slabs_free"], c["max_io"], c["flags"], bytes(24)))
+                    c["slabs_free"], c["max_io"], c["flags"], bytes(24)),
+                      version=c["reply_version"])
             elif mtype == MSG_PING:
                 reply(s, mtype, mid, PING_REP.pack(c["slabs_free"], 0,
                                                    c["instance"] & 0xFFFFFFFF, 0))

@@ -20,6 +20,11 @@
  *	one RDMA READ of L bytes (default 4096) at A with R from a fresh
  *	session (or a new connection of session S): exit 0 when refused, 1
  *	when it returned data.
+ *   rmem_rdma_client replay ADDR PORT
+ *	an honest connection (signed connect request, AUTH, HELLO, a slab
+ *	kept), then its exact connect request sent again, as someone who
+ *	recorded it would: exit 0 when rmemd rejects it with RMEM_ERR_PERM,
+ *	1 when it accepts it.
  *   rmem_rdma_client idle ADDR PORT [--hold SEC]
  *	connect (a valid connect request) and never say AUTH or HELLO: exit 0
  *	when rmemd disconnects the QP within SEC seconds (default 30), 1 when
@@ -98,6 +103,10 @@ static bool have_key;
 static uint64_t opt_session;	/* 0: random */
 static bool opt_keep;
 static unsigned int opt_hold;
+/* The last connect request sent; when replay_req is set, send it instead. */
+static struct rmem_rdma_cm_req last_req;
+static const struct rmem_rdma_cm_req *replay_req;
+static uint32_t last_reject;	/* status of the last rejection, or ~0 */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -185,6 +194,7 @@ static int wait_cm(struct cl *c, enum rdma_cm_event_type want, struct rdma_cm_ev
 			struct rmem_rdma_cm_rep rep;
 
 			memcpy(&rep, ev->param.conn.private_data, sizeof(rep));
+			last_reject = le32toh(rep.status);
 			say("%s: connection rejected by rmemd, status %u", c->name,
 			    le32toh(rep.status));
 		} else {
@@ -311,6 +321,9 @@ static int cl_connect(struct cl *c, const char *name, uint64_t session)
 		say("%s: cannot sign the connect request", name);
 		goto out;
 	}
+	if (replay_req)
+		req = *replay_req;
+	last_req = req;
 	memset(&cp, 0, sizeof(cp));
 	cp.private_data = &req;
 	cp.private_data_len = sizeof(req);
@@ -642,6 +655,44 @@ out:
 	return rc;
 }
 
+/* A recorded connect request, replayed, must not get a QP in the session's PD. */
+static int do_replay(void)
+{
+	struct rmem_rdma_cm_req recorded;
+	uint64_t session = rand64();
+	struct cl a, b;
+	struct slab s;
+	int rc;
+
+	if (!have_key) {
+		say("replay: needs a key (--key-file or RMEM_KEY_FILE)");
+		return 2;
+	}
+	if (cl_connect(&a, "honest", session))
+		return 2;
+	if (cl_hello(&a) || cl_alloc(&a, &s)) {
+		cl_close(&a);
+		return 2;
+	}
+	recorded = last_req;
+	replay_req = &recorded;
+	last_reject = ~0u;
+	rc = cl_connect(&b, "replayer", session);
+	replay_req = NULL;
+	if (!rc) {
+		say("replay: the recorded connect request was accepted");
+		cl_close(&b);
+		rc = 1;
+	} else {
+		say("replay: the recorded connect request was refused (status %d)",
+		    last_reject == ~0u ? -1 : (int)last_reject);
+		rc = last_reject == RMEM_ERR_PERM ? 0 : 1;
+	}
+	cl_free(&a, &s);
+	cl_close(&a);
+	return rc;
+}
+
 /* A QP that never says HELLO must not keep its slot (or its PD) for long. */
 static int do_idle(void)
 {
@@ -827,6 +878,7 @@ static void usage(FILE *f)
 		   "       rmem_rdma_client rogue ADDR PORT [--guesses N] [--rkey R --addr A]\n"
 		   "       rmem_rdma_client steal ADDR PORT --rkey R --addr A [--len L] [--session S]\n"
 		   "       rmem_rdma_client idle ADDR PORT [--hold SEC]\n"
+		   "       rmem_rdma_client replay ADDR PORT\n"
 		   "every mode: [--key-file PATH] (default $RMEM_KEY_FILE; none: auth none)\n");
 }
 
@@ -927,6 +979,8 @@ int main(int argc, char **argv)
 		return do_check();
 	if (!strcmp(mode, "idle"))
 		return do_idle();
+	if (!strcmp(mode, "replay"))
+		return do_replay();
 	if (!strcmp(mode, "rogue"))
 		return do_rogue(guesses, have_rkey, rkey, addr);
 	if (!strcmp(mode, "steal") && have_rkey)
