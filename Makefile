@@ -12,6 +12,7 @@
 #   make check-debug   every guest suite on it; check-debug-fault: fault injection
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
+#   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | dkms-install | clean
@@ -28,7 +29,7 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-replica bench-test style install dkms-install clean
+	demo bench bench-quick bench-replica bench-crypt bench-test style install dkms-install clean
 
 all: module userspace
 
@@ -86,6 +87,10 @@ bench bench-quick: deps
 # One copy against two (make bench-replica [TRANSPORT=rdma]): bench/README.md.
 bench-replica: deps
 	@bench/run.sh --replica --transport $(or $(TRANSPORT),tcp)
+
+# Encryption against none (make bench-crypt [TRANSPORT=rdma]): bench/README.md.
+bench-crypt: deps
+	@bench/run.sh --crypt --transport $(or $(TRANSPORT),tcp)
 
 bench-test:
 	@bench/tests/report_test.sh

@@ -17,6 +17,9 @@
 #   rmem-tcp-r2, rmem-rdma-r2  a region with 2 copies: the first on the
 #              rmem-TRANSPORT node (mem1), the second on mem2 (run.sh
 #              --replica boots the second memory guest)
+#   rmem-tcp-clear, rmem-rdma-clear  a region with encrypt off, on the
+#              rmem-TRANSPORT node (the other rmem devices use the default,
+#              encrypt on): what page encryption costs (run.sh --crypt)
 #
 # and (EXTRAS) perftest ib_read_lat/ib_read_bw, iperf3, swap workloads under
 # a cgroup memory limit (the verifying page writer rmem_pattern, and
@@ -178,8 +181,9 @@ setup_rmem() {
 	if [ "$tr" = rdma ]; then
 		port=$RDMA_PORT
 		donate=$SIZE
-		# the first copy of rmem-rdma-r2 goes here too
+		# the first copy of rmem-rdma-r2 goes here too, and rmem-rdma-clear
 		has "$DEVS" rmem-rdma-r2 && donate=$((donate + SIZE))
+		has "$DEVS" rmem-rdma-clear && donate=$((donate + SIZE))
 		donate=$(((donate + 384 + 63) / 64 * 64))
 		rmem_on_bg 1 rmemd-rdma "rmemd --foreground --stderr --donate ${donate}M" \
 			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock --key-file $RMEM_KEY_FILE" >/dev/null
@@ -229,6 +233,15 @@ setup_rmem_r2() {
 	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the first copy)"; return; }
 	add_rmem_node "$name" "$addr2" "$RMEM_PORT" "$tr" || return
 	add_rmem_region "$name" "bench-$tr-r2" replicas 2
+}
+
+# setup_rmem_clear tcp|rdma: region "bench-TRANSPORT-clear", encrypt off, on
+# the rmem-TRANSPORT node: run it with no other transport's node (run.sh
+# --crypt), or its slabs may go elsewhere (check_rmem_placement says so).
+setup_rmem_clear() {
+	local tr=$1 name=rmem-$1-clear
+	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the region)"; return; }
+	add_rmem_region "$name" "bench-$tr-clear" encrypt off
 }
 
 # check_rmem_placement NAME: every slab of NAME's region is on NAME's node
@@ -303,6 +316,8 @@ for d in $DEVS; do
 	rmem-rdma) setup_rmem rdma ;;
 	rmem-tcp-r2) setup_rmem_r2 tcp ;;
 	rmem-rdma-r2) setup_rmem_r2 rdma ;;
+	rmem-tcp-clear) setup_rmem_clear tcp ;;
+	rmem-rdma-clear) setup_rmem_clear rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
 	nvme-rdma) setup_nvme nvme-rdma rdma "$NQN_RDMA" /dev/ram1 2 4421 ;;
 	nbd) setup_nbd ;;
@@ -313,8 +328,12 @@ for d in $DEVS; do
 	progress "$d: ${DEV[$d]}"
 	prefill "$d"
 done
-for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2; do
+for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear; do
 	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
+done
+# The regions' encryption, as the module says (meta.txt: the report's).
+for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear; do
+	[ -n "${DEV[$d]:-}" ] && meta "encrypt.$d" "$(region_field "bench-${d#rmem-}" encrypt 2>/dev/null)"
 done
 for d in $DEVS; do meta "dev.$d" "${DEV[$d]:-none}"; done
 rmem_state() {
@@ -794,7 +813,7 @@ for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
 rmem_state end
-for tr in tcp rdma tcp-r2 rdma-r2; do
+for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear; do
 	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
 done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null

@@ -18,13 +18,15 @@ import statistics
 import subprocess
 import sys
 
-DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-rdma", "rmem-rdma-r2", "nvme-tcp", "nvme-rdma",
-             "nbd", "brd"]
+DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-rdma", "rmem-rdma-r2",
+             "rmem-rdma-clear", "nvme-tcp", "nvme-rdma", "nbd", "brd"]
 DEV_LABEL = {
     "rmem-tcp": "rmem TCP",
     "rmem-tcp-r2": "rmem TCP, 2 copies",
     "rmem-rdma": "rmem RDMA",
     "rmem-rdma-r2": "rmem RDMA, 2 copies",
+    "rmem-tcp-clear": "rmem TCP, not encrypted",
+    "rmem-rdma-clear": "rmem RDMA, not encrypted",
     "nvme-tcp": "NVMe-oF TCP",
     "nvme-rdma": "NVMe-oF RDMA (rxe)",
     "nbd": "NBD",
@@ -32,7 +34,8 @@ DEV_LABEL = {
 }
 TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
               "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
-SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-rdma", "rmem-rdma-r2", "nvme-tcp",
+SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-rdma", "rmem-rdma-r2",
+              "rmem-rdma-clear", "nvme-tcp",
               "nvme-rdma", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
                   disk="local virtio disk")
@@ -307,6 +310,53 @@ def read_replica(raw):
         if j:
             res["rebuild"][j.get("device", os.path.basename(path))] = j
     return res
+
+
+def crypt_tables(L, fio, sw, meta):
+    """Page encryption against none (bench/run.sh --crypt): the same jobs on a
+    region with encrypt on (rmem-T, the default) and one with it off
+    (rmem-T-clear)."""
+    w = L.append
+    pairs = [(d, d + "-clear") for d in ("rmem-tcp", "rmem-rdma")
+             if any(d + "-clear" in t for t in fio.values()) or d + "-clear" in sw]
+    if not pairs:
+        return
+    ncpu = float(meta.get("compute_cpus", 0) or 0)
+
+    def cpu_us(m):
+        """Compute-guest CPU time per I/O, µs (busy share x CPUs / IOPS)."""
+        c, i = median(stats(m.get("cpu_c", []))), median(stats(m.get("iops", [])))
+        return c / 100 * ncpu / i * 1e6 if c and i and ncpu else None
+
+    w("## Page encryption: on against off")
+    w("")
+    w("The same fio jobs on a region with encrypt on (xts(aes), the default) and one with "
+      "encrypt off, on the same memory node. × = encrypted ÷ not encrypted, medians.")
+    w("")
+    w("| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
+      "| compute CPU µs per I/O off / on |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in ordered(fio.keys(), TEST_ORDER):
+        for a, b in pairs:
+            ma, mb = fio[t].get(b), fio[t].get(a)   # off, on
+            if not ma or not mb:
+                continue
+            ia, ib = median(stats(ma["iops"])), median(stats(mb["iops"]))
+            pa, pb = median(stats(ma["p50"])), median(stats(mb["p50"]))
+            w(f"| {t} | {DEV_LABEL.get(a, a)} | {fmt(ia)} | {fmt(ib)} | {ratio(ib, ia)} | "
+              f"{fmt(pa)} / {fmt(pb)} | {ratio(pb, pa)} | {fmt(cpu_us(ma))} / {fmt(cpu_us(mb))} |")
+    w("")
+    rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
+    if rows:
+        w("Swap workload (rmem_pattern under a cgroup limit, see above): runtime with encryption "
+          "÷ without.")
+        w("")
+        w("| device | runtime s off | runtime s on | × runtime |")
+        w("| --- | --- | --- | --- |")
+        for a, b in rows:
+            so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
+            w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} |")
+        w("")
 
 
 def replica_tables(L, fio, rep, ip, meta):
@@ -971,6 +1021,7 @@ def main():
         pcap_table(L, pc)
 
     replica_tables(L, fio, read_replica(raw), ip, meta)
+    crypt_tables(L, fio, read_swap(raw), meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
     if plots:

@@ -9,10 +9,14 @@
 #
 #   bench/run.sh [--quick] [--kernel 6.1|6.12]
 #   bench/run.sh --replica [--transport tcp|rdma] [--kernel 6.1|6.12]
+#   bench/run.sh --crypt [--transport tcp|rdma] [--kernel 6.1|6.12]
 #
 # --replica (make bench-replica): one copy against two, on two memory guests
 # over one transport: fio on both regions, the longest I/O when a node dies
 # under load, the rebuild rate against iperf3, and crc32c's cost per page.
+# --crypt (make bench-crypt): what page encryption costs: a region with it
+# (the default) against one without, on one memory node over one transport,
+# fio 4 KiB QD1/QD16 and the swap workload.
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
@@ -31,15 +35,16 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-quick=0 replica=0 transport=tcp
+quick=0 replica=0 crypt=0 transport=tcp
 kernel=${BENCH_KERNEL:-6.1}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--replica) replica=1 ;;
+	--crypt) crypt=1 ;;
 	--transport) transport=${2:?--transport needs a value}; shift ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
-	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) say "unknown argument $1"; exit 2 ;;
 	esac
 	shift
@@ -56,6 +61,15 @@ if [ "$replica" = 1 ]; then
 	swap_devs="unlimited rmem-$transport rmem-$transport-r2"
 	# mem1 holds both regions' first copies
 	nodes=2 donate_extra=$size
+elif [ "$crypt" = 1 ]; then
+	# ~10 min under TCG: a region with encryption (the default) against one
+	# without, on one memory node, 3 runs
+	mode=crypt size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-clear"
+	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
+	extras="swap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	swap_devs="unlimited rmem-$transport rmem-$transport-clear"
+	# mem1 holds both regions
+	donate_extra=$size
 elif [ "$quick" = 1 ]; then
 	# ~5-7 min: 4 KiB random only, one run, perftest at 4 KiB only
 	mode=quick size=128 runs=1 runtime=5 ramp=1 devs=$all_devs

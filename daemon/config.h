@@ -56,6 +56,9 @@
  * @test_drop_nth: which request of that type, from 1
  * @test_corrupt: test only: on SIGUSR2, flip the lowest bit of the byte at
  *	this offset of every held slab (--test-corrupt OFFSET); -1 for off
+ * @test_hostile: test only: mangle about one reply in this many (wrong id,
+ *	type, length, flags, magic, status, slab; doubled or never sent); 0 off
+ * @test_hostile_rkey: wrong rkeys too (--test-hostile N:rkey)
  * @auth_none: "auth none": no authentication (labs only); default false,
  *	"auth psk"
  * @key_files: "key-file" paths, one per tenant key, in the order given
@@ -82,6 +85,8 @@ struct rmemd_config {
 	uint8_t test_drop_type;
 	uint32_t test_drop_nth;
 	int64_t test_corrupt;
+	uint32_t test_hostile;
+	bool test_hostile_rkey;
 	bool auth_none;
 	char key_files[RMEMD_MAX_KEY_FILES][RMEMD_KEY_PATH_MAX];
 	uint32_t nkey_files;

@@ -207,7 +207,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "auth_bad_mac %llu\n"
 		     "auth_other_key %llu\n"
 		     "auth_replayed %llu\n"
-		     "version_refused %llu\n",
+		     "version_refused %llu\n"
+		     "hostile_replies %llu\n",
 		     RMEMD_VERSION, (int)getpid(), U(s->node.instance),
 		     U((rmemd_now_ms() - s->start_ms) / 1000), s->listen_name,
 		     U(p->size), U(p->slab_size), p->nslabs, p->nfree, p->nslabs - p->nfree,
@@ -224,7 +225,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     s->node.auth ? "psk" : "none", key_ids(s, ids, sizeof(ids)),
 		     U(st->auth_failures), U(st->auth_no_auth), U(st->auth_unknown_key),
 		     U(st->auth_bad_mac), U(st->auth_other_key), U(st->auth_replayed),
-		     U(st->version_refused));
+		     U(st->version_refused), U(st->hostile_replies));
 #undef U
 	return n < len ? n : len - 1;
 }

@@ -59,6 +59,7 @@ static const struct option options[] = {
 	{ "rdma-port",       required_argument, NULL, OPT_KEY },
 	{ "test-drop-reply", required_argument, NULL, OPT_KEY },
 	{ "test-corrupt",    required_argument, NULL, OPT_KEY },
+	{ "test-hostile",    required_argument, NULL, OPT_KEY },
 	{ "auth",            required_argument, NULL, OPT_KEY },
 	{ "key-file",        required_argument, NULL, OPT_KEY },
 	{ "gen-key",         required_argument, NULL, OPT_GEN_KEY },
@@ -118,6 +119,10 @@ static void usage(FILE *f)
 		"  --test-corrupt OFFSET   on SIGUSR2, flip a bit of the byte at OFFSET of every\n"
 		"                          slab in use: stored data gone bad, for the module's\n"
 		"                          checksum tests\n"
+		"  --test-hostile N[:rkey] mangle about one reply in N after HELLO: a wrong id,\n"
+		"                          type, length, flags, magic, status or slab, a reply\n"
+		"                          sent twice or never (:rkey: wrong rkeys too): a\n"
+		"                          hostile memory node, for the module's robustness tests\n"
 		"\nSee rmemd(8).\n");
 }
 

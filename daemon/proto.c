@@ -726,6 +726,112 @@ static ssize_t check_before_hello(struct rmem_node *n, struct rmem_pconn *pc,
  * -ECONNRESET: @pc was cut off by a newer connection of its session and
  * queue, nothing of @in was handled, and nothing more must be sent).
  */
+static uint64_t hostile_rand(struct rmem_node *n)
+{
+	uint64_t x = n->hostile_rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	n->hostile_rng = x;
+	return x;
+}
+
+/*
+ * Test only (--test-hostile): a memory node that lies. About one reply in
+ * n->hostile_rate, the reply just appended to @out (from @at) is changed in
+ * one of the ways below, and a warning says which. The module must take
+ * each as a protocol error (or a failed request), reconnect, and never
+ * crash, hang, or give one request another's data.
+ */
+static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
+			       const struct msg *m, struct rmem_buf *out, size_t at)
+{
+	static const char *const what[] = {
+		"wrong id", "wrong type", "longer length", "shorter length", "no reply flag",
+		"bad magic", "sent twice", "never sent", "wrong slab", "wrong rkey",
+		"unknown status",
+	};
+	size_t len = rmem_buf_len(out) - at;
+	struct rmem_msg_hdr h;
+	uint8_t *p;
+	unsigned int k;
+	uint64_t r;
+
+	if (len < HDR_LEN || hostile_rand(n) % n->hostile_rate)
+		return;
+	r = hostile_rand(n);
+	k = r % (sizeof(what) / sizeof(what[0]));
+	/*
+	 * Slab and rkey lies need a SLAB_ALLOC reply that succeeded; rkey lies
+	 * only when asked for (a wrong rkey is remembered for the slab's life).
+	 */
+	if ((k == 8 || k == 9) && (m->type != RMEM_MSG_SLAB_ALLOC ||
+				   len < HDR_LEN + sizeof(struct rmem_slab_alloc_reply)))
+		k = r % 8;
+	if (k == 9 && !n->hostile_rkey)
+		k = 8;
+	p = rmem_buf_start(out) + at;
+	memcpy(&h, p, HDR_LEN);
+	switch (k) {
+	case 0:
+		h.id = htole64(le64toh(h.id) ^ ((r >> 8) | 1));
+		break;
+	case 1:
+		h.type = (uint8_t)(1 + (h.type + (r >> 8) % (RMEM_MSG_TYPE_MAX - 1)) %
+				   RMEM_MSG_TYPE_MAX);
+		break;
+	case 2:
+		h.len = htole32(le32toh(h.len) + 1 + (uint32_t)((r >> 8) % 8192));
+		break;
+	case 3:
+		if (!h.len) {
+			h.len = htole32(UINT32_MAX);
+			break;
+		}
+		h.len = htole32(le32toh(h.len) - 1 - (uint32_t)((r >> 8) % le32toh(h.len)));
+		break;
+	case 4:
+		h.flags = htole16(le16toh(h.flags) & ~RMEM_MSG_F_REPLY);
+		break;
+	case 5:
+		h.magic = htole32(le32toh(h.magic) ^ (uint32_t)((r >> 8) | 1));
+		break;
+	case 6: {
+		uint8_t *again = rmem_buf_append(out, len);
+
+		if (!again)
+			return;
+		p = rmem_buf_start(out) + at;	/* the buffer may have moved */
+		memcpy(again, p, len);
+		break;
+	}
+	case 7:
+		rmem_buf_truncate(out, at);
+		break;
+	case 8:
+	case 9: {
+		struct rmem_slab_alloc_reply rep;
+
+		memcpy(&rep, p + HDR_LEN, sizeof(rep));
+		if (k == 8)
+			rep.slab = htole32(le32toh(rep.slab) ^ (uint32_t)((r >> 8) | 1));
+		else
+			rep.rkey = htole32(le32toh(rep.rkey) ^ (uint32_t)((r >> 8) | 1));
+		memcpy(p + HDR_LEN, &rep, sizeof(rep));
+		break;
+	}
+	default:
+		h.status = htole32(0x7fff0000u | (uint32_t)(r >> 48));
+		break;
+	}
+	if (k != 6 && k != 7)
+		memcpy(p, &h, HDR_LEN);
+	n->stats.hostile_replies++;
+	rmemd_log(LOG_WARNING, "%s: test: hostile reply to type %u (id %llu): %s",
+		  pc->name ? pc->name : "?", m->type, (unsigned long long)m->id, what[k]);
+}
+
 ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			const uint8_t *in, size_t len, struct rmem_buf *out,
 			size_t *need)
@@ -783,6 +889,8 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			pc->close_reason = "out of memory for the output queue";
 		return ret;
 	}
+	if (n->hostile_rate && pc->sess && m.type != RMEM_MSG_HELLO && m.type != RMEM_MSG_AUTH)
+		rmem_proto_hostile(n, pc, &m, out, out_len);
 	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
 	    ++n->drop_seen == n->drop_nth) {
 		/* Test only: handled, but the reply is "lost on the wire". */

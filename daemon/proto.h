@@ -43,6 +43,7 @@ struct rmem_pool;
  * @auth_other_key: HELLO (or connect request) naming a session created
  *	under another key
  * @auth_replayed: RDMA connect requests whose nonce the session has seen
+ * @hostile_replies: replies mangled on purpose (--test-hostile)
  */
 struct rmem_stats {
 	uint64_t requests;
@@ -59,6 +60,7 @@ struct rmem_stats {
 	uint64_t auth_bad_mac;
 	uint64_t auth_other_key;
 	uint64_t auth_replayed;
+	uint64_t hostile_replies;
 };
 
 /**
@@ -73,6 +75,10 @@ struct rmem_stats {
  *	if the network had lost it; 0 drops nothing
  * @drop_nth: which request of @drop_type, from 1
  * @drop_seen: requests of @drop_type handled so far
+ * @hostile_rate: test only (--test-hostile): about one reply in this many,
+ *	after HELLO, is mangled (rmem_proto_hostile()); 0 mangles none
+ * @hostile_rng: its random state (xorshift64, never 0)
+ * @hostile_rkey: wrong rkeys among the lies (--test-hostile N:rkey)
  * @drain_until_ms: draining (SIGTERM with slabs held) until then; 0: not
  * @session_quota: slabs one session may hold; 0: no limit (session-quota)
  * @quota_refusals: SLAB_ALLOCs refused by @session_quota
@@ -93,6 +99,9 @@ struct rmem_node {
 	uint8_t drop_type;
 	uint32_t drop_nth;
 	uint32_t drop_seen;
+	uint32_t hostile_rate;
+	uint64_t hostile_rng;
+	bool hostile_rkey;
 	uint64_t drain_until_ms;
 	uint32_t session_quota;
 	uint64_t quota_refusals;

@@ -249,6 +249,13 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		log_warn("test only: the reply to request %u of type %u will be dropped",
 			 cfg->test_drop_nth, cfg->test_drop_type);
 	}
+	if (cfg->test_hostile) {
+		s->node.hostile_rate = cfg->test_hostile;
+		s->node.hostile_rng = instance | 1;
+		s->node.hostile_rkey = cfg->test_hostile_rkey;
+		log_warn("test only: about one reply in %u will be mangled (--test-hostile)",
+			 cfg->test_hostile);
+	}
 	if (cfg->test_corrupt >= 0)
 		log_warn("test only: SIGUSR2 flips a bit at offset %lld of every slab in use",
 			 (long long)cfg->test_corrupt);

@@ -73,6 +73,8 @@
 #define RMEM_ERR_TOOBIG		7	/* length above RMEM_MSG_MAX_IO */
 #define RMEM_ERR_PERM		8	/* not authenticated / not allowed */
 #define RMEM_ERR_STATE		9	/* request not valid now (no hello yet) */
+/* The last status defined: a reply with a higher one is malformed. */
+#define RMEM_ERR_MAX		RMEM_ERR_STATE
 
 /* Feature bits, in hello and hello reply. */
 #define RMEM_PROTO_FEAT_TCP	0x1ull	/* data over this connection */

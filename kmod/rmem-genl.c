@@ -51,6 +51,7 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_KEY_ID]			= { .type = NLA_U64 },
 	[RMEM_A_NODE_KEY_ID]		= { .type = NLA_U64 },
 	[RMEM_A_NODE_AUTH_NONE]		= { .type = NLA_FLAG },
+	[RMEM_A_REGION_ENCRYPT]		= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static struct genl_family rmem_genl_family;
@@ -407,6 +408,7 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 			      RMEM_A_PAD) ||
 	    nla_put_u8(msg, RMEM_A_REGION_REPLICAS, r->replicas) ||
 	    (r->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC)) ||
+	    nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, !!r->crypt) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_ALLOCATED, u.allocated, RMEM_A_PAD) ||
 	    nla_put_u32(msg, RMEM_A_REGION_DEGRADED, u.degraded) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_REBUILDS, atomic64_read(&r->rebuilds),
@@ -441,6 +443,9 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[RMEM_A_REGION_REPLICAS])
 		opts.replicas = nla_get_u8(info->attrs[RMEM_A_REGION_REPLICAS]);
 	opts.prealloc = nla_get_flag(info->attrs[RMEM_A_REGION_PREALLOC]);
+	if (info->attrs[RMEM_A_REGION_ENCRYPT])
+		opts.encrypt = nla_get_u8(info->attrs[RMEM_A_REGION_ENCRYPT]) ?
+			       RMEM_CRYPT_ON : RMEM_CRYPT_OFF;
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)

@@ -96,6 +96,10 @@ unsigned int rmem_replicas = 1;
 rmem_param(replicas, rmem_replicas, 1, RMEM_MAX_REPLICAS, false, 0644);
 MODULE_PARM_DESC(replicas, "Copies of each extent when region add does not say, 1 to 3 (default 1: a second copy doubles the remote memory used and needs a second node)");
 
+bool rmem_encrypt = true;
+module_param_named(encrypt, rmem_encrypt, bool, 0644);
+MODULE_PARM_DESC(encrypt, "Encrypt a region's pages (xts(aes), a key per region) when region add does not say (default on: a memory node then never holds plaintext)");
+
 unsigned int rmem_rebuild_mbps = 512;
 rmem_param(rebuild_mbps, rmem_rebuild_mbps, 0, 100000, false, 0644);
 MODULE_PARM_DESC(rebuild_mbps, "Rebuild and drain copy rate per region in MB/s, 0 for no limit (default 512)");

@@ -713,9 +713,11 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 {
 	struct rmem_req io = { .type = RMEM_MSG_SLAB_ALLOC };
+	unsigned int tries = 0;
 	unsigned long flags;
 	int ret;
 
+again:
 	ret = rmem_node_call(node, &io);
 	if (ret) {
 		if (ret == -ENOSPC)
@@ -723,6 +725,21 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
 		else
 			rmem_node_reconcile_later(node);	/* the node may have one */
 		return ret;
+	}
+	/*
+	 * A slab the node does not have is a lie (or a bug): never use it. The
+	 * one it may really have claimed is given back by reconciliation.
+	 */
+	if (le32_to_cpu(io.reply.alloc.slab) >= node->slabs_total) {
+		rnode_err_rl(node, "protocol error: slab %u allocated, the node has %u\n",
+			     le32_to_cpu(io.reply.alloc.slab), node->slabs_total);
+		rmem_node_reconcile_later(node);
+		if (++tries < 3) {
+			memset(&io, 0, sizeof(io));
+			io.type = RMEM_MSG_SLAB_ALLOC;
+			goto again;
+		}
+		return -EIO;
 	}
 	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
 		rnode_err_rl(node, "slab of %llu bytes, expected %llu\n",

@@ -409,7 +409,7 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 	if (len < sizeof(*h) || le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC ||
 	    h->version != RMEM_PROTO_VERSION ||
 	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) ||
-	    le32_to_cpu(h->len) != len - sizeof(*h)) {
+	    le32_to_cpu(h->len) != len - sizeof(*h) || le32_to_cpu(h->status) > RMEM_ERR_MAX) {
 		rnode_err_rl(node, "queue %u: malformed reply of %u bytes\n", q->qid, len);
 		return ERR_PTR(-EPROTO);
 	}

@@ -416,12 +416,15 @@ static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len
 static struct crypto_shash *rmem_crc_tfm;
 
 /**
- * rmem_region_init() - get the crc32c transform and the rebuild work queue
+ * rmem_region_init() - get the crc32c transform, the rebuild work queue and
+ *	the encryption's bounce pages
  *
  * Return: 0 or -errno.
  */
 int __init rmem_region_init(void)
 {
+	int ret;
+
 	rmem_crc_tfm = crypto_alloc_shash("crc32c", 0, 0);
 	if (IS_ERR(rmem_crc_tfm)) {
 		pr_err("no crc32c: %ld\n", PTR_ERR(rmem_crc_tfm));
@@ -430,10 +433,19 @@ int __init rmem_region_init(void)
 	/* Its own: a long copy must not hold up reconnects on rmem_wq's rescuer. */
 	rmem_rebuild_wq = alloc_workqueue("rmem_rebuild", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!rmem_rebuild_wq) {
-		crypto_free_shash(rmem_crc_tfm);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out_crc;
 	}
+	ret = rmem_crypt_init();
+	if (ret)
+		goto out_wq;
 	return 0;
+
+out_wq:
+	destroy_workqueue(rmem_rebuild_wq);
+out_crc:
+	crypto_free_shash(rmem_crc_tfm);
+	return ret;
 }
 
 /**
@@ -441,6 +453,7 @@ int __init rmem_region_init(void)
  */
 void rmem_region_exit(void)
 {
+	rmem_crypt_exit();
 	destroy_workqueue(rmem_rebuild_wq);
 	crypto_free_shash(rmem_crc_tfm);
 }
@@ -546,6 +559,7 @@ static struct rmem_rio *rmem_rio_of(struct rmem_req *io)
 
 static void rmem_rio_end(struct rmem_rio *rio, int err)
 {
+	rmem_crypt_done(rio);
 	if (err)
 		atomic64_inc(&rio->region->errors);
 	WRITE_ONCE(rio->finished, true);
@@ -670,6 +684,12 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 		}
 	}
 	rmem_node_put(node);
+	/* The checksums held: decrypt what holds data. */
+	if (!err && r->crypt) {
+		err = rmem_crypt_read(r->crypt, io, p, r->written);
+		if (err)
+			rregion_err_rl(r, "read at %llu: decryption failed\n", rio->pos);
+	}
 	if (err) {
 		rmem_rio_end(rio, err);
 		return;
@@ -796,6 +816,15 @@ void rmem_region_rw(struct rmem_rio *rio)
 	}
 
 	atomic64_inc(&r->writes);
+	/* Ciphertext in bounce pages from here on: it is what every copy gets. */
+	if (r->crypt) {
+		ret = rmem_crypt_write(r->crypt, rio, p);
+		if (ret) {
+			rregion_err_rl(r, "write at %llu: encryption failed\n", rio->pos);
+			rmem_rio_end(rio, ret);
+			return;
+		}
+	}
 	for (;;) {
 		spin_lock(&r->lock);
 		if (e->barrier) {
@@ -998,6 +1027,7 @@ static int rmem_region_front_destroy(struct rmem_region *r, bool force,
 
 static void rmem_region_free(struct rmem_region *r)
 {
+	rmem_crypt_free(r->crypt);
 	kvfree(r->written);
 	kvfree(r->lost);
 	kvfree(r->csum);
@@ -1606,6 +1636,15 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	r->csum = kvcalloc(pages, sizeof(*r->csum), GFP_KERNEL);
 	if (!r->ext || !r->written || !r->lost || !r->csum)
 		goto out_free;
+	if (opts->encrypt == RMEM_CRYPT_ON ||
+	    (opts->encrypt == RMEM_CRYPT_DEFAULT && READ_ONCE(rmem_encrypt))) {
+		r->crypt = rmem_crypt_new(extack);
+		if (IS_ERR(r->crypt)) {
+			ret = PTR_ERR(r->crypt);
+			r->crypt = NULL;
+			goto out_free;
+		}
+	}
 	if (opts->prealloc) {
 		ret = rmem_region_prealloc(r, extack);
 		if (ret)
@@ -1621,8 +1660,9 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		goto out_release;
 	list_add_tail(&r->list, &rmem_regions);
 	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
-	pr_info("region %s: %llu bytes as /dev/%s, %u %s%s\n", r->name, r->size, r->device,
-		replicas, replicas > 1 ? "copies" : "copy", r->prealloc ? ", preallocated" : "");
+	pr_info("region %s: %llu bytes as /dev/%s, %u %s%s, %s\n", r->name, r->size, r->device,
+		replicas, replicas > 1 ? "copies" : "copy", r->prealloc ? ", preallocated" : "",
+		r->crypt ? "encrypted" : "not encrypted");
 	*out = r;
 	return 0;
 

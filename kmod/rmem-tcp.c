@@ -158,9 +158,11 @@ static int rmem_tcp_check_reply(struct rmem_node *node, const struct rmem_msg_hd
 	u32 len = le32_to_cpu(h->len);
 
 	if (le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC || h->version != RMEM_PROTO_VERSION ||
-	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) || len > RMEM_MSG_MAX_PAYLOAD) {
-		rnode_err_rl(node, "malformed reply (magic %#x version %u flags %#x len %u)\n",
-			     le32_to_cpu(h->magic), h->version, le16_to_cpu(h->flags), len);
+	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) || len > RMEM_MSG_MAX_PAYLOAD ||
+	    le32_to_cpu(h->status) > RMEM_ERR_MAX) {
+		rnode_err_rl(node, "malformed reply (magic %#x version %u flags %#x len %u status %u)\n",
+			     le32_to_cpu(h->magic), h->version, le16_to_cpu(h->flags), len,
+			     le32_to_cpu(h->status));
 		return -EPROTO;
 	}
 	return len;

@@ -60,6 +60,7 @@ extern unsigned int rmem_heartbeat_ms;
 extern unsigned int rmem_io_timeout_s;
 extern unsigned int rmem_replicas;
 extern unsigned int rmem_rebuild_mbps;
+extern bool rmem_encrypt;
 
 /* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
 #define RMEM_MAX_REPLICAS	3
@@ -486,6 +487,7 @@ struct rmem_extent {
  * @csum_errors: pages read back with the wrong checksum
  * @replicas: copies each extent should have (1..RMEM_MAX_REPLICAS)
  * @prealloc: every slab was claimed at creation; discards keep them
+ * @crypt: its pages' transform (and key) when encrypted, else NULL
  * @dying: being deleted: the rebuild stops
  * @rebuild_work: brings degraded extents back to @replicas copies, moves
  *	copies off draining nodes (rmem_wq)
@@ -530,6 +532,7 @@ struct rmem_region {
 
 	unsigned int replicas;
 	bool prealloc;
+	struct crypto_sync_skcipher *crypt;
 	bool dying;
 	struct delayed_work rebuild_work;
 	unsigned int rebuild_seen;
@@ -559,6 +562,9 @@ struct rmem_region {
  * @finished: @end was called
  * @work: a read retried on another copy (rmem_wq)
  * @end: called once with 0 or -errno
+ * @plain: an encrypted write: the front end's io.bvec, while io.bvec holds
+ *	the ciphertext (rmem-crypt.c)
+ * @nr_plain: entries in @plain
  *
  * The front end zeroes it and sets io.type, io.len, io.bvec, io.nr_bvec,
  * io.qid, io.entry, @region, @pos and @end.
@@ -580,14 +586,37 @@ struct rmem_rio {
 	bool finished;
 	struct work_struct work;
 	void (*end)(struct rmem_rio *rio, int err);
+	struct bio_vec *plain;
+	unsigned int nr_plain;
 };
 
 int rmem_region_init(void);
 void rmem_region_exit(void);
+
+/*
+ * The largest request a front end makes to the store: 512 KiB (the block
+ * device's max_hw_sectors, an mmap region's RMEM_MMAP_IO_PAGES).
+ */
+#define RMEM_RIO_MAX_PAGES	128
+#define RMEM_RIO_MAX_BYTES	(RMEM_RIO_MAX_PAGES * RMEM_PAGE_SIZE)
+
+struct crypto_sync_skcipher;
+int rmem_crypt_init(void);
+void rmem_crypt_exit(void);
+struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack);
+void rmem_crypt_free(struct crypto_sync_skcipher *tfm);
+int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index);
+void rmem_crypt_done(struct rmem_rio *rio);
+int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
+		    const unsigned long *written);
+
 void rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits);
+/* struct rmem_region_opts.encrypt */
+enum { RMEM_CRYPT_DEFAULT, RMEM_CRYPT_OFF, RMEM_CRYPT_ON };
+
 /**
  * struct rmem_region_opts - how to build a region (rmem_region_add())
  * @chunk: mmap region: bytes per chunk, 0 for the default; 0 for block
@@ -595,12 +624,15 @@ void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map,
  * @replicas: copies of each extent, 1..RMEM_MAX_REPLICAS; 0 for the
  *	module parameter
  * @prealloc: claim every slab now (thick), or refuse
+ * @encrypt: RMEM_CRYPT_ON or RMEM_CRYPT_OFF; 0 (RMEM_CRYPT_DEFAULT) for the
+ *	module parameter
  */
 struct rmem_region_opts {
 	u64 chunk;
 	u64 cache;
 	unsigned int replicas;
 	bool prealloc;
+	u8 encrypt;
 };
 
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PORT=7490
 CONF=/tmp/fake-rmemd.conf
 tmp=$(mktemp)
-tap_plan 7
+tap_plan 9
 cleanup() {
 	rmem_on 1 'pkill -f "[f]ake_rmemd.py"' >/dev/null 2>&1
 	blk_cleanup
@@ -62,6 +62,34 @@ for c in "slabs_total=0xffffffff slabs_free=0" "max_io=4096" "slabs_free=17" \
 done
 tap_diag <"$tmp"
 tap_result "node add refuses 2^32-1 slabs, max_io 4096, free > total, unknown flags, a non-power-of-two slab" $bad
+
+# refused_because PATTERN CONF...: node add fails, the kernel log matches
+# PATTERN, and no node is left.
+refused_because() {
+	local pat=$1 mark out
+	shift
+	fake_conf "$@"
+	mark=$(dmesg_mark)
+	if out=$(rmemctl node add "$addr" transport tcp timeout 60s 2>&1); then
+		echo "$*: node add succeeded: $out"
+		rmemctl node del "$(printf '%s\n' "$out" | grep -oE '[0-9]+' | head -n1)" >/dev/null
+		return 1
+	fi
+	echo "$*: $out"
+	dmesg_since "$mark" | grep -q "rmem: node .*$pat" ||
+		{ echo "$*: no kernel log line with '$pat'"; return 1; }
+	[ -z "$(node_ids)" ] || { echo "$*: a node is left"; return 1; }
+}
+: >"$tmp"
+refused_because 'failed to prove the key' slabs_total=16 auth_bad_mac=1 >>"$tmp" 2>&1
+ok_rc=$?
+tap_diag <"$tmp"
+tap_result "a node that answers AUTH without the key (a made-up server mac) is refused, and says why" "$ok_rc"
+: >"$tmp"
+refused_because 'speaks protocol version 1, we speak 2' slabs_total=16 reply_version=1 >>"$tmp" 2>&1
+ok_rc=$?
+tap_diag <"$tmp"
+tap_result "a node of protocol version 1 is refused, and the log says so" "$ok_rc"
 
 fake_conf slabs_total=16
 node=$(rmemctl node add "$addr" transport tcp timeout 60s | grep -oE '[0-9]+' | head -n1)

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 24
+tap_plan 25
 trap 'blk_cleanup; rdma dev show "$rxe" >/dev/null 2>&1 || rdma link add "$rxe" type rxe netdev "$ndev"' EXIT
 tmp=$(mktemp -d)
 addr="$(first_node):$RMEM_PORT"
@@ -120,6 +120,8 @@ rc=$?
 tap_diag <<<"$out"
 [ $rc != 0 ] && grep -q "rejected by rmemd, status 8" <<<"$out"
 tap_result "a connect request under another key is rejected (PERM) before any QP exists" $?
+tap_check "a recorded connect request, replayed, is rejected (PERM): its nonce was used" \
+	rmem_rdma_client replay "$(first_node)" "$RMEM_PORT"
 # Keep the kernel's region busy while a rogue client tries to read slabs
 # that are not its own (its QP must error out, nothing else may notice).
 fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \

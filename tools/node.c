@@ -361,7 +361,7 @@ static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 /* The id of the one node at req->addr (and req->addr.port, if given). */
 static int node_find_by_addr(struct rm_ctx *ctx, const struct rm_req *req, uint32_t *id)
 {
-	struct rm_req all = { .transport = -1, .type = -1 };
+	struct rm_req all = { .transport = -1, .type = -1, .encrypt = -1 };
 	struct node_list l = { 0 };
 	char want[80], ids[128] = "";
 	size_t i, found = 0, off = 0;

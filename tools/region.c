@@ -3,7 +3,7 @@
  * rmemctl region: remote memory regions (RMEM_CMD_REGION_ADD, _DEL, _GET).
  *
  *   rmemctl region add NAME size SIZE [type block|mmap] [replicas N] [prealloc]
- *                      [chunk SIZE] [cache SIZE]
+ *                      [encrypt on|off] [chunk SIZE] [cache SIZE]
  *   rmemctl region del NAME
  *   rmemctl region show [NAME]
  */
@@ -49,7 +49,7 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 			continue;
 		}
 		if (strcmp(key, "size") && strcmp(key, "type") && strcmp(key, "chunk") &&
-		    strcmp(key, "cache") && strcmp(key, "replicas"))
+		    strcmp(key, "cache") && strcmp(key, "replicas") && strcmp(key, "encrypt"))
 			return rm_arg_err(err, errlen, "unexpected argument '%s'", key);
 		if (i + 1 >= argc)
 			return rm_arg_err(err, errlen, "'%s' needs a value", key);
@@ -72,6 +72,12 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 			if (strlen(val) != 1 || val[0] < '1' || val[0] > '0' + RM_REPLICAS_MAX)
 				return rm_arg_err(err, errlen, "replicas '%s' must be 1, 2 or 3", val);
 			req->replicas = (unsigned int)(val[0] - '0');
+		} else if (!strcmp(key, "encrypt")) {
+			if (req->encrypt >= 0)
+				return rm_arg_err(err, errlen, "'encrypt' given twice");
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				return rm_arg_err(err, errlen, "encrypt '%s' must be on or off", val);
+			req->encrypt = !strcmp(val, "on");
 		} else if (!strcmp(key, "chunk")) {
 			if (req->chunk)
 				return rm_arg_err(err, errlen, "'chunk' given twice");
@@ -208,6 +214,8 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	set = rm_attr_u8(tb, RMEM_A_REGION_REPLICAS, &v);
 	rm_rec_u64(r, "replicas", "COPIES", RM_F_U64, set, v);
 	rm_rec_str(r, "prealloc", NULL, tb[RMEM_A_REGION_PREALLOC] ? "yes" : "no");
+	set = rm_attr_u8(tb, RMEM_A_REGION_ENCRYPT, &v);
+	rm_rec_str(r, "encrypt", NULL, !set ? NULL : v ? "on" : "off");
 	set = rm_attr_u64(tb, RMEM_A_REGION_ALLOCATED, &v);
 	rm_rec_u64(r, "allocated", "ALLOC", RM_F_SIZE, set, v);
 	set = rm_attr_u32(tb, RMEM_A_REGION_DEGRADED, &v);
@@ -311,7 +319,9 @@ static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0) ||
 	    (req->replicas &&
 	     nla_put_u8(msg, RMEM_A_REGION_REPLICAS, (uint8_t)req->replicas) < 0) ||
-	    (req->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC) < 0)) {
+	    (req->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC) < 0) ||
+	    (req->encrypt >= 0 &&
+	     nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, (uint8_t)req->encrypt) < 0)) {
 		nlmsg_free(msg);
 		return rm_fail(ctx, -EMSGSIZE);
 	}
@@ -366,7 +376,7 @@ static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 }
 
 static const struct rm_verb region_verbs[] = {
-	{ "add", "NAME size SIZE [type block|mmap] [replicas N] [prealloc] [chunk SIZE] [cache SIZE]",
+	{ "add", "NAME size SIZE [type block|mmap] [replicas N] [prealloc] [encrypt on|off] [chunk SIZE] [cache SIZE]",
 	  "create a region; prints its device name", region_add_parse, region_add_run },
 	{ "del", "NAME", "remove a region", region_del_parse, region_del_run },
 	{ "show", "[NAME]", "list regions, or one", region_show_parse, region_show_run },

@@ -235,6 +235,7 @@ int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd)
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->req.transport = -1;
 	cmd->req.type = -1;
+	cmd->req.encrypt = -1;
 	i = parse_options(argc, argv, cmd);
 	if (i < 0)
 		return i;

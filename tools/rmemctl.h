@@ -192,6 +192,7 @@ struct rm_req {
 	uint64_t cache;		/* mmap: cache budget, 0: not given */
 	unsigned int replicas;	/* copies, 0: not given */
 	bool prealloc;
+	int encrypt;		/* 1 on, 0 off, -1: not given */
 };
 
 struct rm_ctx {

@@ -500,6 +500,30 @@ report "$old"
 grep -qF 'CPU: 20.0 µs (50 000 pages/s, driver `crc32c-generic`' "$old.md"
 ok $? "replica: crc32c figure from the saved kernel log when crc32c.txt lacks it"
 
+# ------------------------------------------------------------ encryption
+# bench/run.sh --crypt: a region with encrypt on (rmem-tcp) against one with
+# it off (rmem-tcp-clear); CPU 50 % of 2 CPUs, so CPU per I/O = 1e6 / IOPS.
+rep=$tmp/20261201-1600-6.1.0-99-amd64
+raw=$rep/raw
+mkdir -p "$raw/swap"
+printf 'mode=crypt\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-clear\ntests=randwrite-4k-qd1\n' \
+	>"$raw/meta.txt"
+fio_set "$raw" <<'EOF'
+randwrite-4k-qd1  rmem-tcp        900  - - 1100 - - 3000
+randwrite-4k-qd1  rmem-tcp-clear  1000 - - 1000 - - 3000
+EOF
+printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp 12.0 >"$raw/swap/rmem-tcp.r1.json"
+printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp-clear 10.0 >"$raw/swap/rmem-tcp-clear.r1.json"
+report "$rep"
+reported "$rep" "crypt run: report.py exits 0"
+md=$rep.md
+has_line "$md" "crypt: section" "## Page encryption: on against off"
+has_line "$md" "crypt: write IOPS, p50 and CPU per I/O, encrypted against not" \
+	"| randwrite-4k-qd1 | rmem TCP | 1 000 | 900 | 0.90× | 1 000 / 1 100 | 1.10× | 1 000 / 1 111 |"
+has_line "$md" "crypt: swap runtime, encrypted against not" \
+	"| rmem TCP | 10.0 | 12.0 | 1.20× |"
+lacks "$full.md" "no encryption section in a run without -clear devices" "## Page encryption"
+
 # ------------------------------------------------------------ stored results
 # Every raw/ kept in bench/results still renders (formats of older runs
 # included). A copy: report.py writes RESULTDIR.md and .dat files.

@@ -242,6 +242,16 @@ int main(void)
 	ok(rmemd_config_set(&c, "test-drop-reply", "write:x", err, sizeof(err)) &&
 	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
 	   "test-drop-reply: a bad value changes nothing");
+	config_err("test-hostile = 1000001\n", "test-hostile: bad value", "test-hostile: too big");
+	config_err("test-hostile = often\n", "test-hostile: bad value", "test-hostile: not a number");
+	rmemd_config_defaults(&c);
+	ok(!c.test_hostile && !rmemd_config_set(&c, "test-hostile", "50", err, sizeof(err)) &&
+	   c.test_hostile == 50 && !c.test_hostile_rkey,
+	   "test-hostile: off by default; N sets one reply in N");
+	ok(!rmemd_config_set(&c, "test-hostile", "7:rkey", err, sizeof(err)) &&
+	   c.test_hostile == 7 && c.test_hostile_rkey, "test-hostile: N:rkey adds rkey lies");
+	config_err("test-hostile = 7:slab\n", "test-hostile: bad value", "test-hostile: unknown suffix");
+	config_err("test-hostile = :rkey\n", "test-hostile: bad value", "test-hostile: no N");
 	config_err("test-corrupt = -1\n", "test-corrupt: bad value", "test-corrupt: negative");
 	config_err("test-corrupt = 4G\n", "test-corrupt: bad value", "test-corrupt: a size suffix");
 	config_err("test-corrupt = 4294967296\n", "test-corrupt: bad value", "test-corrupt: too big");

@@ -1117,6 +1117,102 @@ static void test_drop_reply(void)
 	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drop: closed, every slab free");
 }
 
+/*
+ * --test-hostile: with a rate of 1 every reply after HELLO is mangled, each
+ * in one of the documented ways, and counted; HELLO itself never is.
+ */
+static void test_hostile(void)
+{
+	struct rmem_msg_hdr want = {
+		.magic = htole32(RMEM_PROTO_MAGIC), .version = RMEM_PROTO_VERSION,
+		.type = RMEM_MSG_PING, .flags = htole16(RMEM_MSG_F_REPLY),
+		.len = htole32(sizeof(struct rmem_ping_reply)),
+	};
+	const size_t rlen = sizeof(want) + sizeof(struct rmem_ping_reply);
+	unsigned int i, changed = 0, none = 0, twice = 0, id = 0, type = 0, len = 0, flags = 0,
+		     magic = 0, lies = 0;
+	uint64_t before = node.stats.hostile_replies;
+	uint8_t m[sizeof(want)];
+	struct conn c;
+	uint32_t slab;
+
+	conn_open(&c);
+	node.hostile_rate = 1;
+	node.hostile_rng = 0x9e3779b97f4a7c15ULL;
+	ok(hello(&c, 0xe1, RMEM_PROTO_FEAT_TCP, NULL) == 0 && node.stats.hostile_replies == before,
+	   "hostile: HELLO is answered as it should be");
+	for (i = 1; i <= 400; i++) {
+		struct rmem_msg_hdr h;
+		size_t n;
+
+		raw_hdr(m, RMEM_PROTO_MAGIC, RMEM_PROTO_VERSION, RMEM_MSG_PING, 0, 0, 0, i);
+		want.id = htole64(i);
+		feed(&c, m, sizeof(m));
+		n = rmem_buf_len(&c.out);
+		if (n == 0) {
+			none++;
+		} else if (n == 2 * rlen) {
+			twice++;
+		} else if (n == rlen) {
+			memcpy(&h, rmem_buf_start(&c.out), sizeof(h));
+			id += h.id != want.id;
+			type += h.type != want.type;
+			len += h.len != want.len;
+			flags += h.flags != want.flags;
+			magic += h.magic != want.magic;
+			lies += h.status != 0;
+			changed += !!memcmp(&h, &want, sizeof(h));
+		}
+		rmem_buf_consume(&c.out, n);
+	}
+	ok(node.stats.hostile_replies == before + 400 &&
+	   changed + none + twice == 400,
+	   "hostile: rate 1: all 400 PING replies mangled (%u changed, %u never sent, %u twice)",
+	   changed, none, twice);
+	ok(id && type && len && flags && magic && lies && none && twice,
+	   "hostile: every kind seen (id %u, type %u, length %u, flags %u, magic %u, status %u)",
+	   id, type, len, flags, magic, lies);
+	node.hostile_rate = 0;
+	ok(ping(&c, NULL) == 0 && node.stats.hostile_replies == before + 400,
+	   "hostile: rate 0: replies are right again");
+	ok(slab_alloc(&c, &slab) == 0, "hostile: a slab for the lies below");
+	{
+		unsigned int wrong = 0;
+
+		for (i = 0; i < 60; i++) {
+			size_t total;
+			uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, 1000 + i, NULL, 0, NULL, 0,
+						 &total);
+			struct rmem_slab_alloc_reply rep;
+			struct rmem_msg_hdr h;
+
+			node.hostile_rate = 1;
+			node.hostile_rkey = i & 1;
+			feed(&c, msg, total);
+			node.hostile_rate = 0;
+			free(msg);
+			if (rmem_buf_len(&c.out) == sizeof(h) + sizeof(rep)) {
+				memcpy(&h, rmem_buf_start(&c.out), sizeof(h));
+				memcpy(&rep, rmem_buf_start(&c.out) + sizeof(h), sizeof(rep));
+				/* a whole header, a slab outside the pool or an rkey of none */
+				if (!h.status && h.len == htole32(sizeof(rep)) &&
+				    (le32toh(rep.slab) >= NSLABS || le32toh(rep.rkey) != 0))
+					wrong++;
+			}
+			rmem_buf_consume(&c.out, rmem_buf_len(&c.out));
+			/* Whatever it said, give back every slab but the first. */
+			for (uint32_t k = 0; k < NSLABS; k++)
+				if (k != slab)
+					slab_free(&c, k);
+		}
+		ok(wrong > 0, "hostile: SLAB_ALLOC replies with a wrong slab or rkey (%u of 60; rkey lies only when asked for)",
+		   wrong);
+		slab_free(&c, slab);
+	}
+	conn_close(&c);
+	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "hostile: closed, every slab free");
+}
+
 /* Draining (SIGTERM): PING says how long is left, no new slab, the rest works. */
 static void test_drain(void)
 {
@@ -1440,6 +1536,7 @@ int main(void)
 	test_rdma_datagram();
 	test_replace();
 	test_drop_reply();
+	test_hostile();
 	test_drain();
 	test_quota();
 	test_pool_zero_thread();

@@ -34,7 +34,8 @@
  *                         do   <- RMEM_A_NODE_ID -> that node
  *   RMEM_CMD_REGION_ADD   do   <- RMEM_A_REGION_NAME, RMEM_A_REGION_SIZE,
  *                                 [RMEM_A_REGION_TYPE], [RMEM_A_REGION_REPLICAS],
- *                                 [RMEM_A_REGION_PREALLOC], and for an mmap
+ *                                 [RMEM_A_REGION_PREALLOC],
+ *                                 [RMEM_A_REGION_ENCRYPT], and for an mmap
  *                                 region [RMEM_A_REGION_CHUNK_SIZE],
  *                                 [RMEM_A_REGION_CACHE_SIZE]
  *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE
@@ -210,6 +211,8 @@ enum rmem_attr {
 	RMEM_A_KEY_NODES,		/* u32: nodes that use the key */
 	RMEM_A_NODE_KEY_ID,		/* u64: key id the node authenticates with */
 	RMEM_A_NODE_AUTH_NONE,		/* flag: the node has authentication off */
+	/* page encryption (Documentation/admin-guide.rst, "Encryption") */
+	RMEM_A_REGION_ENCRYPT,		/* u8: 1 pages encrypted (xts(aes)), 0 not */
 	__RMEM_A_MAX
 };
 

@@ -175,6 +175,9 @@ usage_err "region add: replicas 'two' must be 1, 2 or 3" region add swap0 size 4
 usage_err "region add: 'replicas' needs a value" region add swap0 size 4G replicas
 usage_err "region add: 'replicas' given twice" region add swap0 size 4G replicas 2 replicas 3
 usage_err "region add: 'prealloc' given twice" region add swap0 size 4G prealloc prealloc
+usage_err "region add: encrypt 'yes' must be on or off" region add swap0 size 4G encrypt yes
+usage_err "region add: 'encrypt' needs a value" region add swap0 size 4G encrypt
+usage_err "region add: 'encrypt' given twice" region add swap0 size 4G encrypt on encrypt off
 usage_err "region add: unexpected argument 'thick'" region add swap0 size 4G thick
 usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M chunk 2M
 usage_err "region add: 'chunk' and 'cache' need 'type mmap'" region add m0 size 64M type block cache 16M
@@ -245,6 +248,7 @@ else
 		"region add swap0 size 4G type mmap" "region del swap0" "-j status" \
 		"-jp node ls" "region rm swap0" "node drain 3" \
 		"region add swap0 size 4G replicas 2 prealloc" "region add s size 4G prealloc replicas 3" \
+		"region add s size 4G encrypt off" "region add s size 4G type mmap encrypt on" \
 		"node add 10.0.0.2 key 0123456789ABCDEF" "node add 10.0.0.2 auth none transport tcp" \
 		"key" "key list" "key show" "-j key ls" "key del 0123456789abcdef" "key add $tmp/k1"; do
 		# shellcheck disable=SC2086

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-crypt.c - pages are encrypted before they leave the compute node
+ *
+ * A region made with encryption on (the default: the "encrypt" module
+ * parameter, or region add ... encrypt on|off) has an AES-256 key of its
+ * own in XTS mode, drawn from get_random_bytes() when the region is added.
+ * The key lives only in the region's transform: not in a parameter, sysfs,
+ * a log or on the wire, and it dies with the region, so a memory node -- or
+ * whoever reads its memory -- only ever holds ciphertext. Each 4 KiB page is
+ * one XTS data unit whose tweak is the page's index in the region (as
+ * dm-crypt's plain64 IV): the same plaintext at two places, or in two
+ * regions, gives different ciphertext.
+ *
+ * Writes are encrypted into bounce pages, which the transports send as
+ * they would the caller's (over RDMA the bounce page is the one-sided
+ * WRITE's source); the caller's pages are never changed. Reads arrive in
+ * the caller's pages and are decrypted there, after their checksum held:
+ * the checksums (rmem-region.c) are of what the memory node stores, so a
+ * rebuild copies ciphertext and checks it without the key.
+ *
+ * Bounce pages come from a mempool that holds one largest request's worth,
+ * taken as dm-crypt does: without waiting first, and when that fails, one
+ * request at a time under a mutex, waiting for pages to come back. A write
+ * in the swap path never enters reclaim that could write to swap.
+ */
+
+#include <crypto/algapi.h>
+#include <crypto/skcipher.h>
+#include <linux/bvec.h>
+#include <linux/highmem.h>
+#include <linux/mempool.h>
+#include <linux/random.h>
+#include <linux/scatterlist.h>
+
+#include "rmem.h"
+
+/* AES-256 in XTS mode: two 256-bit keys. */
+#define RMEM_CRYPT_KEY_LEN	64
+/* Pieces one 4 KiB unit may come in: 512-byte aligned segments. */
+#define RMEM_CRYPT_UNIT_SEGS	(RMEM_PAGE_SIZE / 512)
+
+static mempool_t *rmem_crypt_pages;
+static mempool_t *rmem_crypt_vecs;
+/* Whoever holds it may wait for the reserve; see rmem_crypt_alloc(). */
+static DEFINE_MUTEX(rmem_crypt_reserve);
+
+/**
+ * rmem_crypt_init() - make the bounce page reserve
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init rmem_crypt_init(void)
+{
+	rmem_crypt_pages = mempool_create_page_pool(RMEM_RIO_MAX_PAGES, 0);
+	if (!rmem_crypt_pages)
+		return -ENOMEM;
+	rmem_crypt_vecs = mempool_create_kmalloc_pool(1, RMEM_RIO_MAX_PAGES *
+						      sizeof(struct bio_vec));
+	if (!rmem_crypt_vecs) {
+		mempool_destroy(rmem_crypt_pages);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * rmem_crypt_exit() - undo rmem_crypt_init(); no request may be in flight
+ */
+void rmem_crypt_exit(void)
+{
+	mempool_destroy(rmem_crypt_vecs);
+	mempool_destroy(rmem_crypt_pages);
+}
+
+/**
+ * rmem_crypt_new() - a transform with a fresh random key, for one region
+ * @extack: error report
+ *
+ * Context: process; sleeps.
+ * Return: the transform, or an ERR_PTR().
+ */
+struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack)
+{
+	struct crypto_sync_skcipher *tfm;
+	u8 key[RMEM_CRYPT_KEY_LEN];
+	int ret;
+
+	tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
+	if (IS_ERR(tfm)) {
+		NL_SET_ERR_MSG(extack, "encryption needs xts(aes) in the kernel's crypto API");
+		return tfm;
+	}
+	/* XTS wants two different halves (FIPS mode refuses equal ones). */
+	do {
+		get_random_bytes(key, sizeof(key));
+	} while (!crypto_memneq(key, key + RMEM_CRYPT_KEY_LEN / 2, RMEM_CRYPT_KEY_LEN / 2));
+	ret = crypto_sync_skcipher_setkey(tfm, key, sizeof(key));
+	memzero_explicit(key, sizeof(key));
+	if (ret) {
+		crypto_free_sync_skcipher(tfm);
+		NL_SET_ERR_MSG(extack, "encryption: the xts(aes) key was refused");
+		return ERR_PTR(ret);
+	}
+	return tfm;
+}
+
+/**
+ * rmem_crypt_free() - free a transform of rmem_crypt_new() (and its key)
+ * @tfm: the transform, or NULL
+ */
+void rmem_crypt_free(struct crypto_sync_skcipher *tfm)
+{
+	if (tfm)
+		crypto_free_sync_skcipher(tfm);
+}
+
+/* Where a walk over a bio_vec array is. */
+struct rmem_bvec_pos {
+	unsigned int i;
+	u32 off;
+};
+
+/*
+ * @sg: the next 4 KiB of @bv[0..@nr) from @pos (which moves past it), in
+ * pieces that do not cross a page. -EIO if the array ends first or the
+ * unit comes in more pieces than 512-byte segments make.
+ */
+static int rmem_crypt_unit_sg(const struct bio_vec *bv, unsigned int nr,
+			      struct rmem_bvec_pos *pos, struct scatterlist *sg)
+{
+	u32 left = RMEM_PAGE_SIZE;
+	unsigned int n = 0;
+
+	sg_init_table(sg, RMEM_CRYPT_UNIT_SEGS);
+	while (left) {
+		const struct bio_vec *v;
+		u32 at, len;
+
+		if (pos->i >= nr || n == RMEM_CRYPT_UNIT_SEGS)
+			return -EIO;
+		v = &bv[pos->i];
+		at = v->bv_offset + pos->off;
+		len = min3(v->bv_len - pos->off, (u32)PAGE_SIZE - (u32)offset_in_page(at), left);
+		sg_set_page(&sg[n++], nth_page(v->bv_page, at >> PAGE_SHIFT), len,
+			    offset_in_page(at));
+		left -= len;
+		pos->off += len;
+		if (pos->off >= v->bv_len) {
+			pos->i++;
+			pos->off = 0;
+		}
+	}
+	sg_mark_end(&sg[n - 1]);
+	return 0;
+}
+
+/* En- or decrypt one 4 KiB unit, the @index'th page of its region. */
+static int rmem_crypt_unit(struct crypto_sync_skcipher *tfm, struct scatterlist *src,
+			   struct scatterlist *dst, u64 index, bool encrypt)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
+	__le64 iv[2] = { cpu_to_le64(index), 0 };
+	int ret;
+
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
+	ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	skcipher_request_zero(req);
+	return ret;
+}
+
+static void rmem_crypt_put(struct bio_vec *vec, unsigned int n)
+{
+	while (n--)
+		mempool_free(vec[n].bv_page, rmem_crypt_pages);
+	mempool_free(vec, rmem_crypt_vecs);
+}
+
+/*
+ * @n bounce pages. First without waiting; when the pool runs dry, one
+ * request at a time waits for pages to come back (the reserve holds one
+ * largest request), so two half-served requests never wait for each other.
+ */
+static struct bio_vec *rmem_crypt_alloc(unsigned int n)
+{
+	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	struct bio_vec *vec;
+	unsigned int i;
+
+	for (;;) {
+		vec = mempool_alloc(rmem_crypt_vecs, gfp);
+		for (i = 0; vec && i < n; i++) {
+			struct page *page = mempool_alloc(rmem_crypt_pages, gfp);
+
+			if (!page) {
+				rmem_crypt_put(vec, i);
+				vec = NULL;
+				break;
+			}
+			vec[i].bv_page = page;
+			vec[i].bv_offset = 0;
+			vec[i].bv_len = RMEM_PAGE_SIZE;
+		}
+		if (gfp == GFP_NOIO) {
+			mutex_unlock(&rmem_crypt_reserve);
+			return vec;	/* mempool_alloc() waits: never NULL */
+		}
+		if (vec)
+			return vec;
+		mutex_lock(&rmem_crypt_reserve);
+		gfp = GFP_NOIO;
+	}
+}
+
+/**
+ * rmem_crypt_write() - encrypt a write's pages into bounce pages
+ * @tfm: the region's transform
+ * @rio: the write: io.bvec and io.nr_bvec are replaced by the ciphertext's
+ *	until rmem_crypt_done()
+ * @index: the region page the write starts at
+ *
+ * Context: process; may sleep for bounce pages (never on I/O).
+ * Return: 0 or -EIO (a request this module never makes); on error @rio is
+ * unchanged.
+ */
+int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index)
+{
+	struct rmem_req *io = &rio->io;
+	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;
+	struct scatterlist src[RMEM_CRYPT_UNIT_SEGS], dst;
+	struct rmem_bvec_pos pos = {};
+	struct bio_vec *vec;
+	int ret = 0;
+
+	if (!n || n > RMEM_RIO_MAX_PAGES || io->len % RMEM_PAGE_SIZE)
+		return -EIO;
+	vec = rmem_crypt_alloc(n);
+	for (i = 0; i < n && !ret; i++) {
+		ret = rmem_crypt_unit_sg(io->bvec, io->nr_bvec, &pos, src);
+		if (ret)
+			break;
+		sg_init_table(&dst, 1);
+		sg_set_page(&dst, vec[i].bv_page, RMEM_PAGE_SIZE, 0);
+		ret = rmem_crypt_unit(tfm, src, &dst, index + i, true);
+	}
+	if (ret) {
+		rmem_crypt_put(vec, n);
+		return -EIO;
+	}
+	rio->plain = io->bvec;
+	rio->nr_plain = io->nr_bvec;
+	io->bvec = vec;
+	io->nr_bvec = n;
+	return 0;
+}
+
+/**
+ * rmem_crypt_done() - give back a write's bounce pages, if it has any
+ * @rio: the write: every request of it completed
+ *
+ * Context: any (no sleeping).
+ */
+void rmem_crypt_done(struct rmem_rio *rio)
+{
+	if (!rio->plain)
+		return;
+	rmem_crypt_put(rio->io.bvec, rio->io.nr_bvec);
+	rio->io.bvec = rio->plain;
+	rio->io.nr_bvec = rio->nr_plain;
+	rio->plain = NULL;
+}
+
+/**
+ * rmem_crypt_read() - decrypt, in place, the pages of a read that hold data
+ * @tfm: the region's transform
+ * @io: the read, with the node's data (ciphertext) in io->bvec
+ * @index: the region page the read starts at
+ * @written: the region's bitmap of pages that hold data: the others are
+ *	left as they are (the caller zeroes them)
+ *
+ * Context: any (no sleeping, no allocation).
+ * Return: 0 or -EIO.
+ */
+int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
+		    const unsigned long *written)
+{
+	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;
+	struct scatterlist sg[RMEM_CRYPT_UNIT_SEGS];
+	struct rmem_bvec_pos pos = {};
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = rmem_crypt_unit_sg(io->bvec, io->nr_bvec, &pos, sg);
+		if (ret)
+			return ret;
+		if (!test_bit(index + i, written))
+			continue;
+		ret = rmem_crypt_unit(tfm, sg, sg, index + i, false);
+		if (ret)
+			return -EIO;
+	}
+	return 0;
+}
