@@ -312,6 +312,31 @@ def read_replica(raw):
     return res
 
 
+def cpu_per_io(m, ncpu):
+    """Compute-guest CPU time per I/O, µs (busy share x CPUs / IOPS)."""
+    c, i = median(stats(m.get("cpu_c", []))), median(stats(m.get("iops", [])))
+    return c / 100 * ncpu / i * 1e6 if c and i and ncpu else None
+
+
+def pair_table(w, fio, pairs, ncpu, header):
+    """fio figures of device pairs [(label, base, other)]: IOPS, p50 and
+    compute CPU per I/O of each, and other ÷ base; header: the table's first
+    line."""
+    w(header)
+    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in ordered(fio.keys(), TEST_ORDER):
+        for label, a, b in pairs:
+            ma, mb = fio[t].get(a), fio[t].get(b)
+            if not ma or not mb:
+                continue
+            ia, ib = median(stats(ma["iops"])), median(stats(mb["iops"]))
+            pa, pb = median(stats(ma["p50"])), median(stats(mb["p50"]))
+            w(f"| {t} | {DEV_LABEL.get(label, label)} | {fmt(ia)} | {fmt(ib)} | {ratio(ib, ia)} | "
+              f"{fmt(pa)} / {fmt(pb)} | {ratio(pb, pa)} | {fmt(cpu_per_io(ma, ncpu))} / "
+              f"{fmt(cpu_per_io(mb, ncpu))} |")
+    w("")
+
+
 def crypt_tables(L, fio, sw, meta):
     """Page encryption against none (bench/run.sh --crypt): the same jobs on a
     region with encrypt on (rmem-T, the default) and one with it off
@@ -322,30 +347,14 @@ def crypt_tables(L, fio, sw, meta):
     if not pairs:
         return
     ncpu = float(meta.get("compute_cpus", 0) or 0)
-
-    def cpu_us(m):
-        """Compute-guest CPU time per I/O, µs (busy share x CPUs / IOPS)."""
-        c, i = median(stats(m.get("cpu_c", []))), median(stats(m.get("iops", [])))
-        return c / 100 * ncpu / i * 1e6 if c and i and ncpu else None
-
     w("## Page encryption: on against off")
     w("")
     w("The same fio jobs on a region with encrypt on (xts(aes), the default) and one with "
       "encrypt off, on the same memory node. × = encrypted ÷ not encrypted, medians.")
     w("")
-    w("| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
-      "| compute CPU µs per I/O off / on |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for t in ordered(fio.keys(), TEST_ORDER):
-        for a, b in pairs:
-            ma, mb = fio[t].get(b), fio[t].get(a)   # off, on
-            if not ma or not mb:
-                continue
-            ia, ib = median(stats(ma["iops"])), median(stats(mb["iops"]))
-            pa, pb = median(stats(ma["p50"])), median(stats(mb["p50"]))
-            w(f"| {t} | {DEV_LABEL.get(a, a)} | {fmt(ia)} | {fmt(ib)} | {ratio(ib, ia)} | "
-              f"{fmt(pa)} / {fmt(pb)} | {ratio(pb, pa)} | {fmt(cpu_us(ma))} / {fmt(cpu_us(mb))} |")
-    w("")
+    pair_table(w, fio, [(a, b, a) for a, b in pairs], ncpu,
+               "| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
+               "| compute CPU µs per I/O off / on |")
     rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
     if rows:
         w("Swap workload (rmem_pattern under a cgroup limit, see above): runtime with encryption "
@@ -369,29 +378,13 @@ def replica_tables(L, fio, rep, ip, meta):
     w("## Replicas: one copy against two")
     w("")
     ncpu = float(meta.get("compute_cpus", 0) or 0)
-
-    def cpu_us(m):
-        """Compute-guest CPU time per I/O, µs (busy share x CPUs / IOPS)."""
-        c, i = median(stats(m.get("cpu_c", []))), median(stats(m.get("iops", [])))
-        return c / 100 * ncpu / i * 1e6 if c and i and ncpu else None
-
     if pairs:
         w("The same fio jobs on a region with one copy (on mem1) and one with two (mem1 and "
           "mem2, written in parallel, read from one). × = two copies ÷ one copy, medians.")
         w("")
-        w("| test | device | IOPS 1 copy | IOPS 2 copies | × IOPS | p50 µs 1 / 2 | × p50 "
-          "| compute CPU µs per I/O 1 / 2 |")
-        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for t in ordered(fio.keys(), TEST_ORDER):
-            for a, b in pairs:
-                ma, mb = fio[t].get(a), fio[t].get(b)
-                if not ma or not mb:
-                    continue
-                ia, ib = median(stats(ma["iops"])), median(stats(mb["iops"]))
-                pa, pb = median(stats(ma["p50"])), median(stats(mb["p50"]))
-                w(f"| {t} | {DEV_LABEL.get(a, a)} | {fmt(ia)} | {fmt(ib)} | {ratio(ib, ia)} | "
-                  f"{fmt(pa)} / {fmt(pb)} | {ratio(pb, pa)} | {fmt(cpu_us(ma))} / {fmt(cpu_us(mb))} |")
-        w("")
+        pair_table(w, fio, [(a, a, b) for a, b in pairs], ncpu,
+                   "| test | device | IOPS 1 copy | IOPS 2 copies | × IOPS | p50 µs 1 / 2 | × p50 "
+                   "| compute CPU µs per I/O 1 / 2 |")
     if rep["failover"]:
         w("**A node dies under load.** 4 KiB randrw at QD16 for 30 s on the 2-copy region; 8 s in, "
           "mem2's rmemd is killed and its link goes down for 20 s (nothing answers). The same job "
@@ -434,7 +427,7 @@ def replica_tables(L, fio, rep, ip, meta):
         rows = []
         for t in ("randwrite-4k-qd1", "randread-4k-qd1"):
             m = fio.get(t, {}).get("rmem-tcp") or fio.get(t, {}).get("rmem-rdma")
-            c = cpu_us(m) if m else None
+            c = cpu_per_io(m, ncpu) if m else None
             if c and us:
                 rows.append(f"{t}: {fmt(c)} µs of compute CPU per I/O, of which the checksum is "
                             f"{100 * us / c:.1f} %")

@@ -100,6 +100,19 @@ static void hq_del(struct rmemd_server *s, struct rmemd_conn *c)
 	c->on_hq = false;
 }
 
+/*
+ * The oldest connection on the HELLO queue that has not said HELLO yet, or
+ * NULL; those that said it meanwhile leave the queue on the way.
+ */
+static struct rmemd_conn *hq_first_unhello(struct rmemd_server *s)
+{
+	struct rmemd_conn *c;
+
+	while ((c = s->hq_head) && c->pc.sess)
+		hq_del(s, c);
+	return c;
+}
+
 /**
  * rmemd_conn_hello_expire() - close connections that did not say HELLO in time
  * @s: server
@@ -112,11 +125,7 @@ void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now)
 {
 	struct rmemd_conn *c;
 
-	while ((c = s->hq_head)) {
-		if (c->pc.sess) {
-			hq_del(s, c);
-			continue;
-		}
+	while ((c = hq_first_unhello(s))) {
 		if (now < c->hello_by_ms)
 			break;
 		s->hello_timeouts++;
@@ -141,10 +150,8 @@ void rmemd_conn_hello_expire(struct rmemd_server *s, uint64_t now)
  */
 bool rmemd_conn_evict_unhello(struct rmemd_server *s)
 {
-	struct rmemd_conn *c;
+	struct rmemd_conn *c = hq_first_unhello(s);
 
-	while ((c = s->hq_head) && c->pc.sess)
-		hq_del(s, c);
 	if (!c)
 		return false;
 	s->conns_evicted++;

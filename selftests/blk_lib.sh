@@ -186,6 +186,13 @@ print(" ".join(str(x.get(sys.argv[1], "")) for x in d))' "$1"
 node_ids() { rmemctl -j node show 2>/dev/null | json_list_field id 2>/dev/null; }
 region_names() { rmemctl -j region show 2>/dev/null | json_list_field name 2>/dev/null; }
 
+# rmem_reload [PARAM=VALUE...]: delete every region and node, then reload
+# the module with these parameters (and this run's key).
+rmem_reload() {
+	blk_cleanup
+	rmmod rmem && rmem_modprobe "$@"
+}
+
 # blk_cleanup: best-effort teardown of everything the test made.
 blk_cleanup() {
 	local r n

@@ -58,12 +58,6 @@ rmemd_drop() {
 	rmemd_relaunch "timeout-${1:-none}" "$orig_cmd" ${1:+--test-drop-reply "$1"}
 }
 
-# rmem_reload ARGS...: reload the module with these parameters.
-rmem_reload() {
-	blk_cleanup
-	rmmod rmem && rmem_modprobe "$@"
-}
-
 finish() {
 	blk_cleanup
 	if [ -n "$orig_cmd" ]; then

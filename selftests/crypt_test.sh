@@ -66,7 +66,7 @@ rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 blk_cleanup
 mark=$(dmesg_mark)
 node=$(blk_setup_node 20s)
-enc= plain=
+enc='' plain=''
 if [ -n "$node" ] && rmemctl region add enc size 16M encrypt on >/dev/null &&
 	rmemctl region add plain size 16M encrypt off >/dev/null &&
 	rmemctl region add dflt size 4M >/dev/null; then

@@ -220,10 +220,10 @@ tap_result "region rep deleted" $?
 dev=$(rmemctl region add sw size 256M replicas 2 prealloc >/dev/null &&
 	dev=$(region_field sw device) && dev_wait "$dev" b && echo "/dev/$dev")
 if [ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev"; then
-	rmem_limited 64M rmem_pattern 128M 3 >"$tmp/pattern.out" 2>&1 &
+	rmem_limited 32M rmem_pattern 64M 2 >"$tmp/pattern.out" 2>&1 &
 	ppid=$!
 	for _ in $(seq 120); do
-		[ "$(region_field sw write_bytes)" -gt $((64 * M)) ] && break
+		[ "$(region_field sw write_bytes)" -gt $((32 * M)) ] && break
 		sleep 0.5
 	done
 	kill_node 1
@@ -232,7 +232,7 @@ if [ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev"; then
 	[ $rc = 0 ] && [ "$(region_field sw errors)" = 0 ] &&
 		[ "$(region_field sw read_bytes)" -gt 0 ]
 	ok_rc=$?
-	tap_result "swap at 2x a 64 MiB cgroup on replicas 2, node 1 killed mid-run: 0 mismatches (rmem_pattern rc $rc; swapped out $(($(region_field sw write_bytes) >> 20)) MiB, in $(($(region_field sw read_bytes) >> 20)) MiB)" "$ok_rc"
+	tap_result "swap at 2x a 32 MiB cgroup on replicas 2, node 1 killed mid-run: 0 mismatches (rmem_pattern rc $rc; swapped out $(($(region_field sw write_bytes) >> 20)) MiB, in $(($(region_field sw read_bytes) >> 20)) MiB)" "$ok_rc"
 	tap_diag <"$tmp/pattern.out"
 	swapoff "$dev"
 else
@@ -262,7 +262,7 @@ rmemctl region del mrep >/dev/null
 for n in $n1 $n2 $n3; do node_back "$n"; done
 dev=$(rmemctl region add dr size 128M replicas 2 >/dev/null &&
 	dev=$(region_field dr device) && dev_wait "$dev" b && echo "/dev/$dev")
-fio_verify "$dev" 96 randwrite >"$tmp/res" &
+fio_verify "$dev" 64 randwrite >"$tmp/res" &
 fpid=$!
 sleep 5
 rmemctl node drain "$n2"
@@ -275,7 +275,7 @@ for _ in $(seq 240); do [ "$(node_field "$n2" drain)" = drained ] && break; slee
 [ "$(node_field "$n2" drain)" = drained ] && [ "$(node_field "$n2" slabs_used)" = 0 ] &&
 	copies_ok dr 2 "$n2"
 tap_result "node $n2 drained: 0 slabs, every extent's 2 copies elsewhere" $?
-fio_verify "$dev" 96 randwrite --verify_only >"$tmp/res"
+fio_verify "$dev" 64 randwrite --verify_only >"$tmp/res"
 read -r errs _ <"$tmp/res"
 [ "$errs" = 0 ] && rmemctl node del "$n2" >/dev/null
 tap_result "data verified after the drain, and node del $n2 works" $?
