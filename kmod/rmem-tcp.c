@@ -160,7 +160,8 @@ static int rmem_tcp_check_reply(struct rmem_node *node, const struct rmem_msg_hd
 	if (le32_to_cpu(h->magic) != RMEM_PROTO_MAGIC || h->version != RMEM_PROTO_VERSION ||
 	    !(le16_to_cpu(h->flags) & RMEM_MSG_F_REPLY) || len > RMEM_MSG_MAX_PAYLOAD ||
 	    le32_to_cpu(h->status) > RMEM_ERR_MAX) {
-		rnode_err_rl(node, "malformed reply (magic %#x version %u flags %#x len %u status %u)\n",
+		rnode_err_rl(node,
+			     "malformed reply (magic %#x version %u flags %#x len %u status %u)\n",
 			     le32_to_cpu(h->magic), h->version, le16_to_cpu(h->flags), len,
 			     le32_to_cpu(h->status));
 		return -EPROTO;
