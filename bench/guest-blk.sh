@@ -20,6 +20,10 @@
 #   rmem-tcp-clear, rmem-rdma-clear  a region with encrypt off, on the
 #              rmem-TRANSPORT node (the other rmem devices use the default,
 #              encrypt on): what page encryption costs (run.sh --crypt)
+#   rmem-tcp-noauth, rmem-rdma-noauth  a region with encrypt off on a third
+#              rmemd on the memory guest (port 7473) run with --auth none:
+#              against rmem-TRANSPORT-clear (the same, authenticated with
+#              the cluster key), what authentication costs on the data path
 #
 # and (EXTRAS) perftest ib_read_lat/ib_read_bw, iperf3, swap workloads under
 # a cgroup memory limit (the verifying page writer rmem_pattern, and
@@ -192,16 +196,18 @@ setup_rmem() {
 	add_rmem_region "$name" "bench-$tr"
 }
 
-# add_rmem_node NAME ADDR PORT TRANSPORT: rmemctl node add, or fail NAME.
+# add_rmem_node NAME ADDR PORT TRANSPORT [OPTION...]: rmemctl node add, or
+# fail NAME.
 add_rmem_node() {
 	local name=$1 addr=$2 port=$3 tr=$4 out try
+	shift 4
 	rmem_wait_port "$addr" "$port" 60 2>/dev/null ||
 		{ fail "$name" "rmemd on $addr:$port not reachable"; return 1; }
 	# rmemd sets up its rdma_cm listener before its TCP port listens, so an
 	# open TCP port means RDMA connects are accepted. The retries stay as
 	# belt and braces (an rmemd older than that, a slow rxe under TCG).
 	for try in 1 2 3 4 5 6; do
-		out=$(bounded 120 rmemctl node add "$addr:$port" transport "$tr" timeout 60s 2>&1) &&
+		out=$(bounded 120 rmemctl node add "$addr:$port" transport "$tr" timeout 60s "$@" 2>&1) &&
 			return 0
 		[ "$try" = 6 ] &&
 			{ fail "$name" "rmemctl node add $addr:$port transport $tr: $(echo "$out" | tail -n 1)"; return 1; }
@@ -244,10 +250,26 @@ setup_rmem_clear() {
 	add_rmem_region "$name" "bench-$tr-clear" encrypt off
 }
 
+# setup_rmem_noauth tcp|rdma: region "bench-TRANSPORT-noauth", encrypt off,
+# on a third rmemd on mem1 run with --auth none (port NOAUTH_PORT) and added
+# with 'auth none'. It donates more than the rmem-TRANSPORT node has left
+# once rmem-TRANSPORT and rmem-TRANSPORT-clear are prefilled (set it up
+# after them), so every slab of its region lands there.
+NOAUTH_PORT=7473
+setup_rmem_noauth() {
+	local tr=$1 name=rmem-$1-noauth donate
+	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (set up first)"; return; }
+	donate=$(((SIZE + 384 + 63) / 64 * 64))
+	rmem_on_bg 1 rmemd-noauth "rmemd --foreground --stderr --donate ${donate}M" \
+		"--listen 0.0.0.0:$NOAUTH_PORT --ctl-socket /run/rmemd-noauth.sock --auth none" >/dev/null
+	add_rmem_node "$name" "$ADDR" "$NOAUTH_PORT" "$tr" auth none || return
+	add_rmem_region "$name" "bench-$tr-noauth" encrypt off
+}
+
 # check_rmem_placement NAME: every slab of NAME's region is on NAME's node
-# (on both nodes for an -r2 device).
+# (on both nodes for an -r2 device; on the 'auth none' node for -noauth).
 check_rmem_placement() {
-	local name=$1 tr=${1#rmem-} n want=1
+	local name=$1 tr=${1#rmem-} n p want=1
 	[[ $name == *-r2 ]] && want=2
 	n=$(region_field "bench-$tr" nodes 2>/dev/null)
 	case "$n" in
@@ -255,6 +277,11 @@ check_rmem_placement() {
 	'' | *[!0-9]*) progress "$name: cannot read the region's node count (placement not checked)" ;;
 	*) fail "$name" "region bench-$tr spans $n nodes, not $want: figures would be mixed" ;;
 	esac
+	if [[ $name == *-noauth ]]; then
+		p=$(region_field "bench-$tr" placement 2>/dev/null)
+		[ "$(node_field "${p%%=*}" auth 2>/dev/null)" = none ] ||
+			fail "$name" "region bench-$tr is not on the 'auth none' node (placement $p)"
+	fi
 }
 
 # setup_nvme NAME TRTYPE NQN RAMDEV PORTID SVCID
@@ -318,6 +345,8 @@ for d in $DEVS; do
 	rmem-rdma-r2) setup_rmem_r2 rdma ;;
 	rmem-tcp-clear) setup_rmem_clear tcp ;;
 	rmem-rdma-clear) setup_rmem_clear rdma ;;
+	rmem-tcp-noauth) setup_rmem_noauth tcp ;;
+	rmem-rdma-noauth) setup_rmem_noauth rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
 	nvme-rdma) setup_nvme nvme-rdma rdma "$NQN_RDMA" /dev/ram1 2 4421 ;;
 	nbd) setup_nbd ;;
@@ -328,11 +357,13 @@ for d in $DEVS; do
 	progress "$d: ${DEV[$d]}"
 	prefill "$d"
 done
-for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear; do
+for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear \
+	rmem-tcp-noauth rmem-rdma-noauth; do
 	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
 done
 # The regions' encryption, as the module says (meta.txt: the report's).
-for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear; do
+for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear \
+	rmem-tcp-noauth rmem-rdma-noauth; do
 	[ -n "${DEV[$d]:-}" ] && meta "encrypt.$d" "$(region_field "bench-${d#rmem-}" encrypt 2>/dev/null)"
 done
 for d in $DEVS; do meta "dev.$d" "${DEV[$d]:-none}"; done
@@ -813,7 +844,7 @@ for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
 rmem_state end
-for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear; do
+for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear tcp-noauth rdma-noauth; do
 	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
 done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null

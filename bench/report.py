@@ -18,8 +18,9 @@ import statistics
 import subprocess
 import sys
 
-DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-rdma", "rmem-rdma-r2",
-             "rmem-rdma-clear", "nvme-tcp", "nvme-rdma", "nbd", "brd"]
+DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-noauth", "rmem-rdma",
+             "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-noauth", "nvme-tcp", "nvme-rdma", "nbd",
+             "brd"]
 DEV_LABEL = {
     "rmem-tcp": "rmem TCP",
     "rmem-tcp-r2": "rmem TCP, 2 copies",
@@ -27,6 +28,8 @@ DEV_LABEL = {
     "rmem-rdma-r2": "rmem RDMA, 2 copies",
     "rmem-tcp-clear": "rmem TCP, not encrypted",
     "rmem-rdma-clear": "rmem RDMA, not encrypted",
+    "rmem-tcp-noauth": "rmem TCP, not encrypted, auth none",
+    "rmem-rdma-noauth": "rmem RDMA, not encrypted, auth none",
     "nvme-tcp": "NVMe-oF TCP",
     "nvme-rdma": "NVMe-oF RDMA (rxe)",
     "nbd": "NBD",
@@ -366,6 +369,26 @@ def crypt_tables(L, fio, sw, meta):
             so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
             w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} |")
         w("")
+
+
+def auth_tables(L, fio, meta):
+    """Authentication against none on the data path (bench/run.sh --crypt):
+    the same jobs on a region without encryption on a keyed rmemd
+    (rmem-T-clear) and on one run with --auth none (rmem-T-noauth)."""
+    w = L.append
+    pairs = [(d + "-clear", d + "-noauth") for d in ("rmem-tcp", "rmem-rdma")
+             if any(d + "-noauth" in t and d + "-clear" in t for t in fio.values())]
+    if not pairs:
+        return
+    w("## Authentication: cluster key against auth none")
+    w("")
+    w("The same fio jobs on a region without encryption, on an rmemd that authenticates with "
+      "the cluster key and on one run with `--auth none`. Authentication happens once per "
+      "connection, at HELLO; × = with the key ÷ auth none, medians.")
+    w("")
+    pair_table(w, fio, [(a, b, a) for a, b in pairs], float(meta.get("compute_cpus", 0) or 0),
+               "| test | device | IOPS auth none | IOPS key | × IOPS | p50 µs none / key | × p50 "
+               "| compute CPU µs per I/O none / key |")
 
 
 def replica_tables(L, fio, rep, ip, meta):
@@ -1015,6 +1038,7 @@ def main():
 
     replica_tables(L, fio, read_replica(raw), ip, meta)
     crypt_tables(L, fio, read_swap(raw), meta)
+    auth_tables(L, fio, meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
     if plots:

@@ -16,7 +16,9 @@
 # under load, the rebuild rate against iperf3, and crc32c's cost per page.
 # --crypt (make bench-crypt): what page encryption costs: a region with it
 # (the default) against one without, on one memory node over one transport,
-# fio 4 KiB QD1/QD16 and the swap workload.
+# fio 4 KiB QD1/QD16 and the swap workload; and what authentication costs on
+# the data path: the region without encryption against the same on an rmemd
+# run with --auth none (fio only).
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
@@ -62,11 +64,14 @@ if [ "$replica" = 1 ]; then
 	# mem1 holds both regions' first copies
 	nodes=2 donate_extra=$size
 elif [ "$crypt" = 1 ]; then
-	# ~10 min under TCG: a region with encryption (the default) against one
-	# without, on one memory node, 3 runs
-	mode=crypt size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-clear"
+	# ~12 min under TCG: a region with encryption (the default) against one
+	# without, on one memory node, and that one against the same on an
+	# rmemd with --auth none (authentication's cost), 3 runs
+	mode=crypt size=256 runs=3 runtime=5 ramp=1
+	devs="rmem-$transport rmem-$transport-clear rmem-$transport-noauth"
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-	extras="swap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	# mem1 runs up to three rmemd: the harness', the RDMA one, the noauth one
+	extras="swap" perftest_sizes=4096 cmem=2048 mmem=3072 timeout=2400
 	swap_devs="unlimited rmem-$transport rmem-$transport-clear"
 	# mem1 holds both regions
 	donate_extra=$size

@@ -763,8 +763,9 @@ static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
 	r = hostile_rand(n);
 	k = r % (sizeof(what) / sizeof(what[0]));
 	/*
-	 * Slab and rkey lies need a SLAB_ALLOC reply that succeeded; rkey lies
-	 * only when asked for (a wrong rkey is remembered for the slab's life).
+	 * Slab and rkey lies need a SLAB_ALLOC reply that succeeded. rkey lies
+	 * only when asked for, and then every mangled SLAB_ALLOC gets one (a
+	 * wrong rkey is what costs the client the slab).
 	 */
 	if ((k == 8 || k == 9) && (m->type != RMEM_MSG_SLAB_ALLOC ||
 				   len < HDR_LEN + sizeof(struct rmem_slab_alloc_reply)))
@@ -773,6 +774,9 @@ static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
 		k = 8;
 	p = rmem_buf_start(out) + at;
 	memcpy(&h, p, HDR_LEN);
+	if (n->hostile_rkey && m->type == RMEM_MSG_SLAB_ALLOC && !h.status &&
+	    len >= HDR_LEN + sizeof(struct rmem_slab_alloc_reply))
+		k = 9;
 	switch (k) {
 	case 0:
 		h.id = htole64(le64toh(h.id) ^ ((r >> 8) | 1));

@@ -339,11 +339,37 @@ static void rmem_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	rmem_rdma_ctl_put(slot->q, slot, RMEM_RDMA_WAIT_SEND);
 }
 
+/* The node refused access to @slab with the key we hold: never use it again. */
+static void rmem_rdma_slab_forget(struct rmem_rdma_queue *q, u32 slab)
+{
+	struct rmem_rdma_node *rn = q->rn;
+	bool was;
+
+	spin_lock_bh(&rn->slab_lock);
+	was = slab < rn->nr_slabs && rn->slabs[slab].valid;
+	if (was)
+		rn->slabs[slab].valid = 0;
+	spin_unlock_bh(&rn->slab_lock);
+	if (was)
+		rnode_err_rl(rq_node(q),
+			     "slab %u: the node refused our RDMA key for it: its I/O fails from now on\n",
+			     slab);
+}
+
 static void rmem_rdma_data_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct rmem_rdma_slot *slot = container_of(wc->wr_cqe, struct rmem_rdma_slot, data_cqe);
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		/*
+		 * The node refused our key for the slab: the rkey it gave us
+		 * is wrong (a lie, or a bug). Sent again it would fail again,
+		 * after every reconnect: forget it, so that the request (and
+		 * any later one on that slab) fails with an error instead.
+		 */
+		if ((wc->status == IB_WC_REM_ACCESS_ERR || wc->status == IB_WC_REM_INV_REQ_ERR) &&
+		    slot->io && rmem_rdma_queue_live(slot->q))
+			rmem_rdma_slab_forget(slot->q, slot->io->slab);
 		/* wc->opcode is undefined in a failed completion. */
 		rmem_rdma_wc_error(slot->q, wc, slot->dir == DMA_FROM_DEVICE ?
 				   "RDMA READ" : "RDMA WRITE");

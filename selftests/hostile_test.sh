@@ -14,9 +14,14 @@
 # the lies hit control messages (SLAB_ALLOC, PING, SLAB_FREE, SLAB_LIST),
 # so every other one is mangled there.
 #
-# Not covered: wrong rkeys (--test-hostile N:rkey). The module keeps a
-# slab's rkey for the slab's life and has no way to ask again, so a lied
-# rkey fails every I/O to that slab (with EIO, never wrong data).
+# Over RDMA, then, wrong rkeys (--test-hostile 2:rkey: every mangled
+# SLAB_ALLOC names a wrong rkey). The module cannot ask for a slab's rkey
+# again, so when the node refuses the key (a remote access error) it
+# forgets it: that slab's I/O fails with EIO from then on, instead of being
+# sent again after every reconnect, for ever. 1 MiB goes to each of the 4
+# slabs of a region, then is read back: every dd ends (none hangs), and what
+# a read returns after a successful write is that write's data or an error,
+# never other data.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -25,7 +30,7 @@ transport=${RMEM_TRANSPORT:-tcp}
 RATE=40
 [ "$transport" = rdma ] && RATE=2
 TIMEOUT_S=5
-tap_plan 7
+tap_plan 10
 tmp=$(mktemp -d)
 orig_cmd=''
 
@@ -79,6 +84,57 @@ dmesg_since "$mark" | grep -E "rmem: node" | sort | uniq -c | sort -rn | head -n
 timeout 120 rmemctl region del hostile >/dev/null && timeout 120 rmemctl node del "$node" >/dev/null &&
 	[ -z "$(node_ids)" ]
 tap_result "region del and node del finish, no node left" $?
+
+if [ "$transport" != rdma ]; then
+	for w in "wrong rkeys: every I/O ends" "wrong rkeys: never other data" \
+		"wrong rkeys: the module forgets the key, region del and node del work"; do
+		tap_skip "$w" "rkeys are RDMA's"
+	done
+else
+	rmemd_relaunch hostile-rkey "$orig_cmd" --test-hostile 2:rkey
+	for _ in 1 2 3 4 5; do
+		node=$(blk_setup_node 60s) && [ -n "$node" ] && break
+		sleep 1
+	done
+	mark2=$(dmesg_mark)
+	hung=0 wrong=0 eio=0 good=0 old=0 forgot=0 tries=0
+	for tries in 1 2 3 4; do
+		dev=$(blk_add_region rkey 256M) || break
+		for c in 0 1 2 3; do
+			head -c $((1 << 20)) /dev/urandom >"$tmp/c$c"
+			timeout 120 dd if="$tmp/c$c" of="$dev" bs=64K seek=$((c * 1024)) oflag=direct \
+				status=none 2>/dev/null
+			wrc[c]=$?
+			[ "${wrc[c]}" = 124 ] && hung=$((hung + 1))
+		done
+		for c in 0 1 2 3; do
+			timeout 120 dd if="$dev" of="$tmp/r$c" bs=64K skip=$((c * 1024)) count=16 \
+				iflag=direct status=none 2>/dev/null
+			rc=$?
+			if [ $rc = 124 ]; then
+				hung=$((hung + 1))
+			elif [ $rc != 0 ]; then
+				eio=$((eio + 1))
+			elif cmp -s "$tmp/c$c" "$tmp/r$c"; then
+				good=$((good + 1))
+			elif [ "${wrc[c]}" = 0 ] || ! is_zero "$tmp/r$c"; then
+				wrong=$((wrong + 1))	# acknowledged, or neither old nor new
+			else
+				old=$((old + 1))	# the write failed: still zeros
+			fi
+		done
+		timeout 120 rmemctl region del rkey >/dev/null || hung=$((hung + 1))
+		forgot=$(dmesg_since "$mark2" | grep -c "refused our RDMA key")
+		[ "$forgot" -gt 0 ] && break
+	done
+	[ $hung = 0 ] && [ "$forgot" -gt 0 ]
+	tap_result "wrong rkeys: every I/O ends ($forgot slab keys refused in $tries region(s); $good chunks read back, $old unchanged after a failed write, $eio reads failed with an error, $hung hung)" $?
+	[ $wrong = 0 ]
+	tap_result "wrong rkeys: never other data ($wrong chunks neither written nor old)" $?
+	dmesg_since "$mark2" | grep -E "refused our RDMA key|no RDMA key" | head -n 3 | tap_diag
+	[ -z "$(region_names)" ] && timeout 120 rmemctl node del "$node" >/dev/null && [ -z "$(node_ids)" ]
+	tap_result "wrong rkeys: the module forgets the key, region del and node del work" $?
+fi
 
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"
 [ ! -s "$tmp/bad" ]

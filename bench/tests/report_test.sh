@@ -506,11 +506,12 @@ ok $? "replica: crc32c figure from the saved kernel log when crc32c.txt lacks it
 rep=$tmp/20261201-1600-6.1.0-99-amd64
 raw=$rep/raw
 mkdir -p "$raw/swap"
-printf 'mode=crypt\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-clear\ntests=randwrite-4k-qd1\n' \
+printf 'mode=crypt\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-clear rmem-tcp-noauth\ntests=randwrite-4k-qd1\n' \
 	>"$raw/meta.txt"
 fio_set "$raw" <<'EOF'
 randwrite-4k-qd1  rmem-tcp        900  - - 1100 - - 3000
 randwrite-4k-qd1  rmem-tcp-clear  1000 - - 1000 - - 3000
+randwrite-4k-qd1  rmem-tcp-noauth 1250 - - 800 - - 3000
 EOF
 printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp 12.0 >"$raw/swap/rmem-tcp.r1.json"
 printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp-clear 10.0 >"$raw/swap/rmem-tcp-clear.r1.json"
@@ -522,7 +523,11 @@ has_line "$md" "crypt: write IOPS, p50 and CPU per I/O, encrypted against not" \
 	"| randwrite-4k-qd1 | rmem TCP | 1 000 | 900 | 0.90× | 1 000 / 1 100 | 1.10× | 1 000 / 1 111 |"
 has_line "$md" "crypt: swap runtime, encrypted against not" \
 	"| rmem TCP | 10.0 | 12.0 | 1.20× |"
+has_line "$md" "auth: section" "## Authentication: cluster key against auth none"
+has_line "$md" "auth: write IOPS, p50 and CPU per I/O, key against auth none" \
+	"| randwrite-4k-qd1 | rmem TCP, not encrypted | 1 250 | 1 000 | 0.80× | 800 / 1 000 | 1.25× | 800 / 1 000 |"
 lacks "$full.md" "no encryption section in a run without -clear devices" "## Page encryption"
+lacks "$full.md" "no authentication section in a run without -noauth devices" "## Authentication"
 
 # ------------------------------------------------------------ stored results
 # Every raw/ kept in bench/results still renders (formats of older runs

@@ -1207,6 +1207,33 @@ static void test_hostile(void)
 		}
 		ok(wrong > 0, "hostile: SLAB_ALLOC replies with a wrong slab or rkey (%u of 60; rkey lies only when asked for)",
 		   wrong);
+		/* N:rkey: every mangled SLAB_ALLOC that succeeded names a wrong rkey. */
+		wrong = 0;
+		for (i = 0; i < 20; i++) {
+			size_t total;
+			uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, 2000 + i, NULL, 0, NULL, 0,
+						 &total);
+			struct rmem_slab_alloc_reply rep;
+			struct rmem_msg_hdr h;
+
+			node.hostile_rate = 1;
+			node.hostile_rkey = true;
+			feed(&c, msg, total);
+			node.hostile_rate = 0;
+			node.hostile_rkey = false;
+			free(msg);
+			if (rmem_buf_len(&c.out) == sizeof(h) + sizeof(rep)) {
+				memcpy(&h, rmem_buf_start(&c.out), sizeof(h));
+				memcpy(&rep, rmem_buf_start(&c.out) + sizeof(h), sizeof(rep));
+				if (h.magic == htole32(RMEM_PROTO_MAGIC) && h.id == htole64(2000 + i) &&
+				    !h.status && le32toh(rep.slab) < NSLABS && rep.rkey != 0)
+					wrong++;
+				slab_free(&c, le32toh(rep.slab));
+			}
+			rmem_buf_consume(&c.out, rmem_buf_len(&c.out));
+		}
+		ok(wrong == 20, "hostile: N:rkey: all 20 SLAB_ALLOC replies name a wrong rkey, nothing else (%u)",
+		   wrong);
 		slab_free(&c, slab);
 	}
 	conn_close(&c);
