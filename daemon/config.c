@@ -54,6 +54,7 @@ void rmemd_config_defaults(struct rmemd_config *c)
 	c->hello_timeout = RMEMD_DEFAULT_HELLO_TIMEOUT;
 	c->max_clients = RMEMD_DEFAULT_MAX_CLIENTS;
 	c->max_per_address = RMEMD_DEFAULT_PER_ADDRESS;
+	c->out_budget = RMEMD_DEFAULT_OUT_BUDGET;
 	c->log_level = LOG_INFO;
 	c->test_corrupt = -1;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", RMEMD_DEFAULT_CTL_SOCKET);
@@ -360,6 +361,16 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 			return errf(err, errlen, "max-clients: bad value '%s' (1..%u)",
 				    val, RMEMD_MAX_CLIENTS_LIMIT);
 		c->max_clients = n;
+	} else if (!strcmp(key, "out-budget")) {
+		if (!strcmp(val, "0"))
+			size = 0;
+		else if (rmemd_parse_size(val, &size, &why))
+			return errf(err, errlen, "out-budget: bad size '%s': %s", val, why);
+		if (size && size < RMEMD_MIN_OUT_BUDGET)
+			return errf(err, errlen,
+				    "out-budget: %s is below 4M (one connection's queue), use 0 for no limit",
+				    val);
+		c->out_budget = size;
 	} else if (!strcmp(key, "max-clients-per-address")) {
 		if (rmemd_parse_u32(val, RMEMD_MAX_CLIENTS_LIMIT, &n) || n == 0)
 			return errf(err, errlen, "max-clients-per-address: bad value '%s' (1..%u)",

@@ -19,6 +19,9 @@
 #define RMEMD_DEFAULT_MAX_CLIENTS	1024
 #define RMEMD_MIN_SLAB_SIZE		4096ull
 #define RMEMD_MAX_SESSION_TIMEOUT	(7u * 24 * 3600)
+/* out-budget: 64 MiB by default; at least one connection's high mark */
+#define RMEMD_DEFAULT_OUT_BUDGET	(64ull << 20)
+#define RMEMD_MIN_OUT_BUDGET		(4ull << 20)
 #define RMEMD_DEFAULT_DRAIN_TIMEOUT	60
 #define RMEMD_DEFAULT_HELLO_TIMEOUT	10
 #define RMEMD_MAX_HELLO_TIMEOUT		600
@@ -46,6 +49,9 @@
  * @session_quota: slabs one session may hold; 0: no limit
  * @max_clients: connections served at once
  * @max_per_address: TCP connections served at once from one IP address
+ * @out_budget: bytes of unsent replies all TCP connections together may
+ *	queue (out-budget); 0: no global limit (each connection is still
+ *	bounded by RMEMD_OUT_HIGH)
  * @log_level: syslog priority threshold
  * @no_mlock: do not lock the pool in memory
  * @ctl_socket: unix socket for --status
@@ -77,6 +83,7 @@ struct rmemd_config {
 	uint32_t session_quota;
 	uint32_t max_clients;
 	uint32_t max_per_address;
+	uint64_t out_budget;
 	int log_level;
 	bool no_mlock;
 	char ctl_socket[RMEMD_PATH_MAX];

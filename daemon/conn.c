@@ -7,7 +7,8 @@
  * request order. Backpressure: a connection whose output queue passes
  * RMEMD_OUT_HIGH is not read (nor its buffered requests handled) until the
  * peer has taken it below RMEMD_OUT_LOW; a client that pipelines reads
- * without reading replies thus only stalls itself.
+ * without reading replies thus only stalls itself. All connections' output
+ * together is bounded too (out-budget, conn_over_budget()).
  *
  * A connection can be closed from outside its own event: a HELLO on another
  * connection cuts it off (rmem_pconn.cut_off, conn_cut_off()). So a closed
@@ -325,6 +326,7 @@ void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	conn_log(LOG_DEBUG, c, "closed (%u clients)", s->nconns);
+	s->out_queued -= rmem_buf_len(&c->out);
 	rmem_buf_free(&c->in);
 	rmem_buf_free(&c->out);
 	c->gone = true;
@@ -393,14 +395,38 @@ static int conn_read(struct rmemd_conn *c)
 	return 0;
 }
 
+/* @c's output queue went from @before bytes to what it holds now. */
+static void conn_out_account(struct rmemd_server *s, const struct rmemd_conn *c, size_t before)
+{
+	s->out_queued += rmem_buf_len(&c->out);
+	s->out_queued -= before;
+	if (s->out_queued > s->out_queued_max)
+		s->out_queued_max = s->out_queued;
+}
+
+/*
+ * Every connection's unsent replies together reached out-budget, and @c
+ * holds some of them: handle no more of @c's requests until its own are
+ * sent. A connection with none queued may go on, one reply at a time, so
+ * clients that do not read can slow the others down but never lock them
+ * out; and the total stays within the budget plus one reply per connection.
+ */
+static bool conn_over_budget(const struct rmemd_server *s, const struct rmemd_conn *c)
+{
+	return s->cfg.out_budget && s->out_queued >= s->cfg.out_budget &&
+	       rmem_buf_len(&c->out);
+}
+
 /* Handle buffered requests while the output queue has room. */
 static int conn_process(struct rmemd_server *s, struct rmemd_conn *c)
 {
 	s->node.now_ms = rmemd_now_ms();
-	while (!c->closing && rmem_buf_len(&c->out) < RMEMD_OUT_HIGH) {
+	while (!c->closing && rmem_buf_len(&c->out) < RMEMD_OUT_HIGH && !conn_over_budget(s, c)) {
+		size_t before = rmem_buf_len(&c->out);
 		ssize_t r = rmem_proto_step(&s->node, &c->pc, rmem_buf_start(&c->in),
 					    rmem_buf_len(&c->in), &c->out, &c->need);
 
+		conn_out_account(s, c, before);
 		if (r > 0) {
 			rmem_buf_consume(&c->in, r);
 			c->need = 0;	/* unknown until the next header is parsed */
@@ -423,7 +449,7 @@ static int conn_process(struct rmemd_server *s, struct rmemd_conn *c)
 }
 
 /* Send queued replies until done or the socket is full. */
-static int conn_flush(struct rmemd_conn *c)
+static int conn_send(struct rmemd_conn *c)
 {
 	while (rmem_buf_len(&c->out)) {
 		ssize_t n = send(c->fd, rmem_buf_start(&c->out), rmem_buf_len(&c->out),
@@ -443,6 +469,15 @@ static int conn_flush(struct rmemd_conn *c)
 	rmem_buf_trim(&c->out, RMEMD_BUF_KEEP);
 	rmem_buf_trim(&c->in, RMEMD_BUF_KEEP);
 	return 0;
+}
+
+static int conn_flush(struct rmemd_server *s, struct rmemd_conn *c)
+{
+	size_t before = rmem_buf_len(&c->out);
+	int rc = conn_send(c);
+
+	conn_out_account(s, c, before);
+	return rc;
 }
 
 /*
@@ -508,12 +543,16 @@ void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t eve
 			goto close;
 	}
 	for (int round = 0; round < 8; round++) {
-		if (conn_process(s, c) || conn_flush(c))
+		if (conn_process(s, c) || conn_flush(s, c))
 			goto close;
-		if (c->paused && rmem_buf_len(&c->out) < RMEMD_OUT_LOW)
+		if (c->paused && rmem_buf_len(&c->out) < RMEMD_OUT_LOW && !conn_over_budget(s, c))
 			c->paused = false;
-		if (!c->paused && rmem_buf_len(&c->out) >= RMEMD_OUT_HIGH)
+		if (!c->paused && rmem_buf_len(&c->out) >= RMEMD_OUT_HIGH) {
 			c->paused = true;
+		} else if (!c->paused && conn_over_budget(s, c) && conn_has_message(c)) {
+			c->paused = true;
+			s->out_budget_pauses++;
+		}
 		if (c->paused || c->closing || !conn_has_message(c))
 			break;
 	}

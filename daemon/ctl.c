@@ -182,6 +182,10 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "per_address_refused %llu\n"
 		     "clients_evicted %llu\n"
 		     "max_clients_per_address %u\n"
+		     "out_budget %llu\n"
+		     "out_queued %llu\n"
+		     "out_queued_max %llu\n"
+		     "out_budget_pauses %llu\n"
 		     "session_quota %u\n"
 		     "quota_refusals %llu\n"
 		     "bytes_read %llu\n"
@@ -217,6 +221,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     s->node.sessions.count, s->node.sessions.idle,
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
 		     U(s->per_address_refused), U(s->conns_evicted), s->cfg.max_per_address,
+		     U(s->cfg.out_budget), U(s->out_queued), U(s->out_queued_max),
+		     U(s->out_budget_pauses),
 		     s->cfg.session_quota, U(s->node.quota_refusals),
 		     U(st->bytes_read), U(st->bytes_written), U(st->requests), U(st->errors),
 		     U(st->proto_closes), U(st->replaced_conns), s->cfg.session_timeout, s->cfg.max_clients,
@@ -315,7 +321,7 @@ static void print_json(const struct kv *kv, int n)
 
 static void print_text(const struct kv *kv, int n)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	printf("rmemd %s, pid %s, instance %s, up %s s\n", kv_get(kv, n, "version"),
 	       kv_get(kv, n, "pid"), kv_get(kv, n, "instance"), kv_get(kv, n, "uptime"));
@@ -335,6 +341,11 @@ static void print_text(const struct kv *kv, int n)
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
 	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"),
 	       kv_get(kv, n, "hello_timeouts"), kv_get(kv, n, "clients_evicted"));
+	printf("output:        %s of replies unsent (at most %s so far), budget %s (0: none), %s pauses for it\n",
+	       rmemd_format_size(kv_num(kv, n, "out_queued"), a, sizeof(a)),
+	       rmemd_format_size(kv_num(kv, n, "out_queued_max"), b, sizeof(b)),
+	       rmemd_format_size(kv_num(kv, n, "out_budget"), c, sizeof(c)),
+	       kv_get(kv, n, "out_budget_pauses"));
 	printf("rdma:          %s; %s connected, %s accepted, %s refused; %s slab MRs in %s PDs\n",
 	       kv_get(kv, n, "rdma_listen"), kv_get(kv, n, "rdma_clients"),
 	       kv_get(kv, n, "rdma_clients_total"), kv_get(kv, n, "rdma_clients_refused"),

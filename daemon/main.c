@@ -52,6 +52,7 @@ static const struct option options[] = {
 	{ "session-quota",   required_argument, NULL, OPT_KEY },
 	{ "max-clients",     required_argument, NULL, OPT_KEY },
 	{ "max-clients-per-address", required_argument, NULL, OPT_KEY },
+	{ "out-budget",      required_argument, NULL, OPT_KEY },
 	{ "ctl-socket",      required_argument, NULL, OPT_KEY },
 	{ "log-level",       required_argument, NULL, OPT_KEY },
 	{ "no-mlock",        no_argument,       NULL, OPT_KEY },
@@ -92,6 +93,8 @@ static void usage(FILE *f)
 		"  --max-clients N         connections served at once (default 1024)\n"
 		"  --max-clients-per-address N\n"
 		"                          TCP connections from one IP address (default 128)\n"
+		"  --out-budget SIZE       unsent replies of all TCP connections together\n"
+		"                          (default 64M; 0: no global limit)\n"
 		"  --ctl-socket PATH       status socket (default " RMEMD_DEFAULT_CTL_SOCKET ")\n"
 		"  --log-level LEVEL       err, warning, notice, info (default), debug\n"
 		"  --no-mlock              do not lock the pool in RAM\n"

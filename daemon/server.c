@@ -399,6 +399,7 @@ static void server_reload(struct rmemd_server *s)
 	oc->drain_timeout = nc.drain_timeout;
 	oc->hello_timeout = nc.hello_timeout;
 	oc->max_per_address = nc.max_per_address;
+	oc->out_budget = nc.out_budget;
 	oc->session_quota = nc.session_quota;
 	s->node.session_quota = nc.session_quota;
 	s->node.sessions.timeout_ms = (uint64_t)nc.session_timeout * 1000;

@@ -47,7 +47,8 @@ struct rmemd_rdma;
  * @events: epoll events registered
  * @rcvlowat: the socket's SO_RCVLOWAT (conn.c: bytes a partial message lacks)
  * @no_rcvlowat: the kernel refused to change SO_RCVLOWAT; leave it at 1
- * @paused: reading stopped because @out is above RMEMD_OUT_HIGH
+ * @paused: reading stopped because @out is above RMEMD_OUT_HIGH, or because
+ *	it holds replies while all connections' together are past out-budget
  * @eof: the peer closed its sending side
  * @closing: bad framing: close after one last flush
  * @gone: closed; an event of the current epoll batch may still point here,
@@ -99,6 +100,10 @@ struct rmemd_conn {
  * @zombies: connections closed during this epoll batch, freed after it
  * @conns_total: connections accepted since start
  * @conns_refused: connections closed at once (max-clients, no memory)
+ * @out_queued: bytes of unsent replies in every TCP connection's @out
+ * @out_queued_max: the most @out_queued has been since start
+ * @out_budget_pauses: times a connection stopped being read because of
+ *	out-budget (cfg.out_budget)
  * @start_ms: monotonic start time
  * @listen_paused_until: accept() ran out of fds; retry then
  * @rdma: RDMA listener and connections (rdma.c), NULL when RDMA is off
@@ -128,6 +133,9 @@ struct rmemd_server {
 	uint64_t hello_timeouts;
 	uint64_t per_address_refused;
 	uint64_t conns_evicted;
+	uint64_t out_queued;
+	uint64_t out_queued_max;
+	uint64_t out_budget_pauses;
 	uint64_t start_ms;
 	uint64_t listen_paused_until;
 	struct rmemd_rdma *rdma;

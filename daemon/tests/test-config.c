@@ -170,6 +170,7 @@ int main(void)
 		"max-clients = 10\n"
 		"hello-timeout = 4\n"
 		"session-quota = 16\n"
+		"out-budget = 256M\n"
 		"log-level = debug\n"
 		"no-mlock = yes\n"
 		"ctl-socket = /tmp/x.sock\n"
@@ -182,6 +183,7 @@ int main(void)
 	ok(!strcmp(c.listen_host, "::1") && c.listen_port == 7471, "IPv6 listen address split");
 	ok(c.session_timeout == 60 && c.max_clients == 10, "session-timeout and max-clients set");
 	ok(c.hello_timeout == 4 && c.session_quota == 16, "hello-timeout and session-quota set");
+	ok(c.out_budget == 256ull << 20, "out-budget set");
 	ok(c.log_level == LOG_DEBUG && c.no_mlock, "log-level and no-mlock set");
 	ok(!strcmp(c.ctl_socket, "/tmp/x.sock"), "ctl-socket set");
 	ok(!c.auth_none && c.nkey_files == 2 && !strcmp(c.key_files[1], "/etc/rmem/tenant-b.key"),
@@ -190,8 +192,11 @@ int main(void)
 
 	rmemd_config_defaults(&c);
 	ok(c.slab_size == 64ull << 20 && c.session_timeout == 300 && c.max_clients == 1024 &&
-	   !strcmp(c.ctl_socket, "/run/rmemd/rmemd.sock") && !c.no_mlock,
-	   "defaults: 64M slabs, 300 s timeout, 1024 clients, /run/rmemd/rmemd.sock, mlock");
+	   !strcmp(c.ctl_socket, "/run/rmemd/rmemd.sock") && !c.no_mlock &&
+	   c.out_budget == 64ull << 20,
+	   "defaults: 64M slabs, 300 s timeout, 1024 clients, /run/rmemd/rmemd.sock, mlock, out-budget 64M");
+	ok(parse(&c, "out-budget = 0\n", err, sizeof(err)) == 0 && c.out_budget == 0,
+	   "out-budget 0: no global limit");
 	ok(parse(&c, "", err, sizeof(err)) == 0, "empty file is valid");
 	ok(parse(&c, "donate = 1G", err, sizeof(err)) == 0 && c.donate == 1ull << 30,
 	   "last line without newline is read");
@@ -215,6 +220,9 @@ int main(void)
 	config_err("hello-timeout = 0\n", "hello-timeout: bad value", "zero hello-timeout");
 	config_err("hello-timeout = 601\n", "hello-timeout: bad value", "hello-timeout above 600");
 	config_err("session-quota = -1\n", "session-quota: bad value", "negative session-quota");
+	config_err("out-budget = 1M\n", "out-budget: 1M is below 4M", "out-budget below one connection's queue");
+	config_err("out-budget = lots\n", "out-budget: bad size 'lots'", "out-budget not a size");
+	config_err("out-budget = -1\n", "out-budget: bad size", "negative out-budget");
 	config_err("max-clients-per-address = 0\n", "max-clients-per-address: bad value",
 		   "zero max-clients-per-address");
 	config_err("max-clients = 10x\n", "max-clients: bad value", "garbage max-clients");

@@ -313,6 +313,93 @@ static void test_backpressure(void)
 	free(want);
 }
 
+/*
+ * out-budget: K clients that pipeline READs without reading the replies.
+ * Returns the replies rmemd holds unsent once they are all stalled, and
+ * whether a PING from another client was still answered and every slow
+ * client then got all its replies intact. budget 0: no global limit.
+ */
+static uint64_t out_budget_round(const char *budget, bool *served, bool *intact)
+{
+	enum { K = 4, NREADS = 32 };
+	uint8_t *want = malloc(SLAB), *got = malloc(SLAB);
+	int fds[K], other;
+	uint32_t slabs[K];
+	uint64_t queued;
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "ctl-socket = %s\nsession-timeout = %d\nhello-timeout = %d\nout-budget = %s\n",
+		 sock, TIMEOUT_S, HELLO_S, budget);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+	*intact = true;
+	fill(want, SLAB, 7);
+	for (int k = 0; k < K; k++) {
+		fds[k] = rc_connect(addr);
+		if (fds[k] < 0 || rc_hello(fds[k], 0x0b0d0000 + k, 0, NULL) ||
+		    rc_alloc(fds[k], &slabs[k]) || rc_write(fds[k], slabs[k], 0, want, SLAB))
+			*intact = false;
+	}
+	for (int k = 0; k < K && *intact; k++)
+		for (int i = 0; i < NREADS; i++) {
+			struct rmem_io io = { .slab = htole32(slabs[k]), .len = htole32(SLAB) };
+
+			if (rc_send_req(fds[k], RMEM_MSG_READ, i, &io, sizeof(io), NULL, 0))
+				*intact = false;
+		}
+	sleep_ms(500);
+	queued = (uint64_t)status_num("out_queued");
+	other = rc_connect(addr);
+	*served = other >= 0 && !rc_hello(other, 0x0b0e, 0, NULL) && rc_ping(other, NULL) == 0;
+	for (int k = 0; k < K; k++)
+		for (int i = 0; i < NREADS && *intact; i++) {
+			uint32_t len;
+
+			*intact = rc_recv_reply(fds[k], RMEM_MSG_READ, i, got, SLAB, &len) == 0 &&
+				  len == SLAB && !memcmp(got, want, SLAB);
+		}
+	for (int k = 0; k < K; k++) {
+		rc_free(fds[k], slabs[k]);
+		close(fds[k]);
+	}
+	if (other >= 0)
+		close(other);
+	free(want);
+	free(got);
+	return queued;
+}
+
+static void test_out_budget(void)
+{
+	uint64_t pauses = (uint64_t)status_num("out_budget_pauses"), q;
+	/* the budget, plus at most one reply (1 MiB and its header) per client */
+	const uint64_t bound = (4u << 20) + 4 * (SLAB + 64);
+	bool served, intact;
+	char text[512];
+
+	q = out_budget_round("4M", &served, &intact);
+	ok(status_num("out_budget") == 4 << 20 && q <= bound && q > 0,
+	   "out-budget 4M: 4 clients not reading 32 MiB of replies each: %llu bytes queued (at most %llu)",
+	   (unsigned long long)q, (unsigned long long)bound);
+	ok((uint64_t)status_num("out_budget_pauses") > pauses, "out-budget: pauses counted");
+	ok(served, "out-budget: another client is still served");
+	ok(intact, "out-budget: the slow clients then get all their replies, in order, intact");
+	ok(status_num("out_queued") == 0 && status_num("out_queued_max") >= (long)q,
+	   "out-budget: nothing queued once read; out_queued_max kept");
+	/* The same without a global limit: each connection holds up to 4 MiB. */
+	q = out_budget_round("0", &served, &intact);
+	ok(q > bound && served && intact,
+	   "out-budget 0 (no limit): the same clients make rmemd hold %llu bytes (the test can fail)",
+	   (unsigned long long)q);
+	snprintf(text, sizeof(text), "ctl-socket = %s\nsession-timeout = %d\nhello-timeout = %d\n",
+		 sock, TIMEOUT_S, HELLO_S);
+	write_file(conf, text);
+	kill(pid, SIGHUP);
+	sleep_ms(300);
+}
+
 static void test_isolation_and_errors(void)
 {
 	uint8_t buf[4096], zero[4096] = { 0 };
@@ -1280,6 +1367,7 @@ int main(int argc, char **argv)
 	test_auth_none();
 	test_concurrent();
 	test_backpressure();
+	test_out_budget();
 	test_isolation_and_errors();
 	test_framing();
 	test_pool_dontdump();

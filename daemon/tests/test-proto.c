@@ -1118,6 +1118,33 @@ static void test_drop_reply(void)
 }
 
 /*
+ * A SLAB_ALLOC with every reply mangled (rate 1; wrong rkeys too when @rkey).
+ * True when a whole reply of a SLAB_ALLOC reply's size came: its header and
+ * payload (raw, little-endian) in @h and @rep. The output queue is emptied.
+ */
+static bool hostile_slab_alloc(struct conn *c, uint64_t id, bool rkey, struct rmem_msg_hdr *h,
+			       struct rmem_slab_alloc_reply *rep)
+{
+	size_t total;
+	uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, id, NULL, 0, NULL, 0, &total);
+	bool whole = false;
+
+	node.hostile_rate = 1;
+	node.hostile_rkey = rkey;
+	feed(c, msg, total);
+	node.hostile_rate = 0;
+	node.hostile_rkey = false;
+	free(msg);
+	if (rmem_buf_len(&c->out) == sizeof(*h) + sizeof(*rep)) {
+		memcpy(h, rmem_buf_start(&c->out), sizeof(*h));
+		memcpy(rep, rmem_buf_start(&c->out) + sizeof(*h), sizeof(*rep));
+		whole = true;
+	}
+	rmem_buf_consume(&c->out, rmem_buf_len(&c->out));
+	return whole;
+}
+
+/*
  * --test-hostile: with a rate of 1 every reply after HELLO is mangled, each
  * in one of the documented ways, and counted; HELLO itself never is.
  */
@@ -1177,29 +1204,16 @@ static void test_hostile(void)
 	   "hostile: rate 0: replies are right again");
 	ok(slab_alloc(&c, &slab) == 0, "hostile: a slab for the lies below");
 	{
+		struct rmem_slab_alloc_reply rep;
+		struct rmem_msg_hdr h;
 		unsigned int wrong = 0;
 
 		for (i = 0; i < 60; i++) {
-			size_t total;
-			uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, 1000 + i, NULL, 0, NULL, 0,
-						 &total);
-			struct rmem_slab_alloc_reply rep;
-			struct rmem_msg_hdr h;
-
-			node.hostile_rate = 1;
-			node.hostile_rkey = i & 1;
-			feed(&c, msg, total);
-			node.hostile_rate = 0;
-			free(msg);
-			if (rmem_buf_len(&c.out) == sizeof(h) + sizeof(rep)) {
-				memcpy(&h, rmem_buf_start(&c.out), sizeof(h));
-				memcpy(&rep, rmem_buf_start(&c.out) + sizeof(h), sizeof(rep));
-				/* a whole header, a slab outside the pool or an rkey of none */
-				if (!h.status && h.len == htole32(sizeof(rep)) &&
-				    (le32toh(rep.slab) >= NSLABS || le32toh(rep.rkey) != 0))
-					wrong++;
-			}
-			rmem_buf_consume(&c.out, rmem_buf_len(&c.out));
+			/* a whole header, a slab outside the pool or an rkey of none */
+			if (hostile_slab_alloc(&c, 1000 + i, i & 1, &h, &rep) &&
+			    !h.status && h.len == htole32(sizeof(rep)) &&
+			    (le32toh(rep.slab) >= NSLABS || le32toh(rep.rkey) != 0))
+				wrong++;
 			/* Whatever it said, give back every slab but the first. */
 			for (uint32_t k = 0; k < NSLABS; k++)
 				if (k != slab)
@@ -1210,27 +1224,12 @@ static void test_hostile(void)
 		/* N:rkey: every mangled SLAB_ALLOC that succeeded names a wrong rkey. */
 		wrong = 0;
 		for (i = 0; i < 20; i++) {
-			size_t total;
-			uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, 2000 + i, NULL, 0, NULL, 0,
-						 &total);
-			struct rmem_slab_alloc_reply rep;
-			struct rmem_msg_hdr h;
-
-			node.hostile_rate = 1;
-			node.hostile_rkey = true;
-			feed(&c, msg, total);
-			node.hostile_rate = 0;
-			node.hostile_rkey = false;
-			free(msg);
-			if (rmem_buf_len(&c.out) == sizeof(h) + sizeof(rep)) {
-				memcpy(&h, rmem_buf_start(&c.out), sizeof(h));
-				memcpy(&rep, rmem_buf_start(&c.out) + sizeof(h), sizeof(rep));
-				if (h.magic == htole32(RMEM_PROTO_MAGIC) && h.id == htole64(2000 + i) &&
-				    !h.status && le32toh(rep.slab) < NSLABS && rep.rkey != 0)
-					wrong++;
-				slab_free(&c, le32toh(rep.slab));
-			}
-			rmem_buf_consume(&c.out, rmem_buf_len(&c.out));
+			if (!hostile_slab_alloc(&c, 2000 + i, true, &h, &rep))
+				continue;
+			if (h.magic == htole32(RMEM_PROTO_MAGIC) && h.id == htole64(2000 + i) &&
+			    !h.status && le32toh(rep.slab) < NSLABS && rep.rkey != 0)
+				wrong++;
+			slab_free(&c, le32toh(rep.slab));
 		}
 		ok(wrong == 20, "hostile: N:rkey: all 20 SLAB_ALLOC replies name a wrong rkey, nothing else (%u)",
 		   wrong);
