@@ -129,6 +129,19 @@ blk_add_region() {
 	echo "/dev/$dev"
 }
 
+# mmap_add NAME SIZE CHUNK CACHE [OPTION...]: an mmap region (OPTIONs go to
+# region add, e.g. replicas 2, encrypt off); prints /dev/rmemN once it exists.
+mmap_add() {
+	local name=$1 size=$2 chunk=$3 cache=$4 dev
+	shift 4
+	rmemctl region add "$name" size "$size" type mmap chunk "$chunk" cache "$cache" "$@" \
+		>/dev/null || return 1
+	dev=$(region_field "$name" device)
+	[ -n "$dev" ] || return 1
+	dev_wait "$dev" c || return 1
+	echo "/dev/$dev"
+}
+
 # dev_wait NAME b|c: wait up to 5 s for the block (b) or character (c)
 # device /dev/NAME, then make it from sysfs if no devtmpfs/udev did.
 dev_wait() {

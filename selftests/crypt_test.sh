@@ -56,11 +56,6 @@ mm = mmap.mmap(fd, 4 << 20)
 sys.exit(0 if mm[:] == pg * 1024 else 1)
 EOF
 }
-add_mmap() {
-	local dev
-	rmemctl region add "$1" size 4M type mmap chunk 64K cache 1M encrypt "$2" >/dev/null &&
-		dev=$(region_field "$1" device) && dev_wait "$dev" c && echo "/dev/$dev"
-}
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 blk_cleanup
@@ -97,9 +92,9 @@ tap_diag <<<"$(grep -iE 'err|verify' <<<"$out" | head -n 5)"
 [ "$ok_rc" = 0 ]
 tap_result "fio: 8 MiB of random writes (4K-128K, buffers 512 bytes off a page) verified on $enc" $?
 
-menc=$(add_mmap menc on) && mmap_rw "$menc" "$mD"
+menc=$(mmap_add menc 4M 64K 1M encrypt on) && mmap_rw "$menc" "$mD"
 tap_result "mmap region menc (encrypted): 4 MiB of marker pages written back and read from the node" $?
-mplain=$(add_mmap mplain off) && mmap_rw "$mplain" "$mE"
+mplain=$(mmap_add mplain 4M 64K 1M encrypt off) && mmap_rw "$mplain" "$mE"
 tap_result "mmap region mplain (not encrypted): 4 MiB of marker pages written back and read from the node" $?
 
 # What the memory node holds: rmemd's whole address space.

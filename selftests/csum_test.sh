@@ -50,8 +50,7 @@ dd if="$tmp/a" of="$dev" bs=4096 oflag=direct status=none &&
 tap_result "16 pages written and read back, csum_errors 0" $?
 
 # An mmap region too: its slab is flipped at the same offset.
-rmemctl region add mcs size 4M type mmap chunk 64K cache 1M >/dev/null &&
-	mdev=/dev/$(region_field mcs device) && dev_wait "${mdev#/dev/}" c &&
+mdev=$(mmap_add mcs 4M 64K 1M) &&
 	RMEM_MMAP_SIZE=$((4 * M)) rmem_mmap fill "$mdev" 5 >/dev/null &&
 	RMEM_MMAP_SIZE=$((4 * M)) rmem_mmap drop "$mdev" >/dev/null
 tap_result "mmap region mcs written and dropped from its cache (its data is on the node only)" $?

@@ -45,8 +45,7 @@ blk=$(blk_add_region pinblk ${SIZE}M)
 # odirect NAME CHUNK FILE: a SIZE MiB region, cache a quarter of it.
 odirect() {
 	local d out rc t0=$SECONDS
-	rmemctl region add "$1" size ${SIZE}M type mmap chunk "$2" cache $((SIZE / 4))M >/dev/null &&
-		d=/dev/$(region_field "$1" device) && dev_wait "${d#/dev/}" c || {
+	d=$(mmap_add "$1" ${SIZE}M "$2" $((SIZE / 4))M) || {
 		tap_not_ok "region $1 (chunk $2)"
 		return
 	}

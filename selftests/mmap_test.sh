@@ -20,16 +20,6 @@ tap_plan 23
 trap 'kill $holder 2>/dev/null; blk_cleanup' EXIT
 holder=
 
-# mmap_add NAME SIZE CHUNK CACHE: create an mmap region; prints /dev/rmemN.
-mmap_add() {
-	local dev
-	rmemctl region add "$1" size "$2" type mmap chunk "$3" cache "$4" >/dev/null || return 1
-	dev=$(region_field "$1" device)
-	[ -n "$dev" ] || return 1
-	dev_wait "$dev" c || return 1
-	echo "/dev/$dev"
-}
-
 # mm NAME SIZE CMD ARGS...: run rmem_mmap CMD on region NAME's device.
 mm() {
 	local dev=$1 size=$2 cmd=$3

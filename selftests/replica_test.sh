@@ -243,8 +243,7 @@ node_up 1
 node_back "$n1"
 
 # an mmap region.
-rmemctl region add mrep size 8M type mmap chunk 64K cache 1M replicas 2 >/dev/null &&
-	mdev=/dev/$(region_field mrep device) && dev_wait "${mdev#/dev/}" c &&
+mdev=$(mmap_add mrep 8M 64K 1M replicas 2) &&
 	RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap fill "$mdev" 21 >/dev/null &&
 	RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap drop "$mdev" >/dev/null
 tap_result "mmap region mrep (replicas 2) filled and dropped from its cache" $?
