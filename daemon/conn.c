@@ -163,8 +163,16 @@ bool rmemd_conn_evict_unhello(struct rmemd_server *s)
 	return true;
 }
 
-/* Whether @a and @b are the same IP address (ports aside). */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+/**
+ * rmemd_same_host() - whether two addresses are the same IP address
+ * @a: one address
+ * @b: the other
+ *
+ * Ports aside; an address of another family than IPv4 or IPv6 matches none.
+ *
+ * Return: true when they are.
+ */
+bool rmemd_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -178,18 +186,21 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 }
 
 /**
- * rmemd_conn_count_host() - TCP connections open from one address
+ * rmemd_conn_count_host() - connections open from one address
  * @s: server
  * @ss: the address (its port is ignored)
  *
- * Return: how many (max-clients-per-address caps it).
+ * TCP and RDMA connections together: max-clients-per-address caps the sum,
+ * whichever transport a new one comes by.
+ *
+ * Return: how many.
  */
 uint32_t rmemd_conn_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss)
 {
-	uint32_t n = 0;
+	uint32_t n = rmemd_rdma_count_host(s, ss);
 
 	for (const struct rmemd_conn *c = s->conns; c; c = c->next)
-		n += same_host(&c->peer, ss);
+		n += rmemd_same_host(&c->peer, ss);
 	return n;
 }
 

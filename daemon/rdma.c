@@ -684,6 +684,18 @@ void rmemd_rdma_cq_event(struct rmemd_server *s, enum rmemd_ev_kind *kind)
 		rconn_destroy(s->rdma, c);
 }
 
+/* @id's peer address as a sockaddr_storage (family 0 if it has none). */
+static void peer_storage(struct rdma_cm_id *id, struct sockaddr_storage *ss)
+{
+	const struct sockaddr *sa = rdma_get_peer_addr(id);
+
+	memset(ss, 0, sizeof(*ss));
+	if (sa && sa->sa_family == AF_INET)
+		memcpy(ss, sa, sizeof(struct sockaddr_in));
+	else if (sa && sa->sa_family == AF_INET6)
+		memcpy(ss, sa, sizeof(struct sockaddr_in6));
+}
+
 static void reject(struct rmemd_rdma *r, struct rdma_cm_id *id, uint32_t status,
 		   const char *peer, const char *why)
 {
@@ -807,6 +819,16 @@ static void on_connect_request(struct rmemd_rdma *r, struct rdma_cm_id *id,
 	if (s->nconns + r->nconns >= s->cfg.max_clients) {
 		reject(r, id, RMEM_ERR_NOSPC, peer, "max-clients reached");
 		return;
+	}
+	if (s->cfg.max_per_address) {
+		struct sockaddr_storage ss;
+
+		peer_storage(id, &ss);
+		if (rmemd_conn_count_host(s, &ss) >= s->cfg.max_per_address) {
+			s->per_address_refused++;
+			reject(r, id, RMEM_ERR_NOSPC, peer, "max-clients-per-address reached by its address");
+			return;
+		}
 	}
 	if (ibv_query_device(id->verbs, &da)) {
 		reject(r, id, RMEM_ERR_NOSPC, peer, "ibv_query_device failed");
@@ -1165,6 +1187,29 @@ void rmemd_rdma_fini(struct rmemd_server *s)
 uint32_t rmemd_rdma_nconns(const struct rmemd_server *s)
 {
 	return s->rdma ? s->rdma->nconns : 0;
+}
+
+/**
+ * rmemd_rdma_count_host() - RDMA connections open from one address
+ * @s: server
+ * @ss: the address (its port is ignored)
+ *
+ * Return: how many (0 without RDMA); rmemd_conn_count_host() adds TCP's.
+ */
+uint32_t rmemd_rdma_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage peer;
+	uint32_t n = 0;
+
+	if (!s->rdma)
+		return 0;
+	for (const struct rconn *c = s->rdma->conns; c; c = c->next) {
+		if (c->gone)
+			continue;
+		peer_storage(c->id, &peer);
+		n += rmemd_same_host(&peer, ss);
+	}
+	return n;
 }
 
 /**

@@ -174,6 +174,7 @@ void rmemd_server_fini(struct rmemd_server *s);
 /* conn.c */
 struct rmemd_conn *rmemd_conn_new(struct rmemd_server *s, int fd);
 uint32_t rmemd_conn_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss);
+bool rmemd_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void rmemd_conn_event(struct rmemd_server *s, struct rmemd_conn *c, uint32_t events);
 void rmemd_conn_close(struct rmemd_server *s, struct rmemd_conn *c);
 void rmemd_conn_reap(struct rmemd_server *s);
@@ -190,6 +191,7 @@ void rmemd_rdma_reap(struct rmemd_server *s);
 void rmemd_rdma_cq_event(struct rmemd_server *s, enum rmemd_ev_kind *kind);
 void rmemd_rdma_stats(const struct rmemd_server *s, struct rmemd_rdma_stats *st);
 uint32_t rmemd_rdma_nconns(const struct rmemd_server *s);
+uint32_t rmemd_rdma_count_host(const struct rmemd_server *s, const struct sockaddr_storage *ss);
 void rmemd_rdma_hello_expire(struct rmemd_server *s, uint64_t now);
 int64_t rmemd_rdma_hello_next(const struct rmemd_server *s);
 

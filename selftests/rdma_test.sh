@@ -11,6 +11,8 @@
 #    guessed ones) gets nothing, and neither the other userspace client nor
 #    the kernel's region is disturbed;
 #  - deleting the node leaves no QP, CQ, PD or cm_id behind on the device;
+#  - max-clients-per-address counts RDMA and TCP connections together: an
+#    RDMA connect request past it is rejected before any QP exists;
 #  - a transport auto node whose RDMA device goes away falls back to TCP on
 #    reconnect, with its session: the data reads back, I/O goes on;
 #  - so does one whose link goes down and up (ip link): over RDMA if it
@@ -20,7 +22,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 25
+tap_plan 27
 trap 'blk_cleanup; rdma dev show "$rxe" >/dev/null 2>&1 || rdma link add "$rxe" type rxe netdev "$ndev"' EXIT
 tmp=$(mktemp -d)
 addr="$(first_node):$RMEM_PORT"
@@ -147,6 +149,31 @@ after=$(rdma_res qp)
 [ "$after" = "$base_qp" ] && [ "$(rdma_res cm_id)" -le 1 ]
 ok_rc=$?
 tap_result "region and node deleted: no QP or cm_id left on $rxe (qp $after, cm_id $(rdma_res cm_id))" "$ok_rc"
+
+# --- 5b. max-clients-per-address counts RDMA and TCP together (issue 14):
+# with a cap of 2, one RDMA connection held and one TCP connection open,
+# a third connection from this address, by RDMA, is rejected before any QP
+# exists (RMEM_ERR_NOSPC, 4); once they close, it connects.
+cmd=$(rmemd_cmdline)
+cmd=${cmd% }
+rmemd_relaunch rdma-per-addr "$cmd" --max-clients-per-address 2
+rmem_rdma_client check "$(first_node)" "$RMEM_PORT" --hold 20 >"$tmp/held" 2>&1 &
+held=$!
+for _ in $(seq 40); do grep -q 'holding the connection' "$tmp/held" && break; sleep 0.5; done
+exec 7<>"/dev/tcp/$(first_node)/$RMEM_PORT"
+sleep 0.5	# rmemd accepts it
+r0=$(rmemd_status per_address_refused)
+out=$(rmem_rdma_client check "$(first_node)" "$RMEM_PORT" 2>&1)
+rc=$?
+r1=$(rmemd_status per_address_refused)
+exec 7>&-
+tap_diag <<<"$out"
+[ $rc != 0 ] && grep -q "rejected by rmemd, status 4" <<<"$out" && [ "$r1" -gt "$r0" ]
+tap_result "max-clients-per-address 2, one RDMA and one TCP connection open: a third (RDMA) is rejected, NOSPC (per_address_refused $r0 -> $r1)" $?
+wait "$held"
+tap_check "... and once they close, an RDMA connection from the address works" \
+	rmem_rdma_client check "$(first_node)" "$RMEM_PORT"
+rmemd_relaunch rdma-restore "$cmd"
 
 # --- 6. transport auto: RDMA cannot reconnect -> TCP, with the session
 id=$(rmemctl node add "$addr" transport auto timeout 60s | grep -oE '[0-9]+' | head -n1)
