@@ -238,48 +238,40 @@ run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
 # Guest runs take both cores: the lock keeps them from overlapping with
 # anyone else's (bench, another check). tests.list says which tests depend
 # on the transport. make check runs one diagonal of the matrix (6.1 over
-# TCP, 6.12 over RDMA, swap once over TCP) to fit CI's time;
-# make check-full (--full) runs every kernel with every transport, and
-# swap over both.
-# To fit CI's time, make check halves the heaviest tests' bulk data
-# (RMEM_DATA_DIV, selftests/lib.sh) in its 6.12 run and its replica run;
-# the 6.1 run and make check-full keep it whole.
+# TCP, 6.12 over RDMA, swap once over TCP, replicas once over TCP) to fit
+# CI's time, and its guests run the tests' short form: the heaviest tests'
+# bulk data halved (RMEM_DATA_DIV=2) and the slowest sections skipped with
+# a TAP SKIP (RMEM_SHORT=1; selftests/lib.sh). make check-full (--full) runs
+# every kernel with every transport, swap and replicas over both, each
+# test whole.
 if [ $full = 1 ]; then
-	combos="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" swaps="tcp rdma" div_combos=
+	combos="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" swaps="tcp rdma"
+	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma"
+	short=(env RMEM_DATA_DIV=1 RMEM_SHORT=0)
 else
-	combos="6.1-tcp 6.12-rdma" swaps="tcp" div_combos="6.12-rdma replica-6.1-tcp"
+	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp"
+	short=(env RMEM_DATA_DIV=2 RMEM_SHORT=1)
 fi
-# data_div STEP: the RMEM_DATA_DIV of a guest step
-data_div() { [[ " $div_combos " == *" $1 "* ]] && echo 2 || echo 1; }
 for c in $combos; do
 	k=${c%-*} t=${c##*-}
 	run_step test "guest-$k-$t" 1800 "$LOGS/guest-$k-$t/script.log" -- \
-		env RMEM_DATA_DIV="$(data_div "$c")" \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 1 \
+		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 1 \
 		--transport "$t" --logdir "$LOGS/guest-$k-$t" --timeout 1700 \
 		selftests/run-guest.sh
 done
 # Swap under real memory pressure needs a small compute guest of its own.
 for t in $swaps; do
 	run_step test "guest-swap-6.1-$t" 1200 "$LOGS/guest-swap-6.1-$t/script.log" -- \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel 6.1 --memory-nodes 1 \
+		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel 6.1 --memory-nodes 1 \
 		--compute-mem 256 --memory-mem 1536 --donate 1024M --transport "$t" \
 		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
-
 # Replicas need three memory nodes: replica_test.sh in guests of its own
-# (it skips in the one-node runs above). make check: 6.1 over TCP;
-# make check-full: every kernel and transport.
-if [ $full = 1 ]; then
-	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma"
-else
-	replicas="6.1-tcp"
-fi
+# (it skips in the one-node runs above).
 for c in $replicas; do
 	k=${c%-*} t=${c##*-}
 	run_step test "guest-replica-$k-$t" 1800 "$LOGS/guest-replica-$k-$t/script.log" -- \
-		env RMEM_DATA_DIV="$(data_div "replica-$c")" \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
+		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
 		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout 1700 \
 		selftests/run-guest.sh replica_test.sh
 done

@@ -16,10 +16,26 @@ TAP_FAILED=0
 TAP_PLANNED=0
 # RMEM_DATA_DIV: a slow kernel (the debug kernel, scripts/vm/debug-guest.sh)
 # divides the bulk data of the heaviest tests by it; what they check stays
-# the same, scaled. make check sets 2 for its second guest run and the
-# replica run (CI's time; scripts/check.sh), make check-full 1 everywhere;
+# the same, scaled. make check sets 2 for its guest runs but the swap run
+# (CI's time; scripts/check.sh), make check-full 1 everywhere;
 # scripts/rmem-vm passes the host's RMEM_DATA_DIV on. 1 by default.
 DATA_DIV=${RMEM_DATA_DIV:-1}
+# RMEM_SHORT=1 (make check, to fit CI's time; scripts/check.sh): the slowest
+# tests run a shorter form and skip, with a TAP SKIP that says so, the
+# sections make check-full and make check-debug run (long_only). Unset by
+# default: a test run by hand is the whole test. rmem-vm passes it on.
+SHORT=${RMEM_SHORT:-0}
+
+# long_only N WHAT: under RMEM_SHORT, print N TAP skips for WHAT and return
+# 1 (the caller skips the section); else return 0.
+long_only() {
+	local i
+	[ "$SHORT" = 1 ] || return 0
+	for ((i = 0; i < $1; i++)); do
+		tap_skip "$2" "RMEM_SHORT=1: make check-full runs it"
+	done
+	return 1
+}
 
 # rmem_modprobe [PARAM=VALUE...]: load rmem.ko and install this run's
 # cluster key ($RMEM_KEY_FILE) in its key store, which every load starts

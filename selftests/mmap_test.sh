@@ -51,8 +51,11 @@ n1=$(rmemctl -j region show | python3 -c 'import json,sys; d=json.load(sys.stdin
 [ $ok = 0 ] && [ "$n0" = "$n1" ]
 tap_result "chunk not dividing the size, cache below one chunk or not a multiple: refused, nothing created" $?
 
-# 3-5. integrity under eviction: region 4x its cache, 4 writers
-for spec in "i4k 16M 4K 4M" "i64k 32M 64K 8M" "i2m 64M 2M 16M"; do
+# 3-5. integrity under eviction: region 4x its cache, 4 writers (sizes in
+# MiB / DATA_DIV, at most / 4: the 2M-chunk cache keeps two chunks)
+div=$((DATA_DIV > 4 ? 4 : DATA_DIV))
+for spec in "i4k $((16 / div))M 4K $((4096 / div))K" "i64k $((32 / div))M 64K $((8192 / div))K" \
+	    "i2m $((64 / div))M 2M $((16 / div))M"; do
 	set -- $spec
 	d=$(mmap_add "$1" "$2" "$3" "$4") || { tap_not_ok "region $1"; continue; }
 	t0=$SECONDS

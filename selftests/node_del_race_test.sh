@@ -15,7 +15,9 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
+# make check (RMEM_SHORT) runs one round; the race is the same each time.
 ROUNDS=3
+[ "$SHORT" = 1 ] && ROUNDS=1
 FI=/sys/kernel/debug/rmem
 tap_plan $((ROUNDS * 2 + 1))
 tmp=$(mktemp -d)

@@ -29,7 +29,7 @@ emit() {
 }
 
 echo "# rmem selftests on $(uname -r) ($(nproc) CPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB)"
-echo "# RMEM_NODES='${RMEM_NODES:-}' RMEM_TRANSPORT=${RMEM_TRANSPORT:-} RMEM_DATA_DIV=${RMEM_DATA_DIV:-1}"
+echo "# RMEM_NODES='${RMEM_NODES:-}' RMEM_TRANSPORT=${RMEM_TRANSPORT:-} RMEM_DATA_DIV=${RMEM_DATA_DIV:-1} RMEM_SHORT=${RMEM_SHORT:-0}"
 
 # The module must be there (scripts/rmem-vm loads it unless --no-module):
 # without this line a missing module would only show as skips.

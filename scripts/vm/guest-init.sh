@@ -164,6 +164,7 @@ fi
 export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES RMEM_KEY_FILE RMEMD_AS
 # set only when the host's environment had it (scripts/rmem-vm)
 [ -z "${RMEM_DATA_DIV:-}" ] || export RMEM_DATA_DIV
+[ -z "${RMEM_SHORT:-}" ] || export RMEM_SHORT
 export RMEM_OUT=/out
 export RMEM_LIB=$RMEM_SRC/scripts/vm/guest-lib.sh
 export PATH=$RMEM_SRC/daemon:$RMEM_SRC/tools:$RMEM_SRC/selftests:$PATH
