@@ -142,6 +142,14 @@ mmap_add() {
 	echo "/dev/$dev"
 }
 
+# mm DEV SIZE CMD ARGS...: rmem_mmap CMD on the mmap region device DEV (the
+# region is SIZE bytes), killed after MM_TIMEOUT seconds when that is set.
+mm() {
+	local dev=$1 size=$2 cmd=$3
+	shift 3
+	RMEM_MMAP_SIZE=$size ${MM_TIMEOUT:+timeout "$MM_TIMEOUT"} rmem_mmap "$cmd" "$dev" "$@"
+}
+
 # dev_wait NAME b|c: wait up to 5 s for the block (b) or character (c)
 # device /dev/NAME, then make it from sysfs if no devtmpfs/udev did.
 dev_wait() {

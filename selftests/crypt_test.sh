@@ -46,7 +46,7 @@ mm = mmap.mmap(fd, 4 << 20)
 mm[:] = pg * 1024
 mm.flush()
 EOF
-	RMEM_MMAP_SIZE=$((4 * M)) rmem_mmap drop "$1" >/dev/null &&
+	mm "$1" $((4 * M)) drop >/dev/null &&
 		python3 - "$1" "$2" <<'EOF'
 import mmap, os, sys
 m = sys.argv[2].encode()

@@ -51,8 +51,8 @@ tap_result "16 pages written and read back, csum_errors 0" $?
 
 # An mmap region too: its slab is flipped at the same offset.
 mdev=$(mmap_add mcs 4M 64K 1M) &&
-	RMEM_MMAP_SIZE=$((4 * M)) rmem_mmap fill "$mdev" 5 >/dev/null &&
-	RMEM_MMAP_SIZE=$((4 * M)) rmem_mmap drop "$mdev" >/dev/null
+	mm "$mdev" $((4 * M)) fill 5 >/dev/null &&
+	mm "$mdev" $((4 * M)) drop >/dev/null
 tap_result "mmap region mcs written and dropped from its cache (its data is on the node only)" $?
 
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
@@ -81,12 +81,12 @@ dd if="$tmp/a" of="$dev" bs=4096 skip=2 seek=2 count=1 oflag=direct status=none 
 	dd if="$dev" of="$tmp/e" bs=4096 count=16 iflag=direct status=none && cmp -s "$tmp/a" "$tmp/e"
 tap_result "writing the page again heals it: all 16 read back correct" $?
 
-out=$(RMEM_MMAP_SIZE=$((4 * M)) timeout 120 rmem_mmap verify "$mdev" 5 2>&1)
+out=$(MM_TIMEOUT=120 mm "$mdev" $((4 * M)) verify 5 2>&1)
 rc=$?
 [ $rc -eq 3 ]
 tap_result "through a mapping, the chunk holding the flipped page gives SIGBUS, not wrong data (exit $rc)" $?
 echo "$out" | tap_diag
-out=$(RMEM_MMAP_SIZE=$((4 * M)) timeout 120 rmem_mmap verify "$mdev" 5 $((64 * 1024)) $((4 * M - 64 * 1024)) 2>&1)
+out=$(MM_TIMEOUT=120 mm "$mdev" $((4 * M)) verify 5 $((64 * 1024)) $((4 * M - 64 * 1024)) 2>&1)
 tap_result "the rest of the mapping reads back correct" $?
 echo "$out" | tap_diag
 

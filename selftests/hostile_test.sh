@@ -89,9 +89,9 @@ dmesg_since "$mark" | grep -E "rmem: node" | sort | uniq -c | sort -rn | head -n
 # 16 MiB through a 1 MiB cache: every chunk is written back, then fetched.
 t0=$SECONDS lies0=$(rmemd_status hostile_replies)
 mdev=$(mmap_add hostile-mm 16M 64K 1M) &&
-	timeout 300 env RMEM_MMAP_SIZE=$((16 << 20)) rmem_mmap fill "$mdev" 7 >"$tmp/mm" 2>&1 &&
-	timeout 300 env RMEM_MMAP_SIZE=$((16 << 20)) rmem_mmap drop "$mdev" >>"$tmp/mm" 2>&1 &&
-	timeout 300 env RMEM_MMAP_SIZE=$((16 << 20)) rmem_mmap verify "$mdev" 7 >>"$tmp/mm" 2>&1
+	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) fill 7 >"$tmp/mm" 2>&1 &&
+	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) drop >>"$tmp/mm" 2>&1 &&
+	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) verify 7 >>"$tmp/mm" 2>&1
 rc=$?
 lies=$(($(rmemd_status hostile_replies) - lies0))
 [ $rc = 0 ] && [ "$(region_field hostile-mm fetch_errors)" = 0 ] &&
@@ -103,11 +103,11 @@ timeout 120 rmemctl region del hostile >/dev/null && timeout 120 rmemctl region 
 	timeout 120 rmemctl node del "$node" >/dev/null && [ -z "$(node_ids)" ]
 tap_result "region del and node del finish, no node left" $?
 
+rk_ends="wrong rkeys: every I/O ends"
+rk_data="wrong rkeys: never other data"
+rk_del="wrong rkeys: the module forgets the key, region del and node del work"
 if [ "$transport" != rdma ]; then
-	for w in "wrong rkeys: every I/O ends" "wrong rkeys: never other data" \
-		"wrong rkeys: the module forgets the key, region del and node del work"; do
-		tap_skip "$w" "rkeys are RDMA's"
-	done
+	for w in "$rk_ends" "$rk_data" "$rk_del"; do tap_skip "$w" "rkeys are RDMA's"; done
 else
 	rmemd_relaunch hostile-rkey "$orig_cmd" --test-hostile 2:rkey
 	for _ in 1 2 3 4 5; do
@@ -146,12 +146,12 @@ else
 		[ "$forgot" -gt 0 ] && break
 	done
 	[ $hung = 0 ] && [ "$forgot" -gt 0 ]
-	tap_result "wrong rkeys: every I/O ends ($forgot slab keys refused in $tries region(s); $good chunks read back, $old unchanged after a failed write, $eio reads failed with an error, $hung hung)" $?
+	tap_result "$rk_ends ($forgot slab keys refused in $tries region(s); $good chunks read back, $old unchanged after a failed write, $eio reads failed with an error, $hung hung)" $?
 	[ $wrong = 0 ]
-	tap_result "wrong rkeys: never other data ($wrong chunks neither written nor old)" $?
+	tap_result "$rk_data ($wrong chunks neither written nor old)" $?
 	dmesg_since "$mark2" | grep -E "refused our RDMA key|no RDMA key" | head -n 3 | tap_diag
 	[ -z "$(region_names)" ] && timeout 120 rmemctl node del "$node" >/dev/null && [ -z "$(node_ids)" ]
-	tap_result "wrong rkeys: the module forgets the key, region del and node del work" $?
+	tap_result "$rk_del" $?
 fi
 
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"

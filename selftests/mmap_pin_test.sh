@@ -49,7 +49,7 @@ odirect() {
 		tap_not_ok "region $1 (chunk $2)"
 		return
 	}
-	out=$(RMEM_MMAP_SIZE=$((SIZE * M)) timeout 300 rmem_mmap odirect "$d" "$3" $RANDOM 2>&1)
+	out=$(MM_TIMEOUT=300 mm "$d" $((SIZE * M)) odirect "$3" $RANDOM 2>&1)
 	rc=$?
 	tap_result "chunk $2, file $3: O_DIRECT out of and into a ${SIZE} MiB mapping (cache $((SIZE / 4)) MiB), contents checked, then read back from the memory node (exit $rc, $((SECONDS - t0))s)" $rc
 	echo "$out" | tap_diag

@@ -20,13 +20,6 @@ tap_plan 23
 trap 'kill $holder 2>/dev/null; blk_cleanup' EXIT
 holder=
 
-# mm NAME SIZE CMD ARGS...: run rmem_mmap CMD on region NAME's device.
-mm() {
-	local dev=$1 size=$2 cmd=$3
-	shift 3
-	RMEM_MMAP_SIZE=$size rmem_mmap "$cmd" "$dev" "$@"
-}
-
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 node=$(blk_setup_node "${TIMEOUT_S}s")
 [ -n "$node" ] || { tap_fail_rest "node add failed"; tap_done; }
@@ -168,12 +161,12 @@ tap_result "8 MiB written, synced and dropped from the cache" $?
 cmd=$(rmemd_cmdline)
 rmem_on 1 'pkill -KILL -x rmemd'
 t0=$SECONDS
-out=$(timeout 90 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$d" 9 2>&1)
+out=$(MM_TIMEOUT=90 mm "$d" $((8 * M)) verify 9 2>&1)
 rc=$?
 echo "$out" | tap_diag
 [ $rc -eq 3 ]
 tap_result "a fault on a written-back chunk with its node dead: SIGBUS, caught (exit $rc after $((SECONDS - t0))s)" $?
-out=$(timeout 60 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$d" 9 $((4 * M)) $((64 * 1024)) 2>&1)
+out=$(MM_TIMEOUT=60 mm "$d" $((8 * M)) verify 9 $((4 * M)) $((64 * 1024)) 2>&1)
 [ $? -eq 3 ]
 tap_result "a second fault there: SIGBUS again, no hang" $?
 fe=$(region_field k fetch_errors)

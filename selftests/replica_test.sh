@@ -254,13 +254,13 @@ node_back "$n1"
 
 # an mmap region.
 mdev=$(mmap_add mrep 8M 64K 1M replicas 2) &&
-	RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap fill "$mdev" 21 >/dev/null &&
-	RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap drop "$mdev" >/dev/null
+	mm "$mdev" $((8 * M)) fill 21 >/dev/null &&
+	mm "$mdev" $((8 * M)) drop >/dev/null
 tap_result "mmap region mrep (replicas 2) filled and dropped from its cache" $?
 victim=$(extents mrep | awk 'NR == 1 { print $2 }')
 vi=${idx[$victim]:-1}
 kill_node "${vi:-1}"
-out=$(timeout 120 env RMEM_MMAP_SIZE=$((8 * M)) rmem_mmap verify "$mdev" 21 2>&1)
+out=$(MM_TIMEOUT=120 mm "$mdev" $((8 * M)) verify 21 2>&1)
 rc=$?
 [ $rc -eq 0 ] && [ "$(region_field mrep fetch_errors)" = 0 ]
 tap_result "node $victim (memory node ${vi:-?}) killed: every page reads back right, no SIGBUS (rc $rc${out:+: $out})" $?
