@@ -15,7 +15,9 @@
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
-#   make install | dkms-install | clean
+#   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
+#                    CPPFLAGS, CFLAGS, LDFLAGS); not the selftests
+#   make dkms-install | clean
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -29,7 +31,8 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-replica bench-crypt bench-test style install dkms-install clean
+	demo bench bench-quick bench-replica bench-crypt bench-test style install uninstall \
+	dkms-install clean
 
 all: module userspace
 
@@ -98,9 +101,14 @@ bench-test:
 style:
 	@scripts/style.sh
 
-install: userspace
+# Only what a host runs: the selftests need linux-source, a host does not.
+install: daemon tools
 	$(MAKE) -C daemon install
 	$(MAKE) -C tools install
+
+uninstall:
+	$(MAKE) -C daemon uninstall
+	$(MAKE) -C tools uninstall
 
 dkms-install:
 	@scripts/dkms-install.sh

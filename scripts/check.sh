@@ -29,6 +29,8 @@
 # The last line of output is always "N passed, N failed, N skipped"; the
 # exit status is non-zero when anything failed.
 set -uo pipefail
+# -Werror in every userspace build of the check (not in a user's build)
+export WERROR=1
 
 # The whole script is one compound command, parsed before it runs: editing
 # this file while a check runs cannot break that run.
@@ -231,6 +233,7 @@ run_step build style 300 -- scripts/style.sh
 run_step test daemon-test 900 -- make --no-print-directory -C daemon test
 run_step cmd unit-security 120 -- make --no-print-directory -C daemon unit-check
 run_step test tools-test 900 -- make --no-print-directory -C tools test
+run_step test install-test 300 -- scripts/install-test.sh
 run_step test bench-test 300 -- bench/tests/report_test.sh
 run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short
 run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short

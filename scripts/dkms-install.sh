@@ -14,7 +14,8 @@
 # and /usr/src. --tree DIR keeps everything (sources, DKMS tree, installed
 # modules) under DIR instead of /usr/src, /var/lib/dkms and /lib/modules: a
 # check that dkms.conf builds, leaving the system untouched (make check does
-# this). Needs the dkms package (make deps), and root unless --tree.
+# this, and that a 5.10 kernel is skipped). Needs the dkms package (make
+# deps), and root unless --tree.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +85,17 @@ for k in "${kvers[@]}"; do
 	fi
 done
 dkms status -m rmem -v "$version"
+# In a private tree (make check), also check that dkms.conf's
+# BUILD_EXCLUSIVE_KERNEL skips a kernel rmem is not made for: DKMS exits 77.
+if [ -n "$tree" ]; then
+	rc=0
+	dkms build -m rmem -v "$version" -k 5.10.0-0-rmemtest >/dev/null 2>&1 || rc=$?
+	if [ $rc != 77 ]; then
+		say "error: dkms build for 5.10.0-0-rmemtest exited $rc, not 77: BUILD_EXCLUSIVE_KERNEL does not skip it" >&2
+		exit 1
+	fi
+	say "a 5.10 kernel is skipped (BUILD_EXCLUSIVE_KERNEL), as it should be"
+fi
 if [ $build_only = 0 ]; then
 	say "done: 'modprobe rmem' loads it on ${kvers[*]}"
 fi

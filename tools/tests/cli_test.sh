@@ -278,5 +278,68 @@ if [ -w /dev/full ]; then
 	ok $? "a failed write of the output (/dev/full) is an error, not silence"
 fi
 
+# ---- bash completion (rmemctl.bash-completion) ----
+# The module's names come from a stand-in for 'rmemctl -j OBJECT show'
+# printing what the real one prints (compact and pretty JSON).
+COMPLETION=${COMPLETION:-$(dirname "$0")/../rmemctl.bash-completion}
+cat >"$tmp/fake" <<'FAKE'
+#!/bin/bash
+case "$*" in
+"-j node show") echo '[{"id":3,"addr":"10.0.0.2"},{"id":12,"addr":"10.0.0.3"}]' ;;
+"-j region show") printf '[\n  {\n    "name": "swap0",\n    "id": 1\n  },\n  {\n    "name": "weights",\n    "id": 2\n  }\n]\n' ;;
+"-j key show") echo '[{"id":"f7ca7d773215dfa8","nodes":1}]' ;;
+*) exit 1 ;;
+esac
+FAKE
+chmod +x "$tmp/fake"
+# comp WORDS...: the completions of the last word (may be ''), one line,
+# sorted, into $tmp/out.
+comp() {
+	RMEMCTL_COMP_CMD=${RMEMCTL_COMP_CMD:-$tmp/fake} bash -c '
+		. "$1"; shift
+		COMP_WORDS=(rmemctl "$@"); COMP_CWORD=$#
+		_rmemctl
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " " | sed "s/ $//"' \
+		_ "$COMPLETION" "$@" >"$tmp/out" 2>"$tmp/err"
+}
+: >"$tmp/err"
+while IFS='|' read -r args want; do
+	# shellcheck disable=SC2086 # ARGS are words; '' stands for an empty word
+	eval "comp $args"
+	[ "$(cat "$tmp/out")" = "$want" ]
+	ok $? "completion of 'rmemctl $args': '$want' (got '$(cat "$tmp/out")')"
+done <<'CASES'
+''|help key node region status version
+--j|--json
+no|node
+node ''|add del drain show
+region ''|add del show
+key ''|add del generate show
+node add 10.0.0.9 ''|auth key timeout transport
+node add 10.0.0.9 transport ''|auto rdma tcp
+node add 10.0.0.9 key ''|f7ca7d773215dfa8
+node del ''|12 3
+node drain 1|12
+region del ''|swap0 weights
+region show w|weights
+region add big ''|cache chunk encrypt prealloc replicas size type
+region add big type ''|block mmap
+region add big size 1G encrypt ''|off on
+key del ''|f7ca7d773215dfa8
+-j region show ''|swap0 weights
+region add ''|
+CASES
+# Every OBJECT VERB that 'rmemctl help' lists is offered.
+missing=
+while read -r obj verb; do
+	comp "$obj" ''
+	[[ " $(cat "$tmp/out") " == *" $verb "* ]] || missing+=" $obj $verb"
+done < <("$RMEMCTL" help | awk '$1 == "rmemctl" && $2 ~ /^(node|region|key)$/ { print $2, $3 }')
+[ -z "$missing" ]
+ok $? "completion offers every verb 'rmemctl help' lists (missing:${missing:- none})"
+RMEMCTL_COMP_CMD=/nonexistent comp node del ''
+[ -z "$(cat "$tmp/out")" ] && [ ! -s "$tmp/err" ]
+ok $? "completion without a module (rmemctl fails): no names, no error output"
+
 echo "1..$n"
 [ $failed -eq 0 ]
