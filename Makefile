@@ -17,6 +17,7 @@
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
 #                    CPPFLAGS, CFLAGS, LDFLAGS); not the selftests
+#   make deb         rmem-dkms, rmemd and rmemctl .debs in build/deb/ (dpkg-buildpackage)
 #   make dkms-install | clean
 
 PREFIX    ?= /usr/local
@@ -32,7 +33,7 @@ export PREFIX DESTDIR VERSION
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
 	demo bench bench-quick bench-replica bench-crypt bench-test style install uninstall \
-	dkms-install clean
+	dkms-install deb clean
 
 all: module userspace
 
@@ -112,6 +113,9 @@ uninstall:
 
 dkms-install:
 	@scripts/dkms-install.sh
+
+deb:
+	@scripts/deb.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

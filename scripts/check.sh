@@ -269,6 +269,11 @@ for t in $swaps; do
 		--compute-mem 256 --memory-mem 1536 --donate 1024M --transport "$t" \
 		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
+# The Debian packages: built (lintian clean), unpacked, DKMS builds rmem.ko
+# from rmem-dkms, and a 6.1 guest runs blk_io_test.sh on that module with
+# the packaged rmemctl (scripts/deb-test.sh).
+run_step test deb-test 1200 -- "${short[@]}" scripts/deb-test.sh
+
 # Replicas need three memory nodes: replica_test.sh in guests of its own
 # (it skips in the one-node runs above).
 for c in $replicas; do

@@ -17,6 +17,8 @@ PKGS=(
 	clang libclang-rt-14-dev
 	# make check/style/demo, selftests (JSON checks), make dkms-install
 	perl bc python3 dkms
+	# make deb (the Debian packages) and its check
+	debhelper dh-dkms lintian
 	# guests
 	qemu-system-x86 busybox-static iproute2
 	rdma-core ibverbs-providers rdmacm-utils perftest

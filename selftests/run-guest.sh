@@ -30,6 +30,7 @@ emit() {
 
 echo "# rmem selftests on $(uname -r) ($(nproc) CPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB)"
 echo "# RMEM_NODES='${RMEM_NODES:-}' RMEM_TRANSPORT=${RMEM_TRANSPORT:-} RMEM_DATA_DIV=${RMEM_DATA_DIV:-1} RMEM_SHORT=${RMEM_SHORT:-0}"
+echo "# rmemctl is $(command -v rmemctl), rmemd is $(command -v rmemd)"
 
 # The module must be there (scripts/rmem-vm loads it unless --no-module):
 # without this line a missing module would only show as skips.
