@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """report.py: turn one benchmark run's raw output into a Markdown report and plots.
 
-    bench/report.py RESULTDIR [--host KEY=VALUE ...]
+    bench/report.py RESULTDIR [--raw RAWDIR] [KEY=VALUE ...]
 
-RESULTDIR holds raw/ as written by bench/guest-blk.sh (fio JSON, perftest text,
-iperf3 JSON, swap and redis JSON, meta.txt, failed.tsv). Writes RESULTDIR.md beside it,
-and RESULTDIR/{iops,latency}.dat + .png (when gnuplot is installed).
-Only the Python standard library is used.
+The raw output (as written by bench/guest-blk.sh: fio JSON, perftest text,
+iperf3 JSON, swap and redis JSON, meta.txt, failed.tsv) is read from RAWDIR,
+else from RESULTDIR/raw. Everything the report uses of it, with the KEY=VALUE
+facts about the host, is written to RESULTDIR/summary.json: a compact record
+kept in git, from which the report is made again when there is no raw
+output (bench/run.sh leaves that in build/bench/). Writes RESULTDIR.md beside
+RESULTDIR, and RESULTDIR/{iops,latency}.dat + .png (when gnuplot is
+installed). Only the Python standard library is used.
 """
 import glob
 import json
@@ -686,7 +690,7 @@ def targets(L, fio, pt, mm=None):
                 get(t, other, "iops"), "≥ 1.00×", lambda r: r >= 1.0)
     for t in (q1, q16):
         row(f"rmem RDMA vs rmem TCP: {t} IOPS", get(t, "rmem-rdma", "iops"),
-            get(t, "rmem-tcp", "iops"), "information (rxe is slower than TCP under TCG: VM.md)",
+            get(t, "rmem-tcp", "iops"), "information (rxe is slower than TCP under TCG, as measured here)",
             None)
     lat = median(stats(pt.get(("ib_read_lat", 4096), {}).get("typical", [])))
     bw = median(stats(pt.get(("ib_read_bw", 4096), {}).get("bw", [])))
@@ -854,15 +858,78 @@ def pcap_table(L, pc):
     w("")
 
 
+SUMMARY_VERSION = 1
+
+
+def _enc(v):
+    """JSON-able form of the readers' results: tuple keys become lists."""
+    if isinstance(v, dict):
+        if any(isinstance(k, tuple) for k in v):
+            return {"__tuple_keys__": [[list(k), _enc(x)] for k, x in v.items()]}
+        return {k: _enc(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_enc(x) for x in v]
+    return v
+
+
+def _dec(v):
+    if isinstance(v, dict):
+        if "__tuple_keys__" in v:
+            return {tuple(k): _dec(x) for k, x in v["__tuple_keys__"]}
+        return {k: _dec(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_dec(x) for x in v]
+    return v
+
+
+def collect(outdir, raw, host):
+    """Every reader's result for this run: from RAW (then saved as
+    OUTDIR/summary.json, with HOST), or, without it, from that file."""
+    path = os.path.join(outdir, "summary.json")
+    if raw is None and os.path.isdir(os.path.join(outdir, "raw")):
+        raw = os.path.join(outdir, "raw")
+    if raw is None:
+        try:
+            with open(path) as f:
+                j = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit(f"report.py: no raw output and no readable {path}: {e}")
+        if j.get("version") != SUMMARY_VERSION:
+            sys.exit(f"report.py: {path} is of version {j.get('version')}, not {SUMMARY_VERSION}")
+        d = _dec(j["data"])
+        d["failed"] = [tuple(x) for x in d["failed"]]
+        d["load"] = [tuple(x) for x in d["load"]]
+        d["host"].update(host)
+        return d
+    d = {"meta": read_meta(raw), "failed": read_failed(raw), "fio": read_fio(raw),
+         "load": read_load(raw), "perftest": read_perftest(raw), "mmap": read_mmap(raw),
+         "iperf": read_iperf(raw), "swap": read_swap(raw), "redis": read_redis(raw),
+         "pcap": read_pcap(raw), "replica": read_replica(raw), "host": host}
+    os.makedirs(outdir, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"version": SUMMARY_VERSION, "data": _enc(d)}, f, separators=(",", ":"),
+                  sort_keys=True)
+        f.write("\n")
+    return d
+
+
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
         sys.exit(__doc__)
-    outdir = os.path.abspath(sys.argv[1].rstrip("/"))
-    host = dict(a.partition("=")[::2] for a in sys.argv[2:] if a != "--host")
-    raw = os.path.join(outdir, "raw")
-    meta = read_meta(raw)
-    failed = read_failed(raw)
-    fio = read_fio(raw)
+    outdir = os.path.abspath(args.pop(0).rstrip("/"))
+    raw = None
+    if args[:1] == ["--raw"]:
+        if len(args) < 2:
+            sys.exit("report.py: --raw needs a directory")
+        raw = os.path.abspath(args[1])
+        args = args[2:]
+    host = dict(a.partition("=")[::2] for a in args if a != "--host")
+    data = collect(outdir, raw, host)
+    host = data["host"]
+    meta = data["meta"]
+    failed = data["failed"]
+    fio = data["fio"]
     tests = ordered(fio.keys(), TEST_ORDER)
     devs = ordered({d for t in fio.values() for d in t}
                    | set(meta.get("devices", "").split()), DEV_ORDER)
@@ -892,7 +959,7 @@ def main():
       f"{meta.get('size_mib', '?')} MiB per device, prefilled |")
     w(f"| fio | {meta.get('fio', '?')}, `--direct=1 --ioengine=libaio --numjobs=1` |")
     w("")
-    load = read_load(raw)
+    load = data["load"]
     if load:
         busy = [q for _, q in load if q > 2]
         w(f"Host while the guests ran: load average {min(l for l, _ in load):.1f}–"
@@ -908,8 +975,8 @@ def main():
             w(f"- **{k}**: {v}")
         w("")
 
-    pt = read_perftest(raw)
-    mm = read_mmap(raw)
+    pt = data["perftest"]
+    mm = data["mmap"]
     if tests or mm["seq"] or mm["rand"]:
         targets(L, fio, pt, mm)
 
@@ -960,7 +1027,7 @@ def main():
         w("")
 
     # ---------------------------------------------------------- transport limits
-    ip = read_iperf(raw)
+    ip = data["iperf"]
     if pt or ip:
         w("## Transport limits between the same guests")
         w("")
@@ -983,7 +1050,7 @@ def main():
         mmap_tables(L, mm, pt, meta, outdir, name)
 
     # ---------------------------------------------------------- swap
-    sw = read_swap(raw)
+    sw = data["swap"]
     if sw:
         base = stats(sw.get("unlimited", {}).get("seconds", []))
         rb = min((median(stats(sw[d]["seconds"])) for d in sw
@@ -1005,7 +1072,7 @@ def main():
               f"{ratio(median(s_), rb)} | {fmt(median(o))} | {sw[d]['fail']} |")
         w("")
 
-    rd = read_redis(raw)
+    rd = data["redis"]
     if rd:
         base = stats(rd.get("unlimited", {}).get("rps", []))
         basef = stats(rd.get("unlimited", {}).get("fill", []))
@@ -1032,12 +1099,12 @@ def main():
               f"{fmt(median(stats(rd[d]['out'])))} | {rd[d]['fail']} |")
         w("")
 
-    pc = read_pcap(raw)
+    pc = data["pcap"]
     if pc:
         pcap_table(L, pc)
 
-    replica_tables(L, fio, read_replica(raw), ip, meta)
-    crypt_tables(L, fio, read_swap(raw), meta)
+    replica_tables(L, fio, data["replica"], ip, meta)
+    crypt_tables(L, fio, sw, meta)
     auth_tables(L, fio, meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False
@@ -1048,8 +1115,10 @@ def main():
         w("")
         w(f"![latency]({name}/latency.png)")
         w("")
-    w(f"Raw data: `{name}/raw/` (fio JSON per test/device/run, `.cpu` guest CPU samples, "
-      "perftest text, iperf3 JSON, swap and redis JSON, mmap JSON, rmemctl state before/after, the guest script log).")
+    w(f"Data: `{name}/summary.json`, every figure of this report, from which `bench/report.py "
+      f"bench/results/{name}` makes it again. The raw output (fio JSON per test/device/run, guest "
+      "CPU samples, perftest text, iperf3, swap, redis and mmap JSON, rmemctl state, the guest "
+      f"logs) stays on the machine that ran it, in `build/bench/{name}/raw/`.")
     with open(outdir + ".md", "w") as f:
         f.write("\n".join(L) + "\n")
     print(outdir + ".md")

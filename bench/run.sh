@@ -4,8 +4,10 @@
 # bench/run.sh: rmem against the alternatives, side by side in one run
 # (make bench / make bench-quick). Boots one compute guest and one memory
 # guest through scripts/rmem-vm, runs bench/guest-blk.sh in them, then
-# bench/report.py writes bench/results/<date>-<kernel>.md, the plots, and keeps
-# the raw data in bench/results/<date>-<kernel>/. See bench/README.md.
+# bench/report.py writes bench/results/<date>-<kernel>.md, the plots and
+# bench/results/<date>-<kernel>/summary.json (every figure the report uses:
+# what git keeps); the raw data stays in build/bench/<date>-<kernel>/raw/.
+# See bench/README.md.
 #
 #   bench/run.sh [--quick] [--kernel 6.1|6.12]
 #   bench/run.sh --replica [--transport tcp|rdma] [--kernel 6.1|6.12]
@@ -192,17 +194,18 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 [ -d "$logdir/raw" ] || { say "no results in $logdir/raw"; exit 1; }
 
 # ---------------------------------------------------------------- report
+# The raw data stays in build/ ($logdir/raw); the report, the plots and
+# summary.json go to bench/results/.
 mkdir -p "$result"
-cp -a "$logdir/raw" "$result/"
-cp "$logdir/script.log" "$result/raw/guest-script.log" 2>/dev/null || true
+cp "$logdir/script.log" "$logdir/raw/guest-script.log" 2>/dev/null || true
 kill "$sampler_pid" 2>/dev/null || true
-cp "$logdir/host-load.txt" "$result/raw/"
+cp "$logdir/host-load.txt" "$logdir/raw/"
 for f in "$logdir"/mem1-*.log "$logdir"/*-dmesg.log; do
-	[ -e "$f" ] && cp "$f" "$result/raw/"
+	[ -e "$f" ] && cp "$f" "$logdir/raw/"
 done
 dirty=no
 [ -z "$(git status --porcelain 2>/dev/null)" ] || dirty=yes
-bench/report.py "$result" \
+bench/report.py "$result" --raw "$logdir/raw" \
 	date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
 	commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)" dirty="$dirty" \
 	machine="$(uname -srm), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
