@@ -41,11 +41,12 @@ ok $rc "make install DESTDIR=... PREFIX=/usr CPPFLAGS=... CFLAGS=... LDFLAGS=...
 
 want="usr/sbin/rmemd usr/sbin/rmemctl usr/share/man/man8/rmemd.8 usr/share/man/man8/rmemctl.8
 usr/lib/systemd/system/rmemd.service usr/share/bash-completion/completions/rmemctl
+usr/share/man/man5/rmem.conf.5 usr/lib/systemd/system/rmem-apply.service
 etc/rmem/rmemd.conf.example"
 missing=
 for f in $want; do [ -f "$dest/$f" ] || missing+=" $f"; done
 [ -z "$missing" ]
-ok $? "installed: rmemd, rmemctl, their man pages, the unit, the completion, the example config (missing:${missing:- none})"
+ok $? "installed: rmemd, rmemctl, their man pages, rmem.conf(5), the units, the completion, the example config (missing:${missing:- none})"
 
 grep -q "^ExecStart=/usr/sbin/rmemd" "$dest/usr/lib/systemd/system/rmemd.service"
 ok $? "the unit runs /usr/sbin/rmemd (SBINDIR from PREFIX)"

@@ -73,46 +73,69 @@ static int key_id_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/**
+ * rm_key_add() - KEY_ADD of the key in a key file; prints nothing
+ * @ctx: the command (its netlink socket opened with rm_open())
+ * @file: the key file (64 hex digits, mode 0600 or stricter)
+ * @r: the reply as a record ("id"), initialized here
+ * @err: on a bad file, why
+ * @errlen: size of @err
+ *
+ * The key is wiped from memory before this returns.
+ *
+ * Return: 0, -EBADF for a bad key file (@err says why), or -errno from the
+ * module (-EEXIST: installed already; ctx->nl.extack names its id).
+ */
+int rm_key_add(struct rm_ctx *ctx, const char *file, struct rm_rec *r, char *err, size_t errlen)
+{
+	uint8_t key[RMEM_AUTH_KEY_LEN];
+	struct nl_msg *msg;
+	int ret;
+
+	rm_rec_init(r);
+	rec_key_id(r, "id", false, 0);
+	ret = rmem_key_read_file(file, key, err, errlen);
+	if (ret) {
+		explicit_bzero(key, sizeof(key));
+		return -EBADF;
+	}
+	msg = rm_nl_msg(&ctx->nl, RMEM_CMD_KEY_ADD, false);
+	if (!msg) {
+		explicit_bzero(key, sizeof(key));
+		return -ENOMEM;
+	}
+	if (nla_put(msg, RMEM_A_KEY, (int)sizeof(key), key) < 0) {
+		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+		nlmsg_free(msg);
+		explicit_bzero(key, sizeof(key));
+		return -EMSGSIZE;
+	}
+	explicit_bzero(key, sizeof(key));
+	return rm_nl_exec(&ctx->nl, msg, key_id_reply, r);	/* wipes msg */
+}
+
 static int key_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 {
 	uint8_t key[RMEM_AUTH_KEY_LEN];
 	char err[256];
-	struct nl_msg *msg;
 	struct rm_rec r;
 	int ret;
 
 	/* The file first: a bad file is reported even without the module. */
 	ret = rmem_key_read_file(req->key_file, key, err, sizeof(err));
-	if (ret) {
-		explicit_bzero(key, sizeof(key));
+	explicit_bzero(key, sizeof(key));
+	if (ret)
 		return rm_failf(ctx, "%s", err);
-	}
 	ret = rm_open(ctx);
 	if (ret)
-		goto out_wipe;
-	msg = rm_nl_msg(&ctx->nl, RMEM_CMD_KEY_ADD, false);
-	if (!msg) {
-		ret = rm_fail(ctx, -ENOMEM);
-		goto out_wipe;
-	}
-	if (nla_put(msg, RMEM_A_KEY, (int)sizeof(key), key) < 0) {
-		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-		nlmsg_free(msg);
-		ret = rm_fail(ctx, -EMSGSIZE);
-		goto out_wipe;
-	}
-	explicit_bzero(key, sizeof(key));
-	rm_rec_init(&r);
-	rec_key_id(&r, "id", false, 0);
-	ret = rm_nl_exec(&ctx->nl, msg, key_id_reply, &r);	/* wipes msg */
+		return ret;
+	ret = rm_key_add(ctx, req->key_file, &r, err, sizeof(err));
+	if (ret == -EBADF)
+		return rm_failf(ctx, "%s", err);
 	if (ret)
 		return rm_fail(ctx, ret);
 	rm_out_result(&ctx->out, &r);
 	return RM_EXIT_OK;
-
-out_wipe:
-	explicit_bzero(key, sizeof(key));
-	return ret;
 }
 
 static int key_del_run(struct rm_ctx *ctx, const struct rm_req *req)

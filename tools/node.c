@@ -239,14 +239,6 @@ void rm_node_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "write_bytes", "WRITTEN", RM_F_SIZE, set, v);
 }
 
-/* The nodes of a dump, grown as replies come. */
-struct node_list {
-	struct rm_rec *recs;
-	struct rm_addr *addrs;	/* parallel to recs; family 0 if unknown */
-	uint32_t *ids;
-	bool *has_id;
-	size_t n, cap;
-};
 
 static int node_collect(struct nlattr **tb, void *arg)
 {
@@ -285,7 +277,11 @@ static int node_collect(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static void node_list_free(struct node_list *l)
+/**
+ * rm_node_list_free() - free what rm_node_dump() filled
+ * @l: the list
+ */
+void rm_node_list_free(struct node_list *l)
 {
 	free(l->recs);
 	free(l->addrs);
@@ -312,6 +308,20 @@ static int node_get(struct rm_ctx *ctx, const struct rm_req *req, struct node_li
 	return ret ? rm_fail(ctx, ret) : RM_EXIT_OK;
 }
 
+/**
+ * rm_node_dump() - every node the module has
+ * @ctx: the command
+ * @l: filled; rm_node_list_free() it
+ *
+ * Return: RM_EXIT_OK, or RM_EXIT_FAIL after printing why.
+ */
+int rm_node_dump(struct rm_ctx *ctx, struct node_list *l)
+{
+	struct rm_req all = { .transport = -1, .type = -1, .encrypt = -1 };
+
+	return node_get(ctx, &all, l);
+}
+
 /* ---- verbs ---- */
 
 static int node_id_reply(struct nlattr **tb, void *arg)
@@ -325,19 +335,24 @@ static int node_id_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
+/**
+ * rm_node_add() - NODE_ADD of the node @req describes; prints nothing
+ * @ctx: the command (its netlink socket opened with rm_open())
+ * @req: address, port, transport, timeout, key id or auth none
+ * @r: the reply as a record ("id"), initialized here
+ *
+ * Return: 0 or -errno (ctx->nl.extack says why).
+ */
+int rm_node_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r)
 {
 	const struct rm_addr *a = &req->addr;
 	struct nl_msg *msg;
-	struct rm_rec r;
-	int ret;
 
-	ret = rm_open(ctx);
-	if (ret)
-		return ret;
+	rm_rec_init(r);
+	rm_rec_u64(r, "id", "id", RM_F_U64, false, 0);
 	msg = rm_nl_msg(&ctx->nl, RMEM_CMD_NODE_ADD, false);
 	if (!msg)
-		return rm_fail(ctx, -ENOMEM);
+		return -ENOMEM;
 	if (nla_put(msg, RMEM_A_NODE_ADDR, (int)rm_addr_len(a), a->bytes) < 0 ||
 	    (a->has_port && nla_put_u16(msg, RMEM_A_NODE_PORT, a->port) < 0) ||
 	    (req->transport >= 0 &&
@@ -347,11 +362,20 @@ static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	    (req->has_key_id && nla_put_u64(msg, RMEM_A_NODE_KEY_ID, req->key_id) < 0) ||
 	    (req->auth_none && nla_put_flag(msg, RMEM_A_NODE_AUTH_NONE) < 0)) {
 		nlmsg_free(msg);
-		return rm_fail(ctx, -EMSGSIZE);
+		return -EMSGSIZE;
 	}
-	rm_rec_init(&r);
-	rm_rec_u64(&r, "id", "id", RM_F_U64, false, 0);
-	ret = rm_nl_exec(&ctx->nl, msg, node_id_reply, &r);
+	return rm_nl_exec(&ctx->nl, msg, node_id_reply, r);
+}
+
+static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	struct rm_rec r;
+	int ret;
+
+	ret = rm_open(ctx);
+	if (ret)
+		return ret;
+	ret = rm_node_add(ctx, req, &r);
 	if (ret)
 		return rm_fail(ctx, ret);
 	rm_out_result(&ctx->out, &r);
@@ -388,7 +412,7 @@ static int node_find_by_addr(struct rm_ctx *ctx, const struct rm_req *req, uint3
 		ret = rm_failf(ctx, "%zu nodes have address %s (ids %s): give the port or the id",
 			       found, want, ids);
 out:
-	node_list_free(&l);
+	rm_node_list_free(&l);
 	return ret;
 }
 
@@ -436,7 +460,7 @@ static int node_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 	ret = node_get(ctx, req, &l);
 	if (!ret)
 		rm_out_table(&ctx->out, l.recs, l.n);
-	node_list_free(&l);
+	rm_node_list_free(&l);
 	return ret;
 }
 

@@ -72,6 +72,23 @@ void rm_rec_str(struct rm_rec *r, const char *key, const char *hdr, const char *
 }
 
 /**
+ * rm_rec_get() - a record's field by its JSON key
+ * @r: the record
+ * @key: the key
+ *
+ * Return: the field, or NULL when the record has none of that key.
+ */
+const struct rm_field *rm_rec_get(const struct rm_rec *r, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->f[i].key && !strcmp(r->f[i].key, key))
+			return &r->f[i];
+	return NULL;
+}
+
+/**
  * rm_fmt_size() - human size: "0", "512B", "4K", "1.5G" (powers of 1024)
  * @bytes: the size
  * @buf: the result

@@ -252,10 +252,6 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "pmd_maps", NULL, RM_F_U64, set, v);
 }
 
-struct region_list {
-	struct rm_rec *recs;
-	size_t n, cap;
-};
 
 static int region_collect(struct nlattr **tb, void *arg)
 {
@@ -301,18 +297,25 @@ static int region_add_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
+/**
+ * rm_region_add() - REGION_ADD of the region @req describes; prints nothing
+ * @ctx: the command (its netlink socket opened with rm_open())
+ * @req: name, size, type, chunk, cache, replicas, prealloc, encrypt
+ * @r: the reply as a record ("name", "id", "device"), initialized here
+ *
+ * Return: 0 or -errno (ctx->nl.extack says why).
+ */
+int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r)
 {
 	struct nl_msg *msg;
-	struct rm_rec r;
-	int ret;
 
-	ret = rm_open(ctx);
-	if (ret)
-		return ret;
+	rm_rec_init(r);
+	rm_rec_str(r, "name", NULL, req->name);
+	rm_rec_u64(r, "id", NULL, RM_F_U64, false, 0);
+	rm_rec_str(r, "device", "device", NULL);
 	msg = region_msg(ctx, RMEM_CMD_REGION_ADD, req);
 	if (!msg)
-		return rm_fail(ctx, -ENOMEM);
+		return -ENOMEM;
 	if (nla_put_u64(msg, RMEM_A_REGION_SIZE, req->size) < 0 ||
 	    (req->type >= 0 && nla_put_u8(msg, RMEM_A_REGION_TYPE, (uint8_t)req->type) < 0) ||
 	    (req->chunk && nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, req->chunk) < 0) ||
@@ -323,13 +326,20 @@ static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	    (req->encrypt >= 0 &&
 	     nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, (uint8_t)req->encrypt) < 0)) {
 		nlmsg_free(msg);
-		return rm_fail(ctx, -EMSGSIZE);
+		return -EMSGSIZE;
 	}
-	rm_rec_init(&r);
-	rm_rec_str(&r, "name", NULL, req->name);
-	rm_rec_u64(&r, "id", NULL, RM_F_U64, false, 0);
-	rm_rec_str(&r, "device", "device", NULL);
-	ret = rm_nl_exec(&ctx->nl, msg, region_add_reply, &r);
+	return rm_nl_exec(&ctx->nl, msg, region_add_reply, r);
+}
+
+static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	struct rm_rec r;
+	int ret;
+
+	ret = rm_open(ctx);
+	if (ret)
+		return ret;
+	ret = rm_region_add(ctx, req, &r);
 	if (ret)
 		return rm_fail(ctx, ret);
 	rm_out_result(&ctx->out, &r);
@@ -349,6 +359,22 @@ static int region_del_run(struct rm_ctx *ctx, const struct rm_req *req)
 		return rm_fail(ctx, -ENOMEM);
 	ret = rm_nl_exec(&ctx->nl, msg, NULL, NULL);
 	return ret ? rm_fail(ctx, ret) : RM_EXIT_OK;
+}
+
+/**
+ * rm_region_dump() - every region the module has, as records
+ * @ctx: the command (its netlink socket opened with rm_open())
+ * @l: filled; free(l->recs)
+ *
+ * Return: 0 or -errno.
+ */
+int rm_region_dump(struct rm_ctx *ctx, struct region_list *l)
+{
+	struct nl_msg *msg = rm_nl_msg(&ctx->nl, RMEM_CMD_REGION_GET, true);
+
+	if (!msg)
+		return -ENOMEM;
+	return rm_nl_exec(&ctx->nl, msg, region_collect, l);
 }
 
 static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)

@@ -23,6 +23,7 @@ static const struct rm_object *const rm_objects[] = {
 	&rm_obj_node,
 	&rm_obj_region,
 	&rm_obj_key,
+	&rm_obj_apply,
 };
 
 #define N_OBJECTS (sizeof(rm_objects) / sizeof(rm_objects[0]))

@@ -235,7 +235,56 @@ struct rm_cmd {
 };
 
 extern const struct rm_object rm_obj_version, rm_obj_status, rm_obj_node,
-	rm_obj_region, rm_obj_key;
+	rm_obj_region, rm_obj_key, rm_obj_apply;
+
+/* node.c, region.c, key.c: the requests behind the verbs, printing nothing
+ * (apply.c runs them too). The socket must be open (rm_open()). */
+struct node_list {
+	struct rm_rec *recs;
+	struct rm_addr *addrs;	/* parallel to recs; family 0 if unknown */
+	uint32_t *ids;
+	bool *has_id;
+	size_t n, cap;
+};
+
+struct region_list {
+	struct rm_rec *recs;
+	size_t n, cap;
+};
+
+int rm_node_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r);
+int rm_node_dump(struct rm_ctx *ctx, struct node_list *l);
+void rm_node_list_free(struct node_list *l);
+int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r);
+int rm_region_dump(struct rm_ctx *ctx, struct region_list *l);
+int rm_key_add(struct rm_ctx *ctx, const char *file, struct rm_rec *r, char *err, size_t errlen);
+const struct rm_field *rm_rec_get(const struct rm_rec *r, const char *key);
+
+/* ---- apply.c: rmem.conf ---- */
+
+#define RM_CONF_MAX_ENTRIES	256
+#define RM_CONF_MAX_ARGS	32
+#define RM_CONF_LINE_MAX	1024
+#define RM_CONF_FILE_MAX	(1 << 20)
+
+enum rm_conf_kind { RM_CONF_KEY, RM_CONF_NODE, RM_CONF_REGION };
+
+/* One line of the file: what its command's parser made of it. */
+struct rm_conf_entry {
+	enum rm_conf_kind kind;
+	unsigned int line;
+	struct rm_req req;	/* node, region: as node add / region add parse it */
+	char file[256];		/* key: the key file */
+	bool swap;		/* region: swap on it */
+	int swap_prio;		/* -1: not given */
+};
+
+struct rm_conf {
+	struct rm_conf_entry e[RM_CONF_MAX_ENTRIES];
+	unsigned int n;
+};
+
+int rm_conf_parse(const char *text, size_t len, struct rm_conf *c, char *err, size_t errlen);
 
 int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd);
 int rm_cli_run(const struct rm_cmd *cmd);

@@ -269,6 +269,22 @@ else
 	done
 fi
 
+# ---- apply (rmem.conf) without a module: the file is read and parsed first ----
+run_nosock apply
+[ $rc -eq 2 ] && grep -q "^rmemctl: apply: missing FILE" "$tmp/err"
+ok $? "'apply' without FILE: usage error, exit 2, no socket"
+run_nosock apply "$tmp/no-such.conf"
+[ $rc -eq 1 ] && grep -q "^rmemctl: apply: $tmp/no-such.conf: No such file or directory" "$tmp/err"
+ok $? "'apply' of a missing file: exit 1 with the reason, no socket"
+printf 'node 10.0.0.2\nregion r size 1G swap\nregion r size 2G\n' >"$tmp/dup.conf"
+run_nosock apply "$tmp/dup.conf"
+[ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "rmemctl: apply: $tmp/dup.conf: line 3: region r is on line 2 already (nothing was changed)" ]
+ok $? "'apply' of a file with a bad line: exit 2, the line named, nothing sent (no socket)"
+printf '# nothing but a comment\n' >"$tmp/empty.conf"
+run_nosock apply "$tmp/empty.conf"
+[ $rc -eq 99 ] || [ $rc -eq 1 ]
+ok $? "'apply' of a valid file goes on to the module (a socket; exit $rc)"
+
 # ---- output errors ----
 if [ -w /dev/full ]; then
 	"$RMEMCTL" help >/dev/full 2>"$tmp/err"
@@ -309,7 +325,7 @@ while IFS='|' read -r args want; do
 	[ "$(cat "$tmp/out")" = "$want" ]
 	ok $? "completion of 'rmemctl $args': '$want' (got '$(cat "$tmp/out")')"
 done <<'CASES'
-''|help key node region status version
+''|apply help key node region status version
 --j|--json
 no|node
 node ''|add del drain show

@@ -502,6 +502,75 @@ static void test_key_id(void)
 	tap_ok(good, "key id: each of the 255 bytes in the middle is accepted iff a hex digit");
 }
 
+/* rm_conf_parse(): the rmem.conf parser of rmemctl apply. */
+static void test_conf(void)
+{
+	static struct rm_conf c;
+	static const char good[] =
+		"# rmem.conf\n"
+		"key /etc/rmem/cluster.key\n"
+		"\n"
+		"node 10.0.0.2:7472 transport rdma timeout 30s   # the first memory node\n"
+		"  node\t[fd00::3] auth none\r\n"
+		"region swap0 size 8G replicas 2 encrypt off swap priority 10\n"
+		"region weights size 64G type mmap chunk 2M cache 8G\n"
+		"region spare size 1G swap";	/* no newline at the end */
+	static const struct { const char *text, *err; } bad[] = {
+		{ "nod 1.2.3.4\n", "line 1: unknown keyword 'nod' (use key, node or region)" },
+		{ "\n\nkey\n", "line 3: 'key' takes one key file" },
+		{ "key a b\n", "line 1: 'key' takes one key file" },
+		{ "node\n", "line 1: node: missing ADDR" },
+		{ "node 1.2.3.4 transport carrier-pigeon\n", "line 1: node: unknown transport 'carrier-pigeon' (use tcp, rdma or auto)" },
+		{ "node 1.2.3.4\nnode 1.2.3.4:7471\n", "line 2: node 1.2.3.4:7471 is on line 1 already" },
+		{ "region r\n", "line 1: region: missing 'size SIZE'" },
+		{ "region r size 12Q\n", "line 1: region: invalid size '12Q': unknown unit (use K, M, G, T, P or E)" },
+		{ "region r size 1G\nregion r size 2G\n", "line 2: region r is on line 1 already" },
+		{ "region r size 1G type mmap swap\n", "line 1: 'swap' needs a block region, not type mmap" },
+		{ "region r size 1G swap priority\n", "line 1: 'swap' takes only 'priority N' after it" },
+		{ "region r size 1G swap priority 40000\n", "line 1: swap priority '40000' must be 0 to 32767" },
+		{ "region r size 1G swap priority -1\n", "line 1: swap priority '-1' must be 0 to 32767" },
+		{ "region r size 1G swap now\n", "line 1: 'swap' takes only 'priority N' after it" },
+		{ "region r size 1G\0\n", "line 1: a NUL byte" },
+	};
+	char err[256], big[RM_CONF_LINE_MAX + 8];
+	size_t i;
+	int ret;
+
+	ret = rm_conf_parse(good, sizeof(good) - 1, &c, err, sizeof(err));
+	tap_ok(ret == 0 && c.n == 6, "conf: a full file parses into 6 entries (%d, %u, '%s')",
+	       ret, c.n, err);
+	tap_ok(c.e[0].kind == RM_CONF_KEY && !strcmp(c.e[0].file, "/etc/rmem/cluster.key") &&
+	       c.e[0].line == 2, "conf: key: its file and line");
+	tap_ok(c.e[1].kind == RM_CONF_NODE && c.e[1].req.addr.port == 7472 &&
+	       c.e[1].req.transport == RMEM_TRANSPORT_RDMA && c.e[1].req.timeout_ms == 30000 &&
+	       c.e[1].line == 4, "conf: node: port, transport, timeout (node add's parser)");
+	tap_ok(c.e[2].kind == RM_CONF_NODE && c.e[2].req.addr.family == AF_INET6 &&
+	       c.e[2].req.auth_none && !c.e[2].req.addr.has_port,
+	       "conf: node: tabs, CR and leading blanks; IPv6 without a port, auth none");
+	tap_ok(c.e[3].kind == RM_CONF_REGION && !strcmp(c.e[3].req.name, "swap0") &&
+	       c.e[3].req.size == 8ULL << 30 && c.e[3].req.replicas == 2 &&
+	       c.e[3].req.encrypt == 0 && c.e[3].swap && c.e[3].swap_prio == 10,
+	       "conf: region with swap priority 10 (region add's parser for the rest)");
+	tap_ok(c.e[4].req.type == RMEM_REGION_MMAP && c.e[4].req.chunk == 2ULL << 20 &&
+	       c.e[4].req.cache == 8ULL << 30 && !c.e[4].swap, "conf: mmap region");
+	tap_ok(c.e[5].swap && c.e[5].swap_prio == -1 && c.e[5].line == 8,
+	       "conf: swap without a priority, last line without a newline");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i].text);
+
+		if (strstr(bad[i].err, "NUL"))
+			len += 2;
+		ret = rm_conf_parse(bad[i].text, len, &c, err, sizeof(err));
+		tap_ok(ret == -EINVAL && !strcmp(err, bad[i].err), "conf: refused: '%s' (%s)",
+		       bad[i].err, err);
+	}
+	memset(big, 'x', sizeof(big));
+	ret = rm_conf_parse(big, sizeof(big), &c, err, sizeof(err));
+	tap_ok(ret == -EINVAL && strstr(err, "longer than"), "conf: a line too long (%s)", err);
+	ret = rm_conf_parse("", 0, &c, err, sizeof(err));
+	tap_ok(ret == 0 && c.n == 0, "conf: an empty file is no entry");
+}
+
 int main(void)
 {
 	test_size();
@@ -509,5 +578,6 @@ int main(void)
 	test_addr();
 	test_misc();
 	test_key_id();
+	test_conf();
 	return tap_done();
 }
