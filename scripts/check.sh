@@ -270,7 +270,7 @@ for t in $swaps; do
 		--logdir "$LOGS/guest-swap-6.1-$t" --timeout 1100 selftests/swap_test.sh
 done
 # The Debian packages: built (lintian clean), unpacked, DKMS builds rmem.ko
-# from rmem-dkms, and a 6.1 guest runs blk_io_test.sh on that module with
+# from rmem-dkms, and a 6.1 guest runs blk_race_test.sh on that module with
 # the packaged rmemctl (scripts/deb-test.sh).
 run_step test deb-test 1200 -- "${short[@]}" scripts/deb-test.sh
 
