@@ -243,7 +243,7 @@ run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
 # on the transport. make check runs one diagonal of the matrix (6.1 over
 # TCP, 6.12 over RDMA, swap once over TCP, replicas once over TCP) to fit
 # CI's time, and its guests run the tests' short form: the heaviest tests'
-# bulk data halved (RMEM_DATA_DIV=2) and the slowest sections skipped with
+# bulk data quartered (RMEM_DATA_DIV=4) and the slowest sections skipped with
 # a TAP SKIP (RMEM_SHORT=1; selftests/lib.sh). make check-full (--full) runs
 # every kernel with every transport, swap and replicas over both, each
 # test whole.
@@ -253,7 +253,7 @@ if [ $full = 1 ]; then
 	short=(env RMEM_DATA_DIV=1 RMEM_SHORT=0)
 else
 	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp"
-	short=(env RMEM_DATA_DIV=2 RMEM_SHORT=1)
+	short=(env RMEM_DATA_DIV=4 RMEM_SHORT=1)
 fi
 for c in $combos; do
 	k=${c%-*} t=${c##*-}

@@ -16,7 +16,7 @@ TAP_FAILED=0
 TAP_PLANNED=0
 # RMEM_DATA_DIV: a slow kernel (the debug kernel, scripts/vm/debug-guest.sh)
 # divides the bulk data of the heaviest tests by it; what they check stays
-# the same, scaled. make check sets 2 for its guest runs but the swap run
+# the same, scaled. make check sets 4 for its guest runs
 # (CI's time; scripts/check.sh), make check-full 1 everywhere;
 # scripts/rmem-vm passes the host's RMEM_DATA_DIV on. 1 by default.
 DATA_DIV=${RMEM_DATA_DIV:-1}
