@@ -309,6 +309,9 @@ static void region_differs(const struct rm_req *q, const struct rm_rec *r, char 
 		snprintf(b, sizeof(b), "%llu", f && f->set ? (unsigned long long)f->u : 0ULL);
 		differ(d, len, "replicas", a, b);
 	}
+	f = rm_rec_get(r, "prealloc");
+	if (q->prealloc && !str_is(f, "yes"))
+		differ(d, len, "prealloc", "yes", f && f->set ? f->s : NULL);
 	f = rm_rec_get(r, "encrypt");
 	if (q->encrypt >= 0 && !str_is(f, q->encrypt ? "on" : "off"))
 		differ(d, len, "encrypt", q->encrypt ? "on" : "off", f && f->set ? f->s : NULL);
