@@ -204,16 +204,6 @@ int rm_conf_parse(const char *text, size_t len, struct rm_conf *c, char *err, si
 
 /* ---- the command ---- */
 
-static int apply_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
-{
-	if (argc < 1)
-		return rm_arg_err(err, errlen, "missing FILE");
-	if (argc > 1)
-		return rm_arg_err(err, errlen, "unexpected argument '%s'", argv[1]);
-	req->key_file = argv[0];	/* the config file */
-	return 0;
-}
-
 /* One result line: KIND NAME ACTION DETAIL. */
 static void result(struct rm_rec *r, const char *kind, const char *name, const char *action,
 		   const char *detail)
@@ -614,7 +604,7 @@ static const struct rm_verb apply_verbs[] = {
 	{ NULL, "FILE",
 	  "add the keys, nodes, regions and swaps FILE (rmem.conf(5)) lists and the module "
 	  "lacks; report what differs",
-	  apply_parse, apply_run },
+	  rm_file_parse, apply_run },
 	{ 0 }
 };
 

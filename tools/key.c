@@ -23,7 +23,18 @@
 
 /* ---- parsing ---- */
 
-static int key_file_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
+/**
+ * rm_file_parse() - the one FILE argument of a verb (key add, key generate,
+ * apply), into req->key_file
+ * @req: the request
+ * @argc: arguments after the verb
+ * @argv: them
+ * @err: the usage error
+ * @errlen: size of @err
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rm_file_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
 	if (argc < 1)
 		return rm_arg_err(err, errlen, "missing FILE");
@@ -229,13 +240,13 @@ static int key_generate_run(struct rm_ctx *ctx, const struct rm_req *req)
 
 static const struct rm_verb key_verbs[] = {
 	{ "add", "FILE", "install the cluster key in FILE (64 hex digits, mode 0600); prints its id",
-	  key_file_parse, key_add_run },
+	  rm_file_parse, key_add_run },
 	{ "del", "KEYID", "delete a key; nodes added with it keep their own copy",
 	  key_del_parse, key_del_run },
 	{ "show", "", "list the installed keys' ids and how many nodes use each",
 	  rm_no_args, key_show_run },
 	{ "generate", "FILE", "write a new random key to FILE (created 0600, never overwritten)",
-	  key_file_parse, key_generate_run },
+	  rm_file_parse, key_generate_run },
 	{ 0 }
 };
 

@@ -295,6 +295,7 @@ void rm_usage_hint(const struct rm_cmd *cmd);
 int rm_arg_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int rm_no_args(struct rm_req *req, int argc, char **argv, char *err, size_t errlen);
+int rm_file_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen);
 
 /* Runtime error (exit 1): "rmemctl: <what>: <msg>[: extack] (<strerror>)". */
 int rm_fail(struct rm_ctx *ctx, int err);
