@@ -25,17 +25,8 @@ version=$(cat "$root/VERSION")
 out=$root/build/deb
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {	# ok STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=scripts/host-tap.sh
+. "$root/scripts/host-tap.sh"
 diag() { sed 's/^/# /'; }
 
 "$root/scripts/deb.sh" --lintian >"$tmp/deb.log" 2>&1
@@ -46,7 +37,7 @@ for d in $debs; do [ -f "$d" ] && have=$((have + 1)); done
 [ $rc = 0 ] && [ $have = 3 ]
 ok $? "make deb: rmem-dkms, rmemd and rmemctl built, lintian clean (exit $rc, $have of 3 packages)" ||
 	tail -n 25 "$tmp/deb.log" | diag
-[ $have = 3 ] || { echo "1..$n"; exit 1; }
+[ $have = 3 ] || { tap_end; exit 1; }
 
 # contents: PACKAGE FILE...
 missing=
@@ -113,5 +104,4 @@ else
 	ok 1 "a 6.1 guest loads the DKMS-built rmem.ko (none was built)"
 fi
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_end

@@ -11,17 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$tmp/src dest=$tmp/dest
-n=0 failed=0
-
-ok() {	# ok STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=scripts/host-tap.sh
+. "$root/scripts/host-tap.sh"
 
 mkdir -p "$src" "$dest"
 tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$src" -xf -
@@ -77,5 +68,4 @@ left=$(cd "$dest" && find . -type f | sort | tr '\n' ' ')
 [ $rc = 0 ] && [ -z "$left" ]
 ok $? "make uninstall removes every file make install put there (left: ${left:-none})"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_end
