@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TAP for the host test scripts (scripts/install-test.sh, scripts/deb-test.sh):
+# TAP for the host test scripts (scripts/install-test.sh, scripts/deb-test.sh,
+# bench/tests/report_test.sh):
 # source it, call ok STATUS NAME per check, and end with tap_end.
 n=0
 failed=0

@@ -18,21 +18,11 @@ REPORT_PY=${REPORT_PY:-$root/bench/report.py}
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
+# shellcheck source=scripts/host-tap.sh
+. "$root/scripts/host-tap.sh"
 echo "TAP version 13"
 echo "# report.py: $REPORT_PY"
 [ -z "${KEEP:-}" ] || echo "# KEEP: fixtures and reports in $tmp"
-
-ok() {		# ok STATUS DESC
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 
 skip() {	# skip DESC REASON
 	n=$((n + 1))
@@ -568,5 +558,4 @@ for d in "$root"/bench/results/*/summary.json; do
 	head -n 6 "$tmp/stored/$name.diff" | sed 's/^/#   /'
 done
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
