@@ -284,7 +284,9 @@ int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack)
 	set_capacity(disk, r->size >> SECTOR_SHIFT);
 
 	r->front = b;
-	ret = add_disk(disk);
+	/* /sys/block/rmemblkN/rmem/ (rmem-sysfs.c) */
+	dev_set_drvdata(disk_to_dev(disk), r);
+	ret = device_add_disk(NULL, disk, rmem_region_groups);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot register the block device");
 		goto out_put_disk;

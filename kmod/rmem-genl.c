@@ -15,6 +15,7 @@
 #include <net/genetlink.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
+#include <linux/sched/mm.h>
 
 #include "rmem.h"
 
@@ -149,7 +150,7 @@ static int rmem_node_fill(struct sk_buff *msg, struct rmem_node *n)
 	    nla_put_u16(msg, RMEM_A_NODE_PORT, port) ||
 	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT, n->want) ||
 	    nla_put_u8(msg, RMEM_A_NODE_TRANSPORT_USED, READ_ONCE(n->ops)->type) ||
-	    nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, n->timeout_ms) ||
+	    nla_put_u32(msg, RMEM_A_NODE_TIMEOUT_MS, READ_ONCE(n->timeout_ms)) ||
 	    nla_put_u8(msg, RMEM_A_NODE_STATE, rmem_node_state_get(n)) ||
 	    nla_put_u64_64bit(msg, RMEM_A_NODE_CAPACITY,
 			      n->slab_size * n->slabs_total, RMEM_A_PAD) ||
@@ -684,8 +685,14 @@ static const struct genl_ops rmem_genl_ops[] = {
 	},
 };
 
+static const struct genl_multicast_group rmem_genl_mcgrps[] = {
+	{ .name = RMEM_MCGRP_EVENTS },
+};
+
 static struct genl_family rmem_genl_family __ro_after_init = {
 	.name = RMEM_GENL_NAME,
+	.mcgrps = rmem_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(rmem_genl_mcgrps),
 	.version = RMEM_GENL_VERSION,
 	.maxattr = RMEM_A_MAX,
 	.policy = rmem_policy,
@@ -701,6 +708,179 @@ static struct genl_family rmem_genl_family __ro_after_init = {
 	.parallel_ops = true,
 };
 
+/* ---- events: the "events" multicast group (rmemctl monitor) ---- */
+
+/*
+ * Events happen in any context (a node's state changes under its spinlock,
+ * from a completion): each is queued here and sent from a work item. At
+ * most RMEM_EVENTS_MAX wait; more are counted as lost and the count goes
+ * out with the next one.
+ */
+#define RMEM_EVENTS_MAX	256
+
+struct rmem_event_msg {
+	struct list_head list;
+	u8 type;
+	bool has_node, has_region;
+	u8 old_state, new_state;
+	u32 node_id, region_id, degraded, len, err;
+	u64 pos;
+	char name[RMEM_REGION_NAME_MAX];
+};
+
+static LIST_HEAD(rmem_events);
+static DEFINE_SPINLOCK(rmem_events_lock);
+static unsigned int rmem_events_queued;
+static bool rmem_events_on;
+static u32 rmem_events_lost;
+
+static int rmem_event_fill(struct sk_buff *msg, const struct rmem_event_msg *ev, u32 lost)
+{
+	if (nla_put_u8(msg, RMEM_A_EVENT, ev->type) ||
+	    (lost && nla_put_u32(msg, RMEM_A_EVENT_LOST, lost)) ||
+	    (ev->has_node && nla_put_u32(msg, RMEM_A_NODE_ID, ev->node_id)) ||
+	    (ev->has_region && (nla_put_u32(msg, RMEM_A_REGION_ID, ev->region_id) ||
+				nla_put_string(msg, RMEM_A_REGION_NAME, ev->name))))
+		return -EMSGSIZE;
+	switch (ev->type) {
+	case RMEM_EVENT_NODE_STATE:
+		if (nla_put_u8(msg, RMEM_A_EVENT_OLD_STATE, ev->old_state) ||
+		    nla_put_u8(msg, RMEM_A_NODE_STATE, ev->new_state))
+			return -EMSGSIZE;
+		break;
+	case RMEM_EVENT_REGION_DEGRADED:
+		if (nla_put_u32(msg, RMEM_A_REGION_DEGRADED, ev->degraded))
+			return -EMSGSIZE;
+		break;
+	case RMEM_EVENT_IO_ERROR:
+	case RMEM_EVENT_CSUM_ERROR:
+		if (nla_put_u64_64bit(msg, RMEM_A_EVENT_POS, ev->pos, RMEM_A_PAD) ||
+		    nla_put_u32(msg, RMEM_A_EVENT_LEN, ev->len) ||
+		    (ev->type == RMEM_EVENT_IO_ERROR &&
+		     nla_put_u32(msg, RMEM_A_EVENT_ERRNO, ev->err)))
+			return -EMSGSIZE;
+		break;
+	}
+	return 0;
+}
+
+static void rmem_events_send(struct work_struct *work)
+{
+	struct rmem_event_msg *ev, *tmp;
+	unsigned int noio;
+	unsigned long flags;
+	struct sk_buff *msg;
+	LIST_HEAD(list);
+	u32 lost;
+	void *hdr;
+
+	/* The module may be the swap device: no reclaim that waits on it. */
+	noio = memalloc_noio_save();
+	spin_lock_irqsave(&rmem_events_lock, flags);
+	list_splice_init(&rmem_events, &list);
+	rmem_events_queued = 0;
+	spin_unlock_irqrestore(&rmem_events_lock, flags);
+
+	list_for_each_entry_safe(ev, tmp, &list, list) {
+		list_del(&ev->list);
+		spin_lock_irqsave(&rmem_events_lock, flags);
+		lost = rmem_events_lost;
+		rmem_events_lost = 0;
+		spin_unlock_irqrestore(&rmem_events_lock, flags);
+		msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+		hdr = msg ? genlmsg_put(msg, 0, 0, &rmem_genl_family, 0, RMEM_CMD_EVENT) : NULL;
+		if (!hdr || rmem_event_fill(msg, ev, lost)) {
+			nlmsg_free(msg);
+			spin_lock_irqsave(&rmem_events_lock, flags);
+			rmem_events_lost += lost + 1;
+			spin_unlock_irqrestore(&rmem_events_lock, flags);
+		} else {
+			genlmsg_end(msg, hdr);
+			/* -ESRCH: nobody listens any more. */
+			genlmsg_multicast(&rmem_genl_family, msg, 0, 0, GFP_NOIO);
+		}
+		kfree(ev);
+	}
+	memalloc_noio_restore(noio);
+}
+
+static DECLARE_WORK(rmem_events_work, rmem_events_send);
+
+/* Queue @tmpl (copied). Any context. */
+static void rmem_event_queue(const struct rmem_event_msg *tmpl)
+{
+	struct rmem_event_msg *ev;
+	unsigned long flags;
+
+	if (!READ_ONCE(rmem_events_on) ||
+	    !genl_has_listeners(&rmem_genl_family, &init_net, 0))
+		return;
+	ev = kmemdup(tmpl, sizeof(*tmpl), GFP_ATOMIC | __GFP_NOWARN);
+	spin_lock_irqsave(&rmem_events_lock, flags);
+	if (!rmem_events_on || !ev || rmem_events_queued >= RMEM_EVENTS_MAX) {
+		rmem_events_lost++;
+		spin_unlock_irqrestore(&rmem_events_lock, flags);
+		kfree(ev);
+		return;
+	}
+	list_add_tail(&ev->list, &rmem_events);
+	rmem_events_queued++;
+	queue_work(rmem_wq, &rmem_events_work);
+	spin_unlock_irqrestore(&rmem_events_lock, flags);
+}
+
+/**
+ * rmem_event_node_state() - tell listeners a node changed state
+ * @node: the node
+ * @old: its state before
+ * @state: its state now
+ *
+ * Context: any.
+ */
+void rmem_event_node_state(struct rmem_node *node, enum rmem_node_state old,
+			   enum rmem_node_state state)
+{
+	struct rmem_event_msg ev = {
+		.type = RMEM_EVENT_NODE_STATE,
+		.has_node = true,
+		.node_id = node->id,
+		.old_state = old,
+		.new_state = state,
+	};
+
+	rmem_event_queue(&ev);
+}
+
+/**
+ * rmem_event_region() - tell listeners about a region
+ * @r: the region
+ * @type: RMEM_EVENT_REGION_DEGRADED, _REBUILT, _IO_ERROR or _CSUM_ERROR
+ * @node: the node concerned (CSUM_ERROR), or NULL
+ * @pos: byte offset (IO_ERROR, CSUM_ERROR)
+ * @len: bytes (IO_ERROR, CSUM_ERROR)
+ * @val: DEGRADED: extents short of copies; IO_ERROR: the -errno
+ *
+ * Context: any.
+ */
+void rmem_event_region(struct rmem_region *r, enum rmem_event type, struct rmem_node *node,
+		       u64 pos, u32 len, int val)
+{
+	struct rmem_event_msg ev = {
+		.type = type,
+		.has_region = true,
+		.region_id = r->id,
+		.has_node = node,
+		.node_id = node ? node->id : 0,
+		.pos = pos,
+		.len = len,
+		.degraded = type == RMEM_EVENT_REGION_DEGRADED ? val : 0,
+		.err = type == RMEM_EVENT_IO_ERROR ? -val : 0,
+	};
+
+	strscpy(ev.name, r->name, sizeof(ev.name));
+	rmem_event_queue(&ev);
+}
+
 /**
  * rmem_genl_init() - register the "rmem" generic netlink family
  *
@@ -708,7 +888,11 @@ static struct genl_family rmem_genl_family __ro_after_init = {
  */
 int __init rmem_genl_init(void)
 {
-	return genl_register_family(&rmem_genl_family);
+	int ret = genl_register_family(&rmem_genl_family);
+
+	if (!ret)
+		WRITE_ONCE(rmem_events_on, true);
+	return ret;
 }
 
 /**
@@ -716,5 +900,15 @@ int __init rmem_genl_init(void)
  */
 void rmem_genl_exit(void)
 {
+	struct rmem_event_msg *ev, *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&rmem_events_lock, flags);
+	WRITE_ONCE(rmem_events_on, false);
+	spin_unlock_irqrestore(&rmem_events_lock, flags);
+	cancel_work_sync(&rmem_events_work);
+	list_for_each_entry_safe(ev, tmp, &rmem_events, list)
+		kfree(ev);
+	INIT_LIST_HEAD(&rmem_events);
 	genl_unregister_family(&rmem_genl_family);
 }

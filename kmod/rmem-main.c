@@ -17,6 +17,9 @@
 
 #include "rmem.h"
 
+#define CREATE_TRACE_POINTS
+#include "rmem-trace.h"
+
 /*
  * Every parameter is range-checked when it is set, at load time and through
  * /sys/module/rmem/parameters/ alike: a bad value is refused with -EINVAL
@@ -140,6 +143,9 @@ static int __init rmem_init(void)
 	ret = rmem_node_init();
 	if (ret)
 		goto out_region_exit;
+	ret = rmem_sysfs_init();
+	if (ret)
+		goto out_node_exit;
 	rmem_debugfs_init();
 	ret = rmem_blk_init();
 	if (ret)
@@ -170,6 +176,8 @@ out_blk_exit:
 	rmem_blk_exit();
 out_debugfs_exit:
 	rmem_debugfs_exit();
+	rmem_sysfs_exit();
+out_node_exit:
 	rmem_node_exit();
 out_region_exit:
 	rmem_region_exit();
@@ -190,6 +198,7 @@ static void __exit rmem_exit(void)
 	rmem_mmap_exit();
 	rmem_blk_exit();
 	rmem_debugfs_exit();
+	rmem_sysfs_exit();
 	rmem_node_exit();
 	rmem_region_exit();
 	destroy_workqueue(rmem_io_wq);

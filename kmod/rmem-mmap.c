@@ -81,6 +81,7 @@
 #include <linux/xarray.h>
 
 #include "rmem.h"
+#include "rmem-trace.h"
 
 #define RMEM_MMAP_MINORS	BIT(16)
 #define RMEM_MMAP_FS_MAGIC	0x726d656d	/* "rmem" */
@@ -400,8 +401,10 @@ static void rmem_chunk_settle(struct rmem_mmap *m, struct rmem_chunk *c)
 	if (READ_ONCE(c->err)) {
 		c->state = RMEM_CHUNK_FAILED;
 		atomic64_inc(&m->fetch_errors);
+		trace_rmem_mmap_fetch(m->region->id, c->index, m->chunk_size, c->err);
 	} else {
 		c->state = RMEM_CHUNK_RESIDENT;
+		trace_rmem_mmap_fetch(m->region->id, c->index, m->chunk_size, 0);
 	}
 }
 
@@ -474,6 +477,7 @@ static int rmem_chunk_writeback(struct rmem_mmap *m, struct rmem_chunk *c)
 	wait_for_completion(&c->io_done);
 	err = READ_ONCE(c->err);
 	atomic64_inc(&m->writebacks);
+	trace_rmem_mmap_writeback(m->region->id, c->index, m->chunk_size, err);
 	if (err) {
 		atomic64_inc(&m->writeback_errors);
 		rmmap_err_rl(m, "write-back of chunk %lu failed (%d): its data is lost\n",
@@ -640,6 +644,8 @@ static void rmem_mmap_arm(struct rmem_mmap *m)
 static void rmem_mmap_reclaim(struct rmem_mmap *m, u64 need)
 {
 	unsigned int rounds = 0;
+	unsigned long index;
+	int ret;
 
 	mutex_lock(&m->reclaim_lock);
 	for (;;) {
@@ -661,8 +667,12 @@ static void rmem_mmap_reclaim(struct rmem_mmap *m, u64 need)
 			rmem_chunk_put(m, c);
 			continue;
 		}
-		if (rmem_chunk_evict(m, c) != -EBUSY)
+		index = c->index;		/* @c may be freed by then */
+		ret = rmem_chunk_evict(m, c);
+		if (ret != -EBUSY) {
 			atomic64_inc(&m->evictions);
+			trace_rmem_mmap_evict(m->region->id, index, m->chunk_size, ret);
+		}
 	}
 	mutex_unlock(&m->reclaim_lock);
 }
@@ -830,6 +840,7 @@ static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 		return VM_FAULT_SIGBUS;
 	index = off >> m->chunk_shift;
 	atomic64_inc(&m->faults);
+	trace_rmem_mmap_fault(m->region->id, pgoff, !!(vmf->flags & FAULT_FLAG_WRITE), pmd);
 
 again:
 	rmem_mmap_lock(m);
@@ -1365,6 +1376,9 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 	m->dev.class = &rmem_mmap_class;
 	m->dev.devt = MKDEV(MAJOR(rmem_mmap_devt), r->id);
 	m->dev.release = rmem_mmap_dev_release;
+	/* /sys/class/rmem/rmemN/rmem/ (rmem-sysfs.c) */
+	m->dev.groups = rmem_region_groups;
+	dev_set_drvdata(&m->dev, r);
 	ret = dev_set_name(&m->dev, "%s", r->device);
 	if (ret)
 		goto out_put;

@@ -63,6 +63,7 @@
 #include <net/ipv6.h>
 
 #include "rmem.h"
+#include "rmem-trace.h"
 
 LIST_HEAD(rmem_nodes);
 static DEFINE_SPINLOCK(rmem_nodes_lock);
@@ -152,6 +153,22 @@ enum rmem_node_state rmem_node_state_get(struct rmem_node *node)
 	return READ_ONCE(node->state);
 }
 
+/*
+ * Every state change goes through here: a tracepoint and an event for
+ * `rmemctl monitor` (rmem-genl.c). Any context; node->lock held where the
+ * change must be atomic with other fields.
+ */
+static void rmem_node_set_state(struct rmem_node *node, enum rmem_node_state state)
+{
+	enum rmem_node_state old = node->state;
+
+	if (old == state)
+		return;
+	WRITE_ONCE(node->state, state);
+	trace_rmem_node_state(node->id, old, state);
+	rmem_event_node_state(node, old, state);
+}
+
 static void rmem_node_changed(void)
 {
 	atomic_inc(&rmem_node_change_seq);
@@ -225,6 +242,8 @@ void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err)
 	} else if (err != -ESTALE) {
 		atomic64_inc(&node->errors);
 	}
+	trace_rmem_req_complete(node->id, io->qid % node->nr_queues, io->type, io->len, err,
+				io->start_ns ? ktime_get_ns() - READ_ONCE(io->start_ns) : 0);
 	io->done(io, err);
 }
 
@@ -278,6 +297,8 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 			atomic_inc(&node->submitting);
 			spin_unlock_irqrestore(&node->lock, flags);
 			WRITE_ONCE(io->start_ns, ktime_get_ns());
+			trace_rmem_req_submit(node->id, io->qid % node->nr_queues, io->type,
+					      io->slab, io->offset, io->len);
 			ret = node->ops->submit(node, io->qid % node->nr_queues, io);
 			if (atomic_dec_and_test(&node->submitting))
 				wake_up_var(&node->submitting);
@@ -330,7 +351,7 @@ void rmem_node_error(struct rmem_node *node)
 
 	spin_lock_irqsave(&node->lock, flags);
 	if (node->state == RMEM_NODE_LIVE) {
-		node->state = RMEM_NODE_RECONNECTING;
+		rmem_node_set_state(node, RMEM_NODE_RECONNECTING);
 		node->down_since = jiffies;
 		node->backoff_ms = RMEM_BACKOFF_MIN_MS;
 		if (!node->stopping)
@@ -479,13 +500,14 @@ static void rmem_node_reconnect(struct rmem_node *node)
 
 	spin_lock_irqsave(&node->lock, flags);
 	if (node->state == RMEM_NODE_RECONNECTING &&
-	    time_after(jiffies, node->down_since + msecs_to_jiffies(node->timeout_ms))) {
-		node->state = RMEM_NODE_DEAD;
+	    time_after(jiffies, node->down_since + msecs_to_jiffies(READ_ONCE(node->timeout_ms)))) {
+		rmem_node_set_state(node, RMEM_NODE_DEAD);
 		dead = true;
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
 	if (dead) {
-		rnode_err(node, "unreachable for %u ms: failing its I/O\n", node->timeout_ms);
+		rnode_err(node, "unreachable for %u ms: failing its I/O\n",
+			  READ_ONCE(node->timeout_ms));
 		rmem_node_fail_pending(node, -EIO);
 		rmem_node_changed();
 	}
@@ -501,6 +523,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	if (ret) {
 		spin_lock_irqsave(&node->lock, flags);
 		node->backoff_ms = min(node->backoff_ms * 2, RMEM_BACKOFF_MAX_MS);
+		trace_rmem_node_reconnect(node->id, ret, node->backoff_ms);
 		if (!node->stopping)
 			queue_delayed_work(rmem_wq, &node->reconnect_work,
 					   msecs_to_jiffies(node->backoff_ms));
@@ -509,6 +532,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	}
 
 	node->rdma_failures = 0;
+	trace_rmem_node_reconnect(node->id, 0, 0);
 	lost = !node->resumed || node->instance != old_instance;
 	spin_lock_irqsave(&node->lock, flags);
 	if (lost) {
@@ -521,7 +545,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 			node->drain_remote = false;
 		}
 	}
-	node->state = RMEM_NODE_LIVE;
+	rmem_node_set_state(node, RMEM_NODE_LIVE);
 	if (node->reconcile && !lost)
 		queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
 	else if (lost)
@@ -1452,7 +1476,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	node->timeout_ms = timeout_ms;
 	node->session = get_random_u64() | 1;
 	rmem_auth_session_tag(node->session, node->tag);
-	node->state = RMEM_NODE_CONNECTING;
+	rmem_node_set_state(node, RMEM_NODE_CONNECTING);
 	node->id = rmem_next_node_id;
 	spin_lock_init(&node->lock);
 	INIT_LIST_HEAD(&node->pending);
@@ -1481,8 +1505,13 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 		goto out_disconnect;
 	}
 
+	ret = rmem_sysfs_node_add(node);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot create the node's sysfs directory");
+		goto out_disconnect;
+	}
 	rmem_next_node_id++;
-	node->state = RMEM_NODE_LIVE;
+	rmem_node_set_state(node, RMEM_NODE_LIVE);
 	spin_lock(&rmem_nodes_lock);
 	list_add_tail(&node->list, &rmem_nodes);
 	spin_unlock(&rmem_nodes_lock);
@@ -1500,7 +1529,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	return node;
 
 out_disconnect:
-	node->state = RMEM_NODE_DELETING;
+	rmem_node_set_state(node, RMEM_NODE_DELETING);
 	ops->disconnect(node);
 out_free:
 	rmem_node_free(node);
@@ -1513,7 +1542,7 @@ static void rmem_node_destroy(struct rmem_node *node)
 
 	spin_lock_irqsave(&node->lock, flags);
 	node->stopping = true;
-	node->state = RMEM_NODE_DELETING;
+	rmem_node_set_state(node, RMEM_NODE_DELETING);
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	cancel_delayed_work_sync(&node->heartbeat_work);
@@ -1524,6 +1553,7 @@ static void rmem_node_destroy(struct rmem_node *node)
 	/* After disconnect: that unblocks a PING send stuck on a full socket. */
 	cancel_work_sync(&node->hb_send_work);
 	rmem_node_fail_pending(node, -EIO);
+	rmem_sysfs_node_del(node);
 	rnode_info(node, "removed\n");
 	rmem_node_changed();
 	/* Extents of slabs it lost, and requests in flight, may still hold it. */

@@ -28,6 +28,7 @@
 #include <linux/string.h>
 
 #include "rmem.h"
+#include "rmem-trace.h"
 
 LIST_HEAD(rmem_regions);
 static DEFINE_IDA(rmem_region_ida);
@@ -169,6 +170,7 @@ static void rmem_rep_drop(struct rmem_region *r, unsigned int ei, int i, const c
 	lockdep_assert_held(&r->lock);
 	pr_warn_ratelimited("region %s: extent %u: dropped its copy on node %u (%s): %s\n",
 			    r->name, ei, p.node->id, p.node->name, why);
+	trace_rmem_copy_dropped(r->id, ei, p.node->id, e->nr - (i < e->nr));
 	if (i < e->nr) {
 		e->rep[i] = e->rep[e->nr - 1];
 		if (e->syncing)
@@ -549,6 +551,7 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 	atomic64_add(nbad, &r->csum_errors);
 	rregion_err_rl(r, "checksum mismatch: %u of %u pages, node %u slab %u (page %lu)\n",
 		       nbad, io->len >> RMEM_PAGE_SHIFT, io->node->id, io->slab, bad);
+	rmem_event_region(r, RMEM_EVENT_CSUM_ERROR, io->node, rio->pos, io->len, 0);
 	return -EIO;
 }
 
@@ -559,9 +562,15 @@ static struct rmem_rio *rmem_rio_of(struct rmem_req *io)
 
 static void rmem_rio_end(struct rmem_rio *rio, int err)
 {
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 10);
+
 	rmem_crypt_done(rio);
-	if (err)
+	if (err) {
 		atomic64_inc(&rio->region->errors);
+		if (__ratelimit(&rs))
+			rmem_event_region(rio->region, RMEM_EVENT_IO_ERROR, NULL, rio->pos,
+					  rio->io.len, err);
+	}
 	WRITE_ONCE(rio->finished, true);
 	rio->end(rio, err);
 }
@@ -676,6 +685,7 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 			rnode_log(pr_warn_ratelimited, node,
 				  "region %s: read of %u bytes at %llu failed (%d): trying another copy\n",
 				  r->name, io->len, rio->pos, err);
+			trace_rmem_read_failover(r->id, rio->pos, io->len, node->id, err);
 			rio->err = err;
 			rmem_node_put(node);
 			INIT_WORK(&rio->work, rmem_region_read_retry);
@@ -1319,6 +1329,7 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 				break;
 			}
 			ret = rmem_piece_copy(r, ei, off, len, b, to, c);
+			trace_rmem_rebuild(r->id, ei, to->node->id, off, len, ret);
 			spin_lock(&r->lock);
 			clean = !ret && (barrier || e->copy_conflicts == c);
 			if (ret == -EAGAIN)
@@ -1439,6 +1450,19 @@ out_put:
 	return ret;
 }
 
+/* Tell listeners when the region becomes degraded, and when it is whole again. */
+static void rmem_region_degraded_event(struct rmem_region *r)
+{
+	struct rmem_region_usage u;
+
+	rmem_region_usage(r, &u);
+	if (u.degraded && !r->ev_degraded)
+		rmem_event_region(r, RMEM_EVENT_REGION_DEGRADED, NULL, 0, 0, u.degraded);
+	else if (!u.degraded && r->ev_degraded)
+		rmem_event_region(r, RMEM_EVENT_REGION_REBUILT, NULL, 0, 0, 0);
+	r->ev_degraded = u.degraded;
+}
+
 static void rmem_region_rebuild_work(struct work_struct *work)
 {
 	struct rmem_region *r = container_of(to_delayed_work(work), struct rmem_region,
@@ -1464,6 +1488,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 		rmem_extent_prune(r, ei);
 		spin_unlock(&r->lock);
 	}
+	rmem_region_degraded_event(r);
 	for (ei = 0; b && ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
 		ret = rmem_extent_rebuild(r, ei, b);
 		if (ret == -ENOSPC)
@@ -1475,6 +1500,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 	if (b)
 		rmem_rebuild_buf_free(b);
 	memalloc_noio_restore(noio);
+	rmem_region_degraded_event(r);
 	/* Said once when it starts and once when it ends, not every pass. */
 	if (b && noroom && !r->noroom)
 		pr_warn("region %s: %u %s short of %u copies (or on a draining node): no other node has room; waiting for one\n",

@@ -229,6 +229,7 @@ void rmem_rdma_exit(void);
  * @conn_gen: connection generation, changed by every connect attempt and
  *	sent in each HELLO (under the mac); reconnect work or node add only
  * @tag: the session's tag for log lines (rmem_auth_session_tag())
+ * @kobj: its directory in /sys/kernel/rmem/nodes/ (rmem-sysfs.c)
  */
 struct rmem_node {
 	struct list_head list;
@@ -290,6 +291,7 @@ struct rmem_node {
 	u64 key_id;
 	u32 conn_gen;
 	char tag[RMEM_SESSION_TAG_LEN];
+	struct kobject *kobj;
 };
 
 #ifndef NL_SET_ERR_MSG_FMT
@@ -500,6 +502,7 @@ struct rmem_extent {
  * @rebuild_bytes: bytes it copied
  * @dropped: copies dropped (a failed write, a lost slab, a bad checksum,
  *	a dead node)
+ * @ev_degraded: degraded extents last told to rmemctl monitor (rebuild work)
  *
  * A page with neither @written nor @lost set reads as zeros.
  */
@@ -542,6 +545,7 @@ struct rmem_region {
 	atomic64_t rebuilds;
 	atomic64_t rebuild_bytes;
 	atomic64_t dropped;
+	u32 ev_degraded;
 };
 
 /**
@@ -683,6 +687,21 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
 unsigned int rmem_mmap_openers(struct rmem_region *r);
 void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
+
+/* rmem-genl.c: events for rmemctl monitor */
+void rmem_event_node_state(struct rmem_node *node, enum rmem_node_state old,
+			   enum rmem_node_state state);
+void rmem_event_region(struct rmem_region *r, enum rmem_event type, struct rmem_node *node,
+		       u64 pos, u32 len, int val);
+
+/* rmem-sysfs.c */
+extern const struct attribute_group *rmem_region_groups[];
+const char *rmem_transport_name(enum rmem_transport t);
+const char *rmem_node_state_name(enum rmem_node_state s);
+int rmem_sysfs_node_add(struct rmem_node *node);
+void rmem_sysfs_node_del(struct rmem_node *node);
+int rmem_sysfs_init(void);
+void rmem_sysfs_exit(void);
 
 /* rmem-debugfs.c: test-only fault injection (see there) */
 extern u32 rmem_fi_write_done_ms;

@@ -53,8 +53,9 @@ contents "$out/rmem-dkms_${version}_all.deb" /usr/src/rmem-$version/dkms.conf \
 contents "$out/rmemd_${version}_amd64.deb" /usr/sbin/rmemd /lib/systemd/system/rmemd.service \
 	/usr/share/man/man8/rmemd.8.gz /etc/rmem/rmemd.conf.example
 contents "$out/rmemctl_${version}_amd64.deb" /usr/sbin/rmemctl /usr/share/man/man8/rmemctl.8.gz \
-	/usr/share/man/man5/rmem.conf.5.gz /usr/share/bash-completion/completions/rmemctl \
-	/lib/systemd/system/rmem-apply.service
+	/usr/share/man/man5/rmem.conf.5.gz /usr/share/man/man4/rmem.4.gz \
+	/usr/share/bash-completion/completions/rmemctl /lib/systemd/system/rmem.service \
+	/lib/systemd/system/rmem-swap@.service /lib/udev/rules.d/60-rmem.rules
 dpkg-deb -e "$out/rmemd_${version}_amd64.deb" "$tmp/ctl"
 # dh_installsystemd --no-enable --no-start: the postinst starts nothing, and
 # enables the unit again only where the admin had enabled it (was-enabled).

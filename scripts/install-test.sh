@@ -32,12 +32,13 @@ ok $rc "make install DESTDIR=... PREFIX=/usr CPPFLAGS=... CFLAGS=... LDFLAGS=...
 
 want="usr/sbin/rmemd usr/sbin/rmemctl usr/share/man/man8/rmemd.8 usr/share/man/man8/rmemctl.8
 usr/lib/systemd/system/rmemd.service usr/share/bash-completion/completions/rmemctl
-usr/share/man/man5/rmem.conf.5 usr/lib/systemd/system/rmem-apply.service
-etc/rmem/rmemd.conf.example"
+usr/share/man/man5/rmem.conf.5 usr/lib/systemd/system/rmem.service
+usr/lib/systemd/system/rmem-swap@.service usr/lib/udev/rules.d/60-rmem.rules
+usr/share/man/man4/rmem.4 etc/rmem/rmemd.conf.example"
 missing=
 for f in $want; do [ -f "$dest/$f" ] || missing+=" $f"; done
 [ -z "$missing" ]
-ok $? "installed: rmemd, rmemctl, their man pages, rmem.conf(5), the units, the completion, the example config (missing:${missing:- none})"
+ok $? "installed: rmemd, rmemctl, their man pages, rmem.conf(5), rmem(4), the units, the udev rules, the completion, the example config (missing:${missing:- none})"
 
 grep -q "^ExecStart=/usr/sbin/rmemd" "$dest/usr/lib/systemd/system/rmemd.service"
 ok $? "the unit runs /usr/sbin/rmemd (SBINDIR from PREFIX)"
@@ -61,6 +62,19 @@ built=$(cd "$src/selftests" && for p in $(make -s list 2>/dev/null) rmem_mmap rm
 	[ -x "$p" ] && [ "${p%.sh}" = "$p" ] && echo "$p"; done)
 [ -z "$built" ] && ! grep -q 'selftests' "$tmp/log"
 ok $? "make install builds no selftest (built:${built:+ $built}${built:- none})"
+
+# The units as systemd reads them: installed with real paths (a PREFIX in
+# $tmp, so that their ExecStart= programs exist), then systemd-analyze
+# verify, which checks syntax, the commands and the ordering (a unit
+# ordered before swap.target but after the network is a cycle).
+v=$tmp/verify
+env -u WERROR make -C "$src" install PREFIX="$v" UNITDIR="$v/units" >"$tmp/log" 2>&1 &&
+	ln -s 'rmem-swap@.service' "$v/units/rmem-swap@swap0.service" &&
+	systemd-analyze verify --man=no "$v/units/rmemd.service" "$v/units/rmem.service" \
+		"$v/units/rmem-swap@swap0.service" >>"$tmp/log" 2>&1
+rc=$?
+ok $rc "systemd-analyze verify: rmemd.service, rmem.service, rmem-swap@swap0.service (exit $rc)"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/log" | tail -n 20
 
 env -u WERROR make -C "$src" uninstall DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1
 rc=$?

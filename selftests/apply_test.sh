@@ -12,13 +12,17 @@
 #   - after swapoff, deleting everything and rmmod + modprobe (a reboot, as
 #     far as the module can tell), apply brings the same regions back,
 #     swap on again at priority 7, and -j prints one JSON object per entry
+#   - with udevd running rmem's rules (60-rmem.rules), both regions have
+#     /dev/rmem/by-name/NAME links, before and after the reload, and the
+#     swap is on the device the link leads to
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 8
+tap_plan 10
 tmp=$(mktemp -d)
-trap 'blk_cleanup; rm -rf "$tmp"' EXIT
+trap 'blk_cleanup; udev_stop; rm -rf "$tmp"' EXIT
+udev_start || tap_diag <<<"systemd-udevd did not start: the by-name checks will fail"
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 addr="$(first_node):$RMEM_PORT"
@@ -63,6 +67,11 @@ want="key $RMEM_KEY_FILE present,node $addr added,region amm added,region asw ad
 tap_result "first apply: node, regions added, swap on $dev at priority $(swap_prio "$dev"), key present (exit $rc: $acts)" $? ||
 	tap_diag <"$tmp/err"
 
+# by-name links (udev)
+bn_sw=$(by_name asw) bn_mm=$(by_name amm)
+[ -n "$bn_sw" ] && [ "$bn_sw" = "$dev" ] && [ "$bn_mm" = "/dev/$(region_field amm device)" ]
+tap_result "udev: /dev/rmem/by-name/asw -> ${bn_sw:-nothing}, /dev/rmem/by-name/amm -> ${bn_mm:-nothing}" $?
+
 # 2. again: nothing changes
 before=$(state)
 out=$(rmemctl -j apply "$conf" 2>"$tmp/err")
@@ -105,6 +114,12 @@ acts=$(actions <<<"$out" 2>/dev/null | sort | tr '\n' ',')
 	[ -n "$(region_field amm device)" ]
 tap_result "apply after the reload: regions asw ($dev2) and amm back, swap on at priority 7 (exit $rc)" $? ||
 	tap_diag <"$tmp/err"
+
+# the same by-name paths, whatever the numbers are now; swap on that device
+bn_sw2=$(by_name asw) bn_mm2=$(by_name amm)
+[ -n "$bn_sw2" ] && [ "$bn_sw2" = "$dev2" ] && [ "$(swap_prio "$bn_sw2")" = 7 ] &&
+	[ "$bn_mm2" = "/dev/$(region_field amm device)" ]
+tap_result "after the reload: /dev/rmem/by-name/asw -> ${bn_sw2:-nothing} (swap on, priority $(swap_prio "${bn_sw2:-none}")), /dev/rmem/by-name/amm -> ${bn_mm2:-nothing}" $?
 
 # 6. the swap works: a page written out and read back
 python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d) == 5 and all(

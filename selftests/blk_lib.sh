@@ -214,6 +214,34 @@ rmem_reload() {
 	rmmod rmem && rmem_modprobe "$@"
 }
 
+# udev_start: run systemd-udevd for the test, with rmem's rules
+# (tools/60-rmem.rules, in /run/udev/rules.d), as a host that installed them
+# runs it: regions then get their /dev/rmem/by-name/NAME links. The guests
+# run no udevd otherwise. udev_stop ends it and removes the rules.
+udev_start() {
+	local rules
+	rules=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/60-rmem.rules
+	mkdir -p /run/udev/rules.d && cp "$rules" /run/udev/rules.d/ || return 1
+	/lib/systemd/systemd-udevd --daemon --resolve-names=never >/dev/null 2>&1 || return 1
+	for _ in $(seq 50); do
+		udevadm control --ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+udev_stop() {
+	udevadm control --exit >/dev/null 2>&1
+	rm -f /run/udev/rules.d/60-rmem.rules
+}
+
+# by_name NAME: the device /dev/rmem/by-name/NAME leads to (after udev
+# settled), or nothing.
+by_name() {
+	udevadm settle -t 10 >/dev/null 2>&1
+	[ -e "/dev/rmem/by-name/$1" ] && readlink -f "/dev/rmem/by-name/$1"
+}
+
 # blk_cleanup: best-effort teardown of everything the test made.
 blk_cleanup() {
 	local r n

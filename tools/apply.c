@@ -161,38 +161,19 @@ static int parse_line(struct rm_conf *c, char **argv, int argc, unsigned int lin
  */
 int rm_conf_parse(const char *text, size_t len, struct rm_conf *c, char *err, size_t errlen)
 {
-	char buf[RM_CONF_LINE_MAX + 1], *argv[RM_CONF_MAX_ARGS + 1], *p;
+	char buf[RM_LINE_MAX + 1], *argv[RM_LINE_MAX_WORDS + 1], why[64];
 	unsigned int line = 0;
-	size_t pos = 0, l;
+	size_t pos = 0;
 	int argc, ret;
 
 	c->n = 0;
 	if (errlen)
 		err[0] = '\0';
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-
-		l = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		line++;
-		if (l > RM_CONF_LINE_MAX)
-			return line_err(err, errlen, line, "longer than %d characters",
-					RM_CONF_LINE_MAX);
-		memcpy(buf, text + pos, l);
-		buf[l] = '\0';
-		pos += l + 1;
-		if (memchr(buf, '\0', l))
-			return line_err(err, errlen, line, "a NUL byte");
-		p = strchr(buf, '#');
-		if (p)
-			*p = '\0';
-		argc = 0;
-		for (p = strtok(buf, " \t\r\f\v"); p; p = strtok(NULL, " \t\r\f\v")) {
-			if (argc == RM_CONF_MAX_ARGS)
-				return line_err(err, errlen, line, "more than %d words",
-						RM_CONF_MAX_ARGS);
-			argv[argc++] = p;
-		}
-		argv[argc] = NULL;
+		argc = rm_line_words(text, len, &pos, buf, argv, why, sizeof(why));
+		if (argc < 0)
+			return line_err(err, errlen, line, "%s", why);
 		if (!argc)
 			continue;
 		ret = parse_line(c, argv, argc, line, err, errlen);
@@ -384,40 +365,69 @@ static int swap_start(const char *dev, int prio, char *d, size_t len)
 	return 0;
 }
 
-static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+/**
+ * rm_read_text() - read a configuration or batch file whole
+ * @path: the file; "-" is standard input
+ * @text: out: its bytes (malloc()ed), *@len of them
+ * @len: out
+ * @err: on error, "PATH: why"
+ * @errlen: size of @err
+ *
+ * At most RM_CONF_FILE_MAX bytes: a longer input is refused.
+ *
+ * Return: 0 or -1.
+ */
+int rm_read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
+	bool in = !strcmp(path, "-");
+	int fd = in ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
 	struct stat st;
 	ssize_t n;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > RM_CONF_FILE_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path,
-			 RM_CONF_FILE_MAX);
+	if (!in && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;
 	}
-	*text = malloc((size_t)st.st_size + 1);
+	*text = malloc(RM_CONF_FILE_MAX + 1);
 	if (!*text) {
-		close(fd);
 		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
+		goto out_close;
 	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, *text + got, (size_t)st.st_size - got);
+	/* One byte more than allowed: to see that there is more. */
+	while (got <= RM_CONF_FILE_MAX) {
+		n = read(fd, *text + got, RM_CONF_FILE_MAX + 1 - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out_free;
+		}
+		if (!n)
 			break;
 		got += (size_t)n;
 	}
-	close(fd);
+	if (got > RM_CONF_FILE_MAX) {
+		snprintf(err, errlen, "%s: longer than %d bytes", path, RM_CONF_FILE_MAX);
+		goto out_free;
+	}
+	if (!in)
+		close(fd);
 	*len = got;
 	return 0;
+
+out_free:
+	free(*text);
+	*text = NULL;
+out_close:
+	if (!in)
+		close(fd);
+	return -1;
 }
 
 static int apply_run(struct rm_ctx *ctx, const struct rm_req *req)
@@ -431,7 +441,7 @@ static int apply_run(struct rm_ctx *ctx, const struct rm_req *req)
 	bool bad = false;
 	int ret;
 
-	if (read_file(req->key_file, &text, &len, err, sizeof(err)))
+	if (rm_read_text(req->key_file, &text, &len, err, sizeof(err)))
 		return rm_failf(ctx, "%s", err);
 	c = malloc(sizeof(*c));
 	if (!c) {

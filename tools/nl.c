@@ -91,6 +91,12 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_KEY_NODES]		= { .type = NLA_U32 },
 	[RMEM_A_NODE_KEY_ID]		= { .type = NLA_U64 },
 	[RMEM_A_NODE_AUTH_NONE]		= { .type = NLA_FLAG },
+	[RMEM_A_EVENT]			= { .type = NLA_U8 },
+	[RMEM_A_EVENT_OLD_STATE]	= { .type = NLA_U8 },
+	[RMEM_A_EVENT_POS]		= { .type = NLA_U64 },
+	[RMEM_A_EVENT_LEN]		= { .type = NLA_U32 },
+	[RMEM_A_EVENT_ERRNO]		= { .type = NLA_U32 },
+	[RMEM_A_EVENT_LOST]		= { .type = NLA_U32 },
 };
 
 /**

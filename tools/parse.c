@@ -445,3 +445,53 @@ void rm_addr_format(const struct rm_addr *a, bool with_port, char *buf, size_t l
 	else
 		snprintf(buf, len, "%s", host);
 }
+
+/**
+ * rm_line_words() - the next line of a text, split into words
+ * @text: the text (need not end with a NUL)
+ * @len: its length
+ * @pos: in: where the line starts (< @len); out: where the next one starts
+ * @buf: RM_LINE_MAX + 1 bytes; the words point into it
+ * @argv: RM_LINE_MAX_WORDS + 1 slots, filled and ended with NULL
+ * @err: on error, what is wrong with the line
+ * @errlen: size of @err
+ *
+ * Words are separated by blanks; '#' starts a comment that runs to the end
+ * of the line. rmem.conf (rm_conf_parse()) and batch files (rmemctl -b)
+ * are read with it. Pure: no I/O, no allocation.
+ *
+ * Return: the number of words (0 for a blank or comment line), or -EINVAL
+ * with @err set.
+ */
+int rm_line_words(const char *text, size_t len, size_t *pos, char *buf, char **argv,
+		  char *err, size_t errlen)
+{
+	const char *nl = memchr(text + *pos, '\n', len - *pos);
+	size_t l = nl ? (size_t)(nl - (text + *pos)) : len - *pos;
+	int argc = 0;
+	char *p;
+
+	memcpy(buf, text + *pos, l < RM_LINE_MAX ? l : RM_LINE_MAX);
+	*pos += l + 1;
+	if (l > RM_LINE_MAX) {
+		snprintf(err, errlen, "longer than %d characters", RM_LINE_MAX);
+		return -EINVAL;
+	}
+	buf[l] = '\0';
+	if (memchr(buf, '\0', l)) {
+		snprintf(err, errlen, "a NUL byte");
+		return -EINVAL;
+	}
+	p = strchr(buf, '#');
+	if (p)
+		*p = '\0';
+	for (p = strtok(buf, " \t\r\f\v"); p; p = strtok(NULL, " \t\r\f\v")) {
+		if (argc == RM_LINE_MAX_WORDS) {
+			snprintf(err, errlen, "more than %d words", RM_LINE_MAX_WORDS);
+			return -EINVAL;
+		}
+		argv[argc++] = p;
+	}
+	argv[argc] = NULL;
+	return argc;
+}

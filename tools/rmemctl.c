@@ -3,6 +3,7 @@
  * rmemctl: configure the rmem module.
  *
  *   rmemctl [OPTIONS] OBJECT [VERB] [ARGS]
+ *   rmemctl [-j|-p] -b FILE      one command per line of FILE ("-": stdin)
  *
  * main() parses the whole command line first (rm_cli_parse(): no I/O, so
  * a usage error never sends anything), then runs it (rm_cli_run()).
@@ -24,6 +25,7 @@ static const struct rm_object *const rm_objects[] = {
 	&rm_obj_region,
 	&rm_obj_key,
 	&rm_obj_apply,
+	&rm_obj_monitor,
 };
 
 #define N_OBJECTS (sizeof(rm_objects) / sizeof(rm_objects[0]))
@@ -92,6 +94,8 @@ void rm_usage(FILE *f, const struct rm_object *obj)
 	fputs("\nOptions (before OBJECT):\n"
 	      "  -j, --json      JSON output\n"
 	      "  -p, --pretty    indented JSON output (implies -j)\n"
+	      "  -b, --batch FILE  run the commands FILE lists, one per line, without\n"
+	      "                  'rmemctl' ('-': standard input); stops at the first failure\n"
 	      "  -h, --help      this help\n"
 	      "  -V, --version   print the rmemctl version\n"
 	      "\n"
@@ -152,7 +156,8 @@ static const struct rm_verb *find_verb(const struct rm_object *obj, const char *
 /* Whether @a is one of our options: "-j", "-jp", "--json"... */
 static bool is_option(const char *a)
 {
-	static const char *const longs[] = { "--json", "--pretty", "--help", "--version" };
+	static const char *const longs[] = { "--json", "--pretty", "--help", "--version",
+					     "--batch" };
 	size_t i;
 
 	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
@@ -161,7 +166,7 @@ static bool is_option(const char *a)
 	if (a[0] != '-' || !a[1])
 		return false;
 	for (a++; *a; a++)
-		if (!strchr("jphV", *a))
+		if (!strchr("jphVb", *a))
 			return false;
 	return true;
 }
@@ -185,6 +190,10 @@ static int parse_options(int argc, char **argv, struct rm_cmd *cmd)
 				cmd->action = RM_ACT_HELP;
 			else if (!strcmp(a, "--version"))
 				cmd->action = RM_ACT_VERSION;
+			else if (!strcmp(a, "--batch") && i + 1 < argc)
+				cmd->batch = argv[++i];
+			else if (!strcmp(a, "--batch"))
+				return rm_arg_err(cmd->err, sizeof(cmd->err), "--batch needs a FILE");
 			else
 				return rm_arg_err(cmd->err, sizeof(cmd->err),
 						  "unknown option '%s'", a);
@@ -203,6 +212,18 @@ static int parse_options(int argc, char **argv, struct rm_cmd *cmd)
 				break;
 			case 'V':
 				cmd->action = RM_ACT_VERSION;
+				break;
+			case 'b':
+				/* -bFILE or -b FILE; the rest of the word is the file */
+				if (a[1]) {
+					cmd->batch = a + 1;
+				} else if (i + 1 < argc) {
+					cmd->batch = argv[++i];
+				} else {
+					return rm_arg_err(cmd->err, sizeof(cmd->err),
+							  "-b needs a FILE");
+				}
+				a += strlen(a) - 1;
 				break;
 			default:
 				if ((unsigned char)*a < 0x20 || (unsigned char)*a >= 0x7f)
@@ -242,6 +263,15 @@ int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd)
 		return i;
 	if (cmd->action != RM_ACT_RUN)
 		return 0;	/* -h and -V win over everything after them */
+	if (cmd->batch) {
+		if (!cmd->batch[0])
+			return rm_arg_err(cmd->err, sizeof(cmd->err), "-b: empty FILE name");
+		if (i < argc)
+			return rm_arg_err(cmd->err, sizeof(cmd->err),
+					  "-b FILE takes the commands from FILE, not '%s'", argv[i]);
+		cmd->action = RM_ACT_BATCH;
+		return 0;
+	}
 	if (i >= argc)
 		return rm_arg_err(cmd->err, sizeof(cmd->err), "missing OBJECT");
 
@@ -371,6 +401,70 @@ int rm_failf(struct rm_ctx *ctx, const char *fmt, ...)
 	return RM_EXIT_FAIL;
 }
 
+/*
+ * rmemctl -b FILE: each line is a command line without "rmemctl", run in
+ * order as if typed (the outer -j or -p applies to each); blank lines and
+ * '#' comments are skipped. It stops at the first line that fails, naming
+ * it, and exits with that line's status: the lines before it have run.
+ */
+static int batch_run(const struct rm_cmd *outer)
+{
+	char buf[RM_LINE_MAX + 1], *words[RM_LINE_MAX_WORDS + 1];
+	char *av[RM_LINE_MAX_WORDS + 3], err[256], *text;
+	unsigned int line = 0;
+	struct rm_cmd *cmd;
+	size_t len, pos = 0;
+	int n, ac, ret = RM_EXIT_OK;
+
+	if (rm_read_text(outer->batch, &text, &len, err, sizeof(err))) {
+		fputs("rmemctl: -b: ", stderr);
+		rm_text_string(stderr, err);
+		fputc('\n', stderr);
+		return RM_EXIT_FAIL;
+	}
+	cmd = malloc(sizeof(*cmd));
+	if (!cmd) {
+		free(text);
+		fputs("rmemctl: -b: out of memory\n", stderr);
+		return RM_EXIT_FAIL;
+	}
+	while (pos < len && ret == RM_EXIT_OK) {
+		line++;
+		n = rm_line_words(text, len, &pos, buf, words, err, sizeof(err));
+		if (!n)
+			continue;
+		ac = 0;
+		av[ac++] = "rmemctl";
+		if (outer->json)
+			av[ac++] = outer->pretty ? "-p" : "-j";
+		if (n > 0) {
+			memcpy(av + ac, words, (size_t)n * sizeof(*words));
+			ac += n;
+			av[ac] = NULL;
+			n = rm_cli_parse(ac, av, cmd);
+			if (!n && cmd->action == RM_ACT_BATCH)
+				n = rm_arg_err(cmd->err, sizeof(cmd->err),
+					       "-b inside a batch file");
+			if (n)
+				snprintf(err, sizeof(err), "%s", cmd->err);
+		}
+		if (n < 0) {
+			fprintf(stderr, "rmemctl: %s: line %u: ", outer->batch, line);
+			rm_text_string(stderr, err);
+			fputc('\n', stderr);
+			ret = RM_EXIT_USAGE;
+			break;
+		}
+		ret = rm_cli_run(cmd);
+		if (ret != RM_EXIT_OK)
+			fprintf(stderr, "rmemctl: %s: line %u failed: stopping\n",
+				outer->batch, line);
+	}
+	free(cmd);
+	free(text);
+	return ret;
+}
+
 /**
  * rm_cli_run() - run a parsed command
  * @cmd: from rm_cli_parse()
@@ -391,6 +485,9 @@ int rm_cli_run(const struct rm_cmd *cmd)
 		break;
 	case RM_ACT_VERSION:
 		printf("rmemctl %s\n", RMEMCTL_VERSION);
+		break;
+	case RM_ACT_BATCH:
+		ret = batch_run(cmd);
 		break;
 	case RM_ACT_RUN:
 		snprintf(what, sizeof(what), "%s%s%s", cmd->obj->name,

@@ -76,6 +76,12 @@ size_t rm_addr_len(const struct rm_addr *a);
 bool rm_addr_equal(const struct rm_addr *a, const struct rm_addr *b);
 void rm_addr_format(const struct rm_addr *a, bool with_port, char *buf, size_t len);
 
+/* Lines of rmem.conf and of batch files (rmemctl -b), split into words. */
+#define RM_LINE_MAX		1024
+#define RM_LINE_MAX_WORDS	32
+int rm_line_words(const char *text, size_t len, size_t *pos, char *buf, char **argv,
+		  char *err, size_t errlen);
+
 const char *rm_transport_name(unsigned int t);
 const char *rm_node_state_name(unsigned int s);
 const char *rm_region_type_name(unsigned int t);
@@ -222,12 +228,14 @@ enum rm_action {
 	RM_ACT_RUN,
 	RM_ACT_HELP,		/* print usage (of obj, if set) to stdout */
 	RM_ACT_VERSION,		/* print the tool version */
+	RM_ACT_BATCH,		/* -b FILE: run the commands FILE lists */
 };
 
 struct rm_cmd {
 	enum rm_action action;
 	bool json;
 	bool pretty;
+	const char *batch;	/* -b FILE: points into argv */
 	const struct rm_object *obj;
 	const struct rm_verb *verb;
 	struct rm_req req;
@@ -235,7 +243,11 @@ struct rm_cmd {
 };
 
 extern const struct rm_object rm_obj_version, rm_obj_status, rm_obj_node,
-	rm_obj_region, rm_obj_key, rm_obj_apply;
+	rm_obj_region, rm_obj_key, rm_obj_apply, rm_obj_monitor;
+
+/* monitor.c: one event (RMEM_CMD_EVENT) as a record, and printed. */
+int rm_event_rec(struct nlattr **tb, struct rm_rec *r);
+void rm_event_print(const struct rm_out *o, const struct rm_rec *r);
 
 /* node.c, region.c, key.c: the requests behind the verbs, printing nothing
  * (apply.c runs them too). The socket must be open (rm_open()). */
@@ -263,8 +275,6 @@ const struct rm_field *rm_rec_get(const struct rm_rec *r, const char *key);
 /* ---- apply.c: rmem.conf ---- */
 
 #define RM_CONF_MAX_ENTRIES	256
-#define RM_CONF_MAX_ARGS	32
-#define RM_CONF_LINE_MAX	1024
 #define RM_CONF_FILE_MAX	(1 << 20)
 
 enum rm_conf_kind { RM_CONF_KEY, RM_CONF_NODE, RM_CONF_REGION };
@@ -285,6 +295,7 @@ struct rm_conf {
 };
 
 int rm_conf_parse(const char *text, size_t len, struct rm_conf *c, char *err, size_t errlen);
+int rm_read_text(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
 int rm_cli_parse(int argc, char **argv, struct rm_cmd *cmd);
 int rm_cli_run(const struct rm_cmd *cmd);

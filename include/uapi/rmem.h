@@ -55,6 +55,28 @@
  *                                 RMEM_A_KEY_NODES. Key bytes are never sent
  *                                 back, logged, or shown anywhere.
  *
+ * Events: multicast group "events" (RMEM_MCGRP_EVENTS), open to everyone;
+ * `rmemctl monitor` prints them. Each is one RMEM_CMD_EVENT message with
+ * RMEM_A_EVENT (enum rmem_event) and:
+ *   RMEM_EVENT_NODE_STATE       RMEM_A_NODE_ID, RMEM_A_EVENT_OLD_STATE,
+ *                               RMEM_A_NODE_STATE (enum rmem_node_state)
+ *   RMEM_EVENT_REGION_DEGRADED  RMEM_A_REGION_ID, RMEM_A_REGION_NAME,
+ *                               RMEM_A_REGION_DEGRADED: extents short of
+ *                               copies (after having none)
+ *   RMEM_EVENT_REGION_REBUILT   RMEM_A_REGION_ID, RMEM_A_REGION_NAME: every
+ *                               extent has its copies again
+ *   RMEM_EVENT_IO_ERROR         RMEM_A_REGION_ID, RMEM_A_REGION_NAME,
+ *                               RMEM_A_EVENT_POS, RMEM_A_EVENT_LEN,
+ *                               RMEM_A_EVENT_ERRNO: a request failed to its
+ *                               front end (EIO to a block request, SIGBUS)
+ *   RMEM_EVENT_CSUM_ERROR       RMEM_A_REGION_ID, RMEM_A_REGION_NAME,
+ *                               RMEM_A_NODE_ID, RMEM_A_EVENT_POS,
+ *                               RMEM_A_EVENT_LEN: pages read with a bad
+ *                               crc32c from that node
+ * Events are sent from a work item and are best effort: under memory
+ * pressure (the module may be the swap device) one can be lost, and then
+ * RMEM_A_EVENT_LOST in the next says how many.
+ *
  * A key's id is the first 8 bytes of HMAC-SHA256(key, "rmem-auth-key-id"),
  * read as a little-endian u64 (include/rmem-proto.h): rmemd computes the
  * same id from its key file, so "rmemctl key list" and rmemd's log agree.
@@ -67,6 +89,7 @@
 
 #define RMEM_GENL_NAME		"rmem"
 #define RMEM_GENL_VERSION	1
+#define RMEM_MCGRP_EVENTS	"events"
 
 /* Version of this API; bumped on incompatible change. */
 #define RMEM_API_VERSION	1
@@ -101,6 +124,7 @@ enum rmem_cmd {
 	RMEM_CMD_KEY_ADD,
 	RMEM_CMD_KEY_DEL,
 	RMEM_CMD_KEY_GET,
+	RMEM_CMD_EVENT,		/* multicast only: see "Events" above */
 	__RMEM_CMD_MAX
 };
 
@@ -124,6 +148,16 @@ enum rmem_node_state {
 	RMEM_NODE_DEAD,		/* unreachable past its timeout: I/O fails */
 	RMEM_NODE_DELETING,
 	__RMEM_NODE_STATE_MAX
+};
+
+/* RMEM_A_EVENT */
+enum rmem_event {
+	RMEM_EVENT_NODE_STATE,
+	RMEM_EVENT_REGION_DEGRADED,
+	RMEM_EVENT_REGION_REBUILT,
+	RMEM_EVENT_IO_ERROR,
+	RMEM_EVENT_CSUM_ERROR,
+	__RMEM_EVENT_MAX
 };
 
 /* RMEM_A_REGION_TYPE */
@@ -213,6 +247,13 @@ enum rmem_attr {
 	RMEM_A_NODE_AUTH_NONE,		/* flag: the node has authentication off */
 	/* page encryption (Documentation/admin-guide.rst, "Encryption") */
 	RMEM_A_REGION_ENCRYPT,		/* u8: 1 pages encrypted (xts(aes)), 0 not */
+	/* events (RMEM_CMD_EVENT, output only) */
+	RMEM_A_EVENT,			/* u8: enum rmem_event */
+	RMEM_A_EVENT_OLD_STATE,		/* u8: enum rmem_node_state before */
+	RMEM_A_EVENT_POS,		/* u64: byte offset in the region */
+	RMEM_A_EVENT_LEN,		/* u32: bytes */
+	RMEM_A_EVENT_ERRNO,		/* u32: positive errno */
+	RMEM_A_EVENT_LOST,		/* u32: events lost before this one */
 	__RMEM_A_MAX
 };
 

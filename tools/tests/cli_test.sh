@@ -285,6 +285,44 @@ run_nosock apply "$tmp/empty.conf"
 [ $rc -eq 99 ] || [ $rc -eq 1 ]
 ok $? "'apply' of a valid file goes on to the module (a socket; exit $rc)"
 
+# ---- batch (-b FILE): each line a command, stopping at the first failure ----
+printf 'help node  # a comment\n\n# only a comment\nnode add\nhelp\n' >"$tmp/usage.batch"
+run_nosock -b "$tmp/usage.batch"
+[ $rc -eq 2 ] && grep -q '^  rmemctl node add' "$tmp/out" &&
+	[ "$(cat "$tmp/err")" = "rmemctl: $tmp/usage.batch: line 4: node add: missing ADDR" ] &&
+	[ "$(grep -c '^Usage: rmemctl' "$tmp/out")" = 0 ]
+ok $? "-b: line 1 runs, blank and comment lines are skipped, the usage error on line 4 stops it (exit 2, line named, line 5 not run, no socket)"
+printf 'help key\nhelp region\n' >"$tmp/help.batch"
+run_nosock --batch "$tmp/help.batch"
+[ $rc -eq 0 ] && grep -q '^  rmemctl key generate' "$tmp/out" && grep -q '^  rmemctl region add' "$tmp/out"
+ok $? "--batch: every line runs in order, exit 0"
+printf 'help key\n' | run_nosock -b -
+[ $rc -eq 0 ] && grep -q '^  rmemctl key generate' "$tmp/out"
+ok $? "-b -: the commands come from standard input"
+printf 'status\n' >"$tmp/status.batch"
+run -b "$tmp/status.batch"
+[ $rc -eq 1 ] && grep -q "not loaded" "$tmp/err" && grep -q "line 1 failed: stopping" "$tmp/err"
+ok $? "-b: a command that fails (no module) stops the batch with exit 1 and names the line"
+printf -- '-b %s\n' "$tmp/help.batch" >"$tmp/nested.batch"
+run_nosock -b "$tmp/nested.batch"
+[ $rc -eq 2 ] && grep -q "line 1: -b inside a batch file" "$tmp/err"
+ok $? "-b inside a batch file is refused"
+usage_err "-b needs a FILE" -b
+usage_err "-b FILE takes the commands from FILE, not 'node'" -b "$tmp/help.batch" node
+run_nosock -b "$tmp/no-such.batch"
+[ $rc -eq 1 ] && grep -q "^rmemctl: -b: $tmp/no-such.batch: No such file or directory" "$tmp/err"
+ok $? "-b of a missing file: exit 1 with the reason, no socket"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '\n' >"$tmp/big.batch"
+run_nosock -b "$tmp/big.batch"
+[ $rc -eq 1 ] && grep -q "longer than 1048576 bytes" "$tmp/err"
+ok $? "-b of a file over 1 MiB is refused whole (nothing run)"
+
+# ---- monitor ----
+usage_err "monitor: unexpected argument 'now'" monitor now
+run monitor
+[ $rc -eq 1 ] && grep -q "not loaded" "$tmp/err"
+ok $? "monitor without a module: exit 1, 'not loaded'"
+
 # ---- output errors ----
 if [ -w /dev/full ]; then
 	"$RMEMCTL" help >/dev/full 2>"$tmp/err"
@@ -325,8 +363,11 @@ while IFS='|' read -r args want; do
 	[ "$(cat "$tmp/out")" = "$want" ]
 	ok $? "completion of 'rmemctl $args': '$want' (got '$(cat "$tmp/out")')"
 done <<'CASES'
-''|apply help key node region status version
+''|apply help key monitor node region status version
 --j|--json
+--b|--batch
+-b rmemctl.bash|rmemctl.bash-completion
+-b b.batch ''|apply help key monitor node region status version
 no|node
 node ''|add del drain show
 region ''|add del show

@@ -532,7 +532,7 @@ static void test_conf(void)
 		{ "region r size 1G swap now\n", "line 1: 'swap' takes only 'priority N' after it" },
 		{ "region r size 1G\0\n", "line 1: a NUL byte" },
 	};
-	char err[256], big[RM_CONF_LINE_MAX + 8];
+	char err[256], big[RM_LINE_MAX + 8];
 	size_t i;
 	int ret;
 
