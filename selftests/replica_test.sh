@@ -27,13 +27,17 @@
 #   - checksums: rmemd on the node of extent 0's first copy flips a stored bit (--test-corrupt): the
 #     read returns the right data from the other copy, csum_errors rises,
 #     the bad copy is replaced, and the new copy serves reads alone
+#   - what an operator sees (issue 15): rmemctl monitor reports the killed
+#     node's state change, region rep degraded then rebuilt, and the bad
+#     checksum (node, region); the tracepoints rmem_copy_dropped,
+#     rmem_rebuild and rmem_read_failover fire
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
 M=1048576
 OFF=8192
-tap_plan 26
+tap_plan 28
 tmp=$(mktemp -d)
 declare -A cmdline idx ids
 
@@ -46,8 +50,12 @@ fi
 LINK_DOWN=20
 node_up() { RMEMD_NODE=$1 rmemd_back replica-up "${cmdline[$1]}"; }
 
+tracing=/sys/kernel/tracing
+mon=
 finish() {
 	local i
+	[ -n "$mon" ] && kill "$mon" 2>/dev/null
+	[ -w "$tracing/events/rmem/enable" ] && echo 0 >"$tracing/events/rmem/enable"
 	blk_cleanup
 	for i in 1 2 3; do
 		[ -n "${cmdline[$i]:-}" ] || continue
@@ -184,6 +192,30 @@ extents rep | head -n 4 | tap_diag
 
 # fio verify through a node kill, and a second kill after the rebuild.
 mark=$(dmesg_mark)
+# Events and tracepoints of what follows (checked after the rebuild and at
+# the end).
+rmemctl -j monitor >"$tmp/mon.json" 2>"$tmp/mon.err" &
+mon=$!
+[ -d "$tracing/events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null
+if [ -d "$tracing/events/rmem" ]; then
+	: >"$tracing/trace"
+	for e in rmem_copy_dropped rmem_rebuild rmem_read_failover; do
+		echo 1 >"$tracing/events/rmem/$e/enable"
+	done
+fi
+for _ in $(seq 50); do grep -q monitoring "$tmp/mon.err" && break; sleep 0.1; done
+# events FILTER: the monitor's events so far, "EVENT:REGION:NODE:STATE" each.
+events() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    print("%s:%s:%s:%s" % (e.get("event"), e.get("region", ""), e.get("node", ""),
+                           e.get("state", "")), end=" ")' "$tmp/mon.json"
+}
 fio_mb=$((128 / DATA_DIV))
 [ "$fio_mb" -ge 16 ] || fio_mb=16
 fio_verify "$dev" "$fio_mb" randwrite >"$tmp/res" &
@@ -207,6 +239,11 @@ wait_copies rep 2 120 "$n2"
 ok_rc=$?
 tap_result "rebuilt to 2 copies on nodes $n1 and $n3 within 120 s of the kill (rebuilds $(region_field rep rebuilds), $(region_field rep rebuild_bytes) copied, dropped $(region_field rep dropped))" "$ok_rc"
 dmesg_since "$mark" | grep -E "dropped its copy|rebuild" | head -n 3 | tap_diag
+ev=$(events)
+[[ " $ev" == *" node_state::$n2:reconnecting "* ]] && [[ " $ev" == *" region_degraded:rep:"* ]] &&
+	[[ " $ev" == *" region_rebuilt:rep:"* ]]
+tap_result "monitor: node $n2 went down, region rep degraded, then rebuilt ($ev)" $? ||
+	tap_diag <"$tmp/mon.err"
 if long_only 1 "node 3 (holding rebuilt copies) killed too: every byte read back from node $n1 alone"; then
 	sum1=$(dd if="$dev" bs=1M count="$size_mb" iflag=direct status=none | md5sum)
 	kill_node 3
@@ -388,4 +425,11 @@ dd if="$dev" of="$tmp/c" bs=4096 count=16 iflag=direct status=none &&
 	cmp -s "$tmp/a" "$tmp/c" && [ "$(region_field cs csum_errors)" = "$ce" ]
 tap_result "node $good (the good copy) killed: the new copy alone reads back right" $?
 node_up "${idx[$good]:-1}"
+
+ev=$(events)
+traced=$(grep -oE 'rmem_(copy_dropped|rebuild|read_failover):' "$tracing/trace" 2>/dev/null |
+	sort | uniq -c | awk '{ printf "%s%s", sep, $2 $1; sep = " " }')
+[[ " $ev" == *" csum_error:cs:$bad:"* ]] && [[ "$traced" == *rmem_copy_dropped:* ]] &&
+	[[ "$traced" == *rmem_rebuild:* ]] && [[ "$traced" == *rmem_read_failover:* ]]
+tap_result "monitor: the bad checksum on node $bad in region cs; tracepoints: ${traced:-none}" $?
 tap_done
