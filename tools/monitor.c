@@ -38,6 +38,7 @@ int rm_event_rec(struct nlattr **tb, struct rm_rec *r)
 {
 	uint64_t type, v;
 	const char *s;
+	char num[24];
 	bool set;
 
 	rm_rec_init(r);
@@ -71,8 +72,14 @@ int rm_event_rec(struct nlattr **tb, struct rm_rec *r)
 		set = rm_attr_u32(tb, RMEM_A_EVENT_LEN, &v);
 		rm_rec_u64(r, "len", "len", RM_F_U64, set, v);
 		if (type == RMEM_EVENT_IO_ERROR) {
+			/* "EIO": one word, for key=value lines */
 			set = rm_attr_u32(tb, RMEM_A_EVENT_ERRNO, &v);
-			rm_rec_str(r, "error", "error", set ? strerror((int)v) : NULL);
+			s = set && v < 4096 ? strerrorname_np((int)v) : NULL;
+			if (set && !s) {
+				snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+				s = num;
+			}
+			rm_rec_str(r, "error", "error", s);
 		}
 		break;
 	}

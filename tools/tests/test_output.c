@@ -410,6 +410,71 @@ static void test_replies(void)
 	nlmsg_free(m);
 }
 
+/* ---- events (rmemctl monitor) ---- */
+
+static char *render_event(struct rm_rec *r, bool json)
+{
+	struct rm_out o = { .json = json };
+	struct cap c;
+
+	o.f = cap_open(&c);
+	rm_event_print(&o, r);
+	return cap_close(&c);
+}
+
+static void test_events(void)
+{
+	struct nlattr *tb[RMEM_A_MAX + 1];
+	struct rm_rec r;
+	struct nl_msg *m;
+	char *out;
+	int ret;
+
+	m = nlmsg_alloc();
+	nla_put_u8(m, RMEM_A_EVENT, RMEM_EVENT_NODE_STATE);
+	nla_put_u32(m, RMEM_A_NODE_ID, 2);
+	nla_put_u8(m, RMEM_A_EVENT_OLD_STATE, RMEM_NODE_LIVE);
+	nla_put_u8(m, RMEM_A_NODE_STATE, RMEM_NODE_RECONNECTING);
+	ret = parse_msg(m, tb) ?: rm_event_rec(tb, &r);
+	out = render_event(&r, false);
+	tap_ok(!ret && !strcmp(out, "node_state node=2 old_state=live state=reconnecting\n"),
+	       "event text: one line, name then key=value ('%s')", out);
+	free(out);
+	out = render_event(&r, true);
+	tap_ok(json_ok(out) && !strcmp(out, "{\"event\":\"node_state\",\"node\":2,"
+				       "\"old_state\":\"live\",\"state\":\"reconnecting\"}\n"),
+	       "event json: one object on one line ('%s')", out);
+	free(out);
+	nlmsg_free(m);
+
+	m = nlmsg_alloc();
+	nla_put_u8(m, RMEM_A_EVENT, RMEM_EVENT_IO_ERROR);
+	nla_put_u32(m, RMEM_A_REGION_ID, 1);
+	nla_put_string(m, RMEM_A_REGION_NAME, "sw\x1b" "0");
+	nla_put_u64(m, RMEM_A_EVENT_POS, 8192);
+	nla_put_u32(m, RMEM_A_EVENT_LEN, 4096);
+	nla_put_u32(m, RMEM_A_EVENT_ERRNO, EIO);
+	nla_put_u32(m, RMEM_A_EVENT_LOST, 3);
+	ret = parse_msg(m, tb) ?: rm_event_rec(tb, &r);
+	out = render_event(&r, false);
+	tap_ok(!ret && !strcmp(out, "io_error region_id=1 region=sw?0 pos=8192 len=4096 "
+			       "error=EIO lost=3\n"),
+	       "event text: an I/O error, the name sanitized, lost events counted ('%s')", out);
+	free(out);
+	nlmsg_free(m);
+
+	m = nlmsg_alloc();
+	nla_put_u8(m, RMEM_A_EVENT, 200);
+	tap_ok(!parse_msg(m, tb) && rm_event_rec(tb, &r) == -EBADMSG,
+	       "event: an unknown event type is skipped (a newer module)");
+	nlmsg_free(m);
+	m = nlmsg_alloc();
+	nla_put_u32(m, RMEM_A_NODE_ID, 2);
+	tap_ok(!parse_msg(m, tb) && rm_event_rec(tb, &r) == -EBADMSG,
+	       "event: a message without RMEM_A_EVENT is skipped");
+	nlmsg_free(m);
+}
+
 /* ---- extack extraction from synthetic messages ---- */
 
 static void test_extack(void)
@@ -534,6 +599,7 @@ int main(void)
 	test_units();
 	test_records();
 	test_replies();
+	test_events();
 	test_extack();
 	test_nl_kernel();
 	return tap_done();
