@@ -32,10 +32,12 @@ id=$(blk_setup_node 20s)
 blk=$(blk_add_region obs_blk 32M) && mmdev=$(mmap_add obs_mm 8M 64K 256K) ||
 	{ tap_fail_rest "cannot set up the node and regions"; tap_done; }
 blkname=${blk#/dev/} mmname=${mmdev#/dev/}
+MMSIZE=$((8 << 20))
 # Some traffic, so that the counters are not all zero.
 dd if=/dev/urandom of="$blk" bs=64K count=16 oflag=direct status=none
 dd if="$blk" of=/dev/null bs=64K count=16 iflag=direct status=none
-mm "$mmdev" 8M fill 7 >/dev/null && mm "$mmdev" 8M drop >/dev/null
+mm "$mmdev" "$MMSIZE" fill 7 >"$tmp/mm" && mm "$mmdev" "$MMSIZE" drop >>"$tmp/mm" ||
+	tap_diag <"$tmp/mm"
 
 # compare DIR KIND JSON: every attribute in DIR against the JSON object;
 # prints the number of attributes, then one line per mismatch.
@@ -132,8 +134,9 @@ if [ -w "$tracing/events/rmem/enable" ]; then
 fi
 dd if=/dev/urandom of="$blk" bs=4K count=8 oflag=direct status=none
 dd if="$blk" of=/dev/null bs=4K count=8 iflag=direct status=none
-mm "$mmdev" 8M verify 7 >/dev/null
-mm "$mmdev" 8M fill 8 >/dev/null
+# 8 MiB through a 256 KiB cache: faults, fetches, evictions, write-backs
+mm "$mmdev" "$MMSIZE" verify 7 >"$tmp/mm" && mm "$mmdev" "$MMSIZE" fill 8 >>"$tmp/mm" ||
+	tap_diag <"$tmp/mm"
 rec=$(rmemd_kill_restart "$id" observe-rmemd)
 back=$?
 sleep 1
