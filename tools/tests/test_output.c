@@ -307,14 +307,26 @@ static int parse_msg(struct nl_msg *m, struct nlattr **tb)
 				 nlmsg_attrlen(nlmsg_hdr(m), 0), tb);
 }
 
-static char *render(struct rm_rec *r, bool json)
+/* What @print makes of @r, as text or JSON, in a malloc()ed string. */
+static char *render_with(void (*print)(const struct rm_out *, const struct rm_rec *),
+			 struct rm_rec *r, bool json)
 {
 	struct rm_out o = { .json = json };
 	struct cap c;
 
 	o.f = cap_open(&c);
-	rm_out_table(&o, r, 1);
+	print(&o, r);
 	return cap_close(&c);
+}
+
+static void table1(const struct rm_out *o, const struct rm_rec *r)
+{
+	rm_out_table(o, r, 1);
+}
+
+static char *render(struct rm_rec *r, bool json)
+{
+	return render_with(table1, r, json);
 }
 
 static void test_replies(void)
@@ -414,12 +426,7 @@ static void test_replies(void)
 
 static char *render_event(struct rm_rec *r, bool json)
 {
-	struct rm_out o = { .json = json };
-	struct cap c;
-
-	o.f = cap_open(&c);
-	rm_event_print(&o, r);
-	return cap_close(&c);
+	return render_with(rm_event_print, r, json);
 }
 
 static void test_events(void)
