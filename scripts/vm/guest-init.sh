@@ -169,7 +169,7 @@ export RMEM_OUT=/out
 export RMEM_LIB=$RMEM_SRC/scripts/vm/guest-lib.sh
 export PATH=$RMEM_SRC/daemon:$RMEM_SRC/tools:$RMEM_SRC/selftests:$PATH
 # programs that take the place of the tree's (scripts/deb-test.sh: the packaged rmemctl)
-[ -z "${RMEM_BIN_DIR:-}" ] || export PATH=$RMEM_BIN_DIR:$PATH
+[ -z "${RMEM_BIN_DIR:-}" ] || export RMEM_BIN_DIR PATH=$RMEM_BIN_DIR:$PATH
 # shellcheck source=scripts/vm/guest-lib.sh
 . "$RMEM_LIB"
 
