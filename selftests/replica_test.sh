@@ -196,6 +196,8 @@ mark=$(dmesg_mark)
 # the end).
 rmemctl -j monitor >"$tmp/mon.json" 2>"$tmp/mon.err" &
 mon=$!
+# Not a job of this shell: a bare 'wait' below must not wait for it.
+disown "$mon"
 [ -d "$tracing/events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null
 if [ -d "$tracing/events/rmem" ]; then
 	: >"$tracing/trace"
