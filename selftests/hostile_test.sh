@@ -60,20 +60,24 @@ for _ in 1 2 3 4 5; do
 	node=$(blk_setup_node 60s) && [ -n "$node" ] && break
 	sleep 1
 done
-[ -n "$node" ] && dev=$(blk_add_region hostile 256M)
+# 2 slabs of the node's 8: slabs a lied-about SLAB_ALLOC leaves claimed on
+# the node are given back only by the next reconciliation, and until then a
+# thin region finds no room (ENOSPC: seen once with 4 slabs, 5 leaked).
+# That is a known defect of its own, not what this test is about.
+[ -n "$node" ] && dev=$(blk_add_region hostile 128M)
 [ -n "$dev" ]
 tap_result "node ${node:-?} and region hostile (${dev:-none}) added" $? ||
 	{ tap_fail_rest "no region"; tap_done; }
 
 t0=$SECONDS
 timeout 600 fio --name=hostile --filename="$dev" --direct=1 --ioengine=libaio --iodepth=8 \
-	--rw=randwrite --bsrange=4k-64k --size=256M --io_size=24M --verify=crc32c --do_verify=1 \
+	--rw=randwrite --bsrange=4k-64k --size=128M --io_size=24M --verify=crc32c --do_verify=1 \
 	--verify_fatal=1 --output-format=terse >"$tmp/fio" 2>&1
 rc=$?
 lies=$(rmemd_status hostile_replies)
 rec=$(node_field "$node" reconnects)
 [ $rc = 0 ] && [ "${lies:-0}" -gt 0 ]
-tap_result "fio: 24 MiB written at random over 256 MiB (4 slabs) and verified through $lies lies, $rec reconnects, in $((SECONDS - t0)) s: no error" $?
+tap_result "fio: 24 MiB written at random over 128 MiB (2 slabs) and verified through $lies lies, $rec reconnects, in $((SECONDS - t0)) s: no error" $?
 [ $rc = 0 ] || tail -n 5 "$tmp/fio" | tap_diag
 [ "$(region_field hostile errors)" = 0 ] && [ "$(region_field hostile csum_errors)" = 0 ]
 tap_result "the region counted no I/O error and no checksum error" $?
