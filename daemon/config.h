@@ -65,6 +65,8 @@
  * @test_hostile: test only: mangle about one reply in this many (wrong id,
  *	type, length, flags, magic, status, slab; doubled or never sent); 0 off
  * @test_hostile_rkey: wrong rkeys too (--test-hostile N:rkey)
+ * @test_hostile_slab: only SLAB_ALLOC replies, each naming a wrong slab
+ *	(--test-hostile N:slab)
  * @auth_none: "auth none": no authentication (labs only); default false,
  *	"auth psk"
  * @key_files: "key-file" paths, one per tenant key, in the order given
@@ -94,6 +96,7 @@ struct rmemd_config {
 	int64_t test_corrupt;
 	uint32_t test_hostile;
 	bool test_hostile_rkey;
+	bool test_hostile_slab;
 	bool auth_none;
 	char key_files[RMEMD_MAX_KEY_FILES][RMEMD_KEY_PATH_MAX];
 	uint32_t nkey_files;

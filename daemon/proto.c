@@ -758,7 +758,16 @@ static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
 	unsigned int k;
 	uint64_t r;
 
-	if (len < HDR_LEN || hostile_rand(n) % n->hostile_rate)
+	if (len < HDR_LEN)
+		return;
+	/* :slab: a slab was claimed, and the reply names another one. */
+	if (n->hostile_slab) {
+		memcpy(&h, rmem_buf_start(out) + at, HDR_LEN);
+		if (m->type != RMEM_MSG_SLAB_ALLOC || h.status ||
+		    len < HDR_LEN + sizeof(struct rmem_slab_alloc_reply))
+			return;
+	}
+	if (hostile_rand(n) % n->hostile_rate)
 		return;
 	r = hostile_rand(n);
 	k = r % (sizeof(what) / sizeof(what[0]));
@@ -770,7 +779,7 @@ static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
 	if ((k == 8 || k == 9) && (m->type != RMEM_MSG_SLAB_ALLOC ||
 				   len < HDR_LEN + sizeof(struct rmem_slab_alloc_reply)))
 		k = r % 8;
-	if (k == 9 && !n->hostile_rkey)
+	if ((k == 9 && !n->hostile_rkey) || n->hostile_slab)
 		k = 8;
 	p = rmem_buf_start(out) + at;
 	memcpy(&h, p, HDR_LEN);

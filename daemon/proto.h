@@ -79,6 +79,9 @@ struct rmem_stats {
  *	after HELLO, is mangled (rmem_proto_hostile()); 0 mangles none
  * @hostile_rng: its random state (xorshift64, never 0)
  * @hostile_rkey: wrong rkeys among the lies (--test-hostile N:rkey)
+ * @hostile_slab: the lies are only wrong slabs in SLAB_ALLOC replies
+ *	(--test-hostile N:slab): each leaves a slab claimed that the client
+ *	does not know of
  * @drain_until_ms: draining (SIGTERM with slabs held) until then; 0: not
  * @session_quota: slabs one session may hold; 0: no limit (session-quota)
  * @quota_refusals: SLAB_ALLOCs refused by @session_quota
@@ -102,6 +105,7 @@ struct rmem_node {
 	uint32_t hostile_rate;
 	uint64_t hostile_rng;
 	bool hostile_rkey;
+	bool hostile_slab;
 	uint64_t drain_until_ms;
 	uint32_t session_quota;
 	uint64_t quota_refusals;

@@ -253,6 +253,7 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		s->node.hostile_rate = cfg->test_hostile;
 		s->node.hostile_rng = instance | 1;
 		s->node.hostile_rkey = cfg->test_hostile_rkey;
+		s->node.hostile_slab = cfg->test_hostile_slab;
 		log_warn("test only: about one reply in %u will be mangled (--test-hostile)",
 			 cfg->test_hostile);
 	}

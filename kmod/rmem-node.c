@@ -855,11 +855,13 @@ void rmem_node_reconcile_later(struct rmem_node *node)
 
 /*
  * Free every slab the node holds for our session that no region holds
- * (@ours: a bitmap of @nbits slabs, zeroed). rmem_slab_sem held for
+ * (@ours: a bitmap of @nbits slabs, zeroed; @unlisted: a region being added,
+ * whose slabs count as held). rmem_cfg_lock held, and rmem_slab_sem for
  * writing: no slab is between allocation and its extent, or between its
- * extent and its free.
+ * extent and its free. Returns the slabs given back, or -errno.
  */
-static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 nbits)
+static int rmem_node_reconcile(struct rmem_node *node, struct rmem_region *unlisted,
+			       unsigned long *ours, u32 nbits)
 {
 	u32 first = 0, freed = 0, gen, i;
 	unsigned long flags;
@@ -868,7 +870,7 @@ static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 
 	spin_lock_irqsave(&node->lock, flags);
 	gen = node->gen;
 	spin_unlock_irqrestore(&node->lock, flags);
-	rmem_region_node_slabs(node, gen, ours, nbits);
+	rmem_region_node_slabs(node, gen, unlisted, ours, nbits);
 
 	while (first < nbits) {
 		struct rmem_req io = { .type = RMEM_MSG_SLAB_LIST, .slab = first };
@@ -903,24 +905,40 @@ static int rmem_node_reconcile(struct rmem_node *node, unsigned long *ours, u32 
 	if (freed)
 		rnode_warn(node, "gave back %u %s the node held for us that no region holds (a lost reply or a failed free)\n",
 			   freed, freed == 1 ? "slab" : "slabs");
-	return ret;
+	return ret ?: freed;
 }
 
-static void rmem_node_reconcile_work(struct work_struct *work)
+/* Reconciliation failed or could not start: again in a second. */
+static void rmem_node_reconcile_retry(struct rmem_node *node)
 {
-	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
-					      reconcile_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	node->reconcile = true;
+	if (!node->stopping)
+		queue_delayed_work(rmem_wq, &node->reconcile_work, HZ);
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * Reconcile @node if it needs it and is live. rmem_cfg_lock held (it keeps
+ * the regions listed), not rmem_slab_sem. Returns the slabs given back, or
+ * -errno (and it is tried again later).
+ */
+static int rmem_node_reconcile_one(struct rmem_node *node, struct rmem_region *unlisted)
+{
 	u32 nbits = node->slabs_total;
-	unsigned long *ours = NULL;
+	unsigned long *ours;
 	unsigned long flags;
 	unsigned int noio;
-	int ret = -EAGAIN;
+	int ret = -ENOMEM;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	spin_lock_irqsave(&node->lock, flags);
 	if (!node->reconcile || node->state != RMEM_NODE_LIVE || node->stopping) {
 		/* Not live: the reconnect queues this again. */
 		spin_unlock_irqrestore(&node->lock, flags);
-		return;
+		return 0;
 	}
 	node->reconcile = false;
 	spin_unlock_irqrestore(&node->lock, flags);
@@ -928,26 +946,86 @@ static void rmem_node_reconcile_work(struct work_struct *work)
 	/* The node may be swapped to: reclaim must not wait for this. */
 	noio = memalloc_noio_save();
 	ours = bitmap_zalloc(nbits, GFP_KERNEL);
-	/*
-	 * rmem_cfg_lock keeps the regions listed. A configuration call that
-	 * holds it may be waiting for this node (or cancelling this work):
-	 * never wait for it here.
-	 */
-	if (ours && mutex_trylock(&rmem_cfg_lock)) {
+	if (ours) {
 		down_write(&rmem_slab_sem);
-		ret = rmem_node_reconcile(node, ours, nbits);
+		ret = rmem_node_reconcile(node, unlisted, ours, nbits);
 		up_write(&rmem_slab_sem);
-		mutex_unlock(&rmem_cfg_lock);
 	}
 	memalloc_noio_restore(noio);
 	bitmap_free(ours);
-	if (!ret)
+	if (ret < 0)
+		rmem_node_reconcile_retry(node);
+	else if (ret)
+		rmem_node_changed();	/* room for waiters of rmem_node_wait_change() */
+	return ret;
+}
+
+static void rmem_node_reconcile_work(struct work_struct *work)
+{
+	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
+					      reconcile_work);
+
+	if (!READ_ONCE(node->reconcile))
 		return;
-	spin_lock_irqsave(&node->lock, flags);
-	node->reconcile = true;
-	if (!node->stopping)
-		queue_delayed_work(rmem_wq, &node->reconcile_work, HZ);
-	spin_unlock_irqrestore(&node->lock, flags);
+	/*
+	 * A configuration call that holds rmem_cfg_lock may be waiting for this
+	 * node (or cancelling this work): never wait for it here.
+	 */
+	if (!mutex_trylock(&rmem_cfg_lock)) {
+		rmem_node_reconcile_retry(node);
+		return;
+	}
+	rmem_node_reconcile_one(node, NULL);
+	mutex_unlock(&rmem_cfg_lock);
+}
+
+/**
+ * rmem_node_reconcile_now() - give back leaked slabs before saying "full"
+ * @unlisted: a region being added, not yet listed, whose slabs are held
+ *	(rmem_cfg_lock is then the caller's), or NULL
+ *
+ * A slab allocation that found no room runs this: slabs claimed by lost or
+ * lied-about SLAB_ALLOC replies stay claimed on their node until
+ * reconciliation, which otherwise runs later from a work item (and never
+ * while a configuration call holds rmem_cfg_lock, as a preallocating
+ * region add does). Without @unlisted, when another configuration call
+ * holds the lock, the work item is kicked and waited for up to a second.
+ *
+ * Context: process, sleeps; not rmem_slab_sem.
+ * Return: slabs given back (the caller may try again when > 0), or 0.
+ */
+int rmem_node_reconcile_now(struct rmem_region *unlisted)
+{
+	unsigned int seen = rmem_node_changes();
+	struct rmem_node *n;
+	bool pending = false;
+	int freed = 0, ret;
+
+	if (!unlisted && !mutex_trylock(&rmem_cfg_lock)) {
+		spin_lock(&rmem_nodes_lock);
+		list_for_each_entry(n, &rmem_nodes, list)
+			if (READ_ONCE(n->reconcile) && READ_ONCE(n->state) == RMEM_NODE_LIVE) {
+				mod_delayed_work(rmem_wq, &n->reconcile_work, 0);
+				pending = true;
+			}
+		spin_unlock(&rmem_nodes_lock);
+		if (pending)
+			rmem_node_wait_change(seen, HZ);
+		return pending && rmem_node_changes() != seen;
+	}
+	lockdep_assert_held(&rmem_cfg_lock);
+	/* The node list changes only under rmem_cfg_lock. */
+	list_for_each_entry(n, &rmem_nodes, list) {
+		/* Once more if the listing failed (a lost or bad reply). */
+		ret = rmem_node_reconcile_one(n, unlisted);
+		if (ret < 0)
+			ret = rmem_node_reconcile_one(n, unlisted);
+		if (ret > 0)
+			freed += ret;
+	}
+	if (!unlisted)
+		mutex_unlock(&rmem_cfg_lock);
+	return freed;
 }
 
 /**

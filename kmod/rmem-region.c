@@ -326,17 +326,21 @@ static int rmem_rep_alloc(struct rmem_node **skip, unsigned int *nr_skip,
 	return 0;
 }
 
+/* Reconciliations one extent's mapping may wait for (each must free a slab). */
+#define RMEM_MAP_ROUNDS		8
+
 /*
  * Give extent @ei its copies: r->replicas slabs on as many nodes, or as
- * many as have room (at least one; the rebuild adds the others). Sleeps.
+ * many as have room (at least one; the rebuild adds the others). @adding:
+ * @r is being added (rmem_cfg_lock held, @r not listed yet). Sleeps.
  * Returns 0 or -errno.
  */
-static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
+static int rmem_extent_map(struct rmem_region *r, unsigned int ei, bool adding)
 {
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_node *skip[RMEM_MAX_REPLICAS + 4];
 	struct rmem_replica got[RMEM_MAX_REPLICAS];
-	unsigned int nr_skip = 0, n = 0, i, tries;
+	unsigned int nr_skip = 0, n = 0, i, tries, rounds = 0;
 	int ret = -ENOSPC;
 
 	mutex_lock(&r->alloc_lock);
@@ -353,13 +357,30 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei)
 
 	/* Allocated and recorded with no reconciliation in between. */
 	down_read(&rmem_slab_sem);
-	for (tries = 0; n < r->replicas && tries < r->replicas + 3; tries++) {
+	for (tries = 0; n < r->replicas && tries < r->replicas + 3 + rounds; tries++) {
 		unsigned int seen = rmem_node_changes();
 
 		ret = rmem_rep_alloc(skip, &nr_skip, &got[n]);
 		if (!ret) {
 			n++;
 			continue;
+		}
+		/*
+		 * No room for even one copy, or a node refused (a lie, a
+		 * reconnect): slabs that lost or lied-about SLAB_ALLOC replies
+		 * left claimed on a node may be what fills it. Give them back
+		 * now and try every node again, for as long as that frees some.
+		 */
+		if (!n && ret != -EAGAIN && rounds < RMEM_MAP_ROUNDS) {
+			up_read(&rmem_slab_sem);
+			i = rmem_node_reconcile_now(adding ? r : NULL);
+			down_read(&rmem_slab_sem);
+			if (i) {
+				rmem_skip_put(skip, 0, nr_skip, got, 0);
+				nr_skip = 0;
+				rounds++;
+				continue;
+			}
 		}
 		if (ret == -ENOSPC || ret == -EAGAIN) {
 			/* Nodes are reconnecting: wait for one to come back or die. */
@@ -847,7 +868,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 		if (e->nr && rmem_extent_writable(e))
 			break;
 		spin_unlock(&r->lock);
-		ret = rmem_extent_map(r, ei);
+		ret = rmem_extent_map(r, ei, false);
 		if (ret && ret != -EAGAIN) {
 			rmem_rio_end(rio, ret);
 			return;
@@ -1066,35 +1087,46 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 	mutex_unlock(&r->alloc_lock);
 }
 
+/* Set the bits of the slabs @r holds on @node in generation @gen. */
+static void rmem_region_slabs_on(struct rmem_region *r, const struct rmem_node *node, u32 gen,
+				 unsigned long *map, u32 nbits)
+{
+	unsigned int i, k;
+
+	spin_lock(&r->lock);
+	for (i = 0; i < r->nr_extents; i++) {
+		const struct rmem_extent *e = &r->ext[i];
+
+		for (k = 0; k < e->nr + e->syncing; k++)
+			if (e->rep[k].node == node && e->rep[k].gen == gen &&
+			    e->rep[k].slab < nbits)
+				__set_bit(e->rep[k].slab, map);
+	}
+	spin_unlock(&r->lock);
+}
+
 /**
  * rmem_region_node_slabs() - mark the slabs regions hold on a node
  * @node: the node
  * @gen: its current generation (older ones' slabs are gone)
+ * @unlisted: a region being added (not yet on the list), or NULL
  * @map: bitmap of @nbits slabs; bits of held slabs are set
  * @nbits: the node's slab count
  *
  * Context: rmem_cfg_lock held (the region list), and rmem_slab_sem for
  * writing (no slab on its way into or out of an extent).
  */
-void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits)
+void rmem_region_node_slabs(struct rmem_node *node, u32 gen, struct rmem_region *unlisted,
+			    unsigned long *map, u32 nbits)
 {
 	struct rmem_region *r;
-	unsigned int i, k;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	lockdep_assert_held_write(&rmem_slab_sem);
-	list_for_each_entry(r, &rmem_regions, list) {
-		spin_lock(&r->lock);
-		for (i = 0; i < r->nr_extents; i++) {
-			const struct rmem_extent *e = &r->ext[i];
-
-			for (k = 0; k < e->nr + e->syncing; k++)
-				if (e->rep[k].node == node && e->rep[k].gen == gen &&
-				    e->rep[k].slab < nbits)
-					__set_bit(e->rep[k].slab, map);
-		}
-		spin_unlock(&r->lock);
-	}
+	list_for_each_entry(r, &rmem_regions, list)
+		rmem_region_slabs_on(r, node, gen, map, nbits);
+	if (unlisted)
+		rmem_region_slabs_on(unlisted, node, gen, map, nbits);
 }
 
 /**
@@ -1549,7 +1581,7 @@ static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *e
 	int ret;
 
 	for (ei = 0; ei < r->nr_extents; ei++) {
-		ret = rmem_extent_map(r, ei);
+		ret = rmem_extent_map(r, ei, true);
 		if (!ret && r->ext[ei].nr < r->replicas)
 			ret = -ENOSPC;
 		if (ret) {

@@ -76,6 +76,7 @@ extern struct rw_semaphore rmem_slab_sem;
 
 struct crypto_shash;
 struct rmem_node;
+struct rmem_region;
 struct rmem_req;
 struct seq_file;
 
@@ -365,6 +366,7 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
+int rmem_node_reconcile_now(struct rmem_region *unlisted);
 void rmem_node_heard(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
 				 u32 *gen);
@@ -617,7 +619,8 @@ int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 i
 void rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
-void rmem_region_node_slabs(struct rmem_node *node, u32 gen, unsigned long *map, u32 nbits);
+void rmem_region_node_slabs(struct rmem_node *node, u32 gen, struct rmem_region *unlisted,
+			    unsigned long *map, u32 nbits);
 /* struct rmem_region_opts.encrypt */
 enum { RMEM_CRYPT_DEFAULT, RMEM_CRYPT_OFF, RMEM_CRYPT_ON };
 

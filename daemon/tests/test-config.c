@@ -258,7 +258,10 @@ int main(void)
 	   "test-hostile: off by default; N sets one reply in N");
 	ok(!rmemd_config_set(&c, "test-hostile", "7:rkey", err, sizeof(err)) &&
 	   c.test_hostile == 7 && c.test_hostile_rkey, "test-hostile: N:rkey adds rkey lies");
-	config_err("test-hostile = 7:slab\n", "test-hostile: bad value", "test-hostile: unknown suffix");
+	ok(!rmemd_config_set(&c, "test-hostile", "3:slab", err, sizeof(err)) &&
+	   c.test_hostile == 3 && c.test_hostile_slab && !c.test_hostile_rkey,
+	   "test-hostile: N:slab lies about slab numbers only");
+	config_err("test-hostile = 7:slabs\n", "test-hostile: bad value", "test-hostile: unknown suffix");
 	config_err("test-hostile = :rkey\n", "test-hostile: bad value", "test-hostile: no N");
 	config_err("test-corrupt = -1\n", "test-corrupt: bad value", "test-corrupt: negative");
 	config_err("test-corrupt = 4G\n", "test-corrupt: bad value", "test-corrupt: a size suffix");

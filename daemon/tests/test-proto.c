@@ -1118,12 +1118,13 @@ static void test_drop_reply(void)
 }
 
 /*
- * A SLAB_ALLOC with every reply mangled (rate 1; wrong rkeys too when @rkey).
+ * A SLAB_ALLOC with every reply mangled (rate 1; wrong rkeys too when @rkey,
+ * only wrong slabs when @slab).
  * True when a whole reply of a SLAB_ALLOC reply's size came: its header and
  * payload (raw, little-endian) in @h and @rep. The output queue is emptied.
  */
-static bool hostile_slab_alloc(struct conn *c, uint64_t id, bool rkey, struct rmem_msg_hdr *h,
-			       struct rmem_slab_alloc_reply *rep)
+static bool hostile_slab_alloc(struct conn *c, uint64_t id, bool rkey, bool slab,
+			       struct rmem_msg_hdr *h, struct rmem_slab_alloc_reply *rep)
 {
 	size_t total;
 	uint8_t *msg = msg_build(RMEM_MSG_SLAB_ALLOC, id, NULL, 0, NULL, 0, &total);
@@ -1131,9 +1132,11 @@ static bool hostile_slab_alloc(struct conn *c, uint64_t id, bool rkey, struct rm
 
 	node.hostile_rate = 1;
 	node.hostile_rkey = rkey;
+	node.hostile_slab = slab;
 	feed(c, msg, total);
 	node.hostile_rate = 0;
 	node.hostile_rkey = false;
+	node.hostile_slab = false;
 	free(msg);
 	if (rmem_buf_len(&c->out) == sizeof(*h) + sizeof(*rep)) {
 		memcpy(h, rmem_buf_start(&c->out), sizeof(*h));
@@ -1210,7 +1213,7 @@ static void test_hostile(void)
 
 		for (i = 0; i < 60; i++) {
 			/* a whole header, a slab outside the pool or an rkey of none */
-			if (hostile_slab_alloc(&c, 1000 + i, i & 1, &h, &rep) &&
+			if (hostile_slab_alloc(&c, 1000 + i, i & 1, false, &h, &rep) &&
 			    !h.status && h.len == htole32(sizeof(rep)) &&
 			    (le32toh(rep.slab) >= NSLABS || le32toh(rep.rkey) != 0))
 				wrong++;
@@ -1224,7 +1227,7 @@ static void test_hostile(void)
 		/* N:rkey: every mangled SLAB_ALLOC that succeeded names a wrong rkey. */
 		wrong = 0;
 		for (i = 0; i < 20; i++) {
-			if (!hostile_slab_alloc(&c, 2000 + i, true, &h, &rep))
+			if (!hostile_slab_alloc(&c, 2000 + i, true, false, &h, &rep))
 				continue;
 			if (h.magic == htole32(RMEM_PROTO_MAGIC) && h.id == htole64(2000 + i) &&
 			    !h.status && le32toh(rep.slab) < NSLABS && rep.rkey != 0)
@@ -1233,6 +1236,32 @@ static void test_hostile(void)
 		}
 		ok(wrong == 20, "hostile: N:rkey: all 20 SLAB_ALLOC replies name a wrong rkey, nothing else (%u)",
 		   wrong);
+		/*
+		 * N:slab: each SLAB_ALLOC claims a slab and names another (the
+		 * client never learns which it holds); nothing else is touched.
+		 */
+		wrong = 0;
+		for (i = 0; i < 20; i++) {
+			uint32_t claimed = NSLABS, nfree = pool.nfree;
+
+			if (hostile_slab_alloc(&c, 3000 + i, false, true, &h, &rep) &&
+			    h.magic == htole32(RMEM_PROTO_MAGIC) && h.id == htole64(3000 + i) &&
+			    !h.status && rep.rkey == 0 && pool.nfree == nfree - 1) {
+				for (uint32_t k = 0; k < NSLABS; k++)
+					if (k != slab && slab_free(&c, k) == 0)
+						claimed = k;
+				if (claimed < NSLABS && le32toh(rep.slab) != claimed)
+					wrong++;
+			}
+		}
+		node.hostile_rate = 1;
+		node.hostile_slab = true;
+		before = node.stats.hostile_replies;
+		ok(wrong == 20 && ping(&c, NULL) == 0 && node.stats.hostile_replies == before,
+		   "hostile: N:slab: all 20 SLAB_ALLOC replies name a slab other than the one claimed; a PING is left alone (%u)",
+		   wrong);
+		node.hostile_rate = 0;
+		node.hostile_slab = false;
 		slab_free(&c, slab);
 	}
 	conn_close(&c);
