@@ -1574,14 +1574,23 @@ static void rmem_region_stop(struct rmem_region *r)
 	cancel_delayed_work_sync(&r->rebuild_work);
 }
 
-/* Claim every slab of every copy now, or say why not (the caller frees them). */
+/*
+ * Claim every slab of every copy now, or say why not (the caller frees
+ * them). A node that is reconnecting (a lost or bad reply resets the
+ * connection) gets one connection attempt's time to come back.
+ */
 static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *extack)
 {
+	unsigned long until;
 	unsigned int ei;
 	int ret;
 
 	for (ei = 0; ei < r->nr_extents; ei++) {
-		ret = rmem_extent_map(r, ei, true);
+		until = jiffies + msecs_to_jiffies(READ_ONCE(rmem_connect_timeout_ms));
+		do {
+			ret = rmem_extent_map(r, ei, true);
+		} while (ret == -EAGAIN && time_before(jiffies, until) &&
+			 !fatal_signal_pending(current));
 		if (!ret && r->ext[ei].nr < r->replicas)
 			ret = -ENOSPC;
 		if (ret) {

@@ -166,54 +166,68 @@ else
 	tap_result "$rk_del" $?
 fi
 
-rmemd_relaunch hostile-slab "$orig_cmd" --test-hostile 2:slab
-for _ in 1 2 3 4 5; do
-	node=$(blk_setup_node 60s) && [ -n "$node" ] && break
-	sleep 1
-done
-mark3=$(dmesg_mark)
-cap=$(node_field "$node" capacity) slab=$(node_field "$node" slab_size)
-nslabs=$((${cap:-0} / ${slab:-1}))
-lies0=$(rmemd_status hostile_replies)
-rmemctl region add leak-pre size "$cap" prealloc >"$tmp/pre" 2>&1
-rc=$?
-pre_slabs=$(region_field leak-pre slabs)
-lies=$(($(rmemd_status hostile_replies) - lies0))
-[ $rc = 0 ] && [ "$pre_slabs" = "$nslabs" ] && [ "$lies" -gt 0 ] &&
-	timeout 120 rmemctl region del leak-pre >/dev/null
-tap_result "leaked slabs: a preallocated region of the whole node ($nslabs slabs) is added through $lies lied-about SLAB_ALLOCs, and deleted" $?
-[ $rc = 0 ] || tap_diag <"$tmp/pre"
+leak_pre="leaked slabs: a preallocated region of the whole node"
+leak_thin="leaked slabs: a thin region of the whole node"
+leak_del="leaked slabs: region del and node del work"
+leak_section() {
+	local c bad gave rc lies lies0 cap slab nslabs pre_slabs mark3 pids=()
 
-lies0=$(rmemd_status hostile_replies)
-bad=0
-if dev=$(blk_add_region leak-thin "$cap"); then
-	pids=()
-	for ((c = 0; c < nslabs; c++)); do
-		head -c 65536 /dev/urandom >"$tmp/s$c"
-		timeout 120 dd if="$tmp/s$c" of="$dev" bs=64K seek=$((c * slab / 65536)) \
-			oflag=direct status=none 2>"$tmp/e$c" &
-		pids[c]=$!
+	rmemd_relaunch hostile-slab "$orig_cmd" --test-hostile 2:slab
+	for _ in 1 2 3 4 5; do
+		node=$(blk_setup_node 60s) && [ -n "$node" ] && break
+		sleep 1
 	done
-	for ((c = 0; c < nslabs; c++)); do
-		wait "${pids[c]}" || { bad=$((bad + 1)); tap_diag <"$tmp/e$c"; }
-	done
-	for ((c = 0; c < nslabs; c++)); do
-		timeout 120 dd if="$dev" of="$tmp/r$c" bs=64K skip=$((c * slab / 65536)) count=1 \
-			iflag=direct status=none 2>/dev/null && cmp -s "$tmp/s$c" "$tmp/r$c" ||
-			bad=$((bad + 1))
-	done
+	mark3=$(dmesg_mark)
+	cap=$(node_field "$node" capacity) slab=$(node_field "$node" slab_size)
+	nslabs=$((${cap:-0} / ${slab:-1}))
+	lies0=$(rmemd_status hostile_replies)
+	rmemctl region add leak-pre size "$cap" prealloc >"$tmp/pre" 2>&1
+	rc=$?
+	pre_slabs=$(region_field leak-pre slabs)
+	lies=$(($(rmemd_status hostile_replies) - lies0))
+	[ $rc = 0 ] && [ "$pre_slabs" = "$nslabs" ] && [ "$lies" -gt 0 ] &&
+		timeout 120 rmemctl region del leak-pre >/dev/null
+	tap_result "$leak_pre ($nslabs slabs) is added through $lies lied-about SLAB_ALLOCs, and deleted" $?
+	[ $rc = 0 ] || tap_diag <"$tmp/pre"
+
+	lies0=$(rmemd_status hostile_replies)
+	bad=0
+	if dev=$(blk_add_region leak-thin "$cap"); then
+		for ((c = 0; c < nslabs; c++)); do
+			head -c 65536 /dev/urandom >"$tmp/s$c"
+			timeout 120 dd if="$tmp/s$c" of="$dev" bs=64K seek=$((c * slab / 65536)) \
+				oflag=direct status=none 2>"$tmp/e$c" &
+			pids[c]=$!
+		done
+		for ((c = 0; c < nslabs; c++)); do
+			wait "${pids[c]}" || { bad=$((bad + 1)); tap_diag <"$tmp/e$c"; }
+		done
+		for ((c = 0; c < nslabs; c++)); do
+			timeout 120 dd if="$dev" of="$tmp/r$c" bs=64K skip=$((c * slab / 65536)) count=1 \
+				iflag=direct status=none 2>/dev/null && cmp -s "$tmp/s$c" "$tmp/r$c" ||
+				bad=$((bad + 1))
+		done
+	else
+		bad=-1
+	fi
+	lies=$(($(rmemd_status hostile_replies) - lies0))
+	[ $bad = 0 ] && [ "$(region_field leak-thin slabs)" = "$nslabs" ] &&
+		[ "$(region_field leak-thin errors)" = 0 ]
+	tap_result "$leak_thin: the first write to each of its $nslabs slabs, all at once, succeeds and reads back through $lies lies ($bad failed)" $?
+
+	gave=$(dmesg_since "$mark3" | grep -oE "gave back [0-9]+ slab" | awk '{ n += $3 } END { print n + 0 }')
+	timeout 120 rmemctl region del leak-thin >/dev/null && timeout 120 rmemctl node del "$node" >/dev/null &&
+		[ -z "$(node_ids)" ] && [ "$gave" -gt 0 ]
+	tap_result "$leak_del; reconciliation gave back $gave leaked slabs" $?
+}
+# The short form (make check) runs it over TCP only; check-full over both.
+if [ "$transport" = tcp ] || [ "$SHORT" != 1 ]; then
+	leak_section
 else
-	bad=-1
+	for w in "$leak_pre" "$leak_thin" "$leak_del"; do
+		tap_skip "$w" "RMEM_SHORT=1: over TCP only; make check-full runs it"
+	done
 fi
-lies=$(($(rmemd_status hostile_replies) - lies0))
-[ $bad = 0 ] && [ "$(region_field leak-thin slabs)" = "$nslabs" ] &&
-	[ "$(region_field leak-thin errors)" = 0 ]
-tap_result "leaked slabs: a thin region of the whole node: the first write to each of its $nslabs slabs, all at once, succeeds and reads back through $lies lies ($bad failed)" $?
-
-gave=$(dmesg_since "$mark3" | grep -oE "gave back [0-9]+ slab" | awk '{ n += $3 } END { print n + 0 }')
-timeout 120 rmemctl region del leak-thin >/dev/null && timeout 120 rmemctl node del "$node" >/dev/null &&
-	[ -z "$(node_ids)" ] && [ "$gave" -gt 0 ]
-tap_result "leaked slabs: region del and node del work; reconciliation gave back $gave leaked slabs" $?
 
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"
 [ ! -s "$tmp/bad" ]

@@ -84,6 +84,21 @@ static int key_id_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/* KEY_ADD of @key (wiped from the message once sent); the reply goes to @r. */
+static int key_add_send(struct rm_ctx *ctx, const uint8_t key[RMEM_AUTH_KEY_LEN], struct rm_rec *r)
+{
+	struct nl_msg *msg = rm_nl_msg(&ctx->nl, RMEM_CMD_KEY_ADD, false);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, RMEM_A_KEY, RMEM_AUTH_KEY_LEN, key) < 0) {
+		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return rm_nl_exec(&ctx->nl, msg, key_id_reply, r);	/* wipes msg */
+}
+
 /**
  * rm_key_add() - KEY_ADD of the key in a key file; prints nothing
  * @ctx: the command (its netlink socket opened with rm_open())
@@ -100,29 +115,17 @@ static int key_id_reply(struct nlattr **tb, void *arg)
 int rm_key_add(struct rm_ctx *ctx, const char *file, struct rm_rec *r, char *err, size_t errlen)
 {
 	uint8_t key[RMEM_AUTH_KEY_LEN];
-	struct nl_msg *msg;
 	int ret;
 
 	rm_rec_init(r);
 	rec_key_id(r, "id", false, 0);
 	ret = rmem_key_read_file(file, key, err, errlen);
-	if (ret) {
-		explicit_bzero(key, sizeof(key));
-		return -EBADF;
-	}
-	msg = rm_nl_msg(&ctx->nl, RMEM_CMD_KEY_ADD, false);
-	if (!msg) {
-		explicit_bzero(key, sizeof(key));
-		return -ENOMEM;
-	}
-	if (nla_put(msg, RMEM_A_KEY, (int)sizeof(key), key) < 0) {
-		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-		nlmsg_free(msg);
-		explicit_bzero(key, sizeof(key));
-		return -EMSGSIZE;
-	}
+	if (!ret)
+		ret = key_add_send(ctx, key, r);
+	else
+		ret = -EBADF;
 	explicit_bzero(key, sizeof(key));
-	return rm_nl_exec(&ctx->nl, msg, key_id_reply, r);	/* wipes msg */
+	return ret;
 }
 
 static int key_add_run(struct rm_ctx *ctx, const struct rm_req *req)
@@ -132,17 +135,24 @@ static int key_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	struct rm_rec r;
 	int ret;
 
-	/* The file first: a bad file is reported even without the module. */
+	/*
+	 * The file first, and once: a bad file is reported even without the
+	 * module, and what is sent is what was checked.
+	 */
 	ret = rmem_key_read_file(req->key_file, key, err, sizeof(err));
-	explicit_bzero(key, sizeof(key));
-	if (ret)
+	if (ret) {
+		explicit_bzero(key, sizeof(key));
 		return rm_failf(ctx, "%s", err);
+	}
 	ret = rm_open(ctx);
-	if (ret)
+	if (ret) {
+		explicit_bzero(key, sizeof(key));
 		return ret;
-	ret = rm_key_add(ctx, req->key_file, &r, err, sizeof(err));
-	if (ret == -EBADF)
-		return rm_failf(ctx, "%s", err);
+	}
+	rm_rec_init(&r);
+	rec_key_id(&r, "id", false, 0);
+	ret = key_add_send(ctx, key, &r);
+	explicit_bzero(key, sizeof(key));
 	if (ret)
 		return rm_fail(ctx, ret);
 	rm_out_result(&ctx->out, &r);
