@@ -154,9 +154,10 @@ enum rmem_node_state rmem_node_state_get(struct rmem_node *node)
 }
 
 /*
- * Every state change goes through here: a tracepoint and an event for
- * `rmemctl monitor` (rmem-genl.c). Any context; node->lock held where the
- * change must be atomic with other fields.
+ * Every state change goes through here: a tracepoint and, once node add
+ * has succeeded, an event for `rmemctl monitor` (rmem-genl.c). Any
+ * context; node->lock held where the change must be atomic with other
+ * fields.
  */
 static void rmem_node_set_state(struct rmem_node *node, enum rmem_node_state state)
 {
@@ -166,7 +167,8 @@ static void rmem_node_set_state(struct rmem_node *node, enum rmem_node_state sta
 		return;
 	WRITE_ONCE(node->state, state);
 	trace_rmem_node_state(node->id, old, state);
-	rmem_event_node_state(node, old, state);
+	if (node->announced)
+		rmem_event_node_state(node, old, state);
 }
 
 static void rmem_node_changed(void)
@@ -1557,8 +1559,8 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	node->timeout_ms = timeout_ms;
 	node->session = get_random_u64() | 1;
 	rmem_auth_session_tag(node->session, node->tag);
-	rmem_node_set_state(node, RMEM_NODE_CONNECTING);
 	node->id = rmem_next_node_id;
+	rmem_node_set_state(node, RMEM_NODE_CONNECTING);
 	spin_lock_init(&node->lock);
 	INIT_LIST_HEAD(&node->pending);
 	INIT_WORK(&node->error_work, rmem_node_error_work);
@@ -1592,6 +1594,8 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 		goto out_disconnect;
 	}
 	rmem_next_node_id++;
+	/* Listeners hear of the node from here on: connecting>live first. */
+	node->announced = true;
 	rmem_node_set_state(node, RMEM_NODE_LIVE);
 	spin_lock(&rmem_nodes_lock);
 	list_add_tail(&node->list, &rmem_nodes);

@@ -68,16 +68,28 @@ struct rmem_tcp_node {
 	struct rmem_tcp_queue q[];
 };
 
+/*
+ * Once the last byte of a message is sent, its reply may come in, and its
+ * completion free what @iter points into (a write's bounce pages and their
+ * bvec array) or reuse the request, before sock_sendmsg() even returns:
+ * @iter is not advanced over the last piece, and the caller must not look
+ * at the request again.
+ */
 static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags)
 {
 	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+	size_t left;
 	int ret;
 
-	while (iov_iter_count(iter)) {
+	while ((left = iov_iter_count(iter))) {
 		msg.msg_iter = *iter;
 		ret = sock_sendmsg(sock, &msg);
 		if (ret <= 0)
 			return ret ? ret : -EPIPE;
+		if (ret >= left) {
+			iov_iter_truncate(iter, 0);
+			break;
+		}
 		iov_iter_advance(iter, ret);
 	}
 	return 0;
@@ -475,11 +487,19 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		} p;
 	} __packed msg;
 	struct kvec kv = { .iov_base = &msg };
+	bool write = io->type == RMEM_MSG_WRITE;
+	struct iov_iter data;
 	struct iov_iter iter;
 	unsigned int noreclaim;
 	u32 plen = 0;
 	int ret;
 
+	/*
+	 * Everything the sends need is taken from @io now: once its last byte
+	 * is out, its reply may complete it (rmem_tcp_xmit()).
+	 */
+	if (write)
+		iov_iter_bvec(&data, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
 	mutex_lock(&q->send_lock);
 	if (!q->live) {
 		mutex_unlock(&q->send_lock);
@@ -512,11 +532,9 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 
 	noreclaim = memalloc_noreclaim_save();
 	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
-	ret = rmem_tcp_send(q, &iter, io->type == RMEM_MSG_WRITE ? MSG_MORE : 0);
-	if (!ret && io->type == RMEM_MSG_WRITE) {
-		iov_iter_bvec(&iter, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
-		ret = rmem_tcp_send(q, &iter, 0);
-	}
+	ret = rmem_tcp_send(q, &iter, write ? MSG_MORE : 0);
+	if (!ret && write)
+		ret = rmem_tcp_send(q, &data, 0);
 	memalloc_noreclaim_restore(noreclaim);
 	mutex_unlock(&q->send_lock);
 

@@ -206,6 +206,8 @@ void rmem_rdma_exit(void);
  * @hb_rx_seen: @rx_replies at the last beat (heartbeat_work only)
  * @hb_io: the heartbeat request
  * @inflight: region reads and writes in flight (read replica choice)
+ * @announced: node add succeeded: state changes go to the event listeners
+ *	(a node that failed to be added was never theirs)
  * @draining: rmemctl node drain, or rmemd said it drains: no new slab
  *	here, the regions move theirs
  * @drain_remote: @draining came from rmemd (PING reply): a new rmemd
@@ -273,6 +275,7 @@ struct rmem_node {
 	struct rmem_req hb_io;
 
 	atomic_t inflight;
+	bool announced;
 	bool draining;
 	bool drain_remote;
 	atomic_t slabs_used;

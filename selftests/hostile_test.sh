@@ -55,6 +55,17 @@ finish() {
 }
 trap finish EXIT
 
+# node_add_retry: add memory node 1 into $node ('' if it failed 5 times):
+# node add itself may meet a lie (a heartbeat, the slab list).
+node_add_retry() {
+	node=''
+	for _ in 1 2 3 4 5; do
+		node=$(blk_setup_node 60s) && [ -n "$node" ] && return 0
+		sleep 1
+	done
+	return 1
+}
+
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 orig_cmd=$(rmemd_cmdline)
 orig_cmd=${orig_cmd% }
@@ -63,12 +74,8 @@ rmem_reload io_timeout_s=$TIMEOUT_S &&
 	rmemd_relaunch hostile "$orig_cmd" --test-hostile "$RATE"
 tap_result "rmem reloaded with io_timeout_s=$TIMEOUT_S; rmemd lies in about one reply in $RATE ($transport)" $?
 
-# node add itself may meet a lie (a heartbeat, the slab list): retry it.
-node='' dev=''
-for _ in 1 2 3 4 5; do
-	node=$(blk_setup_node 60s) && [ -n "$node" ] && break
-	sleep 1
-done
+dev=''
+node_add_retry
 # 2 slabs of the node's 8: here the lies hit every kind of reply, the slab
 # list too, so reconciliation itself may fail for a while; filling the node
 # while slabs leak is the last section's (lies on SLAB_ALLOC only).
@@ -122,10 +129,7 @@ if [ "$transport" != rdma ]; then
 	for w in "$rk_ends" "$rk_data" "$rk_del"; do tap_skip "$w" "rkeys are RDMA's"; done
 else
 	rmemd_relaunch hostile-rkey "$orig_cmd" --test-hostile 2:rkey
-	for _ in 1 2 3 4 5; do
-		node=$(blk_setup_node 60s) && [ -n "$node" ] && break
-		sleep 1
-	done
+	node_add_retry
 	mark2=$(dmesg_mark)
 	hung=0 wrong=0 eio=0 good=0 old=0 forgot=0 tries=0
 	for tries in 1 2 3 4; do
@@ -173,10 +177,7 @@ leak_section() {
 	local c bad gave rc lies lies0 cap slab nslabs pre_slabs mark3 pids=()
 
 	rmemd_relaunch hostile-slab "$orig_cmd" --test-hostile 2:slab
-	for _ in 1 2 3 4 5; do
-		node=$(blk_setup_node 60s) && [ -n "$node" ] && break
-		sleep 1
-	done
+	node_add_retry
 	mark3=$(dmesg_mark)
 	cap=$(node_field "$node" capacity) slab=$(node_field "$node" slab_size)
 	nslabs=$((${cap:-0} / ${slab:-1}))

@@ -128,6 +128,9 @@ for _ in $(seq 50); do
 	grep -q monitoring "$tmp/mon.err" && grep -q monitoring "$tmp/mon.txt.err" && break
 	sleep 0.1
 done
+# A node add that fails (nothing listens on port 1) is no node's event.
+rmemctl node add "$(first_node):1" transport tcp timeout 5s >/dev/null 2>&1
+badadd=$?
 if [ -w "$tracing/events/rmem/enable" ]; then
 	: >"$tracing/trace"
 	echo 1 >"$tracing/events/rmem/enable"
@@ -162,8 +165,14 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     if e.get("event") == "node_state" and e.get("node") == int(sys.argv[2]):
         print(e["old_state"] + ">" + e["state"], end=" ")' "$tmp/mon.json" "$id" 2>&1)
-[ $back = 0 ] && [[ "$seen" == *"live>reconnecting "* ]] && [[ "$seen" == *">live "* ]]
-tap_result "monitor -j: node $id went live>reconnecting and back to live (reconnects $rec): $seen" $? ||
+others=$(python3 -c '
+import json, sys
+ids = {e.get("node") for e in map(json.loads, open(sys.argv[1]))
+       if e.get("event") == "node_state"}
+print(" ".join(str(i) for i in sorted(ids - {int(sys.argv[2])})))' "$tmp/mon.json" "$id" 2>&1)
+[ $back = 0 ] && [[ "$seen" == *"live>reconnecting "* ]] && [[ "$seen" == *">live "* ]] &&
+	[ $badadd != 0 ] && [ -z "$others" ]
+tap_result "monitor -j: node $id went live>reconnecting and back to live (reconnects $rec): $seen; a failed node add (exit $badadd) sent no event (other nodes: ${others:-none})" $? ||
 	tap_diag <"$tmp/mon.err"
 grep -q "^node_state node=$id old_state=live state=reconnecting$" "$tmp/mon.txt" &&
 	grep -qE "^node_state node=$id old_state=[a-z]+ state=live$" "$tmp/mon.txt"

@@ -48,11 +48,16 @@ fi
 # (No process substitution: the guest has no /dev/fd.)
 list=$(sed -e 's/#.*//' "$here/tests.list")
 transport=${RMEM_TRANSPORT:-tcp}
-while read -r name timeout only _; do
+while read -r name timeout only short _; do
 	[ -n "$name" ] || continue
 	[ "$want" = "  " ] || [[ $want == *" $name "* ]] || continue
 	# TRANSPORTS column: run only under those (see tests.list).
-	[ -z "$only" ] || [[ ,$only, == *",$transport,"* ]] || continue
+	[ -z "$only" ] || [ "$only" = all ] || [[ ,$only, == *",$transport,"* ]] || continue
+	# SHORT column: the short form (RMEM_SHORT=1) runs it only under those.
+	if [ "${RMEM_SHORT:-0}" = 1 ] && [ -n "$short" ] && [[ ,$short, != *",$transport,"* ]]; then
+		echo "# ---- $name: not in the short form over $transport (make check-full runs it)"
+		continue
+	fi
 	n=$((n + 1))
 	# RMEM_TIMEOUT_SCALE: slower kernels (the debug kernel) multiply every
 	# test's timeout (scripts/vm/debug-guest.sh sets it).
