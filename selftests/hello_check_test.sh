@@ -19,8 +19,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 PORT=7490
 CONF=/tmp/fake-rmemd.conf
 tmp=$(mktemp)
-tap_plan 9
+tap_plan 10
+mon=''
 cleanup() {
+	[ -z "$mon" ] || kill "$mon" 2>/dev/null
+	rm -f "$tmp.mon" "$tmp.mon.err"
 	rmem_on 1 'pkill -f "[f]ake_rmemd.py"' >/dev/null 2>&1
 	blk_cleanup
 }
@@ -58,6 +61,12 @@ refused_because() {
 	[ -z "$(node_ids)" ] || { echo "$*: a node is left"; return 1; }
 }
 
+# Every refused node add below must reach no event listener: a node that
+# was never added has no state to report.
+rmemctl -j monitor >"$tmp.mon" 2>"$tmp.mon.err" &
+mon=$!
+for _ in $(seq 50); do grep -q monitoring "$tmp.mon.err" && break; sleep 0.1; done
+
 # refused CONF...: node add with those hello fields fails with a message,
 # the kernel log says why, and no node is left.
 refused() { refused_because 'hello reply' "$@"; }
@@ -79,6 +88,17 @@ refused_because 'speaks protocol version 1, we speak 2' slabs_total=16 reply_ver
 ok_rc=$?
 tap_diag <"$tmp"
 tap_result "a node of protocol version 1 is refused, and the log says so" "$ok_rc"
+
+# A sane hello of another slab size: refused after connecting (its
+# queues are torn down), and no event either.
+: >"$tmp"
+refused_because 'module uses slab_mb=' slabs_total=16 slab_size=0x2000000 >>"$tmp" 2>&1
+ok_rc=$?
+sleep 1	# events go out from a work item
+pre=$(grep -c '"node_state"' "$tmp.mon")
+[ $ok_rc = 0 ] && [ "$pre" = 0 ]
+tap_result "a node of 32 MiB slabs (the module's are 64) is refused; the 8 refused adds sent no event ($pre node_state events)" $? ||
+	{ tap_diag <"$tmp"; tap_diag <"$tmp.mon"; }
 
 fake_conf slabs_total=16
 node=$(rmemctl node add "$addr" transport tcp timeout 60s | grep -oE '[0-9]+' | head -n1)
