@@ -922,6 +922,9 @@ static void rmem_node_reconcile_retry(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/* Reconciliations running (rmem_node_reconcile_now() waits for them). */
+static atomic_t rmem_reconciling = ATOMIC_INIT(0);
+
 /*
  * Reconcile @node if it needs it and is live. rmem_cfg_lock held (it keeps
  * the regions listed), not rmem_slab_sem. Returns the slabs given back, or
@@ -943,6 +946,7 @@ static int rmem_node_reconcile_one(struct rmem_node *node, struct rmem_region *u
 		return 0;
 	}
 	node->reconcile = false;
+	atomic_inc(&rmem_reconciling);
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	/* The node may be swapped to: reclaim must not wait for this. */
@@ -957,8 +961,9 @@ static int rmem_node_reconcile_one(struct rmem_node *node, struct rmem_region *u
 	bitmap_free(ours);
 	if (ret < 0)
 		rmem_node_reconcile_retry(node);
-	else if (ret)
-		rmem_node_changed();	/* room for waiters of rmem_node_wait_change() */
+	atomic_dec(&rmem_reconciling);
+	/* Room for waiters of rmem_node_wait_change(); and the end of a run. */
+	rmem_node_changed();
 	return ret;
 }
 
@@ -985,20 +990,22 @@ static void rmem_node_reconcile_work(struct work_struct *work)
  * rmem_node_reconcile_now() - give back leaked slabs before saying "full"
  * @unlisted: a region being added, not yet listed, whose slabs are held
  *	(rmem_cfg_lock is then the caller's), or NULL
+ * @seen: rmem_node_changes() from before the allocation that failed
  *
  * A slab allocation that found no room runs this: slabs claimed by lost or
  * lied-about SLAB_ALLOC replies stay claimed on their node until
  * reconciliation, which otherwise runs later from a work item (and never
  * while a configuration call holds rmem_cfg_lock, as a preallocating
- * region add does). Without @unlisted, when another configuration call
- * holds the lock, the work item is kicked and waited for up to a second.
+ * region add does). Without @unlisted, when the lock is taken (another
+ * configuration call, or another allocation reconciling), the work item is
+ * kicked and a running reconciliation waited for, up to a second.
  *
  * Context: process, sleeps; not rmem_slab_sem.
- * Return: slabs given back (the caller may try again when > 0), or 0.
+ * Return: true when the caller should try again: slabs were given back, or
+ * a node changed, since @seen.
  */
-int rmem_node_reconcile_now(struct rmem_region *unlisted)
+bool rmem_node_reconcile_now(struct rmem_region *unlisted, unsigned int seen)
 {
-	unsigned int seen = rmem_node_changes();
 	struct rmem_node *n;
 	bool pending = false;
 	int freed = 0, ret;
@@ -1011,9 +1018,9 @@ int rmem_node_reconcile_now(struct rmem_region *unlisted)
 				pending = true;
 			}
 		spin_unlock(&rmem_nodes_lock);
-		if (pending)
+		if (pending || atomic_read(&rmem_reconciling))
 			rmem_node_wait_change(seen, HZ);
-		return pending && rmem_node_changes() != seen;
+		return rmem_node_changes() != seen;
 	}
 	lockdep_assert_held(&rmem_cfg_lock);
 	/* The node list changes only under rmem_cfg_lock. */
@@ -1027,7 +1034,7 @@ int rmem_node_reconcile_now(struct rmem_region *unlisted)
 	}
 	if (!unlisted)
 		mutex_unlock(&rmem_cfg_lock);
-	return freed;
+	return freed || rmem_node_changes() != seen;
 }
 
 /**

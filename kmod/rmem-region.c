@@ -326,7 +326,7 @@ static int rmem_rep_alloc(struct rmem_node **skip, unsigned int *nr_skip,
 	return 0;
 }
 
-/* Reconciliations one extent's mapping may wait for (each must free a slab). */
+/* Reconciliations one extent's mapping may run or wait for. */
 #define RMEM_MAP_ROUNDS		8
 
 /*
@@ -369,13 +369,16 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei, bool adding)
 		 * No room for even one copy, or a node refused (a lie, a
 		 * reconnect): slabs that lost or lied-about SLAB_ALLOC replies
 		 * left claimed on a node may be what fills it. Give them back
-		 * now and try every node again, for as long as that frees some.
+		 * now (or wait for whoever is doing it) and try every node
+		 * again, while that may have made room.
 		 */
 		if (!n && ret != -EAGAIN && rounds < RMEM_MAP_ROUNDS) {
+			bool again;
+
 			up_read(&rmem_slab_sem);
-			i = rmem_node_reconcile_now(adding ? r : NULL);
+			again = rmem_node_reconcile_now(adding ? r : NULL, seen);
 			down_read(&rmem_slab_sem);
-			if (i) {
+			if (again) {
 				rmem_skip_put(skip, 0, nr_skip, got, 0);
 				nr_skip = 0;
 				rounds++;

@@ -369,7 +369,7 @@ int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
-int rmem_node_reconcile_now(struct rmem_region *unlisted);
+bool rmem_node_reconcile_now(struct rmem_region *unlisted, unsigned int seen);
 void rmem_node_heard(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
 				 u32 *gen);
