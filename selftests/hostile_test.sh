@@ -105,17 +105,22 @@ dmesg_since "$mark" | grep -E "rmem: node" | sort | uniq -c | sort -rn | head -n
 # An mmap region through the lies: a fault's fetch and an eviction's
 # write-back meet them too (a reply that never comes included: the fetch
 # must be recovered by io_timeout_s, or the fault would hang for ever).
-# 16 MiB through a 1 MiB cache: every chunk is written back, then fetched.
+# 16 MiB through a 1 MiB cache (a quarter of both in the short form: each
+# reply that never comes costs io_timeout_s): every chunk is written back,
+# then fetched.
+mm_mb=$((16 / DATA_DIV)) cache_kb=$((1024 / DATA_DIV))
+[ $mm_mb -ge 4 ] || mm_mb=4
+[ $cache_kb -ge 256 ] || cache_kb=256
 t0=$SECONDS lies0=$(rmemd_status hostile_replies)
-mdev=$(mmap_add hostile-mm 16M 64K 1M) &&
-	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) fill 7 >"$tmp/mm" 2>&1 &&
-	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) drop >>"$tmp/mm" 2>&1 &&
-	MM_TIMEOUT=300 mm "$mdev" $((16 << 20)) verify 7 >>"$tmp/mm" 2>&1
+mdev=$(mmap_add hostile-mm ${mm_mb}M 64K ${cache_kb}K) &&
+	MM_TIMEOUT=300 mm "$mdev" $((mm_mb << 20)) fill 7 >"$tmp/mm" 2>&1 &&
+	MM_TIMEOUT=300 mm "$mdev" $((mm_mb << 20)) drop >>"$tmp/mm" 2>&1 &&
+	MM_TIMEOUT=300 mm "$mdev" $((mm_mb << 20)) verify 7 >>"$tmp/mm" 2>&1
 rc=$?
 lies=$(($(rmemd_status hostile_replies) - lies0))
 [ $rc = 0 ] && [ "$(region_field hostile-mm fetch_errors)" = 0 ] &&
 	[ "$(region_field hostile-mm writeback_errors)" = 0 ]
-tap_result "mmap: 16 MiB written through a 1 MiB cache, dropped and read back through $lies lies in $((SECONDS - t0)) s: no SIGBUS, no fetch or write-back error, contents right" $?
+tap_result "mmap: $mm_mb MiB written through a $cache_kb KiB cache, dropped and read back through $lies lies in $((SECONDS - t0)) s: no SIGBUS, no fetch or write-back error, contents right" $?
 [ $rc = 0 ] || tail -n 5 "$tmp/mm" | tap_diag
 
 timeout 120 rmemctl region del hostile >/dev/null && timeout 120 rmemctl region del hostile-mm >/dev/null &&
