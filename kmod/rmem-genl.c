@@ -407,6 +407,8 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_ERRORS, atomic64_read(&r->errors), RMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_CSUM_ERRORS, atomic64_read(&r->csum_errors),
 			      RMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_SAME_FILLED, atomic64_read(&r->same_filled),
+			      RMEM_A_PAD) ||
 	    nla_put_u8(msg, RMEM_A_REGION_REPLICAS, r->replicas) ||
 	    (r->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC)) ||
 	    nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, !!r->crypt) ||

@@ -103,6 +103,10 @@ bool rmem_encrypt = true;
 module_param_named(encrypt, rmem_encrypt, bool, 0644);
 MODULE_PARM_DESC(encrypt, "Encrypt a region's pages (xts(aes), a key per region) when region add does not say (default on: a memory node then never holds plaintext)");
 
+bool rmem_same_filled = true;
+module_param_named(same_filled, rmem_same_filled, bool, 0644);
+MODULE_PARM_DESC(same_filled, "Keep a written page that is one repeated word on the compute node instead of sending it (default on)");
+
 unsigned int rmem_rebuild_mbps = 512;
 rmem_param(rebuild_mbps, rmem_rebuild_mbps, 0, 100000, false, 0644);
 MODULE_PARM_DESC(rebuild_mbps, "Rebuild and drain copy rate per region in MB/s, 0 for no limit (default 512)");

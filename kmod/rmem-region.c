@@ -436,6 +436,154 @@ static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len
 }
 
 /*
+ * Same-filled pages (zram's idea): a written page that is one 64-bit word
+ * repeated is not sent. A zero page only stops being written; another word
+ * goes in r->fill, as a value entry (63 bits) and XA_MARK_0 (its low bit).
+ */
+static u64 rmem_fill_get(struct rmem_region *r, unsigned long q)
+{
+	void *v = xa_load(&r->fill, q);
+
+	if (!v)
+		return 0;
+	return xa_to_value(v) << 1 | xa_get_mark(&r->fill, q, XA_MARK_0);
+}
+
+static int rmem_fill_set(struct rmem_region *r, unsigned long q, u64 word, gfp_t gfp)
+{
+	XA_STATE(xas, &r->fill, q);
+
+	do {
+		xas_lock(&xas);
+		xas_store(&xas, xa_mk_value(word >> 1));
+		if (!xas_error(&xas)) {
+			if (word & 1)
+				xas_set_mark(&xas, XA_MARK_0);
+			else
+				xas_clear_mark(&xas, XA_MARK_0);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, gfp));
+	return xas_error(&xas);
+}
+
+/* Forget the words of pages [p, end): written since, or discarded. */
+static void rmem_fill_erase(struct rmem_region *r, unsigned long p, unsigned long end)
+{
+	unsigned long q;
+	void *v;
+
+	if (xa_empty(&r->fill))
+		return;
+	xa_for_each_range(&r->fill, q, v, p, end - 1)
+		xa_erase(&r->fill, q);
+}
+
+/*
+ * The word that every 8 bytes of @io's data repeat, if they all do (a
+ * segment not 8-byte aligned is not looked at). Pages start on a word, so
+ * every page of @io is that word repeated.
+ */
+static bool rmem_io_same_filled(const struct rmem_req *io, u64 *word)
+{
+	unsigned int i, done = 0;
+	bool first = true;
+	u64 w = 0;
+
+	for (i = 0; i < io->nr_bvec && done < io->len; i++) {
+		const struct bio_vec *bv = &io->bvec[i];
+		u32 off = 0;
+
+		while (off < bv->bv_len && done < io->len) {
+			u32 at = bv->bv_offset + off;
+			struct page *page = nth_page(bv->bv_page, at >> PAGE_SHIFT);
+			u32 n = min3(bv->bv_len - off, (u32)PAGE_SIZE - offset_in_page(at),
+				     io->len - done);
+			const u64 *va;
+			u32 k;
+
+			if ((at | n) & 7)
+				return false;
+			va = kmap_local_page(page) + offset_in_page(at);
+			if (first)
+				w = va[0];
+			first = false;
+			for (k = 0; k < n / 8 && va[k] == w; k++)
+				;
+			kunmap_local(va);
+			if (k < n / 8)
+				return false;
+			off += n;
+			done += n;
+		}
+	}
+	*word = w;
+	return !first;
+}
+
+/* Fill @len bytes at byte @off of the request's pages with @word repeated. */
+static void rmem_bvec_fill(struct bio_vec *bv, unsigned int nr, u32 off, u32 len, u64 word)
+{
+	u32 phase = 0;	/* @off is a page's start: the word's byte there */
+	unsigned int i;
+
+	if (!word) {
+		rmem_bvec_zero(bv, nr, off, len);
+		return;
+	}
+	for (i = 0; i < nr && len; i++) {
+		u32 boff = off;
+
+		if (boff >= bv[i].bv_len) {
+			off -= bv[i].bv_len;
+			continue;
+		}
+		off = 0;
+		while (boff < bv[i].bv_len && len) {
+			u32 at = bv[i].bv_offset + boff;
+			struct page *page = nth_page(bv[i].bv_page, at >> PAGE_SHIFT);
+			u32 n = min3(bv[i].bv_len - boff, (u32)PAGE_SIZE - offset_in_page(at), len);
+			u8 *va = kmap_local_page(page) + offset_in_page(at);
+			u32 k;
+
+			if (!phase && !(n & 7) && IS_ALIGNED((unsigned long)va, 8))
+				memset64((u64 *)va, word, n / 8);
+			else
+				for (k = 0; k < n; k++)
+					va[k] = ((u8 *)&word)[(phase + k) & 7];
+			kunmap_local(va);
+			phase = (phase + n) & 7;
+			boff += n;
+			len -= n;
+		}
+	}
+}
+
+/*
+ * The pages [p, end) of @io (@all: every one; else those that hold no data)
+ * read as zeros, or as their same-filled word.
+ */
+static void rmem_fill_unwritten(struct rmem_region *r, struct rmem_req *io, unsigned long p,
+				unsigned long end, bool all)
+{
+	unsigned long q;
+
+	if (all && xa_empty(&r->fill)) {
+		rmem_bvec_zero(io->bvec, io->nr_bvec, 0, io->len);
+		return;
+	}
+	for (q = p; q < end; q++) {
+		if (!all) {
+			q = find_next_zero_bit(r->written, end, q);
+			if (q >= end)
+				break;
+		}
+		rmem_bvec_fill(io->bvec, io->nr_bvec, (q - p) << RMEM_PAGE_SHIFT, RMEM_PAGE_SIZE,
+			       rmem_fill_get(r, q));
+	}
+}
+
+/*
  * crc32c through the crypto API, as lib/libcrc32c does (which the debug
  * kernel does not build): the CPU's instruction where there is one.
  */
@@ -652,6 +800,8 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	if (idle && wq_has_sleeper(&r->wait))
 		wake_up_all(&r->wait);
 	if (ok) {
+		/* Written: a same-filled word they had is not what they hold. */
+		rmem_fill_erase(r, p, end);
 		atomic64_add(rio->io.len, &r->write_bytes);
 		rmem_rio_end(rio, 0);
 		return;
@@ -689,7 +839,6 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_node *node = io->node;
 	bool retry;
-	unsigned long q;
 
 	atomic_dec(&node->inflight);
 	if (err == -ESTALE) {
@@ -728,10 +877,8 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 		rmem_rio_end(rio, err);
 		return;
 	}
-	/* Pages discarded since they were written read as zeros. */
-	for (q = find_next_zero_bit(r->written, end, p); q < end;
-	     q = find_next_zero_bit(r->written, end, q + 1))
-		rmem_bvec_zero(io->bvec, io->nr_bvec, (q - p) << RMEM_PAGE_SHIFT, RMEM_PAGE_SIZE);
+	/* Pages discarded or same-filled since: zeros or their word. */
+	rmem_fill_unwritten(r, io, p, end, false);
 	atomic64_add(io->len, &r->read_bytes);
 	rmem_rio_end(rio, 0);
 }
@@ -769,6 +916,38 @@ static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 	return best;
 }
 
+static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned long end);
+
+/*
+ * A write whose pages are all one repeated word is kept here and not sent:
+ * its pages stop being written (a slab left with none goes back to its
+ * node) and a non-zero word goes in r->fill. Where r->fill cannot grow
+ * (GFP_NOIO: we may be the swap device) the write is sent as usual.
+ *
+ * Return: true when the write is done.
+ */
+static bool rmem_region_write_fill(struct rmem_region *r, const struct rmem_req *io,
+				   unsigned long p, unsigned long end)
+{
+	unsigned long q;
+	u64 word;
+
+	if (!rmem_io_same_filled(io, &word))
+		return false;
+	if (!word) {
+		rmem_fill_erase(r, p, end);
+	} else {
+		for (q = p; q < end; q++) {
+			if (rmem_fill_set(r, q, word, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)) {
+				rmem_fill_erase(r, p, q);
+				return false;
+			}
+		}
+	}
+	rmem_region_forget(r, p, end);
+	return true;
+}
+
 static void rmem_region_read_send(struct rmem_rio *rio)
 {
 	struct rmem_region *r = rio->region;
@@ -787,7 +966,7 @@ static void rmem_region_read_send(struct rmem_rio *rio)
 			rmem_rio_end(rio, -EIO);
 			return;
 		}
-		rmem_bvec_zero(io->bvec, io->nr_bvec, 0, io->len);
+		rmem_fill_unwritten(r, io, p, end, true);
 		rmem_rio_end(rio, 0);
 		return;
 	}
@@ -850,6 +1029,12 @@ void rmem_region_rw(struct rmem_rio *rio)
 	}
 
 	atomic64_inc(&r->writes);
+	if (READ_ONCE(rmem_same_filled) && rmem_region_write_fill(r, io, p, end)) {
+		atomic64_add(end - p, &r->same_filled);
+		atomic64_add(io->len, &r->write_bytes);
+		rmem_rio_end(rio, 0);
+		return;
+	}
 	/* Ciphertext in bounce pages from here on: it is what every copy gets. */
 	if (r->crypt) {
 		ret = rmem_crypt_write(r->crypt, rio, p);
@@ -984,11 +1169,24 @@ static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 {
 	unsigned long p = pos >> RMEM_PAGE_SHIFT, end = (pos + len) >> RMEM_PAGE_SHIFT;
+
+	atomic64_inc(&r->discards);
+	rmem_fill_erase(r, p, end);
+	rmem_region_forget(r, p, end);
+	return 0;
+}
+
+/*
+ * Pages [p, end) hold no data any more (discarded, or same-filled): a slab
+ * left with no written page and no write in flight goes back to its node,
+ * unless the region was preallocated.
+ */
+static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned long end)
+{
 	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
 	unsigned int ei, last;
 	unsigned long q;
 
-	atomic64_inc(&r->discards);
 	for (q = p; q < end; q++) {
 		clear_bit(q, r->written);
 		clear_bit(q, r->lost);
@@ -1001,6 +1199,10 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
 		unsigned int i, n;
 
+		/* Most calls free nothing: no lock for those. */
+		if (!READ_ONCE(e->nr) || r->prealloc ||
+		    find_next_bit(r->written, stop, first) < stop)
+			continue;
 		mutex_lock(&r->alloc_lock);
 		down_read(&rmem_slab_sem);	/* detached and freed as one */
 		spin_lock(&r->lock);
@@ -1019,7 +1221,6 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 		up_read(&rmem_slab_sem);
 		mutex_unlock(&r->alloc_lock);
 	}
-	return 0;
 }
 
 /**
@@ -1062,6 +1263,7 @@ static int rmem_region_front_destroy(struct rmem_region *r, bool force,
 static void rmem_region_free(struct rmem_region *r)
 {
 	rmem_crypt_free(r->crypt);
+	xa_destroy(&r->fill);
 	kvfree(r->written);
 	kvfree(r->lost);
 	kvfree(r->csum);
@@ -1695,6 +1897,7 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
 	pages = size >> RMEM_PAGE_SHIFT;
 	spin_lock_init(&r->lock);
+	xa_init(&r->fill);
 	mutex_init(&r->alloc_lock);
 	init_waitqueue_head(&r->wait);
 	INIT_DELAYED_WORK(&r->rebuild_work, rmem_region_rebuild_work);

@@ -125,6 +125,7 @@ RMEM_REGION_STAT(write_bytes);
 RMEM_REGION_STAT(discards);
 RMEM_REGION_STAT(errors);
 RMEM_REGION_STAT(csum_errors);
+RMEM_REGION_STAT(same_filled);
 RMEM_REGION_STAT(rebuilds);
 RMEM_REGION_STAT(rebuild_bytes);
 RMEM_REGION_STAT(dropped);
@@ -196,6 +197,7 @@ static struct attribute *rmem_region_attrs[] = {
 	&rmem_region_attr_discards.dattr.attr,
 	&rmem_region_attr_errors.dattr.attr,
 	&rmem_region_attr_csum_errors.dattr.attr,
+	&rmem_region_attr_same_filled.dattr.attr,
 	&dev_attr_allocated.attr,
 	&dev_attr_degraded.attr,
 	&rmem_region_attr_rebuilds.dattr.attr,

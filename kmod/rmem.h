@@ -27,6 +27,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "../include/uapi/rmem.h"
 #include "../include/rmem-proto.h"
@@ -61,6 +62,7 @@ extern unsigned int rmem_io_timeout_s;
 extern unsigned int rmem_replicas;
 extern unsigned int rmem_rebuild_mbps;
 extern bool rmem_encrypt;
+extern bool rmem_same_filled;
 
 /* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
 #define RMEM_MAX_REPLICAS	3
@@ -480,6 +482,9 @@ struct rmem_extent {
  * @written: per page: holds data on its extent's slab
  * @lost: per page: held data on a slab its node lost; reads fail
  * @csum: per page: crc32c of the data last written (0.1 % of the region)
+ * @fill: per page, for pages last written as one repeated non-zero word
+ *	(same-filled, not sent): the word (rmem_fill_get()); such a page is
+ *	not @written
  * @lock: guards @ext and multi-page walks of the bitmaps
  * @alloc_lock: serialises slab allocation and freeing (sleeps)
  * @wait: woken when an extent's last write in flight completes
@@ -492,6 +497,8 @@ struct rmem_extent {
  * @discards: discard and write-zeroes requests
  * @errors: requests that failed
  * @csum_errors: pages read back with the wrong checksum
+ * @same_filled: pages written as one repeated word, kept in @written (zero)
+ *	or @fill instead of being sent
  * @replicas: copies each extent should have (1..RMEM_MAX_REPLICAS)
  * @prealloc: every slab was claimed at creation; discards keep them
  * @crypt: its pages' transform (and key) when encrypted, else NULL
@@ -509,7 +516,8 @@ struct rmem_extent {
  *	a dead node)
  * @ev_degraded: degraded extents last told to rmemctl monitor (rebuild work)
  *
- * A page with neither @written nor @lost set reads as zeros.
+ * A page with neither @written nor @lost set reads as zeros, or as its
+ * word in @fill.
  */
 struct rmem_region {
 	struct list_head list;
@@ -524,6 +532,7 @@ struct rmem_region {
 	unsigned long *written;
 	unsigned long *lost;
 	u32 *csum;
+	struct xarray fill;
 	spinlock_t lock;		/* extents, bitmap walks */
 	struct mutex alloc_lock;	/* slab allocation and freeing */
 	wait_queue_head_t wait;
@@ -537,6 +546,7 @@ struct rmem_region {
 	atomic64_t discards;
 	atomic64_t errors;
 	atomic64_t csum_errors;
+	atomic64_t same_filled;
 
 	unsigned int replicas;
 	bool prealloc;

@@ -8,6 +8,9 @@
  *                                        all is read back
  *   rmem_mmap fill DEV SEED [OFF LEN]    write the pattern, msync
  *   rmem_mmap verify DEV SEED [OFF LEN]  read it back; exit 3 on SIGBUS
+ *   rmem_mmap word DEV WORD OFF LEN      every 8 bytes of the range = WORD
+ *                                        (same-filled pages), msync
+ *   rmem_mmap checkword DEV WORD OFF LEN read it back; exit 3 on SIGBUS
  *   rmem_mmap drop DEV                   RMEM_IOC_DROP of the whole region
  *   rmem_mmap share DEV                  two processes (separate opens) and a
  *                                        parent and forked child see each
@@ -267,6 +270,37 @@ static int cmd_verify(const char *dev, uint64_t seed, uint64_t off, uint64_t len
 	bad = check_range(p, off, len, seed);
 	printf("# %llu bad words in %llu bytes\n", (unsigned long long)bad,
 	       (unsigned long long)len);
+	return bad ? 1 : 0;
+}
+
+static int cmd_word(const char *dev, int check, uint64_t word, uint64_t off, uint64_t len)
+{
+	int fd = open_dev(dev);
+	uint64_t *p = map(fd, off, len, MAP_SHARED);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile uint64_t bad = 0;
+	uint64_t i;
+
+	if (!check) {
+		for (i = 0; i < len / 8; i++)
+			p[i] = word;
+		if (msync(p, len, MS_SYNC)) {
+			printf("# msync: %s\n", strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(bus_jmp, 1)) {
+		printf("# SIGBUS while reading (caught)\n");
+		return 3;
+	}
+	for (i = 0; i < len / 8; i++)
+		if (p[i] != word && !bad++)
+			printf("# first bad word at byte %llu: %#llx\n",
+			       (unsigned long long)(off + i * 8), (unsigned long long)p[i]);
+	printf("# %llu words of %llu are not %#llx\n", (unsigned long long)bad,
+	       (unsigned long long)(len / 8), (unsigned long long)word);
 	return bad ? 1 : 0;
 }
 
@@ -771,6 +805,9 @@ int main(int argc, char **argv)
 			return cmd_fill(dev, strtoull(argv[3], NULL, 0), off, len);
 		return cmd_verify(dev, strtoull(argv[3], NULL, 0), off, len);
 	}
+	if ((!strcmp(cmd, "word") || !strcmp(cmd, "checkword")) && argc == 6)
+		return cmd_word(dev, !strcmp(cmd, "checkword"), strtoull(argv[3], NULL, 0),
+				strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
 	if (!strcmp(cmd, "fsync-drop") && argc == 4)
 		return cmd_fsync_drop(dev, strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "drop"))

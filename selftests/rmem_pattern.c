@@ -5,7 +5,11 @@
  * larger than RAM the kernel must swap it out and in again, so every page
  * that comes back wrong (or not at all) is counted.
  *
- *   rmem_pattern SIZE [PASSES] [SEED]
+ *   rmem_pattern SIZE [PASSES] [SEED] [SAME_PCT]
+ *
+ * SAME_PCT (0 to 100, default 0) of the 4 KiB pages, picked by a hash of
+ * their index, are same-filled instead: one word repeated, zero for half of
+ * them (as zram and rmem's same_filled see them).
  *
  * Exit 0 when every word matched, 1 on any mismatch, 2 on usage/setup error.
  */
@@ -27,6 +31,25 @@ static uint64_t mix(uint64_t x)
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
 	return x;
+}
+
+/* The word at index @i of pass seed @s (a page's choice is computed once). */
+static uint64_t expect(uint64_t i, uint64_t s, unsigned int same_pct)
+{
+	static uint64_t last_pg = UINT64_MAX, last_s, word;
+	static int same;
+	uint64_t pg = i / 512, h;
+
+	if (!same_pct)
+		return mix(i ^ (s << 48)) ^ i;
+	if (pg != last_pg || s != last_s) {
+		h = mix(pg ^ (s << 40) ^ 0x5a5a);
+		same = h % 100 < same_pct;
+		word = h & 1 ? 0 : mix(pg ^ s);
+		last_pg = pg;
+		last_s = s;
+	}
+	return same ? word : mix(i ^ (s << 48)) ^ i;
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -64,12 +87,20 @@ int main(int argc, char **argv)
 {
 	uint64_t size, words, i, seed = 1, bad = 0, first_bad = UINT64_MAX;
 	unsigned long passes = 1, p;
+	unsigned int same_pct = 0;
 	uint64_t *buf;
 	double t0;
 
-	if (argc < 2 || argc > 4 || parse_size(argv[1], &size) || size < 8) {
-		fprintf(stderr, "usage: %s SIZE[K|M|G] [PASSES] [SEED]\n", argv[0]);
+	if (argc < 2 || argc > 5 || parse_size(argv[1], &size) || size < 8) {
+		fprintf(stderr, "usage: %s SIZE[K|M|G] [PASSES] [SEED] [SAME_PCT]\n", argv[0]);
 		return 2;
+	}
+	if (argc > 4) {
+		same_pct = strtoul(argv[4], NULL, 10);
+		if (same_pct > 100) {
+			fprintf(stderr, "rmem_pattern: SAME_PCT is 0 to 100\n");
+			return 2;
+		}
 	}
 	if (argc > 2)
 		passes = strtoul(argv[2], NULL, 10);
@@ -89,12 +120,12 @@ int main(int argc, char **argv)
 
 		t0 = now();
 		for (i = 0; i < words; i++)
-			buf[i] = mix(i ^ (s << 48)) ^ i;
+			buf[i] = expect(i, s, same_pct);
 		printf("pass %lu: wrote %" PRIu64 " MiB in %.1f s\n", p, size >> 20, now() - t0);
 		fflush(stdout);
 		t0 = now();
 		for (i = 0; i < words; i++) {
-			if (buf[i] != (mix(i ^ (s << 48)) ^ i)) {
+			if (buf[i] != expect(i, s, same_pct)) {
 				if (!bad)
 					first_bad = i * 8;
 				bad++;

@@ -97,6 +97,7 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_EVENT_LEN]		= { .type = NLA_U32 },
 	[RMEM_A_EVENT_ERRNO]		= { .type = NLA_U32 },
 	[RMEM_A_EVENT_LOST]		= { .type = NLA_U32 },
+	[RMEM_A_REGION_SAME_FILLED]	= { .type = NLA_U64 },
 };
 
 /**

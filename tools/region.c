@@ -211,6 +211,8 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	rm_rec_u64(r, "errors", "ERRORS", RM_F_U64, set, v);
 	set = rm_attr_u64(tb, RMEM_A_REGION_CSUM_ERRORS, &v);
 	rm_rec_u64(r, "csum_errors", NULL, RM_F_U64, set, v);
+	set = rm_attr_u64(tb, RMEM_A_REGION_SAME_FILLED, &v);
+	rm_rec_u64(r, "same_filled", NULL, RM_F_U64, set, v);
 	set = rm_attr_u8(tb, RMEM_A_REGION_REPLICAS, &v);
 	rm_rec_u64(r, "replicas", "COPIES", RM_F_U64, set, v);
 	rm_rec_str(r, "prealloc", NULL, tb[RMEM_A_REGION_PREALLOC] ? "yes" : "no");

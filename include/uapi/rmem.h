@@ -254,6 +254,8 @@ enum rmem_attr {
 	RMEM_A_EVENT_LEN,		/* u32: bytes */
 	RMEM_A_EVENT_ERRNO,		/* u32: positive errno */
 	RMEM_A_EVENT_LOST,		/* u32: events lost before this one */
+	/* u64: pages written as one repeated word, kept on the compute node */
+	RMEM_A_REGION_SAME_FILLED,
 	__RMEM_A_MAX
 };
 
