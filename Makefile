@@ -13,6 +13,7 @@
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
+#   make bench-same     same-filled pages kept against sent (TRANSPORT=tcp|rdma)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
@@ -32,7 +33,7 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-replica bench-crypt bench-test style install uninstall \
+	demo bench bench-quick bench-replica bench-crypt bench-same bench-test style install uninstall \
 	dkms-install deb clean
 
 all: module userspace
@@ -95,6 +96,10 @@ bench-replica: deps
 # Encryption against none (make bench-crypt [TRANSPORT=rdma]): bench/README.md.
 bench-crypt: deps
 	@bench/run.sh --crypt --transport $(or $(TRANSPORT),tcp)
+
+# Same-filled pages kept or sent (make bench-same [TRANSPORT=rdma]): bench/README.md.
+bench-same: deps
+	@bench/run.sh --same --transport $(or $(TRANSPORT),tcp)
 
 bench-test:
 	@bench/tests/report_test.sh

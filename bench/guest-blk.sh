@@ -20,6 +20,10 @@
 #   rmem-tcp-clear, rmem-rdma-clear  a region with encrypt off, on the
 #              rmem-TRANSPORT node (the other rmem devices use the default,
 #              encrypt on): what page encryption costs (run.sh --crypt)
+#   rmem-tcp-nosame, rmem-rdma-nosame  a region on the rmem-TRANSPORT node,
+#              measured with the module parameter same_filled=0 (the other
+#              devices: 1, the default): what same-filled page elision
+#              gives (run.sh --same, with SWAP_SAME > 0)
 #   rmem-tcp-noauth, rmem-rdma-noauth  a region with encrypt off on a third
 #              rmemd on the memory guest (port 7473) run with --auth none:
 #              against rmem-TRANSPORT-clear (the same, authenticated with
@@ -56,6 +60,8 @@ EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap mmap replica
 SWAP_DEVS="unlimited rmem-tcp rmem-rdma nvme-tcp nvme-rdma zram disk"
 SWAP_LIMIT=80M    # cgroup memory.max of the swap workloads
 SWAP_WS=160M      # rmem_pattern's working set (about 2x the limit)
+SWAP_SAME=0       # % of its pages same-filled (one word; half of them zero)
+SWAP_SAME_RUN=1   # in runs of this many pages (1: scattered)
 REDIS_DEVS=       # swap devices of the redis workload (default SWAP_DEVS)
 REDIS_WS=160M     # redis data set: REDIS_WS / 4 KiB keys of 4000-byte values
 REDIS_GETS=4000   # GETs timed per run (uniform random keys, 8 clients)
@@ -69,7 +75,7 @@ PATTERN=          # path of rmem_pattern (built by run.sh)
 for kv in "$@"; do
 	case "$kv" in
 	MODE=* | SIZE=* | RUNS=* | RUNTIME=* | RAMP=* | DEVS=* | TESTS=* | EXTRAS=* | \
-		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | REDIS_DEVS=* | REDIS_WS=* | REDIS_GETS=* | \
+		SWAP_DEVS=* | SWAP_LIMIT=* | SWAP_WS=* | SWAP_SAME=* | SWAP_SAME_RUN=* | REDIS_DEVS=* | REDIS_WS=* | REDIS_GETS=* | \
 		PROFILE_TESTS=* | PROFILE_DEVS=* | PCAP_TESTS=* | PCAP_DEVS=* | PERFTEST_SIZES=* | \
 		PATTERN=*)
 		printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
@@ -188,6 +194,7 @@ setup_rmem() {
 		# the first copy of rmem-rdma-r2 goes here too, and rmem-rdma-clear
 		has "$DEVS" rmem-rdma-r2 && donate=$((donate + SIZE))
 		has "$DEVS" rmem-rdma-clear && donate=$((donate + SIZE))
+		has "$DEVS" rmem-rdma-nosame && donate=$((donate + SIZE))
 		donate=$(((donate + 384 + 63) / 64 * 64))
 		rmem_on_bg 1 rmemd-rdma "rmemd --foreground --stderr --donate ${donate}M" \
 			"--listen 0.0.0.0:$port --ctl-socket /run/rmemd-rdma.sock --key-file $RMEM_KEY_FILE" >/dev/null
@@ -248,6 +255,22 @@ setup_rmem_clear() {
 	local tr=$1 name=rmem-$1-clear
 	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the region)"; return; }
 	add_rmem_region "$name" "bench-$tr-clear" encrypt off
+}
+
+# setup_rmem_nosame tcp|rdma: region "bench-TRANSPORT-nosame" on the
+# rmem-TRANSPORT node, measured with same_filled=0 (same_param).
+setup_rmem_nosame() {
+	local tr=$1 name=rmem-$1-nosame
+	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the region)"; return; }
+	add_rmem_region "$name" "bench-$tr-nosame"
+}
+
+# same_param DEV: rmem's module parameter same_filled while DEV is measured:
+# 0 for an -nosame device, else 1 (the default).
+same_param() {
+	local f=/sys/module/rmem/parameters/same_filled
+	[ -w "$f" ] || return 0
+	if [[ $1 == *-nosame ]]; then echo 0 >"$f"; else echo 1 >"$f"; fi
 }
 
 # setup_rmem_noauth tcp|rdma: region "bench-TRANSPORT-noauth", encrypt off,
@@ -345,6 +368,8 @@ for d in $DEVS; do
 	rmem-rdma-r2) setup_rmem_r2 rdma ;;
 	rmem-tcp-clear) setup_rmem_clear tcp ;;
 	rmem-rdma-clear) setup_rmem_clear rdma ;;
+	rmem-tcp-nosame) setup_rmem_nosame tcp ;;
+	rmem-rdma-nosame) setup_rmem_nosame rdma ;;
 	rmem-tcp-noauth) setup_rmem_noauth tcp ;;
 	rmem-rdma-noauth) setup_rmem_noauth rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
@@ -357,13 +382,13 @@ for d in $DEVS; do
 	progress "$d: ${DEV[$d]}"
 	prefill "$d"
 done
-for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear \
-	rmem-tcp-noauth rmem-rdma-noauth; do
+RMEM_DEVS="rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear
+	rmem-tcp-nosame rmem-rdma-nosame rmem-tcp-noauth rmem-rdma-noauth"
+for d in $RMEM_DEVS; do
 	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
 done
 # The regions' encryption, as the module says (meta.txt: the report's).
-for d in rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear \
-	rmem-tcp-noauth rmem-rdma-noauth; do
+for d in $RMEM_DEVS; do
 	[ -n "${DEV[$d]:-}" ] && meta "encrypt.$d" "$(region_field "bench-${d#rmem-}" encrypt 2>/dev/null)"
 done
 for d in $DEVS; do meta "dev.$d" "${DEV[$d]:-none}"; done
@@ -388,6 +413,7 @@ fio_run() {
 	local d=$1 t=$2 r=$3 f c0 c1 m0 m1 rc
 	f=$OUT/fio/$t/$d.r$r
 	mkdir -p "$OUT/fio/$t"
+	same_param "$d"
 	c0=$(bench_cpu)
 	m0=$(rmem_on 1 ". $BENCH_LIB; bench_cpu" 2>/dev/null)
 	# Who uses the CPUs once fio is past its ramp: top on both guests.
@@ -619,13 +645,15 @@ vmstat_io() { awk '/^pswpin / { i = $2 } /^pswpout / { o = $2 } END { print i, o
 # pattern_run NAME RUN SWAPDEV
 pattern_run() {
 	local s=$1 r=$2 sd=$3 t0 t1 rc sec pi0 po0 pi1 po1
+	same_param "$s"
 	rmem_drop_caches
 	read -r pi0 po0 < <(vmstat_io)
 	t0=$(date +%s.%N)
 	if [ "$sd" = none ]; then
-		bounded 900 "$PATTERN" "$SWAP_WS" >"$OUT/swap/$s.r$r.out" 2>&1
+		bounded 900 "$PATTERN" "$SWAP_WS" 1 1 "$SWAP_SAME" "$SWAP_SAME_RUN" >"$OUT/swap/$s.r$r.out" 2>&1
 	else
-		bounded 900 rmem_limited "$SWAP_LIMIT" "$PATTERN" "$SWAP_WS" >"$OUT/swap/$s.r$r.out" 2>&1
+		bounded 900 rmem_limited "$SWAP_LIMIT" "$PATTERN" "$SWAP_WS" 1 1 "$SWAP_SAME" "$SWAP_SAME_RUN" \
+			>"$OUT/swap/$s.r$r.out" 2>&1
 	fi
 	rc=$?
 	t1=$(date +%s.%N)
@@ -645,6 +673,7 @@ redis_run() {
 	local s=$1 r=$2 sd=$3 cg=/sys/fs/cgroup/bench-redis pid keys k n t0 t1 t2 rc=0 out
 	local pi0 po0 pi1 po1 fill get csv=$OUT/redis/$s.r$r.csv
 	keys=$(($(numfmt --from=iec "$REDIS_WS") / 4096))
+	same_param "$s"
 	rmem_drop_caches
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 	rmdir "$cg" 2>/dev/null
@@ -709,6 +738,8 @@ if has "$EXTRAS" swap; then
 		do_pattern=1
 		meta swap_limit "$SWAP_LIMIT"
 		meta swap_ws "$SWAP_WS"
+		meta swap_same "$SWAP_SAME"
+		meta swap_same_run "$SWAP_SAME_RUN"
 	else
 		progress "swap: rmem_pattern not built ($PATTERN): skipped"
 		printf 'swap\trmem_pattern not built\n' >>"$OUT/failed.tsv"
@@ -750,6 +781,11 @@ if [ "$do_pattern$do_redis" != 00 ]; then
 			[ "$sd" = none ] || bounded 300 swapoff "$sd" ||
 				progress "swap $s: swapoff $sd failed or timed out"
 		done
+	done
+	same_param default
+	# Pages each rmem region kept as same-filled (every run and fio job).
+	for d in $RMEM_DEVS; do
+		[ -n "${DEV[$d]:-}" ] && meta "same_filled.$d" "$(region_field "bench-${d#rmem-}" same_filled 2>/dev/null)"
 	done
 fi
 
@@ -844,7 +880,7 @@ for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
 rmem_state end
-for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear tcp-noauth rdma-noauth; do
+for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear tcp-nosame rdma-nosame tcp-noauth rdma-noauth; do
 	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
 done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null

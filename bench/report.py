@@ -22,9 +22,9 @@ import statistics
 import subprocess
 import sys
 
-DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-noauth", "rmem-rdma",
-             "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-noauth", "nvme-tcp", "nvme-rdma", "nbd",
-             "brd"]
+DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-tcp-noauth",
+             "rmem-rdma", "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "rmem-rdma-noauth",
+             "nvme-tcp", "nvme-rdma", "nbd", "brd"]
 DEV_LABEL = {
     "rmem-tcp": "rmem TCP",
     "rmem-tcp-r2": "rmem TCP, 2 copies",
@@ -32,6 +32,8 @@ DEV_LABEL = {
     "rmem-rdma-r2": "rmem RDMA, 2 copies",
     "rmem-tcp-clear": "rmem TCP, not encrypted",
     "rmem-rdma-clear": "rmem RDMA, not encrypted",
+    "rmem-tcp-nosame": "rmem TCP, same_filled=0",
+    "rmem-rdma-nosame": "rmem RDMA, same_filled=0",
     "rmem-tcp-noauth": "rmem TCP, not encrypted, auth none",
     "rmem-rdma-noauth": "rmem RDMA, not encrypted, auth none",
     "nvme-tcp": "NVMe-oF TCP",
@@ -41,8 +43,8 @@ DEV_LABEL = {
 }
 TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
               "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
-SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-rdma", "rmem-rdma-r2",
-              "rmem-rdma-clear", "nvme-tcp",
+SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-rdma",
+              "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "nvme-tcp",
               "nvme-rdma", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
                   disk="local virtio disk")
@@ -372,6 +374,46 @@ def crypt_tables(L, fio, sw, meta):
         for a, b in rows:
             so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
             w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} |")
+        w("")
+
+
+def same_tables(L, fio, sw, meta):
+    """Same-filled page elision on against off (bench/run.sh --same): the same
+    jobs on a region measured with same_filled=1 (rmem-T, the default) and
+    one with same_filled=0 (rmem-T-nosame), and NVMe-oF on the same link."""
+    w = L.append
+    pairs = [(d, d + "-nosame") for d in ("rmem-tcp", "rmem-rdma")
+             if any(d + "-nosame" in t for t in fio.values()) or d + "-nosame" in sw]
+    if not pairs:
+        return
+    ncpu = float(meta.get("compute_cpus", 0) or 0)
+    w("## Same-filled pages: kept on the compute node against sent")
+    w("")
+    w("A write whose pages are one 64-bit word repeated is kept on the compute node "
+      "(module parameter `same_filled`, default 1) instead of being sent. fio writes random "
+      "data, where nothing is elided: its rows are the cost of looking. × = on ÷ off, medians.")
+    w("")
+    pair_table(w, fio, [(a, b, a) for a, b in pairs], ncpu,
+               "| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
+               "| compute CPU µs per I/O off / on |")
+    rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
+    if rows:
+        w(f"Swap workload (rmem_pattern under a cgroup limit, see above, with "
+          f"{meta.get('swap_same', '?')} % of its pages same-filled in runs of "
+          f"{meta.get('swap_same_run', '1')} page(s), half of them zeros): runtime "
+          "with elision ÷ without, and ÷ NVMe-oF's on the same transport. *kept* = pages the "
+          "region kept as same-filled over every run.")
+        w("")
+        w("| device | runtime s off | runtime s on | × runtime | NVMe-oF s | × NVMe-oF (on) "
+          "| × NVMe-oF (off) | kept on / off |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for a, b in rows:
+            so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
+            nv = "nvme-" + a.split("-")[1]
+            sv = median(stats(sw.get(nv, {}).get("seconds", [])))
+            w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} | {fmt(sv)} | "
+              f"{ratio(sn, sv)} | {ratio(so, sv)} | {meta.get('same_filled.' + a, '?')} / "
+              f"{meta.get('same_filled.' + b, '?')} |")
         w("")
 
 
@@ -1054,14 +1096,18 @@ def main():
     if sw:
         base = stats(sw.get("unlimited", {}).get("seconds", []))
         rb = min((median(stats(sw[d]["seconds"])) for d in sw
-                  if d.startswith("rmem-") and sw[d]["seconds"]), default=None)
+                  if d.startswith("rmem-") and not d.endswith("-nosame") and sw[d]["seconds"]),
+                 default=None)
+        same = meta.get("swap_same", "0")
         w("## Swap under memory pressure: rmem_pattern")
         w("")
         w(f"`rmem_pattern {meta.get('swap_ws', '?')}` (writes an address-derived pattern, then verifies "
           f"every word) in a cgroup with `memory.max={meta.get('swap_limit', '?')}`, swap on one device "
           "at a time; *no limit* runs it without the cgroup (all in local RAM). Runtime in seconds; "
           "× no limit = runtime / no-limit runtime (1.00× is ideal); × rmem = runtime / rmem's best "
-          "transport's (above 1.00× the device is slower than rmem).")
+          "transport's (above 1.00× the device is slower than rmem)." +
+          (f" {same} % of the pages are same-filled (one word; half of them zeros), in runs of "
+           f"{meta.get('swap_same_run', '1')} page(s)." if same not in ("", "0") else ""))
         w("")
         w("| swap on | runtime s median (min–max) | × no limit | × rmem | swapped out MiB | failed runs |")
         w("| --- | --- | --- | --- | --- | --- |")
@@ -1105,6 +1151,7 @@ def main():
 
     replica_tables(L, fio, data["replica"], ip, meta)
     crypt_tables(L, fio, sw, meta)
+    same_tables(L, fio, sw, meta)
     auth_tables(L, fio, meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False

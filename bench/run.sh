@@ -12,6 +12,7 @@
 #   bench/run.sh [--quick] [--kernel 6.1|6.12]
 #   bench/run.sh --replica [--transport tcp|rdma] [--kernel 6.1|6.12]
 #   bench/run.sh --crypt [--transport tcp|rdma] [--kernel 6.1|6.12]
+#   bench/run.sh --same [--transport tcp|rdma] [--kernel 6.1|6.12]
 #
 # --replica (make bench-replica): one copy against two, on two memory guests
 # over one transport: fio on both regions, the longest I/O when a node dies
@@ -21,10 +22,17 @@
 # fio 4 KiB QD1/QD16 and the swap workload; and what authentication costs on
 # the data path: the region without encryption against the same on an rmemd
 # run with --auth none (fio only).
+# --same (make bench-same): same-filled page elision: the swap workload with
+# a quarter of its pages same-filled (BENCH_SWAP_SAME, %; in runs of 64
+# pages, BENCH_SWAP_SAME_RUN: 1 scatters them) on a region with
+# it (the default) and one without (same_filled=0), against NVMe-oF over
+# the same transport; fio 4 KiB random writes (random data: the check's
+# cost where nothing is elided).
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
-#   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS
+#   BENCH_TESTS BENCH_EXTRAS BENCH_SWAP_DEVS BENCH_SWAP_LIMIT BENCH_SWAP_WS BENCH_SWAP_SAME
+#   BENCH_SWAP_SAME_RUN
 #   BENCH_REDIS_DEVS BENCH_REDIS_WS BENCH_REDIS_GETS BENCH_PROFILE_DEVS
 #   BENCH_PROFILE_TESTS BENCH_PCAP_DEVS BENCH_PCAP_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
 #   BENCH_MMAP_SIZE BENCH_MMAP_CHUNKS BENCH_MMAP_RAND BENCH_MMAP_TRANSPORTS
@@ -39,16 +47,17 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-quick=0 replica=0 crypt=0 transport=tcp
+quick=0 replica=0 crypt=0 same=0 transport=tcp
 kernel=${BENCH_KERNEL:-6.1}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--replica) replica=1 ;;
 	--crypt) crypt=1 ;;
+	--same) same=1 ;;
 	--transport) transport=${2:?--transport needs a value}; shift ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
-	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) say "unknown argument $1"; exit 2 ;;
 	esac
 	shift
@@ -56,7 +65,7 @@ done
 
 all_devs="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 case $transport in tcp | rdma) ;; *) say "--transport must be tcp or rdma"; exit 2 ;; esac
-nodes=1 donate_extra=0 swap_devs=
+nodes=1 donate_extra=0 swap_devs= swap_same=0 swap_same_run=1
 if [ "$replica" = 1 ]; then
 	# ~12 min under TCG: one copy (mem1) against two (mem1 + mem2), 3 runs
 	mode=replica size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-r2"
@@ -77,6 +86,16 @@ elif [ "$crypt" = 1 ]; then
 	swap_devs="unlimited rmem-$transport rmem-$transport-clear"
 	# mem1 holds both regions
 	donate_extra=$size
+elif [ "$same" = 1 ]; then
+	# ~15 min under TCG: same-filled elision on and off, and NVMe-oF, 3 runs
+	mode=same size=256 runs=3 runtime=5 ramp=1
+	devs="rmem-$transport rmem-$transport-nosame nvme-$transport"
+	tests="randwrite-4k-qd1 randwrite-4k-qd16"
+	extras="swap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	swap_devs="unlimited rmem-$transport rmem-$transport-nosame nvme-$transport"
+	swap_same=25 swap_same_run=64
+	# mem1 holds both rmem regions
+	donate_extra=$size
 elif [ "$quick" = 1 ]; then
 	# ~5-7 min: 4 KiB random only, one run, perftest at 4 KiB only
 	mode=quick size=128 runs=1 runtime=5 ramp=1 devs=$all_devs
@@ -90,6 +109,8 @@ else
 	cmem=2048 mmem=3072 timeout=3600
 fi
 swap_devs=${BENCH_SWAP_DEVS:-$swap_devs}
+swap_same=${BENCH_SWAP_SAME:-$swap_same}
+swap_same_run=${BENCH_SWAP_SAME_RUN:-$swap_same_run}
 size=${BENCH_SIZE:-$size}
 runs=${BENCH_RUNS:-$runs}
 runtime=${BENCH_RUNTIME:-$runtime}
@@ -178,7 +199,7 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	PERFTEST_SIZES="$perftest_sizes" \
 	${swap_devs:+SWAP_DEVS="$swap_devs"} \
 	${BENCH_SWAP_LIMIT:+SWAP_LIMIT="$BENCH_SWAP_LIMIT"} \
-	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} \
+	${BENCH_SWAP_WS:+SWAP_WS="$BENCH_SWAP_WS"} SWAP_SAME="$swap_same" SWAP_SAME_RUN="$swap_same_run" \
 	${BENCH_REDIS_DEVS:+REDIS_DEVS="$BENCH_REDIS_DEVS"} \
 	${BENCH_REDIS_WS:+REDIS_WS="$BENCH_REDIS_WS"} \
 	${BENCH_REDIS_GETS:+REDIS_GETS="$BENCH_REDIS_GETS"} \

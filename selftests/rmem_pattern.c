@@ -5,11 +5,13 @@
  * larger than RAM the kernel must swap it out and in again, so every page
  * that comes back wrong (or not at all) is counted.
  *
- *   rmem_pattern SIZE [PASSES] [SEED] [SAME_PCT]
+ *   rmem_pattern SIZE [PASSES] [SEED] [SAME_PCT [SAME_RUN]]
  *
- * SAME_PCT (0 to 100, default 0) of the 4 KiB pages, picked by a hash of
- * their index, are same-filled instead: one word repeated, zero for half of
- * them (as zram and rmem's same_filled see them).
+ * SAME_PCT (0 to 100, default 0) of the 4 KiB pages are same-filled
+ * instead: one word repeated, zero for half of them (as zram and rmem's
+ * same_filled see them). They come in runs of SAME_RUN pages (default 1:
+ * scattered; 64: zeroed or memset buffers of 256 KiB), picked by a hash of
+ * the run's index; a run has one word.
  *
  * Exit 0 when every word matched, 1 on any mismatch, 2 on usage/setup error.
  */
@@ -34,11 +36,11 @@ static uint64_t mix(uint64_t x)
 }
 
 /* The word at index @i of pass seed @s (a page's choice is computed once). */
-static uint64_t expect(uint64_t i, uint64_t s, unsigned int same_pct)
+static uint64_t expect(uint64_t i, uint64_t s, unsigned int same_pct, uint64_t run)
 {
 	static uint64_t last_pg = UINT64_MAX, last_s, word;
 	static int same;
-	uint64_t pg = i / 512, h;
+	uint64_t pg = i / 512 / run, h;
 
 	if (!same_pct)
 		return mix(i ^ (s << 48)) ^ i;
@@ -88,17 +90,26 @@ int main(int argc, char **argv)
 	uint64_t size, words, i, seed = 1, bad = 0, first_bad = UINT64_MAX;
 	unsigned long passes = 1, p;
 	unsigned int same_pct = 0;
+	uint64_t run = 1;
 	uint64_t *buf;
 	double t0;
 
-	if (argc < 2 || argc > 5 || parse_size(argv[1], &size) || size < 8) {
-		fprintf(stderr, "usage: %s SIZE[K|M|G] [PASSES] [SEED] [SAME_PCT]\n", argv[0]);
+	if (argc < 2 || argc > 6 || parse_size(argv[1], &size) || size < 8) {
+		fprintf(stderr, "usage: %s SIZE[K|M|G] [PASSES] [SEED] [SAME_PCT [SAME_RUN]]\n",
+			argv[0]);
 		return 2;
 	}
 	if (argc > 4) {
 		same_pct = strtoul(argv[4], NULL, 10);
 		if (same_pct > 100) {
 			fprintf(stderr, "rmem_pattern: SAME_PCT is 0 to 100\n");
+			return 2;
+		}
+	}
+	if (argc > 5) {
+		run = strtoull(argv[5], NULL, 10);
+		if (!run || run > (1 << 20)) {
+			fprintf(stderr, "rmem_pattern: SAME_RUN is 1 to 1048576 pages\n");
 			return 2;
 		}
 	}
@@ -120,12 +131,12 @@ int main(int argc, char **argv)
 
 		t0 = now();
 		for (i = 0; i < words; i++)
-			buf[i] = expect(i, s, same_pct);
+			buf[i] = expect(i, s, same_pct, run);
 		printf("pass %lu: wrote %" PRIu64 " MiB in %.1f s\n", p, size >> 20, now() - t0);
 		fflush(stdout);
 		t0 = now();
 		for (i = 0; i < words; i++) {
-			if (buf[i] != expect(i, s, same_pct)) {
+			if (buf[i] != expect(i, s, same_pct, run)) {
 				if (!bad)
 					first_bad = i * 8;
 				bad++;

@@ -519,6 +519,37 @@ has_line "$md" "auth: write IOPS, p50 and CPU per I/O, key against auth none" \
 lacks "$full.md" "no encryption section in a run without -clear devices" "## Page encryption"
 lacks "$full.md" "no authentication section in a run without -noauth devices" "## Authentication"
 
+# ------------------------------------------------------------ same-filled
+# bench/run.sh --same: same_filled on (rmem-tcp) against off
+# (rmem-tcp-nosame), and NVMe-oF TCP; CPU 50 % of 2 CPUs.
+rep=$tmp/20261204-1600-6.1.0-99-amd64
+raw=$rep/raw
+mkdir -p "$raw/swap"
+printf 'mode=same\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-nosame nvme-tcp\ntests=randwrite-4k-qd1\nswap_same=25\nsame_filled.rmem-tcp=30000\nsame_filled.rmem-tcp-nosame=0\n' \
+	>"$raw/meta.txt"
+fio_set "$raw" <<'EOF2'
+randwrite-4k-qd1  rmem-tcp        950  - - 1050 - - 3000
+randwrite-4k-qd1  rmem-tcp-nosame 1000 - - 1000 - - 3000
+randwrite-4k-qd1  nvme-tcp        1000 - - 1000 - - 3000
+EOF2
+for d in unlimited:4.0 rmem-tcp:8.0 rmem-tcp-nosame:10.0 nvme-tcp:12.5; do
+	printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' "${d%%:*}" "${d#*:}" \
+		>"$raw/swap/${d%%:*}.r1.json"
+done
+report "$rep"
+reported "$rep" "same run: report.py exits 0"
+md=$rep.md
+has_line "$md" "same: section" "## Same-filled pages: kept on the compute node against sent"
+has_line "$md" "same: write IOPS, p50 and CPU per I/O, on against off" \
+	"| randwrite-4k-qd1 | rmem TCP | 1 000 | 950 | 0.95× | 1 000 / 1 050 | 1.05× | 1 000 / 1 053 |"
+has_line "$md" "same: swap runtime on against off and against NVMe-oF, pages kept" \
+	"| rmem TCP | 10.0 | 8.00 | 0.80× | 12.5 | 0.64× | 0.80× | 30000 / 0 |"
+grep -qF '25 % of the pages are same-filled' "$md"
+ok $? "same: the swap section says how much of the workload is same-filled"
+grep -F '| rmem TCP |' "$md" | grep -qF '| 1.00× |' 
+ok $? "same: × rmem is against rmem with elision on, not the -nosame device"
+lacks "$full.md" "no same-filled section in a run without -nosame devices" "## Same-filled pages"
+
 # ------------------------------------------------------------ summary.json
 # The full run again from its summary.json alone (no raw/): the same report,
 # host facts included; a summary of another version is refused.
