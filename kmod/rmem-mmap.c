@@ -66,6 +66,7 @@
 #include <linux/cdev.h>
 #include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/fadvise.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
@@ -175,7 +176,11 @@ struct rmem_chunk {
  * @writebacks: dirty chunks written back
  * @writeback_errors: write-backs that failed
  * @pmd_maps: faults that mapped a whole chunk with one PMD
- * @prefetches: chunks fetched by RMEM_IOC_PREFETCH
+ * @ra_last: chunk of the last fault that looked at readahead (@chunks' lock)
+ * @ra_win: readahead window, chunks: doubles while faults are sequential,
+ *	0 after one that is not (@chunks' lock)
+ * @prefetches: chunks fetched ahead of a fault: RMEM_IOC_PREFETCH,
+ *	POSIX_FADV_WILLNEED (MADV_WILLNEED), readahead
  * @drops: chunks freed by RMEM_IOC_DROP
  */
 struct rmem_mmap {
@@ -195,6 +200,8 @@ struct rmem_mmap {
 	u64 cached;
 	unsigned int nr_fresh;
 	unsigned int nr_hot;
+	unsigned long ra_last;
+	unsigned int ra_win;
 	wait_queue_head_t wq;
 	struct mutex reclaim_lock;	/* eviction passes, range walks */
 
@@ -808,6 +815,82 @@ static vm_fault_t rmem_fault_map(struct rmem_mmap *m, struct vm_fault *vmf,
 				c->pages[(off & (m->chunk_size - 1)) >> PAGE_SHIFT]);
 }
 
+/* Readahead: at most 4 MiB and a quarter of the budget ahead, 64 chunks. */
+#define RMEM_RA_MAX_BYTES	(4ULL << 20)
+#define RMEM_RA_MAX_CHUNKS	64U
+
+static unsigned int rmem_ra_max(const struct rmem_mmap *m)
+{
+	u64 n = min3(RMEM_RA_MAX_BYTES >> m->chunk_shift, (m->budget >> m->chunk_shift) / 4,
+		     (u64)RMEM_RA_MAX_CHUNKS);
+
+	return max_t(u64, n, 1);
+}
+
+/*
+ * How many chunks after @index a fault on it should fetch ahead, as the
+ * page cache's readahead does for files: none for a fault that does not
+ * follow the last one (or under MADV_RANDOM / POSIX_FADV_RANDOM), a window
+ * that doubles while they follow each other, the largest at once under
+ * MADV_SEQUENTIAL. Only the first fault on a chunk decides.
+ */
+static unsigned int rmem_ra_window(struct rmem_mmap *m, struct vm_area_struct *vma,
+				   unsigned long index)
+{
+	unsigned int max = rmem_ra_max(m), win;
+
+	if ((vma->vm_flags & VM_RAND_READ) || (vma->vm_file->f_mode & FMODE_RANDOM))
+		return 0;
+	rmem_mmap_lock(m);
+	if (index == m->ra_last) {
+		rmem_mmap_unlock(m);
+		return 0;
+	}
+	if (vma->vm_flags & VM_SEQ_READ)
+		m->ra_win = max;
+	else if (index == m->ra_last + 1)
+		m->ra_win = clamp(m->ra_win * 2, 1U, max);
+	else
+		m->ra_win = 0;
+	m->ra_last = index;
+	win = m->ra_win;
+	rmem_mmap_unlock(m);
+	return win;
+}
+
+/*
+ * Start fetching chunks [first, first + nr) that are not cached (the
+ * region's end stops it). Older chunks are evicted to make room, as for a
+ * fault; the window is at most a quarter of the budget, so these are not.
+ */
+static int rmem_mmap_fetch_ahead(struct rmem_mmap *m, u64 first, u64 nr)
+{
+	u64 i, last = min(first + nr, m->region->size >> m->chunk_shift);
+
+	for (i = first; i < last; i++) {
+		struct rmem_chunk *c;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		rmem_mmap_lock(m);
+		c = xa_load(&m->chunks, i);
+		rmem_mmap_unlock(m);
+		if (c)
+			continue;
+		if (rmem_mmap_over_budget(m))
+			rmem_mmap_reclaim(m, m->chunk_size);
+		c = rmem_chunk_get_or_fetch(m, i);
+		if (IS_ERR(c)) {
+			if (PTR_ERR(c) == -EAGAIN)
+				continue;
+			return PTR_ERR(c);
+		}
+		atomic64_inc(&m->prefetches);
+		rmem_chunk_put(m, c);
+	}
+	return 0;
+}
+
 static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -817,6 +900,7 @@ static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 	bool waited = false;
 	struct rmem_chunk *c;
 	unsigned long index;
+	unsigned int ra;
 	struct file *fpin;
 	pgoff_t pgoff;
 	vm_fault_t ret;
@@ -841,6 +925,8 @@ static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 	index = off >> m->chunk_shift;
 	atomic64_inc(&m->faults);
 	trace_rmem_mmap_fault(m->region->id, pgoff, !!(vmf->flags & FAULT_FLAG_WRITE), pmd);
+	/* Fetched ahead once this chunk's own fetch is on its way. */
+	ra = vmf->flags & FAULT_FLAG_RETRY_NOWAIT ? 0 : rmem_ra_window(m, vma, index);
 
 again:
 	rmem_mmap_lock(m);
@@ -848,6 +934,12 @@ again:
 	if (c)
 		rmem_chunk_settle(m, c);
 	if (c && c->state == RMEM_CHUNK_RESIDENT) {
+		if (ra) {
+			rmem_mmap_unlock(m);
+			rmem_mmap_fetch_ahead(m, index + 1, ra);
+			ra = 0;
+			goto again;
+		}
 		if (pmd && !c->block) {
 			rmem_mmap_unlock(m);
 			return VM_FAULT_FALLBACK;
@@ -906,6 +998,10 @@ again:
 				goto again;
 			return VM_FAULT_OOM;
 		}
+	}
+	if (ra) {
+		rmem_mmap_fetch_ahead(m, index + 1, ra);
+		ra = 0;
 	}
 
 	/* FETCHING or BUSY: wait, referenced. A fetch already done (zeros) needs no wait. */
@@ -1167,32 +1263,46 @@ static int rmem_mmap_range_get(struct rmem_mmap *m, void __user *arg, u64 *first
 	return 0;
 }
 
-static int rmem_mmap_prefetch(struct rmem_mmap *m, u64 first, u64 last)
+/*
+ * posix_fadvise(), and madvise(MADV_WILLNEED) on a mapping (which calls
+ * it): WILLNEED starts fetching the range, as RMEM_IOC_PREFETCH; RANDOM
+ * turns the faults' readahead off for this file, NORMAL and SEQUENTIAL
+ * back on (MADV_SEQUENTIAL on a mapping opens its window at once).
+ * DONTNEED and NOREUSE change nothing: RMEM_IOC_DROP frees chunks.
+ */
+static int rmem_mmap_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 {
-	u64 i;
+	struct rmem_mmap *m = file->private_data;
+	u64 size = m->region->size;
 
-	for (i = first; i <= last; i++) {
-		struct rmem_chunk *c;
-
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		rmem_mmap_lock(m);
-		c = xa_load(&m->chunks, i);
-		rmem_mmap_unlock(m);
-		if (c)
-			continue;
-		if (rmem_mmap_over_budget(m))
-			rmem_mmap_reclaim(m, m->chunk_size);
-		c = rmem_chunk_get_or_fetch(m, i);
-		if (IS_ERR(c)) {
-			if (PTR_ERR(c) == -EAGAIN)
-				continue;
-			return PTR_ERR(c);
-		}
-		atomic64_inc(&m->prefetches);
-		rmem_chunk_put(m, c);
+	if (offset < 0 || len < 0)
+		return -EINVAL;
+	switch (advice) {
+	case POSIX_FADV_NORMAL:
+	case POSIX_FADV_SEQUENTIAL:
+		spin_lock(&file->f_lock);
+		file->f_mode &= ~FMODE_RANDOM;
+		spin_unlock(&file->f_lock);
+		return 0;
+	case POSIX_FADV_RANDOM:
+		spin_lock(&file->f_lock);
+		file->f_mode |= FMODE_RANDOM;
+		spin_unlock(&file->f_lock);
+		return 0;
+	case POSIX_FADV_WILLNEED:
+		if (offset >= size)
+			return 0;
+		if (!len || len > size - offset)
+			len = size - offset;
+		return rmem_mmap_fetch_ahead(m, offset >> m->chunk_shift,
+					     ((offset + len - 1) >> m->chunk_shift) -
+					     (offset >> m->chunk_shift) + 1);
+	case POSIX_FADV_DONTNEED:
+	case POSIX_FADV_NOREUSE:
+		return 0;
+	default:
+		return -EINVAL;
 	}
-	return 0;
 }
 
 /**
@@ -1235,7 +1345,7 @@ static long rmem_mmap_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	switch (cmd) {
 	case RMEM_IOC_PREFETCH:
 		ret = rmem_mmap_range_get(m, uarg, &first, &last);
-		return ret ? ret : rmem_mmap_prefetch(m, first, last);
+		return ret ? ret : rmem_mmap_fetch_ahead(m, first, last - first + 1);
 	case RMEM_IOC_DROP:
 		ret = rmem_mmap_range_get(m, uarg, &first, &last);
 		return ret ? ret : rmem_mmap_walk(m, first, last, false, rmem_walk_drop);
@@ -1253,6 +1363,7 @@ static const struct file_operations rmem_mmap_fops = {
 	.release = rmem_mmap_release,
 	.mmap = rmem_mmap_mmap,
 	.fsync = rmem_mmap_fsync,
+	.fadvise = rmem_mmap_fadvise,
 	.unlocked_ioctl = rmem_mmap_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.get_unmapped_area = thp_get_unmapped_area,
@@ -1355,6 +1466,7 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 	INIT_LIST_HEAD(&m->armed);
 	INIT_LIST_HEAD(&m->active);
 	init_waitqueue_head(&m->wq);
+	m->ra_last = ULONG_MAX;		/* a first fault on chunk 0 is sequential */
 	mutex_init(&m->reclaim_lock);
 	mutex_init(&m->open_lock);
 

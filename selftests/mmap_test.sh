@@ -16,7 +16,7 @@
 TIMEOUT_S=4
 M=1048576
 
-tap_plan 23
+tap_plan 26
 trap 'kill $holder 2>/dev/null; blk_cleanup' EXIT
 holder=
 
@@ -114,6 +114,30 @@ eval "$(echo "$out" | grep '^FETCHES=')"
 [ "${FETCHES:-0}" = 512 ] && [ "${FAULTS:-0}" -ge 512 ] && [ "$FAULTS" -le 540 ]
 tap_result "64K chunks: touching 32 MiB costs $FETCHES fetches and $FAULTS faults (one per chunk, not per page)" $?
 rmemctl region del s64k
+
+# 10c. readahead (issue 16): faults in order fetch ahead, with the right
+# data; MADV_RANDOM turns it off; MADV_WILLNEED fetches a range untouched.
+d=$(mmap_add ra 32M 64K 8M)
+mm "$d" $((32 * M)) fill 7 0 $((8 * M)) && mm "$d" $((32 * M)) drop >/dev/null
+out=$(mm "$d" $((32 * M)) seq random 2>&1)
+eval "$(echo "$out" | grep '^FETCHES=')"
+rand_pf=${PREFETCHES:-x} rand_f=${FETCHES:-0}
+mm "$d" $((32 * M)) drop >/dev/null
+out=$(mm "$d" $((32 * M)) seq 2>&1)
+eval "$(echo "$out" | grep '^FETCHES=')"
+[ "$rand_pf" = 0 ] && [ "$rand_f" = 512 ] && [ "${PREFETCHES:-0}" -ge 256 ] &&
+	[ "${FETCHES:-0}" -ge 512 ] && [ "$FETCHES" -le 520 ]
+tap_result "64K chunks, 32 MiB in order: $PREFETCHES of $FETCHES fetches ahead of the fault (MADV_RANDOM: $rand_pf of $rand_f)" $?
+mm "$d" $((32 * M)) drop >/dev/null
+out=$(mm "$d" $((32 * M)) verify 7 0 $((8 * M)) 2>&1)
+tap_result "the 8 MiB written read back right through readahead" $?
+echo "$out" | tap_diag
+mm "$d" $((32 * M)) drop >/dev/null
+out=$(mm "$d" $((32 * M)) willneed $((4 * M)) $M 2>&1)
+eval "$(echo "$out" | grep '^WN_')"
+[ "${WN_PREFETCHES:-0}" = 16 ] && [ "${WN_TOUCH_FETCHES:-1}" = 0 ]
+tap_result "MADV_WILLNEED on 1 MiB: $WN_PREFETCHES chunks fetched ahead, $WN_TOUCH_FETCHES fetched by the touch" $?
+rmemctl region del ra
 
 # 11. hot chunks survive a cold scan
 d=$(mmap_add hot 16M 64K 1M)

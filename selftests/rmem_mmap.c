@@ -16,8 +16,13 @@
  *                                        parent and forked child see each
  *                                        other's writes
  *   rmem_mmap private DEV                MAP_PRIVATE is a read-only view
- *   rmem_mmap seq DEV                    touch every page once, in order; print
- *                                        fetches, faults of the process, PMD maps
+ *   rmem_mmap seq DEV [ADVICE]           touch every page once, in order; print
+ *                                        fetches, faults of the process, PMD maps,
+ *                                        prefetches (readahead); ADVICE normal,
+ *                                        random or sequential: madvise() first
+ *   rmem_mmap willneed DEV OFF LEN       madvise(MADV_WILLNEED) on the range,
+ *                                        then touch it: print the prefetches
+ *                                        and the fetches the touch needed
  *   rmem_mmap hot DEV HOT_CHUNKS         hot set vs. a cold scan (see below)
  *   rmem_mmap badinput DEV               bad offsets, lengths and ioctls
  *   rmem_mmap stats DEV                  print the counters
@@ -539,15 +544,30 @@ static uint64_t show_smaps(void *addr)
  * (which stays allocated after the PTEs are zapped by eviction); PMD-mapped
  * chunks need none.
  */
-static int cmd_seq(const char *dev)
+static int cmd_seq(const char *dev, const char *advice)
 {
 	uint64_t size = region_size(), i, f0, f1, pte0, pte1, pmd_kb;
 	struct rmem_mmap_stats a, b;
 	volatile uint8_t *p;
 	int fd = open_dev(dev);
 	uint64_t sum = 0;
+	int adv = -1;
 
+	if (advice && !strcmp(advice, "normal"))
+		adv = MADV_NORMAL;
+	else if (advice && !strcmp(advice, "random"))
+		adv = MADV_RANDOM;
+	else if (advice && !strcmp(advice, "sequential"))
+		adv = MADV_SEQUENTIAL;
+	else if (advice) {
+		printf("# unknown advice %s\n", advice);
+		return 2;
+	}
 	p = map(fd, 0, size, MAP_SHARED);
+	if (adv >= 0 && madvise((void *)p, size, adv)) {
+		printf("# madvise %s: %s\n", advice, strerror(errno));
+		return 1;
+	}
 	stats(fd, &a);
 	pte0 = status_kb("VmPTE");
 	f0 = my_faults();
@@ -563,10 +583,34 @@ static int cmd_seq(const char *dev)
 	       (unsigned long long)(b.pmd_maps - a.pmd_maps),
 	       (unsigned long long)(b.evictions - a.evictions),
 	       (unsigned long long)(pte1 - pte0), (unsigned long long)sum);
-	printf("FETCHES=%llu FAULTS=%llu PMD=%llu PTE_KB=%llu SMAPS_PMD_KB=%llu ALIGNED=%d\n",
+	printf("FETCHES=%llu FAULTS=%llu PMD=%llu PTE_KB=%llu SMAPS_PMD_KB=%llu ALIGNED=%d PREFETCHES=%llu\n",
 	       (unsigned long long)(b.fetches - a.fetches), (unsigned long long)(f1 - f0),
 	       (unsigned long long)(b.pmd_maps - a.pmd_maps), (unsigned long long)(pte1 - pte0),
-	       (unsigned long long)pmd_kb, !((uintptr_t)p & ((2UL << 20) - 1)));
+	       (unsigned long long)pmd_kb, !((uintptr_t)p & ((2UL << 20) - 1)),
+	       (unsigned long long)(b.prefetches - a.prefetches));
+	return 0;
+}
+
+static int cmd_willneed(const char *dev, uint64_t off, uint64_t len)
+{
+	int fd = open_dev(dev);
+	volatile uint8_t *p = map(fd, off, len, MAP_SHARED);
+	struct rmem_mmap_stats a, b, c;
+	uint64_t i, sum = 0;
+
+	stats(fd, &a);
+	if (madvise((void *)p, len, MADV_WILLNEED)) {
+		printf("# madvise WILLNEED: %s\n", strerror(errno));
+		return 1;
+	}
+	stats(fd, &b);
+	for (i = 0; i < len; i += PG)
+		sum += p[i];
+	stats(fd, &c);
+	printf("WN_PREFETCHES=%llu WN_FETCHES=%llu WN_TOUCH_FETCHES=%llu WN_SUM=%llu\n",
+	       (unsigned long long)(b.prefetches - a.prefetches),
+	       (unsigned long long)(b.fetches - a.fetches),
+	       (unsigned long long)(c.fetches - b.fetches), (unsigned long long)sum);
 	return 0;
 }
 
@@ -816,8 +860,10 @@ int main(int argc, char **argv)
 		return cmd_share(dev);
 	if (!strcmp(cmd, "private"))
 		return cmd_private(dev);
-	if (!strcmp(cmd, "seq"))
-		return cmd_seq(dev);
+	if (!strcmp(cmd, "seq") && argc <= 4)
+		return cmd_seq(dev, argc == 4 ? argv[3] : NULL);
+	if (!strcmp(cmd, "willneed") && argc == 5)
+		return cmd_willneed(dev, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 	if (!strcmp(cmd, "hot") && argc == 4)
 		return cmd_hot(dev, strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "badinput"))

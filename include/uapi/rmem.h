@@ -294,7 +294,7 @@ struct rmem_mmap_stats {
 	__u64 writeback_errors;	/* write-backs that failed */
 	__u64 hot;		/* hot chunks now */
 	__u64 pmd_maps;		/* faults that mapped a chunk with one PMD */
-	__u64 prefetches;	/* chunks fetched by RMEM_IOC_PREFETCH */
+	__u64 prefetches;	/* chunks fetched ahead: RMEM_IOC_PREFETCH, WILLNEED, readahead */
 	__u64 drops;		/* chunks freed by RMEM_IOC_DROP or last close */
 	__u64 reserved[3];
 };
