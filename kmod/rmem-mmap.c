@@ -119,6 +119,8 @@ struct rmem_chunk_io {
  * @state: enum rmem_chunk_state
  * @dirty: written since the last write-back
  * @list: enum rmem_chunk_list: which LRU list @lru is on
+ * @ahead: fetched ahead of any fault on it: its first fault is a first
+ *	use (back to fresh), not a sign that it is hot, even once armed
  * @pins: faults between lookup and PTE insertion
  * @refs: the xarray's reference plus sleepers'
  * @pending: requests in flight
@@ -136,6 +138,7 @@ struct rmem_chunk {
 	u8 state;
 	bool dirty;
 	u8 list;
+	bool ahead;
 	unsigned int pins;
 	unsigned int refs;
 	atomic_t pending;
@@ -886,6 +889,10 @@ static int rmem_mmap_fetch_ahead(struct rmem_mmap *m, u64 first, u64 nr)
 			return PTR_ERR(c);
 		}
 		atomic64_inc(&m->prefetches);
+		rmem_mmap_lock(m);
+		if (c->list == RMEM_LIST_FRESH)
+			c->ahead = true;
+		rmem_mmap_unlock(m);
 		rmem_chunk_put(m, c);
 	}
 	return 0;
@@ -945,8 +952,12 @@ again:
 			return VM_FAULT_FALLBACK;
 		}
 		/* Armed and faulted again: hot. Hot: most recently used. */
-		if (c->list != RMEM_LIST_FRESH)
+		if (c->ahead) {
+			c->ahead = false;
+			rmem_chunk_list_add(m, c, RMEM_LIST_FRESH);
+		} else if (c->list != RMEM_LIST_FRESH) {
 			rmem_chunk_list_add(m, c, RMEM_LIST_ACTIVE);
+		}
 		if (write && shared)
 			c->dirty = true;
 		c->pins++;
