@@ -10,8 +10,10 @@
 #    CHUNK:MiB for a region of another size than MMAP_SIZE), cold:
 #    the region was filled through mmap, msync'ed and dropped
 #    (RMEM_IOC_DROP), so every chunk comes from the memory node; then the
-#    same again after another drop (seq1, seq2). The cache holds the whole
-#    region (cache = size): nothing is evicted, a pure load figure;
+#    same again after another drop (seq1, seq2), and once more under
+#    MADV_RANDOM, which turns the fault path's readahead off (seq3). The
+#    cache holds the whole region (cache = size): nothing is evicted, a
+#    pure load figure;
 #  - random faults: MMAP_RAND reads of distinct random pages of the 4K-chunk
 #    region, cold, each timed on its own (mean, p50, p99 per fault);
 #  - beside them, read() of the same amount from the block devices of this
@@ -27,7 +29,8 @@
 #
 # The timed parts are bench/mmap-load.c (MMAP_LOAD). Output: $OUT/mmap/
 # (one JSON object per file: TR-CHUNK.fill.json, TR-CHUNK.seq1.rN.json,
-# TR-CHUNK.seq2.rN.json, TR-4K.rand.rN.json, read-DEVICE.rN.json).
+# TR-CHUNK.seq2.rN.json, TR-CHUNK.seq3.rN.json, TR-4K.rand.rN.json,
+# read-DEVICE.rN.json).
 
 MMAP_SIZE=${MMAP_SIZE:-$SIZE}   # MiB per mmap region (a multiple of 64)
 # A 4K-chunk load is one round trip per page (~2-3 ms under TCG: 65536 of
@@ -176,8 +179,10 @@ mmap_bench() {
 				continue
 			fi
 			for ((r = 1; r <= RUNS; r++)); do
-				for i in 1 2; do
-					out=$(mmap_run "$OUT/mmap/$tr-$c.seq$i.r$r.json" seq "$dev" "${msz}M")
+				for i in 1 2 3; do
+					adv=
+					[ "$i" = 3 ] && adv=random
+					out=$(mmap_run "$OUT/mmap/$tr-$c.seq$i.r$r.json" seq "$dev" "${msz}M" $adv)
 					rc=$?
 					progress "mmap: run $r $name load $i: $out"
 					[ "$rc" = 0 ] || break

@@ -8,9 +8,10 @@
  *                                    4 KiB page (page index ^ magic), msync,
  *                                    RMEM_IOC_DROP: the data is on the
  *                                    memory node only
- *   mmap-load seq DEV SIZE           RMEM_IOC_DROP, then time a sequential
+ *   mmap-load seq DEV SIZE [random]  RMEM_IOC_DROP, then time a sequential
  *                                    touch: one 8-byte read per 4 KiB page,
- *                                    in order (every word is checked)
+ *                                    in order (every word is checked);
+ *                                    random: under MADV_RANDOM (no readahead)
  *   mmap-load rand DEV SIZE N SEED   RMEM_IOC_DROP, then N reads of distinct
  *                                    pages in random order, each timed on
  *                                    its own: the cost of one cold fault
@@ -154,13 +155,15 @@ static int cmp_double(const void *x, const void *y);
  * faulted it in) is kept: their p50 says what one fetch costs in a
  * stream, to hold against the random faults' (4K chunks: every touch).
  */
-static int cmd_seq(int fd, uint64_t size)
+static int cmd_seq(int fd, uint64_t size, int random)
 {
 	volatile uint64_t *p = map(fd, size);
 	struct rmem_mmap_stats a, b;
 	uint64_t i, bad = 0, f0, f1, pages = size / PG, per, nc;
 	double t0, t1, ta, tb, *lat;
 
+	if (random && madvise((void *)p, size, MADV_RANDOM))
+		die("madvise");
 	drop_all(fd, size);
 	get_stats(fd, &a);
 	per = a.chunk_size / PG ? a.chunk_size / PG : 1;
@@ -280,7 +283,8 @@ static int cmd_read(int fd, uint64_t size)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mmap-load fill|seq DEV SIZE | rand DEV SIZE N SEED | read DEV SIZE\n");
+	fprintf(stderr, "usage: mmap-load fill|seq DEV SIZE | seq DEV SIZE random | rand DEV SIZE N SEED | "
+		"read DEV SIZE\n");
 	exit(2);
 }
 
@@ -300,7 +304,9 @@ static int run_mapped(int argc, char **argv, uint64_t size)
 	if (!strcmp(op, "fill") && argc == 4)
 		return cmd_fill(fd, size);
 	if (!strcmp(op, "seq") && argc == 4)
-		return cmd_seq(fd, size);
+		return cmd_seq(fd, size, 0);
+	if (!strcmp(op, "seq") && argc == 5 && !strcmp(argv[4], "random"))
+		return cmd_seq(fd, size, 1);
 	if (!strcmp(op, "rand") && argc == 6)
 		return cmd_rand(fd, size, strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
 	usage();

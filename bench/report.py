@@ -561,13 +561,19 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
         return median(stats(mm["read"].get(dev, {}).get("mib_s", [])))
 
     size = meta.get("mmap_size_mib", "?")
+    # Runs before the fault path's readahead (2026-12-04) have no third load.
+    has_nr = any(k[2] == 3 for k in mm["seq"])
+    nr_head = "no readahead MiB/s | × readahead | " if has_nr else ""
     w("## mmap expert load")
     w("")
     w(f"RMAI's expert load: an mmap region of {size} MiB (`type mmap`, the cache as big as the region, "
       "so nothing is evicted; a 4K-chunk load is one round trip per page, so it may be measured on "
       "a smaller region: see *MiB*) filled through mmap, `msync`ed and dropped (`RMEM_IOC_DROP`), then faulted in "
       "sequentially, one 8-byte read per 4 KiB page in order (`bench/mmap-load.c`): every chunk "
-      "comes from the memory node. *Reload*: the same after another drop. One region at a time, "
+      "comes from the memory node. *Reload*: the same after another drop. " +
+      ("*No readahead*: once more under `MADV_RANDOM`, which turns the fault path's readahead "
+       "off; × readahead = load ÷ that. " if has_nr else "") +
+      "One region at a time, "
       "on a node of its own behind one transport. Beside it, `read()` of "
       f"{meta.get('mmap_read_mib', '?')} MiB from the block devices of this run, O_DIRECT, "
       "1 MiB per call, one at a time. MiB/s; × ib_read_bw = MiB/s ÷ raw `ib_read_bw` 2 MiB "
@@ -577,9 +583,10 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
       "chunks: one fetch's cost in a stream. Counters (medians, first load): the region's faults and chunk fetches (`RMEM_IOC_STATS`), "
       "the process's faults (`getrusage`), faults mapped with one PMD.")
     w("")
-    w("| transport | chunk | MiB | load MiB/s median (min–max) | load s | reload MiB/s | × ib_read_bw | "
+    w("| transport | chunk | MiB | load MiB/s median (min–max) | load s | reload MiB/s | "
+      f"{nr_head}× ib_read_bw | "
       "× block | × NVMe-oF | chunk fault p50 µs | fetches | faults region / process | pmd_maps |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    w("|" + " --- |" * (15 if has_nr else 13))
     keys = sorted({(tr, c) for tr, c, _ in mm["seq"]},
                   key=lambda k: (list(MMAP_TR_LABEL).index(k[0]) if k[0] in MMAP_TR_LABEL else 9,
                                  chunk_bytes(k[1])))
@@ -587,17 +594,20 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
     for tr, c in keys:
         a = mm["seq"].get((tr, c, 1), {})
         b = mm["seq"].get((tr, c, 2), {})
+        nr = mm["seq"].get((tr, c, 3), {})
         mb = median(stats(a.get("mib_s", [])))
 
         def med(k):
             v = median(stats(a.get(k, [])))
             return "–" if v is None else f"{v:.0f}"
 
-        bad = sum(a.get("bad", []) + b.get("bad", []))
+        bad = sum(a.get("bad", []) + b.get("bad", []) + nr.get("bad", []))
         mib = median(stats(a.get("bytes", [])))
         w(f"| {MMAP_TR_LABEL.get(tr, tr)} | {c} | {mibs(mib)} | "
           f"{fmt_stats(stats(a.get('mib_s', [])))} | "
           f"{fmt(median(stats(a.get('seconds', []))))} | {fmt_stats(stats(b.get('mib_s', [])))} | "
+          + (f"{fmt_stats(stats(nr.get('mib_s', [])))} | "
+             f"{ratio(mb, median(stats(nr.get('mib_s', []))))} | " if has_nr else "") +
           f"{ratio(mb, bw2m)} | {ratio(mb, rd('rmem-' + tr))} | {ratio(mb, rd('nvme-' + tr))} | "
           f"{med('chunk_fault_p50_us')} | {med('fetches')} | {med('faults_region')} / "
           f"{med('faults_proc')} | {med('pmd_maps')} |"
@@ -609,7 +619,8 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
         mib = median(stats(d.get("bytes", [])))
         w(f"| {DEV_LABEL.get(dev, dev)} `read()` | – | {mibs(mib)} | "
           f"{fmt_stats(stats(d.get('mib_s', [])))} | "
-          f"{fmt(median(stats(d.get('seconds', []))))} | – | {ratio(mb, bw2m)} | "
+          f"{fmt(median(stats(d.get('seconds', []))))} | – | {'– | – | ' if has_nr else ''}"
+          f"{ratio(mb, bw2m)} | "
           f"{ratio(mb, rd('rmem-tcp' if 'tcp' in dev else 'rmem-rdma'))} | – | – | – | – | – |")
         plot.append((f"{DEV_LABEL.get(dev, dev)} read()", mb, None))
     for size_ in (4096, 2097152):

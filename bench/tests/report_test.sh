@@ -225,6 +225,7 @@ for s in 20 30 25; do
 	r=$((r + 1))
 	mmap_json "$raw" "tcp-2M.seq1.r$r.json" "$(seq_json 64 "$s" 32)"
 	mmap_json "$raw" "tcp-2M.seq2.r$r.json" "$(seq_json 64 40 32)"
+	mmap_json "$raw" "tcp-2M.seq3.r$r.json" "$(seq_json 64 12.5 32)"
 	mmap_json "$raw" "rdma-2M.seq1.r$r.json" "$(seq_json 64 85 32)"
 	mmap_json "$raw" "rdma-2M.seq2.r$r.json" "$(seq_json 64 90 32)"
 	mmap_json "$raw" "tcp-4K.seq1.r$r.json" "$(seq_json 16 5 0 | sed 's/"chunk": 2097152/"chunk": 4096/')"
@@ -340,16 +341,16 @@ has_line "$md" "perftest ib_read_bw 4 KiB average" "| ib_read_bw 4 KiB, MB/s (rx
 has_line "$md" "iperf3 Mbit/s (JSON behind a warning line)" "| iperf3 TCP, Mbit/s | 2 000 (1 000–3 000) |"
 # mmap
 has_line "$md" "mmap section" "## mmap expert load"
-has_line "$md" "mmap TCP 2M load: MiB/s, s, reload, × ib_read_bw, × block, × NVMe-oF, counters" \
-	"| rmem TCP | 2M | 64 | 25.0 (20.0–30.0) | 2.56 | 40.0 | 0.25× | 0.50× | 1.25× | 5000 | 32 | 64 / 33 | 32 |"
-has_line "$md" "mmap TCP 4K load on its own region size (16 MiB), no reload" \
-	"| rmem TCP | 4K | 16 | 5.00 | 3.20 | – | 0.05× | 0.10× | 0.25× | 5000 | 8 | 16 / 9 | 0 |"
+has_line "$md" "mmap TCP 2M load: MiB/s, s, reload, no readahead, × readahead, × ib_read_bw, × block, × NVMe-oF, counters" \
+	"| rmem TCP | 2M | 64 | 25.0 (20.0–30.0) | 2.56 | 40.0 | 12.5 | 2.00× | 0.25× | 0.50× | 1.25× | 5000 | 32 | 64 / 33 | 32 |"
+has_line "$md" "mmap TCP 4K load on its own region size (16 MiB), no reload, no no-readahead load" \
+	"| rmem TCP | 4K | 16 | 5.00 | 3.20 | – | – | – | 0.05× | 0.10× | 0.25× | 5000 | 8 | 16 / 9 | 0 |"
 has_line "$md" "mmap RDMA 2M load (no RDMA block figures: –)" \
-	"| rmem RDMA | 2M | 64 | 85.0 | 0.75 | 90.0 | 0.85× | – | – | 5000 | 32 | 64 / 33 | 32 |"
+	"| rmem RDMA | 2M | 64 | 85.0 | 0.75 | 90.0 | – | – | 0.85× | – | – | 5000 | 32 | 64 / 33 | 32 |"
 has_line "$md" "mmap read() of rmem TCP's block region" \
-	"| rmem TCP \`read()\` | – | 64 | 50.0 | 1.28 | – | 0.50× | 1.00× | – | – | – | – | – |"
+	"| rmem TCP \`read()\` | – | 64 | 50.0 | 1.28 | – | – | – | 0.50× | 1.00× | – | – | – | – | – |"
 has_line "$md" "mmap read() of NVMe-oF TCP" \
-	"| NVMe-oF TCP \`read()\` | – | 64 | 20.0 | 3.20 | – | 0.20× | 0.40× | – | – | – | – | – |"
+	"| NVMe-oF TCP \`read()\` | – | 64 | 20.0 | 3.20 | – | – | – | 0.20× | 0.40× | – | – | – | – | – |"
 has_line "$md" "mmap random faults TCP: µs and × ib_read_lat typical/avg" \
 	"| rmem TCP | 90.0 | 75.0 | 300 | 1.50× | 2.00× | 500 | 1000 / 502 |"
 has_line "$md" "mmap failed load listed" "- \`tcp-64K.seq1\`: 1 failed run(s) (see raw/mmap/)"
