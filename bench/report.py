@@ -346,24 +346,36 @@ def pair_table(w, fio, pairs, ncpu, header):
     w("")
 
 
+def on_off_section(L, fio, sw, meta, suffix, title, text):
+    """A feature on (rmem-T, the default) against off (rmem-T + suffix): the
+    section's title and text and the fio pairs' table. Returns the pairs
+    [(on, off)] of this run (none: nothing written)."""
+    w = L.append
+    pairs = [(d, d + suffix) for d in ("rmem-tcp", "rmem-rdma")
+             if any(d + suffix in t for t in fio.values()) or d + suffix in sw]
+    if not pairs:
+        return []
+    w(title)
+    w("")
+    w(text)
+    w("")
+    pair_table(w, fio, [(a, b, a) for a, b in pairs], float(meta.get("compute_cpus", 0) or 0),
+               "| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
+               "| compute CPU µs per I/O off / on |")
+    return pairs
+
+
 def crypt_tables(L, fio, sw, meta):
     """Page encryption against none (bench/run.sh --crypt): the same jobs on a
     region with encrypt on (rmem-T, the default) and one with it off
     (rmem-T-clear)."""
     w = L.append
-    pairs = [(d, d + "-clear") for d in ("rmem-tcp", "rmem-rdma")
-             if any(d + "-clear" in t for t in fio.values()) or d + "-clear" in sw]
+    pairs = on_off_section(L, fio, sw, meta, "-clear", "## Page encryption: on against off",
+                           "The same fio jobs on a region with encrypt on (xts(aes), the default) "
+                           "and one with encrypt off, on the same memory node. × = encrypted ÷ not "
+                           "encrypted, medians.")
     if not pairs:
         return
-    ncpu = float(meta.get("compute_cpus", 0) or 0)
-    w("## Page encryption: on against off")
-    w("")
-    w("The same fio jobs on a region with encrypt on (xts(aes), the default) and one with "
-      "encrypt off, on the same memory node. × = encrypted ÷ not encrypted, medians.")
-    w("")
-    pair_table(w, fio, [(a, b, a) for a, b in pairs], ncpu,
-               "| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
-               "| compute CPU µs per I/O off / on |")
     rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
     if rows:
         w("Swap workload (rmem_pattern under a cgroup limit, see above): runtime with encryption "
@@ -382,20 +394,14 @@ def same_tables(L, fio, sw, meta):
     jobs on a region measured with same_filled=1 (rmem-T, the default) and
     one with same_filled=0 (rmem-T-nosame), and NVMe-oF on the same link."""
     w = L.append
-    pairs = [(d, d + "-nosame") for d in ("rmem-tcp", "rmem-rdma")
-             if any(d + "-nosame" in t for t in fio.values()) or d + "-nosame" in sw]
+    pairs = on_off_section(L, fio, sw, meta, "-nosame",
+                           "## Same-filled pages: kept on the compute node against sent",
+                           "A write whose pages are one 64-bit word repeated is kept on the compute "
+                           "node (module parameter `same_filled`, default 1) instead of being sent. "
+                           "fio writes random data, where nothing is elided: its rows are the cost "
+                           "of looking. × = on ÷ off, medians.")
     if not pairs:
         return
-    ncpu = float(meta.get("compute_cpus", 0) or 0)
-    w("## Same-filled pages: kept on the compute node against sent")
-    w("")
-    w("A write whose pages are one 64-bit word repeated is kept on the compute node "
-      "(module parameter `same_filled`, default 1) instead of being sent. fio writes random "
-      "data, where nothing is elided: its rows are the cost of looking. × = on ÷ off, medians.")
-    w("")
-    pair_table(w, fio, [(a, b, a) for a, b in pairs], ncpu,
-               "| test | device | IOPS off | IOPS on | × IOPS | p50 µs off / on | × p50 "
-               "| compute CPU µs per I/O off / on |")
     rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
     if rows:
         w(f"Swap workload (rmem_pattern under a cgroup limit, see above, with "

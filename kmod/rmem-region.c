@@ -435,6 +435,40 @@ static void rmem_bvec_zero(struct bio_vec *bv, unsigned int nr, u32 off, u32 len
 	}
 }
 
+/* A walk over a request's data, piece by piece (rmem_io_next()). */
+struct rmem_io_walk {
+	const struct rmem_req *io;
+	unsigned int i;		/* bvec */
+	u32 off;		/* bytes into it */
+	u32 done;		/* bytes of the request walked */
+};
+
+/*
+ * The next piece of the data: inside one kernel page and one bvec, at most
+ * @max bytes. Segments may start anywhere in a page and span pages.
+ */
+static bool rmem_io_next(struct rmem_io_walk *w, u32 max, struct page **page, u32 *off, u32 *len)
+{
+	while (w->i < w->io->nr_bvec && w->done < w->io->len) {
+		const struct bio_vec *bv = &w->io->bvec[w->i];
+		u32 at = bv->bv_offset + w->off;
+
+		if (w->off >= bv->bv_len) {
+			w->i++;
+			w->off = 0;
+			continue;
+		}
+		*page = nth_page(bv->bv_page, at >> PAGE_SHIFT);
+		*off = offset_in_page(at);
+		*len = min3(bv->bv_len - w->off, (u32)PAGE_SIZE - *off,
+			    min(max, w->io->len - w->done));
+		w->off += *len;
+		w->done += *len;
+		return true;
+	}
+	return false;
+}
+
 /*
  * Same-filled pages (zram's idea): a written page that is one 64-bit word
  * repeated is not sent. A zero page only stops being written; another word
@@ -486,36 +520,26 @@ static void rmem_fill_erase(struct rmem_region *r, unsigned long p, unsigned lon
  */
 static bool rmem_io_same_filled(const struct rmem_req *io, u64 *word)
 {
-	unsigned int i, done = 0;
+	struct rmem_io_walk walk = { .io = io };
+	struct page *page;
 	bool first = true;
+	u32 off, n, k;
 	u64 w = 0;
 
-	for (i = 0; i < io->nr_bvec && done < io->len; i++) {
-		const struct bio_vec *bv = &io->bvec[i];
-		u32 off = 0;
+	while (rmem_io_next(&walk, io->len, &page, &off, &n)) {
+		const u64 *va;
 
-		while (off < bv->bv_len && done < io->len) {
-			u32 at = bv->bv_offset + off;
-			struct page *page = nth_page(bv->bv_page, at >> PAGE_SHIFT);
-			u32 n = min3(bv->bv_len - off, (u32)PAGE_SIZE - offset_in_page(at),
-				     io->len - done);
-			const u64 *va;
-			u32 k;
-
-			if ((at | n) & 7)
-				return false;
-			va = kmap_local_page(page) + offset_in_page(at);
-			if (first)
-				w = va[0];
-			first = false;
-			for (k = 0; k < n / 8 && va[k] == w; k++)
-				;
-			kunmap_local(va);
-			if (k < n / 8)
-				return false;
-			off += n;
-			done += n;
-		}
+		if ((off | n) & 7)
+			return false;
+		va = kmap_local_page(page) + off;
+		if (first)
+			w = va[0];
+		first = false;
+		for (k = 0; k < n / 8 && va[k] == w; k++)
+			;
+		kunmap_local(va);
+		if (k < n / 8)
+			return false;
 	}
 	*word = w;
 	return !first;
@@ -651,40 +675,32 @@ static u32 rmem_crc32c(u32 crc, const void *p, unsigned int len)
  * (the data is stable while it is written: the disk asks for stable
  * writes, and the mmap front end unmaps a chunk first); a read compares
  * the pages r->written says hold data and returns how many differ (*bad:
- * the first one). Segments may start anywhere in a page and span pages.
+ * the first one).
  */
 static unsigned int rmem_io_csum(struct rmem_region *r, const struct rmem_req *io,
 				 unsigned long p, bool write, unsigned long *bad)
 {
-	unsigned int i, done = 0, nbad = 0;
+	struct rmem_io_walk w = { .io = io };
+	unsigned int nbad = 0;
+	struct page *page;
 	u32 crc = ~0U;
+	u32 off, n;
 
-	for (i = 0; i < io->nr_bvec && done < io->len; i++) {
-		const struct bio_vec *bv = &io->bvec[i];
-		u32 off = 0;
+	while (rmem_io_next(&w, RMEM_PAGE_SIZE - w.done % RMEM_PAGE_SIZE, &page, &off, &n)) {
+		void *va = kmap_local_page(page);
+		unsigned long q = p + (w.done - n) / RMEM_PAGE_SIZE;
 
-		while (off < bv->bv_len && done < io->len) {
-			u32 at = bv->bv_offset + off;
-			struct page *page = nth_page(bv->bv_page, at >> PAGE_SHIFT);
-			u32 n = min3(bv->bv_len - off, (u32)PAGE_SIZE - offset_in_page(at),
-				     RMEM_PAGE_SIZE - done % RMEM_PAGE_SIZE);
-			void *va = kmap_local_page(page);
-			unsigned long q = p + done / RMEM_PAGE_SIZE;
-
-			crc = rmem_crc32c(crc, va + offset_in_page(at), n);
-			kunmap_local(va);
-			off += n;
-			done += n;
-			if (done % RMEM_PAGE_SIZE)
-				continue;
-			if (write) {
-				WRITE_ONCE(r->csum[q], ~crc);
-			} else if (test_bit(q, r->written) && READ_ONCE(r->csum[q]) != ~crc) {
-				if (!nbad++)
-					*bad = q;
-			}
-			crc = ~0U;
+		crc = rmem_crc32c(crc, va + off, n);
+		kunmap_local(va);
+		if (w.done % RMEM_PAGE_SIZE)
+			continue;
+		if (write) {
+			WRITE_ONCE(r->csum[q], ~crc);
+		} else if (test_bit(q, r->written) && READ_ONCE(r->csum[q]) != ~crc) {
+			if (!nbad++)
+				*bad = q;
 		}
+		crc = ~0U;
 	}
 	return nbad;
 }
