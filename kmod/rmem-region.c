@@ -516,7 +516,10 @@ static void rmem_fill_erase(struct rmem_region *r, unsigned long p, unsigned lon
 /*
  * The word that every 8 bytes of @io's data repeat, if they all do (a
  * segment not 8-byte aligned is not looked at). Pages start on a word, so
- * every page of @io is that word repeated.
+ * every page of @io is that word repeated. The first and last word of each
+ * piece are compared first: a request whose first pages are same-filled
+ * and the rest not (swap writes merge many pages) is then let go after a
+ * word or two per page, not a scan of its same-filled part.
  */
 static bool rmem_io_same_filled(const struct rmem_req *io, u64 *word)
 {
@@ -525,21 +528,28 @@ static bool rmem_io_same_filled(const struct rmem_req *io, u64 *word)
 	bool first = true;
 	u32 off, n, k;
 	u64 w = 0;
+	int pass;
 
-	while (rmem_io_next(&walk, io->len, &page, &off, &n)) {
-		const u64 *va;
+	for (pass = 0; pass < 2; pass++) {
+		while (rmem_io_next(&walk, io->len, &page, &off, &n)) {
+			const u64 *va;
 
-		if ((off | n) & 7)
-			return false;
-		va = kmap_local_page(page) + off;
-		if (first)
-			w = va[0];
-		first = false;
-		for (k = 0; k < n / 8 && va[k] == w; k++)
-			;
-		kunmap_local(va);
-		if (k < n / 8)
-			return false;
+			if ((off | n) & 7 || !n)
+				return false;
+			va = kmap_local_page(page) + off;
+			if (first)
+				w = va[0];
+			first = false;
+			if (!pass)
+				k = va[0] == w && va[n / 8 - 1] == w ? n / 8 : 0;
+			else
+				for (k = 0; k < n / 8 && va[k] == w; k++)
+					;
+			kunmap_local(va);
+			if (k < n / 8)
+				return false;
+		}
+		walk = (struct rmem_io_walk){ .io = io };
 	}
 	*word = w;
 	return !first;
