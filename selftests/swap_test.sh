@@ -6,7 +6,8 @@
 # reads it all back with zero mismatches, while swap in use is seen to pass
 # the guest's RAM (a quarter of its pages are same-filled, in runs of 64
 # pages, half of them zeros: the region's same_filled must count at least
-# 1 % of what was written (5 % was seen: only whole requests are kept), issue 16); then stress-ng --vm with --verify passes on the same swap.
+# 1 % of what was written, issue 16; 5 % was seen: only whole requests are
+# kept); then stress-ng --vm with --verify passes on the same swap.
 # Last, pages are encrypted (issue 14): a process holding 1.25x RAM of
 # marker pages is mostly swapped out, and the marker is not in rmemd's
 # memory on the memory node (selftests/rmem_scan.py); on a region made with
