@@ -248,21 +248,16 @@ setup_rmem_r2() {
 	add_rmem_region "$name" "bench-$tr-r2" replicas 2
 }
 
-# setup_rmem_clear tcp|rdma: region "bench-TRANSPORT-clear", encrypt off, on
-# the rmem-TRANSPORT node: run it with no other transport's node (run.sh
-# --crypt), or its slabs may go elsewhere (check_rmem_placement says so).
-setup_rmem_clear() {
-	local tr=$1 name=rmem-$1-clear
+# setup_rmem_beside tcp|rdma VARIANT [OPTION...]: region
+# "bench-TRANSPORT-VARIANT" (region add OPTIONs) on the rmem-TRANSPORT node:
+# -clear (encrypt off), -nosame (measured with same_filled=0, same_param).
+# Run it with no other transport's node (run.sh --crypt, --same), or its
+# slabs may go elsewhere (check_rmem_placement says so).
+setup_rmem_beside() {
+	local tr=$1 name=rmem-$1-$2
+	shift 2
 	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the region)"; return; }
-	add_rmem_region "$name" "bench-$tr-clear" encrypt off
-}
-
-# setup_rmem_nosame tcp|rdma: region "bench-TRANSPORT-nosame" on the
-# rmem-TRANSPORT node, measured with same_filled=0 (same_param).
-setup_rmem_nosame() {
-	local tr=$1 name=rmem-$1-nosame
-	[ -n "${DEV[rmem-$tr]:-}" ] || { fail "$name" "needs rmem-$tr (its node holds the region)"; return; }
-	add_rmem_region "$name" "bench-$tr-nosame"
+	add_rmem_region "$name" "bench-${name#rmem-}" "$@"
 }
 
 # same_param DEV: rmem's module parameter same_filled while DEV is measured:
@@ -366,10 +361,10 @@ for d in $DEVS; do
 	rmem-rdma) setup_rmem rdma ;;
 	rmem-tcp-r2) setup_rmem_r2 tcp ;;
 	rmem-rdma-r2) setup_rmem_r2 rdma ;;
-	rmem-tcp-clear) setup_rmem_clear tcp ;;
-	rmem-rdma-clear) setup_rmem_clear rdma ;;
-	rmem-tcp-nosame) setup_rmem_nosame tcp ;;
-	rmem-rdma-nosame) setup_rmem_nosame rdma ;;
+	rmem-tcp-clear) setup_rmem_beside tcp clear encrypt off ;;
+	rmem-rdma-clear) setup_rmem_beside rdma clear encrypt off ;;
+	rmem-tcp-nosame) setup_rmem_beside tcp nosame ;;
+	rmem-rdma-nosame) setup_rmem_beside rdma nosame ;;
 	rmem-tcp-noauth) setup_rmem_noauth tcp ;;
 	rmem-rdma-noauth) setup_rmem_noauth rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
