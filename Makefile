@@ -14,6 +14,7 @@
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
 #   make bench-same     same-filled pages kept against sent (TRANSPORT=tcp|rdma)
+#   make bench-zerocopy TCP write data sent zero-copy against copied
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
@@ -33,7 +34,7 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-replica bench-crypt bench-same bench-test style install uninstall \
+	demo bench bench-quick bench-replica bench-crypt bench-same bench-zerocopy bench-test style install uninstall \
 	dkms-install deb clean
 
 all: module userspace
@@ -100,6 +101,10 @@ bench-crypt: deps
 # Same-filled pages kept or sent (make bench-same [TRANSPORT=rdma]): bench/README.md.
 bench-same: deps
 	@bench/run.sh --same --transport $(or $(TRANSPORT),tcp)
+
+# Zero-copy TCP sends against copies (make bench-zerocopy): bench/README.md.
+bench-zerocopy: deps
+	@bench/run.sh --zerocopy
 
 bench-test:
 	@bench/tests/report_test.sh

@@ -24,6 +24,9 @@
 #              measured with the module parameter same_filled=0 (the other
 #              devices: 1, the default): what same-filled page elision
 #              gives (run.sh --same, with SWAP_SAME > 0)
+#   rmem-tcp-nozc  a region on the rmem-tcp node, measured with the module
+#              parameter tcp_zerocopy=0 (the other devices: 1, the
+#              default): what zero-copy sends give (run.sh --zerocopy)
 #   rmem-tcp-noauth, rmem-rdma-noauth  a region with encrypt off on a third
 #              rmemd on the memory guest (port 7473) run with --auth none:
 #              against rmem-TRANSPORT-clear (the same, authenticated with
@@ -250,7 +253,8 @@ setup_rmem_r2() {
 
 # setup_rmem_beside tcp|rdma VARIANT [OPTION...]: region
 # "bench-TRANSPORT-VARIANT" (region add OPTIONs) on the rmem-TRANSPORT node:
-# -clear (encrypt off), -nosame (measured with same_filled=0, same_param).
+# -clear (encrypt off), -nosame (measured with same_filled=0), -nozc
+# (measured with tcp_zerocopy=0; dev_params).
 # Run it with no other transport's node (run.sh --crypt, --same), or its
 # slabs may go elsewhere (check_rmem_placement says so).
 setup_rmem_beside() {
@@ -260,12 +264,14 @@ setup_rmem_beside() {
 	add_rmem_region "$name" "bench-${name#rmem-}" "$@"
 }
 
-# same_param DEV: rmem's module parameter same_filled while DEV is measured:
-# 0 for an -nosame device, else 1 (the default).
-same_param() {
-	local f=/sys/module/rmem/parameters/same_filled
-	[ -w "$f" ] || return 0
-	if [[ $1 == *-nosame ]]; then echo 0 >"$f"; else echo 1 >"$f"; fi
+# dev_params DEV: rmem's module parameters while DEV is measured:
+# same_filled 0 for an -nosame device, tcp_zerocopy 0 for an -nozc device,
+# else 1 (the defaults).
+dev_params() {
+	local p=/sys/module/rmem/parameters
+	[ -w "$p/same_filled" ] && if [[ $1 == *-nosame ]]; then echo 0; else echo 1; fi >"$p/same_filled"
+	[ -w "$p/tcp_zerocopy" ] && if [[ $1 == *-nozc ]]; then echo 0; else echo 1; fi >"$p/tcp_zerocopy"
+	return 0
 }
 
 # setup_rmem_noauth tcp|rdma: region "bench-TRANSPORT-noauth", encrypt off,
@@ -365,6 +371,7 @@ for d in $DEVS; do
 	rmem-rdma-clear) setup_rmem_beside rdma clear encrypt off ;;
 	rmem-tcp-nosame) setup_rmem_beside tcp nosame ;;
 	rmem-rdma-nosame) setup_rmem_beside rdma nosame ;;
+	rmem-tcp-nozc) setup_rmem_beside tcp nozc ;;
 	rmem-tcp-noauth) setup_rmem_noauth tcp ;;
 	rmem-rdma-noauth) setup_rmem_noauth rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
@@ -378,7 +385,7 @@ for d in $DEVS; do
 	prefill "$d"
 done
 RMEM_DEVS="rmem-tcp rmem-rdma rmem-tcp-r2 rmem-rdma-r2 rmem-tcp-clear rmem-rdma-clear
-	rmem-tcp-nosame rmem-rdma-nosame rmem-tcp-noauth rmem-rdma-noauth"
+	rmem-tcp-nosame rmem-rdma-nosame rmem-tcp-nozc rmem-tcp-noauth rmem-rdma-noauth"
 for d in $RMEM_DEVS; do
 	[ -n "${DEV[$d]:-}" ] && [ -z "${FAIL[$d]:-}" ] && check_rmem_placement "$d"
 done
@@ -408,7 +415,7 @@ fio_run() {
 	local d=$1 t=$2 r=$3 f c0 c1 m0 m1 rc
 	f=$OUT/fio/$t/$d.r$r
 	mkdir -p "$OUT/fio/$t"
-	same_param "$d"
+	dev_params "$d"
 	c0=$(bench_cpu)
 	m0=$(rmem_on 1 ". $BENCH_LIB; bench_cpu" 2>/dev/null)
 	# Who uses the CPUs once fio is past its ramp: top on both guests.
@@ -640,7 +647,7 @@ vmstat_io() { awk '/^pswpin / { i = $2 } /^pswpout / { o = $2 } END { print i, o
 # pattern_run NAME RUN SWAPDEV
 pattern_run() {
 	local s=$1 r=$2 sd=$3 t0 t1 rc sec pi0 po0 pi1 po1
-	same_param "$s"
+	dev_params "$s"
 	rmem_drop_caches
 	read -r pi0 po0 < <(vmstat_io)
 	t0=$(date +%s.%N)
@@ -668,7 +675,7 @@ redis_run() {
 	local s=$1 r=$2 sd=$3 cg=/sys/fs/cgroup/bench-redis pid keys k n t0 t1 t2 rc=0 out
 	local pi0 po0 pi1 po1 fill get csv=$OUT/redis/$s.r$r.csv
 	keys=$(($(numfmt --from=iec "$REDIS_WS") / 4096))
-	same_param "$s"
+	dev_params "$s"
 	rmem_drop_caches
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 	rmdir "$cg" 2>/dev/null
@@ -777,7 +784,7 @@ if [ "$do_pattern$do_redis" != 00 ]; then
 				progress "swap $s: swapoff $sd failed or timed out"
 		done
 	done
-	same_param default
+	dev_params default
 	# Pages each rmem region kept as same-filled (every run and fio job).
 	for d in $RMEM_DEVS; do
 		[ -n "${DEV[$d]:-}" ] && meta "same_filled.$d" "$(region_field "bench-${d#rmem-}" same_filled 2>/dev/null)"
@@ -875,7 +882,8 @@ for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done
 rmem_state end
-for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear tcp-nosame rdma-nosame tcp-noauth rdma-noauth; do
+for tr in tcp rdma tcp-r2 rdma-r2 tcp-clear rdma-clear tcp-nosame rdma-nosame tcp-nozc tcp-noauth \
+	rdma-noauth; do
 	[ -n "${DEV[rmem-$tr]:-}" ] && bounded 30 rmemctl region del "bench-$tr" >/dev/null 2>&1
 done
 dmesg >"$OUT/state/compute-dmesg.txt" 2>/dev/null

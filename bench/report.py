@@ -22,7 +22,8 @@ import statistics
 import subprocess
 import sys
 
-DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-tcp-noauth",
+DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-tcp-nozc",
+             "rmem-tcp-noauth",
              "rmem-rdma", "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "rmem-rdma-noauth",
              "nvme-tcp", "nvme-rdma", "nbd", "brd"]
 DEV_LABEL = {
@@ -34,6 +35,7 @@ DEV_LABEL = {
     "rmem-rdma-clear": "rmem RDMA, not encrypted",
     "rmem-tcp-nosame": "rmem TCP, same_filled=0",
     "rmem-rdma-nosame": "rmem RDMA, same_filled=0",
+    "rmem-tcp-nozc": "rmem TCP, tcp_zerocopy=0",
     "rmem-tcp-noauth": "rmem TCP, not encrypted, auth none",
     "rmem-rdma-noauth": "rmem RDMA, not encrypted, auth none",
     "nvme-tcp": "NVMe-oF TCP",
@@ -43,7 +45,8 @@ DEV_LABEL = {
 }
 TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
               "randwrite-4k-qd16", "read-1m-qd4", "write-1m-qd4"]
-SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-rdma",
+SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame",
+              "rmem-tcp-nozc", "rmem-rdma",
               "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "nvme-tcp",
               "nvme-rdma", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
@@ -420,6 +423,37 @@ def same_tables(L, fio, sw, meta):
             w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} | {fmt(sv)} | "
               f"{ratio(sn, sv)} | {ratio(so, sv)} | {meta.get('same_filled.' + a, '?')} / "
               f"{meta.get('same_filled.' + b, '?')} |")
+        w("")
+
+
+def zerocopy_tables(L, fio, sw, meta):
+    """Zero-copy TCP sends on against off (bench/run.sh --zerocopy): the same
+    jobs on a region measured with tcp_zerocopy=1 (rmem-tcp, the default) and
+    one with tcp_zerocopy=0 (rmem-tcp-nozc), and NVMe-oF TCP on the same
+    link."""
+    w = L.append
+    pairs = on_off_section(L, fio, sw, meta, "-nozc",
+                           "## Zero-copy TCP sends: on against off",
+                           "Write data sent with the socket taking references on the pages "
+                           "(MSG_SPLICE_PAGES; sendpage before 6.5), as nvme-tcp does (module "
+                           "parameter `tcp_zerocopy`, default 1), against copied into the socket "
+                           "(tcp_zerocopy=0). Both regions use the default, encrypt on: the pages "
+                           "sent are the encrypted bounce pages. × = on ÷ off, medians.")
+    if not pairs:
+        return
+    rows = [(a, b) for a, b in pairs if sw.get(a, {}).get("seconds") and sw.get(b, {}).get("seconds")]
+    if rows:
+        w("Swap workload (rmem_pattern under a cgroup limit, see above): runtime with zero-copy "
+          "sends ÷ without, and ÷ NVMe-oF TCP's.")
+        w("")
+        w("| device | runtime s off | runtime s on | × runtime | NVMe-oF s | × NVMe-oF (on) "
+          "| × NVMe-oF (off) |")
+        w("| --- | --- | --- | --- | --- | --- | --- |")
+        for a, b in rows:
+            so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
+            sv = median(stats(sw.get("nvme-tcp", {}).get("seconds", [])))
+            w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} | {fmt(sv)} | "
+              f"{ratio(sn, sv)} | {ratio(so, sv)} |")
         w("")
 
 
@@ -1113,7 +1147,8 @@ def main():
     if sw:
         base = stats(sw.get("unlimited", {}).get("seconds", []))
         rb = min((median(stats(sw[d]["seconds"])) for d in sw
-                  if d.startswith("rmem-") and not d.endswith("-nosame") and sw[d]["seconds"]),
+                  if d.startswith("rmem-") and not d.endswith(("-nosame", "-nozc"))
+                  and sw[d]["seconds"]),
                  default=None)
         same = meta.get("swap_same", "0")
         w("## Swap under memory pressure: rmem_pattern")
@@ -1169,6 +1204,7 @@ def main():
     replica_tables(L, fio, data["replica"], ip, meta)
     crypt_tables(L, fio, sw, meta)
     same_tables(L, fio, sw, meta)
+    zerocopy_tables(L, fio, sw, meta)
     auth_tables(L, fio, meta)
 
     plots = gnuplot(outdir, fio, tests, devs) if tests else False

@@ -13,6 +13,7 @@
 #   bench/run.sh --replica [--transport tcp|rdma] [--kernel 6.1|6.12]
 #   bench/run.sh --crypt [--transport tcp|rdma] [--kernel 6.1|6.12]
 #   bench/run.sh --same [--transport tcp|rdma] [--kernel 6.1|6.12]
+#   bench/run.sh --zerocopy [--kernel 6.1|6.12]
 #
 # --replica (make bench-replica): one copy against two, on two memory guests
 # over one transport: fio on both regions, the longest I/O when a node dies
@@ -28,6 +29,10 @@
 # it (the default) and one without (same_filled=0), against NVMe-oF over
 # the same transport; fio 4 KiB random writes (random data: the check's
 # cost where nothing is elided).
+# --zerocopy (make bench-zerocopy): TCP write data sent zero-copy (the
+# default) against copied (module parameter tcp_zerocopy=0), on one region
+# each on the same node, against NVMe-oF TCP: fio writes (4 KiB QD1/QD16,
+# 1 MiB QD4) and the swap workload.
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
@@ -47,7 +52,7 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-quick=0 replica=0 crypt=0 same=0 transport=tcp
+quick=0 replica=0 crypt=0 same=0 zerocopy=0 transport=tcp
 kernel=${BENCH_KERNEL:-6.1}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -55,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--replica) replica=1 ;;
 	--crypt) crypt=1 ;;
 	--same) same=1 ;;
+	--zerocopy) zerocopy=1 ;;
 	--transport) transport=${2:?--transport needs a value}; shift ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
 	-h | --help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -94,6 +100,16 @@ elif [ "$same" = 1 ]; then
 	extras="swap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
 	swap_devs="unlimited rmem-$transport rmem-$transport-nosame nvme-$transport"
 	swap_same=25 swap_same_run=64
+	# mem1 holds both rmem regions
+	donate_extra=$size
+elif [ "$zerocopy" = 1 ]; then
+	# ~15 min under TCG: zero-copy TCP sends on and off, and NVMe-oF, 3 runs
+	[ "$transport" = tcp ] || { say "--zerocopy is about TCP sends: no --transport"; exit 2; }
+	mode=zerocopy size=256 runs=3 runtime=5 ramp=1
+	devs="rmem-tcp rmem-tcp-nozc nvme-tcp"
+	tests="randwrite-4k-qd1 randwrite-4k-qd16 write-1m-qd4"
+	extras="swap" perftest_sizes=4096 cmem=2048 mmem=2048 timeout=2400
+	swap_devs="unlimited rmem-tcp rmem-tcp-nozc nvme-tcp"
 	# mem1 holds both rmem regions
 	donate_extra=$size
 elif [ "$quick" = 1 ]; then

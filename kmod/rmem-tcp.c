@@ -48,9 +48,12 @@ struct rmem_tcp_queue {
 	struct work_struct tx_work;
 	struct iov_iter *tx_iter;
 	int tx_flags;
+	bool tx_zc;
 	int tx_ret;
 	struct completion tx_done;
 	unsigned long tx_resumed;	/* sends tx_work finished; send_lock */
+	unsigned long tx_zerocopy;	/* WRITEs sent zero-copy; send_lock */
+	unsigned long tx_copied;	/* WRITEs whose data was copied; send_lock */
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	/* Receive state, only touched by rx_work. */
@@ -68,22 +71,63 @@ struct rmem_tcp_node {
 	struct rmem_tcp_queue q[];
 };
 
+#ifdef RMEM_HAS_SENDPAGE
+/*
+ * Zero-copy before 6.5: the current piece of @iter (a bvec) up to the end of
+ * its page, through the socket's sendpage. MSG_MORE (and NOTLAST) unless it
+ * is the last piece and the caller asked for a push.
+ */
+static int rmem_tcp_sendpage(struct socket *sock, struct iov_iter *iter, int flags)
+{
+	const struct bio_vec *bv = iter->bvec;
+	size_t off = bv->bv_offset + iter->iov_offset;
+	size_t len = min3(bv->bv_len - iter->iov_offset, PAGE_SIZE - offset_in_page(off),
+			  iov_iter_count(iter));
+
+	if (len < iov_iter_count(iter))
+		flags |= MSG_MORE | MSG_SENDPAGE_NOTLAST;
+	return kernel_sendpage(sock, bv->bv_page + (off >> PAGE_SHIFT), offset_in_page(off),
+			       len, flags);
+}
+#endif
+
+static int rmem_tcp_xmit_one(struct socket *sock, struct msghdr *msg, struct iov_iter *iter,
+			     bool zc)
+{
+#ifdef RMEM_HAS_SENDPAGE
+	if (zc)
+		return rmem_tcp_sendpage(sock, iter, msg->msg_flags);
+#endif
+	msg->msg_iter = *iter;
+	return sock_sendmsg(sock, msg);
+}
+
 /*
  * Once the last byte of a message is sent, its reply may come in, and its
  * completion free what @iter points into (a write's bounce pages and their
  * bvec array) or reuse the request, before sock_sendmsg() even returns:
  * @iter is not advanced over the last piece, and the caller must not look
  * at the request again.
+ *
+ * @zc: @iter is a bvec of pages that pass sendpage_ok(): the socket takes
+ * references on them instead of copying (MSG_SPLICE_PAGES; sendpage before
+ * 6.5), as nvme-tcp does. A page may then change or be reused once the
+ * request completes while the socket still holds it for a retransmission;
+ * but the reply means the node has every byte, so such a retransmission
+ * is one the node's TCP drops as a duplicate.
  */
-static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags)
+static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags, bool zc)
 {
 	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
 	size_t left;
 	int ret;
 
+#ifndef RMEM_HAS_SENDPAGE
+	if (zc)
+		msg.msg_flags |= MSG_SPLICE_PAGES;
+#endif
 	while ((left = iov_iter_count(iter))) {
-		msg.msg_iter = *iter;
-		ret = sock_sendmsg(sock, &msg);
+		ret = rmem_tcp_xmit_one(sock, &msg, iter, zc);
 		if (ret <= 0)
 			return ret ? ret : -EPIPE;
 		if (ret >= left) {
@@ -100,7 +144,7 @@ static void rmem_tcp_tx_work(struct work_struct *work)
 	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, tx_work);
 	unsigned int noreclaim = memalloc_noreclaim_save();
 
-	q->tx_ret = rmem_tcp_xmit(q->sock, q->tx_iter, q->tx_flags);
+	q->tx_ret = rmem_tcp_xmit(q->sock, q->tx_iter, q->tx_flags, q->tx_zc);
 	memalloc_noreclaim_restore(noreclaim);
 	complete(&q->tx_done);
 }
@@ -114,13 +158,14 @@ static void rmem_tcp_tx_work(struct work_struct *work)
  * the submitter waits for it without being interruptible, as long as a
  * send could block anyway (the socket's send timeout, or teardown).
  */
-static int rmem_tcp_send(struct rmem_tcp_queue *q, struct iov_iter *iter, int flags)
+static int rmem_tcp_send(struct rmem_tcp_queue *q, struct iov_iter *iter, int flags, bool zc)
 {
-	int ret = rmem_tcp_xmit(q->sock, iter, flags);
+	int ret = rmem_tcp_xmit(q->sock, iter, flags, zc);
 
 	if ((ret == -ERESTARTSYS || ret == -EINTR) && iov_iter_count(iter)) {
 		q->tx_iter = iter;
 		q->tx_flags = flags;
+		q->tx_zc = zc;
 		reinit_completion(&q->tx_done);
 		queue_work(rmem_io_wq, &q->tx_work);
 		wait_for_completion(&q->tx_done);
@@ -200,7 +245,7 @@ static int rmem_tcp_setup_call(struct rmem_tcp_queue *q, u8 type, const void *p,
 
 	rmem_tcp_hdr(&h, type, plen, 0);
 	iov_iter_kvec(&iter, ITER_SOURCE, kv, 2, sizeof(h) + plen);
-	ret = rmem_tcp_xmit(q->sock, &iter, 0);
+	ret = rmem_tcp_xmit(q->sock, &iter, 0, false);
 	if (ret)
 		return ret;
 	ret = rmem_tcp_recv_buf(q->sock, &h, sizeof(h));
@@ -475,6 +520,30 @@ static void rmem_tcp_rx_stop(struct rmem_tcp_queue *q)
 	cancel_work_sync(&q->rx_work);
 }
 
+/*
+ * Whether @io's data can go zero-copy: every page it covers is refcounted
+ * and not from a slab (sendpage_ok()). Swap and page cache pages, bounce
+ * pages and mmap chunks are; a filesystem's kmalloc'ed buffer is not, and
+ * its write is copied.
+ */
+static bool rmem_tcp_zerocopy_ok(const struct rmem_req *io)
+{
+	unsigned int i, p;
+
+	if (!READ_ONCE(rmem_tcp_zerocopy))
+		return false;
+	for (i = 0; i < io->nr_bvec; i++) {
+		const struct bio_vec *bv = &io->bvec[i];
+		unsigned int pages = DIV_ROUND_UP(offset_in_page(bv->bv_offset) + bv->bv_len,
+						  PAGE_SIZE);
+
+		for (p = 0; p < pages; p++)
+			if (!sendpage_ok(bv->bv_page + (bv->bv_offset >> PAGE_SHIFT) + p))
+				return false;
+	}
+	return true;
+}
+
 static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem_req *io)
 {
 	struct rmem_tcp_node *tn = node->priv;
@@ -488,6 +557,7 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	} __packed msg;
 	struct kvec kv = { .iov_base = &msg };
 	bool write = io->type == RMEM_MSG_WRITE;
+	bool zc = false;
 	struct iov_iter data;
 	struct iov_iter iter;
 	unsigned int noreclaim;
@@ -498,8 +568,10 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	 * Everything the sends need is taken from @io now: once its last byte
 	 * is out, its reply may complete it (rmem_tcp_xmit()).
 	 */
-	if (write)
+	if (write) {
 		iov_iter_bvec(&data, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
+		zc = rmem_tcp_zerocopy_ok(io);
+	}
 	mutex_lock(&q->send_lock);
 	if (!q->live) {
 		mutex_unlock(&q->send_lock);
@@ -532,9 +604,14 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 
 	noreclaim = memalloc_noreclaim_save();
 	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
-	ret = rmem_tcp_send(q, &iter, write ? MSG_MORE : 0);
-	if (!ret && write)
-		ret = rmem_tcp_send(q, &data, 0);
+	ret = rmem_tcp_send(q, &iter, write ? MSG_MORE : 0, false);
+	if (!ret && write) {
+		if (zc)
+			q->tx_zerocopy++;
+		else
+			q->tx_copied++;
+		ret = rmem_tcp_send(q, &data, 0, zc);
+	}
 	memalloc_noreclaim_restore(noreclaim);
 	mutex_unlock(&q->send_lock);
 
@@ -778,11 +855,11 @@ static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
 		mutex_lock(&q->send_lock);
 		if (q->live) {
 			sk = q->sock->sk;
-			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu\n",
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu zerocopy %lu copied %lu\n",
 				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
 				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
 				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk),
-				   q->tx_resumed);
+				   q->tx_resumed, q->tx_zerocopy, q->tx_copied);
 		}
 		mutex_unlock(&q->send_lock);
 	}

@@ -63,6 +63,7 @@ extern unsigned int rmem_replicas;
 extern unsigned int rmem_rebuild_mbps;
 extern bool rmem_encrypt;
 extern bool rmem_same_filled;
+extern bool rmem_tcp_zerocopy;
 
 /* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
 #define RMEM_MAX_REPLICAS	3

@@ -551,6 +551,35 @@ grep -F '| rmem TCP |' "$md" | grep -qF '| 1.00× |'
 ok $? "same: × rmem is against rmem with elision on, not the -nosame device"
 lacks "$full.md" "no same-filled section in a run without -nosame devices" "## Same-filled pages"
 
+# ------------------------------------------------------------ zero-copy
+# bench/run.sh --zerocopy: tcp_zerocopy on (rmem-tcp) against off
+# (rmem-tcp-nozc), and NVMe-oF TCP; CPU 50 % of 2 CPUs.
+rep=$tmp/20261204-1900-6.1.0-99-amd64
+raw=$rep/raw
+mkdir -p "$raw/swap"
+printf 'mode=zerocopy\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-nozc nvme-tcp\ntests=write-1m-qd4\n' \
+	>"$raw/meta.txt"
+fio_set "$raw" <<'EOF2'
+write-1m-qd4  rmem-tcp       120 - - 900  - - 3000
+write-1m-qd4  rmem-tcp-nozc  100 - - 1000 - - 3000
+write-1m-qd4  nvme-tcp       100 - - 1000 - - 3000
+EOF2
+for d in unlimited:4.0 rmem-tcp:9.0 rmem-tcp-nozc:10.0 nvme-tcp:12.0; do
+	printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' "${d%%:*}" "${d#*:}" \
+		>"$raw/swap/${d%%:*}.r1.json"
+done
+report "$rep"
+reported "$rep" "zerocopy run: report.py exits 0"
+md=$rep.md
+has_line "$md" "zerocopy: section" "## Zero-copy TCP sends: on against off"
+has_line "$md" "zerocopy: write IOPS, p50 and CPU per I/O, on against off" \
+	"| write-1m-qd4 | rmem TCP | 100 | 120 | 1.20× | 1 000 / 900 | 0.90× | 10 000 / 8 333 |"
+has_line "$md" "zerocopy: swap runtime on against off and against NVMe-oF" \
+	"| rmem TCP | 10.0 | 9.00 | 0.90× | 12.0 | 0.75× | 0.83× |"
+grep -F '| rmem TCP |' "$md" | grep -qF '| 1.00× |'
+ok $? "zerocopy: × rmem is against rmem with zero-copy on, not the -nozc device"
+lacks "$full.md" "no zero-copy section in a run without -nozc devices" "## Zero-copy TCP sends"
+
 # ------------------------------------------------------------ summary.json
 # The full run again from its summary.json alone (no raw/): the same report,
 # host facts included; a summary of another version is refused.
