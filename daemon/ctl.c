@@ -175,6 +175,8 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     "mlocked %s\n"
 		     "sessions %u\n"
 		     "sessions_idle %u\n"
+		     "published %u\n"
+		     "published_slabs %u\n"
 		     "clients %u\n"
 		     "clients_total %llu\n"
 		     "clients_refused %llu\n"
@@ -219,6 +221,7 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 		     rmem_pool_zeroing(&s->pool),
 		     p->hugetlb ? "hugetlb" : p->thp ? "thp" : "no", p->locked ? "yes" : "no",
 		     s->node.sessions.count, s->node.sessions.idle,
+		     s->node.pubs.count, rmem_pub_slabs(&s->node.pubs),
 		     s->nconns, U(s->conns_total), U(s->conns_refused), U(s->hello_timeouts),
 		     U(s->per_address_refused), U(s->conns_evicted), s->cfg.max_per_address,
 		     U(s->cfg.out_budget), U(s->out_queued), U(s->out_queued_max),
@@ -337,6 +340,8 @@ static void print_text(const struct kv *kv, int n)
 	       kv_get(kv, n, "sessions"), kv_get(kv, n, "sessions_idle"),
 	       kv_get(kv, n, "session_timeout"), kv_get(kv, n, "session_quota"),
 	       kv_get(kv, n, "quota_refusals"));
+	printf("published:     %s regions holding %s slabs\n", kv_get(kv, n, "published"),
+	       kv_get(kv, n, "published_slabs"));
 	printf("clients:       %s connected (max %s), %s accepted, %s refused, %s closed without HELLO, %s evicted before HELLO\n",
 	       kv_get(kv, n, "clients"), kv_get(kv, n, "max_clients"),
 	       kv_get(kv, n, "clients_total"), kv_get(kv, n, "clients_refused"),

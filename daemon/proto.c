@@ -61,6 +61,7 @@ void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
 	n->instance = instance;
 	n->nonce = rmem_auth_nonce;
 	rmem_sessions_init(&n->sessions, pool, session_timeout_ms);
+	n->sessions.pubs = &n->pubs;
 }
 
 /**
@@ -70,6 +71,10 @@ void rmem_node_init(struct rmem_node *n, struct rmem_pool *pool,
 void rmem_node_fini(struct rmem_node *n)
 {
 	rmem_sessions_fini(&n->sessions);
+	while (n->pubs.head) {
+		rmem_pool_release_owner(n->pool, n->pubs.head->pool_id);
+		rmem_pub_free(&n->pubs, n->pubs.head);
+	}
 }
 
 /* @pc said HELLO: add it to its session's connections. */
@@ -373,7 +378,8 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 			return ret;
 	}
 	session = le64toh(req.session);
-	if (!session)
+	/* A published region's pool id owns slabs too: no session may be it. */
+	if (!session || rmem_pub_by_pool_id(&n->pubs, session))
 		return reply_err(n, out, m, RMEM_ERR_INVAL);
 	/* An RDMA QP lives in the PD of the session its connect request named. */
 	if (pc->bound_session && session != pc->bound_session)
@@ -396,7 +402,8 @@ static int handle_hello(struct rmem_node *n, struct rmem_pconn *pc,
 	 * FEAT_RDMA; a TCP connection gets what it asked of FEAT_SUPPORTED.
 	 */
 	if (pc->rdma)
-		pc->features = RMEM_PROTO_FEAT_RDMA;
+		pc->features = RMEM_PROTO_FEAT_RDMA |
+			       (le64toh(req.features) & RMEM_PROTO_FEAT_PUBLISH);
 	else
 		pc->features = le64toh(req.features) & RMEM_PROTO_FEAT_SUPPORTED;
 	/* Granted FEAT_AUTH: this connection proved the key. */
@@ -452,7 +459,7 @@ static int handle_slab_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 
 		if (!hk || !hk->reg ||
 		    hk->reg(hk->ctx, pc->xprt, pc->sess->id, (uint32_t)slab,
-			    rmem_pool_slab(n->pool, (uint32_t)slab), n->pool->slab_size,
+			    rmem_pool_slab(n->pool, (uint32_t)slab), n->pool->slab_size, false,
 			    &rkey, &addr)) {
 			rmem_pool_free(n->pool, (uint32_t)slab, pc->sess->id);
 			return reply_err(n, out, m, RMEM_ERR_NOSPC);
@@ -497,18 +504,44 @@ static int handle_slab_free(struct rmem_node *n, struct rmem_pconn *pc,
 }
 
 /*
+ * The published region @slab belongs to, when the caller's session may
+ * read it (it owns the region or is attached to it); NULL otherwise.
+ */
+static struct rmem_pub *pub_readable(const struct rmem_node *n, const struct rmem_pconn *pc,
+				     uint32_t slab)
+{
+	struct rmem_pub *p;
+
+	if (slab >= n->pool->nslabs || !n->pool->owner[slab])
+		return NULL;
+	p = rmem_pub_by_pool_id(&n->pubs, n->pool->owner[slab]);
+	if (p && (p->owner == pc->sess->id || rmem_pub_att(p, pc->sess->id)))
+		return p;
+	return NULL;
+}
+
+/*
  * Checks shared by READ and WRITE, in the order documented in protocol.rst:
- * length, then slab ownership, then range.
+ * length, then slab ownership (the session's own slab, or one of a
+ * published region it owns or is attached to; a WRITE to a sealed one, or
+ * to one it does not own, is RDONLY), then range.
  */
 static uint32_t check_io(const struct rmem_node *n, const struct rmem_pconn *pc,
-			 uint32_t slab, uint32_t len, uint64_t offset)
+			 uint32_t slab, uint32_t len, uint64_t offset, bool write)
 {
+	const struct rmem_pub *p;
+
 	if (len == 0)
 		return RMEM_ERR_INVAL;
 	if (len > RMEM_MSG_MAX_IO)
 		return RMEM_ERR_TOOBIG;
-	if (!rmem_pool_held_by(n->pool, slab, pc->sess->id))
-		return RMEM_ERR_NOENT;
+	if (!rmem_pool_held_by(n->pool, slab, pc->sess->id)) {
+		p = pub_readable(n, pc, slab);
+		if (!p)
+			return RMEM_ERR_NOENT;
+		if (write && (p->sealed || p->owner != pc->sess->id))
+			return RMEM_ERR_RDONLY;
+	}
 	if (offset > n->pool->slab_size || len > n->pool->slab_size - offset)
 		return RMEM_ERR_RANGE;
 	return RMEM_OK;
@@ -530,7 +563,7 @@ static int handle_read(struct rmem_node *n, struct rmem_pconn *pc,
 	slab = le32toh(io.slab);
 	len = le32toh(io.len);
 	offset = le64toh(io.offset);
-	st = check_io(n, pc, slab, len, offset);
+	st = check_io(n, pc, slab, len, offset, false);
 	if (st)
 		return reply_err(n, out, m, st);
 
@@ -564,7 +597,7 @@ static int handle_write(struct rmem_node *n, struct rmem_pconn *pc,
 	offset = le64toh(io.offset);
 	if (len && len <= RMEM_MSG_MAX_IO && m->len - sizeof(io) != len)
 		return reply_err(n, out, m, RMEM_ERR_PROTO);
-	st = check_io(n, pc, slab, len, offset);
+	st = check_io(n, pc, slab, len, offset, true);
 	if (st)
 		return reply_err(n, out, m, st);
 
@@ -631,6 +664,379 @@ static int handle_slab_list(struct rmem_node *n, struct rmem_pconn *pc,
 	return 0;
 }
 
+/* ------------------------------------------------------------------
+ * Published regions (include/rmem-proto.h, "Published regions")
+ */
+
+/* A published region, as a session of another key never sees it. */
+static struct rmem_pub *pub_find(const struct rmem_node *n, const struct rmem_pconn *pc,
+				 const char *name)
+{
+	struct rmem_pub *p = rmem_pub_by_name(&n->pubs, name);
+
+	return p && p->key_idx == pc->sess->key_idx ? p : NULL;
+}
+
+/* A handle the session owns or is attached to. */
+static struct rmem_pub *pub_handle(const struct rmem_node *n, const struct rmem_pconn *pc,
+				   uint32_t handle)
+{
+	struct rmem_pub *p = rmem_pub_by_handle(&n->pubs, handle);
+
+	if (p && (p->owner == pc->sess->id || rmem_pub_att(p, pc->sess->id)))
+		return p;
+	return NULL;
+}
+
+/* Copy and check a struct rmem_pub_name payload: a status. */
+static uint32_t pub_name_in(const struct msg *m, struct rmem_pub_name *req)
+{
+	if (m->len != sizeof(*req))
+		return RMEM_ERR_PROTO;
+	memcpy(req, m->payload, sizeof(*req));
+	if (!rmem_pub_name_valid(req->name, sizeof(req->name)))
+		return RMEM_ERR_INVAL;
+	return RMEM_OK;
+}
+
+static int pub_info_reply(const struct rmem_pconn *pc, const struct msg *m,
+			  struct rmem_buf *out, const struct rmem_pub *p)
+{
+	struct rmem_pub_info info;
+	uint8_t *b;
+
+	memset(&info, 0, sizeof(info));
+	info.handle = htole32(p->handle);
+	info.flags = htole32((p->sealed ? RMEM_PUB_F_SEALED : 0) |
+			     (p->owner == pc->sess->id ? RMEM_PUB_F_OWNER : 0));
+	info.size = htole64(p->size);
+	info.extents = htole32(p->nslabs);
+	info.attached = htole32(p->nattached);
+	b = reply(out, m, RMEM_OK, sizeof(info));
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, &info, sizeof(info));
+	return 0;
+}
+
+/*
+ * An owner id for a new region's slabs: random, and neither a session's
+ * nor another region's (a fuzzer's nonce may repeat itself: then counted).
+ */
+static uint64_t pub_pool_id(struct rmem_node *n)
+{
+	uint64_t id = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (!n->nonce(&id, sizeof(id)) && id && !rmem_session_find(&n->sessions, id) &&
+		    !rmem_pub_by_pool_id(&n->pubs, id))
+			return id;
+	}
+	for (id = (1ull << 63) | n->pubs.next_handle;; id++)
+		if (!rmem_session_find(&n->sessions, id) && !rmem_pub_by_pool_id(&n->pubs, id))
+			return id;
+}
+
+static int handle_pub_create(struct rmem_node *n, struct rmem_pconn *pc,
+			     const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_name req;
+	uint64_t size, extents;
+	struct rmem_pub *p;
+	uint32_t st;
+
+	st = pub_name_in(m, &req);
+	if (st)
+		return reply_err(n, out, m, st);
+	size = le64toh(req.size);
+	extents = size / n->pool->slab_size + !!(size % n->pool->slab_size);
+	if (!size || extents > RMEM_PUB_MAX_EXTENTS)
+		return reply_err(n, out, m, RMEM_ERR_INVAL);
+	p = rmem_pub_by_name(&n->pubs, req.name);
+	if (p) {
+		/* The owner asking again (its reply was lost): the same region. */
+		if (p->owner == pc->sess->id && p->size == size && !p->sealed)
+			return pub_info_reply(pc, m, out, p);
+		return reply_err(n, out, m, RMEM_ERR_EXIST);
+	}
+	if (n->drain_until_ms)
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	p = rmem_pub_create(&n->pubs, req.name, size, (uint32_t)extents, pc->sess->id,
+			    pc->sess->key_idx, pub_pool_id(n));
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	log_info("%s: session %s published region '%s', %llu bytes in %u extents",
+		 pc->name, pc->sess->tag, p->name, (unsigned long long)size, p->nextents);
+	return pub_info_reply(pc, m, out, p);
+}
+
+static int handle_pub_alloc(struct rmem_node *n, struct rmem_pconn *pc,
+			    const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_slab_alloc_reply rep;
+	struct rmem_pub_extent req;
+	struct rmem_pub *p;
+	uint32_t ext;
+	int64_t slab;
+	uint8_t *b;
+
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	p = pub_handle(n, pc, le32toh(req.handle));
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	if (p->owner != pc->sess->id || p->sealed)
+		return reply_err(n, out, m, RMEM_ERR_RDONLY);
+	ext = le32toh(req.extent);
+	if (ext >= p->nextents)
+		return reply_err(n, out, m, RMEM_ERR_RANGE);
+	if (p->slab[ext] == RMEM_SLAB_NONE) {
+		if (n->drain_until_ms)
+			return reply_err(n, out, m, RMEM_ERR_NOSPC);
+		slab = rmem_pool_alloc(n->pool, p->pool_id);
+		if (slab < 0)
+			return reply_err(n, out, m, RMEM_ERR_NOSPC);
+		p->slab[ext] = (uint32_t)slab;
+		p->nslabs++;
+	}
+	/* Over RDMA the owner writes it one-sided: an MR in its PD, once. */
+	if (pc->rdma && !p->rkey[ext]) {
+		const struct rmem_slab_hooks *hk = n->sessions.hooks;
+
+		if (!hk || !hk->reg ||
+		    hk->reg(hk->ctx, pc->xprt, pc->sess->id, p->slab[ext],
+			    rmem_pool_slab(n->pool, p->slab[ext]), n->pool->slab_size, false,
+			    &p->rkey[ext], &p->addr[ext]))
+			return reply_err(n, out, m, RMEM_ERR_NOSPC);
+		rmem_pool_mark_dirty(n->pool, p->slab[ext]);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.slab = htole32(p->slab[ext]);
+	rep.rkey = htole32(pc->rdma ? p->rkey[ext] : 0);
+	rep.addr = htole64(pc->rdma ? p->addr[ext] : 0);
+	rep.size = htole64(n->pool->slab_size);
+	b = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, &rep, sizeof(rep));
+	return 0;
+}
+
+/* The owner's RDMA access to @p's slabs ends (seal, delete). */
+static void pub_revoke_owner(struct rmem_node *n, struct rmem_pub *p)
+{
+	const struct rmem_slab_hooks *hk = n->sessions.hooks;
+	uint32_t i;
+
+	for (i = 0; i < p->nextents; i++) {
+		if (!p->rkey[i])
+			continue;
+		if (hk && hk->dereg)
+			hk->dereg(hk->ctx, p->owner, p->slab[i]);
+		p->rkey[i] = 0;
+		p->addr[i] = 0;
+	}
+}
+
+static int handle_pub_seal(struct rmem_node *n, struct rmem_pconn *pc,
+			   const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_name req;
+	struct rmem_pub *p;
+	uint32_t st;
+
+	st = pub_name_in(m, &req);
+	if (st)
+		return reply_err(n, out, m, st);
+	p = pub_find(n, pc, req.name);
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	if (p->owner != pc->sess->id)
+		return reply_err(n, out, m, RMEM_ERR_PERM);
+	if (!p->sealed) {
+		pub_revoke_owner(n, p);
+		p->sealed = true;
+		log_info("%s: session %s sealed published region '%s' (%u of %u extents backed)",
+			 pc->name, pc->sess->tag, p->name, p->nslabs, p->nextents);
+	}
+	return pub_info_reply(pc, m, out, p);
+}
+
+static int handle_pub_open(struct rmem_node *n, struct rmem_pconn *pc,
+			   const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_name req;
+	struct rmem_pub *p;
+	uint32_t st;
+
+	st = pub_name_in(m, &req);
+	if (st)
+		return reply_err(n, out, m, st);
+	p = pub_find(n, pc, req.name);
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	if (!p->sealed && p->owner != pc->sess->id)
+		return reply_err(n, out, m, RMEM_ERR_STATE);
+	if (rmem_pub_attach(p, pc->sess->id))
+		return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	return pub_info_reply(pc, m, out, p);
+}
+
+/*
+ * Over RDMA a reader needs an MR of extent @i's slab in its own PD, for
+ * remote read only: registered at its first PUB_MAP, kept until the session
+ * ends or detaches. The owner before the seal gets its write MR instead (the
+ * one PUB_ALLOC gives), so that it never holds two MRs of a slab and the
+ * seal revokes every write MR.
+ */
+static int pub_map_rkey(struct rmem_node *n, struct rmem_pconn *pc, struct rmem_pub *p,
+			uint32_t i, struct rmem_pub_map_entry *e)
+{
+	const struct rmem_slab_hooks *hk = n->sessions.hooks;
+	struct rmem_pub_att *a;
+
+	/* The owner before the seal: its write MR, as PUB_ALLOC gives. */
+	if (p->owner == pc->sess->id && !p->sealed) {
+		if (!p->rkey[i] &&
+		    (!hk || !hk->reg ||
+		     hk->reg(hk->ctx, pc->xprt, pc->sess->id, p->slab[i],
+			     rmem_pool_slab(n->pool, p->slab[i]), n->pool->slab_size, false,
+			     &p->rkey[i], &p->addr[i])))
+			return -1;
+		rmem_pool_mark_dirty(n->pool, p->slab[i]);
+		e->rkey = htole32(p->rkey[i]);
+		e->addr = htole64(p->addr[i]);
+		return 0;
+	}
+	a = rmem_pub_att(p, pc->sess->id);
+	if (!a || rmem_pub_att_rkeys(p, a))
+		return -1;
+	if (!a->rkey[i] &&
+	    (!hk || !hk->reg ||
+	     hk->reg(hk->ctx, pc->xprt, pc->sess->id, p->slab[i],
+		     rmem_pool_slab(n->pool, p->slab[i]), n->pool->slab_size, true,
+		     &a->rkey[i], &a->addr[i])))
+		return -1;
+	e->rkey = htole32(a->rkey[i]);
+	e->addr = htole64(a->addr[i]);
+	return 0;
+}
+
+static int handle_pub_map(struct rmem_node *n, struct rmem_pconn *pc,
+			  const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_map_reply rep;
+	struct rmem_pub_extent req;
+	uint32_t first, i, next = RMEM_SLAB_NONE;
+	struct rmem_pub *p;
+	uint8_t *b;
+
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	p = pub_handle(n, pc, le32toh(req.handle));
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	first = le32toh(req.extent);
+	if (first >= p->nextents)
+		return reply_err(n, out, m, RMEM_ERR_RANGE);
+	memset(&rep, 0, sizeof(rep));
+	rep.first = htole32(first);
+	for (i = 0; i < RMEM_PUB_MAP_ENTRIES; i++) {
+		uint32_t x = first + i;
+
+		rep.e[i].slab = htole32(x < p->nextents ? p->slab[x] : RMEM_SLAB_NONE);
+		if (x >= p->nextents || p->slab[x] == RMEM_SLAB_NONE || !pc->rdma)
+			continue;
+		if (pub_map_rkey(n, pc, p, x, &rep.e[i]))
+			return reply_err(n, out, m, RMEM_ERR_NOSPC);
+	}
+	for (i = first + RMEM_PUB_MAP_ENTRIES; i < p->nextents; i++) {
+		if (p->slab[i] != RMEM_SLAB_NONE) {
+			next = i;
+			break;
+		}
+	}
+	rep.next = htole32(next);
+	b = reply(out, m, RMEM_OK, sizeof(rep));
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, &rep, sizeof(rep));
+	return 0;
+}
+
+/* @session leaves @p: its read MRs go (the owner's write MRs stay). */
+static void pub_detach(struct rmem_node *n, struct rmem_pub *p, uint64_t session)
+{
+	const struct rmem_slab_hooks *hk = n->sessions.hooks;
+	struct rmem_pub_att *a = rmem_pub_att(p, session);
+	uint32_t i;
+
+	if (!a)
+		return;
+	for (i = 0; a->rkey && i < p->nextents; i++)
+		if (a->rkey[i] && hk && hk->dereg)
+			hk->dereg(hk->ctx, session, p->slab[i]);
+	rmem_pub_detach(p, session);
+}
+
+/**
+ * rmem_node_pub_delete() - free published region @p and its slabs
+ * @n: server state
+ * @p: the region
+ * @who: for the log line (a connection's name, "ctl")
+ *
+ * Every session attached is detached (its read MRs deregistered), the
+ * owner's write MRs go, and the slabs are zeroed and returned to the pool.
+ */
+void rmem_node_pub_delete(struct rmem_node *n, struct rmem_pub *p, const char *who)
+{
+	log_info("%s: published region '%s' deleted: %u slabs zeroed and freed, %u sessions detached",
+		 who, p->name, p->nslabs, p->nattached);
+	while (p->nattached)
+		pub_detach(n, p, p->attached[0].session);
+	pub_revoke_owner(n, p);
+	rmem_pool_release_owner(n->pool, p->pool_id);
+	rmem_pub_free(&n->pubs, p);
+}
+
+static int handle_pub_close(struct rmem_node *n, struct rmem_pconn *pc,
+			    const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_extent req;
+	struct rmem_pub *p;
+
+	if (m->len != sizeof(req))
+		return reply_err(n, out, m, RMEM_ERR_PROTO);
+	memcpy(&req, m->payload, sizeof(req));
+	p = rmem_pub_by_handle(&n->pubs, le32toh(req.handle));
+	if (!p || !rmem_pub_att(p, pc->sess->id))
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	pub_detach(n, p, pc->sess->id);
+	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
+}
+
+static int handle_pub_delete(struct rmem_node *n, struct rmem_pconn *pc,
+			     const struct msg *m, struct rmem_buf *out)
+{
+	struct rmem_pub_name req;
+	struct rmem_pub *p;
+	uint32_t st;
+
+	st = pub_name_in(m, &req);
+	if (st)
+		return reply_err(n, out, m, st);
+	p = pub_find(n, pc, req.name);
+	if (!p)
+		return reply_err(n, out, m, RMEM_ERR_NOENT);
+	if (p->nattached > 1 || (p->nattached == 1 && p->attached[0].session != pc->sess->id))
+		return reply_err(n, out, m, RMEM_ERR_BUSY);
+	rmem_node_pub_delete(n, p, pc->name);
+	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
+}
+
 typedef int (*handler_fn)(struct rmem_node *n, struct rmem_pconn *pc,
 			  const struct msg *m, struct rmem_buf *out);
 
@@ -643,6 +1049,13 @@ static const handler_fn handlers[RMEM_MSG_TYPE_MAX + 1] = {
 	[RMEM_MSG_PING] = handle_ping,
 	[RMEM_MSG_SLAB_LIST] = handle_slab_list,
 	[RMEM_MSG_AUTH] = handle_auth,
+	[RMEM_MSG_PUB_CREATE] = handle_pub_create,
+	[RMEM_MSG_PUB_ALLOC] = handle_pub_alloc,
+	[RMEM_MSG_PUB_SEAL] = handle_pub_seal,
+	[RMEM_MSG_PUB_OPEN] = handle_pub_open,
+	[RMEM_MSG_PUB_MAP] = handle_pub_map,
+	[RMEM_MSG_PUB_CLOSE] = handle_pub_close,
+	[RMEM_MSG_PUB_DELETE] = handle_pub_delete,
 };
 
 /* Framing failure: maybe one error reply, then the caller closes. */

@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "pub.h"
 #include "rmem-proto.h"
 #include "session.h"
 
@@ -92,6 +93,7 @@ struct rmem_stats {
  * @nkeys: entries in @keys
  * @nonce: draws a server nonce; rmem_auth_nonce() unless a fuzzer wants
  *	them reproducible
+ * @pubs: published regions
  */
 struct rmem_node {
 	struct rmem_pool *pool;
@@ -113,6 +115,7 @@ struct rmem_node {
 	const struct rmem_auth_key *keys;
 	uint32_t nkeys;
 	int (*nonce)(void *buf, size_t len);
+	struct rmem_pubs pubs;
 };
 
 /**
@@ -168,7 +171,7 @@ struct rmem_pconn {
 };
 
 /* Features this server grants on a TCP connection. */
-#define RMEM_PROTO_FEAT_SUPPORTED	RMEM_PROTO_FEAT_TCP
+#define RMEM_PROTO_FEAT_SUPPORTED	(RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_PUBLISH)
 
 /**
  * struct rmem_rdma_cm_info - a validated struct rmem_rdma_cm_req
@@ -203,6 +206,7 @@ const char *rmem_proto_status_name(uint32_t status);
 uint32_t rmem_rdma_cm_req_parse(struct rmem_node *n, const void *data, size_t len,
 				struct rmem_rdma_cm_info *info);
 bool rmem_node_session_other_key(const struct rmem_node *n, uint64_t session, int key_idx);
+void rmem_node_pub_delete(struct rmem_node *n, struct rmem_pub *p, const char *who);
 void rmem_rdma_cm_rep_build(struct rmem_rdma_cm_rep *rep, uint32_t status,
 			    uint16_t depth);
 

@@ -368,7 +368,7 @@ static void rmr_free(struct rmemd_rdma *r, struct rsess *rs, struct rmr *m)
 
 /* rmem_slab_hooks.reg: the slab becomes its own MR in the session's PD. */
 static int hook_reg(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
-		    uint64_t len, uint32_t *rkey, uint64_t *addr)
+		    uint64_t len, bool rdonly, uint32_t *rkey, uint64_t *addr)
 {
 	struct rmemd_rdma *r = ctx;
 	struct rconn *c = xprt;
@@ -379,8 +379,8 @@ static int hook_reg(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->mr = ibv_reg_mr(c->pd->pd, base, len, IBV_ACCESS_LOCAL_WRITE |
-			   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
+	m->mr = ibv_reg_mr(c->pd->pd, base, len, rdonly ? IBV_ACCESS_REMOTE_READ :
+			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
 	if (!m->mr) {
 		int e = errno;
 

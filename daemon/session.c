@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "log.h"
 #include "pool.h"
+#include "pub.h"
 #include "session.h"
 
 /**
@@ -27,6 +28,7 @@ void rmem_sessions_init(struct rmem_sessions *t, struct rmem_pool *pool,
 	t->timeout_ms = timeout_ms;
 	t->pool = pool;
 	t->hooks = NULL;
+	t->pubs = NULL;
 }
 
 static void session_destroy(struct rmem_sessions *t, struct rmem_session *s)
@@ -34,6 +36,8 @@ static void session_destroy(struct rmem_sessions *t, struct rmem_session *s)
 	/* Unreachable by RDMA first, then zeroed: never the other way round. */
 	if (t->hooks && t->hooks->release)
 		t->hooks->release(t->hooks->ctx, s->id);
+	if (t->pubs)
+		rmem_pubs_session_gone(t->pubs, s->id);
 	rmem_pool_release_owner(t->pool, s->id);
 	if (s->prev)
 		s->prev->next = s->next;

@@ -16,6 +16,7 @@
 
 struct rmem_pconn;
 struct rmem_pool;
+struct rmem_pubs;
 
 /**
  * struct rmem_slab_hooks - what a transport does when slabs change hands
@@ -36,7 +37,7 @@ struct rmem_pool;
  */
 struct rmem_slab_hooks {
 	int (*reg)(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
-		   uint64_t len, uint32_t *rkey, uint64_t *addr);
+		   uint64_t len, bool rdonly, uint32_t *rkey, uint64_t *addr);
 	void (*dereg)(void *ctx, uint64_t id, uint32_t slab);
 	void (*release)(void *ctx, uint64_t id);
 	void *ctx;
@@ -78,6 +79,7 @@ struct rmem_session {
  * @timeout_ms: how long an idle session keeps its slabs
  * @pool: where their slabs come from
  * @hooks: transport hooks on slab changes, or NULL
+ * @pubs: published regions, whose books a destroyed session leaves, or NULL
  */
 struct rmem_sessions {
 	struct rmem_session *head;
@@ -86,6 +88,7 @@ struct rmem_sessions {
 	uint64_t timeout_ms;
 	struct rmem_pool *pool;
 	const struct rmem_slab_hooks *hooks;
+	struct rmem_pubs *pubs;
 };
 
 void rmem_sessions_init(struct rmem_sessions *t, struct rmem_pool *pool,

@@ -57,7 +57,15 @@
 #define RMEM_MSG_PING		6	/* (none) -> rmem_ping_reply */
 #define RMEM_MSG_SLAB_LIST	7	/* rmem_slab_ref (first) -> rmem_slab_list_reply */
 #define RMEM_MSG_AUTH		8	/* rmem_auth -> rmem_auth_reply */
-#define RMEM_MSG_TYPE_MAX	8
+/* Published regions (RMEM_PROTO_FEAT_PUBLISH): see "Published regions". */
+#define RMEM_MSG_PUB_CREATE	9	/* rmem_pub_name -> rmem_pub_info */
+#define RMEM_MSG_PUB_ALLOC	10	/* rmem_pub_extent -> rmem_slab_alloc_reply */
+#define RMEM_MSG_PUB_SEAL	11	/* rmem_pub_name -> rmem_pub_info */
+#define RMEM_MSG_PUB_OPEN	12	/* rmem_pub_name -> rmem_pub_info */
+#define RMEM_MSG_PUB_MAP	13	/* rmem_pub_extent (first) -> rmem_pub_map_reply */
+#define RMEM_MSG_PUB_CLOSE	14	/* rmem_pub_extent (handle) -> (none) */
+#define RMEM_MSG_PUB_DELETE	15	/* rmem_pub_name -> (none) */
+#define RMEM_MSG_TYPE_MAX	15
 
 /* struct rmem_msg_hdr.flags */
 #define RMEM_MSG_F_REPLY	0x1u
@@ -73,13 +81,17 @@
 #define RMEM_ERR_TOOBIG		7	/* length above RMEM_MSG_MAX_IO */
 #define RMEM_ERR_PERM		8	/* not authenticated / not allowed */
 #define RMEM_ERR_STATE		9	/* request not valid now (no hello yet) */
+#define RMEM_ERR_EXIST		10	/* name in use (PUB_CREATE) */
+#define RMEM_ERR_BUSY		11	/* attached by another session (PUB_DELETE) */
+#define RMEM_ERR_RDONLY		12	/* sealed: read only */
 /* The last status defined: a reply with a higher one is malformed. */
-#define RMEM_ERR_MAX		RMEM_ERR_STATE
+#define RMEM_ERR_MAX		RMEM_ERR_RDONLY
 
 /* Feature bits, in hello and hello reply. */
 #define RMEM_PROTO_FEAT_TCP	0x1ull	/* data over this connection */
 #define RMEM_PROTO_FEAT_RDMA	0x2ull	/* one-sided RDMA via rkeys */
 #define RMEM_PROTO_FEAT_AUTH	0x4ull	/* HELLO carries a valid mac */
+#define RMEM_PROTO_FEAT_PUBLISH	0x8ull	/* RMEM_MSG_PUB_* are understood */
 
 /**
  * struct rmem_msg_hdr - header of every message (24 bytes)
@@ -294,6 +306,117 @@ struct rmem_ping_reply {
 };
 
 /*
+ * Published regions (RMEM_PROTO_FEAT_PUBLISH, granted in the hello reply by
+ * servers that know them). A published region is a named set of slabs that
+ * belongs to no session: it outlives the session that made it, and the
+ * sessions of other clients read it. Its slabs are numbered by extent (the
+ * region's byte offset / slab size).
+ *
+ *  - PUB_CREATE names it (1..RMEM_PUB_NAME_LEN-1 bytes of [A-Za-z0-9._:@+-],
+ *    NUL padded) and gives its size; the caller's session becomes its owner
+ *    and the reply its handle. A name in use gets RMEM_ERR_EXIST, unless the
+ *    owner asks again (a lost reply): then the same handle.
+ *  - PUB_ALLOC gives extent @extent a slab (the same one when it has one),
+ *    owner only, before the seal: SLAB_ALLOC's reply. The owner then WRITEs
+ *    and READs it (or RDMA-writes it) as one of its own slabs.
+ *  - PUB_SEAL (owner only; again: no-op) makes it read-only for good: a
+ *    WRITE to its slabs gets RMEM_ERR_RDONLY, PUB_ALLOC too, and the
+ *    owner's RDMA access to them is revoked (deregistered).
+ *  - PUB_OPEN attaches the caller's session to a sealed region (an unsealed
+ *    one: RMEM_ERR_STATE, unless the caller owns it) and returns its handle.
+ *    The session may then READ its slabs, and PUB_MAP tells which slab holds
+ *    which extent: RMEM_PUB_MAP_ENTRIES at a time from extent @extent, with
+ *    over RDMA an rkey and address per slab, registered for remote read
+ *    only in the caller's protection domain.
+ *  - PUB_CLOSE detaches the session (so does the session's end).
+ *  - PUB_DELETE frees it: refused with RMEM_ERR_BUSY while a session other
+ *    than the caller's is attached.
+ * With authentication on, a region belongs to the key (tenant) its owner's
+ * session was created under: a session of another key gets RMEM_ERR_NOENT
+ * for its name, as if it did not exist. A handle or slab of a region the
+ * session is not attached to (or does not own) gets RMEM_ERR_NOENT.
+ * Published regions live in the server's memory: they do not outlive it.
+ */
+#define RMEM_PUB_NAME_LEN	64
+#define RMEM_PUB_MAP_ENTRIES	6
+#define RMEM_PUB_F_SEALED	0x1u	/* rmem_pub_info.flags */
+#define RMEM_PUB_F_OWNER	0x2u	/* the caller's session owns it */
+
+/**
+ * struct rmem_pub_name - payload of PUB_CREATE, PUB_SEAL, PUB_OPEN and
+ *	PUB_DELETE (80 bytes)
+ * @name: the region's name, NUL padded
+ * @size: PUB_CREATE: bytes, at least 1; its extents are size / slab size
+ *	rounded up, at most RMEM_PUB_MAX_EXTENTS. Zero otherwise.
+ * @flags: zero
+ * @reserved: zero
+ */
+struct rmem_pub_name {
+	char name[RMEM_PUB_NAME_LEN];
+	__le64 size;
+	__le32 flags;
+	__le32 reserved;
+};
+
+#define RMEM_PUB_MAX_EXTENTS	0x100000u	/* 2^20 */
+
+/**
+ * struct rmem_pub_info - reply to PUB_CREATE, PUB_SEAL and PUB_OPEN (32 bytes)
+ * @handle: names the region in PUB_ALLOC, PUB_MAP and PUB_CLOSE; never
+ *	reused by this server run
+ * @flags: RMEM_PUB_F_*
+ * @size: bytes, as created
+ * @extents: extents holding a slab
+ * @attached: sessions attached (PUB_OPEN), the caller's included
+ * @reserved: zero
+ */
+struct rmem_pub_info {
+	__le32 handle;
+	__le32 flags;
+	__le64 size;
+	__le32 extents;
+	__le32 attached;
+	__le64 reserved;
+};
+
+/**
+ * struct rmem_pub_extent - payload of PUB_ALLOC, PUB_MAP and PUB_CLOSE (8 bytes)
+ * @handle: from rmem_pub_info
+ * @extent: PUB_ALLOC: the extent to back; PUB_MAP: the first extent to
+ *	list; PUB_CLOSE: zero
+ */
+struct rmem_pub_extent {
+	__le32 handle;
+	__le32 extent;
+};
+
+/**
+ * struct rmem_pub_map_entry - one extent in rmem_pub_map_reply (16 bytes)
+ * @slab: its slab, or RMEM_SLAB_NONE (no slab: it reads as zeros)
+ * @rkey: over RDMA, the slab's MR for remote read; 0 over TCP
+ * @addr: over RDMA, the address of its first byte; 0 over TCP
+ */
+struct rmem_pub_map_entry {
+	__le32 slab;
+	__le32 rkey;
+	__le64 addr;
+};
+
+/**
+ * struct rmem_pub_map_reply - reply to PUB_MAP (104 bytes)
+ * @first: the request's extent
+ * @next: the lowest extent at or above @first + RMEM_PUB_MAP_ENTRIES that
+ *	has a slab, or RMEM_SLAB_NONE: where to ask next
+ * @e: extents @first .. @first + RMEM_PUB_MAP_ENTRIES - 1 (past the last
+ *	extent: RMEM_SLAB_NONE)
+ */
+struct rmem_pub_map_reply {
+	__le32 first;
+	__le32 next;
+	struct rmem_pub_map_entry e[RMEM_PUB_MAP_ENTRIES];
+};
+
+/*
  * RDMA (RMEM_PROTO_FEAT_RDMA). rmemd listens with rdma_cm (RDMA_PS_TCP, RC
  * QPs) on the same port number as its TCP listener. The client opens one
  * connection per queue; the connect request carries struct rmem_rdma_cm_req
@@ -384,11 +507,19 @@ static_assert(sizeof(struct rmem_slab_ref) == 8, "wire: rmem_slab_ref");
 static_assert(sizeof(struct rmem_io) == 16, "wire: rmem_io");
 static_assert(sizeof(struct rmem_ping_reply) == 16, "wire: rmem_ping_reply");
 static_assert(sizeof(struct rmem_slab_list_reply) == 24, "wire: rmem_slab_list_reply");
+static_assert(sizeof(struct rmem_pub_name) == 80, "wire: rmem_pub_name");
+static_assert(sizeof(struct rmem_pub_info) == 32, "wire: rmem_pub_info");
+static_assert(sizeof(struct rmem_pub_extent) == 8, "wire: rmem_pub_extent");
+static_assert(sizeof(struct rmem_pub_map_reply) == 104, "wire: rmem_pub_map_reply");
 static_assert(sizeof(struct rmem_rdma_cm_req) == 56, "wire: rmem_rdma_cm_req");
 static_assert(sizeof(struct rmem_rdma_cm_rep) == 16, "wire: rmem_rdma_cm_rep");
 static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_hello) <= RMEM_RDMA_MSG_SIZE,
 	      "wire: RDMA message size");
 static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_auth_reply) <= RMEM_RDMA_MSG_SIZE,
+	      "wire: RDMA message size");
+static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_pub_name) <= RMEM_RDMA_MSG_SIZE,
+	      "wire: RDMA message size");
+static_assert(sizeof(struct rmem_msg_hdr) + sizeof(struct rmem_pub_map_reply) <= RMEM_RDMA_MSG_SIZE,
 	      "wire: RDMA message size");
 
 #endif /* _RMEM_PROTO_H */

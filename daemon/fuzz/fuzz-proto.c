@@ -13,8 +13,9 @@
  * by the other's HELLO (same session and queue) is the other one, never
  * itself, and handles nothing more; a connection only ever joins a session
  * of the key it authenticated with, and with auth psk only after AUTH; and
- * once every connection is closed and the sessions have expired the whole
- * pool is free and zero again.
+ * once every connection is closed and the sessions have expired every slab
+ * is free or a published region's, no region has a session attached, and
+ * once the regions are deleted the whole pool is free and zero again.
  */
 #include <endian.h>
 #include <errno.h>
@@ -217,9 +218,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	node.now_ms += 1000;
 	rmem_sessions_expire(&node.sessions, node.now_ms);
-	if (node.sessions.count || pool.nfree != pool.nslabs)
+	/* What no session holds now is published regions', then nothing. */
+	if (node.sessions.count || pool.nfree + rmem_pub_slabs(&node.pubs) != pool.nslabs)
 		abort();
-	if (!pool_is_zero())
+	while (node.pubs.head) {
+		if (node.pubs.head->nattached)
+			abort();	/* attached by a session that is gone */
+		rmem_node_pub_delete(&node, node.pubs.head, "fuzz");
+	}
+	if (pool.nfree != pool.nslabs || !pool_is_zero())
 		abort();
 	return 0;
 }

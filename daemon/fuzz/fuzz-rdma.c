@@ -17,10 +17,12 @@
  *
  * Checks, beyond the sanitizers: every handled receive gets exactly one
  * well-formed reply that fits a SEND (RMEM_RDMA_MSG_SIZE); a slab is
- * registered only for its holder and deregistered while still held and
- * unzeroed; a request accepted with auth psk names one of the keys; a
+ * registered only for its holder (a published one: for writing only by its
+ * owner before the seal, for reading only after it), once per session, and
+ * deregistered while still held and unzeroed; a request accepted with auth psk names one of the keys; a
  * connection joins only a session of its connect request's key; once
- * everything is closed and expired no MR is left and the whole pool is free
+ * everything is closed and expired no MR is left and every slab is free or
+ * a published region's, and once those are deleted the whole pool is free
  * and zero, including slabs "written by RDMA".
  */
 #include <endian.h>
@@ -39,47 +41,86 @@
 
 static struct rmem_pool pool;
 static struct rmem_node node;
-static uint64_t mr_owner[NSLABS];	/* 0: no MR */
 static int xprt;
 
-static int fake_reg(void *ctx, void *x, uint64_t id, uint32_t slab, uint8_t *base,
-		    uint64_t len, uint32_t *rkey, uint64_t *addr)
+/*
+ * MRs as (session, slab) pairs: a session's own slab has at most one (its
+ * holder's); a published slab may have one per session (the owner's write
+ * MR before the seal, read MRs after it).
+ */
+static struct {
+	uint64_t id;
+	uint32_t slab;
+} mrs[4 * NSLABS];
+static int nmrs;
+
+static int mr_find(uint64_t id, uint32_t slab)
 {
+	for (int i = 0; i < nmrs; i++)
+		if (mrs[i].id == id && mrs[i].slab == slab)
+			return i;
+	return -1;
+}
+
+static int fake_reg(void *ctx, void *x, uint64_t id, uint32_t slab, uint8_t *base,
+		    uint64_t len, bool rdonly, uint32_t *rkey, uint64_t *addr)
+{
+	const struct rmem_pub *p;
+
 	(void)ctx;
-	if (x != &xprt || slab >= NSLABS || pool.owner[slab] != id || mr_owner[slab] ||
+	if (x != &xprt || slab >= NSLABS || mr_find(id, slab) >= 0 || nmrs == 4 * NSLABS ||
 	    base != rmem_pool_slab(&pool, slab) || len != SLAB)
 		abort();
+	if (pool.owner[slab] == id) {
+		if (rdonly)
+			abort();
+	} else {
+		/* a published region's: write MRs for its unsealed owner only */
+		p = rmem_pub_by_pool_id(&node.pubs, pool.owner[slab]);
+		if (!p || (!rdonly && (p->sealed || p->owner != id)) || (rdonly && !p->sealed))
+			abort();
+	}
 	if (id & 1)	/* some registrations fail */
 		return -ENOMEM;
-	mr_owner[slab] = id;
+	mrs[nmrs].id = id;
+	mrs[nmrs].slab = slab;
+	nmrs++;
 	base[slab] = 0xee;	/* the client RDMA WRITEs behind the engine's back */
 	*rkey = 0x100 + slab;
 	*addr = (uintptr_t)base;
 	return 0;
 }
 
-static void drop(uint64_t id, uint32_t slab)
+static void drop(int i)
 {
-	if (pool.owner[slab] != id)
-		abort();	/* already freed: reachable after zeroing */
-	mr_owner[slab] = 0;
+	uint64_t owner = pool.owner[mrs[i].slab];
+
+	/* already freed: reachable after zeroing */
+	if (owner != mrs[i].id && !rmem_pub_by_pool_id(&node.pubs, owner))
+		abort();
+	mrs[i] = mrs[--nmrs];
 }
 
 static void fake_dereg(void *ctx, uint64_t id, uint32_t slab)
 {
+	int i;
+
 	(void)ctx;
 	if (slab >= NSLABS)
 		abort();
-	if (mr_owner[slab] == id)
-		drop(id, slab);
+	i = mr_find(id, slab);
+	if (i >= 0)
+		drop(i);
 }
 
 static void fake_release(void *ctx, uint64_t id)
 {
 	(void)ctx;
-	for (uint32_t i = 0; i < NSLABS; i++)
-		if (mr_owner[i] == id)
-			drop(id, i);
+	for (int i = 0; i < nmrs;)
+		if (mrs[i].id == id)
+			drop(i);
+		else
+			i++;
 }
 
 static const struct rmem_slab_hooks hooks = {
@@ -227,10 +268,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	node.now_ms += 1000;
 	rmem_sessions_expire(&node.sessions, node.now_ms);
-	for (uint32_t i = 0; i < NSLABS; i++)
-		if (mr_owner[i])
-			abort();
-	if (node.sessions.count || pool.nfree != pool.nslabs || !pool_is_zero())
+	if (nmrs || node.sessions.count || pool.nfree + rmem_pub_slabs(&node.pubs) != pool.nslabs)
+		abort();
+	while (node.pubs.head)
+		rmem_node_pub_delete(&node, node.pubs.head, "fuzz");
+	if (nmrs || pool.nfree != pool.nslabs || !pool_is_zero())
 		abort();
 	return 0;
 }

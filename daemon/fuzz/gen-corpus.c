@@ -169,6 +169,25 @@ static void rdma_seeds(const char *dir)
 	buf[len++] = 'E';
 	save(dir, "rdma-bad", 128);
 
+	/* A published region over RDMA: write MRs, the seal, read MRs. */
+	rdma_start(10, 16);
+	hello(10);
+	{
+		struct rmem_pub_name pn = { .name = "w", .size = htole64(2 * 8192) };
+		struct rmem_pub_extent pe = { .handle = htole32(1) };
+
+		msg(RMEM_MSG_PUB_CREATE, 2, &pn, sizeof(pn));
+		msg(RMEM_MSG_PUB_ALLOC, 3, &pe, sizeof(pe));
+		msg(RMEM_MSG_PUB_MAP, 4, &pe, sizeof(pe));
+		pn.size = 0;
+		msg(RMEM_MSG_PUB_SEAL, 5, &pn, sizeof(pn));
+		msg(RMEM_MSG_PUB_OPEN, 6, &pn, sizeof(pn));
+		msg(RMEM_MSG_PUB_MAP, 7, &pe, sizeof(pe));
+		msg(RMEM_MSG_PUB_CLOSE, 8, &pe, sizeof(pe));
+		msg(RMEM_MSG_PUB_DELETE, 9, &pn, sizeof(pn));
+	}
+	save(dir, "rdma-publish", 128);
+
 	rdma_start(10, 0);	/* rejected: depth 0 */
 	save(dir, "rdma-bad-depth", 128);
 
@@ -229,6 +248,39 @@ int main(int argc, char **argv)
 	io(RMEM_MSG_READ, 0, 8, 64, NULL);
 	slab_free(0);
 	save(dir, "replace-same-queue", even_split(mid));
+
+	/*
+	 * Published regions: the first connection creates, backs, writes and
+	 * seals one; the second (another session) opens, maps and reads it,
+	 * then tries to write, close and delete it.
+	 */
+	start();
+	hello(7);
+	{
+		struct rmem_pub_name pn = { .name = "genome.v1", .size = htole64(3 * 8192) };
+		struct rmem_pub_extent pe = { .handle = htole32(1), .extent = htole32(0) };
+
+		msg(RMEM_MSG_PUB_CREATE, 20, &pn, sizeof(pn));
+		msg(RMEM_MSG_PUB_ALLOC, 21, &pe, sizeof(pe));
+		pe.extent = htole32(2);
+		msg(RMEM_MSG_PUB_ALLOC, 22, &pe, sizeof(pe));
+		io(RMEM_MSG_WRITE, 0, 8, 64, "publishd");
+		pn.size = 0;
+		msg(RMEM_MSG_PUB_SEAL, 23, &pn, sizeof(pn));
+		io(RMEM_MSG_WRITE, 0, 8, 64, "tooolate");
+		mid = len;
+		hello(8);
+		msg(RMEM_MSG_PUB_OPEN, 24, &pn, sizeof(pn));
+		pe.extent = 0;
+		msg(RMEM_MSG_PUB_MAP, 25, &pe, sizeof(pe));
+		io(RMEM_MSG_READ, 0, 8, 64, NULL);
+		io(RMEM_MSG_WRITE, 0, 8, 64, "notmine!");
+		msg(RMEM_MSG_PUB_CLOSE, 26, &pe, sizeof(pe));
+		msg(RMEM_MSG_PUB_OPEN, 27, &pn, sizeof(pn));
+		msg(RMEM_MSG_PUB_DELETE, 28, &pn, sizeof(pn));
+	}
+	save(dir, "publish-seal-open", (uint8_t)((mid - 1) * 255 / (len - 1)) | 1);
+	save(dir, "publish-at-once", even_split(mid));
 
 	start();
 	hello(8);

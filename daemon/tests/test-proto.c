@@ -733,10 +733,10 @@ static struct {
 #define MARK	0x5a
 
 static int fake_reg(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
-		    uint64_t len, uint32_t *rkey, uint64_t *addr)
+		    uint64_t len, bool rdonly, uint32_t *rkey, uint64_t *addr)
 {
 	if (ctx != &fk || !xprt || slab >= NSLABS || base != rmem_pool_slab(&pool, slab) ||
-	    len != SLAB || pool.owner[slab] != id || fk.live[slab])
+	    len != SLAB || pool.owner[slab] != id || fk.live[slab] || rdonly)
 		fk.bad++;
 	if (fk.fail_next) {
 		fk.fail_next = false;
@@ -1349,6 +1349,380 @@ static void test_pool_zero_thread(void)
 }
 
 /* session-quota: one session stops at N slabs; another is not affected. */
+/* ------------------------------------------------------------ published */
+
+static int64_t pub_named(struct conn *c, uint8_t type, const char *name, uint64_t size,
+			 struct rmem_pub_info *info)
+{
+	struct rmem_pub_name pn = { .size = htole64(size) };
+	struct reply r = { 0 };
+	int64_t st;
+
+	strncpy(pn.name, name, sizeof(pn.name));
+	st = req(c, type, &pn, sizeof(pn), NULL, 0, &r);
+	if (st == 0 && info) {
+		if (r.len != sizeof(*info))
+			st = -4;
+		else
+			memcpy(info, r.payload, sizeof(*info));
+	}
+	if (st == 0 && !info && r.len)
+		st = -4;
+	free(r.payload);
+	return st;
+}
+
+static int64_t pub_alloc(struct conn *c, uint32_t handle, uint32_t extent,
+			 struct rmem_slab_alloc_reply *a)
+{
+	struct rmem_pub_extent pe = { .handle = htole32(handle), .extent = htole32(extent) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_PUB_ALLOC, &pe, sizeof(pe), NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(*a))
+			st = -4;
+		else
+			memcpy(a, r.payload, sizeof(*a));
+	}
+	free(r.payload);
+	return st;
+}
+
+static int64_t pub_map(struct conn *c, uint32_t handle, uint32_t first,
+		       struct rmem_pub_map_reply *m)
+{
+	struct rmem_pub_extent pe = { .handle = htole32(handle), .extent = htole32(first) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_PUB_MAP, &pe, sizeof(pe), NULL, 0, &r);
+
+	if (st == 0) {
+		if (r.len != sizeof(*m))
+			st = -4;
+		else
+			memcpy(m, r.payload, sizeof(*m));
+	}
+	free(r.payload);
+	return st;
+}
+
+static int64_t pub_close(struct conn *c, uint32_t handle)
+{
+	struct rmem_pub_extent pe = { .handle = htole32(handle) };
+	struct reply r = { 0 };
+	int64_t st = req(c, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0, &r);
+
+	free(r.payload);
+	return st;
+}
+
+/*
+ * Published regions over TCP: create, back, write, seal, attach from
+ * another session, read, permissions, the creator's end, delete.
+ */
+static void test_publish(void)
+{
+	const uint64_t A = 0x7001, B = 0x7002, C = 0x7003;
+	struct rmem_slab_alloc_reply sa, sa2;
+	struct rmem_hello_reply hr;
+	struct rmem_pub_info info, info2;
+	struct rmem_pub_map_reply mr;
+	struct rmem_pub_name bad = { .size = htole64(SLAB) };
+	struct conn a, b, c;
+	uint8_t buf[64], back[64];
+	struct reply r = { 0 };
+	uint32_t h, s0, s2, own;
+
+	/* Sessions of earlier tests hold slabs until they expire. */
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	conn_open(&a);
+	conn_open(&b);
+	conn_open(&c);
+	ok(pool.nfree == NSLABS, "publish: every slab free at the start");
+	ok(hello(&a, A, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_PUBLISH, &hr) == 0 &&
+	   le64toh(hr.features) == (RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_PUBLISH),
+	   "publish: HELLO asking FEAT_PUBLISH is granted it");
+	ok(hello(&b, B, RMEM_PROTO_FEAT_TCP, &hr) == 0 &&
+	   le64toh(hr.features) == RMEM_PROTO_FEAT_TCP,
+	   "publish: ... and not granted when not asked");
+	ok(hello(&c, C, RMEM_PROTO_FEAT_TCP, NULL) == 0, "publish: a third session");
+
+	/* Names and sizes. */
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "", SLAB, NULL) == RMEM_ERR_INVAL,
+	   "publish: an empty name is INVAL");
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "has space", SLAB, NULL) == RMEM_ERR_INVAL &&
+	   pub_named(&a, RMEM_MSG_PUB_CREATE, "a/b", SLAB, NULL) == RMEM_ERR_INVAL,
+	   "publish: a name with a space or a slash is INVAL");
+	memset(bad.name, 'x', sizeof(bad.name));
+	ok(req(&a, RMEM_MSG_PUB_CREATE, &bad, sizeof(bad), NULL, 0, &r) == RMEM_ERR_INVAL,
+	   "publish: a name filling the field (no NUL) is INVAL");
+	memset(bad.name, 0, sizeof(bad.name));
+	bad.name[0] = 'x';
+	bad.name[5] = 'y';
+	ok(req(&a, RMEM_MSG_PUB_CREATE, &bad, sizeof(bad), NULL, 0, &r) == RMEM_ERR_INVAL,
+	   "publish: bytes after the NUL are INVAL");
+	ok(req(&a, RMEM_MSG_PUB_CREATE, &bad, sizeof(bad) - 1, NULL, 0, &r) == RMEM_ERR_PROTO,
+	   "publish: a short payload is PROTO");
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "idx", 0, NULL) == RMEM_ERR_INVAL &&
+	   pub_named(&a, RMEM_MSG_PUB_CREATE, "idx", (uint64_t)SLAB * RMEM_PUB_MAX_EXTENTS + 1,
+		     NULL) == RMEM_ERR_INVAL && node.pubs.count == 0,
+	   "publish: size 0, or more than RMEM_PUB_MAX_EXTENTS extents, is INVAL: nothing made");
+
+	/* Create: 2.5 slabs = 3 extents. */
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "genome.v1", 2 * SLAB + SLAB / 2, &info) == 0 &&
+	   le32toh(info.flags) == RMEM_PUB_F_OWNER && le64toh(info.size) == 2 * SLAB + SLAB / 2 &&
+	   le32toh(info.extents) == 0 && le32toh(info.attached) == 0,
+	   "publish: PUB_CREATE: the owner, unsealed, no extent backed");
+	h = le32toh(info.handle);
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "genome.v1", 2 * SLAB + SLAB / 2, &info2) == 0 &&
+	   le32toh(info2.handle) == h && node.pubs.count == 1,
+	   "publish: the owner creating it again (a lost reply) gets the same handle");
+	ok(pub_named(&b, RMEM_MSG_PUB_CREATE, "genome.v1", SLAB, NULL) == RMEM_ERR_EXIST,
+	   "publish: another session creating the same name: EXIST");
+
+	/* Back extents 0 and 2, write them. */
+	ok(pub_alloc(&a, h, 0, &sa) == 0 && le64toh(sa.size) == SLAB && !sa.rkey,
+	   "publish: PUB_ALLOC extent 0");
+	s0 = le32toh(sa.slab);
+	ok(pub_alloc(&a, h, 0, &sa2) == 0 && le32toh(sa2.slab) == s0 &&
+	   pool.nfree == NSLABS - 1, "publish: PUB_ALLOC again: the same slab, no second one");
+	ok(pub_alloc(&a, h, 3, &sa2) == RMEM_ERR_RANGE, "publish: PUB_ALLOC past the last extent: RANGE");
+	ok(pub_alloc(&a, h + 100, 0, &sa2) == RMEM_ERR_NOENT, "publish: PUB_ALLOC of an unknown handle: NOENT");
+	ok(pub_alloc(&b, h, 1, &sa2) == RMEM_ERR_NOENT,
+	   "publish: PUB_ALLOC by a session neither owner nor attached: NOENT");
+	ok(pub_alloc(&a, h, 2, &sa2) == 0, "publish: PUB_ALLOC extent 2");
+	s2 = le32toh(sa2.slab);
+	memset(buf, 0xa1, sizeof(buf));
+	ok(io_write(&a, s0, 4096, buf, sizeof(buf)) == 0, "publish: the owner WRITEs extent 0");
+	memset(buf, 0xa2, sizeof(buf));
+	ok(io_write(&a, s2, 0, buf, sizeof(buf)) == 0, "publish: ... and extent 2");
+	ok(io_write(&b, s0, 0, buf, 8) == RMEM_ERR_NOENT && io_read(&b, s0, 0, back, 8) == RMEM_ERR_NOENT,
+	   "publish: another session can neither WRITE nor READ its slabs: NOENT");
+	ok(slab_free(&a, s0) == RMEM_ERR_NOENT, "publish: SLAB_FREE of a published slab: NOENT");
+	ok(ping(&a, NULL) == 0 && node.sessions.head && pool.owner[s0] != A,
+	   "publish: its slabs are not the session's");
+
+	/* Not sealed: nobody else attaches. */
+	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, NULL) == RMEM_ERR_STATE,
+	   "publish: PUB_OPEN of an unsealed region by another session: STATE");
+	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "nosuch", 0, NULL) == RMEM_ERR_NOENT,
+	   "publish: PUB_OPEN of an unknown name: NOENT");
+	ok(pub_named(&b, RMEM_MSG_PUB_SEAL, "genome.v1", 0, NULL) == RMEM_ERR_PERM,
+	   "publish: PUB_SEAL by another session: PERM");
+
+	/* Seal. */
+	ok(pub_named(&a, RMEM_MSG_PUB_SEAL, "genome.v1", 0, &info) == 0 &&
+	   le32toh(info.flags) == (RMEM_PUB_F_SEALED | RMEM_PUB_F_OWNER) &&
+	   le32toh(info.extents) == 2, "publish: PUB_SEAL: sealed, 2 extents backed");
+	ok(pub_named(&a, RMEM_MSG_PUB_SEAL, "genome.v1", 0, NULL) == -4,
+	   "publish: PUB_SEAL again: OK (with its info)");
+	ok(io_write(&a, s0, 0, buf, 8) == RMEM_ERR_RDONLY, "publish: a WRITE after the seal: RDONLY");
+	ok(pub_alloc(&a, h, 1, &sa2) == RMEM_ERR_RDONLY && pool.nfree == NSLABS - 2,
+	   "publish: PUB_ALLOC after the seal: RDONLY, nothing taken");
+	ok(pub_named(&a, RMEM_MSG_PUB_CREATE, "genome.v1", 2 * SLAB + SLAB / 2, NULL) ==
+	   RMEM_ERR_EXIST, "publish: creating a sealed name again, even by its owner: EXIST");
+
+	/* Attach from B; map; read. */
+	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, &info) == 0 &&
+	   le32toh(info.handle) == h && le32toh(info.flags) == RMEM_PUB_F_SEALED &&
+	   le32toh(info.attached) == 1, "publish: PUB_OPEN of the sealed region: its handle, 1 attached");
+	ok(pub_map(&b, h, 0, &mr) == 0 && le32toh(mr.first) == 0 &&
+	   le32toh(mr.e[0].slab) == s0 && le32toh(mr.e[1].slab) == RMEM_SLAB_NONE &&
+	   le32toh(mr.e[2].slab) == s2 && le32toh(mr.e[3].slab) == RMEM_SLAB_NONE &&
+	   le32toh(mr.next) == RMEM_SLAB_NONE && !mr.e[0].rkey && !mr.e[0].addr,
+	   "publish: PUB_MAP: extent 0 and 2 backed, 1 a hole, past the end NONE; no rkey over TCP");
+	ok(pub_map(&b, h, 3, &mr) == RMEM_ERR_RANGE, "publish: PUB_MAP past the last extent: RANGE");
+	ok(pub_map(&c, h, 0, &mr) == RMEM_ERR_NOENT, "publish: PUB_MAP by an unattached session: NOENT");
+	memset(buf, 0xa1, sizeof(buf));
+	ok(io_read(&b, s0, 4096, back, sizeof(back)) == 0 && !memcmp(back, buf, sizeof(buf)),
+	   "publish: the attached session READs what the owner wrote");
+	ok(io_write(&b, s0, 4096, back, 8) == RMEM_ERR_RDONLY, "publish: ... and its WRITE is RDONLY");
+	ok(io_read(&c, s0, 4096, back, 8) == RMEM_ERR_NOENT, "publish: an unattached session's READ: NOENT");
+
+	/* The creator ends: the region stays. */
+	conn_close(&a);
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	ok(!rmem_session_find(&node.sessions, A) && node.pubs.count == 1 &&
+	   pool.nfree == NSLABS - 2, "publish: the creator's session gone: the region and its slabs stay");
+	memset(buf, 0xa2, sizeof(buf));
+	ok(io_read(&b, s2, 0, back, sizeof(back)) == 0 && !memcmp(back, buf, sizeof(buf)),
+	   "publish: ... and still read");
+
+	/* Delete: busy while another session is attached. */
+	ok(pub_named(&c, RMEM_MSG_PUB_DELETE, "genome.v1", 0, NULL) == RMEM_ERR_BUSY &&
+	   node.pubs.count == 1, "publish: PUB_DELETE while another session is attached: BUSY");
+	ok(pub_close(&c, h) == RMEM_ERR_NOENT, "publish: PUB_CLOSE by an unattached session: NOENT");
+	ok(pub_close(&b, h) == 0 && io_read(&b, s0, 0, back, 8) == RMEM_ERR_NOENT,
+	   "publish: PUB_CLOSE detaches: READ is NOENT again");
+	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, NULL) == -4,
+	   "publish: reattach");
+	ok(pub_named(&b, RMEM_MSG_PUB_DELETE, "genome.v1", 0, NULL) == 0 && node.pubs.count == 0 &&
+	   pool.nfree == NSLABS, "publish: PUB_DELETE by the only attached session: slabs freed");
+	ok(all_zero(rmem_pool_slab(&pool, s0), SLAB) && all_zero(rmem_pool_slab(&pool, s2), SLAB),
+	   "publish: ... and zeroed");
+	ok(io_read(&b, s0, 0, back, 8) == RMEM_ERR_NOENT && pub_map(&b, h, 0, &mr) == RMEM_ERR_NOENT,
+	   "publish: after the delete its slabs and handle are NOENT");
+
+	/* A session id equal to a region's pool id is refused. */
+	ok(pub_named(&b, RMEM_MSG_PUB_CREATE, "x", SLAB, &info) == 0, "publish: another region");
+	own = 0;
+	for (const struct rmem_pub *p = node.pubs.head; p; p = p->next)
+		own = (uint32_t)(p->pool_id != 0 && p->pool_id != B);
+	{
+		struct conn d;
+		uint64_t pid = node.pubs.head->pool_id;
+
+		conn_open(&d);
+		ok(own && hello(&d, pid, RMEM_PROTO_FEAT_TCP, NULL) == RMEM_ERR_INVAL,
+		   "publish: HELLO naming a region's pool id as its session: INVAL");
+		conn_close(&d);
+	}
+	ok(pub_named(&b, RMEM_MSG_PUB_DELETE, "x", 0, NULL) == 0 && node.pubs.count == 0,
+	   "publish: the owner deletes its unsealed region");
+	conn_close(&b);
+	conn_close(&c);
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	free(r.payload);
+}
+
+/* MRs of published slabs: several sessions may each hold one of a slab. */
+static struct {
+	struct { uint64_t session; uint32_t slab; bool rdonly, live; uint32_t rkey; } mr[32];
+	int n, bad;
+} pk;
+
+static int pk_live(uint64_t session, int rdonly)
+{
+	int c = 0;
+
+	for (int i = 0; i < pk.n; i++)
+		c += pk.mr[i].live && pk.mr[i].session == session &&
+		     (rdonly < 0 || pk.mr[i].rdonly == rdonly);
+	return c;
+}
+
+static int pk_reg(void *ctx, void *xprt, uint64_t id, uint32_t slab, uint8_t *base,
+		  uint64_t len, bool rdonly, uint32_t *rkey, uint64_t *addr)
+{
+	if (ctx != &pk || !xprt || slab >= NSLABS || base != rmem_pool_slab(&pool, slab) ||
+	    len != SLAB || pk.n == 32)
+		return pk.bad++, -EINVAL;
+	for (int i = 0; i < pk.n; i++)
+		if (pk.mr[i].live && pk.mr[i].session == id && pk.mr[i].slab == slab)
+			pk.bad++;	/* a second MR of one slab in one PD */
+	pk.mr[pk.n].session = id;
+	pk.mr[pk.n].slab = slab;
+	pk.mr[pk.n].rdonly = rdonly;
+	pk.mr[pk.n].live = true;
+	pk.mr[pk.n].rkey = 0x2000 + pk.n;
+	*rkey = pk.mr[pk.n].rkey;
+	*addr = (uintptr_t)base;
+	pk.n++;
+	return 0;
+}
+
+static void pk_dereg(void *ctx, uint64_t id, uint32_t slab)
+{
+	if (ctx != &pk)
+		pk.bad++;
+	for (int i = 0; i < pk.n; i++) {
+		if (pk.mr[i].live && pk.mr[i].session == id && pk.mr[i].slab == slab) {
+			pk.mr[i].live = false;
+			return;
+		}
+	}
+}
+
+static void pk_release(void *ctx, uint64_t id)
+{
+	if (ctx != &pk)
+		pk.bad++;
+	for (int i = 0; i < pk.n; i++)
+		if (pk.mr[i].session == id)
+			pk.mr[i].live = false;
+}
+
+static const struct rmem_slab_hooks pk_hooks = {
+	.reg = pk_reg, .dereg = pk_dereg, .release = pk_release, .ctx = &pk,
+};
+
+/*
+ * Published regions over RDMA: the owner's write MRs (PUB_ALLOC, PUB_MAP
+ * before the seal: one per slab), revoked by the seal; readers' read-only
+ * MRs, one per slab however often they map, gone with PUB_CLOSE, the
+ * session's end and the delete.
+ */
+static void test_publish_rdma(void)
+{
+	const uint64_t O = 0x7101, R = 0x7102;
+	struct rmem_slab_alloc_reply sa, sa2;
+	struct rmem_pub_map_reply mr;
+	struct rmem_pub_info info;
+	struct conn o, r, t;
+	uint32_t h, rk;
+
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	memset(&pk, 0, sizeof(pk));
+	node.sessions.hooks = &pk_hooks;
+	rdma_open(&o, O);
+	rdma_open(&r, R);
+	ok(hello(&o, O, RMEM_PROTO_FEAT_RDMA | RMEM_PROTO_FEAT_PUBLISH, NULL) == 0 &&
+	   hello(&r, R, RMEM_PROTO_FEAT_RDMA | RMEM_PROTO_FEAT_PUBLISH, NULL) == 0,
+	   "publish RDMA: two sessions");
+	ok(pub_named(&o, RMEM_MSG_PUB_CREATE, "w.rdma", 2 * SLAB, &info) == 0, "publish RDMA: create");
+	h = le32toh(info.handle);
+	ok(pub_alloc(&o, h, 0, &sa) == 0 && sa.rkey && le64toh(sa.addr) ==
+	   (uintptr_t)rmem_pool_slab(&pool, le32toh(sa.slab)) && pk_live(O, 0) == 1,
+	   "publish RDMA: PUB_ALLOC registers a write MR in the owner's PD");
+	rk = le32toh(sa.rkey);
+	ok(pub_alloc(&o, h, 0, &sa2) == 0 && le32toh(sa2.rkey) == rk && pk.n == 1,
+	   "publish RDMA: PUB_ALLOC again: the same MR");
+	/* Extent 1 backed over TCP by the owner's session, then mapped over RDMA. */
+	conn_open(&t);
+	ok(hello_q(&t, O, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_PUBLISH, 1, NULL) == 0 &&
+	   pub_alloc(&t, h, 1, &sa2) == 0 && !sa2.rkey && pk.n == 1,
+	   "publish RDMA: PUB_ALLOC over TCP registers nothing");
+	ok(pub_map(&o, h, 0, &mr) == 0 && le32toh(mr.e[0].rkey) == rk && mr.e[1].rkey &&
+	   pk_live(O, 0) == 2 && pk_live(O, 1) == 0 && !pk.bad,
+	   "publish RDMA: the owner's PUB_MAP before the seal: write MRs, one per slab");
+	ok(pub_map(&o, h, 0, &mr) == 0 && pk.n == 2, "publish RDMA: ... mapped again: no new MR");
+	ok(pub_named(&r, RMEM_MSG_PUB_OPEN, "w.rdma", 0, NULL) == RMEM_ERR_STATE,
+	   "publish RDMA: not sealed: no reader");
+	ok(pub_named(&t, RMEM_MSG_PUB_SEAL, "w.rdma", 0, &info) == 0 && pk_live(O, -1) == 0,
+	   "publish RDMA: the seal (over TCP) revokes every write MR of the owner");
+	ok(pub_alloc(&o, h, 0, &sa2) == RMEM_ERR_RDONLY && pk_live(O, -1) == 0,
+	   "publish RDMA: PUB_ALLOC after the seal: RDONLY, no MR");
+	ok(pub_named(&r, RMEM_MSG_PUB_OPEN, "w.rdma", 0, &info) == 0 &&
+	   pub_map(&r, h, 0, &mr) == 0 && mr.e[0].rkey && mr.e[1].rkey &&
+	   le32toh(mr.e[0].rkey) != rk && pk_live(R, 1) == 2 && pk_live(R, 0) == 0,
+	   "publish RDMA: a reader's PUB_MAP: read-only MRs in its own PD");
+	ok(pub_map(&r, h, 1, &mr) == 0 && pk.n == 4 && !pk.bad,
+	   "publish RDMA: ... mapped again: no new MR");
+	ok(pub_named(&o, RMEM_MSG_PUB_OPEN, "w.rdma", 0, &info) == 0 && pub_map(&o, h, 0, &mr) == 0 &&
+	   pk_live(O, 1) == 2 && pk_live(O, 0) == 0,
+	   "publish RDMA: the owner after the seal maps read-only like any reader");
+	ok(pub_close(&r, h) == 0 && pk_live(R, -1) == 0, "publish RDMA: PUB_CLOSE deregisters the reader's MRs");
+	ok(pub_named(&r, RMEM_MSG_PUB_OPEN, "w.rdma", 0, &info) == 0 && pub_map(&r, h, 0, &mr) == 0 &&
+	   pk_live(R, 1) == 2, "publish RDMA: reopened and mapped: new read MRs");
+	conn_close(&r);
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	ok(pk_live(R, -1) == 0 && node.pubs.head && node.pubs.head->nattached == 1,
+	   "publish RDMA: the reader's session expires: its MRs released, detached");
+	ok(pub_named(&t, RMEM_MSG_PUB_DELETE, "w.rdma", 0, NULL) == 0 && pk_live(O, -1) == 0 &&
+	   node.pubs.count == 0 && pool.nfree == NSLABS && !pk.bad,
+	   "publish RDMA: the delete: no MR left, every slab free");
+	conn_close(&t);
+	conn_close(&o);
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	node.sessions.hooks = NULL;
+}
+
 static void test_quota(void)
 {
 	struct conn a, b;
@@ -1594,6 +1968,8 @@ int main(void)
 	test_hostile();
 	test_drain();
 	test_quota();
+	test_publish();
+	test_publish_rdma();
 	test_pool_zero_thread();
 
 	rmem_node_fini(&node);
