@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rmemd control socket: a unix stream socket (root only, mode 0600) that
- * answers every connection with the daemon's status as "key value" lines and
- * closes it. `rmemd --status` is its client and prints the lines as text or
- * JSON. Keys are stable (documented in Documentation/rmemd.rst); new keys
- * may be added.
+ * rmemd control socket: a unix stream socket (root only, mode 0600). A
+ * client sends one command line and reads the answer until rmemd closes:
+ *   status                       the daemon's status as "key value" lines
+ *   published                    one "region NAME key value..." line per
+ *                                published region
+ *   delete-published NAME [force]  "deleted NAME slabs N", or "error ..."
+ * A client that sends nothing and closes its side, or nothing for a
+ * second, gets the status (what this socket answered every connection
+ * before it took commands). `rmemd --status`, `--published` and
+ * `--delete-published` are its clients. Keys are stable (documented in
+ * Documentation/rmemd.rst); new keys may be added.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -121,19 +127,6 @@ int rmemd_ctl_listen(struct rmemd_server *s)
 	return 0;
 }
 
-/**
- * rmemd_ctl_close() - remove the control socket
- * @s: server
- */
-void rmemd_ctl_close(struct rmemd_server *s)
-{
-	if (s->ctl_fd < 0)
-		return;
-	close(s->ctl_fd);
-	s->ctl_fd = -1;
-	unlink(s->cfg.ctl_socket);
-}
-
 /* "ID,ID,..." in key index order, or "none": ids only, never keys. */
 static const char *key_ids(const struct rmemd_server *s, char *buf, size_t len)
 {
@@ -239,26 +232,226 @@ static size_t status_text(struct rmemd_server *s, char *buf, size_t len)
 	return n < len ? n : len - 1;
 }
 
+/* One "region ..." line per published region. */
+static size_t published_text(struct rmemd_server *s, char *buf, size_t len)
+{
+	char kid[RMEM_KEY_ID_STR_LEN];
+	size_t n = 0;
+
+	for (const struct rmem_pub *p = s->node.pubs.head; p && n < len; p = p->next) {
+		if (p->key_idx >= 0 && (uint32_t)p->key_idx < s->nkeys)
+			rmem_key_format_id(s->keys[p->key_idx].id, kid);
+		else
+			snprintf(kid, sizeof(kid), "none");
+		n += snprintf(buf + n, len - n,
+			      "region %s size %llu extents %u backed %u sealed %s attached %u key %s\n",
+			      p->name, (unsigned long long)p->size, p->nextents, p->nslabs,
+			      p->sealed ? "yes" : "no", p->nattached, kid);
+	}
+	return n < len ? n : len - 1;
+}
+
+/* delete-published NAME [force]: the operator's way to free a region. */
+static size_t delete_published(struct rmemd_server *s, char *args, char *buf, size_t len)
+{
+	char *save = NULL, *name = strtok_r(args, " ", &save), *opt = strtok_r(NULL, " ", &save);
+	struct rmem_pub *p;
+	uint32_t slabs;
+	int n;
+
+	if (!name || (opt && strcmp(opt, "force")) || strtok_r(NULL, " ", &save))
+		n = snprintf(buf, len, "error usage: delete-published NAME [force]\n");
+	else if (!(p = rmem_pub_by_name(&s->node.pubs, name)))
+		n = snprintf(buf, len, "error %s: no such published region\n", name);
+	else if (p->nattached && !opt)
+		n = snprintf(buf, len,
+			     "error %s: attached by %u session(s); 'force' detaches them (their reads then fail)\n",
+			     name, p->nattached);
+	else {
+		slabs = p->nslabs;
+		rmem_node_pub_delete(&s->node, p, "ctl");
+		n = snprintf(buf, len, "deleted %s slabs %u\n", name, slabs);
+	}
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
 /**
- * rmemd_ctl_accept() - answer waiting status requests
+ * struct rmemd_ctlconn - a control connection waiting for its command
+ * @kind: RMEMD_EV_CTLCONN (epoll data points here)
+ * @fd: the connection
+ * @deadline: monotonic ms: then it gets the status and is closed
+ * @len: bytes in @cmd
+ * @cmd: the command line so far
+ * @next: list link (rmemd_server.ctlconns)
+ */
+struct rmemd_ctlconn {
+	enum rmemd_ev_kind kind;
+	int fd;
+	uint64_t deadline;
+	size_t len;
+	char cmd[256];
+	struct rmemd_ctlconn *next;
+};
+
+#define CTL_MAX_CONNS	16
+#define CTL_WAIT_MS	1000
+
+static void ctl_conn_close(struct rmemd_server *s, struct rmemd_ctlconn *c)
+{
+	struct rmemd_ctlconn **pp;
+
+	for (pp = &s->ctlconns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			s->nctlconns--;
+			break;
+		}
+	}
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c);
+}
+
+/* Answer @c's command (the status for an empty one) and close it. */
+static void ctl_answer(struct rmemd_server *s, struct rmemd_ctlconn *c)
+{
+	static char buf[16384];
+	char *cmd = c->cmd, *args;
+	size_t n;
+
+	c->cmd[c->len] = '\0';
+	cmd[strcspn(cmd, "\r\n")] = '\0';
+	args = strchr(cmd, ' ');
+	if (args)
+		*args++ = '\0';
+	if (!*cmd || !strcmp(cmd, "status"))
+		n = status_text(s, buf, sizeof(buf));
+	else if (!strcmp(cmd, "published"))
+		n = published_text(s, buf, sizeof(buf));
+	else if (!strcmp(cmd, "delete-published"))
+		n = delete_published(s, args ? args : (char *)"", buf, sizeof(buf));
+	else
+		n = (size_t)snprintf(buf, sizeof(buf),
+				     "error unknown command '%.64s' (status, published, delete-published NAME [force])\n",
+				     cmd);
+	/* Far below the socket buffer: one non-blocking send suffices. */
+	if (n && send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+		log_info("ctl: reply not sent: %s", strerror(errno));
+	ctl_conn_close(s, c);
+}
+
+/**
+ * rmemd_ctl_accept() - take waiting control connections
  * @s: server
+ *
+ * Each waits for its command line (rmemd_ctl_event()), at most
+ * CTL_WAIT_MS; beyond CTL_MAX_CONNS waiting, a new one gets the status at
+ * once.
  */
 void rmemd_ctl_accept(struct rmemd_server *s)
 {
-	char buf[4096];
-
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(s->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		size_t n;
+		struct rmemd_ctlconn *c;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 
 		if (fd < 0)
 			return;
-		n = status_text(s, buf, sizeof(buf));
-		/* Far below the socket buffer: one non-blocking send suffices. */
-		if (send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
-			log_info("ctl: status reply not sent: %s", strerror(errno));
-		close(fd);
+		c = s->nctlconns < CTL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			char buf[4096];
+			size_t n = status_text(s, buf, sizeof(buf));
+
+			if (send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+				log_info("ctl: status reply not sent: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		c->kind = RMEMD_EV_CTLCONN;
+		c->fd = fd;
+		c->deadline = rmemd_now_ms() + CTL_WAIT_MS;
+		ev.data.ptr = c;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			log_info("ctl: epoll_ctl: %s", strerror(errno));
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->ctlconns;
+		s->ctlconns = c;
+		s->nctlconns++;
 	}
+}
+
+/**
+ * rmemd_ctl_event() - a control connection sent something, or closed
+ * @s: server
+ * @c: the connection
+ * @events: epoll events
+ *
+ * A whole line (or the peer's end of writing, or a full buffer) is the
+ * command: it is answered and the connection closed.
+ */
+void rmemd_ctl_event(struct rmemd_server *s, struct rmemd_ctlconn *c, uint32_t events)
+{
+	ssize_t r;
+
+	(void)events;
+	for (;;) {
+		r = read(c->fd, c->cmd + c->len, sizeof(c->cmd) - 1 - c->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0)
+			break;	/* end of the peer's writing, or an error */
+		c->len += (size_t)r;
+		if (memchr(c->cmd, '\n', c->len) || c->len == sizeof(c->cmd) - 1)
+			break;
+	}
+	ctl_answer(s, c);
+}
+
+/**
+ * rmemd_ctl_expire() - answer control connections that said nothing in time
+ * @s: server
+ * @now: monotonic ms
+ */
+void rmemd_ctl_expire(struct rmemd_server *s, uint64_t now)
+{
+	struct rmemd_ctlconn *c = s->ctlconns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (now >= c->deadline)
+			ctl_answer(s, c);
+	}
+}
+
+/* The earliest deadline of a waiting control connection, or -1. */
+int64_t rmemd_ctl_next(const struct rmemd_server *s)
+{
+	int64_t best = -1;
+
+	for (const struct rmemd_ctlconn *c = s->ctlconns; c; c = c->next)
+		if (best < 0 || (int64_t)c->deadline < best)
+			best = (int64_t)c->deadline;
+	return best;
+}
+
+/**
+ * rmemd_ctl_close() - remove the control socket
+ * @s: server
+ */
+void rmemd_ctl_close(struct rmemd_server *s)
+{
+	while (s->ctlconns)
+		ctl_conn_close(s, s->ctlconns);
+	if (s->ctl_fd < 0)
+		return;
+	close(s->ctl_fd);
+	s->ctl_fd = -1;
+	unlink(s->cfg.ctl_socket);
 }
 
 /* ---- the client side: rmemd --status ---- */
@@ -305,7 +498,7 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void print_json(const struct kv *kv, int n)
+static void print_json_object(const struct kv *kv, int n)
 {
 	printf("{");
 	for (int i = 0; i < n; i++) {
@@ -319,7 +512,13 @@ static void print_json(const struct kv *kv, int n)
 		else
 			json_string(kv[i].val);
 	}
-	printf("}\n");
+	printf("}");
+}
+
+static void print_json(const struct kv *kv, int n)
+{
+	print_json_object(kv, n);
+	printf("\n");
 }
 
 static void print_text(const struct kv *kv, int n)
@@ -371,21 +570,16 @@ static void print_text(const struct kv *kv, int n)
 	printf("log level:     %s\n", kv_get(kv, n, "log_level"));
 }
 
-/**
- * rmemd_ctl_status() - print a running rmemd's status
- * @path: its control socket
- * @json: JSON instead of text
- *
- * Return: process exit code (0, or 1 when rmemd cannot be reached).
+/*
+ * Send @cmd to the rmemd at @path and read its whole answer into @buf
+ * (NUL-terminated). Return: 0, or 1 after printing why it failed.
  */
-int rmemd_ctl_status(const char *path, bool json)
+static int ctl_query(const char *path, const char *cmd, char *buf, size_t size)
 {
 	struct sockaddr_un sun;
-	char buf[8192];
-	struct kv kv[96];
-	size_t len = 0;
+	size_t len = 0, cl = strlen(cmd);
 	ssize_t r;
-	int fd, n = 0;
+	int fd;
 
 	if (ctl_addr(path, &sun)) {
 		fprintf(stderr, "rmemd: %s: path too long\n", path);
@@ -398,7 +592,11 @@ int rmemd_ctl_status(const char *path, bool json)
 			close(fd);
 		return 1;
 	}
-	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+	/* An rmemd from before commands answers the status to anything. */
+	if (send(fd, cmd, cl, MSG_NOSIGNAL) != (ssize_t)cl || send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		fprintf(stderr, "rmemd: %s: sending '%s': %s\n", path, cmd, strerror(errno));
+	shutdown(fd, SHUT_WR);
+	while (len < size - 1 && (r = read(fd, buf + len, size - 1 - len)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -410,6 +608,24 @@ int rmemd_ctl_status(const char *path, bool json)
 	}
 	close(fd);
 	buf[len] = '\0';
+	return 0;
+}
+
+/**
+ * rmemd_ctl_status() - print a running rmemd's status
+ * @path: its control socket
+ * @json: JSON instead of text
+ *
+ * Return: process exit code (0, or 1 when rmemd cannot be reached).
+ */
+int rmemd_ctl_status(const char *path, bool json)
+{
+	char buf[8192];
+	struct kv kv[96];
+	int n = 0;
+
+	if (ctl_query(path, "status", buf, sizeof(buf)))
+		return 1;
 
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < 96;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -431,4 +647,100 @@ int rmemd_ctl_status(const char *path, bool json)
 	else
 		print_text(kv, n);
 	return 0;
+}
+
+/**
+ * rmemd_ctl_published() - print a running rmemd's published regions
+ * @path: its control socket
+ * @json: a JSON array of objects instead of text
+ *
+ * Return: process exit code (0, or 1 when rmemd cannot be reached or does
+ * not know the command).
+ */
+int rmemd_ctl_published(const char *path, bool json)
+{
+	static char buf[65536];
+	int regions = 0;
+
+	if (ctl_query(path, "published", buf, sizeof(buf)))
+		return 1;
+	if (!strncmp(buf, "error ", 6) || (*buf && strncmp(buf, "region ", 7))) {
+		fprintf(stderr, "rmemd: %s: this rmemd does not list published regions (too old?)\n",
+			path);
+		return 1;
+	}
+	if (json)
+		printf("[");
+	else
+		printf("%-32s %14s %9s %7s %9s %s\n", "NAME", "SIZE", "EXTENTS", "SEALED",
+		       "ATTACHED", "KEY");
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct kv kv[16];
+		char *save2 = NULL, *tok;
+		int n = 0;
+
+		strtok_r(line, " ", &save2);	/* "region" */
+		kv[n].key = "name";
+		kv[n].val = strtok_r(NULL, " ", &save2);
+		if (!kv[n].val)
+			continue;
+		n++;
+		while (n < 16 && (tok = strtok_r(NULL, " ", &save2))) {
+			kv[n].key = tok;
+			kv[n].val = strtok_r(NULL, " ", &save2);
+			if (!kv[n].val)
+				break;
+			n++;
+		}
+		if (json) {
+			printf("%s", regions ? ", " : "");
+			print_json_object(kv, n);
+		} else {
+			char ext[32];
+
+			snprintf(ext, sizeof(ext), "%s/%s", kv_get(kv, n, "backed"),
+				 kv_get(kv, n, "extents"));
+			printf("%-32s %14s %9s %7s %9s %s\n", kv_get(kv, n, "name"),
+			       kv_get(kv, n, "size"), ext, kv_get(kv, n, "sealed"),
+			       kv_get(kv, n, "attached"), kv_get(kv, n, "key"));
+		}
+		regions++;
+	}
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+/**
+ * rmemd_ctl_delete_published() - delete a published region of a running rmemd
+ * @path: its control socket
+ * @name: the region
+ * @force: even while compute nodes are attached (their reads then fail)
+ *
+ * Return: process exit code (0 when deleted, else 1 after saying why).
+ */
+int rmemd_ctl_delete_published(const char *path, const char *name, bool force)
+{
+	char cmd[RMEM_PUB_NAME_LEN + 32], buf[512];
+
+	if (!rmem_pub_name_valid(name, strnlen(name, RMEM_PUB_NAME_LEN - 1) + 1)) {
+		fprintf(stderr, "rmemd: '%s' is not a region name (1-63 of A-Z a-z 0-9 . _ : @ + -)\n",
+			name);
+		return 1;
+	}
+	snprintf(cmd, sizeof(cmd), "delete-published %s%s", name, force ? " force" : "");
+	if (ctl_query(path, cmd, buf, sizeof(buf)))
+		return 1;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strncmp(buf, "deleted ", 8)) {
+		printf("rmemd: published region %s deleted (%s)\n", name, buf + 8 + strlen(name) + 1);
+		return 0;
+	}
+	if (!strncmp(buf, "error ", 6))
+		fprintf(stderr, "rmemd: %s\n", buf + 6);
+	else
+		fprintf(stderr, "rmemd: %s: this rmemd does not know delete-published (too old?)\n",
+			path);
+	return 1;
 }

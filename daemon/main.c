@@ -34,6 +34,9 @@ enum {
 	OPT_STDERR,
 	OPT_FOREGROUND,
 	OPT_STATUS,
+	OPT_PUBLISHED,
+	OPT_DELETE_PUBLISHED,
+	OPT_FORCE,
 	OPT_JSON,
 	OPT_HELP,
 	OPT_VERSION,
@@ -69,6 +72,9 @@ static const struct option options[] = {
 	{ "stderr",          no_argument,       NULL, OPT_STDERR },
 	{ "foreground",      no_argument,       NULL, OPT_FOREGROUND },
 	{ "status",          optional_argument, NULL, OPT_STATUS },
+	{ "published",       optional_argument, NULL, OPT_PUBLISHED },
+	{ "delete-published", required_argument, NULL, OPT_DELETE_PUBLISHED },
+	{ "force",           no_argument,       NULL, OPT_FORCE },
 	{ "json",            no_argument,       NULL, OPT_JSON },
 	{ "help",            no_argument,       NULL, OPT_HELP },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
@@ -80,6 +86,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rmemd --donate SIZE --listen ADDR:PORT [options]\n"
 		"       rmemd --status [SOCKET] [--json]\n"
+		"       rmemd --published [SOCKET] [--json]\n"
+		"       rmemd --delete-published NAME [--force] [--ctl-socket SOCKET]\n"
 		"       rmemd --gen-key FILE | --key-id FILE\n"
 		"\n"
 		"  --donate SIZE           memory to serve: 512M, 8G... (multiple of the slab size)\n"
@@ -110,6 +118,9 @@ static void usage(FILE *f)
 		"  --stderr                log to stderr instead of syslog\n"
 		"  --foreground            do not detach\n"
 		"  --status [SOCKET]       print a running rmemd's status (text, or --json)\n"
+		"  --published [SOCKET]    list a running rmemd's published regions\n"
+		"  --delete-published NAME free a running rmemd's published region NAME;\n"
+		"                          --force: even while compute nodes are attached\n"
 		"  --gen-key FILE          write a new random key to FILE (mode 0600, never\n"
 		"                          overwrites) and print its key id\n"
 		"  --key-id FILE           print the key id of the key in FILE\n"
@@ -254,8 +265,9 @@ int main(int argc, char **argv)
 	uint32_t nkeys = 0;
 	struct rmemd_config_src src = { .path = RMEMD_DEFAULT_CONFIG };
 	struct rmemd_config cfg;
-	const char *status_path = NULL;
+	const char *status_path = NULL, *delete_name = NULL;
 	bool to_stderr = false, foreground = false, status = false, json = false;
+	bool published = false, force = false;
 	int notify_fd = -1, idx, opt, rc;
 	char err[512];
 
@@ -288,6 +300,19 @@ int main(int argc, char **argv)
 			else if (optind < argc && argv[optind][0] != '-')
 				status_path = argv[optind++];
 			break;
+		case OPT_PUBLISHED:
+			published = true;
+			if (optarg)
+				status_path = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				status_path = argv[optind++];
+			break;
+		case OPT_DELETE_PUBLISHED:
+			delete_name = optarg;
+			break;
+		case OPT_FORCE:
+			force = true;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -311,13 +336,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (status) {
+	if (force && !delete_name) {
+		fprintf(stderr, "rmemd: --force goes with --delete-published\n");
+		return 2;
+	}
+	if (status + published + !!delete_name > 1) {
+		fprintf(stderr, "rmemd: --status, --published and --delete-published exclude each other\n");
+		return 2;
+	}
+	if (status || published || delete_name) {
 		if (!status_path) {
 			status_path = RMEMD_DEFAULT_CTL_SOCKET;
 			for (int i = 0; i < src.n; i++)
 				if (!strcmp(src.keys[i], "ctl-socket"))
 					status_path = src.vals[i];
 		}
+		if (published)
+			return rmemd_ctl_published(status_path, json);
+		if (delete_name)
+			return rmemd_ctl_delete_published(status_path, delete_name, force);
 		return rmemd_ctl_status(status_path, json);
 	}
 

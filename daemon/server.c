@@ -507,12 +507,15 @@ static int loop_timeout(struct rmemd_server *s, uint64_t now)
 	int64_t next = rmem_sessions_next_expiry(&s->node.sessions);
 	int64_t hello = rmemd_conn_hello_next(s);
 	int64_t rhello = rmemd_rdma_hello_next(s);
+	int64_t ctl = rmemd_ctl_next(s);
 	int64_t t = -1;
 
 	if (next < 0 || (hello >= 0 && hello < next))
 		next = hello;
 	if (next < 0 || (rhello >= 0 && rhello < next))
 		next = rhello;
+	if (next < 0 || (ctl >= 0 && ctl < next))
+		next = ctl;
 	if (next >= 0)
 		t = next > (int64_t)now ? next - (int64_t)now : 0;
 	if (s->listen_paused_until) {
@@ -559,6 +562,9 @@ int rmemd_server_run(struct rmemd_server *s)
 			case RMEMD_EV_CTL:
 				rmemd_ctl_accept(s);
 				break;
+			case RMEMD_EV_CTLCONN:
+				rmemd_ctl_event(s, (struct rmemd_ctlconn *)kind, evs[i].events);
+				break;
 			case RMEMD_EV_CONN:
 				rmemd_conn_event(s, (struct rmemd_conn *)kind, evs[i].events);
 				break;
@@ -581,6 +587,7 @@ int rmemd_server_run(struct rmemd_server *s)
 		rmem_sessions_expire(&s->node.sessions, now);
 		rmemd_conn_hello_expire(s, now);
 		rmemd_rdma_hello_expire(s, now);
+		rmemd_ctl_expire(s, now);
 		server_drain_check(s, now);
 	}
 	log_notice("closing %u client connections", s->nconns + rmemd_rdma_nconns(s));

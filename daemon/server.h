@@ -23,7 +23,10 @@ enum rmemd_ev_kind {
 	RMEMD_EV_CONN,
 	RMEMD_EV_RDMA_CM,	/* rdma_cm event channel (rdma.c) */
 	RMEMD_EV_RDMA_CQ,	/* completion channel of one RDMA connection */
+	RMEMD_EV_CTLCONN,	/* a control connection (ctl.c) */
 };
+
+struct rmemd_ctlconn;
 
 struct rmemd_rdma;
 
@@ -94,6 +97,8 @@ struct rmemd_conn {
  * @sigfd: signalfd for SIGTERM, SIGINT, SIGHUP
  * @listen_fd: TCP listener
  * @ctl_fd: unix control socket
+ * @ctlconns: control connections waiting for their command (ctl.c)
+ * @nctlconns: entries in @ctlconns
  * @listen_name: bound address with the real port
  * @conns: connections
  * @nconns: connections open
@@ -121,6 +126,8 @@ struct rmemd_server {
 	int sigfd;
 	int listen_fd;
 	int ctl_fd;
+	struct rmemd_ctlconn *ctlconns;
+	uint32_t nctlconns;
 	enum rmemd_ev_kind ev_listen, ev_signal, ev_ctl;
 	char listen_name[RMEMD_HOST_MAX + 16];
 	struct rmemd_conn *conns;
@@ -198,7 +205,12 @@ int64_t rmemd_rdma_hello_next(const struct rmemd_server *s);
 /* ctl.c */
 int rmemd_ctl_listen(struct rmemd_server *s);
 void rmemd_ctl_accept(struct rmemd_server *s);
+void rmemd_ctl_event(struct rmemd_server *s, struct rmemd_ctlconn *c, uint32_t events);
+void rmemd_ctl_expire(struct rmemd_server *s, uint64_t now);
+int64_t rmemd_ctl_next(const struct rmemd_server *s);
 void rmemd_ctl_close(struct rmemd_server *s);
 int rmemd_ctl_status(const char *path, bool json);
+int rmemd_ctl_published(const char *path, bool json);
+int rmemd_ctl_delete_published(const char *path, const char *name, bool force);
 
 #endif

@@ -84,25 +84,44 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Raw status lines from the control socket. */
-static int status_raw(const char *path, char *buf, size_t len)
+/*
+ * The control socket's answer to @cmd (NULL: send nothing; "": send
+ * nothing and close our side), and how long it took in @ms when not NULL.
+ */
+static int ctl_raw(const char *path, const char *cmd, char *buf, size_t len, long *ms)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timespec t0, t1;
 	size_t n = 0;
 	ssize_t r;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (cmd) {
+		if (*cmd && (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0))
+			return close(fd), -1;
+		shutdown(fd, SHUT_WR);
+	}
 	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
 		n += r;
 	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ms)
+		*ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	buf[n] = '\0';
 	return 0;
+}
+
+/* Raw status lines from the control socket. */
+static int status_raw(const char *path, char *buf, size_t len)
+{
+	return ctl_raw(path, "status", buf, len, NULL);
 }
 
 static const char *status_get(const char *key)
@@ -872,6 +891,88 @@ static void test_status_cli(void)
 	   "--status without a daemon: exit 1 with a message");
 }
 
+/* A published-region request on @fd; the reply payload in @rep. */
+static int pub_req(int fd, uint8_t type, uint64_t id, const void *p, uint32_t len, void *rep,
+		   uint32_t max)
+{
+	uint32_t got;
+
+	if (rc_send_req(fd, type, id, p, len, NULL, 0))
+		return -1;
+	return rc_recv_reply(fd, type, id, rep, max, &got);
+}
+
+/*
+ * The control socket's commands: published regions listed and deleted on
+ * the memory node (busy while attached, unless forced), unknown commands,
+ * and the status for clients that send nothing.
+ */
+static void test_published_cli(void)
+{
+	char out[192], buf[8192];
+	char *pl[] = { (char *)rmemd, "--published", sock, NULL };
+	char *pj[] = { (char *)rmemd, "--published", sock, "--json", NULL };
+	char *del[] = { (char *)rmemd, "--delete-published", "idx.v1", "--ctl-socket", sock, NULL };
+	char *delf[] = { (char *)rmemd, "--delete-published", "idx.v1", "--force", "--ctl-socket",
+			 sock, NULL };
+	char *deln[] = { (char *)rmemd, "--delete-published", "nosuch", "--ctl-socket", sock, NULL };
+	struct rmem_pub_name pn = { .name = "idx.v1", .size = htole64(2 * SLAB) };
+	struct rmem_pub_extent pe = { 0 };
+	struct rmem_slab_alloc_reply sa;
+	struct rmem_pub_info info;
+	uint32_t slab = RMEM_SLAB_NONE;
+	uint8_t data[8];
+	bool good;
+	long ms;
+	int o, r;
+
+	snprintf(out, sizeof(out), "%s/published.out", dir);
+	o = rc_connect(addr);
+	r = rc_connect(addr);
+	ok(o >= 0 && r >= 0 && rc_hello(o, 0x5001, 0, NULL) == 0 && rc_hello(r, 0x5002, 0, NULL) == 0,
+	   "published: two sessions");
+	ok(pub_req(o, RMEM_MSG_PUB_CREATE, 1, &pn, sizeof(pn), &info, sizeof(info)) == 0,
+	   "published: a region created");
+	pe.handle = info.handle;
+	ok(pub_req(o, RMEM_MSG_PUB_ALLOC, 2, &pe, sizeof(pe), &sa, sizeof(sa)) == 0 &&
+	   rc_write(o, slab = le32toh(sa.slab), 0, "genomes!", 8) == 0,
+	   "published: an extent backed and written");
+	ok(run(pl, out) == 0 && strstr(read_file(out), "idx.v1") &&
+	   strstr(read_file(out), "1/2") && strstr(read_file(out), " no "),
+	   "rmemd --published: the region, 1 of 2 extents backed, not sealed");
+	ok(run(pj, out) == 0 && strstr(read_file(out), "[{\"name\": \"idx.v1\", \"size\": 2097152") &&
+	   strstr(read_file(out), "\"backed\": 1") && strstr(read_file(out), "\"sealed\": \"no\""),
+	   "rmemd --published --json: an array of objects, numbers as numbers");
+	ok(status_num("published") == 1 && status_num("published_slabs") == 1,
+	   "status: published 1, published_slabs 1");
+	pn.size = 0;
+	ok(pub_req(o, RMEM_MSG_PUB_SEAL, 3, &pn, sizeof(pn), &info, sizeof(info)) == 0 &&
+	   pub_req(r, RMEM_MSG_PUB_OPEN, 4, &pn, sizeof(pn), &info, sizeof(info)) == 0 &&
+	   rc_read(r, slab, 0, data, 8) == 0 && !memcmp(data, "genomes!", 8),
+	   "published: sealed, another session attached reads it");
+	ok(run(del, out) == 1 && strstr(read_file(out), "attached by 1 session") &&
+	   status_num("published") == 1,
+	   "rmemd --delete-published while attached: exit 1, busy, nothing freed");
+	ok(run(deln, out) == 1 && strstr(read_file(out), "nosuch: no such published region"),
+	   "rmemd --delete-published of an unknown name: exit 1 with a message");
+	ok(run(delf, out) == 0 && strstr(read_file(out), "published region idx.v1 deleted") &&
+	   status_num("published") == 0 && status_num("slabs_free") == NSLABS - 0,
+	   "rmemd --delete-published --force: deleted, its slab free again");
+	ok(rc_read(r, slab, 0, data, 8) == RMEM_ERR_NOENT,
+	   "published: the detached reader's READ is NOENT");
+	ok(log_has("ctl: published region 'idx.v1' deleted"), "the delete is logged");
+	close(o);
+	close(r);
+
+	ok(ctl_raw(sock, "frobnicate", buf, sizeof(buf), NULL) == 0 &&
+	   strstr(buf, "error unknown command 'frobnicate'"), "ctl: an unknown command: an error line");
+	good = ctl_raw(sock, "", buf, sizeof(buf), &ms) == 0 && strstr(buf, "slabs_total ") && ms < 900;
+	ok(good, "ctl: nothing sent and our side closed: the status at once (%ld ms)", ms);
+	good = ctl_raw(sock, NULL, buf, sizeof(buf), &ms) == 0 && strstr(buf, "slabs_total ") &&
+	       ms >= 900;
+	ok(good, "ctl: nothing sent, side left open: the status after a second (%ld ms)", ms);
+}
+
 /* max-clients-per-address: one address cannot take every slot. */
 static void test_per_address(void)
 {
@@ -1378,6 +1479,7 @@ int main(int argc, char **argv)
 	test_replace_paused_write();
 	test_resume_expiry();
 	test_status_cli();
+	test_published_cli();
 	test_per_address();
 	test_reload();
 	test_sigterm();
