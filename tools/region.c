@@ -6,6 +6,7 @@
  *                      [encrypt on|off] [chunk SIZE] [cache SIZE]
  *   rmemctl region del NAME
  *   rmemctl region show [NAME]
+ *   rmemctl region load NAME FILE [offset SIZE]   (load.c)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -408,6 +409,9 @@ static const struct rm_verb region_verbs[] = {
 	  "create a region; prints its device name", region_add_parse, region_add_run },
 	{ "del", "NAME", "remove a region", region_del_parse, region_del_run },
 	{ "show", "[NAME]", "list regions, or one", region_show_parse, region_show_run },
+	{ "load", "NAME FILE [offset SIZE]",
+	  "write FILE into the region (at OFFSET, a multiple of 4K), with progress",
+	  rm_load_parse, rm_load_run },
 	{ 0 }
 };
 

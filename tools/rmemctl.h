@@ -199,6 +199,8 @@ struct rm_req {
 	unsigned int replicas;	/* copies, 0: not given */
 	bool prealloc;
 	int encrypt;		/* 1 on, 0 off, -1: not given */
+	const char *file;	/* region load: points into argv */
+	uint64_t offset;	/* region load: bytes, a multiple of 4K */
 };
 
 struct rm_ctx {
@@ -269,6 +271,9 @@ int rm_node_dump(struct rm_ctx *ctx, struct node_list *l);
 void rm_node_list_free(struct node_list *l);
 int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r);
 int rm_region_dump(struct rm_ctx *ctx, struct region_list *l);
+/* load.c: rmemctl region load */
+int rm_load_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen);
+int rm_load_run(struct rm_ctx *ctx, const struct rm_req *req);
 int rm_key_add(struct rm_ctx *ctx, const char *file, struct rm_rec *r, char *err, size_t errlen);
 const struct rm_field *rm_rec_get(const struct rm_rec *r, const char *key);
 

@@ -370,7 +370,7 @@ done <<'CASES'
 -b b.batch ''|apply help key monitor node region status version
 no|node
 node ''|add del drain show
-region ''|add del show
+region ''|add del load show
 key ''|add del generate show
 node add 10.0.0.9 ''|auth key timeout transport
 node add 10.0.0.9 transport ''|auto rdma tcp
@@ -379,6 +379,8 @@ node del ''|12 3
 node drain 1|12
 region del ''|swap0 weights
 region show w|weights
+region load ''|swap0 weights
+region load weights /nonexistent/f ''|offset
 region add big ''|cache chunk encrypt prealloc replicas size type
 region add big type ''|block mmap
 region add big size 1G encrypt ''|off on
