@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctlcmd.h"
 #include "rmem-key.h"
 #include "server.h"
 
@@ -252,25 +253,23 @@ static size_t published_text(struct rmemd_server *s, char *buf, size_t len)
 }
 
 /* delete-published NAME [force]: the operator's way to free a region. */
-static size_t delete_published(struct rmemd_server *s, char *args, char *buf, size_t len)
+static size_t delete_published(struct rmemd_server *s, const struct rmemd_ctl_cmd *cmd,
+			       char *buf, size_t len)
 {
-	char *save = NULL, *name = strtok_r(args, " ", &save), *opt = strtok_r(NULL, " ", &save);
-	struct rmem_pub *p;
+	struct rmem_pub *p = rmem_pub_by_name(&s->node.pubs, cmd->name);
 	uint32_t slabs;
 	int n;
 
-	if (!name || (opt && strcmp(opt, "force")) || strtok_r(NULL, " ", &save))
-		n = snprintf(buf, len, "error usage: delete-published NAME [force]\n");
-	else if (!(p = rmem_pub_by_name(&s->node.pubs, name)))
-		n = snprintf(buf, len, "error %s: no such published region\n", name);
-	else if (p->nattached && !opt)
+	if (!p)
+		n = snprintf(buf, len, "error %s: no such published region\n", cmd->name);
+	else if (p->nattached && !cmd->force)
 		n = snprintf(buf, len,
 			     "error %s: attached by %u session(s); 'force' detaches them (their reads then fail)\n",
-			     name, p->nattached);
+			     cmd->name, p->nattached);
 	else {
 		slabs = p->nslabs;
 		rmem_node_pub_delete(&s->node, p, "ctl");
-		n = snprintf(buf, len, "deleted %s slabs %u\n", name, slabs);
+		n = snprintf(buf, len, "deleted %s slabs %u\n", cmd->name, slabs);
 	}
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
@@ -316,24 +315,25 @@ static void ctl_conn_close(struct rmemd_server *s, struct rmemd_ctlconn *c)
 static void ctl_answer(struct rmemd_server *s, struct rmemd_ctlconn *c)
 {
 	static char buf[16384];
-	char *cmd = c->cmd, *args;
-	size_t n;
+	struct rmemd_ctl_cmd cmd;
+	size_t n = 0;
 
 	c->cmd[c->len] = '\0';
-	cmd[strcspn(cmd, "\r\n")] = '\0';
-	args = strchr(cmd, ' ');
-	if (args)
-		*args++ = '\0';
-	if (!*cmd || !strcmp(cmd, "status"))
+	rmemd_ctl_parse(c->cmd, &cmd);
+	switch (cmd.op) {
+	case RMEMD_CTL_STATUS:
 		n = status_text(s, buf, sizeof(buf));
-	else if (!strcmp(cmd, "published"))
+		break;
+	case RMEMD_CTL_PUBLISHED:
 		n = published_text(s, buf, sizeof(buf));
-	else if (!strcmp(cmd, "delete-published"))
-		n = delete_published(s, args ? args : (char *)"", buf, sizeof(buf));
-	else
-		n = (size_t)snprintf(buf, sizeof(buf),
-				     "error unknown command '%.64s' (status, published, delete-published NAME [force])\n",
-				     cmd);
+		break;
+	case RMEMD_CTL_DELETE_PUBLISHED:
+		n = delete_published(s, &cmd, buf, sizeof(buf));
+		break;
+	case RMEMD_CTL_BAD:
+		n = (size_t)snprintf(buf, sizeof(buf), "error %s\n", cmd.error);
+		break;
+	}
 	/* Far below the socket buffer: one non-blocking send suffices. */
 	if (n && send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
 		log_info("ctl: reply not sent: %s", strerror(errno));

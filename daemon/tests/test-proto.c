@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctlcmd.h"
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
@@ -1723,6 +1724,60 @@ static void test_publish_rdma(void)
 	node.sessions.hooks = NULL;
 }
 
+/* The control socket's command lines (ctlcmd.c). */
+static void test_ctl_parse(void)
+{
+	static const struct {
+		const char *line;
+		enum rmemd_ctl_op op;
+		const char *name;
+		bool force;
+		const char *error;
+	} cases[] = {
+		{ "", RMEMD_CTL_STATUS, "", false, NULL },
+		{ "status\n", RMEMD_CTL_STATUS, "", false, NULL },
+		{ "  status  \r\n", RMEMD_CTL_STATUS, "", false, NULL },
+		{ "published", RMEMD_CTL_PUBLISHED, "", false, NULL },
+		{ "delete-published genome.v1\n", RMEMD_CTL_DELETE_PUBLISHED, "genome.v1", false, NULL },
+		{ "delete-published  w:1@x+y-z_ force\n", RMEMD_CTL_DELETE_PUBLISHED, "w:1@x+y-z_", true,
+		  NULL },
+		{ "status extra", RMEMD_CTL_BAD, "", false, "unexpected 'extra'" },
+		{ "delete-published", RMEMD_CTL_BAD, "", false, "usage: delete-published NAME" },
+		{ "delete-published a/b", RMEMD_CTL_BAD, "", false, "usage: delete-published NAME" },
+		{ "delete-published a now", RMEMD_CTL_BAD, "", false, "usage: delete-published NAME" },
+		{ "delete-published a force more", RMEMD_CTL_BAD, "", false, "unexpected 'more'" },
+		{ "delete-published "
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		  RMEMD_CTL_BAD, "", false, "usage: delete-published NAME" },
+		{ "frobnicate", RMEMD_CTL_BAD, "", false, "unknown command 'frobnicate'" },
+		{ "Status", RMEMD_CTL_BAD, "", false, "unknown command 'Status'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rmemd_ctl_cmd c;
+
+		rmemd_ctl_parse(cases[i].line, &c);
+		ok(c.op == cases[i].op && !strcmp(c.name, cases[i].name) && c.force == cases[i].force &&
+		   (cases[i].error ? !!strstr(c.error, cases[i].error) : !c.error[0]),
+		   "ctl command '%.*s': op %d, name '%s'%s%s",
+		   (int)strcspn(cases[i].line, "\r\n"), cases[i].line, cases[i].op,
+		   cases[i].name, cases[i].force ? ", force" : "",
+		   cases[i].error ? ", an error" : "");
+	}
+	{
+		/* a 63-byte name is the longest */
+		char line[128], name[64];
+		struct rmemd_ctl_cmd c;
+
+		memset(name, 'n', 63);
+		name[63] = '\0';
+		snprintf(line, sizeof(line), "delete-published %s", name);
+		rmemd_ctl_parse(line, &c);
+		ok(c.op == RMEMD_CTL_DELETE_PUBLISHED && !strcmp(c.name, name),
+		   "ctl command: a 63-byte name is accepted");
+	}
+}
+
 static void test_quota(void)
 {
 	struct conn a, b;
@@ -1970,6 +2025,7 @@ int main(void)
 	test_quota();
 	test_publish();
 	test_publish_rdma();
+	test_ctl_parse();
 	test_pool_zero_thread();
 
 	rmem_node_fini(&node);
