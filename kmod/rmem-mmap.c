@@ -452,6 +452,8 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
 		cio->rio.io.bvec = &c->bvec[done];
 		cio->rio.io.nr_bvec = n;
 		cio->rio.io.qid = c->index + i;
+		/* Eviction reads a page's extra reference as a pin. */
+		cio->rio.io.nozc = true;
 		INIT_LIST_HEAD(&cio->rio.io.entry);
 		cio->rio.region = m->region;
 		cio->rio.pos = pos + ((u64)done << PAGE_SHIFT);

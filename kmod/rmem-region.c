@@ -1103,6 +1103,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 			s->nr_bvec = io->nr_bvec;
 			s->qid = io->qid;
 			s->offset = io->offset;
+			s->nozc = io->nozc;
 			INIT_LIST_HEAD(&s->entry);
 		}
 		s->sub = i;

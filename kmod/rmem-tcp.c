@@ -522,15 +522,16 @@ static void rmem_tcp_rx_stop(struct rmem_tcp_queue *q)
 
 /*
  * Whether @io's data can go zero-copy: every page it covers is refcounted
- * and not from a slab (sendpage_ok()). Swap and page cache pages, bounce
- * pages and mmap chunks are; a filesystem's kmalloc'ed buffer is not, and
- * its write is copied.
+ * and not from a slab (sendpage_ok()), and its owner does not count their
+ * references (@io->nozc: mmap chunks, where an extra one is a pin). Swap
+ * and page cache pages and bounce pages go zero-copy; a filesystem's
+ * kmalloc'ed buffer and mmap chunks are copied.
  */
 static bool rmem_tcp_zerocopy_ok(const struct rmem_req *io)
 {
 	unsigned int i, p;
 
-	if (!READ_ONCE(rmem_tcp_zerocopy))
+	if (io->nozc || !READ_ONCE(rmem_tcp_zerocopy))
 		return false;
 	for (i = 0; i < io->nr_bvec; i++) {
 		const struct bio_vec *bv = &io->bvec[i];

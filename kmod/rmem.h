@@ -103,6 +103,9 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @sub: its owner's index for it (rmem_rio: which copy)
  * @failfast: another copy can serve it: when the node is not live, fail
  *	with -ENOTCONN at once instead of waiting for a reconnect
+ * @nozc: the caller counts its pages' references once it completes (an
+ *	mmap chunk: an extra one means a pin): the transport must not keep
+ *	any (no zero-copy send, whose socket may hold them a while longer)
  * @entry: on a queue's in-flight list or the node's pending list
  *
  * The caller owns the memory; it stays untouched until @done.
@@ -127,6 +130,7 @@ struct rmem_req {
 	struct rmem_node *node;
 	u8 sub;
 	bool failfast;
+	bool nozc;
 	struct list_head entry;
 };
 

@@ -13,13 +13,14 @@
 # Write data goes zero-copy (module parameter tcp_zerocopy: the socket takes
 # references on the pages, MSG_SPLICE_PAGES or sendpage), from bounce pages
 # (an encrypted region) and from the writer's own pages (encrypt off, with
-# O_DIRECT), and is copied with tcp_zerocopy=0; every byte reads back.
+# O_DIRECT), and is copied with tcp_zerocopy=0; every byte reads back. An
+# mmap region's chunks are always copied (their extra references are pins).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
 Q=/sys/kernel/debug/rmem/queues
-tap_plan 8
+tap_plan 9
 P=/sys/module/rmem/parameters
 cleanup() {
 	echo 1 >"$P/tcp_zerocopy" 2>/dev/null
@@ -136,5 +137,14 @@ done
 [ "$ok" = 1 ] && [ "$(cat "$P/tcp_zerocopy")" = Y ]
 tap_result "8 concurrent writers, zero-copy: every page reads back" $?
 echo "$diag" | tap_diag
+
+# An mmap region's write-backs are copied: eviction takes a page's extra
+# reference for a pin, and a zero-copy socket would hold one a while.
+mmdev=$(mmap_add tcpzc-mm 8M 64K 1M encrypt off)
+zc0=$(sends zerocopy) cp0=$(sends copied)
+[ -c "$mmdev" ] && mm "$mmdev" $((8 << 20)) fill 7 >/dev/null && mm "$mmdev" $((8 << 20)) drop >/dev/null &&
+	mm "$mmdev" $((8 << 20)) verify 7 >/dev/null && [ "$(sends zerocopy)" = "$zc0" ] &&
+	[ $(($(sends copied) - cp0)) -ge 128 ]
+tap_result "mmap write-backs are copied, not zero-copy ($(($(sends copied) - cp0)) copied, $(($(sends zerocopy) - zc0)) zero-copy), and read back" $?
 
 tap_done
