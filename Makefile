@@ -14,7 +14,7 @@
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
 #   make bench-same     same-filled pages kept against sent (TRANSPORT=tcp|rdma)
-#   make bench-zerocopy TCP write data sent zero-copy against copied
+#   make bench-zerocopy TCP write data sent zero-copy against copied (and unencrypted)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
