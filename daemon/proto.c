@@ -840,19 +840,32 @@ static void pub_revoke_owner(struct rmem_node *n, struct rmem_pub *p)
 	}
 }
 
-static int handle_pub_seal(struct rmem_node *n, struct rmem_pconn *pc,
-			   const struct msg *m, struct rmem_buf *out)
+/*
+ * The region a PUB_SEAL, PUB_OPEN or PUB_DELETE names, if the caller can see
+ * it; otherwise NULL, after an error reply whose result is in @ret.
+ */
+static struct rmem_pub *pub_named(struct rmem_node *n, struct rmem_pconn *pc,
+				  const struct msg *m, struct rmem_buf *out, int *ret)
 {
 	struct rmem_pub_name req;
 	struct rmem_pub *p;
 	uint32_t st;
 
 	st = pub_name_in(m, &req);
-	if (st)
-		return reply_err(n, out, m, st);
-	p = pub_find(n, pc, req.name);
+	p = st ? NULL : pub_find(n, pc, req.name);
 	if (!p)
-		return reply_err(n, out, m, RMEM_ERR_NOENT);
+		*ret = reply_err(n, out, m, st ? st : RMEM_ERR_NOENT);
+	return p;
+}
+
+static int handle_pub_seal(struct rmem_node *n, struct rmem_pconn *pc,
+			   const struct msg *m, struct rmem_buf *out)
+{
+	int ret;
+	struct rmem_pub *p = pub_named(n, pc, m, out, &ret);
+
+	if (!p)
+		return ret;
 	if (p->owner != pc->sess->id)
 		return reply_err(n, out, m, RMEM_ERR_PERM);
 	if (!p->sealed) {
@@ -867,16 +880,11 @@ static int handle_pub_seal(struct rmem_node *n, struct rmem_pconn *pc,
 static int handle_pub_open(struct rmem_node *n, struct rmem_pconn *pc,
 			   const struct msg *m, struct rmem_buf *out)
 {
-	struct rmem_pub_name req;
-	struct rmem_pub *p;
-	uint32_t st;
+	int ret;
+	struct rmem_pub *p = pub_named(n, pc, m, out, &ret);
 
-	st = pub_name_in(m, &req);
-	if (st)
-		return reply_err(n, out, m, st);
-	p = pub_find(n, pc, req.name);
 	if (!p)
-		return reply_err(n, out, m, RMEM_ERR_NOENT);
+		return ret;
 	if (!p->sealed && p->owner != pc->sess->id)
 		return reply_err(n, out, m, RMEM_ERR_STATE);
 	if (rmem_pub_attach(p, pc->sess->id))
@@ -1021,16 +1029,11 @@ static int handle_pub_close(struct rmem_node *n, struct rmem_pconn *pc,
 static int handle_pub_delete(struct rmem_node *n, struct rmem_pconn *pc,
 			     const struct msg *m, struct rmem_buf *out)
 {
-	struct rmem_pub_name req;
-	struct rmem_pub *p;
-	uint32_t st;
+	int ret;
+	struct rmem_pub *p = pub_named(n, pc, m, out, &ret);
 
-	st = pub_name_in(m, &req);
-	if (st)
-		return reply_err(n, out, m, st);
-	p = pub_find(n, pc, req.name);
 	if (!p)
-		return reply_err(n, out, m, RMEM_ERR_NOENT);
+		return ret;
 	if (p->nattached > 1 || (p->nattached == 1 && p->attached[0].session != pc->sess->id))
 		return reply_err(n, out, m, RMEM_ERR_BUSY);
 	rmem_node_pub_delete(n, p, pc->name);

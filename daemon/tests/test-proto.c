@@ -1352,69 +1352,52 @@ static void test_pool_zero_thread(void)
 /* session-quota: one session stops at N slabs; another is not affected. */
 /* ------------------------------------------------------------ published */
 
+/* A request whose reply must carry exactly @len bytes, copied to @rep. */
+static int64_t req_exact(struct conn *c, uint8_t type, const void *p, uint32_t l, void *rep,
+			 uint32_t len)
+{
+	struct reply r = { 0 };
+	int64_t st = req(c, type, p, l, NULL, 0, &r);
+
+	if (st == 0 && r.len != len)
+		st = -4;
+	else if (st == 0 && len)
+		memcpy(rep, r.payload, len);
+	free(r.payload);
+	return st;
+}
+
+/* @info NULL: the reply must carry nothing (PUB_DELETE). */
 static int64_t pub_named(struct conn *c, uint8_t type, const char *name, uint64_t size,
 			 struct rmem_pub_info *info)
 {
 	struct rmem_pub_name pn = { .size = htole64(size) };
-	struct reply r = { 0 };
-	int64_t st;
 
 	strncpy(pn.name, name, sizeof(pn.name));
-	st = req(c, type, &pn, sizeof(pn), NULL, 0, &r);
-	if (st == 0 && info) {
-		if (r.len != sizeof(*info))
-			st = -4;
-		else
-			memcpy(info, r.payload, sizeof(*info));
-	}
-	if (st == 0 && !info && r.len)
-		st = -4;
-	free(r.payload);
-	return st;
+	return req_exact(c, type, &pn, sizeof(pn), info, info ? sizeof(*info) : 0);
 }
 
 static int64_t pub_alloc(struct conn *c, uint32_t handle, uint32_t extent,
 			 struct rmem_slab_alloc_reply *a)
 {
 	struct rmem_pub_extent pe = { .handle = htole32(handle), .extent = htole32(extent) };
-	struct reply r = { 0 };
-	int64_t st = req(c, RMEM_MSG_PUB_ALLOC, &pe, sizeof(pe), NULL, 0, &r);
 
-	if (st == 0) {
-		if (r.len != sizeof(*a))
-			st = -4;
-		else
-			memcpy(a, r.payload, sizeof(*a));
-	}
-	free(r.payload);
-	return st;
+	return req_exact(c, RMEM_MSG_PUB_ALLOC, &pe, sizeof(pe), a, sizeof(*a));
 }
 
 static int64_t pub_map(struct conn *c, uint32_t handle, uint32_t first,
 		       struct rmem_pub_map_reply *m)
 {
 	struct rmem_pub_extent pe = { .handle = htole32(handle), .extent = htole32(first) };
-	struct reply r = { 0 };
-	int64_t st = req(c, RMEM_MSG_PUB_MAP, &pe, sizeof(pe), NULL, 0, &r);
 
-	if (st == 0) {
-		if (r.len != sizeof(*m))
-			st = -4;
-		else
-			memcpy(m, r.payload, sizeof(*m));
-	}
-	free(r.payload);
-	return st;
+	return req_exact(c, RMEM_MSG_PUB_MAP, &pe, sizeof(pe), m, sizeof(*m));
 }
 
 static int64_t pub_close(struct conn *c, uint32_t handle)
 {
 	struct rmem_pub_extent pe = { .handle = htole32(handle) };
-	struct reply r = { 0 };
-	int64_t st = req(c, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0, &r);
 
-	free(r.payload);
-	return st;
+	return req_exact(c, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
 }
 
 /*
