@@ -771,25 +771,45 @@ static int handle_pub_create(struct rmem_node *n, struct rmem_pconn *pc,
 	return pub_info_reply(pc, m, out, p);
 }
 
+/*
+ * The region a PUB_ALLOC, PUB_MAP or PUB_CLOSE names by handle, if the
+ * caller owns it or is attached to it, and the request's extent in @ext;
+ * otherwise NULL, after an error reply whose result is in @ret.
+ */
+static struct rmem_pub *pub_extent_in(struct rmem_node *n, struct rmem_pconn *pc,
+				      const struct msg *m, struct rmem_buf *out,
+				      uint32_t *ext, int *ret)
+{
+	struct rmem_pub_extent req;
+	struct rmem_pub *p;
+
+	if (m->len != sizeof(req)) {
+		*ret = reply_err(n, out, m, RMEM_ERR_PROTO);
+		return NULL;
+	}
+	memcpy(&req, m->payload, sizeof(req));
+	p = pub_handle(n, pc, le32toh(req.handle));
+	if (!p)
+		*ret = reply_err(n, out, m, RMEM_ERR_NOENT);
+	*ext = le32toh(req.extent);
+	return p;
+}
+
 static int handle_pub_alloc(struct rmem_node *n, struct rmem_pconn *pc,
 			    const struct msg *m, struct rmem_buf *out)
 {
 	struct rmem_slab_alloc_reply rep;
-	struct rmem_pub_extent req;
 	struct rmem_pub *p;
 	uint32_t ext;
 	int64_t slab;
 	uint8_t *b;
+	int ret;
 
-	if (m->len != sizeof(req))
-		return reply_err(n, out, m, RMEM_ERR_PROTO);
-	memcpy(&req, m->payload, sizeof(req));
-	p = pub_handle(n, pc, le32toh(req.handle));
+	p = pub_extent_in(n, pc, m, out, &ext, &ret);
 	if (!p)
-		return reply_err(n, out, m, RMEM_ERR_NOENT);
+		return ret;
 	if (p->owner != pc->sess->id || p->sealed)
 		return reply_err(n, out, m, RMEM_ERR_RDONLY);
-	ext = le32toh(req.extent);
 	if (ext >= p->nextents)
 		return reply_err(n, out, m, RMEM_ERR_RANGE);
 	if (p->slab[ext] == RMEM_SLAB_NONE) {
@@ -936,18 +956,14 @@ static int handle_pub_map(struct rmem_node *n, struct rmem_pconn *pc,
 			  const struct msg *m, struct rmem_buf *out)
 {
 	struct rmem_pub_map_reply rep;
-	struct rmem_pub_extent req;
 	uint32_t first, i, next = RMEM_SLAB_NONE;
 	struct rmem_pub *p;
 	uint8_t *b;
+	int ret;
 
-	if (m->len != sizeof(req))
-		return reply_err(n, out, m, RMEM_ERR_PROTO);
-	memcpy(&req, m->payload, sizeof(req));
-	p = pub_handle(n, pc, le32toh(req.handle));
+	p = pub_extent_in(n, pc, m, out, &first, &ret);
 	if (!p)
-		return reply_err(n, out, m, RMEM_ERR_NOENT);
-	first = le32toh(req.extent);
+		return ret;
 	if (first >= p->nextents)
 		return reply_err(n, out, m, RMEM_ERR_RANGE);
 	memset(&rep, 0, sizeof(rep));
@@ -1013,14 +1029,14 @@ void rmem_node_pub_delete(struct rmem_node *n, struct rmem_pub *p, const char *w
 static int handle_pub_close(struct rmem_node *n, struct rmem_pconn *pc,
 			    const struct msg *m, struct rmem_buf *out)
 {
-	struct rmem_pub_extent req;
 	struct rmem_pub *p;
+	uint32_t ext;
+	int ret;
 
-	if (m->len != sizeof(req))
-		return reply_err(n, out, m, RMEM_ERR_PROTO);
-	memcpy(&req, m->payload, sizeof(req));
-	p = rmem_pub_by_handle(&n->pubs, le32toh(req.handle));
-	if (!p || !rmem_pub_att(p, pc->sess->id))
+	p = pub_extent_in(n, pc, m, out, &ext, &ret);
+	if (!p)
+		return ret;
+	if (!rmem_pub_att(p, pc->sess->id))
 		return reply_err(n, out, m, RMEM_ERR_NOENT);
 	pub_detach(n, p, pc->sess->id);
 	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;
