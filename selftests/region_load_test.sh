@@ -85,7 +85,7 @@ bytes=$(echo "$out" | jget bytes 2>/dev/null)
 json_valid <<<"$out" && [ "$bytes" = $((5 * M + 7)) ] && [ "$(echo "$out" | jget name)" = ld-mm ]
 tap_result "-j prints the result as JSON (bytes $bytes)" $?
 
-rmem_mmap drop "$mm" >/dev/null 2>&1
+mm "$mm" $((32 * M)) drop >/dev/null 2>&1
 f0=$(region_field ld-mm fetches)
 same_bytes "$mm" 4096 $((5 * M + 7)) "$tmp/c" && f1=$(region_field ld-mm fetches) &&
 	[ $((f1 - f0)) -ge 64 ] && [ "${wb:-0}" -ge 64 ]
