@@ -237,6 +237,9 @@ int rm_load_run(struct rm_ctx *ctx, const struct rm_req *req)
 		return rm_fail(ctx, -ENOMEM);
 	}
 	ret = rm_nl_exec(&ctx->nl, msg, load_region_reply, &lr);
+	if (ret == -ENOENT)
+		return rm_failf(ctx, "no region named '%s' (rmemctl region show lists them)",
+				req->name);
 	if (ret)
 		return rm_fail(ctx, ret);
 	if (!lr.found)
