@@ -265,12 +265,14 @@ setup_rmem_beside() {
 }
 
 # dev_params DEV: rmem's module parameters while DEV is measured:
-# same_filled 0 for an -nosame device, tcp_zerocopy 0 for an -nozc device,
-# else 1 (the defaults).
+# same_filled 0 for an -nosame device, else 1 (the default); in the
+# zerocopy mode tcp_zerocopy 0 for an -nozc device, else 1 (elsewhere the
+# module's default).
 dev_params() {
 	local p=/sys/module/rmem/parameters
 	[ -w "$p/same_filled" ] && if [[ $1 == *-nosame ]]; then echo 0; else echo 1; fi >"$p/same_filled"
-	[ -w "$p/tcp_zerocopy" ] && if [[ $1 == *-nozc ]]; then echo 0; else echo 1; fi >"$p/tcp_zerocopy"
+	[ "$MODE" = zerocopy ] && [ -w "$p/tcp_zerocopy" ] &&
+		if [[ $1 == *-nozc ]]; then echo 0; else echo 1; fi >"$p/tcp_zerocopy"
 	return 0
 }
 

@@ -436,8 +436,8 @@ def zerocopy_tables(L, fio, sw, meta):
                            "## Zero-copy TCP sends: on against off",
                            "Write data sent with the socket taking references on the pages "
                            "(MSG_SPLICE_PAGES; sendpage before 6.5), as nvme-tcp does (module "
-                           "parameter `tcp_zerocopy`, default 1), against copied into the socket "
-                           "(tcp_zerocopy=0). Both regions use the default, encrypt on: the pages "
+                           "parameter `tcp_zerocopy` set to 1 for the run), against copied into the "
+                           "socket (tcp_zerocopy=0). Both regions use the default, encrypt on: the pages "
                            "sent are the encrypted bounce pages. × = on ÷ off, medians.")
     if not pairs:
         return

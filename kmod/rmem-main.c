@@ -107,9 +107,9 @@ bool rmem_same_filled = true;
 module_param_named(same_filled, rmem_same_filled, bool, 0644);
 MODULE_PARM_DESC(same_filled, "Keep a written page that is one repeated word on the compute node instead of sending it (default on)");
 
-bool rmem_tcp_zerocopy = true;
+bool rmem_tcp_zerocopy;
 module_param_named(tcp_zerocopy, rmem_tcp_zerocopy, bool, 0644);
-MODULE_PARM_DESC(tcp_zerocopy, "Send write data over TCP without copying it, where the pages allow (default on)");
+MODULE_PARM_DESC(tcp_zerocopy, "Send write data over TCP without copying it, where the pages allow (default off: under test)");
 
 unsigned int rmem_rebuild_mbps = 512;
 rmem_param(rebuild_mbps, rmem_rebuild_mbps, 0, 100000, false, 0644);

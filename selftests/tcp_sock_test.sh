@@ -22,8 +22,10 @@
 Q=/sys/kernel/debug/rmem/queues
 tap_plan 9
 P=/sys/module/rmem/parameters
+zc_default=$(cat "$P/tcp_zerocopy" 2>/dev/null)
 cleanup() {
-	echo 1 >"$P/tcp_zerocopy" 2>/dev/null
+	[ "$zc_default" = Y ] && echo 1 >"$P/tcp_zerocopy" 2>/dev/null
+	[ "$zc_default" = N ] && echo 0 >"$P/tcp_zerocopy" 2>/dev/null
 	blk_cleanup
 	rm -f /tmp/tcp-zc.*
 }
@@ -82,6 +84,7 @@ read_back() {
 		cmp -s /tmp/tcp-zc.data /tmp/tcp-zc.back
 }
 head -c 1M /dev/urandom >/tmp/tcp-zc.data
+echo 1 >"$P/tcp_zerocopy"
 enc=$(blk_add_region tcpzc 64M)
 clear=$(rmemctl region add tcpzc-clear size 64M encrypt off >/dev/null &&
 	dev=$(region_field tcpzc-clear device) && dev_wait "$dev" b && echo "/dev/$dev")
