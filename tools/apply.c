@@ -135,6 +135,14 @@ static int parse_line(struct rm_conf *c, char **argv, int argc, unsigned int lin
 			return line_err(err, errlen, line, "region: %s", detail);
 		if (e->swap && e->req.type == RMEM_REGION_MMAP)
 			return line_err(err, errlen, line, "'swap' needs a block region, not type mmap");
+		/*
+		 * A published region is made once: it outlives this host's
+		 * reboot on the memory nodes, and the next boot's apply would
+		 * publish its name again, which the memory nodes refuse.
+		 */
+		if (e->req.publish)
+			return line_err(err, errlen, line,
+					"'publish' has no place in rmem.conf (a published region outlives the reboot; its name cannot be published again): publish it once with 'rmemctl region add'");
 		for (i = 0; i < c->n; i++)
 			if (c->e[i].kind == RM_CONF_REGION && !strcmp(c->e[i].req.name, e->req.name))
 				return line_err(err, errlen, line, "region %s is on line %u already",

@@ -98,6 +98,9 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_EVENT_ERRNO]		= { .type = NLA_U32 },
 	[RMEM_A_EVENT_LOST]		= { .type = NLA_U32 },
 	[RMEM_A_REGION_SAME_FILLED]	= { .type = NLA_U64 },
+	[RMEM_A_REGION_PUBLISH]		= { .type = NLA_FLAG },
+	[RMEM_A_REGION_SEALED]		= { .type = NLA_FLAG },
+	[RMEM_A_REGION_ATTACHED]	= { .type = NLA_FLAG },
 };
 
 /**

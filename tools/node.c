@@ -7,6 +7,9 @@
  *   rmemctl node del ID|ADDR[:PORT]
  *   rmemctl node drain ID|ADDR[:PORT]
  *   rmemctl node show [ID]
+ *
+ * A node named by address is found in the node dump (rm_node_find());
+ * region attach's node list names nodes the same way (rm_node_ref_parse()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -104,33 +107,58 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static int parse_id(struct rm_req *req, const char *s, char *err, size_t errlen)
+static int parse_id(const char *s, uint32_t *id, char *err, size_t errlen)
 {
-	if (rm_parse_u32(s, &req->id))
+	if (rm_parse_u32(s, id))
 		return rm_arg_err(err, errlen, "invalid node id '%s'", s);
-	req->has_id = true;
 	return 0;
+}
+
+/**
+ * rm_node_ref_parse() - a node named by id or by address: "ID|ADDR[:PORT]"
+ * @s: digits only: an id; anything else: an address (rm_parse_addr())
+ * @ref: the result
+ * @err: on error, what is wrong
+ * @errlen: size of @err
+ *
+ * An address is turned into an id later, by rm_node_find().
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rm_node_ref_parse(const char *s, struct rm_node_ref *ref, char *err, size_t errlen)
+{
+	memset(ref, 0, sizeof(*ref));
+	if (!all_digits(s))
+		return parse_node_addr(s, &ref->addr, err, errlen);
+	ref->has_id = true;
+	return parse_id(s, &ref->id, err, errlen);
 }
 
 static int node_del_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
+	struct rm_node_ref ref;
+	int ret;
+
 	if (argc < 1)
 		return rm_arg_err(err, errlen, "missing ID or ADDR");
 	if (argc > 1)
 		return rm_arg_err(err, errlen, "unexpected argument '%s'", argv[1]);
-	if (all_digits(argv[0]))
-		return parse_id(req, argv[0], err, errlen);
-	req->has_addr = true;
-	return parse_node_addr(argv[0], &req->addr, err, errlen);
+	ret = rm_node_ref_parse(argv[0], &ref, err, errlen);
+	if (ret)
+		return ret;
+	req->id = ref.id;
+	req->has_id = ref.has_id;
+	req->addr = ref.addr;
+	req->has_addr = !ref.has_id;
+	return 0;
 }
 
 static int node_show_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
 	if (argc > 1)
 		return rm_arg_err(err, errlen, "unexpected argument '%s'", argv[1]);
-	if (argc == 1)
-		return parse_id(req, argv[0], err, errlen);
-	return 0;
+	req->has_id = argc == 1;
+	return req->has_id ? parse_id(argv[0], &req->id, err, errlen) : 0;
 }
 
 /* ---- replies ---- */
@@ -382,38 +410,43 @@ static int node_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 	return RM_EXIT_OK;
 }
 
-/* The id of the one node at req->addr (and req->addr.port, if given). */
-static int node_find_by_addr(struct rm_ctx *ctx, const struct rm_req *req, uint32_t *id)
+/**
+ * rm_node_find() - the id of the one node at an address, in a node dump
+ * @ctx: the command, for the error message
+ * @l: the nodes, from rm_node_dump()
+ * @a: the address; and its port, when it has one
+ * @hint_add: when no node has it, tell the user to 'rmemctl node add' it
+ * @id: the node's id
+ *
+ * Return: 0, or RM_EXIT_FAIL after saying why: no node has the address,
+ * or several do (on different ports).
+ */
+int rm_node_find(struct rm_ctx *ctx, const struct node_list *l, const struct rm_addr *a,
+		 bool hint_add, uint32_t *id)
 {
-	struct rm_req all = { .transport = -1, .type = -1, .encrypt = -1 };
-	struct node_list l = { 0 };
 	char want[80], ids[128] = "";
 	size_t i, found = 0, off = 0;
-	int ret;
 
-	rm_addr_format(&req->addr, true, want, sizeof(want));
-	ret = node_get(ctx, &all, &l);
-	if (ret)
-		goto out;
-	for (i = 0; i < l.n; i++) {
-		if (!l.has_id[i] || !l.addrs[i].family ||
-		    !rm_addr_equal(&l.addrs[i], &req->addr) ||
-		    (req->addr.has_port && l.addrs[i].port != req->addr.port))
+	rm_addr_format(a, true, want, sizeof(want));
+	for (i = 0; i < l->n; i++) {
+		if (!l->has_id[i] || !l->addrs[i].family || !rm_addr_equal(&l->addrs[i], a) ||
+		    (a->has_port && l->addrs[i].port != a->port))
 			continue;
 		if (!found++)
-			*id = l.ids[i];
+			*id = l->ids[i];
 		if (off < sizeof(ids))
 			off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%u",
-						off ? ", " : "", l.ids[i]);
+						off ? ", " : "", l->ids[i]);
 	}
+	if (!found && hint_add)
+		return rm_failf(ctx, "no node has address %s: add it first ('rmemctl node add %s')",
+				want, want);
 	if (!found)
-		ret = rm_failf(ctx, "no node has address %s", want);
-	else if (found > 1)
-		ret = rm_failf(ctx, "%zu nodes have address %s (ids %s): give the port or the id",
-			       found, want, ids);
-out:
-	rm_node_list_free(&l);
-	return ret;
+		return rm_failf(ctx, "no node has address %s", want);
+	if (found > 1)
+		return rm_failf(ctx, "%zu nodes have address %s (ids %s): give the port or the id",
+				found, want, ids);
+	return 0;
 }
 
 /* NODE_DEL or NODE_DRAIN of the node the request names. */
@@ -427,7 +460,12 @@ static int node_id_cmd(struct rm_ctx *ctx, const struct rm_req *req, uint8_t cmd
 	if (ret)
 		return ret;
 	if (!req->has_id) {
-		ret = node_find_by_addr(ctx, req, &id);
+		struct node_list l = { 0 };
+
+		ret = rm_node_dump(ctx, &l);
+		if (!ret)
+			ret = rm_node_find(ctx, &l, &req->addr, false, &id);
+		rm_node_list_free(&l);
 		if (ret)
 			return ret;
 	}

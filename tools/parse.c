@@ -317,6 +317,7 @@ const char *const rm_feature_names[] = {
 	"block",	/* RMEM_FEAT_BLOCK */
 	"mmap",		/* RMEM_FEAT_MMAP */
 	"auth",		/* RMEM_FEAT_AUTH */
+	"publish",	/* RMEM_FEAT_PUBLISH */
 	NULL,
 };
 
@@ -328,6 +329,7 @@ _Static_assert(sizeof(region_type_names) / sizeof(region_type_names[0]) ==
 	       __RMEM_REGION_TYPE_MAX, "a region type without a name");
 _Static_assert(RMEM_FEAT_MMAP == 1ULL << 3, "rm_feature_names is out of date");
 _Static_assert(RMEM_FEAT_AUTH == 1ULL << 4, "rm_feature_names is out of date");
+_Static_assert(RMEM_FEAT_PUBLISH == 1ULL << 5, "rm_feature_names is out of date");
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {

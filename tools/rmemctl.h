@@ -47,6 +47,8 @@
 #define RM_CHUNK_MIN		4096ULL
 #define RM_CHUNK_MAX		(2ULL << 20)
 #define RM_REPLICAS_MAX		3	/* copies of a region's extents */
+/* region attach ... node LIST: RMEM_A_REGION_NODE_IDS holds 1 to 64 ids. */
+#define RM_NODE_IDS_MAX		64
 
 /* ---- parse.c: pure parsers, no I/O, no allocation ---- */
 
@@ -173,6 +175,13 @@ int rm_nl_parse_nested(struct nlattr **tb, struct nlattr *nest);
 
 /* ---- rmemctl.c: command line and dispatch ---- */
 
+/* A node as the user names it: by id ("3") or by address ("10.0.0.2:7471"). */
+struct rm_node_ref {
+	struct rm_addr addr;	/* when !has_id */
+	uint32_t id;
+	bool has_id;
+};
+
 /* Everything a verb needs, filled by its parse function. */
 struct rm_req {
 	/* node */
@@ -199,6 +208,10 @@ struct rm_req {
 	unsigned int replicas;	/* copies, 0: not given */
 	bool prealloc;
 	int encrypt;		/* 1 on, 0 off, -1: not given */
+	bool publish;		/* region add ... publish */
+	bool purge;		/* region del ... purge */
+	struct rm_node_ref nodes[RM_NODE_IDS_MAX];	/* region attach ... node LIST */
+	unsigned int n_nodes;	/* 0: not given (every node) */
 	const char *file;	/* region load: points into argv */
 	uint64_t offset;	/* region load: bytes, a multiple of 4K */
 };
@@ -269,6 +282,8 @@ struct region_list {
 int rm_node_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r);
 int rm_node_dump(struct rm_ctx *ctx, struct node_list *l);
 void rm_node_list_free(struct node_list *l);
+int rm_node_find(struct rm_ctx *ctx, const struct node_list *l, const struct rm_addr *a,
+		 bool hint_add, uint32_t *id);
 int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r);
 int rm_region_dump(struct rm_ctx *ctx, struct region_list *l);
 /* load.c: rmemctl region load */
@@ -312,6 +327,7 @@ int rm_arg_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int rm_no_args(struct rm_req *req, int argc, char **argv, char *err, size_t errlen);
 int rm_file_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen);
+int rm_node_ref_parse(const char *s, struct rm_node_ref *ref, char *err, size_t errlen);
 
 /* Runtime error (exit 1): "rmemctl: <what>: <msg>[: extack] (<strerror>)". */
 int rm_fail(struct rm_ctx *ctx, int err);

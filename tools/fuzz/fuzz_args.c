@@ -2,7 +2,8 @@
 /*
  * libFuzzer: the whole command line parser. The input is split at NUL
  * bytes into argv[1..]; rm_cli_parse() must never crash, and whatever it
- * accepts must be something the kernel's policy accepts too.
+ * accepts must be something the kernel's policy accepts too (every verb,
+ * region seal and attach with their node lists included).
  */
 #include <errno.h>
 
@@ -53,6 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(r->has_addr || (r->has_name && r->has_size) || r->key_file);
 		if (cmd.obj == &rm_obj_key && cmd.verb->name && !strcmp(cmd.verb->name, "del"))
 			FUZZ_ASSERT(r->has_key_id);
+		/* published regions: never encrypted; purge only on del */
+		FUZZ_ASSERT(!(r->publish && r->encrypt == 1));
+		FUZZ_ASSERT(!r->publish || !strcmp(cmd.verb->name, "add"));
+		FUZZ_ASSERT(!r->purge || !strcmp(cmd.verb->name, "del"));
+		FUZZ_ASSERT(r->n_nodes <= RM_NODE_IDS_MAX);
+		for (i = 0; i < r->n_nodes; i++)
+			FUZZ_ASSERT(r->nodes[i].has_id || r->nodes[i].addr.family);
+		if (cmd.obj == &rm_obj_region && !strcmp(cmd.verb->name, "attach"))
+			FUZZ_ASSERT(r->has_name && r->type >= 0 &&
+				    (r->type == RMEM_REGION_MMAP || (!r->chunk && !r->cache)));
 	}
 	free(buf);
 	return 0;

@@ -3,7 +3,8 @@
  * libFuzzer: the rmem.conf parser (rmemctl apply). Any bytes: it must
  * never crash, and every entry it accepts must be what the commands'
  * own parsers accept: a key with a file name, a node with an address, a
- * region with a valid name and a size, swap only on a block region.
+ * region with a valid name and a size, swap only on a block region, never
+ * published.
  */
 #include <errno.h>
 
@@ -41,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(e->req.has_size && e->req.size &&
 				    e->req.size % RM_REGION_ALIGN == 0);
 			FUZZ_ASSERT(!e->swap || e->req.type != RMEM_REGION_MMAP);
+			FUZZ_ASSERT(!e->req.publish && !e->req.purge && !e->req.n_nodes);
 			FUZZ_ASSERT(e->swap_prio >= -1 && e->swap_prio <= 32767);
 			break;
 		default:

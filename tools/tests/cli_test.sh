@@ -186,11 +186,54 @@ usage_err "region add: chunk '4M' must be 4K, 8K, 16K ... 1M or 2M" region add m
 usage_err "region add: 'chunk' given twice" region add m0 size 64M type mmap chunk 4K chunk 8K
 usage_err "region add: cache '1000' must be a non-zero multiple of 4096" region add m0 size 64M type mmap cache 1000
 usage_err "region add: 'cache' needs a value" region add m0 size 64M type mmap cache
+# region add ... publish
+usage_err "region add: 'publish' given twice" region add pub size 4G publish publish
+usage_err "region add: 'publish' given twice" region add pub publish size 4G prealloc publish
+usage_err "region add: a published region cannot be encrypted (other compute nodes read it)" region add pub size 4G publish encrypt on
+usage_err "region add: a published region cannot be encrypted (other compute nodes read it)" region add pub encrypt on size 4G type mmap publish
+usage_err "region add: missing 'size SIZE'" region add pub publish
+usage_err "region add: unexpected argument 'purge'" region add pub size 4G purge
+usage_err "region add: unexpected argument 'node'" region add pub size 4G node 1
 # region del / show
 usage_err "region del: missing NAME" region del
 usage_err "region del: unexpected argument 'b'" region del a b
 usage_err "region del: invalid region name 'a b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region del 'a b'
+usage_err "region del: 'purge' given twice" region del pub purge purge
+usage_err "region del: unexpected argument 'now'" region del pub purge now
+usage_err "region del: unexpected argument 'publish'" region del pub publish
 usage_err "region show: unexpected argument 'b'" region show a b
+# region seal
+usage_err "region seal: missing NAME" region seal
+usage_err "region seal: unexpected argument 'now'" region seal pub now
+usage_err "region seal: invalid region name 'a/b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region seal a/b
+# region attach
+usage_err "region attach: missing NAME" region attach
+usage_err "region attach: invalid region name 'a b' (1 to 31 characters from A-Z a-z 0-9 _ . -)" region attach 'a b'
+usage_err "region attach: 'node' needs a value" region attach pub node
+usage_err "region attach: 'node' given twice" region attach pub node 1 node 2
+usage_err "region attach: empty node list" region attach pub node ''
+usage_err "region attach: empty element in the node list '1,,2'" region attach pub node 1,,2
+usage_err "region attach: empty element in the node list ',1'" region attach pub node ,1
+usage_err "region attach: empty element in the node list '1,'" region attach pub node 1,
+usage_err "region attach: invalid node id '4294967296'" region attach pub node 1,4294967296
+usage_err "region attach: invalid address 'node3': not an IPv4 address (host names are not resolved)" region attach pub node 1,node3
+usage_err "region attach: invalid address '10.0.0.2:0': the port must be 1-65535" region attach pub node 10.0.0.2:0
+usage_err "region attach: invalid address '[fe80::1%eth0]': IPv6 scope ids are not supported" region attach pub node '[fe80::1%eth0]'
+usage_err "region attach: '3' is in the node list twice" region attach pub node 3,10.0.0.2,3
+usage_err "region attach: '10.0.0.2:7471' is in the node list twice" region attach pub node 10.0.0.2:7471,10.0.0.3,10.0.0.2:7471
+usage_err "region attach: more than 64 nodes in the node list" region attach pub node "$(seq -s, 1 65)"
+usage_err "region attach: node '10.0.0.210.0.0.210.0.0.210.0.0.2...' in the node list is too long" region attach pub node "1,$(printf '10.0.0.2%.0s' $(seq 10))"
+usage_err "region attach: 'chunk' and 'cache' need 'type mmap'" region attach pub type block chunk 4K
+usage_err "region attach: 'chunk' and 'cache' need 'type mmap'" region attach pub cache 16M node 1 type block
+usage_err "region attach: chunk '3K' must be 4K, 8K, 16K ... 1M or 2M" region attach pub chunk 3K
+usage_err "region attach: 'chunk' given twice" region attach pub chunk 4K chunk 8K
+usage_err "region attach: cache '1000' must be a non-zero multiple of 4096" region attach pub cache 1000
+usage_err "region attach: 'cache' needs a value" region attach pub cache
+usage_err "region attach: 'type' given twice" region attach pub type mmap type block
+usage_err "region attach: unknown region type 'file' (use block or mmap)" region attach pub type file
+usage_err "region attach: unexpected argument 'size'" region attach pub size 4G
+usage_err "region attach: unexpected argument 'publish'" region attach pub publish
+usage_err "region attach: unexpected argument '1,2'" region attach pub 1,2
 
 # ---- key files: read and written without the module (common/rmem-key.c) ----
 umask 022
@@ -250,6 +293,10 @@ else
 		"region add swap0 size 4G replicas 2 prealloc" "region add s size 4G prealloc replicas 3" \
 		"region add s size 4G encrypt off" "region add s size 4G type mmap encrypt on" \
 		"node add 10.0.0.2 key 0123456789ABCDEF" "node add 10.0.0.2 auth none transport tcp" \
+		"region add pub size 4G publish" "region add pub size 4G type mmap publish encrypt off" \
+		"region seal pub" "region del pub purge" "region attach pub" \
+		"region attach pub node 3,10.0.0.2,[fd00::2]:7471 type mmap chunk 2M cache 16M" \
+		"region attach pub type block node 10.0.0.2:7472" "region attach pub node $(seq -s, 1 64)" \
 		"key" "key list" "key show" "-j key ls" "key del 0123456789abcdef" "key add $tmp/k1"; do
 		# shellcheck disable=SC2086
 		run $args
@@ -280,6 +327,10 @@ printf 'node 10.0.0.2\nregion r size 1G swap\nregion r size 2G\n' >"$tmp/dup.con
 run_nosock apply "$tmp/dup.conf"
 [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "rmemctl: apply: $tmp/dup.conf: line 3: region r is on line 2 already (nothing was changed)" ]
 ok $? "'apply' of a file with a bad line: exit 2, the line named, nothing sent (no socket)"
+printf 'node 10.0.0.2\nregion genome size 1G type mmap publish encrypt off\n' >"$tmp/pub.conf"
+run_nosock apply "$tmp/pub.conf"
+[ $rc -eq 2 ] && grep -q "^rmemctl: apply: $tmp/pub.conf: line 2: 'publish' has no place in rmem.conf" "$tmp/err"
+ok $? "'apply' of a file with a published region: refused, the line named, nothing sent (no socket)"
 printf '# nothing but a comment\n' >"$tmp/empty.conf"
 run_nosock apply "$tmp/empty.conf"
 [ $rc -eq 99 ] || [ $rc -eq 1 ]
@@ -370,7 +421,7 @@ done <<'CASES'
 -b b.batch ''|apply help key monitor node region status version
 no|node
 node ''|add del drain show
-region ''|add del load show
+region ''|add attach del load seal show
 key ''|add del generate show
 node add 10.0.0.9 ''|auth key timeout transport
 node add 10.0.0.9 transport ''|auto rdma tcp
@@ -381,7 +432,15 @@ region del ''|swap0 weights
 region show w|weights
 region load ''|swap0 weights
 region load weights /nonexistent/f ''|offset
-region add big ''|cache chunk encrypt prealloc replicas size type
+region add big ''|cache chunk encrypt prealloc publish replicas size type
+region del swap0 ''|purge
+region del swap0 purge ''|
+region seal ''|swap0 weights
+region attach ''|
+region attach genome ''|cache chunk node type
+region attach genome type ''|block mmap
+region attach genome node ''|12 3
+region attach genome chunk ''|
 region add big type ''|block mmap
 region add big size 1G encrypt ''|off on
 key del ''|f7ca7d773215dfa8

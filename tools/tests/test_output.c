@@ -408,6 +408,58 @@ static void test_replies(void)
 	free(out);
 	nlmsg_free(m);
 
+	{
+		/* What the module sends (flags) -> "published" in text and JSON. */
+		static const struct {
+			bool publish, sealed, attached;
+			const char *want;
+		} pub[] = {
+			{ false, false, false, "no" },
+			{ true, false, false, "yes" },
+			{ true, true, false, "sealed" },
+			{ false, true, true, "attached" },
+			{ false, false, true, "attached" },
+		};
+		bool good_text = true, good_json = true;
+		char want[64], *col, *line2;
+		size_t i;
+
+		for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+			m = nlmsg_alloc();
+			nla_put_string(m, RMEM_A_REGION_NAME, "genome");
+			nla_put_u8(m, RMEM_A_REGION_ENCRYPT, 0);
+			nla_put_u8(m, RMEM_A_REGION_REPLICAS, 2);
+			if (pub[i].publish)
+				nla_put_flag(m, RMEM_A_REGION_PUBLISH);
+			if (pub[i].sealed)
+				nla_put_flag(m, RMEM_A_REGION_SEALED);
+			if (pub[i].attached)
+				nla_put_flag(m, RMEM_A_REGION_ATTACHED);
+			ret = parse_msg(m, tb);
+			rm_region_rec(tb, &r);
+			out = render(&r, false);
+			/* the value, under its header, after COPIES */
+			col = strstr(out, " COPIES  PUBLISHED ");
+			line2 = strchr(out, '\n');
+			good_text &= !ret && col && line2 &&
+				     !strncmp(line2 + 1 + (col + 9 - out), pub[i].want,
+					      strlen(pub[i].want)) &&
+				     line2[1 + (col + 9 - out) + strlen(pub[i].want)] == ' ';
+			if (!i || i == 2)
+				diag(out);
+			free(out);
+			out = render(&r, true);
+			snprintf(want, sizeof(want), "\"encrypt\":\"off\",\"published\":\"%s\"",
+				 pub[i].want);
+			good_json &= json_ok(out) && strstr(out, want) != NULL;
+			free(out);
+			nlmsg_free(m);
+		}
+		tap_ok(good_text, "region show text: PUBLISHED is no, yes, sealed or attached");
+		tap_ok(good_json, "region show json: \"published\" is \"no\", \"yes\", "
+		       "\"sealed\" or \"attached\", after \"encrypt\"");
+	}
+
 	m = nlmsg_alloc();
 	nla_put_u32(m, RMEM_A_NODE_CAPACITY, 1);	/* u64 sent as u32 */
 	tap_ok(parse_msg(m, tb) == -EBADMSG, "reply policy: a short u64 is rejected");

@@ -502,6 +502,87 @@ static void test_key_id(void)
 	tap_ok(good, "key id: each of the 255 bytes in the middle is accepted iff a hex digit");
 }
 
+/* rm_cli_parse() of a command line, split at spaces; the result in *cmd. */
+static int cli(struct rm_cmd *cmd, const char *line)
+{
+	char buf[1024], *argv[80], *p;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "rmemctl %s", line);
+	for (p = strtok(buf, " "); p && argc < 79; p = strtok(NULL, " "))
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	return rm_cli_parse(argc, argv, cmd);
+}
+
+/* What the node and region verbs put in struct rm_req for the kernel. */
+static void test_requests(void)
+{
+	static struct rm_cmd c;
+	const struct rm_req *r = &c.req;
+	struct rm_node_ref ref;
+	char err[128], line[512];
+	size_t off;
+	int i, ret;
+
+	ret = rm_node_ref_parse("3", &ref, err, sizeof(err));
+	tap_ok(!ret && ref.has_id && ref.id == 3, "node ref: '3' is node id 3");
+	ret = rm_node_ref_parse("[fd00::2]:7472", &ref, err, sizeof(err));
+	tap_ok(!ret && !ref.has_id && ref.addr.family == AF_INET6 && ref.addr.has_port &&
+	       ref.addr.port == 7472, "node ref: '[fd00::2]:7472' is an address with a port");
+	ret = rm_node_ref_parse("4294967296", &ref, err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "invalid node id '4294967296'"),
+	       "node ref: an id past u32 is refused (%s)", err);
+	ret = rm_node_ref_parse("", &ref, err, sizeof(err));
+	tap_ok(ret == -EINVAL && !strcmp(err, "invalid address '': empty address"),
+	       "node ref: empty is refused (%s)", err);
+
+	ret = cli(&c, "node del 3");
+	tap_ok(!ret && r->has_id && r->id == 3 && !r->has_addr, "node del ID: by id");
+	ret = cli(&c, "node drain 10.0.0.2:7471");
+	tap_ok(!ret && !r->has_id && r->has_addr && r->addr.family == AF_INET &&
+	       r->addr.port == 7471, "node drain ADDR:PORT: by address");
+
+	ret = cli(&c, "region add pub size 1G publish encrypt off");
+	tap_ok(!ret && r->publish && r->encrypt == 0 && !r->purge && r->type == -1 &&
+	       r->size == 1ULL << 30, "region add ... publish encrypt off");
+	ret = cli(&c, "region add pub size 1G");
+	tap_ok(!ret && !r->publish, "region add: not published unless asked");
+	ret = cli(&c, "region del pub purge");
+	tap_ok(!ret && r->purge && !strcmp(r->name, "pub"), "region del NAME purge");
+	ret = cli(&c, "region del pub");
+	tap_ok(!ret && !r->purge, "region del NAME: no purge unless asked");
+	ret = cli(&c, "region seal pub");
+	tap_ok(!ret && r->has_name && !strcmp(c.verb->name, "seal"), "region seal NAME");
+
+	ret = cli(&c, "region attach pub");
+	tap_ok(!ret && r->type == RMEM_REGION_MMAP && !r->n_nodes && !r->chunk && !r->cache,
+	       "region attach NAME: type mmap, every node (no list)");
+	ret = cli(&c, "region attach pub node 3,10.0.0.2,[fd00::2]:7471,4 type block");
+	tap_ok(!ret && r->type == RMEM_REGION_BLOCK && r->n_nodes == 4 &&
+	       r->nodes[0].has_id && r->nodes[0].id == 3 &&
+	       !r->nodes[1].has_id && r->nodes[1].addr.family == AF_INET &&
+	       !r->nodes[1].addr.has_port &&
+	       !r->nodes[2].has_id && r->nodes[2].addr.family == AF_INET6 &&
+	       r->nodes[2].addr.port == 7471 && r->nodes[3].has_id && r->nodes[3].id == 4,
+	       "region attach: ids and addresses in the order given");
+	ret = cli(&c, "region attach pub chunk 2M cache 64M node 10.0.0.2:7471,10.0.0.2:7472");
+	tap_ok(!ret && r->chunk == 2ULL << 20 && r->cache == 64ULL << 20 && r->n_nodes == 2,
+	       "region attach: chunk, cache; one address on two ports is two nodes");
+	off = (size_t)snprintf(line, sizeof(line), "region attach pub node 1");
+	for (i = 2; i <= RM_NODE_IDS_MAX; i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, ",%d", i);
+	ret = cli(&c, line);
+	tap_ok(!ret && r->n_nodes == RM_NODE_IDS_MAX &&
+	       r->nodes[RM_NODE_IDS_MAX - 1].id == RM_NODE_IDS_MAX,
+	       "region attach: %d nodes is the most", RM_NODE_IDS_MAX);
+	snprintf(line + off, sizeof(line) - off, ",%d", RM_NODE_IDS_MAX + 1);
+	ret = cli(&c, line);
+	tap_ok(ret == -EINVAL &&
+	       !strcmp(c.err, "region attach: more than 64 nodes in the node list"),
+	       "region attach: %d nodes are refused (%s)", RM_NODE_IDS_MAX + 1, c.err);
+}
+
 /* rm_conf_parse(): the rmem.conf parser of rmemctl apply. */
 static void test_conf(void)
 {
@@ -531,6 +612,8 @@ static void test_conf(void)
 		{ "region r size 1G swap priority -1\n", "line 1: swap priority '-1' must be 0 to 32767" },
 		{ "region r size 1G swap now\n", "line 1: 'swap' takes only 'priority N' after it" },
 		{ "region r size 1G\0\n", "line 1: a NUL byte" },
+		{ "region r size 1G publish\n", "line 1: 'publish' has no place in rmem.conf (a published region outlives the reboot; its name cannot be published again): publish it once with 'rmemctl region add'" },
+		{ "region r size 1G publish publish\n", "line 1: region: 'publish' given twice" },
 	};
 	char err[256], big[RM_LINE_MAX + 8];
 	size_t i;
@@ -578,6 +661,7 @@ int main(void)
 	test_addr();
 	test_misc();
 	test_key_id();
+	test_requests();
 	test_conf();
 	return tap_done();
 }
