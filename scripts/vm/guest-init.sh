@@ -6,7 +6,9 @@
 # network links, Soft-RoCE, then by role:
 #   compute  loads rmem.ko, waits for the memory guests, runs the script
 #            (or a shell on ttyS0), writes its exit status to /out/.vm/rc;
-#   mem      starts the command agent and rmemd, then waits for /out/.vm/stop.
+#   mem      starts the command agent and rmemd, then waits for /out/.vm/stop;
+#   compute2 (--compute-nodes 2) loads rmem.ko, starts the command agent, waits
+#            until it reaches every rmemd, then waits for /out/.vm/compute2.stop.
 # Powers the guest off in every case: pid 1 must never exit.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -21,7 +23,10 @@ arg() {
 }
 role=$(arg rmemvm.role)
 idx=$(arg rmemvm.idx)
-if [ "$role" = compute ]; then name=compute; else name=mem$idx; fi
+case "$role" in
+compute | compute2) name=$role ;;
+*) name=mem$idx ;;
+esac
 
 # --append rmem.trace=1: trace stage 2 on the console, with timestamps.
 if [ "$(arg rmem.trace)" = 1 ]; then
@@ -73,10 +78,24 @@ log "stage 2 up, kernel $kver"
 # Every message up to KERN_INFO on the console, so the host sees warnings.
 echo "7 4 1 7" >/proc/sys/kernel/printk
 echo "$name" >/proc/sys/kernel/hostname
+RMEM_NCOMPUTE=${RMEM_NCOMPUTE:-1}
 {
 	echo "127.0.0.1 localhost"
-	echo "10.77.1.1 compute"
-	for ((i = 1; i <= RMEM_NNODES; i++)); do echo "10.77.$i.2 mem$i"; done
+	if [ "$role" = compute2 ]; then
+		echo "10.79.0.1 compute"
+		echo "10.79.0.2 compute2"
+		for ((i = 1; i <= RMEM_NNODES; i++)); do echo "10.78.$i.2 mem$i"; done
+	else
+		echo "10.77.1.1 compute"
+		for ((i = 1; i <= RMEM_NNODES; i++)); do echo "10.77.$i.2 mem$i"; done
+		if [ "$RMEM_NCOMPUTE" = 2 ]; then
+			if [ "$role" = compute ]; then
+				echo "10.79.0.2 compute2"
+			else
+				echo "10.78.$idx.1 compute2"
+			fi
+		fi
+	fi
 } >/etc/hosts
 
 # rmem.ko under extra/, with modules.* made by the host's depmod (rmem-vm).
@@ -109,7 +128,12 @@ busybox mount -o remount,bind,ro "$RMEM_SRC"
 
 # ------------------------------------------------------------- network
 # NIC i of the compute guest (mac 52:54:00:77:0i:01, 10.77.i.1) is linked to
-# memory guest i (mac 52:54:00:77:0i:02, 10.77.i.2).
+# memory guest i (mac 52:54:00:77:0i:02, 10.77.i.2). With --compute-nodes 2,
+# NIC i of compute2 (mac 52:54:00:78:0i:01, 10.78.i.1) is linked to a second
+# NIC of memory guest i (mac 52:54:00:78:0i:02, 10.78.i.2), and the compute
+# guest (mac 52:54:00:79:00:01, 10.79.0.1) to compute2 (mac
+# 52:54:00:79:00:02, 10.79.0.2), that link without Soft-RoCE (it carries only
+# the agent's commands).
 modprobe virtio_net
 ip link set lo up
 ifname_of() {
@@ -124,24 +148,38 @@ for m in crc32_generic crc32c_generic crc32_pclmul crc32c_intel; do
 done
 modprobe rdma_rxe
 modprobe rdma_ucm
-# link_up I SUFFIX ADDR RXE
+# link_up NAME MAC ADDR [RXE]: the NIC with MAC gets ADDR/24 and, if given,
+# the Soft-RoCE device RXE; NAME is for the log.
 link_up() {
 	local dev
 	for ((t = 0; t < 50; t++)); do
-		dev=$(ifname_of "52:54:00:77:0$1:$2") && break
+		dev=$(ifname_of "$2") && break
 		busybox sleep 0.1
 	done
-	[ -n "$dev" ] || { log "no NIC with mac 52:54:00:77:0$1:$2"; return 1; }
+	[ -n "$dev" ] || { log "no NIC with mac $2"; return 1; }
 	ip addr add "$3/24" dev "$dev"
 	ip link set "$dev" up
-	rdma link add "$4" type rxe netdev "$dev"
-	log "link $1: $dev $3 $4"
+	[ -z "${4:-}" ] || rdma link add "$4" type rxe netdev "$dev"
+	log "link $1: $dev $3${4:+ $4}"
 }
-if [ "$role" = compute ]; then
-	for ((i = 1; i <= RMEM_NNODES; i++)); do link_up "$i" 01 "10.77.$i.1" "rxe$((i - 1))"; done
-else
-	link_up "$idx" 02 "10.77.$idx.2" rxe0
-fi
+case "$role" in
+compute)
+	for ((i = 1; i <= RMEM_NNODES; i++)); do
+		link_up "$i" "52:54:00:77:0$i:01" "10.77.$i.1" "rxe$((i - 1))"
+	done
+	[ "$RMEM_NCOMPUTE" = 1 ] || link_up compute2 52:54:00:79:00:01 10.79.0.1
+	;;
+compute2)
+	for ((i = 1; i <= RMEM_NNODES; i++)); do
+		link_up "$i" "52:54:00:78:0$i:01" "10.78.$i.1" "rxe$((i - 1))"
+	done
+	link_up compute 52:54:00:79:00:02 10.79.0.2
+	;;
+*)
+	link_up "$idx" "52:54:00:77:0$idx:02" "10.77.$idx.2" rxe0
+	[ "$RMEM_NCOMPUTE" = 1 ] || link_up "$idx-compute2" "52:54:00:78:0$idx:02" "10.78.$idx.2" rxe1
+	;;
+esac
 ulimit -l unlimited
 
 # The run's cluster key (rmem-vm draws one per run), where a host keeps it.
@@ -161,7 +199,11 @@ if [ "$role" = mem ]; then
 	chmod 0666 /dev/infiniband/uverbs* /dev/infiniband/rdma_cm 2>/dev/null || true
 fi
 
+# compute2 sees the memory nodes at its own addresses (RMEM_NODES2).
+[ "$role" != compute2 ] || RMEM_NODES=$RMEM_NODES2
 export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES RMEM_KEY_FILE RMEMD_AS
+export RMEM_NCOMPUTE
+[ "$RMEM_NCOMPUTE" = 1 ] || export RMEM_NODES2 RMEM_COMPUTE2
 # set only when the host's environment had it (scripts/rmem-vm)
 [ -z "${RMEM_DATA_DIV:-}" ] || export RMEM_DATA_DIV
 [ -z "${RMEM_SHORT:-}" ] || export RMEM_SHORT
@@ -205,7 +247,7 @@ if [ "$role" = mem ]; then
 	exit 0
 fi
 
-# ------------------------------------------------------------- compute guest
+# ------------------------------------------------------------- compute guests
 # The key store of rmem.ko starts empty at every load: install the run's
 # cluster key (tests that reload the module use rmem_modprobe, which does too).
 if [ "$RMEM_NO_MODULE" = 0 ]; then
@@ -213,19 +255,48 @@ if [ "$RMEM_NO_MODULE" = 0 ]; then
 	"$RMEM_SRC/tools/rmemctl" key add "$RMEM_KEY_FILE" >/dev/null
 	log "rmem.ko loaded, cluster key installed"
 fi
+# wait_mem_ready: wait until every memory guest reported ready.
+wait_mem_ready() {
+	local i t r
+	for ((i = 1; i <= RMEM_NNODES; i++)); do
+		for ((t = 0; t < 1200; t++)); do [ -s "/out/.vm/mem$i.ready" ] && break; busybox sleep 0.5; done
+		r="not ready after 600 s"
+		[ -s "/out/.vm/mem$i.ready" ] && r=$(<"/out/.vm/mem$i.ready")
+		[ "$r" = ok ] || { log "mem$i: $r"; return 1; }
+	done
+}
+
+# compute2 serves the compute guest's script through its agent (rmem_on_compute2).
+if [ "$role" = compute2 ]; then
+	setsid busybox nc -ll -p "$RMEM_AGENT_PORT" -e "$RMEM_SRC/scripts/vm/agent.sh" \
+		</dev/null >/dev/null 2>&1 &
+	wait_mem_ready || exit 1
+	if [ "$RMEM_NO_RMEMD" = 0 ] && [ "$RMEM_NNODES" -gt 0 ]; then
+		rmem_wait_nodes 120 || { log "an rmemd does not answer on RMEM_NODES=$RMEM_NODES"; exit 1; }
+	fi
+	echo ok >"/out/.vm/$name.ready"
+	log "ready"
+	while [ ! -e "/out/.vm/$name.stop" ]; do busybox sleep 0.5; done
+	log "powering off"
+	done_ok=1
+	exit 0
+fi
+
 if [ -n "$RMEM_DISK_SIZE" ]; then
 	modprobe virtio_blk
 	export RMEM_DISK=/dev/vda
 	for ((t = 0; t < 50; t++)); do [ -b "$RMEM_DISK" ] && break; busybox sleep 0.1; done
 fi
-for ((i = 1; i <= RMEM_NNODES; i++)); do
-	for ((t = 0; t < 1200; t++)); do [ -s "/out/.vm/mem$i.ready" ] && break; busybox sleep 0.5; done
-	r="not ready after 600 s"
-	[ -s "/out/.vm/mem$i.ready" ] && r=$(<"/out/.vm/mem$i.ready")
-	[ "$r" = ok ] || { log "mem$i: $r"; exit 1; }
-done
+wait_mem_ready || exit 1
 if [ "$RMEM_NO_RMEMD" = 0 ] && [ "$RMEM_NNODES" -gt 0 ]; then
 	rmem_wait_nodes 120
+fi
+if [ "$RMEM_NCOMPUTE" = 2 ]; then
+	for ((t = 0; t < 1200; t++)); do [ -s /out/.vm/compute2.ready ] && break; busybox sleep 0.5; done
+	r="not ready after 600 s"
+	[ -s /out/.vm/compute2.ready ] && r=$(</out/.vm/compute2.ready)
+	[ "$r" = ok ] || { log "compute2: $r"; exit 1; }
+	rmem_wait_port "$RMEM_COMPUTE2" "$RMEM_AGENT_PORT" 60 || { log "compute2's agent does not answer"; exit 1; }
 fi
 cd /tmp
 if [ "$RMEM_SHELL" = 1 ]; then

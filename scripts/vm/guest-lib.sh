@@ -4,8 +4,9 @@
 # Helpers for scripts run by scripts/rmem-vm in the compute guest:
 #     . "$RMEM_LIB"
 # Environment (set by the harness): RMEM_KERNEL RMEM_NODES RMEM_NNODES
-# RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_OUT RMEM_SRC RMEM_LIB
-# [RMEM_DISK]. Documented in Documentation/testing.rst.
+# RMEM_NCOMPUTE RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_OUT RMEM_SRC
+# RMEM_LIB [RMEM_DISK] [RMEM_COMPUTE2 RMEM_NODES2]. Documented in
+# Documentation/testing.rst.
 
 # rmem_log MSG...: a timestamped line on stdout (the script log).
 rmem_log() {
@@ -60,13 +61,13 @@ rmem_node() {
 	echo "10.77.$1.2"
 }
 
-# rmem_on I CMD...: run CMD (joined with spaces, as for bash -c) as root on
-# memory guest I; prints its output (stdout and stderr) and returns its
-# exit status. Example: rmem_on 1 'pkill -STOP rmemd'
-rmem_on() {
-	local node=$1 fd line prev='' have=0 rc=255
+# rmem_agent ADDR CMD...: run CMD (joined with spaces, as for bash -c) as root
+# through the command agent (scripts/vm/agent.sh) of the guest at ADDR; prints
+# its output (stdout and stderr) and returns its exit status.
+rmem_agent() {
+	local addr=$1 fd line prev='' have=0 rc=255
 	shift
-	exec {fd}<>"/dev/tcp/$(rmem_node "$node")/$RMEM_AGENT_PORT" || return 255
+	exec {fd}<>"/dev/tcp/$addr/$RMEM_AGENT_PORT" || return 255
 	printf '%s\n' "$*" | base64 -w0 >&"$fd"
 	echo >&"$fd"
 	while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
@@ -84,6 +85,15 @@ rmem_on() {
 	return "$rc"
 }
 
+# rmem_on I CMD...: run CMD (joined with spaces, as for bash -c) as root on
+# memory guest I; prints its output (stdout and stderr) and returns its
+# exit status. Example: rmem_on 1 'pkill -STOP rmemd'
+rmem_on() {
+	local node=$1
+	shift
+	rmem_agent "$(rmem_node "$node")" "$@"
+}
+
 # rmem_on_bg I NAME CMD...: start CMD in the background on memory guest I,
 # its output in $RMEM_OUT/memI-NAME.log. Stop it with rmem_on I 'pkill ...'.
 rmem_on_bg() {
@@ -91,6 +101,30 @@ rmem_on_bg() {
 	shift 2
 	printf -v q '%q' "$*"
 	rmem_on "$node" "setsid bash -c $q </dev/null >/out/mem$node-$name.log 2>&1 &"
+}
+
+# rmem_node2 I: address of memory node I as the second compute guest sees it
+# (--compute-nodes 2; also in RMEM_NODES2).
+rmem_node2() {
+	echo "10.78.$1.2"
+}
+
+# rmem_on_compute2 CMD...: run CMD as root on the second compute guest
+# (--compute-nodes 2), as rmem_on does on a memory guest. There RMEM_NODES
+# holds the memory nodes' addresses as it sees them. Example:
+#   rmem_on_compute2 "rmemctl node add $(rmem_node2 1):$RMEM_PORT transport tcp"
+rmem_on_compute2() {
+	[ -n "${RMEM_COMPUTE2:-}" ] || { echo "rmem_on_compute2: no compute2 (rmem-vm --compute-nodes 2)" >&2; return 255; }
+	rmem_agent "$RMEM_COMPUTE2" "$@"
+}
+
+# rmem_on_compute2_bg NAME CMD...: start CMD in the background on the second
+# compute guest, its output in $RMEM_OUT/compute2-NAME.log.
+rmem_on_compute2_bg() {
+	local name=$1 q
+	shift
+	printf -v q '%q' "$*"
+	rmem_on_compute2 "setsid bash -c $q </dev/null >/out/compute2-$name.log 2>&1 &"
 }
 
 # rmem_rdma_dev [I=1]: the compute guest's rxe device on the link to node I.
