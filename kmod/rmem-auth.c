@@ -369,7 +369,9 @@ int rmem_auth_hello(struct rmem_node *node, const struct rmem_auth_hs *hs, unsig
 	};
 
 	memset(hello, 0, sizeof(*hello));
-	hello->features = cpu_to_le64(feature | (hs ? RMEM_PROTO_FEAT_AUTH : 0));
+	/* Published regions when the node knows them: older ones ignore the bit. */
+	hello->features = cpu_to_le64(feature | RMEM_PROTO_FEAT_PUBLISH |
+				      (hs ? RMEM_PROTO_FEAT_AUTH : 0));
 	hello->session = cpu_to_le64(node->session);
 	hello->queue = cpu_to_le32(qid);
 	hello->max_io = cpu_to_le32(RMEM_MSG_MAX_IO);

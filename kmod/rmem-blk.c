@@ -84,8 +84,7 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	switch (req_op(rq)) {
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
-		rmem_region_discard(r, pos, len);
-		blk_mq_end_request(rq, BLK_STS_OK);
+		blk_mq_end_request(rq, errno_to_blk_status(rmem_region_discard(r, pos, len)));
 		break;
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
@@ -165,13 +164,32 @@ static const struct blk_mq_ops rmem_blk_mq_ops = {
 static int rmem_blk_open(struct gendisk *disk, blk_mode_t mode)
 {
 	struct rmem_blk *b = disk->private_data;
+	bool write = mode & BLK_OPEN_WRITE;
 #else
 static int rmem_blk_open(struct block_device *bdev, fmode_t mode)
 {
 	struct rmem_blk *b = bdev->bd_disk->private_data;
+	bool write = mode & FMODE_WRITE;
 #endif
 	/* Called under disk->open_mutex. */
-	return b->dead ? -ENXIO : 0;
+	if (b->dead)
+		return -ENXIO;
+	/* Sealed or attached: opening to write is refused, as for a read-only medium. */
+	return write && rmem_region_readonly(b->region) ? -EROFS : 0;
+}
+
+/**
+ * rmem_blk_set_ro() - the region became read-only (sealed)
+ * @r: block region
+ *
+ * Context: rmem_cfg_lock held.
+ */
+void rmem_blk_set_ro(struct rmem_region *r)
+{
+	struct rmem_blk *b = r->front;
+
+	if (b)
+		set_disk_ro(b->disk, true);
 }
 
 static const struct block_device_operations rmem_blk_fops = {
@@ -195,6 +213,8 @@ unsigned int rmem_blk_openers(struct rmem_region *r)
 static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 {
 	struct rmem_region *r = b->region;
+	/* Published and attached: every byte stays; no discard (rmem_region_discard()). */
+	unsigned int discard = r->publish || r->attached ? 0 : UINT_MAX >> SECTOR_SHIFT;
 #ifdef RMEM_ALLOC_DISK_TAKES_LIMITS
 	struct queue_limits lim = {
 		.logical_block_size = RMEM_PAGE_SIZE,
@@ -204,9 +224,9 @@ static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 		.max_segments = RMEM_BLK_MAX_SEGS,
 		.max_segment_size = RMEM_PAGE_SIZE,
 		.chunk_sectors = r->slab_size >> SECTOR_SHIFT,
-		.max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT,
+		.max_hw_discard_sectors = discard,
 		.discard_granularity = RMEM_PAGE_SIZE,
-		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
+		.max_write_zeroes_sectors = discard,
 		/* Checksums are computed over the pages while they are written. */
 		.features = BLK_FEAT_STABLE_WRITES,
 	};
@@ -226,9 +246,9 @@ static struct gendisk *rmem_blk_alloc_disk(struct rmem_blk *b)
 	blk_queue_max_segments(q, RMEM_BLK_MAX_SEGS);
 	blk_queue_max_segment_size(q, RMEM_PAGE_SIZE);
 	blk_queue_chunk_sectors(q, r->slab_size >> SECTOR_SHIFT);
-	blk_queue_max_discard_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	blk_queue_max_discard_sectors(q, discard);
 	q->limits.discard_granularity = RMEM_PAGE_SIZE;
-	blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	blk_queue_max_write_zeroes_sectors(q, discard);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	/* Checksums are computed over the pages while they are written. */
@@ -282,6 +302,7 @@ int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack)
 	disk->private_data = b;
 	strscpy(disk->disk_name, r->device, DISK_NAME_LEN);
 	set_capacity(disk, r->size >> SECTOR_SHIFT);
+	set_disk_ro(disk, rmem_region_readonly(r));
 
 	r->front = b;
 	/* /sys/block/rmemblkN/rmem/ (rmem-sysfs.c) */

@@ -34,6 +34,9 @@ static struct netlink_range_validation rmem_cache_range = {
 	.max = RMEM_REGION_MAX_SIZE,
 };
 
+/* RMEM_A_REGION_NODE_IDS: at most this many. */
+#define RMEM_ATTACH_MAX_NODES	64
+
 static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_NODE_ID]		= { .type = NLA_U32 },
 	[RMEM_A_NODE_ADDR]		= NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
@@ -53,6 +56,10 @@ static const struct nla_policy rmem_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_NODE_KEY_ID]		= { .type = NLA_U64 },
 	[RMEM_A_NODE_AUTH_NONE]		= { .type = NLA_FLAG },
 	[RMEM_A_REGION_ENCRYPT]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[RMEM_A_REGION_PUBLISH]		= { .type = NLA_FLAG },
+	[RMEM_A_REGION_PURGE]		= { .type = NLA_FLAG },
+	[RMEM_A_REGION_NODE_IDS]	= NLA_POLICY_RANGE(NLA_BINARY, sizeof(u32),
+							   RMEM_ATTACH_MAX_NODES * sizeof(u32)),
 };
 
 static struct genl_family rmem_genl_family;
@@ -73,7 +80,8 @@ static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
 
 static u64 rmem_features(void)
 {
-	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP | RMEM_FEAT_AUTH;
+	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP | RMEM_FEAT_AUTH |
+	       RMEM_FEAT_PUBLISH;
 }
 
 static int rmem_cmd_get_version(struct sk_buff *skb, struct genl_info *info)
@@ -412,6 +420,9 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 	    nla_put_u8(msg, RMEM_A_REGION_REPLICAS, r->replicas) ||
 	    (r->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC)) ||
 	    nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, !!r->crypt) ||
+	    (r->publish && nla_put_flag(msg, RMEM_A_REGION_PUBLISH)) ||
+	    (READ_ONCE(r->sealed) && nla_put_flag(msg, RMEM_A_REGION_SEALED)) ||
+	    (r->attached && nla_put_flag(msg, RMEM_A_REGION_ATTACHED)) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_ALLOCATED, u.allocated, RMEM_A_PAD) ||
 	    nla_put_u32(msg, RMEM_A_REGION_DEGRADED, u.degraded) ||
 	    nla_put_u64_64bit(msg, RMEM_A_REGION_REBUILDS, atomic64_read(&r->rebuilds),
@@ -449,6 +460,7 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[RMEM_A_REGION_ENCRYPT])
 		opts.encrypt = nla_get_u8(info->attrs[RMEM_A_REGION_ENCRYPT]) ?
 			       RMEM_CRYPT_ON : RMEM_CRYPT_OFF;
+	opts.publish = nla_get_flag(info->attrs[RMEM_A_REGION_PUBLISH]);
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -481,8 +493,74 @@ static int rmem_cmd_region_del(struct sk_buff *skb, struct genl_info *info)
 	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)"))
 		return -EINVAL;
 	mutex_lock(&rmem_cfg_lock);
-	ret = rmem_region_del(nla_data(info->attrs[RMEM_A_REGION_NAME]), info->extack);
+	ret = rmem_region_del(nla_data(info->attrs[RMEM_A_REGION_NAME]),
+			      nla_get_flag(info->attrs[RMEM_A_REGION_PURGE]), info->extack);
 	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
+static int rmem_cmd_region_seal(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)"))
+		return -EINVAL;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_region_seal(nla_data(info->attrs[RMEM_A_REGION_NAME]), info->extack);
+	mutex_unlock(&rmem_cfg_lock);
+	return ret;
+}
+
+static int rmem_cmd_region_attach(struct sk_buff *skb, struct genl_info *info)
+{
+	enum rmem_region_type type = RMEM_REGION_MMAP;
+	struct nlattr *ids = info->attrs[RMEM_A_REGION_NODE_IDS];
+	u32 node_ids[RMEM_ATTACH_MAX_NODES];
+	unsigned int nr_ids = 0;
+	u64 chunk = 0, cache = 0;
+	struct rmem_region *r;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (RMEM_REQUIRE(info, RMEM_A_REGION_NAME, "missing region name (RMEM_A_REGION_NAME)"))
+		return -EINVAL;
+	if (info->attrs[RMEM_A_REGION_TYPE])
+		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
+	if (info->attrs[RMEM_A_REGION_CHUNK_SIZE])
+		chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
+	if (info->attrs[RMEM_A_REGION_CACHE_SIZE])
+		cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
+	if (ids) {
+		if (nla_len(ids) % sizeof(u32)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, ids, "node ids: a whole number of u32");
+			return -EINVAL;
+		}
+		nr_ids = nla_len(ids) / sizeof(u32);
+		memcpy(node_ids, nla_data(ids), nla_len(ids));
+	}
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&rmem_cfg_lock);
+	ret = rmem_region_attach(nla_data(info->attrs[RMEM_A_REGION_NAME]), type,
+				 nr_ids ? node_ids : NULL, nr_ids, chunk, cache, &r, info->extack);
+	if (ret)
+		goto out_unlock;
+	ret = -EMSGSIZE;
+	hdr = rmem_genl_put(msg, info, RMEM_CMD_REGION_ATTACH);
+	if (!hdr || nla_put_u32(msg, RMEM_A_REGION_ID, r->id) ||
+	    nla_put_string(msg, RMEM_A_REGION_DEVICE, r->device) ||
+	    nla_put_u64_64bit(msg, RMEM_A_REGION_SIZE, r->size, RMEM_A_PAD))
+		goto out_unlock;	/* the region stays: it was attached */
+	mutex_unlock(&rmem_cfg_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_unlock:
+	mutex_unlock(&rmem_cfg_lock);
+	nlmsg_free(msg);
 	return ret;
 }
 
@@ -683,6 +761,16 @@ static const struct genl_ops rmem_genl_ops[] = {
 		/* Dump only; admin only as well: key ids say which keys exist. */
 		.cmd = RMEM_CMD_KEY_GET,
 		.dumpit = rmem_cmd_key_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_REGION_SEAL,
+		.doit = rmem_cmd_region_seal,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RMEM_CMD_REGION_ATTACH,
+		.doit = rmem_cmd_region_attach,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

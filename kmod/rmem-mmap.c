@@ -1107,6 +1107,9 @@ static int rmem_mmap_open(struct inode *inode, struct file *file)
 {
 	struct rmem_mmap *m = container_of(inode->i_cdev, struct rmem_mmap, cdev);
 
+	/* Sealed or attached: no writer, so no shared writable mapping either. */
+	if ((file->f_mode & FMODE_WRITE) && rmem_region_readonly(m->region))
+		return -EROFS;
 	mutex_lock(&m->open_lock);
 	if (m->dead) {
 		mutex_unlock(&m->open_lock);

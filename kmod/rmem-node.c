@@ -89,7 +89,9 @@ static u32 rmem_next_node_id = 1;
  * rmem_proto_status_errno() - map a wire status to an errno
  * @status: RMEM_OK or RMEM_ERR_*
  *
- * Return: 0 or a negative errno; -ESTALE when the slab is not ours.
+ * Return: 0 or a negative errno; -ESTALE when the slab is not ours (or,
+ * to a published-region request, no such region), -EBADFD when the request
+ * is not valid now (an unsealed region's PUB_OPEN).
  */
 int rmem_proto_status_errno(u32 status)
 {
@@ -102,6 +104,14 @@ int rmem_proto_status_errno(u32 status)
 		return -ESTALE;
 	case RMEM_ERR_PERM:
 		return -EPERM;
+	case RMEM_ERR_EXIST:
+		return -EEXIST;
+	case RMEM_ERR_BUSY:
+		return -EBUSY;
+	case RMEM_ERR_RDONLY:
+		return -EROFS;
+	case RMEM_ERR_STATE:
+		return -EBADFD;
 	default:
 		return -EIO;
 	}
@@ -201,10 +211,15 @@ void rmem_node_wait_change(unsigned int seen, unsigned long timeout)
 			   atomic_read(&rmem_node_change_seq) != seen, timeout);
 }
 
+/*
+ * Requests that wait for a reconnect. A published-region request is sent
+ * again after one (each is idempotent; a new session gets NOENT).
+ */
 static bool rmem_io_pendable(const struct rmem_req *io)
 {
 	return io->type == RMEM_MSG_READ || io->type == RMEM_MSG_WRITE ||
-	       io->type == RMEM_MSG_SLAB_FREE || io->type == RMEM_MSG_SLAB_ALLOC;
+	       io->type == RMEM_MSG_SLAB_FREE || io->type == RMEM_MSG_SLAB_ALLOC ||
+	       rmem_msg_is_pub(io->type);
 }
 
 static bool rmem_io_has_slab(const struct rmem_req *io)
@@ -734,46 +749,63 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
  * rmem_node_slab_alloc() - claim a slab on @node
  * @node: node, reserved by rmem_node_pick()
  * @gen: generation of the reservation
+ * @pub: NULL for a slab of our session (SLAB_ALLOC); else the extent of a
+ *	published region to back (PUB_ALLOC: the same slab when it has one)
  * @slab: out: slab number
  *
  * Context: process, may sleep.
  * Return: 0, -ENOSPC when the node is full, or -errno.
  */
-int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab)
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, const struct rmem_pub_extent *pub,
+			 u32 *slab)
 {
-	struct rmem_req io = { .type = RMEM_MSG_SLAB_ALLOC };
+	struct rmem_slab_alloc_reply rep;
+	struct rmem_req io;
 	unsigned int tries = 0;
 	unsigned long flags;
 	int ret;
 
 again:
+	memset(&io, 0, sizeof(io));
+	if (pub) {
+		io.type = RMEM_MSG_PUB_ALLOC;
+		io.reply.ctl.payload = pub;
+		io.reply.ctl.plen = sizeof(*pub);
+		io.reply.ctl.rbuf = &rep;
+		io.reply.ctl.rlen = sizeof(rep);
+	} else {
+		io.type = RMEM_MSG_SLAB_ALLOC;
+	}
 	ret = rmem_node_call(node, &io);
+	if (!pub)
+		rep = io.reply.alloc;
 	if (ret) {
 		if (ret == -ENOSPC)
 			WRITE_ONCE(node->slabs_free, 0);
-		else
+		else if (!pub)
 			rmem_node_reconcile_later(node);	/* the node may have one */
 		return ret;
 	}
 	/*
 	 * A slab the node does not have is a lie (or a bug): never use it. The
-	 * one it may really have claimed is given back by reconciliation.
+	 * one it may really have claimed is given back by reconciliation (a
+	 * published region's stays in it until the region is deleted).
 	 */
-	if (le32_to_cpu(io.reply.alloc.slab) >= node->slabs_total) {
+	if (le32_to_cpu(rep.slab) >= node->slabs_total) {
 		rnode_err_rl(node, "protocol error: slab %u allocated, the node has %u\n",
-			     le32_to_cpu(io.reply.alloc.slab), node->slabs_total);
+			     le32_to_cpu(rep.slab), node->slabs_total);
+		if (pub)
+			return -EIO;
 		rmem_node_reconcile_later(node);
-		if (++tries < 3) {
-			memset(&io, 0, sizeof(io));
-			io.type = RMEM_MSG_SLAB_ALLOC;
+		if (++tries < 3)
 			goto again;
-		}
 		return -EIO;
 	}
-	if (le64_to_cpu(io.reply.alloc.size) != node->slab_size) {
+	if (le64_to_cpu(rep.size) != node->slab_size) {
 		rnode_err_rl(node, "slab of %llu bytes, expected %llu\n",
-			     le64_to_cpu(io.reply.alloc.size), node->slab_size);
-		rmem_node_slab_free(node, le32_to_cpu(io.reply.alloc.slab), gen);
+			     le64_to_cpu(rep.size), node->slab_size);
+		if (!pub)
+			rmem_node_slab_free(node, le32_to_cpu(rep.slab), gen);
 		return -EIO;
 	}
 	spin_lock_irqsave(&node->lock, flags);
@@ -781,12 +813,64 @@ again:
 		ret = -EAGAIN;	/* lost since the reservation */
 	spin_unlock_irqrestore(&node->lock, flags);
 	/* A slab of the new session, which no extent will take. */
-	if (ret)
+	if (ret && !pub)
 		rmem_node_reconcile_later(node);
-	*slab = le32_to_cpu(io.reply.alloc.slab);
+	*slab = le32_to_cpu(rep.slab);
 	if (READ_ONCE(node->slabs_free))
 		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
 	return ret;
+}
+
+/**
+ * rmem_node_slab_reserve() - count a slab of generation @gen as held
+ * @node: its node
+ * @gen: the generation the slab was found in (a published region's map)
+ *
+ * What rmem_node_pick() does for a slab it picks; undone by
+ * rmem_node_slab_unreserve().
+ *
+ * Context: any; does not sleep.
+ * Return: false when the node's generation moved on (the slab is lost).
+ */
+bool rmem_node_slab_reserve(struct rmem_node *node, u32 gen)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&node->lock, flags);
+	ok = gen == node->gen;
+	if (ok)
+		atomic_inc(&node->slabs_used);
+	spin_unlock_irqrestore(&node->lock, flags);
+	return ok;
+}
+
+/**
+ * rmem_node_pub_call() - a published-region request (RMEM_MSG_PUB_*)
+ * @node: the node; it must have granted RMEM_PROTO_FEAT_PUBLISH
+ * @type: RMEM_MSG_PUB_*
+ * @payload: what to send
+ * @plen: its bytes
+ * @rbuf: where the reply's payload goes (NULL when it has none)
+ * @rlen: its bytes: a reply of another length is a protocol error
+ *
+ * Context: process, may sleep.
+ * Return: 0 or -errno (rmem_proto_status_errno(): -ESTALE for no such
+ * region, -EEXIST, -EBUSY, -EROFS, -EBADFD), -EOPNOTSUPP when the node does
+ * not know published regions.
+ */
+int rmem_node_pub_call(struct rmem_node *node, u8 type, const void *payload, u16 plen,
+		       void *rbuf, u16 rlen)
+{
+	struct rmem_req io = { .type = type };
+
+	if (!READ_ONCE(node->publish))
+		return -EOPNOTSUPP;
+	io.reply.ctl.payload = payload;
+	io.reply.ctl.plen = plen;
+	io.reply.ctl.rbuf = rbuf;
+	io.reply.ctl.rlen = rlen;
+	return rmem_node_call(node, &io);
 }
 
 /**
@@ -1104,6 +1188,7 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 	WRITE_ONCE(node->slabs_free, slabs_free);
 	WRITE_ONCE(node->max_io, max_io);
 	node->resumed = flags & RMEM_HELLO_F_RESUMED;
+	WRITE_ONCE(node->publish, !!(le64_to_cpu(rep->features) & RMEM_PROTO_FEAT_PUBLISH));
 	return 0;
 }
 

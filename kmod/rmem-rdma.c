@@ -417,6 +417,45 @@ static void rmem_rdma_slab_clear(struct rmem_rdma_node *rn, u32 slab)
 }
 
 /*
+ * The RDMA keys a published-region reply gives: PUB_ALLOC's slab (the
+ * owner's write MR, as SLAB_ALLOC), PUB_MAP's slabs (read-only MRs for an
+ * attached session, or the owner's). Returns -EPROTO for a slab the node
+ * does not have.
+ */
+static int rmem_rdma_pub_keys(struct rmem_rdma_node *rn, const struct rmem_req *io)
+{
+	const struct rmem_pub_map_reply *map = io->reply.ctl.rbuf;
+	struct rmem_slab_alloc_reply a;
+	unsigned int i;
+
+	if (io->type == RMEM_MSG_PUB_ALLOC) {
+		a = *(const struct rmem_slab_alloc_reply *)io->reply.ctl.rbuf;
+		if (le32_to_cpu(a.slab) >= rn->nr_slabs)
+			goto bad;
+		rmem_rdma_slab_set(rn, &a);
+		return 0;
+	}
+	if (io->type != RMEM_MSG_PUB_MAP)
+		return 0;
+	for (i = 0; i < RMEM_PUB_MAP_ENTRIES; i++) {
+		const struct rmem_pub_map_entry *e = &map->e[i];
+
+		if (le32_to_cpu(e->slab) == RMEM_SLAB_NONE)
+			continue;
+		if (le32_to_cpu(e->slab) >= rn->nr_slabs)
+			goto bad;
+		a.slab = e->slab;
+		a.rkey = e->rkey;
+		a.addr = e->addr;
+		rmem_rdma_slab_set(rn, &a);
+	}
+	return 0;
+bad:
+	rnode_err_rl(rn->node, "published region: slab beyond the node's %u\n", rn->nr_slabs);
+	return -EPROTO;
+}
+
+/*
  * Check a reply in @buf (@len bytes) and file it in its slot. Returns the
  * slot, whose control reference the caller drops, or an ERR_PTR for a
  * protocol error.
@@ -469,6 +508,8 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 			want = sizeof(io->reply.list);
 			break;
 		default:
+			if (rmem_msg_is_pub(io->type))
+				want = io->reply.ctl.rlen;
 			break;
 		}
 	}
@@ -504,8 +545,15 @@ static struct rmem_rdma_slot *rmem_rdma_reply(struct rmem_rdma_queue *q, const v
 		memcpy(&io->reply.ping, payload, want);
 	} else if (io->type == RMEM_MSG_SLAB_LIST && !status) {
 		memcpy(&io->reply.list, payload, want);
+	} else if (rmem_msg_is_pub(io->type) && !status) {
+		if (want)
+			memcpy(io->reply.ctl.rbuf, payload, want);
+		if (rmem_rdma_pub_keys(q->rn, io))
+			return ERR_PTR(-EPROTO);
 	}
-	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC)
+	/* A published-region request's caller says why it failed. */
+	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC &&
+	    !rmem_msg_is_pub(io->type))
 		rnode_err_rl(node, "request type %u failed: status %u\n", io->type, status);
 	return slot;
 
@@ -709,7 +757,10 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 			return 0;
 		}
 	} else if (io->type != RMEM_MSG_SLAB_ALLOC && io->type != RMEM_MSG_SLAB_FREE &&
-		   io->type != RMEM_MSG_PING && io->type != RMEM_MSG_SLAB_LIST) {
+		   io->type != RMEM_MSG_PING && io->type != RMEM_MSG_SLAB_LIST &&
+		   (!rmem_msg_is_pub(io->type) ||
+		    sizeof(struct rmem_msg_hdr) + io->reply.ctl.plen > RMEM_RDMA_MSG_SIZE ||
+		    sizeof(struct rmem_msg_hdr) + io->reply.ctl.rlen > RMEM_RDMA_MSG_SIZE)) {
 		rmem_node_complete(node, io, -EINVAL);
 		return 0;
 	}
@@ -735,6 +786,9 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 		ref.slab = cpu_to_le32(io->slab);
 		ref.reserved = 0;
 		ret = rmem_rdma_post_ctl(q, slot, &ref, sizeof(ref));
+		break;
+	case RMEM_MSG_PUB_CREATE ... RMEM_MSG_PUB_DELETE:
+		ret = rmem_rdma_post_ctl(q, slot, io->reply.ctl.payload, io->reply.ctl.plen);
 		break;
 	default:
 		ret = rmem_rdma_post_ctl(q, slot, NULL, 0);

@@ -299,23 +299,37 @@ static void rmem_skip_put(struct rmem_node **skip, unsigned int from, unsigned i
 	}
 }
 
+static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node, u32 gen,
+				  u32 *handle);
+
 /*
- * Claim a slab on a node none of skip[0..*nr_skip) is, for @gen; the node
+ * Claim a slab for extent @ei of @r on a node none of skip[0..*nr_skip) is,
+ * for @gen (a published region's: its extent there, PUB_ALLOC); the node
  * tried goes into @skip (with its reference when it failed: the caller puts
- * skip[from..]). Returns 0 with *out set, or -errno.
+ * skip[from..]). r->alloc_lock held. Returns 0 with *out set, or -errno.
  */
-static int rmem_rep_alloc(struct rmem_node **skip, unsigned int *nr_skip,
-			  struct rmem_replica *out)
+static int rmem_rep_alloc(struct rmem_region *r, unsigned int ei, struct rmem_node **skip,
+			  unsigned int *nr_skip, struct rmem_replica *out)
 {
+	struct rmem_pub_extent pe;
 	struct rmem_node *node;
-	u32 slab, gen;
+	u32 slab, gen, handle;
 	int ret;
 
 	node = rmem_node_pick(skip, *nr_skip, &gen);
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	skip[(*nr_skip)++] = node;
-	ret = rmem_node_slab_alloc(node, gen, &slab);
+	if (r->publish) {
+		ret = rmem_region_pub_handle(r, node, gen, &handle);
+		if (!ret) {
+			pe.handle = cpu_to_le32(handle);
+			pe.extent = cpu_to_le32(ei);
+			ret = rmem_node_slab_alloc(node, gen, &pe, &slab);
+		}
+	} else {
+		ret = rmem_node_slab_alloc(node, gen, NULL, &slab);
+	}
 	if (ret) {
 		rmem_node_slab_unreserve(node, gen);
 		return ret;
@@ -360,7 +374,7 @@ static int rmem_extent_map(struct rmem_region *r, unsigned int ei, bool adding)
 	for (tries = 0; n < r->replicas && tries < r->replicas + 3 + rounds; tries++) {
 		unsigned int seen = rmem_node_changes();
 
-		ret = rmem_rep_alloc(skip, &nr_skip, &got[n]);
+		ret = rmem_rep_alloc(r, ei, skip, &nr_skip, &got[n]);
 		if (!ret) {
 			n++;
 			continue;
@@ -730,8 +744,8 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 	bool raced;
 	int i;
 
-	if (rio->wseq == ~0U)
-		return 0;	/* a write was in flight: either data may come back */
+	if (rio->wseq == ~0U || !r->csum)
+		return 0;	/* a write was in flight, or no checksums (attached) */
 	nbad = rmem_io_csum(r, io, p, false, &bad);
 	if (!nbad)
 		return 0;
@@ -1054,8 +1068,14 @@ void rmem_region_rw(struct rmem_rio *rio)
 		return;
 	}
 
+	if (rmem_region_readonly(r)) {
+		rregion_err_rl(r, "write at %llu refused: the region is read-only\n", rio->pos);
+		rmem_rio_end(rio, -EROFS);
+		return;
+	}
 	atomic64_inc(&r->writes);
-	if (READ_ONCE(rmem_same_filled) && rmem_region_write_fill(r, io, p, end)) {
+	/* A published region's readers read its slabs: every page goes there. */
+	if (READ_ONCE(rmem_same_filled) && !r->publish && rmem_region_write_fill(r, io, p, end)) {
 		atomic64_add(end - p, &r->same_filled);
 		atomic64_add(io->len, &r->write_bytes);
 		rmem_rio_end(rio, 0);
@@ -1170,13 +1190,17 @@ bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
 
 /*
  * Give back a slab detached with rmem_extent_detach(..., put = false), then
- * drop the extent's slabs_used count and node reference. A slab the node
+ * drop the extent's slabs_used count and node reference. A published or
+ * attached region's slab is not given back: it belongs to the published
+ * region on its node. A slab the node
  * already lost needs no free: rmem_node_submit() completes it with -ESTALE
  * without sending.
  */
-static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
+static void rmem_slab_put(struct rmem_region *r, struct rmem_node *node, u32 slab, u32 gen)
 {
-	rmem_node_slab_free(node, slab, gen);
+	/* A published region's slabs stay with it on the node. */
+	if (!r->publish && !r->attached)
+		rmem_node_slab_free(node, slab, gen);
 	rmem_node_slab_unreserve(node, gen);
 	rmem_node_put(node);
 }
@@ -1191,12 +1215,15 @@ static void rmem_slab_put(struct rmem_node *node, u32 slab, u32 gen)
  * nodes, unless the region was preallocated.
  *
  * Context: process; sleeps.
- * Return: 0.
+ * Return: 0, or -EOPNOTSUPP for a published or attached region.
  */
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 {
 	unsigned long p = pos >> RMEM_PAGE_SHIFT, end = (pos + len) >> RMEM_PAGE_SHIFT;
 
+	/* Other compute nodes read its slabs: they must hold every byte. */
+	if (r->publish || r->attached)
+		return -EOPNOTSUPP;
 	atomic64_inc(&r->discards);
 	rmem_fill_erase(r, p, end);
 	rmem_region_forget(r, p, end);
@@ -1227,7 +1254,7 @@ static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned 
 		unsigned int i, n;
 
 		/* Most calls free nothing: no lock for those. */
-		if (!READ_ONCE(e->nr) || r->prealloc ||
+		if (!READ_ONCE(e->nr) || r->prealloc || r->publish || r->attached ||
 		    find_next_bit(r->written, stop, first) < stop)
 			continue;
 		mutex_lock(&r->alloc_lock);
@@ -1244,7 +1271,7 @@ static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned 
 		n = rmem_extent_detach(r, ei, false, false, reps);
 		spin_unlock(&r->lock);
 		for (i = 0; i < n; i++)
-			rmem_slab_put(reps[i].node, reps[i].slab, reps[i].gen);
+			rmem_slab_put(r, reps[i].node, reps[i].slab, reps[i].gen);
 		up_read(&rmem_slab_sem);
 		mutex_unlock(&r->alloc_lock);
 	}
@@ -1313,7 +1340,7 @@ static void rmem_region_release_slabs(struct rmem_region *r)
 		n = rmem_extent_detach(r, i, false, false, reps);
 		spin_unlock(&r->lock);
 		for (k = 0; k < n; k++)
-			rmem_slab_put(reps[k].node, reps[k].slab, reps[k].gen);
+			rmem_slab_put(r, reps[k].node, reps[k].slab, reps[k].gen);
 		up_read(&rmem_slab_sem);
 	}
 	mutex_unlock(&r->alloc_lock);
@@ -1635,7 +1662,11 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 
 	spin_lock(&r->lock);
 	rmem_extent_prune(r, ei);
-	if (!e->nr || e->syncing) {
+	/*
+	 * Published and attached regions get no new copies: a copy made or
+	 * moved here would not be the published region's on its node.
+	 */
+	if (!e->nr || e->syncing || r->publish || r->attached) {
 		spin_unlock(&r->lock);
 		return 0;
 	}
@@ -1663,7 +1694,7 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 	mutex_lock(&r->alloc_lock);
 	down_read(&rmem_slab_sem);	/* allocated and recorded as one */
 	for (tries = 0; tries < 3; tries++) {
-		ret = rmem_rep_alloc(skip, &nr_skip, &to);
+		ret = rmem_rep_alloc(r, ei, skip, &nr_skip, &to);
 		if (!ret || ret == -ENOSPC || ret == -EAGAIN)
 			break;
 	}
@@ -1678,7 +1709,7 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 		}
 		spin_unlock(&r->lock);
 		if (ret)
-			rmem_slab_put(to.node, to.slab, to.gen);
+			rmem_slab_put(r, to.node, to.slab, to.gen);
 	}
 	up_read(&rmem_slab_sem);
 	mutex_unlock(&r->alloc_lock);
@@ -1836,12 +1867,405 @@ static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *e
 	return 0;
 }
 
+/*
+ * A new region's memory and fields, not listed, with no device and no slab.
+ * @csum: keep checksums (an attached region has none: its writer's are
+ * not here).
+ */
+static struct rmem_region *rmem_region_new(const char *name, u64 size,
+					   enum rmem_region_type type, u64 slab_size,
+					   unsigned int replicas, bool csum)
+{
+	unsigned long pages = size >> RMEM_PAGE_SHIFT;
+	struct rmem_region *r;
+	int ret;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc(&rmem_region_ida, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(r);
+		return ERR_PTR(ret);
+	}
+	r->id = ret;
+	strscpy(r->name, name, sizeof(r->name));
+	snprintf(r->device, sizeof(r->device),
+		 type == RMEM_REGION_MMAP ? "rmem%u" : "rmemblk%u", r->id);
+	r->type = type;
+	r->size = size;
+	r->replicas = replicas;
+	r->slab_size = slab_size;
+	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
+	spin_lock_init(&r->lock);
+	xa_init(&r->fill);
+	mutex_init(&r->alloc_lock);
+	init_waitqueue_head(&r->wait);
+	INIT_DELAYED_WORK(&r->rebuild_work, rmem_region_rebuild_work);
+	r->rebuild_seen = rmem_node_changes();
+	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
+	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	r->lost = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	if (csum)
+		r->csum = kvcalloc(pages, sizeof(*r->csum), GFP_KERNEL);
+	if (!r->ext || !r->written || !r->lost || (csum && !r->csum)) {
+		rmem_region_free(r);
+		return ERR_PTR(-ENOMEM);
+	}
+	return r;
+}
+
+static int rmem_region_front_create(struct rmem_region *r, u64 chunk, u64 cache,
+				    struct netlink_ext_ack *extack)
+{
+	if (r->type == RMEM_REGION_MMAP)
+		return rmem_mmap_create(r, chunk, cache, extack);
+	return rmem_blk_create(r, extack);
+}
+
+/* Default an mmap region's chunk and cache sizes, and check them. */
+static int rmem_region_mmap_sizes(u64 slab_size, u64 size, u64 *chunk, u64 *cache,
+				  struct netlink_ext_ack *extack)
+{
+	if (!*chunk)
+		*chunk = min_t(u64, RMEM_MMAP_CHUNK_DEFAULT, size & -size);
+	if (!*cache)
+		*cache = clamp_t(u64, round_down(size / 4, *chunk), *chunk, 256ULL << 20);
+	return rmem_mmap_check(slab_size, size, *chunk, *cache, extack);
+}
+
+/* ---- published regions ---- */
+
+/* A PUB_CREATE, PUB_SEAL, PUB_OPEN or PUB_DELETE payload for @name. */
+static void rmem_pub_name_init(struct rmem_pub_name *pn, const char *name, u64 size)
+{
+	memset(pn, 0, sizeof(*pn));
+	strscpy(pn->name, name, sizeof(pn->name));
+	pn->size = cpu_to_le64(size);
+}
+
+static struct rmem_pub_ref *rmem_region_pub_find(struct rmem_region *r,
+						 const struct rmem_node *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_pubs; i++)
+		if (r->pubs[i].node == node)
+			return &r->pubs[i];
+	return NULL;
+}
+
+/* Remember (@node, @gen, @handle) in r->pubs; takes a node reference. */
+static int rmem_region_pub_add(struct rmem_region *r, struct rmem_node *node, u32 gen,
+			       u32 handle, bool opened)
+{
+	struct rmem_pub_ref *pubs, *p = rmem_region_pub_find(r, node);
+
+	if (!p) {
+		pubs = krealloc_array(r->pubs, r->nr_pubs + 1, sizeof(*pubs), GFP_KERNEL);
+		if (!pubs)
+			return -ENOMEM;
+		r->pubs = pubs;
+		p = &pubs[r->nr_pubs++];
+		rmem_node_get(node);
+		p->node = node;
+	}
+	p->gen = gen;
+	p->handle = handle;
+	p->opened = opened;
+	return 0;
+}
+
+/*
+ * Create @r's published region on @node (PUB_CREATE; again after a lost
+ * reply gives the same handle). Returns 0 with *handle, or -errno: -EEXIST
+ * when another session (another compute node, or this one before the
+ * module was reloaded) published that name there.
+ */
+static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node, u32 *handle)
+{
+	struct rmem_pub_name pn;
+	struct rmem_pub_info info;
+	int ret;
+
+	rmem_pub_name_init(&pn, r->name, r->size);
+	ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CREATE, &pn, sizeof(pn), &info, sizeof(info));
+	if (ret == -EEXIST) {
+		rnode_warn(node, "region %s: a published region of that name exists there, made by another session\n",
+			   r->name);
+		return ret;
+	}
+	if (ret)
+		return ret;
+	if (!(le32_to_cpu(info.flags) & RMEM_PUB_F_OWNER) || le64_to_cpu(info.size) != r->size) {
+		rnode_err(node, "region %s: PUB_CREATE reply: flags %#x, %llu bytes (expected ours, %llu)\n",
+			  r->name, le32_to_cpu(info.flags), le64_to_cpu(info.size), r->size);
+		return -EPROTO;
+	}
+	*handle = le32_to_cpu(info.handle);
+	return 0;
+}
+
+/*
+ * The handle of @r's published region on @node in generation @gen, made
+ * now if @node has none yet (a node added after the region) or its handle
+ * is of an older generation (a restarted rmemd, which lost the region).
+ * r->alloc_lock held.
+ */
+static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node, u32 gen,
+				  u32 *handle)
+{
+	struct rmem_pub_ref *p = rmem_region_pub_find(r, node);
+	int ret;
+
+	lockdep_assert_held(&r->alloc_lock);
+	if (p && p->gen == gen) {
+		*handle = p->handle;
+		return 0;
+	}
+	ret = rmem_region_pub_create(r, node, handle);
+	if (!ret)
+		ret = rmem_region_pub_add(r, node, gen, *handle, false);
+	return ret;
+}
+
+/* A node's generation now, for a handle it is about to give. */
+static u32 rmem_node_gen_now(struct rmem_node *node)
+{
+	unsigned long flags;
+	u32 gen;
+
+	spin_lock_irqsave(&node->lock, flags);
+	gen = node->gen;
+	spin_unlock_irqrestore(&node->lock, flags);
+	return gen;
+}
+
+/* Whether @node can take published-region requests now. */
+static bool rmem_node_pub_ok(struct rmem_node *node)
+{
+	return rmem_node_state_get(node) == RMEM_NODE_LIVE && READ_ONCE(node->publish);
+}
+
+/*
+ * Delete the published region @name on every live node that knows
+ * published regions (PUB_DELETE). Returns how many had it, or -errno:
+ * -EBUSY (with extack) when a node refused because another compute node is
+ * attached; the others still deleted theirs. rmem_cfg_lock held.
+ */
+static int rmem_pub_purge(const char *name, struct netlink_ext_ack *extack)
+{
+	struct rmem_pub_name pn;
+	struct rmem_node *node;
+	int ret, err = 0, found = 0;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	rmem_pub_name_init(&pn, name, 0);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		if (!rmem_node_pub_ok(node))
+			continue;
+		ret = rmem_node_pub_call(node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn), NULL, 0);
+		if (!ret) {
+			found++;
+			rnode_info(node, "published region %s deleted\n", name);
+		} else if (ret == -EBUSY) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "attached by another compute node on node %u: detach there first",
+					   node->id);
+			err = ret;
+		} else if (ret != -ESTALE) {
+			rnode_warn(node, "deleting published region %s failed: %d\n", name, ret);
+			if (!err)
+				err = ret;
+		}
+	}
+	return err ?: found;
+}
+
+/*
+ * Create @r's published region on every live node that knows them, so that
+ * a name in use shows now rather than at the first write; a node that is
+ * not live now gets it at its first slab. rmem_cfg_lock held.
+ */
+static int rmem_region_publish(struct rmem_region *r, struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node;
+	unsigned int made = 0;
+	u32 handle, gen;
+	int ret;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	mutex_lock(&r->alloc_lock);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		if (rmem_node_state_get(node) != RMEM_NODE_LIVE)
+			continue;
+		if (!READ_ONCE(node->publish)) {
+			rnode_warn(node, "region %s: this rmemd does not know published regions: no slab of the region goes there\n",
+				   r->name);
+			continue;
+		}
+		gen = rmem_node_gen_now(node);
+		ret = rmem_region_pub_create(r, node, &handle);
+		if (!ret)
+			ret = rmem_region_pub_add(r, node, gen, handle, false);
+		if (ret == -EEXIST) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "published on node %u already: 'region del NAME purge' or rename",
+					   node->id);
+			goto out;
+		}
+		if (ret) {
+			NL_SET_ERR_MSG_FMT(extack, "publishing on node %u failed: %d",
+					   node->id, ret);
+			goto out;
+		}
+		made++;
+	}
+	ret = 0;
+	if (!made) {
+		NL_SET_ERR_MSG(extack,
+			       "no live memory node knows published regions (rmemd too old, or no node added)");
+		ret = -EOPNOTSUPP;
+	}
+out:
+	mutex_unlock(&r->alloc_lock);
+	return ret;
+}
+
+/*
+ * Let go of r->pubs: PUB_CLOSE where our session attached, and with
+ * @delete PUB_DELETE (the region was being created and failed).
+ */
+static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
+{
+	struct rmem_pub_extent pe = {};
+	struct rmem_pub_name pn;
+	unsigned int i;
+
+	rmem_pub_name_init(&pn, r->name, 0);
+	for (i = 0; i < r->nr_pubs; i++) {
+		struct rmem_pub_ref *p = &r->pubs[i];
+
+		if (rmem_node_pub_ok(p->node) && p->gen == rmem_node_gen_now(p->node)) {
+			pe.handle = cpu_to_le32(p->handle);
+			if (delete)
+				rmem_node_pub_call(p->node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn),
+						   NULL, 0);
+			else if (p->opened)
+				rmem_node_pub_call(p->node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
+						   NULL, 0);
+		}
+		rmem_node_put(p->node);
+	}
+	kfree(r->pubs);
+	r->pubs = NULL;
+	r->nr_pubs = 0;
+}
+
+/*
+ * Attach to the published region @r->name on @p->node (PUB_OPEN) and read
+ * its map (PUB_MAP), which over RDMA gives our read-only keys. With @add,
+ * each extent that has a slab there gets it as a copy (an attached region
+ * being built); else the map must agree with our extents (a sealed
+ * region's owner). r->alloc_lock held, or @r not listed yet.
+ */
+static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p, bool add,
+			       struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node = p->node;
+	struct rmem_pub_map_reply *rep;
+	struct rmem_pub_extent pe;
+	u32 first = 0, i, slab;
+	int ret = 0;
+
+	rep = kmalloc(sizeof(*rep), GFP_KERNEL);
+	if (!rep)
+		return -ENOMEM;
+	pe.handle = cpu_to_le32(p->handle);
+	while (first < r->nr_extents) {
+		pe.extent = cpu_to_le32(first);
+		ret = rmem_node_pub_call(node, RMEM_MSG_PUB_MAP, &pe, sizeof(pe), rep,
+					 sizeof(*rep));
+		if (ret) {
+			NL_SET_ERR_MSG_FMT(extack, "reading the region's map on node %u failed: %d",
+					   node->id, ret);
+			break;
+		}
+		if (le32_to_cpu(rep->first) != first) {
+			ret = -EPROTO;
+			break;
+		}
+		for (i = 0; i < RMEM_PUB_MAP_ENTRIES && first + i < r->nr_extents; i++) {
+			struct rmem_extent *e = &r->ext[first + i];
+
+			slab = le32_to_cpu(rep->e[i].slab);
+			if (slab == RMEM_SLAB_NONE)
+				continue;
+			if (slab >= node->slabs_total) {
+				ret = -EPROTO;
+				break;
+			}
+			if (!add) {
+				if (rmem_rep_find(e, node, slab, p->gen) < 0)
+					rnode_warn(node, "region %s: extent %u: slab %u there is not ours\n",
+						   r->name, first + i, slab);
+				continue;
+			}
+			if (e->nr == RMEM_MAX_REPLICAS)
+				continue;	/* copies enough */
+			if (!rmem_node_slab_reserve(node, p->gen)) {
+				ret = -EAGAIN;	/* lost meanwhile */
+				break;
+			}
+			rmem_node_get(node);
+			e->rep[e->nr].node = node;
+			e->rep[e->nr].slab = slab;
+			e->rep[e->nr].gen = p->gen;
+			e->nr++;
+			atomic_inc(&r->slabs);
+		}
+		if (ret)
+			break;
+		first = le32_to_cpu(rep->next);
+		if (first == RMEM_SLAB_NONE)
+			break;
+		if (first < le32_to_cpu(rep->first) + RMEM_PUB_MAP_ENTRIES) {
+			ret = -EPROTO;	/* it must move forward */
+			break;
+		}
+	}
+	if (ret == -EPROTO)
+		rnode_err(node, "region %s: malformed PUB_MAP reply\n", r->name);
+	kfree(rep);
+	return ret;
+}
+
+/* PUB_OPEN @r->name on @node: its info, or -errno (-EBADFD: not sealed). */
+static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_pub_info *info)
+{
+	struct rmem_pub_name pn;
+
+	rmem_pub_name_init(&pn, name, 0);
+	return rmem_node_pub_call(node, RMEM_MSG_PUB_OPEN, &pn, sizeof(pn), info, sizeof(*info));
+}
+
+/**
+ * rmem_region_readonly() - whether writes to @r are refused
+ * @r: region
+ *
+ * Return: true for a sealed published region and an attached one.
+ */
+bool rmem_region_readonly(const struct rmem_region *r)
+{
+	return READ_ONCE(r->sealed) || r->attached;
+}
+
 /**
  * rmem_region_add() - create a region and its device
  * @name: unique name
  * @size: bytes, a multiple of 4 KiB, at most RMEM_REGION_MAX_SIZE
  * @type: block or mmap
- * @opts: chunk and cache (mmap), replicas, prealloc
+ * @opts: chunk and cache (mmap), replicas, prealloc, encrypt, publish
  * @out: the new region
  * @extack: error report
  *
@@ -1855,7 +2279,6 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	unsigned int replicas = opts->replicas ?: READ_ONCE(rmem_replicas);
 	u64 chunk = opts->chunk, cache = opts->cache;
 	unsigned int room;
-	unsigned long pages;
 	struct rmem_region *r;
 	int ret;
 
@@ -1880,12 +2303,13 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
 		return -EINVAL;
 	}
+	if (opts->publish && opts->encrypt == RMEM_CRYPT_ON) {
+		NL_SET_ERR_MSG(extack,
+			       "a published region cannot be encrypted: other compute nodes read it");
+		return -EINVAL;
+	}
 	if (type == RMEM_REGION_MMAP) {
-		if (!chunk)
-			chunk = min_t(u64, RMEM_MMAP_CHUNK_DEFAULT, size & -size);
-		if (!cache)
-			cache = clamp_t(u64, round_down(size / 4, chunk), chunk, 256ULL << 20);
-		ret = rmem_mmap_check((u64)rmem_slab_mb << 20, size, chunk, cache, extack);
+		ret = rmem_region_mmap_sizes((u64)rmem_slab_mb << 20, size, &chunk, &cache, extack);
 		if (ret)
 			return ret;
 	}
@@ -1905,39 +2329,16 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		return -ENOSPC;
 	}
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	ret = ida_alloc(&rmem_region_ida, GFP_KERNEL);
-	if (ret < 0) {
-		kfree(r);
-		return ret;
-	}
-	r->id = ret;
-	strscpy(r->name, name, sizeof(r->name));
-	snprintf(r->device, sizeof(r->device),
-		 type == RMEM_REGION_MMAP ? "rmem%u" : "rmemblk%u", r->id);
-	r->type = type;
-	r->size = size;
-	r->replicas = replicas;
-	r->slab_size = (u64)rmem_slab_mb << 20;
-	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
-	pages = size >> RMEM_PAGE_SHIFT;
-	spin_lock_init(&r->lock);
-	xa_init(&r->fill);
-	mutex_init(&r->alloc_lock);
-	init_waitqueue_head(&r->wait);
-	INIT_DELAYED_WORK(&r->rebuild_work, rmem_region_rebuild_work);
-	r->rebuild_seen = rmem_node_changes();
-	ret = -ENOMEM;
-	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
-	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
-	r->lost = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
-	r->csum = kvcalloc(pages, sizeof(*r->csum), GFP_KERNEL);
-	if (!r->ext || !r->written || !r->lost || !r->csum)
-		goto out_free;
-	if (opts->encrypt == RMEM_CRYPT_ON ||
-	    (opts->encrypt == RMEM_CRYPT_DEFAULT && READ_ONCE(rmem_encrypt))) {
+	r = rmem_region_new(name, size, type, (u64)rmem_slab_mb << 20, replicas, true);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	if (opts->publish) {
+		r->publish = true;
+		ret = rmem_region_publish(r, extack);
+		if (ret)
+			goto out_release;
+	} else if (opts->encrypt == RMEM_CRYPT_ON ||
+		   (opts->encrypt == RMEM_CRYPT_DEFAULT && READ_ONCE(rmem_encrypt))) {
 		r->crypt = rmem_crypt_new(extack);
 		if (IS_ERR(r->crypt)) {
 			ret = PTR_ERR(r->crypt);
@@ -1952,17 +2353,15 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		r->prealloc = true;
 	}
 
-	if (type == RMEM_REGION_MMAP)
-		ret = rmem_mmap_create(r, chunk, cache, extack);
-	else
-		ret = rmem_blk_create(r, extack);
+	ret = rmem_region_front_create(r, chunk, cache, extack);
 	if (ret)
 		goto out_release;
 	list_add_tail(&r->list, &rmem_regions);
 	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
-	pr_info("region %s: %llu bytes as /dev/%s, %u %s%s, %s\n", r->name, r->size, r->device,
+	pr_info("region %s: %llu bytes as /dev/%s, %u %s%s, %s%s\n", r->name, r->size, r->device,
 		replicas, replicas > 1 ? "copies" : "copy", r->prealloc ? ", preallocated" : "",
-		r->crypt ? "encrypted" : "not encrypted");
+		r->crypt ? "encrypted" : "not encrypted",
+		r->publish ? ", published" : "");
 	*out = r;
 	return 0;
 
@@ -1970,38 +2369,343 @@ out_release:
 	/* The rebuild first: it may be filling a copy of a slab freed here. */
 	rmem_region_stop(r);
 	rmem_region_release_slabs(r);
+	rmem_region_pubs_release(r, true);
 out_free:
 	rmem_region_free(r);
 	return ret;
 }
 
+/*
+ * Take @r out of service: its device, rebuild, slabs and published-region
+ * references. rmem_cfg_lock held; @r unlisted, its device gone.
+ */
+static void rmem_region_destroy(struct rmem_region *r)
+{
+	rmem_region_stop(r);
+	rmem_region_release_slabs(r);
+	rmem_region_pubs_release(r, false);
+	rmem_region_free(r);
+}
+
 /**
  * rmem_region_del() - delete an unused region and free its remote memory
  * @name: region name
+ * @purge: also delete the published region @name on every node (it may
+ *	have no local region: published by this compute node before the
+ *	module was reloaded, or by another one)
  * @extack: error report
  *
+ * A published region's slabs stay on the nodes unless @purge; an attached
+ * region is detached.
+ *
  * Context: rmem_cfg_lock held; sleeps.
- * Return: 0, -ENOENT, or -EBUSY while the device is open.
+ * Return: 0, -ENOENT, or -EBUSY while the device is open (or, with @purge,
+ * while another compute node is attached).
  */
-int rmem_region_del(const char *name, struct netlink_ext_ack *extack)
+int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack)
 {
 	struct rmem_region *r = rmem_region_find(name);
 	int ret;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	if (!r && !purge) {
+		NL_SET_ERR_MSG(extack, "no such region");
+		return -ENOENT;
+	}
+	if (r && rmem_region_openers(r)) {
+		NL_SET_ERR_MSG(extack,
+			       "region is in use (mounted, swapped on, or open): close it first");
+		return -EBUSY;
+	}
+	if (purge) {
+		if (!rmem_region_name_ok(name)) {
+			NL_SET_ERR_MSG(extack,
+				       "region name: use letters, digits, '_', '.' and '-'");
+			return -EINVAL;
+		}
+		ret = rmem_pub_purge(name, extack);
+		if (ret < 0)
+			return ret;
+		if (!r && !ret) {
+			NL_SET_ERR_MSG(extack,
+				       "no such region, and no live node has a published region of that name");
+			return -ENOENT;
+		}
+		pr_info("published region %s: purged from %d nodes\n", name, ret);
+		if (!r)
+			return 0;
+	}
+	ret = rmem_region_front_destroy(r, false, extack);
+	if (ret)
+		return ret;
+	list_del(&r->list);
+	pr_info("region %s: deleted%s\n", r->name,
+		r->publish && !purge ? " (its published copy stays on the nodes)" :
+		r->attached ? " (detached)" : "");
+	rmem_region_destroy(r);
+	return 0;
+}
+
+/**
+ * rmem_region_seal() - make a published region read-only for good
+ * @name: region name; published by this module
+ * @extack: error report
+ *
+ * Every node holding its published region seals it (PUB_SEAL: writes and
+ * new slabs refused there, other compute nodes may attach), and this
+ * module then reads it as they do: PUB_OPEN and PUB_MAP, which over RDMA
+ * give read-only keys in place of the revoked write keys. Sealing again
+ * does nothing, or finishes what a failed call left (writes are refused
+ * from the first call on).
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: 0, -ENOENT, -EINVAL (not published), -EBUSY while the device is
+ * open, or the error of a node.
+ */
+int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
+{
+	struct rmem_region *r = rmem_region_find(name);
+	struct rmem_pub_name pn;
+	struct rmem_pub_info info;
+	unsigned int i;
+	int ret = 0;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	if (!r) {
 		NL_SET_ERR_MSG(extack, "no such region");
 		return -ENOENT;
 	}
-	ret = rmem_region_front_destroy(r, false, extack);
+	if (!r->publish) {
+		if (r->attached)
+			NL_SET_ERR_MSG(extack,
+				       "an attached region is sealed already (by its publisher)");
+		else
+			NL_SET_ERR_MSG(extack, "region is not published (region add ... publish)");
+		return -EINVAL;
+	}
+	/* Its last close wrote every dirty page back. */
+	if (rmem_region_openers(r)) {
+		NL_SET_ERR_MSG(extack, "region is open: close it (and unmap it) first");
+		return -EBUSY;
+	}
+	rmem_pub_name_init(&pn, r->name, 0);
+	mutex_lock(&r->alloc_lock);
+	/* No write from here on; none is in flight (no opener). */
+	WRITE_ONCE(r->sealed, true);
+	if (r->type == RMEM_REGION_BLOCK)
+		rmem_blk_set_ro(r);
+	for (i = 0; i < r->nr_pubs && !ret; i++) {
+		struct rmem_pub_ref *p = &r->pubs[i];
+
+		/* Sealed and opened by an earlier call, or lost: nothing to do. */
+		if (p->opened || p->gen != rmem_node_gen_now(p->node))
+			continue;
+		ret = rmem_node_pub_call(p->node, RMEM_MSG_PUB_SEAL, &pn, sizeof(pn), &info,
+					 sizeof(info));
+		if (!ret && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))
+			ret = -EPROTO;
+		if (!ret)
+			ret = rmem_pub_open(p->node, r->name, &info);
+		if (!ret) {
+			p->opened = true;
+			ret = rmem_region_pub_map(r, p, false, extack);
+		}
+		if (ret)
+			NL_SET_ERR_MSG_FMT(extack, "sealing on node %u failed: %d", p->node->id,
+					   ret);
+	}
+	mutex_unlock(&r->alloc_lock);
 	if (ret)
 		return ret;
-	list_del(&r->list);
-	rmem_region_stop(r);
-	rmem_region_release_slabs(r);
-	pr_info("region %s: deleted\n", r->name);
-	rmem_region_free(r);
+	pr_info("region %s: sealed on %u nodes: read-only\n", r->name, r->nr_pubs);
 	return 0;
+}
+
+/**
+ * rmem_region_attach() - a read-only region of a sealed published region
+ * @name: the published region's name (also the new region's)
+ * @type: block or mmap
+ * @node_ids: nodes to look on; NULL for every node
+ * @nr_ids: entries in @node_ids
+ * @chunk: mmap: bytes per chunk, 0 for the default
+ * @cache: mmap: cache budget, 0 for the default
+ * @out: the new region
+ * @extack: error report
+ *
+ * Every live node listed that has the region is opened (PUB_OPEN); each
+ * extent gets the slabs those nodes hold for it as its copies (PUB_MAP),
+ * so that a read goes on to another copy when a node fails. Its pages are
+ * not checksummed here (its writer's checksums stay with the writer).
+ *
+ * Context: rmem_cfg_lock held; sleeps.
+ * Return: 0 or -errno: -ENOENT (no node has it), -EBUSY (not sealed yet),
+ * -EEXIST (a local region has that name); nothing is left on error.
+ */
+int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *node_ids,
+		       unsigned int nr_ids, u64 chunk, u64 cache, struct rmem_region **out,
+		       struct netlink_ext_ack *extack)
+{
+	struct rmem_attach_node {
+		struct rmem_node *node;
+		struct rmem_pub_info info;
+		bool opened;
+	} *an;
+	unsigned int n = 0, max, i, ei;
+	struct rmem_region *r = NULL;
+	struct rmem_node *node;
+	u64 size = 0, slab_size = 0;
+	int ret;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	if (!rmem_region_name_ok(name)) {
+		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
+		return -EINVAL;
+	}
+	if (type == RMEM_REGION_BLOCK && (chunk || cache)) {
+		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
+		return -EINVAL;
+	}
+	if (rmem_region_find(name)) {
+		NL_SET_ERR_MSG(extack, "a region with this name exists on this compute node");
+		return -EEXIST;
+	}
+	max = nr_ids ?: rmem_node_count();
+	an = kcalloc(max ?: 1, sizeof(*an), GFP_KERNEL);
+	if (!an)
+		return -ENOMEM;
+	for (i = 0; i < nr_ids; i++) {
+		node = rmem_node_find(node_ids[i]);
+		if (!node) {
+			NL_SET_ERR_MSG_FMT(extack, "no node %u", node_ids[i]);
+			ret = -ENOENT;
+			goto out;
+		}
+		if (!rmem_node_pub_ok(node)) {
+			NL_SET_ERR_MSG_FMT(extack, "node %u %s", node->id,
+					   READ_ONCE(node->publish) ? "is not live" :
+					   "does not know published regions (rmemd too old)");
+			ret = -EHOSTDOWN;
+			goto out;
+		}
+		for (ei = 0; ei < n && an[ei].node != node; ei++)
+			;
+		if (ei == n)
+			an[n++].node = node;
+	}
+	if (!nr_ids)
+		list_for_each_entry(node, &rmem_nodes, list)
+			if (n < max && rmem_node_pub_ok(node))
+				an[n++].node = node;
+
+	/* Open it wherever it is; every copy must say the same size. */
+	for (i = 0; i < n; i++) {
+		struct rmem_pub_info *info = &an[i].info;
+
+		node = an[i].node;
+		ret = rmem_pub_open(node, name, info);
+		if (ret == -ESTALE)
+			continue;	/* not here */
+		if (ret == -EBADFD) {
+			NL_SET_ERR_MSG(extack,
+				       "not sealed yet: 'rmemctl region seal NAME' on its publisher first");
+			ret = -EBUSY;
+			goto out;
+		}
+		if (ret) {
+			NL_SET_ERR_MSG_FMT(extack, "opening it on node %u failed: %d",
+					   node->id, ret);
+			goto out;
+		}
+		an[i].opened = true;
+		if (!(le32_to_cpu(info->flags) & RMEM_PUB_F_SEALED)) {
+			/* Ours, from before a module reload, and never sealed. */
+			NL_SET_ERR_MSG(extack, "not sealed yet: 'rmemctl region seal NAME' first");
+			ret = -EBUSY;
+			goto out;
+		}
+		if (size && (le64_to_cpu(info->size) != size || node->slab_size != slab_size)) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "node %u holds it in another size or slab size than another node",
+					   node->id);
+			ret = -EPROTO;
+			goto out;
+		}
+		size = le64_to_cpu(info->size);
+		slab_size = node->slab_size;
+	}
+	if (!size) {
+		NL_SET_ERR_MSG(extack, "no live node has a published region of that name");
+		ret = -ENOENT;
+		goto out;
+	}
+	if (size % RMEM_PAGE_SIZE || size > RMEM_REGION_MAX_SIZE) {
+		NL_SET_ERR_MSG_FMT(extack, "the published region has an unusable size %llu", size);
+		ret = -EPROTO;
+		goto out;
+	}
+	if (type == RMEM_REGION_MMAP) {
+		ret = rmem_region_mmap_sizes(slab_size, size, &chunk, &cache, extack);
+		if (ret)
+			goto out;
+	}
+
+	r = rmem_region_new(name, size, type, slab_size, 1, false);
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
+		r = NULL;
+		goto out;
+	}
+	r->attached = true;
+	for (i = 0; i < n; i++) {
+		if (!an[i].opened)
+			continue;
+		ret = rmem_region_pub_add(r, an[i].node, rmem_node_gen_now(an[i].node),
+					  le32_to_cpu(an[i].info.handle), true);
+		if (ret)
+			goto out;
+		an[i].opened = false;	/* r->pubs closes it now */
+	}
+	for (i = 0; i < r->nr_pubs; i++) {
+		ret = rmem_region_pub_map(r, &r->pubs[i], true, extack);
+		if (ret)
+			goto out;
+	}
+	/* Every page of an extent with a slab is read from it. */
+	for (ei = 0; ei < r->nr_extents; ei++) {
+		unsigned long first = (unsigned long)ei * (slab_size >> RMEM_PAGE_SHIFT);
+		unsigned long end = min_t(unsigned long, first + (slab_size >> RMEM_PAGE_SHIFT),
+					  size >> RMEM_PAGE_SHIFT);
+
+		if (r->ext[ei].nr)
+			bitmap_set(r->written, first, end - first);
+		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
+	}
+	ret = rmem_region_front_create(r, chunk, cache, extack);
+	if (ret)
+		goto out;
+	list_add_tail(&r->list, &rmem_regions);
+	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
+	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes\n",
+		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs);
+	*out = r;
+	r = NULL;
+out:
+	if (r) {
+		rmem_region_stop(r);
+		rmem_region_release_slabs(r);
+		rmem_region_pubs_release(r, false);
+		rmem_region_free(r);
+	}
+	/* Opened here and not handed to a region: close them. */
+	for (i = 0; i < n; i++) {
+		struct rmem_pub_extent pe = { .handle = an[i].info.handle };
+
+		if (an[i].opened)
+			rmem_node_pub_call(an[i].node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
+					   NULL, 0);
+	}
+	kfree(an);
+	return ret;
 }
 
 /**
@@ -2017,9 +2721,7 @@ void rmem_region_del_all(void)
 	list_for_each_entry_safe(r, tmp, &rmem_regions, list) {
 		rmem_region_front_destroy(r, true, NULL);
 		list_del(&r->list);
-		rmem_region_stop(r);
-		rmem_region_release_slabs(r);
-		rmem_region_free(r);
+		rmem_region_destroy(r);
 	}
 	mutex_unlock(&rmem_cfg_lock);
 }

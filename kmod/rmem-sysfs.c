@@ -93,6 +93,9 @@ RMEM_REGION_ATTR(openers, "%u", rmem_region_openers(r));
 RMEM_REGION_ATTR(replicas, "%u", r->replicas);
 RMEM_REGION_ATTR(prealloc, "%d", r->prealloc);
 RMEM_REGION_ATTR(encrypt, "%d", !!r->crypt);
+/* The words rmemctl region show prints. */
+RMEM_REGION_ATTR(published, "%s", r->attached ? "attached" : READ_ONCE(r->sealed) ? "sealed" :
+		 r->publish ? "yes" : "no");
 
 /* Counters: an atomic64_t of struct rmem_region, found by offset. */
 struct rmem_region_attr {
@@ -190,6 +193,7 @@ static struct attribute *rmem_region_attrs[] = {
 	&dev_attr_replicas.attr,
 	&dev_attr_prealloc.attr,
 	&dev_attr_encrypt.attr,
+	&dev_attr_published.attr,
 	&rmem_region_attr_reads.dattr.attr,
 	&rmem_region_attr_writes.dattr.attr,
 	&rmem_region_attr_read_bytes.dattr.attr,

@@ -352,6 +352,9 @@ static int rmem_tcp_rx_start(struct rmem_tcp_queue *q)
 	} else if (io->type == RMEM_MSG_SLAB_LIST) {
 		want = sizeof(io->reply.list);
 		q->rx_buf = &io->reply.list;
+	} else if (rmem_msg_is_pub(io->type)) {
+		want = io->reply.ctl.rlen;
+		q->rx_buf = io->reply.ctl.rbuf;
 	}
 	if (len != want) {
 		rnode_err_rl(node, "reply to type %u has %d bytes, expected %zu\n",
@@ -370,7 +373,9 @@ static void rmem_tcp_rx_done(struct rmem_tcp_queue *q)
 	struct rmem_node *node = q->node;
 	u32 status = le32_to_cpu(q->rx_hdr.status);
 
-	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC)
+	/* A published-region request's caller says why it failed. */
+	if (status && status != RMEM_ERR_NOENT && status != RMEM_ERR_NOSPC &&
+	    !rmem_msg_is_pub(io->type))
 		rnode_err_rl(node, "request type %u slab %u offset %llu len %u failed: status %u\n",
 			     io->type, io->slab, io->offset, io->len, status);
 	spin_lock(&q->lock);
@@ -556,7 +561,8 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 			struct rmem_slab_ref ref;
 		} p;
 	} __packed msg;
-	struct kvec kv = { .iov_base = &msg };
+	struct kvec kv[2] = { { .iov_base = &msg } };
+	unsigned int nkv = 1;
 	bool write = io->type == RMEM_MSG_WRITE;
 	bool zc = false;
 	struct iov_iter data;
@@ -594,17 +600,24 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		msg.p.ref.reserved = 0;
 		break;
 	default:
+		/* A published-region request: its own payload, sent as is. */
+		if (rmem_msg_is_pub(io->type) && io->reply.ctl.plen) {
+			kv[1].iov_base = (void *)io->reply.ctl.payload;
+			kv[1].iov_len = io->reply.ctl.plen;
+			nkv = 2;
+		}
 		break;
 	}
-	rmem_tcp_hdr(&msg.h, io->type, plen + (io->type == RMEM_MSG_WRITE ? io->len : 0), io->id);
-	kv.iov_len = sizeof(msg.h) + plen;
+	rmem_tcp_hdr(&msg.h, io->type,
+		     plen + kv[1].iov_len + (io->type == RMEM_MSG_WRITE ? io->len : 0), io->id);
+	kv[0].iov_len = sizeof(msg.h) + plen;
 
 	spin_lock(&q->lock);
 	list_add_tail(&io->entry, &q->inflight);
 	spin_unlock(&q->lock);
 
 	noreclaim = memalloc_noreclaim_save();
-	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+	iov_iter_kvec(&iter, ITER_SOURCE, kv, nkv, kv[0].iov_len + kv[1].iov_len);
 	ret = rmem_tcp_send(q, &iter, write ? MSG_MORE : 0, false);
 	if (!ret && write) {
 		if (zc)

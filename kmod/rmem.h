@@ -85,6 +85,12 @@ struct seq_file;
 
 typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
 
+/* The published-region requests: a payload and a reply of their own (@reply.ctl). */
+static inline bool rmem_msg_is_pub(u8 type)
+{
+	return type >= RMEM_MSG_PUB_CREATE && type <= RMEM_MSG_PUB_DELETE;
+}
+
 /**
  * struct rmem_req - one request to a memory node
  * @type: RMEM_MSG_*
@@ -94,7 +100,9 @@ typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
  * @len: data bytes
  * @bvec: data pages (READ destination, WRITE source)
  * @nr_bvec: entries in @bvec
- * @reply: small reply payload (SLAB_ALLOC, PING, HELLO)
+ * @reply: small reply payload (SLAB_ALLOC, PING, HELLO); for the
+ *	published-region requests (RMEM_MSG_PUB_*, rmem_msg_is_pub()) @reply.ctl
+ *	instead: the payload to send and where the reply goes
  * @done: called once with 0 or -errno; -ESTALE means the slab is lost
  * @id: wire id, set by the transport
  * @start_ns: when it was last handed to the transport (latency, timeouts)
@@ -122,6 +130,12 @@ struct rmem_req {
 		struct rmem_slab_alloc_reply alloc;
 		struct rmem_ping_reply ping;
 		struct rmem_slab_list_reply list;
+		struct {
+			const void *payload;
+			void *rbuf;
+			u16 plen;
+			u16 rlen;
+		} ctl;
 	} reply;
 	rmem_req_done_t done;
 	u64 id;
@@ -196,6 +210,7 @@ void rmem_rdma_exit(void);
  * @slabs_free: free slabs, as last reported
  * @max_io: largest request it accepts
  * @resumed: the last connect resumed our session
+ * @publish: the node granted RMEM_PROTO_FEAT_PUBLISH at the last hello
  * @lock: guards @state, @gen, @down_since, @backoff_ms, @pending
  * @state: enum rmem_node_state
  * @gen: generation, bumped when the node lost our slabs
@@ -263,6 +278,7 @@ struct rmem_node {
 	u32 slabs_free;
 	u32 max_io;
 	bool resumed;
+	bool publish;
 
 	spinlock_t lock;		/* see above */
 	enum rmem_node_state state;
@@ -372,7 +388,11 @@ void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_error(struct rmem_node *node);
 bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_ns);
-int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, u32 *slab);
+int rmem_node_slab_alloc(struct rmem_node *node, u32 gen, const struct rmem_pub_extent *pub,
+			 u32 *slab);
+bool rmem_node_slab_reserve(struct rmem_node *node, u32 gen);
+int rmem_node_pub_call(struct rmem_node *node, u8 type, const void *payload, u16 plen,
+		       void *rbuf, u16 rlen);
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
@@ -520,6 +540,14 @@ struct rmem_extent {
  * @dropped: copies dropped (a failed write, a lost slab, a bad checksum,
  *	a dead node)
  * @ev_degraded: degraded extents last told to rmemctl monitor (rebuild work)
+ * @publish: published: its slabs are kept by the nodes under @name
+ *	(PUB_ALLOC), past the region's deletion; never encrypted
+ * @sealed: published and sealed: read-only, here and everywhere
+ * @attached: a read-only view of a region another compute node published;
+ *	its extents' copies are that region's slabs (not ours to free)
+ * @pubs: the nodes where @name is published (@publish) or opened
+ *	(@attached), under @alloc_lock
+ * @nr_pubs: entries in @pubs
  *
  * A page with neither @written nor @lost set reads as zeros, or as its
  * word in @fill.
@@ -566,6 +594,25 @@ struct rmem_region {
 	atomic64_t rebuild_bytes;
 	atomic64_t dropped;
 	u32 ev_degraded;
+	bool publish;
+	bool sealed;
+	bool attached;
+	struct rmem_pub_ref *pubs;
+	unsigned int nr_pubs;
+};
+
+/**
+ * struct rmem_pub_ref - the published region of a region's name on one node
+ * @node: the node (a reference)
+ * @gen: its generation when the handle was given: the handle dies with it
+ * @handle: the region's handle there (rmem_pub_info.handle)
+ * @opened: our session is attached to it (PUB_OPEN): PUB_CLOSE it at the end
+ */
+struct rmem_pub_ref {
+	struct rmem_node *node;
+	u32 gen;
+	u32 handle;
+	bool opened;
 };
 
 /**
@@ -651,6 +698,7 @@ enum { RMEM_CRYPT_DEFAULT, RMEM_CRYPT_OFF, RMEM_CRYPT_ON };
  * @prealloc: claim every slab now (thick), or refuse
  * @encrypt: RMEM_CRYPT_ON or RMEM_CRYPT_OFF; 0 (RMEM_CRYPT_DEFAULT) for the
  *	module parameter
+ * @publish: publish it (RMEM_A_REGION_PUBLISH); never encrypted
  */
 struct rmem_region_opts {
 	u64 chunk;
@@ -658,6 +706,7 @@ struct rmem_region_opts {
 	unsigned int replicas;
 	bool prealloc;
 	u8 encrypt;
+	bool publish;
 };
 
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
@@ -685,7 +734,12 @@ void rmem_region_kick_all(void);
 void rmem_region_debug_show(struct seq_file *m);
 void rmem_region_mark_lost(struct rmem_region *r, u64 pos, u64 len);
 unsigned int rmem_region_openers(struct rmem_region *r);
-int rmem_region_del(const char *name, struct netlink_ext_ack *extack);
+int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack);
+int rmem_region_seal(const char *name, struct netlink_ext_ack *extack);
+int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *node_ids,
+		       unsigned int nr_ids, u64 chunk, u64 cache, struct rmem_region **out,
+		       struct netlink_ext_ack *extack);
+bool rmem_region_readonly(const struct rmem_region *r);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);
 void rmem_region_del_all(void);
@@ -696,6 +750,7 @@ int rmem_blk_init(void);
 void rmem_blk_exit(void);
 int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack);
 int rmem_blk_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
+void rmem_blk_set_ro(struct rmem_region *r);
 unsigned int rmem_blk_openers(struct rmem_region *r);
 
 /* rmem-mmap.c */

@@ -249,10 +249,10 @@ run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
 # test whole.
 if [ $full = 1 ]; then
 	combos="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" swaps="tcp rdma"
-	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma"
+	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" shared=$replicas
 	short=(env RMEM_DATA_DIV=1 RMEM_SHORT=0)
 else
-	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp"
+	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp" shared="6.12-rdma"
 	short=(env RMEM_DATA_DIV=4 RMEM_SHORT=1)
 fi
 for c in $combos; do
@@ -282,6 +282,16 @@ for c in $replicas; do
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
 		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout 1700 \
 		selftests/run-guest.sh replica_test.sh
+done
+
+# One copy, many compute nodes: two compute guests and two memory guests
+# (shared_test.sh; it skips in the runs above).
+for c in $shared; do
+	k=${c%-*} t=${c##*-}
+	run_step test "guest-shared-$k-$t" 1500 "$LOGS/guest-shared-$k-$t/script.log" -- \
+		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 2 \
+		--compute-nodes 2 --transport "$t" --logdir "$LOGS/guest-shared-$k-$t" --timeout 1400 \
+		selftests/run-guest.sh shared_test.sh
 done
 
 # ------------------------------------------------------------------ debug kernel

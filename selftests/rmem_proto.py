@@ -19,13 +19,19 @@ AUTH_REP = struct.Struct("<32s32s")  # struct rmem_auth_reply, 64 bytes
 PING_REP = struct.Struct("<IIII")  # struct rmem_ping_reply, 16 bytes
 SLAB_REP = struct.Struct("<IIQQ")  # struct rmem_slab_alloc_reply, 24 bytes
 IO = struct.Struct("<IIQ")  # struct rmem_io, 16 bytes
+PUB_NAME = struct.Struct("<64sQII")  # struct rmem_pub_name, 80 bytes
+PUB_INFO = struct.Struct("<IIQIIQ")  # struct rmem_pub_info, 32 bytes
 
 MSG_HELLO, MSG_SLAB_ALLOC, MSG_SLAB_FREE, MSG_READ, MSG_WRITE = 1, 2, 3, 4, 5
 MSG_PING, MSG_SLAB_LIST, MSG_AUTH = 6, 7, 8
+MSG_PUB_CREATE, MSG_PUB_ALLOC, MSG_PUB_SEAL, MSG_PUB_OPEN = 9, 10, 11, 12
+MSG_PUB_MAP, MSG_PUB_CLOSE, MSG_PUB_DELETE = 13, 14, 15
 F_REPLY = 1
 ERR = {0: "OK", 1: "PROTO", 2: "VERSION", 3: "INVAL", 4: "NOSPC", 5: "NOENT",
-       6: "RANGE", 7: "TOOBIG", 8: "PERM", 9: "STATE"}
-FEAT_TCP, FEAT_RDMA, FEAT_AUTH = 1, 2, 4
+       6: "RANGE", 7: "TOOBIG", 8: "PERM", 9: "STATE", 10: "EXIST", 11: "BUSY",
+       12: "RDONLY"}
+FEAT_TCP, FEAT_RDMA, FEAT_AUTH, FEAT_PUBLISH = 1, 2, 4, 8
+PUB_F_SEALED, PUB_F_OWNER = 1, 2
 
 
 def read_key(path):
@@ -74,6 +80,11 @@ def recv_msg(s):
     if magic != MAGIC or plen > (1 << 20) + 64:
         raise ConnectionError("bad header")
     return mtype, flags, status, mid, recv_all(s, plen)
+
+
+def pub_name(name, size=0):
+    """A PUB_CREATE, PUB_SEAL, PUB_OPEN or PUB_DELETE payload."""
+    return PUB_NAME.pack(name.encode(), size, 0, 0)
 
 
 def hello_payload(session, queue, features=FEAT_TCP, generation=0, tail=bytes(32)):

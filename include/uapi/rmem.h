@@ -35,11 +35,21 @@
  *   RMEM_CMD_REGION_ADD   do   <- RMEM_A_REGION_NAME, RMEM_A_REGION_SIZE,
  *                                 [RMEM_A_REGION_TYPE], [RMEM_A_REGION_REPLICAS],
  *                                 [RMEM_A_REGION_PREALLOC],
- *                                 [RMEM_A_REGION_ENCRYPT], and for an mmap
- *                                 region [RMEM_A_REGION_CHUNK_SIZE],
+ *                                 [RMEM_A_REGION_ENCRYPT], [RMEM_A_REGION_PUBLISH],
+ *                                 and for an mmap region
+ *                                 [RMEM_A_REGION_CHUNK_SIZE],
  *                                 [RMEM_A_REGION_CACHE_SIZE]
  *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE
- *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME
+ *                                 RMEM_A_REGION_PUBLISH: the memory nodes keep
+ *                                 its slabs under its name, past this region's
+ *                                 deletion, the module's unload and the compute
+ *                                 node's reboot, until purged; it is never
+ *                                 encrypted (other compute nodes read it)
+ *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME, [RMEM_A_REGION_PURGE]
+ *                                 PURGE: also delete the published region of
+ *                                 that name from every node (EBUSY while another
+ *                                 compute node is attached); works when no
+ *                                 local region has the name, too
  *   RMEM_CMD_REGION_GET   dump -> one message per region (RMEM_A_REGION_*)
  *                         do   <- RMEM_A_REGION_NAME -> that region
  *   RMEM_CMD_NODE_DRAIN   do   <- RMEM_A_NODE_ID: the node takes no new
@@ -54,6 +64,18 @@
  *   RMEM_CMD_KEY_GET      dump -> one message per key: RMEM_A_KEY_ID,
  *                                 RMEM_A_KEY_NODES. Key bytes are never sent
  *                                 back, logged, or shown anywhere.
+ *   RMEM_CMD_REGION_SEAL  do   <- RMEM_A_REGION_NAME: a published region this
+ *                                 module created becomes read-only for good,
+ *                                 on every node; EBUSY while it is open
+ *   RMEM_CMD_REGION_ATTACH do  <- RMEM_A_REGION_NAME, [RMEM_A_REGION_TYPE],
+ *                                 [RMEM_A_REGION_NODE_IDS], and for mmap
+ *                                 [RMEM_A_REGION_CHUNK_SIZE],
+ *                                 [RMEM_A_REGION_CACHE_SIZE]
+ *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE,
+ *                                 RMEM_A_REGION_SIZE
+ *                                 A read-only region of the sealed published
+ *                                 region NAME, found on the nodes listed (all
+ *                                 nodes by default). REGION_DEL detaches it.
  *
  * Events: multicast group "events" (RMEM_MCGRP_EVENTS), open to everyone;
  * `rmemctl monitor` prints them. Each is one RMEM_CMD_EVENT message with
@@ -105,6 +127,7 @@
 #define RMEM_FEAT_BLOCK		0x4ULL	/* block regions */
 #define RMEM_FEAT_MMAP		0x8ULL	/* mmap regions */
 #define RMEM_FEAT_AUTH		0x10ULL	/* key store, authenticated nodes */
+#define RMEM_FEAT_PUBLISH	0x20ULL	/* published regions: seal, attach */
 
 /* Cluster keys: 32 bytes (a 256-bit pre-shared key); at most 16 installed. */
 #define RMEM_KEY_LEN		32
@@ -125,6 +148,8 @@ enum rmem_cmd {
 	RMEM_CMD_KEY_DEL,
 	RMEM_CMD_KEY_GET,
 	RMEM_CMD_EVENT,		/* multicast only: see "Events" above */
+	RMEM_CMD_REGION_SEAL,
+	RMEM_CMD_REGION_ATTACH,
 	__RMEM_CMD_MAX
 };
 
@@ -256,6 +281,12 @@ enum rmem_attr {
 	RMEM_A_EVENT_LOST,		/* u32: events lost before this one */
 	/* u64: pages written as one repeated word, kept on the compute node */
 	RMEM_A_REGION_SAME_FILLED,
+	/* published regions (Documentation/admin-guide.rst, "Published regions") */
+	RMEM_A_REGION_PUBLISH,		/* flag: published (ADD: publish it) */
+	RMEM_A_REGION_SEALED,		/* flag: published and sealed: read-only */
+	RMEM_A_REGION_ATTACHED,		/* flag: attached (read-only) */
+	RMEM_A_REGION_PURGE,		/* flag: DEL: delete the published copy too */
+	RMEM_A_REGION_NODE_IDS,		/* binary: u32 node ids, 1..64 of them */
 	__RMEM_A_MAX
 };
 

@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# publish_test: published regions (issue 17), on one compute node. A block
+# region is published, loaded from a file (rmemctl region load) and sealed;
+# it is then read-only here and on the memory node. Deleted here without
+# purge, its slabs stay on the node (rmemd --status), and attaching it gives
+# a read-only mmap region with the file's bytes. After the module is
+# reloaded (a new session: as another compute node would be) it is
+# attached again, as a block device this time, with the same bytes.
+# Writes through an attached device are refused (EROFS) and change
+# nothing. Attaching an unsealed region or an unknown name is refused with
+# a clear message, as is publishing a name in use and purging a region
+# another session (a Python client of the protocol, holding the cluster
+# key) is attached to; a client with another key does not see the region.
+# Purged, it is gone from the memory node.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+M=1048576
+SIZE=$((48 * M))
+LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
+tap_plan 16
+tmp=$(mktemp -d)
+client= rmemd_cmd=
+finish() {
+	[ -n "$client" ] && kill "$client" 2>/dev/null
+	rmemctl region del pb-blk purge >/dev/null 2>&1
+	rmemctl region del pb-u purge >/dev/null 2>&1
+	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-publish "$rmemd_cmd"
+	rmem_reload
+	rm -rf "$tmp"
+}
+trap finish EXIT
+
+here=$(cd "$(dirname "$0")" && pwd)
+# same_as_file DEV: DEV (block or mmap) holds the file's bytes, then zeros.
+same_as_file() {
+	[ "$(python3 "$here/rmem_digest.py" "$1" $SIZE)" = "$want" ]
+}
+
+# open_rw DEV: the errno name opening DEV for writing gets ("OK" if none).
+open_rw() {
+	python3 "$here/rmem_digest.py" --write-errors "$1" | cut -d' ' -f1
+}
+
+# pub_client NAME ACTION: a protocol client of memory node 1 (its own
+# session, the cluster key) that opens published region NAME; ACTION
+# "hold" keeps it attached until SIGTERM (prints "attached" once it is),
+# "look" prints the status name PUB_OPEN got; either detaches (PUB_CLOSE)
+# before it ends. With a random key ("badkey") it prints AUTH's status.
+pub_client() {
+	# exec: a background call's PID is the client's, for kill to reach it
+	exec python3 - "$(first_node)" "$RMEM_PORT" "$RMEM_KEY_FILE" "$1" "$2" \
+		"$here" <<'EOF'
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[6])
+import rmem_proto as p
+addr, port, keyf, name, action = sys.argv[1:6]
+key = p.read_key(keyf) if action != "badkey" else os.urandom(32)
+c = p.Client(addr, int(port))
+st, proved = c.auth(key)
+if st:
+    print("AUTH", p.ERR.get(st, st))
+    sys.exit(0)
+st, _ = c.hello(key, int.from_bytes(os.urandom(8), "little") | 1,
+                features=p.FEAT_TCP | p.FEAT_AUTH | p.FEAT_PUBLISH)
+if st:
+    print("HELLO", p.ERR.get(st, st))
+    sys.exit(0)
+st, info = c.call(p.MSG_PUB_OPEN, p.pub_name(name))
+print(p.ERR.get(st, st) if action != "hold" or st else "attached", flush=True)
+
+
+# Detach before going, as a compute node deleting its region does (a session
+# that just disconnects stays attached until rmemd expires it).
+def close(*_):
+    c.call(p.MSG_PUB_CLOSE, p.PUB_INFO.unpack(info)[0].to_bytes(4, "little") + bytes(4))
+    sys.exit(0)
+
+
+if not st:
+    if action == "hold":
+        signal.signal(signal.SIGTERM, close)
+        time.sleep(600)
+    close()
+EOF
+}
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+# 4 MiB slabs: the region spans 12 extents, more than one PUB_MAP reply lists.
+rmemd_cmd=$(rmemd_cmdline)
+rmemd_relaunch rmemd-publish "$rmemd_cmd" --slab-size 4M
+rmem_reload slab_mb=4
+node=$(blk_setup_node 20s)
+before=$(rmemd_status published)
+out=$(rmemctl region add pb-blk size $SIZE publish 2>&1)
+blk=/dev/$(region_field pb-blk device)
+dev_wait "${blk#/dev/}" b
+[ -n "$node" ] && [ -b "$blk" ] && [ "$(region_field pb-blk published)" = yes ] &&
+	[ "$(rmemd_status published)" = $((before + 1)) ]
+tap_result "published block region pb-blk ($blk): shown as published here, listed by rmemd" $?
+echo "$out" | tap_diag
+
+head -c $LEN /dev/urandom >"$tmp/f"
+want=$(python3 "$here/rmem_digest.py" "$tmp/f" $SIZE)
+out=$(rmemctl region load pb-blk "$tmp/f" 2>&1)
+rc=$?
+slabs=$(rmemd_status published_slabs)
+[ "$rc" = 0 ] && same_as_file "$blk" && [ "${slabs:-0}" = $((SIZE / (4 * M))) ]
+tap_result "a $LEN-byte file loaded into it reads back; rmemd holds $slabs published slabs" $?
+echo "$out" | tail -n 2 | tap_diag
+
+out=$(rmemctl region seal pb-blk 2>&1)
+rc=$?
+[ "$rc" = 0 ] && [ "$(region_field pb-blk published)" = sealed ] &&
+	[ "$(open_rw "$blk")" = EROFS ] && same_as_file "$blk"
+tap_result "sealed: shown as sealed, opening it to write gives EROFS, the bytes are unchanged" $?
+echo "$out" | tap_diag
+
+out=$(rmemctl region del pb-blk 2>&1) && [ -z "$(region_names)" ] &&
+	[ "$(rmemd_status published_slabs)" = "$slabs" ]
+tap_result "deleted here without purge: its $slabs slabs stay on the memory node" $?
+echo "$out" | tap_diag
+
+out=$(rmemctl region attach pb-blk type mmap 2>&1)
+rc=$?
+mm=/dev/$(region_field pb-blk device)
+dev_wait "${mm#/dev/}" c
+[ "$rc" = 0 ] && [ -c "$mm" ] && [ "$(region_field pb-blk published)" = attached ] &&
+	same_as_file "$mm"
+tap_result "attached as an mmap region ($mm): every byte is the file's" $?
+echo "$out" | tap_diag
+
+errs=$(python3 "$here/rmem_digest.py" --write-errors "$mm")
+[ "$errs" = "EROFS EACCES" ] && same_as_file "$mm"
+tap_result "the attached mmap region: open O_RDWR and a writable shared mapping give '$errs'; bytes unchanged" $?
+
+out=$(rmemctl region seal pb-blk 2>&1)
+[ $? != 0 ] && echo "$out" | grep -q "sealed already"
+tap_result "sealing an attached region is refused: '$out'" $?
+
+# Another compute node's view: a new session after a module reload.
+rmmod rmem && rmem_modprobe slab_mb=4 && node=$(blk_setup_node 20s) && [ -n "$node" ]
+tap_result "module reloaded (a new session), node $node added again" $?
+
+out=$(rmemctl region attach pb-blk type block 2>&1)
+rc=$?
+blk=/dev/$(region_field pb-blk device)
+dev_wait "${blk#/dev/}" b
+[ "$rc" = 0 ] && [ -b "$blk" ] && same_as_file "$blk"
+tap_result "after the reload: attached as a block device ($blk), every byte is the file's" $?
+echo "$out" | tap_diag
+
+dd if=/dev/zero of="$blk" bs=4K count=1 oflag=direct status=none 2>"$tmp/err"
+rc=$?
+[ "$rc" != 0 ] && grep -q "Read-only file system" "$tmp/err" && [ "$(open_rw "$blk")" = EROFS ] &&
+	same_as_file "$blk"
+tap_result "a write to the attached block device fails: '$(head -n1 "$tmp/err")'; bytes unchanged" $?
+
+out=$(rmemctl region add pb-blk2 size 8M publish 2>&1) && rmemctl region del pb-blk2 purge &&
+	out=$(rmemctl region add pb-u size 8M publish 2>&1) &&
+	echo unsealed >"$tmp/u" && rmemctl region load pb-u "$tmp/u" >/dev/null 2>&1 &&
+	rmemctl region del pb-u >/dev/null 2>&1 &&
+	! rmemctl region attach pb-u 2>"$tmp/err" && grep -q "not sealed yet" "$tmp/err" &&
+	[ "$(region_names)" = pb-blk ]
+tap_result "attaching an unsealed region is refused: '$(cat "$tmp/err")'" $?
+
+! rmemctl region attach pb-nosuch 2>"$tmp/err" && grep -q "no live node has a published region" "$tmp/err" &&
+	[ "$(region_names)" = pb-blk ]
+tap_result "attaching an unknown name is refused: '$(cat "$tmp/err")'" $?
+
+! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" && grep -q "exists" "$tmp/err" &&
+	rmemctl region del pb-blk >/dev/null && ! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" &&
+	grep -q "published on node $node already" "$tmp/err" && [ -z "$(region_names)" ]
+tap_result "publishing a name in use is refused: '$(cat "$tmp/err")'" $?
+
+[ "$(pub_client pb-blk badkey)" = "AUTH PERM" ] && [ "$(pub_client pb-blk look)" = OK ]
+tap_result "a client with another key is refused; one with the cluster key opens it" $?
+
+pub_client pb-blk hold >"$tmp/client" 2>&1 &
+client=$!
+for _ in $(seq 100); do grep -q attached "$tmp/client" && break; sleep 0.1; done
+! rmemctl region del pb-blk purge 2>"$tmp/err" && grep -q "attached by another compute node" "$tmp/err" &&
+	[ "$(rmemd_status published_slabs)" = "$slabs" ]
+tap_result "purging it while another session is attached is refused: '$(cat "$tmp/err")'" $?
+kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
+client=
+
+ok=1
+for _ in $(seq 50); do
+	rmemctl region del pb-blk purge 2>"$tmp/err" && { ok=0; break; }
+	sleep 0.2	# rmemd notices the client's session end
+done
+[ $ok = 0 ] && rmemctl region del pb-u purge >/dev/null &&
+	[ "$(rmemd_status published)" = "$before" ] &&
+	! rmemctl region attach pb-blk >/dev/null 2>&1 && [ -z "$(region_names)" ]
+tap_result "purged once the other session is gone: rmemd holds none, attaching fails" $?
+tap_diag <"$tmp/err"
+tap_done

@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# shared_test: one copy, many compute nodes (issue 17). Needs a second
+# compute guest (scripts/rmem-vm --compute-nodes 2); the copies part needs
+# two memory nodes (--memory-nodes 2). This guest (compute 1) publishes a
+# region (two copies with two memory nodes), loads a file into it and seals
+# it; compute 2 attaches it.
+#   - processes on both compute guests read every page at the same time,
+#     and the bytes are the file's; the memory nodes hold one copy of it
+#     (rmemd --status), not one per compute node
+#   - compute 2 cannot write it: opening it to write gives EROFS, a
+#     writable shared mapping EACCES
+#   - purging it from compute 1 while compute 2 is attached is refused
+#     (EBUSY) and changes nothing
+#   - compute 1 deletes its region and unloads rmem: compute 2 still reads
+#     every page (O_DIRECT, from the memory nodes)
+#   - with two copies, memory node 1's rmemd is killed: readers on both
+#     compute guests read every page from the other copy
+#   - compute 2 detaches, compute 1 purges it: the memory node holds no
+#     published slab
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+M=1048576
+SIZE=$((256 * M / DATA_DIV))
+LEN=$((SIZE - 12345))
+here=$(cd "$(dirname "$0")" && pwd)
+digest="python3 $here/rmem_digest.py"
+tap_plan 8
+if [ "${RMEM_NCOMPUTE:-1}" -lt 2 ]; then
+	tap_skip_rest "needs a second compute guest (rmem-vm --compute-nodes 2)"
+	tap_done
+fi
+nnodes=${RMEM_NNODES:-1}
+copies=$((nnodes >= 2 ? 2 : 1))
+tmp=$(mktemp -d)
+cmd1=
+finish() {
+	rmem_on_compute2 'rmemctl region del sh-idx; for n in $(rmemctl -j node show | python3 -c "import json,sys; print(*[n[\"id\"] for n in json.load(sys.stdin)])"); do rmemctl node del $n; done' >/dev/null 2>&1
+	[ -n "$cmd1" ] && ! rmem_on 1 'pgrep -x rmemd' >/dev/null 2>&1 &&
+		RMEMD_NODE=1 rmemd_restart shared-restore "$cmd1" >/dev/null
+	rmem_modprobe 2>/dev/null
+	rmemctl region del sh-idx purge >/dev/null 2>&1
+	blk_cleanup
+	rm -rf "$tmp"
+}
+trap finish EXIT
+
+# add_nodes: this guest adds every memory node; compute 2 adds them as it
+# sees them (its own links). Prints nothing; false if one failed.
+add_nodes() {
+	local a
+	for a in $RMEM_NODES; do
+		rmemctl node add "$a:$RMEM_PORT" transport "$RMEM_TRANSPORT" timeout 20s >/dev/null || return 1
+	done
+}
+add_nodes2() {
+	rmem_on_compute2 "for a in \$RMEM_NODES; do rmemctl node add \$a:$RMEM_PORT transport $RMEM_TRANSPORT timeout 20s || exit 1; done" >/dev/null
+}
+
+# pub_slabs: published slabs held by every memory node, summed.
+pub_slabs() {
+	local i n sum=0
+	for ((i = 1; i <= nnodes; i++)); do
+		n=$(RMEMD_NODE=$i rmemd_status published_slabs)
+		sum=$((sum + ${n:-0}))
+	done
+	echo "$sum"
+}
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
+add_nodes && add_nodes2 &&
+	[ "$(rmem_on_compute2 'rmemctl -j node show' | json_list_field state)" = "$(echo $(for _ in $RMEM_NODES; do echo live; done))" ]
+tap_result "both compute guests added the $nnodes memory node(s), each over its own links" $? ||
+	{ tap_fail_rest "no nodes"; tap_done; }
+
+head -c $LEN /dev/urandom >"$tmp/f"
+want=$($digest "$tmp/f" $SIZE)
+cmd1=$(RMEMD_NODE=1 rmemd_cmdline)
+out=$(rmemctl region add sh-idx size $SIZE publish replicas $copies 2>&1 &&
+	rmemctl region load sh-idx "$tmp/f" 2>&1 | tail -n 1 && rmemctl region seal sh-idx 2>&1)
+rc=$?
+blk=/dev/$(region_field sh-idx device)
+dev_wait "${blk#/dev/}" b
+slab=$(rmemctl -j status | jget slab_size)
+held=$(pub_slabs)
+[ "$rc" = 0 ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ] &&
+	[ "$held" = $((copies * ((SIZE + slab - 1) / slab))) ]
+tap_result "compute 1 published, loaded and sealed $((SIZE / M)) MiB in $copies copies: it reads back; the memory nodes hold $held slabs of $((slab / M)) MiB, one region's worth per copy" $?
+echo "$out" | tap_diag
+
+t0=$(date +%s.%N)
+out=$(rmem_on_compute2 "rmemctl region attach sh-idx type mmap chunk 2M" 2>&1)
+rc=$?
+t1=$(date +%s.%N)
+dev2=$(rmem_on_compute2 "rmemctl -j region show sh-idx" | jget device)
+rmem_on_compute2 "$digest /dev/$dev2 $SIZE" >"$tmp/d2" 2>&1 &
+r2=$!
+d1=$($digest "$blk" $SIZE direct)
+wait $r2
+[ "$rc" = 0 ] && [ -n "$dev2" ] && [ "$(cat "$tmp/d2")" = "$want" ] && [ "$d1" = "$want" ] &&
+	[ "$(pub_slabs)" = "$held" ]
+tap_result "compute 2 attached it ($(echo "$t1 - $t0" | bc) s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" $?
+echo "$out" | tap_diag
+tap_diag <"$tmp/d2"
+
+errs=$(rmem_on_compute2 "$digest --write-errors /dev/$dev2" 2>&1)
+[ "$errs" = "EROFS EACCES" ] && [ "$(rmem_on_compute2 "$digest /dev/$dev2 $SIZE")" = "$want" ]
+tap_result "compute 2 cannot write it: open O_RDWR and a writable shared mapping give '$errs'; the bytes are unchanged" $?
+
+! rmemctl region del sh-idx purge 2>"$tmp/err" && grep -q "attached by another compute node" "$tmp/err" &&
+	[ "$(pub_slabs)" = "$held" ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ]
+tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" $?
+
+rmemctl region del sh-idx && blk_cleanup && rmmod rmem &&
+	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block >/dev/null &&
+		d=\$(rmemctl -j region show sh-idx | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"device\"])') &&
+		$digest /dev/\$d $SIZE direct" 2>&1) && [ "$out" = "$want" ]
+tap_result "compute 1 deleted its region and unloaded rmem: compute 2 still reads every page (O_DIRECT)" $?
+echo "$out" | tap_diag
+
+if [ "$copies" -lt 2 ]; then
+	tap_skip "memory node killed: readers continue" "needs 2 memory nodes (rmem-vm --memory-nodes 2)"
+else
+	rmem_modprobe && add_nodes && rmemctl region attach sh-idx type mmap >/dev/null
+	mm=/dev/$(region_field sh-idx device)
+	dev_wait "${mm#/dev/}" c
+	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
+	dev2=$(rmem_on_compute2 "rmemctl -j region show sh-idx" | jget device)
+	rmem_on_compute2 "$digest /dev/$dev2 $SIZE direct" >"$tmp/d2" 2>&1 &
+	r2=$!
+	d1=$($digest "$mm" $SIZE)
+	wait $r2
+	[ "$d1" = "$want" ] && [ "$(cat "$tmp/d2")" = "$want" ]
+	tap_result "memory node 1's rmemd killed: compute 1 (mapping) and compute 2 (O_DIRECT) read every page from the other copy" $?
+	tap_diag <"$tmp/d2"
+fi
+
+out=$(rmem_on_compute2 'rmemctl region del sh-idx' 2>&1) && rmemctl region del sh-idx purge 2>&1 &&
+	[ "$(pub_slabs)" = 0 ] && ! rmem_on_compute2 'rmemctl region attach sh-idx' >/dev/null 2>&1
+tap_result "compute 2 detached, compute 1 purged it: no memory node holds a published slab, attaching fails" $?
+echo "$out" | tap_diag
+tap_done
