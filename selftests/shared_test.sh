@@ -102,7 +102,7 @@ d1=$($digest "$blk" $SIZE direct)
 wait $r2
 [ "$rc" = 0 ] && [ -n "$dev2" ] && [ "$(cat "$tmp/d2")" = "$want" ] && [ "$d1" = "$want" ] &&
 	[ "$(pub_slabs)" = "$held" ]
-tap_result "compute 2 attached it ($(echo "$t1 - $t0" | bc) s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" $?
+tap_result "compute 2 attached it ($(printf %.2f "$(echo "$t1 - $t0" | bc)") s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" $?
 echo "$out" | tap_diag
 tap_diag <"$tmp/d2"
 
