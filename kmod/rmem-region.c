@@ -2206,7 +2206,12 @@ static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p, bo
 				break;
 			}
 			if (!add) {
-				if (rmem_rep_find(e, node, slab, p->gen) < 0)
+				int k;
+
+				spin_lock(&r->lock);
+				k = rmem_rep_find(e, node, slab, p->gen);
+				spin_unlock(&r->lock);
+				if (k < 0)
 					rnode_warn(node, "region %s: extent %u: slab %u there is not ours\n",
 						   r->name, first + i, slab);
 				continue;
