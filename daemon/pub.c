@@ -229,6 +229,27 @@ uint32_t rmem_pub_slabs(const struct rmem_pubs *t)
 }
 
 /**
+ * rmem_pubs_session_uses() - whether @session owns or is attached to a region
+ * @t: table
+ * @session: its id
+ *
+ * Such a session is kept when its last connection closes, as one holding
+ * slabs is (rmem_session_detach()): a compute node whose link dropped for a
+ * moment must come back as the owner, still attached, not as a stranger.
+ *
+ * Return: true if it owns one or is attached to one.
+ */
+bool rmem_pubs_session_uses(const struct rmem_pubs *t, uint64_t session)
+{
+	const struct rmem_pub *p;
+
+	for (p = t->head; p; p = p->next)
+		if (p->owner == session || rmem_pub_att(p, session))
+			return true;
+	return false;
+}
+
+/**
  * rmem_pubs_session_gone() - session @session was destroyed
  * @t: table
  * @session: its id

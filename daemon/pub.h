@@ -92,5 +92,6 @@ int rmem_pub_att_rkeys(const struct rmem_pub *p, struct rmem_pub_att *a);
 bool rmem_pub_detach(struct rmem_pub *p, uint64_t session);
 uint32_t rmem_pub_slabs(const struct rmem_pubs *t);
 void rmem_pubs_session_gone(struct rmem_pubs *t, uint64_t session);
+bool rmem_pubs_session_uses(const struct rmem_pubs *t, uint64_t session);
 
 #endif

@@ -122,7 +122,8 @@ struct rmem_session *rmem_session_attach(struct rmem_sessions *t, uint64_t id, i
  * @now_ms: monotonic time
  *
  * The last connection of a session leaves it idle (kept for the timeout) if
- * it holds slabs, or destroys it if it holds none or the timeout is 0.
+ * it holds slabs, owns a published region or is attached to one; else, or
+ * if the timeout is 0, it is destroyed.
  */
 void rmem_session_detach(struct rmem_sessions *t, struct rmem_session *s,
 			 uint64_t now_ms)
@@ -131,7 +132,8 @@ void rmem_session_detach(struct rmem_sessions *t, struct rmem_session *s,
 		return;
 	t->idle++;
 	s->idle_since_ms = now_ms;
-	if (!s->nslabs || !t->timeout_ms)
+	if (!t->timeout_ms ||
+	    (!s->nslabs && !(t->pubs && rmem_pubs_session_uses(t->pubs, s->id))))
 		session_destroy(t, s);
 }
 

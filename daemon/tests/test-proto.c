@@ -1487,6 +1487,15 @@ static void test_publish(void)
 	ok(ping(&a, NULL) == 0 && node.sessions.head && pool.owner[s0] != A,
 	   "publish: its slabs are not the session's");
 
+	/* The owner's link drops for a moment: it comes back as the owner. */
+	conn_close(&a);
+	ok(rmem_session_find(&node.sessions, A) && node.sessions.idle == 1,
+	   "publish: the owner's last connection closes: its session (no slab of its own) is kept");
+	conn_open(&a);
+	ok(hello(&a, A, RMEM_PROTO_FEAT_TCP | RMEM_PROTO_FEAT_PUBLISH, &hr) == 0 &&
+	   (le32toh(hr.flags) & RMEM_HELLO_F_RESUMED) && io_write(&a, s2, 8, buf, 8) == 0,
+	   "publish: ... and resumes: it still owns the region and WRITEs it");
+
 	/* Not sealed: nobody else attaches. */
 	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, NULL) == RMEM_ERR_STATE,
 	   "publish: PUB_OPEN of an unsealed region by another session: STATE");
@@ -1523,6 +1532,11 @@ static void test_publish(void)
 	   "publish: the attached session READs what the owner wrote");
 	ok(io_write(&b, s0, 4096, back, 8) == RMEM_ERR_RDONLY, "publish: ... and its WRITE is RDONLY");
 	ok(io_read(&c, s0, 4096, back, 8) == RMEM_ERR_NOENT, "publish: an unattached session's READ: NOENT");
+	conn_close(&b);
+	conn_open(&b);
+	ok(hello(&b, B, RMEM_PROTO_FEAT_TCP, &hr) == 0 && (le32toh(hr.flags) & RMEM_HELLO_F_RESUMED) &&
+	   io_read(&b, s0, 4096, back, 8) == 0,
+	   "publish: an attached session's link drops and comes back: resumed, still attached");
 
 	/* The creator ends: the region stays. */
 	conn_close(&a);
