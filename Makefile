@@ -15,6 +15,8 @@
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
 #   make bench-same     same-filled pages kept against sent (TRANSPORT=tcp|rdma)
 #   make bench-zerocopy TCP write data sent zero-copy against copied (and unencrypted)
+#   make bench-shared   one index, two compute nodes: published region vs NVMe-oF vs copies
+#                       (TRANSPORT=tcp|rdma; QUICK=1: one run)
 #   make demo        boot QEMU guests and show rmem at work
 #   make style       checkpatch --strict and kernel-doc on all kernel files
 #   make install | uninstall  rmemd and rmemctl (PREFIX, DESTDIR; the user's
@@ -34,7 +36,7 @@ export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
 	check-debug check-debug-fault debug-kernel \
-	demo bench bench-quick bench-replica bench-crypt bench-same bench-zerocopy bench-test style install uninstall \
+	demo bench bench-quick bench-replica bench-crypt bench-same bench-zerocopy bench-shared bench-test style install uninstall \
 	dkms-install deb clean
 
 all: module userspace
@@ -105,6 +107,11 @@ bench-same: deps
 # Zero-copy TCP sends against copies (make bench-zerocopy): bench/README.md.
 bench-zerocopy: deps
 	@bench/run.sh --zerocopy
+
+# One copy, many compute nodes (make bench-shared [TRANSPORT=rdma] [QUICK=1]):
+# bench/README.md.
+bench-shared: deps
+	@bench/run.sh --shared --transport $(or $(TRANSPORT),tcp) $(if $(QUICK),--quick)
 
 bench-test:
 	@bench/tests/report_test.sh

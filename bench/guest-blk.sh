@@ -41,7 +41,10 @@
 # JSON, swap and redis JSON, meta.txt, failed.tsv); bench/report.py turns it
 # into tables and plots. EXTRAS=replica (with an -r2 device): crc32c's cost
 # per page (tcrypt), and on each -r2 device a node dying under fio (the
-# longest I/O) and the rebuild once it is back (its rate).
+# longest I/O) and the rebuild once it is back (its rate). EXTRAS=shared
+# (with a second compute guest, run.sh --shared): one index loaded by both
+# compute guests, through a published rmem region, NVMe-oF and a copy
+# (bench/guest-shared.sh).
 #
 #   guest-blk.sh KEY=VALUE...   (see the defaults below; run.sh sets them)
 
@@ -59,7 +62,7 @@ RUNTIME=5         # seconds per fio run, after RAMP
 RAMP=1            # seconds of fio ramp time, not counted
 DEVS="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 TESTS="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
-EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap mmap replica
+EXTRAS="iperf"    # any of: iperf perftest swap redis profile pcap mmap replica shared
 SWAP_DEVS="unlimited rmem-tcp rmem-rdma nvme-tcp nvme-rdma zram disk"
 SWAP_LIMIT=80M    # cgroup memory.max of the swap workloads
 SWAP_WS=160M      # rmem_pattern's working set (about 2x the limit)
@@ -83,6 +86,7 @@ for kv in "$@"; do
 		PATTERN=*)
 		printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 	MMAP_*) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;  # EXTRAS=mmap: see guest-mmap.sh
+	SHARED_*) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;  # EXTRAS=shared: see guest-shared.sh
 	*) echo "guest-blk.sh: unknown setting '$kv'" >&2; exit 2 ;;
 	esac
 done
@@ -610,6 +614,13 @@ fi
 if has "$EXTRAS" mmap; then
 	# shellcheck source=bench/guest-mmap.sh
 	. "$(cd "$(dirname "$0")" && pwd)/guest-mmap.sh"
+fi
+
+# ---------------------------------------------------------------- shared
+# EXTRAS=shared: one index, two compute guests (bench/guest-shared.sh)
+if has "$EXTRAS" shared; then
+	# shellcheck source=bench/guest-shared.sh
+	. "$(cd "$(dirname "$0")" && pwd)/guest-shared.sh"
 fi
 
 # ---------------------------------------------------------------- swap

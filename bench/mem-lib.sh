@@ -29,6 +29,14 @@ bench_nvmet_export() {
 	echo 1 >"$cfs/subsystems/$nqn/attr_allow_any_host" || return 1
 	echo "$dev" >"$cfs/subsystems/$nqn/namespaces/1/device_path" || return 1
 	echo 1 >"$cfs/subsystems/$nqn/namespaces/1/enable" || return 1
+	bench_nvmet_port "$nqn" "$tr" "$pid" "$addr" "$svc"
+}
+
+# bench_nvmet_port NQN TRTYPE PORTID ADDR SVCID: one more nvmet port (at
+# another address of this guest, e.g. the link to a second compute guest)
+# for subsystem NQN, exported by bench_nvmet_export first.
+bench_nvmet_port() {
+	local nqn=$1 tr=$2 pid=$3 addr=$4 svc=$5 cfs=/sys/kernel/config/nvmet
 	mkdir -p "$cfs/ports/$pid" || return 1
 	echo "$tr" >"$cfs/ports/$pid/addr_trtype" || return 1
 	echo ipv4 >"$cfs/ports/$pid/addr_adrfam" || return 1

@@ -17,13 +17,25 @@
  *                                    its own: the cost of one cold fault
  *   mmap-load read DEV SIZE          read() SIZE bytes of a block device,
  *                                    O_DIRECT, 1 MiB per call, in order
+ *   mmap-load touch PATH SIZE        map PATH read-only (an mmap region's
+ *                                    device, attached ones included, or a
+ *                                    file) and time one 8-byte read per
+ *                                    4 KiB page, in order; no drop first
+ *   mmap-load recv FILE SIZE ADDR PORT
+ *                                    connect to ADDR:PORT (TCP, IPv4) and
+ *                                    write what comes into FILE until the
+ *                                    sender closes: a copy over the network
  *
  * SIZE in bytes (suffixes K, M, G). The fault counts are both the region's
  * (RMEM_IOC_STATS, deltas over the timed part) and the process's
- * (getrusage minor + major faults). Exit: 0 ok (the JSON has "bad": words
- * that did not read back as written), 1 error, 2 usage, 3 SIGBUS.
+ * (getrusage minor + major faults). read and touch print "sum": the first
+ * 8 bytes of every 4 KiB page added up, to check that two ways of reading
+ * the same data saw the same bytes (bench/guest-shared.sh). Exit: 0 ok (the
+ * JSON has "bad": words that did not read back as written), 1 error,
+ * 2 usage, 3 SIGBUS.
  */
 #define _GNU_SOURCE	/* O_DIRECT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -35,6 +47,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -258,7 +271,7 @@ static int cmd_rand(int fd, uint64_t size, uint64_t n, uint64_t seed)
 static int cmd_read(int fd, uint64_t size)
 {
 	const size_t bs = 1 << 20;
-	uint64_t done = 0;
+	uint64_t done = 0, sum = 0, off;
 	double t0, t1;
 	void *buf;
 	ssize_t r;
@@ -273,10 +286,113 @@ static int cmd_read(int fd, uint64_t size)
 			die("read");
 		if (r == 0)
 			break;
+		/* reads are whole pages (O_DIRECT): each one starts a page */
+		for (off = 0; off + 8 <= (uint64_t)r; off += PG)
+			sum += *(const uint64_t *)((const char *)buf + off);
 		done += r;
 	}
 	t1 = now();
-	printf("{\"op\": \"read\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f}\n",
+	printf("{\"op\": \"read\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f, "
+	       "\"sum\": \"0x%016llx\"}\n",
+	       (unsigned long long)done, t1 - t0, done / (t1 - t0) / 1048576.0,
+	       (unsigned long long)sum);
+	return done == size ? 0 : 1;
+}
+
+/*
+ * A read-only sequential touch of data someone else wrote: an attached
+ * published region (its mapping cannot be writable, and there is nothing
+ * to drop: it was just attached) or a plain file. The region's counters
+ * are printed when PATH is an rmem mmap device.
+ */
+static int cmd_touch(const char *path, uint64_t size)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct rmem_mmap_stats a, b;
+	volatile const uint64_t *p;
+	uint64_t i, sum = 0, f0, f1;
+	double t0, t1;
+	int fd, rmem;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die("open");
+	rmem = !ioctl(fd, RMEM_IOC_STATS, &a);
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(bus_jmp, 1)) {
+		printf("{\"op\": \"touch\", \"error\": \"SIGBUS\"}\n");
+		return 3;
+	}
+	f0 = proc_faults();
+	t0 = now();
+	for (i = 0; i < size / PG; i++)
+		sum += p[i * PG / 8];
+	t1 = now();
+	f1 = proc_faults();
+	printf("{\"op\": \"touch\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f, "
+	       "\"sum\": \"0x%016llx\"",
+	       (unsigned long long)size, t1 - t0, size / (t1 - t0) / 1048576.0,
+	       (unsigned long long)sum);
+	if (rmem) {
+		get_stats(fd, &b);
+		printf(", ");
+		print_stats(&a, &b, f1 - f0);
+	}
+	printf("}\n");
+	return 0;
+}
+
+/* Timed from before the connect to the last byte written. */
+static int cmd_recv(const char *file, uint64_t size, const char *addr, const char *port)
+{
+	const size_t bs = 1 << 20;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	uint64_t done = 0;
+	double t0, t1;
+	int s, fd;
+	ssize_t r, w;
+	char *buf;
+
+	buf = malloc(bs);
+	if (!buf)
+		die("malloc");
+	sin.sin_port = htons(atoi(port));
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		errno = EINVAL;
+		die("address");
+	}
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die("open");
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		die("socket");
+	t0 = now();
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
+		die("connect");
+	while ((r = read(s, buf, bs)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recv");
+		}
+		for (w = 0; w < r; ) {
+			ssize_t n = write(fd, buf + w, r - w);
+
+			if (n < 0)
+				die("write");
+			w += n;
+		}
+		done += r;
+	}
+	t1 = now();
+	close(s);
+	if (close(fd))
+		die("close");
+	printf("{\"op\": \"recv\", \"bytes\": %llu, \"seconds\": %.6f, \"mib_s\": %.3f}\n",
 	       (unsigned long long)done, t1 - t0, done / (t1 - t0) / 1048576.0);
 	return done == size ? 0 : 1;
 }
@@ -284,7 +400,7 @@ static int cmd_read(int fd, uint64_t size)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mmap-load fill|seq DEV SIZE | seq DEV SIZE random | rand DEV SIZE N SEED | "
-		"read DEV SIZE\n");
+		"read DEV SIZE | touch PATH SIZE | recv FILE SIZE ADDR PORT\n");
 	exit(2);
 }
 
@@ -324,6 +440,10 @@ int main(int argc, char **argv)
 	size = parse_size(argv[3]);
 	if (!size || size % PG)
 		usage();
+	if (!strcmp(op, "touch") && argc == 4)
+		return cmd_touch(argv[2], size);
+	if (!strcmp(op, "recv") && argc == 6)
+		return cmd_recv(argv[2], size, argv[4], argv[5]);
 	if (strcmp(op, "read"))
 		return run_mapped(argc, argv, size);
 	fd = open(argv[2], O_RDONLY | O_DIRECT);

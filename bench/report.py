@@ -549,6 +549,185 @@ def median(st):
     return st[0] if st else None
 
 
+# ------------------------------------------------------------------ shared
+# bench/run.sh --shared (bench/guest-shared.sh): one index, two compute
+# guests, three ways of giving it to them.
+SHARED_WAYS = ["rmem", "nvme", "copy"]
+SHARED_NODES = ["c1", "c2"]
+
+
+def shared_label(way, tr):
+    t = {"tcp": "TCP", "rdma": "RDMA"}.get(tr, tr or "?")
+    return {"rmem": f"rmem {t}: published region, attached (mmap)",
+            "nvme": f"NVMe-oF {t}: one RAM disk namespace, O_DIRECT",
+            "copy": "copy over TCP into each guest's tmpfs"}.get(way, way)
+
+
+def read_shared(raw):
+    """raw/shared/ of a --shared run: {way: {"transport", "bytes", "wall_s":
+    [per run], "mem_node_bytes": [..], "c1"/"c2": {"mib_s", "seconds",
+    "ready_s", "compute_bytes": [..], "fail", "bad"}}, "setup": {..}}; {}
+    without one."""
+    d = os.path.join(raw, "shared")
+    res = {}
+    for path in sorted(glob.glob(os.path.join(d, "*.r*.json"))):
+        m = re.match(r"(\w+)\.r(\d+)\.json$", os.path.basename(path))
+        j = load_json(path)
+        if not m or not j or "nodes" not in j:
+            continue
+        w = res.setdefault(m.group(1), {"transport": j.get("transport"), "bytes": j.get("bytes"),
+                                        "wall_s": [], "mem_node_bytes": []})
+        ok = all("error" not in n for n in j["nodes"].values())
+        if ok and j.get("wall_s") is not None:
+            w["wall_s"].append(j["wall_s"])
+        if j.get("mem_node_bytes") is not None:
+            w["mem_node_bytes"].append(j["mem_node_bytes"])
+        for c, n in j["nodes"].items():
+            x = w.setdefault(c, {"mib_s": [], "seconds": [], "ready_s": [], "compute_bytes": [],
+                                 "fail": 0, "bad": 0})
+            if "error" in n:
+                x["fail"] += 1
+                continue
+            if not n.get("ok"):
+                x["bad"] += 1
+            for k in ("mib_s", "seconds", "ready_s", "compute_bytes"):
+                x[k].append(n.get(k))
+    if res:
+        st = load_json(os.path.join(d, "setup-rmem.json"))
+        if st:
+            res["setup"] = {k: v for k, v in st.items() if isinstance(v, (int, float))}
+    return res
+
+
+def shared_tables(L, sh, meta, outdir, name):
+    """The "one copy, many compute nodes" section: per way, then rmem against
+    the alternatives of the same run, and a plot."""
+    w = L.append
+    ways = [x for x in SHARED_WAYS if x in sh] + sorted(x for x in sh if x not in SHARED_WAYS + ["setup"])
+    if not ways:
+        return
+    tr = next((sh[x].get("transport") for x in ways if sh[x].get("transport")), None)
+    size = next((sh[x]["bytes"] for x in ways if sh[x].get("bytes")), None)
+    mib = size / 2**20 if size else None
+
+    def node(way, c, k):
+        return median(stats(sh.get(way, {}).get(c, {}).get(k, [])))
+
+    def fig(way, k):
+        """The figures of the ratio table, per way."""
+        x = sh.get(way, {})
+        if k == "wall_s":
+            return median(stats(x.get("wall_s", [])))
+        if k == "mem":
+            v = median(stats(x.get("mem_node_bytes", [])))
+            return v / 2**20 if v is not None else None
+        if k == "compute":
+            v = [node(way, c, "compute_bytes") for c in SHARED_NODES if c in x]
+            return sum(v) / 2**20 if v and None not in v else None
+        if k == "ram":
+            a, b = fig(way, "mem"), fig(way, "compute")
+            return a + b if a is not None and b is not None else None
+        return node(way, *k)
+
+    w("## One copy, many compute nodes")
+    w("")
+    w(f"Two compute guests load the same {'?' if mib is None else round(mib)} MiB index (random bytes, "
+      "made on compute 1) at the same time, three ways: **rmem**: a published region, loaded and "
+      "sealed once from compute 1, "
+      f"attached on both (`rmemctl region attach NAME type mmap chunk {meta.get('shared_chunk', '?')}`, "
+      "the default cache: a quarter of the region) and read through the mapping, one 8-byte read per "
+      "4 KiB page in order; **NVMe-oF**: one namespace on a RAM disk of the memory guest, written "
+      "once from compute 1, both guests connected and reading it with O_DIRECT, 1 MiB per `read()`; "
+      "**copy**: the memory guest serves the file from its tmpfs over TCP (busybox nc) and each "
+      "guest copies it into its own tmpfs. *MiB/s*: each guest's own read (or copy) time. "
+      "*Compute 2 can read after*: the attach, the `nvme connect` until the namespace appears, the "
+      "whole copy. *Memory node*: what the memory guest holds for the index (rmem: `rmemd --status` "
+      "published slabs × slab size; NVMe-oF: the RAM disk; copy: the file it serves); *compute "
+      "nodes*: what both guests hold after reading (rmem: the attached regions' caches; NVMe-oF: "
+      "nothing, O_DIRECT; copy: each guest's copy). Every read is checked against the index. "
+      "Medians (min–max) of the runs; the guests share the host's two cores (compute 2 runs on one "
+      "host thread): compare ways, not guests.")
+    w("")
+    w("| way | compute 1 MiB/s | compute 2 MiB/s | both done s | compute 1 can read after s | "
+      "compute 2 can read after s | memory node MiB (× index) | compute nodes MiB | failed runs |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for x in ways:
+        d = sh[x]
+        mem = fig(x, "mem")
+        fails = sum(d.get(c, {}).get("fail", 0) for c in SHARED_NODES)
+        bad = sum(d.get(c, {}).get("bad", 0) for c in SHARED_NODES)
+        w(f"| {shared_label(x, tr)} | {fmt_stats(stats(d.get('c1', {}).get('mib_s', [])))} | "
+          f"{fmt_stats(stats(d.get('c2', {}).get('mib_s', [])))} | {fmt_stats(stats(d.get('wall_s', [])))} | "
+          f"{fmt_stats(stats(d.get('c1', {}).get('ready_s', [])))} | "
+          f"{fmt_stats(stats(d.get('c2', {}).get('ready_s', [])))} | "
+          f"{fmt(mem)} ({ratio(mem, mib)}) | {fmt(fig(x, 'compute'))} | {fails} |"
+          + (f" **{bad} read(s) of the wrong bytes** |" if bad else ""))
+    w("")
+    others = [x for x in ways if x != "rmem"]
+    if "rmem" in ways and others:
+        rows = (("compute 1 MiB/s", ("c1", "mib_s"), "higher"),
+                ("compute 2 MiB/s", ("c2", "mib_s"), "higher"),
+                ("both done, s", "wall_s", "lower"),
+                ("compute 2 can read after, s", ("c2", "ready_s"), "lower"),
+                ("memory node MiB", "mem", "lower"),
+                ("compute nodes MiB", "compute", "lower"),
+                ("RAM in all (memory node + compute nodes), MiB", "ram", "lower"))
+        short = {"nvme": "NVMe-oF", "copy": "copy"}
+        w("rmem against the alternatives, measured in this run: rmem's figure ÷ theirs (medians). "
+          "*Better*: the direction in which rmem wins (MiB/s above 1.00×, seconds and MiB below).")
+        w("")
+        w("| figure | better | rmem | " + " | ".join(short.get(x, x) for x in others) + " | "
+          + " | ".join(f"rmem ÷ {short.get(x, x)}" for x in others) + " |")
+        w("|" + " --- |" * (3 + 2 * len(others)))
+        def sratio(a, b):
+            """ratio() with two significant digits below 0.1: an attach
+            against a whole copy is a small number."""
+            if a is None or b is None or b == 0 or a / b >= 0.095:
+                return ratio(a, b)
+            return f"{a / b:.2g}×"
+
+        for label, k, better in rows:
+            a = fig("rmem", k)
+            w(f"| {label} | {better} | {fmt(a)} | " + " | ".join(fmt(fig(x, k)) for x in others) + " | "
+              + " | ".join(sratio(a, fig(x, k)) for x in others) + " |")
+        w("")
+    st = sh.get("setup")
+    if st:
+        w(f"Publishing (once, on compute 1, not in the runs): `region add ... publish` "
+          f"{fmt(st.get('publish_s'))} s, `region load` {fmt(st.get('load_s'))} s, `region seal` "
+          f"{fmt(st.get('seal_s'))} s.")
+        w("")
+    if gnuplot_shared(outdir, [(shared_label(x, tr), node(x, "c1", "mib_s"), node(x, "c2", "mib_s"),
+                                node(x, "c2", "ready_s")) for x in ways]):
+        w(f"![one copy, many compute nodes]({name}/shared.png)")
+        w("")
+
+
+def gnuplot_shared(outdir, rows):
+    """shared.dat and shared.png: MiB/s per guest and the time until compute 2
+    can read, per way."""
+    with open(os.path.join(outdir, "shared.dat"), "w") as f:
+        f.write('way "compute 1 MiB/s" "compute 2 MiB/s" "compute 2 can read after (s)"\n')
+        for label, *v in rows:
+            f.write(f'"{label}" ' + " ".join("-" if x is None else f"{x:.3f}" for x in v) + "\n")
+    if not shutil.which("gnuplot"):
+        return False
+    dat = os.path.join(outdir, "shared.dat")
+    script = gnuplot_preamble(size="1400,1000", rotate=-10, enhanced=False) + f"""set output '{outdir}/shared.png'
+set multiplot layout 2,1 title 'one index, two compute guests (median of runs; TCG guests: compare ways only)'
+unset logscale y
+set yrange [0:*]
+set ylabel 'MiB/s'
+plot for [i=2:3] '{dat}' using i:xtic(1) title columnheader(i)
+set logscale y
+set yrange [*:*]
+set ylabel 'seconds (log scale)'
+plot '{dat}' using 4:xtic(1) title columnheader(4)
+unset multiplot
+"""
+    return run_gnuplot(script)
+
+
 # ------------------------------------------------------------------ mmap
 # EXTRAS=mmap (bench/guest-mmap.sh): the expert load of mmap regions.
 MMAP_TR_LABEL = {"tcp": "rmem TCP", "rdma": "rmem RDMA"}
@@ -997,7 +1176,8 @@ def collect(outdir, raw, host):
     d = {"meta": read_meta(raw), "failed": read_failed(raw), "fio": read_fio(raw),
          "load": read_load(raw), "perftest": read_perftest(raw), "mmap": read_mmap(raw),
          "iperf": read_iperf(raw), "swap": read_swap(raw), "redis": read_redis(raw),
-         "pcap": read_pcap(raw), "replica": read_replica(raw), "host": host}
+         "pcap": read_pcap(raw), "replica": read_replica(raw), "shared": read_shared(raw),
+         "host": host}
     os.makedirs(outdir, exist_ok=True)
     with open(path, "w") as f:
         json.dump({"version": SUMMARY_VERSION, "data": _enc(d)}, f, separators=(",", ":"),
@@ -1042,15 +1222,21 @@ def main():
             w(f"| {label} | {host[k]} |")
     w(f"| guest kernel | {meta.get('kernel', '?')} |")
     nmem = int(meta.get("memory_guests", "1") or 1)
-    w(f"| guests | compute {meta.get('compute_mem_mib', '?')} MiB / {meta.get('compute_cpus', '?')}"
+    ncomp = int(meta.get("compute_guests", "1") or 1)
+    w("| guests | " + (f"{ncomp} compute guests of " if ncomp > 1 else "compute ") +
+      f"{meta.get('compute_mem_mib', '?')} MiB / {meta.get('compute_cpus', '?')}"
       f" vCPU, " + (f"memory {meta.get('memory_mem_mib', '?')} MiB, one unix-stream virtio-net link |"
                     if nmem == 1 else
                     f"{nmem} memory guests of {meta.get('memory_mem_mib', '?')} MiB, one unix-stream "
                     "virtio-net link to each |"))
-    w(f"| mode | {meta.get('mode', '?')}: {meta.get('runs', '?')} run(s) of each figure, "
-      f"fio {meta.get('runtime_s', '?')} s + {meta.get('ramp_s', '?')} s ramp (not counted), "
-      f"{meta.get('size_mib', '?')} MiB per device, prefilled |")
-    w(f"| fio | {meta.get('fio', '?')}, `--direct=1 --ioengine=libaio --numjobs=1` |")
+    if meta.get("mode") == "shared":
+        w(f"| mode | shared: {meta.get('runs', '?')} run(s) of each way, a "
+          f"{meta.get('shared_size_mib', '?')} MiB index |")
+    else:
+        w(f"| mode | {meta.get('mode', '?')}: {meta.get('runs', '?')} run(s) of each figure, "
+          f"fio {meta.get('runtime_s', '?')} s + {meta.get('ramp_s', '?')} s ramp (not counted), "
+          f"{meta.get('size_mib', '?')} MiB per device, prefilled |")
+        w(f"| fio | {meta.get('fio', '?')}, `--direct=1 --ioengine=libaio --numjobs=1` |")
     w("")
     load = data["load"]
     if load:
@@ -1202,6 +1388,7 @@ def main():
         pcap_table(L, pc)
 
     replica_tables(L, fio, data["replica"], ip, meta)
+    shared_tables(L, data.get("shared") or {}, meta, outdir, name)
     crypt_tables(L, fio, sw, meta)
     same_tables(L, fio, sw, meta)
     zerocopy_tables(L, fio, sw, meta)

@@ -14,6 +14,7 @@
 #   bench/run.sh --crypt [--transport tcp|rdma] [--kernel 6.1|6.12]
 #   bench/run.sh --same [--transport tcp|rdma] [--kernel 6.1|6.12]
 #   bench/run.sh --zerocopy [--kernel 6.1|6.12]
+#   bench/run.sh --shared [--quick] [--transport tcp|rdma] [--kernel 6.1|6.12]
 #
 # --replica (make bench-replica): one copy against two, on two memory guests
 # over one transport: fio on both regions, the longest I/O when a node dies
@@ -34,6 +35,12 @@
 # each on the same node, a third without encryption (zero-copy on, the
 # fair match for NVMe-oF, which does not encrypt), against NVMe-oF TCP:
 # fio writes (4 KiB QD1/QD16, 1 MiB QD4) and the swap workload.
+# --shared (make bench-shared): one copy, many compute nodes: two compute
+# guests load the same 256 MiB index at the same time from a published rmem
+# region (attached on both), from NVMe-oF (one RAM disk namespace, both
+# connected) and by copying it over TCP into their own RAM: MiB/s per
+# guest, memory held, time until the second guest can read. 3 runs
+# (--quick: 1).
 #
 # Environment overrides (for experiments; the defaults are the benchmark):
 #   BENCH_KERNEL BENCH_RUNS BENCH_RUNTIME BENCH_RAMP BENCH_SIZE BENCH_DEVS
@@ -42,7 +49,10 @@
 #   BENCH_REDIS_DEVS BENCH_REDIS_WS BENCH_REDIS_GETS BENCH_PROFILE_DEVS
 #   BENCH_PROFILE_TESTS BENCH_PCAP_DEVS BENCH_PCAP_TESTS BENCH_PERFTEST_SIZES BENCH_TIMEOUT
 #   BENCH_MMAP_SIZE BENCH_MMAP_CHUNKS BENCH_MMAP_RAND BENCH_MMAP_TRANSPORTS
-#   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap)
+#   BENCH_SHARED_WAYS (rmem nvme copy) BENCH_SHARED_CHUNK (2M)
+#   BENCH_LOCK (default /tmp/rmem-vm.lock: guest runs never overlap; another
+#   path skips the wait, e.g. for debugging beside a long run: the figures
+#   are then distorted)
 set -euo pipefail
 
 # The whole script is one compound command, parsed before it runs: editing
@@ -53,7 +63,7 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-quick=0 replica=0 crypt=0 same=0 zerocopy=0 transport=tcp
+quick=0 replica=0 crypt=0 same=0 zerocopy=0 shared=0 transport=tcp
 kernel=${BENCH_KERNEL:-6.1}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -62,9 +72,10 @@ while [ $# -gt 0 ]; do
 	--crypt) crypt=1 ;;
 	--same) same=1 ;;
 	--zerocopy) zerocopy=1 ;;
+	--shared) shared=1 ;;
 	--transport) transport=${2:?--transport needs a value}; shift ;;
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
-	-h | --help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) say "unknown argument $1"; exit 2 ;;
 	esac
 	shift
@@ -72,8 +83,15 @@ done
 
 all_devs="rmem-tcp rmem-rdma nvme-tcp nvme-rdma nbd brd"
 case $transport in tcp | rdma) ;; *) say "--transport must be tcp or rdma"; exit 2 ;; esac
-nodes=1 donate_extra=0 swap_devs= swap_same=0 swap_same_run=1
-if [ "$replica" = 1 ]; then
+nodes=1 computes=1 donate_extra=0 swap_devs='' swap_same=0 swap_same_run=1
+if [ "$shared" = 1 ]; then
+	# ~20 min under TCG (quick: ~10): three guests; no fio. Each compute
+	# guest holds the index once (made on compute 1) and a copy; the memory
+	# guest the published region (in the donation), a RAM disk and a copy.
+	mode=shared size=256 runs=3 runtime=0 ramp=0 devs='' tests='' extras=shared
+	perftest_sizes=4096 cmem=1536 mmem=2048 timeout=3600 computes=2
+	[ "$quick" = 1 ] && runs=1 timeout=1800
+elif [ "$replica" = 1 ]; then
 	# ~12 min under TCG: one copy (mem1) against two (mem1 + mem2), 3 runs
 	mode=replica size=256 runs=3 runtime=5 ramp=1 devs="rmem-$transport rmem-$transport-r2"
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
@@ -140,6 +158,10 @@ timeout=${BENCH_TIMEOUT:-$timeout}
 perftest_sizes=${BENCH_PERFTEST_SIZES:-$perftest_sizes}
 disk=()
 [[ $extras == *swap* || $extras == *redis* ]] && disk=(--disk 1G)
+shared_opts=()
+[[ $extras == *shared* ]] && shared_opts=(SHARED_TRANSPORT="$transport"
+	${BENCH_SHARED_WAYS:+SHARED_WAYS="$BENCH_SHARED_WAYS"}
+	${BENCH_SHARED_CHUNK:+SHARED_CHUNK="$BENCH_SHARED_CHUNK"})
 lock=${BENCH_LOCK:-/tmp/rmem-vm.lock}
 if [[ $extras == *mmap* ]]; then
 	# expert load of mmap regions (guest-mmap.sh): quick, the two target
@@ -173,7 +195,8 @@ if [[ $extras == *swap* ]] && { [ ! -x "$pattern" ] || [ selftests/rmem_pattern.
 fi
 
 mmap_load=$REPO/build/bench/mmap-load
-if [[ $extras == *mmap* ]] && { [ ! -x "$mmap_load" ] || [ bench/mmap-load.c -nt "$mmap_load" ]; }; then
+if [[ $extras == *mmap* || $extras == *shared* ]] &&
+	{ [ ! -x "$mmap_load" ] || [ bench/mmap-load.c -nt "$mmap_load" ]; }; then
 	gcc -O2 -Wall -Iinclude -o "$mmap_load" bench/mmap-load.c || say "warning: cannot build mmap-load"
 fi
 
@@ -188,7 +211,7 @@ mkdir -p "$logdir" "$REPO/bench/results"
 # editing bench/ during a long run would otherwise break it.
 mkdir -p "$logdir/bench-src"
 cp bench/guest-blk.sh bench/mem-lib.sh bench/redis-fill.lua "$logdir/bench-src/"
-cp bench/guest-mmap.sh "$logdir/bench-src/"
+cp bench/guest-mmap.sh bench/guest-shared.sh "$logdir/bench-src/"
 
 say "$mode run on $KVER: devices [$devs], $runs run(s) x ${runtime}s; logs in $logdir"
 say "waiting for $lock (other guest runs finish first)"
@@ -210,7 +233,7 @@ sampler_pid=$!
 # (the sampler is already gone by then: make bench-quick exited 1).
 trap 'kill $sampler_pid 2>/dev/null || true' EXIT
 flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-mem "$mmem" \
-	--memory-nodes "$nodes" --donate "$((size + donate_extra + 256))M" --timeout "$timeout" \
+	--memory-nodes "$nodes" --compute-nodes "$computes" --donate "$((size + donate_extra + 256))M" --timeout "$timeout" \
 	--logdir "$logdir" "${disk[@]}" \
 	"$logdir/bench-src/guest-blk.sh" MODE="$mode" SIZE="$size" RUNS="$runs" RUNTIME="$runtime" \
 	RAMP="$ramp" DEVS="$devs" TESTS="$tests" EXTRAS="$extras" PATTERN="$pattern" \
@@ -228,7 +251,7 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	MMAP_LOAD="$mmap_load" \
 	${BENCH_MMAP_SIZE:+MMAP_SIZE="$BENCH_MMAP_SIZE"} \
 	MMAP_CHUNKS="${BENCH_MMAP_CHUNKS:-${mmap_chunks:-}}" MMAP_RAND="${BENCH_MMAP_RAND:-${mmap_rand:-0}}" \
-	${BENCH_MMAP_TRANSPORTS:+MMAP_TRANSPORTS="$BENCH_MMAP_TRANSPORTS"} || rc=$?
+	${BENCH_MMAP_TRANSPORTS:+MMAP_TRANSPORTS="$BENCH_MMAP_TRANSPORTS"} "${shared_opts[@]}" || rc=$?
 [ "$rc" = 0 ] || say "warning: the guest run ended with status $rc (partial results follow)"
 [ -d "$logdir/raw" ] || { say "no results in $logdir/raw"; exit 1; }
 
@@ -239,7 +262,7 @@ mkdir -p "$result"
 cp "$logdir/script.log" "$logdir/raw/guest-script.log" 2>/dev/null || true
 kill "$sampler_pid" 2>/dev/null || true
 cp "$logdir/host-load.txt" "$logdir/raw/"
-for f in "$logdir"/mem1-*.log "$logdir"/*-dmesg.log; do
+for f in "$logdir"/mem1-*.log "$logdir"/compute2-*.log "$logdir"/*-dmesg.log; do
 	[ -e "$f" ] && cp "$f" "$logdir/raw/"
 done
 dirty=no

@@ -142,8 +142,9 @@ out=$(rmemctl region seal pb-blk 2>&1)
 tap_result "sealing an attached region is refused: '$out'" $?
 
 # Another compute node's view: a new session after a module reload.
-rmmod rmem && rmem_modprobe slab_mb=4 && node=$(blk_setup_node 20s) && [ -n "$node" ]
+out=$(rmem_unload 2>&1) && rmem_modprobe slab_mb=4 && node=$(blk_setup_node 20s) && [ -n "$node" ]
 tap_result "module reloaded (a new session), node $node added again" $?
+echo "$out" | tap_diag
 
 out=$(rmemctl region attach pb-blk type block 2>&1)
 rc=$?

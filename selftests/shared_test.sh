@@ -114,7 +114,7 @@ tap_result "compute 2 cannot write it: open O_RDWR and a writable shared mapping
 	[ "$(pub_slabs)" = "$held" ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ]
 tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" $?
 
-rmemctl region del sh-idx && blk_cleanup && rmmod rmem &&
+rmemctl region del sh-idx && blk_cleanup && rmem_unload &&
 	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block >/dev/null &&
 		d=\$(rmemctl -j region show sh-idx | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"device\"])') &&
 		$digest /dev/\$d $SIZE direct" 2>&1) && [ "$out" = "$want" ]

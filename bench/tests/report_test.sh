@@ -580,6 +580,107 @@ grep -F '| rmem TCP |' "$md" | grep -qF '| 1.00× |'
 ok $? "zerocopy: × rmem is against rmem with zero-copy on, not the -nozc device"
 lacks "$full.md" "no zero-copy section in a run without -nozc devices" "## Zero-copy TCP sends"
 
+# ------------------------------------------------------------ shared
+# bench/run.sh --shared: one 256 MiB index, two compute guests, three ways
+# (bench/guest-shared.sh's raw/shared/WAY.rN.json). Figures to work out by
+# hand: rmem reads at 45 (median of 40/50/45) and 30 MiB/s, NVMe-oF at 20
+# and 15, the copy at 25 and 12.5; compute 2 can read after 0.5 s (attach),
+# 2 s (connect), the whole copy; the memory node holds 256 MiB each way; the
+# compute guests hold 64 MiB of cache each (rmem), nothing (O_DIRECT), a
+# copy each. Compute 2's third copy failed; compute 1 read wrong bytes once
+# from NVMe-oF.
+sh=$tmp/20261205-1000-6.1.0-99-amd64
+raw=$sh/raw
+mkdir -p "$raw/shared"
+printf 'mode=shared\nkernel=6.1.0-99-amd64\nruns=3\ncompute_cpus=2\ncompute_mem_mib=1500\ncompute_guests=2\nmemory_guests=1\nmemory_mem_mib=2000\ndevices=\ntests=\nshared_size_mib=256\nshared_transport=tcp\nshared_chunk=2M\nshared_ways=rmem nvme copy\n' \
+	>"$raw/meta.txt"
+: >"$raw/failed.tsv"
+# shared_node MIB_S READY_S COMPUTE_MIB [OK]: one guest's part of a run
+# (a 256 MiB read); "error" instead: a failed read.
+shared_node() {
+	[ "$1" = error ] && { printf '{"error": "connect: Connection refused"}'; return; }
+	printf '{"seconds": %s, "mib_s": %s, "ready_s": %s, "compute_bytes": %d, "ok": %s}' \
+		"$(awk -v m="$1" 'BEGIN { printf "%.6f", 256 / m }')" "$1" "$2" $(($3 << 20)) "${4:-true}"
+}
+# shared_run WAY RUN WALL C1 C2: raw/shared/WAY.rRUN.json
+shared_run() {
+	printf '{"way": "%s", "run": %d, "transport": "tcp", "bytes": 268435456, "wall_s": %s, "mem_node_bytes": 268435456, "nodes": {"c1": %s, "c2": %s}}\n' \
+		"$1" "$2" "$3" "$4" "$5" >"$raw/shared/$1.r$2.json"
+}
+r=0
+for m in 40 50 45; do
+	r=$((r + 1))
+	shared_run rmem $r 8.0 "$(shared_node $m 0.5 64)" "$(shared_node 30 0.$((3 + r)) 64)"
+	ok=true
+	[ $r = 2 ] && ok=false
+	shared_run nvme $r 20.0 "$(shared_node 20 1.0 0 $ok)" "$(shared_node 15 2.0 0)"
+	c2=$(shared_node 12.5 20.48 256)
+	[ $r = 3 ] && c2=$(shared_node error)
+	shared_run copy $r 26.0 "$(shared_node 25 10.24 256)" "$c2"
+done
+printf '{"publish_s": 1.5, "load_s": 60.0, "seal_s": 0.5}\n' >"$raw/shared/setup-rmem.json"
+# what the guests leave beside the runs' records is not read as runs
+printf '{"op": "touch", "bytes": 268435456, "seconds": 1.0, "mib_s": 256.0, "sum": "0x1"}\n' \
+	>"$raw/shared/rmem.c1.r1.json"
+report "$sh"
+reported "$sh" "shared run: report.py exits 0"
+md=$sh.md
+has_line "$md" "shared: section" "## One copy, many compute nodes"
+has_line "$md" "shared: two compute guests in the guests row" \
+	"| guests | 2 compute guests of 1500 MiB / 2 vCPU, memory 2000 MiB, one unix-stream virtio-net link |"
+has_line "$md" "shared: mode row (no fio)" "| mode | shared: 3 run(s) of each way, a 256 MiB index |"
+lacks "$md" "shared: no fio row" "| fio |"
+lacks "$md" "shared: no targets (no fio, no mmap)" "## Targets"
+has_line "$md" "shared: rmem row (medians, min–max, 1x the index on the memory node, two caches)" \
+	"| rmem TCP: published region, attached (mmap) | 45.0 (40.0–50.0) | 30.0 | 8.00 | 0.50 | 0.50 (0.40–0.60) | 256 (1.00×) | 128 | 0 |"
+has_line "$md" "shared: NVMe-oF row, a read of the wrong bytes flagged" \
+	"| NVMe-oF TCP: one RAM disk namespace, O_DIRECT | 20.0 | 15.0 | 20.0 | 1.00 | 2.00 | 256 (1.00×) | 0.00 | 0 | **1 read(s) of the wrong bytes** |"
+has_line "$md" "shared: copy row, compute 2's failed run left out (and its wall time)" \
+	"| copy over TCP into each guest's tmpfs | 25.0 | 12.5 | 26.0 | 10.2 | 20.5 | 256 (1.00×) | 512 | 1 |"
+has_line "$md" "shared: ratio table header" \
+	"| figure | better | rmem | NVMe-oF | copy | rmem ÷ NVMe-oF | rmem ÷ copy |"
+has_line "$md" "shared: compute 1 MiB/s, rmem against each" \
+	"| compute 1 MiB/s | higher | 45.0 | 20.0 | 25.0 | 2.25× | 1.80× |"
+has_line "$md" "shared: compute 2 MiB/s" "| compute 2 MiB/s | higher | 30.0 | 15.0 | 12.5 | 2.00× | 2.40× |"
+has_line "$md" "shared: wall time until both are done" "| both done, s | lower | 8.00 | 20.0 | 26.0 | 0.40× | 0.31× |"
+has_line "$md" "shared: time until compute 2 can read: attach vs connect vs the copy (2 digits below 0.1)" \
+	"| compute 2 can read after, s | lower | 0.50 | 2.00 | 20.5 | 0.25× | 0.024× |"
+has_line "$md" "shared: memory node: one copy each way" \
+	"| memory node MiB | lower | 256 | 256 | 256 | 1.00× | 1.00× |"
+has_line "$md" "shared: compute nodes: no ratio against nothing (O_DIRECT)" \
+	"| compute nodes MiB | lower | 128 | 0.00 | 512 | – | 0.25× |"
+has_line "$md" "shared: all the RAM the index takes" \
+	"| RAM in all (memory node + compute nodes), MiB | lower | 384 | 256 | 768 | 1.50× | 0.50× |"
+# shellcheck disable=SC2016 # Markdown's backquotes, not a command
+grep -qF '`region add ... publish` 1.50 s, `region load` 60.0 s, `region seal` 0.50 s.' "$md"
+ok $? "shared: the one-off publishing times"
+if command -v gnuplot >/dev/null; then
+	is_png "$sh/shared.png" && grep -qxF "![one copy, many compute nodes]($(basename "$sh")/shared.png)" "$md"
+	ok $? "shared: shared.png written and linked"
+else
+	skip "shared: shared.png written and linked" "gnuplot missing"
+fi
+grep -q '^"copy over TCP into each guest.s tmpfs" 25.000 12.500 20.480$' "$sh/shared.dat"
+ok $? "shared: shared.dat has each way's MiB/s per guest and compute 2's wait"
+lacks "$full.md" "no shared section in a run without raw/shared" "## One copy, many compute nodes"
+# the same from summary.json alone
+mkdir -p "$tmp/again-shared/$(basename "$sh")"
+cp "$sh/summary.json" "$tmp/again-shared/$(basename "$sh")/"
+PATH=/nonexistent "$py" "$REPORT_PY" "$tmp/again-shared/$(basename "$sh")" >/dev/null 2>&1
+diff <(grep -v -e '^!\[' -e '^$' "$md") <(grep -v -e '^!\[' -e '^$' "$tmp/again-shared/$(basename "$sh").md" |
+	sed "s#again-shared/##") >/dev/null
+ok $? "shared: the report from summary.json is the one from raw/"
+# only rmem measured (BENCH_SHARED_WAYS=rmem): the way table, no ratio table
+only=$tmp/20261205-1100-6.1.0-99-amd64
+mkdir -p "$only/raw/shared"
+cp "$raw/meta.txt" "$raw/failed.tsv" "$only/raw/"
+cp "$raw"/shared/rmem.r*.json "$only/raw/shared/"
+report "$only"
+reported "$only" "shared run, rmem only: report.py exits 0"
+grep -qF '| rmem TCP: published region, attached (mmap) | 45.0 (40.0–50.0) |' "$only.md" &&
+	! grep -qF '| figure | better |' "$only.md"
+ok $? "shared, rmem only: its row, no ratio table"
+
 # ------------------------------------------------------------ summary.json
 # The full run again from its summary.json alone (no raw/): the same report,
 # host facts included; a summary of another version is refused.
