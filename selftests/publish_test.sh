@@ -23,7 +23,7 @@ SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
 tap_plan 16
 tmp=$(mktemp -d)
-client= rmemd_cmd=
+client='' rmemd_cmd=''
 finish() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null
 	rmemctl region del pb-blk purge >/dev/null 2>&1
