@@ -142,6 +142,7 @@ out=$(rmemctl region seal pb-blk 2>&1)
 tap_result "sealing an attached region is refused: '$out'" $?
 
 # Another compute node's view: a new session after a module reload.
+blk_cleanup
 out=$(rmem_unload 2>&1) && rmem_modprobe slab_mb=4 && node=$(blk_setup_node 20s) && [ -n "$node" ]
 tap_result "module reloaded (a new session), node $node added again" $?
 echo "$out" | tap_diag
