@@ -119,6 +119,15 @@ static bool rmem_region_name_ok(const char *name)
 	return true;
 }
 
+/* The name check of every command that takes a region name, with its message. */
+static bool rmem_region_name_check(const char *name, struct netlink_ext_ack *extack)
+{
+	if (rmem_region_name_ok(name))
+		return false;
+	NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
+	return true;
+}
+
 static bool rmem_rep_stale(const struct rmem_replica *p)
 {
 	return READ_ONCE(p->node->gen) != p->gen;
@@ -2029,18 +2038,6 @@ static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node,
 	return ret;
 }
 
-/* A node's generation now, for a handle it is about to give. */
-static u32 rmem_node_gen_now(struct rmem_node *node)
-{
-	unsigned long flags;
-	u32 gen;
-
-	spin_lock_irqsave(&node->lock, flags);
-	gen = node->gen;
-	spin_unlock_irqrestore(&node->lock, flags);
-	return gen;
-}
-
 /* Whether @node can take published-region requests now. */
 static bool rmem_node_pub_ok(struct rmem_node *node)
 {
@@ -2104,7 +2101,7 @@ static int rmem_region_publish(struct rmem_region *r, struct netlink_ext_ack *ex
 				   r->name);
 			continue;
 		}
-		gen = rmem_node_gen_now(node);
+		gen = READ_ONCE(node->gen);
 		ret = rmem_region_pub_create(r, node, &handle);
 		if (!ret)
 			ret = rmem_region_pub_add(r, node, gen, handle, false);
@@ -2146,7 +2143,7 @@ static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
-		if (rmem_node_pub_ok(p->node) && p->gen == rmem_node_gen_now(p->node)) {
+		if (rmem_node_pub_ok(p->node) && p->gen == READ_ONCE(p->node->gen)) {
 			pe.handle = cpu_to_le32(p->handle);
 			if (delete)
 				rmem_node_pub_call(p->node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn),
@@ -2288,10 +2285,8 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 	int ret;
 
 	lockdep_assert_held(&rmem_cfg_lock);
-	if (!rmem_region_name_ok(name)) {
-		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
+	if (rmem_region_name_check(name, extack))
 		return -EINVAL;
-	}
 	if (!size || size % RMEM_PAGE_SIZE) {
 		NL_SET_ERR_MSG(extack, "region size must be a non-zero multiple of 4096");
 		return -EINVAL;
@@ -2423,11 +2418,8 @@ int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack
 		return -EBUSY;
 	}
 	if (purge) {
-		if (!rmem_region_name_ok(name)) {
-			NL_SET_ERR_MSG(extack,
-				       "region name: use letters, digits, '_', '.' and '-'");
+		if (rmem_region_name_check(name, extack))
 			return -EINVAL;
-		}
 		ret = rmem_pub_purge(name, extack);
 		if (ret < 0)
 			return ret;
@@ -2503,7 +2495,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 		struct rmem_pub_ref *p = &r->pubs[i];
 
 		/* Sealed and opened by an earlier call, or lost: nothing to do. */
-		if (p->opened || p->gen != rmem_node_gen_now(p->node))
+		if (p->opened || p->gen != READ_ONCE(p->node->gen))
 			continue;
 		ret = rmem_node_pub_call(p->node, RMEM_MSG_PUB_SEAL, &pn, sizeof(pn), &info,
 					 sizeof(info));
@@ -2562,10 +2554,8 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	int ret;
 
 	lockdep_assert_held(&rmem_cfg_lock);
-	if (!rmem_region_name_ok(name)) {
-		NL_SET_ERR_MSG(extack, "region name: use letters, digits, '_', '.' and '-'");
+	if (rmem_region_name_check(name, extack))
 		return -EINVAL;
-	}
 	if (type == RMEM_REGION_BLOCK && (chunk || cache)) {
 		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
 		return -EINVAL;
@@ -2664,7 +2654,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	for (i = 0; i < n; i++) {
 		if (!an[i].opened)
 			continue;
-		ret = rmem_region_pub_add(r, an[i].node, rmem_node_gen_now(an[i].node),
+		ret = rmem_region_pub_add(r, an[i].node, READ_ONCE(an[i].node->gen),
 					  le32_to_cpu(an[i].info.handle), true);
 		if (ret)
 			goto out;
@@ -2695,12 +2685,8 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	*out = r;
 	r = NULL;
 out:
-	if (r) {
-		rmem_region_stop(r);
-		rmem_region_release_slabs(r);
-		rmem_region_pubs_release(r, false);
-		rmem_region_free(r);
-	}
+	if (r)
+		rmem_region_destroy(r);
 	/* Opened here and not handed to a region: close them. */
 	for (i = 0; i < n; i++) {
 		struct rmem_pub_extent pe = { .handle = an[i].info.handle };
