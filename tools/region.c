@@ -203,6 +203,16 @@ static int region_args(struct rm_req *req, int argc, char **argv, const char *co
 	return 0;
 }
 
+/* NAME, then KEY VALUE... of @keys: the start of add, attach and del. */
+static int region_named_args(struct rm_req *req, int argc, char **argv,
+			     const char *const *keys, char *err, size_t errlen)
+{
+	if (argc < 1)
+		return rm_arg_err(err, errlen, "missing NAME");
+	return parse_name(req, argv[0], err, errlen) ?:
+	       region_args(req, argc - 1, argv + 1, keys, err, errlen);
+}
+
 static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
@@ -210,10 +220,7 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 	};
 	int ret;
 
-	if (argc < 1)
-		return rm_arg_err(err, errlen, "missing NAME");
-	ret = parse_name(req, argv[0], err, errlen) ?:
-	      region_args(req, argc - 1, argv + 1, keys, err, errlen);
+	ret = region_named_args(req, argc, argv, keys, err, errlen);
 	if (ret)
 		return ret;
 	if (!req->has_size)
@@ -232,10 +239,7 @@ static int region_attach_parse(struct rm_req *req, int argc, char **argv, char *
 	static const char *const keys[] = { "node", "type", "chunk", "cache", NULL };
 	int ret;
 
-	if (argc < 1)
-		return rm_arg_err(err, errlen, "missing NAME");
-	ret = parse_name(req, argv[0], err, errlen) ?:
-	      region_args(req, argc - 1, argv + 1, keys, err, errlen);
+	ret = region_named_args(req, argc, argv, keys, err, errlen);
 	if (ret)
 		return ret;
 	if (req->type < 0)
@@ -249,10 +253,7 @@ static int region_del_parse(struct rm_req *req, int argc, char **argv, char *err
 {
 	static const char *const keys[] = { "purge", NULL };
 
-	if (argc < 1)
-		return rm_arg_err(err, errlen, "missing NAME");
-	return parse_name(req, argv[0], err, errlen) ?:
-	       region_args(req, argc - 1, argv + 1, keys, err, errlen);
+	return region_named_args(req, argc, argv, keys, err, errlen);
 }
 
 /* NAME and nothing else. */
@@ -475,6 +476,15 @@ static int region_need_publish(struct rm_ctx *ctx)
 	return -EOPNOTSUPP;
 }
 
+/* The record of a new or attached region before the reply fills it in. */
+static void region_rec_init(struct rm_rec *r, const char *name)
+{
+	rm_rec_init(r);
+	rm_rec_str(r, "name", NULL, name);
+	rm_rec_u64(r, "id", NULL, RM_F_U64, false, 0);
+	rm_rec_str(r, "device", "device", NULL);
+}
+
 static int region_add_reply(struct nlattr **tb, void *arg)
 {
 	struct rm_rec *r = arg;
@@ -501,10 +511,7 @@ int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r
 	struct nl_msg *msg;
 	int ret;
 
-	rm_rec_init(r);
-	rm_rec_str(r, "name", NULL, req->name);
-	rm_rec_u64(r, "id", NULL, RM_F_U64, false, 0);
-	rm_rec_str(r, "device", "device", NULL);
+	region_rec_init(r, req->name);
 	if (req->publish) {
 		ret = region_need_publish(ctx);
 		if (ret)
@@ -652,10 +659,7 @@ static int region_attach_run(struct rm_ctx *ctx, const struct rm_req *req)
 	ret = region_node_ids(ctx, req, ids);
 	if (ret)
 		return ret;
-	rm_rec_init(&r);
-	rm_rec_str(&r, "name", NULL, req->name);
-	rm_rec_u64(&r, "id", NULL, RM_F_U64, false, 0);
-	rm_rec_str(&r, "device", "device", NULL);
+	region_rec_init(&r, req->name);
 	rm_rec_u64(&r, "size", NULL, RM_F_SIZE, false, 0);
 	msg = region_msg(ctx, RMEM_CMD_REGION_ATTACH, req);
 	if (!msg)
