@@ -64,7 +64,7 @@ dev=/dev/$(region_field asw device)
 want="key $RMEM_KEY_FILE present,node $addr added,region amm added,region asw added,swap asw added,"
 [ $rc = 0 ] && [ "$acts" = "$want" ] && [ "$(swap_prio "$dev")" = 7 ] &&
 	[ "$(region_field amm type)" = mmap ] && [ "$(region_field amm chunk_size)" = 65536 ]
-tap_result "first apply: node, regions added, swap on $dev at priority $(swap_prio "$dev"), key present (exit $rc: $acts)" $? ||
+tap_last=$?; tap_result "first apply: node, regions added, swap on $dev at priority $(swap_prio "$dev"), key present (exit $rc: $acts)" "$tap_last" ||
 	tap_diag <"$tmp/err"
 
 # by-name links (udev)
@@ -119,7 +119,7 @@ tap_result "apply after the reload: regions asw ($dev2) and amm back, swap on at
 bn_sw2=$(by_name asw) bn_mm2=$(by_name amm)
 [ -n "$bn_sw2" ] && [ "$bn_sw2" = "$dev2" ] && [ "$(swap_prio "$bn_sw2")" = 7 ] &&
 	[ "$bn_mm2" = "/dev/$(region_field amm device)" ]
-tap_result "after the reload: /dev/rmem/by-name/asw -> ${bn_sw2:-nothing} (swap on, priority $(swap_prio "${bn_sw2:-none}")), /dev/rmem/by-name/amm -> ${bn_mm2:-nothing}" $?
+tap_last=$?; tap_result "after the reload: /dev/rmem/by-name/asw -> ${bn_sw2:-nothing} (swap on, priority $(swap_prio "${bn_sw2:-none}")), /dev/rmem/by-name/amm -> ${bn_mm2:-nothing}" "$tap_last"
 
 # 6. the swap works: a page written out and read back
 python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d) == 5 and all(
@@ -128,7 +128,7 @@ tap_result "apply -j: one JSON object per entry (kind, name, action, detail)" $?
 rmem_limited 16M rmem_pattern 32M 1 >"$tmp/pattern" 2>&1
 rc=$?
 [ $rc = 0 ] && [ "$(region_field asw write_bytes)" -gt 0 ]
-tap_result "the applied swap carries a 32 MiB pattern at a 16 MiB cgroup, read back intact (rc $rc, written $(region_field asw write_bytes) bytes)" $? ||
+tap_last=$?; tap_result "the applied swap carries a 32 MiB pattern at a 16 MiB cgroup, read back intact (rc $rc, written $(region_field asw write_bytes) bytes)" "$tap_last" ||
 	tap_diag <"$tmp/pattern"
 
 tap_done

@@ -67,7 +67,7 @@ t1=$SECONDS
 dd if="$dev" of="$tmp/x" bs=4096 count=256 iflag=direct status=none 2>"$tmp/err"
 rc=$?
 [ $rc -ne 0 ] && grep -qi "input/output" "$tmp/err" && [ $((SECONDS - t1)) -le $((TIMEOUT_S + 30)) ]
-tap_result "reads of written blocks fail with EIO in $((SECONDS - t1))s (no wrong data)" $?
+tap_last=$?; tap_result "reads of written blocks fail with EIO in $((SECONDS - t1))s (no wrong data)" "$tap_last"
 
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"
 [ ! -s "$tmp/bad" ]

@@ -50,7 +50,7 @@ for f in /usr/sbin/rmemd /usr/sbin/rmemctl /lib/systemd/system/rmemd.service \
 done
 [ -z "$missing" ] && [ "$(command -v rmemctl)" = /usr/sbin/rmemctl ] &&
 	rmemctl -V | grep -qx "rmemctl $version"
-tap_result "installed files in place (missing:${missing:- none}); rmemctl is $(command -v rmemctl), $(rmemctl -V 2>&1)" $?
+tap_last=$?; tap_result "installed files in place (missing:${missing:- none}); rmemctl is $(command -v rmemctl), $(rmemctl -V 2>&1)" "$tap_last"
 
 enabled=$(find /etc/systemd/system -name 'rmem*' 2>/dev/null | tr '\n' ' ')
 [ -z "$enabled" ]

@@ -92,14 +92,14 @@ rc=$?
 lies=$(rmemd_status hostile_replies)
 rec=$(node_field "$node" reconnects)
 [ $rc = 0 ] && [ "${lies:-0}" -gt 0 ]
-tap_result "fio: 24 MiB written at random over 128 MiB (2 slabs) and verified through $lies lies, $rec reconnects, in $((SECONDS - t0)) s: no error" $?
+tap_last=$?; tap_result "fio: 24 MiB written at random over 128 MiB (2 slabs) and verified through $lies lies, $rec reconnects, in $((SECONDS - t0)) s: no error" "$tap_last"
 [ $rc = 0 ] || tail -n 5 "$tmp/fio" | tap_diag
 [ "$(region_field hostile errors)" = 0 ] && [ "$(region_field hostile csum_errors)" = 0 ]
 tap_result "the region counted no I/O error and no checksum error" $?
 
 dmesg_since "$mark" | grep -cE "rmem: node .*(malformed reply|matches no request|has [0-9]+ bytes, expected|protocol error|reconnect)" >"$tmp/n"
 [ "$(cat "$tmp/n")" -gt 0 ]
-tap_result "the kernel log names the lies ($(cat "$tmp/n") lines of protocol errors and reconnects)" $?
+tap_last=$?; tap_result "the kernel log names the lies ($(cat "$tmp/n") lines of protocol errors and reconnects)" "$tap_last"
 dmesg_since "$mark" | grep -E "rmem: node" | sort | uniq -c | sort -rn | head -n 8 | tap_diag
 
 # An mmap region through the lies: a fault's fetch and an eviction's
@@ -120,7 +120,7 @@ rc=$?
 lies=$(($(rmemd_status hostile_replies) - lies0))
 [ $rc = 0 ] && [ "$(region_field hostile-mm fetch_errors)" = 0 ] &&
 	[ "$(region_field hostile-mm writeback_errors)" = 0 ]
-tap_result "mmap: $mm_mb MiB written through a $cache_kb KiB cache, dropped and read back through $lies lies in $((SECONDS - t0)) s: no SIGBUS, no fetch or write-back error, contents right" $?
+tap_last=$?; tap_result "mmap: $mm_mb MiB written through a $cache_kb KiB cache, dropped and read back through $lies lies in $((SECONDS - t0)) s: no SIGBUS, no fetch or write-back error, contents right" "$tap_last"
 [ $rc = 0 ] || tail -n 5 "$tmp/mm" | tap_diag
 
 timeout 120 rmemctl region del hostile >/dev/null && timeout 120 rmemctl region del hostile-mm >/dev/null &&

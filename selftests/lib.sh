@@ -73,7 +73,9 @@ tap_skip() {
 	echo "ok $TAP_N $1 # SKIP $2"
 }
 
-# tap_result NAME STATUS: ok when STATUS is 0.
+# tap_result NAME STATUS: ok when STATUS is 0. When NAME has a command
+# substitution, $? after it is the substitution's status, not the check's:
+# take it first (tap_last=$?; tap_result "... $(cmd) ..." "$tap_last").
 tap_result() {
 	if [ "$2" -eq 0 ]; then tap_ok "$1"; else tap_not_ok "$1"; fi
 }

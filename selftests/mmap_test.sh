@@ -88,7 +88,7 @@ eval "$(echo "$out" | grep '^FETCHES=')"
 # FilePmdMapped 0 on 6.1 and 6.12), so it cannot tell.
 [ "${FETCHES:-0}" -ge 128 ] && [ "$FETCHES" -le 132 ] && [ "${FAULTS:-0}" -le 160 ] &&
 	[ "${PMD:-0}" -ge 128 ] && [ "${ALIGNED:-0}" = 1 ] && [ "${PTE_KB:-999}" -le 16 ]
-tap_result "2M chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults of the process, $PMD PMD maps, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" $?
+tap_last=$?; tap_result "2M chunks: touching 256 MiB costs $FETCHES fetches, $FAULTS faults of the process, $PMD PMD maps, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" "$tap_last"
 out=$(mm "$d" $((256 * M)) verify 3 0 $((32 * M)) 2>&1)
 tap_result "the 32 MiB written before read back after the scan" $?
 rmemctl region del s2m
@@ -103,7 +103,7 @@ echo "$out" | tap_diag
 eval "$(echo "$out" | grep '^FETCHES=')"
 [ "${FETCHES:-0}" -ge $n ] && [ "$FETCHES" -le $((n + 4)) ] && [ "${FAULTS:-0}" -ge $n ] &&
 	[ "${PMD:-1}" = 0 ] && [ "${PTE_KB:-0}" -ge $((mb * 2)) ]
-tap_result "4K chunks: touching $mb MiB costs $FETCHES fetches, $FAULTS faults, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" $?
+tap_last=$?; tap_result "4K chunks: touching $mb MiB costs $FETCHES fetches, $FAULTS faults, VmPTE +${PTE_KB} kB ($((SECONDS - t0))s)" "$tap_last"
 rmemctl region del s4k
 
 # 10b. 64K chunks: a fault maps the whole chunk, so one fault per chunk
@@ -189,7 +189,7 @@ out=$(MM_TIMEOUT=90 mm "$d" $((8 * M)) verify 9 2>&1)
 rc=$?
 echo "$out" | tap_diag
 [ $rc -eq 3 ]
-tap_result "a fault on a written-back chunk with its node dead: SIGBUS, caught (exit $rc after $((SECONDS - t0))s)" $?
+tap_last=$?; tap_result "a fault on a written-back chunk with its node dead: SIGBUS, caught (exit $rc after $((SECONDS - t0))s)" "$tap_last"
 out=$(MM_TIMEOUT=60 mm "$d" $((8 * M)) verify 9 $((4 * M)) $((64 * 1024)) 2>&1)
 [ $? -eq 3 ]
 tap_result "a second fault there: SIGBUS again, no hang" $?

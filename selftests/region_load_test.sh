@@ -89,7 +89,7 @@ mm "$mm" $((32 * M)) drop >/dev/null 2>&1
 f0=$(region_field ld-mm fetches)
 same_bytes "$mm" 4096 $((5 * M + 7)) "$tmp/c" && f1=$(region_field ld-mm fetches) &&
 	[ $((f1 - f0)) -ge 64 ] && [ "${wb:-0}" -ge 64 ]
-tap_result "mmap: with the cache dropped the data comes back from the memory node ($((${f1:-0} - ${f0:-0})) fetches; $wb chunks written back by the load)" $?
+tap_last=$?; tap_result "mmap: with the cache dropped the data comes back from the memory node ($((${f1:-0} - ${f0:-0})) fetches; $wb chunks written back by the load)" "$tap_last"
 
 # Refusals: nothing written.
 w0=$(region_field ld-blk writes)

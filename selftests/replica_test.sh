@@ -236,7 +236,7 @@ tap_result "fio randwrite $fio_mb MiB + crc32c verify across the kill of node 2:
 hb=$(cat /sys/module/rmem/parameters/heartbeat_ms)
 limit=$((2 * hb + 5000 * ${RMEM_TIMEOUT_SCALE:-1}))
 [ "$stall" -lt $((limit + 5 * hb)) ]
-tap_result "longest I/O around the kill: $stall ms (bound: 5 heartbeats + 2 + 5 s = $((limit + 5 * hb)) ms)" $?
+tap_last=$?; tap_result "longest I/O around the kill: $stall ms (bound: 5 heartbeats + 2 + 5 s = $((limit + 5 * hb)) ms)" "$tap_last"
 wait_copies rep 2 120 "$n2"
 ok_rc=$?
 tap_result "rebuilt to 2 copies on nodes $n1 and $n3 within 120 s of the kill (rebuilds $(region_field rep rebuilds), $(region_field rep rebuild_bytes) copied, dropped $(region_field rep dropped))" "$ok_rc"

@@ -36,7 +36,7 @@ rmemctl region del sf >/dev/null 2>&1
 dev=$(blk_add_region sf $((2 * slab)))
 [ -n "$node" ] && [ -n "$dev" ] && [ -w "$PARAM" ] && [ "$(cat "$PARAM")" = Y ] &&
 	[ "$(region_field sf encrypt)" = on ]
-tap_result "node $node, encrypted region sf ($dev, 2 slabs of $((slab / M)) MiB), same_filled=Y" $? ||
+tap_last=$?; tap_result "node $node, encrypted region sf ($dev, 2 slabs of $((slab / M)) MiB), same_filled=Y" "$tap_last" ||
 	{ tap_fail_rest "no region"; tap_done; }
 
 # wr FILE OFFSET_MIB: write FILE at OFFSET_MIB with O_DIRECT.
@@ -57,7 +57,7 @@ sf=$(region_field sf same_filled)
 al=$(region_field sf allocated)
 nw=$(node_field "$node" write_bytes)
 [ $rc = 0 ] && [ "$sf" = 4096 ] && [ "$al" = 0 ] && [ "$nw" = "$nw0" ]
-tap_result "16 MiB of zeros: read back as zeros, same_filled $sf (4096), allocated $al, node write_bytes +$((nw - nw0))" $?
+tap_last=$?; tap_result "16 MiB of zeros: read back as zeros, same_filled $sf (4096), allocated $al, node write_bytes +$((nw - nw0))" "$tap_last"
 
 wr "$tmp/ff" 16 && wr "$tmp/word" 17 && rd 16 1 "$tmp/r1" && rd 17 1 "$tmp/r2" &&
 	cmp -s "$tmp/r1" "$tmp/ff" && cmp -s "$tmp/r2" "$tmp/word"
@@ -105,11 +105,11 @@ echo 1 >"$PARAM"
 nw=$(node_field "$node" write_bytes)
 [ $rc = 0 ] && [ "$(region_field sf same_filled)" = "$sf0" ] && [ "$((nw - nw0))" -ge $M ] &&
 	[ "$(region_field sf allocated)" = $((2 * slab)) ]
-tap_result "same_filled=0: 1 MiB of zeros is sent (node write_bytes +$((nw - nw0))) and takes a slab" $?
+tap_last=$?; tap_result "same_filled=0: 1 MiB of zeros is sent (node write_bytes +$((nw - nw0))) and takes a slab" "$tap_last"
 
 # sysfs says the same as rmemctl.
 [ "$(cat "/sys/block/${dev#/dev/}/rmem/same_filled")" = "$(region_field sf same_filled)" ]
-tap_result "sysfs same_filled equals rmemctl's ($(region_field sf same_filled))" $?
+tap_last=$?; tap_result "sysfs same_filled equals rmemctl's ($(region_field sf same_filled))" "$tap_last"
 rmemctl region del sf >/dev/null
 
 # mmap: chunks written back as one word each.

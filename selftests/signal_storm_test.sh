@@ -74,7 +74,7 @@ wrc=$?
 res=$(cat "$tmp/out")
 printf '%s\n' "$res" | tail -n 3 | tap_diag
 [ $wrc -eq 0 ] && printf '%s\n' "$res" | grep -q ' bad 0$'
-tap_result "$((CHUNKS * 16)) MiB written under a storm of $sent SIGUSR1 ($res, exit $wrc): every block reads back" $?
+tap_last=$?; tap_result "$((CHUNKS * 16)) MiB written under a storm of $sent SIGUSR1 ($res, exit $wrc): every block reads back" "$tap_last"
 
 r1=$(node_field "$node" reconnects)
 dmesg_since "$mark" | grep -E 'rmem: .*(send failed|connection lost)' | head -n 3 | tap_diag

@@ -31,7 +31,7 @@ rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 node=$(blk_setup_node 60s)
 dev=$(blk_add_region swap 1G) || { tap_not_ok "setup"; tap_fail_rest "no region"; tap_done; }
 mkswap "$dev" >/dev/null && swapon "$dev" && grep -q "^$dev " /proc/swaps
-tap_result "swapon $dev (guest RAM $((ram_kb / 1024)) MiB)" $?
+tap_last=$?; tap_result "swapon $dev (guest RAM $((ram_kb / 1024)) MiB)" "$tap_last"
 
 # Peak swap use, sampled in the background.
 (peak=0
@@ -50,15 +50,15 @@ tap_result "pattern over ${work_mb} MiB ($((mult / 10)).$((mult % 10))x RAM) rea
 tap_diag <"$tmp/pattern.out"
 peak=$(cat "$tmp/peak" 2>/dev/null || echo 0)
 [ "$peak" -gt "$ram_kb" ]
-tap_result "peak swap use $((peak / 1024)) MiB is above the guest's RAM ($((ram_kb / 1024)) MiB)" $?
+tap_last=$?; tap_result "peak swap use $((peak / 1024)) MiB is above the guest's RAM ($((ram_kb / 1024)) MiB)" "$tap_last"
 
 w=$(region_field swap write_bytes)
 r=$(region_field swap read_bytes)
 [ "${w:-0}" -gt $((ram_kb * 1024)) ] && [ "${r:-0}" -gt 0 ]
-tap_result "the region carried the swap traffic (written $((${w:-0} >> 20)) MiB, read $((${r:-0} >> 20)) MiB)" $?
+tap_last=$?; tap_result "the region carried the swap traffic (written $((${w:-0} >> 20)) MiB, read $((${r:-0} >> 20)) MiB)" "$tap_last"
 sf=$(region_field swap same_filled)
 [ "${sf:-0}" -ge $((${w:-0} / 4096 / 100)) ] && [ "$sf" -lt $((${w:-0} / 4096)) ]
-tap_result "same-filled swap pages were kept on the compute node ($((${sf:-0} / 256)) MiB of $((${w:-0} >> 20)) MiB)" $?
+tap_last=$?; tap_result "same-filled swap pages were kept on the compute node ($((${sf:-0} / 256)) MiB of $((${w:-0} >> 20)) MiB)" "$tap_last"
 
 rmem_kmsg "swap_test: stress-ng"
 if command -v stress-ng >/dev/null; then

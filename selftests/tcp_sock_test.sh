@@ -148,6 +148,6 @@ zc0=$(sends zerocopy) cp0=$(sends copied)
 [ -c "$mmdev" ] && mm "$mmdev" $((8 << 20)) fill 7 >/dev/null && mm "$mmdev" $((8 << 20)) drop >/dev/null &&
 	mm "$mmdev" $((8 << 20)) verify 7 >/dev/null && [ "$(sends zerocopy)" = "$zc0" ] &&
 	[ $(($(sends copied) - cp0)) -ge 128 ]
-tap_result "mmap write-backs are copied, not zero-copy ($(($(sends copied) - cp0)) copied, $(($(sends zerocopy) - zc0)) zero-copy), and read back" $?
+tap_last=$?; tap_result "mmap write-backs are copied, not zero-copy ($(($(sends copied) - cp0)) copied, $(($(sends zerocopy) - zc0)) zero-copy), and read back" "$tap_last"
 
 tap_done
