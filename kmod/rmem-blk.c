@@ -179,17 +179,32 @@ static int rmem_blk_open(struct block_device *bdev, fmode_t mode)
 }
 
 /**
- * rmem_blk_set_ro() - the region became read-only (sealed)
+ * rmem_blk_seal() - make the region read-only (sealed) unless it is open
  * @r: block region
  *
+ * Checked and set under the disk's open_mutex, which rmem_blk_open() runs
+ * under: an open for writing either came first (-EBUSY here) or sees the
+ * seal (-EROFS there).
+ *
  * Context: rmem_cfg_lock held.
+ * Return: 0, or -EBUSY while the disk is open.
  */
-void rmem_blk_set_ro(struct rmem_region *r)
+int rmem_blk_seal(struct rmem_region *r)
 {
 	struct rmem_blk *b = r->front;
+	int ret = 0;
 
-	if (b)
+	if (!b)
+		return -ENODEV;
+	mutex_lock(&b->disk->open_mutex);
+	if (disk_openers(b->disk))
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(r->sealed, true);
+	mutex_unlock(&b->disk->open_mutex);
+	if (!ret)
 		set_disk_ro(b->disk, true);
+	return ret;
 }
 
 static const struct block_device_operations rmem_blk_fops = {

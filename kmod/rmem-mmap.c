@@ -1107,13 +1107,19 @@ static int rmem_mmap_open(struct inode *inode, struct file *file)
 {
 	struct rmem_mmap *m = container_of(inode->i_cdev, struct rmem_mmap, cdev);
 
-	/* Sealed or attached: no writer, so no shared writable mapping either. */
-	if ((file->f_mode & FMODE_WRITE) && rmem_region_readonly(m->region))
-		return -EROFS;
 	mutex_lock(&m->open_lock);
+	/* m->region may be freed once dead: look at it only after. */
 	if (m->dead) {
 		mutex_unlock(&m->open_lock);
 		return -ENXIO;
+	}
+	/*
+	 * Sealed or attached: no writer, so no shared writable mapping either.
+	 * Under open_lock, as rmem_mmap_seal() sets it.
+	 */
+	if ((file->f_mode & FMODE_WRITE) && rmem_region_readonly(m->region)) {
+		mutex_unlock(&m->open_lock);
+		return -EROFS;
 	}
 	m->openers++;
 	mutex_unlock(&m->open_lock);
@@ -1387,6 +1393,32 @@ static const struct file_operations rmem_mmap_fops = {
 };
 
 /* ---- regions ---- */
+
+/**
+ * rmem_mmap_seal() - make the region read-only (sealed) unless it is open
+ * @r: region of type RMEM_REGION_MMAP
+ *
+ * Checked and set under open_lock, as rmem_mmap_open() checks it: an open
+ * for writing either came first (-EBUSY here) or sees the seal (-EROFS).
+ * The last close wrote every dirty chunk back.
+ *
+ * Return: 0, or -EBUSY while a file or mapping has it open.
+ */
+int rmem_mmap_seal(struct rmem_region *r)
+{
+	struct rmem_mmap *m = r->front;
+	int ret = 0;
+
+	if (!m)
+		return -ENODEV;
+	mutex_lock(&m->open_lock);
+	if (m->openers)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(r->sealed, true);
+	mutex_unlock(&m->open_lock);
+	return ret;
+}
 
 /**
  * rmem_mmap_openers() - how many files have the region's device open

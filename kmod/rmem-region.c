@@ -2000,8 +2000,8 @@ static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node,
 	rmem_pub_name_init(&pn, r->name, r->size);
 	ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CREATE, &pn, sizeof(pn), &info, sizeof(info));
 	if (ret == -EEXIST) {
-		rnode_warn(node, "region %s: a published region of that name exists there, made by another session\n",
-			   r->name);
+		rnode_warn_rl(node, "region %s: published there by another session already\n",
+			      r->name);
 		return ret;
 	}
 	if (ret)
@@ -2010,6 +2010,17 @@ static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node,
 		rnode_err(node, "region %s: PUB_CREATE reply: flags %#x, %llu bytes (expected ours, %llu)\n",
 			  r->name, le32_to_cpu(info.flags), le64_to_cpu(info.size), r->size);
 		return -EPROTO;
+	}
+	/*
+	 * Ours and with slabs: published by this module under this name and
+	 * kept by 'region del' (no purge). Taking it over would mix its old
+	 * data into the new region, and an add that failed would delete it.
+	 * (A create sent again after a lost reply comes before any slab.)
+	 */
+	if (le32_to_cpu(info.extents)) {
+		rnode_warn_rl(node, "region %s: ours from before (%u slabs): purge it first\n",
+			      r->name, le32_to_cpu(info.extents));
+		return -EEXIST;
 	}
 	*handle = le32_to_cpu(info.handle);
 	return 0;
@@ -2044,6 +2055,55 @@ static bool rmem_node_pub_ok(struct rmem_node *node)
 	return rmem_node_state_get(node) == RMEM_NODE_LIVE && READ_ONCE(node->publish);
 }
 
+/* PUB_OPEN @name on @node: its info, or -errno (-EBADFD: not sealed). */
+static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_pub_info *info)
+{
+	struct rmem_pub_name pn;
+
+	rmem_pub_name_init(&pn, name, 0);
+	return rmem_node_pub_call(node, RMEM_MSG_PUB_OPEN, &pn, sizeof(pn), info, sizeof(*info));
+}
+
+/*
+ * Whether another compute node is attached to the published region @name
+ * on a live node (PUB_OPEN's count, ours included): -EBUSY with extack if
+ * so. An open that @r (our region of that name, or NULL) did not hold
+ * already is closed again. rmem_cfg_lock held.
+ */
+static int rmem_pub_busy(const char *name, struct rmem_region *r,
+			 struct netlink_ext_ack *extack)
+{
+	struct rmem_pub_info info;
+	struct rmem_pub_ref *p;
+	struct rmem_node *node;
+	int ret = 0;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(node, &rmem_nodes, list) {
+		struct rmem_pub_extent pe = {};
+
+		if (!rmem_node_pub_ok(node))
+			continue;
+		/* Not there, or not sealed and not ours: nobody can be attached. */
+		if (rmem_pub_open(node, name, &info))
+			continue;
+		p = r ? rmem_region_pub_find(r, node) : NULL;
+		if (!p || !p->opened || p->gen != READ_ONCE(node->gen) ||
+		    p->handle != le32_to_cpu(info.handle)) {
+			pe.handle = info.handle;
+			rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+		}
+		if (le32_to_cpu(info.attached) > 1) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "attached by another compute node on node %u: detach there first",
+					   node->id);
+			ret = -EBUSY;
+			break;
+		}
+	}
+	return ret;
+}
+
 /*
  * Delete the published region @name on every live node that knows
  * published regions (PUB_DELETE). Returns how many had it, or -errno:
@@ -2073,7 +2133,9 @@ static int rmem_pub_purge(const char *name, struct netlink_ext_ack *extack)
 		} else if (ret != -ESTALE) {
 			rnode_warn(node, "deleting published region %s failed: %d\n", name, ret);
 			if (!err)
-				err = ret;
+				NL_SET_ERR_MSG_FMT(extack, "deleting it on node %u failed: %d",
+						   node->id, ret);
+			err = err ?: ret;
 		}
 	}
 	return err ?: found;
@@ -2159,15 +2221,24 @@ static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 	r->nr_pubs = 0;
 }
 
+/* What rmem_region_pub_map() does with each slab the map lists. */
+enum rmem_pub_map_mode {
+	RMEM_PUB_MAP_ATTACH,	/* take it as a copy: an attached region being built */
+	RMEM_PUB_MAP_CHECK,	/* the owner before the seal: mark those not ours */
+	RMEM_PUB_MAP_KEYS,	/* the owner after the seal: just the keys */
+};
+
 /*
- * Attach to the published region @r->name on @p->node (PUB_OPEN) and read
- * its map (PUB_MAP), which over RDMA gives our read-only keys. With @add,
- * each extent that has a slab there gets it as a copy (an attached region
- * being built); else the map must agree with our extents (a sealed
- * region's owner). r->alloc_lock held, or @r not listed yet.
+ * Read the map (PUB_MAP) of the published region @r->name on @p->node,
+ * opened there (PUB_OPEN); over RDMA it gives our read-only keys. In
+ * RMEM_PUB_MAP_CHECK mode @stale gets a bit for each extent whose slab
+ * there is not one of our copies (a copy dropped after a write to it
+ * failed), and @seen one for each extent that has a slab there. r->alloc_lock
+ * held, or @r not listed yet.
  */
-static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p, bool add,
-			       struct netlink_ext_ack *extack)
+static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p,
+			       enum rmem_pub_map_mode mode, unsigned long *stale,
+			       unsigned long *seen, struct netlink_ext_ack *extack)
 {
 	struct rmem_node *node = p->node;
 	struct rmem_pub_map_reply *rep;
@@ -2202,15 +2273,22 @@ static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p, bo
 				ret = -EPROTO;
 				break;
 			}
-			if (!add) {
+			if (mode != RMEM_PUB_MAP_ATTACH) {
+				bool cur;
 				int k;
 
 				spin_lock(&r->lock);
 				k = rmem_rep_find(e, node, slab, p->gen);
+				cur = k >= 0 && k < e->nr;	/* not the one being filled */
 				spin_unlock(&r->lock);
-				if (k < 0)
+				if (mode == RMEM_PUB_MAP_CHECK) {
+					__set_bit(first + i, seen);
+					if (!cur)
+						__set_bit(first + i, stale);
+				} else if (k < 0) {
 					rnode_warn(node, "region %s: extent %u: slab %u there is not ours\n",
 						   r->name, first + i, slab);
+				}
 				continue;
 			}
 			if (e->nr == RMEM_MAX_REPLICAS)
@@ -2242,13 +2320,128 @@ static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p, bo
 	return ret;
 }
 
-/* PUB_OPEN @r->name on @node: its info, or -errno (-EBADFD: not sealed). */
-static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_pub_info *info)
+/*
+ * Extent @ei has a slab in @p->node's published region that is not one of
+ * our copies: a copy dropped when a write to it failed (the node was
+ * reconnecting), so it misses that write. An attached reader would read
+ * it all the same (every slab the map lists is a copy to it). Bring it up
+ * to date from a copy that is, and take it back as a copy. Before the
+ * seal (the node still takes our writes); r->alloc_lock held.
+ */
+static int rmem_region_pub_resync(struct rmem_region *r, struct rmem_pub_ref *p,
+				  unsigned int ei, struct rmem_rebuild_buf *b)
 {
-	struct rmem_pub_name pn;
+	struct rmem_pub_extent pe = { .handle = cpu_to_le32(p->handle),
+				      .extent = cpu_to_le32(ei) };
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *node = p->node;
+	struct rmem_replica to = { .node = node, .gen = p->gen };
+	int i, ret = 0;
 
-	rmem_pub_name_init(&pn, name, 0);
-	return rmem_node_pub_call(node, RMEM_MSG_PUB_OPEN, &pn, sizeof(pn), info, sizeof(*info));
+	spin_lock(&r->lock);
+	for (i = 0; i < e->nr && e->rep[i].node != node; i++)
+		;
+	if (!e->nr)
+		ret = -EIO;	/* nothing to copy from: its pages are lost */
+	else if (i < e->nr || e->syncing || e->nr >= RMEM_MAX_REPLICAS)
+		ret = -EPROTO;	/* a copy of ours there already, another slab */
+	spin_unlock(&r->lock);
+	if (ret)
+		return ret;
+	/* The node's own slab for @ei (PUB_ALLOC: the one it has), with our write key. */
+	if (!rmem_node_slab_reserve(node, p->gen))
+		return -EAGAIN;
+	ret = rmem_node_slab_alloc(node, p->gen, &pe, &to.slab);
+	if (ret) {
+		rmem_node_slab_unreserve(node, p->gen);
+		return ret;
+	}
+	rmem_node_get(node);
+	spin_lock(&r->lock);
+	e->rep[e->nr] = to;
+	e->syncing = true;
+	atomic_inc(&r->slabs);
+	spin_unlock(&r->lock);
+
+	ret = rmem_extent_copy(r, ei, b, &to);
+	spin_lock(&r->lock);
+	i = rmem_rep_find(e, node, to.slab, to.gen);
+	if (i >= 0 && i == e->nr && e->syncing) {
+		if (ret) {
+			rmem_rep_drop(r, ei, i, "bringing it up to date failed");
+		} else {
+			e->syncing = false;
+			e->nr++;
+		}
+	} else if (!ret) {
+		ret = -ECANCELED;	/* dropped meanwhile (the node died) */
+	}
+	spin_unlock(&r->lock);
+	return ret;
+}
+
+/*
+ * Before @p->node seals @r: its published region must hold exactly our
+ * copies there, since attached readers take every slab it lists. Opens it
+ * (PUB_OPEN, allowed to its owner before the seal), reads its map, brings
+ * each slab that missed writes up to date (rmem_region_pub_resync()), and
+ * fails when one of our copies there is not in it. @b: a copy buffer,
+ * allocated here at first need. r->alloc_lock held.
+ */
+static int rmem_region_pub_check(struct rmem_region *r, struct rmem_pub_ref *p,
+				 struct rmem_rebuild_buf **b, struct netlink_ext_ack *extack)
+{
+	struct rmem_node *node = p->node;
+	unsigned long *stale, *seen;
+	struct rmem_pub_info info;
+	unsigned int ei, fixed = 0;
+	int ret;
+
+	ret = rmem_pub_open(node, r->name, &info);
+	if (ret) {
+		NL_SET_ERR_MSG_FMT(extack, "opening it on node %u failed: %d", node->id, ret);
+		return ret;
+	}
+	p->opened = true;
+	stale = bitmap_zalloc(r->nr_extents, GFP_KERNEL);
+	seen = bitmap_zalloc(r->nr_extents, GFP_KERNEL);
+	ret = stale && seen ? 0 : -ENOMEM;
+	if (!ret)
+		ret = rmem_region_pub_map(r, p, RMEM_PUB_MAP_CHECK, stale, seen, extack);
+	for (ei = 0; !ret && ei < r->nr_extents; ei++) {
+		struct rmem_extent *e = &r->ext[ei];
+		bool ours = false;
+		int i;
+
+		spin_lock(&r->lock);
+		for (i = 0; i < e->nr; i++)
+			ours |= e->rep[i].node == node && e->rep[i].gen == p->gen;
+		spin_unlock(&r->lock);
+		if (ours && !test_bit(ei, seen)) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "node %u lists no slab for extent %u, which it holds for us",
+					   node->id, ei);
+			ret = -EPROTO;
+			break;
+		}
+		if (!test_bit(ei, stale))
+			continue;
+		if (!*b)
+			*b = rmem_rebuild_buf_alloc();
+		ret = *b ? rmem_region_pub_resync(r, p, ei, *b) : -ENOMEM;
+		if (ret)
+			NL_SET_ERR_MSG_FMT(extack,
+					   "node %u: updating its stale copy of extent %u failed: %d",
+					   node->id, ei, ret);
+		else
+			fixed++;
+	}
+	if (fixed)
+		rnode_info(node, "region %s: %u out-of-date %s there (a write to it had failed) brought up to date for the seal\n",
+			   r->name, fixed, fixed == 1 ? "copy" : "copies");
+	bitmap_free(seen);
+	bitmap_free(stale);
+	return ret;
 }
 
 /**
@@ -2400,12 +2593,14 @@ static void rmem_region_destroy(struct rmem_region *r)
  *
  * Context: rmem_cfg_lock held; sleeps.
  * Return: 0, -ENOENT, or -EBUSY while the device is open (or, with @purge,
- * while another compute node is attached).
+ * while another compute node is attached: checked on every node before
+ * anything is deleted; one that attaches after that check makes its node
+ * refuse the purge, after the local region went).
  */
 int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack)
 {
 	struct rmem_region *r = rmem_region_find(name);
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	if (!r && !purge) {
@@ -2420,27 +2615,38 @@ int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack
 	if (purge) {
 		if (rmem_region_name_check(name, extack))
 			return -EINVAL;
-		ret = rmem_pub_purge(name, extack);
-		if (ret < 0)
+		/* Another compute node attached: refused before anything goes. */
+		ret = rmem_pub_busy(name, r, extack);
+		if (ret)
 			return ret;
-		if (!r && !ret) {
+	}
+	if (r) {
+		ret = rmem_region_front_destroy(r, false, extack);
+		if (ret)
+			return ret;
+		list_del(&r->list);
+	}
+	if (purge) {
+		ret = rmem_pub_purge(name, extack);
+		if (ret >= 0 && !r && !ret) {
 			NL_SET_ERR_MSG(extack,
 				       "no such region, and no live node has a published region of that name");
-			return -ENOENT;
+			ret = -ENOENT;
+		} else if (ret >= 0) {
+			pr_info("published region %s: purged from %d nodes\n", name, ret);
+			ret = 0;
+		} else if (r) {
+			pr_warn("region %s: deleted here, but not purged from every node: %d\n",
+				name, ret);
 		}
-		pr_info("published region %s: purged from %d nodes\n", name, ret);
 		if (!r)
-			return 0;
+			return ret;
 	}
-	ret = rmem_region_front_destroy(r, false, extack);
-	if (ret)
-		return ret;
-	list_del(&r->list);
 	pr_info("region %s: deleted%s\n", r->name,
 		r->publish && !purge ? " (its published copy stays on the nodes)" :
 		r->attached ? " (detached)" : "");
 	rmem_region_destroy(r);
-	return 0;
+	return ret;
 }
 
 /**
@@ -2451,21 +2657,28 @@ int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack
  * Every node holding its published region seals it (PUB_SEAL: writes and
  * new slabs refused there, other compute nodes may attach), and this
  * module then reads it as they do: PUB_OPEN and PUB_MAP, which over RDMA
- * give read-only keys in place of the revoked write keys. Sealing again
- * does nothing, or finishes what a failed call left (writes are refused
- * from the first call on).
+ * give read-only keys in place of the revoked write keys. Before a node
+ * seals, its map is checked against our copies: a slab there that missed
+ * writes (its copy was dropped while the node reconnected) is brought up to
+ * date first, since readers read every slab it lists. Sealing again does
+ * nothing, or finishes what a failed call left (writes are refused from
+ * the first call on; a node not live is left for the next call).
  *
  * Context: rmem_cfg_lock held; sleeps.
- * Return: 0, -ENOENT, -EINVAL (not published), -EBUSY while the device is
- * open, or the error of a node.
+ * Return: 0, -ENOENT, -EINVAL (not published), -EIO (pages of it were
+ * lost), -EBUSY while the device is open, -EAGAIN when a node holding it
+ * is not live, or the error of a node.
  */
 int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 {
 	struct rmem_region *r = rmem_region_find(name);
-	struct rmem_pub_name pn;
+	struct rmem_rebuild_buf *b = NULL;
+	unsigned int i, sealed = 0, down = 0;
 	struct rmem_pub_info info;
-	unsigned int i;
-	int ret = 0;
+	struct rmem_pub_name pn;
+	unsigned long lost;
+	bool bad = false;
+	int ret = 0, err;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	if (!r) {
@@ -2480,41 +2693,99 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			NL_SET_ERR_MSG(extack, "region is not published (region add ... publish)");
 		return -EINVAL;
 	}
-	/* Its last close wrote every dirty page back. */
-	if (rmem_region_openers(r)) {
+	/* Readers would get what is left of them: stale data or zeros. */
+	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
+	if (lost && !READ_ONCE(r->sealed)) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "%lu pages lost (every copy failed): write them again, or purge it",
+				   lost);
+		return -EIO;
+	}
+	/* No write from here on; none is in flight (no opener). */
+	ret = r->type == RMEM_REGION_MMAP ? rmem_mmap_seal(r) : rmem_blk_seal(r);
+	if (ret) {
 		NL_SET_ERR_MSG(extack, "region is open: close it (and unmap it) first");
-		return -EBUSY;
+		return ret;
 	}
 	rmem_pub_name_init(&pn, r->name, 0);
 	mutex_lock(&r->alloc_lock);
-	/* No write from here on; none is in flight (no opener). */
-	WRITE_ONCE(r->sealed, true);
-	if (r->type == RMEM_REGION_BLOCK)
-		rmem_blk_set_ro(r);
-	for (i = 0; i < r->nr_pubs && !ret; i++) {
+	/*
+	 * Every node's copy checked (and brought up to date) before any node
+	 * seals: a seal revokes our RDMA keys there, which bringing another
+	 * node's copy up to date may read with.
+	 */
+	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
-		/* Sealed and opened by an earlier call, or lost: nothing to do. */
-		if (p->opened || p->gen != READ_ONCE(p->node->gen))
+		/* Sealed already, or its rmemd restarted and the region died with it. */
+		if (p->sealed || p->gen != READ_ONCE(p->node->gen))
 			continue;
-		ret = rmem_node_pub_call(p->node, RMEM_MSG_PUB_SEAL, &pn, sizeof(pn), &info,
-					 sizeof(info));
-		if (!ret && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))
-			ret = -EPROTO;
-		if (!ret)
-			ret = rmem_pub_open(p->node, r->name, &info);
-		if (!ret) {
-			p->opened = true;
-			ret = rmem_region_pub_map(r, p, false, extack);
+		if (!rmem_node_pub_ok(p->node)) {
+			/* It comes back with the same session: seal again then. */
+			if (!ret)
+				NL_SET_ERR_MSG_FMT(extack,
+						   "node %u is not live: seal again once it is",
+						   p->node->id);
+			ret = ret ?: -EAGAIN;
+			down++;
+			continue;
 		}
-		if (ret)
-			NL_SET_ERR_MSG_FMT(extack, "sealing on node %u failed: %d", p->node->id,
-					   ret);
+		err = rmem_region_pub_check(r, p, &b, ret ? NULL : extack);
+		if (err) {
+			if (!ret && extack && !extack->_msg)
+				NL_SET_ERR_MSG_FMT(extack,
+						   "checking its copy on node %u failed: %d",
+						   p->node->id, err);
+			ret = ret ?: err;
+			bad = true;
+		}
+	}
+	/* A copy that could not be checked would be read as it is: no seal. */
+	for (i = 0; !bad && i < r->nr_pubs; i++) {
+		struct rmem_pub_ref *p = &r->pubs[i];
+
+		if (p->sealed || p->gen != READ_ONCE(p->node->gen) || !rmem_node_pub_ok(p->node))
+			continue;
+		err = rmem_node_pub_call(p->node, RMEM_MSG_PUB_SEAL, &pn, sizeof(pn),
+					 &info, sizeof(info));
+		if (!err && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))
+			err = -EPROTO;
+		if (err) {
+			if (!ret)
+				NL_SET_ERR_MSG_FMT(extack, "sealing on node %u failed: %d",
+						   p->node->id, err);
+			ret = ret ?: err;
+			continue;
+		}
+		p->sealed = true;
+		sealed++;
+	}
+	/* Read as readers do: over RDMA, read-only keys for the revoked ones. */
+	for (i = 0; i < r->nr_pubs; i++) {
+		struct rmem_pub_ref *p = &r->pubs[i];
+
+		if (!p->sealed || p->mapped || p->gen != READ_ONCE(p->node->gen))
+			continue;
+		err = rmem_region_pub_map(r, p, RMEM_PUB_MAP_KEYS, NULL, NULL, NULL);
+		if (err) {
+			if (!ret)
+				NL_SET_ERR_MSG_FMT(extack,
+						   "reading the sealed map on node %u failed: %d",
+						   p->node->id, err);
+			ret = ret ?: err;
+			continue;
+		}
+		p->mapped = true;
 	}
 	mutex_unlock(&r->alloc_lock);
-	if (ret)
+	if (b)
+		rmem_rebuild_buf_free(b);
+	if (ret) {
+		pr_warn("region %s: sealed on %u more nodes; %u not live; seal again: %d\n",
+			r->name, sealed, down, ret);
 		return ret;
-	pr_info("region %s: sealed on %u nodes: read-only\n", r->name, r->nr_pubs);
+	}
+	pr_info("region %s: sealed: read-only\n", r->name);
 	return 0;
 }
 
@@ -2547,7 +2818,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		struct rmem_pub_info info;
 		bool opened;
 	} *an;
-	unsigned int n = 0, max, i, ei;
+	unsigned int n = 0, max, i, ei, unsealed = 0;
 	struct rmem_region *r = NULL;
 	struct rmem_node *node;
 	u64 size = 0, slab_size = 0;
@@ -2600,11 +2871,14 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		ret = rmem_pub_open(node, name, info);
 		if (ret == -ESTALE)
 			continue;	/* not here */
+		/*
+		 * Not sealed here: still being written, or left unsealed (its
+		 * node was down for the seal, or it is ours from before a module
+		 * reload). Read from the nodes that sealed it, if any.
+		 */
 		if (ret == -EBADFD) {
-			NL_SET_ERR_MSG(extack,
-				       "not sealed yet: 'rmemctl region seal NAME' on its publisher first");
-			ret = -EBUSY;
-			goto out;
+			unsealed++;
+			continue;
 		}
 		if (ret) {
 			NL_SET_ERR_MSG_FMT(extack, "opening it on node %u failed: %d",
@@ -2613,10 +2887,12 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		}
 		an[i].opened = true;
 		if (!(le32_to_cpu(info->flags) & RMEM_PUB_F_SEALED)) {
-			/* Ours, from before a module reload, and never sealed. */
-			NL_SET_ERR_MSG(extack, "not sealed yet: 'rmemctl region seal NAME' first");
-			ret = -EBUSY;
-			goto out;
+			struct rmem_pub_extent pe = { .handle = info->handle };
+
+			rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+			an[i].opened = false;
+			unsealed++;
+			continue;
 		}
 		if (size && (le64_to_cpu(info->size) != size || node->slab_size != slab_size)) {
 			NL_SET_ERR_MSG_FMT(extack,
@@ -2628,11 +2904,20 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		size = le64_to_cpu(info->size);
 		slab_size = node->slab_size;
 	}
+	if (!size && unsealed) {
+		NL_SET_ERR_MSG(extack,
+			       "not sealed yet: 'rmemctl region seal NAME' on its publisher first");
+		ret = -EBUSY;
+		goto out;
+	}
 	if (!size) {
 		NL_SET_ERR_MSG(extack, "no live node has a published region of that name");
 		ret = -ENOENT;
 		goto out;
 	}
+	if (unsealed)
+		pr_warn("region %s: %u nodes hold it unsealed (down for the seal?): not read from them\n",
+			name, unsealed);
 	if (size % RMEM_PAGE_SIZE || size > RMEM_REGION_MAX_SIZE) {
 		NL_SET_ERR_MSG_FMT(extack, "the published region has an unusable size %llu", size);
 		ret = -EPROTO;
@@ -2661,7 +2946,8 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		an[i].opened = false;	/* r->pubs closes it now */
 	}
 	for (i = 0; i < r->nr_pubs; i++) {
-		ret = rmem_region_pub_map(r, &r->pubs[i], true, extack);
+		ret = rmem_region_pub_map(r, &r->pubs[i], RMEM_PUB_MAP_ATTACH, NULL, NULL,
+					  extack);
 		if (ret)
 			goto out;
 	}

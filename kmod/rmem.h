@@ -344,6 +344,7 @@ struct rmem_node {
 #define rnode_warn(n, fmt, ...)		rnode_log(pr_warn, n, fmt, ##__VA_ARGS__)
 #define rnode_err(n, fmt, ...)		rnode_log(pr_err, n, fmt, ##__VA_ARGS__)
 #define rnode_err_rl(n, fmt, ...)	rnode_log(pr_err_ratelimited, n, fmt, ##__VA_ARGS__)
+#define rnode_warn_rl(n, fmt, ...)	rnode_log(pr_warn_ratelimited, n, fmt, ##__VA_ARGS__)
 
 /* rmem-node.c */
 
@@ -607,12 +608,17 @@ struct rmem_region {
  * @gen: its generation when the handle was given: the handle dies with it
  * @handle: the region's handle there (rmem_pub_info.handle)
  * @opened: our session is attached to it (PUB_OPEN): PUB_CLOSE it at the end
+ * @sealed: our seal reached it (PUB_SEAL)
+ * @mapped: its map was read after the seal (PUB_MAP: over RDMA, our
+ *	read-only keys in place of the revoked write keys)
  */
 struct rmem_pub_ref {
 	struct rmem_node *node;
 	u32 gen;
 	u32 handle;
 	bool opened;
+	bool sealed;
+	bool mapped;
 };
 
 /**
@@ -750,7 +756,7 @@ int rmem_blk_init(void);
 void rmem_blk_exit(void);
 int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack);
 int rmem_blk_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
-void rmem_blk_set_ro(struct rmem_region *r);
+int rmem_blk_seal(struct rmem_region *r);
 unsigned int rmem_blk_openers(struct rmem_region *r);
 
 /* rmem-mmap.c */
@@ -762,6 +768,7 @@ int rmem_mmap_create(struct rmem_region *r, u64 chunk, u64 cache,
 		     struct netlink_ext_ack *extack);
 int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack *extack);
 unsigned int rmem_mmap_openers(struct rmem_region *r);
+int rmem_mmap_seal(struct rmem_region *r);
 void rmem_mmap_stats_get(struct rmem_region *r, struct rmem_mmap_stats *st);
 
 /* rmem-genl.c: events for rmemctl monitor */

@@ -285,13 +285,13 @@ for c in $replicas; do
 done
 
 # One copy, many compute nodes: two compute guests and two memory guests
-# (shared_test.sh; it skips in the runs above).
+# (shared_test.sh, publish_resync_test.sh; they skip in the runs above).
 for c in $shared; do
 	k=${c%-*} t=${c##*-}
 	run_step test "guest-shared-$k-$t" 1500 "$LOGS/guest-shared-$k-$t/script.log" -- \
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 2 \
 		--compute-nodes 2 --transport "$t" --logdir "$LOGS/guest-shared-$k-$t" --timeout 1400 \
-		selftests/run-guest.sh shared_test.sh
+		selftests/run-guest.sh shared_test.sh publish_resync_test.sh
 done
 
 # ------------------------------------------------------------------ debug kernel

@@ -264,3 +264,46 @@ blk_cleanup() {
 		rmemctl node del "$n" >/dev/null 2>&1
 	done
 }
+
+# pub_client NAME ACTION [ADDR]: a protocol client of the memory node at
+# ADDR (default: the first; its own session, the cluster key) that opens
+# published region NAME; ACTION "hold" keeps it attached until SIGTERM
+# (prints "attached" once it is), "look" prints the status name PUB_OPEN
+# got; either detaches (PUB_CLOSE) before it ends. With a random key ("badkey") it prints AUTH's status.
+pub_client() {
+	# exec: a background call's PID is the client's, for kill to reach it
+	exec python3 - "${3:-$(first_node)}" "$RMEM_PORT" "$RMEM_KEY_FILE" "$1" "$2" \
+		"$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" <<'EOF'
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[6])
+import rmem_proto as p
+addr, port, keyf, name, action = sys.argv[1:6]
+key = p.read_key(keyf) if action != "badkey" else os.urandom(32)
+c = p.Client(addr, int(port))
+st, proved = c.auth(key)
+if st:
+    print("AUTH", p.ERR.get(st, st))
+    sys.exit(0)
+st, _ = c.hello(key, int.from_bytes(os.urandom(8), "little") | 1,
+                features=p.FEAT_TCP | p.FEAT_AUTH | p.FEAT_PUBLISH)
+if st:
+    print("HELLO", p.ERR.get(st, st))
+    sys.exit(0)
+st, info = c.call(p.MSG_PUB_OPEN, p.pub_name(name))
+print(p.ERR.get(st, st) if action != "hold" or st else "attached", flush=True)
+
+
+# Detach before going, as a compute node deleting its region does (a session
+# that just disconnects stays attached until rmemd expires it).
+def close(*_):
+    c.call(p.MSG_PUB_CLOSE, p.PUB_INFO.unpack(info)[0].to_bytes(4, "little") + bytes(4))
+    sys.exit(0)
+
+
+if not st:
+    if action == "hold":
+        signal.signal(signal.SIGTERM, close)
+        time.sleep(600)
+    close()
+EOF
+}

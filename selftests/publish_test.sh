@@ -4,7 +4,8 @@
 # publish_test: published regions (issue 17), on one compute node. A block
 # region is published, loaded from a file (rmemctl region load) and sealed;
 # it is then read-only here and on the memory node. Deleted here without
-# purge, its slabs stay on the node (rmemd --status), and attaching it gives
+# purge, its slabs stay on the node (rmemd --status), publishing the name
+# again is refused (sealed or not: it would take them over), and attaching it gives
 # a read-only mmap region with the file's bytes. After the module is
 # reloaded (a new session: as another compute node would be) it is
 # attached again, as a block device this time, with the same bytes.
@@ -21,7 +22,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 16
+tap_plan 18
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -43,49 +44,6 @@ same_as_file() {
 # open_rw DEV: the errno name opening DEV for writing gets ("OK" if none).
 open_rw() {
 	python3 "$here/rmem_digest.py" --write-errors "$1" | cut -d' ' -f1
-}
-
-# pub_client NAME ACTION: a protocol client of memory node 1 (its own
-# session, the cluster key) that opens published region NAME; ACTION
-# "hold" keeps it attached until SIGTERM (prints "attached" once it is),
-# "look" prints the status name PUB_OPEN got; either detaches (PUB_CLOSE)
-# before it ends. With a random key ("badkey") it prints AUTH's status.
-pub_client() {
-	# exec: a background call's PID is the client's, for kill to reach it
-	exec python3 - "$(first_node)" "$RMEM_PORT" "$RMEM_KEY_FILE" "$1" "$2" \
-		"$here" <<'EOF'
-import os, signal, sys, time
-sys.path.insert(0, sys.argv[6])
-import rmem_proto as p
-addr, port, keyf, name, action = sys.argv[1:6]
-key = p.read_key(keyf) if action != "badkey" else os.urandom(32)
-c = p.Client(addr, int(port))
-st, proved = c.auth(key)
-if st:
-    print("AUTH", p.ERR.get(st, st))
-    sys.exit(0)
-st, _ = c.hello(key, int.from_bytes(os.urandom(8), "little") | 1,
-                features=p.FEAT_TCP | p.FEAT_AUTH | p.FEAT_PUBLISH)
-if st:
-    print("HELLO", p.ERR.get(st, st))
-    sys.exit(0)
-st, info = c.call(p.MSG_PUB_OPEN, p.pub_name(name))
-print(p.ERR.get(st, st) if action != "hold" or st else "attached", flush=True)
-
-
-# Detach before going, as a compute node deleting its region does (a session
-# that just disconnects stays attached until rmemd expires it).
-def close(*_):
-    c.call(p.MSG_PUB_CLOSE, p.PUB_INFO.unpack(info)[0].to_bytes(4, "little") + bytes(4))
-    sys.exit(0)
-
-
-if not st:
-    if action == "hold":
-        signal.signal(signal.SIGTERM, close)
-        time.sleep(600)
-    close()
-EOF
 }
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
@@ -124,6 +82,14 @@ out=$(rmemctl region del pb-blk 2>&1) && [ -z "$(region_names)" ] &&
 tap_result "deleted here without purge: its $slabs slabs stay on the memory node" $?
 echo "$out" | tap_diag
 
+# The kept name is ours on the node (same session): publishing it again must
+# not take its slabs over (the new region would read their old data), nor
+# delete them when the add fails.
+! rmemctl region add pb-blk size $SIZE publish 2>"$tmp/err" &&
+	grep -q "published on node $node already" "$tmp/err" && [ -z "$(region_names)" ] &&
+	[ "$(rmemd_status published_slabs)" = "$slabs" ]
+tap_last=$?; tap_result "publishing the kept name again from here is refused: '$(cat "$tmp/err")'; its slabs stay" "$tap_last"
+
 out=$(rmemctl region attach pb-blk type mmap 2>&1)
 rc=$?
 mm=/dev/$(region_field pb-blk device)
@@ -159,7 +125,7 @@ dd if=/dev/zero of="$blk" bs=4K count=1 oflag=direct status=none 2>"$tmp/err"
 rc=$?
 [ "$rc" != 0 ] && grep -q "Read-only file system" "$tmp/err" && [ "$(open_rw "$blk")" = EROFS ] &&
 	same_as_file "$blk"
-tap_result "a write to the attached block device fails: '$(head -n1 "$tmp/err")'; bytes unchanged" $?
+tap_last=$?; tap_result "a write to the attached block device fails: '$(head -n1 "$tmp/err")'; bytes unchanged" "$tap_last"
 
 out=$(rmemctl region add pb-blk2 size 8M publish 2>&1) && rmemctl region del pb-blk2 purge &&
 	out=$(rmemctl region add pb-u size 8M publish 2>&1) &&
@@ -167,16 +133,25 @@ out=$(rmemctl region add pb-blk2 size 8M publish 2>&1) && rmemctl region del pb-
 	rmemctl region del pb-u >/dev/null 2>&1 &&
 	! rmemctl region attach pb-u 2>"$tmp/err" && grep -q "not sealed yet" "$tmp/err" &&
 	[ "$(region_names)" = pb-blk ]
-tap_result "attaching an unsealed region is refused: '$(cat "$tmp/err")'" $?
+tap_last=$?; tap_result "attaching an unsealed region is refused: '$(cat "$tmp/err")'" "$tap_last"
+
+# pb-u is ours and unsealed on the node (same session): adding it again
+# must not take its slab over (its old bytes would show through the new
+# region), nor delete it.
+held=$(rmemd_status published_slabs)
+! rmemctl region add pb-u size 8M publish 2>"$tmp/err" &&
+	grep -q "published on node $node already" "$tmp/err" && [ "$(region_names)" = pb-blk ] &&
+	[ "$(rmemd_status published_slabs)" = "$held" ]
+tap_last=$?; tap_result "publishing the kept unsealed pb-u again from here is refused: '$(cat "$tmp/err")'" "$tap_last"
 
 ! rmemctl region attach pb-nosuch 2>"$tmp/err" && grep -q "no live node has a published region" "$tmp/err" &&
 	[ "$(region_names)" = pb-blk ]
-tap_result "attaching an unknown name is refused: '$(cat "$tmp/err")'" $?
+tap_last=$?; tap_result "attaching an unknown name is refused: '$(cat "$tmp/err")'" "$tap_last"
 
 ! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" && grep -q "exists" "$tmp/err" &&
 	rmemctl region del pb-blk >/dev/null && ! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" &&
 	grep -q "published on node $node already" "$tmp/err" && [ -z "$(region_names)" ]
-tap_result "publishing a name in use is refused: '$(cat "$tmp/err")'" $?
+tap_last=$?; tap_result "publishing a name in use is refused: '$(cat "$tmp/err")'" "$tap_last"
 
 [ "$(pub_client pb-blk badkey)" = "AUTH PERM" ] && [ "$(pub_client pb-blk look)" = OK ]
 tap_result "a client with another key is refused; one with the cluster key opens it" $?
@@ -184,9 +159,10 @@ tap_result "a client with another key is refused; one with the cluster key opens
 pub_client pb-blk hold >"$tmp/client" 2>&1 &
 client=$!
 for _ in $(seq 100); do grep -q attached "$tmp/client" && break; sleep 0.1; done
+held=$(rmemd_status published_slabs)
 ! rmemctl region del pb-blk purge 2>"$tmp/err" && grep -q "attached by another compute node" "$tmp/err" &&
-	[ "$(rmemd_status published_slabs)" = "$slabs" ]
-tap_result "purging it while another session is attached is refused: '$(cat "$tmp/err")'" $?
+	[ "$(rmemd_status published_slabs)" = "$held" ]
+tap_last=$?; tap_result "purging it while another session is attached is refused: '$(cat "$tmp/err")'" "$tap_last"
 kill "$client" 2>/dev/null
 wait "$client" 2>/dev/null
 client=

@@ -88,7 +88,7 @@ slab=$(rmemctl -j status | jget slab_size)
 held=$(pub_slabs)
 [ "$rc" = 0 ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ] &&
 	[ "$held" = $((copies * ((SIZE + slab - 1) / slab))) ]
-tap_result "compute 1 published, loaded and sealed $((SIZE / M)) MiB in $copies copies: it reads back; the memory nodes hold $held slabs of $((slab / M)) MiB, one region's worth per copy" $?
+tap_last=$?; tap_result "compute 1 published, loaded and sealed $((SIZE / M)) MiB in $copies copies: it reads back; the memory nodes hold $held slabs of $((slab / M)) MiB, one region's worth per copy" "$tap_last"
 echo "$out" | tap_diag
 
 t0=$(date +%s.%N)
@@ -102,7 +102,7 @@ d1=$($digest "$blk" $SIZE direct)
 wait $r2
 [ "$rc" = 0 ] && [ -n "$dev2" ] && [ "$(cat "$tmp/d2")" = "$want" ] && [ "$d1" = "$want" ] &&
 	[ "$(pub_slabs)" = "$held" ]
-tap_result "compute 2 attached it ($(printf %.2f "$(echo "$t1 - $t0" | bc)") s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" $?
+tap_last=$?; tap_result "compute 2 attached it ($(printf %.2f "$(echo "$t1 - $t0" | bc)") s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" "$tap_last"
 echo "$out" | tap_diag
 tap_diag <"$tmp/d2"
 
@@ -112,7 +112,7 @@ tap_result "compute 2 cannot write it: open O_RDWR and a writable shared mapping
 
 ! rmemctl region del sh-idx purge 2>"$tmp/err" && grep -q "attached by another compute node" "$tmp/err" &&
 	[ "$(pub_slabs)" = "$held" ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ]
-tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" $?
+tap_last=$?; tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" "$tap_last"
 
 rmemctl region del sh-idx && blk_cleanup && rmem_unload &&
 	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block >/dev/null &&
