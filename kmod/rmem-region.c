@@ -1655,6 +1655,35 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 }
 
 /*
+ * Fill @to, the copy of extent @ei being made (e->syncing, after its
+ * complete copies), and make it one of them; when that fails it is
+ * dropped (@why says why in the log). Returns with r->lock held: 0, or
+ * -errno (-ECANCELED: it was dropped meanwhile, its node dead).
+ */
+static int rmem_extent_fill(struct rmem_region *r, unsigned int ei, struct rmem_rebuild_buf *b,
+			    const struct rmem_replica *to, const char *why)
+	__acquires(&r->lock)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	int i, ret;
+
+	ret = rmem_extent_copy(r, ei, b, to);
+	spin_lock(&r->lock);
+	i = rmem_rep_find(e, to->node, to->slab, to->gen);
+	if (i >= 0 && i == e->nr && e->syncing) {
+		if (ret) {
+			rmem_rep_drop(r, ei, i, why);
+		} else {
+			e->syncing = false;
+			e->nr++;
+		}
+	} else if (!ret) {
+		ret = -ECANCELED;
+	}
+	return ret;
+}
+
+/*
  * One extent: drop copies on dead nodes, then make one more copy if it has
  * fewer than r->replicas, or one of them is on a draining node (which then
  * goes). Returns 0 when there is nothing (more) to do now, 1 after a copy,
@@ -1725,26 +1754,16 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 	if (ret)
 		goto out_put;	/* -ENOSPC: the caller says it once */
 
-	ret = rmem_extent_copy(r, ei, b, &to);
-	spin_lock(&r->lock);
-	i = rmem_rep_find(e, to.node, to.slab, to.gen);
-	if (i >= 0 && i == e->nr && e->syncing) {
-		if (ret) {
-			rmem_rep_drop(r, ei, i, "the rebuild failed: trying again");
-		} else {
-			e->syncing = false;
-			e->nr++;
-			atomic64_inc(&r->rebuilds);
-			ret = 1;
-			/* Moved: the copy on the draining node goes. */
-			for (i = 0; i < e->nr && e->nr > r->replicas; i++)
-				if (READ_ONCE(e->rep[i].node->draining)) {
-					rmem_rep_drop(r, ei, i, "moved off a draining node");
-					break;
-				}
-		}
-	} else if (!ret) {
-		ret = -ECANCELED;
+	ret = rmem_extent_fill(r, ei, b, &to, "the rebuild failed: trying again");
+	if (!ret) {
+		atomic64_inc(&r->rebuilds);
+		ret = 1;
+		/* Moved: the copy on the draining node goes. */
+		for (i = 0; i < e->nr && e->nr > r->replicas; i++)
+			if (READ_ONCE(e->rep[i].node->draining)) {
+				rmem_rep_drop(r, ei, i, "moved off a draining node");
+				break;
+			}
 	}
 	spin_unlock(&r->lock);
 out_put:
@@ -2363,19 +2382,7 @@ static int rmem_region_pub_resync(struct rmem_region *r, struct rmem_pub_ref *p,
 	atomic_inc(&r->slabs);
 	spin_unlock(&r->lock);
 
-	ret = rmem_extent_copy(r, ei, b, &to);
-	spin_lock(&r->lock);
-	i = rmem_rep_find(e, node, to.slab, to.gen);
-	if (i >= 0 && i == e->nr && e->syncing) {
-		if (ret) {
-			rmem_rep_drop(r, ei, i, "bringing it up to date failed");
-		} else {
-			e->syncing = false;
-			e->nr++;
-		}
-	} else if (!ret) {
-		ret = -ECANCELED;	/* dropped meanwhile (the node died) */
-	}
+	ret = rmem_extent_fill(r, ei, b, &to, "bringing it up to date failed");
 	spin_unlock(&r->lock);
 	return ret;
 }
