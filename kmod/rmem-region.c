@@ -1998,9 +1998,12 @@ static int rmem_region_pub_add(struct rmem_region *r, struct rmem_node *node, u3
 		rmem_node_get(node);
 		p->node = node;
 	}
+	/* krealloc_array() does not zero the new entry; a new handle starts over. */
 	p->gen = gen;
 	p->handle = handle;
 	p->opened = opened;
+	p->sealed = false;
+	p->mapped = false;
 	return 0;
 }
 
