@@ -878,6 +878,17 @@ static struct rmem_pub *pub_named(struct rmem_node *n, struct rmem_pconn *pc,
 	return p;
 }
 
+/*
+ * Whether @p is still being written: not sealed, and the session that
+ * created it still exists (connected, or idle within the session timeout).
+ * Nobody else may open or delete it then; once that session has ended, an
+ * unsealed region is an orphan that any session of its key may delete.
+ */
+static bool pub_writer_live(const struct rmem_node *n, const struct rmem_pub *p)
+{
+	return !p->sealed && rmem_session_find(&n->sessions, p->owner);
+}
+
 static int handle_pub_seal(struct rmem_node *n, struct rmem_pconn *pc,
 			   const struct msg *m, struct rmem_buf *out)
 {
@@ -906,7 +917,7 @@ static int handle_pub_open(struct rmem_node *n, struct rmem_pconn *pc,
 	if (!p)
 		return ret;
 	if (!p->sealed && p->owner != pc->sess->id)
-		return reply_err(n, out, m, RMEM_ERR_STATE);
+		return reply_err(n, out, m, pub_writer_live(n, p) ? RMEM_ERR_BUSY : RMEM_ERR_STATE);
 	if (rmem_pub_attach(p, pc->sess->id))
 		return reply_err(n, out, m, RMEM_ERR_NOSPC);
 	return pub_info_reply(pc, m, out, p);
@@ -1050,7 +1061,8 @@ static int handle_pub_delete(struct rmem_node *n, struct rmem_pconn *pc,
 
 	if (!p)
 		return ret;
-	if (p->nattached > 1 || (p->nattached == 1 && p->attached[0].session != pc->sess->id))
+	if (p->nattached > 1 || (p->nattached == 1 && p->attached[0].session != pc->sess->id) ||
+	    (p->owner != pc->sess->id && pub_writer_live(n, p)))
 		return reply_err(n, out, m, RMEM_ERR_BUSY);
 	rmem_node_pub_delete(n, p, pc->name);
 	return reply(out, m, RMEM_OK, 0) ? 0 : -ENOMEM;

@@ -82,7 +82,7 @@
 #define RMEM_ERR_PERM		8	/* not authenticated / not allowed */
 #define RMEM_ERR_STATE		9	/* request not valid now (no hello yet) */
 #define RMEM_ERR_EXIST		10	/* name in use (PUB_CREATE) */
-#define RMEM_ERR_BUSY		11	/* attached by another session (PUB_DELETE) */
+#define RMEM_ERR_BUSY		11	/* attached, or being written, by another session */
 #define RMEM_ERR_RDONLY		12	/* sealed: read only */
 /* The last status defined: a reply with a higher one is malformed. */
 #define RMEM_ERR_MAX		RMEM_ERR_RDONLY
@@ -322,15 +322,18 @@ struct rmem_ping_reply {
  *  - PUB_SEAL (owner only; again: no-op) makes it read-only for good: a
  *    WRITE to its slabs gets RMEM_ERR_RDONLY, PUB_ALLOC too, and the
  *    owner's RDMA access to them is revoked (deregistered).
- *  - PUB_OPEN attaches the caller's session to a sealed region (an unsealed
- *    one: RMEM_ERR_STATE, unless the caller owns it) and returns its handle.
+ *  - PUB_OPEN attaches the caller's session to a sealed region and returns
+ *    its handle. An unsealed one is refused unless the caller owns it:
+ *    RMEM_ERR_BUSY while its owner's session still exists (being written),
+ *    RMEM_ERR_STATE once it has ended (an orphan).
  *    The session may then READ its slabs, and PUB_MAP tells which slab holds
  *    which extent: RMEM_PUB_MAP_ENTRIES at a time from extent @extent, with
  *    over RDMA an rkey and address per slab, registered for remote read
  *    only in the caller's protection domain.
  *  - PUB_CLOSE detaches the session (so does the session's end).
  *  - PUB_DELETE frees it: refused with RMEM_ERR_BUSY while a session other
- *    than the caller's is attached.
+ *    than the caller's is attached, or while it is unsealed and its owner's
+ *    session (not the caller's) still exists.
  * With authentication on, a region belongs to the key (tenant) its owner's
  * session was created under: a session of another key gets RMEM_ERR_NOENT
  * for its name, as if it did not exist. A handle or slab of a region the

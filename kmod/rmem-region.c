@@ -2077,7 +2077,10 @@ static bool rmem_node_pub_ok(struct rmem_node *node)
 	return rmem_node_state_get(node) == RMEM_NODE_LIVE && READ_ONCE(node->publish);
 }
 
-/* PUB_OPEN @name on @node: its info, or -errno (-EBADFD: not sealed). */
+/*
+ * PUB_OPEN @name on @node: its info, or -errno: not sealed and not ours is
+ * -EBUSY while its publisher's session lasts (being written), -EBADFD after.
+ */
 static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_pub_info *info)
 {
 	struct rmem_pub_name pn;
@@ -2088,9 +2091,10 @@ static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_p
 
 /*
  * Whether another compute node is attached to the published region @name
- * on a live node (PUB_OPEN's count, ours included): -EBUSY with extack if
- * so. An open that @r (our region of that name, or NULL) did not hold
- * already is closed again. rmem_cfg_lock held.
+ * on a live node (PUB_OPEN's count, ours included), or is still writing it
+ * (its PUB_OPEN: -EBUSY): -EBUSY with extack if so. An open that @r (our
+ * region of that name, or NULL) did not hold already is closed again.
+ * rmem_cfg_lock held.
  */
 static int rmem_pub_busy(const char *name, struct rmem_region *r,
 			 struct netlink_ext_ack *extack)
@@ -2106,9 +2110,19 @@ static int rmem_pub_busy(const char *name, struct rmem_region *r,
 
 		if (!rmem_node_pub_ok(node))
 			continue;
-		/* Not there, or not sealed and not ours: nobody can be attached. */
-		if (rmem_pub_open(node, name, &info))
+		ret = rmem_pub_open(node, name, &info);
+		/* Another compute node is still writing it. */
+		if (ret == -EBUSY) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "unsealed, and held by its publisher's session on node %u",
+					   node->id);
+			break;
+		}
+		/* Not there, or an unsealed orphan: nobody can be attached. */
+		if (ret) {
+			ret = 0;
 			continue;
+		}
 		p = r ? rmem_region_pub_find(r, node) : NULL;
 		if (!p || !p->opened || p->gen != READ_ONCE(node->gen) ||
 		    p->handle != le32_to_cpu(info.handle)) {
@@ -2130,7 +2144,8 @@ static int rmem_pub_busy(const char *name, struct rmem_region *r,
  * Delete the published region @name on every live node that knows
  * published regions (PUB_DELETE). Returns how many had it, or -errno:
  * -EBUSY (with extack) when a node refused because another compute node is
- * attached; the others still deleted theirs. rmem_cfg_lock held.
+ * attached, or still writing it; the others still deleted theirs.
+ * rmem_cfg_lock held.
  */
 static int rmem_pub_purge(const char *name, struct netlink_ext_ack *extack)
 {
@@ -2149,7 +2164,7 @@ static int rmem_pub_purge(const char *name, struct netlink_ext_ack *extack)
 			rnode_info(node, "published region %s deleted\n", name);
 		} else if (ret == -EBUSY) {
 			NL_SET_ERR_MSG_FMT(extack,
-					   "attached by another compute node on node %u: detach there first",
+					   "attached or being written by another compute node on node %u",
 					   node->id);
 			err = ret;
 		} else if (ret != -ESTALE) {
@@ -2603,9 +2618,9 @@ static void rmem_region_destroy(struct rmem_region *r)
  *
  * Context: rmem_cfg_lock held; sleeps.
  * Return: 0, -ENOENT, or -EBUSY while the device is open (or, with @purge,
- * while another compute node is attached: checked on every node before
- * anything is deleted; one that attaches after that check makes its node
- * refuse the purge, after the local region went).
+ * while another compute node is attached, or still writing it unsealed:
+ * checked on every node before anything is deleted; one that attaches after
+ * that check makes its node refuse the purge, after the local region went).
  */
 int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack)
 {
@@ -2886,7 +2901,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		 * node was down for the seal, or it is ours from before a module
 		 * reload). Read from the nodes that sealed it, if any.
 		 */
-		if (ret == -EBADFD) {
+		if (ret == -EBADFD || ret == -EBUSY) {
 			unsealed++;
 			continue;
 		}

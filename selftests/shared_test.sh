@@ -6,6 +6,8 @@
 # two memory nodes (--memory-nodes 2). This guest (compute 1) publishes a
 # region (two copies with two memory nodes), loads a file into it and seals
 # it; compute 2 attaches it.
+#   - before the seal, compute 2's purge of it is refused (EBUSY: held by
+#     its publisher's session) and so is its attach; no slab is lost
 #   - processes on both compute guests read every page at the same time,
 #     and the bytes are the file's; the memory nodes hold one copy of it
 #     (rmemd --status), not one per compute node
@@ -28,7 +30,7 @@ SIZE=$((256 * M / DATA_DIV))
 LEN=$((SIZE - 12345))
 here=$(cd "$(dirname "$0")" && pwd)
 digest="python3 $here/rmem_digest.py"
-tap_plan 8
+tap_plan 9
 if [ "${RMEM_NCOMPUTE:-1}" -lt 2 ]; then
 	tap_skip_rest "needs a second compute guest (rmem-vm --compute-nodes 2)"
 	tap_done
@@ -80,8 +82,23 @@ head -c $LEN /dev/urandom >"$tmp/f"
 want=$($digest "$tmp/f" $SIZE)
 cmd1=$(RMEMD_NODE=1 rmemd_cmdline)
 out=$(rmemctl region add sh-idx size $SIZE publish replicas $copies 2>&1 &&
-	rmemctl region load sh-idx "$tmp/f" 2>&1 | tail -n 1 && rmemctl region seal sh-idx 2>&1)
+	rmemctl region load sh-idx "$tmp/f" 2>&1 | tail -n 1)
 rc=$?
+
+# Before the seal, compute 2 can neither purge nor attach what compute 1 is
+# writing.
+before=$(pub_slabs)
+out2=$(rmem_on_compute2 'rmemctl region del sh-idx purge' 2>&1)
+prc=$?
+out3=$(rmem_on_compute2 'rmemctl region attach sh-idx' 2>&1)
+arc=$?
+[ "$rc" = 0 ] && [ "$prc" != 0 ] && echo "$out2" | grep -q "held by its publisher's session" &&
+	[ "$arc" != 0 ] && echo "$out3" | grep -q "not sealed yet" &&
+	[ "$before" -gt 0 ] && [ "$(pub_slabs)" = "$before" ]
+tap_last=$?; tap_result "before the seal, compute 2's purge is refused ('$out2'), its attach too ('$out3'): still $before slabs" "$tap_last"
+
+out=$out$'\n'$(rmemctl region seal sh-idx 2>&1)
+rc=$((rc || $?))
 blk=/dev/$(region_field sh-idx device)
 dev_wait "${blk#/dev/}" b
 slab=$(rmemctl -j status | jget slab_size)

@@ -1497,8 +1497,11 @@ static void test_publish(void)
 	   "publish: ... and resumes: it still owns the region and WRITEs it");
 
 	/* Not sealed: nobody else attaches. */
-	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, NULL) == RMEM_ERR_STATE,
-	   "publish: PUB_OPEN of an unsealed region by another session: STATE");
+	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "genome.v1", 0, NULL) == RMEM_ERR_BUSY,
+	   "publish: PUB_OPEN of an unsealed region by another session, its owner live: BUSY");
+	ok(pub_named(&b, RMEM_MSG_PUB_DELETE, "genome.v1", 0, NULL) == RMEM_ERR_BUSY &&
+	   node.pubs.count == 1 && pool.nfree == NSLABS - 2,
+	   "publish: PUB_DELETE of an unsealed region by another session, its owner live: BUSY, kept");
 	ok(pub_named(&b, RMEM_MSG_PUB_OPEN, "nosuch", 0, NULL) == RMEM_ERR_NOENT,
 	   "publish: PUB_OPEN of an unknown name: NOENT");
 	ok(pub_named(&b, RMEM_MSG_PUB_SEAL, "genome.v1", 0, NULL) == RMEM_ERR_PERM,
@@ -1579,6 +1582,20 @@ static void test_publish(void)
 	}
 	ok(pub_named(&b, RMEM_MSG_PUB_DELETE, "x", 0, NULL) == 0 && node.pubs.count == 0,
 	   "publish: the owner deletes its unsealed region");
+
+	/* An unsealed region whose owner's session ended: an orphan, deletable. */
+	ok(pub_named(&b, RMEM_MSG_PUB_CREATE, "orphan", SLAB, &info) == 0 &&
+	   pub_alloc(&b, le32toh(info.handle), 0, &sa) == 0, "publish: B creates and backs 'orphan'");
+	conn_close(&b);
+	ok(pub_named(&c, RMEM_MSG_PUB_DELETE, "orphan", 0, NULL) == RMEM_ERR_BUSY &&
+	   node.pubs.count == 1, "publish: its owner idle but within the timeout: still BUSY");
+	node.now_ms += 6000;
+	rmem_sessions_expire(&node.sessions, node.now_ms);
+	ok(!rmem_session_find(&node.sessions, B) &&
+	   pub_named(&c, RMEM_MSG_PUB_OPEN, "orphan", 0, NULL) == RMEM_ERR_STATE,
+	   "publish: its owner's session expired: PUB_OPEN by another session is STATE");
+	ok(pub_named(&c, RMEM_MSG_PUB_DELETE, "orphan", 0, NULL) == 0 && node.pubs.count == 0 &&
+	   pool.nfree == NSLABS, "publish: ... and another session of its key deletes it");
 	conn_close(&b);
 	conn_close(&c);
 	node.now_ms += 6000;
@@ -1688,8 +1705,8 @@ static void test_publish_rdma(void)
 	   pk_live(O, 0) == 2 && pk_live(O, 1) == 0 && !pk.bad,
 	   "publish RDMA: the owner's PUB_MAP before the seal: write MRs, one per slab");
 	ok(pub_map(&o, h, 0, &mr) == 0 && pk.n == 2, "publish RDMA: ... mapped again: no new MR");
-	ok(pub_named(&r, RMEM_MSG_PUB_OPEN, "w.rdma", 0, NULL) == RMEM_ERR_STATE,
-	   "publish RDMA: not sealed: no reader");
+	ok(pub_named(&r, RMEM_MSG_PUB_OPEN, "w.rdma", 0, NULL) == RMEM_ERR_BUSY,
+	   "publish RDMA: not sealed, its owner live: no reader (BUSY)");
 	ok(pub_named(&t, RMEM_MSG_PUB_SEAL, "w.rdma", 0, &info) == 0 && pk_live(O, -1) == 0,
 	   "publish RDMA: the seal (over TCP) revokes every write MR of the owner");
 	ok(pub_alloc(&o, h, 0, &sa2) == RMEM_ERR_RDONLY && pk_live(O, -1) == 0,
