@@ -1655,8 +1655,35 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 }
 
 /*
- * Fill @to, the copy of extent @ei being made (e->syncing, after its
- * complete copies), and make it one of them; when that fails it is
+ * Make @to, a new slab of extent @ei, the copy being made (e->syncing,
+ * after its complete copies), if the extent still has a copy to fill it
+ * from and room for one more: 0. Else @to's slab is given back
+ * (rmem_slab_put()) and -ECANCELED returned. The extent takes over @to's
+ * node reference and slab reservation.
+ */
+static int rmem_extent_add_syncing(struct rmem_region *r, unsigned int ei,
+				   const struct rmem_replica *to)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	bool ok;
+
+	spin_lock(&r->lock);
+	ok = e->nr && !e->syncing && e->nr < ARRAY_SIZE(e->rep);
+	if (ok) {
+		e->rep[e->nr] = *to;
+		e->syncing = true;
+		atomic_inc(&r->slabs);
+	}
+	spin_unlock(&r->lock);
+	if (ok)
+		return 0;
+	rmem_slab_put(r, to->node, to->slab, to->gen);
+	return -ECANCELED;
+}
+
+/*
+ * Fill @to, the copy of extent @ei being made (rmem_extent_add_syncing()),
+ * and make it one of them; when that fails it is
  * dropped (@why says why in the log). Returns with r->lock held: 0, or
  * -errno (-ECANCELED: it was dropped meanwhile, its node dead).
  */
@@ -1736,19 +1763,8 @@ static int rmem_extent_rebuild(struct rmem_region *r, unsigned int ei, struct rm
 		if (!ret || ret == -ENOSPC || ret == -EAGAIN)
 			break;
 	}
-	if (!ret) {
-		spin_lock(&r->lock);
-		if (e->nr && !e->syncing && e->nr < ARRAY_SIZE(e->rep)) {
-			e->rep[e->nr] = to;
-			e->syncing = true;
-			atomic_inc(&r->slabs);
-		} else {
-			ret = -ECANCELED;
-		}
-		spin_unlock(&r->lock);
-		if (ret)
-			rmem_slab_put(r, to.node, to.slab, to.gen);
-	}
+	if (!ret)
+		ret = rmem_extent_add_syncing(r, ei, &to);
 	up_read(&rmem_slab_sem);
 	mutex_unlock(&r->alloc_lock);
 	if (ret)
@@ -2089,6 +2105,14 @@ static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_p
 	return rmem_node_pub_call(node, RMEM_MSG_PUB_OPEN, &pn, sizeof(pn), info, sizeof(*info));
 }
 
+/* PUB_CLOSE on @node the @handle its PUB_OPEN gave (best effort). */
+static void rmem_pub_close(struct rmem_node *node, __le32 handle)
+{
+	struct rmem_pub_extent pe = { .handle = handle };
+
+	rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+}
+
 /*
  * Whether another compute node is attached to the published region @name
  * on a live node (PUB_OPEN's count, ours included), or is still writing it
@@ -2106,8 +2130,6 @@ static int rmem_pub_busy(const char *name, struct rmem_region *r,
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(node, &rmem_nodes, list) {
-		struct rmem_pub_extent pe = {};
-
 		if (!rmem_node_pub_ok(node))
 			continue;
 		ret = rmem_pub_open(node, name, &info);
@@ -2125,10 +2147,8 @@ static int rmem_pub_busy(const char *name, struct rmem_region *r,
 		}
 		p = r ? rmem_region_pub_find(r, node) : NULL;
 		if (!p || !p->opened || p->gen != READ_ONCE(node->gen) ||
-		    p->handle != le32_to_cpu(info.handle)) {
-			pe.handle = info.handle;
-			rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
-		}
+		    p->handle != le32_to_cpu(info.handle))
+			rmem_pub_close(node, info.handle);
 		if (le32_to_cpu(info.attached) > 1) {
 			NL_SET_ERR_MSG_FMT(extack,
 					   "attached by another compute node on node %u: detach there first",
@@ -2234,7 +2254,6 @@ out:
  */
 static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 {
-	struct rmem_pub_extent pe = {};
 	struct rmem_pub_name pn;
 	unsigned int i;
 
@@ -2243,13 +2262,11 @@ static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 		struct rmem_pub_ref *p = &r->pubs[i];
 
 		if (rmem_node_pub_ok(p->node) && p->gen == READ_ONCE(p->node->gen)) {
-			pe.handle = cpu_to_le32(p->handle);
 			if (delete)
 				rmem_node_pub_call(p->node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn),
 						   NULL, 0);
 			else if (p->opened)
-				rmem_node_pub_call(p->node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
-						   NULL, 0);
+				rmem_pub_close(p->node, cpu_to_le32(p->handle));
 		}
 		rmem_node_put(p->node);
 	}
@@ -2394,11 +2411,10 @@ static int rmem_region_pub_resync(struct rmem_region *r, struct rmem_pub_ref *p,
 		return ret;
 	}
 	rmem_node_get(node);
-	spin_lock(&r->lock);
-	e->rep[e->nr] = to;
-	e->syncing = true;
-	atomic_inc(&r->slabs);
-	spin_unlock(&r->lock);
+	/* The prune may have dropped the last copy meanwhile. */
+	ret = rmem_extent_add_syncing(r, ei, &to);
+	if (ret)
+		return ret == -ECANCELED ? -EIO : ret;
 
 	ret = rmem_extent_fill(r, ei, b, &to, "bringing it up to date failed");
 	spin_unlock(&r->lock);
@@ -2912,9 +2928,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		}
 		an[i].opened = true;
 		if (!(le32_to_cpu(info->flags) & RMEM_PUB_F_SEALED)) {
-			struct rmem_pub_extent pe = { .handle = info->handle };
-
-			rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+			rmem_pub_close(node, info->handle);
 			an[i].opened = false;
 			unsealed++;
 			continue;
@@ -2999,13 +3013,9 @@ out:
 	if (r)
 		rmem_region_destroy(r);
 	/* Opened here and not handed to a region: close them. */
-	for (i = 0; i < n; i++) {
-		struct rmem_pub_extent pe = { .handle = an[i].info.handle };
-
+	for (i = 0; i < n; i++)
 		if (an[i].opened)
-			rmem_node_pub_call(an[i].node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
-					   NULL, 0);
-	}
+			rmem_pub_close(an[i].node, an[i].info.handle);
 	kfree(an);
 	return ret;
 }
