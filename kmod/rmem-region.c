@@ -2064,6 +2064,15 @@ static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node,
 	return 0;
 }
 
+/* PUB_DELETE the published region @name on @node: 0 or -errno. */
+static int rmem_pub_delete(struct rmem_node *node, const char *name)
+{
+	struct rmem_pub_name pn;
+
+	rmem_pub_name_init(&pn, name, 0);
+	return rmem_node_pub_call(node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn), NULL, 0);
+}
+
 /*
  * The handle of @r's published region on @node in generation @gen, made
  * now if @node has none yet (a node added after the region) or its handle
@@ -2082,8 +2091,12 @@ static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node,
 		return 0;
 	}
 	ret = rmem_region_pub_create(r, node, handle);
-	if (!ret)
-		ret = rmem_region_pub_add(r, node, gen, *handle, false);
+	if (ret)
+		return ret;
+	ret = rmem_region_pub_add(r, node, gen, *handle, false);
+	/* Not in r->pubs, so nothing would delete it when the region goes. */
+	if (ret)
+		rmem_pub_delete(node, r->name);
 	return ret;
 }
 
@@ -2169,16 +2182,14 @@ static int rmem_pub_busy(const char *name, struct rmem_region *r,
  */
 static int rmem_pub_purge(const char *name, struct netlink_ext_ack *extack)
 {
-	struct rmem_pub_name pn;
 	struct rmem_node *node;
 	int ret, err = 0, found = 0;
 
 	lockdep_assert_held(&rmem_cfg_lock);
-	rmem_pub_name_init(&pn, name, 0);
 	list_for_each_entry(node, &rmem_nodes, list) {
 		if (!rmem_node_pub_ok(node))
 			continue;
-		ret = rmem_node_pub_call(node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn), NULL, 0);
+		ret = rmem_pub_delete(node, name);
 		if (!ret) {
 			found++;
 			rnode_info(node, "published region %s deleted\n", name);
@@ -2207,7 +2218,7 @@ static int rmem_region_publish(struct rmem_region *r, struct netlink_ext_ack *ex
 {
 	struct rmem_node *node;
 	unsigned int made = 0;
-	u32 handle, gen;
+	u32 handle;
 	int ret;
 
 	lockdep_assert_held(&rmem_cfg_lock);
@@ -2220,10 +2231,7 @@ static int rmem_region_publish(struct rmem_region *r, struct netlink_ext_ack *ex
 				   r->name);
 			continue;
 		}
-		gen = READ_ONCE(node->gen);
-		ret = rmem_region_pub_create(r, node, &handle);
-		if (!ret)
-			ret = rmem_region_pub_add(r, node, gen, handle, false);
+		ret = rmem_region_pub_handle(r, node, READ_ONCE(node->gen), &handle);
 		if (ret == -EEXIST) {
 			NL_SET_ERR_MSG_FMT(extack,
 					   "published on node %u already: 'region del NAME purge' or rename",
@@ -2254,17 +2262,14 @@ out:
  */
 static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 {
-	struct rmem_pub_name pn;
 	unsigned int i;
 
-	rmem_pub_name_init(&pn, r->name, 0);
 	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
 		if (rmem_node_pub_ok(p->node) && p->gen == READ_ONCE(p->node->gen)) {
 			if (delete)
-				rmem_node_pub_call(p->node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn),
-						   NULL, 0);
+				rmem_pub_delete(p->node, r->name);
 			else if (p->opened)
 				rmem_pub_close(p->node, cpu_to_le32(p->handle));
 		}
