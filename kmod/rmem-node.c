@@ -40,6 +40,9 @@
  * knows of. Such failures set node->reconcile; once the node is live,
  * reconcile_work lists the session's slabs (RMEM_MSG_SLAB_LIST) and frees
  * every one no region holds, so that the node's count equals ours again.
+ * The same work sends the PUB_CLOSEs of published regions we let go of
+ * while the node was down (rmem_node_pub_close()): rmemd would otherwise
+ * keep the resumed session attached, and refuse the region's purge.
  *
  * Locking: rmem_cfg_lock (mutex) serialises configuration; rmem_nodes_lock
  * (spinlock) guards list membership against the I/O path's placement;
@@ -507,6 +510,27 @@ static void rmem_node_auto_restore(struct rmem_node *node)
 	node->old_priv = NULL;
 }
 
+/* A PUB_CLOSE to send once the node is live again (node->pub_closes). */
+struct rmem_pub_close {
+	struct list_head list;
+	u32 gen;
+	__le32 handle;
+};
+
+/* Drop every queued PUB_CLOSE of @node (its session, and so its attachments, went). */
+static void rmem_node_pub_closes_free(struct rmem_node *node)
+{
+	struct rmem_pub_close *c, *tmp;
+	unsigned long flags;
+	LIST_HEAD(todo);
+
+	spin_lock_irqsave(&node->lock, flags);
+	list_splice_init(&node->pub_closes, &todo);
+	spin_unlock_irqrestore(&node->lock, flags);
+	list_for_each_entry_safe(c, tmp, &todo, list)
+		kfree(c);
+}
+
 static void rmem_node_reconnect(struct rmem_node *node)
 {
 	int nr_lost = 0;
@@ -571,6 +595,8 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	else if (lost)
 		node->reconcile = false;	/* the old session's slabs are gone */
 	spin_unlock_irqrestore(&node->lock, flags);
+	if (lost)
+		rmem_node_pub_closes_free(node);	/* and its attachments */
 	rmem_node_changed();
 	atomic64_inc(&node->reconnects);
 	if (nr_lost)
@@ -939,6 +965,97 @@ void rmem_node_reconcile_later(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/**
+ * rmem_node_pub_close() - detach our session from a published region
+ * @node: the node
+ * @gen: the generation (session) that opened it
+ * @handle: the handle PUB_OPEN gave
+ *
+ * Sends PUB_CLOSE now if the node is live in generation @gen. If it is not
+ * live, or the request fails, the close is queued and sent by the
+ * reconcile work once the node is live again in that generation; a new
+ * generation (a new session) is attached to nothing, so it is dropped
+ * then. Without memory for the queue entry, the session stays attached
+ * until rmemd ends it.
+ *
+ * Context: process, may sleep.
+ */
+void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle)
+{
+	struct rmem_pub_extent pe = { .handle = handle };
+	struct rmem_pub_close *c;
+	unsigned long flags;
+	int ret;
+
+	if (!READ_ONCE(node->publish) || gen != READ_ONCE(node->gen))
+		return;
+	if (rmem_node_state_get(node) == RMEM_NODE_LIVE) {
+		ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+		/* -ESTALE: not attached (any more), e.g. a new session. */
+		if (!ret || ret == -ESTALE || ret == -EOPNOTSUPP)
+			return;
+	}
+	/* Without it we stay attached there until our session ends. */
+	c = kmalloc(sizeof(*c), GFP_NOIO);
+	if (!c)
+		return;
+	c->gen = gen;
+	c->handle = handle;
+	spin_lock_irqsave(&node->lock, flags);
+	if (gen == node->gen) {
+		list_add_tail(&c->list, &node->pub_closes);
+		node->reconcile = true;
+		if (node->state == RMEM_NODE_LIVE && !node->stopping)
+			queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
+		c = NULL;
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	kfree(c);
+}
+
+/*
+ * Send the queued PUB_CLOSEs of @node (live). Returns 0, or -errno when one
+ * failed: it and those after it stay queued.
+ */
+static int rmem_node_pub_closes_send(struct rmem_node *node)
+{
+	struct rmem_pub_extent pe = {};
+	struct rmem_pub_close *c;
+	unsigned long flags;
+	unsigned int sent = 0;
+	LIST_HEAD(todo);
+	int ret = 0;
+	u32 gen;
+
+	spin_lock_irqsave(&node->lock, flags);
+	list_splice_init(&node->pub_closes, &todo);
+	gen = node->gen;
+	spin_unlock_irqrestore(&node->lock, flags);
+	while ((c = list_first_entry_or_null(&todo, struct rmem_pub_close, list))) {
+		if (c->gen == gen) {
+			pe.handle = c->handle;
+			ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
+						 NULL, 0);
+			if (ret && ret != -ESTALE && ret != -EOPNOTSUPP)
+				break;
+			sent += !ret;
+			ret = 0;
+		}
+		list_del(&c->list);
+		kfree(c);
+	}
+	if (sent)
+		rnode_info(node, "detached from %u published %s we let go of while it was down\n",
+			   sent, sent == 1 ? "region" : "regions");
+	if (list_empty(&todo))
+		return 0;
+	spin_lock_irqsave(&node->lock, flags);
+	list_splice(&todo, &node->pub_closes);
+	spin_unlock_irqrestore(&node->lock, flags);
+	rnode_warn(node, "detaching from a published region failed (%d): will try again\n", ret);
+	return ret;
+}
+
 /*
  * Free every slab the node holds for our session that no region holds
  * (@ours: a bitmap of @nbits slabs, zeroed; @unlisted: a region being added,
@@ -1041,6 +1158,8 @@ static int rmem_node_reconcile_one(struct rmem_node *node, struct rmem_region *u
 		ret = rmem_node_reconcile(node, unlisted, ours, nbits);
 		up_write(&rmem_slab_sem);
 	}
+	if (rmem_node_pub_closes_send(node) && ret >= 0)
+		ret = -EAGAIN;
 	memalloc_noio_restore(noio);
 	bitmap_free(ours);
 	if (ret < 0)
@@ -1509,6 +1628,7 @@ static void rmem_node_free_rcu(struct rcu_head *head)
 
 static void rmem_node_free(struct rmem_node *node)
 {
+	rmem_node_pub_closes_free(node);
 	rmem_node_release(node);
 	/* Frees (and wipes) the node's copy of its key; NULL with auth none. */
 	crypto_free_shash(node->auth);
@@ -1655,6 +1775,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	rmem_node_set_state(node, RMEM_NODE_CONNECTING);
 	spin_lock_init(&node->lock);
 	INIT_LIST_HEAD(&node->pending);
+	INIT_LIST_HEAD(&node->pub_closes);
 	INIT_WORK(&node->error_work, rmem_node_error_work);
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);

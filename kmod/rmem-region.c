@@ -2118,12 +2118,13 @@ static int rmem_pub_open(struct rmem_node *node, const char *name, struct rmem_p
 	return rmem_node_pub_call(node, RMEM_MSG_PUB_OPEN, &pn, sizeof(pn), info, sizeof(*info));
 }
 
-/* PUB_CLOSE on @node the @handle its PUB_OPEN gave (best effort). */
+/*
+ * PUB_CLOSE on @node the @handle its PUB_OPEN just gave; queued when the
+ * node is not live (rmem_node_pub_close()).
+ */
 static void rmem_pub_close(struct rmem_node *node, __le32 handle)
 {
-	struct rmem_pub_extent pe = { .handle = handle };
-
-	rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+	rmem_node_pub_close(node, READ_ONCE(node->gen), handle);
 }
 
 /*
@@ -2257,8 +2258,9 @@ out:
 }
 
 /*
- * Let go of r->pubs: PUB_CLOSE where our session attached, and with
- * @delete PUB_DELETE (the region was being created and failed).
+ * Let go of r->pubs: PUB_CLOSE where our session attached (queued for a
+ * node that is down), and with @delete PUB_DELETE (the region was being
+ * created and failed; skipped on a node that is not live).
  */
 static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 {
@@ -2267,12 +2269,11 @@ static void rmem_region_pubs_release(struct rmem_region *r, bool delete)
 	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
-		if (rmem_node_pub_ok(p->node) && p->gen == READ_ONCE(p->node->gen)) {
-			if (delete)
-				rmem_pub_delete(p->node, r->name);
-			else if (p->opened)
-				rmem_pub_close(p->node, cpu_to_le32(p->handle));
-		}
+		if (delete && rmem_node_pub_ok(p->node) && p->gen == READ_ONCE(p->node->gen))
+			rmem_pub_delete(p->node, r->name);
+		/* A node that is down gets it when it is back (same session). */
+		else if (!delete && p->opened)
+			rmem_node_pub_close(p->node, p->gen, cpu_to_le32(p->handle));
 		rmem_node_put(p->node);
 	}
 	kfree(r->pubs);

@@ -238,7 +238,11 @@ void rmem_rdma_exit(void);
  * @reconcile: the node may hold slabs for us that no region knows of (a
  *	SLAB_ALLOC whose reply was lost, a SLAB_FREE that failed); under @lock
  * @reconcile_work: lists the node's slabs and frees those (rmem_slab_sem)
- *	in progress; zeroed when @gen moves on
+ *	in progress; zeroed when @gen moves on; then sends @pub_closes
+ * @pub_closes: PUB_CLOSEs that could not be sent (the node was not live):
+ *	struct rmem_pub_close, sent by @reconcile_work once the node is live
+ *	in the same generation (a new session is attached to nothing); under
+ *	@lock
  * @ref: the node list, mapped extents and requests in flight (rmem_node_get)
  * @free_work: frees the node after the last reference
  * @rcu: the node's memory goes after a grace period (rmem_node_tryget)
@@ -304,6 +308,7 @@ struct rmem_node {
 	atomic_t slabs_used;
 	bool reconcile;
 	struct delayed_work reconcile_work;
+	struct list_head pub_closes;
 	struct kref ref;
 	struct work_struct free_work;
 	struct rcu_head rcu;
@@ -397,6 +402,7 @@ int rmem_node_pub_call(struct rmem_node *node, u8 type, const void *payload, u16
 void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen);
 void rmem_node_slab_unreserve(struct rmem_node *node, u32 gen);
 void rmem_node_reconcile_later(struct rmem_node *node);
+void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle);
 bool rmem_node_reconcile_now(struct rmem_region *unlisted, unsigned int seen);
 void rmem_node_heard(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
