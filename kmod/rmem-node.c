@@ -1397,6 +1397,8 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
  * rmem_node_pick() - choose a node for a new slab and reserve it
  * @skip: nodes not to use: they hold another copy, or just failed
  * @nr_skip: entries in @skip
+ * @publish: only nodes whose rmemd knows published regions (the slab is a
+ *	published region's)
  * @gen: out: the node's generation the reservation belongs to
  *
  * Picks the live node with the most free slabs, ties broken by latency, so
@@ -1409,7 +1411,8 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
  * Return: the node; ERR_PTR(-EAGAIN) if none can take a slab now but a
  * node is reconnecting; ERR_PTR(-ENOSPC) otherwise.
  */
-struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip, u32 *gen)
+struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
+				 bool publish, u32 *gen)
 {
 	struct rmem_node *n, *best = NULL;
 	bool recovering = false;
@@ -1418,7 +1421,8 @@ struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
-		if (rmem_node_in(n, skip, nr_skip) || n->stopping || n->draining)
+		if (rmem_node_in(n, skip, nr_skip) || n->stopping || n->draining ||
+		    (publish && !READ_ONCE(n->publish)))
 			continue;
 		state = READ_ONCE(n->state);
 		if (state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING)

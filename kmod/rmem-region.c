@@ -325,7 +325,7 @@ static int rmem_rep_alloc(struct rmem_region *r, unsigned int ei, struct rmem_no
 	u32 slab, gen, handle;
 	int ret;
 
-	node = rmem_node_pick(skip, *nr_skip, &gen);
+	node = rmem_node_pick(skip, *nr_skip, r->publish, &gen);
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	skip[(*nr_skip)++] = node;

@@ -406,7 +406,7 @@ void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle);
 bool rmem_node_reconcile_now(struct rmem_region *unlisted, unsigned int seen);
 void rmem_node_heard(struct rmem_node *node);
 struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
-				 u32 *gen);
+				 bool publish, u32 *gen);
 unsigned int rmem_node_room(void);
 int rmem_node_drain(u32 id, struct netlink_ext_ack *extack);
 void rmem_node_get(struct rmem_node *node);
