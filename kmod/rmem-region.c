@@ -239,9 +239,27 @@ static unsigned int rmem_extent_detach(struct rmem_region *r, unsigned int ei, b
 }
 
 /*
+ * Copy @i of extent @ei is lost: another copy takes over; the last one
+ * takes the pages with it. r->lock held.
+ */
+static void rmem_rep_lose(struct rmem_region *r, unsigned int ei, int i)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *node = e->rep[i].node;
+	u32 slab = e->rep[i].slab;
+
+	if (e->nr > 1 || i == e->nr) {
+		rmem_rep_drop(r, ei, i, "the node lost the slab");
+		return;
+	}
+	rregion_err_rl(r, "slab %u on node %u (%s) is lost: its pages now fail with EIO\n",
+		       slab, node->id, node->name);
+	rmem_extent_detach(r, ei, true, true, NULL);
+}
+
+/*
  * A request of copy (@node, @slab, @gen) got -ESTALE: the node lost the
- * slab. Another copy takes over; the last one takes the pages with it.
- * r->lock held.
+ * slab (rmem_rep_lose()). r->lock held.
  */
 static void rmem_rep_stale_locked(struct rmem_region *r, unsigned int ei, struct rmem_node *node,
 				  u32 slab, u32 gen)
@@ -251,13 +269,16 @@ static void rmem_rep_stale_locked(struct rmem_region *r, unsigned int ei, struct
 
 	if (i < 0)
 		return;
-	if (e->nr > 1 || i == e->nr) {
-		rmem_rep_drop(r, ei, i, "the node lost the slab");
+	/*
+	 * An attached region's copy: the node may have come back in a new
+	 * session, with the published region still there. The rebuild work
+	 * attaches it again, or loses its pages if it is gone.
+	 */
+	if (r->attached && gen != READ_ONCE(node->gen)) {
+		rmem_region_kick(r);
 		return;
 	}
-	rregion_err_rl(r, "slab %u on node %u (%s) is lost: its pages now fail with EIO\n",
-		       slab, node->id, node->name);
-	rmem_extent_detach(r, ei, true, true, NULL);
+	rmem_rep_lose(r, ei, i);
 }
 
 /* Drop copies of extent @ei that are lost or on a dead node while another remains. */
@@ -1802,6 +1823,8 @@ static void rmem_region_degraded_event(struct rmem_region *r)
 	r->ev_degraded = u.degraded;
 }
 
+static int rmem_region_reattach(struct rmem_region *r);
+
 static void rmem_region_rebuild_work(struct work_struct *work)
 {
 	struct rmem_region *r = container_of(to_delayed_work(work), struct rmem_region,
@@ -1821,6 +1844,9 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 	noio = memalloc_noio_save();
 	b = rmem_rebuild_buf_alloc();
 	again = !b;
+	/* Before the prune, which would drop the copies it renews. */
+	if (r->attached && rmem_region_reattach(r))
+		again = true;
 	/* Drop what is gone first, so that degraded counts are right at once. */
 	for (ei = 0; ei < r->nr_extents; ei++) {
 		spin_lock(&r->lock);
@@ -2286,7 +2312,48 @@ enum rmem_pub_map_mode {
 	RMEM_PUB_MAP_ATTACH,	/* take it as a copy: an attached region being built */
 	RMEM_PUB_MAP_CHECK,	/* the owner before the seal: mark those not ours */
 	RMEM_PUB_MAP_KEYS,	/* the owner after the seal: just the keys */
+	RMEM_PUB_MAP_REATTACH,	/* attached again in a new session: copies renewed */
 };
+
+/*
+ * Extent @ei's slab @slab on @p->node, attached again in generation
+ * @p->gen (rmem_region_reattach()): its copy there, of an older
+ * generation, is renewed; one dropped meanwhile is added again. Returns 0,
+ * or -EAGAIN when the node's generation moved on again. r->alloc_lock held.
+ */
+static int rmem_extent_reattach(struct rmem_region *r, unsigned int ei,
+				const struct rmem_pub_ref *p, u32 slab)
+{
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_node *node = p->node;
+	unsigned int k;
+
+	if (!rmem_node_slab_reserve(node, p->gen))
+		return -EAGAIN;
+	spin_lock(&r->lock);
+	for (k = 0; k < e->nr; k++)
+		if (e->rep[k].node == node && e->rep[k].slab == slab)
+			break;
+	if (k < e->nr && e->rep[k].gen != p->gen) {
+		/* Its reference stays; the old generation's reservation is void. */
+		e->rep[k].gen = p->gen;
+		spin_unlock(&r->lock);
+		return 0;
+	}
+	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS) {
+		rmem_node_get(node);
+		e->rep[k].node = node;
+		e->rep[k].slab = slab;
+		e->rep[k].gen = p->gen;
+		e->nr++;
+		atomic_inc(&r->slabs);
+		spin_unlock(&r->lock);
+		return 0;
+	}
+	spin_unlock(&r->lock);
+	rmem_node_slab_unreserve(node, p->gen);	/* current already, or copies enough */
+	return 0;
+}
 
 /*
  * Read the map (PUB_MAP) of the published region @r->name on @p->node,
@@ -2333,6 +2400,12 @@ static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p,
 				ret = -EPROTO;
 				break;
 			}
+			if (mode == RMEM_PUB_MAP_REATTACH) {
+				ret = rmem_extent_reattach(r, first + i, p, slab);
+				if (ret)
+					break;
+				continue;
+			}
 			if (mode != RMEM_PUB_MAP_ATTACH) {
 				bool cur;
 				int k;
@@ -2377,6 +2450,80 @@ static int rmem_region_pub_map(struct rmem_region *r, struct rmem_pub_ref *p,
 	if (ret == -EPROTO)
 		rnode_err(node, "region %s: malformed PUB_MAP reply\n", r->name);
 	kfree(rep);
+	return ret;
+}
+
+/* @r's copies on @node of another generation than its current: lost. */
+static void rmem_region_lose_node(struct rmem_region *r, struct rmem_node *node)
+{
+	unsigned int ei;
+	int i;
+
+	spin_lock(&r->lock);
+	for (ei = 0; ei < r->nr_extents; ei++) {
+		struct rmem_extent *e = &r->ext[ei];
+
+		for (i = e->nr - 1; i >= 0; i--)
+			if (e->rep[i].node == node && rmem_rep_stale(&e->rep[i]))
+				rmem_rep_lose(r, ei, i);
+	}
+	spin_unlock(&r->lock);
+}
+
+/*
+ * An attached region whose node came back in a new session (the old one
+ * expired there: a partition longer than rmemd's session timeout) is no
+ * longer attached on that node, though rmemd may still hold the published
+ * region. Open it again (PUB_OPEN) and renew its copies there (PUB_MAP).
+ * The same handle is the same region: handles are unique in an rmemd's
+ * run, and a restarted rmemd lost its published regions. Another handle
+ * is another region published under the name since (purged and published
+ * again): it is not read, and the copies there are lost, as when the name
+ * is gone. Returns 0, or -errno to try again later. Rebuild work only.
+ */
+static int rmem_region_reattach(struct rmem_region *r)
+{
+	struct rmem_pub_info info;
+	unsigned int i;
+	int ret = 0, err;
+	u32 old;
+
+	mutex_lock(&r->alloc_lock);
+	for (i = 0; i < r->nr_pubs; i++) {
+		struct rmem_pub_ref *p = &r->pubs[i];
+		struct rmem_node *node = p->node;
+
+		if (!p->opened || p->gen == READ_ONCE(node->gen) || !rmem_node_pub_ok(node))
+			continue;
+		err = rmem_pub_open(node, r->name, &info);
+		if (!err && (le32_to_cpu(info.handle) != p->handle ||
+			     !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))) {
+			rmem_pub_close(node, info.handle);
+			err = -ESTALE;
+		}
+		if (err == -ESTALE) {
+			rnode_warn(node, "region %s: the node no longer has it: not read from there\n",
+				   r->name);
+			p->opened = false;
+			rmem_region_lose_node(r, node);
+			continue;
+		}
+		if (err) {
+			ret = err;
+			continue;
+		}
+		old = p->gen;
+		p->gen = READ_ONCE(node->gen);
+		err = rmem_region_pub_map(r, p, RMEM_PUB_MAP_REATTACH, NULL, NULL, NULL);
+		if (err) {
+			p->gen = old;	/* again later; the open is idempotent */
+			ret = err;
+			continue;
+		}
+		rnode_info(node, "region %s: attached again (our session there had ended)\n",
+			   r->name);
+	}
+	mutex_unlock(&r->alloc_lock);
 	return ret;
 }
 

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# publish_reattach_test: an attached region survives the end of its
+# session on the memory node (issue 17). rmemd runs with a 2 s session
+# timeout. A block region is published, written and sealed, deleted here
+# (kept on the node) and attached again, read-only.
+#   - the compute guest's link to the memory node goes down for longer than
+#     rmemd takes to notice (TCP keepalive, about 10 s) plus the session
+#     timeout: rmemd ends our session, and with it our attachment
+#   - the link comes back: the module reconnects in a new session (the
+#     node "lost our slabs"), opens the published region there again and
+#     renews its copies ("attached again")
+#   - every byte reads back as written
+# TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
+# the session outlives the partition and there is nothing to attach again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$RMEM_LIB"
+
+M=1048576
+DOWN=${RMEM_REATTACH_DOWN:-25}
+tap_plan 4
+tmp=$(mktemp -d)
+rmemd_cmd=''
+finish() {
+	ip link set "${ifc:-lo}" up 2>/dev/null
+	rmemctl region del pr-at purge >/dev/null 2>&1
+	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-reattach "$rmemd_cmd"
+	rmem_reload
+	rm -rf "$tmp"
+}
+trap finish EXIT
+
+rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+# 4 MiB slabs: a small region that still spans two extents.
+rmemd_cmd=$(rmemd_cmdline)
+rmemd_relaunch rmemd-reattach "$rmemd_cmd" --slab-size 4M --session-timeout 2
+rmem_reload slab_mb=4
+node=$(blk_setup_node 20s)
+addr=$(first_node)
+ifc=$(ip route get "$addr" 2>/dev/null | grep -oE 'dev [^ ]+' | cut -d' ' -f2)
+size=$((8 * M))
+head -c $((3 * M)) /dev/urandom >"$tmp/a"
+head -c $((2 * M)) /dev/urandom >"$tmp/b"
+# get OFFSET LEN FILE: LEN bytes at OFFSET of the device, O_DIRECT.
+get() { dd if="$dev" of="$3" bs=1M count=$(($2 / M)) skip="$1" iflag=direct,skip_bytes status=none; }
+check() {
+	get 0 $((3 * M)) "$tmp/ra" && get $((5 * M)) $((2 * M)) "$tmp/rb" &&
+		cmp -s "$tmp/a" "$tmp/ra" && cmp -s "$tmp/b" "$tmp/rb"
+}
+
+out=$(rmemctl region add pr-at size $size publish 2>&1 &&
+	rmemctl region load pr-at "$tmp/a" 2>&1 | tail -n 1 &&
+	rmemctl region load pr-at "$tmp/b" offset $((5 * M)) 2>&1 | tail -n 1 &&
+	rmemctl region seal pr-at 2>&1 && rmemctl region del pr-at 2>&1 &&
+	rmemctl region attach pr-at type block 2>&1)
+rc=$?
+dev=/dev/$(region_field pr-at device)
+dev_wait "${dev#/dev/}" b
+[ "$rc" = 0 ] && [ -n "$node" ] && [ -n "$ifc" ] && [ "$(region_field pr-at published)" = attached ] &&
+	check
+tap_last=$?; tap_result "pr-at published, written, sealed, and attached here read-only ($dev, link $ifc): it reads back" "$tap_last" ||
+	{ echo "$out" | tap_diag; tap_fail_rest "no attached region"; tap_done; }
+
+mark="publish_reattach_test: link down $$"
+echo "$mark" >/dev/kmsg
+since() { dmesg | sed -n "/$mark/,\$p"; }
+ip link set "$ifc" down && sleep "$DOWN" && ip link set "$ifc" up
+node_wait_state "$node" live 120
+state=$(node_field "$node" state)
+lost=$(since | grep -c "lost our")
+[ "$state" = live ] && [ "$lost" -ge 1 ]
+tap_last=$?; tap_result "link down ${DOWN} s: rmemd ended our session; the node is $state again, in a new session ($lost 'lost our' lines)" "$tap_last"
+since | tail -n 8 | tap_diag
+
+for _ in $(seq 60); do
+	since | grep -q "region pr-at: attached again" && break
+	sleep 0.5
+done
+since | grep -q "region pr-at: attached again" && [ "$(region_field pr-at published)" = attached ]
+tap_last=$?; tap_result "the module opened the published region there again ('attached again' logged)" "$tap_last"
+
+check
+tap_last=$?; tap_result "every byte reads back as written after the new session" "$tap_last"
+since | grep -E "pr-at|lost" | tail -n 6 | tap_diag
+tap_done
