@@ -239,6 +239,16 @@ static unsigned int rmem_extent_detach(struct rmem_region *r, unsigned int ei, b
 }
 
 /*
+ * Whether @r's copies outlive our session on their node: an attached
+ * region's, or a published region's once sealed (its copies are read
+ * only, by any session: rmem_region_reattach()).
+ */
+static bool rmem_region_reopens(const struct rmem_region *r)
+{
+	return r->attached || READ_ONCE(r->sealed);
+}
+
+/*
  * Copy @i of extent @ei is lost: another copy takes over; the last one
  * takes the pages with it. r->lock held.
  */
@@ -270,11 +280,11 @@ static void rmem_rep_stale_locked(struct rmem_region *r, unsigned int ei, struct
 	if (i < 0)
 		return;
 	/*
-	 * An attached region's copy: the node may have come back in a new
-	 * session, with the published region still there. The rebuild work
-	 * attaches it again, or loses its pages if it is gone.
+	 * An attached or sealed region's copy: the node may have come back in
+	 * a new session, with the published region still there. The rebuild
+	 * work opens it again, or loses its pages if it is gone.
 	 */
-	if (r->attached && gen != READ_ONCE(node->gen)) {
+	if (rmem_region_reopens(r) && gen != READ_ONCE(node->gen)) {
 		rmem_region_kick(r);
 		return;
 	}
@@ -1845,7 +1855,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 	b = rmem_rebuild_buf_alloc();
 	again = !b;
 	/* Before the prune, which would drop the copies it renews. */
-	if (r->attached && rmem_region_reattach(r))
+	if (rmem_region_reopens(r) && rmem_region_reattach(r))
 		again = true;
 	/* Drop what is gone first, so that degraded counts are right at once. */
 	for (ei = 0; ei < r->nr_extents; ei++) {
@@ -2471,10 +2481,11 @@ static void rmem_region_lose_node(struct rmem_region *r, struct rmem_node *node)
 }
 
 /*
- * An attached region whose node came back in a new session (the old one
- * expired there: a partition longer than rmemd's session timeout) is no
- * longer attached on that node, though rmemd may still hold the published
- * region. Open it again (PUB_OPEN) and renew its copies there (PUB_MAP).
+ * An attached region (or our sealed published region) whose node came
+ * back in a new session (the old one expired there: a partition longer
+ * than rmemd's session timeout) is no longer attached on that node, though
+ * rmemd may still hold the published region. Open it again (PUB_OPEN)
+ * and renew its copies there (PUB_MAP).
  * The same handle is the same region: handles are unique in an rmemd's
  * run, and a restarted rmemd lost its published regions. Another handle
  * is another region published under the name since (purged and published

@@ -4,14 +4,15 @@
 # publish_reattach_test: an attached region survives the end of its
 # session on the memory node (issue 17). rmemd runs with a 2 s session
 # timeout. A block region is published, written and sealed, deleted here
-# (kept on the node) and attached again, read-only.
+# (kept on the node) and attached again, read-only; a second one is
+# published, written and sealed, and kept as it is.
 #   - the compute guest's link to the memory node goes down for longer than
 #     rmemd takes to notice (TCP keepalive, about 10 s) plus the session
 #     timeout: rmemd ends our session, and with it our attachment
 #   - the link comes back: the module reconnects in a new session (the
-#     node "lost our slabs"), opens the published region there again and
-#     renews its copies ("attached again")
-#   - every byte reads back as written
+#     node "lost our slabs"), opens both published regions there again
+#     and renews their copies ("attached again")
+#   - every byte of both reads back as written
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,7 @@ rmemd_cmd=''
 finish() {
 	ip link set "${ifc:-lo}" up 2>/dev/null
 	rmemctl region del pr-at purge >/dev/null 2>&1
+	rmemctl region del pr-own purge >/dev/null 2>&1
 	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-reattach "$rmemd_cmd"
 	rmem_reload
 	rm -rf "$tmp"
@@ -49,6 +51,11 @@ check() {
 	get 0 $((3 * M)) "$tmp/ra" && get $((5 * M)) $((2 * M)) "$tmp/rb" &&
 		cmp -s "$tmp/a" "$tmp/ra" && cmp -s "$tmp/b" "$tmp/rb"
 }
+# check_own: the kept region pr-own holds file c.
+check_own() {
+	dd if="$own" of="$tmp/rc" bs=1M count=2 iflag=direct status=none && cmp -s "$tmp/c" "$tmp/rc"
+}
+head -c $((2 * M)) /dev/urandom >"$tmp/c"
 
 out=$(rmemctl region add pr-at size $size publish 2>&1 &&
 	rmemctl region load pr-at "$tmp/a" 2>&1 | tail -n 1 &&
@@ -58,9 +65,14 @@ out=$(rmemctl region add pr-at size $size publish 2>&1 &&
 rc=$?
 dev=/dev/$(region_field pr-at device)
 dev_wait "${dev#/dev/}" b
+out=$out$'\n'$(rmemctl region add pr-own size $((4 * M)) publish 2>&1 &&
+	rmemctl region load pr-own "$tmp/c" 2>&1 | tail -n 1 && rmemctl region seal pr-own 2>&1)
+rc=$((rc || $?))
+own=/dev/$(region_field pr-own device)
+dev_wait "${own#/dev/}" b
 [ "$rc" = 0 ] && [ -n "$node" ] && [ -n "$ifc" ] && [ "$(region_field pr-at published)" = attached ] &&
-	check
-tap_last=$?; tap_result "pr-at published, written, sealed, and attached here read-only ($dev, link $ifc): it reads back" "$tap_last" ||
+	[ "$(region_field pr-own published)" = sealed ] && check && check_own
+tap_last=$?; tap_result "pr-at published, written, sealed, and attached here read-only ($dev), pr-own published and sealed ($own), link $ifc: both read back" "$tap_last" ||
 	{ echo "$out" | tap_diag; tap_fail_rest "no attached region"; tap_done; }
 
 mark="publish_reattach_test: link down $$"
@@ -75,13 +87,14 @@ tap_last=$?; tap_result "link down ${DOWN} s: rmemd ended our session; the node 
 since | tail -n 8 | tap_diag
 
 for _ in $(seq 60); do
-	since | grep -q "region pr-at: attached again" && break
+	[ "$(since | grep -cE "region pr-(at|own): attached again")" = 2 ] && break
 	sleep 0.5
 done
-since | grep -q "region pr-at: attached again" && [ "$(region_field pr-at published)" = attached ]
-tap_last=$?; tap_result "the module opened the published region there again ('attached again' logged)" "$tap_last"
+[ "$(since | grep -cE "region pr-(at|own): attached again")" = 2 ] &&
+	[ "$(region_field pr-at published)" = attached ]
+tap_last=$?; tap_result "the module opened both published regions there again ('attached again' logged for each)" "$tap_last"
 
-check
-tap_last=$?; tap_result "every byte reads back as written after the new session" "$tap_last"
-since | grep -E "pr-at|lost" | tail -n 6 | tap_diag
+check && check_own
+tap_last=$?; tap_result "every byte of both reads back as written after the new session" "$tap_last"
+since | grep -E "pr-at|pr-own|lost" | tail -n 8 | tap_diag
 tap_done
