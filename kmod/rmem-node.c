@@ -444,12 +444,12 @@ bool rmem_node_timeout(struct rmem_node *node, struct rmem_req *io, u64 timeout_
 static void rmem_node_error_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(work, struct rmem_node, error_work);
-	unsigned int noio;
+	unsigned int noreclaim;
 
 	rnode_warn(node, "connection lost, reconnecting\n");
-	noio = memalloc_noio_save();	/* as reconnecting: we may be the swap device */
+	noreclaim = memalloc_noreclaim_save();	/* as reconnecting: we may be the swap device */
 	node->ops->disconnect(node);
-	memalloc_noio_restore(noio);
+	memalloc_noreclaim_restore(noreclaim);
 	if (!READ_ONCE(node->stopping))
 		queue_delayed_work(rmem_wq, &node->reconnect_work,
 				   msecs_to_jiffies(RMEM_BACKOFF_MIN_MS));
@@ -622,18 +622,25 @@ static void rmem_node_reconnect(struct rmem_node *node)
 }
 
 /*
- * Reconnecting runs while the system may be swapping to this node: every
- * allocation in it (sockets, queues, connection state) must be NOIO, or
- * reclaim could wait on I/O that waits on this very reconnect.
+ * Reconnecting runs while the system may be swapping to this node, and
+ * memory may be exhausted until the writes waiting for this reconnect are
+ * done: the reconnect must neither enter reclaim (which could wait on I/O
+ * that waits on this very reconnect) nor wait for memory that only that
+ * I/O would free. So it runs under PF_MEMALLOC, as swap over NFS runs its
+ * socket reconnect: no reclaim, and the allocations of sockets, queues and
+ * connection state may use the reserves. Seen without it on the debug
+ * kernel, swapping over RDMA: the connection dropped with every bounce
+ * page in flight on it, and kswapd and every direct reclaimer waited for
+ * bounce pages while the reconnect never came.
  */
 static void rmem_node_reconnect_work(struct work_struct *work)
 {
 	struct rmem_node *node = container_of(to_delayed_work(work), struct rmem_node,
 					      reconnect_work);
-	unsigned int noio = memalloc_noio_save();
+	unsigned int noreclaim = memalloc_noreclaim_save();
 
 	rmem_node_reconnect(node);
-	memalloc_noio_restore(noio);
+	memalloc_noreclaim_restore(noreclaim);
 }
 
 /*
