@@ -67,7 +67,7 @@ add_nodes2() {
 pub_slabs() {
 	local i n sum=0
 	for ((i = 1; i <= nnodes; i++)); do
-		n=$(RMEMD_NODE=$i rmemd_status published_slabs)
+		n=$(RMEMD_NODE=$i rmemd_status published_slabs 2>/dev/null)
 		sum=$((sum + ${n:-0}))
 	done
 	echo "$sum"
