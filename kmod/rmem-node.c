@@ -600,7 +600,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	rmem_node_changed();
 	atomic64_inc(&node->reconnects);
 	if (nr_lost)
-		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages now read as I/O errors\n",
+		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages read as I/O errors, unless published regions there are opened again\n",
 			  nr_lost);
 	else
 		rnode_info(node, "reconnected%s (session tag %s)\n",
