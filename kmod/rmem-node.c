@@ -972,6 +972,19 @@ void rmem_node_reconcile_later(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/*
+ * PUB_CLOSE @handle on @node now: 0 when sent, 1 when there was nothing to
+ * close (not attached any more, e.g. a new session; or no published
+ * regions there), or -errno when it must be sent again.
+ */
+static int rmem_node_pub_close_send(struct rmem_node *node, __le32 handle)
+{
+	struct rmem_pub_extent pe = { .handle = handle };
+	int ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
+
+	return ret == -ESTALE || ret == -EOPNOTSUPP ? 1 : ret;
+}
+
 /**
  * rmem_node_pub_close() - detach our session from a published region
  * @node: the node
@@ -989,19 +1002,15 @@ void rmem_node_reconcile_later(struct rmem_node *node)
  */
 void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle)
 {
-	struct rmem_pub_extent pe = { .handle = handle };
 	struct rmem_pub_close *c;
 	unsigned long flags;
-	int ret;
+	bool queued;
 
 	if (!READ_ONCE(node->publish) || gen != READ_ONCE(node->gen))
 		return;
-	if (rmem_node_state_get(node) == RMEM_NODE_LIVE) {
-		ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe), NULL, 0);
-		/* -ESTALE: not attached (any more), e.g. a new session. */
-		if (!ret || ret == -ESTALE || ret == -EOPNOTSUPP)
-			return;
-	}
+	if (rmem_node_state_get(node) == RMEM_NODE_LIVE &&
+	    rmem_node_pub_close_send(node, handle) >= 0)
+		return;
 	/* Without it we stay attached there until our session ends. */
 	c = kmalloc(sizeof(*c), GFP_NOIO);
 	if (!c)
@@ -1009,15 +1018,14 @@ void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle)
 	c->gen = gen;
 	c->handle = handle;
 	spin_lock_irqsave(&node->lock, flags);
-	if (gen == node->gen) {
+	queued = gen == node->gen;
+	if (queued)
 		list_add_tail(&c->list, &node->pub_closes);
-		node->reconcile = true;
-		if (node->state == RMEM_NODE_LIVE && !node->stopping)
-			queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
-		c = NULL;
-	}
 	spin_unlock_irqrestore(&node->lock, flags);
-	kfree(c);
+	if (queued)
+		rmem_node_reconcile_later(node);	/* sends it once the node is live */
+	else
+		kfree(c);
 }
 
 /*
@@ -1026,7 +1034,6 @@ void rmem_node_pub_close(struct rmem_node *node, u32 gen, __le32 handle)
  */
 static int rmem_node_pub_closes_send(struct rmem_node *node)
 {
-	struct rmem_pub_extent pe = {};
 	struct rmem_pub_close *c;
 	unsigned long flags;
 	unsigned int sent = 0;
@@ -1040,10 +1047,8 @@ static int rmem_node_pub_closes_send(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 	while ((c = list_first_entry_or_null(&todo, struct rmem_pub_close, list))) {
 		if (c->gen == gen) {
-			pe.handle = c->handle;
-			ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CLOSE, &pe, sizeof(pe),
-						 NULL, 0);
-			if (ret && ret != -ESTALE && ret != -EOPNOTSUPP)
+			ret = rmem_node_pub_close_send(node, c->handle);
+			if (ret < 0)
 				break;
 			sent += !ret;
 			ret = 0;

@@ -76,13 +76,14 @@ pub_slabs() {
 # node_state_at I [c2]: the state of the I-th node rmemctl lists (1-based),
 # here or on compute 2 ("none" if there is no such node).
 node_state_at() {
-	local js
+	local js states
 	if [ -n "${2:-}" ]; then
 		js=$(rmem_on_compute2 'rmemctl -j node show')
 	else
 		js=$(rmemctl -j node show)
 	fi
-	echo "$js" | python3 -c "import json,sys; l=json.load(sys.stdin); print(l[$1-1]['state'] if len(l) >= $1 else 'none')" 2>/dev/null || echo none
+	read -ra states <<<"$(echo "$js" | json_list_field state 2>/dev/null)"
+	echo "${states[$1 - 1]:-none}"
 }
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
