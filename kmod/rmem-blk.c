@@ -6,7 +6,10 @@
  * Requests never cross a slab (chunk_sectors), so each is one remote read or
  * write. The queues are BLK_MQ_F_BLOCKING because the first write to an
  * extent waits for a slab; nothing here allocates memory per request: the
- * request's pdu holds its bio_vec array.
+ * request's pdu holds its bio_vec array. An encrypted write that finds no
+ * bounce page free is handed back to blk-mq (BLK_STS_RESOURCE) rather than
+ * waiting for one: queue_rq runs in whatever task flushed its plug, often
+ * one in direct reclaim.
  *
  * Opening is refused once deletion has begun; deletion is refused while the
  * disk is open (mounted, swapped on, or held by a process). Both decisions
@@ -108,7 +111,15 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		cmd->rio.io.qid = hctx->queue_num;
 		INIT_LIST_HEAD(&cmd->rio.io.entry);
 		cmd->rio.end = rmem_blk_end;
-		rmem_region_rw(&cmd->rio);
+		/*
+		 * We may be called from anyone's direct reclaim: never wait for
+		 * bounce pages, which come back as writes complete.
+		 */
+		cmd->rio.nowait = true;
+		if (rmem_region_rw(&cmd->rio) == -EAGAIN) {
+			memalloc_noio_restore(noio);
+			return BLK_STS_RESOURCE;
+		}
 		break;
 	default:
 		memalloc_noio_restore(noio);

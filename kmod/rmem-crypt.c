@@ -22,7 +22,11 @@
  * Bounce pages come from a mempool that holds one largest request's worth,
  * taken as dm-crypt does: without waiting first, and when that fails, one
  * request at a time under a mutex, waiting for pages to come back. A write
- * in the swap path never enters reclaim that could write to swap.
+ * in the swap path never enters reclaim that could write to swap. The
+ * block device does not wait at all: its submitter may be any task in
+ * direct reclaim (kthreadd, the RDMA stack's completion worker), whose
+ * progress the writes holding those pages may need (a reconnect), so
+ * blk-mq is told to try again later (BLK_STS_RESOURCE).
  */
 
 #include <crypto/algapi.h>
@@ -45,6 +49,14 @@ static mempool_t *rmem_crypt_vecs;
 /* Whoever holds it may wait for the reserve; see rmem_crypt_alloc(). */
 static DEFINE_MUTEX(rmem_crypt_reserve);
 
+/* A bounce page from the page allocator, unless a test wants only the reserve. */
+static void *rmem_crypt_page_alloc(gfp_t gfp, void *order)
+{
+	if (READ_ONCE(rmem_fi_bounce_reserve))
+		return NULL;
+	return mempool_alloc_pages(gfp, order);
+}
+
 /**
  * rmem_crypt_init() - make the bounce page reserve
  *
@@ -52,7 +64,8 @@ static DEFINE_MUTEX(rmem_crypt_reserve);
  */
 int __init rmem_crypt_init(void)
 {
-	rmem_crypt_pages = mempool_create_page_pool(RMEM_RIO_MAX_PAGES, 0);
+	rmem_crypt_pages = mempool_create(RMEM_RIO_MAX_PAGES, rmem_crypt_page_alloc,
+					  mempool_free_pages, (void *)0);
 	if (!rmem_crypt_pages)
 		return -ENOMEM;
 	rmem_crypt_vecs = mempool_create_kmalloc_pool(1, RMEM_RIO_MAX_PAGES *
@@ -182,8 +195,9 @@ static void rmem_crypt_put(struct bio_vec *vec, unsigned int n)
  * @n bounce pages. First without waiting; when the pool runs dry, one
  * request at a time waits for pages to come back (the reserve holds one
  * largest request), so two half-served requests never wait for each other.
+ * @nowait: never wait; NULL when they are not there now.
  */
-static struct bio_vec *rmem_crypt_alloc(unsigned int n)
+static struct bio_vec *rmem_crypt_alloc(unsigned int n, bool nowait)
 {
 	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
 	struct bio_vec *vec;
@@ -207,7 +221,7 @@ static struct bio_vec *rmem_crypt_alloc(unsigned int n)
 			mutex_unlock(&rmem_crypt_reserve);
 			return vec;	/* mempool_alloc() waits: never NULL */
 		}
-		if (vec)
+		if (vec || nowait)
 			return vec;
 		mutex_lock(&rmem_crypt_reserve);
 		gfp = GFP_NOIO;
@@ -220,12 +234,15 @@ static struct bio_vec *rmem_crypt_alloc(unsigned int n)
  * @rio: the write: io.bvec and io.nr_bvec are replaced by the ciphertext's
  *	until rmem_crypt_done()
  * @index: the region page the write starts at
+ * @nowait: do not wait for bounce pages
  *
- * Context: process; may sleep for bounce pages (never on I/O).
- * Return: 0 or -EIO (a request this module never makes); on error @rio is
- * unchanged.
+ * Context: process; may sleep for bounce pages (never on I/O), unless
+ * @nowait.
+ * Return: 0, -EAGAIN (@nowait: no bounce pages now) or -EIO (a request this
+ * module never makes); on error @rio is unchanged.
  */
-int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index)
+int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
+		     bool nowait)
 {
 	struct rmem_req *io = &rio->io;
 	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;
@@ -236,7 +253,9 @@ int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64
 
 	if (!n || n > RMEM_RIO_MAX_PAGES || io->len % RMEM_PAGE_SIZE)
 		return -EIO;
-	vec = rmem_crypt_alloc(n);
+	vec = rmem_crypt_alloc(n, nowait);
+	if (!vec)
+		return -EAGAIN;
 	for (i = 0; i < n && !ret; i++) {
 		ret = rmem_crypt_unit_sg(io->bvec, io->nr_bvec, &pos, src);
 		if (ret)

@@ -5,13 +5,16 @@
  * Races in the store last a few hundred instructions; a test cannot hit
  * them reliably by load alone. Each file here widens one such window with a
  * busy wait, so that a regression test (selftests/blk_race_test.sh) makes
- * the interleaving happen every time. All are 0 (off) by default; only root
+ * the interleaving happen every time (or, for bounce_reserve_only, makes
+ * memory look exhausted). All are 0 (off) by default; only root
  * can write them. They are not an interface for users.
  *
  *   delay_write_done_ms  a write's reply has arrived, its pages are not yet
  *                        accounted as written (rmem_region_io_done)
  *   delay_submit_ms      a read or write has taken its extent's node and
  *                        not yet handed the request to it (rmem_region_rw)
+ *   bounce_reserve_only  encrypted writes get bounce pages from the reserve
+ *                        only, as when memory is exhausted (rmem-crypt.c)
  *
  * And files to read: queues, how each live node's connections are set up
  * (for TCP: the socket options that keep swap-out out of reclaim); extents,
@@ -29,6 +32,7 @@
 
 u32 rmem_fi_write_done_ms;
 u32 rmem_fi_submit_ms;
+bool rmem_fi_bounce_reserve;
 
 static struct dentry *rmem_debugfs_dir;
 
@@ -85,6 +89,8 @@ void rmem_debugfs_init(void)
 				   &rmem_fi_write_done_ms, &rmem_fi_delay_fops);
 	debugfs_create_file_unsafe("delay_submit_ms", 0600, rmem_debugfs_dir,
 				   &rmem_fi_submit_ms, &rmem_fi_delay_fops);
+	debugfs_create_bool("bounce_reserve_only", 0600, rmem_debugfs_dir,
+			    &rmem_fi_bounce_reserve);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 	debugfs_create_file("extents", 0400, rmem_debugfs_dir, NULL, &rmem_extents_fops);
 }

@@ -568,45 +568,52 @@ static void rmem_fill_erase(struct rmem_region *r, unsigned long p, unsigned lon
 }
 
 /*
- * The word that every 8 bytes of @io's data repeat, if they all do (a
- * segment not 8-byte aligned is not looked at). Pages start on a word, so
- * every page of @io is that word repeated. The first and last word of each
- * piece are compared first: a request whose first pages are same-filled
- * and the rest not (swap writes merge many pages) is then let go after a
- * word or two per page, not a scan of its same-filled part.
+ * Whether the next 4 KiB page of @w's walk is one 64-bit word repeated
+ * (*@word); the walk moves past that page either way. A piece not 8-byte
+ * aligned is not looked at. The first and last word of each piece are
+ * compared before the rest, so a page of data is let go after a word or two.
  */
-static bool rmem_io_same_filled(const struct rmem_req *io, u64 *word)
+static bool rmem_io_page_word(struct rmem_io_walk *w, u64 *word)
 {
-	struct rmem_io_walk walk = { .io = io };
+	bool same = true, first = true;
 	struct page *page;
-	bool first = true;
-	u32 off, n, k;
-	u64 w = 0;
-	int pass;
+	u32 off, n, k, m;
+	u64 v = 0;
 
-	for (pass = 0; pass < 2; pass++) {
-		while (rmem_io_next(&walk, io->len, &page, &off, &n)) {
-			const u64 *va;
+	while (rmem_io_next(w, RMEM_PAGE_SIZE - w->done % RMEM_PAGE_SIZE, &page, &off, &n)) {
+		if (same && !((off | n) & 7)) {
+			const u64 *va = kmap_local_page(page) + off;
 
-			if ((off | n) & 7 || !n)
-				return false;
-			va = kmap_local_page(page) + off;
 			if (first)
-				w = va[0];
+				v = va[0];
 			first = false;
-			if (!pass)
-				k = va[0] == w && va[n / 8 - 1] == w ? n / 8 : 0;
-			else
-				for (k = 0; k < n / 8 && va[k] == w; k++)
-					;
+			m = n / 8 - 1;
+			same = va[0] == v && va[m] == v;
+			for (k = 1; same && k < m && va[k] == v; k++)
+				;
+			same = same && k >= m;
 			kunmap_local(va);
-			if (k < n / 8)
-				return false;
+		} else {
+			same = false;
 		}
-		walk = (struct rmem_io_walk){ .io = io };
+		if (!(w->done % RMEM_PAGE_SIZE))
+			break;
 	}
-	*word = w;
-	return !first;
+	*word = v;
+	return same && !first;
+}
+
+/*
+ * The bvec of @w's request that starts where the walk stands, or -1 when
+ * that is inside one.
+ */
+static int rmem_io_walk_bvec(const struct rmem_io_walk *w)
+{
+	if (!w->off)
+		return w->i;
+	if (w->i < w->io->nr_bvec && w->off == w->io->bvec[w->i].bv_len)
+		return w->i + 1;
+	return -1;
 }
 
 /* Fill @len bytes at byte @off of the request's pages with @word repeated. */
@@ -910,6 +917,66 @@ static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
 	return false;
 }
 
+/*
+ * A read of a region that reopens (rmem_region_reopens()) met a stale copy
+ * on @node: the node came back in a new session, and the rebuild work
+ * opens the region there again, renewing the copy, or loses the copy
+ * (rmem_region_reattach()). Rather than fail at once (a SIGBUS to a
+ * process reading mapped model weights), the read waits for that on
+ * r->stale_reads, and is sent again, to any copy, once the work has run
+ * (rmem_region_stale_reads()); for node_timeout_ms at most. r->lock held.
+ *
+ * Return: whether it waits.
+ */
+static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned int ei,
+			   const struct rmem_node *node)
+{
+	const struct rmem_extent *e = &r->ext[ei];
+	int i;
+
+	lockdep_assert_held(&r->lock);
+	if (!rmem_region_reopens(r) || r->dying)
+		return false;
+	for (i = 0; i < e->nr && e->rep[i].node != node; i++)
+		;
+	if (i == e->nr)
+		return false;	/* lost there: another copy, or EIO */
+	if (rio->parked_at &&
+	    time_after(jiffies, rio->parked_at + msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms))))
+		return false;
+	/* The first wait asks for a pass now; a read sent again waits for the next. */
+	if (!rio->parked_at) {
+		rio->parked_at = jiffies;
+		rmem_region_kick(r);
+	}
+	rio->nr_tried = 0;
+	list_add_tail(&rio->park, &r->stale_reads);
+	return true;
+}
+
+/*
+ * Send the reads that waited for their copies to be opened again: to a
+ * renewed copy, to another, or to EIO when none is left (@fail: the
+ * region goes; they all fail). Rebuild work, after the reattach and the
+ * prune.
+ */
+static void rmem_region_stale_reads(struct rmem_region *r, bool fail)
+{
+	struct rmem_rio *rio, *tmp;
+	LIST_HEAD(reads);
+
+	spin_lock(&r->lock);
+	list_splice_init(&r->stale_reads, &reads);
+	spin_unlock(&r->lock);
+	list_for_each_entry_safe(rio, tmp, &reads, park) {
+		list_del_init(&rio->park);
+		if (fail)
+			rmem_rio_end(rio, -EIO);
+		else
+			rmem_region_read_send(rio);
+	}
+}
+
 static void rmem_region_read_done(struct rmem_req *io, int err)
 {
 	struct rmem_rio *rio = rmem_rio_of(io);
@@ -918,13 +985,18 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_node *node = io->node;
-	bool retry;
+	bool retry, parked;
 
 	atomic_dec(&node->inflight);
 	if (err == -ESTALE) {
 		spin_lock(&r->lock);
 		rmem_rep_stale_locked(r, ei, node, io->slab, io->gen);
+		parked = rmem_read_park(r, rio, ei, node);
 		spin_unlock(&r->lock);
+		if (parked) {
+			rmem_node_put(node);
+			return;
+		}
 		err = -EIO;
 	}
 	if (!err)
@@ -998,34 +1070,88 @@ static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 
 static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned long end);
 
-/*
- * A write whose pages are all one repeated word is kept here and not sent:
- * its pages stop being written (a slab left with none goes back to its
- * node) and a non-zero word goes in r->fill. Where r->fill cannot grow
- * (GFP_NOIO: we may be the swap device) the write is sent as usual.
- *
- * Return: true when the write is done.
- */
-static bool rmem_region_write_fill(struct rmem_region *r, const struct rmem_req *io,
-				   unsigned long p, unsigned long end)
+/* Page @q is @word repeated: keep the word (none for zeros). */
+static int rmem_fill_keep(struct rmem_region *r, unsigned long q, u64 word)
 {
-	unsigned long q;
+	if (!word) {
+		rmem_fill_erase(r, q, q + 1);
+		return 0;
+	}
+	return rmem_fill_set(r, q, word, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
+}
+
+/*
+ * The pages of a write that are each one repeated word, at its start and
+ * at its end, are kept here and not sent: they stop being written (a slab
+ * left with none goes back to its node), and a non-zero word goes in
+ * r->fill. What is left of the write is cut down to the pages between
+ * them, where a bvec starts (a page of swap or of an mmap chunk is one).
+ * Same-filled pages between pages of data are sent: cutting the write
+ * there would cost a message more. Where r->fill cannot grow (GFP_NOIO:
+ * we may be the swap device) the page is sent as usual; a word set for a
+ * page that is sent after all is erased when its write is done.
+ *
+ * Return: the pages kept; every page of the write when it is done.
+ */
+static unsigned long rmem_region_write_fill(struct rmem_region *r, struct rmem_rio *rio)
+{
+	struct rmem_req *io = &rio->io;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long n = io->len >> RMEM_PAGE_SHIFT;
+	struct rmem_io_walk w = { .io = io }, tw = w;
+	unsigned long q, head = 0, cut = 0, tq = n;
+	int hb = 0, tb = io->nr_bvec, b;
 	u64 word;
 
-	if (!rmem_io_same_filled(io, &word))
-		return false;
-	if (!word) {
-		rmem_fill_erase(r, p, end);
-	} else {
-		for (q = p; q < end; q++) {
-			if (rmem_fill_set(r, q, word, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)) {
-				rmem_fill_erase(r, p, q);
-				return false;
+	for (q = 0; q < n; q++) {
+		struct rmem_io_walk at = w;
+
+		if (!rmem_io_page_word(&w, &word)) {
+			tq = n;
+			continue;
+		}
+		if (head == q) {
+			if (rmem_fill_keep(r, p + q, word))
+				break;
+			head++;
+			b = rmem_io_walk_bvec(&w);
+			if (b >= 0) {
+				cut = head;
+				hb = b;
 			}
+			continue;
+		}
+		b = rmem_io_walk_bvec(&at);
+		if (tq == n && b >= 0) {
+			tq = q;
+			tb = b;
+			tw = at;
 		}
 	}
-	rmem_region_forget(r, p, end);
-	return true;
+	if (head == n) {
+		rmem_region_forget(r, p, p + n);
+		return n;
+	}
+	/* The words of the pages at the end: those pages may have changed. */
+	for (q = tq; q < n; q++) {
+		if (!rmem_io_page_word(&tw, &word) || rmem_fill_keep(r, p + q, word)) {
+			tq = n;
+			tb = io->nr_bvec;
+			break;
+		}
+	}
+	if (!cut && tq == n)
+		return 0;
+	if (cut)
+		rmem_region_forget(r, p, p + cut);
+	if (tq < n)
+		rmem_region_forget(r, p + tq, p + n);
+	rio->pos += (u64)cut << RMEM_PAGE_SHIFT;
+	io->offset = rio->pos & (r->slab_size - 1);
+	io->len = (tq - cut) << RMEM_PAGE_SHIFT;
+	io->bvec += hb;
+	io->nr_bvec = tb - hb;
+	return cut + n - tq;
 }
 
 static void rmem_region_read_send(struct rmem_rio *rio)
@@ -1080,9 +1206,12 @@ static void rmem_region_read_send(struct rmem_rio *rio)
  * others are dropped and rebuilt).
  *
  * Context: process; may sleep to allocate a slab on first write, or while
- * the rebuild copies the extent.
+ * the rebuild copies the extent; with @rio->nowait, never for bounce pages.
+ * Return: 0: @rio ends through its end(); -EAGAIN (@rio->nowait only): no
+ * bounce page to encrypt it into now, nothing sent or counted; the front
+ * end makes the request again later (its pages may have been looked at).
  */
-void rmem_region_rw(struct rmem_rio *rio)
+int rmem_region_rw(struct rmem_rio *rio)
 {
 	struct rmem_region *r = rio->region;
 	struct rmem_req *io = &rio->io;
@@ -1090,6 +1219,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_extent *e = &r->ext[ei];
+	unsigned long kept = 0;
 	unsigned int i, n;
 	int ret;
 
@@ -1101,34 +1231,47 @@ void rmem_region_rw(struct rmem_rio *rio)
 			rregion_err_rl(r, "read of page %lu: its slab was lost\n",
 				       find_next_bit(r->lost, end, p));
 			rmem_rio_end(rio, -EIO);
-			return;
+			return 0;
 		}
 		io->done = rmem_region_read_done;
 		rmem_region_read_send(rio);
-		return;
+		return 0;
 	}
 
 	if (rmem_region_readonly(r)) {
 		rregion_err_rl(r, "write at %llu refused: the region is read-only\n", rio->pos);
 		rmem_rio_end(rio, -EROFS);
-		return;
+		return 0;
 	}
-	atomic64_inc(&r->writes);
 	/* A published region's readers read its slabs: every page goes there. */
-	if (READ_ONCE(rmem_same_filled) && !r->publish && rmem_region_write_fill(r, io, p, end)) {
-		atomic64_add(end - p, &r->same_filled);
-		atomic64_add(io->len, &r->write_bytes);
-		rmem_rio_end(rio, 0);
-		return;
+	if (READ_ONCE(rmem_same_filled) && !r->publish)
+		kept = rmem_region_write_fill(r, rio);
+	if (kept && kept < end - p) {
+		/* The pages of data between those kept. */
+		p = rio->pos >> RMEM_PAGE_SHIFT;
+		end = p + (io->len >> RMEM_PAGE_SHIFT);
+	} else if (kept) {
+		end = p;
 	}
 	/* Ciphertext in bounce pages from here on: it is what every copy gets. */
-	if (r->crypt) {
-		ret = rmem_crypt_write(r->crypt, rio, p);
+	if (r->crypt && end > p) {
+		ret = rmem_crypt_write(r->crypt, rio, p, rio->nowait);
+		if (ret == -EAGAIN)
+			return ret;
 		if (ret) {
 			rregion_err_rl(r, "write at %llu: encryption failed\n", rio->pos);
 			rmem_rio_end(rio, ret);
-			return;
+			return 0;
 		}
+	}
+	atomic64_inc(&r->writes);
+	if (kept) {
+		atomic64_add(kept, &r->same_filled);
+		atomic64_add(kept << RMEM_PAGE_SHIFT, &r->write_bytes);
+	}
+	if (end == p) {
+		rmem_rio_end(rio, 0);
+		return 0;
 	}
 	for (;;) {
 		spin_lock(&r->lock);
@@ -1145,7 +1288,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 		ret = rmem_extent_map(r, ei, false);
 		if (ret && ret != -EAGAIN) {
 			rmem_rio_end(rio, ret);
-			return;
+			return 0;
 		}
 		/* A lost slab still has writes in flight: let them finish. */
 		if (ret == -EAGAIN)
@@ -1186,6 +1329,7 @@ void rmem_region_rw(struct rmem_rio *rio)
 	rmem_io_csum(r, io, p, true, NULL);
 	for (i = 0; i < n; i++)
 		rmem_node_submit(rio->sub[i].node, &rio->sub[i]);
+	return 0;
 }
 
 /**
@@ -1863,6 +2007,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 		rmem_extent_prune(r, ei);
 		spin_unlock(&r->lock);
 	}
+	rmem_region_stale_reads(r, false);
 	rmem_region_degraded_event(r);
 	for (ei = 0; b && ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
 		ret = rmem_extent_rebuild(r, ei, b);
@@ -1913,8 +2058,11 @@ void rmem_region_kick_all(void)
 /* Stop the rebuild for good, before the region goes. */
 static void rmem_region_stop(struct rmem_region *r)
 {
+	spin_lock(&r->lock);	/* no read waits for the work from here on */
 	WRITE_ONCE(r->dying, true);
+	spin_unlock(&r->lock);
 	cancel_delayed_work_sync(&r->rebuild_work);
+	rmem_region_stale_reads(r, true);
 }
 
 /*
@@ -1978,6 +2126,7 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size,
 	r->slab_size = slab_size;
 	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
 	spin_lock_init(&r->lock);
+	INIT_LIST_HEAD(&r->stale_reads);
 	xa_init(&r->fill);
 	mutex_init(&r->alloc_lock);
 	init_waitqueue_head(&r->wait);

@@ -555,6 +555,9 @@ struct rmem_extent {
  * @pubs: the nodes where @name is published (@publish) or opened
  *	(@attached), under @alloc_lock
  * @nr_pubs: entries in @pubs
+ * @stale_reads: reads that met a copy of a region that reopens on a node
+ *	back in a new session, waiting for the rebuild work to open it there
+ *	again (struct rmem_rio.park, under @lock)
  *
  * A page with neither @written nor @lost set reads as zeros, or as its
  * word in @fill.
@@ -606,6 +609,7 @@ struct rmem_region {
 	bool attached;
 	struct rmem_pub_ref *pubs;
 	unsigned int nr_pubs;
+	struct list_head stale_reads;
 };
 
 /**
@@ -648,6 +652,12 @@ struct rmem_pub_ref {
  * @plain: an encrypted write: the front end's io.bvec, while io.bvec holds
  *	the ciphertext (rmem-crypt.c)
  * @nr_plain: entries in @plain
+ * @park: a read waiting in @region's stale_reads for its copy to be opened
+ *	again (rmem_read_park())
+ * @parked_at: when it first waited there (jiffies)
+ * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
+ *	-EAGAIN instead (the block front end: the submitter may be a task in
+ *	reclaim whose progress those pages wait for)
  *
  * The front end zeroes it and sets io.type, io.len, io.bvec, io.nr_bvec,
  * io.qid, io.entry, @region, @pos and @end.
@@ -671,6 +681,9 @@ struct rmem_rio {
 	void (*end)(struct rmem_rio *rio, int err);
 	struct bio_vec *plain;
 	unsigned int nr_plain;
+	struct list_head park;
+	unsigned long parked_at;
+	bool nowait;
 };
 
 int rmem_region_init(void);
@@ -688,12 +701,13 @@ int rmem_crypt_init(void);
 void rmem_crypt_exit(void);
 struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack);
 void rmem_crypt_free(struct crypto_sync_skcipher *tfm);
-int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index);
+int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
+		     bool nowait);
 void rmem_crypt_done(struct rmem_rio *rio);
 int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
 		    const unsigned long *written);
 
-void rmem_region_rw(struct rmem_rio *rio);
+int rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
 int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len);
 void rmem_region_node_slabs(struct rmem_node *node, u32 gen, struct rmem_region *unlisted,
@@ -795,6 +809,7 @@ void rmem_sysfs_exit(void);
 /* rmem-debugfs.c: test-only fault injection (see there) */
 extern u32 rmem_fi_write_done_ms;
 extern u32 rmem_fi_submit_ms;
+extern bool rmem_fi_bounce_reserve;
 void rmem_debugfs_init(void);
 void rmem_debugfs_exit(void);
 

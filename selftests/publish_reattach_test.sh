@@ -12,6 +12,8 @@
 #   - the link comes back: the module reconnects in a new session (the
 #     node "lost our slabs"), opens both published regions there again
 #     and renews their copies ("attached again")
+#   - a read sent while the link was down waits for that, and reads back
+#     as written (it met a stale copy: the node lost our session)
 #   - every byte of both reads back as written
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
@@ -21,7 +23,7 @@
 
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
-tap_plan 4
+tap_plan 5
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
@@ -39,7 +41,8 @@ rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 rmemd_cmd=$(rmemd_cmdline)
 rmemd_relaunch rmemd-reattach "$rmemd_cmd" --slab-size 4M --session-timeout 2
 rmem_reload slab_mb=4
-node=$(blk_setup_node 20s)
+# A node timeout longer than the partition: I/O waits for the node.
+node=$(blk_setup_node 120s)
 addr=$(first_node)
 ifc=$(ip route get "$addr" 2>/dev/null | grep -oE 'dev [^ ]+' | cut -d' ' -f2)
 size=$((8 * M))
@@ -78,7 +81,12 @@ tap_last=$?; tap_result "pr-at published, written, sealed, and attached here rea
 mark="publish_reattach_test: link down $$"
 echo "$mark" >/dev/kmsg
 since() { dmesg | sed -n "/$mark/,\$p"; }
-ip link set "$ifc" down && sleep "$DOWN" && ip link set "$ifc" up
+ip link set "$ifc" down && sleep $((DOWN - 5))
+# A read that waits for the node, and meets the new session.
+get $((5 * M)) $((2 * M)) "$tmp/rw" 2>"$tmp/rw.err" &
+reader=$!
+sleep 5
+ip link set "$ifc" up
 node_wait_state "$node" live 120
 state=$(node_field "$node" state)
 lost=$(since | grep -c "lost our")
@@ -93,6 +101,12 @@ done
 [ "$(since | grep -cE "region pr-(at|own): attached again")" = 2 ] &&
 	[ "$(region_field pr-at published)" = attached ]
 tap_last=$?; tap_result "the module opened both published regions there again ('attached again' logged for each)" "$tap_last"
+
+wait "$reader"
+rc=$?
+[ "$rc" = 0 ] && cmp -s "$tmp/b" "$tmp/rw"
+tap_last=$?; tap_result "a read sent while the link was down waited for the new session and read back as written (dd rc $rc)" "$tap_last"
+tap_diag <"$tmp/rw.err"
 
 check && check_own
 tap_last=$?; tap_result "every byte of both reads back as written after the new session" "$tap_last"

@@ -6,10 +6,12 @@
 # the compute node: nothing reaches the memory node (its write_bytes and
 # slabs stay put), the region's allocated stays 0 and same_filled counts
 # the pages; they read back as written, through the block device and
-# through a mapping. Zeros written over data give the slab back; data
-# written over a same-filled page replaces it; a discard makes it zeros;
-# the module parameter same_filled=0 sends such writes as usual. The
-# regions are encrypted (the default): elision happens before encryption.
+# through a mapping. A write whose first and last pages are same-filled
+# sends only the pages between them (same-filled pages between pages of
+# data are sent). Zeros written over data give the slab back; data written
+# over a same-filled page replaces it; a discard makes it zeros; the module
+# parameter same_filled=0 sends such writes as usual. The regions are
+# encrypted (the default): elision happens before encryption.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -17,7 +19,7 @@
 M=1048576
 PARAM=/sys/module/rmem/parameters/same_filled
 
-tap_plan 10
+tap_plan 12
 tmp=$(mktemp -d)
 
 finish() {
@@ -95,6 +97,33 @@ rc=$?
   tail -c +16385 "$tmp/data"; } >"$tmp/x5"
 [ $rc = 0 ] && cmp -s "$tmp/r5" "$tmp/x5"
 tap_result "data over a same-filled page reads the data; a discarded same-filled page reads zeros" $?
+
+# One write of 16 pages: 2 of zeros and 2 of 0xff at its start, 8 of
+# data, 4 of a word at its end. Only the data is sent; then 4 pages of data,
+# 8 of zeros, 4 of data: those zeros are sent with the data around them.
+{ head -c 8192 "$tmp/zero1"; head -c 8192 "$tmp/ff"; head -c 32768 "$tmp/data"; head -c 16384 "$tmp/word"; } >"$tmp/mix"
+{ tail -c 16384 "$tmp/data"; head -c 32768 "$tmp/zero1"; tail -c 32768 "$tmp/data" | head -c 16384; } >"$tmp/mid"
+sf0=$(region_field sf same_filled)
+nw0=$(node_field "$node" write_bytes)
+mixoff=$((slab + 2 * M))
+dd if="$tmp/mix" of="$dev" bs=64K count=1 seek=$((mixoff / 65536)) oflag=direct conv=notrunc status=none &&
+	dd if="$dev" of="$tmp/r7" bs=64K count=1 skip=$((mixoff / 65536)) iflag=direct status=none &&
+	cmp -s "$tmp/r7" "$tmp/mix"
+rc=$?
+sf=$(region_field sf same_filled)
+nw=$(node_field "$node" write_bytes)
+[ $rc = 0 ] && [ $((sf - sf0)) = 8 ] && [ $((nw - nw0)) = 32768 ]
+tap_result "16 pages, the first 4 and last 4 same-filled: read back as written, same_filled +$((sf - sf0)) (8), node write_bytes +$((nw - nw0)) (32768)" $?
+sf0=$sf
+nw0=$nw
+dd if="$tmp/mid" of="$dev" bs=64K count=1 seek=$((mixoff / 65536 + 1)) oflag=direct conv=notrunc status=none &&
+	dd if="$dev" of="$tmp/r8" bs=64K count=2 skip=$((mixoff / 65536)) iflag=direct status=none &&
+	cmp -s "$tmp/r8" <(cat "$tmp/mix" "$tmp/mid")
+rc=$?
+sf=$(region_field sf same_filled)
+nw=$(node_field "$node" write_bytes)
+[ $rc = 0 ] && [ $((sf - sf0)) = 0 ] && [ $((nw - nw0)) = 65536 ]
+tap_result "16 pages with 8 of zeros between data: all sent (same_filled +$((sf - sf0)), node write_bytes +$((nw - nw0))), read back as written" $?
 
 # Turned off: zeros are sent and take a slab.
 sf0=$(region_field sf same_filled)
