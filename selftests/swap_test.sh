@@ -6,8 +6,8 @@
 # reads it all back with zero mismatches, while swap in use is seen to pass
 # the guest's RAM (a quarter of its pages are same-filled, in runs of 64
 # pages, half of them zeros: the region's same_filled must count at least
-# 1 % of what was written, issue 16; 5 % was seen: only whole requests are
-# kept); then stress-ng --vm with --verify passes on the same swap.
+# 10 % of what was written, issue 16; 20 % was seen, 5 % when only whole
+# requests were kept); then stress-ng --vm with --verify passes on the same swap.
 # Last, pages are encrypted (issue 14): a process holding 1.25x RAM of
 # marker pages is mostly swapped out, and the marker is not in rmemd's
 # memory on the memory node (selftests/rmem_scan.py); on a region made with
@@ -57,8 +57,10 @@ r=$(region_field swap read_bytes)
 [ "${w:-0}" -gt $((ram_kb * 1024)) ] && [ "${r:-0}" -gt 0 ]
 tap_last=$?; tap_result "the region carried the swap traffic (written $((${w:-0} >> 20)) MiB, read $((${r:-0} >> 20)) MiB)" "$tap_last"
 sf=$(region_field swap same_filled)
-[ "${sf:-0}" -ge $((${w:-0} / 4096 / 100)) ] && [ "$sf" -lt $((${w:-0} / 4096)) ]
-tap_last=$?; tap_result "same-filled swap pages were kept on the compute node ($((${sf:-0} / 256)) MiB of $((${w:-0} >> 20)) MiB)" "$tap_last"
+# A quarter of the pattern is same-filled; swap merges its pages into
+# requests with pages of data, whose same-filled start and end are kept.
+[ "${sf:-0}" -ge $((${w:-0} / 4096 / 10)) ] && [ "$sf" -lt $((${w:-0} / 4096)) ]
+tap_last=$?; tap_result "same-filled swap pages were kept on the compute node ($((${sf:-0} / 256)) MiB of $((${w:-0} >> 20)) MiB, at least 10 %)" "$tap_last"
 
 rmem_kmsg "swap_test: stress-ng"
 if command -v stress-ng >/dev/null; then
