@@ -1108,6 +1108,7 @@ static unsigned long rmem_region_write_fill(struct rmem_region *r, struct rmem_r
 
 		if (!rmem_io_page_word(&w, &word)) {
 			tq = n;
+			tb = io->nr_bvec;
 			continue;
 		}
 		if (head == q) {

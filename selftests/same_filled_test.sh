@@ -19,7 +19,7 @@
 M=1048576
 PARAM=/sys/module/rmem/parameters/same_filled
 
-tap_plan 12
+tap_plan 13
 tmp=$(mktemp -d)
 
 finish() {
@@ -124,6 +124,21 @@ sf=$(region_field sf same_filled)
 nw=$(node_field "$node" write_bytes)
 [ $rc = 0 ] && [ $((sf - sf0)) = 0 ] && [ $((nw - nw0)) = 65536 ]
 tap_result "16 pages with 8 of zeros between data: all sent (same_filled +$((sf - sf0)), node write_bytes +$((nw - nw0))), read back as written" $?
+
+# 4 pages of zeros, 4 of data, 4 of zeros, 4 of data: the first 4 are kept,
+# the other 12 sent (the zeros between data with them).
+{ head -c 16384 "$tmp/zero1"; head -c 16384 "$tmp/data"; head -c 16384 "$tmp/zero1";
+  tail -c 16384 "$tmp/data"; } >"$tmp/hz"
+sf0=$(region_field sf same_filled)
+nw0=$(node_field "$node" write_bytes)
+dd if="$tmp/hz" of="$dev" bs=64K count=1 seek=$((mixoff / 65536 + 2)) oflag=direct conv=notrunc status=none &&
+	dd if="$dev" of="$tmp/r9" bs=64K count=1 skip=$((mixoff / 65536 + 2)) iflag=direct status=none &&
+	cmp -s "$tmp/r9" "$tmp/hz"
+rc=$?
+sf=$(region_field sf same_filled)
+nw=$(node_field "$node" write_bytes)
+[ $rc = 0 ] && [ $((sf - sf0)) = 4 ] && [ $((nw - nw0)) = 49152 ] && [ "$(region_field sf errors)" = 0 ]
+tap_result "16 pages, zeros at the start and between data: the first 4 kept (same_filled +$((sf - sf0))), 12 sent (node write_bytes +$((nw - nw0)), 49152), read back as written, no error" $?
 
 # Turned off: zeros are sent and take a slab.
 sf0=$(region_field sf same_filled)
