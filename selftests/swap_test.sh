@@ -37,11 +37,7 @@ mult=20
 work_mb=$((ram_kb * mult / 10 / 1024))
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
-# The node may stay unreachable for long before swap I/O fails: the scan of
-# rmemd's memory below holds its mm, and rmemd cannot answer a heartbeat or
-# take a reconnect until it ends (over a minute on the debug kernel, where
-# check-debug's swap step over RDMA then failed swap reads and killed init).
-node=$(blk_setup_node 600s)
+node=$(blk_setup_node 60s)
 dev=$(blk_add_region swap 1G) || { tap_not_ok "setup"; tap_fail_rest "no region"; tap_done; }
 mkswap "$dev" >/dev/null && swapon "$dev" && grep -q "^$dev " /proc/swaps
 tap_last=$?; tap_result "swapon $dev (guest RAM $((ram_kb / 1024)) MiB)" "$tap_last"
