@@ -15,6 +15,9 @@
  *                        not yet handed the request to it (rmem_region_rw)
  *   bounce_reserve_only  encrypted writes get bounce pages from the reserve
  *                        only, as when memory is exhausted (rmem-crypt.c)
+ *   reattach_fail        an attached or sealed region cannot be opened
+ *                        again on a node back in a new session, as when
+ *                        that node drops again at once (rmem-region.c)
  *
  * And files to read: queues, how each live node's connections are set up
  * (for TCP: the socket options that keep swap-out out of reclaim); extents,
@@ -33,6 +36,7 @@
 u32 rmem_fi_write_done_ms;
 u32 rmem_fi_submit_ms;
 bool rmem_fi_bounce_reserve;
+bool rmem_fi_reattach_fail;
 
 static struct dentry *rmem_debugfs_dir;
 
@@ -91,6 +95,7 @@ void rmem_debugfs_init(void)
 				   &rmem_fi_submit_ms, &rmem_fi_delay_fops);
 	debugfs_create_bool("bounce_reserve_only", 0600, rmem_debugfs_dir,
 			    &rmem_fi_bounce_reserve);
+	debugfs_create_bool("reattach_fail", 0600, rmem_debugfs_dir, &rmem_fi_reattach_fail);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 	debugfs_create_file("extents", 0400, rmem_debugfs_dir, NULL, &rmem_extents_fops);
 }

@@ -917,6 +917,34 @@ static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
 	return false;
 }
 
+/* Whether a parked read has waited node_timeout_ms. */
+static bool rmem_read_park_expired(const struct rmem_rio *rio)
+{
+	return time_after(jiffies, rio->parked_at +
+			  msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms)));
+}
+
+/*
+ * Whether a parked read goes again: its extent has a current copy (one
+ * renewed, or another), or none at all, or the read has waited long
+ * enough (sent, it fails or finds another copy). Until then it stays:
+ * sent to the stale copy only, it would come back at once, and kick the
+ * rebuild work into a busy loop. r->lock held.
+ */
+static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
+{
+	const struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
+	unsigned int i;
+
+	lockdep_assert_held(&r->lock);
+	if (!e->nr || rmem_read_park_expired(rio))
+		return true;
+	for (i = 0; i < e->nr; i++)
+		if (!rmem_rep_stale(&e->rep[i]))
+			return true;
+	return false;
+}
+
 /*
  * A read of a region that reopens (rmem_region_reopens()) met a stale copy
  * on @node: the node came back in a new session, and the rebuild work
@@ -941,10 +969,12 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 		;
 	if (i == e->nr)
 		return false;	/* lost there: another copy, or EIO */
-	if (rio->parked_at &&
-	    time_after(jiffies, rio->parked_at + msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms))))
+	if (rio->parked_at && rmem_read_park_expired(rio))
 		return false;
-	/* The first wait asks for a pass now; a read sent again waits for the next. */
+	/*
+	 * The first wait asks for a pass now. A read sent again waits until
+	 * its extent has a current copy (rmem_region_stale_reads()).
+	 */
 	if (!rio->parked_at) {
 		rio->parked_at = jiffies;
 		rmem_region_kick(r);
@@ -955,18 +985,23 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 }
 
 /*
- * Send the reads that waited for their copies to be opened again: to a
- * renewed copy, to another, or to EIO when none is left (@fail: the
- * region goes; they all fail). Rebuild work, after the reattach and the
- * prune.
+ * Send the reads that waited for their copies to be opened again and can
+ * go (rmem_read_unpark()): to a renewed copy, to another, or to EIO when
+ * none is left (@fail: the region goes; they all fail). Rebuild work, on
+ * every pass (after the reattach and the prune), which also ends a wait
+ * that has lasted too long.
  */
 static void rmem_region_stale_reads(struct rmem_region *r, bool fail)
 {
 	struct rmem_rio *rio, *tmp;
 	LIST_HEAD(reads);
 
+	if (list_empty_careful(&r->stale_reads))
+		return;
 	spin_lock(&r->lock);
-	list_splice_init(&r->stale_reads, &reads);
+	list_for_each_entry_safe(rio, tmp, &r->stale_reads, park)
+		if (fail || rmem_read_unpark(r, rio))
+			list_move_tail(&rio->park, &reads);
 	spin_unlock(&r->lock);
 	list_for_each_entry_safe(rio, tmp, &reads, park) {
 		list_del_init(&rio->park);
@@ -1036,28 +1071,29 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 }
 
 /*
- * The copy a read goes to: untried, then live, then with the fewest
+ * The copy a read goes to: untried, then live, then current (a stale copy,
+ * of a node's older session, fails at once), then with the fewest
  * requests in flight, then the lowest latency. r->lock held; -1 if every
  * copy was tried.
  */
 static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 {
-	int i, best = -1;
-	bool best_live = false;
+	int i, best = -1, best_rank = -1;
 
 	for (i = 0; i < e->nr; i++) {
 		struct rmem_node *n = e->rep[i].node;
-		bool live = rmem_node_state_get(n) == RMEM_NODE_LIVE && !rmem_rep_stale(&e->rep[i]);
+		bool cur = !rmem_rep_stale(&e->rep[i]);
+		int rank = cur ? 1 + (rmem_node_state_get(n) == RMEM_NODE_LIVE) : 0;
 		struct rmem_node *b;
 
 		if (rmem_node_in(n, rio->tried, rio->nr_tried))
 			continue;
-		if (best < 0 || (live && !best_live)) {
+		if (rank > best_rank) {
 			best = i;
-			best_live = live;
+			best_rank = rank;
 			continue;
 		}
-		if (live != best_live)
+		if (rank < best_rank)
 			continue;
 		b = e->rep[best].node;
 		if (atomic_read(&n->inflight) < atomic_read(&b->inflight) ||
@@ -1069,6 +1105,17 @@ static int rmem_read_pick(struct rmem_rio *rio, const struct rmem_extent *e)
 }
 
 static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned long end);
+
+/* Pages [p, end) stop being written (and lost): they read as unwritten. */
+static void rmem_region_unwrite(struct rmem_region *r, unsigned long p, unsigned long end)
+{
+	unsigned long q;
+
+	for (q = p; q < end; q++) {
+		clear_bit(q, r->written);
+		clear_bit(q, r->lost);
+	}
+}
 
 /* Page @q is @word repeated: keep the word (none for zeros). */
 static int rmem_fill_keep(struct rmem_region *r, unsigned long q, u64 word)
@@ -1083,7 +1130,8 @@ static int rmem_fill_keep(struct rmem_region *r, unsigned long q, u64 word)
 /*
  * The pages of a write that are each one repeated word, at its start and
  * at its end, are kept here and not sent: they stop being written (a slab
- * left with none goes back to its node), and a non-zero word goes in
+ * left with none goes back to its node when the whole write is kept, by
+ * rmem_region_forget()), and a non-zero word goes in
  * r->fill. What is left of the write is cut down to the pages between
  * them, where a bvec starts (a page of swap or of an mmap chunk is one).
  * Same-filled pages between pages of data are sent: cutting the write
@@ -1143,10 +1191,9 @@ static unsigned long rmem_region_write_fill(struct rmem_region *r, struct rmem_r
 	}
 	if (!cut && tq == n)
 		return 0;
-	if (cut)
-		rmem_region_forget(r, p, p + cut);
-	if (tq < n)
-		rmem_region_forget(r, p + tq, p + n);
+	/* Its slab keeps the pages of data sent now: nothing to give back. */
+	rmem_region_unwrite(r, p, p + cut);
+	rmem_region_unwrite(r, p + tq, p + n);
 	rio->pos += (u64)cut << RMEM_PAGE_SHIFT;
 	io->offset = rio->pos & (r->slab_size - 1);
 	io->len = (tq - cut) << RMEM_PAGE_SHIFT;
@@ -1416,49 +1463,93 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
 }
 
 /*
- * Pages [p, end) hold no data any more (discarded, or same-filled): a slab
- * left with no written page and no write in flight goes back to its node,
- * unless the region was preallocated.
+ * Whether extent @ei's slabs could go back to their nodes: it has copies,
+ * holds no written page, and the region may give slabs back. A hint
+ * without r->lock.
+ */
+static bool rmem_extent_empty(struct rmem_region *r, unsigned int ei)
+{
+	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
+	unsigned long first = ei * per;
+	unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
+
+	return READ_ONCE(r->ext[ei].nr) && !r->prealloc && !r->publish && !r->attached &&
+	       find_next_bit(r->written, stop, first) >= stop;
+}
+
+/*
+ * Extent @ei gives its slabs back to their nodes if it holds no written
+ * page and no write is in flight (one SLAB_FREE each: it may wait for a
+ * reconnecting node). Reap work only.
+ */
+static void rmem_extent_reap(struct rmem_region *r, unsigned int ei)
+{
+	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
+	unsigned long first = ei * per;
+	unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
+	struct rmem_extent *e = &r->ext[ei];
+	struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
+	unsigned int i, n;
+
+	/* Most extents free nothing: no lock for those. */
+	if (!rmem_extent_empty(r, ei))
+		return;
+	mutex_lock(&r->alloc_lock);
+	down_read(&rmem_slab_sem);	/* detached and freed as one */
+	spin_lock(&r->lock);
+	if (!e->nr || e->writes || e->syncing || r->prealloc ||
+	    find_next_bit(r->written, stop, first) < stop ||
+	    find_next_bit(r->lost, stop, first) < stop) {
+		spin_unlock(&r->lock);
+		up_read(&rmem_slab_sem);
+		mutex_unlock(&r->alloc_lock);
+		return;
+	}
+	n = rmem_extent_detach(r, ei, false, false, reps);
+	spin_unlock(&r->lock);
+	for (i = 0; i < n; i++)
+		rmem_slab_put(r, reps[i].node, reps[i].slab, reps[i].gen);
+	up_read(&rmem_slab_sem);
+	mutex_unlock(&r->alloc_lock);
+}
+
+static void rmem_region_reap_work(struct work_struct *work)
+{
+	struct rmem_region *r = container_of(work, struct rmem_region, reap_work);
+	unsigned int ei, noio;
+
+	/* The region may be the swap device: no reclaim that waits on it. */
+	noio = memalloc_noio_save();
+	for (ei = 0; ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
+		rmem_extent_reap(r, ei);
+		cond_resched();
+	}
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * Pages [p, end) hold no data any more (discarded, or same-filled): they
+ * stop being written. A slab left with no written page and no write in
+ * flight goes back to its node, unless the region was preallocated: from
+ * the reap work, since the caller may be queue_rq in anyone's direct
+ * reclaim, which must never wait for a node (a free waits for its reply,
+ * and for a reconnect).
  */
 static void rmem_region_forget(struct rmem_region *r, unsigned long p, unsigned long end)
 {
 	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
 	unsigned int ei, last;
-	unsigned long q;
 
-	for (q = p; q < end; q++) {
-		clear_bit(q, r->written);
-		clear_bit(q, r->lost);
-	}
+	rmem_region_unwrite(r, p, end);
 	last = (end - 1) / per;
 	for (ei = p / per; ei <= last; ei++) {
-		unsigned long first = ei * per;
-		unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
-		struct rmem_extent *e = &r->ext[ei];
-		struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
-		unsigned int i, n;
-
-		/* Most calls free nothing: no lock for those. */
-		if (!READ_ONCE(e->nr) || r->prealloc || r->publish || r->attached ||
-		    find_next_bit(r->written, stop, first) < stop)
+		if (!rmem_extent_empty(r, ei))
 			continue;
-		mutex_lock(&r->alloc_lock);
-		down_read(&rmem_slab_sem);	/* detached and freed as one */
-		spin_lock(&r->lock);
-		if (!e->nr || e->writes || e->syncing || r->prealloc ||
-		    find_next_bit(r->written, stop, first) < stop ||
-		    find_next_bit(r->lost, stop, first) < stop) {
-			spin_unlock(&r->lock);
-			up_read(&rmem_slab_sem);
-			mutex_unlock(&r->alloc_lock);
-			continue;
-		}
-		n = rmem_extent_detach(r, ei, false, false, reps);
+		spin_lock(&r->lock);	/* not queued once the region is dying */
+		if (!r->dying)
+			queue_work(rmem_rebuild_wq, &r->reap_work);
 		spin_unlock(&r->lock);
-		for (i = 0; i < n; i++)
-			rmem_slab_put(r, reps[i].node, reps[i].slab, reps[i].gen);
-		up_read(&rmem_slab_sem);
-		mutex_unlock(&r->alloc_lock);
+		break;
 	}
 }
 
@@ -2035,6 +2126,8 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 	if (again)
 		WRITE_ONCE(r->rebuild_kick, true);
 rearm:
+	/* Reads still waiting: a copy renewed since, or a wait that is over. */
+	rmem_region_stale_reads(r, false);
 	if (!READ_ONCE(r->dying))
 		queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work,
 				   again ? RMEM_REBUILD_POLL / 4 : RMEM_REBUILD_POLL);
@@ -2063,6 +2156,7 @@ static void rmem_region_stop(struct rmem_region *r)
 	WRITE_ONCE(r->dying, true);
 	spin_unlock(&r->lock);
 	cancel_delayed_work_sync(&r->rebuild_work);
+	cancel_work_sync(&r->reap_work);
 	rmem_region_stale_reads(r, true);
 }
 
@@ -2132,6 +2226,7 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size,
 	mutex_init(&r->alloc_lock);
 	init_waitqueue_head(&r->wait);
 	INIT_DELAYED_WORK(&r->rebuild_work, rmem_region_rebuild_work);
+	INIT_WORK(&r->reap_work, rmem_region_reap_work);
 	r->rebuild_seen = rmem_node_changes();
 	r->ext = kvcalloc(r->nr_extents, sizeof(*r->ext), GFP_KERNEL);
 	r->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
@@ -2656,6 +2751,10 @@ static int rmem_region_reattach(struct rmem_region *r)
 
 		if (!p->opened || p->gen == READ_ONCE(node->gen) || !rmem_node_pub_ok(node))
 			continue;
+		if (READ_ONCE(rmem_fi_reattach_fail)) {
+			ret = -EIO;	/* a test's: the node cannot be reached yet */
+			continue;
+		}
 		err = rmem_pub_open(node, r->name, &info);
 		if (!err && (le32_to_cpu(info.handle) != p->handle ||
 			     !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))) {

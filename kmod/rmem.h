@@ -536,7 +536,10 @@ struct rmem_extent {
  * @crypt: its pages' transform (and key) when encrypted, else NULL
  * @dying: being deleted: the rebuild stops
  * @rebuild_work: brings degraded extents back to @replicas copies, moves
- *	copies off draining nodes (rmem_wq)
+ *	copies off draining nodes (rmem_rebuild_wq)
+ * @reap_work: gives back the slabs of extents left with no written page
+ *	(discarded, or same-filled), which the I/O path must not wait for
+ *	(rmem_rebuild_wq)
  * @rebuild_seen: rmem_node_changes() at the last full pass
  * @rebuild_kick: something changed since: run a full pass
  * @noroom: extents the last pass could not give a copy: no node had room
@@ -596,6 +599,7 @@ struct rmem_region {
 	struct crypto_sync_skcipher *crypt;
 	bool dying;
 	struct delayed_work rebuild_work;
+	struct work_struct reap_work;
 	unsigned int rebuild_seen;
 	bool rebuild_kick;
 	unsigned int noroom;
@@ -810,6 +814,7 @@ void rmem_sysfs_exit(void);
 extern u32 rmem_fi_write_done_ms;
 extern u32 rmem_fi_submit_ms;
 extern bool rmem_fi_bounce_reserve;
+extern bool rmem_fi_reattach_fail;
 void rmem_debugfs_init(void);
 void rmem_debugfs_exit(void);
 

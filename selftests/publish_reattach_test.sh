@@ -14,6 +14,10 @@
 #     and renews their copies ("attached again")
 #   - a read sent while the link was down waits for that, and reads back
 #     as written (it met a stale copy: the node lost our session)
+#   - while the regions cannot be opened there again yet (debugfs
+#     reattach_fail, as when the node drops again at once), that read
+#     waits without keeping a CPU busy: it used to be sent to the stale
+#     copy over and over, and the rebuild work spun until node_timeout_ms
 #   - every byte of both reads back as written
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
@@ -23,10 +27,12 @@
 
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
-tap_plan 5
+FI=/sys/kernel/debug/rmem/reattach_fail
+tap_plan 6
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
+	[ -w "$FI" ] && echo 0 >"$FI"
 	ip link set "${ifc:-lo}" up 2>/dev/null
 	rmemctl region del pr-at purge >/dev/null 2>&1
 	rmemctl region del pr-own purge >/dev/null 2>&1
@@ -86,6 +92,7 @@ ip link set "$ifc" down && sleep $((DOWN - 5))
 get $((5 * M)) $((2 * M)) "$tmp/rw" 2>"$tmp/rw.err" &
 reader=$!
 sleep 5
+echo 1 >"$FI"
 ip link set "$ifc" up
 node_wait_state "$node" live 120
 state=$(node_field "$node" state)
@@ -93,6 +100,20 @@ lost=$(since | grep -c "lost our")
 [ "$state" = live ] && [ "$lost" -ge 1 ]
 tap_last=$?; tap_result "link down ${DOWN} s: rmemd ended our session; the node is $state again, in a new session ($lost 'lost our' lines)" "$tap_last"
 since | tail -n 8 | tap_diag
+
+# busy: jiffies all CPUs were busy, and in all, since boot.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+sleep 2
+read -r b0 t0 < <(busy)
+sleep 6
+read -r b1 t1 < <(busy)
+# CPUs' worth busy over those 6 s, in hundredths.
+cpus=$(((b1 - b0) * 100 * $(nproc) / (t1 - t0 > 0 ? t1 - t0 : 1)))
+attached=$(since | grep -cE "region pr-(at|own): attached again")
+kill -0 "$reader" 2>/dev/null && [ "$attached" = 0 ] && [ "$cpus" -lt 50 ]
+tap_last=$?; tap_result "the regions cannot be opened there again yet ($FI): the read waits, and the guest's CPUs are $cpus/100 of a CPU busy (under 50)" "$tap_last"
+top -b -n 1 2>/dev/null | head -n 12 | tap_diag
+echo 0 >"$FI"
 
 for _ in $(seq 60); do
 	[ "$(since | grep -cE "region pr-(at|own): attached again")" = 2 ] && break
