@@ -145,6 +145,17 @@ static int rmem_rep_find(const struct rmem_extent *e, const struct rmem_node *no
 	return -1;
 }
 
+/* Whether extent @e has a copy (rep[0..nr)) on @node. r->lock held. */
+static bool rmem_extent_rep_on(const struct rmem_extent *e, const struct rmem_node *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nr; i++)
+		if (e->rep[i].node == node)
+			return true;
+	return false;
+}
+
 /*
  * Whether pages [@p, @end) of extent @e overlap the piece the rebuild is
  * copying; such a write makes the rebuild copy that piece again. r->lock
@@ -959,15 +970,10 @@ static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
 static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned int ei,
 			   const struct rmem_node *node)
 {
-	const struct rmem_extent *e = &r->ext[ei];
-	int i;
-
 	lockdep_assert_held(&r->lock);
 	if (!rmem_region_reopens(r) || r->dying)
 		return false;
-	for (i = 0; i < e->nr && e->rep[i].node != node; i++)
-		;
-	if (i == e->nr)
+	if (!rmem_extent_rep_on(&r->ext[ei], node))
 		return false;	/* lost there: another copy, or EIO */
 	if (rio->parked_at && rmem_read_park_expired(rio))
 		return false;
@@ -2803,14 +2809,12 @@ static int rmem_region_pub_resync(struct rmem_region *r, struct rmem_pub_ref *p,
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_node *node = p->node;
 	struct rmem_replica to = { .node = node, .gen = p->gen };
-	int i, ret = 0;
+	int ret = 0;
 
 	spin_lock(&r->lock);
-	for (i = 0; i < e->nr && e->rep[i].node != node; i++)
-		;
 	if (!e->nr)
 		ret = -EIO;	/* nothing to copy from: its pages are lost */
-	else if (i < e->nr || e->syncing || e->nr >= RMEM_MAX_REPLICAS)
+	else if (rmem_extent_rep_on(e, node) || e->syncing || e->nr >= RMEM_MAX_REPLICAS)
 		ret = -EPROTO;	/* a copy of ours there already, another slab */
 	spin_unlock(&r->lock);
 	if (ret)
