@@ -251,12 +251,13 @@ static unsigned int rmem_extent_detach(struct rmem_region *r, unsigned int ei, b
 
 /*
  * Whether @r's copies outlive our session on their node: an attached
- * region's, or a published region's once sealed (its copies are read
- * only, by any session: rmem_region_reattach()).
+ * region's, or a published one's (ours: rmemd keeps its slabs under its
+ * name, and a session of our id may open it again, to write it while it
+ * is not sealed: rmem_region_reattach()).
  */
 static bool rmem_region_reopens(const struct rmem_region *r)
 {
-	return r->attached || READ_ONCE(r->sealed);
+	return r->attached || r->publish;
 }
 
 /*
@@ -845,6 +846,8 @@ static void rmem_rio_end(struct rmem_rio *rio, int err)
 	rio->end(rio, err);
 }
 
+static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned int ei);
+
 /* A write's request to one copy completed; the last one ends the write. */
 static void rmem_region_write_done(struct rmem_req *io, int err)
 {
@@ -863,6 +866,11 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	i = rmem_rep_find(e, io->node, io->slab, io->gen);
 	if (err == -ESTALE) {
 		rmem_rep_stale_locked(r, ei, io->node, io->slab, io->gen);
+		if (rmem_write_park(r, io, ei)) {
+			spin_unlock(&r->lock);
+			rmem_node_put(io->node);
+			return;
+		}
 	} else if (err && i >= 0 && (e->nr > 1 || i == e->nr)) {
 		/* Never left different from the others: it goes, and is rebuilt. */
 		rmem_rep_drop(r, ei, i, err == -ENOTCONN ? "the node is not reachable" :
@@ -963,7 +971,7 @@ static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
  * (rmem_region_reattach()). Rather than fail at once (a SIGBUS to a
  * process reading mapped model weights), the read waits for that on
  * r->stale_reads, and is sent again, to any copy, once the work has run
- * (rmem_region_stale_reads()); for node_timeout_ms at most. r->lock held.
+ * (rmem_region_stale_io()); for node_timeout_ms at most. r->lock held.
  *
  * Return: whether it waits.
  */
@@ -979,7 +987,7 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 		return false;
 	/*
 	 * The first wait asks for a pass now. A read sent again waits until
-	 * its extent has a current copy (rmem_region_stale_reads()).
+	 * its extent has a current copy (rmem_region_stale_io()).
 	 */
 	if (!rio->parked_at) {
 		rio->parked_at = jiffies;
@@ -990,18 +998,94 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 	return true;
 }
 
+/* Index of extent @e's copy on @node in @slab, of any generation, or -1. */
+static int rmem_rep_find_slab(const struct rmem_extent *e, const struct rmem_node *node, u32 slab)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nr; i++)
+		if (e->rep[i].node == node && e->rep[i].slab == slab)
+			return i;
+	return -1;
+}
+
+/*
+ * A write's request @io to a copy of our published region, not sealed,
+ * met the copy stale: its node is back in a new session (rmemd ended the
+ * old one), and still holds the region under its name. As a read does
+ * (rmem_read_park()), it waits on r->stale_writes for the rebuild work to
+ * open the region there again (rmem_region_reattach()), and is sent again
+ * to the renewed copy; for node_timeout_ms at most. A sealed or attached
+ * region takes no writes. r->lock held.
+ *
+ * Return: whether it waits.
+ */
+static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned int ei)
+{
+	struct rmem_rio *rio = rmem_rio_of(io);
+
+	lockdep_assert_held(&r->lock);
+	if (!r->publish || READ_ONCE(r->sealed) || r->dying ||
+	    rmem_rep_find_slab(&r->ext[ei], io->node, io->slab) < 0)
+		return false;	/* lost there: the other copies, or EIO */
+	if (rio->parked_at && rmem_read_park_expired(rio))
+		return false;
+	if (!rio->parked_at) {
+		rio->parked_at = jiffies;
+		rmem_region_kick(r);
+	}
+	list_add_tail(&io->entry, &r->stale_writes);
+	return true;
+}
+
+/*
+ * Send again the write requests that waited for their copy to be renewed
+ * (rmem_write_park()), once it is, or it is gone, or the wait is over, or
+ * (@fail) the region goes: sent, those others fail at once (-ESTALE) and
+ * end as a failed request to that copy.
+ */
+static void rmem_region_stale_writes(struct rmem_region *r, bool fail)
+{
+	struct rmem_req *io, *tmp;
+	LIST_HEAD(writes);
+
+	if (list_empty_careful(&r->stale_writes))
+		return;
+	spin_lock(&r->lock);
+	list_for_each_entry_safe(io, tmp, &r->stale_writes, entry) {
+		struct rmem_rio *rio = rmem_rio_of(io);
+		struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
+		int k = rmem_rep_find_slab(e, io->node, io->slab);
+
+		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_read_park_expired(rio))
+			continue;
+		if (k >= 0 && !rmem_rep_stale(&e->rep[k]))
+			io->gen = e->rep[k].gen;	/* renewed */
+		list_move_tail(&io->entry, &writes);
+		rmem_node_get(io->node);	/* until rmem_region_write_done() */
+		atomic_inc(&io->node->inflight);
+	}
+	spin_unlock(&r->lock);
+	list_for_each_entry_safe(io, tmp, &writes, entry) {
+		list_del_init(&io->entry);
+		rmem_node_submit(io->node, io);
+	}
+}
+
 /*
  * Send the reads that waited for their copies to be opened again and can
  * go (rmem_read_unpark()): to a renewed copy, to another, or to EIO when
- * none is left (@fail: the region goes; they all fail). Rebuild work, on
- * every pass (after the reattach and the prune), which also ends a wait
- * that has lasted too long.
+ * none is left (@fail: the region goes; they all fail); and the writes
+ * (rmem_region_stale_writes()). Rebuild work, on every pass (after the
+ * reattach and the prune), which also ends a wait that has lasted too
+ * long; rmem_region_stop().
  */
-static void rmem_region_stale_reads(struct rmem_region *r, bool fail)
+static void rmem_region_stale_io(struct rmem_region *r, bool fail)
 {
 	struct rmem_rio *rio, *tmp;
 	LIST_HEAD(reads);
 
+	rmem_region_stale_writes(r, fail);
 	if (list_empty_careful(&r->stale_reads))
 		return;
 	spin_lock(&r->lock);
@@ -2105,7 +2189,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 		rmem_extent_prune(r, ei);
 		spin_unlock(&r->lock);
 	}
-	rmem_region_stale_reads(r, false);
+	rmem_region_stale_io(r, false);
 	rmem_region_degraded_event(r);
 	for (ei = 0; b && ei < r->nr_extents && !READ_ONCE(r->dying); ei++) {
 		ret = rmem_extent_rebuild(r, ei, b);
@@ -2133,7 +2217,7 @@ static void rmem_region_rebuild_work(struct work_struct *work)
 		WRITE_ONCE(r->rebuild_kick, true);
 rearm:
 	/* Reads still waiting: a copy renewed since, or a wait that is over. */
-	rmem_region_stale_reads(r, false);
+	rmem_region_stale_io(r, false);
 	if (!READ_ONCE(r->dying))
 		queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work,
 				   again ? RMEM_REBUILD_POLL / 4 : RMEM_REBUILD_POLL);
@@ -2163,7 +2247,7 @@ static void rmem_region_stop(struct rmem_region *r)
 	spin_unlock(&r->lock);
 	cancel_delayed_work_sync(&r->rebuild_work);
 	cancel_work_sync(&r->reap_work);
-	rmem_region_stale_reads(r, true);
+	rmem_region_stale_io(r, true);
 }
 
 /*
@@ -2228,6 +2312,7 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size,
 	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->stale_reads);
+	INIT_LIST_HEAD(&r->stale_writes);
 	xa_init(&r->fill);
 	mutex_init(&r->alloc_lock);
 	init_waitqueue_head(&r->wait);
@@ -2601,7 +2686,12 @@ static int rmem_extent_reattach(struct rmem_region *r, unsigned int ei,
 		spin_unlock(&r->lock);
 		return 0;
 	}
-	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS) {
+	/*
+	 * A slab there that is not a copy of ours was dropped after a write
+	 * to it failed: before the seal it misses that write (the seal brings
+	 * it up to date: rmem_region_pub_check()); after, it may serve.
+	 */
+	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS && (r->attached || READ_ONCE(r->sealed))) {
 		rmem_node_get(node);
 		e->rep[k].node = node;
 		e->rep[k].slab = slab;
@@ -2755,15 +2845,18 @@ static int rmem_region_reattach(struct rmem_region *r)
 		struct rmem_pub_ref *p = &r->pubs[i];
 		struct rmem_node *node = p->node;
 
-		if (!p->opened || p->gen == READ_ONCE(node->gen) || !rmem_node_pub_ok(node))
+		/* Ours is reopened where it was published, opened or not. */
+		if ((!p->opened && !r->publish) || p->gen == READ_ONCE(node->gen) ||
+		    !rmem_node_pub_ok(node))
 			continue;
 		if (READ_ONCE(rmem_fi_reattach_fail)) {
 			ret = -EIO;	/* a test's: the node cannot be reached yet */
 			continue;
 		}
+		/* rmemd lets only its owner's session id open it before the seal. */
 		err = rmem_pub_open(node, r->name, &info);
 		if (!err && (le32_to_cpu(info.handle) != p->handle ||
-			     !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED))) {
+			     (r->attached && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED)))) {
 			rmem_pub_close(node, info.handle);
 			err = -ESTALE;
 		}
@@ -2778,6 +2871,7 @@ static int rmem_region_reattach(struct rmem_region *r)
 			ret = err;
 			continue;
 		}
+		p->opened = true;	/* closed (PUB_CLOSE) when the region goes */
 		old = p->gen;
 		p->gen = READ_ONCE(node->gen);
 		err = rmem_region_pub_map(r, p, RMEM_PUB_MAP_REATTACH, NULL, NULL, NULL);
@@ -2786,8 +2880,8 @@ static int rmem_region_reattach(struct rmem_region *r)
 			ret = err;
 			continue;
 		}
-		rnode_info(node, "region %s: attached again (our session there had ended)\n",
-			   r->name);
+		rnode_info(node, "region %s: %s again (our session there had ended)\n", r->name,
+			   r->attached || READ_ONCE(r->sealed) ? "attached" : "opened for writing");
 	}
 	mutex_unlock(&r->alloc_lock);
 	return ret;

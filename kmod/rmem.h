@@ -561,6 +561,9 @@ struct rmem_extent {
  * @stale_reads: reads that met a copy of a region that reopens on a node
  *	back in a new session, waiting for the rebuild work to open it there
  *	again (struct rmem_rio.park, under @lock)
+ * @stale_writes: a write's requests to such a copy of our unsealed
+ *	published region, waiting the same way (struct rmem_req.entry, under
+ *	@lock)
  *
  * A page with neither @written nor @lost set reads as zeros, or as its
  * word in @fill.
@@ -614,6 +617,7 @@ struct rmem_region {
 	struct rmem_pub_ref *pubs;
 	unsigned int nr_pubs;
 	struct list_head stale_reads;
+	struct list_head stale_writes;
 };
 
 /**
@@ -658,7 +662,8 @@ struct rmem_pub_ref {
  * @nr_plain: entries in @plain
  * @park: a read waiting in @region's stale_reads for its copy to be opened
  *	again (rmem_read_park())
- * @parked_at: when it first waited there (jiffies)
+ * @parked_at: when it (a read) or one of its requests (a write:
+ *	@region's stale_writes) first waited there (jiffies)
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
  *	-EAGAIN instead (the block front end: the submitter may be a task in
  *	reclaim whose progress those pages wait for)

@@ -18,7 +18,11 @@
 #     reattach_fail, as when the node drops again at once), that read
 #     waits without keeping a CPU busy: it used to be sent to the stale
 #     copy over and over, and the rebuild work spun until node_timeout_ms
-#   - every byte of both reads back as written
+#   - a third region, published by us and not sealed, is opened again too
+#     ("opened for writing again"): a write sent to it while the link was
+#     down waits for that and is stored, what it held before reads back,
+#     and it seals (its copies were ours)
+#   - every byte of the first two reads back as written
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +32,7 @@
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
 FI=/sys/kernel/debug/rmem/reattach_fail
-tap_plan 6
+tap_plan 8
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
@@ -36,6 +40,7 @@ finish() {
 	ip link set "${ifc:-lo}" up 2>/dev/null
 	rmemctl region del pr-at purge >/dev/null 2>&1
 	rmemctl region del pr-own purge >/dev/null 2>&1
+	rmemctl region del pr-w purge >/dev/null 2>&1
 	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-reattach "$rmemd_cmd"
 	rmem_reload
 	rm -rf "$tmp"
@@ -65,6 +70,8 @@ check_own() {
 	dd if="$own" of="$tmp/rc" bs=1M count=2 iflag=direct status=none && cmp -s "$tmp/c" "$tmp/rc"
 }
 head -c $((2 * M)) /dev/urandom >"$tmp/c"
+head -c $((2 * M)) /dev/urandom >"$tmp/d"
+head -c $M /dev/urandom >"$tmp/e"
 
 out=$(rmemctl region add pr-at size $size publish 2>&1 &&
 	rmemctl region load pr-at "$tmp/a" 2>&1 | tail -n 1 &&
@@ -79,9 +86,16 @@ out=$out$'\n'$(rmemctl region add pr-own size $((4 * M)) publish 2>&1 &&
 rc=$((rc || $?))
 own=/dev/$(region_field pr-own device)
 dev_wait "${own#/dev/}" b
+# pr-w: ours, published, loaded, not sealed: still being written.
+out=$out$'\n'$(rmemctl region add pr-w size $((4 * M)) publish 2>&1 &&
+	rmemctl region load pr-w "$tmp/d" 2>&1 | tail -n 1)
+rc=$((rc || $?))
+wdev=/dev/$(region_field pr-w device)
+dev_wait "${wdev#/dev/}" b
 [ "$rc" = 0 ] && [ -n "$node" ] && [ -n "$ifc" ] && [ "$(region_field pr-at published)" = attached ] &&
-	[ "$(region_field pr-own published)" = sealed ] && check && check_own
-tap_last=$?; tap_result "pr-at published, written, sealed, and attached here read-only ($dev), pr-own published and sealed ($own), link $ifc: both read back" "$tap_last" ||
+	[ "$(region_field pr-own published)" = sealed ] && check && check_own &&
+	[ "$(region_field pr-w published)" = yes ]
+tap_last=$?; tap_result "pr-at published, written, sealed, and attached here read-only ($dev), pr-own published and sealed ($own), pr-w published, not sealed ($wdev), link $ifc: all read back" "$tap_last" ||
 	{ echo "$out" | tap_diag; tap_fail_rest "no attached region"; tap_done; }
 
 mark="publish_reattach_test: link down $$"
@@ -91,6 +105,9 @@ ip link set "$ifc" down && sleep $((DOWN - 5))
 # A read that waits for the node, and meets the new session.
 get $((5 * M)) $((2 * M)) "$tmp/rw" 2>"$tmp/rw.err" &
 reader=$!
+# And a write to pr-w (ours, not sealed), which meets it too.
+dd if="$tmp/e" of="$wdev" bs=1M seek=2 oflag=direct conv=notrunc status=none 2>"$tmp/ww.err" &
+writer=$!
 sleep 5
 echo 1 >"$FI"
 ip link set "$ifc" up
@@ -109,9 +126,10 @@ sleep 6
 read -r b1 t1 < <(busy)
 # CPUs' worth busy over those 6 s, in hundredths.
 cpus=$(((b1 - b0) * 100 * $(nproc) / (t1 - t0 > 0 ? t1 - t0 : 1)))
-attached=$(since | grep -cE "region pr-(at|own): attached again")
-kill -0 "$reader" 2>/dev/null && [ "$attached" = 0 ] && [ "$cpus" -lt 50 ]
-tap_last=$?; tap_result "the regions cannot be opened there again yet ($FI): the read waits, and the guest's CPUs are $cpus/100 of a CPU busy (under 50)" "$tap_last"
+attached=$(since | grep -cE "region pr-(at|own|w): (attached|opened for writing) again")
+kill -0 "$reader" 2>/dev/null && kill -0 "$writer" 2>/dev/null && [ "$attached" = 0 ] &&
+	[ "$cpus" -lt 50 ]
+tap_last=$?; tap_result "the regions cannot be opened there again yet ($FI): the read and the write wait, and the guest's CPUs are $cpus/100 of a CPU busy (under 50)" "$tap_last"
 top -b -n 1 2>/dev/null | head -n 12 | tap_diag
 echo 0 >"$FI"
 
@@ -128,6 +146,24 @@ rc=$?
 [ "$rc" = 0 ] && cmp -s "$tmp/b" "$tmp/rw"
 tap_last=$?; tap_result "a read sent while the link was down waited for the new session and read back as written (dd rc $rc)" "$tap_last"
 tap_diag <"$tmp/rw.err"
+
+# pr-w: opened for writing again; the write waited for it and is stored.
+for _ in $(seq 60); do
+	since | grep -q "region pr-w: opened for writing again" && break
+	sleep 0.5
+done
+wait "$writer"
+wrc=$?
+dd if="$wdev" of="$tmp/rd" bs=1M count=3 iflag=direct status=none && cat "$tmp/d" "$tmp/e" >"$tmp/de"
+[ "$wrc" = 0 ] && since | grep -q "region pr-w: opened for writing again" && cmp -s "$tmp/de" "$tmp/rd"
+tap_last=$?; tap_result "pr-w (ours, not sealed) opened for writing again: a write sent while the link was down waited and is stored (dd rc $wrc), what it held before reads back" "$tap_last"
+tap_diag <"$tmp/ww.err"
+out=$(rmemctl region seal pr-w 2>&1)
+rc=$?
+dd if="$wdev" of="$tmp/rd2" bs=1M count=3 iflag=direct status=none
+[ "$rc" = 0 ] && [ "$(region_field pr-w published)" = sealed ] && cmp -s "$tmp/de" "$tmp/rd2"
+tap_last=$?; tap_result "pr-w seals after the new session, and reads back" "$tap_last"
+echo "$out" | tap_diag
 
 check && check_own
 tap_last=$?; tap_result "every byte of both reads back as written after the new session" "$tap_last"
