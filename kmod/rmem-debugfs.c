@@ -15,9 +15,10 @@
  *                        not yet handed the request to it (rmem_region_rw)
  *   bounce_reserve_only  encrypted writes get bounce pages from the reserve
  *                        only, as when memory is exhausted (rmem-crypt.c)
- *   reattach_fail        an attached or sealed region cannot be opened
+ *   reattach_fail        the rebuild work cannot open a published region
  *                        again on a node back in a new session, as when
- *                        that node drops again at once (rmem-region.c)
+ *                        that node drops again at once (rmem-region.c);
+ *                        a write that maps a slab there still can
  *
  * And files to read: queues, how each live node's connections are set up
  * (for TCP: the socket options that keep swap-out out of reclaim); extents,

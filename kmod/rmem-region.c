@@ -1041,8 +1041,8 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 /*
  * Send again the write requests that waited for their copy to be renewed
  * (rmem_write_park()), once it is, or it is gone, or the wait is over, or
- * (@fail) the region goes: sent, those others fail at once (-ESTALE) and
- * end as a failed request to that copy.
+ * (@fail) the region goes: sent with their old generation, those others
+ * fail at once (-ESTALE) and end as a failed request to that copy.
  */
 static void rmem_region_stale_writes(struct rmem_region *r, bool fail)
 {
@@ -1059,7 +1059,7 @@ static void rmem_region_stale_writes(struct rmem_region *r, bool fail)
 
 		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_read_park_expired(rio))
 			continue;
-		if (k >= 0 && !rmem_rep_stale(&e->rep[k]))
+		if (!fail && k >= 0 && !rmem_rep_stale(&e->rep[k]))
 			io->gen = e->rep[k].gen;	/* renewed */
 		list_move_tail(&io->entry, &writes);
 		rmem_node_get(io->node);	/* until rmem_region_write_done() */
@@ -1420,7 +1420,13 @@ int rmem_region_rw(struct rmem_rio *rio)
 		}
 		if (e->nr > 1 || e->syncing)
 			rmem_extent_prune(r, ei);
-		if (e->nr && rmem_extent_writable(e))
+		/*
+		 * Our unsealed published region's copies, all of an older
+		 * session on their nodes: the requests wait for it to be
+		 * opened again (rmem_write_park()), not for a new slab.
+		 */
+		if (e->nr && (rmem_extent_writable(e) ||
+			      (r->publish && !READ_ONCE(r->sealed) && !r->dying)))
 			break;
 		spin_unlock(&r->lock);
 		ret = rmem_extent_map(r, ei, false);
@@ -1597,10 +1603,11 @@ static void rmem_extent_reap(struct rmem_region *r, unsigned int ei)
 	}
 	n = rmem_extent_detach(r, ei, false, false, reps);
 	spin_unlock(&r->lock);
+	/* A write that maps a new slab need not wait for these frees. */
+	mutex_unlock(&r->alloc_lock);
 	for (i = 0; i < n; i++)
 		rmem_slab_put(r, reps[i].node, reps[i].slab, reps[i].gen);
 	up_read(&rmem_slab_sem);
-	mutex_unlock(&r->alloc_lock);
 }
 
 static void rmem_region_reap_work(struct work_struct *work)
@@ -2392,6 +2399,7 @@ static int rmem_region_pub_add(struct rmem_region *r, struct rmem_node *node, u3
 	p->opened = opened;
 	p->sealed = false;
 	p->mapped = false;
+	p->gone = false;
 	return 0;
 }
 
@@ -2445,11 +2453,14 @@ static int rmem_pub_delete(struct rmem_node *node, const char *name)
 	return rmem_node_pub_call(node, RMEM_MSG_PUB_DELETE, &pn, sizeof(pn), NULL, 0);
 }
 
+static bool rmem_pub_stale(const struct rmem_region *r, const struct rmem_pub_ref *p);
+static int rmem_pub_reopen(struct rmem_region *r, struct rmem_pub_ref *p);
+
 /*
- * The handle of @r's published region on @node in generation @gen, made
- * now if @node has none yet (a node added after the region) or its handle
- * is of an older generation (a restarted rmemd, which lost the region).
- * r->alloc_lock held.
+ * The handle of @r's published region on @node in generation @gen: the
+ * one of an older generation if the node still has the region (opened
+ * again), else made now (a node added after the region, or a restarted
+ * rmemd, which lost it). r->alloc_lock held.
  */
 static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node, u32 gen,
 				  u32 *handle)
@@ -2458,6 +2469,12 @@ static int rmem_region_pub_handle(struct rmem_region *r, struct rmem_node *node,
 	int ret;
 
 	lockdep_assert_held(&r->alloc_lock);
+	/* Still there, from our session before (rmemd ended it): open it again. */
+	if (p && rmem_pub_stale(r, p)) {
+		ret = rmem_pub_reopen(r, p);
+		if (ret && ret != -ESTALE)
+			return ret;
+	}
 	if (p && p->gen == gen) {
 		*handle = p->handle;
 		return 0;
@@ -2688,10 +2705,11 @@ static int rmem_extent_reattach(struct rmem_region *r, unsigned int ei,
 	}
 	/*
 	 * A slab there that is not a copy of ours was dropped after a write
-	 * to it failed: before the seal it misses that write (the seal brings
-	 * it up to date: rmem_region_pub_check()); after, it may serve.
+	 * to it failed: until our seal reached that node it may miss that
+	 * write (the seal brings it up to date first: rmem_region_pub_check());
+	 * after, it may serve.
 	 */
-	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS && (r->attached || READ_ONCE(r->sealed))) {
+	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS && (r->attached || p->sealed)) {
 		rmem_node_get(node);
 		e->rep[k].node = node;
 		e->rep[k].slab = slab;
@@ -2822,66 +2840,91 @@ static void rmem_region_lose_node(struct rmem_region *r, struct rmem_node *node)
 }
 
 /*
- * An attached region (or our sealed published region) whose node came
- * back in a new session (the old one expired there: a partition longer
- * than rmemd's session timeout) is no longer attached on that node, though
- * rmemd may still hold the published region. Open it again (PUB_OPEN)
- * and renew its copies there (PUB_MAP).
+ * Whether @p, @r's published region on its node, is of an older session
+ * there and may be opened again (rmem_pub_reopen()): ours wherever it was
+ * published, opened or not; another's where we had opened it.
+ */
+static bool rmem_pub_stale(const struct rmem_region *r, const struct rmem_pub_ref *p)
+{
+	return (p->opened || (r->publish && !p->gone)) && p->gen != READ_ONCE(p->node->gen);
+}
+
+/*
+ * An attached region, or a published one of ours, whose node came back in
+ * a new session (the old one expired there: a partition longer than
+ * rmemd's session timeout) is no longer open on that node, though rmemd
+ * may still hold the published region. Open it again (PUB_OPEN: before
+ * the seal rmemd lets only its owner's session id) and renew our copies
+ * there (PUB_MAP).
  * The same handle is the same region: handles are unique in an rmemd's
  * run, and a restarted rmemd lost its published regions. Another handle
  * is another region published under the name since (purged and published
- * again): it is not read, and the copies there are lost, as when the name
- * is gone. Returns 0, or -errno to try again later. Rebuild work only.
+ * again), and a region our seal reached there must be sealed there (else
+ * it is not the one we sealed): it is not read, and the copies there are lost,
+ * as when the name is gone (-ESTALE, @p->gone). Returns 0 (opened again,
+ * or nothing to do), -ESTALE, or -errno to try again later.
+ * r->alloc_lock held.
  */
+static int rmem_pub_reopen(struct rmem_region *r, struct rmem_pub_ref *p)
+{
+	struct rmem_node *node = p->node;
+	struct rmem_pub_info info;
+	/* Another's region is sealed; ours, where our seal reached. */
+	bool sealed = r->attached || p->sealed;
+	int err;
+	u32 old;
+
+	lockdep_assert_held(&r->alloc_lock);
+	if (!rmem_pub_stale(r, p))
+		return p->gone ? -ESTALE : 0;
+	if (!rmem_node_pub_ok(node))
+		return -EAGAIN;
+	err = rmem_pub_open(node, r->name, &info);
+	if (!err && (le32_to_cpu(info.handle) != p->handle ||
+		     (sealed && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED)))) {
+		rmem_pub_close(node, info.handle);
+		err = -ESTALE;
+	}
+	if (err == -ESTALE) {
+		rnode_warn(node, "region %s: the node no longer has it: not used there\n", r->name);
+		p->opened = false;
+		p->gone = true;
+		rmem_region_lose_node(r, node);
+		return err;
+	}
+	if (err)
+		return err;
+	p->opened = true;	/* closed (PUB_CLOSE) when the region goes */
+	old = p->gen;
+	p->gen = READ_ONCE(node->gen);
+	err = rmem_region_pub_map(r, p, RMEM_PUB_MAP_REATTACH, NULL, NULL, NULL);
+	if (err) {
+		p->gen = old;	/* again later; the open is idempotent */
+		return err;
+	}
+	rnode_info(node, "region %s: %s again (our session there had ended)\n", r->name,
+		   r->attached || READ_ONCE(r->sealed) ? "attached" : "opened for writing");
+	/* A write waiting to map a slab there goes on (rmem_region_rw()). */
+	wake_up_all(&r->wait);
+	return 0;
+}
+
+/* rmem_pub_reopen() where needed. Returns 0, or -errno to try again later. Rebuild work only. */
 static int rmem_region_reattach(struct rmem_region *r)
 {
-	struct rmem_pub_info info;
 	unsigned int i;
 	int ret = 0, err;
-	u32 old;
 
 	mutex_lock(&r->alloc_lock);
 	for (i = 0; i < r->nr_pubs; i++) {
-		struct rmem_pub_ref *p = &r->pubs[i];
-		struct rmem_node *node = p->node;
-
-		/* Ours is reopened where it was published, opened or not. */
-		if ((!p->opened && !r->publish) || p->gen == READ_ONCE(node->gen) ||
-		    !rmem_node_pub_ok(node))
-			continue;
-		if (READ_ONCE(rmem_fi_reattach_fail)) {
-			ret = -EIO;	/* a test's: the node cannot be reached yet */
+		/* A test's: the node cannot be reached yet (not here, at least). */
+		if (READ_ONCE(rmem_fi_reattach_fail) && rmem_pub_stale(r, &r->pubs[i])) {
+			ret = -EIO;
 			continue;
 		}
-		/* rmemd lets only its owner's session id open it before the seal. */
-		err = rmem_pub_open(node, r->name, &info);
-		if (!err && (le32_to_cpu(info.handle) != p->handle ||
-			     (r->attached && !(le32_to_cpu(info.flags) & RMEM_PUB_F_SEALED)))) {
-			rmem_pub_close(node, info.handle);
-			err = -ESTALE;
-		}
-		if (err == -ESTALE) {
-			rnode_warn(node, "region %s: the node no longer has it: not read from there\n",
-				   r->name);
-			p->opened = false;
-			rmem_region_lose_node(r, node);
-			continue;
-		}
-		if (err) {
+		err = rmem_pub_reopen(r, &r->pubs[i]);
+		if (err && err != -ESTALE)
 			ret = err;
-			continue;
-		}
-		p->opened = true;	/* closed (PUB_CLOSE) when the region goes */
-		old = p->gen;
-		p->gen = READ_ONCE(node->gen);
-		err = rmem_region_pub_map(r, p, RMEM_PUB_MAP_REATTACH, NULL, NULL, NULL);
-		if (err) {
-			p->gen = old;	/* again later; the open is idempotent */
-			ret = err;
-			continue;
-		}
-		rnode_info(node, "region %s: %s again (our session there had ended)\n", r->name,
-			   r->attached || READ_ONCE(r->sealed) ? "attached" : "opened for writing");
 	}
 	mutex_unlock(&r->alloc_lock);
 	return ret;
@@ -3229,7 +3272,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	struct rmem_pub_info info;
 	struct rmem_pub_name pn;
 	unsigned long lost;
-	bool bad = false;
+	bool bad = false, again;
 	int ret = 0, err;
 
 	lockdep_assert_held(&rmem_cfg_lock);
@@ -3247,7 +3290,8 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	}
 	/* Readers would get what is left of them: stale data or zeros. */
 	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
-	if (lost && !READ_ONCE(r->sealed)) {
+	again = READ_ONCE(r->sealed);
+	if (lost && !again) {
 		NL_SET_ERR_MSG_FMT(extack,
 				   "%lu pages lost (every copy failed): write them again, or purge it",
 				   lost);
@@ -3269,10 +3313,22 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
-		/* Sealed already, or its rmemd restarted and the region died with it. */
-		if (p->sealed || p->gen != READ_ONCE(p->node->gen))
+		if (p->sealed)
 			continue;
-		if (!rmem_node_pub_ok(p->node)) {
+		/* Our session there ended: open it again, or find it gone. */
+		err = rmem_pub_reopen(r, p);
+		if (err == -ESTALE)
+			continue;	/* its rmemd restarted: the region died with it */
+		if (err && err != -EAGAIN) {
+			if (!ret)
+				NL_SET_ERR_MSG_FMT(extack,
+						   "opening it again on node %u failed: %d: seal again later",
+						   p->node->id, err);
+			ret = ret ?: err;
+			bad = true;
+			continue;
+		}
+		if (!rmem_node_pub_ok(p->node) || p->gen != READ_ONCE(p->node->gen)) {
 			/* It comes back with the same session: seal again then. */
 			if (!ret)
 				NL_SET_ERR_MSG_FMT(extack,
@@ -3291,6 +3347,16 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			ret = ret ?: err;
 			bad = true;
 		}
+	}
+	/* A node found without the region took the only copy of some pages. */
+	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
+	if (lost && !bad && !again) {
+		if (!ret)
+			NL_SET_ERR_MSG_FMT(extack,
+					   "%lu pages lost (a node no longer has the region): write them again, or purge it",
+					   lost);
+		ret = ret ?: -EIO;
+		bad = true;
 	}
 	/* A copy that could not be checked would be read as it is: no seal. */
 	for (i = 0; !bad && i < r->nr_pubs; i++) {

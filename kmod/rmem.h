@@ -629,6 +629,8 @@ struct rmem_region {
  * @sealed: our seal reached it (PUB_SEAL)
  * @mapped: its map was read after the seal (PUB_MAP: over RDMA, our
  *	read-only keys in place of the revoked write keys)
+ * @gone: opening it again in a new session found it gone (rmemd
+ *	restarted, or it was purged): not tried again (rmem_pub_reopen())
  */
 struct rmem_pub_ref {
 	struct rmem_node *node;
@@ -637,6 +639,7 @@ struct rmem_pub_ref {
 	bool opened;
 	bool sealed;
 	bool mapped;
+	bool gone;
 };
 
 /**

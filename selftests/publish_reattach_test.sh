@@ -18,10 +18,13 @@
 #     reattach_fail, as when the node drops again at once), that read
 #     waits without keeping a CPU busy: it used to be sent to the stale
 #     copy over and over, and the rebuild work spun until node_timeout_ms
-#   - a third region, published by us and not sealed, is opened again too
-#     ("opened for writing again"): a write sent to it while the link was
-#     down waits for that and is stored, what it held before reads back,
-#     and it seals (its copies were ours)
+#   - a third region, published by us and not sealed (two extents, the
+#     second never written), is opened again too ("opened for writing
+#     again"): a write sent to it while the link was down, and one sent
+#     after the link came back while the rebuild work still cannot open
+#     it, wait for that; a write to its second extent opens it itself
+#     (mapping a slab there); all are stored, what it held before reads
+#     back, and it seals (its copies were ours)
 #   - every byte of the first two reads back as written
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
@@ -32,7 +35,7 @@
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
 FI=/sys/kernel/debug/rmem/reattach_fail
-tap_plan 8
+tap_plan 9
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
@@ -72,6 +75,8 @@ check_own() {
 head -c $((2 * M)) /dev/urandom >"$tmp/c"
 head -c $((2 * M)) /dev/urandom >"$tmp/d"
 head -c $M /dev/urandom >"$tmp/e"
+head -c $M /dev/urandom >"$tmp/g"
+head -c $M /dev/urandom >"$tmp/h"
 
 out=$(rmemctl region add pr-at size $size publish 2>&1 &&
 	rmemctl region load pr-at "$tmp/a" 2>&1 | tail -n 1 &&
@@ -87,7 +92,7 @@ rc=$((rc || $?))
 own=/dev/$(region_field pr-own device)
 dev_wait "${own#/dev/}" b
 # pr-w: ours, published, loaded, not sealed: still being written.
-out=$out$'\n'$(rmemctl region add pr-w size $((4 * M)) publish 2>&1 &&
+out=$out$'\n'$(rmemctl region add pr-w size $((8 * M)) publish 2>&1 &&
 	rmemctl region load pr-w "$tmp/d" 2>&1 | tail -n 1)
 rc=$((rc || $?))
 wdev=/dev/$(region_field pr-w device)
@@ -131,6 +136,29 @@ kill -0 "$reader" 2>/dev/null && kill -0 "$writer" 2>/dev/null && [ "$attached" 
 	[ "$cpus" -lt 50 ]
 tap_last=$?; tap_result "the regions cannot be opened there again yet ($FI): the read and the write wait, and the guest's CPUs are $cpus/100 of a CPU busy (under 50)" "$tap_last"
 top -b -n 1 2>/dev/null | head -n 12 | tap_diag
+
+# Still held off: a write to pr-w's extent 0 (its copy there is stale)
+# waits too; one to extent 1, never written, maps a slab there, which
+# opens the region there again itself; then both earlier writes go on.
+dd if="$tmp/h" of="$wdev" bs=1M seek=3 oflag=direct conv=notrunc status=none 2>"$tmp/wh.err" &
+writer2=$!
+sleep 2
+alive=0
+kill -0 "$writer2" 2>/dev/null && alive=1
+dd if="$tmp/g" of="$wdev" bs=1M seek=4 oflag=direct conv=notrunc status=none 2>"$tmp/wg.err"
+grc=$?
+for _ in $(seq 60); do
+	kill -0 "$writer" 2>/dev/null || kill -0 "$writer2" 2>/dev/null || break
+	sleep 0.5
+done
+wait "$writer"
+wrc=$?
+wait "$writer2"
+hrc=$?
+[ "$alive" = 1 ] && [ "$grc" = 0 ] && [ "$wrc" = 0 ] && [ "$hrc" = 0 ] &&
+	since | grep -q "region pr-w: opened for writing again"
+tap_last=$?; tap_result "pr-w (ours, not sealed): a write after the link came back waited (alive $alive), one to a new extent opened it again (dd rc $grc), and both waiting writes completed (dd rc $wrc, $hrc)" "$tap_last"
+cat "$tmp/ww.err" "$tmp/wh.err" "$tmp/wg.err" | tap_diag
 echo 0 >"$FI"
 
 for _ in $(seq 60); do
@@ -147,20 +175,13 @@ rc=$?
 tap_last=$?; tap_result "a read sent while the link was down waited for the new session and read back as written (dd rc $rc)" "$tap_last"
 tap_diag <"$tmp/rw.err"
 
-# pr-w: opened for writing again; the write waited for it and is stored.
-for _ in $(seq 60); do
-	since | grep -q "region pr-w: opened for writing again" && break
-	sleep 0.5
-done
-wait "$writer"
-wrc=$?
-dd if="$wdev" of="$tmp/rd" bs=1M count=3 iflag=direct status=none && cat "$tmp/d" "$tmp/e" >"$tmp/de"
-[ "$wrc" = 0 ] && since | grep -q "region pr-w: opened for writing again" && cmp -s "$tmp/de" "$tmp/rd"
-tap_last=$?; tap_result "pr-w (ours, not sealed) opened for writing again: a write sent while the link was down waited and is stored (dd rc $wrc), what it held before reads back" "$tap_last"
-tap_diag <"$tmp/ww.err"
+# pr-w: what it held before and all three writes read back.
+cat "$tmp/d" "$tmp/e" "$tmp/h" "$tmp/g" >"$tmp/de"
+dd if="$wdev" of="$tmp/rd" bs=1M count=5 iflag=direct status=none && cmp -s "$tmp/de" "$tmp/rd"
+tap_last=$?; tap_result "pr-w reads back what it held before the partition and the three writes" "$tap_last"
 out=$(rmemctl region seal pr-w 2>&1)
 rc=$?
-dd if="$wdev" of="$tmp/rd2" bs=1M count=3 iflag=direct status=none
+dd if="$wdev" of="$tmp/rd2" bs=1M count=5 iflag=direct status=none
 [ "$rc" = 0 ] && [ "$(region_field pr-w published)" = sealed ] && cmp -s "$tmp/de" "$tmp/rd2"
 tap_last=$?; tap_result "pr-w seals after the new session, and reads back" "$tap_last"
 echo "$out" | tap_diag
