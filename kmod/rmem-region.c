@@ -847,6 +847,7 @@ static void rmem_rio_end(struct rmem_rio *rio, int err)
 }
 
 static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned int ei);
+static int rmem_region_reattach(struct rmem_region *r);
 
 /* A write's request to one copy completed; the last one ends the write. */
 static void rmem_region_write_done(struct rmem_req *io, int err)
@@ -1358,6 +1359,7 @@ int rmem_region_rw(struct rmem_rio *rio)
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_extent *e = &r->ext[ei];
 	unsigned long kept = 0;
+	bool reopened = false;
 	unsigned int i, n;
 	int ret;
 
@@ -1420,13 +1422,23 @@ int rmem_region_rw(struct rmem_rio *rio)
 		}
 		if (e->nr > 1 || e->syncing)
 			rmem_extent_prune(r, ei);
+		if (e->nr && rmem_extent_writable(e))
+			break;
 		/*
 		 * Our unsealed published region's copies, all of an older
-		 * session on their nodes: the requests wait for it to be
-		 * opened again (rmem_write_park()), not for a new slab.
+		 * session on their nodes: open it there again now. Copies
+		 * renewed: written. Not possible yet (a node not live): the
+		 * requests wait for it (rmem_write_park()); not a new slab,
+		 * which would lose the extent's pages. Gone from a node
+		 * (its rmemd restarted): its copies are lost, a new slab.
 		 */
-		if (e->nr && (rmem_extent_writable(e) ||
-			      (r->publish && !READ_ONCE(r->sealed) && !r->dying)))
+		if (e->nr && r->publish && !READ_ONCE(r->sealed) && !r->dying && !reopened) {
+			spin_unlock(&r->lock);
+			rmem_region_reattach(r);
+			reopened = true;
+			continue;
+		}
+		if (e->nr && r->publish && !READ_ONCE(r->sealed) && !r->dying)
 			break;
 		spin_unlock(&r->lock);
 		ret = rmem_extent_map(r, ei, false);
@@ -2165,8 +2177,6 @@ static void rmem_region_degraded_event(struct rmem_region *r)
 		rmem_event_region(r, RMEM_EVENT_REGION_REBUILT, NULL, 0, 0, 0);
 	r->ev_degraded = u.degraded;
 }
-
-static int rmem_region_reattach(struct rmem_region *r);
 
 static void rmem_region_rebuild_work(struct work_struct *work)
 {
@@ -2909,7 +2919,10 @@ static int rmem_pub_reopen(struct rmem_region *r, struct rmem_pub_ref *p)
 	return 0;
 }
 
-/* rmem_pub_reopen() where needed. Returns 0, or -errno to try again later. Rebuild work only. */
+/*
+ * rmem_pub_reopen() where needed: the rebuild work, and a write that
+ * found no current copy. Returns 0, or -errno to try again later.
+ */
 static int rmem_region_reattach(struct rmem_region *r)
 {
 	unsigned int i;
@@ -2923,7 +2936,8 @@ static int rmem_region_reattach(struct rmem_region *r)
 			continue;
 		}
 		err = rmem_pub_reopen(r, &r->pubs[i]);
-		if (err && err != -ESTALE)
+		/* Gone, or not live: its return is a node change, and a pass. */
+		if (err && err != -ESTALE && err != -EAGAIN)
 			ret = err;
 	}
 	mutex_unlock(&r->alloc_lock);
@@ -3272,7 +3286,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	struct rmem_pub_info info;
 	struct rmem_pub_name pn;
 	unsigned long lost;
-	bool bad = false, again;
+	bool bad = false;
 	int ret = 0, err;
 
 	lockdep_assert_held(&rmem_cfg_lock);
@@ -3288,10 +3302,28 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			NL_SET_ERR_MSG(extack, "region is not published (region add ... publish)");
 		return -EINVAL;
 	}
+	/*
+	 * Where our session ended, open it again first, before any node is
+	 * checked (bringing one node's copy up to date may read another's),
+	 * and while its pages can still be written again: a node that has
+	 * lost it (its rmemd restarted) takes the only copy of some with it.
+	 */
+	mutex_lock(&r->alloc_lock);
+	for (i = 0; i < r->nr_pubs; i++) {
+		err = r->pubs[i].sealed ? 0 : rmem_pub_reopen(r, &r->pubs[i]);
+		if (err && err != -ESTALE && err != -EAGAIN && !ret) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "opening it again on node %u failed: %d: seal again later",
+					   r->pubs[i].node->id, err);
+			ret = err;
+		}
+	}
+	mutex_unlock(&r->alloc_lock);
+	if (ret)
+		return ret;
 	/* Readers would get what is left of them: stale data or zeros. */
 	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
-	again = READ_ONCE(r->sealed);
-	if (lost && !again) {
+	if (lost && !READ_ONCE(r->sealed)) {
 		NL_SET_ERR_MSG_FMT(extack,
 				   "%lu pages lost (every copy failed): write them again, or purge it",
 				   lost);
@@ -3313,21 +3345,9 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	for (i = 0; i < r->nr_pubs; i++) {
 		struct rmem_pub_ref *p = &r->pubs[i];
 
-		if (p->sealed)
+		/* Sealed already, or its rmemd restarted and the region died with it. */
+		if (p->sealed || p->gone)
 			continue;
-		/* Our session there ended: open it again, or find it gone. */
-		err = rmem_pub_reopen(r, p);
-		if (err == -ESTALE)
-			continue;	/* its rmemd restarted: the region died with it */
-		if (err && err != -EAGAIN) {
-			if (!ret)
-				NL_SET_ERR_MSG_FMT(extack,
-						   "opening it again on node %u failed: %d: seal again later",
-						   p->node->id, err);
-			ret = ret ?: err;
-			bad = true;
-			continue;
-		}
 		if (!rmem_node_pub_ok(p->node) || p->gen != READ_ONCE(p->node->gen)) {
 			/* It comes back with the same session: seal again then. */
 			if (!ret)
@@ -3347,16 +3367,6 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			ret = ret ?: err;
 			bad = true;
 		}
-	}
-	/* A node found without the region took the only copy of some pages. */
-	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
-	if (lost && !bad && !again) {
-		if (!ret)
-			NL_SET_ERR_MSG_FMT(extack,
-					   "%lu pages lost (a node no longer has the region): write them again, or purge it",
-					   lost);
-		ret = ret ?: -EIO;
-		bad = true;
 	}
 	/* A copy that could not be checked would be read as it is: no seal. */
 	for (i = 0; !bad && i < r->nr_pubs; i++) {
