@@ -1420,25 +1420,28 @@ int rmem_region_rw(struct rmem_rio *rio)
 			wait_event(r->wait, !READ_ONCE(e->barrier));
 			continue;
 		}
+		/*
+		 * Our unsealed published region's copies, all of an older
+		 * session on their nodes: open it there again now, before the
+		 * prune would drop them. Copies renewed: written. Not possible
+		 * yet (a node not live): the requests wait for it
+		 * (rmem_write_park()); not a new slab, which would lose the
+		 * extent's pages. Gone from a node (its rmemd restarted): its
+		 * copies are lost, a new slab.
+		 */
+		if (e->nr && !rmem_extent_writable(e) && r->publish && !READ_ONCE(r->sealed) &&
+		    !r->dying) {
+			if (!reopened) {
+				spin_unlock(&r->lock);
+				rmem_region_reattach(r);
+				reopened = true;
+				continue;
+			}
+			break;
+		}
 		if (e->nr > 1 || e->syncing)
 			rmem_extent_prune(r, ei);
 		if (e->nr && rmem_extent_writable(e))
-			break;
-		/*
-		 * Our unsealed published region's copies, all of an older
-		 * session on their nodes: open it there again now. Copies
-		 * renewed: written. Not possible yet (a node not live): the
-		 * requests wait for it (rmem_write_park()); not a new slab,
-		 * which would lose the extent's pages. Gone from a node
-		 * (its rmemd restarted): its copies are lost, a new slab.
-		 */
-		if (e->nr && r->publish && !READ_ONCE(r->sealed) && !r->dying && !reopened) {
-			spin_unlock(&r->lock);
-			rmem_region_reattach(r);
-			reopened = true;
-			continue;
-		}
-		if (e->nr && r->publish && !READ_ONCE(r->sealed) && !r->dying)
 			break;
 		spin_unlock(&r->lock);
 		ret = rmem_extent_map(r, ei, false);
@@ -3285,6 +3288,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	unsigned int i, sealed = 0, down = 0;
 	struct rmem_pub_info info;
 	struct rmem_pub_name pn;
+	unsigned int noio;
 	unsigned long lost;
 	bool bad = false;
 	int ret = 0, err;
@@ -3309,6 +3313,8 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	 * lost it (its rmemd restarted) takes the only copy of some with it.
 	 */
 	mutex_lock(&r->alloc_lock);
+	/* The region may still be a swap device here: no reclaim into it. */
+	noio = memalloc_noio_save();
 	for (i = 0; i < r->nr_pubs; i++) {
 		err = r->pubs[i].sealed ? 0 : rmem_pub_reopen(r, &r->pubs[i]);
 		if (err && err != -ESTALE && err != -EAGAIN && !ret) {
@@ -3318,6 +3324,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			ret = err;
 		}
 	}
+	memalloc_noio_restore(noio);
 	mutex_unlock(&r->alloc_lock);
 	if (ret)
 		return ret;
@@ -3367,6 +3374,20 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 			ret = ret ?: err;
 			bad = true;
 		}
+	}
+	/*
+	 * Pages lost since writes stopped (a node found without the region,
+	 * here or by the rebuild work, on this seal or an earlier one that
+	 * failed) cannot be written again: no node seals a region with holes.
+	 */
+	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
+	if (lost && !bad) {
+		if (!ret)
+			NL_SET_ERR_MSG_FMT(extack,
+					   "%lu pages lost after writes stopped (a node no longer has the region): purge it",
+					   lost);
+		ret = ret ?: -EIO;
+		bad = true;
 	}
 	/* A copy that could not be checked would be read as it is: no seal. */
 	for (i = 0; !bad && i < r->nr_pubs; i++) {
