@@ -73,10 +73,7 @@ done | tap_diag
 echo 0 >"$FI"
 rmem_on 1 'pkill -CONT -x rmemd'
 rc1=1 rc2=1
-for _ in $(seq 120); do
-	kill -0 "$w1" 2>/dev/null || kill -0 "$w2" 2>/dev/null || break
-	sleep 0.5
-done
+rmem_wait_gone 60 "$w1" "$w2"
 wait "$w1"
 rc1=$?
 wait "$w2"

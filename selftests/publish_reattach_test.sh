@@ -147,10 +147,7 @@ alive=0
 kill -0 "$writer2" 2>/dev/null && alive=1
 dd if="$tmp/g" of="$wdev" bs=1M seek=4 oflag=direct conv=notrunc status=none 2>"$tmp/wg.err"
 grc=$?
-for _ in $(seq 60); do
-	kill -0 "$writer" 2>/dev/null || kill -0 "$writer2" 2>/dev/null || break
-	sleep 0.5
-done
+rmem_wait_gone 30 "$writer" "$writer2"
 wait "$writer"
 wrc=$?
 wait "$writer2"

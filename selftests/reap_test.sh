@@ -32,9 +32,7 @@ trap finish EXIT
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 # A node timeout well past the freeze: a free waits for the node, not fails.
 node=$(blk_setup_node 60s)
-rmemctl region add rp size 128M >/dev/null
-slab=$(region_field rp slab_size)
-rmemctl region del rp >/dev/null 2>&1
+slab=$(node_field "$node" slab_size)
 dev=$(blk_add_region rp $((3 * slab)))
 s1=$((slab / 4096)) s2=$((2 * slab / 4096))
 rand_file "$tmp/a" 256

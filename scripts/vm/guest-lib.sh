@@ -162,6 +162,22 @@ rmem_drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
+# rmem_wait_gone SECONDS PID...: wait until none of the PIDs (background
+# jobs) runs any more, SECONDS at most; false if one still does. The caller
+# then reaps each with wait, for its status.
+rmem_wait_gone() {
+	local n=$(($1 * 2)) p
+	shift
+	for ((; n > 0; n--)); do
+		for p; do
+			kill -0 "$p" 2>/dev/null && break
+		done
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # rmem_retry N CMD...: run CMD until it succeeds, at most N times, 1 s apart
 # (servers started with rmem_on_bg take a while to listen under TCG).
 rmem_retry() {
