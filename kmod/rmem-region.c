@@ -209,6 +209,16 @@ static void rmem_rep_drop(struct rmem_region *r, unsigned int ei, int i, const c
 	rmem_region_kick(r);
 }
 
+/* Extent @ei's pages: [*@first, *@end), the last extent cut at the region's end. */
+static void rmem_extent_pages(const struct rmem_region *r, unsigned int ei,
+			      unsigned long *first, unsigned long *end)
+{
+	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
+
+	*first = (unsigned long)ei * per;
+	*end = min_t(unsigned long, *first + per, r->size >> RMEM_PAGE_SHIFT);
+}
+
 /*
  * Unmap extent @ei, every copy; with @lost its written pages become lost.
  * With @put each copy's slabs_used count and node reference go too, else
@@ -220,13 +230,11 @@ static unsigned int rmem_extent_detach(struct rmem_region *r, unsigned int ei, b
 				       bool put, struct rmem_replica *out)
 {
 	struct rmem_extent *e = &r->ext[ei];
-	unsigned long first = (unsigned long)ei * (r->slab_size >> RMEM_PAGE_SHIFT);
-	unsigned long end = min_t(unsigned long, first + (r->slab_size >> RMEM_PAGE_SHIFT),
-				  r->size >> RMEM_PAGE_SHIFT);
 	unsigned int i, n = e->nr + e->syncing;
-	unsigned long p;
+	unsigned long p, first, end;
 
 	lockdep_assert_held(&r->lock);
+	rmem_extent_pages(r, ei, &first, &end);
 	if (lost) {
 		for (p = find_next_bit(r->written, end, first); p < end;
 		     p = find_next_bit(r->written, end, p + 1)) {
@@ -937,8 +945,8 @@ static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
 	return false;
 }
 
-/* Whether a parked read has waited node_timeout_ms. */
-static bool rmem_read_park_expired(const struct rmem_rio *rio)
+/* Whether a parked read or write has waited node_timeout_ms. */
+static bool rmem_park_expired(const struct rmem_rio *rio)
 {
 	return time_after(jiffies, rio->parked_at +
 			  msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms)));
@@ -954,15 +962,9 @@ static bool rmem_read_park_expired(const struct rmem_rio *rio)
 static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
 {
 	const struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
-	unsigned int i;
 
 	lockdep_assert_held(&r->lock);
-	if (!e->nr || rmem_read_park_expired(rio))
-		return true;
-	for (i = 0; i < e->nr; i++)
-		if (!rmem_rep_stale(&e->rep[i]))
-			return true;
-	return false;
+	return !e->nr || rmem_park_expired(rio) || rmem_extent_writable(e);
 }
 
 /*
@@ -984,7 +986,7 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 		return false;
 	if (!rmem_extent_rep_on(&r->ext[ei], node))
 		return false;	/* lost there: another copy, or EIO */
-	if (rio->parked_at && rmem_read_park_expired(rio))
+	if (rio->parked_at && rmem_park_expired(rio))
 		return false;
 	/*
 	 * The first wait asks for a pass now. A read sent again waits until
@@ -1029,7 +1031,7 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 	if (!r->publish || READ_ONCE(r->sealed) || r->dying ||
 	    rmem_rep_find_slab(&r->ext[ei], io->node, io->slab) < 0)
 		return false;	/* lost there: the other copies, or EIO */
-	if (rio->parked_at && rmem_read_park_expired(rio))
+	if (rio->parked_at && rmem_park_expired(rio))
 		return false;
 	if (!rio->parked_at) {
 		rio->parked_at = jiffies;
@@ -1058,7 +1060,7 @@ static void rmem_region_stale_writes(struct rmem_region *r, bool fail)
 		struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
 		int k = rmem_rep_find_slab(e, io->node, io->slab);
 
-		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_read_park_expired(rio))
+		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_park_expired(rio))
 			continue;
 		if (!fail && k >= 0 && !rmem_rep_stale(&e->rep[k]))
 			io->gen = e->rep[k].gen;	/* renewed */
@@ -1580,10 +1582,9 @@ int rmem_region_discard(struct rmem_region *r, u64 pos, u64 len)
  */
 static bool rmem_extent_empty(struct rmem_region *r, unsigned int ei)
 {
-	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
-	unsigned long first = ei * per;
-	unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
+	unsigned long first, stop;
 
+	rmem_extent_pages(r, ei, &first, &stop);
 	return READ_ONCE(r->ext[ei].nr) && !r->prealloc && !r->publish && !r->attached &&
 	       find_next_bit(r->written, stop, first) >= stop;
 }
@@ -1595,16 +1596,15 @@ static bool rmem_extent_empty(struct rmem_region *r, unsigned int ei)
  */
 static void rmem_extent_reap(struct rmem_region *r, unsigned int ei)
 {
-	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
-	unsigned long first = ei * per;
-	unsigned long stop = min_t(unsigned long, first + per, r->size >> RMEM_PAGE_SHIFT);
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_replica reps[RMEM_MAX_REPLICAS + 1];
+	unsigned long first, stop;
 	unsigned int i, n;
 
 	/* Most extents free nothing: no lock for those. */
 	if (!rmem_extent_empty(r, ei))
 		return;
+	rmem_extent_pages(r, ei, &first, &stop);
 	mutex_lock(&r->alloc_lock);
 	down_read(&rmem_slab_sem);	/* detached and freed as one */
 	spin_lock(&r->lock);
@@ -2702,15 +2702,13 @@ static int rmem_extent_reattach(struct rmem_region *r, unsigned int ei,
 {
 	struct rmem_extent *e = &r->ext[ei];
 	struct rmem_node *node = p->node;
-	unsigned int k;
+	int k;
 
 	if (!rmem_node_slab_reserve(node, p->gen))
 		return -EAGAIN;
 	spin_lock(&r->lock);
-	for (k = 0; k < e->nr; k++)
-		if (e->rep[k].node == node && e->rep[k].slab == slab)
-			break;
-	if (k < e->nr && e->rep[k].gen != p->gen) {
+	k = rmem_rep_find_slab(e, node, slab);
+	if (k >= 0 && e->rep[k].gen != p->gen) {
 		/* Its reference stays; the old generation's reservation is void. */
 		e->rep[k].gen = p->gen;
 		spin_unlock(&r->lock);
@@ -2722,7 +2720,8 @@ static int rmem_extent_reattach(struct rmem_region *r, unsigned int ei,
 	 * write (the seal brings it up to date first: rmem_region_pub_check());
 	 * after, it may serve.
 	 */
-	if (k == e->nr && e->nr < RMEM_MAX_REPLICAS && (r->attached || p->sealed)) {
+	if (k < 0 && e->nr < RMEM_MAX_REPLICAS && (r->attached || p->sealed)) {
+		k = e->nr;
 		rmem_node_get(node);
 		e->rep[k].node = node;
 		e->rep[k].slab = slab;
@@ -3600,10 +3599,9 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	}
 	/* Every page of an extent with a slab is read from it. */
 	for (ei = 0; ei < r->nr_extents; ei++) {
-		unsigned long first = (unsigned long)ei * (slab_size >> RMEM_PAGE_SHIFT);
-		unsigned long end = min_t(unsigned long, first + (slab_size >> RMEM_PAGE_SHIFT),
-					  size >> RMEM_PAGE_SHIFT);
+		unsigned long first, end;
 
+		rmem_extent_pages(r, ei, &first, &end);
 		if (r->ext[ei].nr)
 			bitmap_set(r->written, first, end - first);
 		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
