@@ -856,6 +856,48 @@ static void rmem_rio_end(struct rmem_rio *rio, int err)
 
 static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned int ei);
 static int rmem_region_reattach(struct rmem_region *r);
+static void rmem_region_write_send(struct rmem_rio *rio);
+
+/* Whether a parked read or write has waited node_timeout_ms. */
+static bool rmem_park_expired(const struct rmem_rio *rio)
+{
+	return time_after(jiffies, rio->parked_at +
+			  msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms)));
+}
+
+/* How often one write to our unsealed published region is sent again. */
+#define RMEM_WRITE_RERUNS	4
+
+/*
+ * Whether a write to our published region, not sealed, that no copy
+ * acknowledged goes again, as a whole (rmem_region_write_send()): every
+ * copy it went to had its session end under it (rmemd restarted: the
+ * region is opened again there, or gone, and a new slab is mapped; a node
+ * away: its only copy waits for it). A write issued after that does the
+ * same by itself; one already in flight would otherwise fail and its
+ * pages be lost before the seal. For node_timeout_ms at most, counted
+ * with its parked waits (rmem_write_park()). r->lock held.
+ */
+static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
+{
+	lockdep_assert_held(&r->lock);
+	if (!r->publish || READ_ONCE(r->sealed) || r->dying || !rio->rerun || rio->hard ||
+	    rio->reruns >= RMEM_WRITE_RERUNS)
+		return false;
+	if (!rio->parked_at)
+		rio->parked_at = jiffies;
+	return !rmem_park_expired(rio);
+}
+
+/* rmem_rebuild_wq: it may wait for a node's call (a reopen, a new slab). */
+static void rmem_region_write_rerun(struct work_struct *work)
+{
+	struct rmem_rio *rio = container_of(work, struct rmem_rio, work);
+	unsigned int noio = memalloc_noio_save();	/* it may be a swap device */
+
+	rmem_region_write_send(rio);
+	memalloc_noio_restore(noio);
+}
 
 /* A write's request to one copy completed; the last one ends the write. */
 static void rmem_region_write_done(struct rmem_req *io, int err)
@@ -866,8 +908,8 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	struct rmem_extent *e = &r->ext[ei];
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	bool idle, ok, rerun;
 	unsigned long q;
-	bool idle, ok;
 	int i;
 
 	atomic_dec(&io->node->inflight);
@@ -888,6 +930,15 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 		/* Only a copy still in the extent counts. */
 		atomic_inc(&rio->acks);
 	}
+	/*
+	 * Its copy's session ended under it (stale, unreachable, or the copy
+	 * left the extent meanwhile): the write may go again
+	 * (rmem_write_rerun_ok()). A write the node refused may not.
+	 */
+	if (err == -ESTALE || err == -ENOTCONN || (!err && i < 0))
+		rio->rerun = true;
+	else if (err)
+		rio->hard = true;
 	spin_unlock(&r->lock);
 	if (err)
 		cmpxchg(&rio->err, 0, err);
@@ -911,6 +962,7 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	}
 	idle = !--e->writes;
 	rmem_extent_copy_conflict(e, p, end);
+	rerun = !ok && rmem_write_rerun_ok(r, rio);
 	spin_unlock(&r->lock);
 	if (idle && wq_has_sleeper(&r->wait))
 		wake_up_all(&r->wait);
@@ -919,6 +971,13 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 		rmem_fill_erase(r, p, end);
 		atomic64_add(rio->io.len, &r->write_bytes);
 		rmem_rio_end(rio, 0);
+		return;
+	}
+	if (rerun) {
+		/* Not from here: this may be queue_rq, or a node's own work. */
+		if (!rio->reruns++)
+			INIT_WORK(&rio->work, rmem_region_write_rerun);
+		queue_work(rmem_rebuild_wq, &rio->work);
 		return;
 	}
 	err = READ_ONCE(rio->err);
@@ -943,13 +1002,6 @@ static bool rmem_read_untried(struct rmem_rio *rio, const struct rmem_extent *e)
 		if (!rmem_node_in(e->rep[i].node, rio->tried, rio->nr_tried))
 			return true;
 	return false;
-}
-
-/* Whether a parked read or write has waited node_timeout_ms. */
-static bool rmem_park_expired(const struct rmem_rio *rio)
-{
-	return time_after(jiffies, rio->parked_at +
-			  msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms)));
 }
 
 /*
@@ -1356,13 +1408,9 @@ int rmem_region_rw(struct rmem_rio *rio)
 {
 	struct rmem_region *r = rio->region;
 	struct rmem_req *io = &rio->io;
-	unsigned int ei = rio->pos / r->slab_size;
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
-	struct rmem_extent *e = &r->ext[ei];
 	unsigned long kept = 0;
-	bool reopened = false;
-	unsigned int i, n;
 	int ret;
 
 	io->offset = rio->pos & (r->slab_size - 1);
@@ -1415,6 +1463,32 @@ int rmem_region_rw(struct rmem_rio *rio)
 		rmem_rio_end(rio, 0);
 		return 0;
 	}
+	rmem_region_write_send(rio);
+	return 0;
+}
+
+/*
+ * Send write @rio (its pages of data, ciphertext if encrypted, counted) to
+ * every copy of its extent, mapping a slab first if it has none; from
+ * rmem_region_rw(), and again from rmem_region_write_rerun(). It ends
+ * through rmem_region_write_done().
+ */
+static void rmem_region_write_send(struct rmem_rio *rio)
+{
+	struct rmem_region *r = rio->region;
+	struct rmem_req *io = &rio->io;
+	unsigned int ei = rio->pos / r->slab_size;
+	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
+	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	struct rmem_extent *e = &r->ext[ei];
+	bool reopened = false;
+	unsigned int i, n;
+	int ret;
+
+	atomic_set(&rio->acks, 0);
+	rio->err = 0;
+	rio->rerun = false;
+	rio->hard = false;
 	for (;;) {
 		spin_lock(&r->lock);
 		if (e->barrier) {
@@ -1449,7 +1523,7 @@ int rmem_region_rw(struct rmem_rio *rio)
 		ret = rmem_extent_map(r, ei, false);
 		if (ret && ret != -EAGAIN) {
 			rmem_rio_end(rio, ret);
-			return 0;
+			return;
 		}
 		/* A lost slab still has writes in flight: let them finish. */
 		if (ret == -EAGAIN)
@@ -1474,7 +1548,7 @@ int rmem_region_rw(struct rmem_rio *rio)
 		s->done = rmem_region_write_done;
 		s->slab = e->rep[i].slab;
 		s->gen = e->rep[i].gen;
-		s->node = e->rep[i].node;
+		WRITE_ONCE(s->node, e->rep[i].node);	/* rmem_region_rw_timeout() */
 		/* The only complete copy waits for its node; the others do not. */
 		s->failfast = e->nr > 1 || i == e->nr;
 		rmem_node_get(s->node);		/* until rmem_region_write_done() */
@@ -1490,7 +1564,6 @@ int rmem_region_rw(struct rmem_rio *rio)
 	rmem_io_csum(r, io, p, true, NULL);
 	for (i = 0; i < n; i++)
 		rmem_node_submit(rio->sub[i].node, &rio->sub[i]);
-	return 0;
 }
 
 /**

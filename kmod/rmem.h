@@ -658,7 +658,8 @@ struct rmem_pub_ref {
  * @tried: nodes a read was sent to, so that a retry goes elsewhere
  * @nr_tried: entries in @tried
  * @finished: @end was called
- * @work: a read retried on another copy (rmem_wq)
+ * @work: a read retried on another copy (rmem_wq); a write sent again
+ *	(rmem_rebuild_wq)
  * @end: called once with 0 or -errno
  * @plain: an encrypted write: the front end's io.bvec, while io.bvec holds
  *	the ciphertext (rmem-crypt.c)
@@ -670,6 +671,10 @@ struct rmem_pub_ref {
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
  *	-EAGAIN instead (the block front end: the submitter may be a task in
  *	reclaim whose progress those pages wait for)
+ * @reruns: times a write to our unsealed published region was sent again,
+ *	its copies' sessions having ended under it
+ * @rerun: one of this send's requests met that
+ * @hard: one failed otherwise: the write is not sent again
  *
  * The front end zeroes it and sets io.type, io.len, io.bvec, io.nr_bvec,
  * io.qid, io.entry, @region, @pos and @end.
@@ -696,6 +701,9 @@ struct rmem_rio {
 	struct list_head park;
 	unsigned long parked_at;
 	bool nowait;
+	u8 reruns;
+	bool rerun;
+	bool hard;
 };
 
 int rmem_region_init(void);

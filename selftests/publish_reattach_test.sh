@@ -26,6 +26,11 @@
 #     (mapping a slab there); all are stored, what it held before reads
 #     back, and it seals (its copies were ours)
 #   - every byte of the first two reads back as written
+#   - rmemd is killed and started again while a write to a fourth region
+#     (ours, not sealed) waits for its reply: the node no longer has the
+#     region; the write is sent again, to a new slab, and succeeds (it used
+#     to fail with EIO); the pages that only the lost slab held read as
+#     lost (EIO) until written again, and then the region seals
 # TCP only: over RDMA rmemd has no keepalive to notice a silent peer, so
 # the session outlives the partition and there is nothing to attach again.
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +40,7 @@
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
 FI=/sys/kernel/debug/rmem/reattach_fail
-tap_plan 9
+tap_plan 11
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
@@ -44,6 +49,7 @@ finish() {
 	rmemctl region del pr-at purge >/dev/null 2>&1
 	rmemctl region del pr-own purge >/dev/null 2>&1
 	rmemctl region del pr-w purge >/dev/null 2>&1
+	rmemctl region del pr-x purge >/dev/null 2>&1
 	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-reattach "$rmemd_cmd"
 	rmem_reload
 	rm -rf "$tmp"
@@ -186,4 +192,45 @@ echo "$out" | tap_diag
 check && check_own
 tap_last=$?; tap_result "every byte of both reads back as written after the new session" "$tap_last"
 since | grep -E "pr-at|pr-own|lost" | tail -n 8 | tap_diag
+
+# pr-x: ours, not sealed, 2 MiB loaded in extent 0. rmemd stops (SIGSTOP)
+# with a write in flight, then is killed and started again: the region
+# dies with it.
+head -c $((2 * M)) /dev/urandom >"$tmp/x"
+head -c $M /dev/urandom >"$tmp/y"
+cur=$(rmemd_cmdline)
+out=$(rmemctl region add pr-x size $((8 * M)) publish 2>&1 &&
+	rmemctl region load pr-x "$tmp/x" 2>&1 | tail -n 1)
+rc=$?
+xdev=/dev/$(region_field pr-x device)
+dev_wait "${xdev#/dev/}" b
+mark="publish_reattach_test: rmemd killed $$"
+echo "$mark" >/dev/kmsg
+rmem_on 1 'pkill -STOP -x rmemd' >/dev/null
+dd if="$tmp/y" of="$xdev" bs=1M seek=1 oflag=direct conv=notrunc status=none 2>"$tmp/wy.err" &
+writer=$!
+sleep 2
+rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5' >/dev/null
+rmemd_restart rmemd-after-pr-x "$cur" >/dev/null
+rmem_wait_gone 90 "$writer"
+wait "$writer"
+yrc=$?
+gone=$(since | grep -c "region pr-x: the node no longer has it")
+[ "$rc" = 0 ] && [ "$yrc" = 0 ] && [ "$gone" -ge 1 ] &&
+	dd if="$xdev" of="$tmp/ry" bs=1M count=1 skip=1 iflag=direct status=none &&
+	cmp -s "$tmp/y" "$tmp/ry"
+tap_last=$?; tap_result "pr-x: a write in flight when rmemd was killed and restarted (the node lost the region: $gone lines) was sent again and reads back (dd rc $yrc)" "$tap_last"
+{ echo "$out"; cat "$tmp/wy.err"; since | grep -E "pr-x|node" | tail -n 8; } | tap_diag
+
+# Its first MiB was only on the lost slab: EIO until written again.
+dd if="$xdev" of=/dev/null bs=1M count=1 iflag=direct status=none 2>/dev/null
+lrc=$?
+head -c $M "$tmp/x" >"$tmp/x1"
+cat "$tmp/x1" "$tmp/y" >"$tmp/xy"
+out=$(rmemctl region load pr-x "$tmp/x1" 2>&1 | tail -n 1 && rmemctl region seal pr-x 2>&1)
+rc=$?
+[ "$lrc" != 0 ] && [ "$rc" = 0 ] && [ "$(region_field pr-x published)" = sealed ] &&
+	dd if="$xdev" of="$tmp/rxy" bs=1M count=2 iflag=direct status=none && cmp -s "$tmp/xy" "$tmp/rxy"
+tap_last=$?; tap_result "pr-x: its lost MiB read as lost (dd rc $lrc), was written again, and the region sealed and reads back" "$tap_last"
+echo "$out" | tap_diag
 tap_done
