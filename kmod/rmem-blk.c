@@ -144,8 +144,10 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
  * requests (6.1 and 6.12). Those waits are bounded by rmem_node_call(),
  * which recovers a lost reply on its own; the write is then sent with its
  * deadline already passed, so the node layer gives it a full timeout on
- * the wire before it aborts anything. The pdu's region and position are
- * set for every op all the same.
+ * the wire before it aborts anything. A write of our published region
+ * sent again from a work item (rmem_region_write_rerun()) may get here
+ * between its sends: nothing of it is in flight, so the timer is reset.
+ * The pdu's region and position are set for every op all the same.
  */
 static enum blk_eh_timer_return rmem_blk_timeout(struct request *rq)
 {

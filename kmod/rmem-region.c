@@ -331,6 +331,15 @@ static void rmem_extent_prune(struct rmem_region *r, unsigned int ei)
 	}
 }
 
+/*
+ * Whether a write to extent @e is in flight, or waits to be sent again:
+ * its checksums may be newer than a copy's data. r->lock held.
+ */
+static bool rmem_extent_writing(const struct rmem_extent *e)
+{
+	return e->writes || e->resends;
+}
+
 /* Any complete copy a write can go to. */
 static bool rmem_extent_writable(const struct rmem_extent *e)
 {
@@ -818,7 +827,7 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 		return 0;
 	/* A write that started meanwhile changed the checksums: not bad data. */
 	spin_lock(&r->lock);
-	raced = e->writes || e->wseq != rio->wseq;
+	raced = rmem_extent_writing(e) || e->wseq != rio->wseq;
 	if (!raced) {
 		i = rmem_rep_find(e, io->node, io->slab, io->gen);
 		if (i >= 0 && e->nr > 1)
@@ -893,8 +902,13 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 static void rmem_region_write_rerun(struct work_struct *work)
 {
 	struct rmem_rio *rio = container_of(work, struct rmem_rio, work);
+	struct rmem_region *r = rio->region;
 	unsigned int noio = memalloc_noio_save();	/* it may be a swap device */
 
+	pr_warn_ratelimited("region %s: write at %llu sent again (%u): its copies' sessions ended\n",
+			    r->name, rio->pos, rio->reruns);
+	/* A copy still stale waits for the next pass: not a second away. */
+	rmem_region_kick(r);
 	rmem_region_write_send(rio);
 	memalloc_noio_restore(noio);
 }
@@ -963,6 +977,8 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	idle = !--e->writes;
 	rmem_extent_copy_conflict(e, p, end);
 	rerun = !ok && rmem_write_rerun_ok(r, rio);
+	if (rerun)
+		e->resends++;	/* until rmem_region_write_send() */
 	spin_unlock(&r->lock);
 	if (idle && wq_has_sleeper(&r->wait))
 		wake_up_all(&r->wait);
@@ -1380,7 +1396,7 @@ static void rmem_region_read_send(struct rmem_rio *rio)
 	io->node = e->rep[i].node;
 	rio->tried[rio->nr_tried++] = io->node;
 	io->failfast = rmem_read_untried(rio, e);
-	rio->wseq = e->writes ? ~0U : e->wseq;
+	rio->wseq = rmem_extent_writing(e) ? ~0U : e->wseq;
 	rmem_node_get(io->node);	/* until rmem_region_read_done() */
 	atomic_inc(&io->node->inflight);
 	spin_unlock(&r->lock);
@@ -1481,7 +1497,7 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
 	struct rmem_extent *e = &r->ext[ei];
-	bool reopened = false;
+	bool reopened = false, again = rio->reruns;
 	unsigned int i, n;
 	int ret;
 
@@ -1522,6 +1538,11 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		spin_unlock(&r->lock);
 		ret = rmem_extent_map(r, ei, false);
 		if (ret && ret != -EAGAIN) {
+			if (again) {
+				spin_lock(&r->lock);
+				e->resends--;
+				spin_unlock(&r->lock);
+			}
 			rmem_rio_end(rio, ret);
 			return;
 		}
@@ -1554,10 +1575,12 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		rmem_node_get(s->node);		/* until rmem_region_write_done() */
 		atomic_inc(&s->node->inflight);
 	}
-	rio->nr_sub = n;
+	WRITE_ONCE(rio->nr_sub, n);	/* rmem_region_rw_timeout() */
 	atomic_set(&rio->pending, n);
 	e->writes++;
 	e->wseq++;
+	if (again)
+		e->resends--;
 	rmem_extent_copy_conflict(e, p, end);
 	spin_unlock(&r->lock);
 	/* After wseq moved: a read racing with this skips its check. */
@@ -1574,7 +1597,10 @@ static void rmem_region_write_send(struct rmem_rio *rio)
  *
  * Once sent, the request belongs to its nodes, which recover it
  * (rmem_node_timeout()). Before that it waits for a slab in
- * rmem_region_rw(), and that wait ends by itself (rmem_node_call()).
+ * rmem_region_rw(), and that wait ends by itself (rmem_node_call()). A
+ * write sent again (rmem_region_write_rerun()) is seen here between its
+ * sends too: none of its requests is in flight then, so none is aborted,
+ * and the send ends by itself like a first one.
  *
  * Context: the front end's timeout handler; does not sleep.
  * Return: true when @rio was ended here (with -EIO); false when it is still
@@ -1988,7 +2014,7 @@ static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 
 
 			/* A write in flight, or one that overlapped: not bad data. */
 			spin_lock(&r->lock);
-			raced = e->writes || e->copy_conflicts != c;
+			raced = rmem_extent_writing(e) || e->copy_conflicts != c;
 			spin_unlock(&r->lock);
 			if (raced) {
 				rmem_node_put(src.node);

@@ -487,6 +487,8 @@ static inline bool rmem_node_in(const struct rmem_node *n, struct rmem_node *con
  * @writes: writes in flight, under the region's lock
  * @wseq: writes started, under the region's lock: a read that saw a write
  *	start or in flight does not check checksums
+ * @resends: writes to be sent again (rmem_region_write_rerun()), under the
+ *	region's lock: in flight still, as far as checksums go
  */
 struct rmem_extent {
 	struct rmem_replica rep[RMEM_MAX_REPLICAS + 1];
@@ -498,6 +500,7 @@ struct rmem_extent {
 	u32 copy_conflicts;
 	unsigned int writes;	/* writes in flight: keep the slab */
 	u32 wseq;
+	unsigned int resends;
 };
 
 /**

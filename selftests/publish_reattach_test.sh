@@ -212,14 +212,15 @@ writer=$!
 sleep 2
 rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5' >/dev/null
 rmemd_restart rmemd-after-pr-x "$cur" >/dev/null
-rmem_wait_gone 90 "$writer"
+rmem_wait_gone 90 "$writer" || kill "$writer" 2>/dev/null
 wait "$writer"
 yrc=$?
 gone=$(since | grep -c "region pr-x: the node no longer has it")
-[ "$rc" = 0 ] && [ "$yrc" = 0 ] && [ "$gone" -ge 1 ] &&
+again=$(since | grep -c "region pr-x: write at [0-9]* sent again")
+[ "$rc" = 0 ] && [ "$yrc" = 0 ] && [ "$gone" -ge 1 ] && [ "$again" -ge 1 ] &&
 	dd if="$xdev" of="$tmp/ry" bs=1M count=1 skip=1 iflag=direct status=none &&
 	cmp -s "$tmp/y" "$tmp/ry"
-tap_last=$?; tap_result "pr-x: a write in flight when rmemd was killed and restarted (the node lost the region: $gone lines) was sent again and reads back (dd rc $yrc)" "$tap_last"
+tap_last=$?; tap_result "pr-x: a write in flight when rmemd was killed and restarted (the node lost the region: $gone lines) was sent again ($again lines) and reads back (dd rc $yrc)" "$tap_last"
 { echo "$out"; cat "$tmp/wy.err"; since | grep -E "pr-x|node" | tail -n 8; } | tap_diag
 
 # Its first MiB was only on the lost slab: EIO until written again.
