@@ -168,8 +168,10 @@ struct rmem_chunk {
  * @nr_hot: chunks on @active
  * @wq: state changes made in process context (BUSY ends, pins drop)
  * @reclaim_lock: serialises eviction passes and range walks
- * @open_lock: guards @openers and @dead
+ * @open_lock: guards @openers, @closing and @dead
  * @openers: open files
+ * @closing: last closes still writing the cache back: in use until they
+ *	end (no seal, no delete meanwhile)
  * @dead: deletion has begun: opens fail
  * @wb_err: a write-back failed since the last fsync
  * @faults: faults handled
@@ -208,8 +210,9 @@ struct rmem_mmap {
 	wait_queue_head_t wq;
 	struct mutex reclaim_lock;	/* eviction passes, range walks */
 
-	struct mutex open_lock;		/* @openers, @dead */
+	struct mutex open_lock;		/* @openers, @closing, @dead */
 	unsigned int openers;
+	unsigned int closing;
 	bool dead;
 	int wb_err;
 
@@ -906,7 +909,7 @@ static vm_fault_t rmem_fault(struct vm_fault *vmf, bool pmd)
 	struct rmem_mmap *m = vma->vm_file->private_data;
 	bool shared = vma->vm_flags & VM_SHARED;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	bool waited = false;
+	bool waited = false, wake;
 	struct rmem_chunk *c;
 	unsigned long index;
 	unsigned int ra;
@@ -966,9 +969,11 @@ again:
 		rmem_mmap_unlock(m);
 		ret = rmem_fault_map(m, vmf, c, off, pmd, write && shared);
 		rmem_mmap_lock(m);
+		/* Unpinned, @c may go at once: not looked at after the lock. */
 		c->pins--;
+		wake = c->state == RMEM_CHUNK_BUSY;
 		rmem_mmap_unlock(m);
-		if (READ_ONCE(c->state) == RMEM_CHUNK_BUSY)
+		if (wake)
 			wake_up_all(&m->wq);
 		return ret;
 	}
@@ -1232,10 +1237,20 @@ static int rmem_mmap_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&m->open_lock);
 	last = !--m->openers;
-	mutex_unlock(&m->open_lock);
-	/* Last close: nothing maps the region; write back and free the cache. */
 	if (last)
+		m->closing++;
+	mutex_unlock(&m->open_lock);
+	/*
+	 * Last close: nothing maps the region; write back and free the cache.
+	 * In use until that ends: a seal meanwhile would refuse the rest of
+	 * the write-back (its pages lost), a delete free the region under it.
+	 */
+	if (last) {
 		rmem_mmap_walk(m, 0, rmem_mmap_last_index(m), false, rmem_walk_drop);
+		mutex_lock(&m->open_lock);
+		m->closing--;
+		mutex_unlock(&m->open_lock);
+	}
 	return 0;
 }
 
@@ -1400,7 +1415,8 @@ static const struct file_operations rmem_mmap_fops = {
  *
  * Checked and set under open_lock, as rmem_mmap_open() checks it: an open
  * for writing either came first (-EBUSY here) or sees the seal (-EROFS).
- * The last close wrote every dirty chunk back.
+ * The last close wrote every dirty chunk back: until it has, the region
+ * counts as open.
  *
  * Return: 0, or -EBUSY while a file or mapping has it open.
  */
@@ -1412,7 +1428,7 @@ int rmem_mmap_seal(struct rmem_region *r)
 	if (!m)
 		return -ENODEV;
 	mutex_lock(&m->open_lock);
-	if (m->openers)
+	if (m->openers || m->closing)
 		ret = -EBUSY;
 	else
 		WRITE_ONCE(r->sealed, true);
@@ -1424,7 +1440,8 @@ int rmem_mmap_seal(struct rmem_region *r)
  * rmem_mmap_openers() - how many files have the region's device open
  * @r: region of type RMEM_REGION_MMAP
  *
- * Return: the count; a mapping counts as its file.
+ * Return: the count; a mapping counts as its file, a last close that is
+ * still writing the cache back as one too.
  */
 unsigned int rmem_mmap_openers(struct rmem_region *r)
 {
@@ -1434,7 +1451,7 @@ unsigned int rmem_mmap_openers(struct rmem_region *r)
 	if (!m)
 		return 0;
 	mutex_lock(&m->open_lock);
-	n = m->openers;
+	n = m->openers + m->closing;
 	mutex_unlock(&m->open_lock);
 	return n;
 }
@@ -1578,7 +1595,7 @@ int rmem_mmap_destroy(struct rmem_region *r, bool force, struct netlink_ext_ack 
 	if (!m)
 		return 0;
 	mutex_lock(&m->open_lock);
-	if (m->openers && !force) {
+	if ((m->openers || m->closing) && !force) {
 		mutex_unlock(&m->open_lock);
 		NL_SET_ERR_MSG(extack,
 			       "region is in use (mapped or open): unmap and close it first");

@@ -7,7 +7,10 @@
  *                                        random order (chunk by chunk), then
  *                                        all is read back
  *   rmem_mmap fill DEV SEED [OFF LEN]    write the pattern, msync
- *   rmem_mmap verify DEV SEED [OFF LEN]  read it back; exit 3 on SIGBUS
+ *   rmem_mmap write DEV SEED [OFF LEN]   write the pattern, no msync: the
+ *                                        last close writes it back
+ *   rmem_mmap verify DEV SEED [OFF LEN]  read it back (read-only if the
+ *                                        region is sealed); exit 3 on SIGBUS
  *   rmem_mmap word DEV WORD OFF LEN      every 8 bytes of the range = WORD
  *                                        (same-filled pages), msync
  *   rmem_mmap checkword DEV WORD OFF LEN read it back; exit 3 on SIGBUS
@@ -245,7 +248,7 @@ static int cmd_integrity(const char *dev, int nproc, uint64_t seed)
 	return failed || bad ? 1 : 0;
 }
 
-static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
+static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len, int sync)
 {
 	int fd = open_dev(dev);
 	uint8_t *p = map(fd, off, len, MAP_SHARED);
@@ -253,7 +256,7 @@ static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
 
 	for (i = 0; i < len; i += PG)
 		fill_page((uint64_t *)(p + i), off + i, seed);
-	if (msync(p, len, MS_SYNC)) {
+	if (sync && msync(p, len, MS_SYNC)) {
 		printf("# msync: %s\n", strerror(errno));
 		return 1;
 	}
@@ -262,10 +265,24 @@ static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
 
 static int cmd_verify(const char *dev, uint64_t seed, uint64_t off, uint64_t len)
 {
-	int fd = open_dev(dev);
-	uint8_t *p = map(fd, off, len, MAP_SHARED);
+	/* A sealed (read-only) region is read through a read-only mapping. */
+	int fd = open(dev, O_RDWR), ro = fd < 0 && errno == EROFS;
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	volatile uint64_t bad = 0;
+	uint8_t *p;
+
+	if (ro)
+		fd = open(dev, O_RDONLY);
+	if (fd < 0) {
+		printf("# open %s: %s\n", dev, strerror(errno));
+		return 2;
+	}
+	p = ro ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off) : map(fd, off, len, MAP_SHARED);
+	if (p == MAP_FAILED) {
+		printf("# read-only mmap %llu at %llu: %s\n", (unsigned long long)len,
+		       (unsigned long long)off, strerror(errno));
+		return 2;
+	}
 
 	sigaction(SIGBUS, &sa, NULL);
 	if (sigsetjmp(bus_jmp, 1)) {
@@ -846,12 +863,14 @@ int main(int argc, char **argv)
 		goto usage;
 	if (!strcmp(cmd, "integrity") && argc == 5)
 		return cmd_integrity(dev, atoi(argv[3]), strtoull(argv[4], NULL, 0));
-	if ((!strcmp(cmd, "fill") || !strcmp(cmd, "verify")) && (argc == 4 || argc == 6)) {
+	if ((!strcmp(cmd, "fill") || !strcmp(cmd, "write") || !strcmp(cmd, "verify")) &&
+	    (argc == 4 || argc == 6)) {
 		uint64_t off = argc == 6 ? strtoull(argv[4], NULL, 0) : 0;
 		uint64_t len = argc == 6 ? strtoull(argv[5], NULL, 0) : region_size();
 
-		if (!strcmp(cmd, "fill"))
-			return cmd_fill(dev, strtoull(argv[3], NULL, 0), off, len);
+		if (strcmp(cmd, "verify"))
+			return cmd_fill(dev, strtoull(argv[3], NULL, 0), off, len,
+					!strcmp(cmd, "fill"));
 		return cmd_verify(dev, strtoull(argv[3], NULL, 0), off, len);
 	}
 	if ((!strcmp(cmd, "word") || !strcmp(cmd, "checkword")) && argc == 6)
