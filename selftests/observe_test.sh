@@ -24,8 +24,7 @@ tmp=$(mktemp -d)
 abi=$(cd "$(dirname "$0")/.." && pwd)/Documentation/ABI/testing
 tracing=/sys/kernel/tracing
 mon=
-trace_off() { [ -w "$tracing/events/rmem/enable" ] && echo 0 >"$tracing/events/rmem/enable"; }
-trap 'kill $mon 2>/dev/null; trace_off; blk_cleanup; rm -rf "$tmp"' EXIT
+trap 'kill $mon 2>/dev/null; rmem_trace 0; blk_cleanup; rm -rf "$tmp"' EXIT
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 id=$(blk_setup_node 20s)
@@ -119,7 +118,6 @@ tap_result "region obs_tmp: /sys/block/$tmpdev/rmem/name is its name, and goes w
 
 # 6-8. tracepoints and monitor, around a kill of rmemd (the node goes down
 # and comes back) and some I/O
-[ -d "$tracing/events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null
 rmemctl -j monitor >"$tmp/mon.json" 2>"$tmp/mon.err" &
 mon=$!
 rmemctl monitor >"$tmp/mon.txt" 2>"$tmp/mon.txt.err" &
@@ -131,10 +129,7 @@ done
 # A node add that fails (nothing listens on port 1) is no node's event.
 rmemctl node add "$(first_node):1" transport tcp timeout 5s >/dev/null 2>&1
 badadd=$?
-if [ -w "$tracing/events/rmem/enable" ]; then
-	: >"$tracing/trace"
-	echo 1 >"$tracing/events/rmem/enable"
-fi
+rmem_trace 1
 dd if=/dev/urandom of="$blk" bs=4K count=8 oflag=direct status=none
 dd if="$blk" of=/dev/null bs=4K count=8 iflag=direct status=none
 # 8 MiB through a 256 KiB cache: faults, fetches, evictions, write-backs
@@ -143,7 +138,7 @@ mm "$mmdev" "$MMSIZE" verify 7 >"$tmp/mm" && mm "$mmdev" "$MMSIZE" fill 8 >>"$tm
 rec=$(rmemd_kill_restart "$id" observe-rmemd)
 back=$?
 sleep 1
-trace_off
+rmem_trace 0
 events=$(grep -oE 'rmem_[a-z_]+:' "$tracing/trace" 2>/dev/null | sort | uniq -c |
 	awk '{ printf "%s%s", sep, $2 $1; sep = " " }')
 missing=

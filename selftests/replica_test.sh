@@ -55,7 +55,7 @@ mon=
 finish() {
 	local i
 	[ -n "$mon" ] && kill "$mon" 2>/dev/null
-	[ -w "$tracing/events/rmem/enable" ] && echo 0 >"$tracing/events/rmem/enable"
+	rmem_trace 0
 	blk_cleanup
 	for i in 1 2 3; do
 		[ -n "${cmdline[$i]:-}" ] || continue
@@ -198,13 +198,7 @@ rmemctl -j monitor >"$tmp/mon.json" 2>"$tmp/mon.err" &
 mon=$!
 # Not a job of this shell: a bare 'wait' below must not wait for it.
 disown "$mon"
-[ -d "$tracing/events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null
-if [ -d "$tracing/events/rmem" ]; then
-	: >"$tracing/trace"
-	for e in rmem_copy_dropped rmem_rebuild rmem_read_failover; do
-		echo 1 >"$tracing/events/rmem/$e/enable"
-	done
-fi
+rmem_trace 1 rmem_copy_dropped rmem_rebuild rmem_read_failover
 for _ in $(seq 50); do grep -q monitoring "$tmp/mon.err" && break; sleep 0.1; done
 # events FILTER: the monitor's events so far, "EVENT:REGION:NODE:STATE" each.
 events() {

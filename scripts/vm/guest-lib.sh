@@ -162,6 +162,27 @@ rmem_drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
+# rmem_trace 0|1 [EVENT...]: turn rmem's trace events off or on, all of
+# them or the EVENTs (mounting tracefs if need be); false without them.
+# Tracing's command-line recording goes off first: it hooks sched_switch,
+# and patching that call site live (text_poke_bp) while every CPU runs
+# through it once hung a TCG guest in int3 (observe_test, CI on 742593f).
+rmem_trace() {
+	local on=$1 e t=/sys/kernel/tracing
+	shift
+	[ -d "$t/events" ] || mount -t tracefs nodev "$t" 2>/dev/null
+	[ -d "$t/events/rmem" ] || return 1
+	echo 0 >"$t/options/record-cmd" 2>/dev/null
+	[ "$on" = 1 ] && : >"$t/trace"
+	if [ $# = 0 ]; then
+		echo "$on" >"$t/events/rmem/enable"
+		return
+	fi
+	for e; do
+		echo "$on" >"$t/events/rmem/$e/enable" || return
+	done
+}
+
 # rmem_wait_gone SECONDS PID...: wait until none of the PIDs (background
 # jobs) runs any more, SECONDS at most; false if one still does. The caller
 # then reaps each with wait, for its status.
