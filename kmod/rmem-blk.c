@@ -310,7 +310,7 @@ int rmem_blk_create(struct rmem_region *r, struct netlink_ext_ack *extack)
 	b->tag_set.numa_node = NUMA_NO_NODE;
 	b->tag_set.cmd_size = sizeof(struct rmem_blk_cmd);
 	b->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
-	b->tag_set.timeout = (unsigned int)rmem_io_timeout_s * HZ;
+	b->tag_set.timeout = rmem_io_timeout();
 	b->tag_set.driver_data = b;
 	ret = blk_mq_alloc_tag_set(&b->tag_set);
 	if (ret)

@@ -108,6 +108,7 @@ struct rmem_chunk;
 struct rmem_chunk_io {
 	struct rmem_rio rio;
 	struct rmem_chunk *chunk;
+	bool ended;
 };
 
 /**
@@ -126,6 +127,8 @@ struct rmem_chunk_io {
  * @pending: requests in flight
  * @err: first request error
  * @io_done: fetch or write-back finished
+ * @sent: entries of @io handed to the store so far (set to 0 under the
+ *	lock when I/O starts): rmem_chunk_io_timeout() looks at these only
  * @nr_io: entries in @io
  * @io: one request per RMEM_MMAP_IO_PAGES pages
  * @bvec: one per page
@@ -144,6 +147,7 @@ struct rmem_chunk {
 	atomic_t pending;
 	int err;
 	struct completion io_done;
+	unsigned int sent;
 	unsigned int nr_io;
 	struct rmem_chunk_io *io;
 	struct bio_vec *bvec;
@@ -428,6 +432,7 @@ static void rmem_chunk_io_end(struct rmem_rio *rio, int err)
 	struct rmem_chunk_io *cio = container_of(rio, struct rmem_chunk_io, rio);
 	struct rmem_chunk *c = cio->chunk;
 
+	WRITE_ONCE(cio->ended, true);
 	if (err)
 		cmpxchg(&c->err, 0, err);
 	/* The last completion is the last access to @c here. */
@@ -441,9 +446,13 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
 	u64 pos = rmem_chunk_pos(m, c);
 	unsigned int i, done = 0;
 
+	/* Under the lock: rmem_chunk_io_timeout() sees the old I/O or none. */
+	rmem_mmap_lock(m);
 	c->err = 0;
 	reinit_completion(&c->io_done);
 	atomic_set(&c->pending, c->nr_io);
+	c->sent = 0;
+	rmem_mmap_unlock(m);
 	for (i = 0; i < c->nr_io; i++) {
 		struct rmem_chunk_io *cio = &c->io[i];
 		unsigned int n = min(m->chunk_pages - done, (unsigned int)RMEM_MMAP_IO_PAGES);
@@ -463,6 +472,71 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
 		cio->rio.end = rmem_chunk_io_end;
 		done += n;
 		rmem_region_rw(&cio->rio);
+		/* Its fields are set: rmem_chunk_io_timeout()'s acquire may look. */
+		smp_store_release(&c->sent, i + 1);
+	}
+}
+
+/*
+ * @c's I/O has waited io_timeout_s: hand each of its requests still out
+ * to the store's timeout, as blk-mq's timeout does for the block front end
+ * (rmem_blk_timeout()). A reply lost on a live connection resets it and the
+ * request is sent again; a request waiting for a dead node fails (-EIO).
+ * Any waiter may call this, at any time: under the lock, @c's I/O is the
+ * one in flight (a new one starts under the lock, once this one is done),
+ * and only requests already handed to the store are looked at.
+ */
+static void rmem_chunk_io_timeout(struct rmem_mmap *m, struct rmem_chunk *c)
+{
+	unsigned int i, n, out = 0;
+	bool failed = false;
+	const char *what;
+
+	rmem_mmap_lock(m);
+	what = c->state == RMEM_CHUNK_FETCHING ? "fetch" : "write-back";
+	/* Pairs with rmem_chunk_submit()'s release: c->io[< n] are set. */
+	n = completion_done(&c->io_done) ? 0 : smp_load_acquire(&c->sent);
+	for (i = 0; i < n; i++) {
+		struct rmem_chunk_io *cio = &c->io[i];
+
+		/*
+		 * Not ended yet, under RCU: the nodes it holds references on
+		 * stay (a node is freed after a grace period).
+		 */
+		rcu_read_lock();
+		if (!READ_ONCE(cio->ended)) {
+			out++;
+			failed |= rmem_region_rw_timeout(&cio->rio,
+							 jiffies_to_nsecs(rmem_io_timeout()));
+		}
+		rcu_read_unlock();
+	}
+	rmem_mmap_unlock(m);
+	if (out)
+		pr_warn_ratelimited("%s: %s of chunk %lu timed out%s\n", dev_name(&m->dev),
+				    what, c->index, failed ? " on a dead node: failed" :
+				    ": waiting for recovery");
+}
+
+/*
+ * Wait for @c's I/O (referenced) to end, handing it to the store's timeout
+ * each io_timeout_s. Returns 0, or -EINTR when @killable and killed.
+ */
+static int rmem_chunk_io_wait(struct rmem_mmap *m, struct rmem_chunk *c, bool killable)
+{
+	long ret;
+
+	for (;;) {
+		if (killable)
+			ret = wait_for_completion_killable_timeout(&c->io_done,
+								   rmem_io_timeout());
+		else
+			ret = wait_for_completion_timeout(&c->io_done, rmem_io_timeout());
+		if (ret > 0)
+			return 0;
+		if (ret < 0)
+			return -EINTR;
+		rmem_chunk_io_timeout(m, c);
 	}
 }
 
@@ -489,7 +563,7 @@ static int rmem_chunk_writeback(struct rmem_mmap *m, struct rmem_chunk *c)
 	if (!dirty)
 		return 0;
 	rmem_chunk_submit(m, c, RMEM_MSG_WRITE);
-	wait_for_completion(&c->io_done);
+	rmem_chunk_io_wait(m, c, false);
 	err = READ_ONCE(c->err);
 	atomic64_inc(&m->writebacks);
 	trace_rmem_mmap_writeback(m->region->id, c->index, m->chunk_size, err);
@@ -560,15 +634,8 @@ static int rmem_chunk_evict(struct rmem_mmap *m, struct rmem_chunk *c)
 /* Wait until @c (referenced) is neither FETCHING nor BUSY. */
 static int rmem_chunk_wait(struct rmem_mmap *m, struct rmem_chunk *c, bool killable)
 {
-	if (READ_ONCE(c->state) == RMEM_CHUNK_FETCHING) {
-		if (!killable) {
-			wait_for_completion(&c->io_done);
-			return 0;
-		}
-		if (wait_for_completion_killable(&c->io_done))
-			return -EINTR;
-		return 0;
-	}
+	if (READ_ONCE(c->state) == RMEM_CHUNK_FETCHING)
+		return rmem_chunk_io_wait(m, c, killable);
 	if (!killable) {
 		wait_event(m->wq, READ_ONCE(c->state) != RMEM_CHUNK_BUSY);
 		return 0;
@@ -869,7 +936,11 @@ static unsigned int rmem_ra_window(struct rmem_mmap *m, struct vm_area_struct *v
 /*
  * Start fetching chunks [first, first + nr) that are not cached (the
  * region's end stops it). Older chunks are evicted to make room, as for a
- * fault; the window is at most a quarter of the budget, so these are not.
+ * fault; readahead's window is at most a quarter of the budget, so these
+ * are not. Unlike a fault, a fetch ahead never overshoots the budget: when
+ * nothing more can be evicted (the cache is all fetches still in flight,
+ * when replies are slow, or pinned chunks), it stops there. It is a hint,
+ * and the range asked for may be larger than memory.
  */
 static int rmem_mmap_fetch_ahead(struct rmem_mmap *m, u64 first, u64 nr)
 {
@@ -885,8 +956,11 @@ static int rmem_mmap_fetch_ahead(struct rmem_mmap *m, u64 first, u64 nr)
 		rmem_mmap_unlock(m);
 		if (c)
 			continue;
-		if (rmem_mmap_over_budget(m))
+		if (rmem_mmap_over_budget(m)) {
 			rmem_mmap_reclaim(m, m->chunk_size);
+			if (rmem_mmap_over_budget(m))
+				break;
+		}
 		c = rmem_chunk_get_or_fetch(m, i);
 		if (IS_ERR(c)) {
 			if (PTR_ERR(c) == -EAGAIN)

@@ -744,11 +744,6 @@ static void rmem_sync_io_done(struct rmem_req *io, int err)
 	complete(&s->done);
 }
 
-static unsigned long rmem_node_call_timeout(void)
-{
-	return (unsigned long)max(READ_ONCE(rmem_io_timeout_s), 1U) * HZ;
-}
-
 /**
  * rmem_node_call() - send a control request and wait for its reply
  * @node: target node
@@ -771,8 +766,8 @@ int rmem_node_call(struct rmem_node *node, struct rmem_req *io)
 	init_completion(&s.done);
 	rmem_node_submit(node, &s.io);
 	/* A reply lost on a live connection: reset it, as blk-mq's timeout does. */
-	while (!wait_for_completion_timeout(&s.done, rmem_node_call_timeout()))
-		rmem_node_timeout(node, &s.io, jiffies_to_nsecs(rmem_node_call_timeout()));
+	while (!wait_for_completion_timeout(&s.done, rmem_io_timeout()))
+		rmem_node_timeout(node, &s.io, jiffies_to_nsecs(rmem_io_timeout()));
 	io->reply = s.io.reply;
 	io->gen = s.io.gen;
 	return s.err;

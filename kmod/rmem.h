@@ -18,8 +18,10 @@
 #include <linux/bvec.h>
 #include <linux/compiler.h>
 #include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/socket.h>
@@ -64,6 +66,16 @@ extern unsigned int rmem_rebuild_mbps;
 extern bool rmem_encrypt;
 extern bool rmem_same_filled;
 extern bool rmem_tcp_zerocopy;
+
+/*
+ * How long a request may wait for its reply before the front end hands it
+ * to the store's timeout (rmem_region_rw_timeout()), and a control call's
+ * wait (rmem_node_call()): io_timeout_s.
+ */
+static inline unsigned long rmem_io_timeout(void)
+{
+	return (unsigned long)max(READ_ONCE(rmem_io_timeout_s), 1U) * HZ;
+}
 
 /* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
 #define RMEM_MAX_REPLICAS	3

@@ -30,6 +30,13 @@
 #               a slab waits in queue_rq past the block timeout; the old
 #               timeout handler read cmd->rio, which queue_rq never set for
 #               a DISCARD.
+#   mmap-read   TCP only: the reply to the first READ, a fault's fetch on an
+#               mmap region (/dev/rmemN). Its wait hands the chunk's
+#               requests to the store's timeout each io_timeout_s; it used
+#               to wait for ever (review of rmem-mmap.c, defect 2).
+#   mmap-write  TCP only: the reply to the first WRITE, an msync's
+#               write-back of a chunk; it used to wait for ever in D state,
+#               and region del behind it.
 # The disk's io_timeout is set to 2 s, below io_timeout_s: blk-mq's timeout
 # work then waits behind the WRITE and the DISCARD stuck in queue_rq (it
 # waits for running queue_rq calls before it handles anything) until the
@@ -42,7 +49,7 @@
 
 TIMEOUT_S=5		# io_timeout_s
 WAIT_S=60		# what "completes after recovery" may take under TCG
-CASES=(read slab-alloc slab-free)
+CASES=(read slab-alloc slab-free mmap-read mmap-write)
 BLK_TIMEOUT_MS=2000	# the disk's own timeout: shorter, so blk-mq's handler
 			# also runs on requests waiting in queue_rq
 CHECKS=7		# results per case
@@ -99,26 +106,38 @@ for c in "${CASES[@]}"; do
 		for ((i = 0; i < CHECKS; i++)); do tap_skip "$c" "not asked for"; done
 		continue
 	fi
-	if [ "$c" = read ] && [ "$transport" != tcp ]; then
-		for ((i = 0; i < CHECKS; i++)); do
-			tap_skip "$c" "READ is one-sided over $transport: no reply to drop"
-		done
-		continue
-	fi
 	case $c in
-	read) drop=read:1 ;;
+	read | mmap-*)
+		if [ "$transport" != tcp ]; then
+			for ((i = 0; i < CHECKS; i++)); do
+				tap_skip "$c" "READ and WRITE are one-sided over $transport: no reply to drop"
+			done
+			continue
+		fi
+		;;
+	esac
+	case $c in
+	read | mmap-read) drop=read:1 ;;
+	mmap-write) drop=write:1 ;;
 	slab-alloc) drop=slab-alloc:1 ;;
 	slab-free) drop=slab-free:1 ;;
 	esac
 	rmemd_drop "$drop"
 	node=$(blk_setup_node 60s)
-	dev=$(blk_add_region "to-$c" 128M) || {
+	case $c in
+	mmap-*) dev=$(mmap_add "to-$c" $((16 << 20)) 64K $((16 << 20))) ;;
+	*) dev=$(blk_add_region "to-$c" 128M) ;;
+	esac || {
 		tap_not_ok "$c: setup (node '$node')"
 		tap_fail_rest "no region"
 		tap_done
 	}
-	echo $BLK_TIMEOUT_MS >"/sys/block/${dev#/dev/}/queue/io_timeout"
-	echo "# $c: rmemd drops the reply to $drop; $dev io_timeout $(cat "/sys/block/${dev#/dev/}/queue/io_timeout") ms"
+	if [ -b "$dev" ]; then
+		echo $BLK_TIMEOUT_MS >"/sys/block/${dev#/dev/}/queue/io_timeout"
+		echo "# $c: rmemd drops the reply to $drop; $dev io_timeout $(cat "/sys/block/${dev#/dev/}/queue/io_timeout") ms"
+	else
+		echo "# $c: rmemd drops the reply to $drop; $dev, io_timeout_s $TIMEOUT_S"
+	fi
 	mark=$(dmesg_mark)
 	rand_file "$tmp/a" 16
 
@@ -140,6 +159,18 @@ for c in "${CASES[@]}"; do
 			tap_diag <<<"write before the discard failed"
 		r0=$(node_field "$node" reconnects)
 		blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" >"$tmp/bg" 2>&1 &
+		;;
+	mmap-read)
+		# The fill's fetches read zeros without the network (no slab
+		# yet): the first READ is the verify's, after the drop.
+		{ mm "$dev" $((16 << 20)) fill 7 0 $((1 << 20)) && mm "$dev" $((16 << 20)) drop; } |
+			tap_diag
+		r0=$(node_field "$node" reconnects)
+		mm "$dev" $((16 << 20)) verify 7 0 $((1 << 20)) >"$tmp/bg" 2>&1 &
+		;;
+	mmap-write)
+		r0=$(node_field "$node" reconnects)
+		mm "$dev" $((16 << 20)) fill 7 0 $((1 << 20)) >"$tmp/bg" 2>&1 &
 		;;
 	esac
 	t0=$SECONDS
@@ -168,6 +199,14 @@ for c in "${CASES[@]}"; do
 			cmp -s "$tmp/c" "$tmp/b"
 		tap_result "$c: discarded blocks read as zeros; new data reads back correct" $?
 		;;
+	mmap-*)
+		mm "$dev" $((16 << 20)) drop >/dev/null &&
+			mm "$dev" $((16 << 20)) verify 7 0 $((1 << 20)) >"$tmp/v" 2>&1
+		tap_last=$?
+		tap_result "$c: the data reads back correct from the memory node" "$tap_last"
+		[ "$tap_last" = 0 ] ||
+			tap_diag <"$tmp/v"
+		;;
 	esac
 
 	# Who noticed: blk-mq's handler for a READ on the wire; for the control
@@ -180,6 +219,8 @@ for c in "${CASES[@]}"; do
 	reset_re="got no reply: resetting"
 	case $c in
 	read) who="blk-mq's timeout handler" re="rmem: ${dev#/dev/}: READ of .* timed out: waiting for recovery" ;;
+	mmap-read) who="the fault's wait" re="rmem: ${dev#/dev/}: fetch of chunk .* timed out: waiting for recovery" ;;
+	mmap-write) who="the write-back's wait" re="rmem: ${dev#/dev/}: write-back of chunk .* timed out: waiting for recovery" ;;
 	slab-alloc) who="the SLAB_ALLOC call's timeout" re="request type 2 id .* got no reply" ;;
 	slab-free)
 		who="the SLAB_FREE call's timeout, or the next write's"

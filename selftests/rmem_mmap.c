@@ -26,6 +26,9 @@
  *   rmem_mmap willneed DEV OFF LEN       madvise(MADV_WILLNEED) on the range,
  *                                        then touch it: print the prefetches
  *                                        and the fetches the touch needed
+ *   rmem_mmap prefetch DEV OFF LEN       RMEM_IOC_PREFETCH on the range (it
+ *                                        returns at once), then print the
+ *                                        counters, as stats does
  *   rmem_mmap hot DEV HOT_CHUNKS         hot set vs. a cold scan (see below)
  *   rmem_mmap badinput DEV               bad offsets, lengths and ioctls
  *   rmem_mmap stats DEV                  print the counters
@@ -837,10 +840,9 @@ static int cmd_odirect(const char *dev, const char *file, uint64_t seed)
 	return bad ? 1 : 0;
 }
 
-static int cmd_stats(const char *dev)
+static int print_stats(int fd)
 {
 	struct rmem_mmap_stats st;
-	int fd = open_dev(dev);
 
 	stats(fd, &st);
 	printf("chunk=%llu cache=%llu cached=%llu faults=%llu fetches=%llu fetch_errors=%llu evictions=%llu writebacks=%llu writeback_errors=%llu hot=%llu pmd_maps=%llu prefetches=%llu drops=%llu\n",
@@ -852,6 +854,23 @@ static int cmd_stats(const char *dev)
 	       (unsigned long long)st.pmd_maps, (unsigned long long)st.prefetches,
 	       (unsigned long long)st.drops);
 	return 0;
+}
+
+static int cmd_stats(const char *dev)
+{
+	return print_stats(open_dev(dev));
+}
+
+static int cmd_prefetch(const char *dev, uint64_t off, uint64_t len)
+{
+	struct rmem_mmap_range r = { .offset = off, .len = len };
+	int fd = open_dev(dev);
+
+	if (ioctl(fd, RMEM_IOC_PREFETCH, &r)) {
+		printf("# RMEM_IOC_PREFETCH: %s\n", strerror(errno));
+		return 1;
+	}
+	return print_stats(fd);
 }
 
 int main(int argc, char **argv)
@@ -894,6 +913,8 @@ int main(int argc, char **argv)
 		return cmd_badinput(dev);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(dev);
+	if (!strcmp(cmd, "prefetch") && argc == 5)
+		return cmd_prefetch(dev, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 	if (!strcmp(cmd, "odirect") && argc == 5)
 		return cmd_odirect(dev, argv[3], strtoull(argv[4], NULL, 0));
 usage:
