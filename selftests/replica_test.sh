@@ -48,7 +48,13 @@ fi
 
 # node_up I: memory node I back from kill_node, with its rmemd as it was.
 LINK_DOWN=20
-node_up() { RMEMD_NODE=$1 rmemd_back replica-up "${cmdline[$1]}"; }
+# Each start logs to its own file (/out/replica-up-I-N.log): a later one
+# must not overwrite what an earlier rmemd wrote.
+ups=0
+node_up() {
+	ups=$((ups + 1))
+	RMEMD_NODE=$1 rmemd_back "replica-up-$1-$ups" "${cmdline[$1]}"
+}
 
 tracing=/sys/kernel/tracing
 mon=
@@ -327,6 +333,14 @@ n2=$(add_node 2)
 idx[$n2]=2 ids[2]=$n2
 
 # SIGTERM to rmemd on node 3 with slabs held: it drains, we move.
+# rmemd gives the drain 60 s by default. A slower kernel (the debug kernel,
+# RMEM_TIMEOUT_SCALE 3) took about 240 s to move two 64 MiB slabs: give its
+# rmemd 120 s per unit of scale.
+scale=${RMEM_TIMEOUT_SCALE:-1}
+if [ "$scale" -gt 1 ]; then
+	RMEMD_NODE=3 rmemd_relaunch replica-drain "${cmdline[3]}" --drain-timeout $((120 * scale))
+	node_back "$n3"
+fi
 node_wait_state "$n2" live 30
 dev=$(rmemctl region add td size 128M replicas 2 >/dev/null &&
 	dev=$(region_field td device) && dev_wait "$dev" b && echo "/dev/$dev")
