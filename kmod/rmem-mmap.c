@@ -458,6 +458,7 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
 		unsigned int n = min(m->chunk_pages - done, (unsigned int)RMEM_MMAP_IO_PAGES);
 
 		memset(&cio->rio, 0, sizeof(cio->rio));
+		cio->ended = false;
 		cio->chunk = c;
 		cio->rio.io.type = type;
 		cio->rio.io.len = n << PAGE_SHIFT;
@@ -471,9 +472,14 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
 		cio->rio.pos = pos + ((u64)done << PAGE_SHIFT);
 		cio->rio.end = rmem_chunk_io_end;
 		done += n;
-		rmem_region_rw(&cio->rio);
-		/* Its fields are set: rmem_chunk_io_timeout()'s acquire may look. */
+		/*
+		 * Its fields are set: rmem_chunk_io_timeout() may look (its
+		 * acquire pairs with this), even while rmem_region_rw() is at
+		 * it. Stored before: the last rmem_region_rw() may end the
+		 * I/O, and a new one may start, before it returns.
+		 */
 		smp_store_release(&c->sent, i + 1);
+		rmem_region_rw(&cio->rio);
 	}
 }
 
@@ -500,8 +506,9 @@ static void rmem_chunk_io_timeout(struct rmem_mmap *m, struct rmem_chunk *c)
 		struct rmem_chunk_io *cio = &c->io[i];
 
 		/*
-		 * Not ended yet, under RCU: the nodes it holds references on
-		 * stay (a node is freed after a grace period).
+		 * Not ended yet, under RCU: as for rmem_blk_timeout(), the
+		 * store's timeout takes its own reference on each node the
+		 * request went to (a node is freed after a grace period).
 		 */
 		rcu_read_lock();
 		if (!READ_ONCE(cio->ended)) {

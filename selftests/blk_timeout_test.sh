@@ -163,8 +163,9 @@ for c in "${CASES[@]}"; do
 	mmap-read)
 		# The fill's fetches read zeros without the network (no slab
 		# yet): the first READ is the verify's, after the drop.
-		{ mm "$dev" $((16 << 20)) fill 7 0 $((1 << 20)) && mm "$dev" $((16 << 20)) drop; } |
-			tap_diag
+		mm "$dev" $((16 << 20)) fill 7 0 $((1 << 20)) >"$tmp/fill" 2>&1 &&
+			mm "$dev" $((16 << 20)) drop >>"$tmp/fill" 2>&1 ||
+			{ echo "fill or drop before the read failed"; cat "$tmp/fill"; } | tap_diag
 		r0=$(node_field "$node" reconnects)
 		mm "$dev" $((16 << 20)) verify 7 0 $((1 << 20)) >"$tmp/bg" 2>&1 &
 		;;
