@@ -352,10 +352,20 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
  */
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io)
 {
-	/* A slab allocated by a lost reply: reconciliation gives it back. */
-	if (io->type == RMEM_MSG_SLAB_ALLOC)
+	/*
+	 * Neither slab call is sent again. A SLAB_ALLOC whose reply was lost
+	 * may have given us a slab; a SLAB_FREE whose reply was lost may
+	 * have freed it already, and the node may since have given that
+	 * slab to a SLAB_ALLOC of ours that went meanwhile: sent again, it
+	 * would free a slab a region now holds. Both fail (-EAGAIN: the
+	 * caller retries an allocation, and counts a free as failed), and
+	 * reconciliation (RMEM_MSG_SLAB_LIST) gives back what the node still
+	 * holds for us that no region has.
+	 */
+	if (io->type == RMEM_MSG_SLAB_ALLOC || io->type == RMEM_MSG_SLAB_FREE)
 		rmem_node_reconcile_later(node);
-	if (io->type == RMEM_MSG_SLAB_ALLOC || !rmem_io_pendable(io)) {
+	if (io->type == RMEM_MSG_SLAB_ALLOC || io->type == RMEM_MSG_SLAB_FREE ||
+	    !rmem_io_pendable(io)) {
 		rmem_node_complete(node, io, -EAGAIN);
 		return;
 	}

@@ -30,6 +30,13 @@
 #               a slab waits in queue_rq past the block timeout; the old
 #               timeout handler read cmd->rio, which queue_rq never set for
 #               a DISCARD.
+#   slab-reuse  both: the reply to the first SLAB_FREE again, but rmemd has
+#               freed the slab, and a second region's first write gets it
+#               before the connection is reset. The FREE used to be sent
+#               again on the resumed session and free that region's slab
+#               under it (its data then unreadable); a SLAB_FREE whose
+#               connection drops now fails instead, and reconciliation
+#               gives back what no region holds (rmem-rdma.c review).
 #   mmap-read   TCP only: the reply to the first READ, a fault's fetch on an
 #               mmap region (/dev/rmemN). Its wait hands the chunk's
 #               requests to the store's timeout each io_timeout_s; it used
@@ -49,7 +56,7 @@
 
 TIMEOUT_S=5		# io_timeout_s
 WAIT_S=60		# what "completes after recovery" may take under TCG
-CASES=(read slab-alloc slab-free mmap-read mmap-write)
+CASES=(read slab-alloc slab-free slab-reuse mmap-read mmap-write)
 BLK_TIMEOUT_MS=2000	# the disk's own timeout: shorter, so blk-mq's handler
 			# also runs on requests waiting in queue_rq
 CHECKS=7		# results per case
@@ -63,6 +70,19 @@ orig_cmd=''
 # rmemd_drop [TYPE:N]: restart rmemd on memory node 1, dropping that reply.
 rmemd_drop() {
 	rmemd_relaunch "timeout-${1:-none}" "$orig_cmd" ${1:+--test-drop-reply "$1"}
+}
+
+# freed_zeroed: wait up to 4 s for rmemd to hold no slab and zero none.
+freed_zeroed() {
+	local st end=$((SECONDS + 4))
+	while [ "$SECONDS" -lt "$end" ]; do
+		st=$(rmem_on 1 'rmemd --status --json')
+		# (a regex, not jget: a python per look is slow in a guest)
+		[[ $st =~ \"slabs_used\":\ *0([^0-9]|$) ]] && [[ $st =~ \"slabs_zeroing\":\ *0([^0-9]|$) ]] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 finish() {
@@ -120,7 +140,7 @@ for c in "${CASES[@]}"; do
 	read | mmap-read) drop=read:1 ;;
 	mmap-write) drop=write:1 ;;
 	slab-alloc) drop=slab-alloc:1 ;;
-	slab-free) drop=slab-free:1 ;;
+	slab-free | slab-reuse) drop=slab-free:1 ;;
 	esac
 	rmemd_drop "$drop"
 	node=$(blk_setup_node 60s)
@@ -159,6 +179,24 @@ for c in "${CASES[@]}"; do
 			tap_diag <<<"write before the discard failed"
 		r0=$(node_field "$node" reconnects)
 		blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" >"$tmp/bg" 2>&1 &
+		;;
+	slab-reuse)
+		devb=$(blk_add_region "to-$c-b" 128M) &&
+			dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none ||
+			tap_diag <<<"second region, or the write before the discard, failed"
+		r0=$(node_field "$node" reconnects)
+		# The discard frees slab S (the reap work's SLAB_FREE, whose
+		# reply is lost); once rmemd has freed and zeroed it, S is on
+		# top of its free stack: the second region's first write gets
+		# it, before the FREE's timeout (io_timeout_s) resets the queue.
+		rand_file "$tmp/c" 16
+		{
+			s0=$SECONDS
+			blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" &&
+				freed_zeroed &&
+				dd if="$tmp/c" of="$devb" bs=4096 seek=1000 oflag=direct status=none &&
+				echo "second region written $((SECONDS - s0)) s after the discard"
+		} >"$tmp/bg" 2>&1 &
 		;;
 	mmap-read)
 		# The fill's fetches read zeros without the network (no slab
@@ -200,6 +238,18 @@ for c in "${CASES[@]}"; do
 			cmp -s "$tmp/c" "$tmp/b"
 		tap_result "$c: discarded blocks read as zeros; new data reads back correct" $?
 		;;
+	slab-reuse)
+		# After the recovery (the FREE's timeout, the reconnect).
+		rmem_retry "$WAIT_S" eval '[ "$(node_field "$node" reconnects)" -gt "$r0" ]'
+		sleep 1
+		dd if="$devb" of="$tmp/b" bs=4096 skip=1000 count=16 iflag=direct status=none &&
+			cmp -s "$tmp/c" "$tmp/b"
+		tap_last=$?
+		used=$(rmemd_status slabs_used)
+		tap_result "$c: the second region's data, in the slab rmemd freed and gave it, reads back after the recovery (rmemd holds ${used:-?} slab)" "$tap_last"
+		{ cat "$tmp/bg"; dmesg_since "$mark" | grep -E "rmem.*(freeing slab|gave back)"; } | tap_diag
+		rmemctl region del "to-$c-b" >/dev/null 2>&1
+		;;
 	mmap-*)
 		mm "$dev" $((16 << 20)) drop >/dev/null &&
 			mm "$dev" $((16 << 20)) verify 7 0 $((1 << 20)) >"$tmp/v" 2>&1
@@ -223,7 +273,7 @@ for c in "${CASES[@]}"; do
 	mmap-read) who="the fault's wait" re="rmem: ${dev#/dev/}: fetch of chunk .* timed out: waiting for recovery" ;;
 	mmap-write) who="the write-back's wait" re="rmem: ${dev#/dev/}: write-back of chunk .* timed out: waiting for recovery" ;;
 	slab-alloc) who="the SLAB_ALLOC call's timeout" re="request type 2 id .* got no reply" ;;
-	slab-free)
+	slab-free | slab-reuse)
 		who="the SLAB_FREE call's timeout, or the next write's"
 		re="request type 3 id .* got no reply|connection lost, reconnecting"
 		reset_re="got no reply: resetting|connection lost, reconnecting"
