@@ -680,6 +680,8 @@ static void rmem_node_hb_done(struct rmem_req *io, int err)
 		srtt = srtt ? srtt - (srtt >> 3) + (rtt >> 3) : rtt;
 		atomic64_set(&node->srtt_ns, srtt);
 		WRITE_ONCE(node->slabs_free, le32_to_cpu(io->reply.ping.slabs_free));
+		if (node->slabs_free)
+			WRITE_ONCE(node->full, false);
 		if (io->reply.ping.drain_ms && !READ_ONCE(node->draining))
 			rmem_node_drain_asked(node, le32_to_cpu(io->reply.ping.drain_ms));
 	}
@@ -818,8 +820,10 @@ again:
 	if (!pub)
 		rep = io.reply.alloc;
 	if (ret) {
-		if (ret == -ENOSPC)
+		if (ret == -ENOSPC) {
 			WRITE_ONCE(node->slabs_free, 0);
+			WRITE_ONCE(node->full, true);
+		}
 		else if (!pub)
 			rmem_node_reconcile_later(node);	/* the node may have one */
 		return ret;
@@ -856,6 +860,7 @@ again:
 	*slab = le32_to_cpu(rep.slab);
 	if (READ_ONCE(node->slabs_free))
 		WRITE_ONCE(node->slabs_free, node->slabs_free - 1);
+	WRITE_ONCE(node->full, false);
 	return ret;
 }
 
@@ -954,6 +959,7 @@ void rmem_node_slab_free(struct rmem_node *node, u32 slab, u32 gen)
 		rmem_node_reconcile_later(node);
 	} else if (!ret) {
 		WRITE_ONCE(node->slabs_free, node->slabs_free + 1);
+		WRITE_ONCE(node->full, false);
 	}
 }
 
@@ -1322,6 +1328,7 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 	node->slab_size = slab_size;
 	node->slabs_total = slabs_total;
 	WRITE_ONCE(node->slabs_free, slabs_free);
+	WRITE_ONCE(node->full, !slabs_free);
 	WRITE_ONCE(node->max_io, max_io);
 	node->resumed = flags & RMEM_HELLO_F_RESUMED;
 	WRITE_ONCE(node->publish, !!(le64_to_cpu(rep->features) & RMEM_PROTO_FEAT_PUBLISH));
@@ -1420,7 +1427,10 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
  *
  * Picks the live node with the most free slabs, ties broken by latency, so
  * that a region's extents spread over the nodes. Draining nodes take no new
- * slab. The caller owns a reference to the node and one count of
+ * slab. The free counts are hints: when none is above 0, a live node whose
+ * 0 is not its own word (@full) is picked all the same, and its SLAB_ALLOC
+ * answers (a heartbeat's count that crossed a SLAB_ALLOC reply left the
+ * hint a slab short: an allocation then failed with room left). The caller owns a reference to the node and one count of
  * node->slabs_used in generation @gen; it drops both with
  * rmem_node_slab_unreserve() and rmem_node_put() unless an extent ends up
  * holding a slab there. While a node has slabs_used it cannot be deleted.
@@ -1431,7 +1441,7 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
 struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_skip,
 				 bool publish, u32 *gen)
 {
-	struct rmem_node *n, *best = NULL;
+	struct rmem_node *n, *best = NULL, *maybe = NULL;
 	bool recovering = false;
 	enum rmem_node_state state;
 	unsigned long flags;
@@ -1444,13 +1454,21 @@ struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_
 		state = READ_ONCE(n->state);
 		if (state == RMEM_NODE_RECONNECTING || state == RMEM_NODE_CONNECTING)
 			recovering = true;
-		if (state != RMEM_NODE_LIVE || !READ_ONCE(n->slabs_free))
+		if (state != RMEM_NODE_LIVE)
 			continue;
+		if (!READ_ONCE(n->slabs_free)) {
+			if (!READ_ONCE(n->full) && (!maybe || atomic64_read(&n->srtt_ns) <
+							      atomic64_read(&maybe->srtt_ns)))
+				maybe = n;
+			continue;
+		}
 		if (!best || n->slabs_free > best->slabs_free ||
 		    (n->slabs_free == best->slabs_free &&
 		     atomic64_read(&n->srtt_ns) < atomic64_read(&best->srtt_ns)))
 			best = n;
 	}
+	if (!best)
+		best = maybe;
 	if (best) {
 		rmem_node_get(best);
 		spin_lock_irqsave(&best->lock, flags);

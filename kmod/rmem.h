@@ -219,7 +219,11 @@ void rmem_rdma_exit(void);
  * @instance: the node's instance at the last hello
  * @slab_size: bytes per slab
  * @slabs_total: slabs in its pool
- * @slabs_free: free slabs, as last reported
+ * @slabs_free: free slabs, as last reported: a hint (a heartbeat's count
+ *	can cross a SLAB_ALLOC reply, which then counts its slab twice)
+ * @full: the node's last SLAB_ALLOC answer was "no room", and nothing said
+ *	otherwise since: @slabs_free's 0 is the node's word, not the hint's
+ *	drift (rmem_node_pick())
  * @max_io: largest request it accepts
  * @resumed: the last connect resumed our session
  * @publish: the node granted RMEM_PROTO_FEAT_PUBLISH at the last hello
@@ -293,6 +297,7 @@ struct rmem_node {
 	u32 slabs_total;
 	u32 slabs_free;
 	u32 max_io;
+	bool full;
 	bool resumed;
 	bool publish;
 

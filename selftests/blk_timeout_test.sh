@@ -67,19 +67,20 @@ tap_plan $((2 + ${#CASES[@]} * CHECKS))
 tmp=$(mktemp -d)
 orig_cmd=''
 
-# rmemd_drop [TYPE:N]: restart rmemd on memory node 1, dropping that reply.
+# rmemd_drop [TYPE:N [ARGS...]]: restart rmemd on memory node 1, dropping
+# that reply, with ARGS.
 rmemd_drop() {
-	rmemd_relaunch "timeout-${1:-none}" "$orig_cmd" ${1:+--test-drop-reply "$1"}
+	rmemd_relaunch "timeout-${1:-none}" "$orig_cmd" ${1:+--test-drop-reply "$@"}
 }
 
-# freed_zeroed: wait up to 4 s for rmemd to hold no slab and zero none.
+# freed_zeroed N: wait up to 4 s for rmemd to hold N slabs and zero none.
 freed_zeroed() {
 	local st end=$((SECONDS + 4))
 	while [ "$SECONDS" -lt "$end" ]; do
 		st=$(rmem_on 1 'rmemd --status --json')
 		# (a regex, not jget: a python per look is slow in a guest)
-		[[ $st =~ \"slabs_used\":\ *0([^0-9]|$) ]] && [[ $st =~ \"slabs_zeroing\":\ *0([^0-9]|$) ]] &&
-			return 0
+		[[ $st =~ \"slabs_used\":\ *$1([^0-9]|$) ]] &&
+			[[ $st =~ \"slabs_zeroing\":\ *0([^0-9]|$) ]] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -142,7 +143,12 @@ for c in "${CASES[@]}"; do
 	slab-alloc) drop=slab-alloc:1 ;;
 	slab-free | slab-reuse) drop=slab-free:1 ;;
 	esac
-	rmemd_drop "$drop"
+	# slab-reuse: two slabs, so that the one freed is the next one given.
+	if [ "$c" = slab-reuse ]; then
+		rmemd_drop "$drop" --donate 128M
+	else
+		rmemd_drop "$drop"
+	fi
 	node=$(blk_setup_node 60s)
 	case $c in
 	mmap-*) dev=$(mmap_add "to-$c" $((16 << 20)) 64K $((16 << 20))) ;;
@@ -181,19 +187,21 @@ for c in "${CASES[@]}"; do
 		blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" >"$tmp/bg" 2>&1 &
 		;;
 	slab-reuse)
+		# rmemd has two slabs: the region's two extents take them.
 		devb=$(blk_add_region "to-$c-b" 128M) &&
-			dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none ||
-			tap_diag <<<"second region, or the write before the discard, failed"
+			dd if="$tmp/a" of="$dev" bs=4096 seek=1000 oflag=direct status=none &&
+			dd if="$tmp/a" of="$dev" bs=4096 seek=20000 oflag=direct status=none ||
+			tap_diag <<<"second region, or the writes before the discard, failed"
 		r0=$(node_field "$node" reconnects)
 		# The discard frees slab S (the reap work's SLAB_FREE, whose
-		# reply is lost); once rmemd has freed and zeroed it, S is on
-		# top of its free stack: the second region's first write gets
-		# it, before the FREE's timeout (io_timeout_s) resets the queue.
+		# reply is lost): once rmemd has freed it, S is its only free
+		# slab, and the second region's first write gets it, before
+		# the FREE's timeout (io_timeout_s) resets the queue.
 		rand_file "$tmp/c" 16
 		{
 			s0=$SECONDS
 			blkdiscard -o $((1000 * 4096)) -l $((16 * 4096)) "$dev" &&
-				freed_zeroed &&
+				freed_zeroed 1 &&
 				dd if="$tmp/c" of="$devb" bs=4096 seek=1000 oflag=direct status=none &&
 				echo "second region written $((SECONDS - s0)) s after the discard"
 		} >"$tmp/bg" 2>&1 &
