@@ -823,9 +823,9 @@ again:
 		if (ret == -ENOSPC) {
 			WRITE_ONCE(node->slabs_free, 0);
 			WRITE_ONCE(node->full, true);
-		}
-		else if (!pub)
+		} else if (!pub) {
 			rmem_node_reconcile_later(node);	/* the node may have one */
+		}
 		return ret;
 	}
 	/*
@@ -1430,7 +1430,8 @@ static struct rmem_node *rmem_node_lookup(u32 id, struct netlink_ext_ack *extack
  * slab. The free counts are hints: when none is above 0, a live node whose
  * 0 is not its own word (@full) is picked all the same, and its SLAB_ALLOC
  * answers (a heartbeat's count that crossed a SLAB_ALLOC reply left the
- * hint a slab short: an allocation then failed with room left). The caller owns a reference to the node and one count of
+ * hint a slab short: an allocation then failed with room left). The
+ * caller owns a reference to the node and one count of
  * node->slabs_used in generation @gen; it drops both with
  * rmem_node_slab_unreserve() and rmem_node_put() unless an extent ends up
  * holding a slab there. While a node has slabs_used it cannot be deleted.
