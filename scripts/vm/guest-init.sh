@@ -99,20 +99,26 @@ RMEM_NCOMPUTE=${RMEM_NCOMPUTE:-1}
 } >/etc/hosts
 
 # rmem.ko under extra/, with modules.* made by the host's depmod (rmem-vm).
+# A memory guest booted on another kernel than the compute guests
+# (rmem-vm --mem-kernel) has no rmem.ko: that kernel's own tree.
 kmods=/lib/modules/$kver
+moddir=$RMEM_MODDIR kmodsrc=$RMEM_KMODS
+if [ "$kver" != "$RMEM_KERNEL" ] && [ "$kver" = "${RMEM_MEM_KERNEL:-}" ]; then
+	moddir='' kmodsrc=$RMEM_MEM_KMODS
+fi
 if [ ! -e "$kmods" ]; then
 	# A kernel the host has no /lib/modules tree for (--kernel debug): use
 	# rmem-vm's depmod stage (which links to the kernel's tree), or without
 	# rmem.ko the kernel's own tree.
 	busybox mkdir -p /lib/modules
-	busybox ln -s "${RMEM_MODDIR:-$RMEM_KMODS}" "$kmods"
-elif [ -n "$RMEM_MODDIR" ]; then
-	for f in "$RMEM_MODDIR"/modules.*; do
+	busybox ln -s "${moddir:-$kmodsrc}" "$kmods"
+elif [ -n "$moddir" ]; then
+	for f in "$moddir"/modules.*; do
 		[ -e "$kmods/${f##*/}" ] || : >"$kmods/${f##*/}"
 		busybox mount --bind "$f" "$kmods/${f##*/}"
 	done
 	busybox mkdir -p "$kmods/extra"
-	busybox mount --bind "$RMEM_MODDIR/extra" "$kmods/extra"
+	busybox mount --bind "$moddir/extra" "$kmods/extra"
 fi
 # Device nodes that load their module on open (/dev/loop-control, /dev/fuse...),
 # as systemd-tmpfiles would make them from modules.devname.
