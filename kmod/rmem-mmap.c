@@ -494,6 +494,7 @@ static void rmem_chunk_submit(struct rmem_mmap *m, struct rmem_chunk *c, u8 type
  */
 static void rmem_chunk_io_timeout(struct rmem_mmap *m, struct rmem_chunk *c)
 {
+	u64 timeout_ns = jiffies_to_nsecs(rmem_io_timeout());
 	unsigned int i, n, out = 0;
 	bool failed = false;
 	const char *what;
@@ -513,8 +514,7 @@ static void rmem_chunk_io_timeout(struct rmem_mmap *m, struct rmem_chunk *c)
 		rcu_read_lock();
 		if (!READ_ONCE(cio->ended)) {
 			out++;
-			failed |= rmem_region_rw_timeout(&cio->rio,
-							 jiffies_to_nsecs(rmem_io_timeout()));
+			failed |= rmem_region_rw_timeout(&cio->rio, timeout_ns);
 		}
 		rcu_read_unlock();
 	}

@@ -546,7 +546,6 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	int nr_lost = 0;
 	unsigned long flags;
 	bool lost, dead = false;
-	u64 old_instance = node->instance;
 	int ret;
 
 	if (READ_ONCE(node->stopping))
@@ -587,18 +586,12 @@ static void rmem_node_reconnect(struct rmem_node *node)
 
 	node->rdma_failures = 0;
 	trace_rmem_node_reconnect(node->id, 0, 0);
-	lost = !node->resumed || node->instance != old_instance;
+	/* Any attempt since the last connect may have seen the session go. */
+	lost = node->sess_lost;
+	node->sess_lost = false;
 	spin_lock_irqsave(&node->lock, flags);
-	if (lost) {
-		/* The old generation's slabs are gone: nothing holds any here now. */
-		node->gen++;
-		nr_lost = atomic_xchg(&node->slabs_used, 0);
-		/* A drain rmemd asked for ended with it; an admin's stays. */
-		if (node->drain_remote) {
-			WRITE_ONCE(node->draining, false);
-			node->drain_remote = false;
-		}
-	}
+	nr_lost = node->lost_slabs;
+	node->lost_slabs = 0;
 	rmem_node_set_state(node, RMEM_NODE_LIVE);
 	if (node->reconcile && !lost)
 		queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
@@ -1263,6 +1256,48 @@ bool rmem_node_reconcile_now(struct rmem_region *unlisted, unsigned int seen)
 	return freed || rmem_node_changes() != seen;
 }
 
+/*
+ * A HELLO said our session is gone (rmemd restarted, or the session
+ * expired): its slabs are lost. The generation moves on now, before any
+ * queue of this connect goes live, so that a request of the old generation
+ * still on its way into a transport fails there with -ESTALE
+ * (rmem_node_io_stale()) instead of reaching a slab of the new session with
+ * the same number. A later attempt that resumes the new session still
+ * counts as a loss (@sess_lost), until a connect completes.
+ */
+static void rmem_node_session_lost(struct rmem_node *node)
+{
+	unsigned long flags;
+
+	node->sess_lost = true;
+	spin_lock_irqsave(&node->lock, flags);
+	WRITE_ONCE(node->gen, node->gen + 1);
+	/* Nothing holds a slab here now. */
+	node->lost_slabs += atomic_xchg(&node->slabs_used, 0);
+	/* A drain rmemd asked for ended with it; an admin's stays. */
+	if (node->drain_remote) {
+		WRITE_ONCE(node->draining, false);
+		node->drain_remote = false;
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/**
+ * rmem_node_io_stale() - whether @io is for a slab of an older generation
+ * @node: its node
+ * @io: the request
+ *
+ * For a transport that has committed @io to a live connection (a slot
+ * taken, the send lock held): such a request must not be sent in the
+ * session that followed, where its slab number may name another slab.
+ *
+ * Return: true when @io must complete with -ESTALE instead.
+ */
+bool rmem_node_io_stale(struct rmem_node *node, const struct rmem_req *io)
+{
+	return rmem_io_has_slab(io) && io->gen != READ_ONCE(node->gen);
+}
+
 /**
  * rmem_node_hello() - check a HELLO reply and take the node's parameters
  * @node: the node
@@ -1324,13 +1359,14 @@ int rmem_node_hello(struct rmem_node *node, unsigned int qid,
 		rnode_err(node, "hello reply resumes our session on a new rmemd instance\n");
 		return -EPROTO;
 	}
+	if (!first && !(flags & RMEM_HELLO_F_RESUMED))
+		rmem_node_session_lost(node);
 	node->instance = instance;
 	node->slab_size = slab_size;
 	node->slabs_total = slabs_total;
 	WRITE_ONCE(node->slabs_free, slabs_free);
 	WRITE_ONCE(node->full, !slabs_free);
 	WRITE_ONCE(node->max_io, max_io);
-	node->resumed = flags & RMEM_HELLO_F_RESUMED;
 	WRITE_ONCE(node->publish, !!(le64_to_cpu(rep->features) & RMEM_PROTO_FEAT_PUBLISH));
 	return 0;
 }
@@ -1832,6 +1868,9 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 		rmem_node_connect_error(node, ret, extack);
 		goto out_free;
 	}
+	/* A first connect loses nothing (an RDMA attempt's session, at most). */
+	node->sess_lost = false;
+	node->lost_slabs = 0;
 	ops = node->ops;
 	if (node->slab_size != (u64)rmem_slab_mb << 20) {
 		rnode_err(node, "slab size %llu MiB, module uses slab_mb=%u\n",

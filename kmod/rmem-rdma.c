@@ -202,6 +202,17 @@ static void rmem_rdma_cm_step(struct rmem_rdma_queue *q, unsigned long ev)
 	wake_up_all(&q->wait);
 }
 
+/* The error a queue got after (or during) its setup, or 0. */
+static int rmem_rdma_queue_failed(struct rmem_rdma_queue *q)
+{
+	int err;
+
+	spin_lock_bh(&q->lock);
+	err = q->aborted ? -ENODEV : q->cm_error;
+	spin_unlock_bh(&q->lock);
+	return err;
+}
+
 static bool rmem_rdma_cm_over(struct rmem_rdma_queue *q, unsigned long ev)
 {
 	bool over;
@@ -624,6 +635,45 @@ static void rmem_rdma_post_end(struct rmem_rdma_queue *q)
 		wake_up_all(&q->wait);
 }
 
+/*
+ * Undo rmem_rdma_slot_get() for a request that was not posted: the slot
+ * goes back to the free list before the posting count drops, since
+ * teardown, once that count is 0, hands back every request still in a
+ * slot and frees the slots. The caller then completes the request.
+ */
+static void rmem_rdma_slot_unget(struct rmem_rdma_queue *q, struct rmem_rdma_slot *slot)
+{
+	rmem_rdma_slot_unmap(q, slot);
+	spin_lock_bh(&q->lock);
+	slot->io = NULL;
+	list_add(&slot->entry, &q->free);
+	spin_unlock_bh(&q->lock);
+	wake_up_all(&q->wait);
+	rmem_rdma_post_end(q);
+}
+
+/*
+ * The RDMA key and address of @io's slab, looked up once @io holds a slot
+ * of a live queue (and was found to be of the current generation): a
+ * reconnect cannot then run until it is posted, so the key is the current
+ * session's.
+ */
+static int rmem_rdma_where(struct rmem_node *node, struct rmem_req *io,
+			   struct rmem_rdma_slab *where)
+{
+	struct rmem_rdma_node *rn = node->priv;
+
+	spin_lock_bh(&rn->slab_lock);
+	if (io->slab < rn->nr_slabs)
+		*where = rn->slabs[io->slab];
+	spin_unlock_bh(&rn->slab_lock);
+	if (!where->valid) {
+		rnode_err_rl(node, "slab %u: no RDMA key known for it\n", io->slab);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void rmem_rdma_hdr(struct rmem_msg_hdr *h, u8 type, u32 len, u64 id)
 {
 	memset(h, 0, sizeof(*h));
@@ -744,23 +794,14 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 	struct rmem_slab_ref ref;
 	unsigned int noio;
 	bool dead = false;
-	int ret;
+	int ret, err = 0;
 
-	if (io->type == RMEM_MSG_READ || io->type == RMEM_MSG_WRITE) {
-		spin_lock_bh(&rn->slab_lock);
-		if (io->slab < rn->nr_slabs)
-			where = rn->slabs[io->slab];
-		spin_unlock_bh(&rn->slab_lock);
-		if (!where.valid) {
-			rnode_err_rl(node, "slab %u: no RDMA key known for it\n", io->slab);
-			rmem_node_complete(node, io, -EIO);
-			return 0;
-		}
-	} else if (io->type != RMEM_MSG_SLAB_ALLOC && io->type != RMEM_MSG_SLAB_FREE &&
-		   io->type != RMEM_MSG_PING && io->type != RMEM_MSG_SLAB_LIST &&
-		   (!rmem_msg_is_pub(io->type) ||
-		    sizeof(struct rmem_msg_hdr) + io->reply.ctl.plen > RMEM_RDMA_MSG_SIZE ||
-		    sizeof(struct rmem_msg_hdr) + io->reply.ctl.rlen > RMEM_RDMA_MSG_SIZE)) {
+	if (io->type != RMEM_MSG_READ && io->type != RMEM_MSG_WRITE &&
+	    io->type != RMEM_MSG_SLAB_ALLOC && io->type != RMEM_MSG_SLAB_FREE &&
+	    io->type != RMEM_MSG_PING && io->type != RMEM_MSG_SLAB_LIST &&
+	    (!rmem_msg_is_pub(io->type) ||
+	     sizeof(struct rmem_msg_hdr) + io->reply.ctl.plen > RMEM_RDMA_MSG_SIZE ||
+	     sizeof(struct rmem_msg_hdr) + io->reply.ctl.rlen > RMEM_RDMA_MSG_SIZE)) {
 		rmem_node_complete(node, io, -EINVAL);
 		return 0;
 	}
@@ -776,10 +817,17 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 
 	slot->io = io;
 	io->id = rmem_rdma_id(node, slot);
+	if (rmem_node_io_stale(node, io)) {
+		/* It waited for the slot across the loss of its session. */
+		err = -ESTALE;
+		ret = 1;
+		goto out_unposted;
+	}
 	switch (io->type) {
 	case RMEM_MSG_READ:
 	case RMEM_MSG_WRITE:
-		ret = rmem_rdma_post_data(q, slot, &where);
+		err = rmem_rdma_where(node, io, &where);
+		ret = err ? 1 : rmem_rdma_post_data(q, slot, &where);
 		break;
 	case RMEM_MSG_SLAB_FREE:
 	case RMEM_MSG_SLAB_LIST:
@@ -794,12 +842,18 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 		ret = rmem_rdma_post_ctl(q, slot, NULL, 0);
 		break;
 	}
+out_unposted:
+	if (ret == 1) {
+		/* Failed before anything was posted. */
+		rmem_rdma_slot_unget(q, slot);
+		memalloc_noio_restore(noio);
+		rmem_node_complete(node, io, err ?: -EIO);
+		return 0;
+	}
 	rmem_rdma_post_end(q);
 	memalloc_noio_restore(noio);
 
-	if (ret == 1) {
-		rmem_rdma_slot_finish(q, slot, -EIO);
-	} else if (ret) {
+	if (ret) {
 		/* @io stays in its slot: teardown hands it back. */
 		rnode_warn(node, "queue %u: post failed: %d\n", qid, ret);
 		rmem_node_error(node);
@@ -1354,9 +1408,7 @@ static int rmem_rdma_connect(struct rmem_node *node)
 {
 	struct rmem_rdma_node *rn = node->priv;
 	unsigned long deadline;
-	u64 old_instance = node->instance;
 	unsigned int i, noio;
-	bool aborted = false;
 	int ret = 0;
 
 	if (!rn) {
@@ -1394,23 +1446,29 @@ static int rmem_rdma_connect(struct rmem_node *node)
 			goto out_teardown;
 		}
 	}
-	ret = rmem_rdma_slabs_reset(rn, node->slabs_total,
-				    !node->resumed || node->instance != old_instance);
+	ret = rmem_rdma_slabs_reset(rn, node->slabs_total, node->sess_lost);
 	if (ret)
 		goto out_teardown;
 
-	for (i = 0; i < rn->nr; i++) {
+	/*
+	 * A queue that failed after its own setup (its peer went, or a bad
+	 * reply came while later queues were set up) fails the connect: live,
+	 * it would look usable and fail every post. The queues go live only
+	 * when none did; one that fails while they go live tears them down
+	 * again (a live queue's failure is rmem_node_error()'s).
+	 */
+	for (i = 0; i < rn->nr && !ret; i++)
+		ret = rmem_rdma_queue_failed(&rn->q[i]);
+	for (i = 0; i < rn->nr && !ret; i++) {
 		struct rmem_rdma_queue *q = &rn->q[i];
 
 		spin_lock_bh(&q->lock);
-		aborted |= q->aborted;
-		q->live = true;
+		ret = q->aborted ? -ENODEV : q->cm_error;
+		q->live = !ret;
 		spin_unlock_bh(&q->lock);
 	}
-	if (aborted) {
-		ret = -ENODEV;
+	if (ret)
 		goto out_teardown;
-	}
 	memalloc_noio_restore(noio);
 	mutex_unlock(&rn->conn_mutex);
 	return 0;

@@ -584,6 +584,12 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		mutex_unlock(&q->send_lock);
 		return -ENOTCONN;
 	}
+	if (rmem_node_io_stale(node, io)) {
+		/* It waited for the lock across the loss of its session. */
+		mutex_unlock(&q->send_lock);
+		rmem_node_complete(node, io, -ESTALE);
+		return 0;
+	}
 	io->id = atomic64_inc_return(&node->seq);
 	switch (io->type) {
 	case RMEM_MSG_READ:

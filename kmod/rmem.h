@@ -221,11 +221,15 @@ void rmem_rdma_exit(void);
  * @slabs_total: slabs in its pool
  * @slabs_free: free slabs, as last reported: a hint (a heartbeat's count
  *	can cross a SLAB_ALLOC reply, which then counts its slab twice)
- * @full: the node's last SLAB_ALLOC answer was "no room", and nothing said
+ * @full: the node's last SLAB_ALLOC answer was "no room", or its HELLO
+ *	(which crosses no other request) said 0 free, and nothing said
  *	otherwise since: @slabs_free's 0 is the node's word, not the hint's
- *	drift (rmem_node_pick())
+ *	drift (rmem_node_pick()). A heartbeat's 0 does not set it.
  * @max_io: largest request it accepts
- * @resumed: the last connect resumed our session
+ * @sess_lost: a HELLO since the last completed connect said our session is
+ *	gone (@gen moved on then, before any queue went live); the connect
+ *	that completes handles the rest. Connect context only.
+ * @lost_slabs: slabs that loss took (the log line of that connect); @lock
  * @publish: the node granted RMEM_PROTO_FEAT_PUBLISH at the last hello
  * @lock: guards @state, @gen, @down_since, @backoff_ms, @pending
  * @state: enum rmem_node_state
@@ -298,7 +302,8 @@ struct rmem_node {
 	u32 slabs_free;
 	u32 max_io;
 	bool full;
-	bool resumed;
+	bool sess_lost;
+	int lost_slabs;
 	bool publish;
 
 	spinlock_t lock;		/* see above */
@@ -406,6 +411,7 @@ struct rmem_node *rmem_node_find(u32 id);
 unsigned int rmem_node_count(void);
 void rmem_node_del_all(void);
 void rmem_node_submit(struct rmem_node *node, struct rmem_req *io);
+bool rmem_node_io_stale(struct rmem_node *node, const struct rmem_req *io);
 int rmem_node_call(struct rmem_node *node, struct rmem_req *io);
 void rmem_node_complete(struct rmem_node *node, struct rmem_req *io, int err);
 void rmem_node_requeue(struct rmem_node *node, struct rmem_req *io);

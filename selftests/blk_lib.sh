@@ -87,19 +87,21 @@ rmemd_restart() {
 	rmem_wait_port "$(rmem_node "${RMEMD_NODE:-1}")" "$RMEM_PORT" 60
 }
 
-# rmemd_kill_restart NODE TAG: kill rmemd on memory node 1 (its sessions,
-# and our slabs there, are gone), start it again (logging to TAG), and wait
-# up to 60 s for node NODE to be live after one more reconnect. Prints the
-# node's reconnect count; false if it did not come back.
+# rmemd_kill_restart NODE TAG [OPTION...]: kill rmemd on memory node 1 (its
+# sessions, and our slabs there, are gone), start it again (logging to TAG,
+# with the options added), and wait up to 60 s for node NODE to be live
+# after one more reconnect. Prints the node's reconnect count; false if it
+# did not come back.
 rmemd_kill_restart() {
-	local cmd r0 r=
+	local cmd r0 r= node=$1 tag=$2
+	shift 2
 	cmd=$(rmemd_cmdline)
-	r0=$(node_field "$1" reconnects)
+	r0=$(node_field "$node" reconnects)
 	rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5'
-	rmemd_restart "$2" "$cmd"
+	rmemd_restart "$tag" "$cmd${*:+ $*}"
 	for _ in $(seq 120); do
-		r=$(node_field "$1" reconnects)
-		if [ "$(node_field "$1" state)" = live ] && [ "${r:-0}" -gt "${r0:-0}" ]; then
+		r=$(node_field "$node" reconnects)
+		if [ "$(node_field "$node" state)" = live ] && [ "${r:-0}" -gt "${r0:-0}" ]; then
 			echo "$r"
 			return 0
 		fi

@@ -6,12 +6,14 @@
 # kernel log names the node; the node reconnects by itself and new writes
 # work. Also: a node that is unreachable past its timeout (rmemd frozen)
 # fails I/O, and when it comes back with our session intact the data
-# reads back again. Runs over each transport (RMEM_TRANSPORT).
+# reads back again. And a reconnect that hears the session is gone but
+# fails after that still counts the loss when the next attempt resumes the
+# session it made. Runs over each transport (RMEM_TRANSPORT).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 10
+tap_plan 12
 trap blk_cleanup EXIT
 tmp=$(mktemp -d)
 
@@ -78,5 +80,41 @@ dd if="$tmp/b" of="$dev" bs=4096 seek=1000 oflag=direct status=none &&
 	dd if="$dev" of="$tmp/b2" bs=4096 skip=1000 count=64 iflag=direct status=none &&
 	cmp -s "$tmp/b" "$tmp/b2"
 tap_result "new writes to the lost blocks work and read back" $?
+
+# --- rmemd restarted again, and the reconnect whose first HELLO hears that
+# our session is gone fails after it: the second queue's HELLO gets no reply
+# (--test-drop-reply hello:2, 3 s connect timeout). The next attempt resumes
+# the session the failed one made; the loss must still count. It used to be
+# forgotten: the lost slab numbers then named the new session's slabs, and
+# a read of rs returned what another region wrote there.
+params=/sys/module/rmem/parameters
+rmemd_cmd=$(rmemd_cmdline)
+ct=$(cat $params/connect_timeout_ms)
+echo 3000 >$params/connect_timeout_ms
+mark=$(dmesg_mark)
+r=$(rmemd_kill_restart "$node" rmemd-hello-drop --test-drop-reply hello:2)
+rc=$?
+echo "$ct" >$params/connect_timeout_ms
+dmesg_since "$mark" | grep -E "rmem: .*(reconnect|lost|resumed|failed|timed out)" | head -n 8 | tap_diag
+if [ $rc -eq 0 ] && dmesg_since "$mark" | grep -q "lost our [0-9]* slabs"; then
+	tap_ok "a reconnect failed after its HELLO said the session is gone; the next one counted the loss (reconnects $r)"
+else
+	tap_not_ok "a reconnect failed after its HELLO said the session is gone; the next one counted the loss (rc $rc, reconnects $r)"
+fi
+rand_file "$tmp/d" 64
+if dev2=$(blk_add_region rs2 128M) &&
+	dd if="$tmp/d" of="$dev2" bs=4096 seek=1000 oflag=direct status=none; then
+	dd if="$dev" of="$tmp/y" bs=4096 skip=1000 count=64 iflag=direct status=none 2>"$tmp/err3"
+	rc=$?
+	[ $rc -ne 0 ] && grep -qi "input/output" "$tmp/err3" && ! cmp -s "$tmp/y" "$tmp/d"
+	tap_result "then rs's lost blocks read as EIO, not as region rs2's new data (dd rc $rc)" $?
+	rmemctl region del rs2 >/dev/null || true
+else
+	tap_not_ok "region rs2 for the new session's data"
+fi
+# The tests after this one start rmemd from its command line: without the
+# test option.
+rmem_on 1 'pkill -KILL -x rmemd; sleep 0.5' >/dev/null
+rmemd_restart rmemd-after-hello-drop "$rmemd_cmd" >/dev/null
 
 tap_done
