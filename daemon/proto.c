@@ -1329,14 +1329,17 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			return r;
 	}
 	if (len - HDR_LEN < m.len) {
-		if (n->hostile_early && pc->sess && m.type == RMEM_MSG_WRITE &&
-		    !(pc->early && pc->early_id == m.id) && !(hostile_rand(n) % n->hostile_rate)) {
-			/* Test only: "done" while the data is still coming. */
-			if (!reply(out, &m, RMEM_OK, 0))
-				return -ENOMEM;
-			pc->early = true;
+		/* Test only: "done" while the data is still coming (one draw each). */
+		if (n->hostile_early && pc->sess && !pc->rdma && m.type == RMEM_MSG_WRITE &&
+		    !(pc->early_drawn && pc->early_id == m.id)) {
+			pc->early_drawn = true;
 			pc->early_id = m.id;
-			n->stats.hostile_replies++;
+			pc->early = !(hostile_rand(n) % n->hostile_rate);
+			if (pc->early) {
+				if (!reply(out, &m, RMEM_OK, 0))
+					return -ENOMEM;
+				n->stats.hostile_replies++;
+			}
 		}
 		*need = HDR_LEN + m.len;
 		return 0;
@@ -1357,10 +1360,12 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	}
 	if (n->hostile_rate && pc->sess && m.type != RMEM_MSG_HELLO && m.type != RMEM_MSG_AUTH)
 		rmem_proto_hostile(n, pc, &m, out, out_len);
-	if (pc->early && pc->early_id == m.id && m.type == RMEM_MSG_WRITE) {
+	if (pc->early_drawn && pc->early_id == m.id && m.type == RMEM_MSG_WRITE) {
 		/* Answered early: the real reply is not sent. */
-		rmem_buf_truncate(out, out_len);
+		if (pc->early)
+			rmem_buf_truncate(out, out_len);
 		pc->early = false;
+		pc->early_drawn = false;
 	}
 	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
 	    ++n->drop_seen == n->drop_nth) {

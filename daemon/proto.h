@@ -153,8 +153,10 @@ struct rmem_node {
  * @nc: the client's AUTH nonce
  * @ns: our AUTH nonce
  * @why: room for a close reason with details (@close_reason points here)
- * @early: a WRITE was answered early (rmem_node.hostile_early): @early_id
- * @early_id: its id; its real reply is not sent
+ * @early_drawn: the WRITE @early_id, still arriving, was drawn for an early
+ *	answer (rmem_node.hostile_early)
+ * @early: and answered early: its real reply is not sent
+ * @early_id: its id
  */
 struct rmem_pconn {
 	const char *name;
@@ -175,6 +177,7 @@ struct rmem_pconn {
 	uint8_t nc[RMEM_AUTH_NONCE_LEN];
 	uint8_t ns[RMEM_AUTH_NONCE_LEN];
 	char why[128];
+	bool early_drawn;
 	bool early;
 	uint64_t early_id;
 };

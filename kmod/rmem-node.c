@@ -400,7 +400,14 @@ void rmem_node_error(struct rmem_node *node)
  */
 static void rmem_node_check_failed(struct rmem_node *node)
 {
-	if (!node->ops->failed || !node->ops->failed(node))
+	bool failed;
+
+	/* As a submitter: the transport cannot change under us (auto fallback). */
+	atomic_inc(&node->submitting);
+	failed = node->ops->failed && node->ops->failed(node);
+	if (atomic_dec_and_test(&node->submitting))
+		wake_up_var(&node->submitting);
+	if (!failed)
 		return;
 	rnode_warn(node, "a connection failed while the node came up: reconnecting\n");
 	rmem_node_error(node);

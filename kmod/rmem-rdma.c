@@ -858,13 +858,16 @@ out_unposted:
 		rmem_node_complete(node, io, err ?: -EIO);
 		return 0;
 	}
+	/* Before posting drops: teardown, and so a new connection, comes after. */
+	if (ret)
+		WRITE_ONCE(q->broken, true);
 	rmem_rdma_post_end(q);
 	memalloc_noio_restore(noio);
 
 	if (ret) {
 		/* @io stays in its slot: teardown hands it back. */
 		rnode_warn(node, "queue %u: post failed: %d\n", qid, ret);
-		rmem_rdma_queue_error(q);
+		rmem_node_error(node);
 	}
 	return 0;
 }

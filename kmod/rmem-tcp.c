@@ -114,18 +114,20 @@ static int rmem_tcp_xmit_one(struct socket *sock, struct msghdr *msg, struct iov
 }
 
 /*
- * Once the last byte of a message is sent, its reply may come in, and its
- * completion free what @iter points into (a write's bounce pages and their
- * bvec array) or reuse the request, before sock_sendmsg() even returns:
- * @iter is not advanced over the last piece, and the caller must not look
- * at the request again.
+ * Once the last byte of a message is sent, its reply may come in before
+ * sock_sendmsg() even returns; a peer that breaks the protocol may answer
+ * before that. rx_work then leaves the request to its sender (q->tx_io),
+ * which completes it once every send returned: what @iter points into (a
+ * write's bounce pages and their bvec array) stays valid until then.
  *
  * @zc: @iter is a bvec of pages that pass sendpage_ok(): the socket takes
  * references on them instead of copying (MSG_SPLICE_PAGES; sendpage before
  * 6.5), as nvme-tcp does. A page may then change or be reused once the
  * request completes while the socket still holds it for a retransmission;
  * but the reply means the node has every byte, so such a retransmission
- * is one the node's TCP drops as a duplicate.
+ * is one the node's TCP drops as a duplicate (a peer that replies before
+ * it has them may get another write's bytes: memory stays safe, the
+ * socket holds its own page references).
  */
 static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags, bool zc)
 {
@@ -589,11 +591,11 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	unsigned int noreclaim;
 	bool replied;
 	u32 plen = 0;
-	int ret;
+	int ret, err;
 
 	/*
-	 * Everything the sends need is taken from @io now: once its last byte
-	 * is out, its reply may complete it (rmem_tcp_xmit()).
+	 * What the sends need is taken from @io now; its reply, if it comes
+	 * before they return, is completed by us (q->tx_io).
 	 */
 	if (write) {
 		iov_iter_bvec(&data, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
@@ -658,18 +660,21 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	spin_lock(&q->lock);
 	q->tx_io = NULL;
 	replied = q->tx_io_replied;
+	err = q->tx_io_err;
 	if (replied)
 		q->early_replies++;
 	spin_unlock(&q->lock);
+	/* Under send_lock: teardown, and so a new connection, comes after. */
+	if (ret)
+		WRITE_ONCE(q->tx_failed, true);
 	mutex_unlock(&q->send_lock);
 
 	/* Its reply came while it was being sent: off the list, ours now. */
 	if (replied)
-		rmem_node_complete(node, io, q->tx_io_err);
+		rmem_node_complete(node, io, err);
 	if (ret) {
-		/* @io is on the in-flight list: teardown hands it back. */
+		/* Unless replied, @io is on the in-flight list: teardown hands it back. */
 		rnode_warn(node, "queue %u: send failed: %d\n", qid, ret);
-		WRITE_ONCE(q->tx_failed, true);
 		rmem_node_error(node);
 	}
 	return 0;
