@@ -415,16 +415,18 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 		const char *colon = strchr(val, ':');
 		char num[16];
 
-		if ((colon && strcmp(colon, ":rkey") && strcmp(colon, ":slab")) ||
+		if ((colon && strcmp(colon, ":rkey") && strcmp(colon, ":slab") &&
+		     strcmp(colon, ":early")) ||
 		    snprintf(num, sizeof(num), "%.*s", colon ? (int)(colon - val) : (int)strlen(val),
 			     val) >= (int)sizeof(num) ||
 		    rmemd_parse_u32(num, 1000000, &n))
 			return errf(err, errlen,
-				    "test-hostile: bad value '%s' (N[:rkey|:slab]: one reply in N mangled, N 1..1000000, 0 off)",
+				    "test-hostile: bad value '%s' (N[:rkey|:slab|:early]: one reply in N mangled, N 1..1000000, 0 off)",
 				    val);
 		c->test_hostile = n;
 		c->test_hostile_rkey = colon && !strcmp(colon, ":rkey");
 		c->test_hostile_slab = colon && !strcmp(colon, ":slab");
+		c->test_hostile_early = colon && !strcmp(colon, ":early");
 	} else if (!strcmp(key, "test-corrupt")) {
 		if (rmemd_parse_u32(val, UINT32_MAX, &n))
 			return errf(err, errlen,

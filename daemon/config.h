@@ -67,6 +67,8 @@
  * @test_hostile_rkey: wrong rkeys too (--test-hostile N:rkey)
  * @test_hostile_slab: only SLAB_ALLOC replies, each naming a wrong slab
  *	(--test-hostile N:slab)
+ * @test_hostile_early: only WRITEs, each answered before its data is in
+ *	(--test-hostile N:early)
  * @auth_none: "auth none": no authentication (labs only); default false,
  *	"auth psk"
  * @key_files: "key-file" paths, one per tenant key, in the order given
@@ -97,6 +99,7 @@ struct rmemd_config {
 	uint32_t test_hostile;
 	bool test_hostile_rkey;
 	bool test_hostile_slab;
+	bool test_hostile_early;
 	bool auth_none;
 	char key_files[RMEMD_MAX_KEY_FILES][RMEMD_KEY_PATH_MAX];
 	uint32_t nkey_files;

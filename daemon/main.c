@@ -134,11 +134,12 @@ static void usage(FILE *f)
 		"  --test-corrupt OFFSET   on SIGUSR2, flip a bit of the byte at OFFSET of every\n"
 		"                          slab in use: stored data gone bad, for the module's\n"
 		"                          checksum tests\n"
-		"  --test-hostile N[:rkey|:slab]\n"
+		"  --test-hostile N[:rkey|:slab|:early]\n"
 		"                          mangle about one reply in N after HELLO: a wrong id,\n"
 		"                          type, length, flags, magic, status or slab, a reply\n"
 		"                          sent twice or never (:rkey: wrong rkeys too; :slab:\n"
-		"                          only wrong slabs in SLAB_ALLOC replies): a hostile\n"
+		"                          only wrong slabs in SLAB_ALLOC replies; :early: only\n"
+		"                          TCP WRITEs, answered before their data): a hostile\n"
 		"                          memory node, for the module's robustness tests\n"
 		"\nSee rmemd(8).\n");
 }

@@ -1202,7 +1202,7 @@ static void rmem_proto_hostile(struct rmem_node *n, struct rmem_pconn *pc,
 	unsigned int k;
 	uint64_t r;
 
-	if (len < HDR_LEN)
+	if (len < HDR_LEN || n->hostile_early)
 		return;
 	/* :slab: a slab was claimed, and the reply names another one. */
 	if (n->hostile_slab) {
@@ -1329,6 +1329,18 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 			return r;
 	}
 	if (len - HDR_LEN < m.len) {
+		/* Test only: "done" while the data is still coming (one draw each). */
+		if (n->hostile_early && pc->sess && !pc->rdma && m.type == RMEM_MSG_WRITE &&
+		    !(pc->early_drawn && pc->early_id == m.id)) {
+			pc->early_drawn = true;
+			pc->early_id = m.id;
+			pc->early = !(hostile_rand(n) % n->hostile_rate);
+			if (pc->early) {
+				if (!reply(out, &m, RMEM_OK, 0))
+					return -ENOMEM;
+				n->stats.hostile_replies++;
+			}
+		}
 		*need = HDR_LEN + m.len;
 		return 0;
 	}
@@ -1348,6 +1360,13 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 	}
 	if (n->hostile_rate && pc->sess && m.type != RMEM_MSG_HELLO && m.type != RMEM_MSG_AUTH)
 		rmem_proto_hostile(n, pc, &m, out, out_len);
+	if (pc->early_drawn && pc->early_id == m.id && m.type == RMEM_MSG_WRITE) {
+		/* Answered early: the real reply is not sent. */
+		if (pc->early)
+			rmem_buf_truncate(out, out_len);
+		pc->early = false;
+		pc->early_drawn = false;
+	}
 	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
 	    ++n->drop_seen == n->drop_nth) {
 		/* Test only: handled, but the reply is "lost on the wire". */

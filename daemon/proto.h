@@ -80,6 +80,10 @@ struct rmem_stats {
  *	after HELLO, is mangled (rmem_proto_hostile()); 0 mangles none
  * @hostile_rng: its random state (xorshift64, never 0)
  * @hostile_rkey: wrong rkeys among the lies (--test-hostile N:rkey)
+ * @hostile_early: the lies are only early replies: a WRITE is answered
+ *	"done" once its header is in, before its data (--test-hostile
+ *	N:early): the client must not finish the request while it still
+ *	sends its pages (the real reply, later, is not sent)
  * @hostile_slab: the lies are only wrong slabs in SLAB_ALLOC replies
  *	(--test-hostile N:slab): each leaves a slab claimed that the client
  *	does not know of
@@ -108,6 +112,7 @@ struct rmem_node {
 	uint64_t hostile_rng;
 	bool hostile_rkey;
 	bool hostile_slab;
+	bool hostile_early;
 	uint64_t drain_until_ms;
 	uint32_t session_quota;
 	uint64_t quota_refusals;
@@ -148,6 +153,10 @@ struct rmem_node {
  * @nc: the client's AUTH nonce
  * @ns: our AUTH nonce
  * @why: room for a close reason with details (@close_reason points here)
+ * @early_drawn: the WRITE @early_id, still arriving, was drawn for an early
+ *	answer (rmem_node.hostile_early)
+ * @early: and answered early: its real reply is not sent
+ * @early_id: its id
  */
 struct rmem_pconn {
 	const char *name;
@@ -168,6 +177,9 @@ struct rmem_pconn {
 	uint8_t nc[RMEM_AUTH_NONCE_LEN];
 	uint8_t ns[RMEM_AUTH_NONCE_LEN];
 	char why[128];
+	bool early_drawn;
+	bool early;
+	uint64_t early_id;
 };
 
 /* Features this server grants on a TCP connection. */

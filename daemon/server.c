@@ -254,8 +254,13 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		s->node.hostile_rng = instance | 1;
 		s->node.hostile_rkey = cfg->test_hostile_rkey;
 		s->node.hostile_slab = cfg->test_hostile_slab;
-		log_warn("test only: about one reply in %u will be mangled (--test-hostile)",
-			 cfg->test_hostile);
+		s->node.hostile_early = cfg->test_hostile_early;
+		if (cfg->test_hostile_early)
+			log_warn("test only: about one WRITE in %u will be answered before its data is in (--test-hostile N:early)",
+				 cfg->test_hostile);
+		else
+			log_warn("test only: about one reply in %u will be mangled (--test-hostile)",
+				 cfg->test_hostile);
 	}
 	if (cfg->test_corrupt >= 0)
 		log_warn("test only: SIGUSR2 flips a bit at offset %lld of every slab in use",

@@ -393,6 +393,26 @@ void rmem_node_error(struct rmem_node *node)
 	spin_unlock_irqrestore(&node->lock, flags);
 }
 
+/*
+ * @node just went LIVE: a queue that failed before (its error was
+ * ignored, the node was not LIVE) would stay silent, its requests hung
+ * until they time out. Start recovery now instead.
+ */
+static void rmem_node_check_failed(struct rmem_node *node)
+{
+	bool failed;
+
+	/* As a submitter: the transport cannot change under us (auto fallback). */
+	atomic_inc(&node->submitting);
+	failed = node->ops->failed && node->ops->failed(node);
+	if (atomic_dec_and_test(&node->submitting))
+		wake_up_var(&node->submitting);
+	if (!failed)
+		return;
+	rnode_warn(node, "a connection failed while the node came up: reconnecting\n");
+	rmem_node_error(node);
+}
+
 /**
  * rmem_node_timeout() - a request sent to @node has waited too long
  * @node: the node it was submitted to
@@ -601,6 +621,7 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	if (lost)
 		rmem_node_pub_closes_free(node);	/* and its attachments */
 	rmem_node_changed();
+	rmem_node_check_failed(node);
 	atomic64_inc(&node->reconnects);
 	if (nr_lost)
 		rnode_err(node, "reconnected, but the node lost our %d slabs (rmemd restarted or session expired): their pages read as I/O errors, unless published regions there are opened again\n",
@@ -1895,6 +1916,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	rmem_node_changed();
 	queue_delayed_work(rmem_wq, &node->heartbeat_work,
 			   msecs_to_jiffies(READ_ONCE(rmem_heartbeat_ms) ?: RMEM_HB_IDLE_MS));
+	rmem_node_check_failed(node);
 	if (node->auth)
 		rnode_info(node, "added: %s, %u queues, %u slabs of %llu MiB (%u free), key %016llx, session tag %s\n",
 			   ops->name, node->nr_queues, node->slabs_total, node->slab_size >> 20,
@@ -1927,6 +1949,12 @@ static void rmem_node_destroy(struct rmem_node *node)
 	cancel_delayed_work_sync(&node->reconnect_work);
 	cancel_delayed_work_sync(&node->reconcile_work);
 	node->ops->disconnect(node);
+	/*
+	 * A submitter still in the transport (disconnect woke it) may touch
+	 * the node after its request completed and dropped the node's last
+	 * reference but ours: wait for it to leave.
+	 */
+	wait_var_event(&node->submitting, !atomic_read(&node->submitting));
 	/* After disconnect: that unblocks a PING send stuck on a full socket. */
 	cancel_work_sync(&node->hb_send_work);
 	rmem_node_fail_pending(node, -EIO);

@@ -153,6 +153,7 @@ struct rmem_rdma_queue {
 	unsigned long cm_events;
 	int cm_error;
 	bool aborted;
+	bool broken;		/* failed while live (rmem_rdma_failed()) */
 	struct rmem_rdma_cm_rep rep;
 	struct rmem_req hello_io;	/* AUTH, then HELLO */
 	struct rmem_hello_reply hello_rep;
@@ -192,6 +193,13 @@ static void rmem_rdma_cm_fail(struct rmem_rdma_queue *q, int err)
 		q->cm_error = err;
 	spin_unlock_bh(&q->lock);
 	wake_up_all(&q->wait);
+}
+
+/* A live queue failed: recovery (and rmem_rdma_failed(), if not LIVE yet). */
+static void rmem_rdma_queue_error(struct rmem_rdma_queue *q)
+{
+	WRITE_ONCE(q->broken, true);
+	rmem_node_error(rq_node(q));
 }
 
 static void rmem_rdma_cm_step(struct rmem_rdma_queue *q, unsigned long ev)
@@ -282,7 +290,7 @@ static void rmem_rdma_wc_error(struct rmem_rdma_queue *q, struct ib_wc *wc, cons
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
 			rnode_err_rl(rq_node(q), "queue %u: %s failed: %s (%d)\n", q->qid, what,
 				     ib_wc_status_msg(wc->status), wc->status);
-		rmem_node_error(rq_node(q));
+		rmem_rdma_queue_error(q);
 	} else if (wc->status != IB_WC_WR_FLUSH_ERR) {
 		rmem_rdma_cm_fail(q, -ECONNRESET);
 	}
@@ -600,7 +608,7 @@ static void rmem_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 out_error:
 	if (rmem_rdma_queue_live(q))
-		rmem_node_error(rq_node(q));
+		rmem_rdma_queue_error(q);
 	else
 		rmem_rdma_cm_fail(q, -EPROTO);
 }
@@ -850,6 +858,9 @@ out_unposted:
 		rmem_node_complete(node, io, err ?: -EIO);
 		return 0;
 	}
+	/* Before posting drops: teardown, and so a new connection, comes after. */
+	if (ret)
+		WRITE_ONCE(q->broken, true);
 	rmem_rdma_post_end(q);
 	memalloc_noio_restore(noio);
 
@@ -964,7 +975,7 @@ static int rmem_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 	case RDMA_CM_EVENT_ADDR_CHANGE:
 		if (rmem_rdma_queue_live(q))
-			rmem_node_error(rq_node(q));
+			rmem_rdma_queue_error(q);
 		else
 			rmem_rdma_cm_fail(q, -ECONNRESET);
 		break;
@@ -1188,6 +1199,7 @@ static int rmem_rdma_queue_open(struct rmem_rdma_queue *q, unsigned long deadlin
 	q->posting = 0;
 	q->cm_events = 0;
 	q->cm_error = 0;
+	q->broken = false;
 	q->aborted = false;
 	q->hello_done = false;
 	INIT_LIST_HEAD(&q->free);
@@ -1505,6 +1517,17 @@ static void rmem_rdma_release(struct rmem_node *node)
 	kref_put(&rn->ref, rmem_rdma_node_free);
 }
 
+static bool rmem_rdma_failed(struct rmem_node *node)
+{
+	struct rmem_rdma_node *rn = node->priv;
+	unsigned int i;
+
+	for (i = 0; rn && i < rn->nr; i++)
+		if (!rmem_rdma_queue_live(&rn->q[i]) || READ_ONCE(rn->q[i].broken))
+			return true;
+	return false;
+}
+
 const struct rmem_transport_ops rmem_rdma_ops = {
 	.name = "rdma",
 	.type = RMEM_TRANSPORT_RDMA,
@@ -1512,6 +1535,7 @@ const struct rmem_transport_ops rmem_rdma_ops = {
 	.disconnect = rmem_rdma_disconnect,
 	.submit = rmem_rdma_submit,
 	.abort = rmem_rdma_abort,
+	.failed = rmem_rdma_failed,
 	.release = rmem_rdma_release,
 };
 

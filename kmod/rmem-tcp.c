@@ -39,8 +39,18 @@ struct rmem_tcp_queue {
 	unsigned int qid;
 	struct socket *sock;
 	struct mutex send_lock;		/* one message at a time on the wire */
-	spinlock_t lock;		/* inflight */
+	spinlock_t lock;		/* inflight, tx_io, tx_io_* */
 	struct list_head inflight;
+	/*
+	 * The request being sent, under send_lock: its reply may arrive
+	 * before the send returns (or, from a peer that breaks the protocol,
+	 * before its data is out). rx_work then leaves it to the sender,
+	 * which still reads its pages and bvec, with the reply's errno.
+	 */
+	struct rmem_req *tx_io;
+	bool tx_io_replied;
+	int tx_io_err;
+	unsigned long early_replies;	/* replies the sender completed */
 	bool live;			/* under send_lock */
 	bool closing;			/* we shut it down: a reset is ours */
 	struct work_struct rx_work;
@@ -64,6 +74,7 @@ struct rmem_tcp_queue {
 	void *rx_buf;			/* small payload destination, or NULL */
 	struct iov_iter rx_iter;	/* READ payload destination */
 	int rx_err;			/* receive failed; set once */
+	bool tx_failed;			/* a send failed: the stream is torn */
 };
 
 struct rmem_tcp_node {
@@ -103,18 +114,20 @@ static int rmem_tcp_xmit_one(struct socket *sock, struct msghdr *msg, struct iov
 }
 
 /*
- * Once the last byte of a message is sent, its reply may come in, and its
- * completion free what @iter points into (a write's bounce pages and their
- * bvec array) or reuse the request, before sock_sendmsg() even returns:
- * @iter is not advanced over the last piece, and the caller must not look
- * at the request again.
+ * Once the last byte of a message is sent, its reply may come in before
+ * sock_sendmsg() even returns; a peer that breaks the protocol may answer
+ * before that. rx_work then leaves the request to its sender (q->tx_io),
+ * which completes it once every send returned: what @iter points into (a
+ * write's bounce pages and their bvec array) stays valid until then.
  *
  * @zc: @iter is a bvec of pages that pass sendpage_ok(): the socket takes
  * references on them instead of copying (MSG_SPLICE_PAGES; sendpage before
  * 6.5), as nvme-tcp does. A page may then change or be reused once the
  * request completes while the socket still holds it for a retransmission;
  * but the reply means the node has every byte, so such a retransmission
- * is one the node's TCP drops as a duplicate.
+ * is one the node's TCP drops as a duplicate (a peer that replies before
+ * it has them may get another write's bytes: memory stays safe, the
+ * socket holds its own page references).
  */
 static int rmem_tcp_xmit(struct socket *sock, struct iov_iter *iter, int flags, bool zc)
 {
@@ -378,13 +391,20 @@ static void rmem_tcp_rx_done(struct rmem_tcp_queue *q)
 	    !rmem_msg_is_pub(io->type))
 		rnode_err_rl(node, "request type %u slab %u offset %llu len %u failed: status %u\n",
 			     io->type, io->slab, io->offset, io->len, status);
-	spin_lock(&q->lock);
-	list_del_init(&io->entry);
-	spin_unlock(&q->lock);
 	q->rx_io = NULL;
 	q->rx_got = 0;
 	rmem_node_heard(node);
-	rmem_node_complete(node, io, rmem_proto_status_errno(status));
+	spin_lock(&q->lock);
+	list_del_init(&io->entry);
+	if (io == q->tx_io) {
+		/* Still being sent: the sender completes it (tx_io). */
+		q->tx_io_replied = true;
+		q->tx_io_err = rmem_proto_status_errno(status);
+		io = NULL;
+	}
+	spin_unlock(&q->lock);
+	if (io)
+		rmem_node_complete(node, io, rmem_proto_status_errno(status));
 }
 
 /* read_sock() actor: consume [offset, offset + len) of @skb. */
@@ -499,6 +519,7 @@ static void rmem_tcp_rx_start_sock(struct rmem_tcp_queue *q)
 	q->rx_io = NULL;
 	q->rx_got = 0;
 	q->rx_err = 0;
+	q->tx_failed = false;
 	WRITE_ONCE(q->closing, false);
 	write_lock_bh(&sk->sk_callback_lock);
 	q->saved_data_ready = sk->sk_data_ready;
@@ -568,12 +589,13 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 	struct iov_iter data;
 	struct iov_iter iter;
 	unsigned int noreclaim;
+	bool replied;
 	u32 plen = 0;
-	int ret;
+	int ret, err;
 
 	/*
-	 * Everything the sends need is taken from @io now: once its last byte
-	 * is out, its reply may complete it (rmem_tcp_xmit()).
+	 * What the sends need is taken from @io now; its reply, if it comes
+	 * before they return, is completed by us (q->tx_io).
 	 */
 	if (write) {
 		iov_iter_bvec(&data, ITER_SOURCE, io->bvec, io->nr_bvec, io->len);
@@ -620,6 +642,8 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 
 	spin_lock(&q->lock);
 	list_add_tail(&io->entry, &q->inflight);
+	q->tx_io = io;
+	q->tx_io_replied = false;
 	spin_unlock(&q->lock);
 
 	noreclaim = memalloc_noreclaim_save();
@@ -633,10 +657,23 @@ static int rmem_tcp_submit(struct rmem_node *node, unsigned int qid, struct rmem
 		ret = rmem_tcp_send(q, &data, 0, zc);
 	}
 	memalloc_noreclaim_restore(noreclaim);
+	spin_lock(&q->lock);
+	q->tx_io = NULL;
+	replied = q->tx_io_replied;
+	err = q->tx_io_err;
+	if (replied)
+		q->early_replies++;
+	spin_unlock(&q->lock);
+	/* Under send_lock: teardown, and so a new connection, comes after. */
+	if (ret)
+		WRITE_ONCE(q->tx_failed, true);
 	mutex_unlock(&q->send_lock);
 
+	/* Its reply came while it was being sent: off the list, ours now. */
+	if (replied)
+		rmem_node_complete(node, io, err);
 	if (ret) {
-		/* @io is on the in-flight list: teardown hands it back. */
+		/* Unless replied, @io is on the in-flight list: teardown hands it back. */
 		rnode_warn(node, "queue %u: send failed: %d\n", qid, ret);
 		rmem_node_error(node);
 	}
@@ -659,20 +696,27 @@ static bool rmem_tcp_abort(struct rmem_node *node, struct rmem_req *io)
 	if (!tn)
 		return false;
 	q = &tn->q[io->qid % tn->nr];
+	/*
+	 * Found on the in-flight list under its lock, @io is on the
+	 * connection it was sent on: teardown takes the list under the same
+	 * lock before a new connection exists. So rx_err is set on that
+	 * connection, never on one a reconnect made meanwhile.
+	 */
 	spin_lock(&q->lock);
 	list_for_each_entry(p, &q->inflight, entry) {
 		if (p == io) {
-			found = true;
+			found = READ_ONCE(q->live);
 			break;
 		}
 	}
+	/* data_ready stops queueing rx_work; a running rx_work fails the queue. */
+	if (found)
+		WRITE_ONCE(q->rx_err, -ETIMEDOUT);
 	spin_unlock(&q->lock);
-	if (!found || !READ_ONCE(q->live))
+	if (!found)
 		return false;
 	rnode_warn(node, "queue %u: request id %llu timed out: aborting the queue\n",
 		   q->qid, io->id);
-	/* data_ready stops queueing rx_work; a running rx_work fails the queue. */
-	WRITE_ONCE(q->rx_err, -ETIMEDOUT);
 	return true;
 }
 
@@ -875,11 +919,11 @@ static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
 		mutex_lock(&q->send_lock);
 		if (q->live) {
 			sk = q->sock->sk;
-			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu zerocopy %lu copied %lu\n",
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu zerocopy %lu copied %lu early %lu\n",
 				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
 				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
 				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk),
-				   q->tx_resumed, q->tx_zerocopy, q->tx_copied);
+				   q->tx_resumed, q->tx_zerocopy, q->tx_copied, q->early_replies);
 		}
 		mutex_unlock(&q->send_lock);
 	}
@@ -891,6 +935,20 @@ static void rmem_tcp_release(struct rmem_node *node)
 	node->priv = NULL;
 }
 
+static bool rmem_tcp_failed(struct rmem_node *node)
+{
+	struct rmem_tcp_node *tn = node->priv;
+	unsigned int i;
+
+	for (i = 0; tn && i < tn->nr; i++) {
+		struct rmem_tcp_queue *q = &tn->q[i];
+
+		if (!READ_ONCE(q->live) || READ_ONCE(q->rx_err) || READ_ONCE(q->tx_failed))
+			return true;
+	}
+	return false;
+}
+
 const struct rmem_transport_ops rmem_tcp_ops = {
 	.name = "tcp",
 	.type = RMEM_TRANSPORT_TCP,
@@ -898,6 +956,7 @@ const struct rmem_transport_ops rmem_tcp_ops = {
 	.disconnect = rmem_tcp_disconnect,
 	.submit = rmem_tcp_submit,
 	.abort = rmem_tcp_abort,
+	.failed = rmem_tcp_failed,
 	.release = rmem_tcp_release,
 	.debug_show = rmem_tcp_debug_show,
 };

@@ -178,6 +178,10 @@ struct rmem_req {
  *	Return false when @io is not (or no longer) in flight there.
  *	Called with node->submitting held, from blk-mq's timeout handler
  *	among others: must not sleep, allocate, or complete @io.
+ * @failed: whether a queue of the connection @connect made has failed since
+ *	(rmem_node_error() does nothing until the node is LIVE: a failure
+ *	between a queue going live and the node going LIVE is caught by
+ *	asking this once it is). Must not sleep.
  * @release: free node->priv (after @disconnect) and set it to NULL.
  * @debug_show: optional; one line per live queue for
  *	/sys/kernel/debug/rmem/queues. Sleeps.
@@ -189,6 +193,7 @@ struct rmem_transport_ops {
 	void (*disconnect)(struct rmem_node *node);
 	int (*submit)(struct rmem_node *node, unsigned int qid, struct rmem_req *io);
 	bool (*abort)(struct rmem_node *node, struct rmem_req *io);
+	bool (*failed)(struct rmem_node *node);
 	void (*release)(struct rmem_node *node);
 	void (*debug_show)(struct rmem_node *node, struct seq_file *m);
 };

@@ -120,10 +120,11 @@ blk_setup_node() {
 		timeout "${1:-20s}" | grep -oE '[0-9]+' | head -n1
 }
 
-# blk_add_region NAME SIZE: create a block region; prints /dev/rmemblkN.
+# blk_add_region NAME SIZE [OPTION...]: create a block region (OPTIONs go to
+# region add, e.g. encrypt on); prints /dev/rmemblkN.
 blk_add_region() {
 	local dev
-	rmemctl region add "$1" size "$2" >/dev/null || return 1
+	rmemctl region add "$1" size "$2" "${@:3}" >/dev/null || return 1
 	dev=$(region_field "$1" device)
 	[ -n "$dev" ] || return 1
 	udevadm settle 2>/dev/null || true

@@ -41,7 +41,7 @@ transport=${RMEM_TRANSPORT:-tcp}
 RATE=40
 [ "$transport" = rdma ] && RATE=2
 TIMEOUT_S=5
-tap_plan 14
+tap_plan 15
 tmp=$(mktemp -d)
 orig_cmd=''
 
@@ -242,6 +242,53 @@ else
 	for w in "$leak_pre" "$leak_thin" "$leak_del"; do
 		tap_skip "$w" "RMEM_SHORT=1: over TCP only; make check-full runs it"
 	done
+fi
+
+# early_replies: replies the module's TCP senders had to complete (the
+# reply came while the request was still being sent), all queues.
+early_replies() {
+	grep "^node $node tcp queue" /sys/kernel/debug/rmem/queues 2>/dev/null |
+		grep -oE " early [0-9]+" | awk '{ n += $2 } END { print n + 0 }'
+}
+
+# Early replies (--test-hostile 1:early, TCP: over RDMA a WRITE has no
+# reply): every WRITE is answered "done" as soon as its header reached
+# rmemd, before its data. The module must not finish a request while it is
+# still sending its pages -- the pages of a request that since took its
+# tag, or an encrypted write's bounce pages, freed and used again -- but
+# once the send returned. 32 MiB in 1 MiB writes to an encrypted region,
+# then read back.
+early_w="early replies: 1 MiB writes to an encrypted region read back intact"
+early_section() {
+	local dev e0 e1=0 lies0 lies rc
+
+	blk_cleanup
+	rmemd_relaunch hostile-early "$orig_cmd" --test-hostile 1:early
+	node_add_retry
+	head -c 32M /dev/urandom >"$tmp/early"
+	e0=$(early_replies)
+	lies0=$(rmemd_status hostile_replies)
+	rc=1
+	if [ -n "$node" ] && dev=$(blk_add_region early 64M encrypt on); then
+		timeout 300 dd if="$tmp/early" of="$dev" bs=1M oflag=direct status=none
+		rc=$?
+		# Before the reads: the count is the writes' (and pings').
+		e1=$(early_replies)
+		[ $rc = 0 ] &&
+			timeout 300 dd if="$dev" of="$tmp/early2" bs=1M count=32 iflag=direct status=none &&
+			cmp -s "$tmp/early" "$tmp/early2"
+		rc=$?
+	fi
+	lies=$(($(rmemd_status hostile_replies) - ${lies0:-0}))
+	[ $rc = 0 ] && [ "$lies" -gt 0 ] && [ "$e1" -gt "$e0" ]
+	tap_result "$early_w ($lies WRITEs answered early, $((e1 - e0)) replies came while their request was being sent; rc $rc)" $?
+	timeout 120 rmemctl region del early >/dev/null
+	[ -z "$node" ] || timeout 120 rmemctl node del "$node" >/dev/null
+}
+if [ "$transport" = tcp ]; then
+	early_section
+else
+	tap_skip "$early_w" "over TCP only: an RDMA WRITE has no reply"
 fi
 
 dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | head -n 5 >"$tmp/bad"

@@ -261,6 +261,9 @@ int main(void)
 	ok(!rmemd_config_set(&c, "test-hostile", "3:slab", err, sizeof(err)) &&
 	   c.test_hostile == 3 && c.test_hostile_slab && !c.test_hostile_rkey,
 	   "test-hostile: N:slab lies about slab numbers only");
+	ok(!rmemd_config_set(&c, "test-hostile", "1:early", err, sizeof(err)) &&
+	   c.test_hostile == 1 && c.test_hostile_early && !c.test_hostile_slab,
+	   "test-hostile: N:early answers WRITEs before their data");
 	config_err("test-hostile = 7:slabs\n", "test-hostile: bad value", "test-hostile: unknown suffix");
 	config_err("test-hostile = :rkey\n", "test-hostile: bad value", "test-hostile: no N");
 	config_err("test-corrupt = -1\n", "test-corrupt: bad value", "test-corrupt: negative");

@@ -1119,6 +1119,49 @@ static void test_drop_reply(void)
 }
 
 /*
+ * --test-hostile N:early: a WRITE is answered once its header is in, before
+ * its data; the data is still written, and no second reply follows.
+ */
+static void test_hostile_early(void)
+{
+	struct conn c;
+	uint8_t data[4096], got[4096];
+	struct rmem_io io = { .len = htole32(sizeof(data)) };
+	struct reply r = { 0 };
+	uint64_t before = node.stats.hostile_replies;
+	size_t total, out;
+	uint32_t slab;
+	uint8_t *m;
+
+	memset(data, 0x5a, sizeof(data));
+	conn_open(&c);
+	ok(hello(&c, 0xe7, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&c, &slab) == 0,
+	   "early: hello, SLAB_ALLOC");
+	node.hostile_rate = 1;
+	node.hostile_early = true;
+	node.hostile_rng = 0x9e3779b97f4a7c15ULL;
+	ok(ping(&c, NULL) == 0, "early: other replies are left alone");
+	io.slab = htole32(slab);
+	m = msg_build(RMEM_MSG_WRITE, 4242, &io, sizeof(io), data, sizeof(data), &total);
+	ok(feed(&c, m, total / 2) == 0 && pop(&c, &r) == 0 && r.h.id == 4242 &&
+	   r.h.type == RMEM_MSG_WRITE && !r.h.status && !r.len &&
+	   node.stats.hostile_replies == before + 1,
+	   "early: half a WRITE in: it is answered \"done\" already");
+	ok(feed(&c, m, total) == (ssize_t)total, "early: the whole WRITE handled");
+	out = rmem_buf_len(&c.out);
+	ok(out == 0, "early: the whole WRITE in: no second reply (%zu bytes queued)", out);
+	free(m);
+	node.hostile_rate = 0;
+	node.hostile_early = false;
+	ok(io_read(&c, slab, 0, got, sizeof(got)) == 0 && !memcmp(got, data, sizeof(data)),
+	   "early: the data was written all the same");
+	ok(io_write(&c, slab, 0, data, 64) == 0, "early: off again: a WRITE gets its one reply");
+	free(r.payload);
+	ok(slab_free(&c, slab) == 0, "early: slab freed");
+	conn_close(&c);
+}
+
+/*
  * A SLAB_ALLOC with every reply mangled (rate 1; wrong rkeys too when @rkey,
  * only wrong slabs when @slab).
  * True when a whole reply of a SLAB_ALLOC reply's size came: its header and
@@ -2034,6 +2077,7 @@ int main(void)
 	test_rdma_datagram();
 	test_replace();
 	test_drop_reply();
+	test_hostile_early();
 	test_hostile();
 	test_drain();
 	test_quota();
