@@ -10,8 +10,9 @@
 # a SIGUSR1 handler writes 16 MiB direct writes (32 requests in flight, more
 # than a socket holds; 12 of them, 3 in the short form) while a loop sends it SIGUSR1 as fast as it can;
 # every block must read back, the node must not reconnect, and the kernel
-# must say no send failed. TCP only: over RDMA the data is posted, not sent
-# by the submitting task.
+# must say no send failed. rmemd is frozen for 0.3 s of every 0.5 s
+# meanwhile, so that sends do wait. TCP only: over RDMA the data is posted,
+# not sent by the submitting task.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -67,10 +68,21 @@ print(f"signals {got} bad {bad}")
 PY
 wpid=$!
 for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+# rmemd stops reading for 0.3 s of every 0.5 s (SIGSTOP/SIGCONT, well within
+# the heartbeat's limit): the sockets fill and the writer's sends wait, so
+# the signals interrupt sends however fast the memory node is (a debug
+# compute guest against a 6.12 memory guest interrupted none without it).
+# shellcheck disable=SC2016 # runs on the memory node
+rmem_on_bg 1 storm-freeze 'rm -f /tmp/storm-freeze.stop
+	while [ ! -e /tmp/storm-freeze.stop ]; do
+		pkill -STOP -x rmemd; sleep 0.3; pkill -CONT -x rmemd; sleep 0.2
+	done
+	pkill -CONT -x rmemd'
 sent=0
 while kill -USR1 "$wpid" 2>/dev/null; do sent=$((sent + 1)); done
 wait "$wpid"
 wrc=$?
+rmem_on 1 'touch /tmp/storm-freeze.stop; sleep 1; pkill -CONT -x rmemd; true' >/dev/null
 res=$(cat "$tmp/out")
 printf '%s\n' "$res" | tail -n 3 | tap_diag
 [ $wrc -eq 0 ] && printf '%s\n' "$res" | grep -q ' bad 0$'
