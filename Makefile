@@ -77,11 +77,12 @@ check-full:
 
 # Not part of make check (CI time): every guest suite on the debug kernel
 # (KASAN, lockdep, kmemleak), and the fault-injection run.
+# RESUME=1: skip the steps that passed on this commit in the last run.
 check-debug:
-	@scripts/check.sh --debug
+	@scripts/check.sh --debug $(if $(RESUME),--resume)
 
 check-debug-fault:
-	@scripts/check.sh --debug-fault
+	@scripts/check.sh --debug-fault $(if $(RESUME),--resume)
 
 debug-kernel:
 	@scripts/deps-debug.sh && scripts/debug-kernel.sh

@@ -10,9 +10,13 @@
 #   TCP; with --full, make check-full: both kernels over both transports, swap
 #   over both)
 #
-#   scripts/check.sh [--list] [--keep-going] [--full|--debug|--debug-fault] [STEP-GLOB...]
+#   scripts/check.sh [--list] [--keep-going] [--resume] [--full|--debug|--debug-fault] [STEP-GLOB...]
 #
 # With STEP-GLOBs (e.g. 'build-*' 'guest-6.1-*') only matching steps run.
+# --resume (make check-debug RESUME=1): keep the logs of the last run and
+# skip every step that passed there on this same commit with a clean tree
+# (build/check*/.pass/STEP records it), counting its results again: a run
+# of several hours can span sessions, one or more steps at a time.
 # --debug (make check-debug) runs another set of steps instead: build the
 # debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak), rmem.ko
 # against it, then every guest suite on it over TCP and RDMA, each followed by
@@ -40,6 +44,7 @@ cd "$root" || exit 1
 LOGS=$root/build/check
 keep_going=1
 list_only=0
+resume=0
 mode=check
 full=0
 globs=()
@@ -47,6 +52,7 @@ for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
 	--keep-going) keep_going=1 ;;
+	--resume) resume=1 ;;
 	--full) full=1 ;;
 	--debug) mode=debug; LOGS=$root/build/check-debug ;;
 	--debug-fault) mode=debug-fault; LOGS=$root/build/check-debug-fault ;;
@@ -65,6 +71,12 @@ step_no=0
 t_all=$(date +%s.%N)
 
 secs() { echo "$(date +%s.%N) - $1" | bc | xargs printf '%.1f'; }
+
+# The tree a step's pass belongs to: the commit, if nothing tracked is
+# changed (otherwise a pass is not kept for --resume).
+tree_id=$(git rev-parse HEAD 2>/dev/null)
+[ -n "$tree_id" ] && [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+	tree_id=''
 
 # in_mode STEP: whether STEP belongs to this run's step set (make check's,
 # --debug's or --debug-fault's). The userspace builds are in all three.
@@ -124,6 +136,17 @@ run_step() {
 		return 0
 	fi
 	log=$LOGS/$(printf '%02d' $step_no)-$name.log
+	if [ $resume = 1 ] && [ -n "$tree_id" ] && [ -r "$LOGS/.pass/$name" ] &&
+		[ "$(cut -d' ' -f1 "$LOGS/.pass/$name")" = "$tree_id" ]; then
+		# shellcheck disable=SC2034 # read for the summary line
+		read -r _ P F S dur when <"$LOGS/.pass/$name"
+		total_pass=$((total_pass + P))
+		total_skip=$((total_skip + S))
+		summary+=("$(printf '%-4s  %-16s %7ss  %3d passed, %3d failed, %3d skipped  (passed %s, kept)' \
+			PASS "$name" "$dur" "$P" 0 "$S" "$when")")
+		printf '==> %-16s passed on this commit %s: kept (--resume)\n' "$name" "$when"
+		return 0
+	fi
 	printf '==> %-16s %s\n' "$name" "$*"
 	t0=$(date +%s.%N)
 	for attempt in 1 2; do
@@ -180,6 +203,11 @@ run_step() {
 		"$verdict" "$name" "$dur" "$P" "$F" "$S" "${log#"$root"/}")")
 	printf '    %s %s in %ss: %d passed, %d failed, %d skipped\n' \
 		"$verdict" "$name" "$dur" "$P" "$F" "$S"
+	rm -f "$LOGS/.pass/$name"
+	if [ "$verdict" != FAIL ] && [ -n "$tree_id" ]; then
+		mkdir -p "$LOGS/.pass"
+		echo "$tree_id $P $F $S $dur $(date -u +%Y-%m-%dT%H:%MZ)" >"$LOGS/.pass/$name"
+	fi
 	if [ "$verdict" = FAIL ]; then
 		[ -n "${detail:-}" ] && echo "    $detail"
 		if [ "$kind" != test ]; then
@@ -196,7 +224,7 @@ run_step() {
 }
 
 if [ $list_only = 0 ]; then
-	rm -rf "$LOGS"
+	[ $resume = 1 ] || rm -rf "$LOGS"
 	mkdir -p "$LOGS"
 	echo "${mode/#debug/check-debug}: rmem $(cat VERSION), logs in ${LOGS#"$root"/}/, $(nproc) CPUs"
 fi
