@@ -613,10 +613,9 @@ static void rmem_node_reconnect(struct rmem_node *node)
 	nr_lost = node->lost_slabs;
 	node->lost_slabs = 0;
 	rmem_node_set_state(node, RMEM_NODE_LIVE);
-	if (node->reconcile && !lost)
+	/* Set since the loss, if any: the new session's (a SLAB_ALLOC reply). */
+	if (node->reconcile)
 		queue_delayed_work(rmem_wq, &node->reconcile_work, 0);
-	else if (lost)
-		node->reconcile = false;	/* the old session's slabs are gone */
 	spin_unlock_irqrestore(&node->lock, flags);
 	if (lost)
 		rmem_node_pub_closes_free(node);	/* and its attachments */
@@ -1293,8 +1292,9 @@ static void rmem_node_session_lost(struct rmem_node *node)
 	node->sess_lost = true;
 	spin_lock_irqsave(&node->lock, flags);
 	WRITE_ONCE(node->gen, node->gen + 1);
-	/* Nothing holds a slab here now. */
+	/* Nothing holds a slab here now, and the old session's need no reconcile. */
 	node->lost_slabs += atomic_xchg(&node->slabs_used, 0);
+	node->reconcile = false;
 	/* A drain rmemd asked for ended with it; an admin's stays. */
 	if (node->drain_remote) {
 		WRITE_ONCE(node->draining, false);
