@@ -652,11 +652,7 @@ static void rmem_rdma_post_end(struct rmem_rdma_queue *q)
 static void rmem_rdma_slot_unget(struct rmem_rdma_queue *q, struct rmem_rdma_slot *slot)
 {
 	rmem_rdma_slot_unmap(q, slot);
-	spin_lock_bh(&q->lock);
-	slot->io = NULL;
-	list_add(&slot->entry, &q->free);
-	spin_unlock_bh(&q->lock);
-	wake_up_all(&q->wait);
+	rmem_rdma_slot_put(q, slot);
 	rmem_rdma_post_end(q);
 }
 
