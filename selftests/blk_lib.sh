@@ -18,6 +18,12 @@ print(d.get(sys.argv[1], ""))' "$1"
 
 # node_field ID KEY / region_field NAME KEY
 node_field() { rmemctl -j node show "$1" | jget "$2"; }
+# queues_sum NODE FIELD: FIELD's count summed over node NODE's TCP queues
+# (/sys/kernel/debug/rmem/queues: "... FIELD N ...").
+queues_sum() {
+	grep "^node $1 tcp queue" /sys/kernel/debug/rmem/queues 2>/dev/null |
+		awk -v f="$2" '{ for (i = 1; i < NF; i++) if ($i == f) s += $(i + 1) } END { print s + 0 }'
+}
 region_field() { rmemctl -j region show "$1" | jget "$2"; }
 
 # node_wait_state ID STATE SECONDS: poll until node ID is in STATE; false on

@@ -246,10 +246,7 @@ fi
 
 # early_replies: replies the module's TCP senders had to complete (the
 # reply came while the request was still being sent), all queues.
-early_replies() {
-	grep "^node $node tcp queue" /sys/kernel/debug/rmem/queues 2>/dev/null |
-		grep -oE " early [0-9]+" | awk '{ n += $2 } END { print n + 0 }'
-}
+early_replies() { queues_sum "$node" early; }
 
 # Early replies (--test-hostile 1:early, TCP: over RDMA a WRITE has no
 # reply): every WRITE is answered "done" as soon as its header reached

@@ -93,8 +93,7 @@ dmesg_since "$mark" | grep -E 'rmem: .*(send failed|connection lost)' | head -n 
 [ "$r1" = "$r0" ] && ! dmesg_since "$mark" | grep -qE 'rmem: .*send failed'
 tap_result "no connection was reset (reconnects $r0 -> $r1, no send failed)" $?
 
-resumed=$(grep "^node $node tcp queue" /sys/kernel/debug/rmem/queues |
-	awk '{ for (i = 1; i < NF; i++) if ($i == "resumed") s += $(i + 1) } END { print s + 0 }')
+resumed=$(queues_sum "$node" resumed)
 tap_diag <<<"sends finished by the worker after a signal: $resumed"
 [ "$resumed" -gt 0 ]
 tap_result "signals did interrupt sends ($resumed finished by the worker)" $?
