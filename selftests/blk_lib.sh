@@ -99,7 +99,7 @@ rmemd_restart() {
 # after one more reconnect. Prints the node's reconnect count; false if it
 # did not come back.
 rmemd_kill_restart() {
-	local cmd r0 r= node=$1 tag=$2
+	local cmd r0 r='' node=$1 tag=$2
 	shift 2
 	cmd=$(rmemd_cmdline)
 	r0=$(node_field "$node" reconnects)
