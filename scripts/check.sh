@@ -262,6 +262,7 @@ run_step test daemon-test 900 -- make --no-print-directory -C daemon test
 run_step cmd unit-security 120 -- make --no-print-directory -C daemon unit-check
 run_step test tools-test 900 -- make --no-print-directory -C tools test
 run_step test install-test 300 -- scripts/install-test.sh
+run_step test harness-test 300 -- scripts/rmem-vm-test.sh
 run_step test bench-test 300 -- bench/tests/report_test.sh
 run_step test daemon-fuzz 900 -- make --no-print-directory -C daemon fuzz-short
 run_step test tools-fuzz 900 -- make --no-print-directory -C tools fuzz-short
