@@ -117,6 +117,8 @@ MODULE_PARM_DESC(rebuild_mbps, "Rebuild and drain copy rate per region in MB/s, 
 
 struct workqueue_struct *rmem_wq;
 struct workqueue_struct *rmem_io_wq;
+struct workqueue_struct *rmem_tx_wq;
+struct workqueue_struct *rmem_hb_wq;
 /* Serialises configuration: the node and region tables. */
 DEFINE_MUTEX(rmem_cfg_lock);
 /*
@@ -140,7 +142,17 @@ static int __init rmem_init(void)
 		return -ENOMEM;
 	/* Short per-event work (TCP receive): bound, on the CPU that got the data. */
 	rmem_io_wq = alloc_workqueue("rmem_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
-	if (!rmem_io_wq) {
+	/*
+	 * Work that can block in a send gets a queue of its own: under memory
+	 * pressure a WQ_MEM_RECLAIM queue may run on its rescuer alone, one
+	 * item at a time. A send a signal interrupted, finished by tx_work,
+	 * may wait for the peer to read, which may wait for our receive work;
+	 * a PING waits behind data, and the heartbeat that counts the missed
+	 * beats must not wait behind it.
+	 */
+	rmem_tx_wq = alloc_workqueue("rmem_tx", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	rmem_hb_wq = alloc_workqueue("rmem_hb", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!rmem_io_wq || !rmem_tx_wq || !rmem_hb_wq) {
 		ret = -ENOMEM;
 		goto out_destroy_wq;
 	}
@@ -190,6 +202,10 @@ out_node_exit:
 out_region_exit:
 	rmem_region_exit();
 out_destroy_wq:
+	if (rmem_hb_wq)
+		destroy_workqueue(rmem_hb_wq);
+	if (rmem_tx_wq)
+		destroy_workqueue(rmem_tx_wq);
 	if (rmem_io_wq)
 		destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
@@ -209,6 +225,8 @@ static void __exit rmem_exit(void)
 	rmem_sysfs_exit();
 	rmem_node_exit();
 	rmem_region_exit();
+	destroy_workqueue(rmem_hb_wq);
+	destroy_workqueue(rmem_tx_wq);
 	destroy_workqueue(rmem_io_wq);
 	destroy_workqueue(rmem_wq);
 	pr_info("unloaded\n");

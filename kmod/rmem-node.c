@@ -46,7 +46,8 @@
  *
  * Locking: rmem_cfg_lock (mutex) serialises configuration; rmem_nodes_lock
  * (spinlock) guards list membership against the I/O path's placement;
- * node->lock guards state, pending and gen. Nothing on the I/O path sleeps
+ * node->lock guards state, pending, gen and the drain flags (draining is
+ * also read without it). Nothing on the I/O path sleeps
  * in an allocation that could recurse into reclaim.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -673,10 +674,19 @@ static void rmem_node_reconnect_work(struct work_struct *work)
  */
 static void rmem_node_drain_asked(struct rmem_node *node, u32 ms)
 {
-	if (READ_ONCE(node->draining))
+	unsigned long flags;
+	bool was;
+
+	/* Under node->lock, as an admin's drain and the session's loss. */
+	spin_lock_irqsave(&node->lock, flags);
+	was = node->draining;
+	if (!was) {
+		node->drain_remote = true;
+		WRITE_ONCE(node->draining, true);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (was)
 		return;
-	WRITE_ONCE(node->drain_remote, true);
-	WRITE_ONCE(node->draining, true);
 	rnode_warn(node, "rmemd is draining (it stops in %u ms): moving our slabs to other nodes\n",
 		   ms);
 	rmem_node_changed();
@@ -745,7 +755,7 @@ static void rmem_node_heartbeat_work(struct work_struct *work)
 			}
 		} else {
 			atomic_set(&node->hb_outstanding, 1);
-			queue_work(rmem_wq, &node->hb_send_work);
+			queue_work(rmem_hb_wq, &node->hb_send_work);
 		}
 		node->hb_rx_seen = rx;
 	}
@@ -1506,7 +1516,7 @@ struct rmem_node *rmem_node_pick(struct rmem_node *const *skip, unsigned int nr_
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list) {
-		if (rmem_node_in(n, skip, nr_skip) || n->stopping || n->draining ||
+		if (rmem_node_in(n, skip, nr_skip) || n->stopping || READ_ONCE(n->draining) ||
 		    (publish && !READ_ONCE(n->publish)))
 			continue;
 		state = READ_ONCE(n->state);
@@ -1552,8 +1562,8 @@ unsigned int rmem_node_room(void)
 
 	spin_lock(&rmem_nodes_lock);
 	list_for_each_entry(n, &rmem_nodes, list)
-		if (!n->stopping && !n->draining && READ_ONCE(n->state) == RMEM_NODE_LIVE &&
-		    READ_ONCE(n->slabs_free))
+		if (!n->stopping && !READ_ONCE(n->draining) &&
+		    READ_ONCE(n->state) == RMEM_NODE_LIVE && READ_ONCE(n->slabs_free))
 			nr++;
 	spin_unlock(&rmem_nodes_lock);
 	return nr;
@@ -1574,15 +1584,22 @@ unsigned int rmem_node_room(void)
 int rmem_node_drain(u32 id, struct netlink_ext_ack *extack)
 {
 	struct rmem_node *node = rmem_node_lookup(id, extack);
+	unsigned long flags;
+	bool was;
 
 	if (!node)
 		return -ENOENT;
-	spin_lock(&rmem_nodes_lock);
-	if (!node->draining)
-		rnode_info(node, "draining: its slabs move to other nodes\n");
-	node->draining = true;
+	/*
+	 * Under node->lock: the session's loss (rmem_node_session_lost())
+	 * ends a drain rmemd asked for, and must not end this one.
+	 */
+	spin_lock_irqsave(&node->lock, flags);
+	was = node->draining;
+	WRITE_ONCE(node->draining, true);
 	node->drain_remote = false;	/* ours now: stays after a reconnect */
-	spin_unlock(&rmem_nodes_lock);
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (!was)
+		rnode_info(node, "draining: its slabs move to other nodes\n");
 	rmem_node_changed();
 	rmem_region_kick_all();
 	return 0;

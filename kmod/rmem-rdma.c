@@ -210,13 +210,19 @@ static void rmem_rdma_cm_step(struct rmem_rdma_queue *q, unsigned long ev)
 	wake_up_all(&q->wait);
 }
 
-/* The error a queue got after (or during) its setup, or 0. */
+/* The error a queue got after (or during) its setup, or 0. q->lock held. */
+static int rmem_rdma_queue_err(struct rmem_rdma_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	return q->aborted ? -ENODEV : q->cm_error;
+}
+
 static int rmem_rdma_queue_failed(struct rmem_rdma_queue *q)
 {
 	int err;
 
 	spin_lock_bh(&q->lock);
-	err = q->aborted ? -ENODEV : q->cm_error;
+	err = rmem_rdma_queue_err(q);
 	spin_unlock_bh(&q->lock);
 	return err;
 }
@@ -268,7 +274,9 @@ static bool rmem_rdma_queue_live(struct rmem_rdma_queue *q)
  * Is the port under @q's connection up? Soft-RoCE moves the port's QP1 to
  * the error state for good when a MAD (our connect request, our DREQ) is
  * sent while the link is down, and every later connection on the device
- * then times out: send no MAD on a port that is down.
+ * then times out: teardown calls no rdma_disconnect() on a port that is
+ * down. That is all it can avoid: rdma_destroy_id() of a connected id
+ * still sends a DREQ (the IB CM's destroy of an established id).
  */
 static bool rmem_rdma_port_active(struct rmem_rdma_queue *q)
 {
@@ -1471,7 +1479,7 @@ static int rmem_rdma_connect(struct rmem_node *node)
 		struct rmem_rdma_queue *q = &rn->q[i];
 
 		spin_lock_bh(&q->lock);
-		ret = q->aborted ? -ENODEV : q->cm_error;
+		ret = rmem_rdma_queue_err(q);
 		q->live = !ret;
 		spin_unlock_bh(&q->lock);
 	}

@@ -180,7 +180,7 @@ static int rmem_tcp_send(struct rmem_tcp_queue *q, struct iov_iter *iter, int fl
 		q->tx_flags = flags;
 		q->tx_zc = zc;
 		reinit_completion(&q->tx_done);
-		queue_work(rmem_io_wq, &q->tx_work);
+		queue_work(rmem_tx_wq, &q->tx_work);
 		wait_for_completion(&q->tx_done);
 		ret = q->tx_ret;
 		q->tx_resumed++;

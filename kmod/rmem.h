@@ -80,10 +80,14 @@ static inline unsigned long rmem_io_timeout(void)
 /* Copies of each extent a region may ask for (RMEM_A_REGION_REPLICAS). */
 #define RMEM_MAX_REPLICAS	3
 
-/* Work queue for reconnects, error handling and heartbeats: WQ_MEM_RECLAIM. */
+/* Work queue for reconnects, error handling and heartbeat counting: WQ_MEM_RECLAIM. */
 extern struct workqueue_struct *rmem_wq;
 /* Bound, high-priority work queue for TCP receive work: WQ_MEM_RECLAIM. */
 extern struct workqueue_struct *rmem_io_wq;
+/* The same for the rest of an interrupted TCP send (tx_work), which may block. */
+extern struct workqueue_struct *rmem_tx_wq;
+/* The heartbeat's PING send (hb_send_work), which may wait behind data. */
+extern struct workqueue_struct *rmem_hb_wq;
 
 /* Global configuration lock: node table, region table. */
 extern struct mutex rmem_cfg_lock;
@@ -256,9 +260,9 @@ void rmem_rdma_exit(void);
  * @announced: node add succeeded: state changes go to the event listeners
  *	(a node that failed to be added was never theirs)
  * @draining: rmemctl node drain, or rmemd said it drains: no new slab
- *	here, the regions move theirs
- * @drain_remote: @draining came from rmemd (PING reply): a new rmemd
- *	instance ends it
+ *	here, the regions move theirs; set under @lock
+ * @drain_remote: @draining came from rmemd (PING reply): the loss of the
+ *	session ends it (a new rmemd); under @lock
  * @slabs_used: slabs of generation @gen held by regions, plus reservations
  * @reconcile: the node may hold slabs for us that no region knows of (a
  *	SLAB_ALLOC whose reply was lost, a SLAB_FREE that failed); under @lock
