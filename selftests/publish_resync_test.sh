@@ -11,9 +11,14 @@
 #     dropped, as for any write to a node that is down
 #   - rmemd goes on (SIGCONT): the node comes back with the same session,
 #     its published region still listing that slab, with the old bytes
-#   - the seal brings that slab up to date before node 2 seals: attached
-#     from node 2 alone (region del, then region attach ... node ID), both
-#     extents read back as last written
+#   - the seal brings that slab up to date before node 2 seals, and writes
+#     the pages' checksums after the data (a third extent, on both nodes):
+#     attached from node 2 alone (region del, then region attach ... node
+#     ID), both extents read back as last written
+#   - attached from both nodes, with a bit of every slab on node 1 flipped
+#     (rmemd --test-corrupt): reads return the right bytes (the check fails
+#     on node 1's copy, and node 2's serves), csum_errors counts it, and the
+#     bad copy is dropped
 #   - a purge while another session (a protocol client) is attached on node
 #     2 only is refused, and node 1 keeps its copy
 . "$(dirname "$0")/lib.sh"
@@ -21,23 +26,29 @@
 . "$RMEM_LIB"
 
 M=1048576
-tap_plan 5
+tap_plan 6
 if [ "${RMEM_NNODES:-1}" -lt 2 ]; then
 	tap_skip_rest "needs 2 memory nodes (rmem-vm --memory-nodes 2); have ${RMEM_NNODES:-1}"
 	tap_done
 fi
 tmp=$(mktemp -d)
-client=
+client='' cmd1=''
 finish() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null
 	rmem_on 2 'pkill -CONT -x rmemd' >/dev/null 2>&1
 	rmemctl region del pb-rs purge >/dev/null 2>&1
 	blk_cleanup
+	[ -n "$cmd1" ] && RMEMD_NODE=1 rmemd_relaunch resync-restore "$cmd1"
 	rm -rf "$tmp"
 }
 trap finish EXIT
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
+# Node 1's rmemd flips a bit at OFF of every slab in use on SIGUSR2.
+OFF=8192
+cmd1=$(RMEMD_NODE=1 rmemd_cmdline)
+cmd1=${cmd1% }
+RMEMD_NODE=1 rmemd_relaunch resync-corrupt "$cmd1" --test-corrupt $OFF
 ids=()
 for a in $RMEM_NODES; do
 	ids+=("$(rmemctl node add "$a:$RMEM_PORT" transport "$RMEM_TRANSPORT" timeout 20s |
@@ -74,9 +85,9 @@ tap_last=$?; tap_result "node ${ids[1]} frozen until down ($(node_field "${ids[1
 
 out=$(rmemctl region seal pb-rs 2>&1)
 rc=$?
-[ "$rc" = 0 ] && [ "$(region_field pb-rs slabs)" = 4 ] &&
+[ "$rc" = 0 ] && [ "$(region_field pb-rs slabs)" = 6 ] &&
 	dmesg | grep -q "pb-rs: 1 out-of-date copy there"
-tap_last=$?; tap_result "sealed ($rc): the copy that missed the write was brought up to date ($(region_field pb-rs slabs) slabs)" "$tap_last"
+tap_last=$?; tap_result "sealed ($rc): the copy that missed the write was brought up to date, the checksums written after the data ($(region_field pb-rs slabs) slabs)" "$tap_last"
 echo "$out" | tap_diag
 
 rmemctl region del pb-rs >/dev/null &&
@@ -86,6 +97,26 @@ rmemctl region del pb-rs >/dev/null &&
 	cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1"
 tap_result "attached from node ${ids[1]} alone: extent 0 reads as last written, extent 1 too" $?
 echo "$out" | tap_diag
+
+# Both copies; node 1's go bad at OFF. Reads in parallel, so that both
+# copies serve some (fewest in flight).
+rmemctl region del pb-rs >/dev/null &&
+	rmemctl region attach pb-rs type block >/dev/null &&
+	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+sleep 1
+rc=0
+for j in 1 2 3 4 5 6; do
+	dd if="$dev" of="$tmp/c$j" bs=4K count=4 iflag=direct status=none &
+done
+wait
+for j in 1 2 3 4 5 6; do cmp -s "$tmp/c$j" <(head -c 16384 "$tmp/b0") || rc=1; done
+get 0 "$tmp/r0" && get "$slab" "$tmp/r1" && cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1" ||
+	rc=1
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+[ $rc = 0 ] && [ "$(region_field pb-rs csum_errors)" -ge 1 ] &&
+	[ "$(region_field pb-rs errors)" = 0 ] && [ "$(region_field pb-rs dropped)" -ge 1 ]
+tap_last=$?; tap_result "attached from both nodes, a bit flipped in node 1's copies: reads return the right bytes (csum_errors $(region_field pb-rs csum_errors), errors $(region_field pb-rs errors), copies dropped $(region_field pb-rs dropped))" "$tap_last"
 
 # Purge with a reader (another session) attached on node 2 only: refused
 # before node 1 deletes its copy.
