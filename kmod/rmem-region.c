@@ -821,7 +821,7 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 	int i;
 
 	if (rio->wseq == ~0U || !r->csum)
-		return 0;	/* a write was in flight, or no checksums (an old publisher's) */
+		return 0;	/* a write was in flight, or no checksums */
 	nbad = rmem_io_csum(r, io, p, false, &bad);
 	if (!nbad)
 		return 0;
@@ -867,6 +867,18 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 static int rmem_region_reattach(struct rmem_region *r);
 static void rmem_region_write_send(struct rmem_rio *rio);
 
+/*
+ * Whether @rio is a write to our published region that may still write
+ * it: the front end's until the seal, and the seal's own (the trailer),
+ * which it writes once the front end is sealed. Such a write waits for a
+ * copy of an older session to be opened again, and goes again when its
+ * copies' sessions ended under it.
+ */
+static bool rmem_pub_writing(const struct rmem_region *r, const struct rmem_rio *rio)
+{
+	return r->publish && (!READ_ONCE(r->sealed) || rio->trailer);
+}
+
 /* Whether a parked read or write has waited node_timeout_ms. */
 static bool rmem_park_expired(const struct rmem_rio *rio)
 {
@@ -890,7 +902,7 @@ static bool rmem_park_expired(const struct rmem_rio *rio)
 static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 {
 	lockdep_assert_held(&r->lock);
-	if (!r->publish || READ_ONCE(r->sealed) || r->dying || !rio->rerun || rio->hard ||
+	if (!rmem_pub_writing(r, rio) || r->dying || !rio->rerun || rio->hard ||
 	    rio->reruns >= RMEM_WRITE_RERUNS)
 		return false;
 	if (!rio->parked_at)
@@ -1096,7 +1108,7 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 	struct rmem_rio *rio = rmem_rio_of(io);
 
 	lockdep_assert_held(&r->lock);
-	if (!r->publish || READ_ONCE(r->sealed) || r->dying ||
+	if (!rmem_pub_writing(r, rio) || r->dying ||
 	    rmem_rep_find_slab(&r->ext[ei], io->node, io->slab) < 0)
 		return false;	/* lost there: the other copies, or EIO */
 	if (rio->parked_at && rmem_park_expired(rio))
@@ -1521,8 +1533,7 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		 * extent's pages. Gone from a node (its rmemd restarted): its
 		 * copies are lost, a new slab.
 		 */
-		if (e->nr && !rmem_extent_writable(e) && r->publish && !READ_ONCE(r->sealed) &&
-		    !r->dying) {
+		if (e->nr && !rmem_extent_writable(e) && rmem_pub_writing(r, rio) && !r->dying) {
 			if (!reopened) {
 				spin_unlock(&r->lock);
 				rmem_region_reattach(r);
@@ -2687,8 +2698,9 @@ static bool rmem_pub_trailer_ok(const struct rmem_region *r, const struct rmem_p
 }
 
 /*
- * The table that @t describes, from copy @k of each extent it is on, into a
- * new array of checksums (*@out); -EBADMSG when its crc32c is not @t's.
+ * The table that @t describes into a new array of checksums (*@out): each
+ * piece from copy @k of its extent, or the next copy that can be read;
+ * -EBADMSG when the whole is not the crc32c @t says.
  */
 static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_trailer *t,
 				  unsigned int k, struct rmem_rebuild_buf *b, u32 **out)
@@ -2703,9 +2715,13 @@ static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_t
 		return -ENOMEM;
 	while (pos < end && !ret) {
 		u32 len = rmem_trailer_piece(r, pos, round_up(end, RMEM_PAGE_SIZE),
-					     RMEM_REBUILD_PIECE), i;
+					     RMEM_REBUILD_PIECE), i, c;
 
-		ret = rmem_region_trailer_get(r, pos, len, k, b);
+		for (c = 0; c < RMEM_MAX_REPLICAS; c++) {
+			ret = rmem_region_trailer_get(r, pos, len, (k + c) % RMEM_MAX_REPLICAS, b);
+			if (!ret)
+				break;
+		}
 		for (i = 0; !ret && i < len >> RMEM_PAGE_SHIFT && q < pages; i++) {
 			__le32 *w = kmap_local_page(b->page[i]);
 			unsigned int j, n = min_t(u64, RMEM_PAGE_SIZE / sizeof(*w), pages - q);
@@ -2728,26 +2744,25 @@ static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_t
 }
 
 /*
- * Attach: read @r's trailer, from the first copy that has a good one. Then
- * @r is its data (r->size) and its pages are checked (r->csum). A region
- * whose last page is no trailer (published by an older rmem) is attached
- * unchecked, with a log line. Returns 0, or -errno with @extack set when
- * the copies' trailers are damaged or cannot be read.
+ * Attach: read @r's trailer, from the first copy that has a whole one. Then
+ * @r is its data (r->size) and its pages are checked (r->csum). With none,
+ * the attach fails: unchecked pages would be worse than no region.
+ * Returns 0, or -errno with @extack set.
  */
 static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ack *extack)
 {
-	unsigned int k, copies = 0, damaged = 0;
+	unsigned int k, copies = 0, damaged = 0, none = 0;
 	struct rmem_pub_trailer t;
 	struct rmem_rebuild_buf *b;
 	u32 *csum = NULL;
 	int ret = 0, err;
 
-	if (r->ext_size < 2 * RMEM_PAGE_SIZE)
-		goto old;
+	/* The table is read in 4 KiB pages of the buffer's pages. */
+	BUILD_BUG_ON(PAGE_SIZE != RMEM_PAGE_SIZE);
 	b = rmem_rebuild_buf_alloc();
 	if (!b)
 		return -ENOMEM;
-	for (k = 0; k < RMEM_MAX_REPLICAS; k++) {
+	for (k = 0; r->ext_size >= 2 * RMEM_PAGE_SIZE && k < RMEM_MAX_REPLICAS; k++) {
 		err = rmem_region_trailer_get(r, r->ext_size - RMEM_PAGE_SIZE, RMEM_PAGE_SIZE,
 					      k, b);
 		if (err == -ENOENT)
@@ -2758,15 +2773,18 @@ static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ac
 			continue;
 		}
 		memcpy_from_page((char *)&t, b->page[0], 0, sizeof(t));
-		if (le64_to_cpu(t.magic) != RMEM_PUB_TRAILER_MAGIC)
+		if (le64_to_cpu(t.magic) != RMEM_PUB_TRAILER_MAGIC) {
+			none++;
 			continue;
+		}
 		err = rmem_pub_trailer_ok(r, &t) ? rmem_region_table_read(r, &t, k, b, &csum) :
 						   -EBADMSG;
 		if (!err)
 			break;
 		if (err == -EBADMSG)
 			damaged++;
-		ret = err;
+		else
+			ret = err;
 	}
 	rmem_rebuild_buf_free(b);
 	if (csum) {
@@ -2776,18 +2794,18 @@ static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ac
 	}
 	if (damaged) {
 		NL_SET_ERR_MSG_FMT(extack,
-				   "its checksum trailer is damaged on %u of %u copies, and the others cannot be read",
+				   "checksums damaged on %u of %u copies, others unreadable",
 				   damaged, copies);
 		return -EBADMSG;
 	}
 	if (ret) {
-		NL_SET_ERR_MSG_FMT(extack, "reading its checksum trailer failed: %d", ret);
+		NL_SET_ERR_MSG_FMT(extack, "reading its checksums failed: %d", ret);
 		return ret;
 	}
-old:
-	pr_notice("region %s: published without checksums for readers (by an older rmem): its pages are not checked\n",
-		  r->name);
-	return 0;
+	NL_SET_ERR_MSG_FMT(extack,
+			   "no checksums on %u of %u copies (older rmem?): publish it again",
+			   none, copies);
+	return -EBADMSG;
 }
 
 /* ---- published regions ---- */
@@ -3533,6 +3551,15 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 			       "a published region cannot be encrypted: other compute nodes read it");
 		return -EINVAL;
 	}
+	/* Its data and its readers' checksums, in slabs a node counts. */
+	if (opts->publish &&
+	    DIV_ROUND_UP_ULL(size + rmem_pub_trailer_bytes(size), (u64)rmem_slab_mb << 20) >
+	    RMEM_PUB_MAX_EXTENTS) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "too large to publish in %u MiB slabs (%u with checksums)",
+				   rmem_slab_mb, RMEM_PUB_MAX_EXTENTS);
+		return -E2BIG;
+	}
 	if (type == RMEM_REGION_MMAP) {
 		ret = rmem_region_mmap_sizes((u64)rmem_slab_mb << 20, size, &chunk, &cache, extack);
 		if (ret)
@@ -3769,6 +3796,23 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	 * once. Its copies that miss them are brought up to date below.
 	 */
 	if (!r->trailer_done) {
+		/* Every copy gets it now: no node may be away, nor our session there old. */
+		mutex_lock(&r->alloc_lock);
+		for (i = 0; i < r->nr_pubs; i++) {
+			struct rmem_pub_ref *p = &r->pubs[i];
+
+			if (!p->gone && (!rmem_node_pub_ok(p->node) ||
+					 p->gen != READ_ONCE(p->node->gen))) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "node %u is not live: seal again once it is",
+						   p->node->id);
+				ret = -EAGAIN;
+				break;
+			}
+		}
+		mutex_unlock(&r->alloc_lock);
+		if (ret)
+			return ret;
 		ret = rmem_region_trailer_write(r);
 		if (ret) {
 			NL_SET_ERR_MSG_FMT(extack,
@@ -4048,12 +4092,13 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		if (ret)
 			goto out;
 	}
-	/* Every page of an extent with a slab is read from it. */
+	/* Every page of data of an extent with a slab is read from it. */
 	for (ei = 0; ei < r->nr_extents; ei++) {
 		unsigned long first, end;
 
 		rmem_extent_pages(r, ei, &first, &end);
-		if (r->ext[ei].nr)
+		end = min_t(unsigned long, end, r->size >> RMEM_PAGE_SHIFT);
+		if (r->ext[ei].nr && end > first)
 			bitmap_set(r->written, first, end - first);
 		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
 	}
@@ -4062,9 +4107,8 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		goto out;
 	list_add_tail(&r->list, &rmem_regions);
 	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
-	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes, %s\n",
-		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs,
-		r->csum ? "checksummed" : "not checksummed");
+	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes, checksummed\n",
+		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs);
 	*out = r;
 	r = NULL;
 out:

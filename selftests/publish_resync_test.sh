@@ -16,9 +16,10 @@
 #     attached from node 2 alone (region del, then region attach ... node
 #     ID), both extents read back as last written
 #   - attached from both nodes, with a bit of every slab on node 1 flipped
-#     (rmemd --test-corrupt): reads return the right bytes (the check fails
-#     on node 1's copy, and node 2's serves), csum_errors counts it, and the
-#     bad copy is dropped
+#     (rmemd --test-corrupt) and node 2's link slowed down (netem), so that
+#     reads go to node 1 first: they return the right bytes (the check
+#     fails on node 1's copy, and node 2's serves), csum_errors counts it,
+#     and the bad copy is dropped
 #   - a purge while another session (a protocol client) is attached on node
 #     2 only is refused, and node 1 keeps its copy
 . "$(dirname "$0")/lib.sh"
@@ -32,9 +33,10 @@ if [ "${RMEM_NNODES:-1}" -lt 2 ]; then
 	tap_done
 fi
 tmp=$(mktemp -d)
-client='' cmd1=''
+client='' cmd1='' ifc2=''
 finish() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null
+	[ -n "$ifc2" ] && tc qdisc del dev "$ifc2" root 2>/dev/null
 	rmem_on 2 'pkill -CONT -x rmemd' >/dev/null 2>&1
 	rmemctl region del pb-rs purge >/dev/null 2>&1
 	blk_cleanup
@@ -98,25 +100,27 @@ rmemctl region del pb-rs >/dev/null &&
 tap_result "attached from node ${ids[1]} alone: extent 0 reads as last written, extent 1 too" $?
 echo "$out" | tap_diag
 
-# Both copies; node 1's go bad at OFF. Reads in parallel, so that both
-# copies serve some (fewest in flight).
+# Both copies; node 1's go bad at OFF. Node 2's link is slowed down: a read
+# with nothing else in flight goes to the copy of the lower round-trip time
+# (rmem_read_pick()), node 1's, which the heartbeats measure meanwhile.
+set -- $RMEM_NODES
+ifc2=$(ip -o route get "$2" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
 rmemctl region del pb-rs >/dev/null &&
 	rmemctl region attach pb-rs type block >/dev/null &&
-	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d
+	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d &&
+	tc qdisc add dev "$ifc2" root netem delay 50ms
+rc=$?
+sleep 5
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
 sleep 1
-rc=0
-for j in 1 2 3 4 5 6; do
-	dd if="$dev" of="$tmp/c$j" bs=4K count=4 iflag=direct status=none &
-done
-wait
-for j in 1 2 3 4 5 6; do cmp -s "$tmp/c$j" <(head -c 16384 "$tmp/b0") || rc=1; done
 get 0 "$tmp/r0" && get "$slab" "$tmp/r1" && cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1" ||
 	rc=1
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+tc qdisc del dev "$ifc2" root
+ifc2=''
 [ $rc = 0 ] && [ "$(region_field pb-rs csum_errors)" -ge 1 ] &&
 	[ "$(region_field pb-rs errors)" = 0 ] && [ "$(region_field pb-rs dropped)" -ge 1 ]
-tap_last=$?; tap_result "attached from both nodes, a bit flipped in node 1's copies: reads return the right bytes (csum_errors $(region_field pb-rs csum_errors), errors $(region_field pb-rs errors), copies dropped $(region_field pb-rs dropped))" "$tap_last"
+tap_last=$?; tap_result "attached from both nodes, a bit flipped in node 1's copies, node 2's link slow: reads return the right bytes (csum_errors $(region_field pb-rs csum_errors), errors $(region_field pb-rs errors), copies dropped $(region_field pb-rs dropped))" "$tap_last"
 
 # Purge with a reader (another session) attached on node 2 only: refused
 # before node 1 deletes its copy.
