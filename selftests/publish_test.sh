@@ -13,8 +13,9 @@
 # nothing. The seal writes the pages' checksums after the data (one more
 # slab here); the attached view checks every page it reads against them: a
 # bit flipped on the memory node (rmemd --test-corrupt) is an EIO and a
-# csum_errors count, never the wrong bytes, and once flipped back the page
-# reads right again. Attaching an unsealed region or an unknown name is refused with
+# csum_errors count, never the wrong bytes; the same flip in the table of
+# checksums (the slab after the data's) makes a new attach fail, and once
+# flipped back the region attaches and reads right again. Attaching an unsealed region or an unknown name is refused with
 # a clear message, as is publishing a name in use and purging a region
 # another session (a Python client of the protocol, holding the cluster
 # key) is attached to; a client with another key does not see the region.
@@ -26,7 +27,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 20
+tap_plan 21
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -134,18 +135,29 @@ tap_result "after the reload: attached as a block device ($blk) of $(region_fiel
 echo "$out" | tap_diag
 
 # A bit of page 2 of every slab goes bad on the node: reading it here is an
-# EIO, counted; flipped back, it reads right.
+# EIO, counted. In the slab after the data's, the one of the checksums, that
+# is a page of the table: attaching the region again is refused. Flipped
+# back, it attaches and reads right.
 ce=$(region_field pb-blk csum_errors)
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
 sleep 1
 dd if="$blk" of="$tmp/p2" bs=4K skip=2 count=1 iflag=direct status=none 2>"$tmp/err"
 rc=$?
 ce2=$(region_field pb-blk csum_errors)
+[ "$rc" != 0 ] && grep -q "Input/output error" "$tmp/err" && [ "$ce2" -gt "$ce" ]
+tap_last=$?; tap_result "a bit flipped on the memory node: the attached read fails ('$(head -n1 "$tmp/err")'), csum_errors $ce -> $ce2" "$tap_last"
+rmemctl region del pb-blk >/dev/null
+! rmemctl region attach pb-blk type block 2>"$tmp/err" &&
+	grep -q "checksums damaged on 1 of 1 copies" "$tmp/err" && [ -z "$(region_names)" ]
+rc=$?
+cp "$tmp/err" "$tmp/err-attach"
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
 sleep 1
-[ "$rc" != 0 ] && grep -q "Input/output error" "$tmp/err" && [ "$ce2" -gt "$ce" ] &&
-	same_as_file "$blk" direct
-tap_last=$?; tap_result "a bit flipped on the memory node: the attached read fails ('$(head -n1 "$tmp/err")', csum_errors $ce -> $ce2); flipped back, every byte is the file's" "$tap_last"
+out=$(rmemctl region attach pb-blk type block 2>&1) &&
+	blk=/dev/$(region_field pb-blk device) && dev_wait "${blk#/dev/}" b &&
+	[ "$rc" = 0 ] && same_as_file "$blk" direct
+tap_last=$?; tap_result "attaching it with its table of checksums damaged is refused ('$(cat "$tmp/err-attach")'); flipped back, it attaches and every byte is the file's" "$tap_last"
+echo "$out" | tap_diag
 
 dd if=/dev/zero of="$blk" bs=4K count=1 oflag=direct status=none 2>"$tmp/err"
 rc=$?
