@@ -87,7 +87,7 @@ void rmem_region_usage(struct rmem_region *r, struct rmem_region_usage *u)
 
 		if (!e->nr)
 			continue;
-		u->allocated += min(r->slab_size, r->size - (u64)i * r->slab_size);
+		u->allocated += min(r->slab_size, r->ext_size - (u64)i * r->slab_size);
 		if (e->nr < r->replicas)
 			u->degraded++;
 		for (k = 0; k < e->nr + e->syncing; k++) {
@@ -209,14 +209,14 @@ static void rmem_rep_drop(struct rmem_region *r, unsigned int ei, int i, const c
 	rmem_region_kick(r);
 }
 
-/* Extent @ei's pages: [*@first, *@end), the last extent cut at the region's end. */
+/* Extent @ei's pages: [*@first, *@end), the last extent cut at the extents' end. */
 static void rmem_extent_pages(const struct rmem_region *r, unsigned int ei,
 			      unsigned long *first, unsigned long *end)
 {
 	unsigned long per = r->slab_size >> RMEM_PAGE_SHIFT;
 
 	*first = (unsigned long)ei * per;
-	*end = min_t(unsigned long, *first + per, r->size >> RMEM_PAGE_SHIFT);
+	*end = min_t(unsigned long, *first + per, r->ext_size >> RMEM_PAGE_SHIFT);
 }
 
 /*
@@ -821,7 +821,7 @@ static int rmem_region_read_check(struct rmem_region *r, struct rmem_rio *rio)
 	int i;
 
 	if (rio->wseq == ~0U || !r->csum)
-		return 0;	/* a write was in flight, or no checksums (attached) */
+		return 0;	/* a write was in flight, or no checksums */
 	nbad = rmem_io_csum(r, io, p, false, &bad);
 	if (!nbad)
 		return 0;
@@ -867,6 +867,18 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 static int rmem_region_reattach(struct rmem_region *r);
 static void rmem_region_write_send(struct rmem_rio *rio);
 
+/*
+ * Whether @rio is a write to our published region that may still write
+ * it: the front end's until the seal, and the seal's own (the trailer),
+ * which it writes once the front end is sealed. Such a write waits for a
+ * copy of an older session to be opened again, and goes again when its
+ * copies' sessions ended under it.
+ */
+static bool rmem_pub_writing(const struct rmem_region *r, const struct rmem_rio *rio)
+{
+	return r->publish && (!READ_ONCE(r->sealed) || rio->trailer);
+}
+
 /* Whether a parked read or write has waited node_timeout_ms. */
 static bool rmem_park_expired(const struct rmem_rio *rio)
 {
@@ -890,7 +902,7 @@ static bool rmem_park_expired(const struct rmem_rio *rio)
 static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 {
 	lockdep_assert_held(&r->lock);
-	if (!r->publish || READ_ONCE(r->sealed) || r->dying || !rio->rerun || rio->hard ||
+	if (!rmem_pub_writing(r, rio) || r->dying || !rio->rerun || rio->hard ||
 	    rio->reruns >= RMEM_WRITE_RERUNS)
 		return false;
 	if (!rio->parked_at)
@@ -1096,7 +1108,7 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 	struct rmem_rio *rio = rmem_rio_of(io);
 
 	lockdep_assert_held(&r->lock);
-	if (!r->publish || READ_ONCE(r->sealed) || r->dying ||
+	if (!rmem_pub_writing(r, rio) || r->dying ||
 	    rmem_rep_find_slab(&r->ext[ei], io->node, io->slab) < 0)
 		return false;	/* lost there: the other copies, or EIO */
 	if (rio->parked_at && rmem_park_expired(rio))
@@ -1444,7 +1456,7 @@ int rmem_region_rw(struct rmem_rio *rio)
 		return 0;
 	}
 
-	if (rmem_region_readonly(r)) {
+	if (rmem_region_readonly(r) && !rio->trailer) {
 		rregion_err_rl(r, "write at %llu refused: the region is read-only\n", rio->pos);
 		rmem_rio_end(rio, -EROFS);
 		return 0;
@@ -1521,8 +1533,7 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		 * extent's pages. Gone from a node (its rmemd restarted): its
 		 * copies are lost, a new slab.
 		 */
-		if (e->nr && !rmem_extent_writable(e) && r->publish && !READ_ONCE(r->sealed) &&
-		    !r->dying) {
+		if (e->nr && !rmem_extent_writable(e) && rmem_pub_writing(r, rio) && !r->dying) {
 			if (!reopened) {
 				spin_unlock(&r->lock);
 				rmem_region_reattach(r);
@@ -2071,7 +2082,7 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 {
 	struct rmem_extent *e = &r->ext[ei];
 	u64 base = (u64)ei * r->slab_size;
-	u64 size = min(r->slab_size, r->size - base), off;
+	u64 size = min(r->slab_size, r->ext_size - base), off;
 	unsigned int tries;
 	int ret = 0;
 
@@ -2404,11 +2415,15 @@ static int rmem_region_prealloc(struct rmem_region *r, struct netlink_ext_ack *e
  * @csum: keep checksums (an attached region has none: its writer's are
  * not here).
  */
-static struct rmem_region *rmem_region_new(const char *name, u64 size,
+/*
+ * A region of @size bytes whose extents cover @ext_size (rmem_region.ext_size:
+ * at least @size), all in pages; @csum: with a checksum per page.
+ */
+static struct rmem_region *rmem_region_new(const char *name, u64 size, u64 ext_size,
 					   enum rmem_region_type type, u64 slab_size,
 					   unsigned int replicas, bool csum)
 {
-	unsigned long pages = size >> RMEM_PAGE_SHIFT;
+	unsigned long pages = ext_size >> RMEM_PAGE_SHIFT;
 	struct rmem_region *r;
 	int ret;
 
@@ -2426,9 +2441,10 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size,
 		 type == RMEM_REGION_MMAP ? "rmem%u" : "rmemblk%u", r->id);
 	r->type = type;
 	r->size = size;
+	r->ext_size = ext_size;
 	r->replicas = replicas;
 	r->slab_size = slab_size;
-	r->nr_extents = DIV_ROUND_UP_ULL(size, r->slab_size);
+	r->nr_extents = DIV_ROUND_UP_ULL(ext_size, r->slab_size);
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->stale_reads);
 	INIT_LIST_HEAD(&r->stale_writes);
@@ -2467,6 +2483,329 @@ static int rmem_region_mmap_sizes(u64 slab_size, u64 size, u64 *chunk, u64 *cach
 	if (!*cache)
 		*cache = clamp_t(u64, round_down(size / 4, *chunk), *chunk, 256ULL << 20);
 	return rmem_mmap_check(slab_size, size, *chunk, *cache, extack);
+}
+
+/* ---- the readers' checksum trailer of a published region ---- */
+
+/*
+ * A published region's extents cover its @size bytes of data and then a
+ * trailer: the table of its pages' checksums (one __le32 per 4 KiB page of
+ * data: its crc32c as r->csum holds it, that of a zero page for a page
+ * never written), padded to a page, then one page that starts with struct
+ * rmem_pub_trailer. The seal writes it through the store, to every copy,
+ * before any node seals (rmem_region_trailer_write()); a compute node that
+ * attaches the region reads it (rmem_region_trailer_read()) and checks each
+ * page it reads, as the publisher does. To rmemd it is data like any other:
+ * the published region's size there is ext_size.
+ */
+#define RMEM_PUB_TRAILER_MAGIC		0x4d5553436d656d72ULL	/* "rmemCSUM" */
+#define RMEM_PUB_TRAILER_VERSION	1
+
+/**
+ * struct rmem_pub_trailer - the last page of a published region (32 bytes)
+ * @magic: RMEM_PUB_TRAILER_MAGIC
+ * @version: RMEM_PUB_TRAILER_VERSION
+ * @page_size: bytes each table entry covers: 4096
+ * @size: bytes of data (the attached region's size)
+ * @pages: table entries: @size / 4096; the table starts at @size
+ * @table_crc: crc32c of the table's @pages * 4 bytes
+ * @crc: crc32c of the bytes before it
+ */
+struct rmem_pub_trailer {
+	__le64 magic;
+	__le32 version;
+	__le32 page_size;
+	__le64 size;
+	__le64 pages;
+	__le32 table_crc;
+	__le32 crc;
+};
+
+/* Bytes of trailer after @size bytes of data: the table, then its page. */
+static u64 rmem_pub_trailer_bytes(u64 size)
+{
+	return round_up((size >> RMEM_PAGE_SHIFT) * sizeof(__le32), RMEM_PAGE_SIZE) +
+	       RMEM_PAGE_SIZE;
+}
+
+/* A request of the seal or the attach itself, waited for. */
+struct rmem_sync_rio {
+	struct rmem_rio rio;
+	struct completion done;
+	int err;
+};
+
+static void rmem_sync_rio_end(struct rmem_rio *rio, int err)
+{
+	struct rmem_sync_rio *s = container_of(rio, struct rmem_sync_rio, rio);
+
+	s->err = err;
+	complete(&s->done);
+}
+
+/*
+ * Write @len bytes of @b at @pos of @r, inside one extent, through the
+ * store (to every copy, mapping a slab where the extent has none), and
+ * wait: each io_timeout_s it goes to the store's timeout, as a front end's
+ * request does (a reply lost on a live connection is sent again; a dead
+ * node fails it).
+ */
+static int rmem_region_trailer_put(struct rmem_region *r, u64 pos, u32 len,
+				   struct rmem_rebuild_buf *b)
+{
+	struct rmem_sync_rio *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	init_completion(&s->done);
+	s->rio.io.type = RMEM_MSG_WRITE;
+	s->rio.io.len = len;
+	s->rio.io.bvec = b->bvec;
+	s->rio.io.nr_bvec = DIV_ROUND_UP(len, PAGE_SIZE);
+	s->rio.io.nozc = true;
+	INIT_LIST_HEAD(&s->rio.io.entry);
+	s->rio.region = r;
+	s->rio.pos = pos;
+	s->rio.end = rmem_sync_rio_end;
+	s->rio.trailer = true;
+	rmem_region_rw(&s->rio);
+	while (!wait_for_completion_timeout(&s->done, rmem_io_timeout())) {
+		rcu_read_lock();
+		rmem_region_rw_timeout(&s->rio, jiffies_to_nsecs(rmem_io_timeout()));
+		rcu_read_unlock();
+	}
+	err = s->err;
+	kfree(s);
+	return err;
+}
+
+/* The largest piece of the trailer read or written at once, inside an extent. */
+static u32 rmem_trailer_piece(const struct rmem_region *r, u64 pos, u64 end, u32 max)
+{
+	return min3(end - pos, (u64)max, r->slab_size - (pos & (r->slab_size - 1)));
+}
+
+/* crc32c of a page of zeros, as a checksum entry (r->csum's form). */
+static u32 rmem_zero_page_csum(struct rmem_rebuild_buf *b)
+{
+	void *va;
+	u32 crc;
+
+	clear_highpage(b->page[0]);
+	va = kmap_local_page(b->page[0]);
+	crc = ~rmem_crc32c(~0U, va, RMEM_PAGE_SIZE);
+	kunmap_local(va);
+	return crc;
+}
+
+/*
+ * The seal: write @r's trailer (its writes have stopped: the front end is
+ * sealed). Returns 0 or -errno; the seal fails then, and may be tried again.
+ */
+static int rmem_region_trailer_write(struct rmem_region *r)
+{
+	u64 pages = r->size >> RMEM_PAGE_SHIFT, q = 0;
+	u64 tbytes = pages * sizeof(__le32);
+	u64 pos = r->size, end = r->size + round_up(tbytes, RMEM_PAGE_SIZE);
+	struct rmem_pub_trailer t = {};
+	struct rmem_rebuild_buf *b;
+	u32 crc = ~0U, zero;
+	int ret = 0;
+
+	b = rmem_rebuild_buf_alloc();
+	if (!b)
+		return -ENOMEM;
+	zero = rmem_zero_page_csum(b);
+	while (pos < end && !ret) {
+		u32 len = rmem_trailer_piece(r, pos, end, RMEM_RIO_MAX_BYTES), i;
+
+		for (i = 0; i < len >> RMEM_PAGE_SHIFT; i++) {
+			__le32 *w = kmap_local_page(b->page[i]);
+			unsigned int j, n = 0;
+
+			for (j = 0; j < RMEM_PAGE_SIZE / sizeof(*w); j++, q++) {
+				if (q >= pages) {
+					w[j] = 0;
+					continue;
+				}
+				w[j] = cpu_to_le32(test_bit(q, r->written) ?
+						   READ_ONCE(r->csum[q]) : zero);
+				n++;
+			}
+			crc = rmem_crc32c(crc, w, n * sizeof(*w));
+			kunmap_local(w);
+		}
+		ret = rmem_region_trailer_put(r, pos, len, b);
+		pos += len;
+	}
+	if (!ret) {
+		void *va;
+
+		t.magic = cpu_to_le64(RMEM_PUB_TRAILER_MAGIC);
+		t.version = cpu_to_le32(RMEM_PUB_TRAILER_VERSION);
+		t.page_size = cpu_to_le32(RMEM_PAGE_SIZE);
+		t.size = cpu_to_le64(r->size);
+		t.pages = cpu_to_le64(pages);
+		t.table_crc = cpu_to_le32(~crc);
+		t.crc = cpu_to_le32(~rmem_crc32c(~0U, &t, offsetof(struct rmem_pub_trailer, crc)));
+		clear_highpage(b->page[0]);
+		va = kmap_local_page(b->page[0]);
+		memcpy(va, &t, sizeof(t));
+		kunmap_local(va);
+		ret = rmem_region_trailer_put(r, r->ext_size - RMEM_PAGE_SIZE, RMEM_PAGE_SIZE, b);
+	}
+	rmem_rebuild_buf_free(b);
+	return ret;
+}
+
+/*
+ * Read @len bytes at @pos of @r, inside one extent, from the extent's copy
+ * @k into @b. -ENOENT: it has no copy @k.
+ */
+static int rmem_region_trailer_get(struct rmem_region *r, u64 pos, u32 len, unsigned int k,
+				   struct rmem_rebuild_buf *b)
+{
+	struct rmem_extent *e = &r->ext[div64_u64(pos, r->slab_size)];
+	struct rmem_replica p;
+	int ret;
+
+	spin_lock(&r->lock);
+	if (k >= e->nr) {
+		spin_unlock(&r->lock);
+		return -ENOENT;
+	}
+	p = e->rep[k];
+	rmem_node_get(p.node);
+	spin_unlock(&r->lock);
+	ret = rmem_piece_io(&p, RMEM_MSG_READ, pos & (r->slab_size - 1), len, b, true);
+	rmem_node_put(p.node);
+	return ret;
+}
+
+/* Whether @t, the last page of @r's extents, describes @r's trailer. */
+static bool rmem_pub_trailer_ok(const struct rmem_region *r, const struct rmem_pub_trailer *t)
+{
+	u64 size = le64_to_cpu(t->size);
+
+	return le32_to_cpu(t->crc) ==
+	       ~rmem_crc32c(~0U, t, offsetof(struct rmem_pub_trailer, crc)) &&
+	       le32_to_cpu(t->version) == RMEM_PUB_TRAILER_VERSION &&
+	       le32_to_cpu(t->page_size) == RMEM_PAGE_SIZE &&
+	       size && !(size % RMEM_PAGE_SIZE) && size <= RMEM_REGION_MAX_SIZE &&
+	       le64_to_cpu(t->pages) == size >> RMEM_PAGE_SHIFT &&
+	       size + rmem_pub_trailer_bytes(size) == r->ext_size;
+}
+
+/*
+ * The table that @t describes into a new array of checksums (*@out): each
+ * piece from copy @k of its extent, or the next copy that can be read;
+ * -EBADMSG when the whole is not the crc32c @t says.
+ */
+static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_trailer *t,
+				  unsigned int k, struct rmem_rebuild_buf *b, u32 **out)
+{
+	u64 size = le64_to_cpu(t->size), pages = size >> RMEM_PAGE_SHIFT, q = 0;
+	u64 pos = size, end = size + pages * sizeof(__le32);
+	u32 crc = ~0U, *csum;
+	int ret = 0;
+
+	csum = kvmalloc_array(pages, sizeof(*csum), GFP_KERNEL);
+	if (!csum)
+		return -ENOMEM;
+	while (pos < end && !ret) {
+		u32 len = rmem_trailer_piece(r, pos, round_up(end, RMEM_PAGE_SIZE),
+					     RMEM_REBUILD_PIECE), i, c;
+
+		for (c = 0; c < RMEM_MAX_REPLICAS; c++) {
+			ret = rmem_region_trailer_get(r, pos, len, (k + c) % RMEM_MAX_REPLICAS, b);
+			if (!ret)
+				break;
+		}
+		for (i = 0; !ret && i < len >> RMEM_PAGE_SHIFT && q < pages; i++) {
+			__le32 *w = kmap_local_page(b->page[i]);
+			unsigned int j, n = min_t(u64, RMEM_PAGE_SIZE / sizeof(*w), pages - q);
+
+			crc = rmem_crc32c(crc, w, n * sizeof(*w));
+			for (j = 0; j < n; j++)
+				csum[q++] = le32_to_cpu(w[j]);
+			kunmap_local(w);
+		}
+		pos += len;
+	}
+	if (!ret && ~crc != le32_to_cpu(t->table_crc))
+		ret = -EBADMSG;
+	if (ret) {
+		kvfree(csum);
+		return ret;
+	}
+	*out = csum;
+	return 0;
+}
+
+/*
+ * Attach: read @r's trailer, from the first copy that has a whole one. Then
+ * @r is its data (r->size) and its pages are checked (r->csum). With none,
+ * the attach fails: unchecked pages would be worse than no region.
+ * Returns 0, or -errno with @extack set.
+ */
+static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ack *extack)
+{
+	unsigned int k, copies = 0, damaged = 0, none = 0;
+	struct rmem_pub_trailer t;
+	struct rmem_rebuild_buf *b;
+	u32 *csum = NULL;
+	int ret = 0, err;
+
+	/* The table is read in 4 KiB pages of the buffer's pages. */
+	BUILD_BUG_ON(PAGE_SIZE != RMEM_PAGE_SIZE);
+	b = rmem_rebuild_buf_alloc();
+	if (!b)
+		return -ENOMEM;
+	for (k = 0; r->ext_size >= 2 * RMEM_PAGE_SIZE && k < RMEM_MAX_REPLICAS; k++) {
+		err = rmem_region_trailer_get(r, r->ext_size - RMEM_PAGE_SIZE, RMEM_PAGE_SIZE,
+					      k, b);
+		if (err == -ENOENT)
+			break;	/* no more copies */
+		copies++;
+		if (err) {
+			ret = err;
+			continue;
+		}
+		memcpy_from_page((char *)&t, b->page[0], 0, sizeof(t));
+		if (le64_to_cpu(t.magic) != RMEM_PUB_TRAILER_MAGIC) {
+			none++;
+			continue;
+		}
+		err = rmem_pub_trailer_ok(r, &t) ? rmem_region_table_read(r, &t, k, b, &csum) :
+						   -EBADMSG;
+		if (!err)
+			break;
+		if (err == -EBADMSG)
+			damaged++;
+		else
+			ret = err;
+	}
+	rmem_rebuild_buf_free(b);
+	if (csum) {
+		r->size = le64_to_cpu(t.size);
+		r->csum = csum;
+		return 0;
+	}
+	if (damaged) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "checksums damaged on %u of %u copies, others unreadable",
+				   damaged, copies);
+		return -EBADMSG;
+	}
+	if (ret) {
+		NL_SET_ERR_MSG_FMT(extack, "reading its checksums failed: %d", ret);
+		return ret;
+	}
+	NL_SET_ERR_MSG_FMT(extack,
+			   "no checksums on %u of %u copies (older rmem?): publish it again",
+			   none, copies);
+	return -EBADMSG;
 }
 
 /* ---- published regions ---- */
@@ -2527,7 +2866,7 @@ static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node,
 	struct rmem_pub_info info;
 	int ret;
 
-	rmem_pub_name_init(&pn, r->name, r->size);
+	rmem_pub_name_init(&pn, r->name, r->ext_size);
 	ret = rmem_node_pub_call(node, RMEM_MSG_PUB_CREATE, &pn, sizeof(pn), &info, sizeof(info));
 	if (ret == -EEXIST) {
 		rnode_warn_rl(node, "region %s: published there by another session already\n",
@@ -2536,9 +2875,10 @@ static int rmem_region_pub_create(struct rmem_region *r, struct rmem_node *node,
 	}
 	if (ret)
 		return ret;
-	if (!(le32_to_cpu(info.flags) & RMEM_PUB_F_OWNER) || le64_to_cpu(info.size) != r->size) {
+	if (!(le32_to_cpu(info.flags) & RMEM_PUB_F_OWNER) ||
+	    le64_to_cpu(info.size) != r->ext_size) {
 		rnode_err(node, "region %s: PUB_CREATE reply: flags %#x, %llu bytes (expected ours, %llu)\n",
-			  r->name, le32_to_cpu(info.flags), le64_to_cpu(info.size), r->size);
+			  r->name, le32_to_cpu(info.flags), le64_to_cpu(info.size), r->ext_size);
 		return -EPROTO;
 	}
 	/*
@@ -3211,6 +3551,15 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 			       "a published region cannot be encrypted: other compute nodes read it");
 		return -EINVAL;
 	}
+	/* Its data and its readers' checksums, in slabs a node counts. */
+	if (opts->publish &&
+	    DIV_ROUND_UP_ULL(size + rmem_pub_trailer_bytes(size), (u64)rmem_slab_mb << 20) >
+	    RMEM_PUB_MAX_EXTENTS) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "too large to publish in %u MiB slabs (%u with checksums)",
+				   rmem_slab_mb, RMEM_PUB_MAX_EXTENTS);
+		return -E2BIG;
+	}
 	if (type == RMEM_REGION_MMAP) {
 		ret = rmem_region_mmap_sizes((u64)rmem_slab_mb << 20, size, &chunk, &cache, extack);
 		if (ret)
@@ -3232,7 +3581,9 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		return -ENOSPC;
 	}
 
-	r = rmem_region_new(name, size, type, (u64)rmem_slab_mb << 20, replicas, true);
+	r = rmem_region_new(name, size,
+			    opts->publish ? size + rmem_pub_trailer_bytes(size) : size, type,
+			    (u64)rmem_slab_mb << 20, replicas, true);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (opts->publish) {
@@ -3427,7 +3778,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	if (ret)
 		return ret;
 	/* Readers would get what is left of them: stale data or zeros. */
-	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
+	lost = bitmap_weight(r->lost, r->ext_size >> RMEM_PAGE_SHIFT);
 	if (lost && !READ_ONCE(r->sealed)) {
 		NL_SET_ERR_MSG_FMT(extack,
 				   "%lu pages lost (every copy failed): write them again, or purge it",
@@ -3439,6 +3790,37 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "region is open: close it (and unmap it) first");
 		return ret;
+	}
+	/*
+	 * Readers' checksums, before any node seals (it would refuse them):
+	 * once. Its copies that miss them are brought up to date below.
+	 */
+	if (!r->trailer_done) {
+		/* Every copy gets it now: no node may be away, nor our session there old. */
+		mutex_lock(&r->alloc_lock);
+		for (i = 0; i < r->nr_pubs; i++) {
+			struct rmem_pub_ref *p = &r->pubs[i];
+
+			if (!p->gone && (!rmem_node_pub_ok(p->node) ||
+					 p->gen != READ_ONCE(p->node->gen))) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "node %u is not live: seal again once it is",
+						   p->node->id);
+				ret = -EAGAIN;
+				break;
+			}
+		}
+		mutex_unlock(&r->alloc_lock);
+		if (ret)
+			return ret;
+		ret = rmem_region_trailer_write(r);
+		if (ret) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "writing the checksums for its readers failed: %d: seal again",
+					   ret);
+			return ret;
+		}
+		r->trailer_done = true;
 	}
 	rmem_pub_name_init(&pn, r->name, 0);
 	mutex_lock(&r->alloc_lock);
@@ -3478,7 +3860,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
 	 * here or by the rebuild work, on this seal or an earlier one that
 	 * failed) cannot be written again: no node seals a region with holes.
 	 */
-	lost = bitmap_weight(r->lost, r->size >> RMEM_PAGE_SHIFT);
+	lost = bitmap_weight(r->lost, r->ext_size >> RMEM_PAGE_SHIFT);
 	if (lost && !bad) {
 		if (!ret)
 			NL_SET_ERR_MSG_FMT(extack,
@@ -3549,8 +3931,10 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
  *
  * Every live node listed that has the region is opened (PUB_OPEN); each
  * extent gets the slabs those nodes hold for it as its copies (PUB_MAP),
- * so that a read goes on to another copy when a node fails. Its pages are
- * not checksummed here (its writer's checksums stay with the writer).
+ * so that a read goes on to another copy when a node fails. Each page read
+ * is checked against the checksums its publisher's seal wrote after its
+ * data (rmem_region_trailer_read()); a bad copy is dropped and the read
+ * goes on to another, or fails.
  *
  * Context: rmem_cfg_lock held; sleeps.
  * Return: 0 or -errno: -ENOENT (no node has it), -EBUSY (not sealed yet),
@@ -3663,18 +4047,15 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	if (unsealed)
 		pr_warn("region %s: %u nodes hold it unsealed (down for the seal?): not read from them\n",
 			name, unsealed);
-	if (size % RMEM_PAGE_SIZE || size > RMEM_REGION_MAX_SIZE) {
+	/* Its data, then (from this version on) the trailer. */
+	if (size % RMEM_PAGE_SIZE ||
+	    size > RMEM_REGION_MAX_SIZE + rmem_pub_trailer_bytes(RMEM_REGION_MAX_SIZE)) {
 		NL_SET_ERR_MSG_FMT(extack, "the published region has an unusable size %llu", size);
 		ret = -EPROTO;
 		goto out;
 	}
-	if (type == RMEM_REGION_MMAP) {
-		ret = rmem_region_mmap_sizes(slab_size, size, &chunk, &cache, extack);
-		if (ret)
-			goto out;
-	}
 
-	r = rmem_region_new(name, size, type, slab_size, 1, false);
+	r = rmem_region_new(name, size, size, type, slab_size, 1, false);
 	if (IS_ERR(r)) {
 		ret = PTR_ERR(r);
 		r = NULL;
@@ -3696,12 +4077,28 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		if (ret)
 			goto out;
 	}
-	/* Every page of an extent with a slab is read from it. */
+	/* Its size is the data's, before the trailer; r->csum checks it. */
+	ret = rmem_region_trailer_read(r, extack);
+	if (ret)
+		goto out;
+	if (r->size > RMEM_REGION_MAX_SIZE) {
+		NL_SET_ERR_MSG_FMT(extack, "the published region has an unusable size %llu",
+				   r->size);
+		ret = -EPROTO;
+		goto out;
+	}
+	if (type == RMEM_REGION_MMAP) {
+		ret = rmem_region_mmap_sizes(slab_size, r->size, &chunk, &cache, extack);
+		if (ret)
+			goto out;
+	}
+	/* Every page of data of an extent with a slab is read from it. */
 	for (ei = 0; ei < r->nr_extents; ei++) {
 		unsigned long first, end;
 
 		rmem_extent_pages(r, ei, &first, &end);
-		if (r->ext[ei].nr)
+		end = min_t(unsigned long, end, r->size >> RMEM_PAGE_SHIFT);
+		if (r->ext[ei].nr && end > first)
 			bitmap_set(r->written, first, end - first);
 		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
 	}
@@ -3710,7 +4107,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		goto out;
 	list_add_tail(&r->list, &rmem_regions);
 	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
-	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes\n",
+	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes, checksummed\n",
 		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs);
 	*out = r;
 	r = NULL;

@@ -543,12 +543,17 @@ struct rmem_extent {
  * @device: device name, "rmemblkN" or "rmemN"
  * @type: enum rmem_region_type
  * @size: bytes
+ * @ext_size: bytes the extents cover: @size, and for a published or
+ *	attached region the readers' checksum trailer after it (the table of
+ *	its pages' crc32c, written by the seal; rmem_pub_trailer)
  * @slab_size: bytes per extent (and slab)
  * @nr_extents: extents in @ext
  * @ext: extents
  * @written: per page: holds data on its extent's slab
  * @lost: per page: held data on a slab its node lost; reads fail
- * @csum: per page: crc32c of the data last written (0.1 % of the region)
+ * @csum: per page: crc32c of the data last written (0.1 % of the region);
+ *	an attached region's come from its trailer, NULL when its publisher
+ *	wrote none (an older rmem)
  * @fill: per page, for pages last written as one repeated non-zero word
  *	(same-filled, not sent): the word (rmem_fill_get()); such a page is
  *	not @written
@@ -590,6 +595,8 @@ struct rmem_extent {
  * @sealed: published and sealed: read-only, here and everywhere
  * @attached: a read-only view of a region another compute node published;
  *	its extents' copies are that region's slabs (not ours to free)
+ * @trailer_done: the seal wrote the readers' checksum trailer (a seal
+ *	tried again does not write it twice: a node that sealed refuses it)
  * @pubs: the nodes where @name is published (@publish) or opened
  *	(@attached), under @alloc_lock
  * @nr_pubs: entries in @pubs
@@ -610,6 +617,7 @@ struct rmem_region {
 	char device[32];
 	enum rmem_region_type type;
 	u64 size;
+	u64 ext_size;
 	u64 slab_size;
 	unsigned int nr_extents;
 	struct rmem_extent *ext;
@@ -649,6 +657,7 @@ struct rmem_region {
 	bool publish;
 	bool sealed;
 	bool attached;
+	bool trailer_done;
 	struct rmem_pub_ref *pubs;
 	unsigned int nr_pubs;
 	struct list_head stale_reads;
@@ -710,6 +719,8 @@ struct rmem_pub_ref {
  *	its copies' sessions having ended under it
  * @rerun: one of this send's requests met that
  * @hard: one failed otherwise: the write is not sent again
+ * @trailer: the seal's write of the readers' checksum trailer: past
+ *	@region's size, after its front end sealed it
  *
  * The front end zeroes it and sets io.type, io.len, io.bvec, io.nr_bvec,
  * io.qid, io.entry, @region, @pos and @end.
@@ -739,6 +750,7 @@ struct rmem_rio {
 	u8 reruns;
 	bool rerun;
 	bool hard;
+	bool trailer;
 };
 
 int rmem_region_init(void);

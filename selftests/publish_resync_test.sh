@@ -11,9 +11,15 @@
 #     dropped, as for any write to a node that is down
 #   - rmemd goes on (SIGCONT): the node comes back with the same session,
 #     its published region still listing that slab, with the old bytes
-#   - the seal brings that slab up to date before node 2 seals: attached
-#     from node 2 alone (region del, then region attach ... node ID), both
-#     extents read back as last written
+#   - the seal brings that slab up to date before node 2 seals, and writes
+#     the pages' checksums after the data (a third extent, on both nodes):
+#     attached from node 2 alone (region del, then region attach ... node
+#     ID), both extents read back as last written
+#   - attached from both nodes, with a bit of every slab on node 1 flipped
+#     (rmemd --test-corrupt) and node 2's link slowed down (netem), so that
+#     reads go to node 1 first: they return the right bytes (the check
+#     fails on node 1's copy, and node 2's serves), csum_errors counts it,
+#     and the bad copy is dropped
 #   - a purge while another session (a protocol client) is attached on node
 #     2 only is refused, and node 1 keeps its copy
 . "$(dirname "$0")/lib.sh"
@@ -21,23 +27,30 @@
 . "$RMEM_LIB"
 
 M=1048576
-tap_plan 5
+tap_plan 6
 if [ "${RMEM_NNODES:-1}" -lt 2 ]; then
 	tap_skip_rest "needs 2 memory nodes (rmem-vm --memory-nodes 2); have ${RMEM_NNODES:-1}"
 	tap_done
 fi
 tmp=$(mktemp -d)
-client=
+client='' cmd1='' ifc2=''
 finish() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null
+	[ -n "$ifc2" ] && tc qdisc del dev "$ifc2" root 2>/dev/null
 	rmem_on 2 'pkill -CONT -x rmemd' >/dev/null 2>&1
 	rmemctl region del pb-rs purge >/dev/null 2>&1
 	blk_cleanup
+	[ -n "$cmd1" ] && RMEMD_NODE=1 rmemd_relaunch resync-restore "$cmd1"
 	rm -rf "$tmp"
 }
 trap finish EXIT
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
+# Node 1's rmemd flips a bit at OFF of every slab in use on SIGUSR2.
+OFF=8192
+cmd1=$(RMEMD_NODE=1 rmemd_cmdline)
+cmd1=${cmd1% }
+RMEMD_NODE=1 rmemd_relaunch resync-corrupt "$cmd1" --test-corrupt $OFF
 ids=()
 for a in $RMEM_NODES; do
 	ids+=("$(rmemctl node add "$a:$RMEM_PORT" transport "$RMEM_TRANSPORT" timeout 20s |
@@ -74,9 +87,9 @@ tap_last=$?; tap_result "node ${ids[1]} frozen until down ($(node_field "${ids[1
 
 out=$(rmemctl region seal pb-rs 2>&1)
 rc=$?
-[ "$rc" = 0 ] && [ "$(region_field pb-rs slabs)" = 4 ] &&
+[ "$rc" = 0 ] && [ "$(region_field pb-rs slabs)" = 6 ] &&
 	dmesg | grep -q "pb-rs: 1 out-of-date copy there"
-tap_last=$?; tap_result "sealed ($rc): the copy that missed the write was brought up to date ($(region_field pb-rs slabs) slabs)" "$tap_last"
+tap_last=$?; tap_result "sealed ($rc): the copy that missed the write was brought up to date, the checksums written after the data ($(region_field pb-rs slabs) slabs)" "$tap_last"
 echo "$out" | tap_diag
 
 rmemctl region del pb-rs >/dev/null &&
@@ -86,6 +99,28 @@ rmemctl region del pb-rs >/dev/null &&
 	cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1"
 tap_result "attached from node ${ids[1]} alone: extent 0 reads as last written, extent 1 too" $?
 echo "$out" | tap_diag
+
+# Both copies; node 1's go bad at OFF. Node 2's link is slowed down: a read
+# with nothing else in flight goes to the copy of the lower round-trip time
+# (rmem_read_pick()), node 1's, which the heartbeats measure meanwhile.
+set -- $RMEM_NODES
+ifc2=$(ip -o route get "$2" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
+rmemctl region del pb-rs >/dev/null &&
+	rmemctl region attach pb-rs type block >/dev/null &&
+	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d &&
+	tc qdisc add dev "$ifc2" root netem delay 50ms
+rc=$?
+sleep 5
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+sleep 1
+get 0 "$tmp/r0" && get "$slab" "$tmp/r1" && cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1" ||
+	rc=1
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+tc qdisc del dev "$ifc2" root
+ifc2=''
+[ $rc = 0 ] && [ "$(region_field pb-rs csum_errors)" -ge 1 ] &&
+	[ "$(region_field pb-rs errors)" = 0 ] && [ "$(region_field pb-rs dropped)" -ge 1 ]
+tap_last=$?; tap_result "attached from both nodes, a bit flipped in node 1's copies, node 2's link slow: reads return the right bytes (csum_errors $(region_field pb-rs csum_errors), errors $(region_field pb-rs errors), copies dropped $(region_field pb-rs dropped))" "$tap_last"
 
 # Purge with a reader (another session) attached on node 2 only: refused
 # before node 1 deletes its copy.

@@ -10,7 +10,12 @@
 # reloaded (a new session: as another compute node would be) it is
 # attached again, as a block device this time, with the same bytes.
 # Writes through an attached device are refused (EROFS) and change
-# nothing. Attaching an unsealed region or an unknown name is refused with
+# nothing. The seal writes the pages' checksums after the data (one more
+# slab here); the attached view checks every page it reads against them: a
+# bit flipped on the memory node (rmemd --test-corrupt) is an EIO and a
+# csum_errors count, never the wrong bytes; the same flip in the table of
+# checksums (the slab after the data's) makes a new attach fail, and once
+# flipped back the region attaches and reads right again. Attaching an unsealed region or an unknown name is refused with
 # a clear message, as is publishing a name in use and purging a region
 # another session (a Python client of the protocol, holding the cluster
 # key) is attached to; a client with another key does not see the region.
@@ -22,7 +27,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 18
+tap_plan 21
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -36,9 +41,10 @@ finish() {
 trap finish EXIT
 
 here=$(cd "$(dirname "$0")" && pwd)
-# same_as_file DEV: DEV (block or mmap) holds the file's bytes, then zeros.
+# same_as_file DEV [direct]: DEV (block or mmap) holds the file's bytes, then
+# zeros (with direct: read with O_DIRECT, from the memory node).
 same_as_file() {
-	[ "$(python3 "$here/rmem_digest.py" "$1" $SIZE)" = "$want" ]
+	[ "$(python3 "$here/rmem_digest.py" "$1" $SIZE ${2:-})" = "$want" ]
 }
 
 # open_rw DEV: the errno name opening DEV for writing gets ("OK" if none).
@@ -49,7 +55,8 @@ open_rw() {
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 # 4 MiB slabs: the region spans 12 extents, more than one PUB_MAP reply lists.
 rmemd_cmd=$(rmemd_cmdline)
-rmemd_relaunch rmemd-publish "$rmemd_cmd" --slab-size 4M
+OFF=8192	# --test-corrupt: a bit of page 2 of every slab in use
+rmemd_relaunch rmemd-publish "$rmemd_cmd" --slab-size 4M --test-corrupt $OFF
 rmem_reload slab_mb=4
 node=$(blk_setup_node 20s)
 before=$(rmemd_status published)
@@ -76,6 +83,11 @@ rc=$?
 	[ "$(open_rw "$blk")" = EROFS ] && same_as_file "$blk"
 tap_result "sealed: shown as sealed, opening it to write gives EROFS, the bytes are unchanged" $?
 echo "$out" | tap_diag
+# The readers' checksums: $SIZE bytes of data, 4 bytes per page of it and a
+# page, in a 13th slab.
+slabs=$(rmemd_status published_slabs)
+[ "$slabs" = $((SIZE / (4 * M) + 1)) ] && [ "$(region_field pb-blk size)" = $SIZE ]
+tap_result "the seal wrote its pages' checksums after them: $slabs slabs on the node, still $(region_field pb-blk size) bytes here" $?
 
 out=$(rmemctl region del pb-blk 2>&1) && [ -z "$(region_names)" ] &&
 	[ "$(rmemd_status published_slabs)" = "$slabs" ]
@@ -117,8 +129,34 @@ out=$(rmemctl region attach pb-blk type block 2>&1)
 rc=$?
 blk=/dev/$(region_field pb-blk device)
 dev_wait "${blk#/dev/}" b
-[ "$rc" = 0 ] && [ -b "$blk" ] && same_as_file "$blk"
-tap_result "after the reload: attached as a block device ($blk), every byte is the file's" $?
+[ "$rc" = 0 ] && [ -b "$blk" ] && same_as_file "$blk" &&
+	[ "$(region_field pb-blk size)" = $SIZE ] && dmesg | grep -q "region pb-blk: attached read-only.*, checksummed"
+tap_result "after the reload: attached as a block device ($blk) of $(region_field pb-blk size) bytes, checksummed, every byte is the file's" $?
+echo "$out" | tap_diag
+
+# A bit of page 2 of every slab goes bad on the node: reading it here is an
+# EIO, counted. In the slab after the data's, the one of the checksums, that
+# is a page of the table: attaching the region again is refused. Flipped
+# back, it attaches and reads right.
+ce=$(region_field pb-blk csum_errors)
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+sleep 1
+dd if="$blk" of="$tmp/p2" bs=4K skip=2 count=1 iflag=direct status=none 2>"$tmp/err"
+rc=$?
+ce2=$(region_field pb-blk csum_errors)
+[ "$rc" != 0 ] && grep -q "Input/output error" "$tmp/err" && [ "$ce2" -gt "$ce" ]
+tap_last=$?; tap_result "a bit flipped on the memory node: the attached read fails ('$(head -n1 "$tmp/err")'), csum_errors $ce -> $ce2" "$tap_last"
+rmemctl region del pb-blk >/dev/null
+! rmemctl region attach pb-blk type block 2>"$tmp/err" &&
+	grep -q "checksums damaged on 1 of 1 copies" "$tmp/err" && [ -z "$(region_names)" ]
+rc=$?
+cp "$tmp/err" "$tmp/err-attach"
+rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
+sleep 1
+out=$(rmemctl region attach pb-blk type block 2>&1) &&
+	blk=/dev/$(region_field pb-blk device) && dev_wait "${blk#/dev/}" b &&
+	[ "$rc" = 0 ] && same_as_file "$blk" direct
+tap_last=$?; tap_result "attaching it with its table of checksums damaged is refused ('$(cat "$tmp/err-attach")'); flipped back, it attaches and every byte is the file's" "$tap_last"
 echo "$out" | tap_diag
 
 dd if=/dev/zero of="$blk" bs=4K count=1 oflag=direct status=none 2>"$tmp/err"
