@@ -2106,8 +2106,10 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 		u32 c;
 
 		for (tries = 0; !clean && !ret; tries++) {
-			if (READ_ONCE(r->dying))
-				return -ECANCELED;
+			if (READ_ONCE(r->dying)) {
+				ret = -ECANCELED;	/* the barrier goes below */
+				break;
+			}
 			barrier = tries >= RMEM_REBUILD_TRIES;
 			c = rmem_extent_copy_range(r, e, p, end, barrier);
 			if (barrier)

@@ -61,9 +61,12 @@ rmemd_relaunch() {
 # SIGKILL to rmemd, then its link goes down for SECONDS (it brings the link
 # back up itself: nothing can reach it meanwhile), so nothing answers, not
 # even with a reset. rmemd_back restarts rmemd once the node is reachable.
+#
+# The agent's answer races with the link going down: lost, it comes only
+# once the link is back, if at all; so it is not waited for beyond 30 s.
 rmemd_die() {
 	# shellcheck disable=SC2016 # expanded on the memory node
-	rmem_on "${RMEMD_NODE:-1}" 'pkill -KILL -x rmemd
+	RMEM_AGENT_TIMEOUT=30 rmem_on "${RMEMD_NODE:-1}" 'pkill -KILL -x rmemd
 		d=$(grep -l 52:54:00:77 /sys/class/net/*/address | head -n1 | cut -d/ -f5)
 		setsid bash -c "sleep 0.2; ip link set $d down; sleep '"$1"'; ip link set $d up" \
 			</dev/null >/dev/null 2>&1 &' >/dev/null 2>&1

@@ -77,8 +77,17 @@ while read -r name timeout only short _; do
 		continue
 	fi
 	out=$(mktemp)
+	# 20 s before the timeout kills it: what the guest is waiting on, while
+	# the tasks that wait are still there to look at.
+	(sleep $((timeout > 40 ? timeout - 20 : timeout)) && [ -n "${RMEM_LIB:-}" ] && . "$RMEM_LIB" &&
+		{ echo "# ---- $name: still running after $((timeout - 20)) s of ${timeout}; what the guest waits on:"
+		  rmem_stuck_report 2>&1 | sed 's/^/# /'; }) </dev/null &
+	watchdog=$!
 	timeout -k 10 "$timeout" "${cmd[@]}" </dev/null 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	pkill -P "$watchdog" 2>/dev/null
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
 	plan=$(grep -Eo '^1\.\.[0-9]+' "$out" | head -n1 | cut -c4-)
 	results=$(grep -Ec '^(not )?ok\b' "$out")
 	nfail=$(grep -Ec '^not ok\b' "$out")

@@ -63,14 +63,27 @@ rmem_node() {
 
 # rmem_agent ADDR CMD...: run CMD (joined with spaces, as for bash -c) as root
 # through the command agent (scripts/vm/agent.sh) of the guest at ADDR; prints
-# its output (stdout and stderr) and returns its exit status.
+# its output (stdout and stderr) and returns its exit status; 124 (and a line
+# on stderr) when the agent has not answered within RMEM_AGENT_TIMEOUT seconds
+# (default 600): a reply lost on a link a test took down must not hang it.
 rmem_agent() {
-	local addr=$1 fd line prev='' have=0 rc=255
+	local addr=$1 fd line prev='' have=0 rc=255 r left
+	local end=$((SECONDS + ${RMEM_AGENT_TIMEOUT:-600}))
 	shift
 	exec {fd}<>"/dev/tcp/$addr/$RMEM_AGENT_PORT" || return 255
 	printf '%s\n' "$*" | base64 -w0 >&"$fd"
 	echo >&"$fd"
-	while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
+	while :; do
+		left=$((end - SECONDS))
+		line=
+		r=142
+		[ "$left" -gt 0 ] && { IFS= read -r -t "$left" line <&"$fd"; r=$?; }
+		if [ "$r" -gt 128 ]; then
+			echo "rmem_agent: $addr did not answer within ${RMEM_AGENT_TIMEOUT:-600} s: $*" >&2
+			rc=124
+			break
+		fi
+		[ "$r" = 0 ] || [ -n "$line" ] || break
 		if [[ $line == $'\001RC '* ]]; then
 			rc=${line#$'\001RC '}
 			[ "$have" = 1 ] && [ -n "$prev" ] && printf '%s\n' "$prev"
@@ -79,6 +92,7 @@ rmem_agent() {
 		fi
 		[ "$have" = 1 ] && printf '%s\n' "$prev"
 		prev=$line have=1
+		[ "$r" = 0 ] || break
 	done
 	[ "$have" = 1 ] && printf '%s\n' "$prev"
 	exec {fd}<&-
@@ -154,6 +168,50 @@ rmem_limited() {
 	(echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@") || rc=$?
 	rmdir "$cg" 2>/dev/null || true
 	return "$rc"
+}
+
+# rmem_wait_pid PID SECONDS: wait up to SECONDS for PID, a background child
+# of this shell, to end; returns its exit status, or 124 if it still runs
+# (then see rmem_stuck_report). A test that waits for I/O through rmem
+# says it hung instead of sitting until the harness kills the guests.
+rmem_wait_pid() {
+	local end=$((SECONDS + $2))
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || return 124
+		sleep 1
+	done
+	wait "$1"
+}
+
+# rmem_stuck_report: what the guest is stuck on, for the script log: every
+# task in uninterruptible sleep with its kernel stack, the requests blk-mq
+# has in flight on rmem's block devices, rmem's queues and extents, the
+# nodes and regions, and the kernel's own list of blocked tasks (sysrq w).
+# What needs rmem's locks is given 10 s: they may be what is stuck.
+rmem_stuck_report() {
+	local p st f out
+	echo "== tasks in D state"
+	for p in /proc/[0-9]*; do
+		st=$(awk '{ print $3 }' "$p/stat" 2>/dev/null)
+		[ "$st" = D ] || continue
+		echo "-- ${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
+		cat "$p/stack" 2>/dev/null
+	done
+	echo "== blk-mq requests in flight"
+	for f in /sys/kernel/debug/block/rmem*/hctx*/busy /sys/kernel/debug/block/rmem*/hctx*/dispatch; do
+		[ -s "$f" ] && echo "$f:" && cat "$f"
+	done
+	echo "== rmem queues, extents, nodes, regions"
+	out=$(mktemp)
+	{ cat /sys/kernel/debug/rmem/queues /sys/kernel/debug/rmem/extents
+	  rmemctl node show; rmemctl region show; } >"$out" 2>&1 &
+	rmem_wait_pid $! 10 || echo "(still waiting after 10 s: rmem's configuration lock is held)"
+	cat "$out"
+	rm -f "$out"
+	echo "== blocked tasks (sysrq w), the last kernel lines"
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	sleep 1
+	dmesg | tail -n 200
 }
 
 # rmem_drop_caches: write back and drop the page cache.
