@@ -163,11 +163,14 @@ run_step() {
 		[ "$kind" = test ] && [ $rc -ne 0 ] && [ $attempt = 1 ] && [ -n "$tapfile" ] &&
 			grep -qE '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log" &&
 			! grep -qE '^rmem-vm: FAIL: compute kernel log' "$log" || break
+		# The first crash line rmem-vm quoted (a grep of the guest logs
+		# would match the kernel command line's panic=-1).
+		crash=$(grep -A1 -m1 -E '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log" |
+			sed -e '1s/^rmem-vm: FAIL: \(mem[0-9]*\) .*/\1: /' -e '2s/^ *[0-9]*://' | tr -d '\n' | cut -c1-100)
 		mkdir -p "$(dirname "$tapfile")/mem-crash-1"
 		mv "$(dirname "$tapfile")"/*.log "$log" "$(dirname "$tapfile")/mem-crash-1/" 2>/dev/null
 		echo "    a memory guest's kernel crashed (not rmem.ko: logs in" \
-			"${tapfile%/*}/mem-crash-1/, $(grep -m1 -E 'Oops|BUG|panic' \
-			"$(dirname "$tapfile")"/mem-crash-1/mem*.log | cut -c1-80)); running the step once more"
+			"${tapfile%/*}/mem-crash-1/; $crash); running the step once more"
 	done
 	dur=$(secs "$t0")
 	[ $rc -eq 124 ] && echo "check: step timed out after ${tmo}s" >>"$log"
