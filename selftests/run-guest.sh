@@ -77,10 +77,13 @@ while read -r name timeout only short _; do
 		continue
 	fi
 	out=$(mktemp)
-	# 20 s before the timeout kills it: what the guest is waiting on, while
-	# the tasks that wait are still there to look at.
-	(sleep $((timeout > 40 ? timeout - 20 : timeout)) && [ -n "${RMEM_LIB:-}" ] && . "$RMEM_LIB" &&
-		{ echo "# ---- $name: still running after $((timeout - 20)) s of ${timeout}; what the guest waits on:"
+	# Shortly before the timeout kills it (a twentieth of it, 20 to 120 s):
+	# what the guest is waiting on, while the tasks that wait are still
+	# there to look at.
+	margin=$((timeout / 20 < 20 ? 20 : timeout / 20 > 120 ? 120 : timeout / 20))
+	(sleep $((timeout > 2 * margin ? timeout - margin : timeout)) && [ -n "${RMEM_LIB:-}" ] &&
+		. "$RMEM_LIB" &&
+		{ echo "# ---- $name: still running after $((timeout - margin)) s of ${timeout}; what the guest waits on:"
 		  rmem_stuck_report 2>&1 | sed 's/^/# /'; }) </dev/null &
 	watchdog=$!
 	timeout -k 10 "$timeout" "${cmd[@]}" </dev/null 2>&1 | tee "$out"
