@@ -65,6 +65,16 @@ busybox mkdir -p /dev/pts /dev/shm
 busybox mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 busybox mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 busybox mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
+# The first memory cgroup turns on static keys (memcg_kmem_online_key,
+# memcg_sockets_enabled_key) that the kernel patches into its code live,
+# through int3 on every CPU; under TCG a CPU may still run an int3 once the
+# patching is over. The debug kernel died of it ("Oops: int3" in
+# __alloc_pages) as replica_test made its first cgroup (rmem_limited), the
+# place where CI on 26d7ba4 hung without a word on 6.1. Made now, while
+# nothing runs, and kept (the sockets key counts cgroups), those keys
+# never change under the tests.
+{ echo +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+	busybox mkdir -p /sys/fs/cgroup/rmem-keys; } 2>/dev/null || true
 modprobe configfs 2>/dev/null || true
 busybox mount -t configfs none /sys/kernel/config 2>/dev/null || true
 busybox mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
