@@ -95,18 +95,6 @@ finish() {
 }
 trap finish EXIT
 
-# wait_bg PID SECONDS: wait for a background job; 124 if it still runs. (Its
-# output goes to a file: a job left hanging must not hold run-guest's pipe.)
-wait_bg() {
-	local end=$((SECONDS + $2))
-	while [ "$SECONDS" -lt "$end" ]; do
-		kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
-		sleep 0.2
-	done
-	kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
-	return 124
-}
-
 # hung NAME: a request hung; everything after it (region del, rmmod) would
 # hang too: fail the rest and stop here, leaving the guest as it is.
 hung() {
@@ -221,7 +209,9 @@ for c in "${CASES[@]}"; do
 		;;
 	esac
 	t0=$SECONDS
-	wait_bg $! "$WAIT_S"
+	# (Its output goes to a file: a job left hanging must not hold
+	# run-guest's pipe.)
+	rmem_wait_pid $! "$WAIT_S"
 	rc=$?
 	waited=$((SECONDS - t0))
 	[ $rc -ne 124 ] || { tap_not_ok "$c: the I/O whose reply was lost completes (still waiting after ${waited}s)"; hung "$c"; }

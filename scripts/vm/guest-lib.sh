@@ -178,7 +178,7 @@ rmem_wait_pid() {
 	local end=$((SECONDS + $2))
 	while kill -0 "$1" 2>/dev/null; do
 		[ "$SECONDS" -lt "$end" ] || return 124
-		sleep 1
+		sleep 0.2
 	done
 	wait "$1"
 }
