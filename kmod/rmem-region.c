@@ -2069,6 +2069,21 @@ static u32 rmem_extent_copy_range(struct rmem_region *r, struct rmem_extent *e,
 }
 
 /*
+ * Wait for the extent's writes in flight while new ones wait (e->barrier),
+ * for io_timeout_s at most: a write whose reply is lost completes only when
+ * blk-mq's timeout work runs, and that work waits for every ->queue_rq() in
+ * progress (BLK_MQ_F_BLOCKING), one of which may be a write asleep on our
+ * barrier. So give up instead (-ETIMEDOUT): the copy is dropped and made
+ * again later.
+ */
+static int rmem_extent_drain(struct rmem_region *r, struct rmem_extent *e)
+{
+	if (!wait_event_timeout(r->wait, !READ_ONCE(e->writes), rmem_io_timeout()))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/*
  * Fill the copy being made, @to, piece by piece, at rebuild_mbps at most.
  *
  * Writes go on meanwhile, to @to as well: a write that starts or completes
@@ -2092,7 +2107,7 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 	 * written needs no copy (it reads as zeros from the page map).
 	 */
 	rmem_extent_copy_range(r, e, 0, 0, true);
-	wait_event(r->wait, !READ_ONCE(e->writes));
+	ret = rmem_extent_drain(r, e);
 	rmem_extent_copy_range(r, e, 0, 0, false);
 	wake_up_all(&r->wait);
 
@@ -2112,8 +2127,11 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 			}
 			barrier = tries >= RMEM_REBUILD_TRIES;
 			c = rmem_extent_copy_range(r, e, p, end, barrier);
-			if (barrier)
-				wait_event(r->wait, !READ_ONCE(e->writes));
+			if (barrier) {
+				ret = rmem_extent_drain(r, e);
+				if (ret)
+					break;
+			}
 			if (find_next_bit(r->written, end, p) >= end) {
 				len = 0;
 				clean = true;
@@ -2190,7 +2208,8 @@ static int rmem_extent_fill(struct rmem_region *r, unsigned int ei, struct rmem_
 	i = rmem_rep_find(e, to->node, to->slab, to->gen);
 	if (i >= 0 && i == e->nr && e->syncing) {
 		if (ret) {
-			rmem_rep_drop(r, ei, i, why);
+			rmem_rep_drop(r, ei, i, ret == -ETIMEDOUT ?
+				      "writes in flight outlived io_timeout_s: trying again" : why);
 		} else {
 			e->syncing = false;
 			e->nr++;

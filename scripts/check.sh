@@ -306,14 +306,14 @@ done
 # the packaged rmemctl (scripts/deb-test.sh).
 run_step test deb-test 1200 -- "${short[@]}" scripts/deb-test.sh
 
-# Replicas need three memory nodes: replica_test.sh in guests of its own
-# (it skips in the one-node runs above).
+# Replicas need three memory nodes: replica_test.sh and rebuild_stall_test.sh
+# in guests of their own (they skip in the one-node runs above).
 for c in $replicas; do
 	k=${c%-*} t=${c##*-}
 	run_step test "guest-replica-$k-$t" 1800 "$LOGS/guest-replica-$k-$t/script.log" -- \
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
 		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout 1700 \
-		selftests/run-guest.sh replica_test.sh
+		selftests/run-guest.sh replica_test.sh rebuild_stall_test.sh
 done
 
 # One copy, many compute nodes: two compute guests and two memory guests
@@ -358,7 +358,8 @@ for t in tcp rdma; do
 	run_step test "guest-replica-debug-$t" 5400 "$LOGS/guest-replica-debug-$t/script.log" -- \
 		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 3 \
 		--transport "$t" --logdir "$LOGS/guest-replica-debug-$t" --timeout 5100 \
-		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh" replica_test.sh
+		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh" replica_test.sh \
+		rebuild_stall_test.sh
 done
 run_step test guest-debug-fault 7200 "$LOGS/guest-debug-fault/script.log" -- \
 	flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
