@@ -13,7 +13,9 @@
  *                 lost our slabs: node->gen is bumped and every request for
  *                 a slab of an older generation completes with -ESTALE.
  *  DEAD           unreachable for longer than timeout_ms: waiting and new
- *                 requests fail with -EIO; reconnecting goes on.
+ *                 requests fail with -EIO; reconnecting goes on. dead_work
+ *                 declares it on time, not when the next connect attempt
+ *                 starts (one can take connect_timeout_ms, plus backoff).
  *
  * Timeouts (rmem_node_timeout(), from blk-mq's timeout handler and from
  * rmem_node_call() after io_timeout_s): a request that waits too long on a
@@ -388,8 +390,12 @@ void rmem_node_error(struct rmem_node *node)
 		rmem_node_set_state(node, RMEM_NODE_RECONNECTING);
 		node->down_since = jiffies;
 		node->backoff_ms = RMEM_BACKOFF_MIN_MS;
-		if (!node->stopping)
+		if (!node->stopping) {
 			queue_work(rmem_wq, &node->error_work);
+			/* Not rmem_wq: a connect attempt there may take long. */
+			mod_delayed_work(rmem_hb_wq, &node->dead_work,
+					 msecs_to_jiffies(READ_ONCE(node->timeout_ms)) + 1);
+		}
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
 }
@@ -562,21 +568,26 @@ static void rmem_node_pub_closes_free(struct rmem_node *node)
 		kfree(c);
 }
 
-static void rmem_node_reconnect(struct rmem_node *node)
+/*
+ * A node still reconnecting timeout_ms after it went down is DEAD: its
+ * waiting requests fail. From dead_work, on time, and from each connect
+ * attempt (timeout_ms may have been lowered since dead_work was queued).
+ * If timeout_ms was raised instead, dead_work looks again then.
+ */
+static void rmem_node_check_dead(struct rmem_node *node, bool rearm)
 {
-	int nr_lost = 0;
-	unsigned long flags;
-	bool lost, dead = false;
-	int ret;
-
-	if (READ_ONCE(node->stopping))
-		return;
+	unsigned long flags, until;
+	bool dead = false;
 
 	spin_lock_irqsave(&node->lock, flags);
-	if (node->state == RMEM_NODE_RECONNECTING &&
-	    time_after(jiffies, node->down_since + msecs_to_jiffies(READ_ONCE(node->timeout_ms)))) {
-		rmem_node_set_state(node, RMEM_NODE_DEAD);
-		dead = true;
+	until = node->down_since + msecs_to_jiffies(READ_ONCE(node->timeout_ms));
+	if (node->state == RMEM_NODE_RECONNECTING) {
+		if (time_after(jiffies, until)) {
+			rmem_node_set_state(node, RMEM_NODE_DEAD);
+			dead = true;
+		} else if (rearm && !node->stopping) {
+			mod_delayed_work(rmem_hb_wq, &node->dead_work, until - jiffies + 1);
+		}
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
 	if (dead) {
@@ -585,7 +596,25 @@ static void rmem_node_reconnect(struct rmem_node *node)
 		rmem_node_fail_pending(node, -EIO);
 		rmem_node_changed();
 	}
+}
 
+static void rmem_node_dead_work(struct work_struct *work)
+{
+	rmem_node_check_dead(container_of(to_delayed_work(work), struct rmem_node, dead_work),
+			     true);
+}
+
+static void rmem_node_reconnect(struct rmem_node *node)
+{
+	int nr_lost = 0;
+	unsigned long flags;
+	bool lost;
+	int ret;
+
+	if (READ_ONCE(node->stopping))
+		return;
+
+	rmem_node_check_dead(node, false);
 	ret = rmem_node_ops_connect(node);
 	if (ret && rmem_node_auto_fallback(node, ret)) {
 		ret = rmem_node_ops_connect(node);
@@ -1892,6 +1921,7 @@ struct rmem_node *rmem_node_add(const struct sockaddr_storage *addr,
 	INIT_LIST_HEAD(&node->pub_closes);
 	INIT_WORK(&node->error_work, rmem_node_error_work);
 	INIT_DELAYED_WORK(&node->reconnect_work, rmem_node_reconnect_work);
+	INIT_DELAYED_WORK(&node->dead_work, rmem_node_dead_work);
 	INIT_DELAYED_WORK(&node->heartbeat_work, rmem_node_heartbeat_work);
 	INIT_WORK(&node->hb_send_work, rmem_node_hb_send_work);
 	INIT_DELAYED_WORK(&node->reconcile_work, rmem_node_reconcile_work);
@@ -1964,6 +1994,7 @@ static void rmem_node_destroy(struct rmem_node *node)
 	cancel_delayed_work_sync(&node->heartbeat_work);
 	cancel_work_sync(&node->error_work);
 	cancel_delayed_work_sync(&node->reconnect_work);
+	cancel_delayed_work_sync(&node->dead_work);
 	cancel_delayed_work_sync(&node->reconcile_work);
 	node->ops->disconnect(node);
 	/*

@@ -249,6 +249,7 @@ void rmem_rdma_exit(void);
  * @stopping: being deleted: no new work is scheduled
  * @reconnect_work: reconnects with backoff
  * @error_work: tears connections down after an error
+ * @dead_work: declares the node DEAD timeout_ms after it went down
  * @heartbeat_work: counts unanswered PINGs, has hb_send_work send the next
  * @hb_send_work: sends one PING (may wait behind data)
  * @hb_outstanding: beats since the PING in flight was sent (0: none)
@@ -325,6 +326,7 @@ struct rmem_node {
 
 	struct delayed_work reconnect_work;
 	struct work_struct error_work;
+	struct delayed_work dead_work;
 	struct delayed_work heartbeat_work;
 	struct work_struct hb_send_work;
 	atomic_t hb_outstanding;

@@ -5,15 +5,16 @@
 # were written fail with EIO -- never zeros, never stale data -- and the
 # kernel log names the node; the node reconnects by itself and new writes
 # work. Also: a node that is unreachable past its timeout (rmemd frozen)
-# fails I/O, and when it comes back with our session intact the data
-# reads back again. And a reconnect that hears the session is gone but
+# is declared dead on time (its timeout after the connection was lost, not
+# at the next connect attempt) and fails I/O, and when it comes back with
+# our session intact the data reads back again. And a reconnect that hears the session is gone but
 # fails after that still counts the loss when the next attempt resumes the
 # session it made. Runs over each transport (RMEM_TRANSPORT).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-tap_plan 12
+tap_plan 13
 trap blk_cleanup EXIT
 tmp=$(mktemp -d)
 
@@ -32,6 +33,7 @@ tap_result "64 blocks written and read back" $?
 # Over TCP the first read waits for the node and fails. Over RDMA rmemd's CPU
 # is not in the data path: one-sided reads keep working until the missed
 # heartbeats take the node down; from then on they fail too.
+mark=$(dmesg_mark)
 rmem_on 1 'pkill -STOP -x rmemd'
 t0=$SECONDS
 rc=0
@@ -47,6 +49,15 @@ tap_result "frozen node: reads fail with EIO after ${waited}s (timeout 4 s)" $?
 [ "$(node_field "$node" state)" = dead ] || [ "$(node_field "$node" state)" = 3 ]
 ok_rc=$?
 tap_result "node show says dead ($(node_field "$node" state))" "$ok_rc"
+# Dead on time: timeout 4 s after the connection was lost, not when the
+# next connect attempt starts (the one under way waits connect_timeout_ms,
+# 10 s, for the frozen rmemd's HELLO).
+took=$(dmesg_since "$mark" | awk -F'[][]' '
+	/rmem: node .*connection lost/ && !dead { lost = $2 + 0 }
+	/rmem: node .*unreachable for 4000 ms/ && !dead { dead = $2 + 0 }
+	END { if (lost && dead) printf "%.1f", dead - lost }')
+[ -n "$took" ] && awk -v t="$took" 'BEGIN { exit !(t >= 3.9 && t <= 6) }'
+tap_result "declared dead ${took:-?} s after the connection was lost (timeout 4 s)" $?
 rmem_on 1 'pkill -CONT -x rmemd'
 for _ in $(seq 240); do
 	st=$(node_field "$node" state)
