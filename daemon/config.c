@@ -57,6 +57,7 @@ void rmemd_config_defaults(struct rmemd_config *c)
 	c->out_budget = RMEMD_DEFAULT_OUT_BUDGET;
 	c->log_level = LOG_INFO;
 	c->test_corrupt = -1;
+	c->test_drop_off = -1;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", RMEMD_DEFAULT_CTL_SOCKET);
 }
 
@@ -260,15 +261,19 @@ bool rmemd_config_key_is_bool(const char *key)
 }
 
 /**
- * rmemd_parse_drop_reply() - parse a --test-drop-reply value, "TYPE[:N]"
+ * rmemd_parse_drop_reply() - parse a --test-drop-reply value,
+ *	"TYPE[:N][@OFFSET]"
  * @s: text: a message type (hello, slab-alloc, slab-free, read, write,
- *	ping), then optionally ':' and which request of that type, from 1
+ *	ping, slab-list), then optionally ':' and which request of that type,
+ *	from 1, then optionally '@' and a size: only READs or WRITEs at that
+ *	offset in their slab count
  * @type: out: RMEM_MSG_* type
  * @nth: out: N (1 when not given)
+ * @off: out: OFFSET, or -1 when not given
  *
- * Return: 0, or -1 when @s is not valid (@type and @nth unchanged).
+ * Return: 0, or -1 when @s is not valid (@type, @nth and @off unchanged).
  */
-int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth)
+int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth, int64_t *off)
 {
 	static const struct {
 		const char *name;
@@ -282,18 +287,37 @@ int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth)
 		{ "ping", RMEM_MSG_PING },
 		{ "slab-list", RMEM_MSG_SLAB_LIST },
 	};
-	const char *colon = strchr(s, ':');
-	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+	const char *at = strchr(s, '@');
+	size_t end = at ? (size_t)(at - s) : strlen(s);
+	const char *colon = memchr(s, ':', end);
+	size_t len = colon ? (size_t)(colon - s) : end;
+	char num[16];
 	uint32_t n = 1;
+	uint64_t o = 0;
+	const char *why;
 
-	if (colon && (rmemd_parse_u32(colon + 1, UINT32_MAX, &n) || n == 0))
+	if (colon) {
+		size_t nlen = end - (size_t)(colon + 1 - s);
+
+		if (nlen >= sizeof(num))
+			return -1;
+		memcpy(num, colon + 1, nlen);
+		num[nlen] = '\0';
+		if (rmemd_parse_u32(num, UINT32_MAX, &n) || n == 0)
+			return -1;
+	}
+	if (at && (rmemd_parse_size(at + 1, &o, &why) || o > INT64_MAX))
 		return -1;
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strlen(types[i].name) == len && !strncmp(s, types[i].name, len)) {
-			*type = types[i].type;
-			*nth = n;
-			return 0;
-		}
+		if (strlen(types[i].name) != len || strncmp(s, types[i].name, len))
+			continue;
+		/* Only READs and WRITEs have an offset. */
+		if (at && types[i].type != RMEM_MSG_READ && types[i].type != RMEM_MSG_WRITE)
+			return -1;
+		*type = types[i].type;
+		*nth = n;
+		*off = at ? (int64_t)o : -1;
+		return 0;
 	}
 	return -1;
 }
@@ -405,12 +429,15 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 	} else if (!strcmp(key, "test-drop-reply")) {
 		uint8_t type;
 
-		if (rmemd_parse_drop_reply(val, &type, &n))
+		int64_t off;
+
+		if (rmemd_parse_drop_reply(val, &type, &n, &off))
 			return errf(err, errlen,
-				    "test-drop-reply: bad value '%s' (TYPE[:N], TYPE one of hello, slab-alloc, slab-free, read, write, ping, slab-list; N 1..%u)",
+				    "test-drop-reply: bad value '%s' (TYPE[:N][@OFFSET], TYPE one of hello, slab-alloc, slab-free, read, write, ping, slab-list; N 1..%u; @OFFSET, a size, for read and write only)",
 				    val, UINT32_MAX);
 		c->test_drop_type = type;
 		c->test_drop_nth = n;
+		c->test_drop_off = off;
 	} else if (!strcmp(key, "test-hostile")) {
 		const char *colon = strchr(val, ':');
 		char num[16];

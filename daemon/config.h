@@ -60,6 +60,8 @@
  * @test_drop_type: test only: RMEM_MSG_* type whose reply is dropped once,
  *	0 for none (--test-drop-reply TYPE[:N])
  * @test_drop_nth: which request of that type, from 1
+ * @test_drop_off: counting only READs or WRITEs at this offset in their
+ *	slab; -1 for all (--test-drop-reply TYPE[:N]@OFFSET)
  * @test_corrupt: test only: on SIGUSR2, flip the lowest bit of the byte at
  *	this offset of every held slab (--test-corrupt OFFSET); -1 for off
  * @test_hostile: test only: mangle about one reply in this many (wrong id,
@@ -95,6 +97,7 @@ struct rmemd_config {
 	uint16_t rdma_port;
 	uint8_t test_drop_type;
 	uint32_t test_drop_nth;
+	int64_t test_drop_off;
 	int64_t test_corrupt;
 	uint32_t test_hostile;
 	bool test_hostile_rkey;
@@ -122,7 +125,7 @@ bool rmemd_config_same_keys(const struct rmemd_config *a, const struct rmemd_con
 
 int rmemd_parse_size(const char *s, uint64_t *out, const char **why);
 int rmemd_parse_u32(const char *s, uint32_t max, uint32_t *out);
-int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth);
+int rmemd_parse_drop_reply(const char *s, uint8_t *type, uint32_t *nth, int64_t *off);
 int rmemd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port,
 		       const char **why);
 char *rmemd_format_size(uint64_t bytes, char *buf, size_t len);

@@ -580,6 +580,21 @@ static int handle_read(struct rmem_node *n, struct rmem_pconn *pc,
 	return 0;
 }
 
+/* Test only (--test-drop-reply): whether request @m counts towards the drop. */
+static bool drop_counts(const struct rmem_node *n, const struct msg *m)
+{
+	struct rmem_io io;
+
+	if (!n->drop_type || m->type != n->drop_type || n->drop_seen >= n->drop_nth)
+		return false;
+	if (n->drop_off < 0)
+		return true;
+	if (m->len < sizeof(io))
+		return false;
+	memcpy(&io, m->payload, sizeof(io));
+	return le64toh(io.offset) == (uint64_t)n->drop_off;
+}
+
 static int handle_write(struct rmem_node *n, struct rmem_pconn *pc,
 			const struct msg *m, struct rmem_buf *out)
 {
@@ -1367,8 +1382,7 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 		pc->early = false;
 		pc->early_drawn = false;
 	}
-	if (n->drop_type && m.type == n->drop_type && n->drop_seen < n->drop_nth &&
-	    ++n->drop_seen == n->drop_nth) {
+	if (drop_counts(n, &m) && ++n->drop_seen == n->drop_nth) {
 		/* Test only: handled, but the reply is "lost on the wire". */
 		rmem_buf_truncate(out, out_len);
 		n->stats.dropped_replies++;

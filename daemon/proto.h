@@ -76,6 +76,8 @@ struct rmem_stats {
  *	if the network had lost it; 0 drops nothing
  * @drop_nth: which request of @drop_type, from 1
  * @drop_seen: requests of @drop_type handled so far
+ * @drop_off: only READs or WRITEs at this offset in their slab count; -1:
+ *	all requests of @drop_type
  * @hostile_rate: test only (--test-hostile): about one reply in this many,
  *	after HELLO, is mangled (rmem_proto_hostile()); 0 mangles none
  * @hostile_rng: its random state (xorshift64, never 0)
@@ -108,6 +110,7 @@ struct rmem_node {
 	uint8_t drop_type;
 	uint32_t drop_nth;
 	uint32_t drop_seen;
+	int64_t drop_off;
 	uint32_t hostile_rate;
 	uint64_t hostile_rng;
 	bool hostile_rkey;

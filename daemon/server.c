@@ -246,8 +246,9 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 	if (cfg->test_drop_type) {
 		s->node.drop_type = cfg->test_drop_type;
 		s->node.drop_nth = cfg->test_drop_nth;
-		log_warn("test only: the reply to request %u of type %u will be dropped",
-			 cfg->test_drop_nth, cfg->test_drop_type);
+		s->node.drop_off = cfg->test_drop_off;
+		log_warn("test only: the reply to request %u of type %u (offset %lld, -1: any) will be dropped",
+			 cfg->test_drop_nth, cfg->test_drop_type, (long long)cfg->test_drop_off);
 	}
 	if (cfg->test_hostile) {
 		s->node.hostile_rate = cfg->test_hostile;

@@ -138,16 +138,16 @@ static blk_status_t rmem_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
  * cannot free or reuse the request; the node layer hands the request to
  * exactly one of the two. Must not sleep.
  *
- * A request still inside queue_rq (a first write waiting for its slab, a
- * DISCARD freeing one) never gets here: with BLK_MQ_F_BLOCKING, blk-mq's
- * timeout work waits for every running queue_rq before it handles expired
- * requests (6.1 and 6.12). Those waits are bounded by rmem_node_call(),
- * which recovers a lost reply on its own; the write is then sent with its
- * deadline already passed, so the node layer gives it a full timeout on
- * the wire before it aborts anything. A write of our published region
- * sent again from a work item (rmem_region_write_rerun()) may get here
- * between its sends: nothing of it is in flight, so the timer is reset.
- * The pdu's region and position are set for every op all the same.
+ * With BLK_MQ_F_BLOCKING, blk-mq's timeout work waits for every running
+ * queue_rq before it handles expired requests (6.1 and 6.12), so queue_rq
+ * must never sleep on what another request's completion moves: a write
+ * that has to wait before it is sent (for its slab, a rebuild's barrier, a
+ * reopen) is handed to a work item (rmem_write_defer()), as is one of our
+ * published region sent again. Such a write may get here while it waits:
+ * nothing of it is in flight, so the timer is reset; once sent with its
+ * deadline passed, the node layer gives it a full timeout on the wire
+ * before it aborts anything. The pdu's region and position are set for
+ * every op all the same.
  */
 static enum blk_eh_timer_return rmem_blk_timeout(struct request *rq)
 {

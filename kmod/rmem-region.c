@@ -168,6 +168,8 @@ static void rmem_extent_copy_conflict(struct rmem_extent *e, unsigned long p, un
 }
 
 static struct workqueue_struct *rmem_rebuild_wq;
+/* Writes that may sleep (rmem_write_defer()), and writes sent again. */
+static struct workqueue_struct *rmem_write_wq;
 
 static void rmem_region_kick(struct rmem_region *r)
 {
@@ -734,11 +736,19 @@ int __init rmem_region_init(void)
 		ret = -ENOMEM;
 		goto out_crc;
 	}
+	/* Its own too: a write waiting for a node must not hold up a rebuild. */
+	rmem_write_wq = alloc_workqueue("rmem_write", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!rmem_write_wq) {
+		ret = -ENOMEM;
+		goto out_wq;
+	}
 	ret = rmem_crypt_init();
 	if (ret)
-		goto out_wq;
+		goto out_wwq;
 	return 0;
 
+out_wwq:
+	destroy_workqueue(rmem_write_wq);
 out_wq:
 	destroy_workqueue(rmem_rebuild_wq);
 out_crc:
@@ -752,6 +762,7 @@ out_crc:
 void rmem_region_exit(void)
 {
 	rmem_crypt_exit();
+	destroy_workqueue(rmem_write_wq);
 	destroy_workqueue(rmem_rebuild_wq);
 	crypto_free_shash(rmem_crc_tfm);
 }
@@ -910,19 +921,53 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 	return !rmem_park_expired(rio);
 }
 
-/* rmem_rebuild_wq: it may wait for a node's call (a reopen, a new slab). */
-static void rmem_region_write_rerun(struct work_struct *work)
+/*
+ * rmem_write_wq: a write sent again (@rio->resend), or one the block front
+ * end could not send without sleeping (rmem_write_defer()). Either may wait
+ * for a node's call (a reopen, a new slab) or for a rebuild's barrier.
+ */
+static void rmem_region_write_work(struct work_struct *work)
 {
 	struct rmem_rio *rio = container_of(work, struct rmem_rio, work);
 	struct rmem_region *r = rio->region;
 	unsigned int noio = memalloc_noio_save();	/* it may be a swap device */
 
-	pr_warn_ratelimited("region %s: write at %llu sent again (%u): its copies' sessions ended\n",
-			    r->name, rio->pos, rio->reruns);
-	/* A copy still stale waits for the next pass: not a second away. */
-	rmem_region_kick(r);
+	if (rio->resend) {
+		rio->resend = false;
+		pr_warn_ratelimited("region %s: write at %llu sent again (%u): its copies' sessions ended\n",
+				    r->name, rio->pos, rio->reruns);
+		/* A copy still stale waits for the next pass: not a second away. */
+		rmem_region_kick(r);
+	}
 	rmem_region_write_send(rio);
 	memalloc_noio_restore(noio);
+}
+
+static void rmem_write_queue(struct rmem_rio *rio)
+{
+	if (!rio->in_work) {
+		rio->in_work = true;
+		INIT_WORK(&rio->work, rmem_region_write_work);
+	}
+	queue_work(rmem_write_wq, &rio->work);
+}
+
+/*
+ * A write from ->queue_rq() (@rio->nowait) must not sleep there on what
+ * another request moves (a rebuild's barrier, writes in flight draining,
+ * a node's call): blk-mq's timeout work waits for every running
+ * ->queue_rq() before it looks at expired requests (BLK_MQ_F_BLOCKING), and
+ * a request whose reply is lost is recovered only by its timeout. So such
+ * a write goes on from rmem_write_wq instead; its timer is reset meanwhile
+ * (nothing of it is in flight: rmem_region_rw_timeout()). True: handed
+ * over, the caller returns.
+ */
+static bool rmem_write_defer(struct rmem_rio *rio)
+{
+	if (!rio->nowait || rio->in_work)
+		return false;
+	rmem_write_queue(rio);
+	return true;
 }
 
 /* A write's request to one copy completed; the last one ends the write. */
@@ -1003,9 +1048,9 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	}
 	if (rerun) {
 		/* Not from here: this may be queue_rq, or a node's own work. */
-		if (!rio->reruns++)
-			INIT_WORK(&rio->work, rmem_region_write_rerun);
-		queue_work(rmem_rebuild_wq, &rio->work);
+		rio->reruns++;
+		rio->resend = true;
+		rmem_write_queue(rio);
 		return;
 	}
 	err = READ_ONCE(rio->err);
@@ -1498,7 +1543,7 @@ int rmem_region_rw(struct rmem_rio *rio)
 /*
  * Send write @rio (its pages of data, ciphertext if encrypted, counted) to
  * every copy of its extent, mapping a slab first if it has none; from
- * rmem_region_rw(), and again from rmem_region_write_rerun(). It ends
+ * rmem_region_rw(), and again from rmem_region_write_work(). It ends
  * through rmem_region_write_done().
  */
 static void rmem_region_write_send(struct rmem_rio *rio)
@@ -1521,6 +1566,8 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		spin_lock(&r->lock);
 		if (e->barrier) {
 			spin_unlock(&r->lock);
+			if (rmem_write_defer(rio))
+				return;
 			wait_event(r->wait, !READ_ONCE(e->barrier));
 			continue;
 		}
@@ -1536,6 +1583,8 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		if (e->nr && !rmem_extent_writable(e) && rmem_pub_writing(r, rio) && !r->dying) {
 			if (!reopened) {
 				spin_unlock(&r->lock);
+				if (rmem_write_defer(rio))
+					return;
 				rmem_region_reattach(r);
 				reopened = true;
 				continue;
@@ -1547,6 +1596,8 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		if (e->nr && rmem_extent_writable(e))
 			break;
 		spin_unlock(&r->lock);
+		if (rmem_write_defer(rio))
+			return;
 		ret = rmem_extent_map(r, ei, false);
 		if (ret && ret != -EAGAIN) {
 			if (again) {
@@ -1607,11 +1658,11 @@ static void rmem_region_write_send(struct rmem_rio *rio)
  * @timeout_ns: how long its reply may take once sent
  *
  * Once sent, the request belongs to its nodes, which recover it
- * (rmem_node_timeout()). Before that it waits for a slab in
- * rmem_region_rw(), and that wait ends by itself (rmem_node_call()). A
- * write sent again (rmem_region_write_rerun()) is seen here between its
- * sends too: none of its requests is in flight then, so none is aborted,
- * and the send ends by itself like a first one.
+ * (rmem_node_timeout()). A write that has to wait before it is sent (for a
+ * slab, a rebuild's barrier, a reopen) waits on rmem_write_wq
+ * (rmem_write_defer()), as one sent again does between its sends: none of
+ * its requests is in flight then, so none is aborted, and the wait ends
+ * by itself (rmem_node_call(), the rebuild's bounded drain).
  *
  * Context: the front end's timeout handler; does not sleep.
  * Return: true when @rio was ended here (with -EIO); false when it is still

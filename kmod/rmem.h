@@ -521,7 +521,7 @@ static inline bool rmem_node_in(const struct rmem_node *n, struct rmem_node *con
  * @writes: writes in flight, under the region's lock
  * @wseq: writes started, under the region's lock: a read that saw a write
  *	start or in flight does not check checksums
- * @resends: writes to be sent again (rmem_region_write_rerun()), under the
+ * @resends: writes to be sent again (rmem_region_write_work()), under the
  *	region's lock: in flight still, as far as checksums go
  */
 struct rmem_extent {
@@ -704,8 +704,8 @@ struct rmem_pub_ref {
  * @tried: nodes a read was sent to, so that a retry goes elsewhere
  * @nr_tried: entries in @tried
  * @finished: @end was called
- * @work: a read retried on another copy (rmem_wq); a write sent again
- *	(rmem_rebuild_wq)
+ * @work: a read retried on another copy (rmem_wq); a write sent again, or
+ *	one that must wait before it is sent (rmem_write_wq)
  * @end: called once with 0 or -errno
  * @plain: an encrypted write: the front end's io.bvec, while io.bvec holds
  *	the ciphertext (rmem-crypt.c)
@@ -720,6 +720,9 @@ struct rmem_pub_ref {
  * @reruns: times a write to our unsealed published region was sent again,
  *	its copies' sessions having ended under it
  * @rerun: one of this send's requests met that
+ * @resend: @work sends it again (rmem_region_write_work() says so)
+ * @in_work: sent from @work from now on (@work initialised), where it may
+ *	sleep
  * @hard: one failed otherwise: the write is not sent again
  * @trailer: the seal's write of the readers' checksum trailer: past
  *	@region's size, after its front end sealed it
@@ -751,6 +754,8 @@ struct rmem_rio {
 	bool nowait;
 	u8 reruns;
 	bool rerun;
+	bool resend;
+	bool in_work;
 	bool hard;
 	bool trailer;
 };

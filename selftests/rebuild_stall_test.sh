@@ -1,35 +1,49 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# rebuild_stall_test: a write whose reply is lost while a rebuild holds new
-# writes off (issue 12, review of the replica paths) does not hang the disk.
+# rebuild_stall_test: a write whose reply is lost while other writes to its
+# extent must wait does not hang the disk (issue 12, review of the replica
+# paths). blk-mq's timeout work, the only thing that recovers a lost reply
+# (rmem_blk_timeout()), first waits for every ->queue_rq() in progress
+# (BLK_MQ_F_BLOCKING): a write asleep in ->queue_rq() on anything the lost
+# one holds up deadlocks with it. Two cases, each hung the old module:
 #
-# Extent 0 of a replicas-2 block region has its copies on memory nodes 1 and
-# 2; rmemd on node 1 runs with --test-drop-reply write:1, so the first write
-# (W1) is handled there and never answered. `node drain` of node 2 then
-# makes the rebuild copy the extent to node 3: it holds new writes off
-# (e->barrier) and waits for the extent's writes in flight, W1 among them. A
-# second write (W2) sleeps on that barrier inside ->queue_rq(). blk-mq's
-# timeout work, the only thing that recovers W1, first waits for every
-# ->queue_rq() in progress (BLK_MQ_F_BLOCKING): W2's. Before the fix the
-# three waited for each other for ever; now the rebuild waits io_timeout_s at
-# most, drops the copy it was making ("writes in flight outlived
-# io_timeout_s") and tries again later.
-#
-# Checks: W1 and W2 complete (W1 resent after recovery), the drain ends with
-# extent 0's copies on nodes 1 and 3 and none on node 2, and both writes read
-# back right from node 3's copy alone (rmemd on node 1 killed).
+# barrier  Extent 0 of a replicas-2 block region has its copies on memory
+#          nodes 1 and 2; rmemd on node 1 runs with --test-drop-reply
+#          write:1, so the first write (W1) is handled there and never
+#          answered. `node drain` of node 2 makes the rebuild copy the
+#          extent to node 3: it holds new writes off (e->barrier) and waits
+#          for the writes in flight, W1 among them. A second write (W2) used
+#          to sleep on that barrier in ->queue_rq(); now it waits on a work
+#          item (rmem_write_defer()), and the rebuild's wait is bounded by
+#          io_timeout_s as well (89077e3). Checks: W1 times out and is sent
+#          again, W1 and W2 complete, the drain ends with the extent's copies
+#          on nodes 1 and 3, and both read back right from node 3's copy
+#          alone (rmemd on node 1 stopped).
+# stale    The extent's only complete copy is on node 1 (node 2 killed) and
+#          the rebuild fills a new one on node 3 slowly (rebuild_mbps=1),
+#          whose rmemd drops the reply to a write at 60 MiB (--test-drop-reply
+#          write@60M): W1 there. rmemd on node 1 is killed and restarted, so
+#          the complete copy is stale (its session lost) and the one being
+#          made is dropped. W2 to the extent then needs a new slab, which
+#          must wait for W1 to end: it used to wait in ->queue_rq(), a
+#          second at a time, for ever (helper-27). Checks: W2 completes once
+#          W1 timed out (W1 itself may fail: its copies are lost) and W2
+#          reads back right.
 #
 # TCP only: over RDMA a WRITE is one-sided, rmemd sends no reply to drop.
-# Needs three memory nodes (scripts/rmem-vm --memory-nodes 3).
+# Needs three memory nodes (scripts/rmem-vm --memory-nodes 3). With CASE
+# arguments, only those cases run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-# io_timeout_s: W2 must be asleep in queue_rq before W1's runs out (the
-# debug kernel, RMEM_TIMEOUT_SCALE=3, is slower).
+# io_timeout_s of the barrier case: W2 must be sent well before W1's runs
+# out (the debug kernel, RMEM_TIMEOUT_SCALE=3, is slower).
 TIMEOUT_S=$((10 * ${RMEM_TIMEOUT_SCALE:-1}))
-tap_plan 7
+CASES=(barrier stale)
+want=" $* "
+tap_plan 11
 tmp=$(mktemp -d)
 declare -A cmdline
 
@@ -47,15 +61,19 @@ finish() {
 	# Hung I/O: region del would hang as well.
 	[ "$stuck" = 1 ] && return
 	blk_cleanup
-	[ -n "${cmdline[1]:-}" ] && RMEMD_NODE=1 rmemd_relaunch stall-restore "${cmdline[1]}"
+	for i in 1 3; do
+		[ -n "${cmdline[$i]:-}" ] &&
+			RMEMD_NODE=$i rmemd_relaunch "stall-restore-$i" "${cmdline[$i]}"
+	done
+	[ -n "${cmdline[2]:-}" ] && RMEMD_NODE=2 rmemd_back stall-back-2 "${cmdline[2]}"
 	rmem_reload
 	rm -rf "$tmp"
 }
 trap finish EXIT
 
-# add_node I: add memory node I; prints its id.
+# add_node I [TIMEOUT]: add memory node I; prints its id.
 add_node() {
-	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport tcp timeout 10s |
+	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport tcp timeout "${2:-10s}" |
 		grep -oE '[0-9]+' | head -n1
 }
 
@@ -65,74 +83,163 @@ copies() {
 		/sys/kernel/debug/rmem/extents
 }
 
+# hung WHAT: a write hung: the rest would hang too (region del, rmmod): say
+# where it waits, fail the rest and stop, leaving the guest as it is.
+hung() {
+	stuck=1
+	rmem_stuck_report | tap_diag
+	tap_result "$1" 1
+	tap_fail_rest "the writes hung: the rest would hang too"
+	tap_done
+}
+
+# skip_case NAME N: N results of a case not asked for.
+skip_case() {
+	local i
+	for ((i = 0; i < $2; i++)); do tap_skip "$1" "not asked for"; done
+}
+
+case_barrier() {
+	local dev w1 w2 tw1 t0 c lead limit rc ok_rc blk
+
+	# No heartbeat: its reply behind the lost one would reset the connection.
+	rmem_reload io_timeout_s=$TIMEOUT_S heartbeat_ms=0 &&
+		RMEMD_NODE=1 rmemd_relaunch stall-drop "${cmdline[1]}" --test-drop-reply write:1 &&
+		n1=$(add_node 1) && n2=$(add_node 2) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		node_wait_state "$n2" live 30 &&
+		dev=$(blk_add_region st 64M replicas 2)
+	tap_result "barrier: region st (replicas 2) on nodes $n1 and $n2; rmemd on node $n1 drops its first WRITE reply" $? ||
+		{ tap_fail_rest "setup"; tap_done; }
+	blk=${dev#/dev/}
+
+	head -c 4096 /dev/urandom >"$tmp/w1"
+	head -c 4096 /dev/urandom >"$tmp/w2"
+	tw1=$SECONDS
+	dd if="$tmp/w1" of="$dev" bs=4k count=1 oflag=direct status=none &
+	w1=$!
+	n3=$(add_node 3)
+	node_wait_state "$n3" live 30 && rmemctl node drain "$n2" >/dev/null
+	ok_rc=$?
+	# The rebuild waits for W1 with new writes held off: a copy being made.
+	for _ in $(seq 40); do
+		[[ " $(copies st)" == *" +"* ]] && break
+		sleep 0.25
+	done
+	c=$(copies st)
+	# W2 must go in well before W1's timeout, or nothing waits for it.
+	lead=$((SECONDS - tw1))
+	[ "$ok_rc" = 0 ] && [[ " $c" == *" +$n3 "* ]] && kill -0 "$w1" 2>/dev/null &&
+		[ "$lead" -lt $((TIMEOUT_S - 3)) ]
+	tap_result "barrier: W1 unanswered; node $n2 draining; extent 0's copy on node $n3 being made $lead s after W1 (copies: $c)" $?
+
+	t0=$SECONDS
+	dd if="$tmp/w2" of="$dev" bs=4k seek=2 count=1 oflag=direct status=none &
+	w2=$!
+	# W1 times out TIMEOUT_S after it was sent, then a reconnect and a resend.
+	limit=$((3 * TIMEOUT_S + 90))
+	rmem_wait_pid "$w2" "$limit" && rmem_wait_pid "$w1" 30
+	rc=$?
+	[ $rc = 124 ] && hung "barrier: W1 and W2 complete: still waiting after $limit s (copies: $(copies st))"
+	tap_result "barrier: W1 and W2 complete, $((SECONDS - t0)) s after W2 was sent (rc $rc, node $n1 reconnects $(node_field "$n1" reconnects))" "$rc"
+
+	dmesg | grep -q "$blk: WRITE of 4096 bytes at 0 timed out: waiting for recovery"
+	tap_result "barrier: blk-mq's timeout work ran for W1 (no ->queue_rq() held it off)" $?
+
+	for _ in $(seq 240); do [ "$(node_field "$n2" drain)" = drained ] && break; sleep 0.5; done
+	c=$(copies st)
+	[ "$(node_field "$n2" drain)" = drained ] && [ "$(node_field "$n2" slabs_used)" = 0 ] &&
+		[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]]
+	tap_result "barrier: node $n2 drained: extent 0's copies on nodes $n1 and $n3 (copies: $c)" $?
+
+	# Node 3's copy alone: rmemd on node 1 gone.
+	RMEMD_NODE=1 rmemd_stop
+	dd if="$dev" of="$tmp/r" bs=4k count=3 iflag=direct status=none &&
+		cmp -s <(head -c 4096 "$tmp/r") "$tmp/w1" &&
+		cmp -s <(tail -c 4096 "$tmp/r") "$tmp/w2" &&
+		[ "$(region_field st errors)" = 0 ]
+	tap_result "barrier: W1 and W2 read back right from node $n3's copy, rmemd on node $n1 stopped" $?
+	blk_cleanup
+	RMEMD_NODE=1 rmemd_relaunch stall-restore-1 "${cmdline[1]}"
+}
+
+STALE_S=$((20 * ${RMEM_TIMEOUT_SCALE:-1}))	# io_timeout_s of the stale case
+case_stale() {
+	local dev w1 w2 tw1 t0 c lead limit rc r cpu
+
+	rmem_reload io_timeout_s=$STALE_S heartbeat_ms=0 rebuild_mbps=1 &&
+		RMEMD_NODE=3 rmemd_relaunch stall-drop60 "${cmdline[3]}" --test-drop-reply write@60M &&
+		n1=$(add_node 1 10s) && n2=$(add_node 2 3s) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		node_wait_state "$n2" live 30 &&
+		dev=$(blk_add_region st2 64M replicas 2) &&
+		dd if=/dev/urandom of="$dev" bs=1M count=16 oflag=direct status=none
+	tap_result "stale: region st2 (replicas 2) on nodes $n1 and $n2, 16 MiB written" $? ||
+		{ tap_fail_rest "setup"; tap_done; }
+
+	# Node 2 dies; its copy goes once it is dead; node 3 gets the new one.
+	RMEMD_NODE=2 rmemd_die 30
+	node_wait_state "$n2" dead 30 && n3=$(add_node 3) && node_wait_state "$n3" live 30
+	for _ in $(seq 80); do
+		[[ " $(copies st2)" == *" +$n3 "* ]] && break
+		sleep 0.25
+	done
+	c=$(copies st2)
+	head -c 4096 /dev/urandom >"$tmp/w1"
+	head -c 4096 /dev/urandom >"$tmp/w2"
+	tw1=$SECONDS
+	# (Not zeros: a same-filled page is kept here, never sent.) From a CPU
+	# of hardware queue 1, so that it goes on the nodes' TCP queue 1: the
+	# rebuild's copies and control calls go on queue 0, and a reply there
+	# behind the lost one would reset the connection, and so end W1, at once.
+	cpu=$(cut -d, -f1 "/sys/block/${dev#/dev/}/mq/1/cpu_list" 2>/dev/null | cut -d- -f1)
+	taskset -c "${cpu:-1}" dd if="$tmp/w1" of="$dev" bs=4k seek=$((60 * 256)) count=1 \
+		oflag=direct status=none &
+	w1=$!
+	# The complete copy's session is lost: it is stale, the new one dropped.
+	r=$(rmemd_kill_restart "$n1" stall-restart)
+	for _ in $(seq 40); do
+		[[ " $(copies st2)" != *" +"* ]] && break
+		sleep 0.25
+	done
+	lead=$((SECONDS - tw1))
+	[[ " $c" == *" +$n3 "* ]] && [[ " $(copies st2)" != *" +"* ]] && kill -0 "$w1" 2>/dev/null &&
+		[ "$lead" -lt $((STALE_S - 3)) ]
+	tap_result "stale: W1 unanswered on node $n3's copy being made (copies then: $c); rmemd on node $n1 restarted (reconnects $r): that copy dropped, $lead s after W1 (copies: $(copies st2))" $?
+
+	t0=$SECONDS
+	dd if="$tmp/w2" of="$dev" bs=4k seek=$((32 * 256)) count=1 oflag=direct status=none &
+	w2=$!
+	limit=$((3 * STALE_S + 90))
+	rmem_wait_pid "$w2" "$limit"
+	rc=$?
+	[ $rc = 124 ] && hung "stale: W2 completes: still waiting after $limit s (copies: $(copies st2))"
+	rmem_wait_pid "$w1" 30
+	r=$?
+	[ $r = 124 ] && hung "stale: W1 ends: still waiting after 30 s more (copies: $(copies st2))"
+	tap_result "stale: W2 complete $((SECONDS - t0)) s after it was sent (rc $rc), W1 ended (rc $r)" "$rc"
+
+	dd if="$dev" of="$tmp/r" bs=4k skip=$((32 * 256)) count=1 iflag=direct status=none &&
+		cmp -s "$tmp/r" "$tmp/w2"
+	tap_result "stale: W2 reads back right (copies: $(copies st2))" $?
+	blk_cleanup
+	RMEMD_NODE=2 rmemd_back stall-back-2 "${cmdline[2]}"
+	RMEMD_NODE=3 rmemd_relaunch stall-restore-3 "${cmdline[3]}"
+}
+
 rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
 for i in 1 2 3; do
 	cmdline[$i]=$(RMEMD_NODE=$i rmemd_cmdline)
 	cmdline[$i]=${cmdline[$i]% }
 done
-# No heartbeat: its reply behind the lost one would reset the connection.
-rmem_reload io_timeout_s=$TIMEOUT_S heartbeat_ms=0 &&
-	RMEMD_NODE=1 rmemd_relaunch stall-drop "${cmdline[1]}" --test-drop-reply write:1 &&
-	n1=$(add_node 1) && n2=$(add_node 2) && [ -n "$n1" ] && [ -n "$n2" ] &&
-	node_wait_state "$n2" live 30 &&
-	dev=$(blk_add_region st 64M replicas 2)
-tap_result "region st (replicas 2) on nodes $n1 and $n2; rmemd on node $n1 drops its first WRITE reply" $? ||
-	{ tap_fail_rest "setup"; tap_done; }
-
-head -c 4096 /dev/urandom >"$tmp/w1"
-head -c 4096 /dev/urandom >"$tmp/w2"
-tw1=$SECONDS
-dd if="$tmp/w1" of="$dev" bs=4k count=1 oflag=direct status=none &
-w1=$!
-n3=$(add_node 3)
-node_wait_state "$n3" live 30 && rmemctl node drain "$n2" >/dev/null
-ok_rc=$?
-# The rebuild waits for W1 with new writes held off: a copy being made.
-for _ in $(seq 40); do
-	[[ " $(copies st)" == *" +"* ]] && break
-	sleep 0.25
+mark=$(dmesg_mark)
+for c in "${CASES[@]}"; do
+	if [ "$want" != "  " ] && [[ $want != *" $c "* ]]; then
+		case $c in barrier) skip_case "$c" 6 ;; stale) skip_case "$c" 4 ;; esac
+		continue
+	fi
+	"case_$c"
 done
-c=$(copies st)
-# W2 must go in well before W1's timeout, or nothing waits for it.
-lead=$((SECONDS - tw1))
-[ "$ok_rc" = 0 ] && [[ " $c" == *" +$n3 "* ]] && kill -0 "$w1" 2>/dev/null &&
-	[ "$lead" -lt $((TIMEOUT_S - 3)) ]
-tap_result "W1 unanswered; node $n2 draining; extent 0's copy on node $n3 being made $lead s after W1 (copies: $c)" $?
 
-t0=$SECONDS
-dd if="$tmp/w2" of="$dev" bs=4k seek=2 count=1 oflag=direct status=none &
-w2=$!
-# W1 times out TIMEOUT_S after it was sent, the rebuild's wait as long after
-# it began: both within 2 * TIMEOUT_S, then a reconnect and a resend.
-limit=$((3 * TIMEOUT_S + 90))
-rmem_wait_pid "$w2" "$limit" && rmem_wait_pid "$w1" 30
-rc=$?
-if [ $rc = 124 ]; then
-	stuck=1
-	rmem_stuck_report | tap_diag
-	tap_result "W1 and W2 complete: still waiting after $limit s (copies: $(copies st))" 1
-	tap_fail_rest "the writes hung: the rest would hang too"
-	tap_done
-fi
-tap_result "W1 and W2 complete, $((SECONDS - t0)) s after W2 was sent (rc $rc, node $n1 reconnects $(node_field "$n1" reconnects))" "$rc"
-
-dmesg | grep -q "region st: extent 0: dropped its copy on node $n3 .*writes in flight outlived io_timeout_s"
-tap_result "the rebuild gave up its wait after io_timeout_s and dropped the copy it was making" $?
-
-for _ in $(seq 240); do [ "$(node_field "$n2" drain)" = drained ] && break; sleep 0.5; done
-c=$(copies st)
-[ "$(node_field "$n2" drain)" = drained ] && [ "$(node_field "$n2" slabs_used)" = 0 ] &&
-	[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]]
-tap_result "node $n2 drained: extent 0's copies on nodes $n1 and $n3 (copies: $c)" $?
-
-# Node 3's copy alone: rmemd on node 1 gone.
-RMEMD_NODE=1 rmemd_stop
-dd if="$dev" of="$tmp/r" bs=4k count=3 iflag=direct status=none &&
-	cmp -s <(head -c 4096 "$tmp/r") "$tmp/w1" &&
-	cmp -s <(tail -c 4096 "$tmp/r") "$tmp/w2" &&
-	[ "$(region_field st errors)" = 0 ]
-tap_result "W1 and W2 read back right from node $n3's copy, rmemd on node $n1 stopped" $?
-dmesg | grep -E "$KERNEL_BAD_RE" | tap_diag
-! dmesg | grep -qE "$KERNEL_BAD_RE"
+dmesg_since "$mark" | grep -E "$KERNEL_BAD_RE" | tap_diag
+! dmesg_since "$mark" | grep -qE "$KERNEL_BAD_RE"
 tap_result "no WARNING, BUG or oops in the kernel log" $?
 tap_done

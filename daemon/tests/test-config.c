@@ -240,6 +240,14 @@ int main(void)
 		   "drop-reply: N too big");
 	config_err("test-drop-reply = readx\n", "test-drop-reply: bad value", "drop-reply: type prefix");
 	config_err("test-drop-reply = :3\n", "test-drop-reply: bad value", "drop-reply: no type");
+	config_err("test-drop-reply = ping@4096\n", "test-drop-reply: bad value",
+		   "drop-reply: @OFFSET on a type without one");
+	config_err("test-drop-reply = write@\n", "test-drop-reply: bad value", "drop-reply: empty OFFSET");
+	config_err("test-drop-reply = write:2@x\n", "test-drop-reply: bad value", "drop-reply: bad OFFSET");
+	config_err("test-drop-reply = write:@4096\n", "test-drop-reply: bad value",
+		   "drop-reply: empty N before @");
+	config_err("test-drop-reply = write@9223372036854775808\n", "test-drop-reply: bad value",
+		   "drop-reply: OFFSET too big");
 	rmemd_config_defaults(&c);
 	ok(!c.test_drop_type && !rmemd_config_set(&c, "test-drop-reply", "slab-free", err, sizeof(err)) &&
 	   c.test_drop_type == RMEM_MSG_SLAB_FREE && c.test_drop_nth == 1,
@@ -248,8 +256,16 @@ int main(void)
 	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
 	   "test-drop-reply: TYPE:N");
 	ok(rmemd_config_set(&c, "test-drop-reply", "write:x", err, sizeof(err)) &&
-	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3,
+	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3 && c.test_drop_off == -1,
 	   "test-drop-reply: a bad value changes nothing");
+	ok(!rmemd_config_set(&c, "test-drop-reply", "write@60M", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_WRITE && c.test_drop_nth == 1 &&
+	   c.test_drop_off == 60 << 20, "test-drop-reply: TYPE@OFFSET");
+	ok(!rmemd_config_set(&c, "test-drop-reply", "read:2@4096", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 2 && c.test_drop_off == 4096,
+	   "test-drop-reply: TYPE:N@OFFSET");
+	ok(!rmemd_config_set(&c, "test-drop-reply", "ping:2", err, sizeof(err)) &&
+	   c.test_drop_off == -1, "test-drop-reply: no @OFFSET: any offset");
 	config_err("test-hostile = 1000001\n", "test-hostile: bad value", "test-hostile: too big");
 	config_err("test-hostile = often\n", "test-hostile: bad value", "test-hostile: not a number");
 	rmemd_config_defaults(&c);

@@ -1094,6 +1094,7 @@ static void test_drop_reply(void)
 	node.drop_type = RMEM_MSG_READ;
 	node.drop_nth = 2;
 	node.drop_seen = 0;
+	node.drop_off = -1;
 	ok(hello(&c, 0xd0, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&c, &slab) == 0 &&
 	   io_write(&c, slab, 0, buf, 64) == 0, "drop: hello, SLAB_ALLOC, WRITE answered");
 	ok(io_read(&c, slab, 0, got, 64) == 0 && !memcmp(got, buf, 64), "drop: READ 1 answered");
@@ -1104,6 +1105,18 @@ static void test_drop_reply(void)
 	   "drop: READ 3 answered: only one reply is dropped");
 	ok(io_read(&c, slab, 0, got, 64) == 0 && node.stats.dropped_replies == before + 1,
 	   "drop: and never again");
+	/* TYPE:N@OFFSET: only requests at that offset in their slab count. */
+	node.drop_type = RMEM_MSG_WRITE;
+	node.drop_nth = 2;
+	node.drop_seen = 0;
+	node.drop_off = 4096;
+	ok(io_write(&c, slab, 0, buf, 64) == 0 && io_write(&c, slab, 4096, buf, 64) == 0 &&
+	   io_write(&c, slab, 8192, buf, 64) == 0, "drop @4096: WRITEs at 0, 4096 (1st) and 8192 answered");
+	ok(io_write(&c, slab, 4096, buf, 64) == -1 && rmem_buf_len(&c.out) == 0 &&
+	   node.stats.dropped_replies == before + 2, "drop @4096: the 2nd WRITE at 4096 handled, its reply dropped");
+	ok(io_read(&c, slab, 4096, got, 64) == 0 && !memcmp(got, buf, 64) &&
+	   io_write(&c, slab, 4096, buf, 64) == 0, "drop @4096: its data is there; the next one answered");
+	node.drop_off = -1;
 	node.drop_type = RMEM_MSG_SLAB_FREE;
 	node.drop_nth = 1;
 	node.drop_seen = 0;
