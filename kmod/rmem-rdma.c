@@ -819,7 +819,19 @@ static int rmem_rdma_submit(struct rmem_node *node, unsigned int qid, struct rme
 	}
 
 	noio = memalloc_noio_save();
-	wait_event(q->wait, rmem_rdma_slot_get(q, &slot, &dead));
+	/*
+	 * Slots come back as requests complete; one whose completion never
+	 * comes is freed only by the abort of blk-mq's timeout handler, which
+	 * waits for this ->queue_rq() (BLK_MQ_F_BLOCKING). So wait
+	 * io_timeout_s at most, then treat the queue as broken: the teardown
+	 * hands every request back, and this one waits for the reconnect.
+	 */
+	if (!wait_event_timeout(q->wait, rmem_rdma_slot_get(q, &slot, &dead),
+				rmem_io_timeout())) {
+		rnode_warn(node, "queue %u: no free send slot for %u s: resetting the connection\n",
+			   qid, READ_ONCE(rmem_io_timeout_s));
+		dead = true;
+	}
 	if (dead) {
 		memalloc_noio_restore(noio);
 		/* The node must not look live to rmem_node_submit() any more. */
