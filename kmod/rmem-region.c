@@ -924,13 +924,16 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 /*
  * rmem_write_wq: a write sent again (@rio->resend), or one the block front
  * end could not send without sleeping (rmem_write_defer()). Either may wait
- * for a node's call (a reopen, a new slab) or for a rebuild's barrier.
+ * for a node's call (a reopen, a new slab) or for a rebuild's barrier. As
+ * the reconnect work, under PF_MEMALLOC: the region may be the swap device,
+ * and this write may be what reclaim waits for; so no reclaim, and what
+ * it allocates (a node's reconciliation) may use the reserves.
  */
 static void rmem_region_write_work(struct work_struct *work)
 {
 	struct rmem_rio *rio = container_of(work, struct rmem_rio, work);
 	struct rmem_region *r = rio->region;
-	unsigned int noio = memalloc_noio_save();	/* it may be a swap device */
+	unsigned int noreclaim = memalloc_noreclaim_save();
 
 	if (rio->resend) {
 		rio->resend = false;
@@ -940,7 +943,7 @@ static void rmem_region_write_work(struct work_struct *work)
 		rmem_region_kick(r);
 	}
 	rmem_region_write_send(rio);
-	memalloc_noio_restore(noio);
+	memalloc_noreclaim_restore(noreclaim);
 }
 
 static void rmem_write_queue(struct rmem_rio *rio)
@@ -1631,6 +1634,12 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 		s->done = rmem_region_write_done;
 		s->slab = e->rep[i].slab;
 		s->gen = e->rep[i].gen;
+		/*
+		 * Sent from rmem_write_wq, this may race with the front end's
+		 * timeout handler: it must not see an old start as it finds
+		 * the node (rmem_node_timeout()).
+		 */
+		WRITE_ONCE(s->start_ns, ktime_get_ns());
 		WRITE_ONCE(s->node, e->rep[i].node);	/* rmem_region_rw_timeout() */
 		/* The only complete copy waits for its node; the others do not. */
 		s->failfast = e->nr > 1 || i == e->nr;
