@@ -9,7 +9,9 @@
 #   make check       deps + build + style + host tests + guest tests (6.1/TCP, 6.12/RDMA)
 #   make check-full  the same with every kernel x transport (and swap over both)
 #   make debug-kernel  build the KASAN/lockdep/kmemleak guest kernel (once, ~20 min)
-#   make check-debug   every guest suite on it; check-debug-fault: fault injection
+#   make check-debug   every guest suite on it, short form (RESUME=1: keep passes)
+#   make check-debug-full  the same, each test whole under every transport
+#   make check-debug-fault  fault injection (failslab, fail_page_alloc)
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
 #   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
@@ -35,7 +37,7 @@ BUILD     ?= $(CURDIR)/build
 export PREFIX DESTDIR VERSION
 
 .PHONY: all module modules-all userspace daemon tools selftests deps check check-full \
-	check-debug check-debug-fault debug-kernel \
+	check-debug check-debug-full check-debug-fault debug-kernel \
 	demo bench bench-quick bench-replica bench-crypt bench-same bench-zerocopy bench-shared bench-test style install uninstall \
 	dkms-install deb clean
 
@@ -73,13 +75,17 @@ check:
 	@scripts/check.sh
 
 check-full:
-	@scripts/check.sh --full
+	@scripts/check.sh --full $(if $(RESUME),--resume)
 
 # Not part of make check (CI time): every guest suite on the debug kernel
 # (KASAN, lockdep, kmemleak), and the fault-injection run.
-# RESUME=1: skip the steps that passed on this commit in the last run.
+# RESUME=1 (here and for check-full): skip the steps that passed on the
+# same code in the last run (scripts/check.sh --resume).
 check-debug:
 	@scripts/check.sh --debug $(if $(RESUME),--resume)
+
+check-debug-full:
+	@scripts/check.sh --debug --full $(if $(RESUME),--resume)
 
 check-debug-fault:
 	@scripts/check.sh --debug-fault $(if $(RESUME),--resume)

@@ -13,16 +13,18 @@
 #   scripts/check.sh [--list] [--keep-going] [--resume] [--full|--debug|--debug-fault] [STEP-GLOB...]
 #
 # With STEP-GLOBs (e.g. 'build-*' 'guest-6.1-*') only matching steps run.
-# --resume (make check-debug RESUME=1): keep the logs of the last run and
-# skip every step that passed there on this same commit with a clean tree
-# (build/check*/.pass/STEP records it), counting its results again: a run
-# of several hours can span sessions, one or more steps at a time.
+# --resume (make check-full/check-debug RESUME=1): keep the logs of the last
+# run and skip every step that passed there on the same code with a clean
+# tree (build/check*/.pass/STEP records it; a commit that changes only prose
+# keeps it, see tree_id below), counting its results again: a run of several
+# hours can span sessions, one or more steps at a time.
 # --debug (make check-debug) runs another set of steps instead: build the
 # debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak), rmem.ko
 # against it, then every guest suite on it over TCP and RDMA, each followed by
 # a kmemleak scan (scripts/vm/debug-guest.sh); logs in build/check-debug/.
 # --debug-fault (make check-debug-fault): the block and mmap suites with
 # failslab and fail_page_alloc aimed at rmem.ko; logs in build/check-debug-fault/.
+# --full's logs are in build/check-full/.
 # Every step's output is in build/check/NN-STEP.log (guest runs: also
 # build/check/guest-K-T/, rmem-vm's log directory). Counting:
 #   - a build or style step is one test: it passes when it exits 0 and printed
@@ -54,13 +56,19 @@ for a in "$@"; do
 	--keep-going) keep_going=1 ;;
 	--resume) resume=1 ;;
 	--full) full=1 ;;
-	--debug) mode=debug; LOGS=$root/build/check-debug ;;
-	--debug-fault) mode=debug-fault; LOGS=$root/build/check-debug-fault ;;
+	--debug) mode=debug ;;
+	--debug-fault) mode=debug-fault ;;
 	-h | --help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "check: unknown option $a" >&2; exit 2 ;;
 	*) globs+=("$a") ;;
 	esac
 done
+case $mode:$full in
+check:1) LOGS=$root/build/check-full ;;
+debug:0) LOGS=$root/build/check-debug ;;
+debug:1) LOGS=$root/build/check-debug-full ;;
+debug-fault:*) LOGS=$root/build/check-debug-fault ;;
+esac
 
 # Lines that fail a build step: compiler, sparse, modpost, linker.
 WARN_RE='(^|[^[:alnum:]_])([Ww]arning|WARNING|[Ee]rror|ERROR)[: ]|undefined reference|\*\*\*'
@@ -72,11 +80,16 @@ t_all=$(date +%s.%N)
 
 secs() { echo "$(date +%s.%N) - $1" | bc | xargs printf '%.1f'; }
 
-# The tree a step's pass belongs to: the commit, if nothing tracked is
-# changed (otherwise a pass is not kept for --resume).
-tree_id=$(git rev-parse HEAD 2>/dev/null)
-[ -n "$tree_id" ] && [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||
-	tree_id=''
+# The code a step's pass belongs to, if nothing tracked is changed
+# (otherwise a pass is not kept for --resume): a hash of the commit's files
+# but its prose (Documentation/ other than the ABI files observe_test.sh
+# reads, the top directory's *.md), so that a commit of docs or notes keeps
+# the passes of hours of guest runs and a change of anything they run does not.
+tree_id=$(git ls-tree -r HEAD 2>/dev/null |
+	awk -F'\t' '($2 !~ /^Documentation\// || $2 ~ /^Documentation\/ABI\//) && $2 !~ /^[^\/]*\.md$/' |
+	sha1sum | cut -c1-40)
+[ -n "$(git rev-parse HEAD 2>/dev/null)" ] &&
+	[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || tree_id=''
 
 # in_mode STEP: whether STEP belongs to this run's step set (make check's,
 # --debug's or --debug-fault's). The userspace builds are in all three.
@@ -87,7 +100,8 @@ in_mode() {
 	check:*) return 0 ;;
 	debug*:deps-debug | debug*:debug-kernel | debug*:module-debug) return 0 ;;
 	debug:guest-debug-fault) return 1 ;;
-	debug:guest-debug-* | debug:guest-swap-debug-* | debug:guest-replica-debug-*) return 0 ;;
+	debug:guest-debug-* | debug:guest-swap-debug-* | debug:guest-replica-debug-* | \
+		debug:guest-shared-debug-*) return 0 ;;
 	debug-fault:guest-debug-fault) return 0 ;;
 	esac
 	return 1
@@ -144,7 +158,7 @@ run_step() {
 		total_skip=$((total_skip + S))
 		summary+=("$(printf '%-4s  %-16s %7ss  %3d passed, %3d failed, %3d skipped  (passed %s, kept)' \
 			PASS "$name" "$dur" "$P" 0 "$S" "$when")")
-		printf '==> %-16s passed on this commit %s: kept (--resume)\n' "$name" "$when"
+		printf '==> %-16s passed on this code %s: kept (--resume)\n' "$name" "$when"
 		return 0
 	fi
 	printf '==> %-16s %s\n' "$name" "$*"
@@ -285,7 +299,7 @@ if [ $full = 1 ]; then
 	short=(env RMEM_DATA_DIV=1 RMEM_SHORT=0)
 else
 	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp" shared="6.12-rdma"
-	short=(env RMEM_DATA_DIV=4 RMEM_SHORT=1)
+	short=(env RMEM_DATA_DIV=4 RMEM_SHORT=1 RMEM_CI=1)
 fi
 for c in $combos; do
 	k=${c%-*} t=${c##*-}
@@ -317,7 +331,7 @@ for c in $replicas; do
 done
 
 # One copy, many compute nodes: two compute guests and two memory guests
-# (shared_test.sh, publish_resync_test.sh; they skip in the runs above).
+# (shared_test.sh; publish_resync_test.sh too, in check-full: tests.list).
 for c in $shared; do
 	k=${c%-*} t=${c##*-}
 	run_step test "guest-shared-$k-$t" 1500 "$LOGS/guest-shared-$k-$t/script.log" -- \
@@ -345,21 +359,40 @@ run_step build module-debug 600 -- build_module_debug
 # hours (blk_io_test alone ran past 1200 s). Each suite ends with rmem.ko
 # unloaded and a kmemleak scan. The swap
 # guest gets 384 MiB instead of 256: KASAN's shadow takes an eighth of RAM.
+# make check-debug runs the tests' short form (RMEM_SHORT=1, as make check,
+# but with the tests tests.list leaves out of make check): a test whose
+# transport does not matter runs over TCP only, the slowest sections are
+# skipped; make check-debug-full (--debug --full) runs each test whole
+# under every transport.
+if [ $full = 1 ]; then
+	dshort=(env RMEM_SHORT=0)
+else
+	dshort=(env RMEM_SHORT=1)
+fi
 for t in tcp rdma; do
 	run_step test "guest-debug-$t" 9000 "$LOGS/guest-debug-$t/script.log" -- \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
+		"${dshort[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
 		--transport "$t" --logdir "$LOGS/guest-debug-$t" --timeout 8700 \
 		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh"
 	run_step test "guest-swap-debug-$t" 5400 "$LOGS/guest-swap-debug-$t/script.log" -- \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
+		"${dshort[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \
 		--compute-mem 384 --memory-mem 1536 --donate 1024M --transport "$t" \
 		--logdir "$LOGS/guest-swap-debug-$t" --timeout 5100 \
 		scripts/vm/debug-guest.sh "$root/selftests/swap_test.sh"
 	run_step test "guest-replica-debug-$t" 5400 "$LOGS/guest-replica-debug-$t/script.log" -- \
-		flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 3 \
+		"${dshort[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 3 \
 		--transport "$t" --logdir "$LOGS/guest-replica-debug-$t" --timeout 5100 \
 		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh" replica_test.sh \
 		rebuild_stall_test.sh
+done
+# Two compute guests on the debug kernel, two memory guests.
+for t in tcp rdma; do
+	[ $full = 1 ] || [ $t = tcp ] || continue
+	run_step test "guest-shared-debug-$t" 5400 "$LOGS/guest-shared-debug-$t/script.log" -- \
+		"${dshort[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 2 \
+		--compute-nodes 2 --transport "$t" --logdir "$LOGS/guest-shared-debug-$t" --timeout 5100 \
+		scripts/vm/debug-guest.sh "$root/selftests/run-guest.sh" shared_test.sh \
+		publish_resync_test.sh
 done
 run_step test guest-debug-fault 7200 "$LOGS/guest-debug-fault/script.log" -- \
 	flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel debug --memory-nodes 1 \

@@ -129,6 +129,32 @@ blk_setup_node() {
 		timeout "${1:-20s}" | grep -oE '[0-9]+' | head -n1
 }
 
+# blk_add_node I [TIMEOUT [TRANSPORT]]: add memory node I (rmem_node I)
+# over TRANSPORT (default RMEM_TRANSPORT); prints its id.
+blk_add_node() {
+	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport "${3:-${RMEM_TRANSPORT:-tcp}}" \
+		timeout "${2:-10s}" | grep -oE '[0-9]+' | head -n1
+}
+
+# region_extents NAME: "EXTENT ID ID ..." per mapped extent of region NAME,
+# from debugfs ("+ID": a copy being made).
+region_extents() {
+	awk -v r="$1" '$1 == r { l = $2; for (i = 3; i <= NF; i++) { split($i, a, ":"); l = l " " a[1] } print l }' \
+		/sys/kernel/debug/rmem/extents
+}
+
+# blk_hung WHAT: I/O hung, and everything after it (region del, swapoff,
+# rmmod) would hang too: show where the guest's tasks wait, fail WHAT and the
+# rest, and stop without the test's EXIT cleanup, leaving the guest as it is.
+blk_hung() {
+	rmem_stuck_report | tap_diag
+	dmesg | grep -E "rmem|$KERNEL_BAD_RE" | tail -n 20 | tap_diag
+	tap_result "$1" 1
+	tap_fail_rest "hung: the rest would hang too"
+	trap - EXIT
+	tap_done
+}
+
 # blk_add_region NAME SIZE [OPTION...]: create a block region (OPTIONs go to
 # region add, e.g. encrypt on); prints /dev/rmemblkN.
 blk_add_region() {

@@ -95,15 +95,6 @@ finish() {
 }
 trap finish EXIT
 
-# hung NAME: a request hung; everything after it (region del, rmmod) would
-# hang too: fail the rest and stop here, leaving the guest as it is.
-hung() {
-	tap_fail_rest "$1 hung: the rest would hang too"
-	dmesg | grep -E "rmem|$KERNEL_BAD_RE" | tail -n 20 | tap_diag
-	trap - EXIT
-	tap_done
-}
-
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 orig_cmd=$(rmemd_cmdline)
 orig_cmd=${orig_cmd% }
@@ -214,7 +205,7 @@ for c in "${CASES[@]}"; do
 	rmem_wait_pid $! "$WAIT_S"
 	rc=$?
 	waited=$((SECONDS - t0))
-	[ $rc -ne 124 ] || { tap_not_ok "$c: the I/O whose reply was lost completes (still waiting after ${waited}s)"; hung "$c"; }
+	[ $rc -ne 124 ] || blk_hung "$c: the I/O whose reply was lost completes (still waiting after ${waited}s)"
 	tap_result "$c: the I/O whose reply was lost completes after recovery (${waited}s, exit $rc)" $rc
 
 	case $c in
@@ -291,7 +282,7 @@ for c in "${CASES[@]}"; do
 	t0=$SECONDS
 	timeout 30 rmemctl region del "to-$c" >"$tmp/del" 2>&1
 	rc=$?
-	[ $rc -ne 124 ] || { tap_not_ok "$c: region del returns within 30 s"; hung "region del"; }
+	[ $rc -ne 124 ] || blk_hung "$c: region del returns within 30 s"
 	tap_result "$c: region del works ($((SECONDS - t0))s, exit $rc)" $rc
 	[ $rc -eq 0 ] || tap_diag <"$tmp/del"
 

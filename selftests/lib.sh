@@ -20,9 +20,10 @@ TAP_PLANNED=0
 # (CI's time; scripts/check.sh), make check-full 1 everywhere;
 # scripts/rmem-vm passes the host's RMEM_DATA_DIV on. 1 by default.
 DATA_DIV=${RMEM_DATA_DIV:-1}
-# RMEM_SHORT=1 (make check, to fit CI's time; scripts/check.sh): the slowest
-# tests run a shorter form and skip, with a TAP SKIP that says so, the
-# sections make check-full and make check-debug run (long_only). Unset by
+# RMEM_SHORT=1 (make check, to fit CI's time, and make check-debug;
+# scripts/check.sh): the slowest tests run a shorter form and skip, with a TAP
+# SKIP that says so, the sections make check-full and make check-debug-full
+# run (long_only). Unset by
 # default: a test run by hand is the whole test. rmem-vm passes it on.
 SHORT=${RMEM_SHORT:-0}
 

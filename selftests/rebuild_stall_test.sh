@@ -33,7 +33,8 @@
 #
 # TCP only: over RDMA a WRITE is one-sided, rmemd sends no reply to drop.
 # Needs three memory nodes (scripts/rmem-vm --memory-nodes 3). With CASE
-# arguments, only those cases run.
+# arguments, only those cases run. The short form (RMEM_SHORT=1, make check)
+# runs the stale case only, unless barrier is asked for.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -56,10 +57,7 @@ if [ "${RMEM_TRANSPORT:-tcp}" != tcp ]; then
 	tap_done
 fi
 
-stuck=0
 finish() {
-	# Hung I/O: region del would hang as well.
-	[ "$stuck" = 1 ] && return
 	blk_cleanup
 	for i in 1 3; do
 		[ -n "${cmdline[$i]:-}" ] &&
@@ -71,27 +69,8 @@ finish() {
 }
 trap finish EXIT
 
-# add_node I [TIMEOUT]: add memory node I; prints its id.
-add_node() {
-	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport tcp timeout "${2:-10s}" |
-		grep -oE '[0-9]+' | head -n1
-}
-
 # copies NAME: "ID ID ..." of extent 0 of region NAME ("+ID": being made).
-copies() {
-	awk -v r="$1" '$1 == r && $2 == 0 { for (i = 3; i <= NF; i++) { split($i, a, ":"); printf "%s ", a[1] } }' \
-		/sys/kernel/debug/rmem/extents
-}
-
-# hung WHAT: a write hung: the rest would hang too (region del, rmmod): say
-# where it waits, fail the rest and stop, leaving the guest as it is.
-hung() {
-	stuck=1
-	rmem_stuck_report | tap_diag
-	tap_result "$1" 1
-	tap_fail_rest "the writes hung: the rest would hang too"
-	tap_done
-}
+copies() { region_extents "$1" | awk '$1 == 0 { for (i = 2; i <= NF; i++) printf "%s ", $i }'; }
 
 # skip_case NAME N: N results of a case not asked for.
 skip_case() {
@@ -105,7 +84,7 @@ case_barrier() {
 	# No heartbeat: its reply behind the lost one would reset the connection.
 	rmem_reload io_timeout_s=$TIMEOUT_S heartbeat_ms=0 &&
 		RMEMD_NODE=1 rmemd_relaunch stall-drop "${cmdline[1]}" --test-drop-reply write:1 &&
-		n1=$(add_node 1) && n2=$(add_node 2) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		n1=$(blk_add_node 1) && n2=$(blk_add_node 2) && [ -n "$n1" ] && [ -n "$n2" ] &&
 		node_wait_state "$n2" live 30 &&
 		dev=$(blk_add_region st 64M replicas 2)
 	tap_result "barrier: region st (replicas 2) on nodes $n1 and $n2; rmemd on node $n1 drops its first WRITE reply" $? ||
@@ -117,7 +96,7 @@ case_barrier() {
 	tw1=$SECONDS
 	dd if="$tmp/w1" of="$dev" bs=4k count=1 oflag=direct status=none &
 	w1=$!
-	n3=$(add_node 3)
+	n3=$(blk_add_node 3)
 	node_wait_state "$n3" live 30 && rmemctl node drain "$n2" >/dev/null
 	ok_rc=$?
 	# The rebuild waits for W1 with new writes held off: a copy being made.
@@ -139,7 +118,7 @@ case_barrier() {
 	limit=$((3 * TIMEOUT_S + 90))
 	rmem_wait_pid "$w2" "$limit" && rmem_wait_pid "$w1" 30
 	rc=$?
-	[ $rc = 124 ] && hung "barrier: W1 and W2 complete: still waiting after $limit s (copies: $(copies st))"
+	[ $rc = 124 ] && blk_hung "barrier: W1 and W2 complete: still waiting after $limit s (copies: $(copies st))"
 	tap_result "barrier: W1 and W2 complete, $((SECONDS - t0)) s after W2 was sent (rc $rc, node $n1 reconnects $(node_field "$n1" reconnects))" "$rc"
 
 	dmesg | grep -q "$blk: WRITE of 4096 bytes at 0 timed out: waiting for recovery"
@@ -168,7 +147,7 @@ case_stale() {
 
 	rmem_reload io_timeout_s=$STALE_S heartbeat_ms=0 rebuild_mbps=1 &&
 		RMEMD_NODE=3 rmemd_relaunch stall-drop60 "${cmdline[3]}" --test-drop-reply write@60M &&
-		n1=$(add_node 1 10s) && n2=$(add_node 2 3s) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		n1=$(blk_add_node 1 10s) && n2=$(blk_add_node 2 3s) && [ -n "$n1" ] && [ -n "$n2" ] &&
 		node_wait_state "$n2" live 30 &&
 		dev=$(blk_add_region st2 64M replicas 2) &&
 		dd if=/dev/urandom of="$dev" bs=1M count=16 oflag=direct status=none
@@ -177,7 +156,7 @@ case_stale() {
 
 	# Node 2 dies; its copy goes once it is dead; node 3 gets the new one.
 	RMEMD_NODE=2 rmemd_die 30
-	node_wait_state "$n2" dead 30 && n3=$(add_node 3) && node_wait_state "$n3" live 30
+	node_wait_state "$n2" dead 30 && n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
 	for _ in $(seq 80); do
 		[[ " $(copies st2)" == *" +$n3 "* ]] && break
 		sleep 0.25
@@ -211,10 +190,10 @@ case_stale() {
 	limit=$((3 * STALE_S + 90))
 	rmem_wait_pid "$w2" "$limit"
 	rc=$?
-	[ $rc = 124 ] && hung "stale: W2 completes: still waiting after $limit s (copies: $(copies st2))"
+	[ $rc = 124 ] && blk_hung "stale: W2 completes: still waiting after $limit s (copies: $(copies st2))"
 	rmem_wait_pid "$w1" 30
 	r=$?
-	[ $r = 124 ] && hung "stale: W1 ends: still waiting after 30 s more (copies: $(copies st2))"
+	[ $r = 124 ] && blk_hung "stale: W1 ends: still waiting after 30 s more (copies: $(copies st2))"
 	tap_result "stale: W2 complete $((SECONDS - t0)) s after it was sent (rc $rc), W1 ended (rc $r)" "$rc"
 
 	dd if="$dev" of="$tmp/r" bs=4k skip=$((32 * 256)) count=1 iflag=direct status=none &&
@@ -236,6 +215,11 @@ for c in "${CASES[@]}"; do
 		case $c in barrier) skip_case "$c" 6 ;; stale) skip_case "$c" 4 ;; esac
 		continue
 	fi
+	# The short form (make check, CI's time) runs the stale case: its W2
+	# waits on the same work item (rmem_write_defer()) as the barrier's.
+	[ "$c" = barrier ] && [ "$want" = "  " ] &&
+		! long_only 6 "barrier: a write held off by a rebuild's barrier while the write it waits for lost its reply" &&
+		continue
 	"case_$c"
 done
 

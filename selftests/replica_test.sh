@@ -58,11 +58,8 @@ node_up() {
 
 tracing=/sys/kernel/tracing
 mon=
-stuck=0
 finish() {
 	local i
-	# Hung I/O: a cleanup (swapoff, region del) would hang as well.
-	[ "$stuck" = 1 ] && return
 	[ -n "$mon" ] && kill "$mon" 2>/dev/null
 	rmem_trace 0
 	blk_cleanup
@@ -100,14 +97,7 @@ node_back() {
 add_node() {
 	local t=${RMEM_TRANSPORT:-tcp}
 	[ "$1" = 3 ] && t=tcp
-	rmemctl node add "$(rmem_node "$1"):$RMEM_PORT" transport "$t" \
-		timeout "${2:-10s}" | grep -oE '[0-9]+' | head -n1
-}
-
-# extents NAME: "EXTENT ID ID ..." per mapped extent of region NAME.
-extents() {
-	awk -v r="$1" '$1 == r { l = $2; for (i = 3; i <= NF; i++) { split($i, a, ":"); l = l " " a[1] } print l }' \
-		/sys/kernel/debug/rmem/extents
+	blk_add_node "$1" "${2:-10s}" "$t"
 }
 
 # copies_ok NAME N [DEAD...]: every mapped extent of NAME has N complete
@@ -115,7 +105,7 @@ extents() {
 copies_ok() {
 	local name=$1 n=$2
 	shift 2
-	extents "$name" | awk -v n="$n" -v dead=" $* " '
+	region_extents "$name" | awk -v n="$n" -v dead=" $* " '
 		{ if (NF - 1 != n) bad = 1
 		  delete seen
 		  for (i = 2; i <= NF; i++) {
@@ -194,10 +184,10 @@ if [ "$SHORT" = 1 ]; then
 else
 	dd if=/dev/urandom of="$dev" bs=1M count="$size_mb" oflag=direct status=none
 fi
-copies_ok rep 2 && [ "$(extents rep | awk '{ for (i = 2; i <= NF; i++) s[$i] = 1 } END { print length(s) }')" = 3 ]
+copies_ok rep 2 && [ "$(region_extents rep | awk '{ for (i = 2; i <= NF; i++) s[$i] = 1 } END { print length(s) }')" = 3 ]
 ok_rc=$?
 tap_result "every extent has 2 copies on distinct nodes, spread over all 3 nodes; placement: $(region_field rep placement)" "$ok_rc"
-extents rep | head -n 4 | tap_diag
+region_extents rep | head -n 4 | tap_diag
 
 # fio verify through a node kill, and a second kill after the rebuild.
 mark=$(dmesg_mark)
@@ -283,12 +273,8 @@ if [ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev"; then
 	rmem_wait_pid "$ppid" 300
 	rc=$?
 	if [ $rc = 124 ]; then
-		stuck=1
-		rmem_stuck_report | tap_diag
 		tap_diag <"$tmp/pattern.out"
-		tap_result "swap at 2x a 32 MiB cgroup on replicas 2, node 1 killed mid-run: rmem_pattern still runs after 300 s" 1
-		tap_fail_rest "the swap test hung"
-		tap_done
+		blk_hung "swap at 2x a 32 MiB cgroup on replicas 2, node 1 killed mid-run: rmem_pattern still runs after 300 s"
 	fi
 	[ $rc = 0 ] && [ "$(region_field sw errors)" = 0 ] &&
 		[ "$(region_field sw read_bytes)" -gt 0 ]
@@ -308,7 +294,7 @@ mdev=$(mmap_add mrep 8M 64K 1M replicas 2) &&
 	mm "$mdev" $((8 * M)) fill 21 >/dev/null &&
 	mm "$mdev" $((8 * M)) drop >/dev/null
 tap_result "mmap region mrep (replicas 2) filled and dropped from its cache" $?
-victim=$(extents mrep | awk 'NR == 1 { print $2 }')
+victim=$(region_extents mrep | awk 'NR == 1 { print $2 }')
 vi=${idx[$victim]:-1}
 kill_node "${vi:-1}"
 out=$(MM_TIMEOUT=120 mm "$mdev" $((8 * M)) verify 21 2>&1)
@@ -405,53 +391,64 @@ tap_result "replicas 3 on 3 nodes: 3 copies, data reads back" $?
 rmemctl region del r3 >/dev/null
 
 # checksum repair. Every rmemd restarts with --test-corrupt (empty); the
-# one holding extent 0's first copy flips a bit at OFF of its slabs.
-for i in 1 2 3; do
-	n=${ids[$i]}
-	r0=$(node_field "$n" reconnects)
-	RMEMD_NODE=$i rmemd_relaunch replica-corrupt "${cmdline[$i]}" --test-corrupt $OFF
-	corrupt=1
-	# Live again on the new rmemd.
-	for _ in $(seq 120); do
-		[ "$(node_field "$n" reconnects)" -gt "${r0:-0}" ] &&
-			[ "$(node_field "$n" state)" = live ] && break
-		sleep 0.5
+# one holding extent 0's first copy flips a bit at OFF of its slabs. Not in
+# the short form (CI's time): csum_test.sh checks the checksums there.
+cs_run=0
+if long_only 3 "checksum repair (a flipped bit read from the good copy, the bad one replaced, the new copy alone reads back)"; then
+	cs_run=1
+	for i in 1 2 3; do
+		n=${ids[$i]}
+		r0=$(node_field "$n" reconnects)
+		RMEMD_NODE=$i rmemd_relaunch replica-corrupt "${cmdline[$i]}" --test-corrupt $OFF
+		corrupt=1
+		# Live again on the new rmemd.
+		for _ in $(seq 120); do
+			[ "$(node_field "$n" reconnects)" -gt "${r0:-0}" ] &&
+				[ "$(node_field "$n" state)" = live ] && break
+			sleep 0.5
+		done
 	done
-done
-dev=$(rmemctl region add cs size 64M replicas 2 >/dev/null &&
-	dev=$(region_field cs device) && dev_wait "$dev" b && echo "/dev/$dev")
-rand_file "$tmp/a" 16
-dd if="$tmp/a" of="$dev" bs=4096 oflag=direct status=none
-bad=$(extents cs | awk 'NR == 1 { print $2 }')
-good=$(extents cs | awk 'NR == 1 { print $3 }')
-rmem_on "${idx[$bad]:-1}" 'pkill -USR2 -x rmemd' >/dev/null
-sleep 1
-# Reads in parallel, so that both copies serve some (fewest in flight).
-rc=0
-for j in 1 2 3 4 5 6 7 8; do
-	dd if="$dev" of="$tmp/b$j" bs=4096 count=16 iflag=direct status=none &
-done
-wait
-for j in 1 2 3 4 5 6 7 8; do cmp -s "$tmp/a" "$tmp/b$j" || rc=1; done
-[ $rc = 0 ] && [ "$(region_field cs csum_errors)" -ge 1 ] && [ "$(region_field cs errors)" = 0 ]
-ok_rc=$?
-tap_result "a flipped bit on node $bad: the read returns the right data (csum_errors $(region_field cs csum_errors), errors $(region_field cs errors))" "$ok_rc"
-wait_copies cs 2 120 && [ "$(region_field cs dropped)" -ge 1 ]
-ok_rc=$?
-tap_result "the bad copy was dropped and a new one made (dropped $(region_field cs dropped), rebuilds $(region_field cs rebuilds))" "$ok_rc"
-extents cs | tap_diag
-# Leave only the new copy: stop the node that held the good one.
-kill_node "${idx[$good]:-1}"
-ce=$(region_field cs csum_errors)
-dd if="$dev" of="$tmp/c" bs=4096 count=16 iflag=direct status=none &&
-	cmp -s "$tmp/a" "$tmp/c" && [ "$(region_field cs csum_errors)" = "$ce" ]
-tap_result "node $good (the good copy) killed: the new copy alone reads back right" $?
-node_up "${idx[$good]:-1}"
+	dev=$(rmemctl region add cs size 64M replicas 2 >/dev/null &&
+		dev=$(region_field cs device) && dev_wait "$dev" b && echo "/dev/$dev")
+	rand_file "$tmp/a" 16
+	dd if="$tmp/a" of="$dev" bs=4096 oflag=direct status=none
+	bad=$(region_extents cs | awk 'NR == 1 { print $2 }')
+	good=$(region_extents cs | awk 'NR == 1 { print $3 }')
+	rmem_on "${idx[$bad]:-1}" 'pkill -USR2 -x rmemd' >/dev/null
+	sleep 1
+	# Reads in parallel, so that both copies serve some (fewest in flight).
+	rc=0
+	for j in 1 2 3 4 5 6 7 8; do
+		dd if="$dev" of="$tmp/b$j" bs=4096 count=16 iflag=direct status=none &
+	done
+	wait
+	for j in 1 2 3 4 5 6 7 8; do cmp -s "$tmp/a" "$tmp/b$j" || rc=1; done
+	[ $rc = 0 ] && [ "$(region_field cs csum_errors)" -ge 1 ] && [ "$(region_field cs errors)" = 0 ]
+	ok_rc=$?
+	tap_result "a flipped bit on node $bad: the read returns the right data (csum_errors $(region_field cs csum_errors), errors $(region_field cs errors))" "$ok_rc"
+	wait_copies cs 2 120 && [ "$(region_field cs dropped)" -ge 1 ]
+	ok_rc=$?
+	tap_result "the bad copy was dropped and a new one made (dropped $(region_field cs dropped), rebuilds $(region_field cs rebuilds))" "$ok_rc"
+	region_extents cs | tap_diag
+	# Leave only the new copy: stop the node that held the good one.
+	kill_node "${idx[$good]:-1}"
+	ce=$(region_field cs csum_errors)
+	dd if="$dev" of="$tmp/c" bs=4096 count=16 iflag=direct status=none &&
+		cmp -s "$tmp/a" "$tmp/c" && [ "$(region_field cs csum_errors)" = "$ce" ]
+	tap_result "node $good (the good copy) killed: the new copy alone reads back right" $?
+	node_up "${idx[$good]:-1}"
+fi
 
 ev=$(events)
 traced=$(grep -oE 'rmem_(copy_dropped|rebuild|read_failover):' "$tracing/trace" 2>/dev/null |
 	sort | uniq -c | awk '{ printf "%s%s", sep, $2 $1; sep = " " }')
-[[ " $ev" == *" csum_error:cs:$bad:"* ]] && [[ "$traced" == *rmem_copy_dropped:* ]] &&
-	[[ "$traced" == *rmem_rebuild:* ]] && [[ "$traced" == *rmem_read_failover:* ]]
-tap_result "monitor: the bad checksum on node $bad in region cs; tracepoints: ${traced:-none}" $?
+if [ $cs_run = 1 ]; then
+	[[ " $ev" == *" csum_error:cs:$bad:"* ]] && [[ "$traced" == *rmem_copy_dropped:* ]] &&
+		[[ "$traced" == *rmem_rebuild:* ]] && [[ "$traced" == *rmem_read_failover:* ]]
+	tap_result "monitor: the bad checksum on node $bad in region cs; tracepoints: ${traced:-none}" $?
+else
+	# The kills above dropped copies, and rebuilt them.
+	[[ "$traced" == *rmem_copy_dropped:* ]] && [[ "$traced" == *rmem_rebuild:* ]]
+	tap_result "tracepoints of the kills and the rebuilds: ${traced:-none}" $?
+fi
 tap_done

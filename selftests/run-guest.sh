@@ -29,7 +29,7 @@ emit() {
 }
 
 echo "# rmem selftests on $(uname -r) ($(nproc) CPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB)"
-echo "# RMEM_NODES='${RMEM_NODES:-}' RMEM_TRANSPORT=${RMEM_TRANSPORT:-} RMEM_DATA_DIV=${RMEM_DATA_DIV:-1} RMEM_SHORT=${RMEM_SHORT:-0}"
+echo "# RMEM_NODES='${RMEM_NODES:-}' RMEM_TRANSPORT=${RMEM_TRANSPORT:-} RMEM_DATA_DIV=${RMEM_DATA_DIV:-1} RMEM_SHORT=${RMEM_SHORT:-0} RMEM_CI=${RMEM_CI:-0}"
 echo "# rmemctl is $(command -v rmemctl), rmemd is $(command -v rmemd)"
 
 # The module must be there (scripts/rmem-vm loads it unless --no-module):
@@ -53,8 +53,14 @@ while read -r name timeout only short _; do
 	[ "$want" = "  " ] || [[ $want == *" $name "* ]] || continue
 	# TRANSPORTS column: run only under those (see tests.list).
 	[ -z "$only" ] || [ "$only" = all ] || [[ ,$only, == *",$transport,"* ]] || continue
-	# SHORT column: the short form (RMEM_SHORT=1) runs it only under those.
-	if [ "${RMEM_SHORT:-0}" = 1 ] && [ -n "$short" ] && [[ ,$short, != *",$transport,"* ]]; then
+	# SHORT column: "full" leaves it out of make check (RMEM_CI=1); else the
+	# short form (RMEM_SHORT=1) runs it only under those transports.
+	if [ "$short" = full ]; then
+		if [ "${RMEM_CI:-0}" = 1 ]; then
+			echo "# ---- $name: not in make check (make check-full and make check-debug run it)"
+			continue
+		fi
+	elif [ "${RMEM_SHORT:-0}" = 1 ] && [ -n "$short" ] && [[ ,$short, != *",$transport,"* ]]; then
 		echo "# ---- $name: not in the short form over $transport (make check-full runs it)"
 		continue
 	fi

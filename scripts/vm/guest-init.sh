@@ -223,6 +223,7 @@ export RMEM_NCOMPUTE
 # set only when the host's environment had it (scripts/rmem-vm)
 [ -z "${RMEM_DATA_DIV:-}" ] || export RMEM_DATA_DIV
 [ -z "${RMEM_SHORT:-}" ] || export RMEM_SHORT
+[ -z "${RMEM_CI:-}" ] || export RMEM_CI
 export RMEM_OUT=/out
 export RMEM_LIB=$RMEM_SRC/scripts/vm/guest-lib.sh
 export PATH=$RMEM_SRC/daemon:$RMEM_SRC/tools:$RMEM_SRC/selftests:$PATH
