@@ -426,18 +426,20 @@ int rmemd_config_set(struct rmemd_config *c, const char *key, const char *val,
 				    "rdma-port: bad value '%s' (1..65535, or 0 for the TCP port)",
 				    val);
 		c->rdma_port = (uint16_t)n;
-	} else if (!strcmp(key, "test-drop-reply")) {
+	} else if (!strcmp(key, "test-drop-reply") || !strcmp(key, "test-lose-request")) {
 		uint8_t type;
 
 		int64_t off;
 
 		if (rmemd_parse_drop_reply(val, &type, &n, &off))
 			return errf(err, errlen,
-				    "test-drop-reply: bad value '%s' (TYPE[:N][@OFFSET], TYPE one of hello, slab-alloc, slab-free, read, write, ping, slab-list; N 1..%u; @OFFSET, a size, for read and write only)",
-				    val, UINT32_MAX);
+				    "%s: bad value '%s' (TYPE[:N][@OFFSET], TYPE one of hello, slab-alloc, slab-free, read, write, ping, slab-list; N 1..%u; @OFFSET, a size, for read and write only)",
+				    key, val, UINT32_MAX);
+		/* One or the other: the last one given. */
 		c->test_drop_type = type;
 		c->test_drop_nth = n;
 		c->test_drop_off = off;
+		c->test_drop_lose = !strcmp(key, "test-lose-request");
 	} else if (!strcmp(key, "test-hostile")) {
 		const char *colon = strchr(val, ':');
 		char num[16];

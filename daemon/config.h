@@ -62,6 +62,8 @@
  * @test_drop_nth: which request of that type, from 1
  * @test_drop_off: counting only READs or WRITEs at this offset in their
  *	slab; -1 for all (--test-drop-reply TYPE[:N]@OFFSET)
+ * @test_drop_lose: the request itself is lost, not only its reply: never
+ *	handled (--test-lose-request, same value as --test-drop-reply)
  * @test_corrupt: test only: on SIGUSR2, flip the lowest bit of the byte at
  *	this offset of every held slab (--test-corrupt OFFSET); -1 for off
  * @test_hostile: test only: mangle about one reply in this many (wrong id,
@@ -98,6 +100,7 @@ struct rmemd_config {
 	uint8_t test_drop_type;
 	uint32_t test_drop_nth;
 	int64_t test_drop_off;
+	bool test_drop_lose;
 	int64_t test_corrupt;
 	uint32_t test_hostile;
 	bool test_hostile_rkey;

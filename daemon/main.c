@@ -62,6 +62,7 @@ static const struct option options[] = {
 	{ "no-rdma",         no_argument,       NULL, OPT_KEY },
 	{ "rdma-port",       required_argument, NULL, OPT_KEY },
 	{ "test-drop-reply", required_argument, NULL, OPT_KEY },
+	{ "test-lose-request", required_argument, NULL, OPT_KEY },
 	{ "test-corrupt",    required_argument, NULL, OPT_KEY },
 	{ "test-hostile",    required_argument, NULL, OPT_KEY },
 	{ "auth",            required_argument, NULL, OPT_KEY },
@@ -132,6 +133,8 @@ static void usage(FILE *f)
 		"                          or writes at that offset in their slab count) but\n"
 		"                          never send its reply, once: a reply lost on a live\n"
 		"                          connection, for the module's timeout tests\n"
+		"  --test-lose-request TYPE[:N][@OFFSET]  the same, but the request is not\n"
+		"                          handled either: lost on the wire (a write not applied)\n"
 		"  --test-corrupt OFFSET   on SIGUSR2, flip a bit of the byte at OFFSET of every\n"
 		"                          slab in use: stored data gone bad, for the module's\n"
 		"                          checksum tests\n"

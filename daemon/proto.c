@@ -1362,6 +1362,14 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 
 	n->stats.requests++;
 	out_len = rmem_buf_len(out);
+	if (n->drop_lose && drop_counts(n, &m) && ++n->drop_seen == n->drop_nth) {
+		/* Test only: the request itself is "lost on the wire". */
+		n->stats.dropped_replies++;
+		rmemd_log(LOG_WARNING, "%s: test: lost request %u of type %u (id %llu): not handled",
+			  pc->name ? pc->name : "?", n->drop_nth, m.type,
+			  (unsigned long long)m.id);
+		return (ssize_t)(HDR_LEN + m.len);
+	}
 	if (m.type == 0 || m.type > RMEM_MSG_TYPE_MAX ||
 	    (m.flags & RMEM_MSG_F_REPLY) || m.status != 0)
 		ret = reply_err(n, out, &m, RMEM_ERR_PROTO);
@@ -1382,7 +1390,7 @@ ssize_t rmem_proto_step(struct rmem_node *n, struct rmem_pconn *pc,
 		pc->early = false;
 		pc->early_drawn = false;
 	}
-	if (drop_counts(n, &m) && ++n->drop_seen == n->drop_nth) {
+	if (!n->drop_lose && drop_counts(n, &m) && ++n->drop_seen == n->drop_nth) {
 		/* Test only: handled, but the reply is "lost on the wire". */
 		rmem_buf_truncate(out, out_len);
 		n->stats.dropped_replies++;

@@ -76,6 +76,8 @@ struct rmem_stats {
  *	if the network had lost it; 0 drops nothing
  * @drop_nth: which request of @drop_type, from 1
  * @drop_seen: requests of @drop_type handled so far
+ * @drop_lose: the request is not handled either (--test-lose-request): a
+ *	request lost on the wire, a write never applied
  * @drop_off: only READs or WRITEs at this offset in their slab count; -1:
  *	all requests of @drop_type
  * @hostile_rate: test only (--test-hostile): about one reply in this many,
@@ -111,6 +113,7 @@ struct rmem_node {
 	uint32_t drop_nth;
 	uint32_t drop_seen;
 	int64_t drop_off;
+	bool drop_lose;
 	uint32_t hostile_rate;
 	uint64_t hostile_rng;
 	bool hostile_rkey;

@@ -247,8 +247,10 @@ int rmemd_server_init(struct rmemd_server *s, const struct rmemd_config *cfg,
 		s->node.drop_type = cfg->test_drop_type;
 		s->node.drop_nth = cfg->test_drop_nth;
 		s->node.drop_off = cfg->test_drop_off;
-		log_warn("test only: the reply to request %u of type %u (offset %lld, -1: any) will be dropped",
-			 cfg->test_drop_nth, cfg->test_drop_type, (long long)cfg->test_drop_off);
+		s->node.drop_lose = cfg->test_drop_lose;
+		log_warn("test only: %s request %u of type %u (offset %lld, -1: any) will be dropped",
+			 cfg->test_drop_lose ? "the whole" : "the reply to", cfg->test_drop_nth,
+			 cfg->test_drop_type, (long long)cfg->test_drop_off);
 	}
 	if (cfg->test_hostile) {
 		s->node.hostile_rate = cfg->test_hostile;

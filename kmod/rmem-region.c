@@ -897,24 +897,59 @@ static bool rmem_park_expired(const struct rmem_rio *rio)
 			  msecs_to_jiffies(READ_ONCE(rmem_node_timeout_ms)));
 }
 
-/* How often one write to our unsealed published region is sent again. */
+/* How often one write is sent again (rmem_write_rerun_ok()). */
 #define RMEM_WRITE_RERUNS	4
 
 /*
- * Whether a write to our published region, not sealed, that no copy
- * acknowledged goes again, as a whole (rmem_region_write_send()): every
- * copy it went to had its session end under it (rmemd restarted: the
- * region is opened again there, or gone, and a new slab is mapped; a node
- * away: its only copy waits for it). A write issued after that does the
- * same by itself; one already in flight would otherwise fail and its
- * pages be lost before the seal. For node_timeout_ms at most, counted
- * with its parked waits (rmem_write_park()). r->lock held.
+ * Whether a copy of @e that is still there, and current, acknowledged @rio:
+ * one that acknowledged it and then left the extent (its node died and the
+ * rebuild pruned it) does not count. Another copy's request may meanwhile
+ * have failed with its connection (fail-fast, sent while the extent had
+ * more than one copy): that copy, perhaps the only one left, may not hold
+ * the data, and the write must not end as done on the strength of a copy
+ * that is gone. r->lock held.
+ */
+static bool rmem_write_acked(const struct rmem_rio *rio, const struct rmem_extent *e)
+{
+	unsigned int k, j;
+
+	for (k = 0; k < rio->nr_sub; k++) {
+		if (!rio->acked[k])
+			continue;
+		for (j = 0; j < e->nr; j++)
+			if (e->rep[j].node->id == rio->acked[k] &&
+			    e->rep[j].slab == rio->sub[k].slab &&
+			    e->rep[j].gen == rio->sub[k].gen && !rmem_rep_stale(&e->rep[j]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a write that no copy still in its extent acknowledged goes
+ * again, as a whole (rmem_region_write_send()), to the extent's copies as
+ * they are now:
+ * - a copy's connection dropped under its request (fail-fast: sent while
+ *   the extent had company, which has since gone): sent again, the request
+ *   to the copy that is left waits for its node;
+ * - a copy acknowledged it and then left the extent;
+ * - our published region, not sealed: every copy it went to had its
+ *   session end under it (rmemd restarted: the region is opened again
+ *   there, or gone, and a new slab is mapped; a node away: its only copy
+ *   waits for it). A write issued after that does the same by itself; one
+ *   already in flight would otherwise fail and its pages be lost before
+ *   the seal. Another region's slab lost that way holds lost pages: its
+ *   write fails.
+ * For node_timeout_ms at most, counted with its parked waits
+ * (rmem_write_park()). r->lock held.
  */
 static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 {
 	lockdep_assert_held(&r->lock);
-	if (!rmem_pub_writing(r, rio) || r->dying || !rio->rerun || rio->hard ||
-	    rio->reruns >= RMEM_WRITE_RERUNS)
+	if (r->dying || !rio->rerun || rio->hard || rio->reruns >= RMEM_WRITE_RERUNS)
+		return false;
+	/* Ours to write but not published: a lost slab's pages are lost. */
+	if (rio->stale && !rmem_pub_writing(r, rio))
 		return false;
 	if (!rio->parked_at)
 		rio->parked_at = jiffies;
@@ -937,7 +972,7 @@ static void rmem_region_write_work(struct work_struct *work)
 
 	if (rio->resend) {
 		rio->resend = false;
-		pr_warn_ratelimited("region %s: write at %llu sent again (%u): its copies' sessions ended\n",
+		pr_warn_ratelimited("region %s: write at %llu sent again (%u): no copy left in its extent acknowledged it\n",
 				    r->name, rio->pos, rio->reruns);
 		/* A copy still stale waits for the next pass: not a second away. */
 		rmem_region_kick(r);
@@ -973,6 +1008,23 @@ static bool rmem_write_defer(struct rmem_rio *rio)
 	return true;
 }
 
+/*
+ * A sub-request is done with its node: forget the node before dropping the
+ * reference. rmem_region_rw_timeout() looks at every sub-request of a
+ * request until the request ends, and the node is freed an RCU grace period
+ * after its last put: a pointer left behind here could name a node freed
+ * long since (a copy that answered, while another copy's reply is lost and
+ * the first node is pruned and deleted). A parked sub-request keeps its
+ * node: the region's published-region entry holds it (rmem_region_pub_add()).
+ */
+static void rmem_req_put_node(struct rmem_req *io)
+{
+	struct rmem_node *node = io->node;
+
+	WRITE_ONCE(io->node, NULL);
+	rmem_node_put(node);
+}
+
 /* A write's request to one copy completed; the last one ends the write. */
 static void rmem_region_write_done(struct rmem_req *io, int err)
 {
@@ -1001,8 +1053,8 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 		rmem_rep_drop(r, ei, i, err == -ENOTCONN ? "the node is not reachable" :
 			      "a write to it failed");
 	} else if (!err && i >= 0 && i < e->nr) {
-		/* Only a copy still in the extent counts. */
-		atomic_inc(&rio->acks);
+		/* Only a copy still in the extent counts, while it stays there. */
+		rio->acked[io->sub] = io->node->id;
 	}
 	/*
 	 * Its copy's session ended under it (stale, unreachable, or the copy
@@ -1013,21 +1065,23 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 		rio->rerun = true;
 	else if (err)
 		rio->hard = true;
+	if (err == -ESTALE)
+		rio->stale = true;
 	spin_unlock(&r->lock);
 	if (err)
 		cmpxchg(&rio->err, 0, err);
-	rmem_node_put(io->node);
+	rmem_req_put_node(io);
 	if (!atomic_dec_and_test(&rio->pending))
 		return;
 
 	rmem_fi_delay(&rmem_fi_write_done_ms);
-	ok = atomic_read(&rio->acks) > 0;
 	/*
 	 * The pages become written and the write stops being in flight in one
 	 * critical section: rmem_region_discard() frees a slab only when it
 	 * sees neither, so it never frees one that holds an acknowledged write.
 	 */
 	spin_lock(&r->lock);
+	ok = rmem_write_acked(rio, e);
 	if (ok) {
 		for (q = p; q < end; q++) {
 			set_bit(q, r->written);
@@ -1268,13 +1322,13 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 				  r->name, io->len, rio->pos, err);
 			trace_rmem_read_failover(r->id, rio->pos, io->len, node->id, err);
 			rio->err = err;
-			rmem_node_put(node);
+			rmem_req_put_node(io);
 			INIT_WORK(&rio->work, rmem_region_read_retry);
 			queue_work(rmem_wq, &rio->work);
 			return;
 		}
 	}
-	rmem_node_put(node);
+	rmem_req_put_node(io);
 	/* The checksums held: decrypt what holds data. */
 	if (!err && r->crypt) {
 		err = rmem_crypt_read(r->crypt, io, p, r->written);
@@ -1561,9 +1615,10 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 	unsigned int i, n;
 	int ret;
 
-	atomic_set(&rio->acks, 0);
+	memset(rio->acked, 0, sizeof(rio->acked));
 	rio->err = 0;
 	rio->rerun = false;
+	rio->stale = false;
 	rio->hard = false;
 	for (;;) {
 		spin_lock(&r->lock);
@@ -1688,7 +1743,9 @@ bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns)
 		/*
 		 * The request's own reference may be dropped by a completion
 		 * racing with us: take one of our own, if the node is still
-		 * there.
+		 * there. A completion clears the pointer before its put
+		 * (rmem_req_put_node()), so a node read here under RCU is at
+		 * worst on its way to being freed, never freed.
 		 */
 		rcu_read_lock();
 		node = READ_ONCE(rio->sub[i].node);

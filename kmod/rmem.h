@@ -699,7 +699,9 @@ struct rmem_pub_ref {
  *	write was in flight (set by the store)
  * @nr_sub: requests sent (a write: one per copy)
  * @pending: of those, not yet completed
- * @acks: copies that acknowledged a write
+ * @acked: per request (a write's, by copy), the id of the node whose copy
+ *	acknowledged it, 0 if none did; it counts while that copy stays in
+ *	the extent (rmem_write_acked())
  * @err: first error
  * @tried: nodes a read was sent to, so that a retry goes elsewhere
  * @nr_tried: entries in @tried
@@ -717,9 +719,12 @@ struct rmem_pub_ref {
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
  *	-EAGAIN instead (the block front end: the submitter may be a task in
  *	reclaim whose progress those pages wait for)
- * @reruns: times a write to our unsealed published region was sent again,
- *	its copies' sessions having ended under it
+ * @reruns: times a write was sent again: a copy it went to had its session
+ *	end or its connection drop under it, and no copy still in the extent
+ *	acknowledged it
  * @rerun: one of this send's requests met that
+ * @stale: one met a session's end (-ESTALE): a block or mmap region's lost
+ *	slab is not written again (its pages are lost), a published one's is
  * @resend: @work sends it again (rmem_region_write_work() says so)
  * @in_work: sent from @work from now on (@work initialised), where it may
  *	sleep
@@ -740,7 +745,7 @@ struct rmem_rio {
 	u32 wseq;
 	u8 nr_sub;
 	atomic_t pending;
-	atomic_t acks;
+	u32 acked[RMEM_MAX_REPLICAS + 1];
 	int err;
 	struct rmem_node *tried[RMEM_MAX_REPLICAS + 1];
 	u8 nr_tried;
@@ -754,6 +759,7 @@ struct rmem_rio {
 	bool nowait;
 	u8 reruns;
 	bool rerun;
+	bool stale;
 	bool resend;
 	bool in_work;
 	bool hard;

@@ -5,7 +5,8 @@
 # scripts/rmem-vm --prepare into an empty cache, for a compute guest and
 # memory guests on different kernels (--mem-kernel, as make check-debug
 # runs them): one initramfs per kernel, each holding only its own kernel's
-# modules; a second run rebuilds nothing; bad options are refused.
+# modules; a second run rebuilds nothing; bad options are refused. And the
+# guest tests' lint (scripts/tap-lint.py).
 # Prints TAP.
 set -u
 
@@ -73,5 +74,20 @@ bad --mem-kernel 5.10 --prepare "no kernel '5.10'"
 bad --prepare /bin/true "take no SCRIPT"
 bad --shell --prepare "not both"
 bad --transport ib /bin/true "--transport must be tcp, rdma or auto"
+
+# The guest tests' lint (scripts/tap-lint.py, run by make style): a TAP
+# status taken after a command substitution is always 0.
+# shellcheck disable=SC2016 # test input: expanded by no one
+printf '%s\n' '[ 1 = 2 ]' 'tap_result "copies: $(copies st)" $? ||' \
+	'	tap_fail_rest "setup"' >"$tmp/bad.sh"
+# shellcheck disable=SC2016
+printf '%s\n' '[ 1 = 2 ]' 'tap_last=$?' 'tap_result "copies: $(copies st)" "$tap_last"' \
+	'tap_result "$((1 + 1)) pages" $?' >"$tmp/good.sh"
+out=$("$root/scripts/tap-lint.py" "$tmp/bad.sh" 2>&1)
+rc=$?
+[ $rc = 1 ] && [[ $out == *"bad.sh:2:"* ]]
+ok $? "tap-lint flags a tap_result whose \$? follows a command substitution (exit $rc)"
+"$root/scripts/tap-lint.py" "$tmp/good.sh" >/dev/null 2>&1
+ok $? "tap-lint passes a status taken first, and arithmetic"
 
 tap_end

@@ -3,6 +3,7 @@
 # make style: the kernel's own style checks on every kernel-side file.
 #   checkpatch.pl --strict --no-tree --terse -f   (from Debian's linux-source)
 #   kernel-doc -none -Wall                        (from the newest kernel headers)
+# and scripts/tap-lint.py on the shell tests (a TAP status that is always 0).
 # Prints every problem, one per line, then a one-line verdict. Exit 0 = clean.
 set -uo pipefail
 
@@ -71,6 +72,13 @@ if [ -n "$out" ]; then
 elif [ $rc -ne 0 ]; then
 	echo "style: kernel-doc exited $rc without saying why"
 	problems=$((problems + 1))
+fi
+
+# The shell tests: no TAP status taken after a command substitution.
+out=$(python3 scripts/tap-lint.py selftests/*.sh scripts/*.sh bench/tests/*.sh 2>&1)
+if [ -n "$out" ]; then
+	printf '%s\n' "$out"
+	problems=$((problems + $(printf '%s\n' "$out" | grep -c .)))
 fi
 
 if [ $problems -ne 0 ]; then

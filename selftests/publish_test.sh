@@ -87,7 +87,8 @@ echo "$out" | tap_diag
 # page, in a 13th slab.
 slabs=$(rmemd_status published_slabs)
 [ "$slabs" = $((SIZE / (4 * M) + 1)) ] && [ "$(region_field pb-blk size)" = $SIZE ]
-tap_result "the seal wrote its pages' checksums after them: $slabs slabs on the node, still $(region_field pb-blk size) bytes here" $?
+tap_last=$?
+tap_result "the seal wrote its pages' checksums after them: $slabs slabs on the node, still $(region_field pb-blk size) bytes here" "$tap_last"
 
 out=$(rmemctl region del pb-blk 2>&1) && [ -z "$(region_names)" ] &&
 	[ "$(rmemd_status published_slabs)" = "$slabs" ]
@@ -131,7 +132,8 @@ blk=/dev/$(region_field pb-blk device)
 dev_wait "${blk#/dev/}" b
 [ "$rc" = 0 ] && [ -b "$blk" ] && same_as_file "$blk" &&
 	[ "$(region_field pb-blk size)" = $SIZE ] && dmesg | grep -q "region pb-blk: attached read-only.*, checksummed"
-tap_result "after the reload: attached as a block device ($blk) of $(region_field pb-blk size) bytes, checksummed, every byte is the file's" $?
+tap_last=$?
+tap_result "after the reload: attached as a block device ($blk) of $(region_field pb-blk size) bytes, checksummed, every byte is the file's" "$tap_last"
 echo "$out" | tap_diag
 
 # A bit of page 2 of every slab goes bad on the node: reading it here is an

@@ -258,7 +258,13 @@ int main(void)
 	ok(rmemd_config_set(&c, "test-drop-reply", "write:x", err, sizeof(err)) &&
 	   c.test_drop_type == RMEM_MSG_READ && c.test_drop_nth == 3 && c.test_drop_off == -1,
 	   "test-drop-reply: a bad value changes nothing");
-	ok(!rmemd_config_set(&c, "test-drop-reply", "write@60M", err, sizeof(err)) &&
+	ok(!rmemd_config_set(&c, "test-lose-request", "write:2@8M", err, sizeof(err)) &&
+	   c.test_drop_type == RMEM_MSG_WRITE && c.test_drop_nth == 2 &&
+	   c.test_drop_off == 8 << 20 && c.test_drop_lose, "test-lose-request: TYPE:N@OFFSET, the request lost");
+	ok(rmemd_config_set(&c, "test-lose-request", "pong", err, sizeof(err)) &&
+	   strstr(err, "test-lose-request: bad value") && c.test_drop_lose && c.test_drop_nth == 2,
+	   "test-lose-request: a bad value is refused and changes nothing");
+	ok(!rmemd_config_set(&c, "test-drop-reply", "write@60M", err, sizeof(err)) && !c.test_drop_lose &&
 	   c.test_drop_type == RMEM_MSG_WRITE && c.test_drop_nth == 1 &&
 	   c.test_drop_off == 60 << 20, "test-drop-reply: TYPE@OFFSET");
 	ok(!rmemd_config_set(&c, "test-drop-reply", "read:2@4096", err, sizeof(err)) &&

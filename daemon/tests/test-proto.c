@@ -1131,6 +1131,38 @@ static void test_drop_reply(void)
 	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "drop: closed, every slab free");
 }
 
+/* --test-lose-request: the Nth request of a type is neither handled nor answered. */
+static void test_lose_request(void)
+{
+	struct conn c;
+	uint8_t old[64], new[64], got[64];
+	uint64_t before = node.stats.dropped_replies;
+	uint32_t slab;
+
+	memset(old, 0x11, sizeof(old));
+	memset(new, 0x22, sizeof(new));
+	conn_open(&c);
+	ok(hello(&c, 0xd1, RMEM_PROTO_FEAT_TCP, NULL) == 0 && slab_alloc(&c, &slab) == 0 &&
+	   io_write(&c, slab, 8192, old, 64) == 0, "lose: hello, SLAB_ALLOC, WRITE at 8192 answered");
+	node.drop_type = RMEM_MSG_WRITE;
+	node.drop_nth = 1;
+	node.drop_seen = 0;
+	node.drop_off = 8192;
+	node.drop_lose = true;
+	ok(io_write(&c, slab, 0, new, 64) == 0, "lose @8192: a WRITE elsewhere answered");
+	ok(io_write(&c, slab, 8192, new, 64) == -1 && rmem_buf_len(&c.out) == 0 &&
+	   node.stats.dropped_replies == before + 1, "lose @8192: the WRITE at 8192 gets no reply");
+	ok(io_read(&c, slab, 8192, got, 64) == 0 && !memcmp(got, old, 64),
+	   "lose @8192: and was not applied: the old data is there");
+	ok(io_write(&c, slab, 8192, new, 64) == 0 && io_read(&c, slab, 8192, got, 64) == 0 &&
+	   !memcmp(got, new, 64), "lose @8192: the next one is handled and answered");
+	node.drop_type = 0;
+	node.drop_lose = false;
+	ok(slab_free(&c, slab) == 0, "lose: SLAB_FREE answered");
+	conn_close(&c);
+	ok(node.sessions.count == 0 && pool.nfree == NSLABS, "lose: closed, every slab free");
+}
+
 /*
  * --test-hostile N:early: a WRITE is answered once its header is in, before
  * its data; the data is still written, and no second reply follows.
@@ -2090,6 +2122,7 @@ int main(void)
 	test_rdma_datagram();
 	test_replace();
 	test_drop_reply();
+	test_lose_request();
 	test_hostile_early();
 	test_hostile();
 	test_drain();
