@@ -301,7 +301,7 @@ void rmem_node_submit(struct rmem_node *node, struct rmem_req *io)
 	unsigned long flags;
 	int err;
 
-	io->node = node;
+	WRITE_ONCE(io->node, node);	/* rmem_region_rw_timeout() reads it */
 	if (unlikely(io->len > READ_ONCE(node->max_io))) {
 		/* Front ends split at RMEM_MSG_MAX_IO; hello checked max_io. */
 		rnode_err_rl(node, "request of %u bytes above its max_io %u\n", io->len,

@@ -932,7 +932,8 @@ static bool rmem_write_acked(const struct rmem_rio *rio, const struct rmem_exten
  * - a copy's connection dropped under its request (fail-fast: sent while
  *   the extent had company, which has since gone): sent again, the request
  *   to the copy that is left waits for its node;
- * - a copy acknowledged it and then left the extent;
+ * - a copy acknowledged it and then left the extent or went stale (a
+ *   published region's copy may be renewed meanwhile: a new generation);
  * - our published region, not sealed: every copy it went to had its
  *   session end under it (rmemd restarted: the region is opened again
  *   there, or gone, and a new slab is mapped; a node away: its only copy
@@ -1034,6 +1035,7 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	struct rmem_extent *e = &r->ext[ei];
 	unsigned long p = rio->pos >> RMEM_PAGE_SHIFT;
 	unsigned long end = p + (io->len >> RMEM_PAGE_SHIFT);
+	struct rmem_node *node;
 	bool idle, ok, rerun;
 	unsigned long q;
 	int i;
@@ -1044,8 +1046,13 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	if (err == -ESTALE) {
 		rmem_rep_stale_locked(r, ei, io->node, io->slab, io->gen);
 		if (rmem_write_park(r, io, ei)) {
+			/*
+			 * Parked: once the lock is dropped, the stale pass may
+			 * send it again, and its completion clear io->node.
+			 */
+			node = io->node;
 			spin_unlock(&r->lock);
-			rmem_node_put(io->node);
+			rmem_node_put(node);
 			return;
 		}
 	} else if (err && i >= 0 && (e->nr > 1 || i == e->nr)) {
@@ -1082,6 +1089,9 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 	 */
 	spin_lock(&r->lock);
 	ok = rmem_write_acked(rio, e);
+	/* Acknowledged only by copies gone or stale since: it goes again. */
+	if (!ok && memchr_inv(rio->acked, 0, sizeof(rio->acked)))
+		rio->rerun = true;
 	if (ok) {
 		for (q = p; q < end; q++) {
 			set_bit(q, r->written);
@@ -1507,7 +1517,7 @@ static void rmem_region_read_send(struct rmem_rio *rio)
 	}
 	io->slab = e->rep[i].slab;
 	io->gen = e->rep[i].gen;
-	io->node = e->rep[i].node;
+	WRITE_ONCE(io->node, e->rep[i].node);	/* rmem_region_rw_timeout() */
 	rio->tried[rio->nr_tried++] = io->node;
 	io->failfast = rmem_read_untried(rio, e);
 	rio->wseq = rmem_extent_writing(e) ? ~0U : e->wseq;
