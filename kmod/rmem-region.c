@@ -1099,6 +1099,7 @@ static void rmem_region_write_done(struct rmem_req *io, int err)
 		}
 	}
 	idle = !--e->writes;
+	list_del_init(&rio->wlink);
 	rmem_extent_copy_conflict(e, p, end);
 	rerun = !ok && rmem_write_rerun_ok(r, rio);
 	if (rerun)
@@ -1714,6 +1715,7 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 	WRITE_ONCE(rio->nr_sub, n);	/* rmem_region_rw_timeout() */
 	atomic_set(&rio->pending, n);
 	e->writes++;
+	list_add_tail(&rio->wlink, &e->inflight);
 	e->wseq++;
 	if (again)
 		e->resends--;
@@ -2177,6 +2179,28 @@ static int rmem_piece_copy(struct rmem_region *r, unsigned int ei, u64 off, u32 
 	return rmem_piece_io(to, RMEM_MSG_WRITE, off, len, b, true);
 }
 
+/*
+ * Whether a write in flight overlaps pages [@p, @end) of extent @e. One that
+ * was sent before the rebuild started copying that piece and is not done
+ * yet was counted by neither end (rmem_extent_copy_conflict()): it may
+ * have reached the copy being filled before the piece did, and the copy it
+ * was read from after, so the piece holds its old data. r->lock held.
+ */
+static bool rmem_extent_writes_on(struct rmem_region *r, const struct rmem_extent *e,
+				  unsigned long p, unsigned long end)
+{
+	const struct rmem_rio *rio;
+
+	lockdep_assert_held(&r->lock);
+	list_for_each_entry(rio, &e->inflight, wlink) {
+		unsigned long q = rio->pos >> RMEM_PAGE_SHIFT;
+
+		if (q < end && q + (rio->io.len >> RMEM_PAGE_SHIFT) > p)
+			return true;
+	}
+	return false;
+}
+
 /* Copies a piece tries before it holds writes off (e->barrier) to finish. */
 #define RMEM_REBUILD_TRIES	4
 
@@ -2267,7 +2291,8 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 			ret = rmem_piece_copy(r, ei, off, len, b, to, c);
 			trace_rmem_rebuild(r->id, ei, to->node->id, off, len, ret);
 			spin_lock(&r->lock);
-			clean = !ret && (barrier || e->copy_conflicts == c);
+			clean = !ret && (barrier || (e->copy_conflicts == c &&
+						     !rmem_extent_writes_on(r, e, p, end)));
 			if (ret == -EAGAIN)
 				ret = 0;	/* raced with a write: again */
 			if (rmem_rep_find(e, to->node, to->slab, to->gen) != e->nr)
@@ -2572,6 +2597,7 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size, u64 ext_s
 					   unsigned int replicas, bool csum)
 {
 	unsigned long pages = ext_size >> RMEM_PAGE_SHIFT;
+	unsigned int i;
 	struct rmem_region *r;
 	int ret;
 
@@ -2611,6 +2637,8 @@ static struct rmem_region *rmem_region_new(const char *name, u64 size, u64 ext_s
 		rmem_region_free(r);
 		return ERR_PTR(-ENOMEM);
 	}
+	for (i = 0; i < r->nr_extents; i++)
+		INIT_LIST_HEAD(&r->ext[i].inflight);
 	return r;
 }
 

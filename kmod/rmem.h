@@ -523,6 +523,9 @@ static inline bool rmem_node_in(const struct rmem_node *n, struct rmem_node *con
  *	start or in flight does not check checksums
  * @resends: writes to be sent again (rmem_region_write_work()), under the
  *	region's lock: in flight still, as far as checksums go
+ * @inflight: the writes in flight (rmem_rio.wlink), under the region's
+ *	lock: a piece the rebuild copied while one of them overlapped it is
+ *	copied again (rmem_extent_writes_on())
  */
 struct rmem_extent {
 	struct rmem_replica rep[RMEM_MAX_REPLICAS + 1];
@@ -535,6 +538,7 @@ struct rmem_extent {
 	unsigned int writes;	/* writes in flight: keep the slab */
 	u32 wseq;
 	unsigned int resends;
+	struct list_head inflight;
 };
 
 /**
@@ -714,6 +718,7 @@ struct rmem_pub_ref {
  * @nr_plain: entries in @plain
  * @park: a read waiting in @region's stale_reads for its copy to be opened
  *	again (rmem_read_park())
+ * @wlink: a write in flight: entry in its extent's inflight list
  * @parked_at: when it (a read) or one of its requests (a write:
  *	@region's stale_writes) first waited there (jiffies)
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
@@ -755,6 +760,7 @@ struct rmem_rio {
 	struct bio_vec *plain;
 	unsigned int nr_plain;
 	struct list_head park;
+	struct list_head wlink;
 	unsigned long parked_at;
 	bool nowait;
 	u8 reruns;

@@ -6,8 +6,9 @@
 # paths). blk-mq's timeout work, the only thing that recovers a lost reply
 # (rmem_blk_timeout()), first waits for every ->queue_rq() in progress
 # (BLK_MQ_F_BLOCKING): a write asleep in ->queue_rq() on anything the lost
-# one holds up deadlocks with it. Two cases, each hung the old module,
-# and a third about what the timeout handler itself may touch:
+# one holds up deadlocks with it. Two cases, each hung the old module, a
+# third about what the timeout handler itself may touch, and two where the
+# old module lost an acknowledged write:
 #
 # barrier  Extent 0 of a replicas-2 block region has its copies on memory
 #          nodes 1 and 2; rmemd on node 1 runs with --test-drop-reply
@@ -50,6 +51,21 @@
 #          instead of waiting for it. The write used to complete as done on
 #          node 1's acknowledgement alone, its only copy left without it: an
 #          acknowledged write lost. Checks: W1 completes and reads back right.
+# piece    A write (W) to a page never written before, 8 MiB + 4 KiB into
+#          extent 0 of a replicas-2 region on nodes 1 and 2, in the
+#          rebuild's ninth 1 MiB piece (whose first page is written); rmemd
+#          on node 1 loses it (--test-lose-request write@8M+4K). Node 2
+#          dies, and the rebuild fills a copy on node 3 from node 1's, a
+#          piece a second (rebuild_mbps=1). W is sent before its piece is
+#          copied: node 3's copy takes it at once, then the piece, read
+#          from node 1's copy, which lacks W, is written over it. Node 1's
+#          request times out and is sent again; node 1 answers, and W is
+#          done. A write that neither starts nor ends while its piece is
+#          copied was not a conflict, and no checksum covers a page never
+#          written: the piece counted as copied, and node 3's copy lacked
+#          an acknowledged write (helper-34's review). Checks: W completes,
+#          node 3's copy is made, and W reads back right from it alone
+#          (rmemd on node 1 stopped).
 #
 # TCP only: over RDMA a WRITE is one-sided, rmemd sends no reply to drop.
 # Needs three memory nodes (scripts/rmem-vm --memory-nodes 3). With CASE
@@ -63,9 +79,9 @@
 # io_timeout_s of the barrier case: W2 must be sent well before W1's runs
 # out (the debug kernel, RMEM_TIMEOUT_SCALE=3, is slower).
 TIMEOUT_S=$((10 * ${RMEM_TIMEOUT_SCALE:-1}))
-CASES=(barrier stale pruned lost)
+CASES=(barrier stale pruned lost piece)
 want=" $* "
-tap_plan 19
+tap_plan 24
 tmp=$(mktemp -d)
 declare -A cmdline
 
@@ -176,9 +192,11 @@ case_barrier() {
 	RMEMD_NODE=1 rmemd_relaunch stall-restore-1 "${cmdline[1]}"
 }
 
-STALE_S=$((20 * ${RMEM_TIMEOUT_SCALE:-1}))	# io_timeout_s of the stale case
+# io_timeout_s of the stale case: W1 must still be in flight once rmemd on
+# node 1 is back (a restart took 16 s here, 2026-12-07).
+STALE_S=$((30 * ${RMEM_TIMEOUT_SCALE:-1}))
 case_stale() {
-	local dev w1 w2 tw1 t0 c lead limit rc r cpu
+	local dev w1 w2 tw1 t0 c d0 lead limit rc r cpu
 
 	rmem_reload io_timeout_s=$STALE_S heartbeat_ms=0 rebuild_mbps=1 &&
 		RMEMD_NODE=3 rmemd_relaunch stall-drop60 "${cmdline[3]}" --test-drop-reply write@60M &&
@@ -197,6 +215,7 @@ case_stale() {
 		sleep 0.25
 	done
 	c=$(copies st2)
+	d0=$(region_field st2 dropped)
 	head -c 4096 /dev/urandom >"$tmp/w1"
 	head -c 4096 /dev/urandom >"$tmp/w2"
 	tw1=$SECONDS
@@ -204,16 +223,19 @@ case_stale() {
 	write_q1 "$dev" "$tmp/w1" $((60 * 256))
 	w1=$!
 	# The complete copy's session is lost: it is stale, the new one dropped.
+	# (The rebuild may start another copy at once, if it ran before the
+	# node was marked down; that one waits for W1, so the region's
+	# dropped count says it, not a moment with no copy being made.)
 	r=$(rmemd_kill_restart "$n1" stall-restart)
 	for _ in $(seq 40); do
-		[[ " $(copies st2)" != *" +"* ]] && break
+		[ "$(region_field st2 dropped)" -gt "${d0:-0}" ] && break
 		sleep 0.25
 	done
 	lead=$((SECONDS - tw1))
-	[[ " $c" == *" +$n3 "* ]] && [[ " $(copies st2)" != *" +"* ]] && kill -0 "$w1" 2>/dev/null &&
-		[ "$lead" -lt $((STALE_S - 3)) ]
+	[[ " $c" == *" +$n3 "* ]] && [ "$(region_field st2 dropped)" -gt "${d0:-0}" ] &&
+		kill -0 "$w1" 2>/dev/null && [ "$lead" -lt $((STALE_S - 3)) ]
 	tap_last=$?
-	tap_result "stale: W1 unanswered on node $n3's copy being made (copies then: $c); rmemd on node $n1 restarted (reconnects $r): that copy dropped, $lead s after W1 (copies: $(copies st2))" "$tap_last"
+	tap_result "stale: W1 unanswered on node $n3's copy being made (copies then: $c); rmemd on node $n1 restarted (reconnects $r): that copy dropped ($d0 -> $(region_field st2 dropped) dropped), $lead s after W1 (copies: $(copies st2))" "$tap_last"
 
 	t0=$SECONDS
 	dd if="$tmp/w2" of="$dev" bs=4k seek=$((32 * 256)) count=1 oflag=direct status=none &
@@ -291,6 +313,71 @@ case_gone() {
 case_pruned() { case_gone pruned --test-drop-reply; }
 case_lost() { case_gone lost --test-lose-request; }
 
+# P: the page W goes to in the piece case, 8 MiB + 4 KiB: never written
+# before W, in the rebuild's ninth piece (1 MiB each), whose first page is.
+PIECE_P=$((8 * 1024 * 1024 + 4096))
+case_piece() {
+	local dev w tw rb c limit rc
+
+	rmem_reload io_timeout_s=$PRUNED_S heartbeat_ms=0 rebuild_mbps=1 &&
+		RMEMD_NODE=1 rmemd_relaunch stall-piece "${cmdline[1]}" --test-lose-request "write@$PIECE_P" &&
+		n1=$(blk_add_node 1 10s) && n2=$(blk_add_node 2 3s) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		node_wait_state "$n2" live 30 &&
+		dev=$(blk_add_region pw 64M replicas 2) &&
+		dd if=/dev/urandom of="$dev" bs=1M count=8 oflag=direct status=none &&
+		dd if=/dev/urandom of="$dev" bs=4k seek=2048 count=1 oflag=direct status=none
+	tap_result "piece: region pw (replicas 2) on nodes $n1 and $n2, 8 MiB + 4 KiB written; rmemd on node $n1 loses the first write at $PIECE_P" $? ||
+		{ tap_fail_rest "setup"; tap_done; }
+
+	# Node 2 dies; its copy goes; node 3 gets a new one, a 1 MiB piece a
+	# second, read from node 1's. W goes to both well before the piece
+	# that holds it is copied; node 3's takes it at once, and the piece,
+	# read from node 1's copy (which lost W), is then written over it.
+	# Node 1's request, the only complete copy's, waits for its node: it
+	# times out, is sent again after the reconnect, and node 1 answers.
+	RMEMD_NODE=2 rmemd_die 30
+	node_wait_state "$n2" dead 30 && n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
+	for _ in $(seq 80); do
+		[[ " $(copies pw)" == *" +$n3 "* ]] && break
+		sleep 0.25
+	done
+	c=$(copies pw)
+	head -c 4096 /dev/urandom >"$tmp/w"
+	tw=$SECONDS
+	write_q1 "$dev" "$tmp/w" $((PIECE_P / 4096))
+	w=$!
+	rb=$(region_field pw rebuild_bytes)
+	[[ " $c" == *" +$n3 "* ]] && [ "${rb:-0}" -lt $((8 * 1024 * 1024)) ]
+	tap_last=$?
+	tap_result "piece: W sent while node $n3's copy is being made (copies: $c), $((${rb:-0} >> 10)) KiB of it copied: before W's piece" "$tap_last"
+
+	limit=$((3 * PRUNED_S + 90))
+	rmem_wait_pid "$w" "$limit"
+	rc=$?
+	[ $rc = 124 ] && blk_hung "piece: W completes: still waiting after $limit s (copies: $(copies pw))"
+	tap_result "piece: W complete $((SECONDS - tw)) s after it was sent (rc $rc, node $n1 reconnects $(node_field "$n1" reconnects))" "$rc"
+
+	for _ in $(seq 360); do
+		c=$(copies pw)
+		[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]] && break
+		sleep 0.5
+	done
+	[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]]
+	tap_last=$?
+	tap_result "piece: node $n3's copy complete: extent 0's copies on nodes $n1 and $n3 (copies: $c)" "$tap_last"
+
+	# A piece written over W and taken as copied: node 3's copy lacks an
+	# acknowledged write. Read it alone: rmemd on node 1 gone.
+	RMEMD_NODE=1 rmemd_stop
+	dd if="$dev" of="$tmp/r" bs=4k skip=$((PIECE_P / 4096)) count=1 iflag=direct status=none &&
+		cmp -s "$tmp/r" "$tmp/w"
+	tap_last=$?
+	tap_result "piece: W reads back right from node $n3's copy alone, rmemd on node $n1 stopped (csum_errors $(region_field pw csum_errors))" "$tap_last"
+	blk_cleanup
+	RMEMD_NODE=1 rmemd_relaunch stall-restore-1 "${cmdline[1]}"
+	RMEMD_NODE=2 rmemd_back stall-back-2 "${cmdline[2]}"
+}
+
 rmem_wait_nodes 60 || { tap_fail_rest "memory nodes not reachable"; tap_done; }
 for i in 1 2 3; do
 	cmdline[$i]=$(RMEMD_NODE=$i rmemd_cmdline)
@@ -299,7 +386,7 @@ done
 mark=$(dmesg_mark)
 for c in "${CASES[@]}"; do
 	if [ "$want" != "  " ] && [[ $want != *" $c "* ]]; then
-		case $c in barrier) skip_case "$c" 6 ;; stale | pruned | lost) skip_case "$c" 4 ;; esac
+		case $c in barrier) skip_case "$c" 6 ;; stale | pruned | lost) skip_case "$c" 4 ;; piece) skip_case "$c" 5 ;; esac
 		continue
 	fi
 	# The short form (make check, CI's time) runs the stale case: its W2
