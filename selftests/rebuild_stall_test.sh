@@ -123,6 +123,20 @@ write_q1() {
 	taskset -c "${cpu:-1}" dd if="$2" of="$1" bs=4k seek="$3" count=1 oflag=direct status=none &
 }
 
+# copy_to_n3 NAME: node 2 dies (rmemd_die: a reset, then no link for 30 s),
+# and its copy of region NAME's extent 0 goes once the node is dead; node 3
+# is added and gets the new copy. Sets n3, and the caller's c to the
+# extent's copies once node 3's is being made (or after 20 s).
+copy_to_n3() {
+	RMEMD_NODE=2 rmemd_die 30
+	node_wait_state "$n2" dead 30 && n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
+	for _ in $(seq 80); do
+		[[ " $(copies "$1")" == *" +$n3 "* ]] && break
+		sleep 0.25
+	done
+	c=$(copies "$1")
+}
+
 # skip_case NAME N: N results of a case not asked for.
 skip_case() {
 	local i
@@ -197,7 +211,7 @@ case_barrier() {
 # twice as slow must still fit).
 STALE_S=$((45 * ${RMEM_TIMEOUT_SCALE:-1}))
 case_stale() {
-	local dev w1 w2 tw1 t0 c d0 lead limit rc r cpu
+	local dev w1 w2 tw1 t0 c d d0 lead limit rc r cpu
 
 	rmem_reload io_timeout_s=$STALE_S heartbeat_ms=0 rebuild_mbps=1 &&
 		RMEMD_NODE=3 rmemd_relaunch stall-drop60 "${cmdline[3]}" --test-drop-reply write@60M &&
@@ -208,14 +222,7 @@ case_stale() {
 	tap_result "stale: region st2 (replicas 2) on nodes $n1 and $n2, 16 MiB written" $? ||
 		{ tap_fail_rest "setup"; tap_done; }
 
-	# Node 2 dies; its copy goes once it is dead; node 3 gets the new one.
-	RMEMD_NODE=2 rmemd_die 30
-	node_wait_state "$n2" dead 30 && n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
-	for _ in $(seq 80); do
-		[[ " $(copies st2)" == *" +$n3 "* ]] && break
-		sleep 0.25
-	done
-	c=$(copies st2)
+	copy_to_n3 st2
 	d0=$(region_field st2 dropped)
 	head -c 4096 /dev/urandom >"$tmp/w1"
 	head -c 4096 /dev/urandom >"$tmp/w2"
@@ -229,14 +236,15 @@ case_stale() {
 	# dropped count says it, not a moment with no copy being made.)
 	r=$(rmemd_kill_restart "$n1" stall-restart)
 	for _ in $(seq 40); do
-		[ "$(region_field st2 dropped)" -gt "${d0:-0}" ] && break
+		d=$(region_field st2 dropped)
+		[ "${d:-0}" -gt "${d0:-0}" ] && break
 		sleep 0.25
 	done
 	lead=$((SECONDS - tw1))
-	[[ " $c" == *" +$n3 "* ]] && [ "$(region_field st2 dropped)" -gt "${d0:-0}" ] &&
+	[[ " $c" == *" +$n3 "* ]] && [ "${d:-0}" -gt "${d0:-0}" ] &&
 		kill -0 "$w1" 2>/dev/null && [ "$lead" -lt $((STALE_S - 3)) ]
 	tap_last=$?
-	tap_result "stale: W1 unanswered on node $n3's copy being made (copies then: $c); rmemd on node $n1 restarted (reconnects $r): that copy dropped ($d0 -> $(region_field st2 dropped) dropped), $lead s after W1 (copies: $(copies st2))" "$tap_last"
+	tap_result "stale: W1 unanswered on node $n3's copy being made (copies then: $c); rmemd on node $n1 restarted (reconnects $r): that copy dropped ($d0 -> $d dropped), $lead s after W1 (copies: $(copies st2))" "$tap_last"
 
 	t0=$SECONDS
 	dd if="$tmp/w2" of="$dev" bs=4k seek=$((32 * 256)) count=1 oflag=direct status=none &
@@ -336,13 +344,7 @@ case_piece() {
 	# read from node 1's copy (which lost W), is then written over it.
 	# Node 1's request, the only complete copy's, waits for its node: it
 	# times out, is sent again after the reconnect, and node 1 answers.
-	RMEMD_NODE=2 rmemd_die 30
-	node_wait_state "$n2" dead 30 && n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
-	for _ in $(seq 80); do
-		[[ " $(copies pw)" == *" +$n3 "* ]] && break
-		sleep 0.25
-	done
-	c=$(copies pw)
+	copy_to_n3 pw
 	head -c 4096 /dev/urandom >"$tmp/w"
 	tw=$SECONDS
 	write_q1 "$dev" "$tmp/w" $((PIECE_P / 4096))
