@@ -728,18 +728,21 @@ bool rmemd_config_same_keys(const struct rmemd_config *a, const struct rmemd_con
 }
 
 /**
- * rmemd_config_build() - defaults, then the config file, then the flags
+ * rmemd_config_gather() - defaults, then the config file, then the flags,
+ * each value parsed but the whole not checked (rmemd_config_check())
  * @src: file and flags
  * @c: result
  * @err: on failure, the message
  * @errlen: size of @err
  *
  * The default file is read only if it exists; a file named by --config must.
+ * For the commands that only need to find the daemon (--status: its
+ * ctl-socket), which a serving config's requirements do not concern.
  *
  * Return: 0, or -1.
  */
-int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *c,
-		       char *err, size_t errlen)
+int rmemd_config_gather(const struct rmemd_config_src *src, struct rmemd_config *c,
+			char *err, size_t errlen)
 {
 	char msg[512];
 
@@ -752,5 +755,22 @@ int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *
 		if (rmemd_config_set(c, src->keys[i], src->vals[i], msg, sizeof(msg)))
 			return errf(err, errlen, "--%s", msg);
 	}
+	return 0;
+}
+
+/**
+ * rmemd_config_build() - rmemd_config_gather(), then rmemd_config_check()
+ * @src: file and flags
+ * @c: result
+ * @err: on failure, the message
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1.
+ */
+int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *c,
+		       char *err, size_t errlen)
+{
+	if (rmemd_config_gather(src, c, err, errlen))
+		return -1;
 	return rmemd_config_check(c, err, errlen);
 }

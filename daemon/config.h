@@ -151,6 +151,8 @@ struct rmemd_config_src {
 	int n;
 };
 
+int rmemd_config_gather(const struct rmemd_config_src *src, struct rmemd_config *c,
+			char *err, size_t errlen);
 int rmemd_config_build(const struct rmemd_config_src *src, struct rmemd_config *c,
 		       char *err, size_t errlen);
 

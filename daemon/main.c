@@ -351,10 +351,12 @@ int main(int argc, char **argv)
 	}
 	if (status || published || delete_name) {
 		if (!status_path) {
-			status_path = RMEMD_DEFAULT_CTL_SOCKET;
-			for (int i = 0; i < src.n; i++)
-				if (!strcmp(src.keys[i], "ctl-socket"))
-					status_path = src.vals[i];
+			/* The daemon's ctl-socket: its config file's, or a flag's. */
+			if (rmemd_config_gather(&src, &cfg, err, sizeof(err))) {
+				fprintf(stderr, "rmemd: %s\n", err);
+				return 2;
+			}
+			status_path = cfg.ctl_socket;
 		}
 		if (published)
 			return rmemd_ctl_published(status_path, json);

@@ -9,8 +9,9 @@
  *
  * Every attribute is named after its key in `rmemctl -j` and documented in
  * Documentation/ABI/testing/sysfs-*-rmem. All are read-only except a node's
- * timeout_ms, which is safe to change at run time: the node's error work
- * reads it each time it checks how long the node has been down.
+ * timeout_ms, which is safe to change at run time: it is read each time
+ * the node's dead_work or a connect attempt checks how long the node has
+ * been down (rmem_node_check_dead()).
  *
  * Lifetimes: a region's group goes away with its device (del_gendisk,
  * cdev_device_del), a node's kobject with the node (rmem_node_destroy),

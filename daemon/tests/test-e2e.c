@@ -886,6 +886,11 @@ static void test_status_cli(void)
 		   "JSON status: auth, key_ids (a string, in key-file order), auth counters");
 	}
 	char *argvn[] = { (char *)rmemd, "--status", "/nonexistent/rmemd.sock", NULL };
+	char *argvc[] = { (char *)rmemd, "--status", "--config", conf, NULL };
+
+	/* No SOCKET: the config file's ctl-socket, as the daemon's. */
+	ok(run(argvc, out) == 0 && strstr(read_file(out), "slabs:         8 total"),
+	   "rmemd --status --config FILE finds the daemon at FILE's ctl-socket");
 
 	ok(run(argvn, out) == 1 && strstr(read_file(out), "cannot reach rmemd"),
 	   "--status without a daemon: exit 1 with a message");
