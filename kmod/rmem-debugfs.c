@@ -19,6 +19,10 @@
  *                        again on a node back in a new session, as when
  *                        that node drops again at once (rmem-region.c);
  *                        a write that maps a slab there still can
+ *   hold_resend          a write to be sent again waits in its work item
+ *                        (rmem_region_write_work) until this is cleared:
+ *                        rmem_write_wq running late, as under memory
+ *                        pressure, while the rebuild goes on
  *
  * And files to read: queues, how each live node's connections are set up
  * (for TCP: the socket options that keep swap-out out of reclaim); extents,
@@ -38,6 +42,7 @@ u32 rmem_fi_write_done_ms;
 u32 rmem_fi_submit_ms;
 bool rmem_fi_bounce_reserve;
 bool rmem_fi_reattach_fail;
+bool rmem_fi_hold_resend;
 
 static struct dentry *rmem_debugfs_dir;
 
@@ -97,6 +102,7 @@ void rmem_debugfs_init(void)
 	debugfs_create_bool("bounce_reserve_only", 0600, rmem_debugfs_dir,
 			    &rmem_fi_bounce_reserve);
 	debugfs_create_bool("reattach_fail", 0600, rmem_debugfs_dir, &rmem_fi_reattach_fail);
+	debugfs_create_bool("hold_resend", 0600, rmem_debugfs_dir, &rmem_fi_hold_resend);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 	debugfs_create_file("extents", 0400, rmem_debugfs_dir, NULL, &rmem_extents_fops);
 }

@@ -960,7 +960,8 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 /*
  * rmem_write_wq: a write sent again (@rio->resend), or one the block front
  * end could not send without sleeping (rmem_write_defer()). Either may wait
- * for a node's call (a reopen, a new slab) or for a rebuild's barrier. As
+ * for a node's call (a reopen, a new slab); the second, for a rebuild's
+ * barrier too (the first passes it: rmem_extent_drain() waits for it). As
  * the reconnect work, under PF_MEMALLOC: the region may be the swap device,
  * and this write may be what reclaim waits for; so no reclaim, and what
  * it allocates (a node's reconciliation) may use the reserves.
@@ -977,6 +978,9 @@ static void rmem_region_write_work(struct work_struct *work)
 				    r->name, rio->pos, rio->reruns);
 		/* A copy still stale waits for the next pass: not a second away. */
 		rmem_region_kick(r);
+		/* Test only: this work item runs late (debugfs hold_resend). */
+		while (READ_ONCE(rmem_fi_hold_resend) && !READ_ONCE(r->dying))
+			msleep(20);
 	}
 	rmem_region_write_send(rio);
 	memalloc_noreclaim_restore(noreclaim);
@@ -1633,7 +1637,12 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 	rio->hard = false;
 	for (;;) {
 		spin_lock(&r->lock);
-		if (e->barrier) {
+		/*
+		 * A write sent again passes a rebuild's barrier: the barrier
+		 * waits for it (rmem_extent_drain()), as for a write in flight,
+		 * and a piece it overlaps is copied again.
+		 */
+		if (e->barrier && !again) {
 			spin_unlock(&r->lock);
 			if (rmem_write_defer(rio))
 				return;
@@ -1673,6 +1682,7 @@ static void rmem_region_write_send(struct rmem_rio *rio)
 				spin_lock(&r->lock);
 				e->resends--;
 				spin_unlock(&r->lock);
+				wake_up_all(&r->wait);	/* rmem_extent_drain() */
 			}
 			rmem_rio_end(rio, ret);
 			return;
@@ -2220,16 +2230,31 @@ static u32 rmem_extent_copy_range(struct rmem_region *r, struct rmem_extent *e,
 }
 
 /*
- * Wait for the extent's writes in flight while new ones wait (e->barrier),
- * for io_timeout_s at most: a write whose reply is lost completes only when
+ * Wait for the extent's writes in flight, and those to be sent again,
+ * while new ones wait (e->barrier), for io_timeout_s at most. A write to be
+ * sent again passes the barrier; until it is sent, a copy may lack it while
+ * its checksum is already the new one, so a piece it overlaps could never
+ * be copied clean (and while it waited on the barrier, the rebuild held
+ * the barrier for good). A write whose reply is lost completes only when
  * blk-mq's timeout work runs, and that work waits for every ->queue_rq() in
  * progress (BLK_MQ_F_BLOCKING), one of which may be a write asleep on our
  * barrier. So give up instead (-ETIMEDOUT): the copy is dropped and made
  * again later.
  */
+static bool rmem_extent_quiet(struct rmem_region *r, const struct rmem_extent *e)
+{
+	bool quiet;
+
+	/* Both counts of one moment: a resend moves one to the other. */
+	spin_lock(&r->lock);
+	quiet = !rmem_extent_writing(e);
+	spin_unlock(&r->lock);
+	return quiet;
+}
+
 static int rmem_extent_drain(struct rmem_region *r, struct rmem_extent *e)
 {
-	if (!wait_event_timeout(r->wait, !READ_ONCE(e->writes), rmem_io_timeout()))
+	if (!wait_event_timeout(r->wait, rmem_extent_quiet(r, e), rmem_io_timeout()))
 		return -ETIMEDOUT;
 	return 0;
 }
@@ -2241,7 +2266,9 @@ static int rmem_extent_drain(struct rmem_region *r, struct rmem_extent *e)
  * while a piece is copied and overlaps it may have reached @to before the
  * piece's older data did, so the piece is copied again. After
  * RMEM_REBUILD_TRIES such tries, new writes to the extent wait (e->barrier)
- * while the piece is copied once more.
+ * while the piece is copied once more, after the writes in flight and those
+ * to be sent again (which pass the barrier) are done; until no write
+ * overlapped it.
  */
 static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_rebuild_buf *b,
 			    const struct rmem_replica *to)
@@ -2282,6 +2309,8 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 				ret = rmem_extent_drain(r, e);
 				if (ret)
 					break;
+				/* The writes that ended meanwhile are done: none overlap. */
+				c = rmem_extent_copy_range(r, e, p, end, true);
 			}
 			if (find_next_bit(r->written, end, p) >= end) {
 				len = 0;
@@ -2291,8 +2320,9 @@ static int rmem_extent_copy(struct rmem_region *r, unsigned int ei, struct rmem_
 			ret = rmem_piece_copy(r, ei, off, len, b, to, c);
 			trace_rmem_rebuild(r->id, ei, to->node->id, off, len, ret);
 			spin_lock(&r->lock);
-			clean = !ret && (barrier || (e->copy_conflicts == c &&
-						     !rmem_extent_writes_on(r, e, p, end)));
+			/* Under the barrier too: a write sent again passes it. */
+			clean = !ret && e->copy_conflicts == c &&
+				!rmem_extent_writes_on(r, e, p, end);
 			if (ret == -EAGAIN)
 				ret = 0;	/* raced with a write: again */
 			if (rmem_rep_find(e, to->node, to->slab, to->gen) != e->nr)

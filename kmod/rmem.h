@@ -514,7 +514,7 @@ static inline bool rmem_node_in(const struct rmem_node *n, struct rmem_node *con
  * @nr: complete copies; 0 while unmapped
  * @syncing: the rebuild fills rep[@nr]: writes reach it, reads do not
  * @barrier: the rebuild needs the extent quiet: new writes wait until it
- *	is clear
+ *	is clear (writes sent again do not: it waits for them)
  * @copy_start: first page of the piece the rebuild is copying
  * @copy_end: page after it ([0, 0) when none)
  * @copy_conflicts: writes that overlapped that piece while it was copied
@@ -897,6 +897,7 @@ extern u32 rmem_fi_write_done_ms;
 extern u32 rmem_fi_submit_ms;
 extern bool rmem_fi_bounce_reserve;
 extern bool rmem_fi_reattach_fail;
+extern bool rmem_fi_hold_resend;
 void rmem_debugfs_init(void);
 void rmem_debugfs_exit(void);
 

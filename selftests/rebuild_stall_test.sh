@@ -66,12 +66,27 @@
 #          an acknowledged write (helper-34's review). Checks: W completes,
 #          node 3's copy is made, and W reads back right from it alone
 #          (rmemd on node 1 stopped).
+# resend   As lost, but the page at 8 MiB holds data from before, and rmemd
+#          on node 2 loses the next write there (write:2@8M); the resend's
+#          work item is held (debugfs hold_resend: rmem_write_wq running
+#          late) and node 3 is added. Node 2 comes back before the resend
+#          goes, and the rebuild copies the extent to node 3 from node 2's
+#          copy, which lacks W: the piece's checksum does not match, as W
+#          is still to be sent again. The rebuild took that for a write
+#          still in flight and copied the piece again, holding new writes
+#          off (e->barrier) after four tries; the resend, once its work
+#          ran, waited on that barrier as a new write, and the piece never
+#          matched: a livelock, W hung for good (helper-35's review).
+#          Checks: W is sent again and completes once released, node 3's
+#          copy is made, and W reads back right from it alone (rmemd on
+#          node 2 stopped).
 #
 # TCP only: over RDMA a WRITE is one-sided, rmemd sends no reply to drop.
 # Needs three memory nodes (scripts/rmem-vm --memory-nodes 3). With CASE
 # arguments, only those cases run. The short form (RMEM_SHORT=1, make check)
-# skips the barrier case, and the pruned case unless the kernel has KASAN
-# (make check-debug's), unless they are asked for.
+# skips the barrier and lost cases (the resend case sends a write again the
+# same way), and the pruned case unless the kernel has KASAN (make
+# check-debug's), unless they are asked for.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -79,9 +94,9 @@
 # io_timeout_s of the barrier case: W2 must be sent well before W1's runs
 # out (the debug kernel, RMEM_TIMEOUT_SCALE=3, is slower).
 TIMEOUT_S=$((10 * ${RMEM_TIMEOUT_SCALE:-1}))
-CASES=(barrier stale pruned lost piece)
+CASES=(barrier stale pruned lost resend piece)
 want=" $* "
-tap_plan 24
+tap_plan 30
 tmp=$(mktemp -d)
 declare -A cmdline
 
@@ -94,7 +109,11 @@ if [ "${RMEM_TRANSPORT:-tcp}" != tcp ]; then
 	tap_done
 fi
 
+# debugfs: a write to be sent again waits in its work item while this is 1.
+HOLD_RESEND=/sys/kernel/debug/rmem/hold_resend
+
 finish() {
+	[ -w "$HOLD_RESEND" ] && echo 0 >"$HOLD_RESEND"
 	blk_cleanup
 	# Each rmemd as it was, without a test option (node 2 may be down
 	# still: rmemd_back waits for it).
@@ -135,6 +154,45 @@ copy_to_n3() {
 		sleep 0.25
 	done
 	c=$(copies "$1")
+}
+
+# n1_gone NAME: node 1's answer to the write just sent is in (2 s); then
+# rmemd there is killed (a reset), the node is declared dead and its copy
+# of region NAME's extent 0 pruned (up to 20 s). Sets the caller's c to
+# the extent's copies then.
+n1_gone() {
+	sleep 2
+	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
+	node_wait_state "$n1" dead 30
+	for _ in $(seq 80); do
+		[ "$(copies "$1")" = "$n2 " ] && break
+		sleep 0.25
+	done
+	c=$(copies "$1")
+}
+
+# check_n3_copy CASE NAME I N DEV OFF: extent 0 of region NAME gets its
+# copies on node N (memory guest I) and node $n3, once the rebuild made
+# node 3's (up to 180 s); then, rmemd on guest I stopped, the page at byte
+# OFF of DEV must read back as $tmp/w from node 3's copy alone: a copy
+# that lacks an acknowledged write. Two results.
+check_n3_copy() {
+	local k=$1 name=$2 i=$3 n=$4 dev=$5 off=$6 c
+
+	for _ in $(seq 360); do
+		c=$(copies "$name")
+		[[ " $c" == *" $n "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]] && break
+		sleep 0.5
+	done
+	[[ " $c" == *" $n "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]]
+	tap_last=$?
+	tap_result "$k: node $n3's copy complete: extent 0's copies on nodes $n and $n3 (copies: $c)" "$tap_last"
+
+	RMEMD_NODE=$i rmemd_stop
+	dd if="$dev" of="$tmp/r" bs=4k skip=$((off / 4096)) count=1 iflag=direct status=none &&
+		cmp -s "$tmp/r" "$tmp/w"
+	tap_last=$?
+	tap_result "$k: W reads back right from node $n3's copy alone, rmemd on node $n stopped (csum_errors $(region_field "$name" csum_errors))" "$tap_last"
 }
 
 # skip_case NAME N: N results of a case not asked for.
@@ -290,14 +348,7 @@ case_gone() {
 	write_q1 "$dev" "$tmp/w1" $((8 * 256))
 	w1=$!
 	# Node 1's answer is in at once; then it dies (a reset: no rmemd).
-	sleep 2
-	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
-	node_wait_state "$n1" dead 30
-	for _ in $(seq 80); do
-		[ "$(copies pr)" = "$n2 " ] && break
-		sleep 0.25
-	done
-	c=$(copies pr)
+	n1_gone pr
 	rmemctl node del "$n1" >"$tmp/del" 2>&1
 	del=$?
 	lead=$((SECONDS - tw1))
@@ -321,6 +372,73 @@ case_gone() {
 }
 case_pruned() { case_gone pruned --test-drop-reply; }
 case_lost() { case_gone lost --test-lose-request; }
+
+case_resend() {
+	local dev w tw lead limit rc c m ok_rc sent
+	local at=$((8 * 1024 * 1024))
+
+	rmem_reload io_timeout_s=$PRUNED_S heartbeat_ms=0 &&
+		RMEMD_NODE=2 rmemd_relaunch stall-resend "${cmdline[2]}" --test-lose-request write:2@8M &&
+		n1=$(blk_add_node 1 3s) && n2=$(blk_add_node 2 60s) && [ -n "$n1" ] && [ -n "$n2" ] &&
+		node_wait_state "$n2" live 30 &&
+		dev=$(blk_add_region rs 64M replicas 2) &&
+		dd if=/dev/urandom of="$dev" bs=1M count=4 oflag=direct status=none &&
+		dd if=/dev/urandom of="$dev" bs=4k seek=$((at / 4096)) count=1 oflag=direct status=none &&
+		{ [ "$(copies rs)" = "$n1 $n2 " ] || [ "$(copies rs)" = "$n2 $n1 " ]; } &&
+		echo 1 >"$HOLD_RESEND"
+	tap_last=$?
+	tap_result "resend: region rs (replicas 2) on nodes $n1 and $n2, 4 MiB and the page at 8 MiB written; rmemd on node $n2 loses the next write there; hold_resend set (copies: $(copies rs))" "$tap_last" ||
+		{ tap_fail_rest "setup"; tap_done; }
+
+	head -c 4096 /dev/urandom >"$tmp/w"
+	m=$(dmesg_mark)
+	tw=$SECONDS
+	write_q1 "$dev" "$tmp/w" $((at / 4096))
+	w=$!
+	# Node 1's answer is in at once; then it dies and its copy is pruned;
+	# node 3 comes to get a new copy, made once W's request to node 2
+	# timed out (W is then to be sent again: held).
+	n1_gone rs
+	n3=$(blk_add_node 3) && node_wait_state "$n3" live 30
+	ok_rc=$?
+	lead=$((SECONDS - tw))
+	[ "$c" = "$n2 " ] && [ $ok_rc = 0 ] && kill -0 "$w" 2>/dev/null && [ "$lead" -lt $((PRUNED_S - 6)) ]
+	tap_last=$?
+	tap_result "resend: W unanswered on node $n2; node $n1 dead, its copy pruned (copies: $c); node $n3 added, $lead s after W" "$tap_last"
+
+	# W's request to node 2 times out (fail-fast: sent to two copies), and
+	# W goes again: its work item held. Node 2 reconnects, and the rebuild
+	# makes node 3's copy meanwhile.
+	sent=1
+	for _ in $(seq $((4 * PRUNED_S + 120))); do
+		dmesg_since "$m" | grep -q "region rs: write at $at sent again" && sent=0 && break
+		sleep 0.5
+	done
+	node_wait_state "$n2" live 60
+	ok_rc=$?
+	for _ in $(seq 120); do
+		c=$(copies rs)
+		[[ " $c" == *" +$n3 "* ]] && break
+		sleep 0.25
+	done
+	# Long enough for the rebuild to reach W's piece.
+	sleep $((10 * ${RMEM_TIMEOUT_SCALE:-1}))
+	[ $sent = 0 ] && [ $ok_rc = 0 ] && [[ " $c" == *" +$n3 "* ]] && kill -0 "$w" 2>/dev/null
+	tap_last=$?
+	tap_result "resend: W to be sent again $((SECONDS - tw)) s after it was sent, its work item held; node $n2 back (reconnects $(node_field "$n2" reconnects)); node $n3's copy being made (copies: $c)" "$tap_last"
+
+	echo 0 >"$HOLD_RESEND"
+	limit=$((PRUNED_S + 90))
+	rmem_wait_pid "$w" "$limit"
+	rc=$?
+	[ $rc = 124 ] && blk_hung "resend: W completes once released: still waiting after $limit s (copies: $(copies rs), rebuild_bytes $(region_field rs rebuild_bytes))"
+	tap_result "resend: W complete $((SECONDS - tw)) s after it was sent, once released (rc $rc)" "$rc"
+
+	check_n3_copy resend rs 2 "$n2" "$dev" "$at"
+	blk_cleanup
+	RMEMD_NODE=1 rmemd_restart stall-restore-1 "${cmdline[1]}" >/dev/null
+	RMEMD_NODE=2 rmemd_relaunch stall-restore-2 "${cmdline[2]}"
+}
 
 # P: the page W goes to in the piece case, 8 MiB + 4 KiB: never written
 # before W, in the rebuild's ninth piece (1 MiB each), whose first page is.
@@ -360,22 +478,8 @@ case_piece() {
 	[ $rc = 124 ] && blk_hung "piece: W completes: still waiting after $limit s (copies: $(copies pw))"
 	tap_result "piece: W complete $((SECONDS - tw)) s after it was sent (rc $rc, node $n1 reconnects $(node_field "$n1" reconnects))" "$rc"
 
-	for _ in $(seq 360); do
-		c=$(copies pw)
-		[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]] && break
-		sleep 0.5
-	done
-	[[ " $c" == *" $n1 "* ]] && [[ " $c" == *" $n3 "* ]] && [[ $c != *+* ]]
-	tap_last=$?
-	tap_result "piece: node $n3's copy complete: extent 0's copies on nodes $n1 and $n3 (copies: $c)" "$tap_last"
-
-	# A piece written over W and taken as copied: node 3's copy lacks an
-	# acknowledged write. Read it alone: rmemd on node 1 gone.
-	RMEMD_NODE=1 rmemd_stop
-	dd if="$dev" of="$tmp/r" bs=4k skip=$((PIECE_P / 4096)) count=1 iflag=direct status=none &&
-		cmp -s "$tmp/r" "$tmp/w"
-	tap_last=$?
-	tap_result "piece: W reads back right from node $n3's copy alone, rmemd on node $n1 stopped (csum_errors $(region_field pw csum_errors))" "$tap_last"
+	# A piece written over W and taken as copied: node 3's copy lacks it.
+	check_n3_copy piece pw 1 "$n1" "$dev" "$PIECE_P"
 	blk_cleanup
 	RMEMD_NODE=1 rmemd_relaunch stall-restore-1 "${cmdline[1]}"
 	RMEMD_NODE=2 rmemd_back stall-back-2 "${cmdline[2]}"
@@ -389,13 +493,17 @@ done
 mark=$(dmesg_mark)
 for c in "${CASES[@]}"; do
 	if [ "$want" != "  " ] && [[ $want != *" $c "* ]]; then
-		case $c in barrier) skip_case "$c" 6 ;; stale | pruned | lost) skip_case "$c" 4 ;; piece) skip_case "$c" 5 ;; esac
+		case $c in barrier | resend) skip_case "$c" 6 ;; stale | pruned | lost) skip_case "$c" 4 ;; piece) skip_case "$c" 5 ;; esac
 		continue
 	fi
 	# The short form (make check, CI's time) runs the stale case: its W2
 	# waits on the same work item (rmem_write_defer()) as the barrier's.
 	[ "$c" = barrier ] && [ "$want" = "  " ] &&
 		! long_only 6 "barrier: a write held off by a rebuild's barrier while the write it waits for lost its reply" &&
+		continue
+	# The resend case's W goes again as the lost case's does.
+	[ "$c" = lost ] && [ "$want" = "  " ] &&
+		! long_only 4 "lost: a write lost on one copy, acknowledged by a copy pruned since" &&
 		continue
 	# The pruned case fails on the old code only where KASAN reports the
 	# use after free: the short form runs it on such a kernel only (make
