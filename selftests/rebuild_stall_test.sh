@@ -51,10 +51,10 @@
 #          instead of waiting for it. The write used to complete as done on
 #          node 1's acknowledgement alone, its only copy left without it: an
 #          acknowledged write lost. Checks: W1 completes and reads back right.
-# piece    A write (W) to a page never written before, 8 MiB + 4 KiB into
+# piece    A write (W) to a page never written before, 16 MiB + 4 KiB into
 #          extent 0 of a replicas-2 region on nodes 1 and 2, in the
-#          rebuild's ninth 1 MiB piece (whose first page is written); rmemd
-#          on node 1 loses it (--test-lose-request write@8M+4K). Node 2
+#          rebuild's 17th 1 MiB piece (whose first page is written); rmemd
+#          on node 1 loses it (--test-lose-request write@16M+4K). Node 2
 #          dies, and the rebuild fills a copy on node 3 from node 1's, a
 #          piece a second (rebuild_mbps=1). W is sent before its piece is
 #          copied: node 3's copy takes it at once, then the piece, read
@@ -440,9 +440,12 @@ case_resend() {
 	RMEMD_NODE=2 rmemd_relaunch stall-restore-2 "${cmdline[2]}"
 }
 
-# P: the page W goes to in the piece case, 8 MiB + 4 KiB: never written
-# before W, in the rebuild's ninth piece (1 MiB each), whose first page is.
-PIECE_P=$((8 * 1024 * 1024 + 4096))
+# The piece case's W goes to the page after PIECE_MIB MiB: never written
+# before W, in the rebuild's piece (1 MiB each) after PIECE_MIB written ones,
+# whose first page is. The rebuild copies a piece a second: W must be sent
+# before it gets there (the debug kernel took more than 8 s).
+PIECE_MIB=$((16 * ${RMEM_TIMEOUT_SCALE:-1}))
+PIECE_P=$((PIECE_MIB * 1024 * 1024 + 4096))
 case_piece() {
 	local dev w tw rb c limit rc
 
@@ -451,9 +454,9 @@ case_piece() {
 		n1=$(blk_add_node 1 10s) && n2=$(blk_add_node 2 3s) && [ -n "$n1" ] && [ -n "$n2" ] &&
 		node_wait_state "$n2" live 30 &&
 		dev=$(blk_add_region pw 64M replicas 2) &&
-		dd if=/dev/urandom of="$dev" bs=1M count=8 oflag=direct status=none &&
-		dd if=/dev/urandom of="$dev" bs=4k seek=2048 count=1 oflag=direct status=none
-	tap_result "piece: region pw (replicas 2) on nodes $n1 and $n2, 8 MiB + 4 KiB written; rmemd on node $n1 loses the first write at $PIECE_P" $? ||
+		dd if=/dev/urandom of="$dev" bs=1M count="$PIECE_MIB" oflag=direct status=none &&
+		dd if=/dev/urandom of="$dev" bs=4k seek=$((PIECE_MIB * 256)) count=1 oflag=direct status=none
+	tap_result "piece: region pw (replicas 2) on nodes $n1 and $n2, $PIECE_MIB MiB + 4 KiB written; rmemd on node $n1 loses the first write at $PIECE_P" $? ||
 		{ tap_fail_rest "setup"; tap_done; }
 
 	# Node 2 dies; its copy goes; node 3 gets a new one, a 1 MiB piece a
@@ -468,7 +471,7 @@ case_piece() {
 	write_q1 "$dev" "$tmp/w" $((PIECE_P / 4096))
 	w=$!
 	rb=$(region_field pw rebuild_bytes)
-	[[ " $c" == *" +$n3 "* ]] && [ "${rb:-0}" -lt $((8 * 1024 * 1024)) ]
+	[[ " $c" == *" +$n3 "* ]] && [ "${rb:-0}" -lt $((PIECE_MIB * 1024 * 1024)) ]
 	tap_last=$?
 	tap_result "piece: W sent while node $n3's copy is being made (copies: $c), $((${rb:-0} >> 10)) KiB of it copied: before W's piece" "$tap_last"
 
