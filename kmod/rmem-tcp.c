@@ -64,6 +64,7 @@ struct rmem_tcp_queue {
 	unsigned long tx_resumed;	/* sends tx_work finished; send_lock */
 	unsigned long tx_zerocopy;	/* WRITEs sent zero-copy; send_lock */
 	unsigned long tx_copied;	/* WRITEs whose data was copied; send_lock */
+	const char *opened;		/* reclaim the opener could enter: debugfs */
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	/* Receive state, only touched by rx_work. */
@@ -799,6 +800,13 @@ static int rmem_tcp_queue_open(struct rmem_tcp_queue *q)
 	struct socket *sock;
 	int ret;
 
+	/*
+	 * A reconnect must not recurse into reclaim (rmem_node_reconnect_work()
+	 * runs under PF_MEMALLOC): which scope the socket was made in, for
+	 * tcp_sock_test.sh.
+	 */
+	q->opened = current->flags & PF_MEMALLOC ? "noreclaim" :
+		    !(current_gfp_context(GFP_KERNEL) & __GFP_IO) ? "noio" : "reclaim";
 	ret = sock_create_kern(&init_net, node->addr.ss_family, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (ret)
 		return ret;
@@ -919,11 +927,12 @@ static void rmem_tcp_debug_show(struct rmem_node *node, struct seq_file *m)
 		mutex_lock(&q->send_lock);
 		if (q->live) {
 			sk = q->sock->sk;
-			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu zerocopy %lu copied %lu early %lu\n",
+			seq_printf(m, "node %u tcp queue %u: memalloc %d task_frag %d linger %d/%lu noio %d lock %s resumed %lu zerocopy %lu copied %lu early %lu opened %s\n",
 				   node->id, i, sock_flag(sk, SOCK_MEMALLOC), sk->sk_use_task_frag,
 				   sock_flag(sk, SOCK_LINGER), sk->sk_lingertime,
 				   !(sk->sk_allocation & __GFP_IO), rmem_tcp_lock_class(sk),
-				   q->tx_resumed, q->tx_zerocopy, q->tx_copied, q->early_replies);
+				   q->tx_resumed, q->tx_zerocopy, q->tx_copied, q->early_replies,
+				   q->opened);
 		}
 		mutex_unlock(&q->send_lock);
 	}

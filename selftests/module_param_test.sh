@@ -17,6 +17,8 @@ BAD=(
 	"connect_timeout_ms 0 99 600001 abc -1 99999999999"
 	"node_timeout_ms 0 99 3600001 abc"
 	"heartbeat_ms 600001 abc -5 4294967296"
+	"replicas 0 4 abc -1"
+	"rebuild_mbps 100001 abc -1 4294967296"
 )
 tap_plan $((${#BAD[@]} + 6))
 trap blk_cleanup EXIT
@@ -61,10 +63,12 @@ for b in "${BAD[@]}"; do
 done
 
 # Read-only parameters stay read-only.
-ro=0
+ro=0 why=''
 for name in slab_mb nr_queues io_timeout_s; do
-	[ "$(stat -c %a "$P/$name")" = 444 ] || { echo "$name: mode $(stat -c %a "$P/$name")"; ro=1; }
-done 2>&1 | tap_diag
+	mode=$(stat -c %a "$P/$name" 2>&1)
+	[ "$mode" = 444 ] || { why+="$name: mode $mode"$'\n'; ro=1; }
+done
+printf '%s' "$why" | tap_diag
 tap_result "slab_mb, nr_queues and io_timeout_s are read-only at run time" "$ro"
 
 # A good value is taken.

@@ -9,7 +9,9 @@
 # its own tcp_sendmsg() copy can flush its plug into our queue_rq, and the
 # nested send would corrupt both streams), closes without lingering, and,
 # on a lockdep kernel, has a socket lock class of its own. The same holds
-# for the sockets of a reconnect. Read from /sys/kernel/debug/rmem/queues.
+# for the sockets of a reconnect, which are made with no reclaim to recurse
+# into (PF_MEMALLOC, rmem_node_reconnect_work(): issue 12's item 7; the
+# queues line's "opened"). Read from /sys/kernel/debug/rmem/queues.
 # Write data goes zero-copy (module parameter tcp_zerocopy: the socket takes
 # references on the pages, MSG_SPLICE_PAGES or sendpage), from bounce pages
 # (an encrypted region) and from the writer's own pages (encrypt off, with
@@ -20,7 +22,7 @@
 . "$RMEM_LIB"
 
 Q=/sys/kernel/debug/rmem/queues
-tap_plan 9
+tap_plan 10
 P=/sys/module/rmem/parameters
 zc_default=$(cat "$P/tcp_zerocopy" 2>/dev/null)
 cleanup() {
@@ -64,6 +66,10 @@ r=$(rmemd_kill_restart "$node" rmemd-tcp-sock) &&
 tap_result "node reconnects to the restarted rmemd (reconnects $r)" $?
 queues_ok
 tap_result "the reconnected sockets have the same options" $?
+bad=$(grep "^node $node tcp queue" "$Q" | grep -v ' opened noreclaim$')
+[ -z "$bad" ]
+tap_result "the reconnect made them with no reclaim to recurse into (PF_MEMALLOC)" $?
+printf '%s\n' "$bad" | grep . | tap_diag
 
 # sends FIELD: the sum of FIELD (zerocopy, copied) over the node's queues.
 sends() {
