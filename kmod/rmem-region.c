@@ -2229,6 +2229,18 @@ static u32 rmem_extent_copy_range(struct rmem_region *r, struct rmem_extent *e,
 	return c;
 }
 
+/* No write to extent @e in flight or to be sent again (rmem_extent_writing()). */
+static bool rmem_extent_quiet(struct rmem_region *r, const struct rmem_extent *e)
+{
+	bool quiet;
+
+	/* Both counts of one moment: a resend moves one to the other. */
+	spin_lock(&r->lock);
+	quiet = !rmem_extent_writing(e);
+	spin_unlock(&r->lock);
+	return quiet;
+}
+
 /*
  * Wait for the extent's writes in flight, and those to be sent again,
  * while new ones wait (e->barrier), for io_timeout_s at most. A write to be
@@ -2241,17 +2253,6 @@ static u32 rmem_extent_copy_range(struct rmem_region *r, struct rmem_extent *e,
  * barrier. So give up instead (-ETIMEDOUT): the copy is dropped and made
  * again later.
  */
-static bool rmem_extent_quiet(struct rmem_region *r, const struct rmem_extent *e)
-{
-	bool quiet;
-
-	/* Both counts of one moment: a resend moves one to the other. */
-	spin_lock(&r->lock);
-	quiet = !rmem_extent_writing(e);
-	spin_unlock(&r->lock);
-	return quiet;
-}
-
 static int rmem_extent_drain(struct rmem_region *r, struct rmem_extent *e)
 {
 	if (!wait_event_timeout(r->wait, rmem_extent_quiet(r, e), rmem_io_timeout()))
