@@ -57,7 +57,7 @@ sn_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 sn_attach() {
 	local t0 t1 rc dev
 	t0=$(date +%s.%N)
-	rmemctl region attach "$1" type mmap chunk "$2" >"$3.out" 2>&1
+	rmemctl region attach "$1" type mmap chunk "$2" key-file "$RMEM_REGION_KEY_FILE" >"$3.out" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
 	dev=$(rmemctl -j region show "$1" 2>/dev/null | python3 -c '
@@ -152,7 +152,7 @@ shared_setup_rmem() {
 		sleep 2; done; exit 1" 2>&1) ||
 		{ fail rmem "compute2: rmemctl node add ${SHARED_ADDR[2]}:$RMEM_PORT: $(echo "$out" | tail -n 1)"; return; }
 	t0=$(date +%s.%N)
-	out=$(bounded 60 rmemctl region add "$SHARED_REGION" size "${SHARED_SIZE}M" publish 2>&1) ||
+	out=$(bounded 60 rmemctl region add "$SHARED_REGION" size "${SHARED_SIZE}M" publish key-file "$RMEM_REGION_KEY_FILE" 2>&1) ||
 		{ fail rmem "region add ... publish: $(echo "$out" | tail -n 1)"; return; }
 	t1=$(date +%s.%N)
 	out=$(bounded $((SHARED_SIZE * 4 + 120)) rmemctl region load "$SHARED_REGION" "$SHARED_DIR/idx" 2>&1) ||

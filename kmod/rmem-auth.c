@@ -85,20 +85,39 @@ static struct crypto_shash *rmem_auth_tfm_new(const u8 *key)
 	return tfm;
 }
 
-/* The id of @key: HMAC(K, "rmem-auth-key-id"), first 8 bytes, little endian. */
-static int rmem_auth_key_id(const u8 *key, u64 *id)
+/**
+ * rmem_auth_derive() - HMAC-SHA256 keyed with a key, over some pieces
+ * @key: RMEM_AUTH_KEY_LEN bytes
+ * @v: the pieces, concatenated
+ * @n: how many
+ * @out: the MAC
+ *
+ * Context: process (GFP_KERNEL: a transform for the call).
+ * Return: 0 or -errno.
+ */
+int rmem_auth_derive(const u8 *key, const struct kvec *v, unsigned int n,
+		     u8 out[RMEM_AUTH_MAC_LEN])
 {
-	struct kvec v = { .iov_base = RMEM_AUTH_LABEL_KEY_ID,
-			  .iov_len = RMEM_AUTH_LABEL_LEN };
 	struct crypto_shash *tfm;
-	u8 mac[RMEM_AUTH_MAC_LEN];
 	int ret;
 
 	tfm = rmem_auth_tfm_new(key);
 	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
-	ret = rmem_auth_hmac(tfm, &v, 1, mac);
+	ret = rmem_auth_hmac(tfm, v, n, out);
 	crypto_free_shash(tfm);
+	return ret;
+}
+
+/* The id of @key: HMAC(K, "rmem-auth-key-id"), first 8 bytes, little endian. */
+static int rmem_auth_key_id(const u8 *key, u64 *id)
+{
+	struct kvec v = { .iov_base = RMEM_AUTH_LABEL_KEY_ID,
+			  .iov_len = RMEM_AUTH_LABEL_LEN };
+	u8 mac[RMEM_AUTH_MAC_LEN];
+	int ret;
+
+	ret = rmem_auth_derive(key, &v, 1, mac);
 	if (!ret) {
 		__le64 le;
 

@@ -19,6 +19,15 @@
  * the checksums (rmem-region.c) are of what the memory node stores, so a
  * rebuild copies ciphertext and checks it without the key.
  *
+ * A published region (rmemctl region add ... publish key-file FILE) is
+ * read by other compute nodes, so its key cannot be random: it is derived
+ * from a key its readers share and its memory nodes do not (the region's
+ * key, RMEM_A_KEY), and from RMEM_PUB_SALT_LEN random bytes drawn when it
+ * is published (rmem_crypt_pub_new()). The seal stores the salt and a check
+ * value of the key in the region's trailer, where an attach finds them: it
+ * derives the same transform from the key it is given, or refuses a key
+ * whose check value differs. The trailer itself is never encrypted.
+ *
  * Bounce pages come from a mempool that holds one largest request's worth,
  * taken as dm-crypt does: without waiting first, and when that fails, one
  * request at a time under a mutex, waiting for pages to come back. A write
@@ -36,6 +45,7 @@
 #include <linux/mempool.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
+#include <linux/uio.h>
 
 #include "rmem.h"
 
@@ -86,6 +96,27 @@ void rmem_crypt_exit(void)
 	mempool_destroy(rmem_crypt_pages);
 }
 
+/* An xts(aes) transform keyed with @key (RMEM_CRYPT_KEY_LEN bytes). */
+static struct crypto_sync_skcipher *rmem_crypt_tfm(const u8 *key,
+						   struct netlink_ext_ack *extack)
+{
+	struct crypto_sync_skcipher *tfm;
+	int ret;
+
+	tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
+	if (IS_ERR(tfm)) {
+		NL_SET_ERR_MSG(extack, "encryption needs xts(aes) in the kernel's crypto API");
+		return tfm;
+	}
+	ret = crypto_sync_skcipher_setkey(tfm, key, RMEM_CRYPT_KEY_LEN);
+	if (ret) {
+		crypto_free_sync_skcipher(tfm);
+		NL_SET_ERR_MSG(extack, "encryption: the xts(aes) key was refused");
+		return ERR_PTR(ret);
+	}
+	return tfm;
+}
+
 /**
  * rmem_crypt_new() - a transform with a fresh random key, for one region
  * @extack: error report
@@ -97,24 +128,68 @@ struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack)
 {
 	struct crypto_sync_skcipher *tfm;
 	u8 key[RMEM_CRYPT_KEY_LEN];
-	int ret;
 
-	tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
-	if (IS_ERR(tfm)) {
-		NL_SET_ERR_MSG(extack, "encryption needs xts(aes) in the kernel's crypto API");
-		return tfm;
-	}
 	/* XTS wants two different halves (FIPS mode refuses equal ones). */
 	do {
 		get_random_bytes(key, sizeof(key));
 	} while (!crypto_memneq(key, key + RMEM_CRYPT_KEY_LEN / 2, RMEM_CRYPT_KEY_LEN / 2));
-	ret = crypto_sync_skcipher_setkey(tfm, key, sizeof(key));
+	tfm = rmem_crypt_tfm(key, extack);
 	memzero_explicit(key, sizeof(key));
+	return tfm;
+}
+
+/* Labels of the derivation: Documentation/design.rst, Published regions. */
+#define RMEM_PUB_LABEL_XTS	"rmem-pub-xts-key"
+#define RMEM_PUB_LABEL_CHECK	"rmem-pub-key-check"
+
+/**
+ * rmem_crypt_pub_new() - the transform of a published region, from its key
+ * @key: the region's key, RMEM_KEY_LEN bytes (the caller wipes its copy)
+ * @salt: the RMEM_PUB_SALT_LEN random bytes drawn when it was published
+ * @check: set to the key's check value, RMEM_PUB_CHECK_LEN bytes
+ * @extack: error report
+ *
+ * The XTS key is HMAC-SHA256(@key, "rmem-pub-xts-key" || @salt || 1)
+ * followed by the same with 2; @check is HMAC-SHA256(@key,
+ * "rmem-pub-key-check" || @salt). A new salt for each publication keeps
+ * two regions published with one key (or one name published again) from
+ * sharing ciphertext; @check tells whether a key is the region's, and
+ * nothing of the XTS key.
+ *
+ * Context: process; sleeps.
+ * Return: the transform, or an ERR_PTR().
+ */
+struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, u8 *check,
+						struct netlink_ext_ack *extack)
+{
+	struct crypto_sync_skcipher *tfm;
+	u8 xkey[RMEM_CRYPT_KEY_LEN];
+	u8 half;
+	struct kvec v[3] = {
+		{ .iov_base = RMEM_PUB_LABEL_XTS, .iov_len = sizeof(RMEM_PUB_LABEL_XTS) - 1 },
+		{ .iov_base = (void *)salt, .iov_len = RMEM_PUB_SALT_LEN },
+		{ .iov_base = &half, .iov_len = 1 },
+	};
+	int ret;
+
+	BUILD_BUG_ON(RMEM_CRYPT_KEY_LEN != 2 * RMEM_AUTH_MAC_LEN);
+	BUILD_BUG_ON(RMEM_PUB_CHECK_LEN != RMEM_AUTH_MAC_LEN);
+	half = 1;
+	ret = rmem_auth_derive(key, v, 3, xkey);
+	half = 2;
+	if (!ret)
+		ret = rmem_auth_derive(key, v, 3, xkey + RMEM_AUTH_MAC_LEN);
+	v[0].iov_base = RMEM_PUB_LABEL_CHECK;
+	v[0].iov_len = sizeof(RMEM_PUB_LABEL_CHECK) - 1;
+	if (!ret)
+		ret = rmem_auth_derive(key, v, 2, check);
 	if (ret) {
-		crypto_free_sync_skcipher(tfm);
-		NL_SET_ERR_MSG(extack, "encryption: the xts(aes) key was refused");
+		memzero_explicit(xkey, sizeof(xkey));
+		NL_SET_ERR_MSG(extack, "the region's key: HMAC-SHA256 failed");
 		return ERR_PTR(ret);
 	}
+	tfm = rmem_crypt_tfm(xkey, extack);
+	memzero_explicit(xkey, sizeof(xkey));
 	return tfm;
 }
 
@@ -291,6 +366,20 @@ void rmem_crypt_done(struct rmem_rio *rio)
 	rio->plain = NULL;
 }
 
+/* Whether the unit @sg describes is all zeros. */
+static bool rmem_crypt_sg_zero(struct scatterlist *sg)
+{
+	bool zero = true;
+
+	for (; sg && zero; sg = sg_next(sg)) {
+		void *va = kmap_local_page(sg_page(sg));
+
+		zero = !memchr_inv(va + sg->offset, 0, sg->length);
+		kunmap_local(va);
+	}
+	return zero;
+}
+
 /**
  * rmem_crypt_read() - decrypt, in place, the pages of a read that hold data
  * @tfm: the region's transform
@@ -298,12 +387,15 @@ void rmem_crypt_done(struct rmem_rio *rio)
  * @index: the region page the read starts at
  * @written: the region's bitmap of pages that hold data: the others are
  *	left as they are (the caller zeroes them)
+ * @zero_hole: a page that reads as all zeros was never written (an
+ *	attached region's, whose publisher did not write it): left as it is.
+ *	Ciphertext is never a page of zeros, short of 2^-32768.
  *
  * Context: any (no sleeping, no allocation).
  * Return: 0 or -EIO.
  */
 int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
-		    const unsigned long *written)
+		    const unsigned long *written, bool zero_hole)
 {
 	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;
 	struct scatterlist sg[RMEM_CRYPT_UNIT_SEGS];
@@ -314,7 +406,7 @@ int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 i
 		ret = rmem_crypt_unit_sg(io->bvec, io->nr_bvec, &pos, sg);
 		if (ret)
 			return ret;
-		if (!test_bit(index + i, written))
+		if (!test_bit(index + i, written) || (zero_hole && rmem_crypt_sg_zero(sg)))
 			continue;
 		ret = rmem_crypt_unit(tfm, sg, sg, index + i, false);
 		if (ret)

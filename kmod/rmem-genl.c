@@ -81,7 +81,7 @@ static void *rmem_genl_put(struct sk_buff *skb, struct genl_info *info, u8 cmd)
 static u64 rmem_features(void)
 {
 	return RMEM_FEAT_TCP | RMEM_FEAT_RDMA | RMEM_FEAT_BLOCK | RMEM_FEAT_MMAP | RMEM_FEAT_AUTH |
-	       RMEM_FEAT_PUBLISH;
+	       RMEM_FEAT_PUBLISH | RMEM_FEAT_PUB_KEY;
 }
 
 static int rmem_cmd_get_version(struct sk_buff *skb, struct genl_info *info)
@@ -436,10 +436,26 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 	return r->type == RMEM_REGION_MMAP ? rmem_region_fill_mmap(msg, r) : 0;
 }
 
-static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
+/*
+ * A region's key (RMEM_A_KEY) into @key, if the request has one, wiped
+ * from the request at once: not even an error ack echoing the request
+ * carries it back. The caller wipes @key. Returns whether there was one.
+ */
+static bool rmem_genl_take_key(struct genl_info *info, u8 key[RMEM_KEY_LEN])
+{
+	struct nlattr *a = info->attrs[RMEM_A_KEY];
+
+	if (!a)
+		return false;
+	memcpy(key, nla_data(a), RMEM_KEY_LEN);
+	memzero_explicit(nla_data(a), RMEM_KEY_LEN);
+	return true;
+}
+
+/* REGION_ADD, with @opts->key taken out of the request. */
+static int rmem_region_add_do(struct genl_info *info, struct rmem_region_opts *opts)
 {
 	enum rmem_region_type type = RMEM_REGION_BLOCK;
-	struct rmem_region_opts opts = {};
 	struct rmem_region *r;
 	struct sk_buff *msg;
 	void *hdr;
@@ -451,23 +467,23 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[RMEM_A_REGION_TYPE])
 		type = nla_get_u8(info->attrs[RMEM_A_REGION_TYPE]);
 	if (info->attrs[RMEM_A_REGION_CHUNK_SIZE])
-		opts.chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
+		opts->chunk = nla_get_u64(info->attrs[RMEM_A_REGION_CHUNK_SIZE]);
 	if (info->attrs[RMEM_A_REGION_CACHE_SIZE])
-		opts.cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
+		opts->cache = nla_get_u64(info->attrs[RMEM_A_REGION_CACHE_SIZE]);
 	if (info->attrs[RMEM_A_REGION_REPLICAS])
-		opts.replicas = nla_get_u8(info->attrs[RMEM_A_REGION_REPLICAS]);
-	opts.prealloc = nla_get_flag(info->attrs[RMEM_A_REGION_PREALLOC]);
+		opts->replicas = nla_get_u8(info->attrs[RMEM_A_REGION_REPLICAS]);
+	opts->prealloc = nla_get_flag(info->attrs[RMEM_A_REGION_PREALLOC]);
 	if (info->attrs[RMEM_A_REGION_ENCRYPT])
-		opts.encrypt = nla_get_u8(info->attrs[RMEM_A_REGION_ENCRYPT]) ?
-			       RMEM_CRYPT_ON : RMEM_CRYPT_OFF;
-	opts.publish = nla_get_flag(info->attrs[RMEM_A_REGION_PUBLISH]);
+		opts->encrypt = nla_get_u8(info->attrs[RMEM_A_REGION_ENCRYPT]) ?
+			RMEM_CRYPT_ON : RMEM_CRYPT_OFF;
+	opts->publish = nla_get_flag(info->attrs[RMEM_A_REGION_PUBLISH]);
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_region_add(nla_data(info->attrs[RMEM_A_REGION_NAME]),
-			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, &opts, &r,
+			      nla_get_u64(info->attrs[RMEM_A_REGION_SIZE]), type, opts, &r,
 			      info->extack);
 	if (ret)
 		goto out_unlock;
@@ -483,6 +499,19 @@ static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
 out_unlock:
 	mutex_unlock(&rmem_cfg_lock);
 	nlmsg_free(msg);
+	return ret;
+}
+
+static int rmem_cmd_region_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rmem_region_opts opts = {};
+	u8 key[RMEM_KEY_LEN];
+	int ret;
+
+	if (rmem_genl_take_key(info, key))
+		opts.key = key;
+	ret = rmem_region_add_do(info, &opts);
+	memzero_explicit(key, sizeof(key));
 	return ret;
 }
 
@@ -511,7 +540,8 @@ static int rmem_cmd_region_seal(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int rmem_cmd_region_attach(struct sk_buff *skb, struct genl_info *info)
+/* REGION_ATTACH, with the region's @key (or NULL) taken out of the request. */
+static int rmem_region_attach_do(struct genl_info *info, const u8 *key)
 {
 	enum rmem_region_type type = RMEM_REGION_MMAP;
 	struct nlattr *ids = info->attrs[RMEM_A_REGION_NODE_IDS];
@@ -545,7 +575,8 @@ static int rmem_cmd_region_attach(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	mutex_lock(&rmem_cfg_lock);
 	ret = rmem_region_attach(nla_data(info->attrs[RMEM_A_REGION_NAME]), type,
-				 nr_ids ? node_ids : NULL, nr_ids, chunk, cache, &r, info->extack);
+				 nr_ids ? node_ids : NULL, nr_ids, chunk, cache, key, &r,
+				 info->extack);
 	if (ret)
 		goto out_unlock;
 	ret = -EMSGSIZE;
@@ -561,6 +592,16 @@ static int rmem_cmd_region_attach(struct sk_buff *skb, struct genl_info *info)
 out_unlock:
 	mutex_unlock(&rmem_cfg_lock);
 	nlmsg_free(msg);
+	return ret;
+}
+
+static int rmem_cmd_region_attach(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 key[RMEM_KEY_LEN];
+	int ret;
+
+	ret = rmem_region_attach_do(info, rmem_genl_take_key(info, key) ? key : NULL);
+	memzero_explicit(key, sizeof(key));
 	return ret;
 }
 

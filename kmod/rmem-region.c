@@ -17,12 +17,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <linux/ctype.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1346,7 +1348,7 @@ static void rmem_region_read_done(struct rmem_req *io, int err)
 	rmem_req_put_node(io);
 	/* The checksums held: decrypt what holds data. */
 	if (!err && r->crypt) {
-		err = rmem_crypt_read(r->crypt, io, p, r->written);
+		err = rmem_crypt_read(r->crypt, io, p, r->written, r->attached);
 		if (err)
 			rregion_err_rl(r, "read at %llu: decryption failed\n", rio->pos);
 	}
@@ -1588,8 +1590,11 @@ int rmem_region_rw(struct rmem_rio *rio)
 	} else if (kept) {
 		end = p;
 	}
-	/* Ciphertext in bounce pages from here on: it is what every copy gets. */
-	if (r->crypt && end > p) {
+	/*
+	 * Ciphertext in bounce pages from here on: it is what every copy gets.
+	 * Not the seal's trailer: an attach reads the salt from it.
+	 */
+	if (r->crypt && end > p && !rio->trailer) {
 		ret = rmem_crypt_write(r->crypt, rio, p, rio->nowait);
 		if (ret == -EAGAIN)
 			return ret;
@@ -2706,17 +2711,32 @@ static int rmem_region_mmap_sizes(u64 slab_size, u64 size, u64 *chunk, u64 *cach
  * the published region's size there is ext_size.
  */
 #define RMEM_PUB_TRAILER_MAGIC		0x4d5553436d656d72ULL	/* "rmemCSUM" */
-#define RMEM_PUB_TRAILER_VERSION	1
+/*
+ * Version 1: not encrypted. Version 2: encrypted, with the fields after
+ * @crc; a module that knows only version 1 refuses it as damaged rather
+ * than read ciphertext as data.
+ */
+#define RMEM_PUB_TRAILER_V1		1
+#define RMEM_PUB_TRAILER_V2		2
+#define RMEM_PUB_TF_ENCRYPTED		0x1	/* @flags: the only one */
 
 /**
- * struct rmem_pub_trailer - the last page of a published region (32 bytes)
+ * struct rmem_pub_trailer - the start of a published region's last page (116 bytes)
  * @magic: RMEM_PUB_TRAILER_MAGIC
- * @version: RMEM_PUB_TRAILER_VERSION
+ * @version: RMEM_PUB_TRAILER_V1 or RMEM_PUB_TRAILER_V2
  * @page_size: bytes each table entry covers: 4096
  * @size: bytes of data (the attached region's size)
  * @pages: table entries: @size / 4096; the table starts at @size
  * @table_crc: crc32c of the table's @pages * 4 bytes
  * @crc: crc32c of the bytes before it
+ * @flags: version 2: RMEM_PUB_TF_ENCRYPTED
+ * @reserved: version 2: zero
+ * @salt: version 2: the salt of the key derivation (rmem_crypt_pub_new())
+ * @check: version 2: the check value of the region's key
+ * @crc2: version 2: crc32c of the bytes before it
+ *
+ * Its checksums, as the table's, are of what the memory nodes hold: the
+ * ciphertext of an encrypted region, checked before it is decrypted.
  */
 struct rmem_pub_trailer {
 	__le64 magic;
@@ -2726,6 +2746,11 @@ struct rmem_pub_trailer {
 	__le64 pages;
 	__le32 table_crc;
 	__le32 crc;
+	__le32 flags;
+	__le32 reserved;
+	u8 salt[RMEM_PUB_SALT_LEN];
+	u8 check[RMEM_PUB_CHECK_LEN];
+	__le32 crc2;
 };
 
 /* Bytes of trailer after @size bytes of data: the table, then its page. */
@@ -2850,12 +2875,19 @@ static int rmem_region_trailer_write(struct rmem_region *r)
 		void *va;
 
 		t.magic = cpu_to_le64(RMEM_PUB_TRAILER_MAGIC);
-		t.version = cpu_to_le32(RMEM_PUB_TRAILER_VERSION);
+		t.version = cpu_to_le32(r->crypt ? RMEM_PUB_TRAILER_V2 : RMEM_PUB_TRAILER_V1);
 		t.page_size = cpu_to_le32(RMEM_PAGE_SIZE);
 		t.size = cpu_to_le64(r->size);
 		t.pages = cpu_to_le64(pages);
 		t.table_crc = cpu_to_le32(~crc);
 		t.crc = cpu_to_le32(~rmem_crc32c(~0U, &t, offsetof(struct rmem_pub_trailer, crc)));
+		if (r->crypt) {
+			t.flags = cpu_to_le32(RMEM_PUB_TF_ENCRYPTED);
+			memcpy(t.salt, r->pub_salt, sizeof(t.salt));
+			memcpy(t.check, r->pub_check, sizeof(t.check));
+			t.crc2 = cpu_to_le32(~rmem_crc32c(~0U, &t,
+							  offsetof(struct rmem_pub_trailer, crc2)));
+		}
 		clear_highpage(b->page[0]);
 		va = kmap_local_page(b->page[0]);
 		memcpy(va, &t, sizeof(t));
@@ -2893,11 +2925,17 @@ static int rmem_region_trailer_get(struct rmem_region *r, u64 pos, u32 len, unsi
 /* Whether @t, the last page of @r's extents, describes @r's trailer. */
 static bool rmem_pub_trailer_ok(const struct rmem_region *r, const struct rmem_pub_trailer *t)
 {
+	u32 version = le32_to_cpu(t->version);
 	u64 size = le64_to_cpu(t->size);
 
+	if (version == RMEM_PUB_TRAILER_V2 &&
+	    (le32_to_cpu(t->crc2) !=
+	     ~rmem_crc32c(~0U, t, offsetof(struct rmem_pub_trailer, crc2)) ||
+	     le32_to_cpu(t->flags) != RMEM_PUB_TF_ENCRYPTED || t->reserved))
+		return false;
 	return le32_to_cpu(t->crc) ==
 	       ~rmem_crc32c(~0U, t, offsetof(struct rmem_pub_trailer, crc)) &&
-	       le32_to_cpu(t->version) == RMEM_PUB_TRAILER_VERSION &&
+	       (version == RMEM_PUB_TRAILER_V1 || version == RMEM_PUB_TRAILER_V2) &&
 	       le32_to_cpu(t->page_size) == RMEM_PAGE_SIZE &&
 	       size && !(size % RMEM_PAGE_SIZE) && size <= RMEM_REGION_MAX_SIZE &&
 	       le64_to_cpu(t->pages) == size >> RMEM_PAGE_SHIFT &&
@@ -2951,12 +2989,51 @@ static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_t
 }
 
 /*
+ * Attach: an encrypted region (trailer @t of version 2) gets its transform
+ * from @key, which must be the one it was published with; one that is not
+ * encrypted takes no key. Returns 0, or -errno with @extack set.
+ */
+static int rmem_region_trailer_key(struct rmem_region *r, const struct rmem_pub_trailer *t,
+				   const u8 *key, struct netlink_ext_ack *extack)
+{
+	struct crypto_sync_skcipher *tfm;
+	u8 check[RMEM_PUB_CHECK_LEN];
+	bool match;
+
+	if (le32_to_cpu(t->version) == RMEM_PUB_TRAILER_V1) {
+		if (!key)
+			return 0;
+		NL_SET_ERR_MSG(extack, "it is not encrypted: attach it without a key");
+		return -EINVAL;
+	}
+	if (!key) {
+		NL_SET_ERR_MSG(extack,
+			       "it is encrypted: attach it with the key it was published with (key-file FILE)");
+		return -ENOKEY;
+	}
+	tfm = rmem_crypt_pub_new(key, t->salt, check, extack);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	match = !crypto_memneq(check, t->check, sizeof(check));
+	memzero_explicit(check, sizeof(check));
+	if (!match) {
+		rmem_crypt_free(tfm);
+		NL_SET_ERR_MSG(extack, "the key given is not the one it was published with");
+		return -EKEYREJECTED;
+	}
+	r->crypt = tfm;
+	return 0;
+}
+
+/*
  * Attach: read @r's trailer, from the first copy that has a whole one. Then
- * @r is its data (r->size) and its pages are checked (r->csum). With none,
- * the attach fails: unchecked pages would be worse than no region.
+ * @r is its data (r->size) and its pages are checked (r->csum), and
+ * decrypted with @key if it is encrypted. With none, the attach fails:
+ * unchecked pages would be worse than no region.
  * Returns 0, or -errno with @extack set.
  */
-static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ack *extack)
+static int rmem_region_trailer_read(struct rmem_region *r, const u8 *key,
+				    struct netlink_ext_ack *extack)
 {
 	unsigned int k, copies = 0, damaged = 0, none = 0;
 	struct rmem_pub_trailer t;
@@ -2995,6 +3072,11 @@ static int rmem_region_trailer_read(struct rmem_region *r, struct netlink_ext_ac
 	}
 	rmem_rebuild_buf_free(b);
 	if (csum) {
+		ret = rmem_region_trailer_key(r, &t, key, extack);
+		if (ret) {
+			kvfree(csum);
+			return ret;
+		}
 		r->size = le64_to_cpu(t.size);
 		r->csum = csum;
 		return 0;
@@ -3753,10 +3835,22 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "chunk and cache sizes are for mmap regions only");
 		return -EINVAL;
 	}
-	if (opts->publish && opts->encrypt == RMEM_CRYPT_ON) {
+	if (opts->key && !opts->publish) {
 		NL_SET_ERR_MSG(extack,
-			       "a published region cannot be encrypted: other compute nodes read it");
+			       "a key is for published regions: a region of this host's own draws its key");
 		return -EINVAL;
+	}
+	if (opts->key && opts->encrypt == RMEM_CRYPT_OFF) {
+		NL_SET_ERR_MSG(extack, "a key and 'encrypt off' contradict each other");
+		return -EINVAL;
+	}
+	/* Its readers must share its key: there is no drawing one here. */
+	if (opts->publish && !opts->key &&
+	    (opts->encrypt == RMEM_CRYPT_ON ||
+	     (opts->encrypt == RMEM_CRYPT_DEFAULT && READ_ONCE(rmem_encrypt)))) {
+		NL_SET_ERR_MSG(extack,
+			       "a published region is encrypted with a key its readers share: give one (key-file FILE), or 'encrypt off'");
+		return -ENOKEY;
 	}
 	/* Its data and its readers' checksums, in slabs a node counts. */
 	if (opts->publish &&
@@ -3795,6 +3889,16 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		return PTR_ERR(r);
 	if (opts->publish) {
 		r->publish = true;
+		if (opts->key) {
+			get_random_bytes(r->pub_salt, sizeof(r->pub_salt));
+			r->crypt = rmem_crypt_pub_new(opts->key, r->pub_salt, r->pub_check,
+						      extack);
+			if (IS_ERR(r->crypt)) {
+				ret = PTR_ERR(r->crypt);
+				r->crypt = NULL;
+				goto out_free;
+			}
+		}
 		ret = rmem_region_publish(r, extack);
 		if (ret)
 			goto out_release;
@@ -4133,6 +4237,7 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
  * @nr_ids: entries in @node_ids
  * @chunk: mmap: bytes per chunk, 0 for the default
  * @cache: mmap: cache budget, 0 for the default
+ * @key: the region's key (RMEM_KEY_LEN bytes), for an encrypted one; NULL
  * @out: the new region
  * @extack: error report
  *
@@ -4145,11 +4250,13 @@ int rmem_region_seal(const char *name, struct netlink_ext_ack *extack)
  *
  * Context: rmem_cfg_lock held; sleeps.
  * Return: 0 or -errno: -ENOENT (no node has it), -EBUSY (not sealed yet),
- * -EEXIST (a local region has that name); nothing is left on error.
+ * -EEXIST (a local region has that name), -ENOKEY (encrypted, and no
+ * @key), -EKEYREJECTED (not its key), -EINVAL (a @key for a region not
+ * encrypted); nothing is left on error.
  */
 int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *node_ids,
-		       unsigned int nr_ids, u64 chunk, u64 cache, struct rmem_region **out,
-		       struct netlink_ext_ack *extack)
+		       unsigned int nr_ids, u64 chunk, u64 cache, const u8 *key,
+		       struct rmem_region **out, struct netlink_ext_ack *extack)
 {
 	struct rmem_attach_node {
 		struct rmem_node *node;
@@ -4285,7 +4392,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 			goto out;
 	}
 	/* Its size is the data's, before the trailer; r->csum checks it. */
-	ret = rmem_region_trailer_read(r, extack);
+	ret = rmem_region_trailer_read(r, key, extack);
 	if (ret)
 		goto out;
 	if (r->size > RMEM_REGION_MAX_SIZE) {
@@ -4314,8 +4421,9 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		goto out;
 	list_add_tail(&r->list, &rmem_regions);
 	queue_delayed_work(rmem_rebuild_wq, &r->rebuild_work, RMEM_REBUILD_POLL);
-	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes, checksummed\n",
-		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs);
+	pr_info("region %s: attached read-only, %llu bytes as /dev/%s, %u slabs on %u nodes, checksummed, %s\n",
+		r->name, r->size, r->device, atomic_read(&r->slabs), r->nr_pubs,
+		r->crypt ? "encrypted" : "not encrypted");
 	*out = r;
 	r = NULL;
 out:

@@ -98,6 +98,7 @@ struct rmem_node;
 struct rmem_region;
 struct rmem_req;
 struct seq_file;
+struct kvec;
 
 typedef void (*rmem_req_done_t)(struct rmem_req *io, int err);
 
@@ -468,6 +469,8 @@ struct rmem_auth_hs {
 	u8 ns[RMEM_AUTH_NONCE_LEN];
 };
 
+int rmem_auth_derive(const u8 *key, const struct kvec *v, unsigned int n,
+		     u8 out[RMEM_AUTH_MAC_LEN]);
 int rmem_auth_key_add(const u8 *key, u64 *id, struct netlink_ext_ack *extack);
 int rmem_auth_key_del(u64 id, struct netlink_ext_ack *extack);
 bool rmem_auth_key_nth(unsigned int n, u64 *id);
@@ -541,6 +544,10 @@ struct rmem_extent {
 	struct list_head inflight;
 };
 
+/* A published region's key derivation: salt and check value (bytes). */
+#define RMEM_PUB_SALT_LEN	32
+#define RMEM_PUB_CHECK_LEN	32
+
 /**
  * struct rmem_region - a named range of remote memory
  * @list: entry in rmem_regions
@@ -597,7 +604,11 @@ struct rmem_extent {
  *	a dead node)
  * @ev_degraded: degraded extents last told to rmemctl monitor (rebuild work)
  * @publish: published: its slabs are kept by the nodes under @name
- *	(PUB_ALLOC), past the region's deletion; never encrypted
+ *	(PUB_ALLOC), past the region's deletion; encrypted (@crypt) with a
+ *	key derived from the region's key and @pub_salt
+ * @pub_salt: a published, encrypted region's salt, drawn when it was
+ *	published; the seal stores it in the trailer, with @pub_check
+ * @pub_check: the check value of its key (rmem_crypt_pub_new())
  * @sealed: published and sealed: read-only, here and everywhere
  * @attached: a read-only view of a region another compute node published;
  *	its extents' copies are that region's slabs (not ours to free)
@@ -661,6 +672,8 @@ struct rmem_region {
 	atomic64_t dropped;
 	u32 ev_degraded;
 	bool publish;
+	u8 pub_salt[RMEM_PUB_SALT_LEN];
+	u8 pub_check[RMEM_PUB_CHECK_LEN];
 	bool sealed;
 	bool attached;
 	bool trailer_done;
@@ -786,12 +799,14 @@ struct crypto_sync_skcipher;
 int rmem_crypt_init(void);
 void rmem_crypt_exit(void);
 struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack);
+struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, u8 *check,
+						struct netlink_ext_ack *extack);
 void rmem_crypt_free(struct crypto_sync_skcipher *tfm);
 int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
 		     bool nowait);
 void rmem_crypt_done(struct rmem_rio *rio);
 int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
-		    const unsigned long *written);
+		    const unsigned long *written, bool zero_hole);
 
 int rmem_region_rw(struct rmem_rio *rio);
 bool rmem_region_rw_timeout(struct rmem_rio *rio, u64 timeout_ns);
@@ -810,7 +825,9 @@ enum { RMEM_CRYPT_DEFAULT, RMEM_CRYPT_OFF, RMEM_CRYPT_ON };
  * @prealloc: claim every slab now (thick), or refuse
  * @encrypt: RMEM_CRYPT_ON or RMEM_CRYPT_OFF; 0 (RMEM_CRYPT_DEFAULT) for the
  *	module parameter
- * @publish: publish it (RMEM_A_REGION_PUBLISH); never encrypted
+ * @publish: publish it (RMEM_A_REGION_PUBLISH)
+ * @key: @publish: the region's key (RMEM_A_KEY, RMEM_KEY_LEN bytes) to
+ *	encrypt it with, or NULL
  */
 struct rmem_region_opts {
 	u64 chunk;
@@ -819,6 +836,7 @@ struct rmem_region_opts {
 	bool prealloc;
 	u8 encrypt;
 	bool publish;
+	const u8 *key;
 };
 
 int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
@@ -849,8 +867,8 @@ unsigned int rmem_region_openers(struct rmem_region *r);
 int rmem_region_del(const char *name, bool purge, struct netlink_ext_ack *extack);
 int rmem_region_seal(const char *name, struct netlink_ext_ack *extack);
 int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *node_ids,
-		       unsigned int nr_ids, u64 chunk, u64 cache, struct rmem_region **out,
-		       struct netlink_ext_ack *extack);
+		       unsigned int nr_ids, u64 chunk, u64 cache, const u8 *key,
+		       struct rmem_region **out, struct netlink_ext_ack *extack);
 bool rmem_region_readonly(const struct rmem_region *r);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);

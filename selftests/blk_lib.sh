@@ -225,6 +225,23 @@ is_zero() {
 	[ -s "$1" ] && [ -z "$(tr -d '\0' <"$1" | head -c 1)" ]
 }
 
+# marker TAG: a string no memory holds unless this run wrote it.
+marker() { printf 'rmem-%s-%s' "$1" "$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+# marker_pages MARKER N FILE: N 4 KiB pages of MARKER repeated.
+marker_pages() {
+	python3 -c 'import sys
+m = sys.argv[1].encode()
+pg = (m * (4096 // len(m) + 1))[:4096]
+open(sys.argv[3], "wb").write(pg * int(sys.argv[2]))' "$@"
+}
+# rmemd_scan MARKER...: "MARKER COUNT" for each, how often it is in the
+# memory of rmemd on memory node $RMEMD_NODE (1), what a compute node's
+# encryption must keep out of it (selftests/rmem_scan.py; its stderr too).
+rmemd_scan() {
+	rmem_on "${RMEMD_NODE:-1}" "python3 $BLK_LIB_DIR/rmem_scan.py \$(pgrep -x rmemd) $*"
+}
+BLK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # rand_file PATH BLOCKS: BLOCKS 4 KiB blocks of random bytes.
 rand_file() {
 	head -c $(($2 * 4096)) /dev/urandom >"$1"

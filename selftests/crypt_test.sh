@@ -12,21 +12,11 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-here=$(cd "$(dirname "$0")" && pwd)
 M=1048576
 tap_plan 10
 tmp=$(mktemp -d)
 trap 'blk_cleanup; rm -rf "$tmp"' EXIT
 
-# marker TAG: a string no memory holds unless this run wrote it.
-marker() { printf 'rmem-%s-%s' "$1" "$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
-# pages MARKER N FILE: N 4 KiB pages of MARKER repeated.
-pages() {
-	python3 -c 'import sys
-m = sys.argv[1].encode()
-pg = (m * (4096 // len(m) + 1))[:4096]
-open(sys.argv[3], "wb").write(pg * int(sys.argv[2]))' "$@"
-}
 # dd_check FILE DEV: FILE written to DEV (O_DIRECT) and read back equal.
 dd_check() {
 	local n=$(($(stat -c %s "$1") / 4096))
@@ -76,7 +66,7 @@ tap_result "regions enc (encrypt on: $e), plain (off: $p), dflt (not said: $d, t
 
 mA=$(marker dd-enc) mB=$(marker dd-plain) mC=$(marker fio-enc) mD=$(marker mmap-enc)
 mE=$(marker mmap-plain)
-pages "$mA" 256 "$tmp/a" && pages "$mB" 256 "$tmp/b"
+marker_pages "$mA" 256 "$tmp/a" && marker_pages "$mB" 256 "$tmp/b"
 dd_check "$tmp/a" "$enc"
 tap_result "1 MiB of marker pages written to $enc (encrypted) and read back intact" $?
 dd_check "$tmp/b" "$plain"
@@ -99,7 +89,7 @@ tap_result "mmap region mplain (not encrypted): 4 MiB of marker pages written ba
 
 # What the memory node holds: rmemd's whole address space.
 t0=$SECONDS
-scan=$(rmem_on 1 "python3 $here/rmem_scan.py \$(pgrep -x rmemd) $mA $mB $mC $mD $mE" 2>&1)
+scan=$(rmemd_scan "$mA" "$mB" "$mC" "$mD" "$mE" 2>&1)
 tap_diag <<<"$scan (in $((SECONDS - t0)) s)"
 count() { awk -v m="$1" '$1 == m { print $2 }' <<<"$scan"; }
 cA=$(count "$mA") cB=$(count "$mB") cC=$(count "$mC") cD=$(count "$mD") cE=$(count "$mE")

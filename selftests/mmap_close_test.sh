@@ -39,7 +39,7 @@ trap cleanup EXIT
 [ -d "$FI" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
 node=$(blk_setup_node 30s)
-pub=$(mmap_add mc-pub "$SIZE" "$CHUNK" "$SIZE" publish) &&
+pub=$(mmap_add mc-pub "$SIZE" "$CHUNK" "$SIZE" publish key-file "$RMEM_REGION_KEY_FILE") &&
 	priv=$(mmap_add mc-priv "$SIZE" "$CHUNK" "$SIZE")
 tap_last=$?
 [ "$tap_last" = 0 ] && [ -w "$FI/delay_write_done_ms" ]

@@ -84,21 +84,21 @@ head -c $M /dev/urandom >"$tmp/e"
 head -c $M /dev/urandom >"$tmp/g"
 head -c $M /dev/urandom >"$tmp/h"
 
-out=$(rmemctl region add pr-at size $size publish 2>&1 &&
+out=$(rmemctl region add pr-at size $size publish key-file "$RMEM_REGION_KEY_FILE" 2>&1 &&
 	rmemctl region load pr-at "$tmp/a" 2>&1 | tail -n 1 &&
 	rmemctl region load pr-at "$tmp/b" offset $((5 * M)) 2>&1 | tail -n 1 &&
 	rmemctl region seal pr-at 2>&1 && rmemctl region del pr-at 2>&1 &&
-	rmemctl region attach pr-at type block 2>&1)
+	rmemctl region attach pr-at type block key-file "$RMEM_REGION_KEY_FILE" 2>&1)
 rc=$?
 dev=/dev/$(region_field pr-at device)
 dev_wait "${dev#/dev/}" b
-out=$out$'\n'$(rmemctl region add pr-own size $((4 * M)) publish 2>&1 &&
+out=$out$'\n'$(rmemctl region add pr-own size $((4 * M)) publish key-file "$RMEM_REGION_KEY_FILE" 2>&1 &&
 	rmemctl region load pr-own "$tmp/c" 2>&1 | tail -n 1 && rmemctl region seal pr-own 2>&1)
 rc=$((rc || $?))
 own=/dev/$(region_field pr-own device)
 dev_wait "${own#/dev/}" b
 # pr-w: ours, published, loaded, not sealed: still being written.
-out=$out$'\n'$(rmemctl region add pr-w size $((8 * M)) publish 2>&1 &&
+out=$out$'\n'$(rmemctl region add pr-w size $((8 * M)) publish key-file "$RMEM_REGION_KEY_FILE" 2>&1 &&
 	rmemctl region load pr-w "$tmp/d" 2>&1 | tail -n 1)
 rc=$((rc || $?))
 wdev=/dev/$(region_field pr-w device)
@@ -199,7 +199,7 @@ since | grep -E "pr-at|pr-own|lost" | tail -n 8 | tap_diag
 head -c $((2 * M)) /dev/urandom >"$tmp/x"
 head -c $M /dev/urandom >"$tmp/y"
 cur=$(rmemd_cmdline)
-out=$(rmemctl region add pr-x size $((8 * M)) publish 2>&1 &&
+out=$(rmemctl region add pr-x size $((8 * M)) publish key-file "$RMEM_REGION_KEY_FILE" 2>&1 &&
 	rmemctl region load pr-x "$tmp/x" 2>&1 | tail -n 1)
 rc=$?
 xdev=/dev/$(region_field pr-x device)

@@ -65,7 +65,7 @@ head -c $M /dev/urandom >"$tmp/b0"
 put() { dd if="$1" of="$dev" bs=1M count=1 seek="$2" oflag=direct,seek_bytes status=none; }
 get() { dd if="$dev" of="$2" bs=1M count=1 skip="$1" iflag=direct,skip_bytes status=none; }
 
-dev=$(rmemctl region add pb-rs size "$size" publish replicas 2 >/dev/null &&
+dev=$(rmemctl region add pb-rs size "$size" publish replicas 2 key-file "$RMEM_REGION_KEY_FILE" >/dev/null &&
 	d=$(region_field pb-rs device) && dev_wait "$d" b && echo "/dev/$d")
 [ -n "$dev" ] && put "$tmp/a0" 0 && put "$tmp/a1" "$slab" &&
 	[ "$(region_field pb-rs slabs)" = 4 ]
@@ -93,7 +93,7 @@ tap_last=$?; tap_result "sealed ($rc): the copy that missed the write was brough
 echo "$out" | tap_diag
 
 rmemctl region del pb-rs >/dev/null &&
-	out=$(rmemctl region attach pb-rs type block node "${ids[1]}" 2>&1) &&
+	out=$(rmemctl region attach pb-rs type block node "${ids[1]}" key-file "$RMEM_REGION_KEY_FILE" 2>&1) &&
 	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d &&
 	get 0 "$tmp/r0" && get "$slab" "$tmp/r1" &&
 	cmp -s "$tmp/b0" "$tmp/r0" && cmp -s "$tmp/a1" "$tmp/r1"
@@ -106,7 +106,7 @@ echo "$out" | tap_diag
 set -- $RMEM_NODES
 ifc2=$(ip -o route get "$2" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
 rmemctl region del pb-rs >/dev/null &&
-	rmemctl region attach pb-rs type block >/dev/null &&
+	rmemctl region attach pb-rs type block key-file "$RMEM_REGION_KEY_FILE" >/dev/null &&
 	d=$(region_field pb-rs device) && dev_wait "$d" b && dev=/dev/$d &&
 	tc qdisc add dev "$ifc2" root netem delay 50ms
 rc=$?

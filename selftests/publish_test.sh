@@ -20,6 +20,14 @@
 # another session (a Python client of the protocol, holding the cluster
 # key) is attached to; a client with another key does not see the region.
 # Purged, it is gone from the memory node.
+#
+# Encryption: published with encryption on (the default) it needs a key
+# its readers share (key-file, $RMEM_REGION_KEY_FILE here): without one
+# the publish is refused. rmemd's memory never holds the file's bytes (a
+# marker page in it is looked for, selftests/rmem_scan.py); an attach
+# without the key, or with another, is refused, and one with the key reads
+# the file. A region published with 'encrypt off' holds the marker on the
+# memory node, attaches without a key and refuses one.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -27,13 +35,14 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 21
+tap_plan 26
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null
 	rmemctl region del pb-blk purge >/dev/null 2>&1
 	rmemctl region del pb-u purge >/dev/null 2>&1
+	rmemctl region del pb-plain purge >/dev/null 2>&1
 	[ -n "$rmemd_cmd" ] && rmemd_relaunch rmemd-after-publish "$rmemd_cmd"
 	rmem_reload
 	rm -rf "$tmp"
@@ -53,6 +62,9 @@ open_rw() {
 }
 
 rmem_wait_nodes 60 || { tap_fail_rest "memory node not reachable"; tap_done; }
+key=${RMEM_REGION_KEY_FILE:-}
+[ -r "$key" ] || { tap_fail_rest "no region key (RMEM_REGION_KEY_FILE)"; tap_done; }
+rmemctl key generate "$tmp/other.key" >/dev/null
 # 4 MiB slabs: the region spans 12 extents, more than one PUB_MAP reply lists.
 rmemd_cmd=$(rmemd_cmdline)
 OFF=8192	# --test-corrupt: a bit of page 2 of every slab in use
@@ -60,15 +72,22 @@ rmemd_relaunch rmemd-publish "$rmemd_cmd" --slab-size 4M --test-corrupt $OFF
 rmem_reload slab_mb=4
 node=$(blk_setup_node 20s)
 before=$(rmemd_status published)
-out=$(rmemctl region add pb-blk size $SIZE publish 2>&1)
+! rmemctl region add pb-blk size $SIZE publish 2>"$tmp/err" &&
+	grep -q "a published region is encrypted with a key its readers share" "$tmp/err" &&
+	[ -z "$(region_names)" ] && [ "$(rmemd_status published)" = "$before" ]
+tap_last=$?; tap_result "publishing with encryption on (the default) and no key is refused: '$(cat "$tmp/err")'; nothing made" "$tap_last"
+
+out=$(rmemctl region add pb-blk size $SIZE publish key-file "$key" 2>&1)
 blk=/dev/$(region_field pb-blk device)
 dev_wait "${blk#/dev/}" b
 [ -n "$node" ] && [ -b "$blk" ] && [ "$(region_field pb-blk published)" = yes ] &&
-	[ "$(rmemd_status published)" = $((before + 1)) ]
-tap_result "published block region pb-blk ($blk): shown as published here, listed by rmemd" $?
+	[ "$(region_field pb-blk encrypt)" = on ] && [ "$(rmemd_status published)" = $((before + 1)) ]
+tap_result "published block region pb-blk ($blk) with the region key: shown as published and encrypted here, listed by rmemd" $?
 echo "$out" | tap_diag
 
-head -c $LEN /dev/urandom >"$tmp/f"
+# The file: 1 MiB of marker pages, then random bytes.
+mk=$(marker pub-enc)
+marker_pages "$mk" 256 "$tmp/f" && head -c $((LEN - M)) /dev/urandom >>"$tmp/f"
 want=$(python3 "$here/rmem_digest.py" "$tmp/f" $SIZE)
 out=$(rmemctl region load pb-blk "$tmp/f" 2>&1)
 rc=$?
@@ -76,6 +95,11 @@ slabs=$(rmemd_status published_slabs)
 [ "$rc" = 0 ] && same_as_file "$blk" && [ "${slabs:-0}" = $((SIZE / (4 * M))) ]
 tap_result "a $LEN-byte file loaded into it reads back; rmemd holds $slabs published slabs" $?
 echo "$out" | tail -n 2 | tap_diag
+scan=$(rmemd_scan "$mk" 2>&1)
+n=$(awk -v m="$mk" '$1 == m { print $2 }' <<<"$scan")
+[ "$n" = 0 ]
+tap_last=$?; tap_result "the memory node holds only ciphertext: the file's marker is in rmemd's memory ${n:-?} times" "$tap_last"
+tap_diag <<<"$scan"
 
 out=$(rmemctl region seal pb-blk 2>&1)
 rc=$?
@@ -98,12 +122,19 @@ echo "$out" | tap_diag
 # The kept name is ours on the node (same session): publishing it again must
 # not take its slabs over (the new region would read their old data), nor
 # delete them when the add fails.
-! rmemctl region add pb-blk size $SIZE publish 2>"$tmp/err" &&
+! rmemctl region add pb-blk size $SIZE publish key-file "$key" 2>"$tmp/err" &&
 	grep -q "published on node $node already" "$tmp/err" && [ -z "$(region_names)" ] &&
 	[ "$(rmemd_status published_slabs)" = "$slabs" ]
 tap_last=$?; tap_result "publishing the kept name again from here is refused: '$(cat "$tmp/err")'; its slabs stay" "$tap_last"
 
-out=$(rmemctl region attach pb-blk type mmap 2>&1)
+! rmemctl region attach pb-blk type mmap 2>"$tmp/err" &&
+	grep -q "it is encrypted: attach it with the key it was published with" "$tmp/err" &&
+	! rmemctl region attach pb-blk type mmap key-file "$tmp/other.key" 2>"$tmp/err2" &&
+	grep -q "the key given is not the one it was published with" "$tmp/err2" &&
+	[ -z "$(region_names)" ]
+tap_last=$?; tap_result "attaching it without a key is refused ('$(cat "$tmp/err")'), and with another key ('$(cat "$tmp/err2")')" "$tap_last"
+
+out=$(rmemctl region attach pb-blk type mmap key-file "$key" 2>&1)
 rc=$?
 mm=/dev/$(region_field pb-blk device)
 dev_wait "${mm#/dev/}" c
@@ -126,7 +157,7 @@ out=$(rmem_unload 2>&1) && rmem_modprobe slab_mb=4 && node=$(blk_setup_node 20s)
 tap_result "module reloaded (a new session), node $node added again" $?
 echo "$out" | tap_diag
 
-out=$(rmemctl region attach pb-blk type block 2>&1)
+out=$(rmemctl region attach pb-blk type block key-file "$key" 2>&1)
 rc=$?
 blk=/dev/$(region_field pb-blk device)
 dev_wait "${blk#/dev/}" b
@@ -149,13 +180,13 @@ ce2=$(region_field pb-blk csum_errors)
 [ "$rc" != 0 ] && grep -q "Input/output error" "$tmp/err" && [ "$ce2" -gt "$ce" ]
 tap_last=$?; tap_result "a bit flipped on the memory node: the attached read fails ('$(head -n1 "$tmp/err")'), csum_errors $ce -> $ce2" "$tap_last"
 rmemctl region del pb-blk >/dev/null
-! rmemctl region attach pb-blk type block 2>"$tmp/err" &&
+! rmemctl region attach pb-blk type block key-file "$key" 2>"$tmp/err" &&
 	grep -q "checksums damaged on 1 of 1 copies" "$tmp/err" && [ -z "$(region_names)" ]
 rc=$?
 cp "$tmp/err" "$tmp/err-attach"
 rmem_on 1 'pkill -USR2 -x rmemd' >/dev/null
 sleep 1
-out=$(rmemctl region attach pb-blk type block 2>&1) &&
+out=$(rmemctl region attach pb-blk type block key-file "$key" 2>&1) &&
 	blk=/dev/$(region_field pb-blk device) && dev_wait "${blk#/dev/}" b &&
 	[ "$rc" = 0 ] && same_as_file "$blk" direct
 tap_last=$?; tap_result "attaching it with its table of checksums damaged is refused ('$(cat "$tmp/err-attach")'); flipped back, it attaches and every byte is the file's" "$tap_last"
@@ -167,11 +198,12 @@ rc=$?
 	same_as_file "$blk"
 tap_last=$?; tap_result "a write to the attached block device fails: '$(head -n1 "$tmp/err")'; bytes unchanged" "$tap_last"
 
-out=$(rmemctl region add pb-blk2 size 8M publish 2>&1) && rmemctl region del pb-blk2 purge &&
-	out=$(rmemctl region add pb-u size 8M publish 2>&1) &&
+out=$(rmemctl region add pb-blk2 size 8M publish key-file "$key" 2>&1) &&
+	rmemctl region del pb-blk2 purge &&
+	out=$(rmemctl region add pb-u size 8M publish key-file "$key" 2>&1) &&
 	echo unsealed >"$tmp/u" && rmemctl region load pb-u "$tmp/u" >/dev/null 2>&1 &&
 	rmemctl region del pb-u >/dev/null 2>&1 &&
-	! rmemctl region attach pb-u 2>"$tmp/err" && grep -q "not sealed yet" "$tmp/err" &&
+	! rmemctl region attach pb-u key-file "$key" 2>"$tmp/err" && grep -q "not sealed yet" "$tmp/err" &&
 	[ "$(region_names)" = pb-blk ]
 tap_last=$?; tap_result "attaching an unsealed region is refused: '$(cat "$tmp/err")'" "$tap_last"
 
@@ -179,7 +211,7 @@ tap_last=$?; tap_result "attaching an unsealed region is refused: '$(cat "$tmp/e
 # must not take its slab over (its old bytes would show through the new
 # region), nor delete it.
 held=$(rmemd_status published_slabs)
-! rmemctl region add pb-u size 8M publish 2>"$tmp/err" &&
+! rmemctl region add pb-u size 8M publish key-file "$key" 2>"$tmp/err" &&
 	grep -q "published on node $node already" "$tmp/err" && [ "$(region_names)" = pb-blk ] &&
 	[ "$(rmemd_status published_slabs)" = "$held" ]
 tap_last=$?; tap_result "publishing the kept unsealed pb-u again from here is refused: '$(cat "$tmp/err")'" "$tap_last"
@@ -188,10 +220,34 @@ tap_last=$?; tap_result "publishing the kept unsealed pb-u again from here is re
 	[ "$(region_names)" = pb-blk ]
 tap_last=$?; tap_result "attaching an unknown name is refused: '$(cat "$tmp/err")'" "$tap_last"
 
-! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" && grep -q "exists" "$tmp/err" &&
-	rmemctl region del pb-blk >/dev/null && ! rmemctl region add pb-blk size 8M publish 2>"$tmp/err" &&
+! rmemctl region add pb-blk size 8M publish key-file "$key" 2>"$tmp/err" &&
+	grep -q "exists" "$tmp/err" && rmemctl region del pb-blk >/dev/null &&
+	! rmemctl region add pb-blk size 8M publish key-file "$key" 2>"$tmp/err" &&
 	grep -q "published on node $node already" "$tmp/err" && [ -z "$(region_names)" ]
 tap_last=$?; tap_result "publishing a name in use is refused: '$(cat "$tmp/err")'" "$tap_last"
+
+# Published with encryption off: the memory node holds its bytes, and it
+# attaches without a key (and refuses one: it is not encrypted).
+mp=$(marker pub-plain)
+marker_pages "$mp" 256 "$tmp/p"
+out=$(rmemctl region add pb-plain size 4M publish encrypt off 2>&1) &&
+	[ "$(region_field pb-plain encrypt)" = off ] &&
+	rmemctl region load pb-plain "$tmp/p" >/dev/null 2>&1 && rmemctl region seal pb-plain &&
+	rmemctl region del pb-plain >/dev/null
+rc=$?
+scan=$(rmemd_scan "$mp" 2>&1)
+n=$(awk -v m="$mp" '$1 == m { print $2 }' <<<"$scan")
+[ "$rc" = 0 ] && [ "${n:-0}" -ge 256 ]
+tap_last=$?; tap_result "pb-plain published with 'encrypt off', loaded and sealed: its marker is in rmemd's memory ${n:-?} times (>= 256)" "$tap_last"
+echo "$out" | tap_diag
+! rmemctl region attach pb-plain type block key-file "$key" 2>"$tmp/err" &&
+	grep -q "it is not encrypted: attach it without a key" "$tmp/err" &&
+	out=$(rmemctl region attach pb-plain type block 2>&1) &&
+	pp=/dev/$(region_field pb-plain device) && dev_wait "${pp#/dev/}" b &&
+	dd if="$pp" of="$tmp/p2" bs=64K count=16 iflag=direct status=none && cmp -s "$tmp/p" "$tmp/p2" &&
+	rmemctl region del pb-plain >/dev/null
+tap_last=$?; tap_result "pb-plain: attaching it with a key is refused ('$(cat "$tmp/err")'); without one, it reads back" "$tap_last"
+echo "$out" | tap_diag
 
 [ "$(pub_client pb-blk badkey)" = "AUTH PERM" ] && [ "$(pub_client pb-blk look)" = OK ]
 tap_result "a client with another key is refused; one with the cluster key opens it" $?
@@ -212,7 +268,7 @@ for _ in $(seq 50); do
 	rmemctl region del pb-blk purge 2>"$tmp/err" && { ok=0; break; }
 	sleep 0.2	# rmemd notices the client's session end
 done
-[ $ok = 0 ] && rmemctl region del pb-u purge >/dev/null &&
+[ $ok = 0 ] && rmemctl region del pb-u purge >/dev/null && rmemctl region del pb-plain purge >/dev/null &&
 	[ "$(rmemd_status published)" = "$before" ] &&
 	! rmemctl region attach pb-blk >/dev/null 2>&1 && [ -z "$(region_names)" ]
 tap_result "purged once the other session is gone: rmemd holds none, attaching fails" $?

@@ -95,7 +95,7 @@ tap_result "both compute guests added the $nnodes memory node(s), each over its 
 head -c $LEN /dev/urandom >"$tmp/f"
 want=$($digest "$tmp/f" $SIZE)
 cmd1=$(RMEMD_NODE=1 rmemd_cmdline)
-out=$(rmemctl region add sh-idx size $SIZE publish replicas $copies 2>&1 &&
+out=$(rmemctl region add sh-idx size $SIZE publish replicas $copies key-file "$RMEM_REGION_KEY_FILE" 2>&1 &&
 	rmemctl region load sh-idx "$tmp/f" 2>&1 | tail -n 1)
 rc=$?
 
@@ -104,7 +104,7 @@ rc=$?
 before=$(pub_slabs)
 out2=$(rmem_on_compute2 'rmemctl region del sh-idx purge' 2>&1)
 prc=$?
-out3=$(rmem_on_compute2 'rmemctl region attach sh-idx' 2>&1)
+out3=$(rmem_on_compute2 "rmemctl region attach sh-idx key-file $RMEM_REGION_KEY_FILE" 2>&1)
 arc=$?
 [ "$rc" = 0 ] && [ "$prc" != 0 ] && echo "$out2" | grep -q "held by its publisher's session" &&
 	[ "$arc" != 0 ] && echo "$out3" | grep -q "not sealed yet" &&
@@ -126,7 +126,7 @@ tap_last=$?; tap_result "compute 1 published, loaded and sealed $((SIZE / M)) Mi
 echo "$out" | tap_diag
 
 t0=$(date +%s.%N)
-out=$(rmem_on_compute2 "rmemctl region attach sh-idx type mmap chunk 2M" 2>&1)
+out=$(rmem_on_compute2 "rmemctl region attach sh-idx type mmap chunk 2M key-file $RMEM_REGION_KEY_FILE" 2>&1)
 rc=$?
 t1=$(date +%s.%N)
 dev2=$(rmem_on_compute2 "rmemctl -j region show sh-idx" | jget device)
@@ -149,7 +149,7 @@ tap_result "compute 2 cannot write it: open O_RDWR and a writable shared mapping
 tap_last=$?; tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" "$tap_last"
 
 rmemctl region del sh-idx && blk_cleanup && rmem_unload &&
-	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block >/dev/null &&
+	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block key-file $RMEM_REGION_KEY_FILE >/dev/null &&
 		d=\$(rmemctl -j region show sh-idx | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"device\"])') &&
 		$digest /dev/\$d $SIZE direct" 2>&1) && [ "$out" = "$want" ]
 tap_result "compute 1 deleted its region and unloaded rmem: compute 2 still reads every page (O_DIRECT)" $?
@@ -158,7 +158,7 @@ echo "$out" | tap_diag
 if [ "$copies" -lt 2 ]; then
 	tap_skip "memory node killed: readers continue" "needs 2 memory nodes (rmem-vm --memory-nodes 2)"
 else
-	rmem_modprobe && add_nodes && rmemctl region attach sh-idx type mmap >/dev/null
+	rmem_modprobe && add_nodes && rmemctl region attach sh-idx type mmap key-file "$RMEM_REGION_KEY_FILE" >/dev/null
 	mm=/dev/$(region_field sh-idx device)
 	dev_wait "${mm#/dev/}" c
 	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
@@ -197,7 +197,7 @@ for try in $(seq 10); do
 	sleep 1
 done
 [ "$st2" != live ] && [ "$drc" = 0 ] && [ "$purged" = 0 ] &&
-	[ "$(pub_slabs)" = 0 ] && ! rmem_on_compute2 'rmemctl region attach sh-idx' >/dev/null 2>&1 &&
+	[ "$(pub_slabs)" = 0 ] && ! rmem_on_compute2 "rmemctl region attach sh-idx key-file $RMEM_REGION_KEY_FILE" >/dev/null 2>&1 &&
 	rmem_on_compute2 'dmesg' | grep -q "detached from 1 published region we let go of"
 tap_last=$?; tap_result "compute 2 detached while memory node $nnodes was frozen ($st2 there); back, it was detached there, and compute 1 purged it (try $try): no published slab left, attaching fails" "$tap_last"
 echo "$out" | tap_diag

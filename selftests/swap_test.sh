@@ -17,7 +17,6 @@
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
-here=$(cd "$(dirname "$0")" && pwd)
 tap_plan 10
 minfree0=$(cat /proc/sys/vm/min_free_kbytes)
 trap 'kill $sampler 2>/dev/null; echo "$minfree0" >/proc/sys/vm/min_free_kbytes; blk_cleanup' EXIT
@@ -113,17 +112,16 @@ time.sleep(3600)' "$1" $((ram_kb * 5 / 4 / 1024)) >"$tmp/hold" 2>&1 &
 		sleep 0.5
 	done
 	used=$(awk '/SwapTotal/ { t = $2 } /SwapFree/ { f = $2 } END { print int((t - f) / 1024) }' /proc/meminfo)
-	n=$(rmem_on 1 "python3 $here/rmem_scan.py \$(pgrep -x rmemd) $1" 2>/dev/null |
+	n=$(rmemd_scan "$1" 2>/dev/null |
 		awk -v m="$1" '$1 == m { print $2 }')
 	kill $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	echo "$used ${n:--1}"
 }
-marker() { printf 'rmem-swap-%s-%s' "$1" "$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
 # The region above was made with the default: encrypted.
 enc=$(region_field swap encrypt)
-swapon "$dev" && read -r used n <<<"$(swap_scan "$(marker enc)")" && swapoff "$dev"
+swapon "$dev" && read -r used n <<<"$(swap_scan "$(marker swap-enc)")" && swapoff "$dev"
 [ "$enc" = on ] && [ "$used" -gt $((ram_kb / 4096)) ] && [ "$n" = 0 ]
 tap_result "encrypt $enc: $used MiB swapped out, the marker found $n times in rmemd's memory" $?
 # Its slabs back to the node first: the pool holds one such region.
@@ -132,7 +130,7 @@ dev2=$(rmemctl region add swapplain size 1G encrypt off >/dev/null &&
 	dev_wait "$(region_field swapplain device)" b && echo "/dev/$(region_field swapplain device)")
 [ -n "$dev2" ] && mkswap "$dev2" >/dev/null && swapon "$dev2"
 tap_result "swapon ${dev2:-(none)}, a region with encrypt off" $?
-read -r used n <<<"$(swap_scan "$(marker plain)")"
+read -r used n <<<"$(swap_scan "$(marker swap-plain)")"
 swapoff "$dev2" 2>/dev/null
 [ "$used" -gt $((ram_kb / 4096)) ] && [ "$n" -ge 1000 ]
 tap_result "encrypt off: $used MiB swapped out, the marker found $n times in rmemd's memory (>= 1000)" $?

@@ -92,8 +92,7 @@ static int key_add_send(struct rm_ctx *ctx, const uint8_t key[RMEM_AUTH_KEY_LEN]
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put(msg, RMEM_A_KEY, RMEM_AUTH_KEY_LEN, key) < 0) {
-		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-		nlmsg_free(msg);
+		rm_nl_msg_free(msg);
 		return -EMSGSIZE;
 	}
 	return rm_nl_exec(&ctx->nl, msg, key_id_reply, r);	/* wipes msg */

@@ -351,6 +351,16 @@ static int on_finish(struct nl_msg *msg, void *arg)
 }
 
 /**
+ * rm_nl_msg_free() - free a request not sent, wiped first (it may carry a key)
+ * @msg: from rm_nl_msg()
+ */
+void rm_nl_msg_free(struct nl_msg *msg)
+{
+	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+	nlmsg_free(msg);
+}
+
+/**
  * rm_nl_exec() - send a request and receive its replies
  * @nl: an open family
  * @msg: from rm_nl_msg(); always consumed, and wiped first (it may carry a key)
@@ -372,8 +382,7 @@ int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg)
 	cb = nl_cb_clone(orig);
 	nl_cb_put(orig);
 	if (!cb) {
-		explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-		nlmsg_free(msg);
+		rm_nl_msg_free(msg);
 		return -ENOMEM;
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
@@ -382,9 +391,8 @@ int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg)
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
 
 	ret = nl_send_auto(nl->sk, msg);
-	/* A request may carry a key (KEY_ADD): leave no copy behind. */
-	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-	nlmsg_free(msg);
+	/* A request may carry a key (KEY_ADD, a region's): leave no copy behind. */
+	rm_nl_msg_free(msg);
 	if (ret < 0) {
 		st.err = nl_to_errno(ret);
 		goto out;

@@ -318,6 +318,7 @@ const char *const rm_feature_names[] = {
 	"mmap",		/* RMEM_FEAT_MMAP */
 	"auth",		/* RMEM_FEAT_AUTH */
 	"publish",	/* RMEM_FEAT_PUBLISH */
+	"pub-key",	/* RMEM_FEAT_PUB_KEY */
 	NULL,
 };
 
@@ -330,6 +331,7 @@ _Static_assert(sizeof(region_type_names) / sizeof(region_type_names[0]) ==
 _Static_assert(RMEM_FEAT_MMAP == 1ULL << 3, "rm_feature_names is out of date");
 _Static_assert(RMEM_FEAT_AUTH == 1ULL << 4, "rm_feature_names is out of date");
 _Static_assert(RMEM_FEAT_PUBLISH == 1ULL << 5, "rm_feature_names is out of date");
+_Static_assert(RMEM_FEAT_PUB_KEY == 1ULL << 6, "rm_feature_names is out of date");
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {

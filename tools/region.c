@@ -4,13 +4,14 @@
  * _SEAL, _ATTACH).
  *
  *   rmemctl region add NAME size SIZE [type block|mmap] [replicas N] [prealloc]
- *                      [encrypt on|off] [chunk SIZE] [cache SIZE] [publish]
+ *                      [encrypt on|off] [chunk SIZE] [cache SIZE]
+ *                      [publish [key-file FILE]]
  *   rmemctl region del NAME [purge]
  *   rmemctl region show [NAME]
  *   rmemctl region load NAME FILE [offset SIZE]   (load.c)
  *   rmemctl region seal NAME
  *   rmemctl region attach NAME [node ID|ADDR[,ID|ADDR...]] [type mmap|block]
- *                         [chunk SIZE] [cache SIZE]
+ *                         [chunk SIZE] [cache SIZE] [key-file FILE]
  *
  * Published regions: "add ... publish" keeps the region's slabs on the
  * memory nodes under its name, past its deletion and this host's reboot;
@@ -18,7 +19,10 @@
  * it read-only (an mmap region by default), from the nodes listed or from
  * all. "del" removes the local region (or the attachment); "del ... purge"
  * also deletes the published copy. Node addresses in "attach" are turned
- * into ids as 'node del ADDR' does (rm_node_find()).
+ * into ids as 'node del ADDR' does (rm_node_find()). A published region is
+ * encrypted with a key its readers share ("key-file FILE", a key file as
+ * 'rmemctl key generate' writes: RMEM_A_KEY), which its memory nodes do
+ * not have; "attach" needs the same file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "rmem-key.h"
 #include "rmemctl.h"
 
 /* ---- parsing ---- */
@@ -152,6 +157,12 @@ static int region_value(struct rm_req *req, const char *key, const char *val, ch
 			return rm_arg_err(err, errlen,
 					  "cache '%s' must be a non-zero multiple of %llu",
 					  val, RM_REGION_ALIGN);
+	} else if (!strcmp(key, "key-file")) {
+		if (req->key_file)
+			return rm_arg_err(err, errlen, "'key-file' given twice");
+		if (!*val)
+			return rm_arg_err(err, errlen, "empty key-file");
+		req->key_file = val;
 	} else if (!strcmp(key, "node")) {
 		if (req->n_nodes)
 			return rm_arg_err(err, errlen, "'node' given twice");
@@ -216,7 +227,8 @@ static int region_named_args(struct rm_req *req, int argc, char **argv,
 static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"size", "type", "replicas", "prealloc", "encrypt", "chunk", "cache", "publish", NULL
+		"size", "type", "replicas", "prealloc", "encrypt", "chunk", "cache", "publish",
+		"key-file", NULL
 	};
 	int ret;
 
@@ -227,16 +239,21 @@ static int region_add_parse(struct rm_req *req, int argc, char **argv, char *err
 		return rm_arg_err(err, errlen, "missing 'size SIZE'");
 	if ((req->chunk || req->cache) && req->type != RMEM_REGION_MMAP)
 		return rm_arg_err(err, errlen, "'chunk' and 'cache' need 'type mmap'");
-	if (req->publish && req->encrypt == 1)
+	if (req->key_file && !req->publish)
 		return rm_arg_err(err, errlen,
-				  "a published region cannot be encrypted (other compute nodes read it)");
+				  "'key-file' is for 'publish' (a region of this host's own draws its key)");
+	if (req->key_file && req->encrypt == 0)
+		return rm_arg_err(err, errlen, "'key-file' and 'encrypt off' contradict each other");
+	if (req->publish && req->encrypt == 1 && !req->key_file)
+		return rm_arg_err(err, errlen,
+				  "'publish' with 'encrypt on' needs 'key-file FILE' (the key its readers share)");
 	return 0;
 }
 
 static int region_attach_parse(struct rm_req *req, int argc, char **argv, char *err,
 			       size_t errlen)
 {
-	static const char *const keys[] = { "node", "type", "chunk", "cache", NULL };
+	static const char *const keys[] = { "node", "type", "chunk", "cache", "key-file", NULL };
 	int ret;
 
 	ret = region_named_args(req, argc, argv, keys, err, errlen);
@@ -456,9 +473,11 @@ static int region_features(struct nlattr **tb, void *arg)
  * from before published regions would ignore RMEM_A_REGION_PUBLISH and
  * _PURGE (REGION_ADD and _DEL predate the family's resv_start_op, so their
  * unknown attributes are skipped, not refused) and do a plain add or del.
+ * With a region's key (@key), one from before encrypted published regions
+ * would ignore RMEM_A_KEY there and publish the region unencrypted.
  * Returns 0, or -errno with ctx->nl.extack saying why.
  */
-static int region_need_publish(struct rm_ctx *ctx)
+static int region_need_publish(struct rm_ctx *ctx, bool key)
 {
 	struct nl_msg *msg = rm_nl_msg(&ctx->nl, RMEM_CMD_GET_VERSION, false);
 	uint64_t feat = 0;
@@ -469,11 +488,17 @@ static int region_need_publish(struct rm_ctx *ctx)
 	ret = rm_nl_exec(&ctx->nl, msg, region_features, &feat);
 	if (ret)
 		return ret;
-	if (feat & RMEM_FEAT_PUBLISH)
-		return 0;
-	snprintf(ctx->nl.extack, sizeof(ctx->nl.extack),
-		 "this rmem module has no published regions (feature 'publish'): update it");
-	return -EOPNOTSUPP;
+	if (!(feat & RMEM_FEAT_PUBLISH)) {
+		snprintf(ctx->nl.extack, sizeof(ctx->nl.extack),
+			 "this rmem module has no published regions (feature 'publish'): update it");
+		return -EOPNOTSUPP;
+	}
+	if (key && !(feat & RMEM_FEAT_PUB_KEY)) {
+		snprintf(ctx->nl.extack, sizeof(ctx->nl.extack),
+			 "this rmem module cannot encrypt published regions (feature 'pub-key'): update it");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /* The record of a new or attached region before the reply fills it in. */
@@ -498,22 +523,16 @@ static int region_add_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-/**
- * rm_region_add() - REGION_ADD of the region @req describes; prints nothing
- * @ctx: the command (its netlink socket opened with rm_open())
- * @req: name, size, type, chunk, cache, replicas, prealloc, encrypt, publish
- * @r: the reply as a record ("name", "id", "device"), initialized here
- *
- * Return: 0 or -errno (ctx->nl.extack says why).
- */
-int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r)
+/* REGION_ADD of @req, with the published region's @key (or NULL). */
+static int region_add_send(struct rm_ctx *ctx, const struct rm_req *req, const uint8_t *key,
+			   struct rm_rec *r)
 {
 	struct nl_msg *msg;
 	int ret;
 
 	region_rec_init(r, req->name);
 	if (req->publish) {
-		ret = region_need_publish(ctx);
+		ret = region_need_publish(ctx, key);
 		if (ret)
 			return ret;
 	}
@@ -529,26 +548,65 @@ int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r
 	    (req->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC) < 0) ||
 	    (req->encrypt >= 0 &&
 	     nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, (uint8_t)req->encrypt) < 0) ||
-	    (req->publish && nla_put_flag(msg, RMEM_A_REGION_PUBLISH) < 0)) {
-		nlmsg_free(msg);
+	    (req->publish && nla_put_flag(msg, RMEM_A_REGION_PUBLISH) < 0) ||
+	    (key && nla_put(msg, RMEM_A_KEY, RMEM_KEY_LEN, key) < 0)) {
+		rm_nl_msg_free(msg);
 		return -EMSGSIZE;
 	}
 	return rm_nl_exec(&ctx->nl, msg, region_add_reply, r);
 }
 
+/**
+ * rm_region_add() - REGION_ADD of the region @req describes; prints nothing
+ * @ctx: the command (its netlink socket opened with rm_open())
+ * @req: name, size, type, chunk, cache, replicas, prealloc, encrypt, publish
+ *	(with no key file: rmem.conf publishes nothing)
+ * @r: the reply as a record ("name", "id", "device"), initialized here
+ *
+ * Return: 0 or -errno (ctx->nl.extack says why).
+ */
+int rm_region_add(struct rm_ctx *ctx, const struct rm_req *req, struct rm_rec *r)
+{
+	return region_add_send(ctx, req, NULL, r);
+}
+
+/*
+ * The region's key from req->key_file, if it names one, into @key: 0, or a
+ * failure already reported. First, and once: a bad file is reported even
+ * without the module, and what is sent is what was checked.
+ */
+static int region_key_read(struct rm_ctx *ctx, const struct rm_req *req,
+			   uint8_t key[RMEM_AUTH_KEY_LEN])
+{
+	char err[256];
+
+	if (!req->key_file)
+		return 0;
+	if (rmem_key_read_file(req->key_file, key, err, sizeof(err))) {
+		explicit_bzero(key, RMEM_AUTH_KEY_LEN);
+		return rm_failf(ctx, "%s", err);
+	}
+	return 0;
+}
+
 static int region_add_run(struct rm_ctx *ctx, const struct rm_req *req)
 {
+	uint8_t key[RMEM_AUTH_KEY_LEN];
 	struct rm_rec r;
 	int ret;
 
-	ret = rm_open(ctx);
+	ret = region_key_read(ctx, req, key);
 	if (ret)
 		return ret;
-	ret = rm_region_add(ctx, req, &r);
-	if (ret)
-		return rm_fail(ctx, ret);
-	rm_out_result(&ctx->out, &r);
-	return RM_EXIT_OK;
+	ret = rm_open(ctx);
+	if (!ret) {
+		ret = region_add_send(ctx, req, req->key_file ? key : NULL, &r);
+		ret = ret ? rm_fail(ctx, ret) : RM_EXIT_OK;
+		if (ret == RM_EXIT_OK)
+			rm_out_result(&ctx->out, &r);
+	}
+	explicit_bzero(key, sizeof(key));
+	return ret;
 }
 
 /* REGION_DEL or REGION_SEAL of the region NAME; DEL's purge, if asked. */
@@ -561,7 +619,7 @@ static int region_name_cmd(struct rm_ctx *ctx, const struct rm_req *req, uint8_t
 	if (ret)
 		return ret;
 	if (req->purge || cmd == RMEM_CMD_REGION_SEAL) {
-		ret = region_need_publish(ctx);
+		ret = region_need_publish(ctx, false);
 		if (ret)
 			return rm_fail(ctx, ret);
 	}
@@ -643,17 +701,15 @@ static int region_attach_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int region_attach_run(struct rm_ctx *ctx, const struct rm_req *req)
+/* REGION_ATTACH of @req, with the region's @key (or NULL); @ctx is open. */
+static int region_attach_send(struct rm_ctx *ctx, const struct rm_req *req, const uint8_t *key)
 {
 	uint32_t ids[RM_NODE_IDS_MAX];
 	struct nl_msg *msg;
 	struct rm_rec r;
 	int ret;
 
-	ret = rm_open(ctx);
-	if (ret)
-		return ret;
-	ret = region_need_publish(ctx);
+	ret = region_need_publish(ctx, key);
 	if (ret)
 		return rm_fail(ctx, ret);
 	ret = region_node_ids(ctx, req, ids);
@@ -668,8 +724,9 @@ static int region_attach_run(struct rm_ctx *ctx, const struct rm_req *req)
 	    (req->n_nodes && nla_put(msg, RMEM_A_REGION_NODE_IDS,
 				     (int)(req->n_nodes * sizeof(ids[0])), ids) < 0) ||
 	    (req->chunk && nla_put_u64(msg, RMEM_A_REGION_CHUNK_SIZE, req->chunk) < 0) ||
-	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0)) {
-		nlmsg_free(msg);
+	    (req->cache && nla_put_u64(msg, RMEM_A_REGION_CACHE_SIZE, req->cache) < 0) ||
+	    (key && nla_put(msg, RMEM_A_KEY, RMEM_KEY_LEN, key) < 0)) {
+		rm_nl_msg_free(msg);
 		return rm_fail(ctx, -EMSGSIZE);
 	}
 	ret = rm_nl_exec(&ctx->nl, msg, region_attach_reply, &r);
@@ -677,6 +734,21 @@ static int region_attach_run(struct rm_ctx *ctx, const struct rm_req *req)
 		return rm_fail(ctx, ret);
 	rm_out_result(&ctx->out, &r);
 	return RM_EXIT_OK;
+}
+
+static int region_attach_run(struct rm_ctx *ctx, const struct rm_req *req)
+{
+	uint8_t key[RMEM_AUTH_KEY_LEN];
+	int ret;
+
+	ret = region_key_read(ctx, req, key);
+	if (ret)
+		return ret;
+	ret = rm_open(ctx);
+	if (!ret)
+		ret = region_attach_send(ctx, req, req->key_file ? key : NULL);
+	explicit_bzero(key, sizeof(key));
+	return ret;
 }
 
 /**
@@ -720,8 +792,8 @@ static int region_show_run(struct rm_ctx *ctx, const struct rm_req *req)
 }
 
 static const struct rm_verb region_verbs[] = {
-	{ "add", "NAME size SIZE [type block|mmap] [replicas N] [prealloc] [encrypt on|off] [chunk SIZE] [cache SIZE] [publish]",
-	  "create a region (publish: for other compute nodes to attach); prints its device name",
+	{ "add", "NAME size SIZE [type block|mmap] [replicas N] [prealloc] [encrypt on|off] [chunk SIZE] [cache SIZE] [publish [key-file FILE]]",
+	  "create a region (publish: for other compute nodes to attach, encrypted with the key in FILE); prints its device name",
 	  region_add_parse, region_add_run },
 	{ "del", "NAME [purge]",
 	  "remove a region or an attachment (purge: its published copy too)",
@@ -732,8 +804,8 @@ static const struct rm_verb region_verbs[] = {
 	  rm_load_parse, rm_load_run },
 	{ "seal", "NAME", "make a published region read-only for good (then others can attach it)",
 	  region_name_parse, region_seal_run },
-	{ "attach", "NAME [node ID|ADDR[,ID|ADDR...]] [type mmap|block] [chunk SIZE] [cache SIZE]",
-	  "attach a sealed published region read-only; prints its device name",
+	{ "attach", "NAME [node ID|ADDR[,ID|ADDR...]] [type mmap|block] [chunk SIZE] [cache SIZE] [key-file FILE]",
+	  "attach a sealed published region read-only (key-file: the key it was published with); prints its device name",
 	  region_attach_parse, region_attach_run },
 	{ 0 }
 };

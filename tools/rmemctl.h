@@ -158,6 +158,7 @@ typedef int (*rm_reply_fn)(struct nlattr **tb, void *arg);
 int rm_nl_open(struct rm_nl *nl);
 void rm_nl_close(struct rm_nl *nl);
 struct nl_msg *rm_nl_msg(struct rm_nl *nl, uint8_t cmd, bool dump);
+void rm_nl_msg_free(struct nl_msg *msg);
 int rm_nl_exec(struct rm_nl *nl, struct nl_msg *msg, rm_reply_fn fn, void *arg);
 int rm_nl_parse_reply(void *payload, int len, struct nlattr **tb);
 void rm_nl_extack(struct rm_nl *nl, struct nlmsghdr *nlh);

@@ -36,6 +36,7 @@
  *                                 [RMEM_A_REGION_TYPE], [RMEM_A_REGION_REPLICAS],
  *                                 [RMEM_A_REGION_PREALLOC],
  *                                 [RMEM_A_REGION_ENCRYPT], [RMEM_A_REGION_PUBLISH],
+ *                                 [RMEM_A_KEY] (with PUBLISH only),
  *                                 and for an mmap region
  *                                 [RMEM_A_REGION_CHUNK_SIZE],
  *                                 [RMEM_A_REGION_CACHE_SIZE]
@@ -43,8 +44,13 @@
  *                                 RMEM_A_REGION_PUBLISH: the memory nodes keep
  *                                 its slabs under its name, past this region's
  *                                 deletion, the module's unload and the compute
- *                                 node's reboot, until purged; it is never
- *                                 encrypted (other compute nodes read it)
+ *                                 node's reboot, until purged. It is encrypted
+ *                                 with a key derived from RMEM_A_KEY (the
+ *                                 region's key, which its readers share and
+ *                                 its memory nodes do not, RMEM_KEY_LEN bytes,
+ *                                 wiped from the request); without one ENOKEY,
+ *                                 unless RMEM_A_REGION_ENCRYPT is 0 (or the
+ *                                 module's encrypt parameter is off)
  *   RMEM_CMD_REGION_DEL   do   <- RMEM_A_REGION_NAME, [RMEM_A_REGION_PURGE]
  *                                 PURGE: also delete the published region of
  *                                 that name from every node (EBUSY while another
@@ -68,7 +74,11 @@
  *                                 module created becomes read-only for good,
  *                                 on every node; EBUSY while it is open
  *   RMEM_CMD_REGION_ATTACH do  <- RMEM_A_REGION_NAME, [RMEM_A_REGION_TYPE],
- *                                 [RMEM_A_REGION_NODE_IDS], and for mmap
+ *                                 [RMEM_A_REGION_NODE_IDS], [RMEM_A_KEY]
+ *                                 (the region's key: ENOKEY without it when
+ *                                 the region is encrypted, EKEYREJECTED for
+ *                                 another, EINVAL for one not encrypted),
+ *                                 and for mmap
  *                                 [RMEM_A_REGION_CHUNK_SIZE],
  *                                 [RMEM_A_REGION_CACHE_SIZE]
  *                            -> RMEM_A_REGION_ID, RMEM_A_REGION_DEVICE,
@@ -128,6 +138,7 @@
 #define RMEM_FEAT_MMAP		0x8ULL	/* mmap regions */
 #define RMEM_FEAT_AUTH		0x10ULL	/* key store, authenticated nodes */
 #define RMEM_FEAT_PUBLISH	0x20ULL	/* published regions: seal, attach */
+#define RMEM_FEAT_PUB_KEY	0x40ULL	/* published regions encrypted (RMEM_A_KEY) */
 
 /* Cluster keys: 32 bytes (a 256-bit pre-shared key); at most 16 installed. */
 #define RMEM_KEY_LEN		32
@@ -265,7 +276,10 @@ enum rmem_attr {
 	RMEM_A_REGION_PLACEMENT,	/* nest: per node, NODE_ID + NODE_SLABS_USED */
 	RMEM_A_NODE_DRAINING,		/* flag: drain asked; drained at 0 slabs */
 	/* authentication */
-	RMEM_A_KEY,			/* binary: RMEM_KEY_LEN bytes (KEY_ADD only) */
+	RMEM_A_KEY,			/* binary: RMEM_KEY_LEN bytes (KEY_ADD; a
+					 * published region's key: REGION_ADD,
+					 * REGION_ATTACH)
+					 */
 	RMEM_A_KEY_ID,			/* u64: a key's id */
 	RMEM_A_KEY_NODES,		/* u32: nodes that use the key */
 	RMEM_A_NODE_KEY_ID,		/* u64: key id the node authenticates with */

@@ -202,6 +202,12 @@ ulimit -l unlimited
 busybox mkdir -p /etc/rmem
 install -m 600 /out/.vm/cluster.key /etc/rmem/cluster.key
 RMEM_KEY_FILE=/etc/rmem/cluster.key
+# The compute guests' key of published regions, which memory nodes never hold.
+RMEM_REGION_KEY_FILE=
+if [ "$role" != mem ]; then
+	install -m 600 /out/.vm/region.key /etc/rmem/region.key
+	RMEM_REGION_KEY_FILE=/etc/rmem/region.key
+fi
 # rmemd runs unprivileged, as its systemd unit makes it (daemon/rmemd.service:
 # no capabilities, its own user): here as nobody, with an empty capability
 # set, the key file its own, the verbs devices open to all as Debian's
@@ -218,6 +224,7 @@ fi
 # compute2 sees the memory nodes at its own addresses (RMEM_NODES2).
 [ "$role" != compute2 ] || RMEM_NODES=$RMEM_NODES2
 export RMEM_KERNEL RMEM_NODES RMEM_PORT RMEM_AGENT_PORT RMEM_TRANSPORT RMEM_SRC RMEM_NNODES RMEM_KEY_FILE RMEMD_AS
+export RMEM_REGION_KEY_FILE
 export RMEM_NCOMPUTE
 [ "$RMEM_NCOMPUTE" = 1 ] || export RMEM_NODES2 RMEM_COMPUTE2
 # set only when the host's environment had it (scripts/rmem-vm)

@@ -189,8 +189,13 @@ usage_err "region add: 'cache' needs a value" region add m0 size 64M type mmap c
 # region add ... publish
 usage_err "region add: 'publish' given twice" region add pub size 4G publish publish
 usage_err "region add: 'publish' given twice" region add pub publish size 4G prealloc publish
-usage_err "region add: a published region cannot be encrypted (other compute nodes read it)" region add pub size 4G publish encrypt on
-usage_err "region add: a published region cannot be encrypted (other compute nodes read it)" region add pub encrypt on size 4G type mmap publish
+usage_err "region add: 'publish' with 'encrypt on' needs 'key-file FILE' (the key its readers share)" region add pub size 4G publish encrypt on
+usage_err "region add: 'publish' with 'encrypt on' needs 'key-file FILE' (the key its readers share)" region add pub encrypt on size 4G type mmap publish
+usage_err "region add: 'key-file' is for 'publish' (a region of this host's own draws its key)" region add r size 4G key-file /k
+usage_err "region add: 'key-file' and 'encrypt off' contradict each other" region add pub size 4G publish key-file /k encrypt off
+usage_err "region add: 'key-file' given twice" region add pub size 4G publish key-file /k key-file /k
+usage_err "region add: 'key-file' needs a value" region add pub size 4G publish key-file
+usage_err "region add: empty key-file" region add pub size 4G publish key-file ''
 usage_err "region add: missing 'size SIZE'" region add pub publish
 usage_err "region add: unexpected argument 'purge'" region add pub size 4G purge
 usage_err "region add: unexpected argument 'node'" region add pub size 4G node 1
@@ -234,6 +239,8 @@ usage_err "region attach: unknown region type 'file' (use block or mmap)" region
 usage_err "region attach: unexpected argument 'size'" region attach pub size 4G
 usage_err "region attach: unexpected argument 'publish'" region attach pub publish
 usage_err "region attach: unexpected argument '1,2'" region attach pub 1,2
+usage_err "region attach: 'key-file' given twice" region attach pub key-file /k key-file /k
+usage_err "region attach: 'key-file' needs a value" region attach pub key-file
 
 # ---- key files: read and written without the module (common/rmem-key.c) ----
 umask 022
@@ -271,6 +278,14 @@ ok $? "'key add' of a file that holds no key: exit 1, no socket"
 run_nosock key add "$tmp"
 [ $rc -eq 1 ] && grep -q "not a regular file" "$tmp/err"
 ok $? "'key add' of a directory: exit 1, no socket"
+# A published region's key file: the same reader, before the module too.
+run_nosock region add pub size 4G publish key-file "$tmp/k2"
+[ $rc -eq 1 ] && grep -q "mode 0644 lets other users read or change it; chmod 600" "$tmp/err" &&
+	! grep -qi "$(cut -c1-16 "$tmp/k2")" "$tmp/err"
+ok $? "'region add ... publish key-file' of a group/world-readable file: refused, no socket, no key bytes printed"
+run_nosock region attach pub key-file "$tmp/short"
+[ $rc -eq 1 ] && grep -q "not a key" "$tmp/err"
+ok $? "'region attach ... key-file' of a file that holds no key: exit 1, no socket"
 
 run_nosock region add "$(printf 'x\033[2Jy')" size 4G
 [ $rc -eq 2 ] && grep -q "x?\[2Jy" "$tmp/err" && ! grep -q $'\033' "$tmp/err"
@@ -294,6 +309,7 @@ else
 		"region add s size 4G encrypt off" "region add s size 4G type mmap encrypt on" \
 		"node add 10.0.0.2 key 0123456789ABCDEF" "node add 10.0.0.2 auth none transport tcp" \
 		"region add pub size 4G publish" "region add pub size 4G type mmap publish encrypt off" \
+		"region add pub size 4G publish key-file $tmp/k1" "region attach pub key-file $tmp/k1" \
 		"region seal pub" "region del pub purge" "region attach pub" \
 		"region attach pub node 3,10.0.0.2,[fd00::2]:7471 type mmap chunk 2M cache 16M" \
 		"region attach pub type block node 10.0.0.2:7472" "region attach pub node $(seq -s, 1 64)" \
