@@ -213,6 +213,26 @@ int rmem_auth_key_del(u64 id, struct netlink_ext_ack *extack)
 }
 
 /**
+ * rmem_auth_key_installed() - whether @key is a cluster key of the store
+ * @key: RMEM_AUTH_KEY_LEN bytes
+ *
+ * A region key must not be one: the memory nodes hold the cluster keys.
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: true if it is.
+ */
+bool rmem_auth_key_installed(const u8 *key)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	for (i = 0; i < RMEM_KEY_MAX; i++)
+		if (rmem_keys[i] && !crypto_memneq(rmem_keys[i]->key, key, RMEM_AUTH_KEY_LEN))
+			return true;
+	return false;
+}
+
+/**
  * rmem_auth_key_nth() - the id of the @n-th key in the store (for dumps)
  * @n: index, from 0
  * @id: set to its id

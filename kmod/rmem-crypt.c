@@ -146,43 +146,49 @@ struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack)
  * rmem_crypt_pub_new() - the transform of a published region, from its key
  * @key: the region's key, RMEM_KEY_LEN bytes (the caller wipes its copy)
  * @salt: the RMEM_PUB_SALT_LEN random bytes drawn when it was published
+ * @name: its name
  * @check: set to the key's check value, RMEM_PUB_CHECK_LEN bytes
  * @extack: error report
  *
- * The XTS key is HMAC-SHA256(@key, "rmem-pub-xts-key" || @salt || 1)
- * followed by the same with 2; @check is HMAC-SHA256(@key,
- * "rmem-pub-key-check" || @salt). A new salt for each publication keeps
- * two regions published with one key (or one name published again) from
- * sharing ciphertext; @check tells whether a key is the region's, and
- * nothing of the XTS key.
+ * With N the name NUL-padded to RMEM_REGION_NAME_MAX bytes, the XTS key is
+ * HMAC-SHA256(@key, "rmem-pub-xts-key" || @salt || N || 1) followed by the
+ * same with 2; @check is HMAC-SHA256(@key, "rmem-pub-key-check" || @salt ||
+ * N). A new salt for each publication keeps two regions published with one
+ * key (or one name published again) from sharing ciphertext; @check tells
+ * whether a key is the region's, and nothing of the XTS key; N in both
+ * makes another region published with the key, put in its place by a
+ * memory node, fail the check.
  *
  * Context: process; sleeps.
  * Return: the transform, or an ERR_PTR().
  */
-struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, u8 *check,
-						struct netlink_ext_ack *extack)
+struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
+						u8 *check, struct netlink_ext_ack *extack)
 {
+	char padded[RMEM_REGION_NAME_MAX] = {};
 	struct crypto_sync_skcipher *tfm;
 	u8 xkey[RMEM_CRYPT_KEY_LEN];
 	u8 half;
-	struct kvec v[3] = {
+	struct kvec v[4] = {
 		{ .iov_base = RMEM_PUB_LABEL_XTS, .iov_len = sizeof(RMEM_PUB_LABEL_XTS) - 1 },
 		{ .iov_base = (void *)salt, .iov_len = RMEM_PUB_SALT_LEN },
+		{ .iov_base = padded, .iov_len = sizeof(padded) },
 		{ .iov_base = &half, .iov_len = 1 },
 	};
 	int ret;
 
 	BUILD_BUG_ON(RMEM_CRYPT_KEY_LEN != 2 * RMEM_AUTH_MAC_LEN);
 	BUILD_BUG_ON(RMEM_PUB_CHECK_LEN != RMEM_AUTH_MAC_LEN);
+	strscpy(padded, name, sizeof(padded));
 	half = 1;
-	ret = rmem_auth_derive(key, v, 3, xkey);
+	ret = rmem_auth_derive(key, v, 4, xkey);
 	half = 2;
 	if (!ret)
-		ret = rmem_auth_derive(key, v, 3, xkey + RMEM_AUTH_MAC_LEN);
+		ret = rmem_auth_derive(key, v, 4, xkey + RMEM_AUTH_MAC_LEN);
 	v[0].iov_base = RMEM_PUB_LABEL_CHECK;
 	v[0].iov_len = sizeof(RMEM_PUB_LABEL_CHECK) - 1;
 	if (!ret)
-		ret = rmem_auth_derive(key, v, 2, check);
+		ret = rmem_auth_derive(key, v, 3, check);
 	if (ret) {
 		memzero_explicit(xkey, sizeof(xkey));
 		NL_SET_ERR_MSG(extack, "the region's key: HMAC-SHA256 failed");

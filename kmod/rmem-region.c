@@ -2719,9 +2719,11 @@ static int rmem_region_mmap_sizes(u64 slab_size, u64 size, u64 *chunk, u64 *cach
 #define RMEM_PUB_TRAILER_V1		1
 #define RMEM_PUB_TRAILER_V2		2
 #define RMEM_PUB_TF_ENCRYPTED		0x1	/* @flags: the only one */
+#define RMEM_REGION_KEY_IS_CLUSTER_KEY \
+	"that key is a cluster key, which the memory nodes hold: a region key must be one they do not ('rmemctl key generate FILE')"
 
 /**
- * struct rmem_pub_trailer - the start of a published region's last page (116 bytes)
+ * struct rmem_pub_trailer - the start of a published region's last page
  * @magic: RMEM_PUB_TRAILER_MAGIC
  * @version: RMEM_PUB_TRAILER_V1 or RMEM_PUB_TRAILER_V2
  * @page_size: bytes each table entry covers: 4096
@@ -3000,6 +3002,10 @@ static int rmem_region_trailer_key(struct rmem_region *r, const struct rmem_pub_
 	u8 check[RMEM_PUB_CHECK_LEN];
 	bool match;
 
+	if (key && rmem_auth_key_installed(key)) {
+		NL_SET_ERR_MSG(extack, RMEM_REGION_KEY_IS_CLUSTER_KEY);
+		return -EINVAL;
+	}
 	if (le32_to_cpu(t->version) == RMEM_PUB_TRAILER_V1) {
 		if (!key)
 			return 0;
@@ -3011,7 +3017,7 @@ static int rmem_region_trailer_key(struct rmem_region *r, const struct rmem_pub_
 			       "it is encrypted: attach it with the key it was published with (key-file FILE)");
 		return -ENOKEY;
 	}
-	tfm = rmem_crypt_pub_new(key, t->salt, check, extack);
+	tfm = rmem_crypt_pub_new(key, t->salt, r->name, check, extack);
 	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
 	match = !crypto_memneq(check, t->check, sizeof(check));
@@ -3844,6 +3850,10 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		NL_SET_ERR_MSG(extack, "a key and 'encrypt off' contradict each other");
 		return -EINVAL;
 	}
+	if (opts->key && rmem_auth_key_installed(opts->key)) {
+		NL_SET_ERR_MSG(extack, RMEM_REGION_KEY_IS_CLUSTER_KEY);
+		return -EINVAL;
+	}
 	/* Its readers must share its key: there is no drawing one here. */
 	if (opts->publish && !opts->key &&
 	    (opts->encrypt == RMEM_CRYPT_ON ||
@@ -3891,8 +3901,8 @@ int rmem_region_add(const char *name, u64 size, enum rmem_region_type type,
 		r->publish = true;
 		if (opts->key) {
 			get_random_bytes(r->pub_salt, sizeof(r->pub_salt));
-			r->crypt = rmem_crypt_pub_new(opts->key, r->pub_salt, r->pub_check,
-						      extack);
+			r->crypt = rmem_crypt_pub_new(opts->key, r->pub_salt, r->name,
+						      r->pub_check, extack);
 			if (IS_ERR(r->crypt)) {
 				ret = PTR_ERR(r->crypt);
 				r->crypt = NULL;

@@ -474,6 +474,7 @@ int rmem_auth_derive(const u8 *key, const struct kvec *v, unsigned int n,
 int rmem_auth_key_add(const u8 *key, u64 *id, struct netlink_ext_ack *extack);
 int rmem_auth_key_del(u64 id, struct netlink_ext_ack *extack);
 bool rmem_auth_key_nth(unsigned int n, u64 *id);
+bool rmem_auth_key_installed(const u8 *key);
 struct crypto_shash *rmem_auth_node_key(bool has_id, u64 *id, struct netlink_ext_ack *extack);
 void rmem_auth_exit(void);
 void rmem_auth_session_tag(u64 session, char tag[RMEM_SESSION_TAG_LEN]);
@@ -799,8 +800,8 @@ struct crypto_sync_skcipher;
 int rmem_crypt_init(void);
 void rmem_crypt_exit(void);
 struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack);
-struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, u8 *check,
-						struct netlink_ext_ack *extack);
+struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
+						u8 *check, struct netlink_ext_ack *extack);
 void rmem_crypt_free(struct crypto_sync_skcipher *tfm);
 int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
 		     bool nowait);

@@ -23,7 +23,7 @@
 #
 # Encryption: published with encryption on (the default) it needs a key
 # its readers share (key-file, $RMEM_REGION_KEY_FILE here): without one
-# the publish is refused. rmemd's memory never holds the file's bytes (a
+# the publish is refused, and so is one with the cluster key. rmemd's memory never holds the file's bytes (a
 # marker page in it is looked for, selftests/rmem_scan.py); an attach
 # without the key, or with another, is refused, and one with the key reads
 # the file. A region published with 'encrypt off' holds the marker on the
@@ -35,7 +35,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 26
+tap_plan 27
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -76,6 +76,11 @@ before=$(rmemd_status published)
 	grep -q "a published region is encrypted with a key its readers share" "$tmp/err" &&
 	[ -z "$(region_names)" ] && [ "$(rmemd_status published)" = "$before" ]
 tap_last=$?; tap_result "publishing with encryption on (the default) and no key is refused: '$(cat "$tmp/err")'; nothing made" "$tap_last"
+
+! rmemctl region add pb-blk size $SIZE publish key-file "$RMEM_KEY_FILE" 2>"$tmp/err" &&
+	grep -q "that key is a cluster key, which the memory nodes hold" "$tmp/err" &&
+	[ -z "$(region_names)" ] && [ "$(rmemd_status published)" = "$before" ]
+tap_last=$?; tap_result "publishing with the cluster key as its key is refused: '$(cat "$tmp/err")'; nothing made" "$tap_last"
 
 out=$(rmemctl region add pb-blk size $SIZE publish key-file "$key" 2>&1)
 blk=/dev/$(region_field pb-blk device)
