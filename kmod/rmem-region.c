@@ -4275,8 +4275,10 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	} *an;
 	unsigned int n = 0, max, i, ei, unsealed = 0;
 	struct rmem_region *r = NULL;
+	unsigned long missing = 0;
 	struct rmem_node *node;
 	u64 size = 0, slab_size = 0;
+	u32 zero;
 	int ret;
 
 	lockdep_assert_held(&rmem_cfg_lock);
@@ -4416,16 +4418,32 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		if (ret)
 			goto out;
 	}
-	/* Every page of data of an extent with a slab is read from it. */
+	/*
+	 * Every page of data of an extent with a slab is read from it. An
+	 * extent with none on the nodes opened (not listed, not live, or its
+	 * copy lost) has its data elsewhere wherever its checksums are not
+	 * those of a page of zeros: those pages fail to read (lost), rather
+	 * than read as zeros.
+	 */
+	zero = ~rmem_crc32c(~0U, page_address(ZERO_PAGE(0)), RMEM_PAGE_SIZE);
 	for (ei = 0; ei < r->nr_extents; ei++) {
-		unsigned long first, end;
+		unsigned long first, end, q;
 
 		rmem_extent_pages(r, ei, &first, &end);
 		end = min_t(unsigned long, end, r->size >> RMEM_PAGE_SHIFT);
 		if (r->ext[ei].nr && end > first)
 			bitmap_set(r->written, first, end - first);
+		for (q = first; !r->ext[ei].nr && q < end; q++) {
+			if (r->csum[q] != zero) {
+				set_bit(q, r->lost);
+				missing++;
+			}
+		}
 		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
 	}
+	if (missing)
+		pr_warn("region %s: %lu pages of data are on none of the nodes it was attached from: they fail to read\n",
+			name, missing);
 	ret = rmem_region_front_create(r, chunk, cache, extack);
 	if (ret)
 		goto out;

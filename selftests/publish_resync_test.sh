@@ -22,12 +22,16 @@
 #     and the bad copy is dropped
 #   - a purge while another session (a protocol client) is attached on node
 #     2 only is refused, and node 1 keeps its copy
+#   - a region in one copy, its checksums' extent on the other node than
+#     (some of) its data (that node drained for the seal): attached from
+#     that other node alone, an extent it does not hold reads as an error
+#     (its checksums say it holds data), never as zeros
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
 M=1048576
-tap_plan 6
+tap_plan 7
 if [ "${RMEM_NNODES:-1}" -lt 2 ]; then
 	tap_skip_rest "needs 2 memory nodes (rmem-vm --memory-nodes 2); have ${RMEM_NNODES:-1}"
 	tap_done
@@ -39,6 +43,7 @@ finish() {
 	[ -n "$ifc2" ] && tc qdisc del dev "$ifc2" root 2>/dev/null
 	rmem_on 2 'pkill -CONT -x rmemd' >/dev/null 2>&1
 	rmemctl region del pb-rs purge >/dev/null 2>&1
+	rmemctl region del pb-one purge >/dev/null 2>&1
 	blk_cleanup
 	[ -n "$cmd1" ] && RMEMD_NODE=1 rmemd_relaunch resync-restore "$cmd1"
 	rm -rf "$tmp"
@@ -136,4 +141,44 @@ tap_last=$?; tap_result "purging it while another session is attached on node ${
 kill "$client" 2>/dev/null
 wait "$client" 2>/dev/null
 client=
+
+# One copy, written while both nodes take slabs; then node X, which holds
+# some of it, is drained (it takes no new slab), so the seal puts the
+# checksums' extent on the other node, Y. Attached from Y alone, an extent
+# Y lacks must fail to read, not read as zeros.
+rmemctl region del pb-rs >/dev/null 2>&1
+for _ in $(seq 50); do
+	rmemctl region del pb-rs purge >/dev/null 2>&1 && break
+	sleep 0.2	# rmemd notices the client's session end
+done
+dev=$(rmemctl region add pb-one size "$size" publish replicas 1 key-file "$RMEM_REGION_KEY_FILE" >/dev/null &&
+	d=$(region_field pb-one device) && dev_wait "$d" b && echo "/dev/$d")
+[ -n "$dev" ] && put "$tmp/a0" 0 && put "$tmp/a1" "$slab"
+rc=$?
+h1=$(RMEMD_NODE=1 rmemd_status published_slabs)
+h2=$(RMEMD_NODE=2 rmemd_status published_slabs)
+x=0 y=1
+[ "${h1:-0}" -gt 0 ] || { x=1 y=0; }
+rmemctl node drain "${ids[$x]}" >/dev/null && rmemctl region seal pb-one >/dev/null &&
+	rmemctl region del pb-one >/dev/null || rc=1
+failed=0 seen=''
+if out=$(rmemctl region attach pb-one type block node "${ids[$y]}" key-file "$RMEM_REGION_KEY_FILE" 2>&1); then
+	d=$(region_field pb-one device) && dev_wait "$d" b && dev=/dev/$d
+	for e in 0 1; do
+		if get $((e * slab)) "$tmp/r$e" 2>"$tmp/err"; then
+			cmp -s "$tmp/a$e" "$tmp/r$e" || rc=1
+			seen="$seen extent $e: $(cmp -s "$tmp/a$e" "$tmp/r$e" && echo right || echo WRONG);"
+		else
+			grep -q "Input/output error" "$tmp/err" || rc=1
+			failed=$((failed + 1))
+			seen="$seen extent $e: $(tail -n1 "$tmp/err" | sed 's/.*: //');"
+		fi
+	done
+	rmemctl region del pb-one >/dev/null || rc=1
+else
+	rc=1 seen=" attach: $out"
+fi
+[ "$rc" = 0 ] && [ "$failed" -ge 1 ]
+tap_last=$?; tap_result "pb-one in one copy (node 1 held ${h1:-?} slabs, node 2 ${h2:-?}), node ${ids[$x]} drained for the seal, attached from node ${ids[$y]} alone: an extent it lacks fails, none reads wrong ($failed failed:$seen)" "$tap_last"
+rmemctl region del pb-one purge >/dev/null 2>&1
 tap_done
