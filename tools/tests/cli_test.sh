@@ -448,12 +448,14 @@ region del ''|swap0 weights
 region show w|weights
 region load ''|swap0 weights
 region load weights /nonexistent/f ''|offset
-region add big ''|cache chunk encrypt prealloc publish replicas size type
+region add big ''|cache chunk encrypt key-file prealloc publish replicas size type
+region add big key-file /proc/self/statu''|/proc/self/status
 region del swap0 ''|purge
 region del swap0 purge ''|
 region seal ''|swap0 weights
 region attach ''|
-region attach genome ''|cache chunk node type
+region attach genome ''|cache chunk key-file node type
+region attach genome key-file /proc/self/statu''|/proc/self/status
 region attach genome type ''|block mmap
 region attach genome node ''|12 3
 region attach genome chunk ''|
