@@ -2821,16 +2821,9 @@ static u32 rmem_trailer_piece(const struct rmem_region *r, u64 pos, u64 end, u32
 }
 
 /* crc32c of a page of zeros, as a checksum entry (r->csum's form). */
-static u32 rmem_zero_page_csum(struct rmem_rebuild_buf *b)
+static u32 rmem_zero_page_csum(void)
 {
-	void *va;
-	u32 crc;
-
-	clear_highpage(b->page[0]);
-	va = kmap_local_page(b->page[0]);
-	crc = ~rmem_crc32c(~0U, va, RMEM_PAGE_SIZE);
-	kunmap_local(va);
-	return crc;
+	return ~rmem_crc32c(~0U, page_address(ZERO_PAGE(0)), RMEM_PAGE_SIZE);
 }
 
 /*
@@ -2850,7 +2843,7 @@ static int rmem_region_trailer_write(struct rmem_region *r)
 	b = rmem_rebuild_buf_alloc();
 	if (!b)
 		return -ENOMEM;
-	zero = rmem_zero_page_csum(b);
+	zero = rmem_zero_page_csum();
 	while (pos < end && !ret) {
 		u32 len = rmem_trailer_piece(r, pos, end, RMEM_RIO_MAX_BYTES), i;
 
@@ -4425,18 +4418,21 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 	 * those of a page of zeros: those pages fail to read (lost), rather
 	 * than read as zeros.
 	 */
-	zero = ~rmem_crc32c(~0U, page_address(ZERO_PAGE(0)), RMEM_PAGE_SIZE);
+	zero = rmem_zero_page_csum();
 	for (ei = 0; ei < r->nr_extents; ei++) {
 		unsigned long first, end, q;
 
 		rmem_extent_pages(r, ei, &first, &end);
 		end = min_t(unsigned long, end, r->size >> RMEM_PAGE_SHIFT);
-		if (r->ext[ei].nr && end > first)
-			bitmap_set(r->written, first, end - first);
-		for (q = first; !r->ext[ei].nr && q < end; q++) {
-			if (r->csum[q] != zero) {
-				set_bit(q, r->lost);
-				missing++;
+		if (r->ext[ei].nr) {
+			if (end > first)
+				bitmap_set(r->written, first, end - first);
+		} else {
+			for (q = first; q < end; q++) {
+				if (r->csum[q] != zero) {
+					set_bit(q, r->lost);
+					missing++;
+				}
 			}
 		}
 		r->replicas = max_t(unsigned int, r->replicas, r->ext[ei].nr);
