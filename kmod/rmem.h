@@ -733,8 +733,10 @@ struct rmem_pub_ref {
  * @park: a read waiting in @region's stale_reads for its copy to be opened
  *	again (rmem_read_park())
  * @wlink: a write in flight: entry in its extent's inflight list
- * @parked_at: when it (a read) or one of its requests (a write:
- *	@region's stale_writes) first waited there (jiffies)
+ * @parked: it (a read) or one of its requests (a write: @region's
+ *	stale_writes) waited there, or it (a write) was sent again
+ * @park_until: until when it may wait (jiffies): the timeout of the node
+ *	it first waited for (rmem_park_start())
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
  *	-EAGAIN instead (the block front end: the submitter may be a task in
  *	reclaim whose progress those pages wait for)
@@ -775,7 +777,8 @@ struct rmem_rio {
 	unsigned int nr_plain;
 	struct list_head park;
 	struct list_head wlink;
-	unsigned long parked_at;
+	unsigned long park_until;
+	bool parked;
 	bool nowait;
 	u8 reruns;
 	bool rerun;
