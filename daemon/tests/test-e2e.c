@@ -1271,6 +1271,56 @@ static bool make_keys(void)
 }
 
 /*
+ * A published region is its publisher's key's: @a (tenant A's session)
+ * publishes, fills and seals one; @b (tenant B's) can neither open, map,
+ * seal nor delete it, as if it did not exist; only the name is shared
+ * (one namespace per memory node: B cannot publish under it). A then
+ * deletes it.
+ */
+static void test_auth_pub_scope(int a, int b)
+{
+	struct rmem_pub_name pn = { .name = "tenant-a.idx", .size = htole64(SLAB) };
+	struct rmem_pub_name pq = { .name = "tenant-a.idx" };
+	struct rmem_pub_extent pe = { 0 };
+	struct rmem_slab_alloc_reply sa;
+	struct rmem_pub_info info;
+	struct rmem_pub_map_reply map;
+	long pubs = status_num("published");
+	uint32_t slab = RMEM_SLAB_NONE;
+	uint8_t data[8];
+	int rc;
+
+	rc = pub_req(a, RMEM_MSG_PUB_CREATE, 70, &pn, sizeof(pn), &info, sizeof(info));
+	pe.handle = info.handle;
+	if (!rc)
+		rc = pub_req(a, RMEM_MSG_PUB_ALLOC, 71, &pe, sizeof(pe), &sa, sizeof(sa));
+	if (!rc)
+		rc = rc_write(a, slab = le32toh(sa.slab), 0, "A's idx!", 8);
+	if (!rc)
+		rc = pub_req(a, RMEM_MSG_PUB_SEAL, 72, &pq, sizeof(pq), &info, sizeof(info));
+	ok(rc == 0 && status_num("published") == pubs + 1,
+	   "tenant A published, wrote and sealed 'tenant-a.idx'");
+	ok(pub_req(b, RMEM_MSG_PUB_OPEN, 73, &pq, sizeof(pq), &info, sizeof(info)) ==
+	   RMEM_ERR_NOENT, "tenant B's PUB_OPEN of it: NOENT (B does not see it)");
+	ok(pub_req(b, RMEM_MSG_PUB_MAP, 74, &pe, sizeof(pe), &map, sizeof(map)) == RMEM_ERR_NOENT &&
+	   rc_read(b, slab, 0, data, 8) == RMEM_ERR_NOENT,
+	   "tenant B's PUB_MAP of its handle and READ of its slab: NOENT");
+	ok(pub_req(b, RMEM_MSG_PUB_SEAL, 75, &pq, sizeof(pq), &info, sizeof(info)) ==
+	   RMEM_ERR_NOENT &&
+	   pub_req(b, RMEM_MSG_PUB_DELETE, 76, &pq, sizeof(pq), NULL, 0) == RMEM_ERR_NOENT &&
+	   status_num("published") == pubs + 1,
+	   "tenant B's PUB_SEAL and PUB_DELETE of it: NOENT, nothing freed");
+	ok(pub_req(b, RMEM_MSG_PUB_CREATE, 77, &pn, sizeof(pn), &info, sizeof(info)) ==
+	   RMEM_ERR_EXIST, "tenant B publishing under its name: EXIST (one namespace per node)");
+	ok(pub_req(a, RMEM_MSG_PUB_OPEN, 78, &pq, sizeof(pq), &info, sizeof(info)) == 0 &&
+	   rc_read(a, slab, 0, data, 8) == 0 && !memcmp(data, "A's idx!", 8) &&
+	   pub_req(a, RMEM_MSG_PUB_CLOSE, 79, &pe, sizeof(pe), NULL, 0) == 0 &&
+	   pub_req(a, RMEM_MSG_PUB_DELETE, 80, &pq, sizeof(pq), NULL, 0) == 0 &&
+	   status_num("published") == pubs,
+	   "tenant A still opens and reads it, and deletes it");
+}
+
+/*
  * Authentication against the real daemon, over TCP: the exchange, every
  * refusal (each closes the connection), replay, the nonce, tenants, an old
  * peer, and what is logged.
@@ -1332,6 +1382,7 @@ static void test_auth(void)
 	rc_hello_build(&h2, &kb, &a2, S + 2, 0);
 	ok(rc_hello_send(c3, &h2, NULL) == 0 && rc_read(c3, slab, 64, buf, 13) == RMEM_ERR_NOENT,
 	   "tenant B's own session cannot read A's slab");
+	test_auth_pub_scope(c1, c3);
 	close(c3);
 	ok(status_num("auth_failures") == fails + 5 && status_num("auth_other_key") == 1,
 	   "status: auth_failures counts the five refusals, auth_other_key the tenant one");
