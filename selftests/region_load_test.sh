@@ -9,7 +9,7 @@
 # left as they were, and the mmap region's data comes back from the memory
 # node after its cache is dropped. A file that does not fit, an offset that
 # is not a multiple of 4K and an unknown region are refused, writing
-# nothing. -j prints the result as JSON.
+# nothing. -j prints the result as JSON. Progress goes to a terminal only.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -68,10 +68,14 @@ dd if="$blk" of="$tmp/page" bs=4K count=1 skip=$((20 * M / 4096)) iflag=direct s
 tap_result "block: 20 MiB + 123 bytes loaded; they read back, and the rest of the last page is untouched" $?
 echo "$out" | tap_diag
 
+# On a terminal (script(1)'s pty), progress goes to stderr, ending at
+# 100 %; to a pipe (the load above), none.
 head -c $((M + 4096)) /dev/urandom >"$tmp/b"
-rmemctl region load ld-blk "$tmp/b" offset 40M >/dev/null 2>&1 &&
-	same_bytes "$blk" $((40 * M)) $((M + 4096)) "$tmp/b" && same_bytes "$blk" 0 $((20 * M)) "$tmp/a"
-tap_result "block: a file at offset 40M reads back there; the first one is intact" $?
+script -qec "rmemctl region load ld-blk $tmp/b offset 40M" /dev/null >"$tmp/pty" 2>&1 &&
+	same_bytes "$blk" $((40 * M)) $((M + 4096)) "$tmp/b" && same_bytes "$blk" 0 $((20 * M)) "$tmp/a" &&
+	grep -q "rmemctl: loading $tmp/b: .* (100 %)" "$tmp/pty" && [[ $out != *"rmemctl: loading"* ]]
+tap_result "block: a file at offset 40M reads back there; the first one is intact; progress on a terminal, none to a pipe" $?
+tr '\r' '\n' <"$tmp/pty" | tap_diag
 
 # mmap: 5 MiB + 7 bytes through a 1 MiB cache, at offset 4K.
 head -c $((5 * M + 7)) /dev/urandom >"$tmp/c"

@@ -5,7 +5,7 @@
 # compute guest (scripts/rmem-vm --compute-nodes 2); the copies part needs
 # two memory nodes (--memory-nodes 2). This guest (compute 1) publishes a
 # region (two copies with two memory nodes), loads a file into it and seals
-# it; compute 2 attaches it.
+# it; compute 2 attaches it, naming the memory nodes by address.
 #   - before the seal, compute 2's purge of it is refused (EBUSY: held by
 #     its publisher's session) and so is its attach; no slab is lost
 #   - processes on both compute guests read every page at the same time,
@@ -16,9 +16,12 @@
 #   - purging it from compute 1 while compute 2 is attached is refused
 #     (EBUSY) and changes nothing
 #   - compute 1 deletes its region and unloads rmem: compute 2 still reads
-#     every page (O_DIRECT, from the memory nodes)
-#   - with two copies, memory node 1's rmemd is killed: readers on both
-#     compute guests read every page from the other copy
+#     every page through the mapping it attached before (an 8 MiB cache:
+#     from the memory nodes), and attaches it again as a block device and
+#     reads it (O_DIRECT)
+#   - with two copies, memory node 1's rmemd is killed while readers on
+#     both compute guests are reading: they read every page, from the
+#     other copy
 #   - compute 2 detaches while the last memory node's rmemd is frozen: its
 #     PUB_CLOSE goes there once the node is back (same session), so compute
 #     1's purge is not refused; the memory nodes hold no published slab
@@ -125,8 +128,12 @@ ext=$((SIZE + (SIZE / 4096 * 4 + 4095) / 4096 * 4096 + 4096))
 tap_last=$?; tap_result "compute 1 published, loaded and sealed $((SIZE / M)) MiB in $copies copies: it reads back; the memory nodes hold $held slabs of $((slab / M)) MiB, one region's worth (with its checksums) per copy" "$tap_last"
 echo "$out" | tap_diag
 
+# Compute 2 names the memory nodes by address (as it added them): one it
+# has not added is refused, saying to add it.
+out0=$(rmem_on_compute2 "rmemctl region attach sh-idx node 192.0.2.1 key-file $RMEM_REGION_KEY_FILE" 2>&1)
+a0=$?
 t0=$(date +%s.%N)
-out=$(rmem_on_compute2 "rmemctl region attach sh-idx type mmap chunk 2M key-file $RMEM_REGION_KEY_FILE" 2>&1)
+out=$(rmem_on_compute2 "rmemctl region attach sh-idx node \$(echo \$RMEM_NODES | tr ' ' ,) type mmap chunk 2M cache 8M key-file $RMEM_REGION_KEY_FILE" 2>&1)
 rc=$?
 t1=$(date +%s.%N)
 dev2=$(rmem_on_compute2 "rmemctl -j region show sh-idx" | jget device)
@@ -135,8 +142,10 @@ r2=$!
 d1=$($digest "$blk" $SIZE direct)
 wait $r2
 [ "$rc" = 0 ] && [ -n "$dev2" ] && [ "$(cat "$tmp/d2")" = "$want" ] && [ "$d1" = "$want" ] &&
-	[ "$(pub_slabs)" = "$held" ]
-tap_last=$?; tap_result "compute 2 attached it ($(printf %.2f "$(echo "$t1 - $t0" | bc)") s) and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" "$tap_last"
+	[ "$(pub_slabs)" = "$held" ] && [ "$a0" != 0 ] &&
+	[[ $out0 == *"no node has address 192.0.2.1: add it first ('rmemctl node add 192.0.2.1')"* ]]
+tap_last=$?; tap_result "compute 2 attached it, naming the nodes by address ($(printf %.2f "$(echo "$t1 - $t0" | bc)") s; an address not added refused), and read every page through a mapping while compute 1 read it too: both the file's bytes; still $held slabs" "$tap_last"
+echo "$out0" | tap_diag
 echo "$out" | tap_diag
 tap_diag <"$tmp/d2"
 
@@ -148,28 +157,41 @@ tap_result "compute 2 cannot write it: open O_RDWR and a writable shared mapping
 	[ "$(pub_slabs)" = "$held" ] && [ "$($digest "$blk" $SIZE direct)" = "$want" ]
 tap_last=$?; tap_result "purging it from compute 1 while compute 2 is attached is refused: '$(cat "$tmp/err")'" "$tap_last"
 
+# fetches2: chunks compute 2's attachment fetched from the memory nodes.
+fetches2() { rmem_on_compute2 "rmemctl -j region show sh-idx" | jget fetches; }
+f0=$(fetches2)
 rmemctl region del sh-idx && blk_cleanup && rmem_unload &&
+	out=$(rmem_on_compute2 "$digest /dev/$dev2 $SIZE" 2>&1) && [ "$out" = "$want" ] &&
+	f1=$(fetches2) && [ $((f1 - f0)) -ge $(((SIZE - 8 * M) / (2 * M))) ] &&
 	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block key-file $RMEM_REGION_KEY_FILE >/dev/null &&
 		d=\$(rmemctl -j region show sh-idx | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"device\"])') &&
 		$digest /dev/\$d $SIZE direct" 2>&1) && [ "$out" = "$want" ]
-tap_result "compute 1 deleted its region and unloaded rmem: compute 2 still reads every page (O_DIRECT)" $?
+tap_result "compute 1 deleted its region and unloaded rmem: compute 2 still reads every page through its mapping ($((${f1:-0} - ${f0:-0})) chunks fetched), and attached again as a block device (O_DIRECT)" $?
 echo "$out" | tap_diag
 
 if [ "$copies" -lt 2 ]; then
 	tap_skip "memory node killed: readers continue" "needs 2 memory nodes (rmem-vm --memory-nodes 2)"
 else
-	rmem_modprobe && add_nodes && rmemctl region attach sh-idx type mmap key-file "$RMEM_REGION_KEY_FILE" >/dev/null
+	rmem_modprobe && add_nodes &&
+		rmemctl region attach sh-idx type mmap cache 8M key-file "$RMEM_REGION_KEY_FILE" >/dev/null
 	mm=/dev/$(region_field sh-idx device)
 	dev_wait "${mm#/dev/}" c
-	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
 	dev2=$(rmem_on_compute2 "rmemctl -j region show sh-idx" | jget device)
-	rmem_on_compute2 "$digest /dev/$dev2 $SIZE direct" >"$tmp/d2" 2>&1 &
+	# Three passes each; the kill comes while both are reading.
+	rmem_on_compute2 "for i in 1 2 3; do $digest /dev/$dev2 $SIZE direct; done" >"$tmp/d2" 2>&1 &
 	r2=$!
-	d1=$($digest "$mm" $SIZE)
+	for i in 1 2 3; do $digest "$mm" $SIZE; done >"$tmp/d1" 2>&1 &
+	r1=$!
+	sleep 1
+	running=0
+	kill -0 $r1 2>/dev/null && kill -0 $r2 2>/dev/null && running=1
+	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
+	wait $r1
 	wait $r2
-	[ "$d1" = "$want" ] && [ "$(cat "$tmp/d2")" = "$want" ]
-	tap_result "memory node 1's rmemd killed: compute 1 (mapping) and compute 2 (O_DIRECT) read every page from the other copy" $?
-	tap_diag <"$tmp/d2"
+	good="$want $want $want"
+	[ "$running" = 1 ] && [ "$(paste -sd" " "$tmp/d1")" = "$good" ] && [ "$(paste -sd" " "$tmp/d2")" = "$good" ]
+	tap_result "memory node 1's rmemd killed while compute 1 (mapping, 8 MiB cache) and compute 2 (O_DIRECT) were reading (running: $running): every page of three passes each, from the other copy" $?
+	cat "$tmp/d1" "$tmp/d2" | tap_diag
 fi
 
 # Compute 2 detaches while memory node $nnodes's rmemd is frozen, so its
