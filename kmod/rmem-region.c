@@ -893,27 +893,10 @@ static bool rmem_pub_writing(const struct rmem_region *r, const struct rmem_rio 
 }
 
 /*
- * A read or write starts to wait (parked, or to be sent again) for a node
- * that may come back: for at most @timeout_ms from now, that node's own
- * timeout (`node add ... timeout`, or its sysfs timeout_ms), fixed at the
- * first wait. Later waits of the same I/O count from the first.
- */
-static void rmem_park_start(struct rmem_rio *rio, unsigned int timeout_ms)
-{
-	rio->park_until = jiffies + msecs_to_jiffies(timeout_ms);
-	rio->parked = true;
-}
-
-/* Whether a parked read or write has waited as long as it may. */
-static bool rmem_park_expired(const struct rmem_rio *rio)
-{
-	return time_after(jiffies, rio->park_until);
-}
-
-/*
- * The longest timeout of the nodes of extent @e's copies: how long a
- * write sent again may wait for one of them. node_timeout_ms when it has
- * none. r->lock held.
+ * The longest timeout of the nodes of extent @e's copies (each node's
+ * timeout_ms: `node add ... timeout`, or sysfs), node_timeout_ms when it
+ * has none: how long a read or write of it may wait for one of them to
+ * come back, parked or sent again. r->lock held.
  */
 static unsigned int rmem_extent_timeout_ms(const struct rmem_extent *e)
 {
@@ -922,6 +905,27 @@ static unsigned int rmem_extent_timeout_ms(const struct rmem_extent *e)
 	for (i = 0; i < e->nr; i++)
 		ms = max(ms, READ_ONCE(e->rep[i].node->timeout_ms));
 	return ms ?: READ_ONCE(rmem_node_timeout_ms);
+}
+
+/* A read or write starts to wait; later waits count from the first. */
+static void rmem_park_start(struct rmem_rio *rio)
+{
+	if (!rio->parked) {
+		rio->parked_at = jiffies;
+		rio->parked = true;
+	}
+}
+
+/*
+ * Whether a parked read or write has waited as long as its extent's
+ * nodes allow (rmem_extent_timeout_ms(), read again at every check: a
+ * timeout changed meanwhile applies). r->lock held.
+ */
+static bool rmem_park_expired(const struct rmem_region *r, const struct rmem_rio *rio)
+{
+	const struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
+
+	return time_after(jiffies, rio->parked_at + msecs_to_jiffies(rmem_extent_timeout_ms(e)));
 }
 
 /* How often one write is sent again (rmem_write_rerun_ok()). */
@@ -968,7 +972,7 @@ static bool rmem_write_acked(const struct rmem_rio *rio, const struct rmem_exten
  *   already in flight would otherwise fail and its pages be lost before
  *   the seal. Another region's slab lost that way holds lost pages: its
  *   write fails.
- * For the longest timeout of the extent's copies' nodes at most, counted
+ * For its extent's nodes' timeout at most (rmem_park_expired()), counted
  * from its first parked wait (rmem_write_park()) or resend. r->lock held.
  */
 static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
@@ -979,9 +983,8 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 	/* Ours to write but not published: a lost slab's pages are lost. */
 	if (rio->stale && !rmem_pub_writing(r, rio))
 		return false;
-	if (!rio->parked)
-		rmem_park_start(rio, rmem_extent_timeout_ms(&r->ext[rio->pos / r->slab_size]));
-	return !rmem_park_expired(rio);
+	rmem_park_start(rio);
+	return !rmem_park_expired(r, rio);
 }
 
 /*
@@ -1188,7 +1191,7 @@ static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
 	const struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
 
 	lockdep_assert_held(&r->lock);
-	return !e->nr || rmem_park_expired(rio) || rmem_extent_writable(e);
+	return !e->nr || rmem_park_expired(r, rio) || rmem_extent_writable(e);
 }
 
 /*
@@ -1198,7 +1201,8 @@ static bool rmem_read_unpark(struct rmem_region *r, const struct rmem_rio *rio)
  * (rmem_region_reattach()). Rather than fail at once (a SIGBUS to a
  * process reading mapped model weights), the read waits for that on
  * r->stale_reads, and is sent again, to any copy, once the work has run
- * (rmem_region_stale_io()); for @node's timeout at most. r->lock held.
+ * (rmem_region_stale_io()); for its extent's nodes' timeout at most
+ * (rmem_park_expired()). r->lock held.
  *
  * Return: whether it waits.
  */
@@ -1210,14 +1214,14 @@ static bool rmem_read_park(struct rmem_region *r, struct rmem_rio *rio, unsigned
 		return false;
 	if (!rmem_extent_rep_on(&r->ext[ei], node))
 		return false;	/* lost there: another copy, or EIO */
-	if (rio->parked && rmem_park_expired(rio))
+	if (rio->parked && rmem_park_expired(r, rio))
 		return false;
 	/*
 	 * The first wait asks for a pass now. A read sent again waits until
 	 * its extent has a current copy (rmem_region_stale_io()).
 	 */
 	if (!rio->parked) {
-		rmem_park_start(rio, READ_ONCE(node->timeout_ms));
+		rmem_park_start(rio);
 		rmem_region_kick(r);
 	}
 	rio->nr_tried = 0;
@@ -1242,7 +1246,7 @@ static int rmem_rep_find_slab(const struct rmem_extent *e, const struct rmem_nod
  * old one), and still holds the region under its name. As a read does
  * (rmem_read_park()), it waits on r->stale_writes for the rebuild work to
  * open the region there again (rmem_region_reattach()), and is sent again
- * to the renewed copy; for that node's timeout at most. A sealed or attached
+ * to the renewed copy; with a read's bound (rmem_park_expired()). A sealed or attached
  * region takes no writes. r->lock held.
  *
  * Return: whether it waits.
@@ -1255,10 +1259,10 @@ static bool rmem_write_park(struct rmem_region *r, struct rmem_req *io, unsigned
 	if (!rmem_pub_writing(r, rio) || r->dying ||
 	    rmem_rep_find_slab(&r->ext[ei], io->node, io->slab) < 0)
 		return false;	/* lost there: the other copies, or EIO */
-	if (rio->parked && rmem_park_expired(rio))
+	if (rio->parked && rmem_park_expired(r, rio))
 		return false;
 	if (!rio->parked) {
-		rmem_park_start(rio, READ_ONCE(io->node->timeout_ms));
+		rmem_park_start(rio);
 		rmem_region_kick(r);
 	}
 	list_add_tail(&io->entry, &r->stale_writes);
@@ -1284,7 +1288,7 @@ static void rmem_region_stale_writes(struct rmem_region *r, bool fail)
 		struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
 		int k = rmem_rep_find_slab(e, io->node, io->slab);
 
-		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_park_expired(rio))
+		if (!fail && k >= 0 && rmem_rep_stale(&e->rep[k]) && !rmem_park_expired(r, rio))
 			continue;
 		if (!fail && k >= 0 && !rmem_rep_stale(&e->rep[k]))
 			io->gen = e->rep[k].gen;	/* renewed */

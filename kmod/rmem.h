@@ -735,8 +735,8 @@ struct rmem_pub_ref {
  * @wlink: a write in flight: entry in its extent's inflight list
  * @parked: it (a read) or one of its requests (a write: @region's
  *	stale_writes) waited there, or it (a write) was sent again
- * @park_until: until when it may wait (jiffies): the timeout of the node
- *	it first waited for (rmem_park_start())
+ * @parked_at: when it first did (jiffies): it waits at most its extent's
+ *	nodes' timeout from then (rmem_park_expired())
  * @nowait: a write must not wait for bounce pages: rmem_region_rw() says
  *	-EAGAIN instead (the block front end: the submitter may be a task in
  *	reclaim whose progress those pages wait for)
@@ -777,7 +777,7 @@ struct rmem_rio {
 	unsigned int nr_plain;
 	struct list_head park;
 	struct list_head wlink;
-	unsigned long park_until;
+	unsigned long parked_at;
 	bool parked;
 	bool nowait;
 	u8 reruns;
