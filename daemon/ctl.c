@@ -12,7 +12,6 @@
  * `--delete-published` are its clients. Keys are stable (documented in
  * Documentation/rmemd.rst); new keys may be added.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctlcmd.h"
+#include "rmem-json.h"
 #include "rmem-key.h"
 #include "server.h"
 
@@ -474,43 +474,23 @@ static unsigned long long kv_num(const struct kv *kv, int n, const char *key)
 	return strtoull(kv_get(kv, n, key), NULL, 10);
 }
 
-static bool is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void print_json_object(const struct kv *kv, int n)
 {
 	printf("{");
 	for (int i = 0; i < n; i++) {
 		printf("%s", i ? ", " : "");
-		json_string(kv[i].key);
+		rmem_json_string(stdout, kv[i].key);
 		printf(": ");
-		/* instance and key ids are hex: always strings */
-		if (is_number(kv[i].val) && strcmp(kv[i].key, "instance") &&
-		    strcmp(kv[i].key, "key_ids"))
+		/*
+		 * Instance and key ids are hex, and a region's name may be
+		 * digits: always strings.
+		 */
+		if (rmem_json_is_number(kv[i].val) && strcmp(kv[i].key, "instance") &&
+		    strcmp(kv[i].key, "key_ids") && strcmp(kv[i].key, "key") &&
+		    strcmp(kv[i].key, "name"))
 			printf("%s", kv[i].val);
 		else
-			json_string(kv[i].val);
+			rmem_json_string(stdout, kv[i].val);
 	}
 	printf("}");
 }

@@ -103,7 +103,7 @@ void rm_event_print(const struct rm_out *o, const struct rm_rec *r)
 		return;
 	}
 	/* The event's name, then key=value for each field the module sent. */
-	rm_text_string(f, r->f[0].s);
+	rmem_text_string(f, r->f[0].s);
 	for (i = 1; i < r->n; i++) {
 		const struct rm_field *fl = &r->f[i];
 
@@ -111,7 +111,7 @@ void rm_event_print(const struct rm_out *o, const struct rm_rec *r)
 			continue;
 		fprintf(f, " %s=", fl->hdr);
 		if (fl->fmt == RM_F_STR)
-			rm_text_string(f, fl->s);
+			rmem_text_string(f, fl->s);
 		else
 			fprintf(f, "%llu", (unsigned long long)fl->u);
 	}

@@ -151,108 +151,6 @@ void rm_fmt_ns(uint64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 "ns", ns);
 }
 
-/* Length of the valid UTF-8 sequence at @p (1-4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned int c = p[0], n, i, cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;	/* overlong, surrogate, or beyond Unicode */
-	return n;
-}
-
-/**
- * rm_json_string() - print @s as a JSON string, quotes included
- * @f: the stream
- * @s: any bytes; invalid UTF-8 becomes U+FFFD, so the output is valid JSON
- */
-void rm_json_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	while (*p) {
-		size_t n = utf8_len(p);
-
-		if (!n) {
-			fputs("\\ufffd", f);
-			p++;
-			continue;
-		}
-		if (n > 1) {
-			fwrite(p, 1, n, f);
-			p += n;
-			continue;
-		}
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-		p++;
-	}
-	fputc('"', f);
-}
-
-/**
- * rm_text_string() - print @s for a terminal
- * @f: the stream
- * @s: any bytes; control characters and invalid UTF-8 become '?'
- */
-void rm_text_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t n = utf8_len(p);
-
-		if (n == 1 && *p >= 0x20 && *p != 0x7f)
-			fputc(*p, f);
-		else if (n > 1)
-			fwrite(p, 1, n, f);
-		else
-			fputc('?', f);
-		p += n ? n : 1;
-	}
-}
-
 static const char *feature_name(unsigned int bit, char *buf, size_t len)
 {
 	unsigned int i;
@@ -335,7 +233,7 @@ static void json_features(const struct rm_out *o, uint64_t v, int level)
 		if (n++)
 			fputc(',', o->f);
 		indent(o, level + 1);
-		rm_json_string(o->f, feature_name(bit, tmp, sizeof(tmp)));
+		rmem_json_string(o->f, feature_name(bit, tmp, sizeof(tmp)));
 	}
 	if (n)
 		indent(o, level);
@@ -355,12 +253,12 @@ static void json_object(const struct rm_out *o, const struct rm_rec *r, int leve
 		if (n++)
 			fputc(',', o->f);
 		indent(o, level + 1);
-		rm_json_string(o->f, f->key);
+		rmem_json_string(o->f, f->key);
 		fputs(o->pretty ? ": " : ":", o->f);
 		if (!f->set)
 			fputs("null", o->f);
 		else if (f->fmt == RM_F_STR)
-			rm_json_string(o->f, f->s);
+			rmem_json_string(o->f, f->s);
 		else if (f->fmt == RM_F_FEATURES)
 			json_features(o, f->u, level + 1);
 		else
@@ -432,7 +330,7 @@ void rm_out_table(const struct rm_out *o, const struct rm_rec *recs, size_t n)
 			first = false;
 			if (field_is_number(f))
 				fprintf(o->f, "%*s", (int)pad, "");
-			rm_text_string(o->f, cell);
+			rmem_text_string(o->f, cell);
 			if (!field_is_number(f) && c != last)
 				fprintf(o->f, "%*s", (int)pad, "");
 		}
@@ -465,7 +363,7 @@ void rm_out_object(const struct rm_out *o, const struct rm_rec *r)
 			continue;
 		field_text(&r->f[i], cell, sizeof(cell));
 		fprintf(o->f, "%s:%*s ", r->f[i].hdr, (int)(w - strlen(r->f[i].hdr)), "");
-		rm_text_string(o->f, cell);
+		rmem_text_string(o->f, cell);
 		fputc('\n', o->f);
 	}
 }
@@ -495,7 +393,7 @@ void rm_out_result(const struct rm_out *o, const struct rm_rec *r)
 		if (!first)
 			fputc(' ', o->f);
 		first = false;
-		rm_text_string(o->f, cell);
+		rmem_text_string(o->f, cell);
 	}
 	fputc('\n', o->f);
 }

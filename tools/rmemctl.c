@@ -374,7 +374,7 @@ int rm_fail(struct rm_ctx *ctx, int err)
 		detail = "malformed reply from the module";
 	fprintf(stderr, "rmemctl: %s: ", ctx->what);
 	if (detail[0]) {
-		rm_text_string(stderr, detail);
+		rmem_text_string(stderr, detail);
 		fprintf(stderr, " (%s)\n", strerror(-err));
 	} else {
 		fprintf(stderr, "%s\n", strerror(-err));
@@ -418,7 +418,7 @@ static int batch_run(const struct rm_cmd *outer)
 
 	if (rm_read_text(outer->batch, &text, &len, err, sizeof(err))) {
 		fputs("rmemctl: -b: ", stderr);
-		rm_text_string(stderr, err);
+		rmem_text_string(stderr, err);
 		fputc('\n', stderr);
 		return RM_EXIT_FAIL;
 	}
@@ -450,7 +450,7 @@ static int batch_run(const struct rm_cmd *outer)
 		}
 		if (n < 0) {
 			fprintf(stderr, "rmemctl: %s: line %u: ", outer->batch, line);
-			rm_text_string(stderr, err);
+			rmem_text_string(stderr, err);
 			fputc('\n', stderr);
 			ret = RM_EXIT_USAGE;
 			break;
@@ -512,7 +512,7 @@ int main(int argc, char **argv)
 
 	if (rm_cli_parse(argc, argv, &cmd)) {
 		fputs("rmemctl: ", stderr);
-		rm_text_string(stderr, cmd.err);
+		rmem_text_string(stderr, cmd.err);
 		fputc('\n', stderr);
 		rm_usage_hint(&cmd);
 		return RM_EXIT_USAGE;

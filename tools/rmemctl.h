@@ -25,6 +25,8 @@
 
 #include <uapi/rmem.h>
 
+#include "rmem-json.h"	/* rmem_json_string(), rmem_text_string() */
+
 #ifndef RMEMCTL_VERSION
 #define RMEMCTL_VERSION "unknown"
 #endif
@@ -137,8 +139,6 @@ void rm_out_result(const struct rm_out *o, const struct rm_rec *r);
 
 void rm_fmt_size(uint64_t bytes, char *buf, size_t len);
 void rm_fmt_ns(uint64_t ns, char *buf, size_t len);
-void rm_json_string(FILE *f, const char *s);
-void rm_text_string(FILE *f, const char *s);
 
 /* ---- nl.c: generic netlink ---- */
 

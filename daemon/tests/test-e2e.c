@@ -966,6 +966,18 @@ static void test_published_cli(void)
 	ok(rc_read(r, slab, 0, data, 8) == RMEM_ERR_NOENT,
 	   "published: the detached reader's READ is NOENT");
 	ok(log_has("ctl: published region 'idx.v1' deleted"), "the delete is logged");
+
+	/* A name of digits is a string in JSON, and "007" would not be a number. */
+	memset(pn.name, 0, sizeof(pn.name));
+	memcpy(pn.name, "007", 3);
+	pn.size = htole64(SLAB);
+	ok(pub_req(o, RMEM_MSG_PUB_CREATE, 5, &pn, sizeof(pn), &info, sizeof(info)) == 0 &&
+	   run(pj, out) == 0 && strstr(read_file(out), "[{\"name\": \"007\", \"size\": 1048576") &&
+	   strstr(read_file(out), "\"key\": \""),
+	   "rmemd --published --json: a name of digits ('007') is a JSON string");
+	pn.size = 0;
+	ok(pub_req(o, RMEM_MSG_PUB_DELETE, 6, &pn, sizeof(pn), NULL, 0) == 0 &&
+	   status_num("published") == 0, "published: '007' deleted by its owner");
 	close(o);
 	close(r);
 

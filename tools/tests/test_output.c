@@ -66,7 +66,7 @@ static void test_strings(void)
 	for (b = 1; b < 256; b++) {
 		s[0] = (char)b;
 		s[1] = '\0';
-		rm_json_string(cap_open(&c), s);
+		rmem_json_string(cap_open(&c), s);
 		out = cap_close(&c);
 		good &= json_ok(out);
 		free(out);
@@ -82,28 +82,28 @@ static void test_strings(void)
 		for (k = 0; k < n; k++)
 			r[k] = (char)(1 + rand() % 255);
 		r[n] = '\0';
-		rm_json_string(cap_open(&c), r);
+		rmem_json_string(cap_open(&c), r);
 		out = cap_close(&c);
 		good &= json_ok(out);
 		free(out);
 	}
 	tap_ok(good, "json: 20000 random byte strings are escaped into valid JSON");
 
-	rm_json_string(cap_open(&c), "a\"b\\c\n\t\x01\x7f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	rmem_json_string(cap_open(&c), "a\"b\\c\n\t\x01\x7f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
 	out = cap_close(&c);
 	tap_ok(!strcmp(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f/\xc3\xa9\xe2\x82\xac"
 		       "\xf0\x9f\x98\x80\""), "json: quote, backslash, controls escaped; "
 	       "valid UTF-8 kept: %s", out);
 	free(out);
 
-	rm_json_string(cap_open(&c), "\xff\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82");
+	rmem_json_string(cap_open(&c), "\xff\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82");
 	out = cap_close(&c);
 	tap_ok(json_ok(out) && !strstr(out, "\xff") && strstr(out, "\\ufffd"),
 	       "json: invalid UTF-8 (0xff, overlong, surrogate, > U+10FFFF, truncated) "
 	       "becomes U+FFFD");
 	free(out);
 
-	rm_text_string(cap_open(&c), "ok\x1b[31mred\n\xff\xc3\xa9");
+	rmem_text_string(cap_open(&c), "ok\x1b[31mred\n\xff\xc3\xa9");
 	out = cap_close(&c);
 	tap_ok(!strcmp(out, "ok?[31mred??\xc3\xa9"), "text: control bytes and invalid "
 	       "UTF-8 become '?'");
