@@ -280,12 +280,23 @@ static int rmem_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
 
 static int rmem_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
 {
+	struct rmem_node *node;
+	const char *name;
 	int ret;
 
 	if (RMEM_REQUIRE(info, RMEM_A_NODE_ID, "missing node id (RMEM_A_NODE_ID)"))
 		return -EINVAL;
 	mutex_lock(&rmem_cfg_lock);
-	ret = rmem_node_del(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
+	node = rmem_node_find(nla_get_u32(info->attrs[RMEM_A_NODE_ID]));
+	name = node ? rmem_region_pub_on_node(node) : NULL;
+	if (name) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "region %s uses its published copy on this node: delete (or detach) it first",
+				   name);
+		ret = -EBUSY;
+	} else {
+		ret = rmem_node_del(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
+	}
 	mutex_unlock(&rmem_cfg_lock);
 	return ret;
 }

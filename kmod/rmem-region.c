@@ -57,6 +57,38 @@ struct rmem_region *rmem_region_find(const char *name)
 }
 
 /**
+ * rmem_region_pub_on_node() - a region that reads or writes a published
+ *	region's copies on a node
+ * @node: the node
+ *
+ * A published region's copies on @node (ours, or another compute node's we
+ * attached) are that published region's, not our session's: they count in
+ * no slabs_used, and stay there across our sessions. While a region here
+ * still uses them (its copy there is not gone), the node must stay: a
+ * deleted node would leave the region's copies there unreachable for good.
+ *
+ * Context: rmem_cfg_lock held.
+ * Return: the name of such a region, or NULL.
+ */
+const char *rmem_region_pub_on_node(const struct rmem_node *node)
+{
+	struct rmem_region *r;
+	bool found = false;
+	unsigned int i;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(r, &rmem_regions, list) {
+		mutex_lock(&r->alloc_lock);
+		for (i = 0; i < r->nr_pubs && !found; i++)
+			found = r->pubs[i].node == node && !r->pubs[i].gone;
+		mutex_unlock(&r->alloc_lock);
+		if (found)
+			return r->name;
+	}
+	return NULL;
+}
+
+/**
  * rmem_region_count() - number of regions
  *
  * Context: rmem_cfg_lock held.
@@ -304,8 +336,9 @@ static void rmem_rep_stale_locked(struct rmem_region *r, unsigned int ei, struct
 	if (i < 0)
 		return;
 	/*
-	 * An attached or sealed region's copy: the node may have come back in
-	 * a new session, with the published region still there. The rebuild
+	 * A published region's copy (attached, ours sealed or not:
+	 * rmem_region_reopens()): the node may have come back in a new
+	 * session, with the published region still there. The rebuild
 	 * work opens it again, or loses its pages if it is gone.
 	 */
 	if (rmem_region_reopens(r) && gen != READ_ONCE(node->gen)) {

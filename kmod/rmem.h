@@ -874,6 +874,7 @@ int rmem_region_attach(const char *name, enum rmem_region_type type, const u32 *
 		       unsigned int nr_ids, u64 chunk, u64 cache, const u8 *key,
 		       struct rmem_region **out, struct netlink_ext_ack *extack);
 bool rmem_region_readonly(const struct rmem_region *r);
+const char *rmem_region_pub_on_node(const struct rmem_node *node);
 struct rmem_region *rmem_region_find(const char *name);
 unsigned int rmem_region_count(void);
 void rmem_region_del_all(void);

@@ -10,7 +10,7 @@
 # reloaded (a new session: as another compute node would be) it is
 # attached again, as a block device this time, with the same bytes.
 # Writes through an attached device are refused (EROFS) and change
-# nothing. The seal writes the pages' checksums after the data (one more
+# nothing, and the node holding its copy cannot be deleted under it. The seal writes the pages' checksums after the data (one more
 # slab here); the attached view checks every page it reads against them: a
 # bit flipped on the memory node (rmemd --test-corrupt) is an EIO and a
 # csum_errors count, never the wrong bytes; the same flip in the table of
@@ -35,7 +35,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 27
+tap_plan 28
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -202,6 +202,14 @@ rc=$?
 [ "$rc" != 0 ] && grep -q "Read-only file system" "$tmp/err" && [ "$(open_rw "$blk")" = EROFS ] &&
 	same_as_file "$blk"
 tap_last=$?; tap_result "a write to the attached block device fails: '$(head -n1 "$tmp/err")'; bytes unchanged" "$tap_last"
+
+# The node that holds its only copy cannot be deleted under it: the
+# attachment holds no slab of our session there (slabs_used 0), and a
+# deleted node would leave it reading from nowhere for good.
+! rmemctl node del "$node" 2>"$tmp/err" &&
+	grep -q "region pb-blk uses its published copy on this node: delete (or detach) it first" "$tmp/err" &&
+	[ "$(node_field "$node" state)" = live ] && same_as_file "$blk"
+tap_last=$?; tap_result "deleting node $node, which holds the attached region's copy, is refused: '$(cat "$tmp/err")'; it still reads" "$tap_last"
 
 out=$(rmemctl region add pb-blk2 size 8M publish key-file "$key" 2>&1) &&
 	rmemctl region del pb-blk2 purge &&
