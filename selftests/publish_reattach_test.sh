@@ -20,7 +20,9 @@
 #   - while the regions cannot be opened there again yet (debugfs
 #     reattach_fail, as when the node drops again at once), that read
 #     waits without keeping a CPU busy: it used to be sent to the stale
-#     copy over and over, and the rebuild work spun until node_timeout_ms
+#     copy over and over, and the rebuild work spun until node_timeout_ms;
+#     and node del of that node is refused (our new session holds no slab
+#     there, but the regions use their copies: it used to be allowed)
 #   - a third region, published by us and not sealed (two extents, the
 #     second never written), is opened again too ("opened for writing
 #     again"): a write sent to it while the link was down, and one sent
@@ -43,7 +45,7 @@
 M=1048576
 DOWN=${RMEM_REATTACH_DOWN:-25}
 FI=/sys/kernel/debug/rmem/reattach_fail
-tap_plan 11
+tap_plan 12
 tmp=$(mktemp -d)
 rmemd_cmd=''
 finish() {
@@ -148,6 +150,16 @@ kill -0 "$reader" 2>/dev/null && kill -0 "$writer" 2>/dev/null && [ "$attached" 
 	[ "$cpus" -lt 50 ]
 tap_last=$?; tap_result "the regions cannot be opened there again yet ($FI): the read and the write wait, and the guest's CPUs are $cpus/100 of a CPU busy (under 50)" "$tap_last"
 top -b -n 1 2>/dev/null | head -n 12 | tap_diag
+
+# Nor can the node be deleted under them: our new session there holds no
+# slab yet (slabs_used 0: the old one's were counted lost), but the
+# regions' copies there are theirs. Deleted, it would leave them reading
+# and writing nowhere for good (it used to be allowed).
+used=$(node_field "$node" slabs_used)
+! rmemctl node del "$node" 2>"$tmp/nd.err" &&
+	grep -q "uses its published copy on this node: delete (or detach) it first" "$tmp/nd.err" &&
+	[ "$(node_field "$node" state)" = live ]
+tap_last=$?; tap_result "node del while they wait (slabs_used $used) is refused: '$(cat "$tmp/nd.err")'" "$tap_last"
 
 # Still held off: a write to pr-w's extent 0 (its copy there is stale)
 # waits too; one to extent 1, never written, maps a slab there, which
