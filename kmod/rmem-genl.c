@@ -283,19 +283,21 @@ static int rmem_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
 	struct rmem_node *node;
 	const char *name;
 	int ret;
+	u32 id;
 
 	if (RMEM_REQUIRE(info, RMEM_A_NODE_ID, "missing node id (RMEM_A_NODE_ID)"))
 		return -EINVAL;
+	id = nla_get_u32(info->attrs[RMEM_A_NODE_ID]);
 	mutex_lock(&rmem_cfg_lock);
-	node = rmem_node_find(nla_get_u32(info->attrs[RMEM_A_NODE_ID]));
+	node = rmem_node_find(id);
 	name = node ? rmem_region_pub_on_node(node) : NULL;
 	if (name) {
-		NL_SET_ERR_MSG_FMT(info->extack,
-				   "region %s uses its published copy on this node: delete (or detach) it first",
+		/* Short: 6.3+ cut an extack format at 80 bytes. */
+		NL_SET_ERR_MSG_FMT(info->extack, "region %s still uses its published copy here",
 				   name);
 		ret = -EBUSY;
 	} else {
-		ret = rmem_node_del(nla_get_u32(info->attrs[RMEM_A_NODE_ID]), info->extack);
+		ret = rmem_node_del(id, info->extack);
 	}
 	mutex_unlock(&rmem_cfg_lock);
 	return ret;

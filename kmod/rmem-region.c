@@ -67,23 +67,25 @@ struct rmem_region *rmem_region_find(const char *name)
  * still uses them (its copy there is not gone), the node must stay: a
  * deleted node would leave the region's copies there unreachable for good.
  *
- * Context: rmem_cfg_lock held.
- * Return: the name of such a region, or NULL.
+ * Context: rmem_cfg_lock held; may wait for a region's alloc_lock.
+ * Return: the name of such a region (valid while rmem_cfg_lock is held),
+ * or NULL.
  */
 const char *rmem_region_pub_on_node(const struct rmem_node *node)
 {
 	struct rmem_region *r;
-	bool found = false;
 	unsigned int i;
 
 	lockdep_assert_held(&rmem_cfg_lock);
 	list_for_each_entry(r, &rmem_regions, list) {
 		mutex_lock(&r->alloc_lock);
-		for (i = 0; i < r->nr_pubs && !found; i++)
-			found = r->pubs[i].node == node && !r->pubs[i].gone;
+		for (i = 0; i < r->nr_pubs; i++) {
+			if (r->pubs[i].node == node && !r->pubs[i].gone) {
+				mutex_unlock(&r->alloc_lock);
+				return r->name;
+			}
+		}
 		mutex_unlock(&r->alloc_lock);
-		if (found)
-			return r->name;
 	}
 	return NULL;
 }
@@ -958,6 +960,7 @@ static bool rmem_park_expired(const struct rmem_region *r, const struct rmem_rio
 {
 	const struct rmem_extent *e = &r->ext[rio->pos / r->slab_size];
 
+	lockdep_assert_held(&r->lock);
 	return time_after(jiffies, rio->parked_at + msecs_to_jiffies(rmem_extent_timeout_ms(e)));
 }
 
@@ -1279,8 +1282,8 @@ static int rmem_rep_find_slab(const struct rmem_extent *e, const struct rmem_nod
  * old one), and still holds the region under its name. As a read does
  * (rmem_read_park()), it waits on r->stale_writes for the rebuild work to
  * open the region there again (rmem_region_reattach()), and is sent again
- * to the renewed copy; with a read's bound (rmem_park_expired()). A sealed or attached
- * region takes no writes. r->lock held.
+ * to the renewed copy; with a read's bound (rmem_park_expired()). A
+ * sealed or attached region takes no writes. r->lock held.
  *
  * Return: whether it waits.
  */

@@ -10,21 +10,24 @@
 # reloaded (a new session: as another compute node would be) it is
 # attached again, as a block device this time, with the same bytes.
 # Writes through an attached device are refused (EROFS) and change
-# nothing, and the node holding its copy cannot be deleted under it. The seal writes the pages' checksums after the data (one more
-# slab here); the attached view checks every page it reads against them: a
-# bit flipped on the memory node (rmemd --test-corrupt) is an EIO and a
+# nothing, and the node holding its copy cannot be deleted under it. The
+# seal writes the pages' checksums after the data (one more slab here);
+# the attached view checks every page it reads against them: a bit
+# flipped on the memory node (rmemd --test-corrupt) is an EIO and a
 # csum_errors count, never the wrong bytes; the same flip in the table of
 # checksums (the slab after the data's) makes a new attach fail, and once
-# flipped back the region attaches and reads right again. Attaching an unsealed region or an unknown name is refused with
-# a clear message, as is publishing a name in use and purging a region
-# another session (a Python client of the protocol, holding the cluster
-# key) is attached to; a client with another key does not see the region.
-# Purged, it is gone from the memory node.
+# flipped back the region attaches and reads right again. Attaching an
+# unsealed region or an unknown name is refused with a clear message, as
+# is publishing a name in use and purging a region another session (a
+# Python client of the protocol, holding the cluster key) is attached to;
+# a client with another key does not see the region. Purged, it is gone
+# from the memory node.
 #
 # Encryption: published with encryption on (the default) it needs a key
 # its readers share (key-file, $RMEM_REGION_KEY_FILE here): without one
-# the publish is refused, and so is one with the cluster key. rmemd's memory never holds the file's bytes (a
-# marker page in it is looked for, selftests/rmem_scan.py); an attach
+# the publish is refused, and so is one with the cluster key. rmemd's
+# memory never holds the file's bytes (a marker page in it is looked for,
+# selftests/rmem_scan.py); an attach
 # without the key, or with another, is refused, and one with the key reads
 # the file. A region published with 'encrypt off' holds the marker on the
 # memory node, attaches without a key and refuses one.
@@ -207,7 +210,7 @@ tap_last=$?; tap_result "a write to the attached block device fails: '$(head -n1
 # attachment holds no slab of our session there (slabs_used 0), and a
 # deleted node would leave it reading from nowhere for good.
 ! rmemctl node del "$node" 2>"$tmp/err" &&
-	grep -q "region pb-blk uses its published copy on this node: delete (or detach) it first" "$tmp/err" &&
+	grep -q "region pb-blk still uses its published copy here" "$tmp/err" &&
 	[ "$(node_field "$node" state)" = live ] && same_as_file "$blk"
 tap_last=$?; tap_result "deleting node $node, which holds the attached region's copy, is refused: '$(cat "$tmp/err")'; it still reads" "$tap_last"
 

@@ -71,7 +71,7 @@ echo "$out" | tap_diag
 # On a terminal (script(1)'s pty), progress goes to stderr, ending at
 # 100 %; to a pipe (the load above), none.
 head -c $((M + 4096)) /dev/urandom >"$tmp/b"
-script -qec "rmemctl region load ld-blk $tmp/b offset 40M" /dev/null >"$tmp/pty" 2>&1 &&
+script -qec "rmemctl region load ld-blk $(printf %q "$tmp/b") offset 40M" /dev/null >"$tmp/pty" 2>&1 &&
 	same_bytes "$blk" $((40 * M)) $((M + 4096)) "$tmp/b" && same_bytes "$blk" 0 $((20 * M)) "$tmp/a" &&
 	grep -q "rmemctl: loading $tmp/b: .* (100 %)" "$tmp/pty" && [[ $out != *"rmemctl: loading"* ]]
 tap_result "block: a file at offset 40M reads back there; the first one is intact; progress on a terminal, none to a pipe" $?

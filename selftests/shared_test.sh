@@ -162,7 +162,8 @@ fetches2() { rmem_on_compute2 "rmemctl -j region show sh-idx" | jget fetches; }
 f0=$(fetches2)
 rmemctl region del sh-idx && blk_cleanup && rmem_unload &&
 	out=$(rmem_on_compute2 "$digest /dev/$dev2 $SIZE" 2>&1) && [ "$out" = "$want" ] &&
-	f1=$(fetches2) && [ $((f1 - f0)) -ge $(((SIZE - 8 * M) / (2 * M))) ] &&
+	f1=$(fetches2) && [ -n "$f0" ] && [ -n "$f1" ] && [ $((f1 - f0)) -gt 0 ] &&
+	[ $((f1 - f0)) -ge $(((SIZE - 8 * M) / (2 * M))) ] &&
 	out=$(rmem_on_compute2 "rmemctl region del sh-idx && rmemctl region attach sh-idx type block key-file $RMEM_REGION_KEY_FILE >/dev/null &&
 		d=\$(rmemctl -j region show sh-idx | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"device\"])') &&
 		$digest /dev/\$d $SIZE direct" 2>&1) && [ "$out" = "$want" ]
@@ -183,9 +184,10 @@ else
 	for i in 1 2 3; do $digest "$mm" $SIZE; done >"$tmp/d1" 2>&1 &
 	r1=$!
 	sleep 1
+	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
+	# Both still reading once the kill is done: it came mid-read.
 	running=0
 	kill -0 $r1 2>/dev/null && kill -0 $r2 2>/dev/null && running=1
-	rmem_on 1 'pkill -KILL -x rmemd' >/dev/null
 	wait $r1
 	wait $r2
 	good="$want $want $want"

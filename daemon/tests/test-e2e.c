@@ -1316,7 +1316,7 @@ static void test_auth_pub_scope(int a, int b)
 	   RMEM_ERR_NOENT, "tenant B's PUB_OPEN of it: NOENT (B does not see it)");
 	ok(pub_req(b, RMEM_MSG_PUB_MAP, 74, &pe, sizeof(pe), &map, sizeof(map)) == RMEM_ERR_NOENT &&
 	   rc_read(b, slab, 0, data, 8) == RMEM_ERR_NOENT,
-	   "tenant B's PUB_MAP of its handle and READ of its slab: NOENT");
+	   "tenant B's PUB_MAP of its handle and READ of its slab (never attached): NOENT");
 	ok(pub_req(b, RMEM_MSG_PUB_SEAL, 75, &pq, sizeof(pq), &info, sizeof(info)) ==
 	   RMEM_ERR_NOENT &&
 	   pub_req(b, RMEM_MSG_PUB_DELETE, 76, &pq, sizeof(pq), NULL, 0) == RMEM_ERR_NOENT &&
