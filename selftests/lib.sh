@@ -38,6 +38,15 @@ long_only() {
 	return 1
 }
 
+# ci_skip N TEXT: N skipped checks named TEXT, for a section make check
+# (RMEM_CI=1) leaves to make check-debug and make check-full.
+ci_skip() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		tap_skip "$2" "RMEM_CI=1: make check-debug and make check-full run it"
+	done
+}
+
 # rmem_modprobe [PARAM=VALUE...]: load rmem.ko and install this run's
 # cluster key ($RMEM_KEY_FILE) in its key store, which every load starts
 # empty, as a host's boot scripts would (Documentation/admin-guide.rst).
