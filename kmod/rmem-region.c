@@ -57,40 +57,6 @@ struct rmem_region *rmem_region_find(const char *name)
 }
 
 /**
- * rmem_region_pub_on_node() - a region that reads or writes a published
- *	region's copies on a node
- * @node: the node
- *
- * A published region's copies on @node (ours, or another compute node's we
- * attached) are that published region's, not our session's: they count in
- * no slabs_used, and stay there across our sessions. While a region here
- * still uses them (its copy there is not gone), the node must stay: a
- * deleted node would leave the region's copies there unreachable for good.
- *
- * Context: rmem_cfg_lock held; may wait for a region's alloc_lock.
- * Return: the name of such a region (valid while rmem_cfg_lock is held),
- * or NULL.
- */
-const char *rmem_region_pub_on_node(const struct rmem_node *node)
-{
-	struct rmem_region *r;
-	unsigned int i;
-
-	lockdep_assert_held(&rmem_cfg_lock);
-	list_for_each_entry(r, &rmem_regions, list) {
-		mutex_lock(&r->alloc_lock);
-		for (i = 0; i < r->nr_pubs; i++) {
-			if (r->pubs[i].node == node && !r->pubs[i].gone) {
-				mutex_unlock(&r->alloc_lock);
-				return r->name;
-			}
-		}
-		mutex_unlock(&r->alloc_lock);
-	}
-	return NULL;
-}
-
-/**
  * rmem_region_count() - number of regions
  *
  * Context: rmem_cfg_lock held.
@@ -942,13 +908,11 @@ static unsigned int rmem_extent_timeout_ms(const struct rmem_extent *e)
 	return ms ?: READ_ONCE(rmem_node_timeout_ms);
 }
 
-/* A read or write starts to wait; later waits count from the first. */
+/* A read or write starts to wait: its first wait (later ones count from it). */
 static void rmem_park_start(struct rmem_rio *rio)
 {
-	if (!rio->parked) {
-		rio->parked_at = jiffies;
-		rio->parked = true;
-	}
+	rio->parked_at = jiffies;
+	rio->parked = true;
 }
 
 /*
@@ -1019,7 +983,8 @@ static bool rmem_write_rerun_ok(struct rmem_region *r, struct rmem_rio *rio)
 	/* Ours to write but not published: a lost slab's pages are lost. */
 	if (rio->stale && !rmem_pub_writing(r, rio))
 		return false;
-	rmem_park_start(rio);
+	if (!rio->parked)
+		rmem_park_start(rio);
 	return !rmem_park_expired(r, rio);
 }
 
@@ -3179,6 +3144,41 @@ static struct rmem_pub_ref *rmem_region_pub_find(struct rmem_region *r,
 	for (i = 0; i < r->nr_pubs; i++)
 		if (r->pubs[i].node == node)
 			return &r->pubs[i];
+	return NULL;
+}
+
+/**
+ * rmem_region_pub_on_node() - a region that reads or writes a published
+ *	region's copies on a node
+ * @node: the node
+ *
+ * A published region's copies on @node (ours, or another compute node's we
+ * attached) are that published region's, not our session's: they count in
+ * no slabs_used, and stay there across our sessions. While a region here
+ * still uses them (its copy there is not gone), the node must stay: a
+ * deleted node would leave the region's copies there unreachable for good.
+ *
+ * Context: rmem_cfg_lock held; may wait for a region's alloc_lock.
+ * Return: the name of such a region (valid while rmem_cfg_lock is held),
+ * or NULL.
+ */
+const char *rmem_region_pub_on_node(const struct rmem_node *node)
+{
+	struct rmem_region *r;
+
+	lockdep_assert_held(&rmem_cfg_lock);
+	list_for_each_entry(r, &rmem_regions, list) {
+		struct rmem_pub_ref *p;
+		bool used;
+
+		/* r->pubs may grow (and move) under a slab allocation. */
+		mutex_lock(&r->alloc_lock);
+		p = rmem_region_pub_find(r, node);
+		used = p && !p->gone;
+		mutex_unlock(&r->alloc_lock);
+		if (used)
+			return r->name;
+	}
 	return NULL;
 }
 

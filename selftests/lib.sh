@@ -30,21 +30,9 @@ SHORT=${RMEM_SHORT:-0}
 # long_only N WHAT: under RMEM_SHORT, print N TAP skips for WHAT and return
 # 1 (the caller skips the section); else return 0.
 long_only() {
-	local i
 	[ "$SHORT" = 1 ] || return 0
-	for ((i = 0; i < $1; i++)); do
-		tap_skip "$2" "RMEM_SHORT=1: make check-full runs it"
-	done
+	tap_skip_n "$1" "$2" "RMEM_SHORT=1: make check-full runs it"
 	return 1
-}
-
-# ci_skip N TEXT: N skipped checks named TEXT, for a section make check
-# (RMEM_CI=1) leaves to make check-debug and make check-full.
-ci_skip() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		tap_skip "$2" "RMEM_CI=1: make check-debug and make check-full run it"
-	done
 }
 
 # rmem_modprobe [PARAM=VALUE...]: load rmem.ko and install this run's
@@ -81,6 +69,14 @@ tap_not_ok() {
 tap_skip() {
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N $1 # SKIP $2"
+}
+
+# tap_skip_n N NAME REASON: N such checks (a section's, left out).
+tap_skip_n() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		tap_skip "$2" "$3"
+	done
 }
 
 # tap_result NAME STATUS: ok when STATUS is 0. When NAME has a command

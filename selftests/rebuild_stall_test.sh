@@ -197,10 +197,7 @@ check_n3_copy() {
 }
 
 # skip_case NAME N: N results of a case not asked for.
-skip_case() {
-	local i
-	for ((i = 0; i < $2; i++)); do tap_skip "$1" "not asked for"; done
-}
+skip_case() { tap_skip_n "$2" "$1" "not asked for"; }
 
 case_barrier() {
 	local dev w1 w2 tw1 t0 c lead limit rc ok_rc blk
@@ -508,9 +505,10 @@ for c in "${CASES[@]}"; do
 	# make check (RMEM_CI=1, CI's 45 minutes) runs the resend case only;
 	# make check-debug and check-full run stale and piece too.
 	if [ "${RMEM_CI:-0}" = 1 ] && [ "$want" = "  " ] && [ "$c" != resend ]; then
+		ci="RMEM_CI=1: make check-debug and make check-full run it"
 		case $c in
-		stale) ci_skip 4 "stale: W2 deferred behind a rebuild whose only complete copy went stale" ;;
-		piece) ci_skip 5 "piece: a write to a piece the rebuild had not copied yet" ;;
+		stale) tap_skip_n 4 "stale: W2 deferred behind a rebuild whose only complete copy went stale" "$ci" ;;
+		piece) tap_skip_n 5 "piece: a write to a piece the rebuild had not copied yet" "$ci" ;;
 		esac
 		[ "$c" = stale ] || [ "$c" = piece ] && continue
 	fi
