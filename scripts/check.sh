@@ -297,15 +297,19 @@ if [ $full = 1 ]; then
 	combos="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" swaps="tcp rdma"
 	replicas="6.1-tcp 6.12-tcp 6.1-rdma 6.12-rdma" shared=$replicas
 	short=(env RMEM_DATA_DIV=1 RMEM_SHORT=0)
+	# rmem-vm's --timeout (a hang guard): the whole bulk and the tests
+	# make check leaves out (tests.list "full") take far longer
+	tmo_main=3300 tmo_replica=2400 tmo_shared=2000
 else
 	combos="6.1-tcp 6.12-rdma" swaps="tcp" replicas="6.1-tcp" shared="6.12-rdma"
 	short=(env RMEM_DATA_DIV=4 RMEM_SHORT=1 RMEM_CI=1)
+	tmo_main=1700 tmo_replica=1700 tmo_shared=1400
 fi
 for c in $combos; do
 	k=${c%-*} t=${c##*-}
-	run_step test "guest-$k-$t" 1800 "$LOGS/guest-$k-$t/script.log" -- \
+	run_step test "guest-$k-$t" $((tmo_main + 100)) "$LOGS/guest-$k-$t/script.log" -- \
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 1 \
-		--transport "$t" --logdir "$LOGS/guest-$k-$t" --timeout 1700 \
+		--transport "$t" --logdir "$LOGS/guest-$k-$t" --timeout $tmo_main \
 		selftests/run-guest.sh
 done
 # Swap under real memory pressure needs a small compute guest of its own.
@@ -324,9 +328,9 @@ run_step test deb-test 1200 -- "${short[@]}" scripts/deb-test.sh
 # in guests of their own (they skip in the one-node runs above).
 for c in $replicas; do
 	k=${c%-*} t=${c##*-}
-	run_step test "guest-replica-$k-$t" 1800 "$LOGS/guest-replica-$k-$t/script.log" -- \
+	run_step test "guest-replica-$k-$t" $((tmo_replica + 100)) "$LOGS/guest-replica-$k-$t/script.log" -- \
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 3 \
-		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout 1700 \
+		--transport "$t" --logdir "$LOGS/guest-replica-$k-$t" --timeout $tmo_replica \
 		selftests/run-guest.sh replica_test.sh rebuild_stall_test.sh
 done
 
@@ -334,9 +338,9 @@ done
 # (shared_test.sh; publish_resync_test.sh too, in check-full: tests.list).
 for c in $shared; do
 	k=${c%-*} t=${c##*-}
-	run_step test "guest-shared-$k-$t" 1500 "$LOGS/guest-shared-$k-$t/script.log" -- \
+	run_step test "guest-shared-$k-$t" $((tmo_shared + 100)) "$LOGS/guest-shared-$k-$t/script.log" -- \
 		"${short[@]}" flock /tmp/rmem-vm.lock scripts/rmem-vm --kernel "$k" --memory-nodes 2 \
-		--compute-nodes 2 --transport "$t" --logdir "$LOGS/guest-shared-$k-$t" --timeout 1400 \
+		--compute-nodes 2 --transport "$t" --logdir "$LOGS/guest-shared-$k-$t" --timeout $tmo_shared \
 		selftests/run-guest.sh shared_test.sh publish_resync_test.sh
 done
 
