@@ -13,7 +13,8 @@
 # meet eviction). Before the
 # mapping held refcounted pages (VM_PFNMAP) the I/O failed with EFAULT, or
 # on 6.1 pinned a PMD's non-compound block with tail pages at refcount 0.
-# The checks are rmem_mmap.c's "odirect".
+# The checks are rmem_mmap.c's "odirect"; with 2 MiB chunks, some chunk
+# must have been PMD-mapped (pmd_maps), or the compound case went untested.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
@@ -44,13 +45,20 @@ blk=$(blk_add_region pinblk ${SIZE}M)
 
 # odirect NAME CHUNK FILE: a SIZE MiB region, cache a quarter of it.
 odirect() {
-	local d out rc t0=$SECONDS
+	local d out rc pmd t0=$SECONDS
 	d=$(mmap_add "$1" ${SIZE}M "$2" $((SIZE / 4))M) || {
 		tap_not_ok "region $1 (chunk $2)"
 		return
 	}
 	out=$(MM_TIMEOUT=300 mm "$d" $((SIZE * M)) odirect "$3" $RANDOM 2>&1)
 	rc=$?
+	# 2 MiB chunks: the reads after the drop mapped chunks with a PMD, so
+	# the pins went through a PMD-mapped compound page, not PTEs only.
+	pmd=$(echo "$out" | sed -n 's/.*after fsync and drop:.* pmd_maps \([0-9]*\).*/\1/p')
+	if [ $rc = 0 ] && [ "$2" = 2M ] && [ "${pmd:-0}" -eq 0 ]; then
+		echo "no chunk was PMD-mapped (pmd_maps ${pmd:-none})" | tap_diag
+		rc=1
+	fi
 	tap_result "chunk $2, file $3: O_DIRECT out of and into a ${SIZE} MiB mapping (cache $((SIZE / 4)) MiB), contents checked, then read back from the memory node (exit $rc, $((SECONDS - t0))s)" $rc
 	echo "$out" | tap_diag
 	rmemctl region del "$1" || echo "region del $1 failed" | tap_diag
