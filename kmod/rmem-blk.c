@@ -207,6 +207,7 @@ int rmem_blk_seal(struct rmem_region *r)
 	struct rmem_blk *b = r->front;
 	int ret = 0;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	if (!b)
 		return -ENODEV;
 	mutex_lock(&b->disk->open_mutex);

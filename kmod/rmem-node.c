@@ -1612,10 +1612,12 @@ unsigned int rmem_node_room(void)
  */
 int rmem_node_drain(u32 id, struct netlink_ext_ack *extack)
 {
-	struct rmem_node *node = rmem_node_lookup(id, extack);
+	struct rmem_node *node;
 	unsigned long flags;
 	bool was;
 
+	lockdep_assert_held(&rmem_cfg_lock);
+	node = rmem_node_lookup(id, extack);
 	if (!node)
 		return -ENOENT;
 	/*
@@ -2028,8 +2030,10 @@ static void rmem_node_destroy(struct rmem_node *node)
  */
 int rmem_node_del(u32 id, struct netlink_ext_ack *extack)
 {
-	struct rmem_node *node = rmem_node_lookup(id, extack);
+	struct rmem_node *node;
 
+	lockdep_assert_held(&rmem_cfg_lock);
+	node = rmem_node_lookup(id, extack);
 	if (!node)
 		return -ENOENT;
 	spin_lock(&rmem_nodes_lock);

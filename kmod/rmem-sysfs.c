@@ -414,6 +414,7 @@ int rmem_sysfs_node_add(struct rmem_node *node)
 	struct rmem_node_kobj *nk;
 	int ret;
 
+	lockdep_assert_held(&rmem_cfg_lock);
 	nk = kzalloc(sizeof(*nk), GFP_KERNEL);
 	if (!nk)
 		return -ENOMEM;
