@@ -26,10 +26,14 @@
 #               (RMEM_MSG_SLAB_LIST): after region del rmemd holds no slab
 #               (issue 12, defect 10; before, it stayed claimed until the
 #               session ended).
-#   slab-free   both: the reply to the first SLAB_FREE. A DISCARD that frees
-#               a slab waits in queue_rq past the block timeout; the old
-#               timeout handler read cmd->rio, which queue_rq never set for
-#               a DISCARD.
+#   slab-free   both: the reply to the first SLAB_FREE. The discard that
+#               empties the slab completes at once, and the region's reap
+#               work sends the FREE, whose lost reply the queue's timeout
+#               recovers; discarded blocks then read as zeros. (At first a
+#               DISCARD that freed a slab waited in queue_rq past the block
+#               timeout, and the timeout handler read cmd->rio, which
+#               queue_rq never set for a DISCARD; no DISCARD waits there
+#               now, so this case no longer reaches that handler.)
 #   slab-reuse  both: the reply to the first SLAB_FREE again, but rmemd has
 #               freed the slab, and a second region's first write gets it
 #               before the connection is reset. The FREE used to be sent
