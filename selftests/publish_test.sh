@@ -21,7 +21,8 @@
 # is publishing a name in use and purging a region another session (a
 # Python client of the protocol, holding the cluster key) is attached to;
 # a client with another key does not see the region. Purged, it is gone
-# from the memory node.
+# from the memory node. Last, rmemd --delete-published of a region still
+# attached here is refused, and with --force the attached reads fail (EIO).
 #
 # Encryption: published with encryption on (the default) it needs a key
 # its readers share (key-file, $RMEM_REGION_KEY_FILE here): without one
@@ -38,7 +39,7 @@
 M=1048576
 SIZE=$((48 * M))
 LEN=$((SIZE - 3 * M - 5))	# the file ends inside a page, short of the end
-tap_plan 28
+tap_plan 29
 tmp=$(mktemp -d)
 client='' rmemd_cmd=''
 finish() {
@@ -152,8 +153,8 @@ tap_result "attached as an mmap region ($mm): every byte is the file's" $?
 echo "$out" | tap_diag
 
 errs=$(python3 "$here/rmem_digest.py" --write-errors "$mm")
-[ "$errs" = "EROFS EACCES" ] && same_as_file "$mm"
-tap_result "the attached mmap region: open O_RDWR and a writable shared mapping give '$errs'; bytes unchanged" $?
+[ "$errs" = "EROFS EACCES EINVAL" ] && same_as_file "$mm"
+tap_result "the attached mmap region: open O_RDWR, a writable shared mapping and a writable private one give '$errs'; bytes unchanged" $?
 
 out=$(rmemctl region seal pb-blk 2>&1)
 [ $? != 0 ] && echo "$out" | grep -q "sealed already"
@@ -289,4 +290,32 @@ done
 	! rmemctl region attach pb-blk >/dev/null 2>&1 && [ -z "$(region_names)" ]
 tap_result "purged once the other session is gone: rmemd holds none, attaching fails" $?
 tap_diag <"$tmp/err"
+
+# The memory node's operator deletes a region a compute node is attached to
+# (rmemd --delete-published, rmemd.rst): refused while attached, unless
+# --force; then the attached reads fail (EIO), rather than hang or return
+# other bytes, and the region is deleted here as usual.
+rand_file "$tmp/f" 256
+out=$(rmemctl region add pb-f size 4M publish encrypt off 2>&1) &&
+	rmemctl region load pb-f "$tmp/f" >/dev/null 2>&1 && rmemctl region seal pb-f &&
+	rmemctl region del pb-f >/dev/null && rmemctl region attach pb-f type block >/dev/null 2>&1
+rc=$?
+fb=/dev/$(region_field pb-f device)
+dev_wait "${fb#/dev/}" b
+dd if="$fb" of="$tmp/f2" bs=1M count=1 iflag=direct status=none && cmp -s "$tmp/f" "$tmp/f2"
+read_ok=$?
+o1=$(rmem_on 1 'rmemd --delete-published pb-f' 2>&1)
+rc1=$?
+o2=$(rmem_on 1 'rmemd --delete-published pb-f --force' 2>&1)
+rc2=$?
+t0=$SECONDS
+timeout 150 dd if="$fb" of=/dev/null bs=4096 count=16 skip=8 iflag=direct status=none 2>"$tmp/err"
+rc3=$?
+took=$((SECONDS - t0))
+[ "$rc" = 0 ] && [ "$read_ok" = 0 ] && [ "$rc1" != 0 ] && grep -q "attached by" <<<"$o1" &&
+	[ "$rc2" = 0 ] && [ "$rc3" = 1 ] && grep -q "Input/output error" "$tmp/err" &&
+	rmemctl region del pb-f && [ "$(rmemd_status published)" = "$before" ] &&
+	[ -z "$(region_names)" ]
+tap_last=$?; tap_result "rmemd --delete-published of an attached region: refused ('$o1'); with --force ('$o2') the attached reads fail after ${took}s ('$(head -n1 "$tmp/err")', dd rc $rc3), and it is deleted here" "$tap_last"
+echo "$out" | tap_diag
 tap_done

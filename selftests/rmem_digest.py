@@ -10,8 +10,10 @@ shared_test.sh) read and try to write.
       (read through a shared read-only mapping, page by page).
   rmem_digest.py --write-errors DEV
       how writing is refused: the errno name of open(O_RDWR) ("OK" if it
-      opened), then of a PROT_WRITE shared mapping of a read-only open
-      (mmap devices only; "-" for a block device).
+      opened; rmem's EROFS), then, for mmap devices ("-" for a block
+      device), of a PROT_WRITE shared mapping of a read-only open (the
+      VFS's EACCES) and of a PROT_WRITE private mapping (copy-on-write,
+      which rmem refuses itself: EINVAL).
 """
 import errno
 import hashlib
@@ -63,16 +65,19 @@ def write_errors(dev):
     def open_rw():
         os.close(os.open(dev, os.O_RDWR))
 
-    def map_rw():
+    def map_rw(flags):
         fd = os.open(dev, os.O_RDONLY)
         try:
-            mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED,
+            mmap.mmap(fd, mmap.PAGESIZE, flags,
                       mmap.PROT_READ | mmap.PROT_WRITE).close()
         finally:
             os.close(fd)
 
-    chr_dev = stat.S_ISCHR(os.stat(dev).st_mode)
-    return "%s %s" % (errname(open_rw), errname(map_rw) if chr_dev else "-")
+    if not stat.S_ISCHR(os.stat(dev).st_mode):
+        return "%s - -" % errname(open_rw)
+    return "%s %s %s" % (errname(open_rw),
+                         errname(lambda: map_rw(mmap.MAP_SHARED)),
+                         errname(lambda: map_rw(mmap.MAP_PRIVATE)))
 
 
 def main(argv):
