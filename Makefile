@@ -14,7 +14,7 @@
 #   make check-debug-fault  fault injection (failslab, fail_page_alloc)
 #   make bench-test  bench/report.py on synthetic results (host only, seconds)
 #   make bench-replica  one copy against two, a node dying, the rebuild (TRANSPORT=tcp|rdma)
-#   make bench-crypt    page encryption against none (TRANSPORT=tcp|rdma)
+#   make bench-crypt    page encryption against none, like for like vs NVMe-oF (TRANSPORT=tcp|rdma)
 #   make bench-same     same-filled pages kept against sent (TRANSPORT=tcp|rdma)
 #   make bench-zerocopy TCP write data sent zero-copy against copied (and unencrypted)
 #   make bench-shared   one index, two compute nodes: published region vs NVMe-oF vs copies

@@ -12,6 +12,12 @@
 #              that each region's slabs sit behind exactly one transport
 #   nvme-tcp   nvmet-tcp on the memory guest exporting a brd RAM disk
 #   nvme-rdma  the same over nvmet-rdma / Soft-RoCE (rxe)
+#   nvme-tcp-crypt, nvme-rdma-crypt  dm-crypt on the nvme-TRANSPORT
+#              namespace (aes-xts-plain64, 4 KiB sectors, a random 512-bit
+#              key): NVMe-oF with the encryption rmem does by default (xts(aes),
+#              one 4 KiB unit per page, its index the tweak), the like-for-like
+#              match for an encrypted rmem region (run.sh --crypt). It
+#              shares the namespace with nvme-TRANSPORT, measured in turn
 #   nbd        nbd-server on the memory guest exporting a file on tmpfs
 #   brd        a RAM disk in the compute guest: the upper bound
 #   rmem-tcp-r2, rmem-rdma-r2  a region with 2 copies: the first on the
@@ -330,6 +336,24 @@ setup_nvme() {
 		{ fail "$name" "connected but no namespace block device appeared"; return; }
 }
 
+# setup_dmcrypt NAME BASE: dm-crypt over DEV[BASE] as DEV[NAME]; BASE is set
+# up first. The same cipher, key length and data unit as rmem's page
+# encryption (kmod/rmem-crypt.c), computed on the compute guest as rmem's is.
+setup_dmcrypt() {
+	local name=$1 base=$2 key sectors out
+	[ -n "${DEV[$base]:-}" ] || { fail "$name" "needs $base (set up first)"; return; }
+	command -v dmsetup >/dev/null || { fail "$name" "dmsetup not found (make deps-bench)"; return; }
+	modprobe dm-crypt 2>/dev/null || { fail "$name" "modprobe dm-crypt"; return; }
+	key=$(od -An -tx1 -N64 /dev/urandom | tr -d ' \n')
+	sectors=$(blockdev --getsz "${DEV[$base]}") || { fail "$name" "blockdev --getsz ${DEV[$base]}"; return; }
+	out=$(dmsetup create "bench-$name" --table \
+		"0 $sectors crypt aes-xts-plain64 $key 0 ${DEV[$base]} 0 1 sector_size:4096" 2>&1) ||
+		{ fail "$name" "dmsetup create: $(echo "$out" | tail -n 1)"; return; }
+	dmsetup mknodes "bench-$name" >/dev/null 2>&1
+	[ -b "/dev/mapper/bench-$name" ] || { fail "$name" "no /dev/mapper/bench-$name"; return; }
+	DEV[$name]=/dev/mapper/bench-$name
+}
+
 setup_nbd() {
 	local out rc
 	out=$(rmem_on 1 ". $BENCH_LIB; bench_nbd_export bench $SIZE" 2>&1) ||
@@ -382,6 +406,8 @@ for d in $DEVS; do
 	rmem-rdma-noauth) setup_rmem_noauth rdma ;;
 	nvme-tcp) setup_nvme nvme-tcp tcp "$NQN_TCP" /dev/ram0 1 4420 ;;
 	nvme-rdma) setup_nvme nvme-rdma rdma "$NQN_RDMA" /dev/ram1 2 4421 ;;
+	nvme-tcp-crypt) setup_dmcrypt nvme-tcp-crypt nvme-tcp ;;
+	nvme-rdma-crypt) setup_dmcrypt nvme-rdma-crypt nvme-rdma ;;
 	nbd) setup_nbd ;;
 	brd) setup_brd ;;
 	*) fail "$d" "unknown device" ;;
@@ -891,6 +917,9 @@ fi
 progress "teardown"
 grep -h . /sys/block/rmemblk*/inflight 2>/dev/null | head -n 1 >/dev/null
 [ -n "${DEV[nbd]:-}" ] && bounded 30 nbd-client -d /dev/nbd0 >/dev/null 2>&1
+for d in nvme-tcp-crypt nvme-rdma-crypt; do
+	[ -n "${DEV[$d]:-}" ] && bounded 30 dmsetup remove "bench-$d" >/dev/null 2>&1
+done
 for nqn in "$NQN_TCP" "$NQN_RDMA"; do
 	bounded 30 nvme disconnect -n "$nqn" >/dev/null 2>&1
 done

@@ -25,7 +25,7 @@ import sys
 DEV_ORDER = ["rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame", "rmem-tcp-nozc",
              "rmem-tcp-noauth",
              "rmem-rdma", "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "rmem-rdma-noauth",
-             "nvme-tcp", "nvme-rdma", "nbd", "brd"]
+             "nvme-tcp", "nvme-tcp-crypt", "nvme-rdma", "nvme-rdma-crypt", "nbd", "brd"]
 DEV_LABEL = {
     "rmem-tcp": "rmem TCP",
     "rmem-tcp-r2": "rmem TCP, 2 copies",
@@ -40,6 +40,8 @@ DEV_LABEL = {
     "rmem-rdma-noauth": "rmem RDMA, not encrypted, auth none",
     "nvme-tcp": "NVMe-oF TCP",
     "nvme-rdma": "NVMe-oF RDMA (rxe)",
+    "nvme-tcp-crypt": "NVMe-oF TCP + dm-crypt",
+    "nvme-rdma-crypt": "NVMe-oF RDMA (rxe) + dm-crypt",
     "nbd": "NBD",
     "brd": "local brd",
 }
@@ -48,7 +50,7 @@ TEST_ORDER = ["randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1",
 SWAP_ORDER = ["unlimited", "rmem-tcp", "rmem-tcp-r2", "rmem-tcp-clear", "rmem-tcp-nosame",
               "rmem-tcp-nozc", "rmem-rdma",
               "rmem-rdma-r2", "rmem-rdma-clear", "rmem-rdma-nosame", "nvme-tcp",
-              "nvme-rdma", "nbd", "zram", "disk"]
+              "nvme-tcp-crypt", "nvme-rdma", "nvme-rdma-crypt", "nbd", "zram", "disk"]
 SWAP_LABEL = dict(DEV_LABEL, unlimited="no limit (all local RAM)", zram="zram",
                   disk="local virtio disk")
 
@@ -389,6 +391,60 @@ def crypt_tables(L, fio, sw, meta):
         for a, b in rows:
             so, sn = median(stats(sw[b]["seconds"])), median(stats(sw[a]["seconds"]))
             w(f"| {DEV_LABEL.get(a, a)} | {fmt(so)} | {fmt(sn)} | {ratio(sn, so)} |")
+        w("")
+
+
+# Like for like against NVMe-oF (bench/run.sh --crypt): (rmem, NVMe-oF, what
+# both do) on each transport.
+LIKE_PAIRS = [(f"rmem-{t}", f"nvme-{t}-crypt", "both encrypted") for t in ("tcp", "rdma")] + \
+    [(f"rmem-{t}-clear", f"nvme-{t}", "neither encrypted") for t in ("tcp", "rdma")]
+
+
+def like_tables(L, fio, sw, meta):
+    """rmem against NVMe-oF doing the same work (bench/run.sh --crypt): an
+    encrypted region against NVMe-oF under dm-crypt (aes-xts-plain64, 4 KiB
+    sectors: rmem's cipher and data unit), a region without encryption
+    against plain NVMe-oF."""
+    w = L.append
+    pairs = [(r, n, how) for r, n, how in LIKE_PAIRS
+             if any(r in t and n in t for t in fio.values()) or (r in sw and n in sw)]
+    if not pairs:
+        return
+    w("## Like for like: rmem against NVMe-oF doing the same work")
+    w("")
+    w("NVMe-oF does not encrypt; rmem does by default. Here each rmem region is measured against "
+      "NVMe-oF on the same link doing what it does: an encrypted region (xts(aes), a 4 KiB unit "
+      "per page, its index the tweak) against NVMe-oF under dm-crypt on the compute guest "
+      "(aes-xts-plain64, 4 KiB sectors, a 512-bit key: the same cipher and unit), and a region "
+      "with `encrypt off` against plain NVMe-oF. × = rmem ÷ NVMe-oF, medians.")
+    w("")
+    ncpu = float(meta.get("compute_cpus", 0) or 0)
+    w("| test | rmem device (NVMe-oF device) | IOPS NVMe-oF | IOPS rmem | × IOPS | "
+      "p50 µs NVMe-oF / rmem | × p50 | compute CPU µs per I/O NVMe-oF / rmem |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in ordered(fio.keys(), TEST_ORDER):
+        for r, n, how in pairs:
+            mr, mn = fio[t].get(r), fio[t].get(n)
+            if not mr or not mn:
+                continue
+            ir, i_n = median(stats(mr["iops"])), median(stats(mn["iops"]))
+            pr, pn = median(stats(mr["p50"])), median(stats(mn["p50"]))
+            w(f"| {t} | {DEV_LABEL.get(r, r)} ({DEV_LABEL.get(n, n)}: {how}) | {fmt(i_n)} | "
+              f"{fmt(ir)} | {ratio(ir, i_n)} | {fmt(pn)} / {fmt(pr)} | {ratio(pr, pn)} | "
+              f"{fmt(cpu_per_io(mn, ncpu))} / {fmt(cpu_per_io(mr, ncpu))} |")
+    w("")
+    rows = [(r, n, how) for r, n, how in pairs
+            if sw.get(r, {}).get("seconds") and sw.get(n, {}).get("seconds")]
+    if rows:
+        w("Swap workload (rmem_pattern under a cgroup limit, see above): runtime on rmem ÷ on "
+          "NVMe-oF doing the same work.")
+        w("")
+        w("| rmem device (NVMe-oF device) | runtime s NVMe-oF | runtime s rmem | × runtime |")
+        w("| --- | --- | --- | --- |")
+        for r, n, how in rows:
+            sr, sn = median(stats(sw[r]["seconds"])), median(stats(sw[n]["seconds"]))
+            w(f"| {DEV_LABEL.get(r, r)} ({DEV_LABEL.get(n, n)}: {how}) | {fmt(sn)} | {fmt(sr)} | "
+              f"{ratio(sr, sn)} |")
         w("")
 
 
@@ -741,12 +797,12 @@ def chunk_bytes(c):
 def read_mmap(raw):
     """{"seq": {(tr, chunk, load): {key: [per run]}}, "rand": {tr: {key: [..]}},
     "read": {dev: {key: [..]}}, "fail": {name: runs}}"""
-    res = {"seq": {}, "rand": {}, "read": {}, "fail": {}}
+    res = {"seq": {}, "rand": {}, "rand0": {}, "randclear": {}, "read": {}, "fail": {}}
     for path in sorted(glob.glob(os.path.join(raw, "mmap", "*.r*.json"))):
         base = os.path.basename(path)
         j = load_json(path)
         m = (re.match(r"(\w+)-(\d+[KMG])\.seq(\d)\.r\d+\.json$", base)
-             or re.match(r"(\w+)-(\d+[KMG])\.(rand)\.r\d+\.json$", base)
+             or re.match(r"(\w+)-(\d+[KMG])\.(rand0|randclear|rand)\.r\d+\.json$", base)
              or re.match(r"read-(.+)\.r\d+\.json$", base))
         if not m:
             continue
@@ -756,7 +812,7 @@ def read_mmap(raw):
         if j["op"] == "read":
             d = res["read"].setdefault(m.group(1), {})
         elif j["op"] == "rand":
-            d = res["rand"].setdefault(m.group(1), {})
+            d = res[m.group(3)].setdefault(m.group(1), {})
         else:
             d = res["seq"].setdefault((m.group(1), m.group(2), int(m.group(3))), {})
         for k, v in j.items():
@@ -856,18 +912,30 @@ def mmap_tables(L, mm, pt, meta, outdir, name):
         w("| transport | mean µs | p50 µs median (min–max) | p99 µs | p50 × ib_read_lat typical | "
           "mean × ib_read_lat avg | fetches | faults region / process |")
         w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for tr in ordered(mm["rand"].keys(), list(MMAP_TR_LABEL)):
-            d = mm["rand"][tr]
-            mean, p50 = median(stats(d.get("mean_us", []))), median(stats(d.get("p50_us", [])))
+        for key, how in (("rand", ""), ("rand0", ", fault_hold_us=0"),
+                         ("randclear", ", not encrypted")):
+            for tr in ordered(mm.get(key, {}).keys(), list(MMAP_TR_LABEL)):
+                d = mm.get(key, {})[tr]
+                mean, p50 = median(stats(d.get("mean_us", []))), median(stats(d.get("p50_us", [])))
 
-            def med(k):
-                v = median(stats(d.get(k, [])))
-                return "–" if v is None else f"{v:.0f}"
+                def med(k):
+                    v = median(stats(d.get(k, [])))
+                    return "–" if v is None else f"{v:.0f}"
 
-            w(f"| {MMAP_TR_LABEL.get(tr, tr)} | {fmt(mean)} | {fmt_stats(stats(d.get('p50_us', [])))} | "
-              f"{fmt(median(stats(d.get('p99_us', []))))} | {ratio(p50, lat)} | {ratio(mean, lat_avg)} | "
-              f"{med('fetches')} | {med('faults_region')} / {med('faults_proc')} |")
+                w(f"| {MMAP_TR_LABEL.get(tr, tr)}{how} | {fmt(mean)} | "
+                  f"{fmt_stats(stats(d.get('p50_us', [])))} | "
+                  f"{fmt(median(stats(d.get('p99_us', []))))} | {ratio(p50, lat)} | "
+                  f"{ratio(mean, lat_avg)} | {med('fetches')} | "
+                  f"{med('faults_region')} / {med('faults_proc')} |")
         w("")
+        for tr in ordered(mm.get("rand0", {}).keys(), list(MMAP_TR_LABEL)):
+            held = median(stats(mm["rand"].get(tr, {}).get("p50_us", [])))
+            let_go = median(stats(mm["rand0"][tr].get("p50_us", [])))
+            w(f"- {MMAP_TR_LABEL.get(tr, tr)}: the fault that waits for its fetch holding the mmap "
+              f"lock (`fault_hold_us`, default) against one that lets go of it and is retried "
+              f"(`fault_hold_us=0`, the fault path before): p50 {ratio(held, let_go)}.")
+        if mm.get("rand0"):
+            w("")
     for k, v in sorted(mm["fail"].items()):
         w(f"- `{k}`: {v} failed run(s) (see raw/mmap/)")
     if mm["fail"]:
@@ -893,6 +961,7 @@ def mmap_targets(row, mm, pt):
             row(f"{MMAP_TR_LABEL[tr]} mmap 4 KiB random cold fault p50 vs raw ib_read_lat 4 KiB typical (µs)",
                 p50, lat, "information (another transport)" if info else "≤ 1.50×",
                 None if info else lambda r: r <= 1.5)
+
 
 
 def gnuplot_preamble(size="1400,700", rotate=-20, enhanced=True):
@@ -988,6 +1057,11 @@ def targets16(L, fio, pt, mm, sw, rd, ncpu):
     row("rmem RDMA mmap 4 KiB random cold fault p50 vs raw ib_read_lat 4 KiB typical (µs)",
         median(stats(mm["rand"].get("rdma", {}).get("p50_us", []))) if mm else None, lat,
         "≤ 1.50×", lambda r: r <= 1.5)
+    clear = median(stats(mm.get("randclear", {}).get("rdma", {}).get("p50_us", []))) if mm else None
+    if clear is not None:
+        row("rmem RDMA mmap 4 KiB random cold fault p50, region not encrypted, vs raw ib_read_lat "
+            "4 KiB typical (µs)", clear, lat,
+            "information (like for like: ib_read_lat moves plaintext; goal 1.50× as above)", None)
     row("rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s)",
         median(stats(mm["seq"].get(("rdma", "2M", 1), {}).get("mib_s", []))) if mm else None,
         bw2m, "≥ 0.90×", lambda r: r >= 0.9)
@@ -997,6 +1071,18 @@ def targets16(L, fio, pt, mm, sw, rd, ncpu):
     row("RDMA lead kept: rmem RDMA vs NVMe-oF RDMA 4K randread QD16 IOPS",
         get(q16, "rmem-rdma", "iops"), get(q16, "nvme-rdma", "iops"), "≥ 1.25×",
         lambda r: r >= 1.25)
+    # Like for like (bench/run.sh --crypt), where this run has the devices.
+    for r, n, how in [p for p in LIKE_PAIRS if p[0].startswith("rmem-tcp")]:
+        for t in ("randread-4k-qd16", "randwrite-4k-qd16"):
+            if get(t, r, "iops") is not None and get(t, n, "iops") is not None:
+                row(f"like for like, {how}: {DEV_LABEL[r]} vs {DEV_LABEL[n]}: {t} IOPS",
+                    get(t, r, "iops"), get(t, n, "iops"), "information (goal 1.25× as above)", None)
+    for r, n, how in [p for p in LIKE_PAIRS if p[0].startswith("rmem-tcp")]:
+        rs = median(stats((sw or {}).get(r, {}).get("seconds", [])))
+        ns = median(stats((sw or {}).get(n, {}).get("seconds", [])))
+        if rs is not None and ns is not None:
+            row(f"like for like, {how}: swap workload runtime s, {DEV_LABEL[r]} vs {DEV_LABEL[n]}",
+                rs, ns, "information (goal 0.80× as above)", None)
     for t in ("randread-4k-qd1", "randread-4k-qd16", "randwrite-4k-qd1", "randwrite-4k-qd16"):
         a, b = fio.get(t, {}).get("rmem-tcp"), fio.get(t, {}).get("nvme-tcp")
         row(f"compute-guest CPU µs per I/O: rmem TCP vs NVMe-oF TCP, {t}",
@@ -1332,7 +1418,9 @@ def main():
     mm = data["mmap"]
     if tests or mm["seq"] or mm["rand"]:
         targets(L, fio, pt, mm)
-    if tests and meta.get("mode") in ("full", "quick"):
+    # A crypt run with NVMe-oF in it (like for like) has the TCP goals' figures too.
+    like = any(n in t for t in fio.values() for n in ("nvme-tcp-crypt", "nvme-rdma-crypt"))
+    if tests and (meta.get("mode") in ("full", "quick") or like):
         targets16(L, fio, pt, mm, data["swap"], data["redis"],
                   float(meta.get("compute_cpus", 0) or 0))
 
@@ -1467,6 +1555,7 @@ def main():
     replica_tables(L, fio, data["replica"], ip, meta)
     shared_tables(L, data.get("shared") or {}, meta, outdir, name)
     crypt_tables(L, fio, sw, meta)
+    like_tables(L, fio, sw, meta)
     same_tables(L, fio, sw, meta)
     zerocopy_tables(L, fio, sw, meta)
     auth_tables(L, fio, meta)

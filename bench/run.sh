@@ -21,9 +21,12 @@
 # under load, the rebuild rate against iperf3, and crc32c's cost per page.
 # --crypt (make bench-crypt): what page encryption costs: a region with it
 # (the default) against one without, on one memory node over one transport,
-# fio 4 KiB QD1/QD16 and the swap workload; and what authentication costs on
+# fio 4 KiB QD1/QD16 and the swap workload; what authentication costs on
 # the data path: the region without encryption against the same on an rmemd
-# run with --auth none (fio only).
+# run with --auth none (fio only); and like for like against NVMe-oF over
+# the same transport: encrypted against NVMe-oF under dm-crypt (aes-xts-plain64,
+# 4 KiB sectors: rmem's cipher and data unit), not encrypted against plain
+# NVMe-oF.
 # --same (make bench-same): same-filled page elision: the swap workload with
 # a quarter of its pages same-filled (BENCH_SWAP_SAME, %; in runs of 64
 # pages, BENCH_SWAP_SAME_RUN: 1 scatters them) on a region with
@@ -100,15 +103,21 @@ elif [ "$replica" = 1 ]; then
 	# mem1 holds both regions' first copies
 	nodes=2 donate_extra=$size
 elif [ "$crypt" = 1 ]; then
-	# ~12 min under TCG: a region with encryption (the default) against one
+	# ~20 min under TCG: a region with encryption (the default) against one
 	# without, on one memory node, and that one against the same on an
-	# rmemd with --auth none (authentication's cost), 3 runs
+	# rmemd with --auth none (authentication's cost); like for like against
+	# NVMe-oF, encrypted (dm-crypt, the same cipher) and not, 3 runs
 	mode=crypt size=256 runs=3 runtime=5 ramp=1
-	devs="rmem-$transport rmem-$transport-clear rmem-$transport-noauth"
+	devs="rmem-$transport rmem-$transport-clear rmem-$transport-noauth nvme-$transport"
+	devs="$devs nvme-$transport-crypt"
 	tests="randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16"
 	# mem1 runs up to three rmemd: the harness', the RDMA one, the noauth one
-	extras="swap" perftest_sizes=4096 cmem=2048 mmem=3072 timeout=2400
-	swap_devs="unlimited rmem-$transport rmem-$transport-clear"
+	extras="swap profile" perftest_sizes=4096 cmem=2048 mmem=3072 timeout=3000
+	swap_devs="unlimited rmem-$transport rmem-$transport-clear nvme-$transport"
+	swap_devs="$swap_devs nvme-$transport-crypt"
+	# where the compute guest's CPU goes, each pair alike (raw/profile/)
+	profile_devs="rmem-$transport rmem-$transport-clear nvme-$transport nvme-$transport-crypt"
+	profile_tests="randread-4k-qd16 randwrite-4k-qd16"
 	# mem1 holds both regions
 	donate_extra=$size
 elif [ "$same" = 1 ]; then
@@ -145,6 +154,8 @@ else
 	cmem=2048 mmem=3072 timeout=3600
 fi
 swap_devs=${BENCH_SWAP_DEVS:-$swap_devs}
+profile_devs=${BENCH_PROFILE_DEVS:-${profile_devs:-}}
+profile_tests=${BENCH_PROFILE_TESTS:-${profile_tests:-}}
 swap_same=${BENCH_SWAP_SAME:-$swap_same}
 swap_same_run=${BENCH_SWAP_SAME_RUN:-$swap_same_run}
 size=${BENCH_SIZE:-$size}
@@ -244,8 +255,8 @@ flock "$lock" scripts/rmem-vm --kernel "$kernel" --compute-mem "$cmem" --memory-
 	${BENCH_REDIS_DEVS:+REDIS_DEVS="$BENCH_REDIS_DEVS"} \
 	${BENCH_REDIS_WS:+REDIS_WS="$BENCH_REDIS_WS"} \
 	${BENCH_REDIS_GETS:+REDIS_GETS="$BENCH_REDIS_GETS"} \
-	${BENCH_PROFILE_DEVS:+PROFILE_DEVS="$BENCH_PROFILE_DEVS"} \
-	${BENCH_PROFILE_TESTS:+PROFILE_TESTS="$BENCH_PROFILE_TESTS"} \
+	${profile_devs:+PROFILE_DEVS="$profile_devs"} \
+	${profile_tests:+PROFILE_TESTS="$profile_tests"} \
 	${BENCH_PCAP_DEVS:+PCAP_DEVS="$BENCH_PCAP_DEVS"} \
 	${BENCH_PCAP_TESTS:+PCAP_TESTS="$BENCH_PCAP_TESTS"} \
 	MMAP_LOAD="$mmap_load" \

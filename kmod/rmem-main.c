@@ -111,6 +111,10 @@ bool rmem_tcp_zerocopy;
 module_param_named(tcp_zerocopy, rmem_tcp_zerocopy, bool, 0644);
 MODULE_PARM_DESC(tcp_zerocopy, "Send write data over TCP without copying it, where the pages allow (default off: under test)");
 
+unsigned int rmem_fault_hold_us = 5000;
+rmem_param(fault_hold_us, rmem_fault_hold_us, 0, 1000000, false, 0644);
+MODULE_PARM_DESC(fault_hold_us, "How long an mmap fault waits for its chunk's fetch before it lets go of the process's mmap lock and is retried (us, up to 1000000, rounded up to a tick; 0 = at once; default 5000)");
+
 unsigned int rmem_rebuild_mbps = 512;
 rmem_param(rebuild_mbps, rmem_rebuild_mbps, 0, 100000, false, 0644);
 MODULE_PARM_DESC(rebuild_mbps, "Rebuild and drain copy rate per region in MB/s, 0 for no limit (default 512)");

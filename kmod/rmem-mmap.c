@@ -847,6 +847,26 @@ static bool rmem_fault_may_drop(struct vm_fault *vmf)
 	       !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
 }
 
+/*
+ * Wait for @c's fetch a short while (fault_hold_us) with the fault's mmap or
+ * VMA lock still held, as a fault on a synchronous swap device does. A
+ * fetch usually takes tens of microseconds; dropping the lock and returning
+ * VM_FAULT_RETRY costs the process a second fault, which the cold fault's
+ * latency would pay every time. A fetch that takes longer (a slow or dead
+ * node) is waited for without the lock, after the hold; so is one after a
+ * fatal signal. The caller holds once per fault, on its first try: a
+ * retried fault waits without the lock. Returns whether the fetch is done.
+ */
+static bool rmem_fault_hold(struct vm_fault *vmf, struct rmem_chunk *c)
+{
+	unsigned int us = READ_ONCE(rmem_fault_hold_us);
+
+	if (!us || (vmf->flags & FAULT_FLAG_TRIED) ||
+	    READ_ONCE(c->state) != RMEM_CHUNK_FETCHING)
+		return false;
+	return wait_for_completion_killable_timeout(&c->io_done, usecs_to_jiffies(us)) > 0;
+}
+
 /* vm_insert_page()'s result as a fault's: a PTE already there is fine. */
 static vm_fault_t rmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
 				   struct page *page)
@@ -1049,6 +1069,9 @@ again:
 		c->pins++;
 		rmem_mmap_unlock(m);
 		ret = rmem_fault_map(m, vmf, c, off, pmd, write && shared);
+		/* It waited for the network: a major fault, as a page cache miss is. */
+		if (waited && ret == VM_FAULT_NOPAGE)
+			ret |= VM_FAULT_MAJOR;
 		rmem_mmap_lock(m);
 		/* Unpinned, @c may go at once: not looked at after the lock. */
 		c->pins--;
@@ -1114,12 +1137,22 @@ again:
 			rmem_chunk_put(m, c);
 			return VM_FAULT_RETRY;
 		}
+		if (!waited && rmem_fault_hold(vmf, c)) {
+			rmem_chunk_put(m, c);
+			waited = true;
+			goto again;
+		}
 		fpin = get_file(vma->vm_file);
 		rmem_fault_unlock(vmf);
 		rmem_chunk_wait(m, c, true);
 		rmem_chunk_put(m, c);
 		fput(fpin);
-		return VM_FAULT_RETRY;
+		/*
+		 * Major, as filemap_fault() says: the retry is then marked
+		 * FAULT_FLAG_TRIED on 6.12 also after a per-VMA lock fault,
+		 * and does not hold or fetch a failed chunk again.
+		 */
+		return VM_FAULT_RETRY | VM_FAULT_MAJOR;
 	}
 	rmem_chunk_wait(m, c, false);
 	rmem_chunk_put(m, c);

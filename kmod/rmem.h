@@ -63,6 +63,7 @@ extern unsigned int rmem_heartbeat_ms;
 extern unsigned int rmem_io_timeout_s;
 extern unsigned int rmem_replicas;
 extern unsigned int rmem_rebuild_mbps;
+extern unsigned int rmem_fault_hold_us;
 extern bool rmem_encrypt;
 extern bool rmem_same_filled;
 extern bool rmem_tcp_zerocopy;

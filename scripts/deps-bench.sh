@@ -7,4 +7,6 @@
 #   redis-tools    compute guest under a cgroup memory limit, driven by
 #                  redis-benchmark); the guests run the host's binaries over 9p
 #   tcpdump        EXTRAS=pcap: packet timestamps on both guests (wire timing)
-exec "$(dirname "$0")/deps.sh" gnuplot-nox redis-server redis-tools tcpdump
+#   dmsetup        bench/run.sh --crypt: dm-crypt under NVMe-oF (nvme-T-crypt)
+#   linux-perf     EXTRAS=profile: perf record in both guests
+exec "$(dirname "$0")/deps.sh" gnuplot-nox redis-server redis-tools tcpdump dmsetup linux-perf

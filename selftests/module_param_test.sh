@@ -19,6 +19,7 @@ BAD=(
 	"heartbeat_ms 600001 abc -5 4294967296"
 	"replicas 0 4 abc -1"
 	"rebuild_mbps 100001 abc -1 4294967296"
+	"fault_hold_us 1000001 abc -1 4294967296"
 )
 tap_plan $((${#BAD[@]} + 6))
 trap blk_cleanup EXIT

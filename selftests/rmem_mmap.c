@@ -20,8 +20,10 @@
  *                                        other's writes
  *   rmem_mmap private DEV                MAP_PRIVATE is a read-only view
  *   rmem_mmap seq DEV [ADVICE]           touch every page once, in order; print
- *                                        fetches, faults of the process, PMD maps,
- *                                        prefetches (readahead); ADVICE normal,
+ *                                        fetches, faults of the process (all,
+ *                                        major) and of the region, PMD maps,
+ *                                        prefetches
+ *                                        (readahead); ADVICE normal,
  *                                        random or sequential: madvise() first
  *   rmem_mmap willneed DEV OFF LEN       madvise(MADV_WILLNEED) on the range,
  *                                        then touch it: print the prefetches
@@ -512,6 +514,15 @@ static uint64_t my_faults(void)
 	return ru.ru_minflt + ru.ru_majflt;
 }
 
+/* Major faults alone: those that waited for the network. */
+static uint64_t my_major_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_majflt;
+}
+
 /* A "Key:   N kB" value of /proc/self/status, or 0. */
 static uint64_t status_kb(const char *key)
 {
@@ -566,7 +577,7 @@ static uint64_t show_smaps(void *addr)
  */
 static int cmd_seq(const char *dev, const char *advice)
 {
-	uint64_t size = region_size(), i, f0, f1, pte0, pte1, pmd_kb;
+	uint64_t size = region_size(), i, f0, f1, j0, j1, pte0, pte1, pmd_kb;
 	struct rmem_mmap_stats a, b;
 	volatile uint8_t *p;
 	int fd = open_dev(dev);
@@ -591,8 +602,10 @@ static int cmd_seq(const char *dev, const char *advice)
 	stats(fd, &a);
 	pte0 = status_kb("VmPTE");
 	f0 = my_faults();
+	j0 = my_major_faults();
 	for (i = 0; i < size; i += PG)
 		sum += p[i];
+	j1 = my_major_faults();
 	f1 = my_faults();
 	pte1 = status_kb("VmPTE");
 	stats(fd, &b);
@@ -603,8 +616,9 @@ static int cmd_seq(const char *dev, const char *advice)
 	       (unsigned long long)(b.pmd_maps - a.pmd_maps),
 	       (unsigned long long)(b.evictions - a.evictions),
 	       (unsigned long long)(pte1 - pte0), (unsigned long long)sum);
-	printf("FETCHES=%llu FAULTS=%llu PMD=%llu PTE_KB=%llu SMAPS_PMD_KB=%llu ALIGNED=%d PREFETCHES=%llu\n",
+	printf("FETCHES=%llu FAULTS=%llu MAJFAULTS=%llu RFAULTS=%llu PMD=%llu PTE_KB=%llu SMAPS_PMD_KB=%llu ALIGNED=%d PREFETCHES=%llu\n",
 	       (unsigned long long)(b.fetches - a.fetches), (unsigned long long)(f1 - f0),
+	       (unsigned long long)(j1 - j0), (unsigned long long)(b.faults - a.faults),
 	       (unsigned long long)(b.pmd_maps - a.pmd_maps), (unsigned long long)(pte1 - pte0),
 	       (unsigned long long)pmd_kb, !((uintptr_t)p & ((2UL << 20) - 1)),
 	       (unsigned long long)(b.prefetches - a.prefetches));

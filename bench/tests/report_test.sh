@@ -231,6 +231,10 @@ for s in 20 30 25; do
 	mmap_json "$raw" "tcp-4K.seq1.r$r.json" "$(seq_json 16 5 0 | sed 's/"chunk": 2097152/"chunk": 4096/')"
 	mmap_json "$raw" "tcp-4K.rand.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.045, "mean_us": 90.0, "p50_us": 75.0, "p90_us": 150.0, "p99_us": 300.0, "min_us": 50.0, "max_us": 900.0, "bad": 0, "chunk": 4096, "faults_region": 1000, "faults_proc": 502, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
 	mmap_json "$raw" "rdma-4K.rand.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.06, "mean_us": 120.0, "p50_us": 100.0, "p90_us": 200.0, "p99_us": 400.0, "min_us": 60.0, "max_us": 950.0, "bad": 0, "chunk": 4096, "faults_region": 1000, "faults_proc": 502, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
+	# the same with fault_hold_us=0: retried faults, twice as many, slower
+	# and on a region without encryption: like for like with ib_read_lat
+	mmap_json "$raw" "rdma-4K.randclear.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.05, "mean_us": 80.0, "p50_us": 70.0, "p90_us": 150.0, "p99_us": 300.0, "min_us": 50.0, "max_us": 900.0, "bad": 0, "chunk": 4096, "faults_region": 500, "faults_proc": 502, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
+	mmap_json "$raw" "rdma-4K.rand0.r$r.json" '{"op": "rand", "n": 500, "seconds": 0.08, "mean_us": 160.0, "p50_us": 125.0, "p90_us": 250.0, "p99_us": 500.0, "min_us": 70.0, "max_us": 990.0, "bad": 0, "chunk": 4096, "faults_region": 2000, "faults_proc": 1002, "fetches": 500, "pmd_maps": 0, "evictions": 0, "fetch_errors": 0, "cached": 2048000}'
 	mmap_json "$raw" "read-rmem-tcp.r$r.json" '{"op": "read", "bytes": 67108864, "seconds": 1.280000, "mib_s": 50.000}'
 	mmap_json "$raw" "read-nvme-tcp.r$r.json" '{"op": "read", "bytes": 67108864, "seconds": 3.200000, "mib_s": 20.000}'
 done
@@ -322,6 +326,12 @@ has_line "$md" "mmap target RDMA 2M load vs ib_read_bw 2 MiB: 0.85x met" \
 	"| rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.85× (85.0 vs 100) | ≥ 0.80× | **met** |"
 has_line "$md" "mmap target RDMA random fault p50 vs ib_read_lat: 2.00x not met" \
 	"| rmem RDMA mmap 4 KiB random cold fault p50 vs raw ib_read_lat 4 KiB typical (µs) | 2.00× (100 vs 50.0) | ≤ 1.50× | **not met** |"
+has_line "$md" "mmap random faults with fault_hold_us=0: their own row (no hold: twice the faults)" \
+	"| rmem RDMA, fault_hold_us=0 | 160 | 125 | 500 | 2.50× | 3.56× | 500 | 2000 / 1002 |"
+has_line "$md" "mmap random faults: held p50 / not held p50 = 0.80x, and the hold target row uses the held figure" \
+	"- rmem RDMA: the fault that waits for its fetch holding the mmap lock (\`fault_hold_us\`, default) against one that lets go of it and is retried (\`fault_hold_us=0\`, the fault path before): p50 0.80×."
+has_line "$md" "mmap random faults on a region without encryption: their own row" \
+	"| rmem RDMA, not encrypted | 80.0 | 70.0 | 300 | 1.40× | 1.78× | 500 | 500 / 502 |"
 has_line "$md" "mmap target TCP 2M load: information only" \
 	"| rmem TCP mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.25× (25.0 vs 100) | information (another transport) |  |"
 # issue 16's targets, every goal a row: rmem TCP 1.25x NVMe-oF TCP's QD16
@@ -329,6 +339,8 @@ has_line "$md" "mmap target TCP 2M load: information only" \
 # against NVMe-oF's best; the mmap fault and 2M load (0.9x now); the RDMA
 # lead; compute CPU per I/O (50 % of 2 vCPUs / IOPS: 5 000 vs 6 250 µs)
 has_line "$md" "issue 16 table" "## Targets of issue 16: ahead of NVMe-oF on TCP too"
+has_line "$md" "issue 16: the cold fault on a region without encryption, an information row" \
+	"| rmem RDMA mmap 4 KiB random cold fault p50, region not encrypted, vs raw ib_read_lat 4 KiB typical (µs) | 1.40× (70.0 vs 50.0) | information (like for like: ib_read_lat moves plaintext; goal 1.50× as above) |  |"
 has_line "$md" "issue 16: randwrite QD16 IOPS 0.94x of NVMe-oF TCP, goal 1.25x: not met" \
 	"| rmem TCP vs NVMe-oF TCP: randwrite-4k-qd16 IOPS | 0.94× (500 vs 530) | ≥ 1.25× | **not met** |"
 has_line "$md" "issue 16: randread QD1 p50 1.11x, goal 0.80x: not met" \
@@ -518,15 +530,19 @@ ok $? "replica: crc32c figure from the saved kernel log when crc32c.txt lacks it
 rep=$tmp/20261201-1600-6.1.0-99-amd64
 raw=$rep/raw
 mkdir -p "$raw/swap"
-printf 'mode=crypt\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-clear rmem-tcp-noauth\ntests=randwrite-4k-qd1\n' \
+printf 'mode=crypt\nruns=1\ncompute_cpus=2\nmemory_guests=1\nmemory_mem_mib=2000\ncompute_mem_mib=2000\ndevices=rmem-tcp rmem-tcp-clear rmem-tcp-noauth nvme-tcp nvme-tcp-crypt\ntests=randwrite-4k-qd1\n' \
 	>"$raw/meta.txt"
 fio_set "$raw" <<'EOF'
 randwrite-4k-qd1  rmem-tcp        900  - - 1100 - - 3000
 randwrite-4k-qd1  rmem-tcp-clear  1000 - - 1000 - - 3000
 randwrite-4k-qd1  rmem-tcp-noauth 1250 - - 800 - - 3000
+randwrite-4k-qd1  nvme-tcp        1100 - - 900 - - 3000
+randwrite-4k-qd1  nvme-tcp-crypt  600  - - 1600 - - 3000
 EOF
 printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp 12.0 >"$raw/swap/rmem-tcp.r1.json"
 printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' rmem-tcp-clear 10.0 >"$raw/swap/rmem-tcp-clear.r1.json"
+printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' nvme-tcp 11.0 >"$raw/swap/nvme-tcp.r1.json"
+printf '{"device": "%s", "rc": 0, "seconds": %s, "pswpout": 1000}\n' nvme-tcp-crypt 15.0 >"$raw/swap/nvme-tcp-crypt.r1.json"
 report "$rep"
 reported "$rep" "crypt run: report.py exits 0"
 md=$rep.md
@@ -538,6 +554,18 @@ has_line "$md" "crypt: swap runtime, encrypted against not" \
 has_line "$md" "auth: section" "## Authentication: cluster key against auth none"
 has_line "$md" "auth: write IOPS, p50 and CPU per I/O, key against auth none" \
 	"| randwrite-4k-qd1 | rmem TCP, not encrypted | 1 250 | 1 000 | 0.80× | 800 / 1 000 | 1.25× | 800 / 1 000 |"
+# like for like: encrypted rmem against NVMe-oF under dm-crypt, rmem
+# without encryption against plain NVMe-oF (× = rmem ÷ NVMe-oF)
+has_line "$md" "like for like: section" "## Like for like: rmem against NVMe-oF doing the same work"
+has_line "$md" "like for like: encrypted rmem vs NVMe-oF + dm-crypt, IOPS, p50, CPU per I/O" \
+	"| randwrite-4k-qd1 | rmem TCP (NVMe-oF TCP + dm-crypt: both encrypted) | 600 | 900 | 1.50× | 1 600 / 1 100 | 0.69× | 1 667 / 1 111 |"
+has_line "$md" "like for like: rmem without encryption vs plain NVMe-oF" \
+	"| randwrite-4k-qd1 | rmem TCP, not encrypted (NVMe-oF TCP: neither encrypted) | 1 100 | 1 000 | 0.91× | 900 / 1 000 | 1.11× | 909 / 1 000 |"
+has_line "$md" "like for like: swap runtime, both encrypted" \
+	"| rmem TCP (NVMe-oF TCP + dm-crypt: both encrypted) | 15.0 | 12.0 | 0.80× |"
+has_line "$md" "like for like: the issue 16 table of a crypt run with NVMe-oF, an information row" \
+	"| like for like, both encrypted: swap workload runtime s, rmem TCP vs NVMe-oF TCP + dm-crypt | 0.80× (12.0 vs 15.0) | information (goal 0.80× as above) |  |"
+lacks "$full.md" "no like-for-like section in a run without NVMe-oF + dm-crypt or -clear devices" "## Like for like"
 lacks "$full.md" "no encryption section in a run without -clear devices" "## Page encryption"
 lacks "$full.md" "no authentication section in a run without -noauth devices" "## Authentication"
 
