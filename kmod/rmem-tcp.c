@@ -8,7 +8,8 @@
  * the list (and checks the id). Receiving is event driven, as in nvme-tcp:
  * the socket's data_ready queues rx_work on rmem_io_wq, which consumes what
  * has arrived with read_sock(); read data lands straight in the caller's
- * pages.
+ * pages. The requests it answered are completed once the socket is
+ * unlocked (a read's completion checks and decrypts its pages).
  *
  * Swap safety: the sockets may use the memory reserves (sk_set_memalloc),
  * allocate with GFP_NOIO and never from the task's page fragment
@@ -68,6 +69,7 @@ struct rmem_tcp_queue {
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	/* Receive state, only touched by rx_work. */
+	struct list_head rx_done;	/* replied, completed after read_sock() */
 	struct rmem_msg_hdr rx_hdr;	/* reply header being received */
 	size_t rx_got;			/* bytes of rx_hdr received */
 	struct rmem_req *rx_io;		/* request whose payload is arriving */
@@ -404,8 +406,11 @@ static void rmem_tcp_rx_done(struct rmem_tcp_queue *q)
 		io = NULL;
 	}
 	spin_unlock(&q->lock);
-	if (io)
-		rmem_node_complete(node, io, rmem_proto_status_errno(status));
+	if (io) {
+		/* Completed by rx_work once the socket is unlocked. */
+		io->err = rmem_proto_status_errno(status);
+		list_add_tail(&io->entry, &q->rx_done);
+	}
 }
 
 /* read_sock() actor: consume [offset, offset + len) of @skb. */
@@ -457,6 +462,24 @@ fail:
 	return consumed ? consumed : ret;
 }
 
+/*
+ * Complete the requests whose replies read_sock() took, with the socket
+ * unlocked: a read's completion checks and decrypts its pages (up to 128),
+ * which must neither hold back the socket's receive path (segments wait in
+ * its backlog, and ACKs with them, while the lock is held) nor keep the CPU
+ * for the whole receive queue's worth under a slow CPU.
+ */
+static void rmem_tcp_rx_complete(struct rmem_tcp_queue *q)
+{
+	struct rmem_req *io, *tmp;
+
+	list_for_each_entry_safe(io, tmp, &q->rx_done, entry) {
+		list_del_init(&io->entry);
+		rmem_node_complete(q->node, io, io->err);
+		cond_resched();
+	}
+}
+
 static void rmem_tcp_rx_work(struct work_struct *work)
 {
 	struct rmem_tcp_queue *q = container_of(work, struct rmem_tcp_queue, rx_work);
@@ -475,6 +498,8 @@ static void rmem_tcp_rx_work(struct work_struct *work)
 			      (1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_SYN_SENT)))
 		ret = -ECONNRESET;
 	release_sock(sk);
+	/* Replies that came before a failure still count. */
+	rmem_tcp_rx_complete(q);
 	memalloc_noreclaim_restore(noreclaim);
 	if (ret >= 0)
 		return;
@@ -869,6 +894,7 @@ static int rmem_tcp_connect(struct rmem_node *node)
 			mutex_init(&q->send_lock);
 			spin_lock_init(&q->lock);
 			INIT_LIST_HEAD(&q->inflight);
+			INIT_LIST_HEAD(&q->rx_done);
 			INIT_WORK(&q->rx_work, rmem_tcp_rx_work);
 			INIT_WORK(&q->tx_work, rmem_tcp_tx_work);
 			init_completion(&q->tx_done);

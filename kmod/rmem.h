@@ -132,7 +132,10 @@ static inline bool rmem_msg_is_pub(u8 type)
  * @nozc: the caller counts its pages' references once it completes (an
  *	mmap chunk: an extra one means a pin): the transport must not keep
  *	any (no zero-copy send, whose socket may hold them a while longer)
- * @entry: on a queue's in-flight list or the node's pending list
+ * @err: the transport's: the result its reply gave, kept until @done is
+ *	called (TCP completes a batch of replies after it read them)
+ * @entry: on a queue's in-flight list or the node's pending list, or a
+ *	transport's list of replies to complete
  *
  * The caller owns the memory; it stays untouched until @done.
  */
@@ -163,6 +166,7 @@ struct rmem_req {
 	u8 sub;
 	bool failfast;
 	bool nozc;
+	int err;
 	struct list_head entry;
 };
 
