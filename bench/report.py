@@ -418,21 +418,10 @@ def like_tables(L, fio, sw, meta):
       "(aes-xts-plain64, 4 KiB sectors, a 512-bit key: the same cipher and unit), and a region "
       "with `encrypt off` against plain NVMe-oF. × = rmem ÷ NVMe-oF, medians.")
     w("")
-    ncpu = float(meta.get("compute_cpus", 0) or 0)
-    w("| test | rmem device (NVMe-oF device) | IOPS NVMe-oF | IOPS rmem | × IOPS | "
-      "p50 µs NVMe-oF / rmem | × p50 | compute CPU µs per I/O NVMe-oF / rmem |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for t in ordered(fio.keys(), TEST_ORDER):
-        for r, n, how in pairs:
-            mr, mn = fio[t].get(r), fio[t].get(n)
-            if not mr or not mn:
-                continue
-            ir, i_n = median(stats(mr["iops"])), median(stats(mn["iops"]))
-            pr, pn = median(stats(mr["p50"])), median(stats(mn["p50"]))
-            w(f"| {t} | {DEV_LABEL.get(r, r)} ({DEV_LABEL.get(n, n)}: {how}) | {fmt(i_n)} | "
-              f"{fmt(ir)} | {ratio(ir, i_n)} | {fmt(pn)} / {fmt(pr)} | {ratio(pr, pn)} | "
-              f"{fmt(cpu_per_io(mn, ncpu))} / {fmt(cpu_per_io(mr, ncpu))} |")
-    w("")
+    pair_table(w, fio, [(f"{DEV_LABEL.get(r, r)} ({DEV_LABEL.get(n, n)}: {how})", n, r)
+                        for r, n, how in pairs], float(meta.get("compute_cpus", 0) or 0),
+               "| test | rmem device (NVMe-oF device) | IOPS NVMe-oF | IOPS rmem | × IOPS | "
+               "p50 µs NVMe-oF / rmem | × p50 | compute CPU µs per I/O NVMe-oF / rmem |")
     rows = [(r, n, how) for r, n, how in pairs
             if sw.get(r, {}).get("seconds") and sw.get(n, {}).get("seconds")]
     if rows:
