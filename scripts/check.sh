@@ -172,19 +172,26 @@ run_step() {
 		rc=$?
 		# A memory guest's kernel crashed: it runs only rmemd (userspace)
 		# and Debian's kernel (Soft-RoCE), never rmem.ko, so it is not a
-		# verdict on our code. Keep its logs and run the step once more;
-		# a crash of the compute guest's kernel is always a failure.
+		# verdict on our code; nor is a guest link the host stopped
+		# carrying (rmem-vm: LINK STALL). Keep the logs and run the step
+		# once more; a crash of the compute guest's kernel is always a
+		# failure.
 		[ "$kind" = test ] && [ $rc -ne 0 ] && [ $attempt = 1 ] && [ -n "$tapfile" ] &&
-			grep -qE '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log" &&
-			! grep -qE '^rmem-vm: FAIL: compute kernel log' "$log" || break
-		# The first crash line rmem-vm quoted (a grep of the guest logs
-		# would match the kernel command line's panic=-1).
-		crash=$(grep -A1 -m1 -E '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log" |
-			sed -e '1s/^rmem-vm: FAIL: \(mem[0-9]*\) .*/\1: /' -e '2s/^ *[0-9]*://' | tr -d '\n' | cut -c1-100)
+			grep -qE '^rmem-vm: (FAIL: mem[0-9]+ kernel log has crash lines|LINK STALL: )' "$log" &&
+			! grep -qE '^rmem-vm: FAIL: compute[0-9]* kernel log' "$log" || break
+		if grep -qE '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log"; then
+			# The first crash line rmem-vm quoted (a grep of the guest
+			# logs would match the kernel command line's panic=-1).
+			crash=$(grep -A1 -m1 -E '^rmem-vm: FAIL: mem[0-9]+ kernel log has crash lines' "$log" |
+				sed -e '1s/^rmem-vm: FAIL: \(mem[0-9]*\) .*/\1: /' -e '2s/^ *[0-9]*://' |
+				tr -d '\n' | cut -c1-100)
+			crash="a memory guest's kernel crashed (not rmem.ko: logs in ${tapfile%/*}/mem-crash-1/; $crash)"
+		else
+			crash="$(grep -m1 '^rmem-vm: LINK STALL: ' "$log" | cut -c22-121) (the host's link, not rmem.ko: logs in ${tapfile%/*}/mem-crash-1/)"
+		fi
 		mkdir -p "$(dirname "$tapfile")/mem-crash-1"
 		mv "$(dirname "$tapfile")"/*.log "$log" "$(dirname "$tapfile")/mem-crash-1/" 2>/dev/null
-		echo "    a memory guest's kernel crashed (not rmem.ko: logs in" \
-			"${tapfile%/*}/mem-crash-1/; $crash); running the step once more"
+		echo "    $crash; running the step once more"
 	done
 	dur=$(secs "$t0")
 	[ $rc -eq 124 ] && echo "check: step timed out after ${tmo}s" >>"$log"
