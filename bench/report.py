@@ -1389,11 +1389,13 @@ def main():
     w("")
     load = data["load"]
     if load:
-        busy = [q for _, q in load if q > 2]
+        # Our own guests: every memory guest and compute guest of the run.
+        ours = int(meta.get("memory_guests", 1) or 1) + int(meta.get("compute_guests", 1) or 1)
+        busy = [q for _, q in load if q > ours]
         w(f"Host while the guests ran: load average {min(l for l, _ in load):.1f}–"
           f"{max(l for l, _ in load):.1f}; " + (
               f"**other QEMU guests were running in {100 * len(busy) // len(load)} % of the "
-              f"samples (up to {max(busy) - 2} besides ours): every figure is distorted, and "
+              f"samples (up to {max(busy) - ours} besides ours): every figure is distorted, and "
               "unevenly; rerun on an idle host.**" if busy else "no other QEMU guests."))
         w("")
     if failed:
