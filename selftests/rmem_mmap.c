@@ -8,7 +8,9 @@
  *                                        all is read back
  *   rmem_mmap fill DEV SEED [OFF LEN]    write the pattern, msync
  *   rmem_mmap write DEV SEED [OFF LEN]   write the pattern, no msync: the
- *                                        last close writes it back
+ *                                        last close writes it back; print
+ *                                        when it was done (CLOSED_AT=, the
+ *                                        clock of /proc/uptime)
  *   rmem_mmap verify DEV SEED [OFF LEN]  read it back (read-only if the
  *                                        region is sealed); exit 3 on SIGBUS
  *   rmem_mmap word DEV WORD OFF LEN      every 8 bytes of the range = WORD
@@ -54,6 +56,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uapi/rmem.h>
@@ -264,6 +267,21 @@ static int cmd_fill(const char *dev, uint64_t seed, uint64_t off, uint64_t len, 
 	if (sync && msync(p, len, MS_SYNC)) {
 		printf("# msync: %s\n", strerror(errno));
 		return 1;
+	}
+	if (!sync) {
+		struct timespec ts;
+
+		/*
+		 * The last close (here, or the munmap's) writes the cache
+		 * back before it returns: say when that was done, on the
+		 * clock of /proc/uptime, for a test racing it.
+		 */
+		if (munmap(p, len) || close(fd)) {
+			printf("# munmap/close: %s\n", strerror(errno));
+			return 1;
+		}
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		printf("CLOSED_AT=%ld.%03ld\n", (long)ts.tv_sec, ts.tv_nsec / 1000000);
 	}
 	return 0;
 }
