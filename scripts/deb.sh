@@ -28,8 +28,11 @@ cl=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
 
 rm -rf "$out"
 mkdir -p "$src"
-tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$src" -xf -
-# Built files of the tree are not sources.
+# Built files of the tree are not sources: an in-tree kbuild leaves objects
+# in kmod/ (rmem-dkms is arch-independent: lintian refuses objects in it).
+tar -C "$root" --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude=Module.symvers \
+	--exclude=modules.order -cf - . | tar -C "$src" -xf -
 make -s -C "$src/daemon" clean >/dev/null
 make -s -C "$src/tools" clean >/dev/null
 make -s -C "$src/selftests" clean >/dev/null 2>&1 || true
