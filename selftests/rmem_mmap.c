@@ -24,8 +24,7 @@
  *   rmem_mmap seq DEV [ADVICE]           touch every page once, in order; print
  *                                        fetches, faults of the process (all,
  *                                        major) and of the region, PMD maps,
- *                                        prefetches
- *                                        (readahead); ADVICE normal,
+ *                                        prefetches (readahead); ADVICE normal,
  *                                        random or sequential: madvise() first
  *   rmem_mmap willneed DEV OFF LEN       madvise(MADV_WILLNEED) on the range,
  *                                        then touch it: print the prefetches
