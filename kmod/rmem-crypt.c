@@ -28,6 +28,18 @@
  * derives the same transform from the key it is given, or refuses a key
  * whose check value differs. The trailer itself is never encrypted.
  *
+ * The cipher is the kernel's fastest CPU implementation of xts(aes), as
+ * dm-crypt's and fscrypt's: on x86 the AES-NI/VAES code, which the crypto
+ * API offers only behind its SIMD wrapper, an "asynchronous" transform that
+ * runs the cipher at once wherever the FPU may be used -- everywhere rmem
+ * en- or decrypts (process context: queue_rq, work items, the transports'
+ * completion work). A synchronous transform would be the xts template over
+ * the single-block AES-NI cipher instead, one kernel_fpu_begin() and end
+ * per 16 bytes, 256 per page. Where the FPU may not be used (a hard
+ * interrupt, another kernel_fpu_begin() section) a synchronous transform
+ * with the same key does the work (struct rmem_crypt). Offload drivers are
+ * left out: a 4 KiB unit does not pay for a device's round trip.
+ *
  * Bounce pages come from a mempool that holds one largest request's worth,
  * taken as dm-crypt does: without waiting first, and when that fails, one
  * request at a time under a mutex, waiting for pages to come back. A write
@@ -39,6 +51,7 @@
  */
 
 #include <crypto/algapi.h>
+#include <crypto/internal/simd.h>
 #include <crypto/skcipher.h>
 #include <linux/bvec.h>
 #include <linux/highmem.h>
@@ -46,6 +59,8 @@
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/uio.h>
+
+#include <asm/simd.h>
 
 #include "rmem.h"
 
@@ -96,25 +111,60 @@ void rmem_crypt_exit(void)
 	mempool_destroy(rmem_crypt_pages);
 }
 
-/* An xts(aes) transform keyed with @key (RMEM_CRYPT_KEY_LEN bytes). */
-static struct crypto_sync_skcipher *rmem_crypt_tfm(const u8 *key,
-						   struct netlink_ext_ack *extack)
+/*
+ * The largest request the fast transform may need, so that one fits on the
+ * stack (the SIMD wrapper's is under 200 bytes); a larger one is not used.
+ */
+#define RMEM_CRYPT_REQSIZE_MAX	384
+
+/**
+ * struct rmem_crypt - a region's cipher, with its key
+ * @tfm: the fastest CPU implementation of xts(aes), when it is not
+ *	synchronous (a SIMD wrapper); NULL when @sync is that already
+ * @sync: a synchronous xts(aes), for where @tfm cannot run at once
+ */
+struct rmem_crypt {
+	struct crypto_skcipher *tfm;
+	struct crypto_sync_skcipher *sync;
+};
+
+/* An xts(aes) cipher keyed with @key (RMEM_CRYPT_KEY_LEN bytes). */
+static struct rmem_crypt *rmem_crypt_tfm(const u8 *key, struct netlink_ext_ack *extack)
 {
-	struct crypto_sync_skcipher *tfm;
+	struct crypto_skcipher *tfm;
+	struct rmem_crypt *c;
 	int ret;
 
-	tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
-	if (IS_ERR(tfm)) {
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->sync = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
+	if (IS_ERR(c->sync)) {
+		ret = PTR_ERR(c->sync);
+		kfree(c);
 		NL_SET_ERR_MSG(extack, "encryption needs xts(aes) in the kernel's crypto API");
-		return tfm;
+		return ERR_PTR(ret);
 	}
-	ret = crypto_sync_skcipher_setkey(tfm, key, RMEM_CRYPT_KEY_LEN);
+	ret = crypto_sync_skcipher_setkey(c->sync, key, RMEM_CRYPT_KEY_LEN);
 	if (ret) {
-		crypto_free_sync_skcipher(tfm);
+		crypto_free_sync_skcipher(c->sync);
+		kfree(c);
 		NL_SET_ERR_MSG(extack, "encryption: the xts(aes) key was refused");
 		return ERR_PTR(ret);
 	}
-	return tfm;
+	/* The best one, offload drivers left out: if it is another, use it. */
+	tfm = crypto_alloc_skcipher("xts(aes)", 0, CRYPTO_ALG_KERN_DRIVER_ONLY);
+	if (IS_ERR(tfm))
+		return c;
+	if (!strcmp(crypto_skcipher_driver_name(tfm),
+		    crypto_skcipher_driver_name(&c->sync->base)) ||
+	    crypto_skcipher_reqsize(tfm) > RMEM_CRYPT_REQSIZE_MAX ||
+	    crypto_skcipher_setkey(tfm, key, RMEM_CRYPT_KEY_LEN)) {
+		crypto_free_skcipher(tfm);
+		return c;
+	}
+	c->tfm = tfm;
+	return c;
 }
 
 /**
@@ -122,11 +172,11 @@ static struct crypto_sync_skcipher *rmem_crypt_tfm(const u8 *key,
  * @extack: error report
  *
  * Context: process; sleeps.
- * Return: the transform, or an ERR_PTR().
+ * Return: the cipher, or an ERR_PTR().
  */
-struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack)
+struct rmem_crypt *rmem_crypt_new(struct netlink_ext_ack *extack)
 {
-	struct crypto_sync_skcipher *tfm;
+	struct rmem_crypt *tfm;
 	u8 key[RMEM_CRYPT_KEY_LEN];
 
 	/* XTS wants two different halves (FIPS mode refuses equal ones). */
@@ -162,11 +212,11 @@ struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack)
  * Context: process; sleeps.
  * Return: the transform, or an ERR_PTR().
  */
-struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
-						u8 *check, struct netlink_ext_ack *extack)
+struct rmem_crypt *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
+				      u8 *check, struct netlink_ext_ack *extack)
 {
 	char padded[RMEM_REGION_NAME_MAX] = {};
-	struct crypto_sync_skcipher *tfm;
+	struct rmem_crypt *tfm;
 	u8 xkey[RMEM_CRYPT_KEY_LEN];
 	u8 half;
 	struct kvec v[4] = {
@@ -200,13 +250,29 @@ struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, c
 }
 
 /**
- * rmem_crypt_free() - free a transform of rmem_crypt_new() (and its key)
- * @tfm: the transform, or NULL
+ * rmem_crypt_free() - free a cipher of rmem_crypt_new() (and its key)
+ * @c: the cipher, or NULL
  */
-void rmem_crypt_free(struct crypto_sync_skcipher *tfm)
+void rmem_crypt_free(struct rmem_crypt *c)
 {
-	if (tfm)
-		crypto_free_sync_skcipher(tfm);
+	if (!c)
+		return;
+	if (c->tfm)
+		crypto_free_skcipher(c->tfm);
+	crypto_free_sync_skcipher(c->sync);
+	kfree(c);
+}
+
+/**
+ * rmem_crypt_driver() - the implementation a cipher uses, for sysfs
+ * @c: the cipher
+ *
+ * Return: its crypto API driver name (e.g. "xts-aes-aesni").
+ */
+const char *rmem_crypt_driver(const struct rmem_crypt *c)
+{
+	return c->tfm ? crypto_skcipher_driver_name(c->tfm) :
+			crypto_skcipher_driver_name(&c->sync->base);
 }
 
 /* Where a walk over a bio_vec array is. */
@@ -249,19 +315,48 @@ static int rmem_crypt_unit_sg(const struct bio_vec *bv, unsigned int nr,
 	return 0;
 }
 
+/*
+ * En- or decrypt one 4 KiB unit with the fast transform. A SIMD wrapper
+ * called where the FPU is usable runs the cipher before it returns (it
+ * defers to cryptd only what it cannot run, and then, in atomic context,
+ * what follows while cryptd holds some: never, since those go to @sync);
+ * should an implementation defer all the same, this waits for it.
+ */
+static int rmem_crypt_unit_fast(struct crypto_skcipher *tfm, struct scatterlist *src,
+				struct scatterlist *dst, __le64 *iv, bool encrypt)
+{
+	char buf[sizeof(struct skcipher_request) + RMEM_CRYPT_REQSIZE_MAX] CRYPTO_MINALIGN_ATTR;
+	struct skcipher_request *req = (void *)buf;
+	DECLARE_CRYPTO_WAIT(wait);
+	int ret;
+
+	skcipher_request_set_tfm(req, tfm);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &wait);
+	skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
+	ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	ret = crypto_wait_req(ret, &wait);
+	skcipher_request_zero(req);
+	return ret;
+}
+
 /* En- or decrypt one 4 KiB unit, the @index'th page of its region. */
-static int rmem_crypt_unit(struct crypto_sync_skcipher *tfm, struct scatterlist *src,
+static int rmem_crypt_unit(struct rmem_crypt *c, struct scatterlist *src,
 			   struct scatterlist *dst, u64 index, bool encrypt)
 {
-	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
 	__le64 iv[2] = { cpu_to_le64(index), 0 };
 	int ret;
 
-	skcipher_request_set_sync_tfm(req, tfm);
-	skcipher_request_set_callback(req, 0, NULL, NULL);
-	skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
-	ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
-	skcipher_request_zero(req);
+	if (c->tfm && crypto_simd_usable() && !READ_ONCE(rmem_fi_crypt_sync))
+		return rmem_crypt_unit_fast(c->tfm, src, dst, iv, encrypt);
+	{
+		SYNC_SKCIPHER_REQUEST_ON_STACK(req, c->sync);
+
+		skcipher_request_set_sync_tfm(req, c->sync);
+		skcipher_request_set_callback(req, 0, NULL, NULL);
+		skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
+		ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+		skcipher_request_zero(req);
+	}
 	return ret;
 }
 
@@ -311,7 +406,7 @@ static struct bio_vec *rmem_crypt_alloc(unsigned int n, bool nowait)
 
 /**
  * rmem_crypt_write() - encrypt a write's pages into bounce pages
- * @tfm: the region's transform
+ * @tfm: the region's cipher
  * @rio: the write: io.bvec and io.nr_bvec are replaced by the ciphertext's
  *	until rmem_crypt_done()
  * @index: the region page the write starts at
@@ -322,8 +417,7 @@ static struct bio_vec *rmem_crypt_alloc(unsigned int n, bool nowait)
  * Return: 0, -EAGAIN (@nowait: no bounce pages now) or -EIO (a request this
  * module never makes); on error @rio is unchanged.
  */
-int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
-		     bool nowait)
+int rmem_crypt_write(struct rmem_crypt *tfm, struct rmem_rio *rio, u64 index, bool nowait)
 {
 	struct rmem_req *io = &rio->io;
 	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;
@@ -388,7 +482,7 @@ static bool rmem_crypt_sg_zero(struct scatterlist *sg)
 
 /**
  * rmem_crypt_read() - decrypt, in place, the pages of a read that hold data
- * @tfm: the region's transform
+ * @tfm: the region's cipher
  * @io: the read, with the node's data (ciphertext) in io->bvec
  * @index: the region page the read starts at
  * @written: the region's bitmap of pages that hold data: the others are
@@ -400,7 +494,7 @@ static bool rmem_crypt_sg_zero(struct scatterlist *sg)
  * Context: any (no sleeping, no allocation).
  * Return: 0 or -EIO.
  */
-int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
+int rmem_crypt_read(struct rmem_crypt *tfm, struct rmem_req *io, u64 index,
 		    const unsigned long *written, bool zero_hole)
 {
 	unsigned int i, n = io->len >> RMEM_PAGE_SHIFT;

@@ -23,6 +23,9 @@
  *                        (rmem_region_write_work) until this is cleared:
  *                        rmem_write_wq running late, as under memory
  *                        pressure, while the rebuild goes on
+ *   crypt_sync           pages are en- and decrypted with the synchronous
+ *                        transform, as where the FPU may not be used
+ *                        (rmem-crypt.c): both must agree on every byte
  *
  * And files to read: queues, how each live node's connections are set up
  * (for TCP: the socket options that keep swap-out out of reclaim); extents,
@@ -43,6 +46,7 @@ u32 rmem_fi_submit_ms;
 bool rmem_fi_bounce_reserve;
 bool rmem_fi_reattach_fail;
 bool rmem_fi_hold_resend;
+bool rmem_fi_crypt_sync;
 
 static struct dentry *rmem_debugfs_dir;
 
@@ -103,6 +107,7 @@ void rmem_debugfs_init(void)
 			    &rmem_fi_bounce_reserve);
 	debugfs_create_bool("reattach_fail", 0600, rmem_debugfs_dir, &rmem_fi_reattach_fail);
 	debugfs_create_bool("hold_resend", 0600, rmem_debugfs_dir, &rmem_fi_hold_resend);
+	debugfs_create_bool("crypt_sync", 0600, rmem_debugfs_dir, &rmem_fi_crypt_sync);
 	debugfs_create_file("queues", 0400, rmem_debugfs_dir, NULL, &rmem_queues_fops);
 	debugfs_create_file("extents", 0400, rmem_debugfs_dir, NULL, &rmem_extents_fops);
 }

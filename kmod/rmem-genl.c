@@ -433,6 +433,7 @@ static int rmem_region_fill(struct sk_buff *msg, struct rmem_region *r)
 	    nla_put_u8(msg, RMEM_A_REGION_REPLICAS, r->replicas) ||
 	    (r->prealloc && nla_put_flag(msg, RMEM_A_REGION_PREALLOC)) ||
 	    nla_put_u8(msg, RMEM_A_REGION_ENCRYPT, !!r->crypt) ||
+	    (r->crypt && nla_put_string(msg, RMEM_A_REGION_CIPHER, rmem_crypt_driver(r->crypt))) ||
 	    (r->publish && nla_put_flag(msg, RMEM_A_REGION_PUBLISH)) ||
 	    (READ_ONCE(r->sealed) && nla_put_flag(msg, RMEM_A_REGION_SEALED)) ||
 	    (r->attached && nla_put_flag(msg, RMEM_A_REGION_ATTACHED)) ||

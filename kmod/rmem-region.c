@@ -3021,7 +3021,7 @@ static int rmem_region_table_read(struct rmem_region *r, const struct rmem_pub_t
 static int rmem_region_trailer_key(struct rmem_region *r, const struct rmem_pub_trailer *t,
 				   const u8 *key, struct netlink_ext_ack *extack)
 {
-	struct crypto_sync_skcipher *tfm;
+	struct rmem_crypt *tfm;
 	u8 check[RMEM_PUB_CHECK_LEN];
 	bool match;
 

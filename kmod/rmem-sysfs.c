@@ -94,6 +94,8 @@ RMEM_REGION_ATTR(openers, "%u", rmem_region_openers(r));
 RMEM_REGION_ATTR(replicas, "%u", r->replicas);
 RMEM_REGION_ATTR(prealloc, "%d", r->prealloc);
 RMEM_REGION_ATTR(encrypt, "%d", !!r->crypt);
+/* The crypto API driver that en- and decrypts its pages (rmem-crypt.c). */
+RMEM_REGION_ATTR(cipher, "%s", r->crypt ? rmem_crypt_driver(r->crypt) : "none");
 /* The words rmemctl region show prints. */
 RMEM_REGION_ATTR(published, "%s", r->attached ? "attached" : READ_ONCE(r->sealed) ? "sealed" :
 		 r->publish ? "yes" : "no");
@@ -194,6 +196,7 @@ static struct attribute *rmem_region_attrs[] = {
 	&dev_attr_replicas.attr,
 	&dev_attr_prealloc.attr,
 	&dev_attr_encrypt.attr,
+	&dev_attr_cipher.attr,
 	&dev_attr_published.attr,
 	&rmem_region_attr_reads.dattr.attr,
 	&rmem_region_attr_writes.dattr.attr,

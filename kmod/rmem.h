@@ -665,7 +665,7 @@ struct rmem_region {
 
 	unsigned int replicas;
 	bool prealloc;
-	struct crypto_sync_skcipher *crypt;
+	struct rmem_crypt *crypt;
 	bool dying;
 	struct delayed_work rebuild_work;
 	struct work_struct reap_work;
@@ -804,17 +804,17 @@ void rmem_region_exit(void);
 #define RMEM_RIO_MAX_PAGES	128
 #define RMEM_RIO_MAX_BYTES	(RMEM_RIO_MAX_PAGES * RMEM_PAGE_SIZE)
 
-struct crypto_sync_skcipher;
+struct rmem_crypt;
 int rmem_crypt_init(void);
 void rmem_crypt_exit(void);
-struct crypto_sync_skcipher *rmem_crypt_new(struct netlink_ext_ack *extack);
-struct crypto_sync_skcipher *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
-						u8 *check, struct netlink_ext_ack *extack);
-void rmem_crypt_free(struct crypto_sync_skcipher *tfm);
-int rmem_crypt_write(struct crypto_sync_skcipher *tfm, struct rmem_rio *rio, u64 index,
-		     bool nowait);
+struct rmem_crypt *rmem_crypt_new(struct netlink_ext_ack *extack);
+struct rmem_crypt *rmem_crypt_pub_new(const u8 *key, const u8 *salt, const char *name,
+				      u8 *check, struct netlink_ext_ack *extack);
+void rmem_crypt_free(struct rmem_crypt *c);
+const char *rmem_crypt_driver(const struct rmem_crypt *c);
+int rmem_crypt_write(struct rmem_crypt *tfm, struct rmem_rio *rio, u64 index, bool nowait);
 void rmem_crypt_done(struct rmem_rio *rio);
-int rmem_crypt_read(struct crypto_sync_skcipher *tfm, struct rmem_req *io, u64 index,
+int rmem_crypt_read(struct rmem_crypt *tfm, struct rmem_req *io, u64 index,
 		    const unsigned long *written, bool zero_hole);
 
 int rmem_region_rw(struct rmem_rio *rio);
@@ -926,6 +926,7 @@ extern u32 rmem_fi_submit_ms;
 extern bool rmem_fi_bounce_reserve;
 extern bool rmem_fi_reattach_fail;
 extern bool rmem_fi_hold_resend;
+extern bool rmem_fi_crypt_sync;
 void rmem_debugfs_init(void);
 void rmem_debugfs_exit(void);
 

@@ -7,13 +7,16 @@
 # pieces) and through an mmap region must not be anywhere in rmemd's memory
 # on the memory node (selftests/rmem_scan.py reads /proc/PID/mem), while
 # the same writes to regions with encryption off are found there. Every
-# write reads back intact, and the kernel log stays clean.
+# write reads back intact, and the kernel log stays clean. The region uses
+# the kernel's fastest xts(aes) (the highest priority in /proc/crypto, not
+# the xts template over the one-block cipher a synchronous transform gets),
+# and what it encrypts the synchronous fallback decrypts, and back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 . "$RMEM_LIB"
 
 M=1048576
-tap_plan 10
+tap_plan 13
 tmp=$(mktemp -d)
 trap 'blk_cleanup; rm -rf "$tmp"' EXIT
 
@@ -64,6 +67,15 @@ e=$(region_field enc encrypt) p=$(region_field plain encrypt) d=$(region_field d
 tap_result "regions enc (encrypt on: $e), plain (off: $p), dflt (not said: $d, the default)" $? ||
 	{ tap_fail_rest "no regions"; tap_done; }
 
+# The best xts(aes) the kernel has: what dm-crypt would use too.
+best=$(awk -F': ' '/^name/ { n = $2 } /^driver/ { d = $2 } /^priority/ { p = $2 }
+	/^internal/ && n == "xts(aes)" && $2 == "no" && p + 0 > bp { bp = p + 0; b = d }
+	END { print b }' /proc/crypto)
+c=$(region_field enc cipher) pc=$(region_field plain cipher)
+tap_diag <<<"$(grep -A3 '^name *: xts(aes)' /proc/crypto | grep -E '^(driver|priority)' | paste - - | sed 's/  */ /g')"
+[ -n "$best" ] && [ "$c" = "$best" ] && [ "${pc:-None}" = None ]
+tap_result "enc's cipher is $c, the kernel's best xts(aes) ($best); plain has none ($pc)" $?
+
 mA=$(marker dd-enc) mB=$(marker dd-plain) mC=$(marker fio-enc) mD=$(marker mmap-enc)
 mE=$(marker mmap-plain)
 marker_pages "$mA" 256 "$tmp/a" && marker_pages "$mB" 256 "$tmp/b"
@@ -71,6 +83,21 @@ dd_check "$tmp/a" "$enc"
 tap_result "1 MiB of marker pages written to $enc (encrypted) and read back intact" $?
 dd_check "$tmp/b" "$plain"
 tap_result "1 MiB of marker pages written to $plain (not encrypted) and read back intact" $?
+
+# What the synchronous fallback encrypts the fast cipher decrypts, and back
+# (debugfs crypt_sync): 1 MiB at 12 MiB, away from the other writes.
+xcheck() {
+	echo "$3" >/sys/kernel/debug/rmem/crypt_sync &&
+		dd if="$1" of="$2" bs=64K seek=192 oflag=direct status=none &&
+		echo "$4" >/sys/kernel/debug/rmem/crypt_sync &&
+		dd if="$2" of="$tmp/back" bs=64K skip=192 count=16 iflag=direct status=none &&
+		cmp -s "$1" "$tmp/back"
+}
+marker_pages "$(marker sync-fast)" 256 "$tmp/x1" && xcheck "$tmp/x1" "$enc" 1 0
+tap_result "written with the synchronous cipher, read back intact with $c" $?
+marker_pages "$(marker fast-sync)" 256 "$tmp/x2" && xcheck "$tmp/x2" "$enc" 0 1
+tap_result "written with $c, read back intact with the synchronous cipher" $?
+echo 0 >/sys/kernel/debug/rmem/crypt_sync
 
 # fio: random sizes from 4K to 128K, buffers 512 bytes past a page (pages
 # in two pieces), the marker as the data, checked as it is read back.

@@ -80,6 +80,7 @@ static struct nla_policy rm_reply_policy[RMEM_A_MAX + 1] = {
 	[RMEM_A_REGION_REPLICAS]	= { .type = NLA_U8 },
 	[RMEM_A_REGION_PREALLOC]	= { .type = NLA_FLAG },
 	[RMEM_A_REGION_ENCRYPT]		= { .type = NLA_U8 },
+	[RMEM_A_REGION_CIPHER]		= { .type = NLA_STRING, .maxlen = 128 },
 	[RMEM_A_REGION_ALLOCATED]	= { .type = NLA_U64 },
 	[RMEM_A_REGION_DEGRADED]	= { .type = NLA_U32 },
 	[RMEM_A_REGION_REBUILDS]	= { .type = NLA_U64 },

@@ -394,6 +394,7 @@ void rm_region_rec(struct nlattr **tb, struct rm_rec *r)
 	set = rm_attr_u8(tb, RMEM_A_REGION_ENCRYPT, &v);
 	rm_rec_str(r, "encrypt", NULL, !set ? NULL : v ? "on" : "off");
 	rm_rec_str(r, "published", "PUBLISHED", region_published(tb));
+	rm_rec_str(r, "cipher", NULL, rm_attr_str(tb, RMEM_A_REGION_CIPHER));
 	set = rm_attr_u64(tb, RMEM_A_REGION_ALLOCATED, &v);
 	rm_rec_u64(r, "allocated", "ALLOC", RM_F_SIZE, set, v);
 	set = rm_attr_u32(tb, RMEM_A_REGION_DEGRADED, &v);

@@ -301,6 +301,8 @@ enum rmem_attr {
 	RMEM_A_REGION_ATTACHED,		/* flag: attached (read-only) */
 	RMEM_A_REGION_PURGE,		/* flag: DEL: delete the published copy too */
 	RMEM_A_REGION_NODE_IDS,		/* binary: u32 node ids, 1..64 of them */
+	/* string: the crypto API driver that en- and decrypts (encrypted only) */
+	RMEM_A_REGION_CIPHER,
 	__RMEM_A_MAX
 };
 
