@@ -128,6 +128,22 @@ struct rmem_crypt {
 	struct crypto_sync_skcipher *sync;
 };
 
+/*
+ * Whether @tfm is the crypto API's SIMD wrapper of an internal algorithm
+ * (simd_register_skciphers_compat() names it after "__" + its own driver
+ * name): it runs at once where crypto_simd_usable(). Anything else that
+ * is asynchronous (a device) would make every page wait for it.
+ */
+static bool rmem_crypt_simd(struct crypto_skcipher *tfm)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+
+	if (snprintf(name, sizeof(name), "__%s", crypto_skcipher_driver_name(tfm)) >=
+	    sizeof(name))
+		return false;
+	return crypto_has_skcipher(name, CRYPTO_ALG_INTERNAL, CRYPTO_ALG_INTERNAL);
+}
+
 /* An xts(aes) cipher keyed with @key (RMEM_CRYPT_KEY_LEN bytes). */
 static struct rmem_crypt *rmem_crypt_tfm(const u8 *key, struct netlink_ext_ack *extack)
 {
@@ -136,8 +152,10 @@ static struct rmem_crypt *rmem_crypt_tfm(const u8 *key, struct netlink_ext_ack *
 	int ret;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
+	if (!c) {
+		NL_SET_ERR_MSG(extack, "encryption: out of memory for the cipher");
 		return ERR_PTR(-ENOMEM);
+	}
 	c->sync = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
 	if (IS_ERR(c->sync)) {
 		ret = PTR_ERR(c->sync);
@@ -152,13 +170,18 @@ static struct rmem_crypt *rmem_crypt_tfm(const u8 *key, struct netlink_ext_ack *
 		NL_SET_ERR_MSG(extack, "encryption: the xts(aes) key was refused");
 		return ERR_PTR(ret);
 	}
-	/* The best one, offload drivers left out: if it is another, use it. */
-	tfm = crypto_alloc_skcipher("xts(aes)", 0, CRYPTO_ALG_KERN_DRIVER_ONLY);
+	/*
+	 * The best one without offload drivers (those that may allocate per
+	 * request or are flagged driver-only; fscrypt asks the same): if it
+	 * is another, and a SIMD wrapper, use it.
+	 */
+	tfm = crypto_alloc_skcipher("xts(aes)", 0,
+				    CRYPTO_ALG_ALLOCATES_MEMORY | CRYPTO_ALG_KERN_DRIVER_ONLY);
 	if (IS_ERR(tfm))
 		return c;
 	if (!strcmp(crypto_skcipher_driver_name(tfm),
 		    crypto_skcipher_driver_name(&c->sync->base)) ||
-	    crypto_skcipher_reqsize(tfm) > RMEM_CRYPT_REQSIZE_MAX ||
+	    !rmem_crypt_simd(tfm) || crypto_skcipher_reqsize(tfm) > RMEM_CRYPT_REQSIZE_MAX ||
 	    crypto_skcipher_setkey(tfm, key, RMEM_CRYPT_KEY_LEN)) {
 		crypto_free_skcipher(tfm);
 		return c;
@@ -319,11 +342,12 @@ static int rmem_crypt_unit_sg(const struct bio_vec *bv, unsigned int nr,
  * En- or decrypt one 4 KiB unit with the fast transform. A SIMD wrapper
  * called where the FPU is usable runs the cipher before it returns (it
  * defers to cryptd only what it cannot run, and then, in atomic context,
- * what follows while cryptd holds some: never, since those go to @sync);
- * should an implementation defer all the same, this waits for it.
+ * what follows while cryptd holds some: never, since those go to the
+ * synchronous transform); should it defer all the same, this waits.
+ * noinline, as the other: each request is on the stack of its own frame.
  */
-static int rmem_crypt_unit_fast(struct crypto_skcipher *tfm, struct scatterlist *src,
-				struct scatterlist *dst, __le64 *iv, bool encrypt)
+static noinline int rmem_crypt_unit_fast(struct crypto_skcipher *tfm, struct scatterlist *src,
+					 struct scatterlist *dst, __le64 *iv, bool encrypt)
 {
 	char buf[sizeof(struct skcipher_request) + RMEM_CRYPT_REQSIZE_MAX] CRYPTO_MINALIGN_ATTR;
 	struct skcipher_request *req = (void *)buf;
@@ -339,6 +363,21 @@ static int rmem_crypt_unit_fast(struct crypto_skcipher *tfm, struct scatterlist 
 	return ret;
 }
 
+static noinline int rmem_crypt_unit_sync(struct crypto_sync_skcipher *tfm,
+					 struct scatterlist *src, struct scatterlist *dst,
+					 __le64 *iv, bool encrypt)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
+	int ret;
+
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
+	ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	skcipher_request_zero(req);
+	return ret;
+}
+
 /* En- or decrypt one 4 KiB unit, the @index'th page of its region. */
 static int rmem_crypt_unit(struct rmem_crypt *c, struct scatterlist *src,
 			   struct scatterlist *dst, u64 index, bool encrypt)
@@ -347,16 +386,11 @@ static int rmem_crypt_unit(struct rmem_crypt *c, struct scatterlist *src,
 	int ret;
 
 	if (c->tfm && crypto_simd_usable() && !READ_ONCE(rmem_fi_crypt_sync))
-		return rmem_crypt_unit_fast(c->tfm, src, dst, iv, encrypt);
-	{
-		SYNC_SKCIPHER_REQUEST_ON_STACK(req, c->sync);
-
-		skcipher_request_set_sync_tfm(req, c->sync);
-		skcipher_request_set_callback(req, 0, NULL, NULL);
-		skcipher_request_set_crypt(req, src, dst, RMEM_PAGE_SIZE, iv);
-		ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
-		skcipher_request_zero(req);
-	}
+		ret = rmem_crypt_unit_fast(c->tfm, src, dst, iv, encrypt);
+	else
+		ret = rmem_crypt_unit_sync(c->sync, src, dst, iv, encrypt);
+	/* The cipher may leave the last tweak in it. */
+	memzero_explicit(iv, sizeof(iv));
 	return ret;
 }
 
