@@ -507,15 +507,24 @@ if has "$EXTRAS" profile && command -v perf >/dev/null; then
 		for d in $DEVS; do
 			has "$PROFILE_DEVS" "$d" && [ -z "${FAIL[$d]:-}" ] || continue
 			p=$OUT/profile/$t-$d
-			# perf starts slowly under TCG: start it first, give it 5 s, and
-			# let it cover the whole fio run (6 s + ramp).
+			# perf starts slowly under TCG, at times longer than a fio
+			# run (a fixed 5 s head start left profiles of the idle
+			# guest): its workload touches /tmp/perf.ready once the
+			# counters run, and fio starts when both guests have it,
+			# for 6 s + ramp of the perf's 14 s + ramp.
 			# A flat profile of the busy samples (the idle loop left out and
 			# the rest renormalised: under TCG most samples land in the
 			# idle loop), then the call graphs of the top entries.
-			rmem_on 1 "(perf record -a -g -e cpu-clock -o /tmp/perf.data -- sleep $((RAMP + 14)) >/dev/null 2>&1; . $BENCH_LIB; bench_perf_report /tmp/perf.data >$p.mem1.txt) </dev/null >/dev/null 2>&1 &" >/dev/null 2>&1
-			(perf record -a -g -e cpu-clock -o /tmp/perf.data -- sleep $((RAMP + 14)) >/dev/null 2>&1
+			rec="perf record -a -g -e cpu-clock -o /tmp/perf.data -- sh -c 'touch /tmp/perf.ready; exec sleep $((RAMP + 14))'"
+			rmem_on 1 "rm -f /tmp/perf.ready; ($rec >/dev/null 2>&1; . $BENCH_LIB; bench_perf_report /tmp/perf.data >$p.mem1.txt) </dev/null >/dev/null 2>&1 &" >/dev/null 2>&1
+			rm -f /tmp/perf.ready
+			(eval "$rec" >/dev/null 2>&1
 			 bench_perf_report /tmp/perf.data >"$p.compute.txt") &
-			sleep 5
+			for ((i = 0; i < 120; i++)); do
+				[ -e /tmp/perf.ready ] && rmem_on 1 'test -e /tmp/perf.ready' >/dev/null 2>&1 && break
+				sleep 0.5
+			done
+			[ "$i" -lt 120 ] || progress "profile $t $d: perf did not start in 60 s"
 			# shellcheck disable=SC2046
 			bounded $((RUNTIME + RAMP + 90)) fio $(fio_common "${DEV[$d]}" "$t") $(test_args "$t") \
 				--time_based --runtime=$((RAMP + 6)) --norandommap --randrepeat=0 \
