@@ -313,7 +313,7 @@ has_line "$md" "target rmem TCP vs NVMe-oF TCP randread-4k-qd1: 1.25x met" \
 has_line "$md" "target rmem TCP vs NBD randread-4k-qd1: 0.80x not met" \
 	"| rmem TCP vs NBD: randread-4k-qd1 IOPS | 0.80× (200 vs 250) | ≥ 1.00× | **not met** |"
 has_line "$md" "target rmem TCP vs NVMe-oF TCP randwrite-4k-qd16: 0.94x within 10 %" \
-	"| rmem TCP vs NVMe-oF TCP: randwrite-4k-qd16 IOPS | 0.94× (500 vs 530) | ≥ 1.00× | not met, within 10 % (noise in a quick run) |"
+	"| rmem TCP vs NVMe-oF TCP: randwrite-4k-qd16 IOPS | 0.94× (500 vs 530) | ≥ 1.00× | not met, within 10 % |"
 has_line "$md" "target rmem TCP vs NBD randwrite-4k-qd16: 1.25x met" \
 	"| rmem TCP vs NBD: randwrite-4k-qd16 IOPS | 1.25× (500 vs 400) | ≥ 1.00× | **met** |"
 has_line "$md" "target without figures (no RDMA fio): no figure" \
@@ -352,11 +352,11 @@ has_line "$md" "issue 16: swap, rmem TCP 20 s vs NVMe-oF TCP 30 s: 0.67x met" \
 has_line "$md" "issue 16: redis without an NVMe-oF run: no figure" \
 	"| redis under swap GET/s: rmem's best (rmem TCP) vs NVMe-oF's best (–) | – | ≥ 1.20× | no figure |"
 has_line "$md" "issue 16: mmap 2M load 0.85x of ib_read_bw, goal 0.90x" \
-	"| rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.85× (85.0 vs 100) | ≥ 0.90× | not met, within 10 % (noise in a quick run) |"
+	"| rmem RDMA mmap 2M-chunk load vs raw ib_read_bw 2 MiB (MiB/s) | 0.85× (85.0 vs 100) | ≥ 0.90× | not met, within 10 % |"
 has_line "$md" "issue 16: compute CPU per I/O, randread QD1: 0.80x met" \
 	"| compute-guest CPU µs per I/O: rmem TCP vs NVMe-oF TCP, randread-4k-qd1 | 0.80× (5 000 vs 6 250) | ≤ 1.00× | **met** |"
 has_line "$md" "issue 16: compute CPU per I/O, randwrite QD16: 1.06x" \
-	"| compute-guest CPU µs per I/O: rmem TCP vs NVMe-oF TCP, randwrite-4k-qd16 | 1.06× (2 000 vs 1 887) | ≤ 1.00× | not met, within 10 % (noise in a quick run) |"
+	"| compute-guest CPU µs per I/O: rmem TCP vs NVMe-oF TCP, randwrite-4k-qd16 | 1.06× (2 000 vs 1 887) | ≤ 1.00× | not met, within 10 % |"
 # per-test table (where the bug was: mm rebound to the CPU figures)
 has_line "$md" "per-test section randread-4k-qd1" "## randread-4k-qd1"
 has_line "$md" "per-test rmem TCP: IOPS median (min–max), MB/s, p50, p99, ratios, CPU" \
