@@ -119,8 +119,8 @@ void rmem_crypt_exit(void)
 
 /**
  * struct rmem_crypt - a region's cipher, with its key
- * @tfm: the fastest CPU implementation of xts(aes), when it is not
- *	synchronous (a SIMD wrapper); NULL when @sync is that already
+ * @tfm: the fastest CPU implementation of xts(aes) when that is a SIMD
+ *	wrapper; NULL otherwise (then @sync is the fastest)
  * @sync: a synchronous xts(aes), for where @tfm cannot run at once
  */
 struct rmem_crypt {
@@ -173,15 +173,13 @@ static struct rmem_crypt *rmem_crypt_tfm(const u8 *key, struct netlink_ext_ack *
 	/*
 	 * The best one without offload drivers (those that may allocate per
 	 * request or are flagged driver-only; fscrypt asks the same): if it
-	 * is another, and a SIMD wrapper, use it.
+	 * is a SIMD wrapper, use it (a synchronous best one is @sync itself).
 	 */
 	tfm = crypto_alloc_skcipher("xts(aes)", 0,
 				    CRYPTO_ALG_ALLOCATES_MEMORY | CRYPTO_ALG_KERN_DRIVER_ONLY);
 	if (IS_ERR(tfm))
 		return c;
-	if (!strcmp(crypto_skcipher_driver_name(tfm),
-		    crypto_skcipher_driver_name(&c->sync->base)) ||
-	    !rmem_crypt_simd(tfm) || crypto_skcipher_reqsize(tfm) > RMEM_CRYPT_REQSIZE_MAX ||
+	if (!rmem_crypt_simd(tfm) || crypto_skcipher_reqsize(tfm) > RMEM_CRYPT_REQSIZE_MAX ||
 	    crypto_skcipher_setkey(tfm, key, RMEM_CRYPT_KEY_LEN)) {
 		crypto_free_skcipher(tfm);
 		return c;
